@@ -1,0 +1,33 @@
+/**
+ * The error classes of the project. Each tells the caller what to do with the failure:
+ * - `InvalidEventError`: the input cannot be acted on; drop it (retrying cannot help).
+ * - `ConfigError`: the configuration is wrong; fail the cold start / the CLI with exit 2.
+ * - `ActionError`: an AWS action failed; the invocation fails so Lambda retries it.
+ */
+
+export class KmsResponderError extends Error {
+  override name = "KmsResponderError";
+}
+
+export class InvalidEventError extends KmsResponderError {
+  override name = "InvalidEventError";
+}
+
+export class ConfigError extends KmsResponderError {
+  override name = "ConfigError";
+}
+
+export class ActionError extends KmsResponderError {
+  override name = "ActionError";
+}
+
+/** A readable one-liner for any thrown value: `Name: message`. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message ? `${error.name}: ${error.message}` : error.name;
+  return String(error);
+}
+
+/** The AWS SDK error name (`NotFoundException`, `KMSInvalidStateException`, ...), if any. */
+export function awsErrorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}

@@ -1,0 +1,343 @@
+/**
+ * Notifications: one SNS message per finding, published after the actions ran.
+ *
+ * - Subject: printable ASCII, at most 99 characters, severity first (SNS rejects longer ones).
+ * - `MessageStructure: "json"`: readable text for `default`/`email`, a versioned JSON document
+ *   for `sqs`/`lambda`/`https`.
+ * - Message attributes `severity`, `incident`, `outcome` for subscription filter policies.
+ * - The whole message stays under SNS's 256 KB: long fields (policies, raw values) are cut
+ *   deliberately and the document says so (`truncated: true`).
+ */
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { ActionResult } from "./actions.js";
+import type { Finding } from "./decision.js";
+import { actorPrincipal, parseKeyArn } from "./model.js";
+import type { ActionType, Severity } from "./types.js";
+
+export const NOTIFICATION_SCHEMA = "kms-responder/notification/v1";
+export const MAX_SUBJECT = 99;
+/** SNS's limit is 262,144 bytes for the message; keep a margin for attributes and the subject. */
+export const MAX_MESSAGE_BYTES = 250_000;
+
+export type Outcome = "remediated" | "already-remediated" | "failed" | "dry-run" | "skipped" | "notified";
+
+/** Who asked for a manual (runbook) action, and why. */
+export interface ManualRequest {
+  requestedBy: string;
+  reason: string;
+  ticket?: string;
+}
+
+export interface NotificationInput {
+  finding: Finding;
+  results: readonly ActionResult[];
+  request?: ManualRequest;
+  /** Extra facts for the JSON document (e.g. offending policy statements); truncated to fit. */
+  extra?: Record<string, unknown>;
+}
+
+export interface NotificationDocument {
+  schema: typeof NOTIFICATION_SCHEMA;
+  incident: string;
+  severity: Severity;
+  reasons: string[];
+  title: string;
+  summary: string;
+  outcome: Outcome;
+  key: { arn?: string; id?: string; alias?: string; account?: string; region?: string };
+  actor: { type?: string; arn?: string; principal?: string; invokedBy?: string; mfaAuthenticated?: boolean };
+  event: {
+    id?: string;
+    name?: string;
+    time?: string;
+    sourceIp?: string;
+    userAgent?: string;
+    errorCode?: string;
+    errorMessage?: string;
+  };
+  details: string[];
+  actions: Array<Omit<ActionResult, "keyRef">>;
+  undo: string[];
+  links: { key?: string; cloudTrail?: string };
+  request?: ManualRequest;
+  extra?: Record<string, unknown>;
+  truncated: boolean;
+}
+
+export interface Notification {
+  subject: string;
+  text: string;
+  document: NotificationDocument;
+  /** The SNS `Message` with `MessageStructure: "json"`. */
+  message: string;
+  attributes: Record<"severity" | "incident" | "outcome", { DataType: "String"; StringValue: string }>;
+}
+
+export function outcomeOf(results: readonly ActionResult[]): Outcome {
+  const has = (s: ActionResult["status"]) => results.some((r) => r.status === s);
+  if (has("failed")) return "failed";
+  if (has("succeeded")) return "remediated";
+  if (has("already-done")) return "already-remediated";
+  if (has("dry-run")) return "dry-run";
+  if (has("skipped")) return "skipped";
+  return "notified";
+}
+
+const DONE_PHRASE: Record<ActionType, string> = {
+  "revoke-grant": "grant revoked",
+  "revoke-grantee-grants": "grants revoked",
+  "cancel-key-deletion": "deletion cancelled",
+  "enable-key": "key enabled",
+  "disable-key": "key disabled",
+  "enable-key-rotation": "rotation re-enabled",
+  "remove-statements": "statements removed",
+  "analyze-key-policy": "policy analysed",
+};
+
+function outcomePhrase(outcome: Outcome, results: readonly ActionResult[]): string {
+  const first = results.find((r) => r.status === "succeeded" || r.status === "already-done");
+  switch (outcome) {
+    case "failed":
+      return "ACTION FAILED";
+    case "remediated":
+      return first ? DONE_PHRASE[first.type] : "remediated";
+    case "already-remediated":
+      return "already remediated";
+    case "dry-run":
+      return "dry run, no change";
+    case "skipped":
+      return "no automatic action";
+    case "notified":
+      return "for review";
+  }
+}
+
+/** Printable ASCII only (SNS subject rule), no line breaks, at most 99 characters. */
+export function sanitiseSubject(text: string): string {
+  const ascii = text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^\x20-\x7e]/g, "?")
+    .replace(/\s+/g, " ")
+    .trim();
+  return ascii.length <= MAX_SUBJECT ? ascii : `${ascii.slice(0, MAX_SUBJECT - 3).trimEnd()}...`;
+}
+
+function subjectOf(finding: Finding, outcome: Outcome, results: readonly ActionResult[]): string {
+  const call = finding.call;
+  const parsed = parseKeyArn(call.keyArn);
+  const keyId = parsed?.keyId ?? call.keyId;
+  const shortKey = keyId ? keyId.slice(0, 8) : (call.keyAlias ?? "unknown");
+  const where = `${call.accountId ?? "?"}/${call.region ?? "?"}`;
+  // The location comes first after the headline so that truncation cuts the least useful part.
+  return sanitiseSubject(
+    `[${finding.severity.toUpperCase()}] ${finding.title}, ${outcomePhrase(outcome, results)}: key ${shortKey} in ${where}`,
+  );
+}
+
+/** The CLI command that undoes what an action did, or undefined when there is nothing to undo. */
+export function undoCommand(result: ActionResult, finding: Finding): string | undefined {
+  if (result.status !== "succeeded") return undefined;
+  const key = result.keyRef;
+  const region = finding.call.region ? ` --region ${finding.call.region}` : "";
+  switch (result.type) {
+    case "revoke-grant": {
+      const req = finding.call.request;
+      const grantee = typeof req.granteePrincipal === "string" ? req.granteePrincipal : "GRANTEE";
+      const ops = Array.isArray(req.operations)
+        ? req.operations.filter((o) => typeof o === "string").join(" ")
+        : "OPERATIONS";
+      return `aws kms create-grant --key-id ${key} --grantee-principal ${grantee} --operations ${ops}${region}`;
+    }
+    case "cancel-key-deletion":
+      return `aws kms schedule-key-deletion --key-id ${key} --pending-window-in-days 30${region}`;
+    case "enable-key":
+      return `aws kms disable-key --key-id ${key}${region}`;
+    case "disable-key":
+      return `aws kms enable-key --key-id ${key}${region}`;
+    case "enable-key-rotation":
+      return `aws kms disable-key-rotation --key-id ${key}${region}`;
+    case "remove-statements":
+      return `aws kms put-key-policy --key-id ${key} --policy-name default --policy file://previous-policy.json${region} (the previous policy is in the JSON notification, extra.previousPolicy)`;
+    default:
+      return undefined;
+  }
+}
+
+function links(finding: Finding): NotificationDocument["links"] {
+  const call = finding.call;
+  const region = call.region;
+  if (!region) return {};
+  const host = `https://${region}.console.aws.amazon.com`;
+  const out: NotificationDocument["links"] = {};
+  const keyId = parseKeyArn(call.keyArn)?.keyId ?? call.keyId;
+  if (keyId) out.key = `${host}/kms/home?region=${region}#/kms/keys/${keyId}`;
+  if (call.eventId) out.cloudTrail = `${host}/cloudtrailv2/home?region=${region}#/events/${call.eventId}`;
+  return out;
+}
+
+function compact<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function documentOf(input: NotificationInput): NotificationDocument {
+  const { finding, results } = input;
+  const call = finding.call;
+  const parsed = parseKeyArn(call.keyArn);
+  const doc: NotificationDocument = {
+    schema: NOTIFICATION_SCHEMA,
+    incident: finding.incident,
+    severity: finding.severity,
+    reasons: finding.reasons,
+    title: finding.title,
+    summary: finding.summary,
+    outcome: outcomeOf(results),
+    key: compact({
+      arn: call.keyArn,
+      id: parsed?.keyId ?? call.keyId,
+      alias: call.keyAlias,
+      account: parsed?.accountId ?? call.accountId,
+      region: parsed?.region ?? call.region,
+    }),
+    actor: compact({
+      type: call.actor.type,
+      arn: call.actor.arn,
+      principal: actorPrincipal(call.actor),
+      invokedBy: call.actor.invokedBy,
+      mfaAuthenticated: call.actor.mfaAuthenticated,
+    }),
+    event: compact({
+      id: call.eventId,
+      name: call.eventName,
+      time: call.eventTime,
+      sourceIp: call.sourceIp,
+      userAgent: call.userAgent,
+      errorCode: call.errorCode,
+      errorMessage: call.errorMessage,
+    }),
+    details: finding.details,
+    actions: results.map(({ keyRef: _keyRef, ...rest }) => rest),
+    undo: results.map((r) => undoCommand(r, finding)).filter((u): u is string => u !== undefined),
+    links: links(finding),
+    truncated: false,
+  };
+  if (input.request) doc.request = input.request;
+  if (input.extra) doc.extra = input.extra;
+  return doc;
+}
+
+function textOf(subject: string, doc: NotificationDocument): string {
+  const lines: string[] = [subject, "", `What happened: ${doc.summary}.`];
+  lines.push(`Incident: ${doc.incident}   Severity: ${doc.severity}   Reasons: ${doc.reasons.join(", ")}`);
+  if (doc.request) {
+    lines.push(
+      `Requested by: ${doc.request.requestedBy}   Reason: ${doc.request.reason}${doc.request.ticket ? `   Ticket: ${doc.request.ticket}` : ""}`,
+    );
+  }
+  lines.push(
+    "",
+    `Key: ${doc.key.arn ?? doc.key.id ?? doc.key.alias ?? "unknown"}${doc.key.alias ? ` (${doc.key.alias})` : ""}`,
+  );
+  lines.push(`Account/Region: ${doc.key.account ?? "?"} / ${doc.key.region ?? "?"}`);
+  lines.push(
+    `Who: ${doc.actor.arn ?? doc.actor.principal ?? "unknown"}${doc.actor.type ? ` (${doc.actor.type})` : ""}${doc.actor.invokedBy ? ` via ${doc.actor.invokedBy}` : ""}`,
+  );
+  lines.push(
+    `From: ${doc.event.sourceIp ?? "unknown"}${doc.event.userAgent ? ` (${doc.event.userAgent})` : ""}`,
+  );
+  lines.push(`When: ${doc.event.time ?? "unknown"}`);
+  lines.push(`Event: ${doc.event.name ?? "?"} ${doc.event.id ?? ""}`.trimEnd());
+  if (doc.event.errorCode) lines.push(`Error: ${doc.event.errorCode}: ${doc.event.errorMessage ?? ""}`);
+  if (doc.details.length) lines.push("", "Details:", ...doc.details.map((d) => `  - ${d}`));
+  lines.push("", "What was done:");
+  if (doc.actions.length === 0) lines.push("  - nothing (notification only)");
+  for (const a of doc.actions) {
+    const verified = a.verified === true ? ", verified" : a.verified === false ? ", NOT verified yet" : "";
+    lines.push(`  - ${a.type} on ${a.target}: ${a.status.toUpperCase()}${verified}. ${a.detail}`);
+  }
+  lines.push(`Outcome: ${doc.outcome}`);
+  if (doc.undo.length) lines.push("", "How to undo:", ...doc.undo.map((u) => `  ${u}`));
+  if (doc.links.key || doc.links.cloudTrail) {
+    lines.push("", "Links:");
+    if (doc.links.key) lines.push(`  Key in the KMS console: ${doc.links.key}`);
+    if (doc.links.cloudTrail) lines.push(`  CloudTrail event: ${doc.links.cloudTrail}`);
+  }
+  if (doc.truncated) lines.push("", "(Some fields were shortened to fit the 256 KB SNS limit.)");
+  return lines.join("\n");
+}
+
+/** Cuts every string longer than `max` characters, deeply. */
+function truncateStrings(value: unknown, max: number): unknown {
+  if (typeof value === "string") {
+    return value.length > max ? `${value.slice(0, max)}... [truncated ${value.length - max} chars]` : value;
+  }
+  if (Array.isArray(value)) {
+    const items = value.slice(0, Math.max(8, max / 16)).map((v) => truncateStrings(v, max));
+    if (value.length > items.length) items.push(`... [${value.length - items.length} more items truncated]`);
+    return items;
+  }
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, truncateStrings(v, max)]));
+  }
+  return value;
+}
+
+function messageOf(text: string, doc: NotificationDocument): string {
+  const json = JSON.stringify(doc);
+  return JSON.stringify({ default: text, email: text, sqs: json, lambda: json, https: json });
+}
+
+/**
+ * Builds the notification. Pure: the same input always gives the same output.
+ * Oversized inputs are cut field by field (halving the longest string allowed) until the
+ * message fits MAX_MESSAGE_BYTES; the facts that matter (incident, key, actor, outcome) are short
+ * and survive.
+ */
+export function formatNotification(input: NotificationInput): Notification {
+  let doc = documentOf(input);
+  const subject = subjectOf(input.finding, doc.outcome, input.results);
+  let text = textOf(subject, doc);
+  let message = messageOf(text, doc);
+  for (
+    let max = 16_384;
+    Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES && max >= 16;
+    max = Math.floor(max / 2)
+  ) {
+    const cut = truncateStrings(
+      { ...doc, schema: undefined, truncated: undefined },
+      max,
+    ) as Partial<NotificationDocument>;
+    doc = { ...doc, ...cut, schema: NOTIFICATION_SCHEMA, truncated: true };
+    text = textOf(subject, doc);
+    message = messageOf(text, doc);
+  }
+  return {
+    subject,
+    text,
+    document: doc,
+    message,
+    attributes: {
+      severity: { DataType: "String", StringValue: doc.severity },
+      incident: { DataType: "String", StringValue: doc.incident },
+      outcome: { DataType: "String", StringValue: doc.outcome },
+    },
+  };
+}
+
+/** Publishes a formatted notification; returns the SNS message id. Throws what SNS throws. */
+export async function publish(
+  sns: SNSClient,
+  topicArn: string,
+  notification: Notification,
+): Promise<string | undefined> {
+  const out = await sns.send(
+    new PublishCommand({
+      TopicArn: topicArn,
+      Subject: notification.subject,
+      Message: notification.message,
+      MessageStructure: "json",
+      MessageAttributes: notification.attributes,
+    }),
+  );
+  return out.MessageId;
+}

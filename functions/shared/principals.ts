@@ -1,0 +1,71 @@
+/**
+ * Reading principals as they appear in CloudTrail grants and identities.
+ */
+
+/**
+ * Glob match where `*` matches any run of characters (including none) and everything else is
+ * literal. Iterative, linear in practice: never builds a RegExp from user input.
+ */
+export function globMatch(pattern: string, value: string): boolean {
+  let p = 0;
+  let v = 0;
+  let star = -1;
+  let mark = 0;
+  while (v < value.length) {
+    if (p < pattern.length && pattern[p] !== "*" && pattern[p] === value[v]) {
+      p++;
+      v++;
+    } else if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      mark = v;
+    } else if (star !== -1) {
+      p = star + 1;
+      v = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === "*") p++;
+  return p === pattern.length;
+}
+
+export function matchesAny(patterns: readonly string[], value: string | undefined): boolean {
+  return value !== undefined && patterns.some((pattern) => globMatch(pattern, value));
+}
+
+/** `dynamodb.us-west-2.amazonaws.com`, `ec2.amazonaws.com`: an AWS service principal. */
+export function isServicePrincipal(principal: string): boolean {
+  return /^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$/.test(principal);
+}
+
+/**
+ * `111122223333:aws:ec2-infrastructure:i-81e2f56c`: the principal AWS uses for grants that
+ * services such as EBS create for their infrastructure (kms-facts.md "Events").
+ */
+const INFRASTRUCTURE = /^(\d{12}):aws:[a-z0-9-]+-infrastructure:[A-Za-z0-9._:/-]+$/;
+
+export function infrastructureAccount(principal: string): string | undefined {
+  return INFRASTRUCTURE.exec(principal)?.[1];
+}
+
+/** `invokedBy` names an AWS service (or `AWS Internal`): the call was made by AWS on a principal's behalf. */
+export function isAwsInvoker(invokedBy: string | undefined): boolean {
+  return invokedBy !== undefined && (invokedBy === "AWS Internal" || isServicePrincipal(invokedBy));
+}
+
+/** The account of an IAM/STS ARN or a bare 12-digit account id; undefined for anything else. */
+export function principalAccount(principal: string): string | undefined {
+  if (/^\d{12}$/.test(principal)) return principal;
+  const m = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(principal);
+  return m?.[1];
+}
+
+/**
+ * The role ARN behind an assumed-role session ARN
+ * (`arn:aws:sts::111122223333:assumed-role/Name/session` -> `arn:aws:iam::111122223333:role/Name`),
+ * so patterns written for roles also match their sessions. Other ARNs are returned unchanged.
+ */
+export function roleArnOfSession(arn: string): string {
+  const m = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
+  return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : arn;
+}

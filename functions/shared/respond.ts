@@ -1,0 +1,145 @@
+/**
+ * The pipeline every incident handler runs: parse -> decide -> look up the key -> decide again
+ * with what was learnt -> act -> notify. Each incident's handler is this pipeline with its own
+ * pure `decide`.
+ *
+ * Failure policy:
+ * - An event that is not a CloudTrail record is logged and dropped (a retry cannot fix it).
+ * - An action that fails is still reported (outcome `failed`, with the error), then the
+ *   invocation fails so Lambda's retries and the on-failure destination take over. Retries are
+ *   safe: every action treats "already done" as success.
+ * - A notification that fails never undoes an action; the invocation fails so the retry
+ *   publishes it (the actions then answer `already-done`).
+ */
+import { type ActionResult, runActions } from "./actions.js";
+import type { Clients } from "./clients.js";
+import type { Config } from "./config.js";
+import type { Decision, KeyFacts } from "./decision.js";
+import { ActionError, ConfigError, describeError } from "./errors.js";
+import { keyFacts, resolveKey } from "./facts.js";
+import { logger } from "./logger.js";
+import { type KmsApiCall, normalise } from "./model.js";
+import { formatNotification, type Outcome, publish } from "./notify.js";
+import type { IncidentName } from "./types.js";
+
+export interface IncidentModule {
+  INCIDENT: IncidentName;
+  decide(call: KmsApiCall, config: Config, facts?: KeyFacts): Decision;
+  /** Whether deciding needs the key's tags (false when the incident never acts). */
+  needsKeyFacts: boolean;
+}
+
+export interface HandlerResult {
+  eventId: string | undefined;
+  incident: IncidentName;
+  outcome: Outcome | "ignored";
+  skipped?: string;
+  why?: string;
+  severity?: string;
+  reasons?: string[];
+  actions?: ActionResult[];
+  notificationId?: string;
+}
+
+export interface HandlerDeps {
+  clients: Clients;
+  config: Config;
+  topicArn: string;
+}
+
+/** The topic from `NOTIFICATION_TOPIC_ARN`; a missing one fails the cold start. */
+export function topicFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const arn = env.NOTIFICATION_TOPIC_ARN;
+  if (!arn?.startsWith("arn:")) {
+    throw new ConfigError("NOTIFICATION_TOPIC_ARN must be set to the SNS topic ARN");
+  }
+  return arn;
+}
+
+export function createHandler(incident: IncidentModule, deps: HandlerDeps) {
+  const { clients, config, topicArn } = deps;
+
+  return async function handler(event: unknown): Promise<HandlerResult> {
+    logger.resetKeys();
+    logger.appendKeys({ incident: incident.INCIDENT });
+    const parsed = normalise(event);
+    if (!parsed) {
+      logger.error("event is not a cloudtrail record, dropped", {
+        event: String(JSON.stringify(event)).slice(0, 2000),
+      });
+      return { eventId: undefined, incident: incident.INCIDENT, outcome: "ignored", skipped: "unparseable" };
+    }
+    logger.appendKeys({ eventId: parsed.eventId, eventName: parsed.eventName, keyArn: parsed.keyArn });
+
+    const first = incident.decide(parsed, config);
+    if (first.kind === "ignore") {
+      logger.info("ignored", { skipped: first.skipped, why: first.why });
+      return {
+        eventId: parsed.eventId,
+        incident: incident.INCIDENT,
+        outcome: "ignored",
+        skipped: first.skipped,
+        why: first.why,
+      };
+    }
+
+    const { call, error: resolveError } = await resolveKey(clients.kms, parsed);
+    const facts: KeyFacts =
+      incident.needsKeyFacts && call.keyArn ? await keyFacts(clients.kms, call.keyArn) : {};
+    const decision = incident.decide(call, config, facts);
+    if (decision.kind === "ignore") {
+      logger.info("ignored", { skipped: decision.skipped, why: decision.why });
+      return {
+        eventId: call.eventId,
+        incident: incident.INCIDENT,
+        outcome: "ignored",
+        skipped: decision.skipped,
+        why: decision.why,
+      };
+    }
+    const lookupNotes = [resolveError, facts.lookupError].filter((n): n is string => n !== undefined);
+    const finding = lookupNotes.length
+      ? { ...decision, details: [...decision.details, ...lookupNotes] }
+      : decision;
+    logger.appendKeys({ keyArn: call.keyArn, severity: finding.severity });
+
+    const results = await runActions(finding.actions, {
+      kms: clients.kms,
+      cloudTrail: clients.cloudTrail,
+      call,
+    });
+    const notification = formatNotification({ finding, results });
+    logger.info("decided and acted", {
+      reasons: finding.reasons,
+      outcome: notification.document.outcome,
+      actions: results,
+    });
+
+    let notificationId: string | undefined;
+    let publishError: unknown;
+    try {
+      notificationId = await publish(clients.sns, topicArn, notification);
+    } catch (error) {
+      publishError = error;
+      logger.error("notification failed; actions stand", { error: describeError(error) });
+    }
+
+    const failedActions = results.filter((r) => r.status === "failed");
+    if (failedActions.length) {
+      throw new ActionError(`${failedActions.map((r) => `${r.type}: ${r.detail}`).join("; ")}`);
+    }
+    if (publishError) {
+      throw new ActionError(`notification failed: ${describeError(publishError)}`, { cause: publishError });
+    }
+    const result: HandlerResult = {
+      eventId: call.eventId,
+      incident: incident.INCIDENT,
+      outcome: notification.document.outcome,
+      severity: finding.severity,
+      reasons: finding.reasons,
+      actions: results,
+    };
+    if (notificationId) result.notificationId = notificationId;
+    return result;
+  };
+}

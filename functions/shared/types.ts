@@ -1,0 +1,45 @@
+/**
+ * The vocabulary shared by every responder, the CLI and the tests. Names here are part of the
+ * product's contract: they appear in notifications, the CLI's JSON and the config file.
+ */
+
+export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Lower rank is more severe: `critical` is 0. */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+/** The most severe of a list, or `info` for an empty one. */
+export function worstSeverity(severities: readonly Severity[]): Severity {
+  let worst: Severity = "info";
+  for (const s of severities) if (severityRank(s) < severityRank(worst)) worst = s;
+  return worst;
+}
+
+export const INCIDENTS = [
+  "rogue-grant",
+  "key-deletion-scheduled",
+  "key-policy-violation",
+  "key-disabled",
+  "key-material-deleted",
+  "key-rotation-disabled",
+  "pending-deletion-key-used",
+] as const;
+export type IncidentName = (typeof INCIDENTS)[number];
+
+export const ACTION_TYPES = [
+  "revoke-grant",
+  "revoke-grantee-grants",
+  "cancel-key-deletion",
+  "enable-key",
+  "disable-key",
+  "enable-key-rotation",
+  "remove-statements",
+  "analyze-key-policy",
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+export const ACTION_STATUSES = ["succeeded", "already-done", "failed", "skipped", "dry-run"] as const;
+export type ActionStatus = (typeof ACTION_STATUSES)[number];
