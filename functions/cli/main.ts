@@ -1,0 +1,113 @@
+/**
+ * `kms-responder`: the command line. Exit codes: 0 ok; 1 a finding reached `--fail-on` (or the
+ * command's own failure condition); 2 bad usage, unreadable path or invalid config.
+ */
+import { access, readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { type Config, DEFAULT_CONFIG, parseConfigText } from "../shared/config.js";
+import { ConfigError } from "../shared/errors.js";
+import { SEVERITIES, type Severity } from "../shared/types.js";
+import { runTriage } from "./triage.js";
+
+export const USAGE = `Usage: kms-responder <command> [options]
+
+Commands:
+  triage [--json] [--all] [--config FILE] [--fail-on SEVERITY] PATH...
+      What the responders would do about recorded events (EventBridge events, CloudTrail
+      records or log files, .gz, JSON arrays, JSON lines, directories). Calls nothing on AWS.
+      --json        one JSON object per input record on stdout
+      --all         list skipped records in the table too
+      --config      the responder config file (the same JSON the stack deploys)
+      --fail-on     exit 1 when a finding is at least this severe (${SEVERITIES.join(", ")})
+
+Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad usage, unreadable path or invalid config.`;
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  isTty: boolean;
+}
+
+export async function loadConfigFile(file: string | undefined): Promise<Config> {
+  if (!file) return DEFAULT_CONFIG;
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read config file ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return parseConfigText(text, `config file ${file}`);
+}
+
+function parseSeverity(value: string | undefined): Severity | undefined {
+  if (value === undefined) return undefined;
+  const found = SEVERITIES.find((s) => s === value.toLowerCase());
+  if (!found) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(", ")} (got "${value}")`);
+  return found;
+}
+
+async function triage(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      all: { type: "boolean", default: false },
+      config: { type: "string" },
+      "fail-on": { type: "string" },
+    },
+  });
+  if (positionals.length === 0)
+    throw new UsageError("triage needs at least one PATH (a file or a directory)");
+  const failOn = parseSeverity(values["fail-on"]);
+  const config = await loadConfigFile(values.config);
+  for (const p of positionals) {
+    try {
+      await access(p);
+    } catch {
+      throw new ConfigError(`cannot read ${p}: no such file or directory, or not readable`);
+    }
+  }
+  return runTriage({ paths: positionals, config, json: values.json, all: values.all, failOn }, io);
+}
+
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { triage };
+
+/** Runs the CLI; returns the exit code. Never throws. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    io.out(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.err(`kms-responder: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await run(rest, io);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // parseArgs throws TypeError with codes ERR_PARSE_ARGS_*: usage errors too.
+    const usage = error instanceof UsageError || (error instanceof TypeError && "code" in error);
+    io.err(`kms-responder ${command}: ${message}${usage ? `\n\n${USAGE}` : ""}`);
+    return usage || error instanceof ConfigError ? 2 : 1;
+  }
+}
+
+const isEntry = process.argv[1]?.endsWith("kms-responder.mjs") || process.argv[1]?.endsWith("main.ts");
+if (isEntry) {
+  const code = await main(process.argv.slice(2), {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    isTty: process.stderr.isTTY === true,
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,208 @@
+/**
+ * `kms-responder triage`: the responders' decisions, offline, over recorded events. Nothing is
+ * called on AWS: it says what the responder would have done. Runs the very same `decide()` as
+ * the Lambda handlers (through `decideAny`), without the key's tags (unknown offline).
+ */
+import { stat } from "node:fs/promises";
+import { SingleBar } from "cli-progress";
+import type { Config } from "../shared/config.js";
+import type { Decision } from "../shared/decision.js";
+import { normalise } from "../shared/model.js";
+import { decideAny } from "../shared/route.js";
+import { type Severity, severityRank } from "../shared/types.js";
+import { listFiles, type RecordEntry, readRecords } from "./read-records.js";
+
+export interface TriageRow {
+  eventId: string | null;
+  eventName: string | null;
+  eventTime: string | null;
+  source: { file: string; index: number };
+  incident: string | null;
+  severity: Severity | null;
+  reasons: string[];
+  actions: Array<{ type: string; target: string; hold?: string }>;
+  key: string | null;
+  actor: string | null;
+  summary: string | null;
+  skipped: string | null;
+  why: string | null;
+}
+
+export interface TriageOptions {
+  paths: string[];
+  config: Config;
+  json: boolean;
+  /** Show skipped records in the table too (the JSON output always has every record). */
+  all: boolean;
+  failOn: Severity | undefined;
+  /** Show a progress bar when the input is at least this many bytes and stderr is a terminal. */
+  progressThreshold?: number;
+}
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  isTty: boolean;
+  stderr?: NodeJS.WritableStream;
+}
+
+/** Turns one input entry into its triage row. Never throws. */
+export function triageEntry(entry: RecordEntry, config: Config): TriageRow {
+  const base: TriageRow = {
+    eventId: null,
+    eventName: null,
+    eventTime: null,
+    source: { file: entry.file, index: entry.index },
+    incident: null,
+    severity: null,
+    reasons: [],
+    actions: [],
+    key: null,
+    actor: null,
+    summary: null,
+    skipped: null,
+    why: null,
+  };
+  if (entry.error !== undefined) return { ...base, skipped: "unparseable", why: entry.error };
+  const call = normalise(entry.value);
+  if (!call) return { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" };
+  const row: TriageRow = {
+    ...base,
+    eventId: call.eventId ?? null,
+    eventName: call.eventName ?? null,
+    eventTime: call.eventTime ?? null,
+    key: call.keyArn ?? call.keyId ?? call.keyAlias ?? null,
+    actor: call.actor.roleArn ?? call.actor.arn ?? call.actor.invokedBy ?? null,
+  };
+  let decision: Decision;
+  try {
+    decision = decideAny(call, config);
+  } catch (error) {
+    // A decide() that throws is a bug; the record is still answered, and the bug is visible.
+    return {
+      ...row,
+      skipped: "error",
+      why: `decision failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  if (decision.kind === "ignore") {
+    return { ...row, incident: decision.incident ?? null, skipped: decision.skipped, why: decision.why };
+  }
+  return {
+    ...row,
+    incident: decision.incident,
+    severity: decision.severity,
+    reasons: decision.reasons,
+    summary: decision.summary,
+    actions: decision.actions.map((a) => {
+      const target = a.grantId ? `${a.keyRef} grant ${a.grantId}` : a.keyRef;
+      return a.hold ? { type: a.type, target, hold: a.hold.why } : { type: a.type, target };
+    }),
+  };
+}
+
+async function totalBytes(paths: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const p of paths) for (const f of await listFiles(p)) total += (await stat(f)).size;
+  return total;
+}
+
+function pad(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}~` : text.padEnd(width);
+}
+
+function shortKey(key: string | null): string {
+  if (!key) return "-";
+  return key.replace(/^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\//, "");
+}
+
+function shortActor(actor: string | null): string {
+  if (!actor) return "-";
+  return actor.replace(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/, "");
+}
+
+function tableLine(row: TriageRow): string {
+  const what = row.skipped
+    ? `skipped: ${row.skipped}`
+    : row.actions.length
+      ? row.actions.map((a) => (a.hold ? `${a.type} (held)` : a.type)).join(", ")
+      : "notify";
+  return [
+    pad((row.severity ?? "-").toUpperCase(), 8),
+    pad(row.incident ?? "-", 25),
+    pad(row.eventName ?? "-", 22),
+    pad(shortKey(row.key), 36),
+    pad(shortActor(row.actor), 28),
+    pad(row.reasons.join(",") || "-", 34),
+    what,
+  ].join(" ");
+}
+
+const HEADER = [
+  pad("SEVERITY", 8),
+  pad("INCIDENT", 25),
+  pad("EVENT", 22),
+  pad("KEY", 36),
+  pad("ACTOR", 28),
+  pad("REASONS", 34),
+  "WOULD DO",
+].join(" ");
+
+/** Runs triage; returns the exit code (0, or 1 when a finding reaches `failOn`). */
+export async function runTriage(options: TriageOptions, io: Io): Promise<number> {
+  const threshold = options.progressThreshold ?? 5 * 1024 * 1024;
+  const bytes = io.isTty && !options.json ? await totalBytes(options.paths) : 0;
+  const bar =
+    io.isTty && bytes >= threshold
+      ? new SingleBar({ stream: io.stderr ?? process.stderr, format: "triage [{bar}] {value} records" })
+      : undefined;
+  bar?.start(0, 0);
+
+  const counts = new Map<string, number>();
+  const bySeverity = new Map<Severity, number>();
+  let records = 0;
+  let worst: Severity | undefined;
+  let headerShown = false;
+
+  for await (const entry of readRecords(options.paths)) {
+    const row = triageEntry(entry, options.config);
+    records++;
+    bar?.increment();
+    if (row.skipped) counts.set(row.skipped, (counts.get(row.skipped) ?? 0) + 1);
+    if (row.severity) {
+      bySeverity.set(row.severity, (bySeverity.get(row.severity) ?? 0) + 1);
+      if (!worst || severityRank(row.severity) < severityRank(worst)) worst = row.severity;
+    }
+    if (options.json) {
+      io.out(JSON.stringify(row));
+      continue;
+    }
+    if (row.skipped && !options.all && row.skipped !== "unparseable") continue;
+    if (!headerShown) {
+      io.out(HEADER);
+      headerShown = true;
+    }
+    io.out(
+      row.skipped === "unparseable"
+        ? `UNPARSEABLE ${row.source.file}#${row.source.index}: ${row.why}`
+        : tableLine(row),
+    );
+  }
+  bar?.stop();
+
+  if (!options.json) {
+    const findings = [...bySeverity.values()].reduce((a, b) => a + b, 0);
+    const sev = [...bySeverity.entries()]
+      .sort(([a], [b]) => severityRank(a) - severityRank(b))
+      .map(([s, n]) => `${n} ${s}`)
+      .join(", ");
+    const skipped = [...counts.entries()].map(([why, n]) => `${n} ${why}`).join(", ");
+    if (!headerShown) io.out("No findings.");
+    io.out("");
+    io.out(
+      `${records} records: ${findings} findings${sev ? ` (${sev})` : ""}; skipped: ${skipped || "none"}`,
+    );
+  }
+  if (options.failOn && worst && severityRank(worst) <= severityRank(options.failOn)) return 1;
+  return 0;
+}
