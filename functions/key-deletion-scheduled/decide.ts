@@ -16,10 +16,15 @@ import { type KmsApiCall, str } from "../shared/model.js";
 
 export const INCIDENT = "key-deletion-scheduled";
 
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+/** `Dec 5, 2026, 6:31:12 PM`, `Jun 30, 2020 2:34:07 AM`, and AWS's own `Apr 12, 2021 18:58:30 PM`. */
+const TEXT_DATE = /^([A-Za-z]{3})[a-z]*\.? (\d{1,2}),? (\d{4}),? (\d{1,2}):(\d{2}):(\d{2})(?: ?([AP]M))?$/i;
+
 /**
- * Parses `deletionDate` in the formats CloudTrail has used: ISO 8601 (`2026-12-05T00:00:00Z`),
- * the older text form (`Dec 5, 2026, 12:00:00 AM` / `Dec 5, 2026 12:00:00 AM`), or epoch
- * seconds/milliseconds. Undefined when absent or unreadable.
+ * Parses `deletionDate` in the formats CloudTrail records use: the text form without a zone
+ * (UTC), sometimes with a 24-hour clock and a stray AM/PM (`Apr 12, 2021 18:58:30 PM`, from
+ * AWS's documentation), ISO 8601, or epoch seconds/milliseconds. Undefined when absent or
+ * unreadable.
  */
 export function parseDeletionDate(value: unknown): Date | undefined {
   if (typeof value === "number" && Number.isFinite(value)) {
@@ -28,12 +33,18 @@ export function parseDeletionDate(value: unknown): Date | undefined {
   if (typeof value !== "string" || value.trim() === "") return undefined;
   const text = value.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return parseDeletionDate(Number(text));
-  // Text dates without a zone are UTC in CloudTrail; Date.parse would read them as local time.
-  const withZone =
-    /(Z|[+-]\d{2}:?\d{2}|UTC|GMT)$/i.test(text) || /^\d{4}-\d{2}-\d{2}T/.test(text)
-      ? text
-      : `${text.replace(/,(?=\s*\d{1,2}:)/, "")} UTC`;
-  const ms = Date.parse(withZone);
+  const m = TEXT_DATE.exec(text);
+  if (m) {
+    const [, mon = "", day = "", year = "", h = "", min = "", sec = "", half] = m;
+    const month = MONTHS.indexOf(mon.toLowerCase());
+    let hour = Number(h);
+    // A 12-hour clock only when the hour says so: "18:58:30 PM" is 18:58.
+    if (half && hour <= 12) hour = (hour % 12) + (half.toUpperCase() === "PM" ? 12 : 0);
+    if (month < 0 || hour > 23 || Number(day) < 1 || Number(day) > 31) return undefined;
+    return new Date(Date.UTC(Number(year), month, Number(day), hour, Number(min), Number(sec)));
+  }
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
+  const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
