@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { type Config, DEFAULT_CONFIG, parseConfigText } from "../shared/config.js";
 import { ConfigError } from "../shared/errors.js";
 import { SEVERITIES, type Severity } from "../shared/types.js";
+import { runAnalyzePolicy } from "./analyze-policy.js";
 import { runTriage } from "./triage.js";
 
 export const USAGE = `Usage: kms-responder <command> [options]
@@ -20,7 +21,13 @@ Commands:
       --config      the responder config file (the same JSON the stack deploys)
       --fail-on     exit 1 when a finding is at least this severe (${SEVERITIES.join(", ")})
 
-Exit codes: 0 ok, 1 a finding reached --fail-on, 2 bad usage, unreadable path or invalid config.`;
+  analyze-policy [--json] [--account ID] [--config FILE] FILE|-
+      The key-policy analyser's findings for a policy document (- reads stdin). The key's
+      account defaults to the one whose root the policy delegates to. Exit 1 on a high or
+      critical finding.
+
+Exit codes: 0 ok, 1 a finding reached --fail-on (triage) or was high/critical (analyze-policy),
+2 bad usage, unreadable path or invalid config.`;
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -77,7 +84,26 @@ async function triage(args: string[], io: CliIo): Promise<number> {
   return runTriage({ paths: positionals, config, json: values.json, all: values.all, failOn }, io);
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { triage };
+async function analyzePolicy(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      account: { type: "string" },
+      config: { type: "string" },
+    },
+  });
+  const [file, ...extra] = positionals;
+  if (!file || extra.length) throw new UsageError("analyze-policy takes exactly one FILE (or - for stdin)");
+  const config = await loadConfigFile(values.config);
+  return runAnalyzePolicy({ file, account: values.account, json: values.json, config }, io.out);
+}
+
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  triage,
+  "analyze-policy": analyzePolicy,
+};
 
 /** Runs the CLI; returns the exit code. Never throws. */
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -38,6 +38,8 @@ export interface ActionResult {
   keyStateBefore?: string;
   keyStateAfter?: string;
   error?: string;
+  /** The key policy before a `remove-statements` change (for the undo). */
+  previousPolicy?: string;
 }
 
 export interface ActionContext {
@@ -74,13 +76,13 @@ async function tryKeyState(kms: KMSClient, keyRef: string): Promise<string | und
   }
 }
 
-function base(action: PlannedAction): Pick<ActionResult, "type" | "target" | "keyRef" | "grantId"> {
+export function base(action: PlannedAction): Pick<ActionResult, "type" | "target" | "keyRef" | "grantId"> {
   return action.grantId
     ? { type: action.type, target: targetOf(action), keyRef: action.keyRef, grantId: action.grantId }
     : { type: action.type, target: targetOf(action), keyRef: action.keyRef };
 }
 
-function failed(action: PlannedAction, error: unknown, what: string): ActionResult {
+export function failed(action: PlannedAction, error: unknown, what: string): ActionResult {
   return {
     ...base(action),
     status: "failed",
@@ -260,7 +262,7 @@ function withStates(
   return out;
 }
 
-type Executor = (action: PlannedAction, ctx: ActionContext) => Promise<ActionResult>;
+export type Executor = (action: PlannedAction, ctx: ActionContext) => Promise<ActionResult>;
 
 const executors: Partial<Record<ActionType, Executor>> = {
   "revoke-grant": revokeGrant,

@@ -26,8 +26,6 @@ export interface PlannedAction {
   grantId?: string;
   /** Only for `enable-key` after a cancelled deletion: enable only if the key was enabled before. */
   onlyIfEnabledBefore?: boolean;
-  /** Statement indexes to drop (`remove-statements`). */
-  statementIndexes?: readonly number[];
   /** Set when the action is planned but will not be performed, and why. */
   hold?: { status: "dry-run" | "skipped"; why: string };
 }
@@ -45,6 +43,8 @@ export interface Finding {
   details: string[];
   actions: PlannedAction[];
   call: KmsApiCall;
+  /** Incident-specific facts for the JSON notification (e.g. the offending policy statements). */
+  extra?: Record<string, unknown>;
 }
 
 export interface Ignore {

@@ -108,7 +108,9 @@ export function createHandler(incident: IncidentModule, deps: HandlerDeps) {
       cloudTrail: clients.cloudTrail,
       call,
     });
-    const notification = formatNotification({ finding, results });
+    const notification = formatNotification(
+      finding.extra ? { finding, results, extra: finding.extra } : { finding, results },
+    );
     logger.info("decided and acted", {
       reasons: finding.reasons,
       outcome: notification.document.outcome,

@@ -5,6 +5,7 @@
 import * as keyDeletionScheduled from "../key-deletion-scheduled/decide.js";
 import * as keyDisabled from "../key-disabled/decide.js";
 import * as keyMaterialDeleted from "../key-material-deleted/decide.js";
+import * as keyPolicyViolation from "../key-policy-violation/decide.js";
 import * as keyRotationDisabled from "../key-rotation-disabled/decide.js";
 import * as pendingDeletionKeyUsed from "../pending-deletion-key-used/decide.js";
 import * as rogueGrant from "../rogue-grant/decide.js";
@@ -15,9 +16,10 @@ import type { IncidentName } from "./types.js";
 
 type Decide = (call: KmsApiCall, config: Config, facts?: KeyFacts) => Decision;
 
-export const DECIDERS: Partial<Record<IncidentName, Decide>> = {
+export const DECIDERS: Record<IncidentName, Decide> = {
   "rogue-grant": rogueGrant.decide,
   "key-deletion-scheduled": keyDeletionScheduled.decide,
+  "key-policy-violation": keyPolicyViolation.decide,
   "key-disabled": keyDisabled.decide,
   "key-material-deleted": keyMaterialDeleted.decide,
   "key-rotation-disabled": keyRotationDisabled.decide,
