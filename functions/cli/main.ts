@@ -1,13 +1,23 @@
 /**
- * `kms-responder`: the command line. Exit codes: 0 ok; 1 a finding reached `--fail-on` (or the
+ * `kms-responder`: the command line.   run ACTION --key KEY --reason TEXT [--grant ID] [--grantee ARN] [--requested-by WHO]
+      [--ticket ID] [--dry-run] [--direct] [--function-name NAME] [--topic-arn ARN]
+      [--config FILE] [--json]
+      A runbook action: revoke-grant, revoke-grantee-grants, disable-key, enable-key,
+      cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it invokes the
+      deployed runbook function (--function-name, default $KMS_RESPONDER_RUNBOOK_FUNCTION or
+      kms-responder-runbook); --direct acts with your own credentials. --requested-by
+      defaults to your STS caller identity. Exit 1 when the action failed.
+
+Exit codes: 0 ok; 1 a finding reached `--fail-on` (or the
  * command's own failure condition); 2 bad usage, unreadable path or invalid config.
  */
 import { access, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type Config, DEFAULT_CONFIG, parseConfigText } from "../shared/config.js";
-import { ConfigError } from "../shared/errors.js";
+import { ConfigError, PayloadError } from "../shared/errors.js";
 import { SEVERITIES, type Severity } from "../shared/types.js";
 import { runAnalyzePolicy } from "./analyze-policy.js";
+import type { RunClients } from "./run.js";
 import { runTriage } from "./triage.js";
 
 export const USAGE = `Usage: kms-responder <command> [options]
@@ -25,6 +35,15 @@ Commands:
       The key-policy analyser's findings for a policy document (- reads stdin). The key's
       account defaults to the one whose root the policy delegates to. Exit 1 on a high or
       critical finding.
+
+  run ACTION --key KEY --reason TEXT [--grant ID] [--grantee ARN] [--requested-by WHO]
+      [--ticket ID] [--dry-run] [--direct] [--function-name NAME] [--topic-arn ARN]
+      [--config FILE] [--json]
+      A runbook action: revoke-grant, revoke-grantee-grants, disable-key, enable-key,
+      cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it invokes the
+      deployed runbook function (--function-name, default $KMS_RESPONDER_RUNBOOK_FUNCTION or
+      kms-responder-runbook); --direct acts with your own credentials. --requested-by
+      defaults to your STS caller identity. Exit 1 when the action failed.
 
 Exit codes: 0 ok, 1 a finding reached --fail-on (triage) or was high/critical (analyze-policy),
 2 bad usage, unreadable path or invalid config.`;
@@ -100,9 +119,62 @@ async function analyzePolicy(args: string[], io: CliIo): Promise<number> {
   return runAnalyzePolicy({ file, account: values.account, json: values.json, config }, io.out);
 }
 
+/** The AWS clients of `run`, created on first use (tests replace them). */
+let runClients: (() => RunClients) | undefined;
+export function setRunClients(factory: () => RunClients): void {
+  runClients = factory;
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      key: { type: "string" },
+      grant: { type: "string" },
+      grantee: { type: "string" },
+      reason: { type: "string" },
+      "requested-by": { type: "string" },
+      ticket: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      direct: { type: "boolean", default: false },
+      "function-name": { type: "string" },
+      "topic-arn": { type: "string" },
+      config: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const [action, ...extra] = positionals;
+  if (!action || extra.length) throw new UsageError("run takes exactly one ACTION");
+  const config = await loadConfigFile(values.config);
+  // Loaded on demand: triage and analyze-policy never load the AWS SDK.
+  const { DEFAULT_RUNBOOK_FUNCTION, defaultRunClients, runCommand } = await import("./run.js");
+  return runCommand(
+    {
+      action,
+      key: values.key,
+      grant: values.grant,
+      grantee: values.grantee,
+      reason: values.reason,
+      requestedBy: values["requested-by"],
+      ticket: values.ticket,
+      dryRun: values["dry-run"],
+      direct: values.direct,
+      functionName:
+        values["function-name"] ?? process.env.KMS_RESPONDER_RUNBOOK_FUNCTION ?? DEFAULT_RUNBOOK_FUNCTION,
+      topicArn: values["topic-arn"] ?? process.env.NOTIFICATION_TOPIC_ARN,
+      json: values.json,
+      config,
+    },
+    io.out,
+    (runClients ?? defaultRunClients)(),
+  );
+}
+
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   triage,
   "analyze-policy": analyzePolicy,
+  run,
 };
 
 /** Runs the CLI; returns the exit code. Never throws. */
@@ -124,7 +196,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // parseArgs throws TypeError with codes ERR_PARSE_ARGS_*: usage errors too.
     const usage = error instanceof UsageError || (error instanceof TypeError && "code" in error);
     io.err(`kms-responder ${command}: ${message}${usage ? `\n\n${USAGE}` : ""}`);
-    return usage || error instanceof ConfigError ? 2 : 1;
+    return usage || error instanceof ConfigError || error instanceof PayloadError ? 2 : 1;
   }
 }
 

@@ -6,7 +6,7 @@
 import { type Config, incidentMode } from "./config.js";
 import { actorPrincipal, type KmsApiCall } from "./model.js";
 import { matchesAny, roleArnOfSession } from "./principals.js";
-import type { ActionType, IncidentName, Severity } from "./types.js";
+import type { ActionType, IncidentName, ResponderName, Severity } from "./types.js";
 
 /** Why a record led to no incident. Stable strings: they are the CLI's `skipped` values. */
 export type SkipReason =
@@ -32,7 +32,7 @@ export interface PlannedAction {
 
 export interface Finding {
   kind: "finding";
-  incident: IncidentName;
+  incident: ResponderName;
   severity: Severity;
   reasons: string[];
   /** Headline for the subject line, e.g. "Rogue KMS grant". */

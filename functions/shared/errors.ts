@@ -13,6 +13,11 @@ export class InvalidEventError extends KmsResponderError {
   override name = "InvalidEventError";
 }
 
+/** A runbook payload or CLI argument that names a field wrongly: nothing is done. */
+export class PayloadError extends InvalidEventError {
+  override name = "PayloadError";
+}
+
 export class ConfigError extends KmsResponderError {
   override name = "ConfigError";
 }

@@ -28,6 +28,8 @@ export const INCIDENTS = [
   "pending-deletion-key-used",
 ] as const;
 export type IncidentName = (typeof INCIDENTS)[number];
+/** Who reports a finding: an incident responder, or the runbook function for manual actions. */
+export type ResponderName = IncidentName | "runbook";
 
 export const ACTION_TYPES = [
   "revoke-grant",
