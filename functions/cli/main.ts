@@ -1,15 +1,7 @@
 /**
- * `kms-responder`: the command line.   run ACTION --key KEY --reason TEXT [--grant ID] [--grantee ARN] [--requested-by WHO]
-      [--ticket ID] [--dry-run] [--direct] [--function-name NAME] [--topic-arn ARN]
-      [--config FILE] [--json]
-      A runbook action: revoke-grant, revoke-grantee-grants, disable-key, enable-key,
-      cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it invokes the
-      deployed runbook function (--function-name, default $KMS_RESPONDER_RUNBOOK_FUNCTION or
-      kms-responder-runbook); --direct acts with your own credentials. --requested-by
-      defaults to your STS caller identity. Exit 1 when the action failed.
-
-Exit codes: 0 ok; 1 a finding reached `--fail-on` (or the
+ * `kms-responder`: the command line. Exit codes: 0 ok; 1 a finding reached `--fail-on` (or the
  * command's own failure condition); 2 bad usage, unreadable path or invalid config.
+ * `bin/kms-responder.mjs` calls `runCli()`; tests call `main()` with their own io.
  */
 import { access, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -44,6 +36,11 @@ Commands:
       deployed runbook function (--function-name, default $KMS_RESPONDER_RUNBOOK_FUNCTION or
       kms-responder-runbook); --direct acts with your own credentials. --requested-by
       defaults to your STS caller identity. Exit 1 when the action failed.
+
+  drill [--json] [--endpoint URL] [--only ID,...] [--build auto|always|never] [--verbose]
+      Attack scenarios end to end against a local emulator (moto_server on a free port, or
+      --endpoint): each attack's CloudTrail event goes through the rule patterns to the built
+      handler and the end state is read back. Exit 1 unless every scenario ends as promised.
 
 Exit codes: 0 ok, 1 a finding reached --fail-on (triage) or was high/critical (analyze-policy),
 2 bad usage, unreadable path or invalid config.`;
@@ -175,6 +172,8 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   triage,
   "analyze-policy": analyzePolicy,
   run,
+  // Loaded on demand: only the drill needs the emulator, the SDK clients and the built bundles.
+  drill: async (args, io) => (await import("./drill.js")).drillCommand(args, io),
 };
 
 /** Runs the CLI; returns the exit code. Never throws. */
@@ -200,12 +199,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1]?.endsWith("kms-responder.mjs") || process.argv[1]?.endsWith("main.ts");
-if (isEntry) {
-  const code = await main(process.argv.slice(2), {
+/** Runs the CLI on this process's arguments and sets its exit code. */
+export async function runCli(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2), {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     isTty: process.stderr.isTTY === true,
   });
-  process.exitCode = code;
 }

@@ -76,15 +76,24 @@ function* recordsOfLines(file: string, text: string): Generator<RecordEntry> {
   }
 }
 
-function firstLineIsJson(text: string): boolean {
-  const first = text.split("\n", 1)[0]?.trim() ?? "";
-  if (!first) return false;
+function isJson(line: string): boolean {
   try {
-    JSON.parse(first);
+    JSON.parse(line);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * JSON lines when the first line is a document of its own, or when any unindented line is an
+ * object of its own: the broken line may be the first one, and the others must still be read.
+ */
+function looksLikeJsonLines(text: string): boolean {
+  const lines = text.split("\n");
+  const first = lines[0]?.trim() ?? "";
+  if (first && isJson(first)) return true;
+  return lines.some((line) => line.startsWith("{") && isJson(line));
 }
 
 /** The records of one file. */
@@ -111,8 +120,8 @@ export async function* readFileRecords(file: string): AsyncGenerator<RecordEntry
     } catch (error) {
       parseError = error instanceof Error ? error.message : String(error);
     }
-    // Not one JSON document: JSON lines when the first line is a document of its own.
-    if (firstLineIsJson(trimmed)) {
+    // Not one JSON document: maybe JSON lines.
+    if (looksLikeJsonLines(trimmed)) {
       yield* recordsOfLines(file, text);
       if (damage) yield { file, index: -1, error: damage };
       return;

@@ -20,7 +20,8 @@ export interface TriageRow {
   incident: string | null;
   severity: Severity | null;
   reasons: string[];
-  actions: Array<{ type: string; target: string; hold?: string }>;
+  /** `when`: a condition the action waits for (enable-key after a cancelled deletion); `hold`: why it would not run. */
+  actions: Array<{ type: string; target: string; when?: string; hold?: string }>;
   key: string | null;
   actor: string | null;
   summary: string | null;
@@ -96,7 +97,11 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow {
     summary: decision.summary,
     actions: decision.actions.map((a) => {
       const target = a.grantId ? `${a.keyRef} grant ${a.grantId}` : a.keyRef;
-      return a.hold ? { type: a.type, target, hold: a.hold.why } : { type: a.type, target };
+      const action: TriageRow["actions"][number] = { type: a.type, target };
+      if (a.onlyIfEnabledBefore)
+        action.when = "only if the key was enabled before the deletion was scheduled";
+      if (a.hold) action.hold = a.hold.why;
+      return action;
     }),
   };
 }
@@ -125,7 +130,9 @@ function tableLine(row: TriageRow): string {
   const what = row.skipped
     ? `skipped: ${row.skipped}`
     : row.actions.length
-      ? row.actions.map((a) => (a.hold ? `${a.type} (held)` : a.type)).join(", ")
+      ? row.actions
+          .map((a) => (a.hold ? `${a.type} (held)` : a.when ? `${a.type} (if enabled before)` : a.type))
+          .join(", ")
       : "notify";
   return [
     pad((row.severity ?? "-").toUpperCase(), 8),

@@ -28,7 +28,9 @@ const TEXT_DATE = /^([A-Za-z]{3})[a-z]*\.? (\d{1,2}),? (\d{4}),? (\d{1,2}):(\d{2
  */
 export function parseDeletionDate(value: unknown): Date | undefined {
   if (typeof value === "number" && Number.isFinite(value)) {
-    return new Date(value < 1e12 ? value * 1000 : value);
+    // Out of Date's range (e.g. 1e20) gives an Invalid Date, whose toISOString() throws.
+    const date = new Date(value < 1e12 ? value * 1000 : value);
+    return Number.isNaN(date.getTime()) ? undefined : date;
   }
   if (typeof value !== "string" || value.trim() === "") return undefined;
   const text = value.trim();
@@ -44,7 +46,8 @@ export function parseDeletionDate(value: unknown): Date | undefined {
     return new Date(Date.UTC(Number(year), month, Number(day), hour, Number(min), Number(sec)));
   }
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
-  const ms = Date.parse(text);
+  // An ISO date-time without a zone is UTC too; Date.parse would read it as local time.
+  const ms = Date.parse(/[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text.replace(" ", "T")}Z` : text);
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
@@ -117,6 +120,12 @@ export function decide(call: KmsApiCall, config: Config, facts: KeyFacts = {}, n
     );
   } else if (request.pendingWindowInDays !== undefined) {
     details.push(`Waiting period: ${request.pendingWindowInDays} days`);
+  }
+  if (approved) {
+    const region = call.region ? ` --region ${call.region}` : "";
+    details.push(
+      `To stop it: aws kms cancel-key-deletion --key-id ${keyRefOf(call)}${region} (the key is then Disabled: aws kms enable-key --key-id ${keyRefOf(call)}${region})`,
+    );
   }
   if (reasons.includes("protected-key")) details.push(`The key is tagged ${config.protectedTagKey}.`);
   if (reasons.includes("mfa-missing"))

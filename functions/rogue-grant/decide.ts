@@ -21,7 +21,7 @@ import {
   principalAccount,
   roleArnOfSession,
 } from "../shared/principals.js";
-import { type Severity, worstSeverity } from "../shared/types.js";
+import { CRYPTOGRAPHIC_OPERATIONS, type Severity, worstSeverity } from "../shared/types.js";
 
 export const INCIDENT = "rogue-grant";
 
@@ -33,23 +33,6 @@ export const REASON_SEVERITY = {
   "unconstrained-grant": "low",
 } as const satisfies Record<string, Severity>;
 export type RogueGrantReason = keyof typeof REASON_SEVERITY;
-
-/** Grant operations that use key material (as opposed to DescribeKey, CreateGrant, RetireGrant). */
-const CRYPTO_OPERATIONS = new Set([
-  "Decrypt",
-  "Encrypt",
-  "GenerateDataKey",
-  "GenerateDataKeyPair",
-  "GenerateDataKeyPairWithoutPlaintext",
-  "GenerateDataKeyWithoutPlaintext",
-  "ReEncryptFrom",
-  "ReEncryptTo",
-  "Sign",
-  "Verify",
-  "GenerateMac",
-  "VerifyMac",
-  "DeriveSharedSecret",
-]);
 
 export interface GrantRequest {
   grantee: string | undefined;
@@ -85,6 +68,15 @@ function trustedBecause(
   if (isAwsInvoker(call.actor.invokedBy)) return `created by ${call.actor.invokedBy} on a principal's behalf`;
   const grantee = grant.grantee;
   if (!grantee) return undefined;
+  // A trusted grantee does not excuse an untrusted retiring principal: that one is judged.
+  const retiringAccount = grant.retiringPrincipal ? principalAccount(grant.retiringPrincipal) : undefined;
+  if (
+    retiringAccount &&
+    retiringAccount !== keyAccount &&
+    !config.trustedAccounts.includes(retiringAccount)
+  ) {
+    return undefined;
+  }
   if (isServicePrincipal(grantee)) return `grantee ${grantee} is an AWS service principal`;
   const infra = infrastructureAccount(grantee);
   if (infra !== undefined && infra === keyAccount)
@@ -122,7 +114,7 @@ function reasonsFor(grant: GrantRequest, keyAccount: string | undefined, config:
     reasons.push("untrusted-grantee");
   }
   if (!granteeAccount && !isServicePrincipal(grantee)) reasons.push("unresolvable-grantee");
-  if (!grant.constrained && grant.operations.some((o) => CRYPTO_OPERATIONS.has(o))) {
+  if (!grant.constrained && grant.operations.some((o) => CRYPTOGRAPHIC_OPERATIONS.has(o))) {
     reasons.push("unconstrained-grant");
   }
   return reasons;

@@ -27,7 +27,7 @@ import type { KmsApiCall } from "../shared/model.js";
 import { parseKeyArn } from "../shared/model.js";
 import { formatNotification, publish } from "../shared/notify.js";
 import { analysePolicy, type PolicyFinding } from "../shared/policy/analyse.js";
-import { globMatch, roleArnOfSession } from "../shared/principals.js";
+import { roleArnOfSession } from "../shared/principals.js";
 import { type ActionStatus, type Severity, worstSeverity } from "../shared/types.js";
 import type { RunbookAction, RunbookPayload } from "./payload.js";
 
@@ -81,7 +81,8 @@ async function granteeGrants(kms: KMSClient, keyArn: string, grantee: string): P
     const out = await kms.send(new ListGrantsCommand({ KeyId: keyArn, Marker: marker }));
     for (const g of out.Grants ?? []) {
       const p = g.GranteePrincipal;
-      if (g.GrantId && p && (p === grantee || globMatch(grantee, roleArnOfSession(p)))) ids.push(g.GrantId);
+      // Exact match only (never a pattern: a `*` would sweep up the grants AWS services depend on).
+      if (g.GrantId && p && (p === grantee || roleArnOfSession(p) === grantee)) ids.push(g.GrantId);
     }
     marker = out.Truncated ? out.NextMarker : undefined;
   } while (marker);
@@ -308,6 +309,8 @@ export async function runRunbook(
   let findings: PolicyFinding[] | undefined;
   try {
     meta = (await deps.kms.send(new DescribeKeyCommand({ KeyId: payload.keyId }))).KeyMetadata;
+    // Without metadata nothing can run: a failure, not an empty (and so "succeeded") result.
+    if (!meta) done = failure(payload.keyId, "DescribeKey returned no key metadata");
   } catch (error) {
     done = failure(payload.keyId, "DescribeKey failed", error);
   }

@@ -6,7 +6,13 @@
 import { type Config, incidentMode } from "./config.js";
 import { actorPrincipal, type KmsApiCall } from "./model.js";
 import { matchesAny, roleArnOfSession } from "./principals.js";
-import type { ActionType, IncidentName, ResponderName, Severity } from "./types.js";
+import {
+  type ActionType,
+  CRYPTOGRAPHIC_OPERATIONS,
+  type IncidentName,
+  type ResponderName,
+  type Severity,
+} from "./types.js";
 
 /** Why a record led to no incident. Stable strings: they are the CLI's `skipped` values. */
 export type SkipReason =
@@ -131,8 +137,17 @@ function holdReason(
 /** KMS's wording for a call on a key pending deletion: `<key ARN> is pending deletion.` (kms-facts.md). */
 const PENDING_DELETION = /\bis pending deletion\.?\s*$/;
 
+/**
+ * A cryptographic call that failed because its key is pending deletion: proof that something
+ * still uses the key. Administrative calls on such a key (DisableKey, PutKeyPolicy, a second
+ * ScheduleKeyDeletion) fail the same way but prove nothing, so they do not count.
+ */
 export function isPendingDeletionError(call: KmsApiCall): boolean {
-  return call.errorCode !== undefined && PENDING_DELETION.test(call.errorMessage ?? "");
+  return (
+    call.errorCode !== undefined &&
+    CRYPTOGRAPHIC_OPERATIONS.has(call.eventName ?? "") &&
+    PENDING_DELETION.test(call.errorMessage ?? "")
+  );
 }
 
 /**

@@ -11,7 +11,7 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { ActionResult } from "./actions.js";
 import type { Finding } from "./decision.js";
-import { actorPrincipal, parseKeyArn } from "./model.js";
+import { actorPrincipal, isObject, type JsonObject, parseKeyArn } from "./model.js";
 import type { ActionType, Severity } from "./types.js";
 
 export const NOTIFICATION_SCHEMA = "kms-responder/notification/v1";
@@ -135,6 +135,31 @@ function subjectOf(finding: Finding, outcome: Outcome, results: readonly ActionR
   );
 }
 
+/** A value as one shell word: as is when it is plainly safe, else single-quoted. */
+function shellArg(value: string): string {
+  return /^[A-Za-z0-9:/_.@=+,-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The grant's limits as CreateGrant arguments. Without them the undo of a revoke would create a
+ * wider grant than the one revoked (no encryption-context constraint, no retiring principal).
+ */
+function grantLimits(req: JsonObject): string {
+  const args: string[] = [];
+  if (typeof req.retiringPrincipal === "string") {
+    args.push(`--retiring-principal ${shellArg(req.retiringPrincipal)}`);
+  }
+  const c = isObject(req.constraints) ? req.constraints : {};
+  // The CLI takes the API's member names; CloudTrail writes them in camelCase.
+  const constraints = compact({
+    EncryptionContextSubset: c.encryptionContextSubset,
+    EncryptionContextEquals: c.encryptionContextEquals,
+  });
+  if (Object.keys(constraints).length) args.push(`--constraints ${shellArg(JSON.stringify(constraints))}`);
+  if (typeof req.name === "string") args.push(`--name ${shellArg(req.name)}`);
+  return args.map((a) => ` ${a}`).join("");
+}
+
 /** The CLI command that undoes what an action did, or undefined when there is nothing to undo. */
 export function undoCommand(result: ActionResult, finding: Finding): string | undefined {
   if (result.status !== "succeeded") return undefined;
@@ -143,11 +168,14 @@ export function undoCommand(result: ActionResult, finding: Finding): string | un
   switch (result.type) {
     case "revoke-grant": {
       const req = finding.call.request;
-      const grantee = typeof req.granteePrincipal === "string" ? req.granteePrincipal : "GRANTEE";
+      const grantee = typeof req.granteePrincipal === "string" ? shellArg(req.granteePrincipal) : "GRANTEE";
       const ops = Array.isArray(req.operations)
-        ? req.operations.filter((o) => typeof o === "string").join(" ")
+        ? req.operations
+            .filter((o): o is string => typeof o === "string")
+            .map(shellArg)
+            .join(" ")
         : "OPERATIONS";
-      return `aws kms create-grant --key-id ${key} --grantee-principal ${grantee} --operations ${ops}${region}`;
+      return `aws kms create-grant --key-id ${key} --grantee-principal ${grantee} --operations ${ops}${grantLimits(req)}${region}`;
     }
     case "cancel-key-deletion":
       return `aws kms schedule-key-deletion --key-id ${key} --pending-window-in-days 30${region}`;
@@ -266,7 +294,11 @@ function textOf(subject: string, doc: NotificationDocument): string {
   return lines.join("\n");
 }
 
-/** Cuts every string longer than `max` characters, deeply. */
+/**
+ * Cuts every string longer than `max` characters, deeply, and long arrays and wide objects (an
+ * encryption context, a parsed policy) to a number of entries that shrinks with `max`. Objects
+ * keep at least 64 keys, so the document's own small objects (key, actor, actions) stay whole.
+ */
 function truncateStrings(value: unknown, max: number): unknown {
   if (typeof value === "string") {
     return value.length > max ? `${value.slice(0, max)}... [truncated ${value.length - max} chars]` : value;
@@ -277,7 +309,11 @@ function truncateStrings(value: unknown, max: number): unknown {
     return items;
   }
   if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, truncateStrings(v, max)]));
+    const entries = Object.entries(value);
+    const kept = entries.slice(0, Math.max(64, max / 16)).map(([k, v]) => [k, truncateStrings(v, max)]);
+    if (entries.length > kept.length)
+      kept.push(["...", `[${entries.length - kept.length} more keys truncated]`]);
+    return Object.fromEntries(kept);
   }
   return value;
 }

@@ -44,7 +44,8 @@ export function isServicePrincipal(principal: string): boolean {
  */
 const INFRASTRUCTURE = /^(\d{12}):aws:[a-z0-9-]+-infrastructure:[A-Za-z0-9._:/-]+$/;
 /** Newer records name the same principal as a session: `arn:aws:sts::<acct>:assumed-role/aws:ec2-infrastructure/i-...`. */
-const INFRASTRUCTURE_SESSION = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/aws:[a-z0-9-]+-infrastructure\/[A-Za-z0-9._-]+$/;
+const INFRASTRUCTURE_SESSION =
+  /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/aws:[a-z0-9-]+-infrastructure\/[A-Za-z0-9._-]+$/;
 
 export function infrastructureAccount(principal: string): string | undefined {
   return INFRASTRUCTURE.exec(principal)?.[1] ?? INFRASTRUCTURE_SESSION.exec(principal)?.[1];

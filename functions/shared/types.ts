@@ -45,3 +45,24 @@ export type ActionType = (typeof ACTION_TYPES)[number];
 
 export const ACTION_STATUSES = ["succeeded", "already-done", "failed", "skipped", "dry-run"] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
+
+/**
+ * KMS operations that use key material. Grant operations are named the same way, so one list
+ * serves grants (rogue-grant) and API calls (pending-deletion-key-used).
+ */
+export const CRYPTOGRAPHIC_OPERATIONS: ReadonlySet<string> = new Set([
+  "Decrypt",
+  "Encrypt",
+  "GenerateDataKey",
+  "GenerateDataKeyPair",
+  "GenerateDataKeyPairWithoutPlaintext",
+  "GenerateDataKeyWithoutPlaintext",
+  "ReEncrypt",
+  "ReEncryptFrom",
+  "ReEncryptTo",
+  "Sign",
+  "Verify",
+  "GenerateMac",
+  "VerifyMac",
+  "DeriveSharedSecret",
+]);

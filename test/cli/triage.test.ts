@@ -1,0 +1,556 @@
+import { execFile } from "node:child_process";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { type CliIo, main } from "../../functions/cli/main.js";
+
+const CLOUDTRAIL = "test/fixtures/cloudtrail";
+const LOG_FILE = `${CLOUDTRAIL}/111122223333_CloudTrail_us-east-1_20261128T1830Z_abcd.json`;
+
+interface Row {
+  eventId: string | null;
+  eventName: string | null;
+  source: { file: string; index: number };
+  incident: string | null;
+  severity: string | null;
+  reasons: string[];
+  actions: Array<{ type: string; target: string; hold?: string }>;
+  skipped: string | null;
+  why: string | null;
+}
+
+interface Run {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+/** Runs the CLI in-process with a capturing io, as a user would type `kms-responder ...args`. */
+async function cli(...args: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), isTty: false };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+/** `triage --json ...`: the rows, each parsed. */
+async function triageJson(...args: string[]): Promise<{ code: number; rows: Row[]; err: string[] }> {
+  const { code, out, err } = await cli("triage", "--json", ...args);
+  return { code, rows: out.map((line) => JSON.parse(line) as Row), err };
+}
+
+/** Every file under a directory, recursively, sorted like the CLI reads them. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]));
+}
+
+/** How many records a JSON document holds, counted independently of the CLI's reader. */
+function recordsIn(doc: unknown): number {
+  if (Array.isArray(doc)) return doc.length;
+  if (typeof doc === "object" && doc !== null && "Records" in doc && Array.isArray(doc.Records)) {
+    return doc.Records.length;
+  }
+  return 1;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "kms-responder-triage-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function scratchFile(name: string, content: string): string {
+  const file = join(scratch, name);
+  mkdirSync(join(file, ".."), { recursive: true });
+  writeFileSync(file, content);
+  return file;
+}
+
+function expectRowShape(row: Row): void {
+  expect(Object.keys(row)).toEqual(
+    expect.arrayContaining([
+      "eventId",
+      "eventName",
+      "source",
+      "incident",
+      "severity",
+      "reasons",
+      "actions",
+      "skipped",
+    ]),
+  );
+  expect(typeof row.source.file).toBe("string");
+  expect(Number.isInteger(row.source.index)).toBe(true);
+  expect(Array.isArray(row.reasons)).toBe(true);
+  for (const action of row.actions) {
+    expect(typeof action.type).toBe("string");
+    expect(typeof action.target).toBe("string");
+    expect(Object.keys(action).every((k) => ["type", "target", "when", "hold"].includes(k))).toBe(true);
+  }
+  // A row is either a finding (severity, no skip) or skipped (a reason, no severity).
+  expect(row.skipped === null).toBe(row.severity !== null);
+}
+
+describe("triage --json", () => {
+  it("prints exactly one JSON line per record under events/, each with the contract's fields", async () => {
+    // Prepare
+    const files = filesUnder("events").filter((f) => f.endsWith(".json"));
+    const expected = files.reduce((n, f) => n + recordsIn(JSON.parse(readFileSync(f, "utf8"))), 0);
+
+    // Act
+    const { code, rows, err } = await triageJson("events");
+
+    // Assess
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    expect(rows).toHaveLength(expected);
+    for (const row of rows) expectRowShape(row);
+    expect(rows.map((r) => r.source.file)).toEqual(files);
+    expect(rows.every((r) => r.source.index === 0)).toBe(true);
+    expect(rows.every((r) => r.skipped !== "unparseable")).toBe(true);
+  });
+
+  it("says what it would do about a rogue grant: the incident, severity, reasons and the exact grant", async () => {
+    // Act
+    const { rows } = await triageJson("events/rogue-grant/external-grantee.json");
+
+    // Assess
+    expect(rows).toEqual([
+      expect.objectContaining({
+        eventId: "7404c6cc-a32e-4c17-bddb-150a93c40481",
+        eventName: "CreateGrant",
+        source: { file: "events/rogue-grant/external-grantee.json", index: 0 },
+        incident: "rogue-grant",
+        severity: "critical",
+        reasons: ["external-grantee", "unconstrained-grant"],
+        actions: [
+          {
+            type: "revoke-grant",
+            target:
+              "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34 grant 17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7",
+          },
+        ],
+        skipped: null,
+      }),
+    ]);
+  });
+
+  it("says the re-enable after a cancelled deletion waits for the key's prior state", async () => {
+    // Act
+    const { rows } = await triageJson("events/key-deletion-scheduled/unapproved.json");
+
+    // Assess
+    const key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(rows[0]?.actions).toEqual([
+      { type: "cancel-key-deletion", target: key },
+      {
+        type: "enable-key",
+        target: key,
+        when: "only if the key was enabled before the deletion was scheduled",
+      },
+    ]);
+  });
+
+  it("reads a CloudTrail log file record by record, skipping what is not KMS", async () => {
+    // Prepare
+    const records = (JSON.parse(readFileSync(LOG_FILE, "utf8")) as { Records: Array<{ eventID: string }> })
+      .Records;
+
+    // Act
+    const { code, rows } = await triageJson(LOG_FILE);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(rows).toHaveLength(records.length);
+    expect(rows.map((r) => r.source)).toEqual(records.map((_, index) => ({ file: LOG_FILE, index })));
+    expect(rows.map((r) => r.eventId)).toEqual(records.map((r) => r.eventID));
+    expect(rows.map((r) => [r.eventName, r.incident, r.severity, r.skipped])).toEqual([
+      ["AssumeRole", null, null, "not-kms"],
+      ["DescribeInstances", null, null, "not-kms"],
+      ["Decrypt", null, null, "no-incident"],
+      ["ListRoles", null, null, "not-kms"],
+      ["CreateGrant", "rogue-grant", "critical", null],
+      ["DescribeKey", null, null, "no-incident"],
+      ["ScheduleKeyDeletion", "key-deletion-scheduled", "critical", null],
+      ["RetireGrant", null, null, "no-incident"],
+    ]);
+  });
+
+  it("reads the gzip CloudTrail writes to S3 exactly like the plain file", async () => {
+    // Prepare
+    const gz = `${LOG_FILE}.gz`;
+    const plain = await triageJson(LOG_FILE);
+    expect(gunzipSync(readFileSync(gz)).toString("utf8")).toBe(readFileSync(LOG_FILE, "utf8"));
+
+    // Act
+    const { code, rows } = await triageJson(gz);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(rows).toEqual(plain.rows.map((r) => ({ ...r, source: { ...r.source, file: gz } })));
+  });
+
+  it("reads JSON lines: the broken line is reported as unparseable and the other lines are still triaged", async () => {
+    // Prepare
+    const file = `${CLOUDTRAIL}/records.jsonl`;
+    const lines = readFileSync(file, "utf8").split("\n");
+    const nonBlank = lines.filter((l) => l.trim() !== "").length;
+
+    // Act
+    const { code, rows } = await triageJson(file);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(rows).toHaveLength(nonBlank);
+    expect(rows.map((r) => [r.source.index, r.eventName, r.skipped ?? r.incident])).toEqual([
+      [0, "PutKeyPolicy", "key-policy-violation"],
+      [1, "EnableKey", "no-incident"],
+      [2, null, "unparseable"],
+      [3, "GetCallerIdentity", "not-kms"],
+      [4, "DisableKey", "key-disabled"],
+    ]);
+    expect(rows[2]?.why).toContain("line 3");
+  });
+
+  it("still reads the other JSON lines when the first line is the broken one", async () => {
+    // Prepare
+    const good = readFileSync(`${CLOUDTRAIL}/records.jsonl`, "utf8").split("\n")[4] ?? "";
+    const file = scratchFile("first-line-broken.jsonl", `{"eventName": "CreateGrant", \n${good}\n${good}\n`);
+
+    // Act
+    const { code, rows } = await triageJson(file);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(rows.map((r) => [r.source.index, r.skipped ?? r.incident])).toEqual([
+      [0, "unparseable"],
+      [1, "key-disabled"],
+      [2, "key-disabled"],
+    ]);
+  });
+
+  it("reads a JSON array of events", async () => {
+    // Prepare
+    const file = `${CLOUDTRAIL}/array.json`;
+    const expected = recordsIn(JSON.parse(readFileSync(file, "utf8")));
+
+    // Act
+    const { code, rows } = await triageJson(file);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(rows).toHaveLength(expected);
+    expect(rows.map((r) => [r.source.index, r.incident, r.severity])).toEqual([
+      [0, "key-rotation-disabled", "medium"],
+      [1, "key-material-deleted", "critical"],
+      [2, "pending-deletion-key-used", "high"],
+    ]);
+  });
+
+  it("reports a file that is not JSON as one unparseable entry, not a failure", async () => {
+    // Act
+    const { code, rows, err } = await triageJson(`${CLOUDTRAIL}/broken.json`);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        source: { file: `${CLOUDTRAIL}/broken.json`, index: 0 },
+        incident: null,
+        severity: null,
+        skipped: "unparseable",
+        why: expect.stringContaining("not valid JSON"),
+      }),
+    ]);
+  });
+
+  it("reports a truncated gzip as unparseable and exits 0", async () => {
+    // Act
+    const { code, rows } = await triageJson(`${CLOUDTRAIL}/truncated.json.gz`);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(rows).toEqual([
+      expect.objectContaining({ skipped: "unparseable", why: expect.stringContaining("gzip") }),
+    ]);
+  });
+
+  it("keeps going past broken files: every file of a directory is read", async () => {
+    // Act
+    const { code, rows } = await triageJson(CLOUDTRAIL);
+
+    // Assess
+    expect(code).toBe(0);
+    const files = new Set(rows.map((r) => r.source.file));
+    expect([...files].sort()).toEqual(filesUnder(CLOUDTRAIL).sort());
+    expect(rows.filter((r) => r.skipped === "unparseable")).toHaveLength(3);
+  });
+
+  it("reads a directory recursively, only its data files, in name order", async () => {
+    // Prepare
+    const dir = join(scratch, "tree");
+    mkdirSync(join(dir, "b", "nested"), { recursive: true });
+    mkdirSync(join(dir, "a"), { recursive: true });
+    copyFileSync("events/rogue-grant/delegation.json", join(dir, "b", "nested", "delegation.json"));
+    copyFileSync(`${CLOUDTRAIL}/array.json`, join(dir, "a", "array.json"));
+    copyFileSync(`${LOG_FILE}.gz`, join(dir, "b", "log.json.gz"));
+    writeFileSync(join(dir, "README.md"), "# not data\n");
+
+    // Act
+    const { code, rows } = await triageJson(dir);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(rows).toHaveLength(3 + 8 + 1);
+    expect([...new Set(rows.map((r) => r.source.file))]).toEqual([
+      join(dir, "a", "array.json"),
+      join(dir, "b", "log.json.gz"),
+      join(dir, "b", "nested", "delegation.json"),
+    ]);
+  });
+
+  it("applies --config: the responder's own calls are skipped", async () => {
+    // Act
+    const { rows } = await triageJson("--config", "config/example.json", "events/rogue-grant/own-call.json");
+
+    // Assess
+    expect(rows).toEqual([
+      expect.objectContaining({ incident: "rogue-grant", skipped: "own-call", actions: [] }),
+    ]);
+  });
+
+  it("shows held actions with why they are held", async () => {
+    // Prepare
+    const notify = scratchFile("notify.json", JSON.stringify({ mode: "notify" }));
+
+    // Act
+    const { rows } = await triageJson("--config", notify, "events/rogue-grant/delegation.json");
+
+    // Assess
+    expect(rows[0]?.actions).toEqual([
+      expect.objectContaining({ type: "revoke-grant", hold: expect.stringContaining("notify") }),
+    ]);
+  });
+});
+
+describe("triage (human table)", () => {
+  it("prints the header, one line per finding and a summary with the counts", async () => {
+    // Prepare
+    const { rows } = await triageJson("events");
+    const findings = rows.filter((r) => r.severity !== null);
+    const count = (pred: (r: Row) => boolean) => rows.filter(pred).length;
+
+    // Act
+    const { code, out } = await cli("triage", "events");
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out[0]).toMatch(/^SEVERITY +INCIDENT +EVENT +KEY +ACTOR +REASONS +WOULD DO$/);
+    expect(out.filter((l) => /^(CRITICAL|HIGH|MEDIUM|LOW|INFO) /.test(l))).toHaveLength(findings.length);
+    const severities = ["critical", "high", "medium", "low", "info"]
+      .map((severity) => [severity, count((r) => r.severity === severity)] as const)
+      .filter(([, n]) => n > 0)
+      .map(([severity, n]) => `${n} ${severity}`);
+    const skips = [...new Set(rows.flatMap((r) => (r.skipped ? [r.skipped] : [])))].map(
+      (reason) => `${count((r) => r.skipped === reason)} ${reason}`,
+    );
+    expect(out.at(-1)).toBe(
+      `${rows.length} records: ${findings.length} findings (${severities.join(", ")}); skipped: ${skips.join(", ")}`,
+    );
+    expect(out.at(-2)).toBe("");
+  });
+
+  it("lists unparseable input in the table and counts it", async () => {
+    // Act
+    const { out } = await cli("triage", `${CLOUDTRAIL}/broken.json`);
+
+    // Assess
+    expect(out).toContainEqual(
+      expect.stringMatching(/^UNPARSEABLE test\/fixtures\/cloudtrail\/broken\.json#0: /),
+    );
+    expect(out.at(-1)).toBe("1 records: 0 findings; skipped: 1 unparseable");
+  });
+
+  it("says so when there is nothing to report", async () => {
+    // Act
+    const { code, out } = await cli("triage", "events/other");
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out[0]).toBe("No findings.");
+    expect(out.at(-1)).toBe("4 records: 0 findings; skipped: 4 no-incident");
+  });
+});
+
+describe("triage --fail-on", () => {
+  it.each([
+    ["high", "events/rogue-grant/external-grantee.json", 1],
+    ["high", "events/rogue-grant/delegation.json", 1],
+    ["high", "events/rogue-grant/unconstrained.json", 0],
+    ["low", "events/rogue-grant/unconstrained.json", 1],
+    ["critical", "events/rogue-grant/delegation.json", 0],
+    ["HIGH", "events/rogue-grant/delegation.json", 1],
+    ["high", "events/rogue-grant/failed-call.json", 0],
+  ])("--fail-on %s over %s exits %i", async (severity, file, expected) => {
+    // Act
+    const { code } = await cli("triage", "--json", "--fail-on", severity, file);
+
+    // Assess
+    expect(code).toBe(expected);
+  });
+
+  it("exits 1 over the whole events/ tree with --fail-on high", async () => {
+    // Act
+    const { code } = await cli("triage", "--fail-on", "high", "events");
+
+    // Assess
+    expect(code).toBe(1);
+  });
+
+  it("exits 2 on an unknown severity and names --fail-on", async () => {
+    // Act
+    const { code, out, err } = await cli("triage", "--fail-on", "nonsense", "events");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toContain("--fail-on");
+    expect(err.join("\n")).toContain("nonsense");
+  });
+});
+
+describe("triage: bad usage, paths and config exit 2 and say which", () => {
+  it("names a path that does not exist", async () => {
+    // Act
+    const { code, out, err } = await cli("triage", "events/rogue-grant", "events/no-such-dir");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toContain("events/no-such-dir");
+  });
+
+  it("names the field of an invalid config file", async () => {
+    // Prepare
+    const bad = scratchFile("bad-config.json", JSON.stringify({ afterCancel: "later" }));
+
+    // Act
+    const { code, out, err } = await cli("triage", "--config", bad, "events");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toContain("afterCancel");
+    expect(err.join("\n")).toContain(bad);
+  });
+
+  it("names an unknown config key", async () => {
+    // Prepare
+    const bad = scratchFile("typo-config.json", JSON.stringify({ trustedAcounts: [] }));
+
+    // Act
+    const { code, err } = await cli("triage", "--config", bad, "events");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err.join("\n")).toContain("trustedAcounts");
+  });
+
+  it("names a config file that cannot be read", async () => {
+    // Act
+    const { code, err } = await cli("triage", "--config", "config/missing.json", "events");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err.join("\n")).toContain("config/missing.json");
+  });
+
+  it("exits 2 with the usage when no path is given", async () => {
+    // Act
+    const { code, err } = await cli("triage", "--json");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err.join("\n")).toContain("PATH");
+    expect(err.join("\n")).toContain("Usage:");
+  });
+
+  it("exits 2 on an unknown option", async () => {
+    // Act
+    const { code, err } = await cli("triage", "--jsn", "events");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err.join("\n")).toContain("--jsn");
+  });
+
+  it("exits 2 on an unknown command and names it", async () => {
+    // Act
+    const { code, err } = await cli("triag", "events");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err.join("\n")).toContain('"triag"');
+  });
+
+  it("exits 2 with the usage when no command is given", async () => {
+    // Act
+    const { code, out } = await cli();
+
+    // Assess
+    expect(code).toBe(2);
+    expect(out.join("\n")).toContain("Usage:");
+  });
+});
+
+describe("the kms-responder bin", () => {
+  it("runs triage as a user would, printing parseable JSON lines", async () => {
+    // Prepare
+    const run = promisify(execFile);
+    const expected = readdirSync("events/rogue-grant").filter((f) => f.endsWith(".json")).length;
+
+    // Act
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ["bin/kms-responder.mjs", "triage", "--json", "--config", "config/example.json", "events/rogue-grant"],
+      { encoding: "utf8" },
+    );
+
+    // Assess (execFile rejects on a non-zero exit, so reaching here means exit 0)
+    const rows = stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Row);
+    expect(stderr).toBe("");
+    expect(rows).toHaveLength(expected);
+    for (const row of rows) expectRowShape(row);
+    expect(rows.find((r) => r.source.file.endsWith("own-call.json"))?.skipped).toBe("own-call");
+  });
+
+  it("exits 2 from the real process on a missing path", async () => {
+    // Prepare
+    const run = promisify(execFile);
+
+    // Act
+    const failure = await run(process.execPath, ["bin/kms-responder.mjs", "triage", "no/such/path"]).then(
+      () => undefined,
+      (error: unknown) => error as { code?: number; stderr?: string },
+    );
+
+    // Assess
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toContain("no/such/path");
+  });
+});

@@ -1,0 +1,191 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { decide } from "../../functions/key-disabled/decide.js";
+import {
+  type Config,
+  type ConfigInput,
+  parseConfig,
+  parseConfigText,
+} from "../../functions/shared/config.js";
+import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
+import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+
+const DEFAULTS = parseConfig({});
+const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
+
+type Shape =
+  | { kind: "ignore"; skipped: string; incident: string | undefined }
+  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
+
+function shapeOf(decision: Decision): Shape {
+  return decision.kind === "ignore"
+    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
+    : {
+        kind: "finding",
+        incident: decision.incident,
+        severity: decision.severity,
+        reasons: decision.reasons,
+        actions: decision.actions,
+      };
+}
+
+function callOf(event: FixtureEvent): KmsApiCall {
+  const call = normalise(event);
+  if (!call) throw new Error("fixture did not normalise");
+  return call;
+}
+
+function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
+  return decide(callOf(loadEvent(`key-disabled/${variant}`)), config, facts);
+}
+
+function findingOf(decision: Decision): Finding {
+  if (decision.kind !== "finding") throw new Error(`expected a finding, got ignore/${decision.skipped}`);
+  return decision;
+}
+
+const config = (input: ConfigInput): Config => parseConfig(input);
+
+const MALLORY_KEY = "arn:aws:kms:us-east-1:111122223333:key/9d0e1f2a-3b4c-4d5e-a6f7-a8b9c0d1e2f3";
+const REENABLE = config({ ...EXAMPLE, reenableDisabledKeys: true });
+
+const finding = (severity: string, reasons: string[], actions: PlannedAction[]): Shape => ({
+  kind: "finding",
+  incident: "key-disabled",
+  severity,
+  reasons,
+  actions,
+});
+const skipped = (reason: string): Shape => ({ kind: "ignore", skipped: reason, incident: "key-disabled" });
+const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
+
+describe("key-disabled decide: every fixture", () => {
+  it.each([
+    ["iam-user", DEFAULTS, finding("medium", ["unapproved-disable"], [])],
+    ["approved-admin", DEFAULTS, finding("medium", ["unapproved-disable"], [])],
+    ["own-call", DEFAULTS, finding("medium", ["unapproved-disable"], [])],
+    ["failed-call", DEFAULTS, FAILED_CALL],
+    ["iam-user", EXAMPLE, finding("medium", ["unapproved-disable"], [])],
+    ["approved-admin", EXAMPLE, finding("low", ["approved-disable"], [])],
+    ["own-call", EXAMPLE, skipped("own-call")],
+    ["failed-call", EXAMPLE, FAILED_CALL],
+    [
+      "iam-user",
+      REENABLE,
+      finding("medium", ["unapproved-disable"], [{ type: "enable-key", keyRef: MALLORY_KEY }]),
+    ],
+    ["approved-admin", REENABLE, finding("low", ["approved-disable"], [])],
+    ["own-call", REENABLE, skipped("own-call")],
+  ] as Array<[string, Config, Shape]>)("%s (%#)", (variant, cfg, expected) => {
+    // Act
+    const decision = decideFixture(variant, cfg);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(expected);
+  });
+
+  it("covers every key-disabled fixture", () => {
+    // Assess
+    expect(
+      loadAllEvents()
+        .filter((f) => f.incident === "key-disabled")
+        .map((f) => f.variant)
+        .sort(),
+    ).toEqual(["approved-admin", "failed-call", "iam-user", "own-call"]);
+  });
+});
+
+describe("key-disabled decide: notify by default, re-enable only when configured", () => {
+  it("says the key stays disabled when reenableDisabledKeys is off", () => {
+    // Act
+    const decision = findingOf(decideFixture("iam-user"));
+
+    // Assess
+    expect(decision.details).toEqual(["reenableDisabledKeys is off: the key stays disabled."]);
+  });
+
+  it("re-enables unconditionally (no onlyIfEnabledBefore: the event proves it was enabled)", () => {
+    // Act
+    const decision = findingOf(decideFixture("iam-user", REENABLE));
+
+    // Assess
+    expect(decision.actions[0]?.onlyIfEnabledBefore).toBeUndefined();
+  });
+
+  it("matches approved principals against the role of a session", () => {
+    // Act
+    const decision = decideFixture(
+      "approved-admin",
+      config({ approvedDisablePrincipals: ["arn:aws:iam::111122223333:role/Key*"] }),
+    );
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding("low", ["approved-disable"], []));
+  });
+
+  it("does not let approval for deletion approve disabling", () => {
+    // Act
+    const decision = decideFixture(
+      "approved-admin",
+      config({ approvedDeletionPrincipals: ["arn:aws:iam::111122223333:role/KeyAdmin"] }),
+    );
+
+    // Assess
+    expect(decision).toMatchObject({ reasons: ["unapproved-disable"] });
+  });
+});
+
+describe("key-disabled decide: modes and held actions", () => {
+  it("holds the re-enable as dry-run in notify mode", () => {
+    // Act
+    const decision = decideFixture("iam-user", config({ ...REENABLE, mode: "notify" }));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding(
+        "medium",
+        ["unapproved-disable"],
+        [
+          {
+            type: "enable-key",
+            keyRef: MALLORY_KEY,
+            hold: { status: "dry-run", why: expect.stringContaining("notify") },
+          },
+        ],
+      ),
+    );
+  });
+
+  it("ignores the call when the incident is off", () => {
+    // Act
+    const decision = decideFixture("iam-user", config({ incidents: { "key-disabled": { mode: "off" } } }));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(skipped("incident-off"));
+  });
+
+  it.each([
+    ["an exempt key", REENABLE, { tags: { "kms-responder:exempt": "" } }],
+    ["a key in ignoredKeys", config({ ...REENABLE, ignoredKeys: [MALLORY_KEY] }), {}],
+    ["an AWS managed key", REENABLE, { keyManager: "AWS" }],
+  ] as Array<[string, Config, KeyFacts]>)("holds the re-enable as skipped on %s", (_label, cfg, facts) => {
+    // Act
+    const decision = findingOf(decideFixture("iam-user", cfg, facts));
+
+    // Assess
+    expect(decision.actions.map((a) => a.hold?.status)).toEqual(["skipped"]);
+  });
+});
+
+describe("key-disabled decide: never throws", () => {
+  it.each(loadAllEvents().map((f) => [f.path, f.event] as const))("decides %s", (_path, event) => {
+    // Prepare
+    const call = normalise(event);
+
+    // Act / Assess
+    for (const cfg of [DEFAULTS, EXAMPLE, REENABLE]) {
+      expect(["finding", "ignore"]).toContain(call && decide(call, cfg, {}).kind);
+    }
+  });
+});

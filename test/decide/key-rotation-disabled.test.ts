@@ -1,0 +1,184 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { decide } from "../../functions/key-rotation-disabled/decide.js";
+import {
+  type Config,
+  type ConfigInput,
+  parseConfig,
+  parseConfigText,
+} from "../../functions/shared/config.js";
+import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
+import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+
+const DEFAULTS = parseConfig({});
+const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
+
+type Shape =
+  | { kind: "ignore"; skipped: string; incident: string | undefined }
+  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
+
+function shapeOf(decision: Decision): Shape {
+  return decision.kind === "ignore"
+    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
+    : {
+        kind: "finding",
+        incident: decision.incident,
+        severity: decision.severity,
+        reasons: decision.reasons,
+        actions: decision.actions,
+      };
+}
+
+function callOf(event: FixtureEvent): KmsApiCall {
+  const call = normalise(event);
+  if (!call) throw new Error("fixture did not normalise");
+  return call;
+}
+
+function decideEvent(event: FixtureEvent, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
+  return decide(callOf(event), config, facts);
+}
+
+function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
+  return decideEvent(loadEvent(`key-rotation-disabled/${variant}`), config, facts);
+}
+
+function findingOf(decision: Decision): Finding {
+  if (decision.kind !== "finding") throw new Error(`expected a finding, got ignore/${decision.skipped}`);
+  return decision;
+}
+
+const config = (input: ConfigInput): Config => parseConfig(input);
+
+const KEY_ID = "5d6e7f8a-9b0c-4dbe-82f3-a4b5c6d7e8f9";
+const KEY = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`;
+const ENABLE_ROTATION: PlannedAction = { type: "enable-key-rotation", keyRef: KEY };
+
+const finding = (actions: PlannedAction[]): Shape => ({
+  kind: "finding",
+  incident: "key-rotation-disabled",
+  severity: "medium",
+  reasons: ["rotation-disabled"],
+  actions,
+});
+const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
+
+describe("key-rotation-disabled decide: every fixture", () => {
+  it.each([
+    ["disable-rotation", DEFAULTS, finding([ENABLE_ROTATION])],
+    ["disable-rotation", EXAMPLE, finding([ENABLE_ROTATION])],
+    [
+      "own-call",
+      DEFAULTS,
+      finding([
+        {
+          type: "enable-key-rotation",
+          keyRef: "arn:aws:kms:us-east-1:111122223333:key/7f8a9b0c-1d2e-4fd0-a4b5-c6d7e8f9a0b1",
+        },
+      ]),
+    ],
+    ["own-call", EXAMPLE, { kind: "ignore", skipped: "own-call", incident: "key-rotation-disabled" }],
+    ["failed-call", DEFAULTS, FAILED_CALL],
+    ["failed-call", EXAMPLE, FAILED_CALL],
+  ] as Array<[string, Config, Shape]>)("%s (%#)", (variant, cfg, expected) => {
+    // Act
+    const decision = decideFixture(variant, cfg);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(expected);
+  });
+
+  it("covers every key-rotation-disabled fixture", () => {
+    // Assess
+    expect(
+      loadAllEvents()
+        .filter((f) => f.incident === "key-rotation-disabled")
+        .map((f) => f.variant)
+        .sort(),
+    ).toEqual(["disable-rotation", "failed-call", "own-call"]);
+  });
+});
+
+describe("key-rotation-disabled decide: modes and held actions", () => {
+  it("holds the re-enable as dry-run in notify mode", () => {
+    // Act
+    const decision = decideFixture("disable-rotation", config({ mode: "notify" }));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding([{ ...ENABLE_ROTATION, hold: { status: "dry-run", why: expect.stringContaining("notify") } }]),
+    );
+  });
+
+  it("holds the re-enable as dry-run when only this incident is in notify mode", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture(
+        "disable-rotation",
+        config({ incidents: { "key-rotation-disabled": { mode: "notify" } } }),
+      ),
+    );
+
+    // Assess
+    expect(decision.actions.map((a) => a.hold?.status)).toEqual(["dry-run"]);
+  });
+
+  it("ignores the call when the incident is off", () => {
+    // Act
+    const decision = decideFixture(
+      "disable-rotation",
+      config({ incidents: { "key-rotation-disabled": { mode: "off" } } }),
+    );
+
+    // Assess
+    expect(shapeOf(decision)).toEqual({
+      kind: "ignore",
+      skipped: "incident-off",
+      incident: "key-rotation-disabled",
+    });
+  });
+
+  it.each([
+    ["an exempt key", DEFAULTS, { tags: { "kms-responder:exempt": "true" } }],
+    ["a key in ignoredKeys (by id)", config({ ignoredKeys: [KEY_ID] }), {}],
+    ["a key in ignoredKeys (by ARN)", config({ ignoredKeys: [KEY] }), {}],
+    ["an AWS managed key", DEFAULTS, { keyManager: "AWS" }],
+  ] as Array<[string, Config, KeyFacts]>)("holds the re-enable as skipped on %s", (_label, cfg, facts) => {
+    // Act
+    const decision = findingOf(decideFixture("disable-rotation", cfg, facts));
+
+    // Assess
+    expect(decision.actions.map((a) => a.hold?.status)).toEqual(["skipped"]);
+  });
+
+  it("holds the re-enable as skipped on an AWS managed key named by alias/aws/ebs", () => {
+    // Prepare
+    const event = loadEvent("key-rotation-disabled/disable-rotation");
+    event.detail.requestParameters = { keyId: "alias/aws/ebs" };
+    delete event.detail.resources;
+
+    // Act
+    const decision = findingOf(decideEvent(event));
+
+    // Assess
+    expect(decision.actions).toEqual([
+      {
+        type: "enable-key-rotation",
+        keyRef: "alias/aws/ebs",
+        hold: { status: "skipped", why: expect.stringContaining("AWS managed") },
+      },
+    ]);
+  });
+});
+
+describe("key-rotation-disabled decide: never throws", () => {
+  it.each(loadAllEvents().map((f) => [f.path, f.event] as const))("decides %s", (_path, event) => {
+    // Prepare
+    const call = normalise(event);
+
+    // Act / Assess
+    for (const cfg of [DEFAULTS, EXAMPLE])
+      expect(["finding", "ignore"]).toContain(call && decide(call, cfg).kind);
+  });
+});

@@ -1,0 +1,283 @@
+import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import {
+  CancelKeyDeletionCommand,
+  DescribeKeyCommand,
+  EnableKeyCommand,
+  KMSClient,
+  ListResourceTagsCommand,
+} from "@aws-sdk/client-kms";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { loadEvent } from "../helpers/fixtures.js";
+import { coldStart, fakeKey, onlyNotification } from "./harness.js";
+
+const kms = mockClient(KMSClient);
+const sns = mockClient(SNSClient);
+const cloudTrail = mockClient(CloudTrailClient);
+
+/** The key of events/key-deletion-scheduled/unapproved.json. */
+const KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab";
+const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`;
+const EVENT_TIME = "2026-11-28T18:31:12Z";
+const KEY_ADMIN = "arn:aws:iam::111122223333:role/KeyAdmin";
+
+/** A LookupEvents history entry as CloudTrail returns it. */
+function historyEvent(name: string, time: string, errorCode?: string) {
+  return {
+    EventName: name,
+    EventTime: new Date(time),
+    CloudTrailEvent: JSON.stringify({
+      eventName: name,
+      eventTime: time,
+      ...(errorCode ? { errorCode } : {}),
+    }),
+  };
+}
+
+beforeEach(() => {
+  kms.reset();
+  sns.reset();
+  cloudTrail.reset();
+  sns.on(PublishCommand).resolves({ MessageId: "msg-1" });
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.useRealTimers();
+});
+
+describe("key-deletion-scheduled handler: unapproved deletion", () => {
+  it("cancels by key ID and re-enables when the newest DisableKey/EnableKey in history is an EnableKey", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
+    cloudTrail.on(LookupEventsCommand).resolves({
+      Events: [
+        historyEvent("ScheduleKeyDeletion", EVENT_TIME),
+        historyEvent("Encrypt", "2026-11-20T10:00:00Z"),
+        historyEvent("EnableKey", "2026-11-10T10:00:00Z"),
+        historyEvent("DisableKey", "2026-11-01T10:00:00Z"),
+      ],
+    });
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
+    expect(cloudTrail).toHaveReceivedCommandWith(LookupEventsCommand, {
+      LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: KEY_ARN }],
+      EndTime: new Date(EVENT_TIME),
+    });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
+    expect(key.state).toBe("Enabled");
+    expect(result).toMatchObject({
+      outcome: "remediated",
+      severity: "critical",
+      reasons: ["unapproved-deletion"],
+      actions: [
+        { type: "cancel-key-deletion", status: "succeeded", verified: true, keyStateAfter: "Disabled" },
+        { type: "enable-key", status: "succeeded", verified: true, keyStateAfter: "Enabled" },
+      ],
+    });
+    const note = onlyNotification(sns);
+    expect(note.subject).toMatch(/^\[CRITICAL\] /);
+    expect(note.text).toContain("aws kms schedule-key-deletion");
+  });
+
+  it("leaves the key Disabled when it was disabled before the deletion was scheduled", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
+    cloudTrail.on(LookupEventsCommand).resolves({
+      Events: [
+        historyEvent("DisableKey", "2026-11-27T10:00:00Z"),
+        historyEvent("EnableKey", "2026-11-10T10:00:00Z"),
+      ],
+    });
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 1);
+    expect(kms).toHaveReceivedCommandTimes(EnableKeyCommand, 0);
+    expect(key.state).toBe("Disabled");
+    expect(result.actions?.[1]).toMatchObject({
+      type: "enable-key",
+      status: "skipped",
+      detail: expect.stringContaining("left Disabled"),
+    });
+    expect(result.outcome).toBe("remediated");
+  });
+
+  it("re-enables by default, and says so, when CloudTrail history cannot be read", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
+    cloudTrail.on(LookupEventsCommand).rejects(new Error("AccessDenied: cloudtrail:LookupEvents"));
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(EnableKeyCommand, { KeyId: KEY_ID });
+    expect(result.outcome).toBe("remediated");
+    expect(onlyNotification(sns).text).toContain("CloudTrail history could not be read");
+  });
+
+  it("CancelKeyDeletion 'is not pending deletion': already done; DescribeKey shows Enabled, so no EnableKey", async () => {
+    // Prepare: an earlier delivery (or a person) already cancelled and re-enabled the key.
+    fakeKey(kms, { arn: KEY_ARN, state: "Enabled" });
+    cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 1);
+    expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_ARN });
+    expect(kms).toHaveReceivedCommandTimes(EnableKeyCommand, 0);
+    expect(result).toMatchObject({
+      outcome: "already-remediated",
+      actions: [
+        { type: "cancel-key-deletion", status: "already-done" },
+        { type: "enable-key", status: "already-done" },
+      ],
+    });
+  });
+
+  it("multi-Region primary (PendingReplicaDeletion, no deletion date): cancelled, and the text mentions replicas", async () => {
+    // Prepare
+    const keyId = "mrk-8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a";
+    fakeKey(kms, { arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}`, state: "PendingReplicaDeletion" });
+    cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/multi-region-primary"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(CancelKeyDeletionCommand, { KeyId: keyId });
+    expect(result.outcome).toBe("remediated");
+    expect(onlyNotification(sns).text).toMatch(/replica/i);
+  });
+
+  it("afterCancel keep-disabled: cancels and never enables (no history lookup)", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
+    const handler = await coldStart("key-deletion-scheduled", { afterCancel: "keep-disabled" });
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 1);
+    expect(kms).toHaveReceivedCommandTimes(EnableKeyCommand, 0);
+    expect(cloudTrail).toHaveReceivedCommandTimes(LookupEventsCommand, 0);
+    expect(result.actions).toHaveLength(1);
+  });
+
+  it("afterCancel enable: cancels and enables without reading history", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
+    const handler = await coldStart("key-deletion-scheduled", { afterCancel: "enable" });
+
+    // Act
+    await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(EnableKeyCommand, { KeyId: KEY_ID });
+    expect(cloudTrail).toHaveReceivedCommandTimes(LookupEventsCommand, 0);
+  });
+});
+
+describe("key-deletion-scheduled handler: approved deletion", () => {
+  it("approved principal: no cancel, a medium notification with the deletion date and days left", async () => {
+    // Prepare: the fixture writes the date as "Dec 28, 2026 14:05:09 PM" (24-hour clock and a meridiem).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-11-28T14:05:09Z"));
+    fakeKey(kms, { arn: "arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" });
+    const handler = await coldStart("key-deletion-scheduled", { approvedDeletionPrincipals: [KEY_ADMIN] });
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/approved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 0);
+    expect(kms).toHaveReceivedCommandTimes(EnableKeyCommand, 0);
+    expect(result).toMatchObject({ outcome: "notified", severity: "medium", reasons: ["approved-deletion"] });
+    const note = onlyNotification(sns);
+    expect(note.subject).toMatch(/^\[MEDIUM\] /);
+    expect(note.attributes).toMatchObject({ severity: "medium", outcome: "notified" });
+    expect(note.text).toContain("Deletion date: 2026-12-28T14:05:09.000Z (30 days left)");
+  });
+
+  it("approved principal: the text says how to cancel the deletion", async () => {
+    // Prepare
+    fakeKey(kms, { arn: "arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" });
+    const handler = await coldStart("key-deletion-scheduled", { approvedDeletionPrincipals: [KEY_ADMIN] });
+
+    // Act
+    await handler(loadEvent("key-deletion-scheduled/approved"));
+
+    // Assess
+    expect(onlyNotification(sns).text).toContain("aws kms cancel-key-deletion");
+  });
+
+  it("approved principal without requireMfa: a session without MFA is still approved", async () => {
+    // Prepare
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-11-28T09:12:44Z"));
+    fakeKey(kms, { arn: "arn:aws:kms:us-east-1:111122223333:key/4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f" });
+    const handler = await coldStart("key-deletion-scheduled", { approvedDeletionPrincipals: [KEY_ADMIN] });
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/approved-without-mfa"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 0);
+    expect(result.severity).toBe("medium");
+    expect(onlyNotification(sns).text).toContain("Deletion date: 2026-12-28T09:12:44.000Z (30 days left)");
+  });
+
+  it("approved principal but the key is tagged protected: cancelled", async () => {
+    // Prepare
+    const keyId = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    fakeKey(kms, {
+      arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}`,
+      state: "PendingDeletion",
+      tags: { "kms-responder:protected": "true" },
+    });
+    cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+    const handler = await coldStart("key-deletion-scheduled", { approvedDeletionPrincipals: [KEY_ADMIN] });
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/approved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: expect.stringContaining(keyId) });
+    expect(kms).toHaveReceivedCommandWith(CancelKeyDeletionCommand, { KeyId: keyId });
+    expect(result).toMatchObject({ severity: "critical", reasons: ["protected-key"], outcome: "remediated" });
+  });
+
+  it("approved principal without MFA while requireMfa is set: cancelled", async () => {
+    // Prepare
+    const keyId = "4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f";
+    fakeKey(kms, { arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}`, state: "PendingDeletion" });
+    cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+    const handler = await coldStart("key-deletion-scheduled", {
+      approvedDeletionPrincipals: [KEY_ADMIN],
+      requireMfa: true,
+    });
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/approved-without-mfa"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(CancelKeyDeletionCommand, { KeyId: keyId });
+    expect(result).toMatchObject({ reasons: ["mfa-missing"], outcome: "remediated" });
+  });
+});

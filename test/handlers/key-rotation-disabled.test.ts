@@ -1,0 +1,85 @@
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import {
+  EnableKeyRotationCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+  ListResourceTagsCommand,
+} from "@aws-sdk/client-kms";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { loadEvent } from "../helpers/fixtures.js";
+import { coldStart, fakeKey, onlyNotification } from "./harness.js";
+
+const kms = mockClient(KMSClient);
+const sns = mockClient(SNSClient);
+const cloudTrail = mockClient(CloudTrailClient);
+
+const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/5d6e7f8a-9b0c-4dbe-82f3-a4b5c6d7e8f9";
+
+beforeEach(() => {
+  kms.reset();
+  sns.reset();
+  cloudTrail.reset();
+  sns.on(PublishCommand).resolves({ MessageId: "msg-1" });
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe("key-rotation-disabled handler", () => {
+  it("re-enables rotation on the key, verifies it with GetKeyRotationStatus, and notifies", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, rotation: false });
+    const handler = await coldStart("key-rotation-disabled");
+
+    // Act
+    const result = await handler(loadEvent("key-rotation-disabled/disable-rotation"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: KEY_ARN });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyRotationCommand, { KeyId: KEY_ARN });
+    expect(kms).toHaveReceivedCommandWith(GetKeyRotationStatusCommand, { KeyId: KEY_ARN });
+    expect(key.rotation).toBe(true);
+    expect(result).toMatchObject({
+      outcome: "remediated",
+      severity: "medium",
+      actions: [{ type: "enable-key-rotation", status: "succeeded", verified: true }],
+    });
+    const note = onlyNotification(sns);
+    expect(note.attributes).toMatchObject({ incident: "key-rotation-disabled", outcome: "remediated" });
+    expect(note.text).toContain(`aws kms disable-key-rotation --key-id ${KEY_ARN}`);
+  });
+
+  it("rotation still reads as off after EnableKeyRotation: succeeded, reported as not verified", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN });
+    kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: false });
+    const handler = await coldStart("key-rotation-disabled");
+
+    // Act
+    const result = await handler(loadEvent("key-rotation-disabled/disable-rotation"));
+
+    // Assess
+    expect(result.actions).toMatchObject([{ status: "succeeded", verified: false }]);
+  });
+
+  it.each([
+    ["failed-call", "failed-call"],
+    ["own-call", "own-call"],
+  ])("%s: ignored (%s), no EnableKeyRotation", async (variant, skipped) => {
+    // Prepare
+    const handler = await coldStart("key-rotation-disabled", {
+      responderRoleArns: ["arn:aws:iam::111122223333:role/kms-responder-KeyRotationRole-EXAMPLE"],
+    });
+
+    // Act
+    const result = await handler(loadEvent(`key-rotation-disabled/${variant}`));
+
+    // Assess
+    expect(result).toMatchObject({ outcome: "ignored", skipped });
+    expect(kms).toHaveReceivedCommandTimes(EnableKeyRotationCommand, 0);
+    expect(sns.calls()).toHaveLength(0);
+  });
+});

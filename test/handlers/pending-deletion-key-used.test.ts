@@ -1,0 +1,76 @@
+import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import { CancelKeyDeletionCommand, EnableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { loadEvent } from "../helpers/fixtures.js";
+import { coldStart, fakeKey, onlyNotification } from "./harness.js";
+
+const kms = mockClient(KMSClient);
+const sns = mockClient(SNSClient);
+const cloudTrail = mockClient(CloudTrailClient);
+
+/** The key of events/pending-deletion-key-used/decrypt-pending-deletion.json. */
+const KEY_ID = "8a9b0c1d-2e3f-4ae1-b5c6-d7e8f9a0b1c2";
+const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`;
+const CALLER = "arn:aws:sts::111122223333:assumed-role/orders-service-lambda/orders-service-processor";
+
+beforeEach(() => {
+  kms.reset();
+  sns.reset();
+  cloudTrail.reset();
+  sns.on(PublishCommand).resolves({ MessageId: "msg-1" });
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe("pending-deletion-key-used handler", () => {
+  it("a Decrypt that failed on a key pending deletion: cancels the deletion and restores the key", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
+    cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+    const handler = await coldStart("pending-deletion-key-used");
+
+    // Act
+    const result = await handler(loadEvent("pending-deletion-key-used/decrypt-pending-deletion"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
+    expect(key.state).toBe("Enabled");
+    expect(result).toMatchObject({ outcome: "remediated", severity: "high" });
+  });
+
+  it("the notification names the key, the caller and the failed operation", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
+    cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+    const handler = await coldStart("pending-deletion-key-used");
+
+    // Act
+    await handler(loadEvent("pending-deletion-key-used/decrypt-pending-deletion"));
+
+    // Assess
+    const note = onlyNotification(sns);
+    expect(note.text).toContain(KEY_ARN);
+    expect(note.text).toContain(CALLER);
+    expect(note.text).toContain("Decrypt");
+    expect(note.attributes).toMatchObject({ incident: "pending-deletion-key-used", severity: "high" });
+  });
+
+  it("a call that failed because the key is disabled (not pending deletion) is ignored: nothing sent", async () => {
+    // Prepare
+    const handler = await coldStart("pending-deletion-key-used");
+
+    // Act
+    const result = await handler(loadEvent("pending-deletion-key-used/disabled-key-error"));
+
+    // Assess
+    expect(result).toMatchObject({ outcome: "ignored", skipped: "failed-call" });
+    expect(kms.calls()).toHaveLength(0);
+    expect(sns.calls()).toHaveLength(0);
+    expect(cloudTrail.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,426 @@
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import {
+  CancelKeyDeletionCommand,
+  CreateGrantCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  KMSClient,
+  KMSInternalException,
+  KMSServiceException,
+  ListGrantsCommand,
+  ListResourceTagsCommand,
+  RetireGrantCommand,
+  RevokeGrantCommand,
+} from "@aws-sdk/client-kms";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { loadEvent } from "../helpers/fixtures.js";
+import { coldStart, fakeKey, onlyNotification, published, TOPIC_ARN } from "./harness.js";
+
+const kms = mockClient(KMSClient);
+const sns = mockClient(SNSClient);
+const cloudTrail = mockClient(CloudTrailClient);
+
+/** The key and grant of events/rogue-grant/external-grantee.json. */
+const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
+const OWN_ROLE = "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE";
+
+/** No command that changes a key or its grants was sent. */
+function expectNoKmsChange(): void {
+  expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 0);
+  expect(kms).toHaveReceivedCommandTimes(RetireGrantCommand, 0);
+  expect(kms).toHaveReceivedCommandTimes(CreateGrantCommand, 0);
+  expect(kms).toHaveReceivedCommandTimes(DisableKeyCommand, 0);
+  expect(kms).toHaveReceivedCommandTimes(EnableKeyCommand, 0);
+  expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 0);
+}
+
+beforeEach(() => {
+  kms.reset();
+  sns.reset();
+  cloudTrail.reset();
+  sns.on(PublishCommand).resolves({ MessageId: "msg-1" });
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe("rogue-grant handler: a grant to another account", () => {
+  it("reads the key's tags, revokes exactly the event's grant by key ARN, then verifies with ListGrants", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const result = await handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: KEY_ARN });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(RevokeGrantCommand, {
+      KeyId: KEY_ARN,
+      GrantId: GRANT_ID,
+    });
+    expect(kms).toHaveReceivedCommandWith(ListGrantsCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
+    const order = kms.calls().map((c) => c.args[0].constructor.name);
+    expect(order).toEqual(["ListResourceTagsCommand", "RevokeGrantCommand", "ListGrantsCommand"]);
+    expect(key.grants.has(GRANT_ID)).toBe(false);
+    expect(result).toMatchObject({
+      incident: "rogue-grant",
+      outcome: "remediated",
+      severity: "critical",
+      reasons: expect.arrayContaining(["external-grantee"]),
+      actions: [{ type: "revoke-grant", status: "succeeded", verified: true }],
+      notificationId: "msg-1",
+    });
+  });
+
+  it("publishes one critical notification with JSON structure and filterable attributes", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    await handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC_ARN,
+      MessageStructure: "json",
+      Subject: expect.stringMatching(/^\[CRITICAL\] /),
+      MessageAttributes: {
+        severity: { DataType: "String", StringValue: "critical" },
+        incident: { DataType: "String", StringValue: "rogue-grant" },
+        outcome: { DataType: "String", StringValue: "remediated" },
+      },
+    });
+    const note = onlyNotification(sns);
+    expect(note.doc).toMatchObject({ incident: "rogue-grant", outcome: "remediated", key: { arn: KEY_ARN } });
+    expect(note.text).toContain("arn:aws:iam::444455556666:role/exfil");
+    expect(note.text).toContain("aws kms create-grant");
+  });
+});
+
+describe("rogue-grant handler: grants it must leave alone", () => {
+  it.each([
+    ["ebs-infrastructure", "trusted-grant"],
+    ["dynamodb-service", "trusted-grant"],
+    ["rds-invoked-by", "trusted-grant"],
+    ["aws-internal", "trusted-grant"],
+    ["failed-call", "failed-call"],
+  ])("%s: ignored (%s), no KMS change and no notification", async (variant, skipped) => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN });
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const result = await handler(loadEvent(`rogue-grant/${variant}`));
+
+    // Assess
+    expect(result).toMatchObject({ outcome: "ignored", skipped });
+    expectNoKmsChange();
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  it("own-call: a grant made by a configured responder role is ignored without any AWS call", async () => {
+    // Prepare
+    const handler = await coldStart("rogue-grant", { responderRoleArns: [OWN_ROLE] });
+
+    // Act
+    const result = await handler(loadEvent("rogue-grant/own-call"));
+
+    // Assess
+    expect(result).toMatchObject({ outcome: "ignored", skipped: "own-call" });
+    expect(kms.calls()).toHaveLength(0);
+    expect(sns.calls()).toHaveLength(0);
+  });
+
+  it("exempt key: notifies with outcome skipped and does not revoke", async () => {
+    // Prepare
+    const arn = "arn:aws:kms:us-east-1:111122223333:key/e0e0e0e0-1111-2222-3333-444455556666";
+    fakeKey(kms, { arn, tags: { "kms-responder:exempt": "break-glass" } });
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const result = await handler(loadEvent("rogue-grant/exempt-key"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: arn });
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 0);
+    expect(result).toMatchObject({ outcome: "skipped", actions: [{ status: "skipped" }] });
+    const note = onlyNotification(sns);
+    expect(note.attributes.outcome).toBe("skipped");
+    expect(note.subject).toMatch(/^\[CRITICAL\] /);
+  });
+
+  it("notify mode: decides and reports (outcome dry-run) but does not revoke", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+    const handler = await coldStart("rogue-grant", { mode: "notify" });
+
+    // Act
+    const result = await handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 0);
+    expect(result).toMatchObject({
+      outcome: "dry-run",
+      actions: [{ type: "revoke-grant", status: "dry-run" }],
+    });
+    expect(onlyNotification(sns).attributes.outcome).toBe("dry-run");
+  });
+
+  it.each([
+    ["non-arn-grantee", "medium", "unresolvable-grantee"],
+    ["unconstrained", "low", "unconstrained-grant"],
+  ])("%s: a %s finding is notified but not revoked", async (variant, severity, reason) => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN });
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const result = await handler(loadEvent(`rogue-grant/${variant}`));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 0);
+    expect(result).toMatchObject({ outcome: "notified", severity, reasons: [reason], actions: [] });
+    const note = onlyNotification(sns);
+    expect(note.subject).toMatch(new RegExp(`^\\[${severity.toUpperCase()}\\] `));
+    expect(note.attributes).toMatchObject({ severity, outcome: "notified" });
+  });
+});
+
+describe("rogue-grant handler: idempotency and eventual consistency", () => {
+  it("RevokeGrant NotFoundException: the grant is already gone, outcome already-remediated, no failure", async () => {
+    // Prepare: the fake has no such grant, so RevokeGrant answers NotFoundException.
+    fakeKey(kms, { arn: KEY_ARN });
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const result = await handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 1);
+    expect(result).toMatchObject({
+      outcome: "already-remediated",
+      actions: [{ type: "revoke-grant", status: "already-done", verified: true }],
+    });
+    expect(onlyNotification(sns).attributes.outcome).toBe("already-remediated");
+  });
+
+  it("ListGrants still lists the revoked grant: succeeded but not verified (propagation delay), not failed", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+    kms.on(ListGrantsCommand).resolves({ Grants: [{ GrantId: GRANT_ID, KeyId: KEY_ARN }], Truncated: false });
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const result = await handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    expect(result).toMatchObject({
+      outcome: "remediated",
+      actions: [{ status: "succeeded", verified: false }],
+    });
+    expect(onlyNotification(sns).text).toContain("NOT verified yet");
+  });
+
+  it("duplicate delivery: the second copy of the event finds the grant gone and changes nothing more", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID, "other-grant"]) });
+    const handler = await coldStart("rogue-grant");
+    const event = loadEvent("rogue-grant/external-grantee");
+
+    // Act
+    const first = await handler(event);
+    const second = await handler(structuredClone(event));
+
+    // Assess
+    expect(first.outcome).toBe("remediated");
+    expect(second.outcome).toBe("already-remediated");
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 2);
+    expect(kms).toHaveReceivedCommandWith(RevokeGrantCommand, { GrantId: GRANT_ID });
+    expect(kms).not.toHaveReceivedCommandWith(RevokeGrantCommand, { GrantId: "other-grant" });
+    expect([...key.grants]).toEqual(["other-grant"]);
+    expect(published(sns).map((n) => n.attributes.outcome)).toEqual(["remediated", "already-remediated"]);
+  });
+});
+
+describe("rogue-grant handler: how the key is named", () => {
+  it("alias-key-id: a record naming the key by alias is revoked by the ARN from responseElements.keyId", async () => {
+    // Prepare
+    const arn = "arn:aws:kms:us-east-1:111122223333:key/a4c6e8f0-2b4d-4f6a-9c1e-3b5d7f9a1c3e";
+    const grantId = "bd0db370cd02a2a8d5c6bfde1cfd65a61493acd8833eb970ca945266d74231e9";
+    fakeKey(kms, { arn, grants: new Set([grantId]) });
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const result = await handler(loadEvent("rogue-grant/alias-key-id"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(RevokeGrantCommand, { KeyId: arn, GrantId: grantId });
+    expect(kms).not.toHaveReceivedCommandWith(RevokeGrantCommand, { KeyId: "alias/payments" });
+    expect(kms).toHaveReceivedCommandTimes(DescribeKeyCommand, 0);
+    expect(result.outcome).toBe("remediated");
+  });
+});
+
+describe("rogue-grant handler: failures", () => {
+  it.each([
+    [
+      "AccessDeniedException",
+      new KMSServiceException({
+        name: "AccessDeniedException",
+        $fault: "client",
+        message: "User is not authorized to perform: kms:RevokeGrant",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    ],
+    [
+      "KMSInternalException",
+      new KMSInternalException({ message: "Internal failure", $metadata: { httpStatusCode: 500 } }),
+    ],
+  ])(
+    "RevokeGrant %s: notifies outcome failed with the error, then rejects with ActionError",
+    async (name, error) => {
+      // Prepare
+      fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+      kms.on(RevokeGrantCommand).rejects(error);
+      const handler = await coldStart("rogue-grant");
+
+      // Act
+      const outcome = handler(loadEvent("rogue-grant/external-grantee"));
+
+      // Assess
+      await expect(outcome).rejects.toMatchObject({
+        name: "ActionError",
+        message: expect.stringContaining(name),
+      });
+      const note = onlyNotification(sns);
+      expect(note.attributes.outcome).toBe("failed");
+      expect(note.doc.actions).toMatchObject([
+        { status: "failed", error: expect.stringContaining(error.message) },
+      ]);
+      expect(note.text).toContain(error.message);
+      expect(note.subject).toContain("ACTION FAILED");
+    },
+  );
+
+  it("SNS down after a successful revoke: the revoke stands (no undo), the invocation rejects", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+    sns.on(PublishCommand).rejects(new Error("SNS unavailable"));
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const outcome = handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: "ActionError",
+      message: expect.stringContaining("notification failed"),
+    });
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 1);
+    expect(kms).toHaveReceivedCommandTimes(CreateGrantCommand, 0);
+    expect(key.grants.has(GRANT_ID)).toBe(false);
+  });
+
+  it.each([
+    ["null", null],
+    ["a number", 42],
+    ["a string", "x"],
+    ["an empty object", {}],
+    ["an envelope with a null detail", { detail: null }],
+  ])("malformed event (%s): resolves as ignored/unparseable and calls nothing", async (_label, event) => {
+    // Prepare
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: "ignored", skipped: "unparseable" });
+    expect(kms.calls()).toHaveLength(0);
+    expect(sns.calls()).toHaveLength(0);
+    expect(cloudTrail.calls()).toHaveLength(0);
+  });
+});
+
+describe("rogue-grant handler: cold start", () => {
+  it("an invalid config fails the import with a ConfigError naming the unknown field", async () => {
+    await expect(coldStart("rogue-grant", '{"mdoe":"enforce"}')).rejects.toMatchObject({
+      name: "ConfigError",
+      message: expect.stringContaining('"mdoe"'),
+    });
+  });
+
+  it("a missing NOTIFICATION_TOPIC_ARN fails the import with a ConfigError", async () => {
+    await expect(coldStart("rogue-grant", {}, null)).rejects.toMatchObject({
+      name: "ConfigError",
+      message: expect.stringContaining("NOTIFICATION_TOPIC_ARN"),
+    });
+  });
+});
+
+describe("rogue-grant handler: SDK retries (real middleware stack, fake HTTP)", () => {
+  // aws-sdk-client-mock replaces Client#send, so the SDK's retry middleware never runs under it:
+  // a rejectsOnce(ThrottlingException) chain fails on the first attempt, whatever `$retryable`
+  // says. The throttling test below lets the real send run and answers at the HTTP layer instead.
+  it("the module-scope KMS and SNS clients make up to 6 attempts", async () => {
+    // Prepare
+    await coldStart("rogue-grant");
+    const { clients } = await import("../../functions/shared/clients.js");
+
+    // Act
+    const attempts = [await clients.kms.config.maxAttempts(), await clients.sns.config.maxAttempts()];
+
+    // Assess
+    expect(attempts).toEqual([6, 6]);
+  });
+
+  it("ThrottlingException twice on RevokeGrant, then success: retried by the SDK and remediated", async () => {
+    // Prepare
+    vi.stubEnv("AWS_REGION", "us-east-1");
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "example-secret");
+    // Low jitter keeps the SDK's backoff (up to 1.5 s for two throttled attempts) in milliseconds.
+    vi.spyOn(Math, "random").mockReturnValue(0.01);
+    const handler = await coldStart("rogue-grant");
+    const { clients } = await import("../../functions/shared/clients.js");
+    kms.restore();
+    const targets: string[] = [];
+    const json = (statusCode: number, body: unknown) => ({
+      response: {
+        statusCode,
+        headers: { "content-type": "application/x-amz-json-1.1" },
+        body: Buffer.from(JSON.stringify(body)),
+      },
+    });
+    clients.kms.config.requestHandler = {
+      handle: async (request: { headers: Record<string, string> }) => {
+        const target = request.headers["x-amz-target"] ?? "";
+        targets.push(target);
+        if (target.endsWith("RevokeGrant") && targets.filter((t) => t === target).length <= 2) {
+          return json(400, { __type: "ThrottlingException", message: "Rate exceeded" });
+        }
+        if (target.endsWith("ListResourceTags")) return json(200, { Tags: [], Truncated: false });
+        if (target.endsWith("ListGrants")) return json(200, { Grants: [], Truncated: false });
+        return json(200, {});
+      },
+    } as typeof clients.kms.config.requestHandler; // a fake HTTP handler: only `handle` is called
+
+    // Act
+    const started = Date.now();
+    const result = await handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    expect(targets.filter((t) => t.endsWith("RevokeGrant"))).toHaveLength(3);
+    expect(result).toMatchObject({ outcome: "remediated", actions: [{ status: "succeeded" }] });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});

@@ -1,0 +1,632 @@
+import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import {
+  CancelKeyDeletionCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+  ListGrantsCommand,
+  NotFoundException,
+  RevokeGrantCommand,
+} from "@aws-sdk/client-kms";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { parsePayload, type RunbookPayloadInput } from "../../functions/runbook/payload.js";
+import { runRunbook } from "../../functions/runbook/run.js";
+import type { ConfigInput } from "../../functions/shared/config.js";
+import {
+  ALIAS,
+  commandNames,
+  depsWith,
+  type FakeKey,
+  fakeKey,
+  GRANT_ID,
+  KEY_ARN,
+  KEY_ID,
+  mutations,
+  ON_CALL,
+  onlyNotification,
+  payloadFor,
+  TOPIC_ARN,
+} from "./harness.js";
+
+const kms = mockClient(KMSClient);
+const sns = mockClient(SNSClient);
+const cloudTrail = mockClient(CloudTrailClient);
+
+const NOW = new Date("2026-12-01T09:30:00Z");
+const INTRUDER = "arn:aws:iam::444455556666:role/Intruder";
+const APP_ROLE = "arn:aws:iam::111122223333:role/App";
+
+beforeEach(() => {
+  kms.reset();
+  sns.reset();
+  cloudTrail.reset();
+  sns.on(PublishCommand).resolves({ MessageId: "msg-1" });
+  cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+});
+
+/** Validates the payload (as the handler does) and runs it against the mocks; `topicArn: null` means no topic. */
+function run(
+  action: RunbookPayloadInput["action"],
+  extra: Partial<RunbookPayloadInput> = {},
+  config: ConfigInput = {},
+  topicArn: string | null = TOPIC_ARN,
+) {
+  return runRunbook(parsePayload(payloadFor(action, extra)), depsWith(config, topicArn), NOW);
+}
+
+/** A LookupEvents history entry as CloudTrail returns it. */
+function historyEvent(name: string, time: string) {
+  return {
+    EventName: name,
+    EventTime: new Date(time),
+    CloudTrailEvent: JSON.stringify({ eventName: name, eventTime: time }),
+  };
+}
+
+function grant(id: string, grantee: string): FakeKey["grants"][number] {
+  return { GrantId: id, GranteePrincipal: grantee };
+}
+
+describe("revoke-grant", () => {
+  it("revokes the grant by the key ARN DescribeKey returns, verifies it with ListGrants and notifies who asked, why and the ticket", async () => {
+    // Prepare
+    const key = fakeKey(kms, { grants: [grant(GRANT_ID, INTRUDER)] });
+
+    // Act
+    const result = await run("revoke-grant", { keyId: ALIAS, grantId: GRANT_ID });
+
+    // Assess
+    expect(commandNames(kms)).toEqual([
+      "DescribeKeyCommand",
+      "RevokeGrantCommand",
+      "ListGrantsCommand",
+      "DescribeKeyCommand",
+    ]);
+    expect(kms).toHaveReceivedNthCommandWith(DescribeKeyCommand, 1, { KeyId: ALIAS });
+    expect(kms.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input)).toEqual([
+      { KeyId: KEY_ARN, GrantId: GRANT_ID },
+    ]);
+    expect(kms).toHaveReceivedCommandWith(ListGrantsCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
+    expect(key.grants).toEqual([]);
+    expect(result).toMatchObject({
+      status: "succeeded",
+      actions: [{ type: "revoke-grant", grantId: GRANT_ID, status: "succeeded", verified: true }],
+    });
+    const note = onlyNotification(sns);
+    expect(note.text).toContain(ON_CALL);
+    expect(note.text).toContain("key exposed in a public repository");
+    expect(note.text).toContain("INC-4711");
+    expect(note.doc.request).toEqual({
+      requestedBy: ON_CALL,
+      reason: "key exposed in a public repository",
+      ticket: "INC-4711",
+    });
+    expect(note.attributes).toMatchObject({ incident: "runbook", outcome: "remediated" });
+  });
+
+  it("reports a grant that is already gone (NotFoundException) as already-done", async () => {
+    // Prepare
+    fakeKey(kms, { grants: [] });
+
+    // Act
+    const result = await run("revoke-grant", { grantId: GRANT_ID });
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(RevokeGrantCommand, {
+      KeyId: KEY_ARN,
+      GrantId: GRANT_ID,
+    });
+    expect(result.status).toBe("already-done");
+    expect(result.actions).toMatchObject([{ status: "already-done" }]);
+    expect(onlyNotification(sns).attributes.outcome).toBe("already-remediated");
+  });
+
+  it("on a dry run asks KMS with DryRun: true and never revokes for real", async () => {
+    // Prepare
+    const key = fakeKey(kms, { grants: [grant(GRANT_ID, INTRUDER)] });
+
+    // Act
+    const result = await run("revoke-grant", { grantId: GRANT_ID, dryRun: true });
+
+    // Assess
+    expect(kms.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input)).toEqual([
+      { KeyId: KEY_ARN, GrantId: GRANT_ID, DryRun: true },
+    ]);
+    expect(commandNames(kms)).toEqual(["DescribeKeyCommand", "RevokeGrantCommand"]);
+    expect(key.grants).toHaveLength(1);
+    expect(result).toMatchObject({ dryRun: true, status: "dry-run", actions: [{ status: "dry-run" }] });
+    expect(result.actions[0]?.detail).toContain("DryRun");
+    expect(onlyNotification(sns).attributes).toMatchObject({ outcome: "dry-run", severity: "info" });
+  });
+});
+
+describe("revoke-grantee-grants", () => {
+  /** Seven grants over three ListGrants pages: the intruder's (directly and through a role session) and others. */
+  function grantsOverThreePages(): Partial<FakeKey> {
+    return {
+      pageSize: 3,
+      grants: [
+        grant("g1", INTRUDER),
+        grant("g2", APP_ROLE),
+        grant("g3", "dynamodb.us-east-1.amazonaws.com"),
+        grant("g4", "arn:aws:sts::444455556666:assumed-role/Intruder/session-1"),
+        grant("g5", "arn:aws:iam::444455556666:role/IntruderTwo"),
+        grant("g6", APP_ROLE),
+        grant("g7", INTRUDER),
+      ],
+    };
+  }
+
+  it("reads every ListGrants page and revokes exactly the grantee's grants, one by one", async () => {
+    // Prepare
+    const key = fakeKey(kms, grantsOverThreePages());
+
+    // Act
+    const result = await run("revoke-grantee-grants", { granteePrincipal: INTRUDER });
+
+    // Assess
+    const listings = kms
+      .commandCalls(ListGrantsCommand)
+      .map((c) => c.args[0].input)
+      .filter((input) => input.GrantId === undefined);
+    expect(listings).toEqual([
+      { KeyId: KEY_ARN, Marker: undefined },
+      { KeyId: KEY_ARN, Marker: "page-3" },
+      { KeyId: KEY_ARN, Marker: "page-6" },
+    ]);
+    expect(kms.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input)).toEqual([
+      { KeyId: KEY_ARN, GrantId: "g1" },
+      { KeyId: KEY_ARN, GrantId: "g4" },
+      { KeyId: KEY_ARN, GrantId: "g7" },
+    ]);
+    expect(key.grants.map((g) => g.GrantId)).toEqual(["g2", "g3", "g5", "g6"]);
+    expect(result.status).toBe("succeeded");
+    expect(result.actions.map((a) => [a.type, a.grantId, a.status])).toEqual([
+      ["revoke-grant", "g1", "succeeded"],
+      ["revoke-grant", "g4", "succeeded"],
+      ["revoke-grant", "g7", "succeeded"],
+    ]);
+  });
+
+  it("revokes nothing and reports already-done when no grant belongs to the grantee", async () => {
+    // Prepare
+    fakeKey(kms, { grants: [grant("g2", APP_ROLE), grant("g3", "dynamodb.us-east-1.amazonaws.com")] });
+
+    // Act
+    const result = await run("revoke-grantee-grants", { granteePrincipal: INTRUDER });
+
+    // Assess
+    expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
+    expect(result).toMatchObject({
+      status: "already-done",
+      actions: [{ type: "revoke-grantee-grants", status: "already-done" }],
+    });
+    expect(result.actions[0]?.detail).toContain(INTRUDER);
+  });
+
+  it("on a dry run sends only DryRun revokes, one per matching grant", async () => {
+    // Prepare
+    const key = fakeKey(kms, grantsOverThreePages());
+
+    // Act
+    const result = await run("revoke-grantee-grants", { granteePrincipal: INTRUDER, dryRun: true });
+
+    // Assess
+    const revokes = kms.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input);
+    expect(revokes).toHaveLength(3);
+    expect(revokes).toEqual(
+      expect.arrayContaining([
+        { KeyId: KEY_ARN, GrantId: "g1", DryRun: true },
+        { KeyId: KEY_ARN, GrantId: "g4", DryRun: true },
+        { KeyId: KEY_ARN, GrantId: "g7", DryRun: true },
+      ]),
+    );
+    expect(key.grants).toHaveLength(7);
+    expect(result.status).toBe("dry-run");
+    expect(result.actions.map((a) => a.status)).toEqual(["dry-run", "dry-run", "dry-run"]);
+  });
+});
+
+describe("disable-key", () => {
+  it("disables an Enabled key by its key id and reports the states before and after", async () => {
+    // Prepare
+    const key = fakeKey(kms, { state: "Enabled" });
+
+    // Act
+    const result = await run("disable-key", { keyId: ALIAS });
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
+    expect(mutations(kms)).toEqual(["DisableKeyCommand"]);
+    expect(key.state).toBe("Disabled");
+    expect(result).toMatchObject({
+      status: "succeeded",
+      key: { ref: ALIAS, arn: KEY_ARN, stateBefore: "Enabled", stateAfter: "Disabled" },
+      actions: [{ type: "disable-key", status: "succeeded", verified: true }],
+    });
+    expect(onlyNotification(sns).doc.undo).toEqual([
+      `aws kms enable-key --key-id ${KEY_ARN} --region us-east-1`,
+    ]);
+  });
+
+  it("sends no DisableKey when the key is already Disabled and reports already-done", async () => {
+    // Prepare
+    fakeKey(kms, { state: "Disabled" });
+
+    // Act
+    const result = await run("disable-key");
+
+    // Assess
+    expect(kms).not.toHaveReceivedCommand(DisableKeyCommand);
+    expect(result).toMatchObject({ status: "already-done", actions: [{ status: "already-done" }] });
+  });
+
+  it("on a dry run only describes the key and says what it would do", async () => {
+    // Prepare
+    const key = fakeKey(kms, { state: "Enabled" });
+
+    // Act
+    const result = await run("disable-key", { dryRun: true });
+
+    // Assess
+    expect(commandNames(kms)).toEqual(["DescribeKeyCommand"]);
+    expect(mutations(kms)).toEqual([]);
+    expect(key.state).toBe("Enabled");
+    expect(result).toMatchObject({
+      dryRun: true,
+      status: "dry-run",
+      key: { stateBefore: "Enabled" },
+      actions: [{ status: "dry-run", detail: "would disable the key (now Enabled)" }],
+    });
+    expect(result.key.stateAfter).toBeUndefined();
+  });
+});
+
+describe("enable-key", () => {
+  it("enables a Disabled key by its key id", async () => {
+    // Prepare
+    const key = fakeKey(kms, { state: "Disabled" });
+
+    // Act
+    const result = await run("enable-key");
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
+    expect(key.state).toBe("Enabled");
+    expect(result).toMatchObject({
+      status: "succeeded",
+      key: { stateBefore: "Disabled", stateAfter: "Enabled" },
+    });
+  });
+
+  it("fails on a key pending deletion, and says so in the notification", async () => {
+    // Prepare
+    fakeKey(kms, { state: "PendingDeletion" });
+
+    // Act
+    const result = await run("enable-key");
+
+    // Assess
+    expect(result.status).toBe("failed");
+    expect(result.actions[0]?.error).toContain("KMSInvalidStateException");
+    expect(onlyNotification(sns).attributes.outcome).toBe("failed");
+  });
+});
+
+describe("enable-key-rotation", () => {
+  it("enables rotation by the key ARN and verifies it", async () => {
+    // Prepare
+    const key = fakeKey(kms, { rotation: false });
+
+    // Act
+    const result = await run("enable-key-rotation");
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyRotationCommand, { KeyId: KEY_ARN });
+    expect(key.rotation).toBe(true);
+    expect(result).toMatchObject({ status: "succeeded", actions: [{ status: "succeeded", verified: true }] });
+  });
+
+  it("on a dry run reads GetKeyRotationStatus and sends no EnableKeyRotation", async () => {
+    // Prepare
+    fakeKey(kms, { rotation: false });
+
+    // Act
+    const result = await run("enable-key-rotation", { dryRun: true });
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyRotationStatusCommand, { KeyId: KEY_ARN });
+    expect(mutations(kms)).toEqual([]);
+    expect(result.actions).toMatchObject([{ status: "dry-run", detail: "would enable automatic rotation" }]);
+  });
+});
+
+describe("cancel-key-deletion", () => {
+  it("cancels by key id and re-enables when the newest DisableKey/EnableKey in history is an EnableKey (restore)", async () => {
+    // Prepare
+    const key = fakeKey(kms, { state: "PendingDeletion" });
+    cloudTrail.on(LookupEventsCommand).resolves({
+      Events: [
+        historyEvent("ScheduleKeyDeletion", "2026-11-30T10:00:00Z"),
+        historyEvent("EnableKey", "2026-11-10T10:00:00Z"),
+        historyEvent("DisableKey", "2026-11-01T10:00:00Z"),
+      ],
+    });
+
+    // Act
+    const result = await run("cancel-key-deletion");
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
+    expect(cloudTrail).toHaveReceivedCommandWith(LookupEventsCommand, {
+      LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: KEY_ARN }],
+    });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
+    expect(key.state).toBe("Enabled");
+    expect(result).toMatchObject({
+      status: "succeeded",
+      key: { stateBefore: "PendingDeletion", stateAfter: "Enabled" },
+      actions: [
+        { type: "cancel-key-deletion", status: "succeeded", keyStateAfter: "Disabled" },
+        { type: "enable-key", status: "succeeded", keyStateAfter: "Enabled" },
+      ],
+    });
+  });
+
+  it("cancels but leaves the key Disabled when the newest DisableKey/EnableKey in history is a DisableKey (restore)", async () => {
+    // Prepare
+    const key = fakeKey(kms, { state: "PendingDeletion" });
+    cloudTrail.on(LookupEventsCommand).resolves({
+      Events: [
+        historyEvent("ScheduleKeyDeletion", "2026-11-30T10:00:00Z"),
+        historyEvent("DisableKey", "2026-11-20T10:00:00Z"),
+        historyEvent("EnableKey", "2026-11-10T10:00:00Z"),
+      ],
+    });
+
+    // Act
+    const result = await run("cancel-key-deletion");
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
+    expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
+    expect(key.state).toBe("Disabled");
+    expect(result).toMatchObject({
+      status: "succeeded",
+      key: { stateAfter: "Disabled" },
+      actions: [{ status: "succeeded" }, { type: "enable-key", status: "skipped" }],
+    });
+  });
+
+  it("with afterCancel keep-disabled cancels, reads no history and sends no EnableKey", async () => {
+    // Prepare
+    const key = fakeKey(kms, { state: "PendingDeletion" });
+
+    // Act
+    const result = await run("cancel-key-deletion", {}, { afterCancel: "keep-disabled" });
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
+    expect(cloudTrail).not.toHaveReceivedAnyCommand();
+    expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
+    expect(key.state).toBe("Disabled");
+    expect(result.actions.map((a) => a.type)).toEqual(["cancel-key-deletion"]);
+  });
+
+  it("reports a key that is not pending deletion as already-done and leaves it as it is", async () => {
+    // Prepare
+    const key = fakeKey(kms, { state: "Enabled" });
+
+    // Act
+    const result = await run("cancel-key-deletion");
+
+    // Assess
+    expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
+    expect(kms).not.toHaveReceivedCommand(DisableKeyCommand);
+    expect(key.state).toBe("Enabled");
+    expect(result.status).toBe("already-done");
+    expect(result.actions[0]).toMatchObject({ type: "cancel-key-deletion", status: "already-done" });
+  });
+
+  it("on a dry run only describes the key and plans the cancel and the restore", async () => {
+    // Prepare
+    fakeKey(kms, { state: "PendingDeletion" });
+
+    // Act
+    const result = await run("cancel-key-deletion", { dryRun: true });
+
+    // Assess
+    expect(commandNames(kms)).toEqual(["DescribeKeyCommand"]);
+    expect(cloudTrail).not.toHaveReceivedAnyCommand();
+    expect(result.actions).toMatchObject([{ status: "dry-run" }]);
+    expect(result.actions[0]?.detail).toContain("would cancel the deletion");
+  });
+});
+
+describe("analyze-key-policy", () => {
+  const PUBLIC_POLICY = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "Enable IAM User Permissions",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::111122223333:root" },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      { Sid: "Anyone", Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*" },
+    ],
+  });
+
+  it("reads the default policy, reports a public principal as critical and changes nothing", async () => {
+    // Prepare
+    fakeKey(kms);
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: PUBLIC_POLICY, PolicyName: "default" });
+
+    // Act
+    const result = await run("analyze-key-policy");
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyPolicyCommand, {
+      KeyId: KEY_ARN,
+      PolicyName: "default",
+    });
+    expect(mutations(kms)).toEqual([]);
+    expect(result.status).toBe("succeeded");
+    expect(result.findings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ reason: "public-principal", severity: "critical" })]),
+    );
+    const note = onlyNotification(sns);
+    expect(note.attributes.severity).toBe("critical");
+    expect(note.subject).toMatch(/^\[CRITICAL\]/);
+    expect(note.doc.extra?.findings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ reason: "public-principal" })]),
+    );
+  });
+});
+
+describe("refusals", () => {
+  /** Keys nobody may change: [what, the fake key, the config]. */
+  const untouchable: Array<[string, Partial<FakeKey>, ConfigInput]> = [
+    ["an AWS managed key", { keyManager: "AWS" }, {}],
+    ["a key listed in ignoredKeys by ARN", {}, { ignoredKeys: [KEY_ARN] }],
+    ["a key listed in ignoredKeys by key id", {}, { ignoredKeys: [KEY_ID] }],
+  ];
+
+  it.each(untouchable)(
+    "refuses to change %s: status failed, no mutating command",
+    async (_what, key, config) => {
+      // Prepare
+      fakeKey(kms, { ...key, grants: [grant(GRANT_ID, INTRUDER)] });
+
+      // Act
+      const results = [
+        await run("disable-key", {}, config),
+        await run("revoke-grant", { grantId: GRANT_ID }, config),
+        await run("cancel-key-deletion", {}, config),
+      ];
+
+      // Assess
+      expect(mutations(kms)).toEqual([]);
+      for (const result of results) {
+        expect(result.status).toBe("failed");
+        expect(result.actions[0]?.detail).toContain("refused");
+      }
+      expect(cloudTrail).not.toHaveReceivedAnyCommand();
+      expect(sns).toHaveReceivedCommandTimes(PublishCommand, 3);
+    },
+  );
+
+  it.each(untouchable)("still analyses the policy of %s (read-only)", async (_what, key, config) => {
+    // Prepare
+    fakeKey(kms, key);
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Statement: [] }) });
+
+    // Act
+    const result = await run("analyze-key-policy", {}, config);
+
+    // Assess
+    expect(kms).toHaveReceivedCommandOnce(GetKeyPolicyCommand);
+    expect(result.status).toBe("succeeded");
+  });
+});
+
+describe("failures", () => {
+  it("reports a key DescribeKey cannot find as failed and still notifies with outcome failed", async () => {
+    // Prepare
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ message: "Alias not found", $metadata: {} }));
+
+    // Act
+    const result = await run("disable-key", { keyId: ALIAS });
+
+    // Assess
+    expect(commandNames(kms)).toEqual(["DescribeKeyCommand"]);
+    expect(result).toMatchObject({ status: "failed", key: { ref: ALIAS }, actions: [{ status: "failed" }] });
+    expect(result.actions[0]?.error).toContain("NotFoundException");
+    const note = onlyNotification(sns);
+    expect(note.attributes.outcome).toBe("failed");
+    expect(note.doc.actions[0]?.error).toContain("NotFoundException");
+  });
+
+  it("reports a DescribeKey answer without key metadata as failed instead of succeeding with nothing done", async () => {
+    // Prepare
+    kms.on(DescribeKeyCommand).resolves({});
+
+    // Act
+    const result = await run("disable-key");
+
+    // Assess
+    expect(mutations(kms)).toEqual([]);
+    expect(result.status).toBe("failed");
+    expect(result.actions).toMatchObject([{ status: "failed" }]);
+  });
+
+  it("keeps the action done when SNS is down: notificationError set, no undo sent", async () => {
+    // Prepare
+    const key = fakeKey(kms, { state: "Enabled" });
+    sns.on(PublishCommand).rejects(new Error("SNS is unavailable"));
+
+    // Act
+    const result = await run("disable-key");
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
+    expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
+    expect(key.state).toBe("Disabled");
+    expect(result.status).toBe("succeeded");
+    expect(result.notificationError).toContain("SNS is unavailable");
+    expect(result.notificationId).toBeUndefined();
+  });
+
+  it("publishes nothing without a topic (a --direct run)", async () => {
+    // Prepare
+    fakeKey(kms);
+
+    // Act
+    const result = await run("disable-key", {}, {}, null);
+
+    // Assess
+    expect(sns).not.toHaveReceivedAnyCommand();
+    expect(result.status).toBe("succeeded");
+    expect(result.notificationId).toBeUndefined();
+  });
+});
+
+describe("result shape", () => {
+  it("says what was asked, by whom, the key's states, each action's status and the notification id", async () => {
+    // Prepare
+    fakeKey(kms, { state: "Enabled" });
+
+    // Act
+    const result = await run("disable-key", { keyId: ALIAS });
+
+    // Assess
+    expect(result).toEqual({
+      action: "disable-key",
+      dryRun: false,
+      key: { ref: ALIAS, arn: KEY_ARN, stateBefore: "Enabled", stateAfter: "Disabled" },
+      requestedBy: ON_CALL,
+      reason: "key exposed in a public repository",
+      ticket: "INC-4711",
+      status: "succeeded",
+      actions: [
+        {
+          type: "disable-key",
+          target: KEY_ARN,
+          status: "succeeded",
+          detail: "key disabled",
+          keyStateBefore: "Enabled",
+          keyStateAfter: "Disabled",
+          verified: true,
+        },
+      ],
+      notificationId: "msg-1",
+    });
+  });
+});

@@ -1,0 +1,331 @@
+import { describe, expect, it } from "vitest";
+import { decide as decideDeletion } from "../../functions/key-deletion-scheduled/decide.js";
+import { decide as decideGrant } from "../../functions/rogue-grant/decide.js";
+import type { ActionResult } from "../../functions/shared/actions.js";
+import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import type { Finding } from "../../functions/shared/decision.js";
+import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
+import {
+  formatNotification,
+  MAX_MESSAGE_BYTES,
+  MAX_SUBJECT,
+  NOTIFICATION_SCHEMA,
+  type NotificationDocument,
+  outcomeOf,
+} from "../../functions/shared/notify.js";
+import type { ActionStatus } from "../../functions/shared/types.js";
+import { loadEvent } from "../helpers/fixtures.js";
+
+const GRANT_KEY = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
+const DELETION_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+function callOf(fixture: string): KmsApiCall {
+  const call = normalise(loadEvent(fixture));
+  if (!call) throw new Error(`${fixture} does not normalise`);
+  return call;
+}
+
+function findingOf(decision: ReturnType<typeof decideGrant>): Finding {
+  if (decision.kind !== "finding") throw new Error(`expected a finding, got ${decision.skipped}`);
+  return decision;
+}
+
+/** The critical rogue-grant finding of events/rogue-grant/external-grantee.json. */
+function grantFinding(): Finding {
+  return findingOf(decideGrant(callOf("rogue-grant/external-grantee"), DEFAULT_CONFIG));
+}
+
+function revoked(status: ActionStatus = "succeeded"): ActionResult {
+  return {
+    type: "revoke-grant",
+    target: `${GRANT_KEY} grant ${GRANT_ID}`,
+    keyRef: GRANT_KEY,
+    grantId: GRANT_ID,
+    status,
+    detail: "revoked",
+    verified: true,
+  };
+}
+
+function result(type: ActionResult["type"], status: ActionStatus): ActionResult {
+  return { type, target: DELETION_KEY, keyRef: DELETION_KEY, status, detail: `${type} ${status}` };
+}
+
+function parts(message: string): { keys: string[]; text: string; doc: NotificationDocument } {
+  const outer = JSON.parse(message) as Record<string, string>;
+  return {
+    keys: Object.keys(outer),
+    text: outer.default ?? "",
+    doc: JSON.parse(outer.sqs ?? "{}") as NotificationDocument,
+  };
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+const NASTY = `Clé 🔑 de paiement\nnouvelle ligne\tà 😀 ${"é😀\u0301\r\n".repeat(60)}`.slice(0, 250);
+
+describe("formatNotification: subject", () => {
+  it("starts with the severity, is printable ASCII and at most 99 characters for a normal finding", () => {
+    // Act
+    const { subject } = formatNotification({ finding: grantFinding(), results: [revoked()] });
+
+    // Assess
+    expect(subject).toBe("[CRITICAL] Rogue KMS grant, grant revoked: key 7f3c9a12 in 111122223333/us-east-1");
+    expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
+  });
+
+  it.each(["critical", "high", "medium", "low"] as const)(
+    "stays printable ASCII, <= 99 chars and starts with [%s] given a 250-char unicode title, alias and event name",
+    (severity) => {
+      // Prepare
+      const base = grantFinding();
+      const finding: Finding = {
+        ...base,
+        severity,
+        title: NASTY,
+        call: {
+          ...base.call,
+          keyArn: undefined,
+          keyId: undefined,
+          keyAlias: `alias/${NASTY}`,
+          eventName: NASTY,
+        },
+      };
+
+      // Act
+      const { subject } = formatNotification({ finding, results: [] });
+
+      // Assess
+      expect(NASTY).toHaveLength(250);
+      expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
+      expect(subject).toMatch(PRINTABLE_ASCII);
+      expect(subject.startsWith(`[${severity.toUpperCase()}] `)).toBe(true);
+    },
+  );
+});
+
+describe("formatNotification: message structure", () => {
+  it("is JSON with default/email (text) and sqs/lambda/https (the versioned document)", () => {
+    // Act
+    const n = formatNotification({ finding: grantFinding(), results: [revoked()] });
+
+    // Assess
+    const outer = JSON.parse(n.message) as Record<string, string>;
+    expect(Object.keys(outer).sort()).toEqual(["default", "email", "https", "lambda", "sqs"]);
+    expect(outer.email).toBe(outer.default);
+    expect(outer.lambda).toBe(outer.sqs);
+    expect(outer.https).toBe(outer.sqs);
+    expect(outer.default).toBe(n.text);
+    expect(JSON.parse(outer.sqs ?? "")).toEqual(n.document);
+  });
+
+  it("the document carries schema, incident, severity, reasons, key, actor, event, actions with status, undo", () => {
+    // Act
+    const { doc } = parts(formatNotification({ finding: grantFinding(), results: [revoked()] }).message);
+
+    // Assess
+    expect(doc).toMatchObject({
+      schema: NOTIFICATION_SCHEMA,
+      incident: "rogue-grant",
+      severity: "critical",
+      reasons: expect.arrayContaining(["external-grantee"]),
+      outcome: "remediated",
+      key: {
+        arn: GRANT_KEY,
+        id: "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34",
+        account: "111122223333",
+        region: "us-east-1",
+      },
+      actor: { type: "IAMUser", arn: "arn:aws:iam::111122223333:user/mallory" },
+      event: { name: "CreateGrant", time: "2026-11-28T18:22:41Z", sourceIp: "203.0.113.45" },
+      actions: [{ type: "revoke-grant", status: "succeeded", verified: true, grantId: GRANT_ID }],
+      undo: [expect.stringContaining("aws kms create-grant")],
+      truncated: false,
+    });
+    expect(doc.schema).toBe("kms-responder/notification/v1");
+    expect(doc.actions[0]).not.toHaveProperty("keyRef");
+  });
+
+  it("sets the message attributes severity, incident and outcome", () => {
+    // Act
+    const n = formatNotification({ finding: grantFinding(), results: [revoked("failed")] });
+
+    // Assess
+    expect(n.attributes).toEqual({
+      severity: { DataType: "String", StringValue: "critical" },
+      incident: { DataType: "String", StringValue: "rogue-grant" },
+      outcome: { DataType: "String", StringValue: "failed" },
+    });
+  });
+});
+
+describe("formatNotification: readable text", () => {
+  it("says who, from where and when, with console and CloudTrail links", () => {
+    // Act
+    const { text } = formatNotification({ finding: grantFinding(), results: [revoked()] });
+
+    // Assess
+    expect(text).toContain("Who: arn:aws:iam::111122223333:user/mallory (IAMUser)");
+    expect(text).toContain("From: 203.0.113.45");
+    expect(text).toContain("When: 2026-11-28T18:22:41Z");
+    expect(text).toContain(
+      "https://us-east-1.console.aws.amazon.com/kms/home?region=us-east-1#/kms/keys/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34",
+    );
+    expect(text).toMatch(
+      /https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudtrailv2\/.*#\/events\/[0-9a-f-]+/,
+    );
+  });
+
+  it("after a revoke, gives the create-grant command that puts the grant back", () => {
+    // Act
+    const { text } = formatNotification({ finding: grantFinding(), results: [revoked()] });
+
+    // Assess
+    expect(text).toContain(
+      `aws kms create-grant --key-id ${GRANT_KEY} --grantee-principal arn:aws:iam::444455556666:role/exfil --operations Decrypt GenerateDataKey`,
+    );
+  });
+
+  it("the undo of a revoke keeps the grant's retiring principal, constraints and name (no wider grant)", () => {
+    // Prepare: delegation.json's grant is limited to an encryption context.
+    const finding = findingOf(decideGrant(callOf("rogue-grant/delegation"), DEFAULT_CONFIG));
+    const key = "arn:aws:kms:us-east-1:111122223333:key/2b6e4f90-1c3d-4a5b-8e7f-9a0b1c2d3e4f";
+    const revokedDelegation: ActionResult = { ...revoked(), target: key, keyRef: key };
+
+    // Act
+    const { document } = formatNotification({ finding, results: [revokedDelegation] });
+
+    // Assess
+    expect(document.undo).toEqual([
+      `aws kms create-grant --key-id ${key} --grantee-principal arn:aws:iam::111122223333:role/batch-worker` +
+        " --operations Decrypt GenerateDataKey CreateGrant RetireGrant" +
+        ` --constraints '{"EncryptionContextSubset":{"app":"nightly-batch","env":"prod"}}'` +
+        " --name batch-worker-delegation --region us-east-1",
+    ]);
+  });
+
+  it("quotes record values that are not plain words, so the undo stays one harmless shell command", () => {
+    // Prepare
+    const base = grantFinding();
+    const finding: Finding = {
+      ...base,
+      call: { ...base.call, request: { ...base.call.request, granteePrincipal: "x; rm -rf ~ 'y'" } },
+    };
+
+    // Act
+    const [undo] = formatNotification({ finding, results: [revoked()] }).document.undo;
+
+    // Assess
+    expect(undo).toContain(String.raw`--grantee-principal 'x; rm -rf ~ '\''y'\''' --operations`);
+  });
+
+  it("after a cancelled deletion, gives the schedule-key-deletion command; nothing to undo for already-done", () => {
+    // Prepare
+    const finding = findingOf(decideDeletion(callOf("key-deletion-scheduled/unapproved"), DEFAULT_CONFIG));
+
+    // Act
+    const n = formatNotification({
+      finding,
+      results: [result("cancel-key-deletion", "succeeded"), result("enable-key", "already-done")],
+    });
+
+    // Assess
+    expect(n.document.undo).toEqual([
+      `aws kms schedule-key-deletion --key-id ${DELETION_KEY} --pending-window-in-days 30 --region us-east-1`,
+    ]);
+    expect(n.text).toContain("How to undo:");
+    expect(n.text).toContain("aws kms schedule-key-deletion");
+  });
+
+  it("a failed action is reported with its error and outcome failed", () => {
+    // Prepare
+    const failure: ActionResult = {
+      ...revoked("failed"),
+      detail: "RevokeGrant failed: AccessDeniedException: not authorized",
+      error: "AccessDeniedException: not authorized",
+    };
+
+    // Act
+    const n = formatNotification({ finding: grantFinding(), results: [failure] });
+
+    // Assess
+    expect(n.subject).toContain("ACTION FAILED");
+    expect(n.text).toContain("AccessDeniedException: not authorized");
+    expect(n.text).toContain("Outcome: failed");
+    expect(n.document.undo).toEqual([]);
+  });
+});
+
+describe("formatNotification: size", () => {
+  it("cuts a 300 KB extra field and 5,000 detail lines to fit 250,000 bytes, keeping incident, key and outcome", () => {
+    // Prepare
+    const base = grantFinding();
+    const finding: Finding = {
+      ...base,
+      details: Array.from({ length: 5_000 }, (_, i) => `detail line ${i}: ${"é".repeat(40)}`),
+    };
+    const extra = { previousPolicy: "😀".repeat(75_000), note: "x".repeat(1_000) };
+
+    // Act
+    const n = formatNotification({ finding, results: [revoked()], extra });
+
+    // Assess
+    expect(Buffer.byteLength(n.message, "utf8")).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    const { doc, text } = parts(n.message);
+    expect(doc).toMatchObject({
+      schema: NOTIFICATION_SCHEMA,
+      truncated: true,
+      incident: "rogue-grant",
+      severity: "critical",
+      outcome: "remediated",
+      key: { arn: GRANT_KEY },
+      actor: { arn: "arn:aws:iam::111122223333:user/mallory" },
+    });
+    expect(n.attributes.outcome.StringValue).toBe("remediated");
+    expect(text).toContain(GRANT_KEY);
+    expect(text).toContain("shortened to fit");
+  });
+
+  it("also fits when the extra field is a wide object (50,000 keys) rather than a long string", () => {
+    // Prepare
+    const extra = {
+      encryptionContext: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, `v${i}`])),
+    };
+
+    // Act
+    const n = formatNotification({ finding: grantFinding(), results: [revoked()], extra });
+
+    // Assess
+    expect(Buffer.byteLength(n.message, "utf8")).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(n.document).toMatchObject({ truncated: true, incident: "rogue-grant", outcome: "remediated" });
+  });
+
+  it("leaves a normal message untouched (truncated false)", () => {
+    // Act
+    const n = formatNotification({ finding: grantFinding(), results: [revoked()], extra: { small: "x" } });
+
+    // Assess
+    expect(n.document.truncated).toBe(false);
+    expect(n.document.extra).toEqual({ small: "x" });
+  });
+});
+
+describe("outcomeOf", () => {
+  it.each<[ActionStatus[], string]>([
+    [[], "notified"],
+    [["succeeded"], "remediated"],
+    [["succeeded", "skipped"], "remediated"],
+    [["succeeded", "already-done"], "remediated"],
+    [["already-done"], "already-remediated"],
+    [["already-done", "already-done"], "already-remediated"],
+    [["dry-run"], "dry-run"],
+    [["dry-run", "dry-run"], "dry-run"],
+    [["skipped"], "skipped"],
+    [["skipped", "dry-run"], "dry-run"],
+    [["succeeded", "failed"], "failed"],
+    [["failed", "skipped"], "failed"],
+    [["already-done", "failed"], "failed"],
+  ])("%j -> %s", (statuses, outcome) => {
+    expect(outcomeOf(statuses.map((s) => result("enable-key", s)))).toBe(outcome);
+  });
+});
