@@ -8,7 +8,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { build } from "esbuild";
 
-export const LAMBDA_TARGET = "node22";
+export const LAMBDA_TARGET = "node24";
 
 export function functionNames(root = "functions"): string[] {
   return readdirSync(root, { withFileTypes: true })

@@ -1,0 +1,192 @@
+/**
+ * One responder function with the defaults every incident shares: runtime, arm64, memory,
+ * timeout, its own log group, asynchronous retries with an SQS on-failure destination, the
+ * permissions to publish to the encrypted topic (and never to change its key), and alarms.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { type CfnResource, Duration, RemovalPolicy } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { suppressFailureQueueDlq } from "./suppressions.js";
+
+/** The newest Node.js runtime aws-cdk-lib 2.276 offers. */
+export const RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * Measured on the built bundles (Node 20, `--enable-source-maps`): importing one takes RSS from
+ * 41 MB to 76-89 MB (heap 15 MB) in 135-185 ms; a full invocation against the local emulator
+ * (DescribeKey, ListResourceTags, the action, read-back, SNS publish) peaks at 93-100 MB RSS in a
+ * process that also holds the test harness's own SDK clients. 256 MB leaves 2.5x headroom and
+ * more CPU than 128 MB for the cold start.
+ */
+export const MEMORY_MB = 256;
+
+/**
+ * Measured against the local emulator: first invocations took 22-167 ms, warm ones 7-100 ms (the
+ * deletion handlers are the slowest: cancel, enable, read-back). On AWS each call adds in-Region
+ * latency, and the SDK retries throttled KMS calls up to 6 attempts with backoff (up to ~6 s per
+ * call); a deletion handler makes up to ~10 calls (LookupEvents pages included), so 60 s covers a
+ * throttled worst case with room to spare.
+ */
+export const TIMEOUT = Duration.seconds(60);
+
+/** Lambda's asynchronous retries; then the event goes to the failure queue. */
+export const ASYNC_RETRY_ATTEMPTS = 2;
+/** Throttled events wait in Lambda's queue this long (the maximum): a burst is delayed, not lost. */
+export const MAX_EVENT_AGE = Duration.hours(6);
+export const LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+
+/** Changes the responder must never make to its own notification key (it is also in `ignoredKeys`). */
+export const NOTIFICATION_KEY_PROTECTED_ACTIONS = [
+  "kms:DisableKey",
+  "kms:EnableKey",
+  "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion",
+  "kms:PutKeyPolicy",
+  "kms:CreateGrant",
+  "kms:RevokeGrant",
+  "kms:RetireGrant",
+  "kms:DisableKeyRotation",
+  "kms:EnableKeyRotation",
+  "kms:DeleteImportedKeyMaterial",
+] as const;
+
+export interface ResponderFunctionProps {
+  /** The function's folder name, bundled by `npm run build` to `<distDir>/<name>/index.mjs`. */
+  readonly name: string;
+  readonly distDir: string;
+  readonly topic: sns.ITopic;
+  readonly notificationKey: kms.IKey;
+  /** The incident's own permissions. */
+  readonly statements: readonly iam.PolicyStatement[];
+  readonly reservedConcurrency?: number;
+}
+
+export class ResponderFunction extends Construct {
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  /** Lambda's on-failure destination and the rule target's dead-letter queue. */
+  readonly failureQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: ResponderFunctionProps) {
+    super(scope, id);
+    const { name, topic, notificationKey } = props;
+
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `kms-responder ${name}: only the KMS actions this incident needs`,
+    });
+    for (const statement of props.statements) this.role.addToPolicy(statement);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ sid: "Notify", actions: ["sns:Publish"], resources: [topic.topicArn] }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "EncryptNotifications",
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: [notificationKey.keyArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "NeverChangeTheNotificationKey",
+        effect: iam.Effect.DENY,
+        actions: [...NOTIFICATION_KEY_PROTECTED_ACTIONS],
+        resources: [notificationKey.keyArn],
+      }),
+    );
+
+    // An explicit log group (retention, and no AWSLambdaBasicExecutionRole managed policy).
+    const logGroup = new logs.LogGroup(this, "Logs", {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "WriteLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+
+    this.failureQueue = new sqs.Queue(this, "Failures", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    suppressFailureQueueDlq(this.failureQueue);
+
+    this.function = new lambda.Function(this, "Function", {
+      description: `kms-responder: ${name}`,
+      runtime: RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      code: lambda.Code.fromAsset(bundleDir(props.distDir, name)),
+      handler: "index.handler",
+      memorySize: MEMORY_MB,
+      timeout: TIMEOUT,
+      role: this.role,
+      logGroup,
+      retryAttempts: ASYNC_RETRY_ATTEMPTS,
+      maxEventAge: MAX_EVENT_AGE,
+      onFailure: new destinations.SqsDestination(this.failureQueue),
+      environment: {
+        NOTIFICATION_TOPIC_ARN: topic.topicArn,
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      ...(props.reservedConcurrency !== undefined && {
+        reservedConcurrentExecutions: props.reservedConcurrency,
+      }),
+    });
+
+    // cfn-lint W3005 flags the function's DependsOn on its role as redundant with the GetAtt. CDK
+    // adds it on purpose, together with the DependsOn on the role's policy (which no GetAtt
+    // covers), so the function is never created before its permissions exist.
+    (this.function.node.defaultChild as CfnResource).addMetadata("cfn-lint", {
+      config: { ignore_checks: ["W3005"] },
+    });
+
+    const alarmOn = (alarmId: string, what: string, metric: cloudwatch.IMetric) => {
+      const alarm = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: `kms-responder ${name}: ${what}`,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new cwActions.SnsAction(topic));
+    };
+    const period = Duration.minutes(5);
+    alarmOn("ErrorsAlarm", "invocations failed", this.function.metricErrors({ period, statistic: "Sum" }));
+    alarmOn(
+      "ThrottlesAlarm",
+      "invocations throttled",
+      this.function.metricThrottles({ period, statistic: "Sum" }),
+    );
+    alarmOn(
+      "FailuresAlarm",
+      "events that failed all retries wait in the failure queue",
+      this.failureQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: "Maximum" }),
+    );
+  }
+}
+
+/** `<distDir>/<name>`, after checking the bundle is there: synth fails clearly when it is not. */
+function bundleDir(distDir: string, name: string): string {
+  const dir = path.resolve(distDir, name);
+  if (!existsSync(path.join(dir, "index.mjs"))) {
+    throw new Error(
+      `${path.join(distDir, name, "index.mjs")} is missing: run "npm run build" first ("npm run synth" and "npm run deploy" do)`,
+    );
+  }
+  return dir;
+}

@@ -1,0 +1,168 @@
+/**
+ * The kms-responder stack, as a wiring diagram:
+ *
+ *   CloudTrail KMS event -> rule (one per incident) -> function -> KMS actions
+ *                                |                        |-> SNS topic (encrypted, own key)
+ *                                '-> failure queue <------'   (delivery / invocation failures)
+ *   function errors, throttles, failure queue depth -> alarms -> SNS topic
+ *
+ * Env-agnostic: no lookups, synthesizes offline.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as sns from "aws-cdk-lib/aws-sns";
+import type { Construct } from "constructs";
+import type { Config } from "../functions/shared/config.js";
+import type { IncidentName } from "../functions/shared/types.js";
+import { INCIDENT_FUNCTIONS, type IncidentFunction } from "./incidents.js";
+import { incidentPatterns, RULE_STATES } from "./patterns.js";
+import { ResponderFunction } from "./responder-function.js";
+import { suppressCloudTrailLookup, suppressKeyWildcard } from "./suppressions.js";
+
+export interface ResponderStackProps extends StackProps {
+  /** The validated config; the stack adds its role ARNs and notification key before passing it on. */
+  readonly config: Config;
+  /** Where `npm run build` wrote `<function>/index.mjs` (default `dist`). */
+  readonly distDir?: string;
+  /**
+   * Reserve concurrency as the incident table says (default true). Turn it off in accounts whose
+   * concurrency limit is too low to reserve any (new accounts can start at 10).
+   */
+  readonly reservedConcurrency?: boolean;
+}
+
+/** EventBridge's maximum retry budget for delivering to a target: late is better than lost. */
+const TARGET_RETRY_ATTEMPTS = 185;
+const TARGET_MAX_EVENT_AGE = Duration.hours(24);
+
+export class ResponderStack extends Stack {
+  readonly notificationKey: kms.Key;
+  readonly topic: sns.Topic;
+  readonly responders = new Map<IncidentName, ResponderFunction>();
+  readonly rules = new Map<IncidentName, events.Rule>();
+
+  constructor(scope: Construct, id: string, props: ResponderStackProps) {
+    super(scope, id, props);
+    const distDir = props.distDir ?? "dist";
+
+    // Notifications: one topic, encrypted with a key of its own that the responder never changes.
+    this.notificationKey = new kms.Key(this, "NotificationKey", {
+      description: "kms-responder: encrypts the notification topic",
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(30),
+    });
+    // The default policy lets the account (hence the function roles, through IAM) use the key;
+    // CloudWatch alarms and EventBridge publish to the topic as services and need it too.
+    this.notificationKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "AlarmsAndEventsPublishToTheEncryptedTopic",
+        principals: [
+          new iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+          new iam.ServicePrincipal("events.amazonaws.com"),
+        ],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+      }),
+    );
+    this.topic = new sns.Topic(this, "Notifications", {
+      displayName: "kms-responder",
+      masterKey: this.notificationKey,
+      enforceSSL: true,
+    });
+
+    // One function per incident, each with only its own KMS actions.
+    const keys = this.formatArn({ service: "kms", resource: "key", resourceName: "*" });
+    for (const spec of INCIDENT_FUNCTIONS) {
+      const responder = new ResponderFunction(this, spec.incident, {
+        name: spec.incident,
+        distDir,
+        topic: this.topic,
+        notificationKey: this.notificationKey,
+        statements: incidentStatements(spec, keys),
+        ...(props.reservedConcurrency !== false && { reservedConcurrency: spec.reservedConcurrency }),
+      });
+      suppressKeyWildcard(responder.role);
+      if (spec.readsCloudTrail) suppressCloudTrailLookup(responder.role);
+      this.responders.set(spec.incident, responder);
+    }
+
+    // Every function knows every responder role (loop prevention) and the key it must not touch.
+    const roleArns = [...this.responders.values()].map((r) => r.role.roleArn);
+    const config = {
+      ...props.config,
+      responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
+      ignoredKeys: [...props.config.ignoredKeys, this.notificationKey.keyArn],
+    };
+    checkEnvironmentSize(config);
+    const configJson = this.toJsonString(config);
+    for (const responder of this.responders.values()) {
+      responder.function.addEnvironment("KMS_RESPONDER_CONFIG", configJson);
+    }
+
+    // One rule per incident; failed deliveries land in the function's failure queue.
+    const patterns = incidentPatterns(roleArns);
+    for (const [incident, responder] of this.responders) {
+      const { source, "detail-type": detailType, detail } = patterns[incident];
+      const rule = new events.Rule(this, `${incident}-rule`, {
+        description: `kms-responder: ${incident}`,
+        eventPattern: { source, detailType, detail } as events.EventPattern,
+        targets: [
+          new targets.LambdaFunction(responder.function, {
+            deadLetterQueue: responder.failureQueue,
+            retryAttempts: TARGET_RETRY_ATTEMPTS,
+            maxEventAge: TARGET_MAX_EVENT_AGE,
+          }),
+        ],
+      });
+      const state = RULE_STATES[incident];
+      // The L2 Rule only knows enabled/disabled: set the CloudTrail state on the L1 resource.
+      if (state) (rule.node.defaultChild as events.CfnRule).state = state;
+      this.rules.set(incident, rule);
+    }
+
+    new CfnOutput(this, "NotificationTopicArn", {
+      value: this.topic.topicArn,
+      description: "Subscribe responders here (email, chat, paging)",
+    });
+    new CfnOutput(this, "NotificationKeyArn", { value: this.notificationKey.keyArn });
+  }
+}
+
+function incidentStatements(spec: IncidentFunction, keys: string): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({ sid: "IncidentActions", actions: [...spec.kmsActions], resources: [keys] }),
+  ];
+  if (spec.readsCloudTrail) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "ReadKeyHistory",
+        actions: ["cloudtrail:LookupEvents"],
+        resources: ["*"],
+      }),
+    );
+  }
+  return statements;
+}
+
+/** Lambda caps a function's environment at 4 KB; fail the synth, not the deploy, when the config is too big. */
+const ENVIRONMENT_LIMIT = 4096;
+/** Tokens count as 128 characters: a role or key ARN resolves to at most about 110. */
+function checkEnvironmentSize(config: Config): void {
+  const resolved = (values: readonly string[]) =>
+    values.map((v) => (Token.isUnresolved(v) ? "x".repeat(128) : v));
+  const estimate = JSON.stringify({
+    ...config,
+    responderRoleArns: resolved(config.responderRoleArns),
+    ignoredKeys: resolved(config.ignoredKeys),
+  }).length;
+  const rest = "KMS_RESPONDER_CONFIG NOTIFICATION_TOPIC_ARN NODE_OPTIONS--enable-source-maps".length + 128;
+  if (estimate + rest > ENVIRONMENT_LIMIT) {
+    throw new Error(
+      `the config is too large for a Lambda environment (about ${estimate + rest} of ${ENVIRONMENT_LIMIT} bytes): shorten its lists`,
+    );
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Every cdk-nag (AwsSolutions) suppression in the stack, each with its reason, in one place.
+ * cdk-nag 3 reads CDK's own acknowledgements (`Validations.of(construct).acknowledge`), which
+ * cover the construct and its children; each is scoped to one resource and, for IAM5, to the
+ * exact wildcard finding it accepts (`AwsSolutions-IAM5[Resource::...]`).
+ */
+import { Validations } from "aws-cdk-lib";
+import type { IConstruct } from "constructs";
+
+/** cdk-nag's id for the IAM5 finding on `key/*` of this account and Region. */
+export const KEY_WILDCARD_FINDING =
+  "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]";
+export const STAR_RESOURCE_FINDING = "AwsSolutions-IAM5[Resource::*]";
+
+export function suppressFailureQueueDlq(queue: IConstruct): void {
+  Validations.of(queue).acknowledge({
+    id: "AwsSolutions-SQS3",
+    reason:
+      "This queue is itself the dead-letter queue: Lambda's on-failure destination and the rule " +
+      "target's DLQ. Messages stay 14 days and an alarm fires on the first one; a DLQ for it would " +
+      "only move the same messages.",
+  });
+}
+
+export function suppressKeyWildcard(role: IConstruct): void {
+  Validations.of(role).acknowledge({
+    id: KEY_WILDCARD_FINDING,
+    reason:
+      "A responder acts on whichever customer managed key the CloudTrail event names, and keys " +
+      "are created at any time, so no list of key ARNs exists at deploy time. The grant is " +
+      "limited to this account's and Region's keys (key/*, no aliases), to the few actions this " +
+      "incident needs (never kms:*), and the notification key is explicitly denied.",
+  });
+}
+
+export function suppressCloudTrailLookup(role: IConstruct): void {
+  Validations.of(role).acknowledge({
+    id: STAR_RESOURCE_FINDING,
+    reason:
+      "cloudtrail:LookupEvents supports no resource-level permissions (the Service Authorization " +
+      'Reference lists no resource type for it), so "*" is the only valid resource. It is read-only: ' +
+      "the deletion handlers read the key's last DisableKey/EnableKey to restore its prior state.",
+  });
+}

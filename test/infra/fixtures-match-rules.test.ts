@@ -1,0 +1,113 @@
+/**
+ * Every fixture under `events/` matches exactly the rule meant for it (style.md item 12), using
+ * the patterns the stack deploys and an EventBridge-semantics matcher. What each fixture should
+ * match comes from its folder and file name through the tables below, never from the matcher.
+ */
+import { describe, expect, it } from "vitest";
+import { INCIDENTS, type IncidentName } from "../../functions/shared/types.js";
+import { matchesPattern } from "../../infra/event-pattern.js";
+import { incidentPatterns } from "../../infra/patterns.js";
+import { loadAllEvents } from "../helpers/fixtures.js";
+
+/** The responder role ARNs the own-call fixtures use (the stack's roles, as CloudTrail shows them). */
+const RESPONDER_ROLE_ARNS = [
+  "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE",
+  "arn:aws:iam::111122223333:role/kms-responder-KeyDeletionRole-EXAMPLE",
+  "arn:aws:iam::111122223333:role/kms-responder-KeyPolicyViolationRole-EXAMPLE",
+  "arn:aws:iam::111122223333:role/kms-responder-KeyRotationRole-EXAMPLE",
+];
+
+/** No rule matches these: failed calls and the responder's own calls, in any folder... */
+const MATCH_NONE_VARIANTS = new Set(["failed-call", "own-call"]);
+/** ...events of no incident... */
+const MATCH_NONE_FOLDERS = new Set(["other"]);
+/** ...and these negative controls. */
+const MATCH_NONE_FIXTURES = new Set([
+  // A failed call on a disabled key ("is disabled."), not a key pending deletion.
+  "pending-deletion-key-used/disabled-key-error",
+]);
+
+/**
+ * These reach their rule on purpose: the pattern cannot tell them apart, the handler does
+ * (AWS-service grants, approved deletions and disables, exempt keys, benign policies).
+ */
+const FILTERED_IN_CODE = [
+  "rogue-grant/aws-internal",
+  "rogue-grant/dynamodb-service",
+  "rogue-grant/ebs-infrastructure",
+  "rogue-grant/rds-invoked-by",
+  "rogue-grant/exempt-key",
+  "key-deletion-scheduled/approved",
+  "key-deletion-scheduled/approved-without-mfa",
+  "key-disabled/approved-admin",
+  "key-policy-violation/create-key-default-policy",
+  "key-policy-violation/org-pinned-public",
+];
+
+function isIncident(folder: string): folder is IncidentName {
+  return (INCIDENTS as readonly string[]).includes(folder);
+}
+
+/** The rules a fixture must match, from its folder and name only. */
+function expectedRules(folder: string, variant: string): IncidentName[] {
+  if (MATCH_NONE_VARIANTS.has(variant) || MATCH_NONE_FOLDERS.has(folder)) return [];
+  if (MATCH_NONE_FIXTURES.has(`${folder}/${variant}`)) return [];
+  if (isIncident(folder)) return [folder];
+  throw new Error(`no expectation for events/${folder}/${variant}.json: add its folder to the tables`);
+}
+
+const patterns = incidentPatterns(RESPONDER_ROLE_ARNS);
+const fixtures = loadAllEvents();
+const matchedRules = (event: unknown) =>
+  INCIDENTS.filter((incident) => matchesPattern(patterns[incident], event));
+
+describe("fixtures match exactly the rule meant for them", () => {
+  it("has fixtures for every incident, positive and negative", () => {
+    for (const incident of INCIDENTS) {
+      const own = fixtures.filter((f) => f.incident === incident);
+      expect(
+        own.some((f) => expectedRules(f.incident, f.variant).length === 1),
+        `${incident} positive`,
+      ).toBe(true);
+      expect(
+        own.some((f) => expectedRules(f.incident, f.variant).length === 0),
+        `${incident} negative`,
+      ).toBe(true);
+    }
+  });
+
+  it.each(fixtures.map((f) => [f.path, f] as const))("%s", (_path, fixture) => {
+    expect(matchedRules(fixture.event)).toEqual(expectedRules(fixture.incident, fixture.variant));
+  });
+});
+
+describe("tables", () => {
+  it("own-call fixtures use one of the responder role ARNs listed here", () => {
+    const ownCalls = fixtures.filter((f) => f.variant === "own-call");
+    expect(ownCalls.length).toBeGreaterThan(0);
+    for (const { path, event } of ownCalls) {
+      const issuer = (
+        event.detail.userIdentity?.sessionContext as { sessionIssuer?: { arn?: string } } | undefined
+      )?.sessionIssuer?.arn;
+      expect(RESPONDER_ROLE_ARNS, path).toContain(issuer);
+    }
+  });
+
+  it.each(FILTERED_IN_CODE)(
+    "%s exists and reaches its rule (filtered in code, not in the pattern)",
+    (name) => {
+      const fixture = fixtures.find((f) => `${f.incident}/${f.variant}` === name);
+      if (!fixture) throw new Error(`events/${name}.json is missing`);
+      expect(matchedRules(fixture.event)).toEqual([fixture.incident]);
+    },
+  );
+
+  it("negative controls exist", () => {
+    for (const name of MATCH_NONE_FIXTURES) {
+      expect(
+        fixtures.some((f) => `${f.incident}/${f.variant}` === name),
+        name,
+      ).toBe(true);
+    }
+  });
+});

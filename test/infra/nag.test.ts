@@ -1,0 +1,93 @@
+/**
+ * cdk-nag's AwsSolutions pack finds nothing unacknowledged, and every acknowledgement is one of
+ * the few we mean, with its reason. cdk-nag 3 is a CDK policy-validation plugin: findings are not
+ * annotations any more, so the test asks the pack directly (`validateScope`, its documented entry
+ * point for tests) and also synthesizes the app with the plugin registered, as `cdk synth` does.
+ */
+import { App, Stack, Validations } from "aws-cdk-lib";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { ResponderStack } from "../../infra/stack.js";
+import { type BuiltStack, buildStack, stubDist } from "./stack-fixture.js";
+
+let built: BuiltStack;
+beforeAll(() => {
+  built = buildStack();
+});
+afterAll(() => built.cleanup());
+
+describe("cdk-nag AwsSolutions", () => {
+  it("reports no error and no warning", () => {
+    const { violations } = new AwsSolutionsChecks(built.app, { verbose: true }).validateScope(built.stack);
+    expect(violations.filter((v) => v.severity === "error")).toEqual([]);
+    expect(violations.filter((v) => v.severity === "warning")).toEqual([]);
+    expect(violations).toEqual([]);
+  });
+
+  it("acknowledges exactly the intended findings, each with a reason", () => {
+    const acknowledged = new Map<string, Set<string>>();
+    for (const construct of built.stack.node.findAll()) {
+      for (const entry of construct.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+          expect(reason.length, `reason for ${id}`).toBeGreaterThan(80);
+          const rule = id.replace(/^annotation::/i, "");
+          acknowledged.set(rule, (acknowledged.get(rule) ?? new Set()).add(construct.node.path));
+        }
+      }
+    }
+    expect(Object.fromEntries([...acknowledged].map(([rule, paths]) => [rule, [...paths].sort()]))).toEqual({
+      // The failure queues are themselves dead-letter queues.
+      "AwsSolutions-SQS3": [
+        "kms-responder/key-deletion-scheduled/Failures",
+        "kms-responder/key-disabled/Failures",
+        "kms-responder/key-material-deleted/Failures",
+        "kms-responder/key-policy-violation/Failures",
+        "kms-responder/key-rotation-disabled/Failures",
+        "kms-responder/pending-deletion-key-used/Failures",
+        "kms-responder/rogue-grant/Failures",
+      ],
+      // Every role acts on the account's keys: key/*.
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]": [
+        "kms-responder/key-deletion-scheduled/Role",
+        "kms-responder/key-disabled/Role",
+        "kms-responder/key-material-deleted/Role",
+        "kms-responder/key-policy-violation/Role",
+        "kms-responder/key-rotation-disabled/Role",
+        "kms-responder/pending-deletion-key-used/Role",
+        "kms-responder/rogue-grant/Role",
+      ],
+      // cloudtrail:LookupEvents has no resource-level permissions.
+      "AwsSolutions-IAM5[Resource::*]": [
+        "kms-responder/key-deletion-scheduled/Role",
+        "kms-responder/pending-deletion-key-used/Role",
+      ],
+    });
+  });
+
+  it("is live: an unacknowledged finding is reported and fails the synth", () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new Stack(app, "bad");
+    new sqs.Queue(stack, "NoDlq", { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    const { violations } = new AwsSolutionsChecks(app).validateScope(stack);
+    expect(violations.map((v) => v.ruleName)).toEqual(["AwsSolutions-SQS3"]);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS3/);
+  });
+
+  it("synthesizes with the plugin registered, as cdk synth does (built-in CloudFormation validation on)", () => {
+    const dist = stubDist();
+    try {
+      const app = new App();
+      new ResponderStack(app, "kms-responder", { config: DEFAULT_CONFIG, distDir: dist.dir });
+      Validations.of(app).addPlugins(
+        new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }),
+      );
+      expect(() => app.synth()).not.toThrow();
+    } finally {
+      dist.remove();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,475 @@
+/**
+ * The template the stack synthesizes: every rule, role, function, queue, alarm and the encrypted
+ * topic, checked against expectations written out here (not derived from infra/ code).
+ */
+import { Match } from "aws-cdk-lib/assertions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
+import { INCIDENTS, type IncidentName } from "../../functions/shared/types.js";
+import { type BuiltStack, buildStack, getAtt, logicalId, ref, stubDist } from "./stack-fixture.js";
+
+let built: BuiltStack;
+beforeAll(() => {
+  built = buildStack();
+});
+afterAll(() => built.cleanup());
+
+const responder = (incident: IncidentName, stack: BuiltStack = built) => {
+  const r = stack.stack.responders.get(incident);
+  if (!r) throw new Error(`no responder for ${incident}`);
+  return r;
+};
+const resource = (construct: Parameters<typeof logicalId>[0]) => {
+  const found = built.template.toJSON().Resources[logicalId(construct)];
+  if (!found) throw new Error(`no resource ${logicalId(construct)}`);
+  return found as { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> };
+};
+const allRoleArns = () => INCIDENTS.map((i) => getAtt(responder(i).role));
+
+describe("rules", () => {
+  const loopPrevention = () => ({
+    userIdentity: {
+      $or: [
+        { sessionContext: { sessionIssuer: { arn: [{ "anything-but": allRoleArns() }] } } },
+        { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } },
+      ],
+    },
+  });
+  const envelope = (detail: object) => ({
+    source: ["aws.kms"],
+    "detail-type": ["AWS API Call via CloudTrail"],
+    detail: { eventSource: ["kms.amazonaws.com"], ...detail },
+  });
+  const successful = (eventNames: string[]) =>
+    envelope({ eventName: eventNames, errorCode: [{ exists: false }], ...loopPrevention() });
+
+  const expected: Record<IncidentName, () => object> = {
+    "rogue-grant": () => successful(["CreateGrant"]),
+    "key-deletion-scheduled": () => successful(["ScheduleKeyDeletion"]),
+    "key-policy-violation": () =>
+      envelope({
+        $or: [
+          { eventName: ["PutKeyPolicy"] },
+          { eventName: ["CreateKey", "ReplicateKey"], requestParameters: { policy: [{ exists: true }] } },
+        ],
+        errorCode: [{ exists: false }],
+        ...loopPrevention(),
+      }),
+    "key-disabled": () => successful(["DisableKey"]),
+    "key-material-deleted": () => successful(["DeleteImportedKeyMaterial"]),
+    "key-rotation-disabled": () => successful(["DisableKeyRotation"]),
+    "pending-deletion-key-used": () =>
+      envelope({
+        eventName: [
+          "Decrypt",
+          "DeriveSharedSecret",
+          "Encrypt",
+          "GenerateDataKey",
+          "GenerateDataKeyPair",
+          "GenerateDataKeyPairWithoutPlaintext",
+          "GenerateDataKeyWithoutPlaintext",
+          "GenerateMac",
+          "ReEncrypt",
+          "ReEncryptFrom",
+          "ReEncryptTo",
+          "Sign",
+          "Verify",
+          "VerifyMac",
+        ],
+        errorCode: ["KMSInvalidStateException"],
+        errorMessage: [{ wildcard: "*is pending deletion." }],
+        ...loopPrevention(),
+      }),
+  };
+
+  it("deploys exactly one rule per incident", () => {
+    built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length);
+    expect([...built.stack.rules.keys()].sort()).toEqual([...INCIDENTS].sort());
+  });
+
+  it.each(INCIDENTS)("%s: pattern, state and target", (incident) => {
+    const rule = built.stack.rules.get(incident);
+    if (!rule) throw new Error(`no rule for ${incident}`);
+    const { Properties } = resource(rule);
+    expect(Properties.EventPattern).toEqual(expected[incident]());
+    expect(Properties.State).toBe(
+      incident === "pending-deletion-key-used" ? "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" : "ENABLED",
+    );
+    expect(Properties.Targets).toEqual([
+      {
+        Id: "Target0",
+        Arn: getAtt(responder(incident).function),
+        DeadLetterConfig: { Arn: getAtt(responder(incident).failureQueue) },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+      },
+    ]);
+    built.template.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunction",
+      FunctionName: getAtt(responder(incident).function),
+      Principal: "events.amazonaws.com",
+      SourceArn: getAtt(rule),
+    });
+  });
+});
+
+describe("roles", () => {
+  const keys = {
+    "Fn::Join": [
+      "",
+      [
+        "arn:",
+        { Ref: "AWS::Partition" },
+        ":kms:",
+        { Ref: "AWS::Region" },
+        ":",
+        { Ref: "AWS::AccountId" },
+        ":key/*",
+      ],
+    ],
+  };
+  const kmsActions: Record<IncidentName, string[]> = {
+    "rogue-grant": ["kms:RevokeGrant", "kms:ListGrants", "kms:DescribeKey", "kms:ListResourceTags"],
+    "key-deletion-scheduled": [
+      "kms:CancelKeyDeletion",
+      "kms:EnableKey",
+      "kms:DescribeKey",
+      "kms:ListResourceTags",
+    ],
+    "key-policy-violation": [
+      "kms:DisableKey",
+      "kms:GetKeyPolicy",
+      "kms:PutKeyPolicy",
+      "kms:DescribeKey",
+      "kms:ListResourceTags",
+    ],
+    "key-disabled": ["kms:EnableKey", "kms:DescribeKey", "kms:ListResourceTags"],
+    "key-material-deleted": ["kms:DescribeKey"],
+    "key-rotation-disabled": [
+      "kms:EnableKeyRotation",
+      "kms:GetKeyRotationStatus",
+      "kms:DescribeKey",
+      "kms:ListResourceTags",
+    ],
+    "pending-deletion-key-used": [
+      "kms:CancelKeyDeletion",
+      "kms:EnableKey",
+      "kms:DescribeKey",
+      "kms:ListResourceTags",
+    ],
+  };
+  const readsCloudTrail = new Set<IncidentName>(["key-deletion-scheduled", "pending-deletion-key-used"]);
+  // CloudFormation policies write a single action as a string.
+  const oneOrMany = (actions: string[]) => (actions.length === 1 ? actions[0] : actions);
+
+  it.each(INCIDENTS)("%s: exactly its own statements", (incident) => {
+    const r = responder(incident);
+    const key = getAtt(built.stack.notificationKey);
+    const policy = built.template.findResources("AWS::IAM::Policy", {
+      Properties: { Roles: [ref(r.role)] },
+    });
+    expect(Object.keys(policy)).toHaveLength(1);
+    const statements = Object.values(policy)[0]?.Properties.PolicyDocument.Statement;
+    expect(statements).toEqual([
+      { Sid: "IncidentActions", Effect: "Allow", Action: oneOrMany(kmsActions[incident]), Resource: keys },
+      ...(readsCloudTrail.has(incident)
+        ? [{ Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" }]
+        : []),
+      { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: ref(built.stack.topic) },
+      {
+        Sid: "EncryptNotifications",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: key,
+      },
+      {
+        Sid: "NeverChangeTheNotificationKey",
+        Effect: "Deny",
+        Action: [
+          "kms:DisableKey",
+          "kms:EnableKey",
+          "kms:ScheduleKeyDeletion",
+          "kms:CancelKeyDeletion",
+          "kms:PutKeyPolicy",
+          "kms:CreateGrant",
+          "kms:RevokeGrant",
+          "kms:RetireGrant",
+          "kms:DisableKeyRotation",
+          "kms:EnableKeyRotation",
+          "kms:DeleteImportedKeyMaterial",
+        ],
+        Resource: key,
+      },
+      {
+        Sid: "WriteLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: getAtt(r.function.logGroup),
+      },
+      {
+        Effect: "Allow",
+        Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+        Resource: getAtt(r.failureQueue),
+      },
+    ]);
+  });
+
+  it("roles trust Lambda only and carry no managed policy (no AWSLambdaBasicExecutionRole)", () => {
+    const roles = Object.values(built.template.findResources("AWS::IAM::Role"));
+    expect(roles).toHaveLength(INCIDENTS.length);
+    for (const role of roles) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } },
+      ]);
+    }
+  });
+
+  it("no policy allows kms:* or *, and nothing mutating on *", () => {
+    const readOnlyOnStar = new Set(["cloudtrail:LookupEvents"]);
+    const policies = Object.values(built.template.findResources("AWS::IAM::Policy"));
+    expect(policies.length).toBeGreaterThan(0);
+    for (const policy of policies) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        const actions: string[] = [statement.Action].flat();
+        expect(actions).not.toContain("kms:*");
+        expect(actions).not.toContain("*");
+        if (statement.Effect === "Allow" && statement.Resource === "*") {
+          for (const action of actions) expect(readOnlyOnStar).toContain(action);
+        }
+      }
+    }
+  });
+});
+
+describe("functions", () => {
+  /** A function's config JSON with each CloudFormation token replaced by `<LogicalId.Attribute>` so it parses. */
+  function configOf(incident: IncidentName, stack: BuiltStack = built): Record<string, unknown> {
+    const fn = responder(incident, stack).function;
+    const join = stack.template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables
+      .KMS_RESPONDER_CONFIG as { "Fn::Join": [string, unknown[]] };
+    const text = join["Fn::Join"][1]
+      .map((part) => {
+        if (typeof part === "string") return part;
+        const [id, attribute] = (part as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"];
+        return `<${id}.${attribute}>`;
+      })
+      .join("");
+    return JSON.parse(text);
+  }
+
+  const reserved: Partial<Record<IncidentName, number>> = {
+    "key-deletion-scheduled": 2,
+    "pending-deletion-key-used": 2,
+    "key-policy-violation": 2,
+    "key-disabled": 2,
+  };
+
+  it.each(INCIDENTS)("%s: runtime, arm64, memory, timeout, handler, reserved concurrency", (incident) => {
+    const { Properties } = resource(responder(incident).function);
+    expect(Properties).toMatchObject({
+      Runtime: "nodejs24.x",
+      Architectures: ["arm64"],
+      MemorySize: 256,
+      Timeout: 60,
+      Handler: "index.handler",
+      Role: getAtt(responder(incident).role),
+      LoggingConfig: { LogGroup: ref(responder(incident).function.logGroup) },
+    });
+    expect(Properties.ReservedConcurrentExecutions).toBe(reserved[incident]);
+  });
+
+  it.each(INCIDENTS)("%s: environment (topic, source maps, the stack's config)", (incident) => {
+    const { Properties } = resource(responder(incident).function);
+    const env = (Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(env).sort()).toEqual([
+      "KMS_RESPONDER_CONFIG",
+      "NODE_OPTIONS",
+      "NOTIFICATION_TOPIC_ARN",
+    ]);
+    expect(env.NOTIFICATION_TOPIC_ARN).toEqual(ref(built.stack.topic));
+    expect(env.NODE_OPTIONS).toBe("--enable-source-maps");
+
+    const config = configOf(incident);
+    const roleArns = INCIDENTS.map((i) => `<${logicalId(responder(i).role)}.Arn>`);
+    expect(config.responderRoleArns).toEqual(roleArns);
+    expect(config.ignoredKeys).toEqual([`<${logicalId(built.stack.notificationKey)}.Arn>`]);
+    // Everything else is the validated config, and the whole document passes the schema.
+    expect({ ...config, responderRoleArns: [], ignoredKeys: [] }).toEqual(DEFAULT_CONFIG);
+    expect(() =>
+      parseConfig({ ...config, responderRoleArns: roleArns.map((a) => `arn:${a}`) }),
+    ).not.toThrow();
+  });
+
+  it.each(INCIDENTS)("%s: async retries, max event age, on-failure queue, log retention", (incident) => {
+    const r = responder(incident);
+    built.template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: ref(r.function),
+      Qualifier: "$LATEST",
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21600,
+      DestinationConfig: { OnFailure: { Destination: getAtt(r.failureQueue) } },
+    });
+    expect(resource(r.function.logGroup).Properties).toEqual({ RetentionInDays: 365 });
+  });
+
+  it("keeps user config and adds the stack's roles and key to it", () => {
+    const custom = buildStack({
+      config: parseConfig({
+        mode: "notify",
+        responderRoleArns: ["arn:aws:iam::111122223333:role/other-responder"],
+        ignoredKeys: ["arn:aws:kms:us-east-1:111122223333:key/keep-out"],
+      }),
+    });
+    try {
+      const config = configOf("rogue-grant", custom);
+      expect(config.mode).toBe("notify");
+      expect(config.responderRoleArns).toEqual([
+        "arn:aws:iam::111122223333:role/other-responder",
+        ...INCIDENTS.map((i) => `<${logicalId(responder(i, custom).role)}.Arn>`),
+      ]);
+      expect(config.ignoredKeys).toEqual([
+        "arn:aws:kms:us-east-1:111122223333:key/keep-out",
+        `<${logicalId(custom.stack.notificationKey)}.Arn>`,
+      ]);
+    } finally {
+      custom.cleanup();
+    }
+  });
+
+  it("reserves no concurrency when told not to (accounts with a low concurrency limit)", () => {
+    const unreserved = buildStack({ reservedConcurrency: false });
+    try {
+      unreserved.template.resourcePropertiesCountIs(
+        "AWS::Lambda::Function",
+        { ReservedConcurrentExecutions: Match.anyValue() },
+        0,
+      );
+    } finally {
+      unreserved.cleanup();
+    }
+  });
+
+  it("fails the synth with a clear message when a bundle is missing", () => {
+    const partial = stubDist(["rogue-grant"]);
+    try {
+      expect(() => buildStack({ distDir: partial.dir })).toThrow(
+        /key-deletion-scheduled\/index\.mjs is missing: run "npm run build" first/,
+      );
+    } finally {
+      partial.remove();
+    }
+  });
+
+  it("fails the synth when the config cannot fit in a Lambda environment (4 KB)", () => {
+    const big = parseConfig({
+      trustedGranteePrincipals: Array.from({ length: 80 }, (_, i) => `arn:aws:iam::*:role/r${i}-*`),
+    });
+    expect(() => buildStack({ config: big })).toThrow(/too large for a Lambda environment/);
+  });
+});
+
+describe("failure queues", () => {
+  it.each(INCIDENTS)("%s: SSE, SSL only, 14 days", (incident) => {
+    const queue = responder(incident).failureQueue;
+    expect(resource(queue).Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    built.template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [ref(queue)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "sqs:*",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe("notifications", () => {
+  it("encrypts the topic with the stack's key and refuses non-TLS publishing", () => {
+    expect(resource(built.stack.topic).Properties).toMatchObject({
+      KmsMasterKeyId: getAtt(built.stack.notificationKey),
+    });
+    built.template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      Topics: [ref(built.stack.topic)],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "sns:Publish",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+        ],
+      },
+    });
+  });
+
+  it("rotates the key; its policy delegates to the account and lets CloudWatch and EventBridge use it", () => {
+    const { Properties } = resource(built.stack.notificationKey);
+    expect(Properties.EnableKeyRotation).toBe(true);
+    const statements = (Properties.KeyPolicy as { Statement: unknown[] }).Statement;
+    expect(statements).toEqual([
+      {
+        Action: "kms:*",
+        Effect: "Allow",
+        Principal: {
+          AWS: {
+            "Fn::Join": [
+              "",
+              ["arn:", { Ref: "AWS::Partition" }, ":iam::", { Ref: "AWS::AccountId" }, ":root"],
+            ],
+          },
+        },
+        Resource: "*",
+      },
+      {
+        Sid: "AlarmsAndEventsPublishToTheEncryptedTopic",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Effect: "Allow",
+        Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
+        Resource: "*",
+      },
+    ]);
+  });
+});
+
+describe("alarms", () => {
+  it("has three alarms per function, each notifying the topic", () => {
+    const alarms = Object.values(built.template.findResources("AWS::CloudWatch::Alarm"));
+    expect(alarms).toHaveLength(3 * INCIDENTS.length);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([ref(built.stack.topic)]);
+  });
+
+  it.each(INCIDENTS)("%s: errors, throttles and failure-queue depth", (incident) => {
+    const r = responder(incident);
+    const common = {
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      Period: 300,
+      TreatMissingData: "notBreaching",
+      AlarmActions: [ref(built.stack.topic)],
+    };
+    for (const metric of ["Errors", "Throttles"]) {
+      built.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        ...common,
+        Namespace: "AWS/Lambda",
+        MetricName: metric,
+        Statistic: "Sum",
+        Dimensions: [{ Name: "FunctionName", Value: ref(r.function) }],
+      });
+    }
+    built.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      ...common,
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Statistic: "Maximum",
+      Dimensions: [{ Name: "QueueName", Value: getAtt(r.failureQueue, "QueueName") }],
+    });
+  });
+});
