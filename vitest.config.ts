@@ -2,8 +2,33 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
     testTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/integration/**"],
+        },
+      },
+      {
+        // Against a local emulator (moto): global-setup.ts builds the bundles, starts moto_server
+        // on a free port and provides its endpoint. The files share that one server and reset it
+        // before each test, so they run one at a time.
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/integration/global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          // The built bundles are loaded by Node itself, as Lambda loads them: not transformed.
+          server: { deps: { external: [/\/dist\/[^/]+\/index\.mjs/] } },
+        },
+      },
+    ],
   },
 });

@@ -257,9 +257,21 @@ async function perform(
         results.push(...(await runActions([{ type: "revoke-grant", keyRef: keyArn, grantId: id }], ctx)));
       return { results };
     }
-    case "cancel-key-deletion":
+    case "cancel-key-deletion": {
       if (payload.dryRun) return { results: [await dryRunPlan(kms, payload.action, meta, config)] };
+      const state = meta.KeyState ?? "unknown";
+      if (state !== "PendingDeletion" && state !== "PendingReplicaDeletion") {
+        // Nothing to cancel, as the dry run says. Running the restore step anyway would enable a
+        // key that someone disabled on purpose whenever its history does not show the DisableKey.
+        const detail = `nothing to do: the key is ${state}, not pending deletion`;
+        return {
+          results: [
+            { type: "cancel-key-deletion", target: keyArn, keyRef: keyArn, status: "already-done", detail },
+          ],
+        };
+      }
       return { results: await runActions(cancelActions({ ...call, keyArn }, config), ctx) };
+    }
     default:
       if (payload.dryRun) return { results: [await dryRunPlan(kms, payload.action, meta, config)] };
       return { results: await single(payload.action) };

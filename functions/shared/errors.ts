@@ -26,10 +26,17 @@ export class ActionError extends KmsResponderError {
   override name = "ActionError";
 }
 
-/** A readable one-liner for any thrown value: `Name: message`. */
+/**
+ * A readable one-liner for any thrown value: `Name: message`. Only the message's first line is
+ * kept: the SDK's error for an answer it cannot parse (an HTML error page) runs over several lines,
+ * and its HTTP status says more than the parser's complaint, so that is added.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message ? `${error.name}: ${error.message}` : error.name;
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const first = error.message.split("\n", 1)[0]?.trim() ?? "";
+  const text = first ? `${error.name}: ${first}` : error.name;
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  return error.name === "SyntaxError" && typeof status === "number" ? `${text} (HTTP ${status})` : text;
 }
 
 /** The AWS SDK error name (`NotFoundException`, `KMSInvalidStateException`, ...), if any. */

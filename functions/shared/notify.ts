@@ -127,12 +127,16 @@ function subjectOf(finding: Finding, outcome: Outcome, results: readonly ActionR
   const call = finding.call;
   const parsed = parseKeyArn(call.keyArn);
   const keyId = parsed?.keyId ?? call.keyId;
-  const shortKey = keyId ? keyId.slice(0, 8) : (call.keyAlias ?? "unknown");
+  const shortKey = sanitiseSubject(keyId ? keyId.slice(0, 8) : (call.keyAlias ?? "unknown")).slice(0, 24);
   const where = `${call.accountId ?? "?"}/${call.region ?? "?"}`;
-  // The location comes first after the headline so that truncation cuts the least useful part.
-  return sanitiseSubject(
-    `[${finding.severity.toUpperCase()}] ${finding.title}, ${outcomePhrase(outcome, results)}: key ${shortKey} in ${where}`,
+  // The key and its location are what a responder needs first: when the subject is too long the
+  // headline is shortened, never the tail.
+  const tail = `: key ${shortKey} in ${where}`;
+  const head = sanitiseSubject(
+    `[${finding.severity.toUpperCase()}] ${finding.title}, ${outcomePhrase(outcome, results)}`,
   );
+  if (head.length + tail.length <= MAX_SUBJECT) return sanitiseSubject(`${head}${tail}`);
+  return sanitiseSubject(`${head.slice(0, Math.max(0, MAX_SUBJECT - tail.length - 3)).trimEnd()}...${tail}`);
 }
 
 /** A value as one shell word: as is when it is plainly safe, else single-quoted. */

@@ -74,6 +74,22 @@ describe("formatNotification: subject", () => {
     expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
   });
 
+  it("shortens a long headline, never the key and its account/Region at the end", () => {
+    // Prepare
+    const finding: Finding = {
+      ...grantFinding(),
+      title: "KMS key pending deletion still in use by a very busy service",
+    };
+
+    // Act
+    const { subject } = formatNotification({ finding, results: [revoked()] });
+
+    // Assess
+    expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
+    expect(subject.startsWith("[CRITICAL] KMS key pending deletion still in use")).toBe(true);
+    expect(subject.endsWith("...: key 7f3c9a12 in 111122223333/us-east-1")).toBe(true);
+  });
+
   it.each(["critical", "high", "medium", "low"] as const)(
     "stays printable ASCII, <= 99 chars and starts with [%s] given a 250-char unicode title, alias and event name",
     (severity) => {

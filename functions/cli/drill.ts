@@ -1,0 +1,585 @@
+/**
+ * `kms-responder drill`: a game day on the laptop. Against a local emulator (moto) it builds a small
+ * world, performs each attack with the SDK as an attacker would, builds the CloudTrail-shaped
+ * EventBridge event AWS would deliver for that call, delivers it through the rule patterns the
+ * stack deploys (an event that matches no rule is not delivered, so a pattern bug shows up here),
+ * runs the matched incident's *built* bundle in-process, and reads the end state back.
+ *
+ * Every scenario states its promise; the drill passes only when every scenario keeps it.
+ */
+
+import { parseArgs } from "node:util";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { type EventPattern, matchesPattern } from "../../infra/event-pattern.js";
+import { ALL_MANAGEMENT_EVENTS, incidentPatterns, RULE_STATES } from "../../infra/patterns.js";
+import type { ConfigInput } from "../shared/config.js";
+import { describeError } from "../shared/errors.js";
+import { isObject, type JsonObject, str } from "../shared/model.js";
+import { INCIDENTS, type IncidentName } from "../shared/types.js";
+import { type BundleName, buildBundles, type Handler, loadHandler, staleBundles } from "./drill/bundles.js";
+import { MUTATING_KMS_CALLS, recordCalls } from "./drill/calls.js";
+import { eventForKey, readFixture } from "./drill/events.js";
+import {
+  type Check,
+  createDrillKey,
+  type DrillWorld,
+  SCENARIOS,
+  type Scenario,
+  type StagedAttack,
+} from "./drill/scenarios.js";
+import { createQueue, drainNotifications, type QueueRef, type ReceivedNotification } from "./drill/sqs.js";
+import { type CliIo, UsageError } from "./main.js";
+import { type MotoServer, motoAvailable, startMoto, waitForMoto } from "./moto.js";
+
+const REGION = "us-east-1";
+/** Fixtures whose caller is a responder role: their session issuers are the roles the rules leave out. */
+const OWN_CALL_FIXTURES = [
+  "rogue-grant/own-call",
+  "key-deletion-scheduled/own-call",
+  "key-rotation-disabled/own-call",
+];
+
+export interface DrillOptions {
+  /** An emulator that is already running; by default the drill starts moto and stops it after. */
+  endpoint?: string;
+  /** `auto` builds the bundles when dist/ is missing or older than the sources. */
+  build?: "auto" | "always" | "never";
+  /** Scenario ids to run (all by default). */
+  only?: readonly string[];
+  /** Progress lines (starting moto, building), not the report. */
+  progress?: (line: string) => void;
+  /** Keep the handlers' structured logs (silenced by default). */
+  verbose?: boolean;
+}
+
+export interface ScenarioReport {
+  scenario: string;
+  title: string;
+  promise: string;
+  passed: boolean;
+  /** Why the scenario did not keep its promise (empty when it did). */
+  failures: string[];
+  attack: string;
+  /** False when the emulator could not perform the attack and only its event was emitted. */
+  performed: boolean;
+  note?: string;
+  event: { fixture: string; eventName?: string; eventId?: string };
+  /** The rule whose pattern matched the event; null when none did (the event is not delivered). */
+  rule: IncidentName | null;
+  decision: {
+    outcome: string;
+    incident?: string;
+    severity?: string;
+    reasons?: string[];
+    skipped?: string;
+    why?: string;
+    error?: string;
+  };
+  actions: Array<{ type: string; status: string; verified?: boolean; detail?: string }>;
+  endState: Check[];
+  notification: { subject?: string; attributes: Record<string, string>; outcome?: string } | null;
+  timing: {
+    /** From delivery to the end of the last key-changing KMS call; undefined when nothing was changed. */
+    remediationMs?: number;
+    /** From delivery to the handler's return (actions, verification and notification). */
+    handlerMs?: number;
+    /** Every AWS call the handler made, in order, with its duration and HTTP status. */
+    calls: Array<{ operation: string; ms: number; status?: number }>;
+  };
+}
+
+export interface DrillReport {
+  endpoint: string;
+  passed: boolean;
+  scenarios: ScenarioReport[];
+  totalMs: number;
+}
+
+interface Delivery {
+  result: JsonObject | undefined;
+  error?: string;
+  handlerMs: number;
+  remediationMs?: number;
+  calls: ScenarioReport["timing"]["calls"];
+}
+
+/** The environment the bundles run with: the emulator, fake credentials, nothing that could reach AWS. */
+function drillEnv(endpoint: string, topicArn: string, config: ConfigInput, verbose: boolean) {
+  const env: Record<string, string | undefined> = {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: undefined,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    NOTIFICATION_TOPIC_ARN: topicArn,
+    KMS_RESPONDER_CONFIG: JSON.stringify(config),
+    POWERTOOLS_LOG_LEVEL: verbose ? "INFO" : "SILENT",
+  };
+  // A service-specific endpoint (AWS_ENDPOINT_URL_KMS, ...) would win over AWS_ENDPOINT_URL.
+  for (const name of Object.keys(process.env))
+    if (name.startsWith("AWS_ENDPOINT_URL_")) env[name] = undefined;
+  return env;
+}
+
+function restoreEnv(saved: Record<string, string | undefined>): void {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
+/**
+ * The rules that receive the event, as EventBridge would judge them: the pattern matches, and a
+ * read-only management event (Decrypt, Describe*, ...) reaches only a rule in the state
+ * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (kms-facts.md "Events").
+ */
+export function matchingRules(patterns: Record<IncidentName, EventPattern>, event: unknown): IncidentName[] {
+  const detail = isObject(event) && isObject(event.detail) ? event.detail : {};
+  const readOnly = detail.readOnly === true || detail.readOnly === "true";
+  return INCIDENTS.filter(
+    (incident) =>
+      matchesPattern(patterns[incident], event) &&
+      (!readOnly || RULE_STATES[incident] === ALL_MANAGEMENT_EVENTS),
+  );
+}
+
+async function deliver(handler: Handler, event: JsonObject): Promise<Delivery> {
+  const recorder = recordCalls();
+  let result: JsonObject | undefined;
+  let error: string | undefined;
+  try {
+    const out = await handler(structuredClone(event));
+    result = isObject(out) ? out : undefined;
+  } catch (e) {
+    error = describeError(e);
+  }
+  const handlerMs = recorder.now();
+  recorder.stop();
+  // Remediation ends with the last key-changing call that succeeded (an already-done answer such as
+  // RevokeGrant's NotFoundException changed nothing).
+  const mutating = recorder.calls.filter(
+    (c) => MUTATING_KMS_CALLS.has(c.operation) && c.endMs !== undefined && (c.status ?? 0) < 300,
+  );
+  const last = mutating.at(-1)?.endMs;
+  const delivery: Delivery = {
+    result,
+    handlerMs: Math.round(handlerMs),
+    calls: recorder.calls.map((c) => {
+      const call: { operation: string; ms: number; status?: number } = {
+        operation: c.operation,
+        ms: Math.round((c.endMs ?? handlerMs) - c.startMs),
+      };
+      if (c.status !== undefined) call.status = c.status;
+      return call;
+    }),
+  };
+  if (error !== undefined) delivery.error = error;
+  if (last !== undefined) delivery.remediationMs = Math.round(last);
+  return delivery;
+}
+
+function actionsOf(result: JsonObject | undefined): ScenarioReport["actions"] {
+  const actions = result && Array.isArray(result.actions) ? result.actions.filter(isObject) : [];
+  return actions.map((a) => {
+    const out: ScenarioReport["actions"][number] = { type: str(a.type) ?? "?", status: str(a.status) ?? "?" };
+    if (typeof a.verified === "boolean") out.verified = a.verified;
+    const detail = str(a.detail);
+    if (detail) out.detail = detail;
+    return out;
+  });
+}
+
+function decisionOf(delivery: Delivery | undefined): ScenarioReport["decision"] {
+  if (!delivery) return { outcome: "not-delivered" };
+  const r = delivery.result ?? {};
+  const decision: ScenarioReport["decision"] = {
+    outcome: delivery.error ? "error" : (str(r.outcome) ?? "?"),
+  };
+  const incident = str(r.incident);
+  if (incident) decision.incident = incident;
+  const severity = str(r.severity);
+  if (severity) decision.severity = severity;
+  if (Array.isArray(r.reasons))
+    decision.reasons = r.reasons.filter((x): x is string => typeof x === "string");
+  const skipped = str(r.skipped);
+  if (skipped) decision.skipped = skipped;
+  const why = str(r.why);
+  if (why) decision.why = why;
+  if (delivery.error) decision.error = delivery.error;
+  return decision;
+}
+
+/** Compares what happened with what the scenario promised; returns the differences. */
+function judge(
+  staged: StagedAttack,
+  rule: IncidentName | null,
+  matched: readonly IncidentName[],
+  decision: ScenarioReport["decision"],
+  direct: ScenarioReport["decision"] | undefined,
+  actions: ScenarioReport["actions"],
+  notifications: readonly ReceivedNotification[],
+  endState: readonly Check[],
+): string[] {
+  const failures: string[] = [];
+  const want = staged.expect;
+  if (matched.length > 1)
+    failures.push(`the event matched ${matched.length} rules (${matched.join(", ")}); exactly one expected`);
+  if (rule !== want.rule)
+    failures.push(`rule: expected ${want.rule ?? "no rule"} to match, got ${rule ?? "none"}`);
+  const seen = want.rule === null ? direct : decision;
+  if (want.outcome && seen?.outcome !== want.outcome) {
+    failures.push(
+      `outcome: expected ${want.outcome}, got ${seen?.outcome ?? "none"}${seen?.error ? ` (${seen.error})` : ""}`,
+    );
+  }
+  if (want.skipped && seen?.skipped !== want.skipped) {
+    failures.push(`skipped: expected ${want.skipped}, got ${seen?.skipped ?? "none"}`);
+  }
+  if (want.actions) {
+    const got = actions.map((a) => `${a.type}:${a.status}`).join(", ") || "none";
+    const expected = want.actions.map((a) => `${a.type}:${a.status}`).join(", ") || "none";
+    if (got !== expected) failures.push(`actions: expected ${expected}, got ${got}`);
+  }
+  if (want.severity) {
+    const note = notifications[0];
+    if (notifications.length !== 1)
+      failures.push(`notifications: expected 1 on the queue, got ${notifications.length}`);
+    else if (!note?.subject?.startsWith(`[${want.severity}]`)) {
+      failures.push(
+        `notification subject: expected [${want.severity}] first, got ${note?.subject ?? "none"}`,
+      );
+    } else if (note.attributes.outcome !== decision.outcome || note.attributes.incident !== want.rule) {
+      failures.push(
+        `notification attributes: incident ${note.attributes.incident}/outcome ${note.attributes.outcome} do not match the handler's ${want.rule}/${decision.outcome}`,
+      );
+    }
+  } else if (notifications.length) {
+    failures.push(
+      `notifications: expected none, got ${notifications.length} (${notifications[0]?.subject ?? ""})`,
+    );
+  }
+  for (const check of endState) if (!check.ok) failures.push(`end state: ${check.what}: ${check.observed}`);
+  return failures;
+}
+
+interface Runtime {
+  world: DrillWorld;
+  endpoint: string;
+  queue: QueueRef;
+  patterns: ReturnType<typeof incidentPatterns>;
+  handler(incident: IncidentName): Promise<Handler>;
+}
+
+async function runScenario(scenario: Scenario, rt: Runtime): Promise<ScenarioReport> {
+  const base = { scenario: scenario.id, title: scenario.title, promise: scenario.promise };
+  let staged: StagedAttack;
+  try {
+    staged = await scenario.stage(rt.world);
+  } catch (error) {
+    return {
+      ...base,
+      passed: false,
+      failures: [`the attack could not be staged: ${describeError(error)}`],
+      attack: "(not staged)",
+      performed: false,
+      event: { fixture: "" },
+      rule: null,
+      decision: { outcome: "not-delivered" },
+      actions: [],
+      endState: [],
+      notification: null,
+      timing: { calls: [] },
+    };
+  }
+  const detail = isObject(staged.event.detail) ? staged.event.detail : {};
+  const matched = matchingRules(rt.patterns, staged.event);
+  const rule = matched[0] ?? null;
+  await drainNotifications(rt.endpoint, REGION, rt.queue);
+
+  let delivery: Delivery | undefined;
+  let direct: ScenarioReport["decision"] | undefined;
+  if (rule) {
+    // Cold start before delivery, as Lambda does: the timing starts when the event arrives.
+    const handler = await rt.handler(rule);
+    if (staged.deliverTwice) {
+      await deliver(handler, staged.event);
+      await drainNotifications(rt.endpoint, REGION, rt.queue);
+    }
+    delivery = await deliver(handler, staged.event);
+  }
+  if (staged.directHandler) {
+    direct = decisionOf(await deliver(await rt.handler(staged.directHandler), staged.event));
+  }
+  const notifications = await drainNotifications(rt.endpoint, REGION, rt.queue);
+  let endState: Check[];
+  try {
+    endState = await staged.verify();
+  } catch (error) {
+    endState = [{ what: "end state readable", ok: false, observed: describeError(error) }];
+  }
+  const decision = decisionOf(delivery);
+  const actions = actionsOf(delivery?.result);
+  const failures = judge(staged, rule, matched, decision, direct, actions, notifications, endState);
+  const note = notifications[0];
+  const report: ScenarioReport = {
+    ...base,
+    passed: failures.length === 0,
+    failures,
+    attack: staged.attack,
+    performed: staged.performed,
+    event: { fixture: `events/${staged.fixture}.json` },
+    rule,
+    decision: direct && !delivery ? { ...direct, outcome: "not-delivered" } : decision,
+    actions,
+    endState,
+    notification: note
+      ? {
+          ...(note.subject ? { subject: note.subject } : {}),
+          attributes: note.attributes,
+          ...(str(note.document.outcome) ? { outcome: str(note.document.outcome) } : {}),
+        }
+      : null,
+    timing: {
+      ...(delivery?.remediationMs !== undefined ? { remediationMs: delivery.remediationMs } : {}),
+      ...(delivery ? { handlerMs: delivery.handlerMs } : {}),
+      calls: delivery?.calls ?? [],
+    },
+  };
+  const eventName = str(detail.eventName);
+  const eventId = str(detail.eventID);
+  if (eventName) report.event.eventName = eventName;
+  if (eventId) report.event.eventId = eventId;
+  if (staged.note) report.note = staged.note;
+  if (direct && !delivery) {
+    report.decision.skipped = direct.skipped ?? "?";
+    report.decision.why = `no rule delivers it; the rogue-grant handler, called directly, says: ${direct.why ?? direct.outcome}`;
+  }
+  return report;
+}
+
+/** The responder role ARNs the drill's rules leave out: the callers of the own-call fixtures, in the emulator's account. */
+function responderRoles(keyArn: string): string[] {
+  const roles = OWN_CALL_FIXTURES.map((name) => {
+    const event = eventForKey(readFixture(name), { keyArn });
+    const detail = isObject(event.detail) ? event.detail : {};
+    const identity = isObject(detail.userIdentity) ? detail.userIdentity : {};
+    const session = isObject(identity.sessionContext) ? identity.sessionContext : {};
+    return isObject(session.sessionIssuer) ? str(session.sessionIssuer.arn) : undefined;
+  });
+  return [...new Set(roles.filter((r): r is string => r !== undefined))];
+}
+
+/**
+ * Runs the drill. Starts moto unless `endpoint` is given (and stops it, by its pid, at the end),
+ * builds the bundles when needed, and runs every scenario in order. Never throws for a scenario
+ * that fails: it is reported. Throws when the emulator cannot be started or the bundles built.
+ */
+export async function runDrill(options: DrillOptions = {}): Promise<DrillReport> {
+  const started = performance.now();
+  const progress = options.progress ?? (() => {});
+  const scenarios = options.only?.length ? SCENARIOS.filter((s) => options.only?.includes(s.id)) : SCENARIOS;
+  if (options.only?.length && scenarios.length !== options.only.length) {
+    const known = new Set(SCENARIOS.map((s) => s.id));
+    throw new Error(
+      `unknown scenario ${options.only.filter((id) => !known.has(id)).join(", ")}; known: ${[...known].join(", ")}`,
+    );
+  }
+  const bundles: BundleName[] = [...INCIDENTS];
+  if (options.build === "never") {
+    const missing = staleBundles(bundles, { missingOnly: true });
+    if (missing) throw new Error(`the bundles are not built: ${missing}; run npm run build`);
+  } else {
+    const stale = options.build === "always" ? "--build always" : staleBundles(bundles);
+    if (stale) {
+      progress(`building the bundles (${stale})`);
+      await buildBundles();
+    }
+  }
+
+  let moto: MotoServer | undefined;
+  let endpoint = options.endpoint;
+  if (endpoint) {
+    await waitForMoto(endpoint, 5_000);
+  } else {
+    if (!motoAvailable())
+      throw new Error('moto_server is not on PATH: pip install "moto[server]", or pass --endpoint URL');
+    progress("starting moto_server");
+    moto = await startMoto();
+    endpoint = moto.endpoint;
+    progress(`moto_server ${moto.endpoint} (pid ${moto.pid})`);
+  }
+  const clientConfig = {
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    maxAttempts: 1,
+  };
+  const saved: Record<string, string | undefined> = {};
+  try {
+    // Set before any client exists: this machine's Node is older than the SDK's next minimum.
+    saved.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED =
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+    const kms = new KMSClient(clientConfig);
+    const sns = new SNSClient(clientConfig);
+    const run = `${Date.now().toString(36)}`;
+    const topic = await sns.send(new CreateTopicCommand({ Name: `kms-responder-drill-${run}` }));
+    const topicArn = topic.TopicArn;
+    if (!topicArn) throw new Error("CreateTopic returned no topic ARN");
+    const queue = await createQueue(endpoint, REGION, `kms-responder-drill-${run}`);
+    // Raw message delivery stays off: subscribers get the SNS envelope with Subject and attributes.
+    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queue.arn }));
+
+    const probe = await createDrillKey(kms, "account-probe");
+    const account = probe.arn.split(":")[4] ?? "";
+    const roles = responderRoles(probe.arn);
+    const config: ConfigInput = {
+      approvedDeletionPrincipals: [`arn:aws:iam::${account}:role/KeyAdmin`],
+      requireMfa: true,
+      responderRoleArns: [`arn:aws:iam::${account}:role/kms-responder-*`],
+    };
+    const env = drillEnv(endpoint, topicArn, config, options.verbose === true);
+    for (const k of Object.keys(env)) if (!(k in saved)) saved[k] = process.env[k];
+    const handlers = new Map<IncidentName, Handler>();
+    const rt: Runtime = {
+      endpoint,
+      queue,
+      patterns: incidentPatterns(roles),
+      world: {
+        kms,
+        account,
+        region: REGION,
+        createKey: (name, input) => createDrillKey(kms, name, input),
+      },
+      async handler(incident) {
+        let handler = handlers.get(incident);
+        if (!handler) {
+          handler = await loadHandler(incident, env);
+          handlers.set(incident, handler);
+        }
+        return handler;
+      },
+    };
+    const reports: ScenarioReport[] = [];
+    for (const scenario of scenarios) {
+      reports.push(await runScenario(scenario, rt));
+    }
+    return {
+      endpoint,
+      passed: reports.every((r) => r.passed),
+      scenarios: reports,
+      totalMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    restoreEnv(saved);
+    await moto?.stop();
+  }
+}
+
+// ---- the report ----
+
+function statusWord(a: ScenarioReport["actions"][number]): string {
+  const verified = a.verified === true ? ", verified" : a.verified === false ? ", NOT verified" : "";
+  return `${a.type} ${a.status}${verified}`;
+}
+
+/** The human timeline of one scenario. */
+export function formatScenario(r: ScenarioReport, index: number, total: number): string[] {
+  const lines = [`${r.passed ? "PASS" : "FAIL"}  ${index}/${total} ${r.scenario}: ${r.title}`];
+  const row = (label: string, text: string) => lines.push(`      ${label.padEnd(10)} ${text}`);
+  row("promise", r.promise);
+  row("attack", `${r.attack}${r.performed ? "" : "  [event emitted only]"}`);
+  if (r.note) row("note", r.note);
+  row("event", `${r.event.eventName ?? "?"} ${r.event.eventId ?? ""} from ${r.event.fixture}`);
+  const state = r.rule ? RULE_STATES[r.rule] : undefined;
+  row(
+    "rule",
+    r.rule ? `${r.rule} matched${state ? ` (rule state ${state})` : ""}` : "no rule matched: not delivered",
+  );
+  const d = r.decision;
+  const decided = d.skipped
+    ? `${d.outcome}: ${d.skipped}${d.why ? ` (${d.why})` : ""}`
+    : `${d.incident ?? r.rule ?? ""} ${d.severity ?? ""}${d.reasons?.length ? `: ${d.reasons.join(", ")}` : ""} -> ${d.outcome}`;
+  row("decision", `${decided}${d.error ? ` [${d.error}]` : ""}`.trim());
+  row("actions", r.actions.length ? r.actions.map(statusWord).join("; ") : "none");
+  for (const c of r.endState) row("end state", `${c.ok ? "ok  " : "FAIL"} ${c.what} (${c.observed})`);
+  row("notified", r.notification ? (r.notification.subject ?? "(no subject)") : "nothing published");
+  if (r.timing.handlerMs !== undefined) {
+    const calls = r.timing.calls
+      .map(
+        (c) =>
+          `${c.operation} ${c.ms}${c.status !== undefined && c.status >= 300 ? ` (HTTP ${c.status})` : ""}`,
+      )
+      .join(", ");
+    const remediation =
+      r.timing.remediationMs !== undefined ? `remediated ${r.timing.remediationMs} ms after delivery, ` : "";
+    row("timing", `${remediation}handler ${r.timing.handlerMs} ms${calls ? ` (calls, ms: ${calls})` : ""}`);
+  }
+  for (const f of r.failures) row("BROKEN", f);
+  return lines;
+}
+
+export function formatReport(report: DrillReport): string[] {
+  const lines: string[] = [`kms-responder drill against ${report.endpoint}`, ""];
+  report.scenarios.forEach((r, i) => {
+    lines.push(...formatScenario(r, i + 1, report.scenarios.length), "");
+  });
+  const kept = report.scenarios.filter((r) => r.passed).length;
+  const remediation = report.scenarios.flatMap((r) =>
+    r.timing.remediationMs !== undefined ? [r.timing.remediationMs] : [],
+  );
+  const slowest = remediation.length
+    ? `; slowest remediation ${Math.max(...remediation)} ms after delivery`
+    : "";
+  lines.push(
+    `${kept}/${report.scenarios.length} scenarios ended as promised${slowest}; drill took ${(report.totalMs / 1000).toFixed(1)} s`,
+  );
+  return lines;
+}
+
+/** The `drill` command of the CLI. */
+export async function drillCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      endpoint: { type: "string" },
+      only: { type: "string" },
+      build: { type: "string", default: "auto" },
+      verbose: { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length)
+    throw new UsageError(`drill takes no positional arguments (got ${positionals.join(" ")})`);
+  const build = values.build;
+  if (build !== "auto" && build !== "always" && build !== "never") {
+    throw new UsageError(`--build must be auto, always or never (got ${build})`);
+  }
+  const options: DrillOptions = {
+    build,
+    verbose: values.verbose,
+    progress: (line) => io.err(`drill: ${line}`),
+  };
+  if (values.endpoint) options.endpoint = values.endpoint.replace(/\/+$/, "");
+  if (values.only)
+    options.only = values.only
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  let report: DrillReport;
+  try {
+    report = await runDrill(options);
+  } catch (error) {
+    io.err(`kms-responder drill: ${describeError(error)}`);
+    return 2;
+  }
+  if (values.json) for (const r of report.scenarios) io.out(JSON.stringify(r));
+  else for (const line of formatReport(report)) io.out(line);
+  return report.passed ? 0 : 1;
+}

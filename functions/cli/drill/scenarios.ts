@@ -1,0 +1,523 @@
+/**
+ * The drill's scenarios. Each builds its own piece of the world on the emulator (a key with an
+ * alias, grants, policies), performs the attack with the SDK as an attacker would, and returns
+ * the CloudTrail-shaped event AWS would deliver for that call, what the responder promises to do
+ * about it, and how to read the end state back.
+ *
+ * Where moto cannot perform a call (kms-facts.md "Local emulator", and the gaps listed in the
+ * scenario notes), the event is emitted as AWS would have written it and the report says so.
+ */
+import {
+  CreateAliasCommand,
+  type CreateAliasCommandInput,
+  CreateGrantCommand,
+  CreateKeyCommand,
+  type CreateKeyCommandInput,
+  DecryptCommand,
+  DeleteImportedKeyMaterialCommand,
+  DescribeKeyCommand,
+  DisableKeyRotationCommand,
+  EnableKeyRotationCommand,
+  EncryptCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  type GrantOperation,
+  type KMSClient,
+  ListGrantsCommand,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+} from "@aws-sdk/client-kms";
+import { describeError } from "../../shared/errors.js";
+import { isObject, type JsonObject, str } from "../../shared/model.js";
+import type { IncidentName } from "../../shared/types.js";
+import { cloudTrailDeletionDate, type EventTarget, eventForKey, readFixture } from "./events.js";
+
+export interface DrillKey {
+  arn: string;
+  id: string;
+  alias: string;
+}
+
+export interface DrillWorld {
+  /** The SDK client the attacker (and the key admins) use against the emulator: no retries. */
+  kms: KMSClient;
+  account: string;
+  region: string;
+  /** Creates a customer managed key with the alias `alias/drill-<name>`. */
+  createKey(name: string, input?: CreateKeyCommandInput): Promise<DrillKey>;
+}
+
+export interface Check {
+  what: string;
+  ok: boolean;
+  observed: string;
+}
+
+export interface Expectation {
+  /** The rule whose pattern must match the event; null when no rule may match. */
+  rule: IncidentName | null;
+  /** The handler's outcome (`remediated`, `already-remediated`, `notified`, `ignored`, ...). */
+  outcome?: string;
+  /** For `ignored`: why. */
+  skipped?: string;
+  /** The actions and their statuses, in order. */
+  actions?: ReadonlyArray<{ type: string; status: string }>;
+  /** The severity the notification's subject starts with; undefined when none may be published. */
+  severity?: string;
+}
+
+export interface StagedAttack {
+  /** What the attacker did, one line. */
+  attack: string;
+  /** False when the emulator could not perform the call and only the event is emitted. */
+  performed: boolean;
+  note?: string;
+  fixture: string;
+  event: JsonObject;
+  /** Deliver the event once before the delivery that is reported (a duplicate delivery). */
+  deliverTwice?: boolean;
+  /** Run this incident's handler on the event even though no rule delivers it (loop prevention in code). */
+  directHandler?: IncidentName;
+  expect: Expectation;
+  /** Reads the end state back from the emulator. */
+  verify(): Promise<Check[]>;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** What the responder promises, in a few words. */
+  promise: string;
+  stage(world: DrillWorld): Promise<StagedAttack>;
+}
+
+// ---- reading the end state back ----
+
+async function keyState(kms: KMSClient, key: DrillKey): Promise<string> {
+  const out = await kms.send(new DescribeKeyCommand({ KeyId: key.arn }));
+  return out.KeyMetadata?.KeyState ?? "unknown";
+}
+
+async function grantIds(kms: KMSClient, key: DrillKey): Promise<string[]> {
+  const out = await kms.send(new ListGrantsCommand({ KeyId: key.arn }));
+  return (out.Grants ?? []).flatMap((g) => (g.GrantId ? [g.GrantId] : []));
+}
+
+export async function checkKeyState(kms: KMSClient, key: DrillKey, expected: string): Promise<Check> {
+  const state = await keyState(kms, key);
+  return {
+    what: `key ${key.alias} is ${expected}`,
+    ok: state === expected,
+    observed: `DescribeKey: ${state}`,
+  };
+}
+
+export async function checkGrant(
+  kms: KMSClient,
+  key: DrillKey,
+  grantId: string,
+  expected: "listed" | "gone",
+): Promise<Check> {
+  const listed = (await grantIds(kms, key)).includes(grantId);
+  return {
+    what: `grant ${grantId} is ${expected === "gone" ? "gone from" : "still in"} ListGrants`,
+    ok: listed === (expected === "listed"),
+    observed: `ListGrants: ${listed ? "listed" : "not listed"}`,
+  };
+}
+
+async function checkRotation(kms: KMSClient, key: DrillKey): Promise<Check> {
+  const out = await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.arn }));
+  return {
+    what: "automatic rotation is on",
+    ok: out.KeyRotationEnabled === true,
+    observed: `GetKeyRotationStatus: ${out.KeyRotationEnabled === true ? "enabled" : "disabled"}`,
+  };
+}
+
+async function checkPolicyMentions(
+  kms: KMSClient,
+  key: DrillKey,
+  text: string,
+  expected: boolean,
+): Promise<Check> {
+  const out = await kms.send(new GetKeyPolicyCommand({ KeyId: key.arn, PolicyName: "default" }));
+  const has = (out.Policy ?? "").includes(text);
+  return {
+    what: `key policy ${expected ? "still names" : "no longer names"} ${text}`,
+    ok: has === expected,
+    observed: `GetKeyPolicy: ${has ? "names it" : "does not name it"}`,
+  };
+}
+
+// ---- building attacks from the fixtures ----
+
+function detailOf(event: JsonObject): JsonObject {
+  return isObject(event.detail) ? event.detail : event;
+}
+
+function requestOf(event: JsonObject): JsonObject {
+  const req = detailOf(event).requestParameters;
+  return isObject(req) ? req : {};
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** The event the fixture records, for the given key (and grant), and the request it records. */
+function template(fixture: string, target: EventTarget): { event: JsonObject; request: JsonObject } {
+  const event = eventForKey(readFixture(fixture), target);
+  return { event, request: requestOf(event) };
+}
+
+/** Performs the CreateGrant a fixture records, on the real key; returns the real grant id. */
+async function createGrantAsRecorded(kms: KMSClient, key: DrillKey, request: JsonObject): Promise<string> {
+  const constraints = isObject(request.constraints) ? request.constraints : undefined;
+  const subset =
+    constraints && isObject(constraints.encryptionContextSubset)
+      ? constraints.encryptionContextSubset
+      : undefined;
+  const out = await kms.send(
+    new CreateGrantCommand({
+      KeyId: key.arn,
+      GranteePrincipal: str(request.granteePrincipal),
+      RetiringPrincipal: str(request.retiringPrincipal),
+      Operations: strings(request.operations) as GrantOperation[],
+      Name: str(request.name),
+      Constraints: subset
+        ? {
+            EncryptionContextSubset: Object.fromEntries(
+              Object.entries(subset).map(([k, v]) => [k, String(v)]),
+            ),
+          }
+        : undefined,
+    }),
+  );
+  if (!out.GrantId) throw new Error("CreateGrant returned no grant id");
+  return out.GrantId;
+}
+
+function grantScenario(
+  id: string,
+  title: string,
+  promise: string,
+  fixture: string,
+  who: string,
+  outcome: Pick<StagedAttack, "expect" | "deliverTwice" | "directHandler">,
+  gone: boolean,
+): Scenario {
+  return {
+    id,
+    title,
+    promise,
+    async stage(world) {
+      const key = await world.createKey(id);
+      const { request } = template(fixture, { keyArn: key.arn });
+      const grantId = await createGrantAsRecorded(world.kms, key, request);
+      const { event } = template(fixture, { keyArn: key.arn, grantId });
+      return {
+        attack: `${who} CreateGrant on ${key.alias} to ${str(request.granteePrincipal)} (${strings(request.operations).join(", ")}) -> grant ${grantId}`,
+        performed: true,
+        fixture,
+        event,
+        ...outcome,
+        verify: async () => [
+          await checkGrant(world.kms, key, grantId, gone ? "gone" : "listed"),
+          await checkKeyState(world.kms, key, "Enabled"),
+        ],
+      };
+    },
+  };
+}
+
+const revoked = (severity: string) => ({
+  expect: {
+    rule: "rogue-grant" as const,
+    outcome: "remediated",
+    actions: [{ type: "revoke-grant", status: "succeeded" }],
+    severity,
+  },
+});
+
+/** A policy-setting scenario: the attacker puts the policy the fixture records. */
+function policyScenario(
+  id: string,
+  title: string,
+  promise: string,
+  fixture: string,
+  marker: string,
+  expect: Expectation,
+  endState: (world: DrillWorld, key: DrillKey) => Promise<Check[]>,
+): Scenario {
+  return {
+    id,
+    title,
+    promise,
+    async stage(world) {
+      const key = await world.createKey(id);
+      const { event, request } = template(fixture, { keyArn: key.arn });
+      await world.kms.send(
+        new PutKeyPolicyCommand({ KeyId: key.arn, PolicyName: "default", Policy: str(request.policy) }),
+      );
+      return {
+        attack: `PutKeyPolicy on ${key.alias} adding a statement for ${marker}`,
+        performed: true,
+        fixture,
+        event,
+        expect,
+        verify: () => endState(world, key),
+      };
+    },
+  };
+}
+
+/** Schedules the key's deletion (moto needs the key id here, not the ARN); returns the real date. */
+async function scheduleDeletion(kms: KMSClient, key: DrillKey, days: number): Promise<Date> {
+  const out = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.id, PendingWindowInDays: days }));
+  return out.DeletionDate ?? new Date(Date.now() + days * 86_400_000);
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  grantScenario(
+    "external-grant",
+    "Grant to another account",
+    "grant revoked",
+    "rogue-grant/external-grantee",
+    "mallory (IAM user)",
+    revoked("CRITICAL"),
+    true,
+  ),
+  grantScenario(
+    "delegation-grant",
+    "Grant that lets the grantee re-delegate (CreateGrant)",
+    "grant revoked",
+    "rogue-grant/delegation",
+    "Developer role",
+    revoked("HIGH"),
+    true,
+  ),
+  grantScenario(
+    "aws-service-grant",
+    "Grant DynamoDB creates for a table (control)",
+    "no action: AWS service grant",
+    "rogue-grant/dynamodb-service",
+    "dynamodb.amazonaws.com on behalf of the Admin role",
+    { expect: { rule: "rogue-grant", outcome: "ignored", skipped: "trusted-grant" } },
+    false,
+  ),
+  {
+    id: "unapproved-deletion",
+    title: "Key deletion scheduled by a principal that is not approved",
+    promise: "deletion cancelled, key Enabled",
+    async stage(world) {
+      const key = await world.createKey("unapproved-deletion");
+      const date = await scheduleDeletion(world.kms, key, 7);
+      const fixture = "key-deletion-scheduled/unapproved";
+      const { event } = template(fixture, {
+        keyArn: key.arn,
+        response: { deletionDate: cloudTrailDeletionDate(date) },
+      });
+      return {
+        attack: `mallory (IAM user) ScheduleKeyDeletion on ${key.alias}, 7-day window`,
+        performed: true,
+        note: "moto has no CloudTrail LookupEvents: the key's prior state cannot be read, so it is re-enabled (the notification says so)",
+        fixture,
+        event,
+        expect: {
+          rule: "key-deletion-scheduled",
+          outcome: "remediated",
+          actions: [
+            { type: "cancel-key-deletion", status: "succeeded" },
+            { type: "enable-key", status: "succeeded" },
+          ],
+          severity: "CRITICAL",
+        },
+        verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
+      };
+    },
+  },
+  {
+    id: "approved-deletion",
+    title: "Key deletion scheduled by the approved KeyAdmin role with MFA (control)",
+    promise: "no action: approved deletion, notified",
+    async stage(world) {
+      const key = await world.createKey("approved-deletion");
+      const date = await scheduleDeletion(world.kms, key, 30);
+      const fixture = "key-deletion-scheduled/approved";
+      const { event } = template(fixture, {
+        keyArn: key.arn,
+        response: { deletionDate: cloudTrailDeletionDate(date) },
+      });
+      return {
+        attack: `KeyAdmin role (MFA) ScheduleKeyDeletion on ${key.alias}, 30-day window`,
+        performed: true,
+        fixture,
+        event,
+        expect: { rule: "key-deletion-scheduled", outcome: "notified", actions: [], severity: "MEDIUM" },
+        verify: async () => [await checkKeyState(world.kms, key, "PendingDeletion")],
+      };
+    },
+  },
+  policyScenario(
+    "public-policy",
+    "Key policy that allows Decrypt to everyone (Principal AWS: *)",
+    "key disabled",
+    "key-policy-violation/public-policy",
+    'Principal {"AWS":"*"}',
+    {
+      rule: "key-policy-violation",
+      outcome: "remediated",
+      actions: [{ type: "disable-key", status: "succeeded" }],
+      severity: "CRITICAL",
+    },
+    async (world, key) => [await checkKeyState(world.kms, key, "Disabled")],
+  ),
+  policyScenario(
+    "cross-account-policy",
+    "Key policy that lets an untrusted account decrypt",
+    "notified (high), key unchanged",
+    "key-policy-violation/cross-account",
+    "account 444455556666",
+    { rule: "key-policy-violation", outcome: "notified", actions: [], severity: "HIGH" },
+    async (world, key) => [
+      await checkKeyState(world.kms, key, "Enabled"),
+      await checkPolicyMentions(world.kms, key, "444455556666", true),
+    ],
+  ),
+  {
+    id: "rotation-disabled",
+    title: "Automatic key rotation switched off",
+    promise: "rotation re-enabled",
+    async stage(world) {
+      const key = await world.createKey("rotation-disabled");
+      await world.kms.send(new EnableKeyRotationCommand({ KeyId: key.arn }));
+      await world.kms.send(new DisableKeyRotationCommand({ KeyId: key.arn }));
+      const fixture = "key-rotation-disabled/disable-rotation";
+      return {
+        attack: `mallory (IAM user) DisableKeyRotation on ${key.alias}`,
+        performed: true,
+        fixture,
+        event: template(fixture, { keyArn: key.arn }).event,
+        expect: {
+          rule: "key-rotation-disabled",
+          outcome: "remediated",
+          actions: [{ type: "enable-key-rotation", status: "succeeded" }],
+          severity: "MEDIUM",
+        },
+        verify: async () => [await checkRotation(world.kms, key)],
+      };
+    },
+  },
+  {
+    id: "key-material-deleted",
+    title: "Imported key material deleted",
+    promise: "notified: critical, nothing can undo it",
+    async stage(world) {
+      const key = await world.createKey("key-material-deleted", { Origin: "EXTERNAL" });
+      let performed = true;
+      let note: string | undefined;
+      try {
+        await world.kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.id }));
+      } catch (error) {
+        performed = false;
+        note = `moto cannot perform DeleteImportedKeyMaterial (${describeError(error)}): the event is emitted only`;
+      }
+      const fixture = "key-material-deleted/delete-imported";
+      return {
+        attack: `alice (IAM user) DeleteImportedKeyMaterial on ${key.alias} (Origin EXTERNAL)`,
+        performed,
+        ...(note ? { note } : {}),
+        fixture,
+        event: template(fixture, { keyArn: key.arn }).event,
+        expect: { rule: "key-material-deleted", outcome: "notified", actions: [], severity: "CRITICAL" },
+        verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
+      };
+    },
+  },
+  {
+    id: "pending-deletion-key-used",
+    title: "An application decrypts with a key that is pending deletion",
+    promise: "deletion cancelled, key Enabled",
+    async stage(world) {
+      const key = await world.createKey("pending-deletion-key-used");
+      const sealed = await world.kms.send(
+        new EncryptCommand({ KeyId: key.arn, Plaintext: Buffer.from("card-token") }),
+      );
+      await scheduleDeletion(world.kms, key, 7);
+      let performed = false;
+      let note: string | undefined;
+      try {
+        await world.kms.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob }));
+        note =
+          "moto decrypts with a key pending deletion (AWS answers KMSInvalidStateException): the failed call's event is emitted as AWS writes it";
+      } catch (error) {
+        performed = /pending deletion/i.test(describeError(error));
+        if (!performed)
+          note = `Decrypt failed unexpectedly (${describeError(error)}): the event is emitted as AWS writes it`;
+      }
+      const fixture = "pending-deletion-key-used/decrypt-pending-deletion";
+      return {
+        attack: `orders-service role Decrypt with ${key.alias} after a 7-day deletion was scheduled`,
+        performed,
+        ...(note ? { note } : {}),
+        fixture,
+        event: template(fixture, { keyArn: key.arn }).event,
+        expect: {
+          rule: "pending-deletion-key-used",
+          outcome: "remediated",
+          actions: [
+            { type: "cancel-key-deletion", status: "succeeded" },
+            { type: "enable-key", status: "succeeded" },
+          ],
+          severity: "HIGH",
+        },
+        verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
+      };
+    },
+  },
+  grantScenario(
+    "own-call",
+    "The responder's own role creates a grant (loop prevention)",
+    "ignored: own call",
+    "rogue-grant/own-call",
+    "the responder's RogueGrant role",
+    {
+      expect: { rule: null, outcome: "ignored", skipped: "own-call" },
+      directHandler: "rogue-grant",
+    },
+    false,
+  ),
+  grantScenario(
+    "duplicate-event",
+    "The same external-grant event delivered twice (EventBridge delivers at least once)",
+    "already remediated: nothing more changed",
+    "rogue-grant/external-grantee",
+    "mallory (IAM user)",
+    {
+      deliverTwice: true,
+      expect: {
+        rule: "rogue-grant",
+        outcome: "already-remediated",
+        actions: [{ type: "revoke-grant", status: "already-done" }],
+        severity: "CRITICAL",
+      },
+    },
+    true,
+  ),
+];
+
+/** Creates a key with an alias; `CreateAlias` takes the key id (what the console and CLI pass). */
+export async function createDrillKey(
+  kms: KMSClient,
+  name: string,
+  input: CreateKeyCommandInput = {},
+): Promise<DrillKey> {
+  const out = await kms.send(new CreateKeyCommand({ Description: `kms-responder drill: ${name}`, ...input }));
+  const arn = out.KeyMetadata?.Arn;
+  const id = out.KeyMetadata?.KeyId;
+  if (!arn || !id) throw new Error("CreateKey returned no key ARN");
+  const alias: CreateAliasCommandInput["AliasName"] = `alias/drill-${name}-${id.slice(0, 8)}`;
+  await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: id }));
+  return { arn, id, alias };
+}
