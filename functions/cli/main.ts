@@ -188,6 +188,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.err(`kms-responder: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(USAGE);
+    return 0;
+  }
   try {
     return await run(rest, io);
   } catch (error) {
