@@ -1,7 +1,9 @@
 /**
- * One responder function with the defaults every incident shares: runtime, arm64, memory,
- * timeout, its own log group, asynchronous retries with an SQS on-failure destination, the
- * permissions to publish to the encrypted topic (and never to change its key), and alarms.
+ * One responder function with the defaults every function shares: runtime, arm64, memory,
+ * timeout, its own log group, the permissions to publish to the encrypted topic (and never to
+ * change its key), and alarms. Functions invoked asynchronously (the incidents, by EventBridge)
+ * also get Lambda's retries and an SQS on-failure destination with an alarm; the runbook, invoked
+ * synchronously by people, gets neither (see `invocation`).
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -60,30 +62,52 @@ export const NOTIFICATION_KEY_PROTECTED_ACTIONS = [
   "kms:DeleteImportedKeyMaterial",
 ] as const;
 
+/** Lambda's limit on a function name. */
+const FUNCTION_NAME_LIMIT = 64;
+
 export interface ResponderFunctionProps {
   /** The function's folder name, bundled by `npm run build` to `<distDir>/<name>/index.mjs`. */
   readonly name: string;
+  /** The deployed function's name (default: one CloudFormation generates). */
+  readonly functionName?: string;
   readonly distDir: string;
   readonly topic: sns.ITopic;
   readonly notificationKey: kms.IKey;
   /** The incident's own permissions. */
   readonly statements: readonly iam.PolicyStatement[];
   readonly reservedConcurrency?: number;
+  /**
+   * How the function is invoked (default `event`).
+   * - `event`: asynchronously, by an EventBridge rule. Lambda retries a failed invocation
+   *   ASYNC_RETRY_ATTEMPTS times, then sends the event to the failure queue, which has an alarm.
+   * - `request-response`: synchronously, by people (the CLI, SSM Automation), who get the result
+   *   or the error in the response. No failure queue: nothing would ever land in it, and an alarm
+   *   on it would promise a safety net that does not exist. No asynchronous retries either: if
+   *   someone invokes it with `--invocation-type Event` anyway, a manual action runs once and is
+   *   never repeated (and notified again) unseen.
+   */
+  readonly invocation?: "event" | "request-response";
 }
 
 export class ResponderFunction extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.Role;
-  /** Lambda's on-failure destination and the rule target's dead-letter queue. */
-  readonly failureQueue: sqs.Queue;
+  /** Lambda's on-failure destination and the rule target's dead-letter queue (`event` functions only). */
+  readonly failureQueue: sqs.Queue | undefined;
 
   constructor(scope: Construct, id: string, props: ResponderFunctionProps) {
     super(scope, id);
     const { name, topic, notificationKey } = props;
+    const asynchronous = (props.invocation ?? "event") === "event";
+    if (props.functionName !== undefined && props.functionName.length > FUNCTION_NAME_LIMIT) {
+      throw new Error(
+        `the function name ${props.functionName} is longer than Lambda's ${FUNCTION_NAME_LIMIT} characters: use a shorter stack name`,
+      );
+    }
 
     this.role = new iam.Role(this, "Role", {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: `kms-responder ${name}: only the KMS actions this incident needs`,
+      description: `kms-responder ${name}: only the KMS actions this ${asynchronous ? "incident" : "function"} needs`,
     });
     for (const statement of props.statements) this.role.addToPolicy(statement);
     this.role.addToPolicy(
@@ -118,14 +142,19 @@ export class ResponderFunction extends Construct {
       }),
     );
 
-    this.failureQueue = new sqs.Queue(this, "Failures", {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    suppressFailureQueueDlq(this.failureQueue);
+    if (asynchronous) {
+      this.failureQueue = new sqs.Queue(this, "Failures", {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      suppressFailureQueueDlq(this.failureQueue);
+    } else {
+      this.failureQueue = undefined;
+    }
 
     this.function = new lambda.Function(this, "Function", {
+      ...(props.functionName !== undefined && { functionName: props.functionName }),
       description: `kms-responder: ${name}`,
       runtime: RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -135,9 +164,13 @@ export class ResponderFunction extends Construct {
       timeout: TIMEOUT,
       role: this.role,
       logGroup,
-      retryAttempts: ASYNC_RETRY_ATTEMPTS,
-      maxEventAge: MAX_EVENT_AGE,
-      onFailure: new destinations.SqsDestination(this.failureQueue),
+      ...(this.failureQueue
+        ? {
+            retryAttempts: ASYNC_RETRY_ATTEMPTS,
+            maxEventAge: MAX_EVENT_AGE,
+            onFailure: new destinations.SqsDestination(this.failureQueue),
+          }
+        : { retryAttempts: 0 }),
       environment: {
         NOTIFICATION_TOPIC_ARN: topic.topicArn,
         NODE_OPTIONS: "--enable-source-maps",
@@ -172,11 +205,13 @@ export class ResponderFunction extends Construct {
       "invocations throttled",
       this.function.metricThrottles({ period, statistic: "Sum" }),
     );
-    alarmOn(
-      "FailuresAlarm",
-      "events that failed all retries wait in the failure queue",
-      this.failureQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: "Maximum" }),
-    );
+    if (this.failureQueue) {
+      alarmOn(
+        "FailuresAlarm",
+        "events that failed all retries wait in the failure queue",
+        this.failureQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: "Maximum" }),
+      );
+    }
   }
 }
 

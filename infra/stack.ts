@@ -6,6 +6,9 @@
  *                                '-> failure queue <------'   (delivery / invocation failures)
  *   function errors, throttles, failure queue depth -> alarms -> SNS topic
  *
+ *   on-call -> SSM Automation document (one per action) -> runbook function -> KMS actions, SNS
+ *   on-call -> kms-responder run / aws lambda invoke ------^   (synchronous: no rule, no queue)
+ *
  * Env-agnostic: no lookups, synthesizes offline.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token } from "aws-cdk-lib";
@@ -20,7 +23,8 @@ import type { IncidentName } from "../functions/shared/types.js";
 import { INCIDENT_FUNCTIONS, type IncidentFunction } from "./incidents.js";
 import { incidentPatterns, RULE_STATES } from "./patterns.js";
 import { ResponderFunction } from "./responder-function.js";
-import { suppressCloudTrailLookup, suppressKeyWildcard } from "./suppressions.js";
+import { RUNBOOK_KMS_ACTIONS, RUNBOOK_RESERVED_CONCURRENCY, RunbookAutomation } from "./runbook.js";
+import { suppressCloudTrailLookup, suppressKeyWildcard, suppressRunbookKeyWildcard } from "./suppressions.js";
 
 export interface ResponderStackProps extends StackProps {
   /** The validated config; the stack adds its role ARNs and notification key before passing it on. */
@@ -43,6 +47,10 @@ export class ResponderStack extends Stack {
   readonly topic: sns.Topic;
   readonly responders = new Map<IncidentName, ResponderFunction>();
   readonly rules = new Map<IncidentName, events.Rule>();
+  /** The runbook function (`<stack name>-runbook`), invoked synchronously by people. */
+  readonly runbook: ResponderFunction;
+  /** The SSM Automation documents that invoke it, and the role they run as. */
+  readonly runbookAutomation: RunbookAutomation;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, props);
@@ -90,8 +98,29 @@ export class ResponderStack extends Stack {
       this.responders.set(spec.incident, responder);
     }
 
-    // Every function knows every responder role (loop prevention) and the key it must not touch.
-    const roleArns = [...this.responders.values()].map((r) => r.role.roleArn);
+    // The runbook: the same construct, invoked synchronously by people (CLI, SSM), so no rule and
+    // no failure queue. Its name is fixed so the CLI finds it (`kms-responder-runbook` by default).
+    this.runbook = new ResponderFunction(this, "runbook", {
+      name: "runbook",
+      functionName: `${this.stackName}-runbook`,
+      distDir,
+      topic: this.topic,
+      notificationKey: this.notificationKey,
+      statements: runbookStatements(keys),
+      invocation: "request-response",
+      ...(props.reservedConcurrency !== false && { reservedConcurrency: RUNBOOK_RESERVED_CONCURRENCY }),
+    });
+    suppressRunbookKeyWildcard(this.runbook.role);
+    suppressCloudTrailLookup(this.runbook.role);
+    this.runbookAutomation = new RunbookAutomation(this, "runbook-automation", {
+      function: this.runbook.function,
+      namePrefix: this.stackName,
+    });
+
+    // Every function knows every responder role (loop prevention: the rules and the handlers ignore
+    // the runbook's calls too, it notifies itself) and the key it must not touch.
+    const functions = [...this.responders.values(), this.runbook];
+    const roleArns = functions.map((r) => r.role.roleArn);
     const config = {
       ...props.config,
       responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
@@ -99,7 +128,7 @@ export class ResponderStack extends Stack {
     };
     checkEnvironmentSize(config);
     const configJson = this.toJsonString(config);
-    for (const responder of this.responders.values()) {
+    for (const responder of functions) {
       responder.function.addEnvironment("KMS_RESPONDER_CONFIG", configJson);
     }
 
@@ -129,7 +158,28 @@ export class ResponderStack extends Stack {
       description: "Subscribe responders here (email, chat, paging)",
     });
     new CfnOutput(this, "NotificationKeyArn", { value: this.notificationKey.keyArn });
+    new CfnOutput(this, "RunbookFunctionName", {
+      value: this.runbook.function.functionName,
+      description: "kms-responder run --function-name (the default when the stack is named kms-responder)",
+    });
+    new CfnOutput(this, "RunbookFunctionArn", { value: this.runbook.function.functionArn });
+    new CfnOutput(this, "RunbookAutomationRoleArn", {
+      value: this.runbookAutomation.role.roleArn,
+      description: "The SSM documents' default AutomationAssumeRole: on-call needs iam:PassRole on it",
+    });
   }
+}
+
+/** The runbook's permissions: each of its actions' KMS calls, and CloudTrail for the restore. */
+function runbookStatements(keys: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ sid: "RunbookActions", actions: [...RUNBOOK_KMS_ACTIONS], resources: [keys] }),
+    new iam.PolicyStatement({
+      sid: "ReadKeyHistory",
+      actions: ["cloudtrail:LookupEvents"],
+      resources: ["*"],
+    }),
+  ];
 }
 
 function incidentStatements(spec: IncidentFunction, keys: string): iam.PolicyStatement[] {

@@ -33,12 +33,25 @@ export function suppressKeyWildcard(role: IConstruct): void {
   });
 }
 
+export function suppressRunbookKeyWildcard(role: IConstruct): void {
+  Validations.of(role).acknowledge({
+    id: KEY_WILDCARD_FINDING,
+    reason:
+      "The runbook acts on whichever key the on-call engineer names in the middle of an incident, " +
+      "and keys are created at any time, so no list of key ARNs exists at deploy time. The grant is " +
+      "limited to this account's and Region's keys (key/*, no aliases), to the KMS actions of the " +
+      "seven runbook actions (never kms:*, nothing that schedules deletion or changes a policy), and " +
+      "the notification key is explicitly denied. People invoke it synchronously, with a reason.",
+  });
+}
+
 export function suppressCloudTrailLookup(role: IConstruct): void {
   Validations.of(role).acknowledge({
     id: STAR_RESOURCE_FINDING,
     reason:
       "cloudtrail:LookupEvents supports no resource-level permissions (the Service Authorization " +
       'Reference lists no resource type for it), so "*" is the only valid resource. It is read-only: ' +
-      "the deletion handlers read the key's last DisableKey/EnableKey to restore its prior state.",
+      "the deletion handlers and the runbook's cancel-key-deletion read the key's last " +
+      "DisableKey/EnableKey to restore its prior state.",
   });
 }

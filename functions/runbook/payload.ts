@@ -2,7 +2,7 @@
  * The runbook function's payload, validated before anything happens: a bad payload gets an
  * error naming the field and no AWS call is made.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { PayloadError } from "../shared/errors.js";
 
 export const RUNBOOK_ACTIONS = [
@@ -41,7 +41,13 @@ export const payloadSchema = z
     dryRun: z.boolean().default(false),
     reason: z.string().trim().min(3, "must say why (at least 3 characters)").max(1024),
     requestedBy: z.string().trim().min(1, "must name who asked").max(512),
-    ticket: z.string().trim().min(1).max(256).optional(),
+    // "" means no ticket: the SSM documents always send the parameter, with "" as its default.
+    ticket: z
+      .string()
+      .trim()
+      .max(256)
+      .optional()
+      .transform((t) => (t === "" ? undefined : t)),
   })
   .superRefine((p, ctx) => {
     if (p.action === "revoke-grant" && !p.grantId) {

@@ -39,7 +39,7 @@ describe("cdk-nag AwsSolutions", () => {
       }
     }
     expect(Object.fromEntries([...acknowledged].map(([rule, paths]) => [rule, [...paths].sort()]))).toEqual({
-      // The failure queues are themselves dead-letter queues.
+      // The failure queues are themselves dead-letter queues (the runbook, synchronous, has none).
       "AwsSolutions-SQS3": [
         "kms-responder/key-deletion-scheduled/Failures",
         "kms-responder/key-disabled/Failures",
@@ -49,7 +49,8 @@ describe("cdk-nag AwsSolutions", () => {
         "kms-responder/pending-deletion-key-used/Failures",
         "kms-responder/rogue-grant/Failures",
       ],
-      // Every role acts on the account's keys: key/*.
+      // Every function role acts on the account's keys: key/* (the runbook's too; the SSM
+      // documents' role has no wildcard: it may only invoke the runbook function).
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]": [
         "kms-responder/key-deletion-scheduled/Role",
         "kms-responder/key-disabled/Role",
@@ -58,11 +59,13 @@ describe("cdk-nag AwsSolutions", () => {
         "kms-responder/key-rotation-disabled/Role",
         "kms-responder/pending-deletion-key-used/Role",
         "kms-responder/rogue-grant/Role",
+        "kms-responder/runbook/Role",
       ],
-      // cloudtrail:LookupEvents has no resource-level permissions.
+      // cloudtrail:LookupEvents has no resource-level permissions (restore after cancelling a deletion).
       "AwsSolutions-IAM5[Resource::*]": [
         "kms-responder/key-deletion-scheduled/Role",
         "kms-responder/pending-deletion-key-used/Role",
+        "kms-responder/runbook/Role",
       ],
     });
   });

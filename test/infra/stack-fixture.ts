@@ -17,7 +17,10 @@ export interface StubDist {
   remove(): void;
 }
 
-export function stubDist(names = INCIDENT_FUNCTIONS.map((f) => f.incident)): StubDist {
+/** Every bundle the stack deploys: one per incident, and the runbook. */
+export const ALL_BUNDLES: readonly string[] = [...INCIDENT_FUNCTIONS.map((f) => f.incident), "runbook"];
+
+export function stubDist(names: readonly string[] = ALL_BUNDLES): StubDist {
   const dir = mkdtempSync(path.join(tmpdir(), "kms-responder-dist-"));
   for (const name of names) {
     mkdirSync(path.join(dir, name));

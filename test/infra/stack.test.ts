@@ -24,7 +24,17 @@ const resource = (construct: Parameters<typeof logicalId>[0]) => {
   if (!found) throw new Error(`no resource ${logicalId(construct)}`);
   return found as { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> };
 };
-const allRoleArns = () => INCIDENTS.map((i) => getAtt(responder(i).role));
+/** An incident's failure queue (every incident function has one; only the runbook has none). */
+const failureQueue = (incident: IncidentName) => {
+  const queue = responder(incident).failureQueue;
+  if (!queue) throw new Error(`no failure queue for ${incident}`);
+  return queue;
+};
+/** Every function role, the runbook's last: the rules and the config leave out their calls. */
+const allRoleArns = () => [
+  ...INCIDENTS.map((i) => getAtt(responder(i).role)),
+  getAtt(built.stack.runbook.role),
+];
 
 describe("rules", () => {
   const loopPrevention = () => ({
@@ -99,7 +109,7 @@ describe("rules", () => {
       {
         Id: "Target0",
         Arn: getAtt(responder(incident).function),
-        DeadLetterConfig: { Arn: getAtt(responder(incident).failureQueue) },
+        DeadLetterConfig: { Arn: getAtt(failureQueue(incident)) },
         RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
       },
     ]);
@@ -208,17 +218,18 @@ describe("roles", () => {
       {
         Effect: "Allow",
         Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-        Resource: getAtt(r.failureQueue),
+        Resource: getAtt(failureQueue(incident)),
       },
     ]);
   });
 
-  it("roles trust Lambda only and carry no managed policy (no AWSLambdaBasicExecutionRole)", () => {
-    const roles = Object.values(built.template.findResources("AWS::IAM::Role"));
-    expect(roles).toHaveLength(INCIDENTS.length);
+  it("function roles trust Lambda only and carry no managed policy (no AWSLambdaBasicExecutionRole)", () => {
+    const roles = [...INCIDENTS.map((i) => responder(i).role), built.stack.runbook.role].map(resource);
+    // The only other role is the SSM documents' (test/infra/runbook.test.ts).
+    expect(Object.keys(built.template.findResources("AWS::IAM::Role"))).toHaveLength(roles.length + 1);
     for (const role of roles) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect((role.Properties.AssumeRolePolicyDocument as { Statement: unknown }).Statement).toEqual([
         { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } },
       ]);
     }
@@ -290,7 +301,9 @@ describe("functions", () => {
     expect(env.NODE_OPTIONS).toBe("--enable-source-maps");
 
     const config = configOf(incident);
-    const roleArns = INCIDENTS.map((i) => `<${logicalId(responder(i).role)}.Arn>`);
+    const roleArns = [...INCIDENTS.map((i) => responder(i).role), built.stack.runbook.role].map(
+      (role) => `<${logicalId(role)}.Arn>`,
+    );
     expect(config.responderRoleArns).toEqual(roleArns);
     expect(config.ignoredKeys).toEqual([`<${logicalId(built.stack.notificationKey)}.Arn>`]);
     // Everything else is the validated config, and the whole document passes the schema.
@@ -307,7 +320,7 @@ describe("functions", () => {
       Qualifier: "$LATEST",
       MaximumRetryAttempts: 2,
       MaximumEventAgeInSeconds: 21600,
-      DestinationConfig: { OnFailure: { Destination: getAtt(r.failureQueue) } },
+      DestinationConfig: { OnFailure: { Destination: getAtt(failureQueue(incident)) } },
     });
     expect(resource(r.function.logGroup).Properties).toEqual({ RetentionInDays: 365 });
   });
@@ -326,6 +339,7 @@ describe("functions", () => {
       expect(config.responderRoleArns).toEqual([
         "arn:aws:iam::111122223333:role/other-responder",
         ...INCIDENTS.map((i) => `<${logicalId(responder(i, custom).role)}.Arn>`),
+        `<${logicalId(custom.stack.runbook.role)}.Arn>`,
       ]);
       expect(config.ignoredKeys).toEqual([
         "arn:aws:kms:us-east-1:111122223333:key/keep-out",
@@ -370,7 +384,7 @@ describe("functions", () => {
 
 describe("failure queues", () => {
   it.each(INCIDENTS)("%s: SSE, SSL only, 14 days", (incident) => {
-    const queue = responder(incident).failureQueue;
+    const queue = failureQueue(incident);
     expect(resource(queue).Properties).toEqual({
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1209600,
@@ -439,9 +453,9 @@ describe("notifications", () => {
 });
 
 describe("alarms", () => {
-  it("has three alarms per function, each notifying the topic", () => {
+  it("has three alarms per incident function and two for the runbook, each notifying the topic", () => {
     const alarms = Object.values(built.template.findResources("AWS::CloudWatch::Alarm"));
-    expect(alarms).toHaveLength(3 * INCIDENTS.length);
+    expect(alarms).toHaveLength(3 * INCIDENTS.length + 2);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([ref(built.stack.topic)]);
   });
 
@@ -469,7 +483,7 @@ describe("alarms", () => {
       Namespace: "AWS/SQS",
       MetricName: "ApproximateNumberOfMessagesVisible",
       Statistic: "Maximum",
-      Dimensions: [{ Name: "QueueName", Value: getAtt(r.failureQueue, "QueueName") }],
+      Dimensions: [{ Name: "QueueName", Value: getAtt(failureQueue(incident), "QueueName") }],
     });
   });
 });

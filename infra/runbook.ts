@@ -1,0 +1,322 @@
+/**
+ * Runbook-triggered manual invocation (product.md): what the `runbook` function may do, and one
+ * SSM Automation document per runbook action so on-call can run them from Systems Manager.
+ *
+ *   person -> aws ssm start-automation-execution -> document -> (automation role) -> runbook function
+ *   person -> kms-responder run / aws lambda invoke ----------------------------------^
+ *
+ * The function is invoked synchronously (RequestResponse): the caller gets the structured result.
+ */
+import { Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import * as ssm from "aws-cdk-lib/aws-ssm";
+import { Construct } from "constructs";
+import { RUNBOOK_ACTIONS, type RunbookAction } from "../functions/runbook/payload.js";
+
+/**
+ * The KMS actions the runbook's actions call, granted on `arn:<partition>:kms:<region>:<account>:key/*`:
+ * - every action: DescribeKey (resolve the key, its state before/after, the dry-run plan);
+ * - revoke-grant, revoke-grantee-grants: RevokeGrant (also with DryRun), ListGrants (find the
+ *   grantee's grants, verify the revoke);
+ * - disable-key: DisableKey; enable-key: EnableKey;
+ * - cancel-key-deletion: CancelKeyDeletion, then EnableKey to restore the prior state;
+ * - enable-key-rotation: EnableKeyRotation, GetKeyRotationStatus (dry run and read-back);
+ * - analyze-key-policy: GetKeyPolicy;
+ * - ListResourceTags: read-only, kept so the runbook can read the exempt/protected tags like the
+ *   handlers do (the runbook code does not call it today).
+ */
+export const RUNBOOK_KMS_ACTIONS = [
+  "kms:DescribeKey",
+  "kms:ListGrants",
+  "kms:RevokeGrant",
+  "kms:DisableKey",
+  "kms:EnableKey",
+  "kms:CancelKeyDeletion",
+  "kms:EnableKeyRotation",
+  "kms:GetKeyRotationStatus",
+  "kms:GetKeyPolicy",
+  "kms:ListResourceTags",
+] as const;
+
+/**
+ * Two concurrent runs at most: people run these one at a time, and DisableKey, EnableKey and
+ * CancelKeyDeletion share a 5 requests/s quota per account and Region with the incident handlers.
+ */
+export const RUNBOOK_RESERVED_CONCURRENCY = 2;
+
+/** How long the automation waits for the function (its timeout is 60 s; the step maximum is 300 s). */
+export const STEP_TIMEOUT_SECONDS = 120;
+
+/**
+ * The documents' parameter patterns (`allowedPattern`, Java regular expressions that SSM checks
+ * before anything runs). Each accepts only values the runbook payload (functions/runbook/payload.ts)
+ * accepts, so a value SSM lets through never fails the payload validation; test/infra/runbook.test.ts
+ * checks that against the payload schema itself. Free text excludes `"`, `\` and control characters:
+ * SSM serializes the payload, but nothing that could break out of a JSON string gets that far.
+ */
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const MRK = "mrk-[0-9a-f]{32}";
+const ALIAS = "alias/[A-Za-z0-9/_-]+";
+/** Free text: no quote, backslash or control character. */
+const TEXT = '[^"\\\\\\x00-\\x1f]';
+/** A free-text character that is not white space (the payload trims). */
+const WORD = '[^"\\\\\\s]';
+
+export const PARAMETER_PATTERNS = {
+  /** A key id, `mrk-` id, key ARN, alias name or alias ARN: exactly the payload's key regex. */
+  KeyId: `^(?:${UUID}|${MRK}|${ALIAS}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:(?:key/(?:${UUID}|${MRK})|${ALIAS}))$`,
+  /** KMS grant ids are 64 hex characters; the payload allows 1-128 letters and digits. */
+  GrantId: "^[A-Za-z0-9]{1,128}$",
+  /** One exact principal (ARN, service or infrastructure principal): never a `*` pattern. */
+  GranteePrincipal: "^[A-Za-z0-9+=,.@:/_-]{1,2048}$",
+  /** 3 to 1024 characters, starting and ending with a non-space character. */
+  Reason: `^${WORD}${TEXT}{1,1022}${WORD}$`,
+  /** Empty (no ticket) or up to 256 characters starting with a non-space character. */
+  Ticket: `^(?:${WORD}${TEXT}{0,255})?$`,
+  /** Empty or up to 200 characters: the payload adds the execution id (512 at most in all). */
+  RequestedBy: `^(?:${WORD}${TEXT}{0,199})?$`,
+  AutomationAssumeRole: "^arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}$",
+} as const;
+
+export type RunbookParameter = keyof typeof PARAMETER_PATTERNS | "DryRun";
+
+interface DocumentSpec {
+  /** The document name's suffix: `<stack>-<suffix>`. */
+  suffix: string;
+  /** Markdown, shown in the Systems Manager console. */
+  description: string;
+  /** The action's own parameter, if any. */
+  target?: "GrantId" | "GranteePrincipal";
+  /** Whether the action has a dry run (every one but the read-only analysis). */
+  dryRun: boolean;
+}
+
+const DRY_RUN_PLAN = "DryRun=true reads the key and says what would happen, changing nothing.";
+
+/** One document per runbook action: when to use it and how to undo it. */
+export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = {
+  "revoke-grant": {
+    suffix: "RevokeGrant",
+    description:
+      "Revoke one grant on a KMS key (by the key's ARN) and verify with ListGrants. " +
+      "DryRun=true asks KMS itself (RevokeGrant with DryRun), changing nothing. " +
+      "Undo: a revoked grant cannot be restored; create a new one (aws kms create-grant).",
+    target: "GrantId",
+    dryRun: true,
+  },
+  "revoke-grantee-grants": {
+    suffix: "RevokeGranteeGrants",
+    description:
+      "Revoke every grant on a KMS key whose grantee is exactly this principal (for a role, its " +
+      "sessions too), one by one. DryRun=true lists them and asks KMS with DryRun, changing nothing. " +
+      "Undo: create new grants (aws kms create-grant); the notification lists what was revoked.",
+    target: "GranteePrincipal",
+    dryRun: true,
+  },
+  "disable-key": {
+    suffix: "DisableKey",
+    description:
+      "Disable a KMS key: every cryptographic use of it fails until it is enabled again (quarantine). " +
+      `${DRY_RUN_PLAN} Undo: the EnableKey document.`,
+    dryRun: true,
+  },
+  "enable-key": {
+    suffix: "EnableKey",
+    description: `Enable a disabled KMS key. ${DRY_RUN_PLAN} Undo: the DisableKey document.`,
+    dryRun: true,
+  },
+  "cancel-key-deletion": {
+    suffix: "CancelKeyDeletion",
+    description:
+      "Cancel a KMS key's scheduled deletion, then restore its prior state (re-enable it unless it " +
+      `was disabled before the deletion was scheduled; afterCancel in the config). ${DRY_RUN_PLAN} ` +
+      "Undo: aws kms schedule-key-deletion --key-id KEY --pending-window-in-days 30.",
+    dryRun: true,
+  },
+  "enable-key-rotation": {
+    suffix: "EnableKeyRotation",
+    description:
+      `Turn on automatic rotation of a KMS key's material. ${DRY_RUN_PLAN} ` +
+      "Undo: aws kms disable-key-rotation --key-id KEY.",
+    dryRun: true,
+  },
+  "analyze-key-policy": {
+    suffix: "AnalyzeKeyPolicy",
+    description:
+      "Read a KMS key's policy and report the analyser's findings (public principal, external " +
+      "accounts, wildcard actions, ...) in the output and the notification. Changes nothing.",
+    dryRun: false,
+  },
+};
+
+/** The step every document runs; the document's output is its `Payload` (the runbook result). */
+export const STEP_NAME = "InvokeRunbook";
+
+/** SSM reserves these document name prefixes (case-insensitive) for AWS. */
+const RESERVED_PREFIXES = ["aws", "amazon", "amzn"];
+
+export interface RunbookAutomationProps {
+  /** The runbook function the documents invoke. */
+  readonly function: lambda.IFunction;
+  /** Document names are `<namePrefix>-<Action>`, e.g. `kms-responder-RevokeGrant`. */
+  readonly namePrefix: string;
+}
+
+/** The SSM Automation documents and the role they run as, which may only invoke the runbook. */
+export class RunbookAutomation extends Construct {
+  readonly role: iam.Role;
+  readonly documents = new Map<RunbookAction, ssm.CfnDocument>();
+
+  constructor(scope: Construct, id: string, props: RunbookAutomationProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const prefix = props.namePrefix;
+    if (RESERVED_PREFIXES.some((p) => prefix.toLowerCase().startsWith(p))) {
+      throw new Error(
+        `SSM document names cannot start with ${RESERVED_PREFIXES.join(", ")}: rename the stack (${prefix})`,
+      );
+    }
+
+    // Only Systems Manager Automation of this account and Region may assume it (confused deputy).
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("ssm.amazonaws.com", {
+        conditions: {
+          StringEquals: { "aws:SourceAccount": stack.account },
+          ArnLike: {
+            "aws:SourceArn": stack.formatArn({
+              service: "ssm",
+              resource: "automation-execution",
+              resourceName: "*",
+            }),
+          },
+        },
+      }),
+      description: "kms-responder runbook documents: may only invoke the runbook function",
+    });
+    // The unqualified function ARN only: the documents invoke $LATEST, never a version or alias.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "InvokeTheRunbook",
+        actions: ["lambda:InvokeFunction"],
+        resources: [props.function.functionArn],
+      }),
+    );
+
+    for (const action of RUNBOOK_ACTIONS) {
+      const spec = RUNBOOK_DOCUMENTS[action];
+      const document = new ssm.CfnDocument(this, spec.suffix, {
+        name: `${prefix}-${spec.suffix}`,
+        documentType: "Automation",
+        documentFormat: "JSON",
+        // Replace (the default), not NewVersion: NewVersion is reported to leave $DEFAULT on the
+        // old version (aws-cloudformation/cloudformation-coverage-roadmap#2539), and executions run
+        // $DEFAULT, so on-call would run stale documents.
+        updateMethod: "Replace",
+        content: documentContent(action, spec, props.function.functionName, this.role.roleArn),
+      });
+      this.documents.set(action, document);
+    }
+  }
+}
+
+type Parameter = {
+  type: "String" | "Boolean";
+  description: string;
+  default?: string | boolean;
+  allowedPattern?: string;
+};
+
+function documentContent(action: RunbookAction, spec: DocumentSpec, functionName: string, roleArn: string) {
+  const parameters: Record<string, Parameter> = {
+    KeyId: {
+      type: "String",
+      description:
+        "The key: key id (1234abcd-...), multi-Region key id (mrk-...), key ARN, alias name (alias/...) or alias ARN.",
+      allowedPattern: PARAMETER_PATTERNS.KeyId,
+    },
+  };
+  if (spec.target === "GrantId") {
+    parameters.GrantId = {
+      type: "String",
+      description: "The grant to revoke (its id: aws kms list-grants --key-id KEY).",
+      allowedPattern: PARAMETER_PATTERNS.GrantId,
+    };
+  }
+  if (spec.target === "GranteePrincipal") {
+    parameters.GranteePrincipal = {
+      type: "String",
+      description:
+        "The grantee, exactly as the grants name it (e.g. arn:aws:iam::111122223333:role/x): no wildcards.",
+      allowedPattern: PARAMETER_PATTERNS.GranteePrincipal,
+    };
+  }
+  parameters.Reason = {
+    type: "String",
+    description: "Why (at least 3 characters, no double quotes or backslashes): shown in the notification.",
+    allowedPattern: PARAMETER_PATTERNS.Reason,
+  };
+  parameters.Ticket = {
+    type: "String",
+    description: "The incident or change ticket (optional).",
+    default: "",
+    allowedPattern: PARAMETER_PATTERNS.Ticket,
+  };
+  parameters.RequestedBy = {
+    type: "String",
+    description:
+      "Who asks (optional, e.g. your name or e-mail). The notification names the automation execution " +
+      "too; its ExecutedBy (aws ssm get-automation-execution) is the IAM identity that started it.",
+    default: "",
+    allowedPattern: PARAMETER_PATTERNS.RequestedBy,
+  };
+  if (spec.dryRun) {
+    parameters.DryRun = {
+      type: "Boolean",
+      description: "true: say what would happen, change nothing.",
+      default: false,
+    };
+  }
+  parameters.AutomationAssumeRole = {
+    type: "String",
+    description:
+      "The role the automation runs as (default: the stack's role that may only invoke the runbook).",
+    default: roleArn,
+    allowedPattern: PARAMETER_PATTERNS.AutomationAssumeRole,
+  };
+
+  // SSM builds the JSON from this object; a parameter that is a whole value keeps its type
+  // (DryRun stays a boolean). Free text is interpolated into strings.
+  const payload: Record<string, string> = { action, keyId: "{{ KeyId }}" };
+  if (spec.target === "GrantId") payload.grantId = "{{ GrantId }}";
+  if (spec.target === "GranteePrincipal") payload.granteePrincipal = "{{ GranteePrincipal }}";
+  if (spec.dryRun) payload.dryRun = "{{ DryRun }}";
+  payload.reason = "{{ Reason }}";
+  payload.requestedBy = "{{ RequestedBy }} via SSM Automation {{ automation:EXECUTION_ID }}";
+  payload.ticket = "{{ Ticket }}";
+
+  return {
+    schemaVersion: "0.3",
+    description: `# kms-responder: ${action}\n\n${spec.description}\n\nEvery run notifies the responders' topic with who asked, why and the ticket.`,
+    assumeRole: "{{ AutomationAssumeRole }}",
+    parameters,
+    mainSteps: [
+      {
+        name: STEP_NAME,
+        action: "aws:invokeLambdaFunction",
+        description: `Invoke the runbook function (${action}) and wait for its result.`,
+        // A manual action runs once: the result says whether it worked, and people decide on a retry.
+        maxAttempts: 1,
+        timeoutSeconds: STEP_TIMEOUT_SECONDS,
+        onFailure: "Abort",
+        isEnd: true,
+        inputs: {
+          FunctionName: functionName,
+          InvocationType: "RequestResponse",
+          InputPayload: payload,
+        },
+      },
+    ],
+    outputs: [`${STEP_NAME}.Payload`],
+  };
+}
