@@ -12,6 +12,7 @@ import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
+  type GrantListEntry,
   type KeyMetadata,
   type KMSClient,
   ListGrantsCommand,
@@ -19,11 +20,11 @@ import {
 } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { cancelActions } from "../key-deletion-scheduled/decide.js";
-import { type ActionResult, runActions } from "../shared/actions.js";
+import { type ActionContext, type ActionResult, runActions } from "../shared/actions.js";
 import type { Config } from "../shared/config.js";
 import type { Finding, PlannedAction } from "../shared/decision.js";
 import { awsErrorName, describeError } from "../shared/errors.js";
-import type { KmsApiCall } from "../shared/model.js";
+import type { JsonObject, KmsApiCall } from "../shared/model.js";
 import { parseKeyArn } from "../shared/model.js";
 import { formatNotification, publish } from "../shared/notify.js";
 import { analysePolicy, type PolicyFinding } from "../shared/policy/analyse.js";
@@ -74,19 +75,59 @@ function overall(results: readonly ActionResult[]): ActionStatus {
 }
 
 /** Every grant on the key whose grantee is the principal (or, for a role, its sessions), all pages. */
-async function granteeGrants(kms: KMSClient, keyArn: string, grantee: string): Promise<string[]> {
-  const ids: string[] = [];
+async function granteeGrants(kms: KMSClient, keyArn: string, grantee: string): Promise<GrantListEntry[]> {
+  const grants: GrantListEntry[] = [];
   let marker: string | undefined;
   do {
     const out = await kms.send(new ListGrantsCommand({ KeyId: keyArn, Marker: marker }));
     for (const g of out.Grants ?? []) {
       const p = g.GranteePrincipal;
       // Exact match only (never a pattern: a `*` would sweep up the grants AWS services depend on).
-      if (g.GrantId && p && (p === grantee || roleArnOfSession(p) === grantee)) ids.push(g.GrantId);
+      if (g.GrantId && p && (p === grantee || roleArnOfSession(p) === grantee)) grants.push(g);
     }
     marker = out.Truncated ? out.NextMarker : undefined;
   } while (marker);
-  return ids;
+  return grants;
+}
+
+/** A listed grant in the shape of CloudTrail's CreateGrant request, for the undo command. */
+function grantSpec(g: GrantListEntry): JsonObject {
+  const spec: JsonObject = { granteePrincipal: g.GranteePrincipal, operations: g.Operations ?? [] };
+  if (g.RetiringPrincipal) spec.retiringPrincipal = g.RetiringPrincipal;
+  if (g.Name) spec.name = g.Name;
+  const c = g.Constraints;
+  if (c?.EncryptionContextSubset || c?.EncryptionContextEquals) {
+    spec.constraints = c.EncryptionContextSubset
+      ? { encryptionContextSubset: c.EncryptionContextSubset }
+      : { encryptionContextEquals: c.EncryptionContextEquals };
+  }
+  return spec;
+}
+
+/** Reads one grant before it is revoked, so the notification can say how to re-create it. */
+async function describeGrant(
+  kms: KMSClient,
+  keyArn: string,
+  grantId: string,
+): Promise<GrantListEntry | undefined> {
+  try {
+    const out = await kms.send(new ListGrantsCommand({ KeyId: keyArn, GrantId: grantId }));
+    return out.Grants?.find((g) => g.GrantId === grantId);
+  } catch {
+    // Best effort: without it the undo command has placeholders, the revoke still happens.
+    return undefined;
+  }
+}
+
+/** Revokes one grant and remembers what it was. */
+async function revokeListed(
+  grant: GrantListEntry | undefined,
+  grantId: string,
+  keyArn: string,
+  ctx: ActionContext,
+) {
+  const results = await runActions([{ type: "revoke-grant", keyRef: keyArn, grantId }], ctx);
+  return grant ? results.map((r) => ({ ...r, grant: grantSpec(grant) })) : results;
 }
 
 /** KMS DryRun on RevokeGrant: DryRunOperationException means it would succeed (kms-facts.md). */
@@ -232,11 +273,11 @@ async function perform(
     case "revoke-grant": {
       const grantId = payload.grantId ?? "";
       if (payload.dryRun) return { results: [await dryRunRevoke(kms, keyArn, grantId)] };
-      return { results: await single("revoke-grant", { grantId }) };
+      return { results: await revokeListed(await describeGrant(kms, keyArn, grantId), grantId, keyArn, ctx) };
     }
     case "revoke-grantee-grants": {
-      const ids = await granteeGrants(kms, keyArn, payload.granteePrincipal ?? "");
-      if (ids.length === 0) {
+      const grants = await granteeGrants(kms, keyArn, payload.granteePrincipal ?? "");
+      if (grants.length === 0) {
         return {
           results: [
             {
@@ -249,12 +290,15 @@ async function perform(
           ],
         };
       }
-      if (payload.dryRun)
-        return { results: await Promise.all(ids.map((id) => dryRunRevoke(kms, keyArn, id))) };
+      if (payload.dryRun) {
+        // One by one like the real run: RevokeGrant's quota (30/s) applies to DryRun calls too.
+        const planned: ActionResult[] = [];
+        for (const g of grants) planned.push(await dryRunRevoke(kms, keyArn, g.GrantId ?? ""));
+        return { results: planned };
+      }
       // One by one, not in parallel: RevokeGrant's quota is 30/s and the SDK retries throttling.
       const results: ActionResult[] = [];
-      for (const id of ids)
-        results.push(...(await runActions([{ type: "revoke-grant", keyRef: keyArn, grantId: id }], ctx)));
+      for (const g of grants) results.push(...(await revokeListed(g, g.GrantId ?? "", keyArn, ctx)));
       return { results };
     }
     case "cancel-key-deletion": {

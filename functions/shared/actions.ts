@@ -20,7 +20,7 @@ import {
 import type { PlannedAction } from "./decision.js";
 import { awsErrorName, describeError } from "./errors.js";
 import { type PriorState, priorKeyState } from "./history.js";
-import type { KmsApiCall } from "./model.js";
+import type { JsonObject, KmsApiCall } from "./model.js";
 import { parseKeyArn } from "./model.js";
 import type { ActionStatus, ActionType } from "./types.js";
 
@@ -40,6 +40,12 @@ export interface ActionResult {
   error?: string;
   /** The key policy before a `remove-statements` change (for the undo). */
   previousPolicy?: string;
+  /**
+   * The revoked grant as CloudTrail's CreateGrant request writes it (`granteePrincipal`,
+   * `operations`, `retiringPrincipal`, `constraints`, `name`), when the event does not carry it
+   * (runbook revokes): the undo command re-creates exactly this grant.
+   */
+  grant?: JsonObject;
 }
 
 export interface ActionContext {

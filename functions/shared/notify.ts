@@ -171,7 +171,7 @@ export function undoCommand(result: ActionResult, finding: Finding): string | un
   const region = finding.call.region ? ` --region ${finding.call.region}` : "";
   switch (result.type) {
     case "revoke-grant": {
-      const req = finding.call.request;
+      const req = result.grant ?? finding.call.request;
       const grantee = typeof req.granteePrincipal === "string" ? shellArg(req.granteePrincipal) : "GRANTEE";
       const ops = Array.isArray(req.operations)
         ? req.operations
@@ -190,7 +190,7 @@ export function undoCommand(result: ActionResult, finding: Finding): string | un
     case "enable-key-rotation":
       return `aws kms disable-key-rotation --key-id ${key}${region}`;
     case "remove-statements":
-      return `aws kms put-key-policy --key-id ${key} --policy-name default --policy file://previous-policy.json${region} (the previous policy is in the JSON notification, extra.previousPolicy)`;
+      return `aws kms put-key-policy --key-id ${key} --policy-name default --policy file://previous-policy.json${region} (the previous policy is in the JSON notification: actions[].previousPolicy)`;
     default:
       return undefined;
   }
@@ -302,6 +302,8 @@ function textOf(subject: string, doc: NotificationDocument): string {
  * Cuts every string longer than `max` characters, deeply, and long arrays and wide objects (an
  * encryption context, a parsed policy) to a number of entries that shrinks with `max`. Objects
  * keep at least 64 keys, so the document's own small objects (key, actor, actions) stay whole.
+ * Keys are cut too: a policy statement or encryption context can carry a key of any length, and
+ * an uncut one would keep the message over SNS's limit however short the values get.
  */
 function truncateStrings(value: unknown, max: number): unknown {
   if (typeof value === "string") {
@@ -314,7 +316,12 @@ function truncateStrings(value: unknown, max: number): unknown {
   }
   if (typeof value === "object" && value !== null) {
     const entries = Object.entries(value);
-    const kept = entries.slice(0, Math.max(64, max / 16)).map(([k, v]) => [k, truncateStrings(v, max)]);
+    const kept = entries
+      .slice(0, Math.max(64, max / 16))
+      .map(([k, v], i) => [
+        k.length > max ? `${k.slice(0, max)}... [truncated key #${i}]` : k,
+        truncateStrings(v, max),
+      ]);
     if (entries.length > kept.length)
       kept.push(["...", `[${entries.length - kept.length} more keys truncated]`]);
     return Object.fromEntries(kept);

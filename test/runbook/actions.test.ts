@@ -70,11 +70,11 @@ function historyEvent(name: string, time: string) {
 }
 
 function grant(id: string, grantee: string): FakeKey["grants"][number] {
-  return { GrantId: id, GranteePrincipal: grantee };
+  return { GrantId: id, GranteePrincipal: grantee, Operations: ["Decrypt"] };
 }
 
 describe("revoke-grant", () => {
-  it("revokes the grant by the key ARN DescribeKey returns, verifies it with ListGrants and notifies who asked, why and the ticket", async () => {
+  it("reads the grant, revokes it by the key ARN DescribeKey returns, verifies it with ListGrants and notifies who asked, why and the ticket", async () => {
     // Prepare
     const key = fakeKey(kms, { grants: [grant(GRANT_ID, INTRUDER)] });
 
@@ -84,6 +84,7 @@ describe("revoke-grant", () => {
     // Assess
     expect(commandNames(kms)).toEqual([
       "DescribeKeyCommand",
+      "ListGrantsCommand",
       "RevokeGrantCommand",
       "ListGrantsCommand",
       "DescribeKeyCommand",
@@ -108,6 +109,10 @@ describe("revoke-grant", () => {
       ticket: "INC-4711",
     });
     expect(note.attributes).toMatchObject({ incident: "runbook", outcome: "remediated" });
+    // The grant was read before the revoke, so the undo re-creates exactly that grant.
+    expect(note.doc.undo).toEqual([
+      `aws kms create-grant --key-id ${KEY_ARN} --grantee-principal ${INTRUDER} --operations Decrypt --region us-east-1`,
+    ]);
   });
 
   it("reports a grant that is already gone (NotFoundException) as already-done", async () => {

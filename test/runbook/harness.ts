@@ -84,6 +84,7 @@ export function depsWith(config: ConfigInput = {}, topicArn: string | null = TOP
 export interface FakeGrant {
   GrantId: string;
   GranteePrincipal: string;
+  Operations?: string[];
 }
 
 /** A KMS key as the fake sees it; tests read and change it. */
