@@ -16,10 +16,30 @@ async function readInput(file: string): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** The key account when not given: the account whose root the policy delegates to, if exactly one. */
+/** Candidate accounts tried at most when inferring the key account (one analysis each). */
+const MAX_CANDIDATES = 8;
+
+/**
+ * The key account when not given: the account whose root the policy delegates to (`kms:*`
+ * without conditions, as the analyser judges it), or the only account root the policy names.
+ * A cross-account policy names the partner's root too, so naming one root is not enough.
+ * Undefined when that is ambiguous.
+ */
 export function inferAccount(text: string): string | undefined {
-  const roots = new Set([...text.matchAll(/arn:aws[a-z-]*:iam::(\d{12}):root/g)].map((m) => m[1]));
-  return roots.size === 1 ? [...roots][0] : undefined;
+  const roots = [
+    ...new Set([...text.matchAll(/arn:aws[a-z-]*:iam::(\d{12}):root/g)].flatMap((m) => m[1] ?? [])),
+  ];
+  if (roots.length <= 1) return roots[0];
+  if (roots.length > MAX_CANDIDATES) return undefined;
+  const delegating = roots.filter(
+    (account) =>
+      !analysePolicy(text, {
+        keyAccount: account,
+        trustedAccounts: [],
+        trustedOrganizationIds: [],
+      }).findings.some((f) => f.reason === "missing-root-delegation"),
+  );
+  return delegating.length === 1 ? delegating[0] : undefined;
 }
 
 export interface AnalyzeOptions {
@@ -42,18 +62,19 @@ export async function runAnalyzePolicy(
     );
   }
   const account = options.account ?? inferAccount(text);
-  if (!account) {
-    throw new ConfigError("cannot tell the key's account from the policy: pass --account 123456789012");
-  }
-  if (!/^\d{12}$/.test(account))
+  if (account !== undefined && !/^\d{12}$/.test(account))
     throw new ConfigError(`--account must be a 12-digit account id (got "${account}")`);
   const analysis = analysePolicy(text, {
-    keyAccount: account,
+    keyAccount: account ?? "",
     trustedAccounts: options.config.trustedAccounts,
     trustedOrganizationIds: options.config.trustedOrganizationIds,
   });
+  // An unusable document is reported as such before asking for an account it would not need.
   if (analysis.error !== undefined)
     throw new ConfigError(`${options.file} is not a usable key policy: ${analysis.error}`);
+  if (!account) {
+    throw new ConfigError("cannot tell the key's account from the policy: pass --account 123456789012");
+  }
 
   if (options.json) {
     out(JSON.stringify({ account, findings: analysis.findings }, null, 2));

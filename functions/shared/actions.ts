@@ -17,6 +17,7 @@ import {
   ListGrantsCommand,
   RevokeGrantCommand,
 } from "@aws-sdk/client-kms";
+import { kmsForKey } from "./clients.js";
 import type { PlannedAction } from "./decision.js";
 import { awsErrorName, describeError } from "./errors.js";
 import { type PriorState, priorKeyState } from "./history.js";
@@ -308,7 +309,7 @@ export async function runActions(
       continue;
     }
     try {
-      results.push(await executor(action, ctx));
+      results.push(await executor(action, { ...ctx, kms: await kmsForKey(ctx.kms, action.keyRef) }));
     } catch (error) {
       // Executors return failures; anything thrown (a verification read) is still reported, never lost.
       results.push(failed(action, error, action.type));

@@ -7,6 +7,7 @@
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { parseKeyArn } from "./model.js";
 
 const retry = { maxAttempts: 6, retryMode: "standard" } as const;
 
@@ -21,3 +22,30 @@ export interface Clients {
 }
 
 export const clients: Clients = { kms, sns, cloudTrail };
+
+const regional = new Map<string, KMSClient>();
+
+/**
+ * The KMS client for a key: KMS is regional, and a key ARN of another Region (a multi-Region
+ * replica shares its primary's `mrk-` id) must be called in that Region, or the call would reach
+ * the wrong key or none. The given client serves keys of its own Region and references without
+ * a Region (ids, aliases); other Regions get a cached client of their own.
+ */
+export async function kmsForKey(client: KMSClient, keyRef: string): Promise<KMSClient> {
+  const region = parseKeyArn(keyRef)?.region;
+  if (!region) return client;
+  let own: string | undefined;
+  try {
+    own = await client.config.region();
+  } catch {
+    // A client without a configured Region (tests, odd environments): use the key's Region.
+    own = undefined;
+  }
+  if (region === own) return client;
+  let other = regional.get(region);
+  if (!other) {
+    other = new KMSClient({ ...retry, region });
+    regional.set(region, other);
+  }
+  return other;
+}

@@ -4,7 +4,7 @@
  * decisions serve the Lambda handlers, the CLI's offline triage and the drill.
  */
 import { type Config, incidentMode } from "./config.js";
-import { actorPrincipal, type KmsApiCall } from "./model.js";
+import { actorPrincipal, type KmsApiCall, parseKeyArn } from "./model.js";
 import { matchesAny, roleArnOfSession } from "./principals.js";
 import {
   type ActionType,
@@ -72,6 +72,8 @@ export interface KeyFacts {
   keyState?: string;
   /** Why the facts are incomplete (shown in the notification). */
   lookupError?: string;
+  /** The Region the responder runs in; its role may act on keys of this Region only. */
+  responderRegion?: string;
 }
 
 export function ignore(skipped: SkipReason, why: string, incident?: IncidentName): Ignore {
@@ -119,6 +121,15 @@ function holdReason(
   // AWS managed keys cannot be disabled, deleted or re-policied by anyone (kms-facts.md).
   if (facts.keyManager === "AWS" || call.keyAlias?.startsWith("alias/aws/")) {
     return { status: "skipped", why: "AWS managed key: no action is possible or needed" };
+  }
+  const keyRegion = parseKeyArn(call.keyArn)?.region;
+  if (facts.responderRegion && keyRegion && keyRegion !== facts.responderRegion) {
+    // A multi-Region replica created from here lives elsewhere; this responder's role is scoped
+    // to its own Region's keys (least privilege), so the stack in the key's Region must act.
+    return {
+      status: "skipped",
+      why: `the key is in ${keyRegion}; this responder acts in ${facts.responderRegion} only`,
+    };
   }
   const ignored = config.ignoredKeys.some(
     (k) => k === call.keyArn || (call.keyId !== undefined && k === call.keyId),

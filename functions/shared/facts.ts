@@ -4,6 +4,7 @@
  * (a DescribeKey only for aliases), so remediation starts after at most one read.
  */
 import { DescribeKeyCommand, type KMSClient, ListResourceTagsCommand } from "@aws-sdk/client-kms";
+import { kmsForKey } from "./clients.js";
 import type { KeyFacts } from "./decision.js";
 import { describeError } from "./errors.js";
 import type { KmsApiCall } from "./model.js";
@@ -37,10 +38,11 @@ export async function resolveKey(
  */
 export async function keyFacts(kms: KMSClient, keyRef: string): Promise<KeyFacts> {
   try {
+    const client = await kmsForKey(kms, keyRef);
     const tags: Record<string, string> = {};
     let marker: string | undefined;
     do {
-      const out = await kms.send(new ListResourceTagsCommand({ KeyId: keyRef, Marker: marker }));
+      const out = await client.send(new ListResourceTagsCommand({ KeyId: keyRef, Marker: marker }));
       for (const t of out.Tags ?? []) if (t.TagKey) tags[t.TagKey] = t.TagValue ?? "";
       marker = out.Truncated ? out.NextMarker : undefined;
     } while (marker);

@@ -18,7 +18,7 @@ import type { Decision, KeyFacts } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
 import { keyFacts, resolveKey } from "./facts.js";
 import { logger } from "./logger.js";
-import { type KmsApiCall, normalise } from "./model.js";
+import { type KmsApiCall, normalise, parseKeyArn } from "./model.js";
 import { formatNotification, type Outcome, publish } from "./notify.js";
 import type { IncidentName } from "./types.js";
 
@@ -45,6 +45,8 @@ export interface HandlerDeps {
   clients: Clients;
   config: Config;
   topicArn: string;
+  /** The responder's Region (default: AWS_REGION). */
+  region?: string;
 }
 
 /** The topic from `NOTIFICATION_TOPIC_ARN`; a missing one fails the cold start. */
@@ -58,6 +60,8 @@ export function topicFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 
 export function createHandler(incident: IncidentModule, deps: HandlerDeps) {
   const { clients, config, topicArn } = deps;
+  // Lambda sets AWS_REGION: the Region whose keys this responder's role may act on.
+  const region = deps.region ?? process.env.AWS_REGION;
 
   return async function handler(event: unknown): Promise<HandlerResult> {
     logger.resetKeys();
@@ -83,9 +87,13 @@ export function createHandler(incident: IncidentModule, deps: HandlerDeps) {
       };
     }
 
-    const { call, error: resolveError } = await resolveKey(clients.kms, parsed);
-    const facts: KeyFacts =
-      incident.needsKeyFacts && call.keyArn ? await keyFacts(clients.kms, call.keyArn) : {};
+    // The key the decision is about (for ReplicateKey the new replica, not the record's key).
+    const { call, error: resolveError } = await resolveKey(clients.kms, first.call);
+    const keyRegion = parseKeyArn(call.keyArn)?.region;
+    const elsewhere = region !== undefined && keyRegion !== undefined && keyRegion !== region;
+    const looked: KeyFacts =
+      incident.needsKeyFacts && call.keyArn && !elsewhere ? await keyFacts(clients.kms, call.keyArn) : {};
+    const facts: KeyFacts = region ? { ...looked, responderRegion: region } : looked;
     const decision = incident.decide(call, config, facts);
     if (decision.kind === "ignore") {
       logger.info("ignored", { skipped: decision.skipped, why: decision.why });

@@ -28,6 +28,7 @@ export const TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:kms-responder-notif
 const HANDLERS = {
   "rogue-grant": () => import("../../functions/rogue-grant/index.js"),
   "key-deletion-scheduled": () => import("../../functions/key-deletion-scheduled/index.js"),
+  "key-policy-violation": () => import("../../functions/key-policy-violation/index.js"),
   "key-disabled": () => import("../../functions/key-disabled/index.js"),
   "key-material-deleted": () => import("../../functions/key-material-deleted/index.js"),
   "key-rotation-disabled": () => import("../../functions/key-rotation-disabled/index.js"),
@@ -47,9 +48,12 @@ export async function coldStart(
   name: HandlerName,
   config: object | string = {},
   topic: string | null = TOPIC_ARN,
+  region = "us-east-1",
 ): Promise<Handler> {
   vi.resetModules();
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
+  // Lambda sets AWS_REGION: the Region whose keys the responder acts on.
+  vi.stubEnv("AWS_REGION", region);
   vi.stubEnv("KMS_RESPONDER_CONFIG", typeof config === "string" ? config : JSON.stringify(config));
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", topic ?? undefined);
   const mod = await HANDLERS[name]();

@@ -371,3 +371,29 @@ describe("runActions", () => {
     expect(results).toMatchObject([{ status: "failed", detail: expect.stringContaining("no executor") }]);
   });
 });
+
+describe("the Region a key lives in", () => {
+  it("calls a key of another Region through a client of that Region, and its own Region's keys through the given client", async () => {
+    // Prepare: KMS is regional; a multi-Region replica shares its primary's mrk- id.
+    const home = new KMSClient({ region: "us-east-1" });
+    const replica = "arn:aws:kms:us-west-2:111122223333:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0";
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: "k", KeyState: "Enabled" } });
+    kmsMock.on(DisableKeyCommand).resolves({});
+
+    // Act
+    await runActions(
+      [
+        { type: "disable-key", keyRef: replica },
+        { type: "disable-key", keyRef: KEY_ARN },
+      ],
+      { kms: home, cloudTrail: new CloudTrailClient({}) },
+    );
+
+    // Assess
+    const calls = kmsMock.commandCalls(DisableKeyCommand);
+    expect(calls.map((c) => c.args[0].input.KeyId)).toEqual(["mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0", KEY_ID]);
+    const regions = await Promise.all(calls.map((c) => (c.thisValue as KMSClient).config.region()));
+    expect(regions).toEqual(["us-west-2", "us-east-1"]);
+    expect(calls[1]?.thisValue).toBe(home);
+  });
+});

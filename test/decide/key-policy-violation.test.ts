@@ -1,0 +1,487 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { decide } from "../../functions/key-policy-violation/decide.js";
+import { type Config, parseConfig, parseConfigText } from "../../functions/shared/config.js";
+import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
+import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+
+const DEFAULTS = parseConfig({});
+const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
+
+const KEY_ACCOUNT = "111122223333";
+const ROOT_STATEMENT = {
+  Sid: "Enable IAM User Permissions",
+  Effect: "Allow",
+  Principal: { AWS: `arn:aws:iam::${KEY_ACCOUNT}:root` },
+  Action: "kms:*",
+  Resource: "*",
+};
+const PUBLIC_STATEMENT = {
+  Sid: "Allow decrypt",
+  Effect: "Allow",
+  Principal: { AWS: "*" },
+  Action: "kms:Decrypt",
+  Resource: "*",
+};
+
+/** The keys of the fixtures, by variant. */
+const KEYS = {
+  "public-policy": `arn:aws:kms:us-east-1:${KEY_ACCOUNT}:key/1d2e3f4a-5b6c-4d14-a8f9-a0b1c2d3e4f5`,
+  primary: `arn:aws:kms:us-east-1:${KEY_ACCOUNT}:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0`,
+  replica: `arn:aws:kms:us-west-2:${KEY_ACCOUNT}:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0`,
+} as const;
+
+/** The parts of a decision that say what happens: no titles, summaries or the call itself. */
+type Shape =
+  | { kind: "ignore"; skipped: string; incident: string | undefined }
+  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
+
+function shapeOf(decision: Decision): Shape {
+  return decision.kind === "ignore"
+    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
+    : {
+        kind: "finding",
+        incident: decision.incident,
+        severity: decision.severity,
+        reasons: decision.reasons,
+        actions: decision.actions,
+      };
+}
+
+function callOf(event: FixtureEvent): KmsApiCall {
+  const call = normalise(event);
+  if (!call) throw new Error("fixture did not normalise");
+  return call;
+}
+
+function decideEvent(event: FixtureEvent, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
+  return decide(callOf(event), config, facts);
+}
+
+function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
+  return decideEvent(loadEvent(`key-policy-violation/${variant}`), config, facts);
+}
+
+/** The finding, or a failed test when the decision ignored the call. */
+function findingOf(decision: Decision): Finding {
+  if (decision.kind !== "finding") throw new Error(`expected a finding, got ${JSON.stringify(decision)}`);
+  return decision;
+}
+
+/** The public-policy fixture (a PutKeyPolicy by mallory) setting another policy document. */
+function putKeyPolicy(policy: unknown): FixtureEvent {
+  const event = loadEvent("key-policy-violation/public-policy");
+  const request = event.detail.requestParameters ?? {};
+  request.policy = typeof policy === "string" ? policy : JSON.stringify(policy);
+  event.detail.requestParameters = request;
+  return event;
+}
+
+const finding = (severity: string, reasons: string[], actions: PlannedAction[] = []): Shape => ({
+  kind: "finding",
+  incident: "key-policy-violation",
+  severity,
+  reasons,
+  actions,
+});
+const NO_FINDING: Shape = { kind: "ignore", skipped: "no-incident", incident: "key-policy-violation" };
+/** Failed calls are dropped before any incident is chosen. */
+const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
+
+const disable = (keyRef: string, hold?: PlannedAction["hold"]): PlannedAction =>
+  hold ? { type: "disable-key", keyRef, hold } : { type: "disable-key", keyRef };
+
+/** Every key-policy-violation fixture; config/example.json trusts 555566667777 only, so it decides the same. */
+const EVERY_FIXTURE: Array<[variant: string, expected: Shape]> = [
+  ["public-policy", finding("critical", ["public-principal"], [disable(KEYS["public-policy"])])],
+  // Pinned to an organisation, but not one the config trusts: exposure, not public.
+  ["org-pinned-public", finding("high", ["external-account"])],
+  ["cross-account", finding("high", ["external-account"])],
+  ["bypass-lockout", finding("high", ["bypass-lockout-safety-check"])],
+  // AWS's default key policy: nothing to report.
+  ["create-key-default-policy", NO_FINDING],
+  // The policy belongs to the new replica in us-west-2: that is the key disabled.
+  ["replicate-key-public", finding("critical", ["public-principal"], [disable(KEYS.replica)])],
+  ["failed-call", FAILED_CALL],
+];
+
+describe("key-policy-violation decide: every fixture", () => {
+  it("covers every key-policy-violation fixture", () => {
+    // Prepare
+    const variants = loadAllEvents()
+      .filter((f) => f.incident === "key-policy-violation")
+      .map((f) => f.variant);
+
+    // Assess
+    expect(EVERY_FIXTURE.map(([v]) => v).sort()).toEqual(variants.sort());
+  });
+
+  it.each(EVERY_FIXTURE)("%s with the defaults", (variant, expected) => {
+    // Act
+    const decision = decideFixture(variant);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(expected);
+  });
+
+  it.each(EVERY_FIXTURE)("%s with config/example.json", (variant, expected) => {
+    // Act
+    const decision = decideFixture(variant, EXAMPLE);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(expected);
+  });
+});
+
+describe("key-policy-violation decide: what the analyser's findings become", () => {
+  it("public-policy: names the public statement by index and Sid and shows it", () => {
+    // Act
+    const decision = findingOf(decideFixture("public-policy"));
+
+    // Assess
+    expect(decision.title).toBe("Dangerous KMS key policy");
+    expect(decision.details).toEqual([
+      expect.stringMatching(
+        /^\[critical\] public-principal in statement #1 \(Sid Allow decrypt\): .*everyone/,
+      ),
+      `Statement #1: ${JSON.stringify(PUBLIC_STATEMENT)}`,
+    ]);
+  });
+
+  it("org-pinned-public: no incident once the organisation is trusted", () => {
+    // Act
+    const decision = decideFixture(
+      "org-pinned-public",
+      parseConfig({ trustedOrganizationIds: ["o-exampleorgid"] }),
+    );
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(NO_FINDING);
+  });
+
+  it("cross-account: no incident once the partner account is trusted", () => {
+    // Act
+    const decision = decideFixture("cross-account", parseConfig({ trustedAccounts: ["444455556666"] }));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(NO_FINDING);
+  });
+
+  it("cross-account: still external when a different account is trusted", () => {
+    // Act
+    const decision = decideFixture("cross-account", parseConfig({ trustedAccounts: ["555566667777"] }));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding("high", ["external-account"]));
+  });
+
+  it("replicate-key-public: acts on the replica (us-west-2), not on the primary the record names", () => {
+    // Act
+    const decision = findingOf(decideFixture("replicate-key-public"));
+
+    // Assess
+    expect(decision.call).toMatchObject({
+      keyArn: KEYS.replica,
+      keyId: "mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0",
+      region: "us-west-2",
+    });
+    expect(decision.actions.map((a) => a.keyRef)).toEqual([KEYS.replica]);
+    expect(decision.actions.map((a) => a.keyRef)).not.toContain(KEYS.primary);
+  });
+
+  it("replicate-key-public: a record without replicaKeyMetadata falls back to the key it names", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/replicate-key-public");
+    const response = event.detail.responseElements ?? {};
+    delete response.replicaKeyMetadata;
+
+    // Act
+    const decision = decideEvent(event);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding("critical", ["public-principal"], [disable(KEYS.primary)]));
+  });
+
+  it("a CreateKey without a policy is not this incident", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/create-key-default-policy");
+    delete event.detail.requestParameters?.policy;
+
+    // Act
+    const decision = decideEvent(event);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual({ kind: "ignore", skipped: "no-incident", incident: undefined });
+  });
+
+  it("a CreateKey with a public policy disables the new key", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/create-key-default-policy");
+    const request = event.detail.requestParameters ?? {};
+    request.policy = JSON.stringify({ Version: "2012-10-17", Statement: [ROOT_STATEMENT, PUBLIC_STATEMENT] });
+
+    // Act
+    const decision = decideEvent(event);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding(
+        "critical",
+        ["public-principal"],
+        [disable(`arn:aws:kms:us-east-1:${KEY_ACCOUNT}:key/5b6c7d8e-9f0a-4b58-acd3-e4f5a6b7c8d9`)],
+      ),
+    );
+  });
+
+  it.each([
+    ["not JSON", "{ this is not json"],
+    ["a JSON array", "[]"],
+    ["a document without Statement", JSON.stringify({ Version: "2012-10-17" })],
+  ])("a policy that is %s: unreadable-policy (medium), no action", (_label, policy) => {
+    // Act
+    const decision = findingOf(decideEvent(putKeyPolicy(policy)));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding("medium", ["unreadable-policy"]));
+    expect(decision.summary).toContain("could not read");
+  });
+
+  it("lists every finding, most severe first, and shows each offending statement once", () => {
+    // Prepare
+    const role = `arn:aws:iam::${KEY_ACCOUNT}:role/app`;
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        ROOT_STATEMENT,
+        { Sid: "Everyone", Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*" },
+        {
+          Sid: "Partner",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::444455556666:role/partner" },
+          Action: "kms:Decrypt",
+          Resource: "*",
+        },
+        {
+          Effect: "Allow",
+          Principal: { AWS: role },
+          Action: ["kms:Encrypt", "kms:CreateGrant"],
+          Resource: "*",
+        },
+      ],
+    };
+
+    // Act
+    const decision = findingOf(decideEvent(putKeyPolicy(policy)));
+
+    // Assess
+    expect(decision.severity).toBe("critical");
+    expect(decision.reasons).toEqual([
+      "public-principal",
+      "external-account",
+      "grant-without-service-condition",
+    ]);
+    expect(decision.summary).toContain("3 finding(s)");
+    expect(decision.details).toEqual([
+      expect.stringMatching(/^\[critical\] public-principal in statement #1 \(Sid Everyone\): /),
+      expect.stringMatching(/^\[high\] external-account in statement #2 \(Sid Partner\): .*444455556666/),
+      // No Sid: the index alone.
+      expect.stringMatching(/^\[low\] grant-without-service-condition in statement #3: .*role\/app/),
+      `Statement #1: ${JSON.stringify(policy.Statement[1])}`,
+      `Statement #2: ${JSON.stringify(policy.Statement[2])}`,
+      `Statement #3: ${JSON.stringify(policy.Statement[3])}`,
+    ]);
+  });
+
+  it("names a policy-wide finding (bypass-lockout-safety-check) without a statement", () => {
+    // Act
+    const decision = findingOf(decideFixture("bypass-lockout"));
+
+    // Assess
+    expect(decision.details).toEqual([
+      expect.stringMatching(/^\[high\] bypass-lockout-safety-check in policy: /),
+    ]);
+    expect(decision.extra).toEqual({
+      findings: [
+        expect.objectContaining({ reason: "bypass-lockout-safety-check", statementIndex: undefined }),
+      ],
+      offendingStatements: [],
+    });
+  });
+
+  it("truncates a huge offending statement at 2,000 characters", () => {
+    // Prepare
+    const huge = { ...PUBLIC_STATEMENT, Resource: "x".repeat(10_000) };
+    const text = JSON.stringify(huge);
+
+    // Act
+    const decision = findingOf(
+      decideEvent(putKeyPolicy({ Version: "2012-10-17", Statement: [ROOT_STATEMENT, huge] })),
+    );
+
+    // Assess
+    const shown = decision.details.find((d) => d.startsWith("Statement #1: "));
+    expect(shown).toBe(`Statement #1: ${text.slice(0, 2_000)}... [truncated]`);
+  });
+
+  it("extra carries the findings and the offending statements (whole) for the JSON notification", () => {
+    // Act
+    const decision = findingOf(decideFixture("public-policy"));
+
+    // Assess
+    expect(decision.extra).toEqual({
+      findings: [
+        {
+          reason: "public-principal",
+          severity: "critical",
+          statementIndex: 1,
+          sid: "Allow decrypt",
+          explanation: expect.stringContaining("kms:Decrypt"),
+        },
+      ],
+      offendingStatements: [{ index: 1, statement: PUBLIC_STATEMENT }],
+    });
+  });
+});
+
+describe("key-policy-violation decide: onCritical, modes and held actions", () => {
+  it("onCritical remove-statements plans remove-statements on the key", () => {
+    // Act
+    const decision = decideFixture("public-policy", parseConfig({ onCritical: "remove-statements" }));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding(
+        "critical",
+        ["public-principal"],
+        [{ type: "remove-statements", keyRef: KEYS["public-policy"] }],
+      ),
+    );
+  });
+
+  it("onCritical notify plans no action but still reports the critical finding", () => {
+    // Act
+    const decision = decideFixture("public-policy", parseConfig({ onCritical: "notify" }));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding("critical", ["public-principal"]));
+  });
+
+  it("plans no action for a high finding, whatever onCritical says", () => {
+    // Act
+    const decision = decideFixture("cross-account", parseConfig({ onCritical: "remove-statements" }));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding("high", ["external-account"]));
+  });
+
+  it.each([
+    ["global notify mode", parseConfig({ mode: "notify" })],
+    ["incident notify mode", parseConfig({ incidents: { "key-policy-violation": { mode: "notify" } } })],
+  ])("%s holds the disable as dry-run, still reporting the finding", (_label, config) => {
+    // Act
+    const decision = decideFixture("public-policy", config);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding(
+        "critical",
+        ["public-principal"],
+        [disable(KEYS["public-policy"], { status: "dry-run", why: expect.stringContaining("notify") })],
+      ),
+    );
+  });
+
+  it("ignores every policy when the incident is off", () => {
+    // Act
+    const decision = decideFixture(
+      "public-policy",
+      parseConfig({ incidents: { "key-policy-violation": { mode: "off" } } }),
+    );
+
+    // Assess
+    expect(shapeOf(decision)).toEqual({
+      kind: "ignore",
+      skipped: "incident-off",
+      incident: "key-policy-violation",
+    });
+  });
+
+  it("holds the disable as skipped on a key tagged with the exempt tag", () => {
+    // Act
+    const decision = decideFixture("public-policy", DEFAULTS, { tags: { "kms-responder:exempt": "true" } });
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding(
+        "critical",
+        ["public-principal"],
+        [
+          disable(KEYS["public-policy"], {
+            status: "skipped",
+            why: expect.stringContaining("kms-responder:exempt"),
+          }),
+        ],
+      ),
+    );
+  });
+
+  it.each([
+    ["its ARN", KEYS["public-policy"]],
+    ["its key id", "1d2e3f4a-5b6c-4d14-a8f9-a0b1c2d3e4f5"],
+  ])("never disables the stack's notification key (listed in ignoredKeys by %s)", (_label, ref) => {
+    // Act
+    const decision = decideFixture("public-policy", parseConfig({ ignoredKeys: [ref] }));
+
+    // Assess
+    expect(decision).toMatchObject({
+      kind: "finding",
+      severity: "critical",
+      actions: [
+        { type: "disable-key", hold: { status: "skipped", why: expect.stringContaining("ignoredKeys") } },
+      ],
+    });
+  });
+
+  it("holds remove-statements too on an ignored key", () => {
+    // Act
+    const decision = decideFixture(
+      "public-policy",
+      parseConfig({ onCritical: "remove-statements", ignoredKeys: [KEYS["public-policy"]] }),
+    );
+
+    // Assess
+    expect(decision).toMatchObject({
+      actions: [{ type: "remove-statements", hold: { status: "skipped" } }],
+    });
+  });
+
+  it("checks ignoredKeys against the replica a ReplicateKey created", () => {
+    // Act
+    const decision = decideFixture("replicate-key-public", parseConfig({ ignoredKeys: [KEYS.replica] }));
+
+    // Assess
+    expect(decision).toMatchObject({ actions: [{ keyRef: KEYS.replica, hold: { status: "skipped" } }] });
+  });
+
+  it("ignores a policy set by the responder's own role", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/public-policy");
+    event.detail.userIdentity = loadEvent("key-disabled/own-call").detail.userIdentity;
+    const own = parseConfig({
+      responderRoleArns: [`arn:aws:iam::${KEY_ACCOUNT}:role/kms-responder-KeyPolicyViolationRole-EXAMPLE`],
+    });
+
+    // Act
+    const decision = decideEvent(event, own);
+    const withExample = decideEvent(event, EXAMPLE);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual({
+      kind: "ignore",
+      skipped: "own-call",
+      incident: "key-policy-violation",
+    });
+    expect(shapeOf(withExample)).toEqual(shapeOf(decision));
+  });
+});
