@@ -2,7 +2,6 @@ import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import {
   CancelKeyDeletionCommand,
   CreateGrantCommand,
-  DescribeKeyCommand,
   DisableKeyCommand,
   EnableKeyCommand,
   GetKeyPolicyCommand,
