@@ -53,6 +53,8 @@ export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   isTty: boolean;
+  /** Resolves once `out` can take more; triage waits on it so a slow reader of a pipe bounds memory. */
+  drain?: () => Promise<void>;
 }
 
 export async function loadConfigFile(file: string | undefined): Promise<Config> {
@@ -209,5 +211,10 @@ export async function runCli(): Promise<void> {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     isTty: process.stderr.isTTY === true,
+    // A pipe is asynchronous: process.stdout buffers whatever its reader has not taken yet.
+    drain: () =>
+      process.stdout.writableNeedDrain
+        ? new Promise<void>((resolve) => process.stdout.once("drain", () => resolve()))
+        : Promise.resolve(),
   });
 }

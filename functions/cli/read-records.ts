@@ -5,10 +5,15 @@
  *
  * A record or file that cannot be parsed is yielded as an entry with `error`: reported, never
  * fatal, and never at the cost of the other records in the run.
+ *
+ * Memory: one file at a time, and a large file of JSON lines is read line by line, so memory stays
+ * flat however large the input grows. (A single huge `{"Records":[...]}` document is still read
+ * whole: CloudTrail writes a new file every five minutes, so its files stay small.)
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { open, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { constants, gunzipSync } from "node:zlib";
+import { constants, createGunzip, gunzipSync } from "node:zlib";
 import { isObject } from "../shared/model.js";
 
 export interface RecordEntry {
@@ -96,8 +101,129 @@ function looksLikeJsonLines(text: string): boolean {
   return lines.some((line) => line.startsWith("{") && isJson(line));
 }
 
+/** Files at least this large (as text) are read line by line when they hold JSON lines. */
+export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The file's size as text: for gzip, the uncompressed size its trailer records (ISIZE, modulo
+ * 4 GiB; garbage in a truncated file, which then merely picks the other, equally correct, path).
+ */
+async function textSize(file: string): Promise<{ gzip: boolean; bytes: number }> {
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(2);
+    await handle.read(head, 0, 2, 0);
+    const gzip = size >= 18 && head[0] === 0x1f && head[1] === 0x8b;
+    if (!gzip) return { gzip, bytes: size };
+    const tail = Buffer.alloc(4);
+    await handle.read(tail, 0, 4, size - 4);
+    return { gzip, bytes: Math.max(size, tail.readUInt32LE(0)) };
+  } finally {
+    await handle.close();
+  }
+}
+
+type Line = { index: number; line: string } | { damage: string };
+
+/**
+ * The lines of a file (gunzipped when it is gzip), numbered as `text.split("\n")` numbers them,
+ * without holding more than one line. A damaged gzip stream ends the lines where the damage is,
+ * the partial line included, and is reported as the last item.
+ */
+async function* fileLines(file: string, gzip: boolean): AsyncGenerator<Line> {
+  let index = 0;
+  let pending: string[] = [];
+  try {
+    const source = createReadStream(file);
+    const stream = gzip ? source.pipe(createGunzip()) : source;
+    if (stream !== source) {
+      source.on("error", (error) => stream.destroy(error));
+      stream.on("close", () => source.destroy());
+    }
+    stream.setEncoding("utf8");
+    for await (const chunk of stream as AsyncIterable<string>) {
+      let start = 0;
+      for (let nl = chunk.indexOf("\n"); nl !== -1; nl = chunk.indexOf("\n", start)) {
+        pending.push(chunk.slice(start, nl));
+        yield { index: index++, line: pending.join("") };
+        pending = [];
+        start = nl + 1;
+      }
+      if (start < chunk.length) pending.push(chunk.slice(start));
+    }
+  } catch (error) {
+    yield { index: index++, line: pending.join("") };
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    yield {
+      damage: code.startsWith("Z_")
+        ? `damaged gzip data (${message(error)})`
+        : `cannot read file (${message(error)})`,
+    };
+    return;
+  }
+  yield { index, line: pending.join("") };
+}
+
+/**
+ * How a large file starts: JSON lines (a first line that is a JSON document of its own, and more
+ * lines after it), one JSON document on one line (read as a document, as the whole-file reader
+ * would), or anything else (left to the whole-file reader).
+ */
+async function largeFileKind(
+  file: string,
+  gzip: boolean,
+): Promise<{ kind: "lines" } | { kind: "document"; value: unknown } | { kind: "other" }> {
+  let first: { value: unknown } | undefined;
+  for await (const item of fileLines(file, gzip)) {
+    if ("damage" in item) return { kind: "other" };
+    if (item.line.trim() === "") continue;
+    if (first) return { kind: "lines" };
+    try {
+      first = { value: JSON.parse(item.line) };
+    } catch {
+      return { kind: "other" };
+    }
+  }
+  return first ? { kind: "document", value: first.value } : { kind: "other" };
+}
+
+/** A large file of JSON lines, line by line: the same entries `recordsOfLines` gives, in flat memory. */
+async function* streamedLines(file: string, gzip: boolean): AsyncGenerator<RecordEntry> {
+  for await (const item of fileLines(file, gzip)) {
+    if ("damage" in item) {
+      yield { file, index: -1, error: item.damage };
+      return;
+    }
+    if (item.line.trim() === "") continue;
+    let entry: RecordEntry;
+    try {
+      entry = { file, index: item.index, value: JSON.parse(item.line) };
+    } catch (error) {
+      entry = { file, index: item.index, error: `line ${item.index + 1} is not JSON (${message(error)})` };
+    }
+    yield entry;
+  }
+}
+
 /** The records of one file. */
 export async function* readFileRecords(file: string): AsyncGenerator<RecordEntry> {
+  const size = await textSize(file).catch(() => undefined);
+  if (size && size.bytes >= STREAM_FROM_BYTES) {
+    const start = await largeFileKind(file, size.gzip);
+    if (start.kind === "lines") {
+      yield* streamedLines(file, size.gzip);
+      return;
+    }
+    if (start.kind === "document") {
+      yield* recordsOfDocument(file, start.value);
+      return;
+    }
+  }
   let bytes: Buffer;
   try {
     bytes = await readFile(file);

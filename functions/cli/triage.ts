@@ -45,7 +45,12 @@ export interface Io {
   err: (line: string) => void;
   isTty: boolean;
   stderr?: NodeJS.WritableStream;
+  /** Resolves once `out` can take more (a pipe to a slow reader): without it, output piles up in memory. */
+  drain?: () => Promise<void>;
 }
+
+/** Records between waits for `io.drain`: bounds what waits in the output buffer. */
+const DRAIN_EVERY = 256;
 
 /** Turns one input entry into its triage row. Never throws. */
 export function triageEntry(entry: RecordEntry, config: Config): TriageRow {
@@ -174,6 +179,7 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
   for await (const entry of readRecords(options.paths)) {
     const row = triageEntry(entry, options.config);
     records++;
+    if (io.drain && records % DRAIN_EVERY === 0) await io.drain();
     bar?.increment();
     if (row.skipped) counts.set(row.skipped, (counts.get(row.skipped) ?? 0) + 1);
     if (row.severity) {

@@ -1,0 +1,184 @@
+/**
+ * Warm handler latency against the local emulator: the built rogue-grant bundle (what Lambda
+ * runs) handles CreateGrant events for real grants in moto, and a counting HTTP proxy between the
+ * handler and moto timestamps every AWS call it makes. For each event: the time from the event
+ * to the remediating call (RevokeGrant reaching the proxy) and the AWS calls made before it.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { CreateGrantCommand, CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { startMoto } from "../functions/cli/moto.js";
+
+const REGION = "us-east-1";
+
+interface Call {
+  at: number;
+  operation: string;
+}
+
+/** Forwards every request to moto and records which operation it was and when it arrived. */
+async function countingProxy(target: string, calls: Call[]): Promise<{ endpoint: string; server: Server }> {
+  const upstream = new URL(target);
+  const server = createServer((req: IncomingMessage, res) => {
+    const at = performance.now();
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const target = req.headers["x-amz-target"];
+      const operation =
+        typeof target === "string"
+          ? (target.split(".").pop() ?? "?")
+          : (new URLSearchParams(body.toString("utf8")).get("Action") ?? "?");
+      calls.push({ at, operation });
+      const forward = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      forward.on("error", (error) => {
+        res.writeHead(502);
+        res.end(String(error));
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, server };
+}
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)] ?? Number.NaN;
+}
+
+export interface LatencyReport {
+  events: number;
+  toRemediation: { p50: number; p99: number; max: number };
+  invocation: { p50: number; p99: number };
+  /** AWS calls before the remediating call, per event: the most seen and what they were. */
+  callsBefore: { max: number; typical: string };
+  outcomes: Record<string, number>;
+}
+
+/** A CreateGrant event for a real key and grant (events/rogue-grant/external-grantee.json, rewritten). */
+function grantEvent(fixture: Record<string, unknown>, keyArn: string, grantId: string, n: number): unknown {
+  const event = structuredClone(fixture);
+  const detail = event.detail as Record<string, unknown>;
+  const account = keyArn.split(":")[4] ?? "";
+  detail.eventID = `b0000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+  detail.recipientAccountId = account;
+  detail.requestParameters = { ...(detail.requestParameters as object), keyId: keyArn };
+  detail.responseElements = { ...(detail.responseElements as object), keyId: keyArn, grantId };
+  detail.resources = [{ accountId: account, type: "AWS::KMS::Key", ARN: keyArn }];
+  return event;
+}
+
+export async function measureLatency(
+  distDir: string,
+  fixture: Record<string, unknown>,
+  events = 200,
+): Promise<LatencyReport> {
+  const moto = await startMoto();
+  const calls: Call[] = [];
+  const proxy = await countingProxy(moto.endpoint, calls);
+  try {
+    // The world, built directly against moto (these calls are not counted).
+    const direct = {
+      endpoint: moto.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+      maxAttempts: 1,
+    };
+    const kms = new KMSClient(direct);
+    const sns = new SNSClient(direct);
+    const topic = await sns.send(new CreateTopicCommand({ Name: "kms-responder-notifications" }));
+    const keys: string[] = [];
+    for (let k = 0; k < 10; k++) {
+      const out = await kms.send(new CreateKeyCommand({ Description: `bench key ${k}` }));
+      if (out.KeyMetadata?.Arn) keys.push(out.KeyMetadata.Arn);
+    }
+    const warmup = 5;
+    const work: Array<{ keyArn: string; grantId: string }> = [];
+    for (let i = 0; i < events + warmup; i++) {
+      const keyArn = keys[i % keys.length] ?? "";
+      const out = await kms.send(
+        new CreateGrantCommand({
+          KeyId: keyArn,
+          GranteePrincipal: "arn:aws:iam::444455556666:role/exfil",
+          Operations: ["Decrypt", "GenerateDataKey"],
+        }),
+      );
+      if (out.GrantId) work.push({ keyArn, grantId: out.GrantId });
+    }
+
+    // The bundle, loaded the way Lambda loads it, its clients pointed at the proxy.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: proxy.endpoint,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      NOTIFICATION_TOPIC_ARN: topic.TopicArn ?? "",
+      KMS_RESPONDER_CONFIG: "{}",
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+    });
+    const mod = (await import(pathToFileURL(path.join(distDir, "rogue-grant", "index.mjs")).href)) as {
+      handler: (event: unknown) => Promise<{ outcome: string }>;
+    };
+
+    const toRemediation: number[] = [];
+    const invocation: number[] = [];
+    const before = new Map<string, number>();
+    const outcomes: Record<string, number> = {};
+    let maxBefore = 0;
+    for (const [i, { keyArn, grantId }] of work.entries()) {
+      const event = grantEvent(fixture, keyArn, grantId, i);
+      const first = calls.length;
+      const started = performance.now();
+      const result = await mod.handler(event);
+      const ended = performance.now();
+      if (i < warmup) continue;
+      outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+      const mine = calls.slice(first);
+      const revoke = mine.findIndex((c) => c.operation === "RevokeGrant");
+      const remediating = mine[revoke];
+      if (!remediating) continue;
+      toRemediation.push(remediating.at - started);
+      invocation.push(ended - started);
+      const prior = mine.slice(0, revoke).map((c) => c.operation);
+      maxBefore = Math.max(maxBefore, prior.length);
+      const key = prior.join(" + ") || "(none)";
+      before.set(key, (before.get(key) ?? 0) + 1);
+    }
+    toRemediation.sort((a, b) => a - b);
+    invocation.sort((a, b) => a - b);
+    const typical = [...before.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "-";
+    return {
+      events: toRemediation.length,
+      toRemediation: {
+        p50: percentile(toRemediation, 50),
+        p99: percentile(toRemediation, 99),
+        max: toRemediation.at(-1) ?? Number.NaN,
+      },
+      invocation: { p50: percentile(invocation, 50), p99: percentile(invocation, 99) },
+      callsBefore: { max: maxBefore, typical },
+      outcomes,
+    };
+  } finally {
+    proxy.server.closeAllConnections();
+    await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+    await moto.stop();
+  }
+}

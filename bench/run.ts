@@ -1,0 +1,182 @@
+/**
+ * `npm run bench`: the performance budget, measured. A benchmark, not a test: it prints a table
+ * and writes the same figures to bench/results.md (overwritten each run) for the README.
+ *
+ * 1. Bundles: size and cold-start import time per function beside a floor bundle that only
+ *    creates the same SDK clients (goal: within 1.3x of the floor).
+ * 2. Triage: throughput on a generated 200,000-record CloudTrail S3 export beside the floor of
+ *    gunzip + JSON.parse + one output line per record (goal: within 1.5x), and peak RSS as the
+ *    input grows (goal: flat), for the export, one big JSON-lines file, and a slow pipe reader.
+ * 3. Warm handler latency against moto: event to remediating call, p50/p99 over 200 events, and
+ *    the AWS calls made before the remediating call (goal: at most one).
+ *
+ * Runs on a clean clone after `npm ci`: it builds the bundles itself (scripts/build.ts) into a
+ * scratch directory, and skips section 3 (saying so) when moto_server is not installed.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { motoAvailable } from "../functions/cli/moto.js";
+import { type BundleReport, measureBundles } from "./bundles.js";
+import { type LatencyReport, measureLatency } from "./latency.js";
+import { type TriageRun, triageRun } from "./triage.js";
+import { writeExport, writeJsonLines } from "./triage-data.js";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+process.chdir(ROOT);
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 11);
+const TRIAGE_ROUNDS = Number(process.env.BENCH_TRIAGE_ROUNDS ?? 3);
+
+const work = mkdtempSync(path.join(tmpdir(), "kms-responder-bench-"));
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+function kib(bytes: number): string {
+  return (bytes / 1024).toFixed(0);
+}
+
+function x(value: number, floor: number): string {
+  return `${(value / floor).toFixed(2)}x`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function bundleSection(r: BundleReport): string[] {
+  const f = r.floor;
+  const goal = (ratio: number) =>
+    ratio <= 1.3 ? "met" : `missed by ${((ratio / 1.3 - 1) * 100).toFixed(0)}%`;
+  const lines = [
+    `## Bundles and cold start (import in a fresh node process, --enable-source-maps, median of ${r.runs})`,
+    "",
+    "| function | bundle KiB | vs floor | import ms | vs floor | goal 1.3x (size / import) |",
+    "|---|---:|---:|---:|---:|---|",
+    `| ${f.name} | ${kib(f.bytes)} | 1.00x | ${f.importMs.toFixed(0)} | 1.00x | - |`,
+    ...r.functions.map(
+      (b) =>
+        `| ${b.name} | ${kib(b.bytes)} | ${x(b.bytes, f.bytes)} | ${b.importMs.toFixed(0)} | ${x(b.importMs, f.importMs)} | ${goal(b.bytes / f.bytes)} / ${goal(b.importMs / f.importMs)} |`,
+    ),
+    "",
+  ];
+  const biggest = [...r.functions].sort((a, b) => b.bytes - a.bytes)[0];
+  if (biggest) {
+    lines.push(
+      `Largest modules in ${biggest.name}: ${biggest.top.map((t) => `${t.module} ${t.kib.toFixed(0)} KiB`).join(", ")}.`,
+      `Floor: ${f.top.map((t) => `${t.module} ${t.kib.toFixed(0)} KiB`).join(", ")}.`,
+    );
+  }
+  if (!r.identicalToBuildAll)
+    lines.push("(warning: the analysed rebuild differs from scripts/build.ts's output)");
+  lines.push("");
+  return lines;
+}
+
+function triageSection(
+  exportInfo: { records: number; files: number; kmsRecords: number; bytes: number },
+  pairs: { floor: TriageRun[]; triage: TriageRun[] },
+  memory: TriageRun[],
+): string[] {
+  const floor = median(pairs.floor.map((r) => r.seconds));
+  const triage = median(pairs.triage.map((r) => r.seconds));
+  const ratio = triage / floor;
+  const perSecond = (seconds: number) => Math.round(exportInfo.records / seconds).toLocaleString("en-US");
+  return [
+    `## Triage (${exportInfo.records.toLocaleString("en-US")} records in ${exportInfo.files} gzip files, ${((exportInfo.kmsRecords / exportInfo.records) * 100).toFixed(0)}% KMS, ${(exportInfo.bytes / 1e6).toFixed(1)} MB; stdout to /dev/null; median of ${pairs.floor.length})`,
+    "",
+    "| run | seconds | records/s | vs floor | peak RSS MB |",
+    "|---|---:|---:|---:|---:|",
+    `| floor: gunzip + JSON.parse + one line per record | ${floor.toFixed(2)} | ${perSecond(floor)} | 1.00x | ${median(pairs.floor.map((r) => r.maxRssMb)).toFixed(0)} |`,
+    `| kms-responder triage --json | ${triage.toFixed(2)} | ${perSecond(triage)} | ${ratio.toFixed(2)}x | ${median(pairs.triage.map((r) => r.maxRssMb)).toFixed(0)} |`,
+    "",
+    `Goal 1.5x: ${ratio <= 1.5 ? "met" : `missed by ${((ratio / 1.5 - 1) * 100).toFixed(0)}%`}.`,
+    "",
+    "| memory as the input grows | records (lines out) | seconds | peak RSS MB |",
+    "|---|---:|---:|---:|",
+    ...memory.map(
+      (r) =>
+        `| ${r.label} | ${r.lines.toLocaleString("en-US")} | ${r.seconds.toFixed(2)} | ${r.maxRssMb.toFixed(0)} |`,
+    ),
+    "",
+  ];
+}
+
+function latencySection(r: LatencyReport | string): string[] {
+  if (typeof r === "string") return ["## Warm handler latency (moto)", "", r, ""];
+  return [
+    `## Warm handler latency (rogue-grant bundle against moto, ${r.events} events on real grants, after 5 warm-up events)`,
+    "",
+    "| metric | p50 ms | p99 ms | max ms |",
+    "|---|---:|---:|---:|",
+    `| event to remediating call (RevokeGrant sent) | ${r.toRemediation.p50.toFixed(1)} | ${r.toRemediation.p99.toFixed(1)} | ${r.toRemediation.max.toFixed(1)} |`,
+    `| whole invocation (revoke, verify, notify) | ${r.invocation.p50.toFixed(1)} | ${r.invocation.p99.toFixed(1)} | - |`,
+    "",
+    `AWS calls before the remediating call: at most ${r.callsBefore.max} (${r.callsBefore.typical}); goal at most one: ${r.callsBefore.max <= 1 ? "met" : "missed"}.`,
+    `Outcomes: ${Object.entries(r.outcomes)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ")}.`,
+    "",
+  ];
+}
+
+try {
+  const started = performance.now();
+  log("building the bundles and the floor, timing cold starts");
+  const bundles = await measureBundles(work, IMPORT_RUNS);
+
+  log("generating the CloudTrail export (200,000 records)");
+  const exported = writeExport(path.join(work, "export"), path.join(ROOT, "events"));
+  const jsonl50 = path.join(work, "50k.jsonl");
+  const jsonl200 = path.join(work, "200k.jsonl");
+  await writeJsonLines(jsonl50, exported, 50_000);
+  await writeJsonLines(jsonl200, exported, 200_000);
+  const quarter = exported.days[0] ?? exported.root;
+
+  log("triage throughput");
+  const pairs = { floor: [] as TriageRun[], triage: [] as TriageRun[] };
+  for (let i = 0; i < TRIAGE_ROUNDS; i++) {
+    pairs.floor.push(await triageRun("floor 200k", "floor", [exported.root]));
+    pairs.triage.push(await triageRun("triage 200k", "triage", [exported.root]));
+  }
+  log("triage memory");
+  const memory = [
+    await triageRun("S3 export, 50k records (one day)", "triage", [quarter]),
+    pairs.triage[0] ?? (await triageRun("x", "triage", [exported.root])),
+    await triageRun("one JSON-lines file, 50k lines", "triage", [jsonl50]),
+    await triageRun("one JSON-lines file, 200k lines", "triage", [jsonl200]),
+    await triageRun("S3 export, 50k, stdout a slow pipe (13 MB/s)", "triage", [quarter], "slow-pipe"),
+    await triageRun("S3 export, 200k, stdout a slow pipe (13 MB/s)", "triage", [exported.root], "slow-pipe"),
+  ].map((r, i) => (i === 1 ? { ...r, label: "S3 export, 200k records (four days)" } : r));
+
+  let latency: LatencyReport | string;
+  if (motoAvailable()) {
+    log("warm handler latency against moto");
+    const fixture = JSON.parse(
+      readFileSync(path.join(ROOT, "events/rogue-grant/external-grantee.json"), "utf8"),
+    );
+    latency = await measureLatency(path.join(work, "dist"), fixture);
+  } else {
+    latency = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
+  }
+
+  const lines = [
+    "# kms-responder performance (npm run bench)",
+    "",
+    `Measured ${new Date().toISOString().slice(0, 10)} on Node ${process.versions.node}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? "unknown"}), in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+    "",
+    ...bundleSection(bundles),
+    ...triageSection(exported, pairs, memory),
+    ...latencySection(latency),
+  ];
+  const text = lines.join("\n");
+  process.stdout.write(`${text}\n`);
+  writeFileSync(path.join(ROOT, "bench", "results.md"), `${text}\n`);
+  log("figures written to bench/results.md");
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+// The handler's SDK clients keep idle sockets; the figures are out, nothing else is running.
+process.exit(process.exitCode ?? 0);

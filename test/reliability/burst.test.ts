@@ -1,0 +1,324 @@
+/**
+ * Concurrency and quotas: a burst of 500 rogue-grant and 50 key-deletion events against a fake
+ * KMS that throttles like the real one (token buckets at the default request quotas, answering
+ * ThrottlingException over HTTP, so the SDK's standard retry with backoff and its retry quota
+ * handle it). Time is simulated with fake timers: the 30+ seconds a burst takes cost about one
+ * second of test time.
+ *
+ * Each Lambda execution environment is modelled as it runs: its own SDK clients (own retry quota),
+ * one event at a time; reserved concurrency is the number of environments. Lambda queues the
+ * asynchronous events an environment is not free for, so a burst waits, it is not dropped.
+ */
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Config } from "../../functions/shared/config.js";
+import type { Decision, KeyFacts } from "../../functions/shared/decision.js";
+import type { KmsApiCall } from "../../functions/shared/model.js";
+import type { HandlerResult } from "../../functions/shared/respond.js";
+import type { IncidentName } from "../../functions/shared/types.js";
+import { loadEvent } from "../helpers/fixtures.js";
+import { FakeAws, keyArnOf } from "./fake-aws.js";
+
+const TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications";
+
+/**
+ * Default request quotas per second (kms-facts.md), and CloudTrail LookupEvents (2/s per account
+ * and Region, CloudTrail API reference). ListResourceTags is not in kms-facts.md: 100/s assumed,
+ * like the other List* calls; it is never the bottleneck here.
+ */
+const QUOTAS = {
+  "kms:RevokeGrant": 30,
+  "kms:CancelKeyDeletion": 5,
+  "kms:EnableKey": 5,
+  "kms:DisableKey": 5,
+  "kms:DescribeKey": 2000,
+  "kms:ListGrants": 100,
+  "kms:ListResourceTags": 100,
+  "cloudtrail:LookupEvents": 2,
+} as const;
+/** Simulated in-Region latency per request, ms. */
+const LATENCY = { kms: 15, sns: 20, cloudtrail: 150 } as const;
+
+/**
+ * The reserved concurrency these tests recommend (infra/incidents.ts should set it), from the sweep
+ * below: rogue-grant is quota-bound at two or three environments already (RevokeGrant 30/s), five
+ * leaves room for slower real latencies and still keeps every call one attempt inside the budget.
+ * key-deletion-scheduled is bound by CloudTrail LookupEvents (2/s, 3 attempts): with two
+ * environments some history reads give up and the key is re-enabled by default.
+ */
+const RECOMMENDED = { "rogue-grant": 5, "key-deletion-scheduled": 1 } as const;
+
+interface Incident {
+  INCIDENT: IncidentName;
+  decide(call: KmsApiCall, config: Config, facts?: KeyFacts): Decision;
+}
+
+let createHandler: typeof import("../../functions/shared/respond.js").createHandler;
+let config: Config;
+let rogueGrant: Incident;
+let keyDeletion: Incident;
+/** maxAttempts of the module-scope clients in functions/shared/clients.ts, so the model matches. */
+let attempts: { kms: number; sns: number; cloudTrail: number };
+
+beforeAll(async () => {
+  vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
+  vi.stubEnv("AWS_REGION", "us-east-1");
+  ({ createHandler } = await import("../../functions/shared/respond.js"));
+  ({ DEFAULT_CONFIG: config } = await import("../../functions/shared/config.js"));
+  rogueGrant = await import("../../functions/rogue-grant/decide.js");
+  keyDeletion = await import("../../functions/key-deletion-scheduled/decide.js");
+  const { clients } = await import("../../functions/shared/clients.js");
+  attempts = {
+    kms: await clients.kms.config.maxAttempts(),
+    sns: await clients.sns.config.maxAttempts(),
+    cloudTrail: await clients.cloudTrail.config.maxAttempts(),
+  };
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+/** One Lambda execution environment of an incident: its own clients, like a cold start. */
+function environment(aws: FakeAws, incident: Incident): (event: unknown) => Promise<HandlerResult> {
+  const common = {
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+  };
+  const clients = {
+    kms: new KMSClient({ ...common, maxAttempts: attempts.kms, retryMode: "standard" }),
+    sns: new SNSClient({ ...common, maxAttempts: attempts.sns, retryMode: "standard" }),
+    cloudTrail: new CloudTrailClient({ ...common, maxAttempts: attempts.cloudTrail }),
+  };
+  aws.install(clients);
+  return createHandler({ ...incident, needsKeyFacts: true }, { clients, config, topicArn: TOPIC_ARN });
+}
+
+function uuid(n: number, prefix: string): string {
+  return `${prefix}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+}
+
+function grantEvent(keyArn: string, grantId: string, n: number): unknown {
+  const event = loadEvent("rogue-grant/external-grantee");
+  const detail = event.detail;
+  detail.eventID = uuid(n, "e0e0e0e0");
+  detail.requestParameters = { ...detail.requestParameters, keyId: keyArn };
+  detail.responseElements = { ...detail.responseElements, keyId: keyArn, grantId };
+  detail.resources = [{ accountId: "111122223333", type: "AWS::KMS::Key", ARN: keyArn }];
+  return event;
+}
+
+function deletionEvent(keyId: string, n: number): unknown {
+  const event = loadEvent("key-deletion-scheduled/unapproved");
+  const detail = event.detail;
+  detail.eventID = uuid(n, "d0d0d0d0");
+  detail.requestParameters = { ...detail.requestParameters, keyId };
+  detail.responseElements = { ...detail.responseElements, keyId: keyArnOf(keyId) };
+  detail.resources = [{ accountId: "111122223333", type: "AWS::KMS::Key", ARN: keyArnOf(keyId) }];
+  return event;
+}
+
+/** Runs the simulation until `work` settles: fake time jumps from timer to timer. */
+async function drive<T>(work: Promise<T>): Promise<T> {
+  let settled = false;
+  const tracked = work.finally(() => {
+    settled = true;
+  });
+  while (!settled) {
+    await vi.advanceTimersToNextTimerAsync();
+    // A real macrotask turn, so that any real I/O the SDK does (config files) can complete.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return tracked;
+}
+
+interface BurstReport {
+  concurrency: { "rogue-grant": number; "key-deletion-scheduled": number };
+  events: number;
+  simulatedSeconds: number;
+  /** Invocations that rejected (ActionError): Lambda would retry them, past the SDK's budget. */
+  failedInvocations: number;
+  grantsLeft: number;
+  keysPendingDeletion: number;
+  keysNotEnabled: number;
+  /** Requests a token bucket refused, per operation. */
+  throttled: Record<string, number>;
+  /** The highest SDK attempt number seen per operation (the budget is maxAttempts). */
+  maxAttempt: Record<string, number>;
+  /** Deletions whose CloudTrail history could not be read, re-enabled by default. */
+  historyFallbacks: number;
+}
+
+async function burst(options: {
+  rogue: number;
+  deletion: number;
+  grants?: number;
+  deletions?: number;
+}): Promise<BurstReport> {
+  const grants = options.grants ?? 500;
+  const deletions = options.deletions ?? 50;
+  // Full jitter from a seeded generator: the SDK's backoff is random, the test is repeatable.
+  let seed = 0x2f6e2b1;
+  vi.spyOn(Math, "random").mockImplementation(() => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  });
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: new Date("2026-11-28T19:00:00Z") });
+  const aws = new FakeAws({ latencyMs: LATENCY, quotas: QUOTAS });
+
+  // 500 grants on 50 keys (ten each), 50 other keys scheduled for deletion.
+  const rogueQueue: unknown[] = [];
+  for (let k = 0; k < grants / 10; k++) {
+    const key = aws.addKey(uuid(k, "a0a0a0a0"));
+    for (let g = 0; g < 10; g++) {
+      const grantId = `${k.toString(16).padStart(4, "0")}${g.toString(16).padStart(60, "0")}`;
+      key.grants.add(grantId);
+      rogueQueue.push(grantEvent(key.arn, grantId, k * 10 + g));
+    }
+  }
+  const deletionQueue: unknown[] = [];
+  for (let k = 0; k < deletions; k++) {
+    const key = aws.addKey(uuid(k, "b0b0b0b0"), {
+      state: "PendingDeletion",
+      history: [{ name: "EnableKey", time: new Date("2026-11-01T10:00:00Z") }],
+    });
+    deletionQueue.push(deletionEvent(key.id, k));
+  }
+
+  let failedInvocations = 0;
+  const worker = async (handler: (event: unknown) => Promise<HandlerResult>, queue: unknown[]) => {
+    for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
+      try {
+        await handler(event);
+      } catch {
+        failedInvocations++;
+      }
+    }
+  };
+  const started = Date.now();
+  const workers = [
+    ...Array.from({ length: options.rogue }, () => worker(environment(aws, rogueGrant), rogueQueue)),
+    ...Array.from({ length: options.deletion }, () => worker(environment(aws, keyDeletion), deletionQueue)),
+  ];
+  await drive(Promise.all(workers));
+  const simulatedSeconds = (Date.now() - started) / 1000;
+
+  const throttled: Record<string, number> = {};
+  const maxAttempt: Record<string, number> = {};
+  for (const a of aws.attempts) {
+    const op = `${a.service}:${a.operation}`;
+    if (a.answer === "quota") throttled[op] = (throttled[op] ?? 0) + 1;
+    maxAttempt[op] = Math.max(maxAttempt[op] ?? 0, a.attempt);
+  }
+  const deletionKeys = [...aws.keys.values()].filter((k) => k.id.startsWith("b0b0b0b0"));
+  return {
+    concurrency: { "rogue-grant": options.rogue, "key-deletion-scheduled": options.deletion },
+    events: grants + deletions,
+    simulatedSeconds,
+    failedInvocations,
+    grantsLeft: [...aws.keys.values()].reduce((n, k) => n + k.grants.size, 0),
+    keysPendingDeletion: deletionKeys.filter((k) => k.state === "PendingDeletion").length,
+    keysNotEnabled: deletionKeys.filter((k) => k.state !== "Enabled").length,
+    throttled,
+    maxAttempt,
+    historyFallbacks: aws.published.filter((p) =>
+      p.doc.actions.some((a) => /CloudTrail history could not be read/.test(a.detail)),
+    ).length,
+  };
+}
+
+function line(r: BurstReport): string {
+  const t = (op: string) => r.throttled[op] ?? 0;
+  const values = [
+    r.concurrency["rogue-grant"],
+    r.concurrency["key-deletion-scheduled"],
+    `${r.simulatedSeconds.toFixed(1)} s`,
+    r.failedInvocations,
+    r.grantsLeft,
+    r.keysPendingDeletion,
+    t("kms:RevokeGrant"),
+    r.maxAttempt["kms:RevokeGrant"] ?? 0,
+    t("kms:CancelKeyDeletion"),
+    t("kms:EnableKey"),
+    Math.max(r.maxAttempt["kms:CancelKeyDeletion"] ?? 0, r.maxAttempt["kms:EnableKey"] ?? 0),
+    t("cloudtrail:LookupEvents"),
+    r.historyFallbacks,
+  ];
+  return values.map((v, i) => String(v).padStart(COLUMNS[i]?.[1] ?? 6)).join(" ");
+}
+
+/**
+ * RG, KDS: reserved concurrency of rogue-grant and key-deletion-scheduled; sim: simulated time to
+ * drain the burst; failed: invocations that rejected after the SDK's retries; grants left and keys
+ * still pending deletion; then per operation the throttled requests (Th) and the highest attempt
+ * (Mx, budget 6 for KMS); ctTh / ctFb: LookupEvents throttled, and deletions whose history read
+ * gave up (3 attempts) so the key was re-enabled without knowing its prior state.
+ */
+const COLUMNS = [
+  ["RG", 4],
+  ["KDS", 4],
+  ["sim", 8],
+  ["failed", 6],
+  ["grants", 6],
+  ["pendng", 6],
+  ["revTh", 6],
+  ["rvMx", 4],
+  ["canTh", 6],
+  ["enaTh", 6],
+  ["cMx", 4],
+  ["ctTh", 6],
+  ["ctFb", 6],
+] as const;
+const HEADER = COLUMNS.map(([name, width]) => name.padStart(width)).join(" ");
+
+describe("a burst of 500 rogue grants and 50 unapproved deletions", () => {
+  it(`with reserved concurrency ${RECOMMENDED["rogue-grant"]} (rogue-grant) and ${RECOMMENDED["key-deletion-scheduled"]} (key-deletion-scheduled): every grant revoked, every deletion cancelled and restored, within the retry budget`, async () => {
+    // Act
+    const report = await burst({
+      rogue: RECOMMENDED["rogue-grant"],
+      deletion: RECOMMENDED["key-deletion-scheduled"],
+    });
+    console.info(`${HEADER}\n${line(report)}`);
+
+    // Assess
+    expect(report.failedInvocations).toBe(0);
+    expect(report.grantsLeft).toBe(0);
+    expect(report.keysPendingDeletion).toBe(0);
+    expect(report.keysNotEnabled).toBe(0);
+    expect(report.historyFallbacks).toBe(0);
+    expect(Math.max(...Object.values(report.maxAttempt))).toBeLessThanOrEqual(attempts.kms);
+    // The quotas did bite: this is a test of backoff, not of an idle fake.
+    expect(report.throttled["kms:RevokeGrant"]).toBeGreaterThan(0);
+  });
+
+  it("how many concurrent invocations the quotas sustain before the retry budget runs out", async () => {
+    // Act: each function alone, at rising concurrency (one environment per event is 500 or 50).
+    const rogue: BurstReport[] = [];
+    for (const c of [2, 5, 15, 50]) rogue.push(await burst({ rogue: c, deletion: 0, deletions: 0 }));
+    const deletion: BurstReport[] = [];
+    for (const c of [1, 2, 5]) deletion.push(await burst({ rogue: 0, deletion: c, grants: 0 }));
+    console.info([HEADER, ...rogue.map(line), ...deletion.map(line)].join("\n"));
+
+    // Assess: up to the recommended concurrency every call succeeds with an attempt to spare...
+    const at = (list: BurstReport[], name: keyof typeof RECOMMENDED, c: number) => {
+      const found = list.find((r) => r.concurrency[name] === c);
+      if (!found) throw new Error(`no run at ${name} ${c}`);
+      return found;
+    };
+    for (const c of [2, 5]) {
+      const r = at(rogue, "rogue-grant", c);
+      expect(r.failedInvocations + r.grantsLeft).toBe(0);
+      expect(r.maxAttempt["kms:RevokeGrant"]).toBeLessThan(attempts.kms);
+    }
+    const one = at(deletion, "key-deletion-scheduled", 1);
+    expect(one.failedInvocations + one.keysNotEnabled + one.historyFallbacks).toBe(0);
+    // ...and beyond it the budget runs out: RevokeGrant calls that fail after 6 attempts, history
+    // reads that give up after 3 (the key is then re-enabled without knowing its prior state).
+    expect(at(rogue, "rogue-grant", 50).failedInvocations).toBeGreaterThan(0);
+    expect(at(deletion, "key-deletion-scheduled", 2).historyFallbacks).toBeGreaterThan(0);
+    expect(at(deletion, "key-deletion-scheduled", 5).historyFallbacks).toBeGreaterThan(0);
+  });
+});
