@@ -12,13 +12,17 @@ export interface IncidentFunction {
   /** Reads the key's DisableKey/EnableKey history (cloudtrail:LookupEvents, which has no resource ARN). */
   readsCloudTrail: boolean;
   /**
-   * Reserved concurrency for the handlers that call DisableKey, EnableKey or CancelKeyDeletion.
-   * Those share a 5 requests/s quota per account and Region (kms-facts.md "Key states"), and the
-   * two deletion handlers also call CloudTrail LookupEvents (2 requests/s). Two concurrent
-   * invocations each, 8 at most in total, each making one or two of those calls, keeps a burst
-   * (say a script scheduling 50 deletions) near the quota; the SDK's retries absorb the rest, and
-   * Lambda keeps throttled asynchronous events queued and retries them (up to the max event age),
-   * so a burst is slowed down, never dropped. The others call APIs with high quotas: unreserved.
+   * Reserved concurrency, sized by the burst simulation in test/reliability/burst.test.ts (500
+   * CreateGrant and 50 ScheduleKeyDeletion events against quota-like throttling, SDK retries on):
+   * - rogue-grant 5: two or three environments already saturate RevokeGrant's 30 requests/s; at 5
+   *   no call needed more than 5 of its 6 attempts, from 8 up some reached the last attempt and
+   *   at 50 grants were left unrevoked.
+   * - key-deletion-scheduled and pending-deletion-key-used 1: CloudTrail LookupEvents (2
+   *   requests/s) is their bottleneck, not CancelKeyDeletion/EnableKey (5/s); at 1 environment no
+   *   history lookup of 50 failed, at 2 some did (and the key was re-enabled by default).
+   * - key-disabled and key-policy-violation 2: they share the 5/s EnableKey/DisableKey quota.
+   * Throttled asynchronous events are not dropped: Lambda keeps them queued and retries them up
+   * to the maximum event age, so a burst is slowed down, never lost.
    */
   reservedConcurrency?: number;
 }
@@ -30,12 +34,13 @@ export const INCIDENT_FUNCTIONS: readonly IncidentFunction[] = [
     incident: "rogue-grant",
     kmsActions: ["kms:RevokeGrant", "kms:ListGrants", ...KEY_READS],
     readsCloudTrail: false,
+    reservedConcurrency: 5,
   },
   {
     incident: "key-deletion-scheduled",
     kmsActions: ["kms:CancelKeyDeletion", "kms:EnableKey", ...KEY_READS],
     readsCloudTrail: true,
-    reservedConcurrency: 2,
+    reservedConcurrency: 1,
   },
   {
     incident: "key-policy-violation",
@@ -64,6 +69,6 @@ export const INCIDENT_FUNCTIONS: readonly IncidentFunction[] = [
     incident: "pending-deletion-key-used",
     kmsActions: ["kms:CancelKeyDeletion", "kms:EnableKey", ...KEY_READS],
     readsCloudTrail: true,
-    reservedConcurrency: 2,
+    reservedConcurrency: 1,
   },
 ];

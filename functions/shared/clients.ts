@@ -13,7 +13,9 @@ const retry = { maxAttempts: 6, retryMode: "standard" } as const;
 
 export const kms = new KMSClient(retry);
 export const sns = new SNSClient(retry);
-export const cloudTrail = new CloudTrailClient({ maxAttempts: 3 });
+// LookupEvents allows 2 requests/s: the same retry budget as KMS keeps a burst of deletions from
+// falling back to "history unreadable" (test/reliability/burst.test.ts).
+export const cloudTrail = new CloudTrailClient(retry);
 
 export interface Clients {
   kms: KMSClient;

@@ -269,8 +269,9 @@ describe("functions", () => {
   }
 
   const reserved: Partial<Record<IncidentName, number>> = {
-    "key-deletion-scheduled": 2,
-    "pending-deletion-key-used": 2,
+    "rogue-grant": 5,
+    "key-deletion-scheduled": 1,
+    "pending-deletion-key-used": 1,
     "key-policy-violation": 2,
     "key-disabled": 2,
   };

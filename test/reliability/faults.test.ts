@@ -27,7 +27,7 @@ const EVERY_FAULT: FaultKind[] = [...RETRYABLE, "access-denied"];
 /** maxAttempts of the module-scope clients (functions/shared/clients.ts). */
 const KMS_ATTEMPTS = 6;
 const SNS_ATTEMPTS = 6;
-const CLOUDTRAIL_ATTEMPTS = 3;
+const CLOUDTRAIL_ATTEMPTS = 6;
 
 const ENTRY_POINTS = {
   "rogue-grant": () => import("../../functions/rogue-grant/index.js"),
