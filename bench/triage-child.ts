@@ -5,7 +5,8 @@
  *   triage PATH...  the real command line (`runCli`, as bin/kms-responder.mjs runs it) with
  *                   `triage --json PATH...`: one JSON line per record on stdout
  *   floor PATH...   the floor: gunzip + JSON.parse + one output line per record, same files in the
- *                   same order, written the same way (and waiting for a slow pipe the same way)
+ *                   same order, written in large chunks like the CLI (and waiting for a slow pipe
+ *                   the same way)
  */
 import { readFile } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
@@ -14,11 +15,13 @@ import { listFiles } from "../functions/cli/read-records.js";
 
 const [mode, ...paths] = process.argv.slice(2);
 
-// Counts the lines written, whoever writes them (the CLI writes one line per call).
+// Counts the lines written, whoever writes them and however they batch them.
 let lines = 0;
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = ((...args: Parameters<typeof write>) => {
-  lines++;
+  const [chunk] = args;
+  const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines++;
   return write(...args);
 }) as typeof process.stdout.write;
 
@@ -37,12 +40,13 @@ if (mode === "triage") {
       const doc = JSON.parse(gunzipSync(await readFile(file)).toString("utf8")) as {
         Records: Array<{ eventID?: string; eventName?: string }>;
       };
+      // One write per file: the floor buffers its output as the CLI does (64 KB writes).
+      const out: string[] = [];
       for (const [index, r] of doc.Records.entries()) {
-        process.stdout.write(
-          `${JSON.stringify({ eventId: r.eventID, eventName: r.eventName, source: { file, index } })}\n`,
-        );
-        if (lines % 256 === 0) await drain();
+        out.push(`${JSON.stringify({ eventId: r.eventID, eventName: r.eventName, source: { file, index } })}\n`);
       }
+      process.stdout.write(out.join(""));
+      await drain();
     }
   }
 } else {

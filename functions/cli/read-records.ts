@@ -101,8 +101,14 @@ function looksLikeJsonLines(text: string): boolean {
   return lines.some((line) => line.startsWith("{") && isJson(line));
 }
 
+/** Records per batch when a large file is read line by line. */
+const BATCH = 1024;
+
 /** Files at least this large (as text) are read line by line when they hold JSON lines. */
 export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
+
+/** Compression ratio assumed at most for gzip'd JSON when deciding whether to look closer. */
+const MAX_GZIP_RATIO = 64;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -210,17 +216,32 @@ async function* streamedLines(file: string, gzip: boolean): AsyncGenerator<Recor
   }
 }
 
-/** The records of one file. */
-export async function* readFileRecords(file: string): AsyncGenerator<RecordEntry> {
-  const size = await textSize(file).catch(() => undefined);
+/**
+ * The records of one file in batches: a whole file's records at once, or up to BATCH records
+ * of a file read line by line. Fewer async steps per record than one yield each.
+ */
+export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry[]> {
+  // One stat for the common small file (a CloudTrail delivery is tens of KB): even gzip cannot
+  // make it 8 MiB of text. Only larger files pay for a look at the gzip trailer.
+  const stored = await stat(file).catch(() => undefined);
+  const mayBeLarge = stored !== undefined && stored.size * MAX_GZIP_RATIO >= STREAM_FROM_BYTES;
+  const size = mayBeLarge ? await textSize(file).catch(() => undefined) : undefined;
   if (size && size.bytes >= STREAM_FROM_BYTES) {
     const start = await largeFileKind(file, size.gzip);
     if (start.kind === "lines") {
-      yield* streamedLines(file, size.gzip);
+      let batch: RecordEntry[] = [];
+      for await (const entry of streamedLines(file, size.gzip)) {
+        batch.push(entry);
+        if (batch.length >= BATCH) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length) yield batch;
       return;
     }
     if (start.kind === "document") {
-      yield* recordsOfDocument(file, start.value);
+      yield [...recordsOfDocument(file, start.value)];
       return;
     }
   }
@@ -228,41 +249,59 @@ export async function* readFileRecords(file: string): AsyncGenerator<RecordEntry
   try {
     bytes = await readFile(file);
   } catch (error) {
-    yield {
-      file,
-      index: 0,
-      error: `cannot read file (${error instanceof Error ? error.message : String(error)})`,
-    };
+    yield [
+      {
+        file,
+        index: 0,
+        error: `cannot read file (${error instanceof Error ? error.message : String(error)})`,
+      },
+    ];
     return;
   }
   const { text, damage } = decode(bytes);
   const trimmed = text.trim();
   let parseError: string | undefined;
   if (trimmed !== "") {
+    let document: unknown;
+    let parsed = false;
     try {
-      yield* recordsOfDocument(file, JSON.parse(trimmed));
-      if (damage) yield { file, index: -1, error: damage };
-      return;
+      document = JSON.parse(trimmed);
+      parsed = true;
     } catch (error) {
       parseError = error instanceof Error ? error.message : String(error);
     }
+    if (parsed) {
+      const entries = [...recordsOfDocument(file, document)];
+      if (damage) entries.push({ file, index: -1, error: damage });
+      yield entries;
+      return;
+    }
     // Not one JSON document: maybe JSON lines.
     if (looksLikeJsonLines(trimmed)) {
-      yield* recordsOfLines(file, text);
-      if (damage) yield { file, index: -1, error: damage };
+      const entries = [...recordsOfLines(file, text)];
+      if (damage) entries.push({ file, index: -1, error: damage });
+      yield entries;
       return;
     }
   }
-  yield {
-    file,
-    index: 0,
-    error: damage ?? (trimmed === "" ? "empty file" : `not valid JSON (${parseError})`),
-  };
+  yield [
+    { file, index: 0, error: damage ?? (trimmed === "" ? "empty file" : `not valid JSON (${parseError})`) },
+  ];
 }
 
-/** The records of every path, in order. Paths must exist (checked by the caller). */
-export async function* readRecords(paths: readonly string[]): AsyncGenerator<RecordEntry> {
+/** The records of one file, one by one. */
+export async function* readFileRecords(file: string): AsyncGenerator<RecordEntry> {
+  for await (const batch of readFileBatches(file)) yield* batch;
+}
+
+/** The records of every path, in order, in batches (see readFileBatches). Paths must exist (checked by the caller). */
+export async function* readRecordBatches(paths: readonly string[]): AsyncGenerator<RecordEntry[]> {
   for (const target of paths) {
-    for (const file of await listFiles(target)) yield* readFileRecords(file);
+    for (const file of await listFiles(target)) yield* readFileBatches(file);
   }
+}
+
+/** The records of every path, in order, one by one. */
+export async function* readRecords(paths: readonly string[]): AsyncGenerator<RecordEntry> {
+  for await (const batch of readRecordBatches(paths)) yield* batch;
 }

@@ -6,11 +6,11 @@
 import { stat } from "node:fs/promises";
 import { SingleBar } from "cli-progress";
 import type { Config } from "../shared/config.js";
-import type { Decision } from "../shared/decision.js";
-import { normalise } from "../shared/model.js";
+import { type Decision, notKms } from "../shared/decision.js";
+import { actorOf, cloudTrailRecord, isObject, normalise, str } from "../shared/model.js";
 import { decideAny } from "../shared/route.js";
 import { type Severity, severityRank } from "../shared/types.js";
-import { listFiles, type RecordEntry, readRecords } from "./read-records.js";
+import { listFiles, type RecordEntry, readRecordBatches } from "./read-records.js";
 
 export interface TriageRow {
   eventId: string | null;
@@ -70,6 +70,21 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow {
     why: null,
   };
   if (entry.error !== undefined) return { ...base, skipped: "unparseable", why: entry.error };
+  const record = cloudTrailRecord(entry.value);
+  if (record && record.eventSource !== "kms.amazonaws.com") {
+    // Most of a CloudTrail export is other services: answered without building the whole call.
+    const actor = actorOf(isObject(record.userIdentity) ? record.userIdentity : {});
+    const skip = notKms(str(record.eventSource));
+    return {
+      ...base,
+      eventId: str(record.eventID) ?? null,
+      eventName: str(record.eventName) ?? null,
+      eventTime: str(record.eventTime) ?? null,
+      actor: actor.roleArn ?? actor.arn ?? actor.invokedBy ?? null,
+      skipped: skip.skipped,
+      why: skip.why,
+    };
+  }
   const call = normalise(entry.value);
   if (!call) return { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" };
   const row: TriageRow = {
@@ -176,30 +191,32 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
   let worst: Severity | undefined;
   let headerShown = false;
 
-  for await (const entry of readRecords(options.paths)) {
-    const row = triageEntry(entry, options.config);
-    records++;
-    if (io.drain && records % DRAIN_EVERY === 0) await io.drain();
-    bar?.increment();
-    if (row.skipped) counts.set(row.skipped, (counts.get(row.skipped) ?? 0) + 1);
-    if (row.severity) {
-      bySeverity.set(row.severity, (bySeverity.get(row.severity) ?? 0) + 1);
-      if (!worst || severityRank(row.severity) < severityRank(worst)) worst = row.severity;
+  for await (const batch of readRecordBatches(options.paths)) {
+    for (const entry of batch) {
+      const row = triageEntry(entry, options.config);
+      records++;
+      if (io.drain && records % DRAIN_EVERY === 0) await io.drain();
+      bar?.increment();
+      if (row.skipped) counts.set(row.skipped, (counts.get(row.skipped) ?? 0) + 1);
+      if (row.severity) {
+        bySeverity.set(row.severity, (bySeverity.get(row.severity) ?? 0) + 1);
+        if (!worst || severityRank(row.severity) < severityRank(worst)) worst = row.severity;
+      }
+      if (options.json) {
+        io.out(JSON.stringify(row));
+        continue;
+      }
+      if (row.skipped && !options.all && row.skipped !== "unparseable") continue;
+      if (!headerShown) {
+        io.out(HEADER);
+        headerShown = true;
+      }
+      io.out(
+        row.skipped === "unparseable"
+          ? `UNPARSEABLE ${row.source.file}#${row.source.index}: ${row.why}`
+          : tableLine(row),
+      );
     }
-    if (options.json) {
-      io.out(JSON.stringify(row));
-      continue;
-    }
-    if (row.skipped && !options.all && row.skipped !== "unparseable") continue;
-    if (!headerShown) {
-      io.out(HEADER);
-      headerShown = true;
-    }
-    io.out(
-      row.skipped === "unparseable"
-        ? `UNPARSEABLE ${row.source.file}#${row.source.index}: ${row.why}`
-        : tableLine(row),
-    );
   }
   bar?.stop();
 

@@ -76,6 +76,11 @@ export interface KeyFacts {
   responderRegion?: string;
 }
 
+/** A record of another AWS service. */
+export function notKms(eventSource: string | undefined): Ignore {
+  return ignore("not-kms", `event source is ${eventSource ?? "missing"}, not kms.amazonaws.com`);
+}
+
 export function ignore(skipped: SkipReason, why: string, incident?: IncidentName): Ignore {
   return incident ? { kind: "ignore", skipped, why, incident } : { kind: "ignore", skipped, why };
 }
@@ -199,9 +204,7 @@ export function incidentOf(call: KmsApiCall): IncidentName | undefined {
  * Returns an `Ignore` or undefined when the incident's own rules should judge the call.
  */
 export function precheck(call: KmsApiCall, config: Config, incident: IncidentName): Ignore | undefined {
-  if (call.eventSource !== "kms.amazonaws.com") {
-    return ignore("not-kms", `event source is ${call.eventSource ?? "missing"}, not kms.amazonaws.com`);
-  }
+  if (call.eventSource !== "kms.amazonaws.com") return notKms(call.eventSource);
   const actual = incidentOf(call);
   if (call.errorCode !== undefined && actual !== "pending-deletion-key-used") {
     return ignore("failed-call", `the call failed (${call.errorCode}): nothing changed`);

@@ -129,7 +129,8 @@ function aliasFromReference(ref: string | undefined): string | undefined {
   return ALIAS_ARN.exec(ref)?.[1];
 }
 
-function actorOf(identity: JsonObject): Actor {
+/** The caller of a record, from its `userIdentity`. */
+export function actorOf(identity: JsonObject): Actor {
   const session = obj(identity.sessionContext);
   const issuer = obj(session.sessionIssuer);
   const mfa = obj(session.attributes).mfaAuthenticated;

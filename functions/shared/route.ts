@@ -10,7 +10,7 @@ import * as keyRotationDisabled from "../key-rotation-disabled/decide.js";
 import * as pendingDeletionKeyUsed from "../pending-deletion-key-used/decide.js";
 import * as rogueGrant from "../rogue-grant/decide.js";
 import type { Config } from "./config.js";
-import { type Decision, ignore, incidentOf, type KeyFacts } from "./decision.js";
+import { type Decision, ignore, incidentOf, type KeyFacts, notKms } from "./decision.js";
 import type { KmsApiCall } from "./model.js";
 import type { IncidentName } from "./types.js";
 
@@ -27,9 +27,7 @@ export const DECIDERS: Record<IncidentName, Decide> = {
 };
 
 export function decideAny(call: KmsApiCall, config: Config, facts: KeyFacts = {}): Decision {
-  if (call.eventSource !== "kms.amazonaws.com") {
-    return ignore("not-kms", `event source is ${call.eventSource ?? "missing"}, not kms.amazonaws.com`);
-  }
+  if (call.eventSource !== "kms.amazonaws.com") return notKms(call.eventSource);
   if (call.errorCode !== undefined && incidentOf(call) === undefined) {
     return ignore("failed-call", `the call failed (${call.errorCode}): nothing changed`);
   }
