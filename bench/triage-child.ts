@@ -43,7 +43,9 @@ if (mode === "triage") {
       // One write per file: the floor buffers its output as the CLI does (64 KB writes).
       const out: string[] = [];
       for (const [index, r] of doc.Records.entries()) {
-        out.push(`${JSON.stringify({ eventId: r.eventID, eventName: r.eventName, source: { file, index } })}\n`);
+        out.push(
+          `${JSON.stringify({ eventId: r.eventID, eventName: r.eventName, source: { file, index } })}\n`,
+        );
       }
       process.stdout.write(out.join(""));
       await drain();
