@@ -126,10 +126,17 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow {
   };
 }
 
-async function totalBytes(paths: readonly string[]): Promise<number> {
-  let total = 0;
-  for (const p of paths) for (const f of await listFiles(p)) total += (await stat(f)).size;
-  return total;
+/** The input's files and their total size, for the progress bar. */
+async function inputSize(paths: readonly string[]): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const p of paths) {
+    for (const f of await listFiles(p)) {
+      files++;
+      bytes += (await stat(f)).size;
+    }
+  }
+  return { files, bytes };
 }
 
 function pad(text: string, width: number): string {
@@ -178,12 +185,19 @@ const HEADER = [
 /** Runs triage; returns the exit code (0, or 1 when a finding reaches `failOn`). */
 export async function runTriage(options: TriageOptions, io: Io): Promise<number> {
   const threshold = options.progressThreshold ?? 5 * 1024 * 1024;
-  const bytes = io.isTty && !options.json ? await totalBytes(options.paths) : 0;
+  // On a terminal only (stderr), whatever stdout is: `triage --json big/ > out.jsonl` shows it too.
+  const input = io.isTty ? await inputSize(options.paths) : { files: 0, bytes: 0 };
   const bar =
-    io.isTty && bytes >= threshold
-      ? new SingleBar({ stream: io.stderr ?? process.stderr, format: "triage [{bar}] {value} records" })
+    io.isTty && input.bytes >= threshold
+      ? new SingleBar({
+          stream: io.stderr ?? process.stderr,
+          format: "triage [{bar}] {value}/{total} files | {records} records",
+          // The terminal check is ours (io.isTty), so the bar draws on the stream it is given.
+          noTTYOutput: true,
+        })
       : undefined;
-  bar?.start(0, 0);
+  bar?.start(input.files, 0, { records: 0 });
+  let currentFile: string | undefined;
 
   const counts = new Map<string, number>();
   const bySeverity = new Map<Severity, number>();
@@ -196,7 +210,10 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
       const row = triageEntry(entry, options.config);
       records++;
       if (io.drain && records % DRAIN_EVERY === 0) await io.drain();
-      bar?.increment();
+      if (bar && entry.file !== currentFile) {
+        if (currentFile !== undefined) bar.increment(1, { records });
+        currentFile = entry.file;
+      }
       if (row.skipped) counts.set(row.skipped, (counts.get(row.skipped) ?? 0) + 1);
       if (row.severity) {
         bySeverity.set(row.severity, (bySeverity.get(row.severity) ?? 0) + 1);
@@ -218,6 +235,7 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
       );
     }
   }
+  bar?.update(input.files, { records });
   bar?.stop();
 
   if (!options.json) {

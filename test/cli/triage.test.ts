@@ -10,10 +10,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { type CliIo, main } from "../../functions/cli/main.js";
+import { runTriage } from "../../functions/cli/triage.js";
+import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 
 const CLOUDTRAIL = "test/fixtures/cloudtrail";
 const LOG_FILE = `${CLOUDTRAIL}/111122223333_CloudTrail_us-east-1_20261128T1830Z_abcd.json`;
@@ -552,5 +555,41 @@ describe("the kms-responder bin", () => {
     // Assess
     expect(failure?.code).toBe(2);
     expect(failure?.stderr).toContain("no/such/path");
+  });
+});
+
+describe("triage progress", () => {
+  async function progressOf(isTty: boolean, threshold: number): Promise<string> {
+    const stderr = new PassThrough();
+    let shown = "";
+    stderr.on("data", (chunk: Buffer) => {
+      shown += chunk.toString("utf8");
+    });
+    const io = { out: () => undefined, err: () => undefined, isTty, stderr };
+    await runTriage(
+      {
+        paths: ["events/rogue-grant"],
+        config: DEFAULT_CONFIG,
+        json: true,
+        all: false,
+        failOn: undefined,
+        progressThreshold: threshold,
+      },
+      io,
+    );
+    return shown;
+  }
+
+  it("shows files and records done on stderr when it is a terminal and the input is large", async () => {
+    // Act
+    const shown = await progressOf(true, 0);
+
+    // Assess: 13 fixture files of one record each, the bar ends full.
+    expect(shown).toContain("13/13 files | 13 records");
+  });
+
+  it("stays silent for small input or when stderr is not a terminal", async () => {
+    expect(await progressOf(true, 1024 * 1024 * 1024)).toBe("");
+    expect(await progressOf(false, 0)).toBe("");
   });
 });
