@@ -23,8 +23,6 @@ import { RUNBOOK_ACTIONS, type RunbookAction } from "../functions/runbook/payloa
  * - cancel-key-deletion: CancelKeyDeletion, then EnableKey to restore the prior state;
  * - enable-key-rotation: EnableKeyRotation, GetKeyRotationStatus (dry run and read-back);
  * - analyze-key-policy: GetKeyPolicy;
- * - ListResourceTags: read-only, kept so the runbook can read the exempt/protected tags like the
- *   handlers do (the runbook code does not call it today).
  */
 export const RUNBOOK_KMS_ACTIONS = [
   "kms:DescribeKey",
@@ -36,7 +34,6 @@ export const RUNBOOK_KMS_ACTIONS = [
   "kms:EnableKeyRotation",
   "kms:GetKeyRotationStatus",
   "kms:GetKeyPolicy",
-  "kms:ListResourceTags",
 ] as const;
 
 /**

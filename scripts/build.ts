@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 
 export const LAMBDA_TARGET = "node24";
 
@@ -18,26 +18,31 @@ export function functionNames(root = "functions"): string[] {
     .sort();
 }
 
+/** The esbuild options of one function's bundle (the benchmark builds its floor with the same). */
+export function bundleOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    platform: "node",
+    format: "esm",
+    target: LAMBDA_TARGET,
+    // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    legalComments: "none",
+    logLevel: "warning",
+  };
+}
+
 export async function buildAll(outdir = "dist"): Promise<Array<{ name: string; bytes: number }>> {
   const names = functionNames();
   await Promise.all(
     names.map((name) =>
-      build({
-        entryPoints: [path.join("functions", name, "index.ts")],
-        outfile: path.join(outdir, name, "index.mjs"),
-        bundle: true,
-        minify: true,
-        sourcemap: true,
-        platform: "node",
-        format: "esm",
-        target: LAMBDA_TARGET,
-        // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
-        banner: {
-          js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        },
-        legalComments: "none",
-        logLevel: "warning",
-      }),
+      build(bundleOptions(path.join("functions", name, "index.ts"), path.join(outdir, name, "index.mjs"))),
     ),
   );
   return Promise.all(

@@ -69,7 +69,6 @@ const RUNBOOK_KMS_ACTIONS = [
   "kms:EnableKeyRotation",
   "kms:GetKeyRotationStatus",
   "kms:GetKeyPolicy",
-  "kms:ListResourceTags",
 ];
 
 /** Policy statements of a role (the one AWS::IAM::Policy attached to it). */
@@ -316,9 +315,9 @@ describe("runbook role", () => {
       expect(result.key.arn).toBe(KEY_ARN);
     });
 
-    it("and nothing more than they call (ListResourceTags aside, kept for tag-aware runs)", () => {
+    it("and nothing more than they call", () => {
       const kmsUsed = [...used].filter((a) => a.startsWith("kms:"));
-      expect(kmsUsed.sort()).toEqual(RUNBOOK_KMS_ACTIONS.filter((a) => a !== "kms:ListResourceTags").sort());
+      expect(kmsUsed.sort()).toEqual([...RUNBOOK_KMS_ACTIONS].sort());
       expect(used).toContain("cloudtrail:LookupEvents");
       expect(used).toContain("sns:Publish");
     });
