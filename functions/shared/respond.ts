@@ -14,12 +14,12 @@
 import { type ActionResult, runActions } from "./actions.js";
 import type { Clients } from "./clients.js";
 import type { Config } from "./config.js";
-import type { Decision, KeyFacts } from "./decision.js";
+import type { Decision, Finding, Ignore, KeyFacts } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
 import { keyFacts, resolveKey } from "./facts.js";
 import { logger } from "./logger.js";
 import { type KmsApiCall, normalise, parseKeyArn } from "./model.js";
-import { formatNotification, type Outcome, publish } from "./notify.js";
+import { formatNotification, type Notification, type Outcome, publish } from "./notify.js";
 import type { IncidentName } from "./types.js";
 
 export interface IncidentModule {
@@ -58,56 +58,90 @@ export function topicFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return arn;
 }
 
+/** What the handler learnt about the key a finding is about, before deciding again. */
+interface KeyLookup {
+  call: KmsApiCall;
+  facts: KeyFacts;
+  /** Lookups that failed, for the notification. */
+  notes: string[];
+}
+
+/**
+ * Resolves an alias to the key's ARN and reads the key's tags. A key in another Region than the
+ * responder's is not read (the role cannot reach it); decide() then holds the actions.
+ */
+async function lookUpKey(
+  subject: KmsApiCall,
+  incident: IncidentModule,
+  clients: Clients,
+  region: string | undefined,
+): Promise<KeyLookup> {
+  const { call, error } = await resolveKey(clients.kms, subject);
+  const keyRegion = parseKeyArn(call.keyArn)?.region;
+  const elsewhere = region !== undefined && keyRegion !== undefined && keyRegion !== region;
+  const looked: KeyFacts =
+    incident.needsKeyFacts && call.keyArn && !elsewhere ? await keyFacts(clients.kms, call.keyArn) : {};
+  const facts: KeyFacts = region ? { ...looked, responderRegion: region } : looked;
+  return { call, facts, notes: [error, facts.lookupError].filter((n): n is string => n !== undefined) };
+}
+
+function ignored(incident: IncidentName, eventId: string | undefined, decision: Ignore): HandlerResult {
+  logger.info("ignored", { skipped: decision.skipped, why: decision.why });
+  return { eventId, incident, outcome: "ignored", skipped: decision.skipped, why: decision.why };
+}
+
+/** Publishes; a failure is logged and returned, never thrown here (the actions stand). */
+async function publishSafely(
+  clients: Clients,
+  topicArn: string,
+  notification: Notification,
+): Promise<{ id?: string; error?: unknown }> {
+  try {
+    const id = await publish(clients.sns, topicArn, notification);
+    return id ? { id } : {};
+  } catch (error) {
+    logger.error("notification failed; actions stand", { error: describeError(error) });
+    return { error };
+  }
+}
+
+/** Fails the invocation after the notification went out: failed actions first, then a failed publish. */
+function settle(results: readonly ActionResult[], publishError: unknown): void {
+  const failed = results.filter((r) => r.status === "failed");
+  if (failed.length) throw new ActionError(failed.map((r) => `${r.type}: ${r.detail}`).join("; "));
+  if (publishError !== undefined) {
+    throw new ActionError(`notification failed: ${describeError(publishError)}`, { cause: publishError });
+  }
+}
+
 export function createHandler(incident: IncidentModule, deps: HandlerDeps) {
   const { clients, config, topicArn } = deps;
+  const name = incident.INCIDENT;
   // Lambda sets AWS_REGION: the Region whose keys this responder's role may act on.
   const region = deps.region ?? process.env.AWS_REGION;
 
   return async function handler(event: unknown): Promise<HandlerResult> {
     logger.resetKeys();
-    logger.appendKeys({ incident: incident.INCIDENT });
+    logger.appendKeys({ incident: name });
     const parsed = normalise(event);
     if (!parsed) {
       logger.error("event is not a cloudtrail record, dropped", {
         event: String(JSON.stringify(event)).slice(0, 2000),
       });
-      return { eventId: undefined, incident: incident.INCIDENT, outcome: "ignored", skipped: "unparseable" };
+      return { eventId: undefined, incident: name, outcome: "ignored", skipped: "unparseable" };
     }
     logger.appendKeys({ eventId: parsed.eventId, eventName: parsed.eventName, keyArn: parsed.keyArn });
 
+    // Decide from the record alone first: most events end here without any AWS call.
     const first = incident.decide(parsed, config);
-    if (first.kind === "ignore") {
-      logger.info("ignored", { skipped: first.skipped, why: first.why });
-      return {
-        eventId: parsed.eventId,
-        incident: incident.INCIDENT,
-        outcome: "ignored",
-        skipped: first.skipped,
-        why: first.why,
-      };
-    }
+    if (first.kind === "ignore") return ignored(name, parsed.eventId, first);
 
     // The key the decision is about (for ReplicateKey the new replica, not the record's key).
-    const { call, error: resolveError } = await resolveKey(clients.kms, first.call);
-    const keyRegion = parseKeyArn(call.keyArn)?.region;
-    const elsewhere = region !== undefined && keyRegion !== undefined && keyRegion !== region;
-    const looked: KeyFacts =
-      incident.needsKeyFacts && call.keyArn && !elsewhere ? await keyFacts(clients.kms, call.keyArn) : {};
-    const facts: KeyFacts = region ? { ...looked, responderRegion: region } : looked;
+    const { call, facts, notes } = await lookUpKey(first.call, incident, clients, region);
     const decision = incident.decide(call, config, facts);
-    if (decision.kind === "ignore") {
-      logger.info("ignored", { skipped: decision.skipped, why: decision.why });
-      return {
-        eventId: call.eventId,
-        incident: incident.INCIDENT,
-        outcome: "ignored",
-        skipped: decision.skipped,
-        why: decision.why,
-      };
-    }
-    const lookupNotes = [resolveError, facts.lookupError].filter((n): n is string => n !== undefined);
-    const finding = lookupNotes.length
-      ? { ...decision, details: [...decision.details, ...lookupNotes] }
+    if (decision.kind === "ignore") return ignored(name, call.eventId, decision);
+    const finding: Finding = notes.length
+      ? { ...decision, details: [...decision.details, ...notes] }
       : decision;
     logger.appendKeys({ keyArn: call.keyArn, severity: finding.severity });
 
@@ -124,32 +158,18 @@ export function createHandler(incident: IncidentModule, deps: HandlerDeps) {
       outcome: notification.document.outcome,
       actions: results,
     });
+    const published = await publishSafely(clients, topicArn, notification);
+    settle(results, published.error);
 
-    let notificationId: string | undefined;
-    let publishError: unknown;
-    try {
-      notificationId = await publish(clients.sns, topicArn, notification);
-    } catch (error) {
-      publishError = error;
-      logger.error("notification failed; actions stand", { error: describeError(error) });
-    }
-
-    const failedActions = results.filter((r) => r.status === "failed");
-    if (failedActions.length) {
-      throw new ActionError(`${failedActions.map((r) => `${r.type}: ${r.detail}`).join("; ")}`);
-    }
-    if (publishError) {
-      throw new ActionError(`notification failed: ${describeError(publishError)}`, { cause: publishError });
-    }
     const result: HandlerResult = {
       eventId: call.eventId,
-      incident: incident.INCIDENT,
+      incident: name,
       outcome: notification.document.outcome,
       severity: finding.severity,
       reasons: finding.reasons,
       actions: results,
     };
-    if (notificationId) result.notificationId = notificationId;
+    if (published.id) result.notificationId = published.id;
     return result;
   };
 }
