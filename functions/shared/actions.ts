@@ -20,7 +20,7 @@ import {
 import { kmsForKey } from "./clients.js";
 import type { PlannedAction } from "./decision.js";
 import { awsErrorName, describeError } from "./errors.js";
-import { type PriorState, priorKeyState } from "./history.js";
+import { disabledSince, type PriorState, priorKeyState } from "./history.js";
 import type { JsonObject, KmsApiCall } from "./model.js";
 import { parseKeyArn } from "./model.js";
 import type { ActionStatus, ActionType } from "./types.js";
@@ -54,6 +54,8 @@ export interface ActionContext {
   cloudTrail: CloudTrailClient;
   /** The triggering call (for history look-ups bounded by its time). */
   call?: KmsApiCall;
+  /** Results of the actions run before this one in the same plan. */
+  earlier?: readonly ActionResult[];
 }
 
 /**
@@ -162,6 +164,15 @@ async function enableKey(action: PlannedAction, ctx: ActionContext): Promise<Act
   const { kms } = ctx;
   let note = "";
   if (action.onlyIfEnabledBefore) {
+    // The deletion was already cancelled (a duplicate delivery or a retry): respect a DisableKey
+    // someone made since, rather than restoring the state from before the incident.
+    const cancelledEarlier = ctx.earlier?.some(
+      (r) => r.type === "cancel-key-deletion" && r.status === "already-done",
+    );
+    const since = cancelledEarlier
+      ? await disabledSince(ctx.cloudTrail, action.keyRef, ctx.call?.eventTime)
+      : undefined;
+    if (since) return { ...base(action), status: "skipped", detail: `left Disabled: ${since}` };
     const prior: PriorState = await priorKeyState(ctx.cloudTrail, action.keyRef, ctx.call?.eventTime);
     if (prior.state === "disabled") {
       return { ...base(action), status: "skipped", detail: `left Disabled: ${prior.detail}` };
@@ -309,7 +320,13 @@ export async function runActions(
       continue;
     }
     try {
-      results.push(await executor(action, { ...ctx, kms: await kmsForKey(ctx.kms, action.keyRef) }));
+      results.push(
+        await executor(action, {
+          ...ctx,
+          kms: await kmsForKey(ctx.kms, action.keyRef),
+          earlier: [...results],
+        }),
+      );
     } catch (error) {
       // Executors return failures; anything thrown (a verification read) is still reported, never lost.
       results.push(failed(action, error, action.type));

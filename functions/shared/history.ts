@@ -18,12 +18,17 @@ export interface PriorState {
 /** LookupEvents pages to read at most (50 events each): bounds the time spent on a busy key. */
 const MAX_PAGES = 5;
 
-export async function priorKeyState(
+type Change = { name: "DisableKey" | "EnableKey"; when: string } | "none" | "too-many" | { error: string };
+
+/**
+ * The newest successful DisableKey or EnableKey on the key within a time window, reading at most
+ * MAX_PAGES pages of its history (newest first).
+ */
+async function latestChange(
   cloudTrail: CloudTrailClient,
   keyArn: string,
-  before: string | undefined,
-): Promise<PriorState> {
-  const endTime = before ? new Date(before) : new Date();
+  window: { StartTime?: Date; EndTime?: Date },
+): Promise<Change> {
   let nextToken: string | undefined;
   try {
     for (let page = 0; page < MAX_PAGES; page++) {
@@ -31,45 +36,83 @@ export async function priorKeyState(
         new LookupEventsCommand({
           // Only one lookup attribute is allowed; the key ARN is the event's resource name.
           LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: keyArn }],
-          EndTime: Number.isNaN(endTime.getTime()) ? new Date() : endTime,
+          ...window,
           MaxResults: 50,
           NextToken: nextToken,
         }),
       );
-      // Events come newest first.
       for (const event of out.Events ?? []) {
         if (event.EventName !== "DisableKey" && event.EventName !== "EnableKey") continue;
         if (failedCall(event.CloudTrailEvent)) continue;
-        const when = event.EventTime?.toISOString() ?? "an unknown time";
-        return event.EventName === "DisableKey"
-          ? {
-              state: "disabled",
-              detail: `the key was disabled before the deletion was scheduled (DisableKey at ${when})`,
-            }
-          : {
-              state: "enabled",
-              detail: `the key was enabled before the deletion was scheduled (EnableKey at ${when})`,
-            };
+        return { name: event.EventName, when: event.EventTime?.toISOString() ?? "an unknown time" };
       }
       nextToken = out.NextToken;
-      if (!nextToken) break;
+      if (!nextToken) return "none";
     }
   } catch (error) {
+    return { error: describeError(error) };
+  }
+  return "too-many";
+}
+
+function validDate(text: string | undefined): Date | undefined {
+  const date = text ? new Date(text) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date : undefined;
+}
+
+export async function priorKeyState(
+  cloudTrail: CloudTrailClient,
+  keyArn: string,
+  before: string | undefined,
+): Promise<PriorState> {
+  const change = await latestChange(cloudTrail, keyArn, { EndTime: validDate(before) ?? new Date() });
+  if (change === "none") {
     return {
-      state: "unknown",
-      detail: `CloudTrail history could not be read (${describeError(error)}); re-enabled by default`,
+      state: "enabled",
+      detail: "no DisableKey or EnableKey in the key's recent CloudTrail history: it was enabled",
     };
   }
-  if (nextToken) {
+  if (change === "too-many") {
     return {
       state: "unknown",
       detail: `no DisableKey or EnableKey in the newest ${MAX_PAGES * 50} history events; re-enabled by default`,
     };
   }
-  return {
-    state: "enabled",
-    detail: "no DisableKey or EnableKey in the key's recent CloudTrail history: it was enabled",
-  };
+  if ("error" in change) {
+    return {
+      state: "unknown",
+      detail: `CloudTrail history could not be read (${change.error}); re-enabled by default`,
+    };
+  }
+  return change.name === "DisableKey"
+    ? {
+        state: "disabled",
+        detail: `the key was disabled before the deletion was scheduled (DisableKey at ${change.when})`,
+      }
+    : {
+        state: "enabled",
+        detail: `the key was enabled before the deletion was scheduled (EnableKey at ${change.when})`,
+      };
+}
+
+/**
+ * Whether someone disabled the key after the deletion was scheduled: a later duplicate delivery
+ * or retry must not re-enable a key an administrator disabled on purpose in the meantime
+ * (CancelKeyDeletion leaves no DisableKey record, so a DisableKey here is a person's decision).
+ * Undefined when there is none, or the history cannot tell.
+ */
+export async function disabledSince(
+  cloudTrail: CloudTrailClient,
+  keyArn: string,
+  since: string | undefined,
+): Promise<string | undefined> {
+  const start = validDate(since);
+  if (!start) return undefined;
+  const change = await latestChange(cloudTrail, keyArn, { StartTime: start, EndTime: new Date() });
+  if (typeof change === "object" && "name" in change && change.name === "DisableKey") {
+    return `the key was disabled after the deletion was scheduled (DisableKey at ${change.when})`;
+  }
+  return undefined;
 }
 
 function failedCall(raw: string | undefined): boolean {

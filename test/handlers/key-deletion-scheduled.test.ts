@@ -86,6 +86,59 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     expect(note.text).toContain("aws kms schedule-key-deletion");
   });
 
+  it("a late duplicate delivery does not re-enable a key an administrator disabled since", async () => {
+    // Prepare: the first delivery cancelled and re-enabled the key; then an administrator
+    // disabled it on purpose; now EventBridge delivers the same event again.
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "Disabled" });
+    cloudTrail.on(LookupEventsCommand, { StartTime: new Date(EVENT_TIME) }).resolves({
+      Events: [
+        historyEvent("DisableKey", "2026-11-28T19:05:00Z"),
+        historyEvent("EnableKey", "2026-11-28T18:31:15Z"),
+      ],
+    });
+    cloudTrail.on(LookupEventsCommand, { EndTime: new Date(EVENT_TIME) }).resolves({
+      Events: [historyEvent("EnableKey", "2026-11-10T10:00:00Z")],
+    });
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
+    expect(key.state).toBe("Disabled");
+    expect(result.actions).toMatchObject([
+      { type: "cancel-key-deletion", status: "already-done" },
+      {
+        type: "enable-key",
+        status: "skipped",
+        detail:
+          "left Disabled: the key was disabled after the deletion was scheduled (DisableKey at 2026-11-28T19:05:00.000Z)",
+      },
+    ]);
+  });
+
+  it("a retry after a partial success (cancelled, enable failed) still re-enables the key", async () => {
+    // Prepare: the deletion is cancelled (key Disabled), nobody disabled it since.
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "Disabled" });
+    cloudTrail.on(LookupEventsCommand, { StartTime: new Date(EVENT_TIME) }).resolves({ Events: [] });
+    cloudTrail.on(LookupEventsCommand, { EndTime: new Date(EVENT_TIME) }).resolves({
+      Events: [historyEvent("EnableKey", "2026-11-10T10:00:00Z")],
+    });
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
+    expect(key.state).toBe("Enabled");
+    expect(result.actions).toMatchObject([
+      { type: "cancel-key-deletion", status: "already-done" },
+      { type: "enable-key", status: "succeeded" },
+    ]);
+  });
+
   it("leaves the key Disabled when it was disabled before the deletion was scheduled", async () => {
     // Prepare
     const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
