@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -7,59 +6,29 @@ import {
   decide,
   parseDeletionDate,
 } from "../../functions/key-deletion-scheduled/decide.js";
+import type { Config } from "../../functions/shared/config.js";
+import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import { normalise } from "../../functions/shared/model.js";
 import {
-  type Config,
-  type ConfigInput,
-  parseConfig,
-  parseConfigText,
-} from "../../functions/shared/config.js";
-import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
-import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+  callOf,
+  config,
+  DEFAULTS,
+  decisionsFor,
+  EXAMPLE,
+  FAILED_CALL,
+  findingOf,
+  keyArn as key,
+  type Shape,
+  shapeOf,
+} from "../helpers/decide.js";
+import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
-const DEFAULTS = parseConfig({});
-const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
 /** A fixed "now" one week before the unapproved fixture's deletion date. */
 const NOW = new Date("2026-11-28T18:31:12Z");
 
-type Shape =
-  | { kind: "ignore"; skipped: string; incident: string | undefined }
-  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
-
-function shapeOf(decision: Decision): Shape {
-  return decision.kind === "ignore"
-    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
-    : {
-        kind: "finding",
-        incident: decision.incident,
-        severity: decision.severity,
-        reasons: decision.reasons,
-        actions: decision.actions,
-      };
-}
-
-function callOf(event: FixtureEvent): KmsApiCall {
-  const call = normalise(event);
-  if (!call) throw new Error("fixture did not normalise");
-  return call;
-}
-
-function decideEvent(event: FixtureEvent, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decide(callOf(event), config, facts, NOW);
-}
-
-function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decideEvent(loadEvent(`key-deletion-scheduled/${variant}`), config, facts);
-}
-
-function findingOf(decision: Decision): Finding {
-  if (decision.kind !== "finding") throw new Error(`expected a finding, got ignore/${decision.skipped}`);
-  return decision;
-}
-
-const config = (input: ConfigInput): Config => parseConfig(input);
-
-const key = (id: string) => `arn:aws:kms:us-east-1:111122223333:key/${id}`;
+const { decideEvent, decideFixture } = decisionsFor("key-deletion-scheduled", (call, cfg, facts) =>
+  decide(call, cfg, facts, NOW),
+);
 
 /** CancelKeyDeletion, then EnableKey only if the key was enabled before (afterCancel: restore). */
 const cancelAndRestore = (keyId: string, hold?: PlannedAction["hold"]): PlannedAction[] =>
@@ -80,7 +49,6 @@ const skipped = (reason: string): Shape => ({
   skipped: reason,
   incident: "key-deletion-scheduled",
 });
-const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
 
 const UNAPPROVED_KEY = "1234abcd-12ab-34cd-56ef-1234567890ab";
 const APPROVED_KEY = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";

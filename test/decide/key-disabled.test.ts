@@ -1,51 +1,21 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-disabled/decide.js";
+import type { Config } from "../../functions/shared/config.js";
+import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import { normalise } from "../../functions/shared/model.js";
 import {
-  type Config,
-  type ConfigInput,
-  parseConfig,
-  parseConfigText,
-} from "../../functions/shared/config.js";
-import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
-import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+  config,
+  DEFAULTS,
+  decisionsFor,
+  EXAMPLE,
+  FAILED_CALL,
+  findingOf,
+  type Shape,
+  shapeOf,
+} from "../helpers/decide.js";
+import { loadAllEvents } from "../helpers/fixtures.js";
 
-const DEFAULTS = parseConfig({});
-const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
-
-type Shape =
-  | { kind: "ignore"; skipped: string; incident: string | undefined }
-  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
-
-function shapeOf(decision: Decision): Shape {
-  return decision.kind === "ignore"
-    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
-    : {
-        kind: "finding",
-        incident: decision.incident,
-        severity: decision.severity,
-        reasons: decision.reasons,
-        actions: decision.actions,
-      };
-}
-
-function callOf(event: FixtureEvent): KmsApiCall {
-  const call = normalise(event);
-  if (!call) throw new Error("fixture did not normalise");
-  return call;
-}
-
-function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decide(callOf(loadEvent(`key-disabled/${variant}`)), config, facts);
-}
-
-function findingOf(decision: Decision): Finding {
-  if (decision.kind !== "finding") throw new Error(`expected a finding, got ignore/${decision.skipped}`);
-  return decision;
-}
-
-const config = (input: ConfigInput): Config => parseConfig(input);
+const { decideFixture } = decisionsFor("key-disabled", decide);
 
 const MALLORY_KEY = "arn:aws:kms:us-east-1:111122223333:key/9d0e1f2a-3b4c-4d5e-a6f7-a8b9c0d1e2f3";
 const REENABLE = config({ ...EXAMPLE, reenableDisabledKeys: true });
@@ -58,7 +28,6 @@ const finding = (severity: string, reasons: string[], actions: PlannedAction[]):
   actions,
 });
 const skipped = (reason: string): Shape => ({ kind: "ignore", skipped: reason, incident: "key-disabled" });
-const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
 
 describe("key-disabled decide: every fixture", () => {
   it.each([

@@ -1,42 +1,12 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-material-deleted/decide.js";
-import {
-  type Config,
-  type ConfigInput,
-  parseConfig,
-  parseConfigText,
-} from "../../functions/shared/config.js";
-import type { Decision, KeyFacts } from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
-import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+import type { Config } from "../../functions/shared/config.js";
+import type { KeyFacts } from "../../functions/shared/decision.js";
+import { normalise } from "../../functions/shared/model.js";
+import { callOf, config, DEFAULTS, decisionsFor, EXAMPLE, shapeOf } from "../helpers/decide.js";
+import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
-const DEFAULTS = parseConfig({});
-const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
-
-function callOf(event: FixtureEvent): KmsApiCall {
-  const call = normalise(event);
-  if (!call) throw new Error("fixture did not normalise");
-  return call;
-}
-
-function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decide(callOf(loadEvent(`key-material-deleted/${variant}`)), config, facts);
-}
-
-const config = (input: ConfigInput): Config => parseConfig(input);
-
-function shapeOf(decision: Decision) {
-  return decision.kind === "ignore"
-    ? { kind: decision.kind, skipped: decision.skipped, incident: decision.incident }
-    : {
-        kind: decision.kind,
-        incident: decision.incident,
-        severity: decision.severity,
-        reasons: decision.reasons,
-        actions: decision.actions,
-      };
-}
+const { decideFixture } = decisionsFor("key-material-deleted", decide);
 
 const CRITICAL_NOTIFY = {
   kind: "finding",

@@ -1,13 +1,11 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-policy-violation/decide.js";
-import { type Config, parseConfig, parseConfigText } from "../../functions/shared/config.js";
-import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
+import { parseConfig } from "../../functions/shared/config.js";
+import type { Decision, Finding, PlannedAction } from "../../functions/shared/decision.js";
+import { DEFAULTS, decisionsFor, EXAMPLE, FAILED_CALL, type Shape, shapeOf } from "../helpers/decide.js";
 import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
-const DEFAULTS = parseConfig({});
-const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
+const { decideEvent, decideFixture } = decisionsFor("key-policy-violation", decide);
 
 const KEY_ACCOUNT = "111122223333";
 const ROOT_STATEMENT = {
@@ -32,37 +30,6 @@ const KEYS = {
   replica: `arn:aws:kms:us-west-2:${KEY_ACCOUNT}:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0`,
 } as const;
 
-/** The parts of a decision that say what happens: no titles, summaries or the call itself. */
-type Shape =
-  | { kind: "ignore"; skipped: string; incident: string | undefined }
-  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
-
-function shapeOf(decision: Decision): Shape {
-  return decision.kind === "ignore"
-    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
-    : {
-        kind: "finding",
-        incident: decision.incident,
-        severity: decision.severity,
-        reasons: decision.reasons,
-        actions: decision.actions,
-      };
-}
-
-function callOf(event: FixtureEvent): KmsApiCall {
-  const call = normalise(event);
-  if (!call) throw new Error("fixture did not normalise");
-  return call;
-}
-
-function decideEvent(event: FixtureEvent, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decide(callOf(event), config, facts);
-}
-
-function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decideEvent(loadEvent(`key-policy-violation/${variant}`), config, facts);
-}
-
 /** The finding, or a failed test when the decision ignored the call. */
 function findingOf(decision: Decision): Finding {
   if (decision.kind !== "finding") throw new Error(`expected a finding, got ${JSON.stringify(decision)}`);
@@ -86,8 +53,6 @@ const finding = (severity: string, reasons: string[], actions: PlannedAction[] =
   actions,
 });
 const NO_FINDING: Shape = { kind: "ignore", skipped: "no-incident", incident: "key-policy-violation" };
-/** Failed calls are dropped before any incident is chosen. */
-const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
 
 const disable = (keyRef: string, hold?: PlannedAction["hold"]): PlannedAction =>
   hold ? { type: "disable-key", keyRef, hold } : { type: "disable-key", keyRef };

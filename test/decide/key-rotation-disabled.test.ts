@@ -1,55 +1,21 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-rotation-disabled/decide.js";
+import type { Config } from "../../functions/shared/config.js";
+import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import { normalise } from "../../functions/shared/model.js";
 import {
-  type Config,
-  type ConfigInput,
-  parseConfig,
-  parseConfigText,
-} from "../../functions/shared/config.js";
-import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
-import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+  config,
+  DEFAULTS,
+  decisionsFor,
+  EXAMPLE,
+  FAILED_CALL,
+  findingOf,
+  type Shape,
+  shapeOf,
+} from "../helpers/decide.js";
+import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
-const DEFAULTS = parseConfig({});
-const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
-
-type Shape =
-  | { kind: "ignore"; skipped: string; incident: string | undefined }
-  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
-
-function shapeOf(decision: Decision): Shape {
-  return decision.kind === "ignore"
-    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
-    : {
-        kind: "finding",
-        incident: decision.incident,
-        severity: decision.severity,
-        reasons: decision.reasons,
-        actions: decision.actions,
-      };
-}
-
-function callOf(event: FixtureEvent): KmsApiCall {
-  const call = normalise(event);
-  if (!call) throw new Error("fixture did not normalise");
-  return call;
-}
-
-function decideEvent(event: FixtureEvent, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decide(callOf(event), config, facts);
-}
-
-function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decideEvent(loadEvent(`key-rotation-disabled/${variant}`), config, facts);
-}
-
-function findingOf(decision: Decision): Finding {
-  if (decision.kind !== "finding") throw new Error(`expected a finding, got ignore/${decision.skipped}`);
-  return decision;
-}
-
-const config = (input: ConfigInput): Config => parseConfig(input);
+const { decideEvent, decideFixture } = decisionsFor("key-rotation-disabled", decide);
 
 const KEY_ID = "5d6e7f8a-9b0c-4dbe-82f3-a4b5c6d7e8f9";
 const KEY = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`;
@@ -62,7 +28,6 @@ const finding = (actions: PlannedAction[]): Shape => ({
   reasons: ["rotation-disabled"],
   actions,
 });
-const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
 
 describe("key-rotation-disabled decide: every fixture", () => {
   it.each([

@@ -1,64 +1,25 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { decide as decideDeletion } from "../../functions/key-deletion-scheduled/decide.js";
 import { decide } from "../../functions/pending-deletion-key-used/decide.js";
+import type { Config } from "../../functions/shared/config.js";
+import { incidentOf, type KeyFacts, type PlannedAction } from "../../functions/shared/decision.js";
+import { normalise } from "../../functions/shared/model.js";
 import {
-  type Config,
-  type ConfigInput,
-  parseConfig,
-  parseConfigText,
-} from "../../functions/shared/config.js";
-import {
-  type Decision,
-  type Finding,
-  incidentOf,
-  type KeyFacts,
-  type PlannedAction,
-} from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
-import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+  callOf,
+  config,
+  DEFAULTS,
+  decisionsFor,
+  EXAMPLE,
+  FAILED_CALL,
+  findingOf,
+  keyArn as key,
+  type Shape,
+  shapeOf,
+} from "../helpers/decide.js";
+import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
-const DEFAULTS = parseConfig({});
-const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
+const { decideEvent, decideFixture } = decisionsFor("pending-deletion-key-used", decide);
 
-type Shape =
-  | { kind: "ignore"; skipped: string; incident: string | undefined }
-  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
-
-function shapeOf(decision: Decision): Shape {
-  return decision.kind === "ignore"
-    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
-    : {
-        kind: "finding",
-        incident: decision.incident,
-        severity: decision.severity,
-        reasons: decision.reasons,
-        actions: decision.actions,
-      };
-}
-
-function callOf(event: FixtureEvent): KmsApiCall {
-  const call = normalise(event);
-  if (!call) throw new Error("fixture did not normalise");
-  return call;
-}
-
-function decideEvent(event: FixtureEvent, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decide(callOf(event), config, facts);
-}
-
-function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decideEvent(loadEvent(`pending-deletion-key-used/${variant}`), config, facts);
-}
-
-function findingOf(decision: Decision): Finding {
-  if (decision.kind !== "finding") throw new Error(`expected a finding, got ignore/${decision.skipped}`);
-  return decision;
-}
-
-const config = (input: ConfigInput): Config => parseConfig(input);
-
-const key = (id: string) => `arn:aws:kms:us-east-1:111122223333:key/${id}`;
 const DECRYPT_KEY = "8a9b0c1d-2e3f-4ae1-b5c6-d7e8f9a0b1c2";
 const S3_KEY = "9b0c1d2e-3f4a-4bf2-86d7-e8f9a0b1c2d3";
 
@@ -74,7 +35,6 @@ const finding = (actions: PlannedAction[]): Shape => ({
   reasons: ["pending-deletion-key-used"],
   actions,
 });
-const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
 
 describe("pending-deletion-key-used decide: every fixture", () => {
   it.each([

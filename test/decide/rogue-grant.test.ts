@@ -1,59 +1,25 @@
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/rogue-grant/decide.js";
+import type { Decision, PlannedAction } from "../../functions/shared/decision.js";
+import { normalise } from "../../functions/shared/model.js";
 import {
-  type Config,
-  type ConfigInput,
-  parseConfig,
-  parseConfigText,
-} from "../../functions/shared/config.js";
-import type { Decision, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
-import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+  callOf,
+  config,
+  DEFAULTS,
+  decisionsFor,
+  EXAMPLE,
+  FAILED_CALL,
+  keyArn as key,
+  type Shape,
+  shapeOf,
+} from "../helpers/decide.js";
+import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
-const DEFAULTS = parseConfig({});
-const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
+const { decideEvent, decideFixture } = decisionsFor("rogue-grant", decide);
 
 const KEY_ACCOUNT = "111122223333";
 const EXTERNAL_ACCOUNT = "444455556666";
-
-/** The parts of a decision that say what happens: no titles, summaries or the call itself. */
-type Shape =
-  | { kind: "ignore"; skipped: string; incident: string | undefined }
-  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
-
-function shapeOf(decision: Decision): Shape {
-  return decision.kind === "ignore"
-    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
-    : {
-        kind: "finding",
-        incident: decision.incident,
-        severity: decision.severity,
-        reasons: decision.reasons,
-        actions: decision.actions,
-      };
-}
-
-function callOf(event: FixtureEvent | unknown): KmsApiCall {
-  const call = normalise(event);
-  if (!call) throw new Error("fixture did not normalise");
-  return call;
-}
-
-function decideEvent(event: FixtureEvent, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decide(callOf(event), config, facts);
-}
-
-function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-  return decideEvent(loadEvent(`rogue-grant/${variant}`), config, facts);
-}
-
-function config(input: ConfigInput): Config {
-  return parseConfig(input);
-}
-
-const key = (id: string) => `arn:aws:kms:us-east-1:${KEY_ACCOUNT}:key/${id}`;
 
 const revoke = (keyId: string, grantId: string, hold?: PlannedAction["hold"]): PlannedAction =>
   hold
@@ -73,8 +39,6 @@ const finding = (severity: string, reasons: string[], actions: PlannedAction[]):
   actions,
 });
 const skipped = (reason: string): Shape => ({ kind: "ignore", skipped: reason, incident: "rogue-grant" });
-/** Failed calls are dropped before any incident is chosen. */
-const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
 
 /** How each planned action is held: undefined when it will be performed. */
 function holdsOf(decision: Decision): Array<string | undefined> {
