@@ -246,10 +246,11 @@ function expectAnswers(spec: FileSpec, rows: TriageRow[]): void {
       expect(unparseable).toHaveLength(1);
       return;
     case "truncated-gzip": {
-      // Salvaged records are a prefix of the file's, in order, then the damage is reported.
-      const records = rows.filter((r) => r.source.index >= 0 && r.skipped !== "unparseable");
-      expect(records.map((r) => r.source.index)).toEqual(upTo(records.length));
-      expect(records.length).toBeLessThanOrEqual(spec.records.length);
+      // Salvaged records are a prefix of the file's, in order, then the damage is reported. A
+      // salvaged record may itself be unparseable (an envelope whose detail is null is no record).
+      const positions = rows.filter((r) => r.source.index >= 0).map((r) => r.source.index);
+      expect(positions).toEqual(upTo(positions.length));
+      expect(positions.length).toBeLessThanOrEqual(spec.records.length);
       expect(unparseable.length).toBeGreaterThanOrEqual(1);
       expect(rows.length).toBeLessThanOrEqual(spec.records.length + 2);
       return;
