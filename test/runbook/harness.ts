@@ -25,7 +25,7 @@ import {
   type RevokeGrantCommandInput,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
-import { PublishCommand, type PublishCommandInput, SNSClient } from "@aws-sdk/client-sns";
+import { SNSClient } from "@aws-sdk/client-sns";
 import type { AwsClientStub } from "aws-sdk-client-mock";
 import type { RunbookPayloadInput } from "../../functions/runbook/payload.js";
 import type { RunbookDeps } from "../../functions/runbook/run.js";
@@ -193,45 +193,4 @@ export function mutations(kms: AwsClientStub<KMSClient>): string[] {
 }
 
 /** A published notification, decoded. */
-export interface Published {
-  input: PublishCommandInput;
-  subject: string;
-  /** The readable text (`default`, identical to `email`). */
-  text: string;
-  /** The machine document (`sqs`, identical to `lambda` and `https`). */
-  doc: {
-    incident: string;
-    severity: string;
-    reasons: string[];
-    outcome: string;
-    request?: { requestedBy: string; reason: string; ticket?: string };
-    actions: Array<{ type: string; status: string; detail: string; error?: string }>;
-    undo: string[];
-    extra?: { findings?: Array<{ reason: string; severity: string }> };
-  };
-  attributes: Record<string, string | undefined>;
-}
-
-/** Every Publish the SNS mock received, decoded, oldest first. */
-export function published(sns: AwsClientStub<SNSClient>): Published[] {
-  return sns.commandCalls(PublishCommand).map(({ args: [{ input }] }) => {
-    const message = JSON.parse(input.Message ?? "{}") as Record<string, string>;
-    return {
-      input,
-      subject: input.Subject ?? "",
-      text: message.default ?? "",
-      doc: JSON.parse(message.sqs ?? "{}") as Published["doc"],
-      attributes: Object.fromEntries(
-        Object.entries(input.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]),
-      ),
-    };
-  });
-}
-
-/** The only notification published; fails the test when there is not exactly one. */
-export function onlyNotification(sns: AwsClientStub<SNSClient>): Published {
-  const all = published(sns);
-  const [only] = all;
-  if (!only || all.length !== 1) throw new Error(`expected exactly one Publish, got ${all.length}`);
-  return only;
-}
+export { onlyNotification, type Published, published } from "../helpers/notifications.js";
