@@ -231,6 +231,42 @@ function grantScenario(
   };
 }
 
+/** A ScheduleKeyDeletion performed on moto, delivered as CloudTrail records it, and the key's end state. */
+function deletionScenario(
+  id: string,
+  title: string,
+  promise: string,
+  fixture: string,
+  who: string,
+  days: number,
+  expect: StagedAttack["expect"],
+  endState: string,
+  note?: string,
+): Scenario {
+  return {
+    id,
+    title,
+    promise,
+    async stage(world) {
+      const key = await world.createKey(id);
+      const date = await scheduleDeletion(world.kms, key, days);
+      const { event } = template(fixture, {
+        keyArn: key.arn,
+        response: { deletionDate: cloudTrailDeletionDate(date) },
+      });
+      return {
+        attack: `${who} ScheduleKeyDeletion on ${key.alias}, ${days}-day window`,
+        performed: true,
+        ...(note ? { note } : {}),
+        fixture,
+        event,
+        expect,
+        verify: async () => [await checkKeyState(world.kms, key, endState)],
+      };
+    },
+  };
+}
+
 const revoked = (severity: string) => ({
   expect: {
     rule: "rogue-grant" as const,
@@ -306,59 +342,35 @@ export const SCENARIOS: readonly Scenario[] = [
     { expect: { rule: "rogue-grant", outcome: "ignored", skipped: "trusted-grant" } },
     false,
   ),
-  {
-    id: "unapproved-deletion",
-    title: "Key deletion scheduled by a principal that is not approved",
-    promise: "deletion cancelled, key Enabled",
-    async stage(world) {
-      const key = await world.createKey("unapproved-deletion");
-      const date = await scheduleDeletion(world.kms, key, 7);
-      const fixture = "key-deletion-scheduled/unapproved";
-      const { event } = template(fixture, {
-        keyArn: key.arn,
-        response: { deletionDate: cloudTrailDeletionDate(date) },
-      });
-      return {
-        attack: `mallory (IAM user) ScheduleKeyDeletion on ${key.alias}, 7-day window`,
-        performed: true,
-        note: "moto has no CloudTrail LookupEvents: the key's prior state cannot be read, so it is re-enabled (the notification says so)",
-        fixture,
-        event,
-        expect: {
-          rule: "key-deletion-scheduled",
-          outcome: "remediated",
-          actions: [
-            { type: "cancel-key-deletion", status: "succeeded" },
-            { type: "enable-key", status: "succeeded" },
-          ],
-          severity: "CRITICAL",
-        },
-        verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
-      };
+  deletionScenario(
+    "unapproved-deletion",
+    "Key deletion scheduled by a principal that is not approved",
+    "deletion cancelled, key Enabled",
+    "key-deletion-scheduled/unapproved",
+    "mallory (IAM user)",
+    7,
+    {
+      rule: "key-deletion-scheduled",
+      outcome: "remediated",
+      actions: [
+        { type: "cancel-key-deletion", status: "succeeded" },
+        { type: "enable-key", status: "succeeded" },
+      ],
+      severity: "CRITICAL",
     },
-  },
-  {
-    id: "approved-deletion",
-    title: "Key deletion scheduled by the approved KeyAdmin role with MFA (control)",
-    promise: "no action: approved deletion, notified",
-    async stage(world) {
-      const key = await world.createKey("approved-deletion");
-      const date = await scheduleDeletion(world.kms, key, 30);
-      const fixture = "key-deletion-scheduled/approved";
-      const { event } = template(fixture, {
-        keyArn: key.arn,
-        response: { deletionDate: cloudTrailDeletionDate(date) },
-      });
-      return {
-        attack: `KeyAdmin role (MFA) ScheduleKeyDeletion on ${key.alias}, 30-day window`,
-        performed: true,
-        fixture,
-        event,
-        expect: { rule: "key-deletion-scheduled", outcome: "notified", actions: [], severity: "MEDIUM" },
-        verify: async () => [await checkKeyState(world.kms, key, "PendingDeletion")],
-      };
-    },
-  },
+    "Enabled",
+    "moto has no CloudTrail LookupEvents: the key's prior state cannot be read, so it is re-enabled (the notification says so)",
+  ),
+  deletionScenario(
+    "approved-deletion",
+    "Key deletion scheduled by the approved KeyAdmin role with MFA (control)",
+    "no action: approved deletion, notified",
+    "key-deletion-scheduled/approved",
+    "KeyAdmin role (MFA)",
+    30,
+    { rule: "key-deletion-scheduled", outcome: "notified", actions: [], severity: "MEDIUM" },
+    "PendingDeletion",
+  ),
   policyScenario(
     "public-policy",
     "Key policy that allows Decrypt to everyone (Principal AWS: *)",
