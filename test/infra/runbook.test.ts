@@ -26,7 +26,15 @@ import {
   payloadFor,
   TOPIC_ARN,
 } from "../runbook/harness.js";
-import { type BuiltStack, buildStack, getAtt, logicalId, ref, stubDist } from "./stack-fixture.js";
+import {
+  type BuiltStack,
+  buildStack,
+  commonRoleStatements,
+  getAtt,
+  logicalId,
+  ref,
+  stubDist,
+} from "./stack-fixture.js";
 
 let built: BuiltStack;
 beforeAll(() => {
@@ -170,41 +178,11 @@ describe("runbook function", () => {
 
 describe("runbook role", () => {
   it("holds exactly the runbook's KMS actions on key/*, CloudTrail history, the topic, and the Deny", () => {
-    const key = getAtt(built.stack.notificationKey);
+    const _key = getAtt(built.stack.notificationKey);
     expect(statementsOf(runbook().role)).toEqual([
       { Sid: "RunbookActions", Effect: "Allow", Action: RUNBOOK_KMS_ACTIONS, Resource: KEYS },
       { Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" },
-      { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: ref(built.stack.topic) },
-      {
-        Sid: "EncryptNotifications",
-        Effect: "Allow",
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: key,
-      },
-      {
-        Sid: "NeverChangeTheNotificationKey",
-        Effect: "Deny",
-        Action: [
-          "kms:DisableKey",
-          "kms:EnableKey",
-          "kms:ScheduleKeyDeletion",
-          "kms:CancelKeyDeletion",
-          "kms:PutKeyPolicy",
-          "kms:CreateGrant",
-          "kms:RevokeGrant",
-          "kms:RetireGrant",
-          "kms:DisableKeyRotation",
-          "kms:EnableKeyRotation",
-          "kms:DeleteImportedKeyMaterial",
-        ],
-        Resource: key,
-      },
-      {
-        Sid: "WriteLogs",
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: getAtt(runbook().function.logGroup),
-      },
+      ...commonRoleStatements(built.stack, runbook().function.logGroup),
     ]);
   });
 

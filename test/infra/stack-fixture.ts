@@ -63,3 +63,44 @@ export const getAtt = (construct: IConstruct, attribute = "Arn") => ({
   "Fn::GetAtt": [logicalId(construct), attribute],
 });
 export const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
+
+/**
+ * The statements every responder role ends with, as the template must hold them: publish to the
+ * topic, encrypt with the notification key, the Deny on that key, and writing its own logs.
+ */
+export function commonRoleStatements(stack: ResponderStack, logGroup: IConstruct): unknown[] {
+  const key = getAtt(stack.notificationKey);
+  return [
+    { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: ref(stack.topic) },
+    {
+      Sid: "EncryptNotifications",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: key,
+    },
+    {
+      Sid: "NeverChangeTheNotificationKey",
+      Effect: "Deny",
+      Action: [
+        "kms:DisableKey",
+        "kms:EnableKey",
+        "kms:ScheduleKeyDeletion",
+        "kms:CancelKeyDeletion",
+        "kms:PutKeyPolicy",
+        "kms:CreateGrant",
+        "kms:RevokeGrant",
+        "kms:RetireGrant",
+        "kms:DisableKeyRotation",
+        "kms:EnableKeyRotation",
+        "kms:DeleteImportedKeyMaterial",
+      ],
+      Resource: key,
+    },
+    {
+      Sid: "WriteLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: getAtt(logGroup),
+    },
+  ];
+}

@@ -6,7 +6,15 @@ import { Match } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import { INCIDENTS, type IncidentName } from "../../functions/shared/types.js";
-import { type BuiltStack, buildStack, getAtt, logicalId, ref, stubDist } from "./stack-fixture.js";
+import {
+  type BuiltStack,
+  buildStack,
+  commonRoleStatements,
+  getAtt,
+  logicalId,
+  ref,
+  stubDist,
+} from "./stack-fixture.js";
 
 let built: BuiltStack;
 beforeAll(() => {
@@ -173,7 +181,7 @@ describe("roles", () => {
 
   it.each(INCIDENTS)("%s: exactly its own statements", (incident) => {
     const r = responder(incident);
-    const key = getAtt(built.stack.notificationKey);
+    const _key = getAtt(built.stack.notificationKey);
     const policy = built.template.findResources("AWS::IAM::Policy", {
       Properties: { Roles: [ref(r.role)] },
     });
@@ -184,37 +192,7 @@ describe("roles", () => {
       ...(readsCloudTrail.has(incident)
         ? [{ Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" }]
         : []),
-      { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: ref(built.stack.topic) },
-      {
-        Sid: "EncryptNotifications",
-        Effect: "Allow",
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: key,
-      },
-      {
-        Sid: "NeverChangeTheNotificationKey",
-        Effect: "Deny",
-        Action: [
-          "kms:DisableKey",
-          "kms:EnableKey",
-          "kms:ScheduleKeyDeletion",
-          "kms:CancelKeyDeletion",
-          "kms:PutKeyPolicy",
-          "kms:CreateGrant",
-          "kms:RevokeGrant",
-          "kms:RetireGrant",
-          "kms:DisableKeyRotation",
-          "kms:EnableKeyRotation",
-          "kms:DeleteImportedKeyMaterial",
-        ],
-        Resource: key,
-      },
-      {
-        Sid: "WriteLogs",
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: getAtt(r.function.logGroup),
-      },
+      ...commonRoleStatements(built.stack, r.function.logGroup),
       {
         Effect: "Allow",
         Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
