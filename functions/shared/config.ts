@@ -4,54 +4,140 @@
  * config at all. The Lambda functions read it from `KMS_RESPONDER_CONFIG` once at cold start; the
  * CLI and the CDK app read it from a file with the same schema.
  */
-// A namespace import, so esbuild keeps only what the schemas use: `import { z }` pulls all of zod
-// (locales, JSON Schema) into every bundle, 360 KiB of them (bench/run.ts measures it).
-import * as z from "zod";
+// zod/mini: the same validation as zod with a fraction of its code in every Lambda bundle. It has
+// no built-in English messages; `describeIssue` below writes the few this schema needs.
+import * as z from "zod/mini";
 import { ConfigError } from "./errors.js";
 import { INCIDENTS, type IncidentName } from "./types.js";
 
 const ACCOUNT_ID = /^\d{12}$/;
 const ORG_ID = /^o-[a-z0-9]{10,32}$/;
+/** `aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`, ... */
+const PARTITION = "aws(?:-[a-z]+)*";
+/** IAM role and user names. */
+const IAM_NAME = "[\\w+=,.@-]{1,64}";
+/**
+ * `role/<name>` or `role/<path>/<name>`: a path is any printable ASCII between slashes (`:` too),
+ * so an ARN is matched as a whole, not split on `:`.
+ */
+const iamArn = (kinds: string) =>
+  new RegExp(`^arn:${PARTITION}:iam::\\d{12}:(?:${kinds})\\/(?:[\\x21-\\x7e]*\\/)?${IAM_NAME}$`);
+const ROLE_ARN = iamArn("role");
+const ROLE_OR_USER_ARN = iamArn("role|user");
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+const ROOT_OR_OU_ID = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+
+const ROLE_ARN_SHAPE = "arn:<partition>:iam::<12-digit account>:role/<path/name>";
+/**
+ * A principal list that decides whose calls are ignored or who holds power takes exact ARNs only:
+ * a pattern like `role/kms-responder-*` would let anyone who can create a look-alike role act unseen.
+ */
+const exactArn = (pattern: RegExp, shape: string) =>
+  z.string().check(
+    z.refine((s: string) => !/[*?]/.test(s), {
+      error:
+        "must be an exact ARN, without * or ?: a wildcard would let anyone who can create a look-alike role act unseen",
+      abort: true,
+    }),
+    z.regex(pattern, `must be an IAM ARN like ${shape}`),
+  );
+const exactRoleArn = exactArn(ROLE_ARN, ROLE_ARN_SHAPE);
+const exactPrincipalArn = exactArn(
+  ROLE_OR_USER_ARN,
+  "arn:<partition>:iam::<12-digit account>:role/<name> or :user/<name>",
+);
+
+const matching = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
+const nonEmptyString = (max?: number) =>
+  max === undefined
+    ? z.string().check(z.minLength(1, "must not be empty"))
+    : z
+        .string()
+        .check(z.minLength(1, "must not be empty"), z.maxLength(max, `must be at most ${max} characters`));
+
+/** A list that is an empty array when the field is absent (a fresh array per config). */
+const listOf = <T extends z.core.SomeType>(item: T) => z._default(z.array(item), () => []);
+
+/** A non-empty list without repeats; a repeat is named by its position (`regions.1`). */
+const distinctNonEmptyList = (item: z.ZodMiniString<string>) =>
+  z.array(item).check(
+    z.minLength(1, "must list at least one"),
+    z.superRefine((values: string[], ctx) => {
+      values.forEach((value, i) => {
+        if (values.indexOf(value) !== i) {
+          ctx.addIssue({ code: "custom", message: `repeats "${value}"`, path: [i], input: value });
+        }
+      });
+    }),
+  );
+
+const organizationSchema = z.strictObject({
+  /** The organisation whose accounts the central responder serves. */
+  id: matching(ORG_ID, "must look like o-xxxxxxxxxx"),
+  /** The role the central functions assume in a member account. */
+  memberRoleName: z._default(
+    matching(new RegExp(`^${IAM_NAME}$`), "must be an IAM role name ([\\w+=,.@-], 1-64 characters)"),
+    "kms-responder-member",
+  ),
+  /** The Regions the member template is deployed to. */
+  regions: distinctNonEmptyList(matching(REGION, "must be a Region name like eu-west-1")),
+  /** The roots (`r-...`) or organisational units (`ou-...`) the member template is deployed to. */
+  organizationalUnitIds: distinctNonEmptyList(
+    matching(ROOT_OR_OU_ID, "must be a root id (r-...) or an organizational unit id (ou-...)"),
+  ),
+});
 
 const incidentModeSchema = z.enum(["enforce", "notify", "off"]);
-const incidentSettings = z.strictObject({ mode: incidentModeSchema.default("enforce") });
+type IncidentMode = z.infer<typeof incidentModeSchema>;
+const incidentSettings = z.strictObject({ mode: z._default(incidentModeSchema, "enforce") });
 
 const incidentsShape = Object.fromEntries(
-  INCIDENTS.map((name) => [name, incidentSettings.default({ mode: "enforce" })]),
-) as Record<IncidentName, z.ZodDefault<typeof incidentSettings>>;
+  INCIDENTS.map((name) => [name, z._default(incidentSettings, () => ({ mode: "enforce" as const }))]),
+) as Record<IncidentName, z.ZodMiniDefault<typeof incidentSettings>>;
 
 export const configSchema = z.strictObject({
   /** `notify` decides and reports but changes nothing, whatever the per-incident modes say. */
-  mode: z.enum(["enforce", "notify"]).default("enforce"),
-  incidents: z.strictObject(incidentsShape).default(() => defaultIncidents()),
+  mode: z._default(z.enum(["enforce", "notify"]), "enforce"),
+  incidents: z._default(z.strictObject(incidentsShape), () => defaultIncidents()),
   /** Accounts other than the key's own that may be granted access. */
-  trustedAccounts: z.array(z.string().regex(ACCOUNT_ID, "must be a 12-digit account id")).default([]),
-  trustedOrganizationIds: z.array(z.string().regex(ORG_ID, "must look like o-xxxxxxxxxx")).default([]),
+  trustedAccounts: listOf(matching(ACCOUNT_ID, "must be a 12-digit account id")),
+  trustedOrganizationIds: listOf(matching(ORG_ID, "must look like o-xxxxxxxxxx")),
   /** Grantee principal patterns (`*` matches any run of characters) that are always trusted. */
-  trustedGranteePrincipals: z.array(z.string().min(1)).default([]),
+  trustedGranteePrincipals: listOf(nonEmptyString()),
   /** Principal patterns allowed to schedule key deletion (matched against the role or user ARN). */
-  approvedDeletionPrincipals: z.array(z.string().min(1)).default([]),
+  approvedDeletionPrincipals: listOf(nonEmptyString()),
   /** Principal patterns allowed to disable keys. */
-  approvedDisablePrincipals: z.array(z.string().min(1)).default([]),
+  approvedDisablePrincipals: listOf(nonEmptyString()),
   /** When true, a deletion by a session without MFA is never approved. */
-  requireMfa: z.boolean().default(false),
+  requireMfa: z._default(z.boolean(), false),
   /** Keys with this tag get notifications but no automatic action. */
-  exemptTagKey: z.string().min(1).max(128).default("kms-responder:exempt"),
+  exemptTagKey: z._default(nonEmptyString(128), "kms-responder:exempt"),
   /** Keys with this tag may never be deleted, even by an approved principal. */
-  protectedTagKey: z.string().min(1).max(128).default("kms-responder:protected"),
+  protectedTagKey: z._default(nonEmptyString(128), "kms-responder:protected"),
   /** What to do with a key after cancelling its deletion (it sits Disabled after CancelKeyDeletion). */
-  afterCancel: z.enum(["restore", "enable", "keep-disabled"]).default("restore"),
+  afterCancel: z._default(z.enum(["restore", "enable", "keep-disabled"]), "restore"),
   /** Response to a critical key-policy finding. */
-  onCritical: z.enum(["disable-key", "remove-statements", "notify"]).default("disable-key"),
+  onCritical: z._default(z.enum(["disable-key", "remove-statements", "notify"]), "disable-key"),
   /** Re-enable keys disabled by a principal that is not approved (the key-disabled incident). */
-  reenableDisabledKeys: z.boolean().default(false),
-  /** The responder's own role ARNs: calls they make are ignored (loop prevention). Filled in by the stack. */
-  responderRoleArns: z.array(z.string().startsWith("arn:", "must be an IAM role ARN")).default([]),
+  reenableDisabledKeys: z._default(z.boolean(), false),
+  /**
+   * The responder's own role ARNs, exact: calls they make are ignored (loop prevention). Filled
+   * in by the stack.
+   */
+  responderRoleArns: listOf(exactRoleArn),
   /** Keys the responder must never act on (the stack adds its notification key). ARNs or key ids. */
-  ignoredKeys: z.array(z.string().min(1)).default([]),
+  ignoredKeys: listOf(nonEmptyString()),
+  /** Principals (roles or users, exact ARNs) that may administer the stack's notification key. */
+  notificationKeyAdmins: listOf(exactPrincipalArn),
+  /** Roles (exact ARNs) that may invoke the runbook function besides the SSM automation role. */
+  runbookInvokers: listOf(exactRoleArn),
+  /** Publish findings to AWS Security Hub as well as to the topic. */
+  securityHub: z._default(z.boolean(), false),
+  /** Present: the stack is a central responder for these accounts and Regions of an organisation. */
+  organization: z.optional(organizationSchema),
 });
 
-function defaultIncidents(): Record<IncidentName, { mode: "enforce" | "notify" | "off" }> {
+function defaultIncidents(): Record<IncidentName, { mode: IncidentMode }> {
   return Object.fromEntries(INCIDENTS.map((name) => [name, { mode: "enforce" }])) as Record<
     IncidentName,
     { mode: "enforce" }
@@ -70,12 +156,31 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+/**
+ * The message of an issue the schema gave no message of its own (zod/mini's default is only
+ * "Invalid input"). Every check above carries its own message; what is left is a wrong type or a
+ * value outside an enum.
+ */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === "invalid_type") return `expected ${issue.expected}, received ${typeName(issue.input)}`;
+  if (issue.code === "invalid_value") {
+    return `Invalid option: expected one of ${issue.values.map((v) => JSON.stringify(v)).join("|")}`;
+  }
+  return undefined;
+}
+
 /**
  * Validates a parsed config document and fills in defaults.
  * @throws ConfigError naming every wrong field (`incidents.rogue-grant.mode: Invalid option ...`).
  */
 export function parseConfig(input: unknown, origin = "config"): Config {
-  const result = configSchema.safeParse(input ?? {});
+  const result = configSchema.safeParse(input ?? {}, { error: describeIssue });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const where = issue.path.length ? issue.path.join(".") : "(top level)";

@@ -38,6 +38,10 @@ function expectDefaults(config: Config): void {
   expect(config.approvedDisablePrincipals).toEqual([]);
   expect(config.responderRoleArns).toEqual([]);
   expect(config.ignoredKeys).toEqual([]);
+  expect(config.notificationKeyAdmins).toEqual([]);
+  expect(config.runbookInvokers).toEqual([]);
+  expect(config.securityHub).toBe(false);
+  expect(config.organization).toBeUndefined();
   expect(Object.keys(config.incidents).sort()).toEqual([...INCIDENTS].sort());
   for (const incident of INCIDENTS) expect(config.incidents[incident]).toEqual({ mode: "enforce" });
 }
@@ -108,7 +112,32 @@ describe("parseConfig: defaults", () => {
     // Assess
     expect(config.trustedAccounts).toEqual(["555566667777"]);
     expect(config.requireMfa).toBe(true);
-    expect(config.responderRoleArns).toEqual(["arn:aws:iam::111122223333:role/kms-responder-*"]);
+    expect(config.responderRoleArns).toEqual([
+      "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE",
+      "arn:aws:iam::111122223333:role/kms-responder-KeyDeletionRole-EXAMPLE",
+      "arn:aws:iam::111122223333:role/kms-responder-KeyPolicyViolationRole-EXAMPLE",
+      "arn:aws:iam::111122223333:role/kms-responder-KeyRotationRole-EXAMPLE",
+    ]);
+    expect(config.notificationKeyAdmins).toEqual(["arn:aws:iam::111122223333:role/KeyAdmin"]);
+    expect(config.runbookInvokers).toEqual(["arn:aws:iam::111122223333:role/SecurityOnCall"]);
+    expect(config.organization).toBeUndefined();
+  });
+
+  it("accepts the organisation example shipped with the project", () => {
+    // Prepare
+    const text = readFileSync("config/organization.example.json", "utf8");
+
+    // Act
+    const config = parseConfigText(text, "config/organization.example.json");
+
+    // Assess
+    expect(config.securityHub).toBe(true);
+    expect(config.organization).toEqual({
+      id: "o-a1b2c3d4e5",
+      memberRoleName: "kms-responder-member",
+      regions: ["us-east-1", "eu-west-1"],
+      organizationalUnitIds: ["ou-ab12-cdefgh34"],
+    });
   });
 });
 
@@ -243,5 +272,251 @@ describe("incidentMode", () => {
 
     // Assess
     expect(mode).toBe(expected);
+  });
+});
+
+const ROLE_SHAPE = "must be an IAM ARN like arn:<partition>:iam::<12-digit account>:role/<path/name>";
+const WILDCARD =
+  "must be an exact ARN, without * or ?: a wildcard would let anyone who can create a look-alike role act unseen";
+
+describe("parseConfig: responderRoleArns are exact role ARNs", () => {
+  it("accepts exact role ARNs, with a path and in other partitions", () => {
+    // Prepare
+    const arns = [
+      "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE",
+      "arn:aws:iam::111122223333:role/service-role/security/kms-responder",
+      "arn:aws-us-gov:iam::111122223333:role/kms-responder",
+      "arn:aws-cn:iam::111122223333:role/kms-responder",
+      "arn:aws:iam::111122223333:role/odd:path/kms-responder+x=y,z.w@v_u",
+    ];
+
+    // Act
+    const config = parseConfig({ responderRoleArns: arns });
+
+    // Assess
+    expect(config.responderRoleArns).toEqual(arns);
+  });
+
+  it.each([
+    ["a * in the name", "arn:aws:iam::111122223333:role/kms-responder-*"],
+    ["a ? in the name", "arn:aws:iam::111122223333:role/kms-responder-?"],
+    ["a * in the path", "arn:aws:iam::111122223333:role/*/kms-responder"],
+    ["a * for the account", "arn:aws:iam::*:role/kms-responder"],
+    ["a bare *", "*"],
+  ])("rejects %s, names the field and says why", (_label, arn) => {
+    // Act
+    const message = configErrorOf(() =>
+      parseConfig({ responderRoleArns: ["arn:aws:iam::111122223333:role/kms-responder", arn] }),
+    );
+
+    // Assess: one problem (the wildcard), not also the shape
+    expect(message).toBe(`invalid config: responderRoleArns.1: ${WILDCARD}`);
+  });
+
+  it.each([
+    ["not an ARN", "kms-responder-RogueGrantRole"],
+    ["an 11-digit account", "arn:aws:iam::11112222333:role/kms-responder"],
+    ["a Region in an IAM ARN", "arn:aws:iam:us-east-1:111122223333:role/kms-responder"],
+    ["a user", "arn:aws:iam::111122223333:user/kms-responder"],
+    ["a role session", "arn:aws:sts::111122223333:assumed-role/kms-responder/session"],
+    ["no role name", "arn:aws:iam::111122223333:role/"],
+    ["a name with a space", "arn:aws:iam::111122223333:role/kms responder"],
+    ["an unknown partition", "arn:gcp:iam::111122223333:role/kms-responder"],
+  ])("rejects %s and names the field and the shape", (_label, arn) => {
+    // Act
+    const message = configErrorOf(() => parseConfig({ responderRoleArns: [arn] }));
+
+    // Assess
+    expect(message).toBe(`invalid config: responderRoleArns.0: ${ROLE_SHAPE}`);
+  });
+});
+
+describe("parseConfig: notificationKeyAdmins and runbookInvokers", () => {
+  it("accepts exact role and user ARNs as key administrators", () => {
+    // Prepare
+    const admins = ["arn:aws:iam::111122223333:role/KeyAdmin", "arn:aws:iam::111122223333:user/ops/alice"];
+
+    // Act
+    const config = parseConfig({ notificationKeyAdmins: admins });
+
+    // Assess
+    expect(config.notificationKeyAdmins).toEqual(admins);
+  });
+
+  it.each([
+    ["a wildcard", "arn:aws:iam::111122223333:role/Key*", WILDCARD],
+    [
+      "the account root",
+      "arn:aws:iam::111122223333:root",
+      "must be an IAM ARN like arn:<partition>:iam::<12-digit account>:role/<name> or :user/<name>",
+    ],
+    [
+      "a group",
+      "arn:aws:iam::111122223333:group/KeyAdmins",
+      "must be an IAM ARN like arn:<partition>:iam::<12-digit account>:role/<name> or :user/<name>",
+    ],
+  ])("rejects %s as a key administrator, naming the field", (_label, arn, why) => {
+    // Act
+    const message = configErrorOf(() => parseConfig({ notificationKeyAdmins: [arn] }));
+
+    // Assess
+    expect(message).toBe(`invalid config: notificationKeyAdmins.0: ${why}`);
+  });
+
+  it("accepts exact role ARNs as runbook invokers", () => {
+    // Act
+    const config = parseConfig({ runbookInvokers: ["arn:aws:iam::111122223333:role/SecurityOnCall"] });
+
+    // Assess
+    expect(config.runbookInvokers).toEqual(["arn:aws:iam::111122223333:role/SecurityOnCall"]);
+  });
+
+  it.each([
+    ["a wildcard", "arn:aws:iam::111122223333:role/SecurityOnCall-*", WILDCARD],
+    ["a user (roles only)", "arn:aws:iam::111122223333:user/alice", ROLE_SHAPE],
+  ])("rejects %s as a runbook invoker, naming the field", (_label, arn, why) => {
+    // Act
+    const message = configErrorOf(() => parseConfig({ runbookInvokers: [arn] }));
+
+    // Assess
+    expect(message).toBe(`invalid config: runbookInvokers.0: ${why}`);
+  });
+});
+
+describe("parseConfig: securityHub", () => {
+  it("is off unless switched on", () => {
+    // Act
+    const on = parseConfig({ securityHub: true });
+
+    // Assess
+    expect(on.securityHub).toBe(true);
+    expect(parseConfig({}).securityHub).toBe(false);
+  });
+
+  it("rejects a value that is not a boolean and names the field", () => {
+    // Act
+    const message = configErrorOf(() => parseConfig({ securityHub: "yes" }));
+
+    // Assess
+    expect(message).toBe("invalid config: securityHub: expected boolean, received string");
+  });
+});
+
+const ORGANIZATION = {
+  id: "o-a1b2c3d4e5",
+  regions: ["us-east-1", "eu-west-1"],
+  organizationalUnitIds: ["ou-ab12-cdefgh34"],
+};
+
+describe("parseConfig: organization", () => {
+  it("fills in the member role name and keeps the rest", () => {
+    // Act
+    const config = parseConfig({ organization: ORGANIZATION });
+
+    // Assess
+    expect(config.organization).toEqual({ ...ORGANIZATION, memberRoleName: "kms-responder-member" });
+    expect(Object.isFrozen(config.organization)).toBe(true);
+    expect(Object.isFrozen(config.organization?.regions)).toBe(true);
+  });
+
+  it("accepts roots, units, a custom member role and Regions of every partition", () => {
+    // Prepare
+    const organization = {
+      id: "o-0123456789abcdefghijklmnopqrstuv",
+      memberRoleName: "Security+KMS=member,ops.@x_y-z",
+      regions: ["us-gov-west-1", "cn-north-1", "us-iso-east-1", "us-isob-east-1", "ap-southeast-2"],
+      organizationalUnitIds: [
+        "r-ab12",
+        "ou-ab12-cdefgh34",
+        "ou-0123456789abcdef0123456789abcdef-0123456789abcdef0123456789abcdef",
+      ],
+    };
+
+    // Act
+    const config = parseConfig({ organization });
+
+    // Assess
+    expect(config.organization).toEqual(organization);
+  });
+
+  it.each([
+    ["id", { id: "o-abc" }, "organization.id: must look like o-xxxxxxxxxx"],
+    ["id", { id: "O-A1B2C3D4E5" }, "organization.id: must look like o-xxxxxxxxxx"],
+    ["id", { id: "ou-ab12-cdefgh34" }, "organization.id: must look like o-xxxxxxxxxx"],
+    [
+      "memberRoleName",
+      { memberRoleName: "kms responder" },
+      "organization.memberRoleName: must be an IAM role name ([\\w+=,.@-], 1-64 characters)",
+    ],
+    [
+      "memberRoleName",
+      { memberRoleName: "r".repeat(65) },
+      "organization.memberRoleName: must be an IAM role name ([\\w+=,.@-], 1-64 characters)",
+    ],
+    [
+      "memberRoleName",
+      { memberRoleName: "" },
+      "organization.memberRoleName: must be an IAM role name ([\\w+=,.@-], 1-64 characters)",
+    ],
+    ["regions", { regions: [] }, "organization.regions: must list at least one"],
+    [
+      "regions",
+      { regions: ["us-east-1", "eu-west"] },
+      "organization.regions.1: must be a Region name like eu-west-1",
+    ],
+    [
+      "regions",
+      { regions: ["us-east-1", "US-EAST-1"] },
+      "organization.regions.1: must be a Region name like eu-west-1",
+    ],
+    ["regions", { regions: ["us-east-1", "us-east-1"] }, 'organization.regions.1: repeats "us-east-1"'],
+    ["regions", { regions: "us-east-1" }, "organization.regions: expected array, received string"],
+    [
+      "organizationalUnitIds",
+      { organizationalUnitIds: [] },
+      "organization.organizationalUnitIds: must list at least one",
+    ],
+    [
+      "organizationalUnitIds",
+      { organizationalUnitIds: ["ou-ab12-cdefgh34", "ou-ab12"] },
+      "organization.organizationalUnitIds.1: must be a root id (r-...) or an organizational unit id (ou-...)",
+    ],
+    [
+      "organizationalUnitIds",
+      { organizationalUnitIds: ["o-a1b2c3d4e5"] },
+      "organization.organizationalUnitIds.0: must be a root id (r-...) or an organizational unit id (ou-...)",
+    ],
+    [
+      "organizationalUnitIds",
+      { organizationalUnitIds: ["r-ab12", "r-ab12"] },
+      'organization.organizationalUnitIds.1: repeats "r-ab12"',
+    ],
+  ])("rejects a bad %s and names it: %j", (_field, override, expected) => {
+    // Act
+    const message = configErrorOf(() => parseConfig({ organization: { ...ORGANIZATION, ...override } }));
+
+    // Assess
+    expect(message).toBe(`invalid config: ${expected}`);
+  });
+
+  it.each(["id", "regions", "organizationalUnitIds"] as const)("requires %s and names it", (field) => {
+    // Prepare
+    const { [field]: _left, ...organization } = ORGANIZATION;
+
+    // Act
+    const message = configErrorOf(() => parseConfig({ organization }));
+
+    // Assess
+    expect(message).toContain(`organization.${field}: expected `);
+  });
+
+  it("rejects an unknown field inside the block and names its path", () => {
+    // Act
+    const message = configErrorOf(() =>
+      parseConfig({ organization: { ...ORGANIZATION, accounts: ["444455556666"] } }),
+    );
+
+    // Assess
+    expect(message).toBe('invalid config: unknown field "organization.accounts"');
   });
 });
