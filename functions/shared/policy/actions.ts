@@ -133,6 +133,38 @@ export const USAGE_ACTIONS: ActionMask = maskOf([
   "DeriveSharedSecret",
 ]);
 
+/**
+ * Reads that leak little when shared with everyone: the public half of an asymmetric key (what
+ * signing and encryption key pairs are for) and metadata about the key, its policy, grants,
+ * aliases, tags and rotation. Nothing here uses the key or changes it; GetParametersForImport is
+ * left out (it starts an import of key material).
+ */
+export const NON_SENSITIVE_READS: ActionMask = maskOf([
+  "GetPublicKey",
+  "DescribeKey",
+  "DescribeCustomKeyStores",
+  "GetKeyLastUsage",
+  "GetKeyPolicy",
+  "GetKeyRotationStatus",
+  "ListAliases",
+  "ListGrants",
+  "ListKeyPolicies",
+  "ListKeyRotations",
+  "ListKeys",
+  "ListResourceTags",
+  "ListRetirableGrants",
+]);
+
+export const GET_PUBLIC_KEY: ActionMask = maskOf(["GetPublicKey"]);
+
+/**
+ * What makes access by an untrusted account critical, as a grant to it would be: cryptographic
+ * use, administration, and the grant operations that hand use on (CreateGrant) or take it from
+ * the key's own users (RevokeGrant).
+ */
+export const EXTERNAL_CRITICAL_ACTIONS: ActionMask =
+  USAGE_ACTIONS | ADMIN_ACTIONS | maskOf(["CreateGrant", "RevokeGrant"]);
+
 /** `kms:Name` for every action in the mask, in catalogue order, at most `limit` of them. */
 export function actionNames(mask: ActionMask, limit: number): string[] {
   const names: string[] = [];

@@ -18,12 +18,17 @@ import {
   actionCount,
   actionNames,
   CREATE_GRANT,
+  EXTERNAL_CRITICAL_ACTIONS,
+  GET_PUBLIC_KEY,
   NO_ACTIONS,
+  NON_SENSITIVE_READS,
   PUT_KEY_POLICY,
   USAGE_ACTIONS,
 } from "./actions.js";
 import {
+  conditionValues,
   hasServiceCondition,
+  hasSourceCondition,
   isUnconditioned,
   mentionsViaService,
   pinVerdict,
@@ -33,7 +38,7 @@ import {
   identify,
   isRecord,
   type PolicyPrincipal,
-  type PrincipalIdentity,
+  principalKind,
   readPrincipals,
   stringList,
 } from "./principals.js";
@@ -42,31 +47,47 @@ export type PolicyReason =
   | "public-principal"
   | "external-account"
   | "bypass-lockout-safety-check"
+  | "public-read-only"
+  | "service-without-source-condition"
   | "wildcard-action"
   | "deny-with-notprincipal"
   | "missing-root-delegation"
   | "grant-without-service-condition"
   | "admin-and-usage-combined";
 
-export const POLICY_REASON_SEVERITY: Readonly<Record<PolicyReason, Severity>> = Object.freeze({
-  "public-principal": "critical",
-  "external-account": "high",
-  "bypass-lockout-safety-check": "high",
-  "wildcard-action": "medium",
-  "deny-with-notprincipal": "medium",
-  "missing-root-delegation": "medium",
-  "grant-without-service-condition": "low",
-  "admin-and-usage-combined": "low",
+/**
+ * The severities each reason can carry (product.md, "key-policy-violation"), the usual one first:
+ * `external-account` is critical when the untrusted account gets cryptographic or administrative
+ * actions, else high; `bypass-lockout-safety-check` is critical together with
+ * `missing-root-delegation`; `public-read-only` is low for `kms:GetPublicKey` alone.
+ */
+export const POLICY_REASON_SEVERITIES: Readonly<Record<PolicyReason, readonly Severity[]>> = Object.freeze({
+  "public-principal": ["critical"],
+  "external-account": ["critical", "high"],
+  "bypass-lockout-safety-check": ["high", "critical"],
+  "public-read-only": ["medium", "low"],
+  "service-without-source-condition": ["low"],
+  "wildcard-action": ["medium"],
+  "deny-with-notprincipal": ["medium"],
+  "missing-root-delegation": ["medium"],
+  "grant-without-service-condition": ["low"],
+  "admin-and-usage-combined": ["low"],
 });
 
 export interface PolicyFinding {
   reason: PolicyReason;
   severity: Severity;
-  /** Index in `PolicyAnalysis.statements`; undefined for policy-wide findings (missing-root-delegation, bypass). */
+  /**
+   * 0-based index in `PolicyAnalysis.statements`; undefined for policy-wide findings
+   * (missing-root-delegation, bypass). People see statements numbered from 1: the explanation
+   * says "Statement 1" for index 0, and so should anything that prints this index.
+   */
   statementIndex: number | undefined;
   sid: string | undefined;
   /** One line, plain English, naming the principal and actions concerned. */
   explanation: string;
+  /** Which setting would change the verdict, when one would (an organisation nobody vouched for). */
+  hint?: string;
 }
 
 export interface PolicyContext {
@@ -78,6 +99,17 @@ export interface PolicyContext {
   trustedOrganizationIds: readonly string[];
   /** From the API call's request parameters. */
   bypassPolicyLockoutSafetyCheck?: boolean;
+  /**
+   * The organisation (`o-xxxx`) the key's account belongs to, when known (config
+   * `organization.id`, or learnt from organizations:DescribeOrganization): trusted like the key's
+   * own account. Unknown, a pin to an organisation nobody vouched for stays high with a hint.
+   */
+  keyOrganizationId?: string | undefined;
+  /**
+   * DescribeKey's `KeyManager`. `AWS` (an AWS managed key, whose policy AWS writes and nobody can
+   * change) takes missing-root-delegation out of scope.
+   */
+  keyManager?: "AWS" | "CUSTOMER" | undefined;
 }
 
 export interface PolicyAnalysis {
@@ -85,7 +117,7 @@ export interface PolicyAnalysis {
   findings: PolicyFinding[];
   /** The parsed Statement list (a single Statement object becomes a one-element list), malformed entries included, so indexes line up. */
   statements: unknown[];
-  /** Set when the document is not a usable policy (not JSON, not an object, no Statement...); findings are then []. */
+  /** Set when the document is not a usable policy (not JSON, not an object, no Statement, nested too deep...); findings are then []. */
   error: string | undefined;
 }
 
@@ -103,7 +135,7 @@ export function analysePolicy(policy: unknown, context: PolicyContext): PolicyAn
   if (!document.ok) return { findings: [], statements: [], error: document.error };
   try {
     return {
-      findings: analyseStatements(document.statements, context),
+      findings: examine(document.statements, context).findings,
       statements: document.statements,
       error: undefined,
     };
@@ -111,39 +143,131 @@ export function analysePolicy(policy: unknown, context: PolicyContext): PolicyAn
     // Only reachable with exotic already-parsed input (throwing getters, proxies): still never throw.
     return {
       findings: [],
-      statements: document.statements,
+      statements: [],
       error: `policy could not be analysed: ${describe(error)}`,
     };
   }
 }
 
+/** A key policy document as `removeStatements` writes it back. */
+export interface KeyPolicyDocument {
+  Version?: string;
+  Id?: string;
+  Statement: unknown[];
+}
+
+/** What `removeStatements` took out of one statement. */
+export interface Removed {
+  /** 0-based index of the statement in the policy it was given. */
+  statementIndex: number;
+  sid: string | undefined;
+  /** The principal values removed, or `"statement"` when the whole statement went. */
+  principals: string[] | "statement";
+}
+
 /**
- * Returns the policy without the statements at the given indexes (indexes into
- * `PolicyAnalysis.statements`; out-of-range ones are ignored), keeping `Version` and `Id`.
- * Used by the remove-statements response to put back a policy without the offending statements.
- *
- * @throws TypeError when the document is not a usable policy (check `analysePolicy(...).error`
- *   first): returning an empty policy instead would lock everyone out of the key.
+ * The outcome of {@link removeStatements}:
+ * - `nothing-to-remove`: the policy has no critical finding (`analysis` is the policy's);
+ * - `repaired`: `policy` is the policy without the offending principals, and `analysis` (of the
+ *   repaired policy) has no critical finding and no missing-root-delegation: safe to put back;
+ * - `unsafe`: removal cannot make the policy safe (`reason` says why; `analysis` is of the policy
+ *   given): do not put anything back, fall back to disabling the key.
  */
-export function removeStatements(
-  policy: unknown,
-  indexes: readonly number[],
-): { Version?: string; Id?: string; Statement: unknown[] } {
+export type StatementRemoval =
+  | { outcome: "nothing-to-remove"; analysis: PolicyAnalysis }
+  | { outcome: "repaired"; policy: KeyPolicyDocument; removed: Removed[]; analysis: PolicyAnalysis }
+  | { outcome: "unsafe"; reason: string; analysis: PolicyAnalysis };
+
+/**
+ * The remove-statements response's repair: takes the offending principals out of the statements
+ * with a critical finding (the `*`, the untrusted account's principals), and the statement itself
+ * when nothing else is left in it or it offends as a whole (an Allow with NotPrincipal). The key
+ * account's root is never an offending principal, so its delegation stays. The result is analysed
+ * again (as a policy put back without BypassPolicyLockoutSafetyCheck) and refused as `unsafe` when
+ * it would still have a critical finding or missing-root-delegation, or no statement at all.
+ *
+ * Never throws: an unusable document is `unsafe`.
+ */
+export function removeStatements(policy: unknown, context: PolicyContext): StatementRemoval {
   const document = readDocument(policy);
-  if (!document.ok) throw new TypeError(`cannot remove statements: ${document.error}`);
-  const drop = new Set(indexes);
-  const result: { Version?: string; Id?: string; Statement: unknown[] } = {
-    Statement: document.statements.filter((_statement, index) => !drop.has(index)),
+  if (!document.ok) {
+    return {
+      outcome: "unsafe",
+      reason: `the policy cannot be read: ${document.error}`,
+      analysis: { findings: [], statements: [], error: document.error },
+    };
+  }
+  let examined: Examination;
+  try {
+    examined = examine(document.statements, context);
+  } catch (error) {
+    const why = `policy could not be analysed: ${describe(error)}`;
+    return { outcome: "unsafe", reason: why, analysis: { findings: [], statements: [], error: why } };
+  }
+  const analysis: PolicyAnalysis = {
+    findings: examined.findings,
+    statements: document.statements,
+    error: undefined,
   };
+  if (!analysis.findings.some((f) => f.severity === "critical"))
+    return { outcome: "nothing-to-remove", analysis };
+
+  const kept: unknown[] = [];
+  const removed: Removed[] = [];
+  document.statements.forEach((raw, index) => {
+    const removal = examined.removals.get(index);
+    if (removal === undefined || !isRecord(raw)) {
+      kept.push(raw);
+      return;
+    }
+    const sid = typeof own(raw, "Sid") === "string" ? String(own(raw, "Sid")) : undefined;
+    const principal = removal.statement
+      ? undefined
+      : withoutPrincipals(own(raw, "Principal"), removal.principals);
+    if (principal === undefined) {
+      removed.push({ statementIndex: index, sid, principals: "statement" });
+      return;
+    }
+    kept.push({ ...raw, Principal: principal });
+    removed.push({ statementIndex: index, sid, principals: [...removal.values] });
+  });
+  const repaired: KeyPolicyDocument = { Statement: kept };
   const version = own(document.root, "Version");
   const id = own(document.root, "Id");
-  if (typeof version === "string") result.Version = version;
-  if (typeof id === "string") result.Id = id;
-  return result;
+  if (typeof version === "string") repaired.Version = version;
+  if (typeof id === "string") repaired.Id = id;
+
+  if (kept.length === 0) {
+    return {
+      outcome: "unsafe",
+      reason: "every statement offends: the key would be left with an empty policy",
+      analysis,
+    };
+  }
+  const after = analysePolicy(repaired, { ...context, bypassPolicyLockoutSafetyCheck: false });
+  const left = after.findings.filter(
+    (f) => f.severity === "critical" || f.reason === "missing-root-delegation",
+  );
+  if (after.error !== undefined || left.length > 0) {
+    const reasons = after.error ?? [...new Set(left.map((f) => f.reason))].join(", ");
+    return {
+      outcome: "unsafe",
+      reason: `without the offending principals the policy would still have ${reasons}`,
+      analysis,
+    };
+  }
+  return { outcome: "repaired", policy: repaired, removed, analysis: after };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reading the document
+
+/**
+ * Deepest nesting a document may have. A real key policy is about 6 levels deep (document,
+ * Statement list, statement, Condition, operator, value list); anything deeper is refused before
+ * anyone (a notification preview, JSON.stringify) recurses into it and overflows the stack.
+ */
+const MAX_DEPTH = 64;
 
 type ReadDocument =
   | { ok: true; root: Record<string, unknown>; statements: unknown[] }
@@ -160,6 +284,9 @@ function readDocument(policy: unknown): ReadDocument {
   }
   if (!isRecord(value)) return { ok: false, error: `policy is ${kindOf(value)}, not a JSON object` };
   try {
+    if (deeperThan(value, MAX_DEPTH)) {
+      return { ok: false, error: `policy is nested deeper than ${MAX_DEPTH} levels` };
+    }
     const statement = own(value, "Statement");
     if (statement === undefined) return { ok: false, error: "policy has no Statement" };
     if (Array.isArray(statement)) return { ok: true, root: value, statements: statement };
@@ -168,6 +295,24 @@ function readDocument(policy: unknown): ReadDocument {
   } catch (error) {
     return { ok: false, error: `policy could not be read: ${describe(error)}` };
   }
+}
+
+/**
+ * True when objects and arrays nest deeper than `limit`. Iterative (a recursive walk would itself
+ * overflow), and it stops at the first level too deep, so a cyclic object given already parsed
+ * ends too.
+ */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<{ node: object; depth: number }> = [];
+  if (typeof value === "object" && value !== null) stack.push({ node: value, depth: 1 });
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (top.depth > limit) return true;
+    const children: unknown[] = Array.isArray(top.node) ? top.node : Object.values(top.node);
+    for (const child of children) {
+      if (typeof child === "object" && child !== null) stack.push({ node: child, depth: top.depth + 1 });
+    }
+  }
+  return false;
 }
 
 interface Statement {
@@ -210,7 +355,7 @@ interface Where {
   sid: string | undefined;
 }
 
-/** A principal that holds both key administration and use, collected across Allow statements. */
+/** A principal holding key administration and use under one set of conditions. */
 interface Holder {
   name: string;
   admin: ActionMask;
@@ -218,35 +363,71 @@ interface Holder {
   statements: number[];
 }
 
-function analyseStatements(statements: readonly unknown[], context: PolicyContext): PolicyFinding[] {
+/** What removal takes out of one statement: the whole statement, or these principals. */
+interface Removal {
+  statement: boolean;
+  /** `kind \0 value` of each principal to remove. */
+  principals: Set<string>;
+  /** The same principals' values, for the report. */
+  values: Set<string>;
+}
+
+interface Examination {
+  findings: PolicyFinding[];
+  /** Per statement index: what takes away its critical findings. */
+  removals: Map<number, Removal>;
+}
+
+function examine(statements: readonly unknown[], context: PolicyContext): Examination {
+  const organizations = new Set(context.trustedOrganizationIds);
+  if (context.keyOrganizationId !== undefined && context.keyOrganizationId !== "") {
+    organizations.add(context.keyOrganizationId);
+  }
   const trust: Trust = {
     keyAccount: context.keyAccount,
     accounts: new Set(context.trustedAccounts),
-    organizations: new Set(context.trustedOrganizationIds),
+    organizations,
   };
+  const keyOrganizationKnown = context.keyOrganizationId !== undefined && context.keyOrganizationId !== "";
   const resolver = new ActionResolver();
   const findings: PolicyFinding[] = [];
+  const removals = new Map<number, Removal>();
   const holders = new Map<string, Holder>();
   const sids: (string | undefined)[] = [];
   let rootDelegated = false;
+  let rootDenied = false;
 
-  const add = (reason: PolicyReason, where: Where | undefined, explanation: string): void => {
-    findings.push({
+  const add = (
+    reason: PolicyReason,
+    severity: Severity,
+    where: Where | undefined,
+    explanation: string,
+    hint?: string,
+  ): void => {
+    const finding: PolicyFinding = {
       reason,
-      severity: POLICY_REASON_SEVERITY[reason],
+      severity,
       statementIndex: where?.index,
       sid: where?.sid,
       explanation,
-    });
+    };
+    if (hint !== undefined) finding.hint = hint;
+    findings.push(finding);
   };
-
-  if (context.bypassPolicyLockoutSafetyCheck === true) {
-    add(
-      "bypass-lockout-safety-check",
-      undefined,
-      "The call set BypassPolicyLockoutSafetyCheck, so KMS did not check that the new policy still lets the caller manage the key.",
-    );
-  }
+  const remove = (index: number, principals: readonly PolicyPrincipal[] | "statement"): void => {
+    let removal = removals.get(index);
+    if (removal === undefined) {
+      removal = { statement: false, principals: new Set(), values: new Set() };
+      removals.set(index, removal);
+    }
+    if (principals === "statement") removal.statement = true;
+    else {
+      for (const p of principals) {
+        removal.principals.add(`${p.kind}\u0000${p.value}`);
+        removal.values.add(p.value);
+      }
+    }
+  };
 
   for (let index = 0; index < statements.length; index++) {
     const raw = statements[index];
@@ -260,9 +441,12 @@ function analyseStatements(statements: readonly unknown[], context: PolicyContex
       if (statement.hasNotPrincipal) {
         add(
           "deny-with-notprincipal",
+          "medium",
           statement,
           `${label} denies ${acts} to every principal except ${describePrincipals(statement.notPrincipals)}, which also denies AWS services and the account's own administrators.`,
         );
+      } else if (deniesRootAdministration(statement, trust, resolver)) {
+        rootDenied = true;
       }
       continue;
     }
@@ -273,38 +457,104 @@ function analyseStatements(statements: readonly unknown[], context: PolicyContex
       ? actionMask | (ALL_ACTIONS & ~resolver.resolveAll(statement.notActions))
       : actionMask;
     const grantsEverything = actionMask === ALL_ACTIONS || statement.hasNotAction;
+    // A kms: pattern that matches no action we know may be a newer action: never count it as a read.
+    const unknownKms = statement.actions.some(
+      (pattern) => resolver.resolve(pattern) === NO_ACTIONS && pattern.toLowerCase().startsWith("kms:"),
+    );
+    const readOnly =
+      !statement.hasNotAction &&
+      !unknownKms &&
+      allowed !== NO_ACTIONS &&
+      (allowed & ~NON_SENSITIVE_READS) === NO_ACTIONS;
+    const sensitive =
+      statement.hasNotAction || unknownKms || (allowed & EXTERNAL_CRITICAL_ACTIONS) !== NO_ACTIONS;
 
-    const { everyone, others, grantees, external, isPublic, namesRoot } = sortPrincipals(statement, trust);
+    const principals = sortPrincipals(statement, trust);
+    const { everyone, isPublic } = principals;
+    // One pin judges every principal of the statement: a condition that confines callers to
+    // trusted accounts confines the named principals too.
+    const pin =
+      isPublic || principals.external.length > 0 ? pinVerdict(statement.condition, trust) : undefined;
+    const publicTargets: readonly PolicyPrincipal[] | "statement" = statement.hasNotPrincipal
+      ? "statement"
+      : principals.public;
 
-    if (isPublic) {
-      const pin = pinVerdict(statement.condition, trust);
-      if (pin.kind === "none") {
+    if (isPublic && pin?.kind === "none") {
+      if (readOnly) {
+        const severity: Severity = allowed === GET_PUBLIC_KEY ? "low" : "medium";
+        add(
+          "public-read-only",
+          severity,
+          statement,
+          `${label} lets ${everyone} read ${namesOf(allowed)} with no condition that pins the caller's account or organization; nothing that uses or changes the key.`,
+        );
+      } else {
         const via = mentionsViaService(statement.condition)
           ? " (kms:ViaService limits the calling service, not the caller)"
           : "";
         add(
           "public-principal",
+          "critical",
           statement,
           `${label} allows ${acts} to ${everyone} with no condition that pins the caller's account or organization${via}.`,
         );
-      } else if (pin.kind === "untrusted") {
-        for (const name of pin.names) external.add(() => `callers pinned to ${display(name)}`);
+        remove(index, publicTargets);
       }
     }
-    if (external.total > 0) {
-      add(
-        "external-account",
-        statement,
-        `${label} allows ${acts} to ${external}, outside the key's account and the trusted accounts and organizations.`,
-      );
+
+    if (pin !== undefined && pin.kind !== "trusted") {
+      const external = new Listing();
+      for (const { principal, account } of principals.external) {
+        external.add(() => `${displayPrincipal(principal)} (account ${display(account)})`);
+      }
+      const pinned = isPublic && pin.kind === "untrusted" ? pin : undefined;
+      for (const account of pinned?.accounts ?? [])
+        external.add(() => `callers pinned to account ${display(account)}`);
+      for (const org of pinned?.organizations ?? []) {
+        external.add(() => `callers pinned to organization ${display(org)}`);
+      }
+      if (external.total > 0) {
+        const organizationsOnly = principals.external.length === 0 && (pinned?.accounts.length ?? 0) === 0;
+        // Nobody vouched for the organisation and the key's own is unknown: it may be ours.
+        const maybeOurs = organizationsOnly && !keyOrganizationKnown;
+        const severity: Severity = sensitive && !maybeOurs ? "critical" : "high";
+        const orgs = pinned?.organizations ?? [];
+        const hint =
+          orgs.length === 0
+            ? undefined
+            : keyOrganizationKnown
+              ? `add ${listHead(orgs, display)} to trustedOrganizationIds if you trust that organization`
+              : `set trustedOrganizationIds or organization.id to ${listHead(orgs, display)} if this is your organization`;
+        add(
+          "external-account",
+          severity,
+          statement,
+          `${label} allows ${acts} to ${external}, outside the key's account and the trusted accounts and organizations.`,
+          hint,
+        );
+        if (severity === "critical") {
+          remove(
+            index,
+            principals.external.map((e) => e.principal),
+          );
+          if (pinned !== undefined) remove(index, publicTargets);
+        }
+      }
     }
 
-    const wildcard = grantsEverything && grantees.total > 0;
-    if (wildcard) {
+    // kms:* for principals of the key's account other than its root; also for everyone when a
+    // condition confines "everyone" to trusted callers (every principal of the account then holds it).
+    const wildcardTargets = new Listing();
+    if (grantsEverything) {
+      for (const principal of principals.ownAccount) wildcardTargets.add(() => displayPrincipal(principal));
+      if (isPublic && pin?.kind === "trusted") wildcardTargets.add(() => `${everyone} (under its condition)`);
+    }
+    if (wildcardTargets.total > 0) {
       add(
         "wildcard-action",
+        "medium",
         statement,
-        `${label} allows ${acts} to ${grantees}; only the key account's root should hold every KMS action (whoever holds kms:PutKeyPolicy can rewrite the policy).`,
+        `${label} allows ${acts} to ${wildcardTargets}; only the key account's root should hold every KMS action (whoever holds kms:PutKeyPolicy can rewrite the policy).`,
       );
     }
 
@@ -314,70 +564,124 @@ function analyseStatements(statements: readonly unknown[], context: PolicyContex
     const adminOnly = (allowed & PUT_KEY_POLICY) !== NO_ACTIONS && (allowed & USAGE_ACTIONS) === NO_ACTIONS;
     if (
       (allowed & CREATE_GRANT) !== NO_ACTIONS &&
-      grantees.total > 0 &&
+      principals.grantees.total > 0 &&
       !adminOnly &&
       !hasServiceCondition(statement.condition)
     ) {
       add(
         "grant-without-service-condition",
+        "low",
         statement,
-        `${label} allows kms:CreateGrant${createGrantSource(statement, resolver)} to ${grantees} without a kms:ViaService or kms:GrantIsForAWSResource condition, so they can delegate use of the key to any principal.`,
+        `${label} allows kms:CreateGrant${createGrantSource(statement, resolver)} to ${principals.grantees} without a kms:ViaService or kms:GrantIsForAWSResource condition, so they can delegate use of the key to any principal.`,
       );
     }
 
-    // Administration and use per principal; a statement already reported as wildcard-action does
-    // not count again (one finding per principal is enough).
-    if (!wildcard) {
-      const admin = allowed & ADMIN_ACTIONS;
-      const usage = allowed & USAGE_ACTIONS;
-      if (admin !== NO_ACTIONS || usage !== NO_ACTIONS) {
-        for (const { principal, identity } of others)
-          collect(holders, principal, identity, index, admin, usage);
+    if (
+      principals.services.length > 0 &&
+      (statement.hasNotAction || unknownKms || (allowed & ~NON_SENSITIVE_READS) !== NO_ACTIONS) &&
+      !hasSourceCondition(statement.condition, trust)
+    ) {
+      add(
+        "service-without-source-condition",
+        "low",
+        statement,
+        `${label} allows ${acts} to ${describePrincipals(principals.services)} without an aws:SourceAccount or aws:SourceArn condition, so the service can be made to use the key for resources of any account (confused deputy).`,
+      );
+    }
+
+    // Administration and use per principal and per condition: two statements with different
+    // conditions are two different grants. Principals already reported as wildcard-action do not
+    // count again, and other accounts' principals are out: KMS never lets another account
+    // administer a key, whatever the policy says.
+    const admin = allowed & ADMIN_ACTIONS;
+    const usage = allowed & USAGE_ACTIONS;
+    if (admin !== NO_ACTIONS || usage !== NO_ACTIONS) {
+      const conditionKey = canonicalCondition(statement.condition);
+      const candidates = [...principals.unknown];
+      if (!grantsEverything) candidates.push(...principals.ownAccount);
+      if (!(grantsEverything && pin?.kind === "trusted")) candidates.push(...principals.public);
+      for (const principal of candidates) {
+        collect(holders, principal, conditionKey, index, admin, usage);
       }
     }
 
     if (
-      namesRoot &&
-      !statement.hasNotAction &&
-      actionMask === ALL_ACTIONS &&
-      isUnconditioned(statement.condition)
+      principals.namesRoot &&
+      isUnconditioned(statement.condition) &&
+      (allowed & PUT_KEY_POLICY) !== NO_ACTIONS
     ) {
       rootDelegated = true;
     }
   }
 
-  const memo = new Map<ActionMask, string>();
   for (const holder of holders.values()) {
     if (holder.admin === NO_ACTIONS || holder.usage === NO_ACTIONS) continue;
     const first = holder.statements[0];
     add(
       "admin-and-usage-combined",
+      "low",
       first === undefined ? undefined : { index: first, sid: sids[first] },
-      `${holder.name} gets both key administration (${namesOf(holder.admin, memo)}) and cryptographic use (${namesOf(holder.usage, memo)}) from ${holder.statements.length === 1 ? "statement" : "statements"} ${listHead(holder.statements, String)}; separate key administrators from key users.`,
+      `${holder.name} gets both key administration (${namesOf(holder.admin)}) and cryptographic use (${namesOf(holder.usage)}) from ${holder.statements.length === 1 ? "statement" : "statements"} ${listHead(holder.statements, (i) => String(i + 1))}; separate key administrators from key users.`,
     );
   }
 
-  if (!rootDelegated) {
-    const root = `arn:aws:iam::${display(trust.keyAccount)}:root`;
+  const root = `arn:aws:iam::${display(trust.keyAccount)}:root`;
+  const missingRoot = context.keyManager !== "AWS" && (!rootDelegated || rootDenied);
+  if (context.bypassPolicyLockoutSafetyCheck === true) {
+    add(
+      "bypass-lockout-safety-check",
+      missingRoot ? "critical" : "high",
+      undefined,
+      missingRoot
+        ? `The call set BypassPolicyLockoutSafetyCheck and the policy leaves ${root} no way to administer the key: a takeover no automatic action can undo.`
+        : "The call set BypassPolicyLockoutSafetyCheck, so KMS did not check that the new policy still lets the caller manage the key.",
+    );
+  }
+  if (missingRoot) {
     add(
       "missing-root-delegation",
+      "medium",
       undefined,
-      `No statement allows ${root} kms:* without conditions, so IAM policies in account ${display(trust.keyAccount)} cannot grant access to the key and a lockout is likely.`,
+      rootDenied
+        ? `A Deny statement takes kms:PutKeyPolicy from ${root}, so IAM policies in account ${display(trust.keyAccount)} cannot rescue the key if its administrators are lost.`
+        : `No statement lets ${root} administer the key (kms:*, kms:Put* or kms:PutKeyPolicy without conditions), so IAM policies in account ${display(trust.keyAccount)} cannot rescue the key if its administrators are lost.`,
     );
   }
 
-  return sortFindings(findings);
+  return { findings: sortFindings(findings), removals };
 }
 
-interface Grantees {
+/** An unconditioned Deny of kms:PutKeyPolicy to everyone or to the key account's root. */
+function deniesRootAdministration(statement: Statement, trust: Trust, resolver: ActionResolver): boolean {
+  if (!isUnconditioned(statement.condition)) return false;
+  const denied = statement.hasNotAction
+    ? ALL_ACTIONS & ~resolver.resolveAll(statement.notActions)
+    : resolver.resolveAll(statement.actions);
+  if ((denied & PUT_KEY_POLICY) === NO_ACTIONS) return false;
+  return statement.principals.some((principal) => {
+    const identity = identify(principal);
+    return (
+      identity.type === "public" ||
+      (identity.type === "account" && identity.root && identity.account === trust.keyAccount)
+    );
+  });
+}
+
+interface Principals {
   /** How to name "everyone" in this statement: `everyone (*)` or `every principal except ...`. */
   everyone: string;
-  /** The principals allowed apart from the key account's root. */
-  others: Array<{ principal: PolicyPrincipal; identity: PrincipalIdentity }>;
-  /** `others` for explanations, preceded by the NotPrincipal "everyone except" when there is one. */
-  grantees: Listing;
+  /** `*` and ARNs with a wildcard account. */
+  public: PolicyPrincipal[];
+  /** Principals of the key's account other than its root. */
+  ownAccount: PolicyPrincipal[];
   /** Principals in accounts that are neither the key's nor trusted. */
-  external: Listing;
+  external: Array<{ principal: PolicyPrincipal; account: string }>;
+  /** AWS service principals. */
+  services: PolicyPrincipal[];
+  /** AWS principals whose account cannot be told (unique ids such as `AIDA...`). */
+  unknown: PolicyPrincipal[];
+  /** Everyone allowed but the key account's root and AWS services, for explanations (NotPrincipal's "everyone except" first). */
+  grantees: Listing;
   /** `*`, an ARN with a wildcard account, or a NotPrincipal. */
   isPublic: boolean;
   /** The key account's root (ARN or bare account id) is among the principals. */
@@ -385,30 +689,42 @@ interface Grantees {
 }
 
 /** Sorts an Allow statement's principals into the groups the checks need. */
-function sortPrincipals(statement: Statement, trust: Trust): Grantees {
+function sortPrincipals(statement: Statement, trust: Trust): Principals {
   const everyone = statement.hasNotPrincipal
     ? `every principal except ${describePrincipals(statement.notPrincipals)}`
     : "everyone (*)";
-  const result: Grantees = {
+  const result: Principals = {
     everyone,
-    others: [],
+    public: [],
+    ownAccount: [],
+    external: [],
+    services: [],
+    unknown: [],
     grantees: new Listing(),
-    external: new Listing(),
     isPublic: statement.hasNotPrincipal,
     namesRoot: false,
   };
   if (statement.hasNotPrincipal) result.grantees.add(() => everyone);
   for (const principal of statement.principals) {
+    if (principal.kind === "Service") {
+      result.services.push(principal);
+      continue;
+    }
     const identity = identify(principal);
-    if (identity.type === "public") result.isPublic = true;
     if (identity.type === "account" && identity.root && identity.account === trust.keyAccount) {
       result.namesRoot = true;
       continue;
     }
-    result.others.push({ principal, identity });
     result.grantees.add(() => displayPrincipal(principal));
-    if (identity.type === "account" && !isTrustedAccount(identity.account, trust)) {
-      result.external.add(() => `${displayPrincipal(principal)} (account ${display(identity.account)})`);
+    if (identity.type === "public") {
+      result.isPublic = true;
+      result.public.push(principal);
+    } else if (identity.type === "account") {
+      if (identity.account === trust.keyAccount) result.ownAccount.push(principal);
+      else if (!trust.accounts.has(identity.account))
+        result.external.push({ principal, account: identity.account });
+    } else if (principal.kind === "AWS") {
+      result.unknown.push(principal);
     }
   }
   return result;
@@ -417,19 +733,21 @@ function sortPrincipals(statement: Statement, trust: Trust): Grantees {
 function collect(
   holders: Map<string, Holder>,
   principal: PolicyPrincipal,
-  identity: PrincipalIdentity,
+  conditionKey: string,
   index: number,
   admin: ActionMask,
   usage: ActionMask,
 ): void {
-  // A bare account id and that account's root ARN are the same principal.
-  const key =
-    identity.type === "account" && identity.root
-      ? `account:${identity.account}`
-      : `${principal.kind}:${principal.value}`;
+  const key = `${principal.kind}:${principal.value}\u0000${conditionKey}`;
   let holder = holders.get(key);
   if (holder === undefined) {
-    holder = { name: displayPrincipal(principal), admin: NO_ACTIONS, usage: NO_ACTIONS, statements: [] };
+    const name = displayPrincipal(principal);
+    holder = {
+      name: conditionKey === "" ? name : `${name} (under the same conditions)`,
+      admin: NO_ACTIONS,
+      usage: NO_ACTIONS,
+      statements: [],
+    };
     holders.set(key, holder);
   }
   holder.admin |= admin;
@@ -437,8 +755,47 @@ function collect(
   if (holder.statements[holder.statements.length - 1] !== index) holder.statements.push(index);
 }
 
-function isTrustedAccount(account: string, trust: Trust): boolean {
-  return account === trust.keyAccount || trust.accounts.has(account);
+/**
+ * A condition block as a comparable text: operators and keys lower-cased and sorted (IAM compares
+ * them case-insensitively), each key's values sorted (they are an OR). "" when unconditioned.
+ */
+function canonicalCondition(condition: unknown): string {
+  if (isUnconditioned(condition)) return "";
+  if (!isRecord(condition)) return `?${kindOf(condition)}`;
+  const parts: string[] = [];
+  for (const operator of Object.keys(condition)) {
+    const block = condition[operator];
+    if (!isRecord(block)) {
+      parts.push(`${operator.toLowerCase()}\u0000?`);
+      continue;
+    }
+    for (const key of Object.keys(block)) {
+      const values = conditionValues(block[key]).sort();
+      parts.push(`${operator.toLowerCase()}\u0000${key.toLowerCase()}\u0000${values.join("\u0001")}`);
+    }
+  }
+  return parts.sort().join("\u0002");
+}
+
+/**
+ * A Principal element without the given principals (`kind \0 value`), in the shape it came in;
+ * `undefined` when nothing is left.
+ */
+function withoutPrincipals(element: unknown, drop: ReadonlySet<string>): unknown {
+  const keep = (kind: string, values: unknown): unknown => {
+    if (typeof values === "string") return drop.has(`${kind}\u0000${values}`) ? undefined : values;
+    if (!Array.isArray(values)) return values;
+    const left = values.filter((v) => typeof v !== "string" || !drop.has(`${kind}\u0000${v}`));
+    return left.length === 0 ? undefined : left;
+  };
+  if (typeof element === "string" || Array.isArray(element)) return keep("AWS", element);
+  if (!isRecord(element)) return element;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(element)) {
+    const left = keep(principalKind(key), element[key]);
+    if (left !== undefined) out[key] = left;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
 }
 
 /** How a statement came to allow CreateGrant, when it was not by name: " (through kms:Create*)". */
@@ -511,21 +868,17 @@ function listHead<T>(items: readonly T[], show: (item: T) => string): string {
   return listOf(items.slice(0, MAX_LISTED).map(show), items.length);
 }
 
-/** Action names of a mask for an explanation; memoised, as many principals share a mask. */
-function namesOf(mask: ActionMask, memo: Map<ActionMask, string>): string {
-  const known = memo.get(mask);
-  if (known !== undefined) return known;
+/** Action names of a mask for an explanation, the first few of them. */
+function namesOf(mask: ActionMask): string {
   const count = actionCount(mask);
   const names = actionNames(mask, MAX_LISTED).join(", ");
-  const text = count > MAX_LISTED ? `${names} and ${count - MAX_LISTED} more` : names;
-  memo.set(mask, text);
-  return text;
+  return count > MAX_LISTED ? `${names} and ${count - MAX_LISTED} more` : names;
 }
 
 function statementLabel(statement: Statement): string {
   return statement.sid === undefined || statement.sid === ""
-    ? `Statement ${statement.index}`
-    : `Statement ${statement.index} ("${display(statement.sid)}")`;
+    ? `Statement ${statement.index + 1}`
+    : `Statement ${statement.index + 1} ("${display(statement.sid)}")`;
 }
 
 function describeActions(statement: Statement): string {

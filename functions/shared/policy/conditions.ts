@@ -4,11 +4,12 @@
  */
 
 import { hasWildcard } from "./glob.js";
-import { isRecord, parseArn, stringList } from "./principals.js";
+import { isRecord, parseArn } from "./principals.js";
 
 export interface Trust {
   keyAccount: string;
   accounts: ReadonlySet<string>;
+  /** Trusted organisation ids, the key's own organisation included when it is known. */
   organizations: ReadonlySet<string>;
 }
 
@@ -16,9 +17,12 @@ export interface Trust {
  * What a condition does to a statement that allows everyone:
  * - `none`: nothing pins the caller (no pinning key, or only wildcards, or only `kms:ViaService`);
  * - `trusted`: the caller must belong to the key's account, a trusted account or organisation;
- * - `untrusted`: the caller is pinned, but to accounts/organisations we do not trust (`names`).
+ * - `untrusted`: the caller is pinned, but to accounts/organisations we do not trust.
  */
-export type PinVerdict = { kind: "none" } | { kind: "trusted" } | { kind: "untrusted"; names: string[] };
+export type PinVerdict =
+  | { kind: "none" }
+  | { kind: "trusted" }
+  | { kind: "untrusted"; accounts: string[]; organizations: string[] };
 
 type PinKind = "account" | "org" | "org-path" | "arn";
 
@@ -29,6 +33,7 @@ const PIN_KEYS: ReadonlyMap<string, PinKind> = new Map([
   ["aws:sourceaccount", "account"],
   ["aws:principalorgid", "org"],
   ["aws:sourceorgid", "org"],
+  ["aws:sourceorgpaths", "org-path"],
   ["aws:principalorgpaths", "org-path"],
   ["aws:principalarn", "arn"],
   ["aws:sourcearn", "arn"],
@@ -82,6 +87,22 @@ function forEachCondition(
   }
 }
 
+/**
+ * The values of one condition key as IAM reads them: a string or a list, where JSON numbers and
+ * booleans count as their text (`"kms:CallerAccount": 111122223333` pins like the string).
+ * Other element types (objects, null) are skipped.
+ */
+export function conditionValues(value: unknown): string[] {
+  const items = Array.isArray(value) ? value : [value];
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item === "string") out.push(item);
+    else if (typeof item === "number" && Number.isFinite(item)) out.push(String(item));
+    else if (typeof item === "boolean") out.push(String(item));
+  }
+  return out;
+}
+
 /** True when the statement has no condition at all (absent, or an empty object). */
 export function isUnconditioned(condition: unknown): boolean {
   return condition === undefined || (isRecord(condition) && Object.keys(condition).length === 0);
@@ -108,13 +129,15 @@ export function hasServiceCondition(condition: unknown): boolean {
   forEachCondition(condition, (operator, key, value) => {
     if (key === "kms:viaservice") {
       if (STRING_MATCH.has(operator.base) && !operator.ifExists && !operator.forAll) {
-        if (stringList(value).length > 0) found = true;
+        if (conditionValues(value).length > 0) found = true;
       }
     } else if (key === "kms:grantisforawsresource" && operator.base === "bool" && !operator.ifExists) {
       const values = Array.isArray(value) ? value : [value];
+      const texts = conditionValues(values);
       if (
-        values.length > 0 &&
-        values.every((v) => v === true || (typeof v === "string" && v.toLowerCase() === "true"))
+        texts.length > 0 &&
+        texts.length === values.length &&
+        texts.every((v) => v.toLowerCase() === "true")
       ) {
         found = true;
       }
@@ -123,9 +146,25 @@ export function hasServiceCondition(condition: unknown): boolean {
   return found;
 }
 
-/** Pinning operators. ArnEquals honours wildcards exactly like ArnLike; StringEquals does not. */
-const LITERAL_OPERATORS: ReadonlySet<string> = new Set(["stringequals", "stringequalsignorecase"]);
-const WILDCARD_OPERATORS: ReadonlySet<string> = new Set(["stringlike", "arnequals", "arnlike"]);
+/**
+ * How an operator compares a pin's values:
+ * - `literal` (StringEquals, StringEqualsIgnoreCase): the whole text, wildcards are plain characters;
+ * - `string-like` (StringLike): the whole text, `*` matching any run of characters, `:` included,
+ *   so an ARN pattern pins an account only when its account field comes before the first wildcard
+ *   (role paths may contain `:`, so `arn:*:iam::111122223333:role/x` also matches
+ *   `arn:aws:iam::999988887777:role/:iam::111122223333:role/x`);
+ * - `arn-like` (ArnLike, and ArnEquals, which honours wildcards exactly like it): field by field,
+ *   a wildcard never leaving its field, so only a wildcard in the account field opens it.
+ */
+type Matching = "literal" | "string-like" | "arn-like";
+
+const MATCHING: ReadonlyMap<string, Matching> = new Map([
+  ["stringequals", "literal"],
+  ["stringequalsignorecase", "literal"],
+  ["stringlike", "string-like"],
+  ["arnequals", "arn-like"],
+  ["arnlike", "arn-like"],
+]);
 
 /** One condition value: it lets anyone in, names an entity, or can match nobody real. */
 type ValuePin =
@@ -139,41 +178,55 @@ const RESOURCE_VARIABLES: ReadonlyMap<string, "account" | "org"> = new Map([
   ["aws:resourceorgid", "org"],
 ]);
 
-function pinOfValue(kind: PinKind, value: string, wildcards: boolean): ValuePin {
+/** The text before the first `*` or `?`: what every match of a StringLike pattern starts with. */
+function literalPrefix(value: string): string {
+  let end = value.length;
+  const star = value.indexOf("*");
+  const question = value.indexOf("?");
+  if (star !== -1) end = star;
+  if (question !== -1 && question < end) end = question;
+  return value.slice(0, end);
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+
+/** The account an ARN pin confines callers to, as the operator reads the value. */
+function arnPin(value: string, matching: Matching): ValuePin {
+  const wildcards = matching !== "literal";
+  if (matching === "string-like" && hasWildcard(value)) {
+    // Every match starts with the literal prefix: the account is pinned only if the prefix holds
+    // the whole account field (five colons, or four and a complete 12-digit account).
+    const prefix = literalPrefix(value);
+    const arn = parseArn(prefix);
+    if (arn !== undefined && arn.account !== "")
+      return { kind: "entity", entity: "account", id: arn.account };
+    const colons = prefix.split(":").length - 1;
+    const accountField = prefix.slice(prefix.lastIndexOf(":") + 1);
+    if (prefix.startsWith("arn:") && colons === 4 && ACCOUNT_ID.test(accountField)) {
+      return { kind: "entity", entity: "account", id: accountField };
+    }
+    return { kind: "open" };
+  }
+  const arn = parseArn(value);
+  if (arn === undefined || arn.account === "") {
+    // Not an ARN, or one without an account (an S3 bucket): pins no account we can judge.
+    return wildcards && hasWildcard(value) ? { kind: "open" } : { kind: "nobody" };
+  }
+  if (hasWildcard(arn.account)) return wildcards ? { kind: "open" } : { kind: "nobody" };
+  return { kind: "entity", entity: "account", id: arn.account };
+}
+
+function pinOfValue(kind: PinKind, value: string, matching: Matching): ValuePin {
   const variable =
     value.startsWith("${") && value.endsWith("}")
       ? RESOURCE_VARIABLES.get(value.slice(2, -1).toLowerCase())
       : undefined;
   if (variable !== undefined) return { kind: "entity", entity: variable, id: "" };
   if (value.includes("${")) return { kind: "open" }; // another variable: cannot be judged as a pin
-  let identity: string;
-  let entity: "account" | "org";
-  switch (kind) {
-    case "account":
-      identity = value;
-      entity = "account";
-      break;
-    case "org":
-      identity = value;
-      entity = "org";
-      break;
-    case "org-path":
-      identity = value.split("/", 1)[0] ?? "";
-      entity = "org";
-      break;
-    case "arn": {
-      const arn = parseArn(value);
-      if (arn === undefined) return wildcards && hasWildcard(value) ? { kind: "open" } : { kind: "nobody" };
-      if (arn.account === "") {
-        // An ARN without an account (an S3 bucket): pins a resource, not an account we can judge.
-        return wildcards && hasWildcard(value) ? { kind: "open" } : { kind: "nobody" };
-      }
-      identity = arn.account;
-      entity = "account";
-      break;
-    }
-  }
-  if (hasWildcard(identity)) return wildcards ? { kind: "open" } : { kind: "nobody" };
+  if (kind === "arn") return arnPin(value, matching);
+  const identity = kind === "org-path" ? (value.split("/", 1)[0] ?? "") : value;
+  const entity = kind === "account" ? "account" : "org";
+  if (hasWildcard(identity)) return matching === "literal" ? { kind: "nobody" } : { kind: "open" };
   if (identity === "") return { kind: "nobody" };
   return { kind: "entity", entity, id: identity };
 }
@@ -188,30 +241,61 @@ function isTrusted(entity: "account" | "org", id: string, trust: Trust): boolean
 /**
  * Does the condition pin the caller of a statement whose principal is `*` (or a NotPrincipal)?
  * Each operator/key pair is an AND, so one pair pinning to trusted entities is enough; within a
- * pair the values are an OR, so one wildcard value (`*`, `arn:aws:iam::*:role/x`, `o-*` under
- * StringLike/ArnLike/ArnEquals, which all honour wildcards) opens it to anyone.
+ * pair the values are an OR, so one value that lets anyone in (`*`, `arn:aws:iam::*:role/x`,
+ * `o-*`, or under StringLike any wildcard before the account field) opens the pair.
+ *
+ * @param keys the pinning keys to consider (all of them by default; the `aws:Source*` ones alone
+ *   when judging a service principal).
  */
-export function pinVerdict(condition: unknown, trust: Trust): PinVerdict {
+export function pinVerdict(condition: unknown, trust: Trust, keys: PinKeys = "all"): PinVerdict {
   let trusted = false;
-  const untrusted: string[] = [];
+  const accounts: string[] = [];
+  const organizations: string[] = [];
   forEachCondition(condition, (operator, key, value) => {
     const pinKind = PIN_KEYS.get(key);
     if (pinKind === undefined) return;
-    const wildcards = WILDCARD_OPERATORS.has(operator.base);
-    if (!wildcards && !LITERAL_OPERATORS.has(operator.base)) return;
+    if (keys === "source" && !key.startsWith("aws:source")) return;
+    const matching = MATCHING.get(operator.base);
+    if (matching === undefined) return;
     if ((operator.ifExists || operator.forAll) && !ALWAYS_PRESENT.has(key)) return;
-    const values = stringList(value);
+    const values = conditionValues(value);
     if (values.length === 0) return;
-    const names: string[] = [];
+    const names: Array<{ entity: "account" | "org"; id: string }> = [];
     for (const text of values) {
-      const pin = pinOfValue(pinKind, text, wildcards);
+      const pin = pinOfValue(pinKind, text, matching);
       if (pin.kind === "open") return;
-      if (pin.kind === "entity" && !isTrusted(pin.entity, pin.id, trust)) names.push(pin.id);
+      if (pin.kind === "entity" && !isTrusted(pin.entity, pin.id, trust)) names.push(pin);
     }
     if (names.length === 0) trusted = true;
-    else for (const name of names) untrusted.push(name);
+    for (const name of names) (name.entity === "account" ? accounts : organizations).push(name.id);
   });
   if (trusted) return { kind: "trusted" };
-  if (untrusted.length > 0) return { kind: "untrusted", names: untrusted };
+  if (accounts.length > 0 || organizations.length > 0) return { kind: "untrusted", accounts, organizations };
   return { kind: "none" };
+}
+
+/** Which pinning keys {@link pinVerdict} considers. */
+export type PinKeys = "all" | "source";
+
+/**
+ * True when a statement for an AWS service principal confines the service to acting for known
+ * resources (the confused-deputy guard AWS documents for CloudTrail, SNS, CloudWatch Logs...):
+ * `aws:SourceAccount`, `aws:SourceArn`, `aws:SourceOrgID` or `aws:SourceOrgPaths` pinned to some
+ * account or organisation (a wildcard that lets anyone in does not count), or an
+ * encryption-context key AWS services set to their resource's ARN
+ * (`kms:EncryptionContext:aws:logs:arn`, `...:aws:cloudtrail:arn`) matched positively.
+ */
+export function hasSourceCondition(condition: unknown, trust: Trust): boolean {
+  if (pinVerdict(condition, trust, "source").kind !== "none") return true;
+  let found = false;
+  forEachCondition(condition, (operator, key, value) => {
+    if (!key.startsWith("kms:encryptioncontext:aws:") || !key.endsWith(":arn")) return;
+    const matching = MATCHING.get(operator.base);
+    if (matching === undefined || operator.ifExists || operator.forAll) return;
+    const values = conditionValues(value);
+    if (values.length > 0 && values.every((text) => pinOfValue("arn", text, matching).kind !== "open")) {
+      found = true;
+    }
+  });
+  return found;
 }

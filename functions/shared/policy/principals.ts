@@ -44,6 +44,11 @@ export function stringList(value: unknown): string[] {
   return out;
 }
 
+/** The kind of principal a key of a `Principal` object names (`AWS`, `service`, ...: case-insensitive). */
+export function principalKind(key: string): PrincipalKind {
+  return KIND_BY_KEY[key.toLowerCase()] ?? "Other";
+}
+
 /** The principals a `Principal`/`NotPrincipal` element names; [] when it is absent or malformed. */
 export function readPrincipals(element: unknown): PolicyPrincipal[] {
   if (typeof element === "string" || Array.isArray(element)) {
@@ -52,7 +57,7 @@ export function readPrincipals(element: unknown): PolicyPrincipal[] {
   if (!isRecord(element)) return [];
   const out: PolicyPrincipal[] = [];
   for (const key of Object.keys(element)) {
-    const kind = KIND_BY_KEY[key.toLowerCase()] ?? "Other";
+    const kind = principalKind(key);
     for (const value of stringList(element[key])) out.push({ kind, value });
   }
   return out;
