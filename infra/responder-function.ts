@@ -1,7 +1,7 @@
 /**
  * One responder function with the defaults every function shares: runtime, arm64, memory,
- * timeout, its own log group, the permissions to publish to the encrypted topic (and never to
- * change its key), and alarms. Functions invoked asynchronously (the incidents, by EventBridge)
+ * timeout, its own log group, the permissions to publish to the encrypted topic (and to change its
+ * key only to repair it), and alarms. Functions invoked asynchronously (the incidents, by EventBridge)
  * also get Lambda's retries and an SQS on-failure destination with an alarm; the runbook, invoked
  * synchronously by people, gets neither (see `invocation`).
  */
@@ -47,12 +47,14 @@ export const ASYNC_RETRY_ATTEMPTS = 2;
 export const MAX_EVENT_AGE = Duration.hours(6);
 export const LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 
-/** Changes the responder must never make to its own notification key (it is also in `ignoredKeys`). */
+/**
+ * Changes the responder must never make to its own notification key (it is also in `ignoredKeys`):
+ * everything that could silence it or weaken it. Re-enabling it and cancelling its deletion are
+ * not here: they are the repair (NOTIFICATION_KEY_REPAIR_ACTIONS).
+ */
 export const NOTIFICATION_KEY_PROTECTED_ACTIONS = [
   "kms:DisableKey",
-  "kms:EnableKey",
   "kms:ScheduleKeyDeletion",
-  "kms:CancelKeyDeletion",
   "kms:PutKeyPolicy",
   "kms:CreateGrant",
   "kms:RevokeGrant",
@@ -60,6 +62,17 @@ export const NOTIFICATION_KEY_PROTECTED_ACTIONS = [
   "kms:DisableKeyRotation",
   "kms:EnableKeyRotation",
   "kms:DeleteImportedKeyMaterial",
+] as const;
+
+/**
+ * The one change every responder may make to the notification key: bring it back when someone
+ * disabled it or scheduled its deletion (anyone who can silence the topic silences every alarm
+ * too), reading its state first. The key policy grants the same to exactly these roles.
+ */
+export const NOTIFICATION_KEY_REPAIR_ACTIONS = [
+  "kms:DescribeKey",
+  "kms:EnableKey",
+  "kms:CancelKeyDeletion",
 ] as const;
 
 /** Lambda's limit on a function name. */
@@ -117,6 +130,13 @@ export class ResponderFunction extends Construct {
       new iam.PolicyStatement({
         sid: "EncryptNotifications",
         actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: [notificationKey.keyArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "RepairTheNotificationKey",
+        actions: [...NOTIFICATION_KEY_REPAIR_ACTIONS],
         resources: [notificationKey.keyArn],
       }),
     );

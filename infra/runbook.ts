@@ -3,9 +3,12 @@
  * SSM Automation document per runbook action so on-call can run them from Systems Manager.
  *
  *   person -> aws ssm start-automation-execution -> document -> (automation role) -> runbook function
- *   person -> kms-responder run / aws lambda invoke ----------------------------------^
+ *   person -> kms-responder run --direct / aws lambda invoke (runbookInvokers) ------^
  *
  * The function is invoked synchronously (RequestResponse): the caller gets the structured result.
+ * The documents pass their execution id; the function reads the execution's `ExecutedBy` (the IAM
+ * identity that started it) from SSM, so who asked is a fact, and the text a person types is
+ * only what they state (`statedBy`).
  */
 import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -71,8 +74,8 @@ export const PARAMETER_PATTERNS = {
   Reason: `^${WORD}${TEXT}{1,1022}${WORD}$`,
   /** Empty (no ticket) or up to 256 characters starting with a non-space character. */
   Ticket: `^(?:${WORD}${TEXT}{0,255})?$`,
-  /** Empty or up to 200 characters: the payload adds the execution id (512 at most in all). */
-  RequestedBy: `^(?:${WORD}${TEXT}{0,199})?$`,
+  /** Empty or up to 200 characters: what the person says about themselves (shown as "stated by"). */
+  StatedBy: `^(?:${WORD}${TEXT}{0,199})?$`,
   AutomationAssumeRole: "^arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}$",
 } as const;
 
@@ -158,6 +161,8 @@ export interface RunbookAutomationProps {
   readonly function: lambda.IFunction;
   /** Document names are `<namePrefix>-<Action>`, e.g. `kms-responder-RevokeGrant`. */
   readonly namePrefix: string;
+  /** Roles (exact ARNs) that may invoke the function directly besides the automation role. */
+  readonly invokers?: readonly string[];
 }
 
 /** The SSM Automation documents and the role they run as, which may only invoke the runbook. */
@@ -199,6 +204,21 @@ export class RunbookAutomation extends Construct {
         resources: [props.function.functionArn],
       }),
     );
+    // The function's resource policy names exactly who may invoke it: this role and the
+    // configured invokers. Inside one account that does not stop anyone else: an identity policy
+    // alone grants lambda:InvokeFunction on a function of the same account, and a resource policy
+    // cannot hold a Deny. What refuses the others is an SCP or a permissions boundary
+    // (docs/security.md); the function itself trusts only the execution it reads from SSM.
+    props.function.addPermission("InvokedByAutomation", {
+      principal: new iam.ArnPrincipal(this.role.roleArn),
+      action: "lambda:InvokeFunction",
+    });
+    (props.invokers ?? []).forEach((arn, i) => {
+      props.function.addPermission(`InvokedByConfiguredRole${i}`, {
+        principal: new iam.ArnPrincipal(arn),
+        action: "lambda:InvokeFunction",
+      });
+    });
 
     for (const action of RUNBOOK_ACTIONS) {
       const spec = RUNBOOK_DOCUMENTS[action];
@@ -259,13 +279,13 @@ function documentContent(action: RunbookAction, spec: DocumentSpec, functionName
     default: "",
     allowedPattern: PARAMETER_PATTERNS.Ticket,
   };
-  parameters.RequestedBy = {
+  parameters.StatedBy = {
     type: "String",
     description:
-      "Who asks (optional, e.g. your name or e-mail). The notification names the automation execution " +
-      "too; its ExecutedBy (aws ssm get-automation-execution) is the IAM identity that started it.",
+      'Optional, e.g. your name or e-mail: shown as "stated by". Who asked is the IAM identity that ' +
+      "started this execution (its ExecutedBy), which the runbook reads from Systems Manager.",
     default: "",
-    allowedPattern: PARAMETER_PATTERNS.RequestedBy,
+    allowedPattern: PARAMETER_PATTERNS.StatedBy,
   };
   if (spec.dryRun) {
     parameters.DryRun = {
@@ -283,18 +303,19 @@ function documentContent(action: RunbookAction, spec: DocumentSpec, functionName
   };
 
   // SSM builds the JSON from this object; a parameter that is a whole value keeps its type
-  // (DryRun stays a boolean). Free text is interpolated into strings.
+  // (DryRun stays a boolean). The execution id lets the function read ExecutedBy from SSM.
   const payload: Record<string, string> = { action, keyId: "{{ KeyId }}" };
   if (spec.target === "GrantId") payload.grantId = "{{ GrantId }}";
   if (spec.target === "GranteePrincipal") payload.granteePrincipal = "{{ GranteePrincipal }}";
   if (spec.dryRun) payload.dryRun = "{{ DryRun }}";
   payload.reason = "{{ Reason }}";
-  payload.requestedBy = "{{ RequestedBy }} via SSM Automation {{ automation:EXECUTION_ID }}";
   payload.ticket = "{{ Ticket }}";
+  payload.statedBy = "{{ StatedBy }}";
+  payload.automationExecutionId = "{{automation:EXECUTION_ID}}";
 
   return {
     schemaVersion: "0.3",
-    description: `# kms-responder: ${action}\n\n${spec.description}\n\nEvery run notifies the responders' topic with who asked, why and the ticket.`,
+    description: `# kms-responder: ${action}\n\n${spec.description}\n\nEvery run notifies the responders' topic with who started it (the execution's ExecutedBy), why and the ticket.`,
     assumeRole: "{{ AutomationAssumeRole }}",
     parameters,
     mainSteps: [

@@ -11,7 +11,17 @@
  *
  * Env-agnostic: no lookups, synthesizes offline.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token } from "aws-cdk-lib";
+import {
+  ArnFormat,
+  CfnOutput,
+  DefaultStackSynthesizer,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Token,
+} from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -24,7 +34,12 @@ import { INCIDENT_FUNCTIONS, type IncidentFunction } from "./incidents.js";
 import { incidentPatterns, RULE_STATES } from "./patterns.js";
 import { ResponderFunction } from "./responder-function.js";
 import { RUNBOOK_KMS_ACTIONS, RUNBOOK_RESERVED_CONCURRENCY, RunbookAutomation } from "./runbook.js";
-import { suppressCloudTrailLookup, suppressKeyWildcard, suppressRunbookKeyWildcard } from "./suppressions.js";
+import {
+  suppressAutomationExecutionRead,
+  suppressCloudTrailLookup,
+  suppressKeyWildcard,
+  suppressRunbookKeyWildcard,
+} from "./suppressions.js";
 
 export interface ResponderStackProps extends StackProps {
   /** The validated config; the stack adds its role ARNs and notification key before passing it on. */
@@ -56,26 +71,16 @@ export class ResponderStack extends Stack {
     super(scope, id, props);
     const distDir = props.distDir ?? "dist";
 
-    // Notifications: one topic, encrypted with a key of its own that the responder never changes.
+    // Notifications: one topic, encrypted with a key of its own that the responders only ever
+    // repair. An explicit (empty) policy replaces CDK's default root `kms:*`: the statements are
+    // added by notificationKeyPolicy once the responder roles exist.
     this.notificationKey = new kms.Key(this, "NotificationKey", {
       description: "kms-responder: encrypts the notification topic",
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(30),
+      policy: new iam.PolicyDocument(),
     });
-    // The default policy lets the account (hence the function roles, through IAM) use the key;
-    // CloudWatch alarms and EventBridge publish to the topic as services and need it too.
-    this.notificationKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: "AlarmsAndEventsPublishToTheEncryptedTopic",
-        principals: [
-          new iam.ServicePrincipal("cloudwatch.amazonaws.com"),
-          new iam.ServicePrincipal("events.amazonaws.com"),
-        ],
-        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
-        resources: ["*"],
-      }),
-    );
     this.topic = new sns.Topic(this, "Notifications", {
       displayName: "kms-responder",
       masterKey: this.notificationKey,
@@ -106,21 +111,29 @@ export class ResponderStack extends Stack {
       distDir,
       topic: this.topic,
       notificationKey: this.notificationKey,
-      statements: runbookStatements(keys),
+      statements: runbookStatements(this, keys),
       invocation: "request-response",
       ...(props.reservedConcurrency !== false && { reservedConcurrency: RUNBOOK_RESERVED_CONCURRENCY }),
     });
     suppressRunbookKeyWildcard(this.runbook.role);
     suppressCloudTrailLookup(this.runbook.role);
+    suppressAutomationExecutionRead(this.runbook.role);
     this.runbookAutomation = new RunbookAutomation(this, "runbook-automation", {
       function: this.runbook.function,
       namePrefix: this.stackName,
+      invokers: props.config.runbookInvokers,
     });
 
     // Every function knows every responder role (loop prevention: the rules and the handlers ignore
     // the runbook's calls too, it notifies itself) and the key it must not touch.
     const functions = [...this.responders.values(), this.runbook];
     const roleArns = functions.map((r) => r.role.roleArn);
+    for (const statement of notificationKeyPolicy(this, roleArns, props.config.notificationKeyAdmins)) {
+      this.notificationKey.addToResourcePolicy(statement);
+    }
+    for (const statement of topicPublishers(this, this.topic, roleArns)) {
+      this.topic.addToResourcePolicy(statement);
+    }
     const config = {
       ...props.config,
       responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
@@ -170,14 +183,198 @@ export class ResponderStack extends Stack {
   }
 }
 
-/** The runbook's permissions: each of its actions' KMS calls, and CloudTrail for the restore. */
-function runbookStatements(keys: string): iam.PolicyStatement[] {
+/**
+ * The runbook's permissions: each of its actions' KMS calls, CloudTrail for the restore, and the
+ * automation execution that invoked it (its `ExecutedBy` is the person who asked: the documents
+ * pass the execution id, and caller-typed text is only "stated by").
+ */
+function runbookStatements(stack: Stack, keys: string): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({ sid: "RunbookActions", actions: [...RUNBOOK_KMS_ACTIONS], resources: [keys] }),
     new iam.PolicyStatement({
       sid: "ReadKeyHistory",
       actions: ["cloudtrail:LookupEvents"],
       resources: ["*"],
+    }),
+    new iam.PolicyStatement({
+      sid: "ReadWhoStartedTheAutomation",
+      actions: ["ssm:GetAutomationExecution"],
+      resources: [stack.formatArn({ service: "ssm", resource: "automation-execution", resourceName: "*" })],
+    }),
+  ];
+}
+
+/**
+ * Administrative actions on the notification key: the same set CDK's `Key.grantAdmin` grants.
+ * Disabling it, scheduling its deletion or replacing its policy silences every notification and
+ * alarm, so only the principals the stack names hold them.
+ */
+export const NOTIFICATION_KEY_ADMIN_ACTIONS = [
+  "kms:Create*",
+  "kms:Describe*",
+  "kms:Enable*",
+  "kms:List*",
+  "kms:Put*",
+  "kms:Update*",
+  "kms:Revoke*",
+  "kms:Disable*",
+  "kms:Get*",
+  "kms:Delete*",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion",
+] as const;
+
+/**
+ * What every principal of the account may do with the notification key through its IAM policies:
+ * encrypt notifications (SNS asks KMS for a data key as the publisher; who may publish at all is
+ * the topic policy's business) and read the key's metadata. Nothing that changes the key.
+ */
+export const NOTIFICATION_KEY_ACCOUNT_ACTIONS = [
+  "kms:Decrypt",
+  "kms:GenerateDataKey*",
+  "kms:DescribeKey",
+  "kms:GetKeyPolicy",
+  "kms:GetKeyRotationStatus",
+  "kms:ListGrants",
+  "kms:ListKeyPolicies",
+  "kms:ListKeyRotations",
+  "kms:ListResourceTags",
+] as const;
+
+/**
+ * The principal CloudFormation deploys, updates and destroys the stack as: with CDK's default
+ * synthesizer, the bootstrap's CloudFormation execution role (`cdk-<qualifier>-cfn-exec-role-
+ * <account>-<region>`), which `cdk deploy` passes to CloudFormation as the stack's service role, so
+ * CloudFormation creates, changes and deletes the key as that role, not as the person deploying.
+ * Other synthesizers deploy with the caller's own credentials, which the stack cannot know: then
+ * the caller must be among `notificationKeyAdmins` (the synth refuses an empty list).
+ */
+function deploymentRoleArn(stack: Stack): string | undefined {
+  const synthesizer = stack.synthesizer;
+  if (!(synthesizer instanceof DefaultStackSynthesizer)) return undefined;
+  const arn = synthesizer.cloudFormationExecutionRoleArn;
+  // The synthesizer writes `${AWS::AccountId}` placeholders for the asset manifest: resolve them.
+  return arn.includes("${") ? Fn.sub(arn) : arn;
+}
+
+/**
+ * The notification key's policy. Not root `kms:*`: with it, anyone granted `kms:DisableKey` or
+ * `kms:PutKeyPolicy` through IAM silences every notification and alarm.
+ *
+ * - The account (through IAM): use the key and read it (NOTIFICATION_KEY_ACCOUNT_ACTIONS).
+ * - Administration (NOTIFICATION_KEY_ADMIN_ACTIONS) through IAM, only for `notificationKeyAdmins`
+ *   and the deployment role (deploymentRoleArn). Matching `aws:PrincipalArn` on the account
+ *   principal, rather than naming the roles as principals, survives a role being deleted and
+ *   created again with the same name (the bootstrap stack updated or re-created): a named principal
+ *   would turn into a dead unique id, and the key would lose its administrators. KMS's lockout
+ *   check accepts the policy only if the deployment role may call PutKeyPolicy under it, so a
+ *   wrong deployment role fails the deploy instead of producing a locked key. `cdk destroy` and
+ *   updates run as the deployment role (DescribeKey, PutKeyPolicy, EnableKeyRotation, TagResource,
+ *   ScheduleKeyDeletion: all administrative). Should every administrator be gone anyway, the way
+ *   out is a new key: rename the construct and deploy.
+ * - The responder roles (exact ARNs): EnableKey and CancelKeyDeletion, the repair, together with
+ *   their IAM policies (RepairTheNotificationKey). On `cdk destroy` those IAM policies, which
+ *   depend on the key, are deleted before CloudFormation schedules the key's deletion, so the
+ *   responders cannot undo a teardown.
+ * - CloudWatch alarms of this account publish to the topic as a service and need the key too.
+ *   No statement for EventBridge any more: no rule targets the topic (the rules target the
+ *   functions), and a key statement nobody uses is one more way in.
+ */
+function notificationKeyPolicy(
+  stack: Stack,
+  responderRoleArns: readonly string[],
+  admins: readonly string[],
+): iam.PolicyStatement[] {
+  const deployment = deploymentRoleArn(stack);
+  if (deployment === undefined && admins.length === 0) {
+    throw new Error(
+      "the notification key would have no administrator: this synthesizer deploys with the caller's own credentials, so list the principal that deploys the stack in notificationKeyAdmins",
+    );
+  }
+  const account = new iam.AccountRootPrincipal();
+  return [
+    new iam.PolicyStatement({
+      sid: "AccountUsesAndReadsTheKey",
+      principals: [account],
+      actions: [...NOTIFICATION_KEY_ACCOUNT_ACTIONS],
+      resources: ["*"],
+    }),
+    new iam.PolicyStatement({
+      sid: "OnlyNamedAdminsAndTheDeploymentAdministerTheKey",
+      principals: [account],
+      actions: [...NOTIFICATION_KEY_ADMIN_ACTIONS],
+      resources: ["*"],
+      conditions: { ArnEquals: { "aws:PrincipalArn": [...admins, ...(deployment ? [deployment] : [])] } },
+    }),
+    new iam.PolicyStatement({
+      sid: "RespondersRepairTheKey",
+      principals: [account],
+      actions: ["kms:EnableKey", "kms:CancelKeyDeletion"],
+      resources: ["*"],
+      conditions: { ArnEquals: { "aws:PrincipalArn": [...responderRoleArns] } },
+    }),
+    new iam.PolicyStatement({
+      sid: "AlarmsPublishToTheEncryptedTopic",
+      principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+      actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      resources: ["*"],
+      conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+    }),
+  ];
+}
+
+/**
+ * Who may publish to the topic, after `enforceSSL`'s Deny of plain HTTP: the account's CloudWatch
+ * alarms (as the service, for this account's alarm ARNs: confused deputy), the responder roles,
+ * and nobody else. A notification says "remediated"; one forged by another principal of the
+ * account would tell on-call that an incident is handled. In one account an IAM policy alone
+ * grants `sns:Publish`, so only a Deny in the topic policy can refuse the others: it names every
+ * principal but the responder roles (`ArnNotEquals aws:PrincipalArn`). Services carry no
+ * `aws:PrincipalArn`, and a negated operator matches a missing key, so the Deny would also refuse
+ * CloudWatch; `aws:PrincipalIsAWSService: false` leaves services to the Allow statements (only
+ * CloudWatch has one).
+ */
+function topicPublishers(
+  stack: Stack,
+  topic: sns.ITopic,
+  responderRoleArns: readonly string[],
+): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: "AlarmsPublish",
+      principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+      actions: ["sns:Publish"],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { "aws:SourceAccount": stack.account },
+        ArnLike: {
+          "aws:SourceArn": stack.formatArn({
+            service: "cloudwatch",
+            resource: "alarm",
+            resourceName: "*",
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: "RespondersPublish",
+      principals: responderRoleArns.map((arn) => new iam.ArnPrincipal(arn)),
+      actions: ["sns:Publish"],
+      resources: [topic.topicArn],
+    }),
+    new iam.PolicyStatement({
+      sid: "NoOtherPrincipalPublishes",
+      effect: iam.Effect.DENY,
+      principals: [new iam.StarPrincipal()],
+      actions: ["sns:Publish"],
+      resources: [topic.topicArn],
+      conditions: {
+        ArnNotEquals: { "aws:PrincipalArn": [...responderRoleArns] },
+        Bool: { "aws:PrincipalIsAWSService": "false" },
+      },
     }),
   ];
 }

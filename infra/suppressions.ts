@@ -11,6 +11,9 @@ import type { IConstruct } from "constructs";
 export const KEY_WILDCARD_FINDING =
   "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]";
 export const STAR_RESOURCE_FINDING = "AwsSolutions-IAM5[Resource::*]";
+/** cdk-nag's id for the IAM5 finding on this account's and Region's automation executions. */
+export const AUTOMATION_EXECUTION_FINDING =
+  "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-execution/*]";
 
 export function suppressFailureQueueDlq(queue: IConstruct): void {
   Validations.of(queue).acknowledge({
@@ -53,5 +56,15 @@ export function suppressCloudTrailLookup(role: IConstruct): void {
       'Reference lists no resource type for it), so "*" is the only valid resource. It is read-only: ' +
       "the deletion handlers and the runbook's cancel-key-deletion read the key's last " +
       "DisableKey/EnableKey to restore its prior state.",
+  });
+}
+
+export function suppressAutomationExecutionRead(role: IConstruct): void {
+  Validations.of(role).acknowledge({
+    id: AUTOMATION_EXECUTION_FINDING,
+    reason:
+      "The runbook reads the automation execution that invoked it (ssm:GetAutomationExecution, " +
+      "read-only) to learn who started it (ExecutedBy); execution ids are created per run, so no " +
+      "list exists at deploy time. Limited to this account's and Region's automation executions.",
   });
 }

@@ -61,6 +61,9 @@ describe("cdk-nag AwsSolutions", () => {
         "kms-responder/rogue-grant/Role",
         "kms-responder/runbook/Role",
       ],
+      // The runbook reads the automation execution that invoked it (who started it); ids are per run.
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-execution/*]":
+        ["kms-responder/runbook/Role"],
       // cloudtrail:LookupEvents has no resource-level permissions (restore after cancelling a deletion).
       "AwsSolutions-IAM5[Resource::*]": [
         "kms-responder/key-deletion-scheduled/Role",

@@ -14,7 +14,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parsePayload, RUNBOOK_ACTIONS, type RunbookAction } from "../../functions/runbook/payload.js";
 import { runRunbook } from "../../functions/runbook/run.js";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import { INCIDENTS } from "../../functions/shared/types.js";
 import { ResponderStack } from "../../infra/stack.js";
 import {
@@ -26,15 +26,8 @@ import {
   payloadFor,
   TOPIC_ARN,
 } from "../runbook/harness.js";
-import {
-  type BuiltStack,
-  buildStack,
-  commonRoleStatements,
-  getAtt,
-  logicalId,
-  ref,
-  stubDist,
-} from "./stack-fixture.js";
+import { responderRoleStatements } from "./role-expectations.js";
+import { type BuiltStack, buildStack, getAtt, logicalId, ref, stubDist } from "./stack-fixture.js";
 
 let built: BuiltStack;
 beforeAll(() => {
@@ -119,12 +112,11 @@ describe("runbook function", () => {
     expect(JSON.stringify(env.KMS_RESPONDER_CONFIG)).toContain(logicalId(runbook().role));
   });
 
-  it("is invoked synchronously: no rule, no resource-based permission, no failure queue, no async retries", () => {
+  it("is invoked synchronously: no rule, no failure queue, no async retries", () => {
     const fn = logicalId(runbook().function);
     for (const rule of Object.values(built.template.findResources("AWS::Events::Rule"))) {
       expect(JSON.stringify(rule.Properties.Targets)).not.toContain(fn);
     }
-    expect(JSON.stringify(built.template.findResources("AWS::Lambda::Permission"))).not.toContain(fn);
     expect(runbook().failureQueue).toBeUndefined();
     built.template.resourceCountIs("AWS::SQS::Queue", INCIDENTS.length);
     const invokeConfigs = Object.values(
@@ -136,6 +128,46 @@ describe("runbook function", () => {
     expect(invokeConfigs.map((c) => c.Properties)).toEqual([
       { FunctionName: ref(runbook().function), Qualifier: "$LATEST", MaximumRetryAttempts: 0 },
     ]);
+  });
+
+  /** The runbook's resource policy: every AWS::Lambda::Permission on it. */
+  const permissionsOf = (stack: BuiltStack) =>
+    Object.values(stack.template.findResources("AWS::Lambda::Permission"))
+      .map((p) => p.Properties as Record<string, unknown>)
+      .filter((p) => JSON.stringify(p.FunctionName).includes(logicalId(stack.stack.runbook.function)));
+
+  it("its resource policy names only the automation role: no service, no account, no other role", () => {
+    expect(permissionsOf(built)).toEqual([
+      {
+        Action: "lambda:InvokeFunction",
+        FunctionName: getAtt(runbook().function),
+        Principal: getAtt(built.stack.runbookAutomation.role),
+      },
+    ]);
+  });
+
+  it("adds exactly the configured runbookInvokers, after the automation role", () => {
+    const invokers = [
+      "arn:aws:iam::111122223333:role/oncall-breakglass",
+      "arn:aws:iam::111122223333:role/security/incident-commander",
+    ];
+    const custom = buildStack({ config: parseConfig({ runbookInvokers: invokers }) });
+    try {
+      expect(permissionsOf(custom)).toEqual([
+        {
+          Action: "lambda:InvokeFunction",
+          FunctionName: getAtt(custom.stack.runbook.function),
+          Principal: getAtt(custom.stack.runbookAutomation.role),
+        },
+        ...invokers.map((arn) => ({
+          Action: "lambda:InvokeFunction",
+          FunctionName: getAtt(custom.stack.runbook.function),
+          Principal: arn,
+        })),
+      ]);
+    } finally {
+      custom.cleanup();
+    }
   });
 
   it("alarms on errors and throttles, notifying the topic", () => {
@@ -177,12 +209,30 @@ describe("runbook function", () => {
 });
 
 describe("runbook role", () => {
-  it("holds exactly the runbook's KMS actions on key/*, CloudTrail history, the topic, and the Deny", () => {
-    const _key = getAtt(built.stack.notificationKey);
+  it("holds exactly the runbook's KMS actions on key/*, CloudTrail history, its executions, the topic, and the Deny", () => {
     expect(statementsOf(runbook().role)).toEqual([
       { Sid: "RunbookActions", Effect: "Allow", Action: RUNBOOK_KMS_ACTIONS, Resource: KEYS },
       { Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" },
-      ...commonRoleStatements(built.stack, runbook().function.logGroup),
+      {
+        Sid: "ReadWhoStartedTheAutomation",
+        Effect: "Allow",
+        Action: "ssm:GetAutomationExecution",
+        Resource: {
+          "Fn::Join": [
+            "",
+            [
+              "arn:",
+              { Ref: "AWS::Partition" },
+              ":ssm:",
+              { Ref: "AWS::Region" },
+              ":",
+              { Ref: "AWS::AccountId" },
+              ":automation-execution/*",
+            ],
+          ],
+        },
+      },
+      ...responderRoleStatements(built.stack, runbook().function.logGroup),
     ]);
   });
 
@@ -380,7 +430,7 @@ const TYPICAL: Record<string, unknown> = {
   GranteePrincipal: "arn:aws:iam::444455556666:role/Intruder",
   Reason: "key exposed in a public repository",
   Ticket: "INC-4711",
-  RequestedBy: "alice@example.com",
+  StatedBy: "alice@example.com",
   // The default is the stack's role (a GetAtt in the template); deployed, an ARN like this one.
   AutomationAssumeRole: "arn:aws:iam::111122223333:role/kms-responder-runbookautomationRole8B034BA9-AbC123",
 };
@@ -415,7 +465,7 @@ describe("SSM Automation documents", () => {
       ...target,
       "Reason",
       "Ticket",
-      "RequestedBy",
+      "StatedBy",
       ...dryRun,
       "AutomationAssumeRole",
     ]);
@@ -425,7 +475,9 @@ describe("SSM Automation documents", () => {
       expect(p[name]?.default, `${name} is required`).toBeUndefined();
     }
     expect(p.Ticket).toMatchObject({ type: "String", default: "", allowedPattern: expect.any(String) });
-    expect(p.RequestedBy).toMatchObject({ type: "String", default: "", allowedPattern: expect.any(String) });
+    expect(p.StatedBy).toMatchObject({ type: "String", default: "", allowedPattern: expect.any(String) });
+    expect(p.StatedBy?.description).toContain('shown as "stated by"');
+    expect(p.StatedBy?.description).toContain("ExecutedBy");
     if (dryRun.length) expect(p.DryRun).toMatchObject({ type: "Boolean", default: false });
     expect(p.AutomationAssumeRole).toMatchObject({
       type: "String",
@@ -460,8 +512,9 @@ describe("SSM Automation documents", () => {
         ...(action === "revoke-grantee-grants" && { granteePrincipal: "{{ GranteePrincipal }}" }),
         ...(action !== "analyze-key-policy" && { dryRun: "{{ DryRun }}" }),
         reason: "{{ Reason }}",
-        requestedBy: "{{ RequestedBy }} via SSM Automation {{ automation:EXECUTION_ID }}",
         ticket: "{{ Ticket }}",
+        statedBy: "{{ StatedBy }}",
+        automationExecutionId: "{{automation:EXECUTION_ID}}",
       });
       expect(content.outputs).toEqual(["InvokeRunbook.Payload"]);
     },
@@ -489,18 +542,20 @@ describe("SSM Automation documents", () => {
       ...(action === "revoke-grantee-grants" && { granteePrincipal: TYPICAL.GranteePrincipal }),
       dryRun: false,
       reason: TYPICAL.Reason,
-      requestedBy: `alice@example.com via SSM Automation ${EXECUTION_ID}`,
       ticket: "INC-4711",
+      statedBy: "alice@example.com",
+      automationExecutionId: EXECUTION_ID,
     });
     if (action !== "analyze-key-policy") {
       expect(parsePayload(render(content, { ...TYPICAL, DryRun: true })).dryRun).toBe(true);
     }
   });
 
-  it("without RequestedBy the payload still names the execution (whose ExecutedBy is the caller)", () => {
+  it("without StatedBy the payload still names the execution (whose ExecutedBy is the caller)", () => {
     const { content } = documentOf("disable-key");
-    const payload = parsePayload(render(content, { ...TYPICAL, RequestedBy: undefined }));
-    expect(payload.requestedBy).toBe(`via SSM Automation ${EXECUTION_ID}`);
+    const payload = parsePayload(render(content, { ...TYPICAL, StatedBy: undefined }));
+    expect(payload.automationExecutionId).toBe(EXECUTION_ID);
+    expect(payload.statedBy).toBeUndefined();
   });
 
   // The documents send Ticket with "" as its default: the payload reads that as no ticket.
@@ -519,7 +574,7 @@ describe("SSM Automation documents", () => {
       GranteePrincipal: "revoke-grantee-grants",
       Reason: "disable-key",
       Ticket: "disable-key",
-      RequestedBy: "disable-key",
+      StatedBy: "disable-key",
     };
 
     it("every document uses the same pattern for the same parameter", () => {
@@ -582,7 +637,7 @@ describe("SSM Automation documents", () => {
     });
 
     it("free text cannot carry quotes, backslashes or control characters, nor be blank", () => {
-      for (const name of ["Reason", "Ticket", "RequestedBy"]) {
+      for (const name of ["Reason", "Ticket", "StatedBy"]) {
         for (const bad of ['ok", "dryRun": false, "x": "', "back\\slash", "line\nbreak", "tab\there"]) {
           expect(pattern(name).test(bad), `${name} ${JSON.stringify(bad)}`).toBe(false);
         }

@@ -2,19 +2,13 @@
  * The template the stack synthesizes: every rule, role, function, queue, alarm and the encrypted
  * topic, checked against expectations written out here (not derived from infra/ code).
  */
+import { CliCredentialsStackSynthesizer, DefaultStackSynthesizer } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import { INCIDENTS, type IncidentName } from "../../functions/shared/types.js";
-import {
-  type BuiltStack,
-  buildStack,
-  commonRoleStatements,
-  getAtt,
-  logicalId,
-  ref,
-  stubDist,
-} from "./stack-fixture.js";
+import { responderRoleStatements } from "./role-expectations.js";
+import { type BuiltStack, buildStack, getAtt, logicalId, ref, stubDist } from "./stack-fixture.js";
 
 let built: BuiltStack;
 beforeAll(() => {
@@ -192,7 +186,7 @@ describe("roles", () => {
       ...(readsCloudTrail.has(incident)
         ? [{ Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" }]
         : []),
-      ...commonRoleStatements(built.stack, r.function.logGroup),
+      ...responderRoleStatements(built.stack, r.function.logGroup),
       {
         Effect: "Allow",
         Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
@@ -287,9 +281,11 @@ describe("functions", () => {
     expect(config.ignoredKeys).toEqual([`<${logicalId(built.stack.notificationKey)}.Arn>`]);
     // Everything else is the validated config, and the whole document passes the schema.
     expect({ ...config, responderRoleArns: [], ignoredKeys: [] }).toEqual(DEFAULT_CONFIG);
-    expect(() =>
-      parseConfig({ ...config, responderRoleArns: roleArns.map((a) => `arn:${a}`) }),
-    ).not.toThrow();
+    // Deployed, each token is a role ARN: the schema takes exact role ARNs only.
+    const deployed = [...INCIDENTS.map((i) => responder(i).role), built.stack.runbook.role].map(
+      (role) => `arn:aws:iam::111122223333:role/${logicalId(role)}`,
+    );
+    expect(() => parseConfig({ ...config, responderRoleArns: deployed })).not.toThrow();
   });
 
   it.each(INCIDENTS)("%s: async retries, max event age, on-failure queue, log retention", (incident) => {
@@ -384,50 +380,211 @@ describe("failure queues", () => {
 });
 
 describe("notifications", () => {
-  it("encrypts the topic with the stack's key and refuses non-TLS publishing", () => {
+  const ROOT = {
+    AWS: {
+      "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::", { Ref: "AWS::AccountId" }, ":root"]],
+    },
+  };
+  /** The bootstrap's CloudFormation execution role, as CloudFormation's Fn::Sub resolves it. */
+  const cfnExecRole = (qualifier: string) => {
+    const sub = `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/cdk-${qualifier}-cfn-exec-role-\${AWS::AccountId}-\${AWS::Region}`;
+    return { "Fn::Sub": sub };
+  };
+  const CFN_EXEC_ROLE = cfnExecRole("hnb659fds");
+  const ADMIN_ACTIONS = [
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+  ];
+  const keyStatements = (stack: BuiltStack) => {
+    const found = stack.template.toJSON().Resources[logicalId(stack.stack.notificationKey)];
+    return found.Properties.KeyPolicy.Statement as Array<Record<string, unknown>>;
+  };
+  const topicStatements = (stack: BuiltStack) => {
+    const policies = Object.values(
+      stack.template.findResources("AWS::SNS::TopicPolicy", {
+        Properties: { Topics: [ref(stack.stack.topic)] },
+      }),
+    );
+    expect(policies).toHaveLength(1);
+    return policies[0]?.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+  };
+
+  it("encrypts the topic with the stack's own key, rotated", () => {
     expect(resource(built.stack.topic).Properties).toMatchObject({
       KmsMasterKeyId: getAtt(built.stack.notificationKey),
     });
-    built.template.hasResourceProperties("AWS::SNS::TopicPolicy", {
-      Topics: [ref(built.stack.topic)],
-      PolicyDocument: {
-        Statement: [
-          Match.objectLike({
-            Effect: "Deny",
-            Action: "sns:Publish",
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          }),
-        ],
-      },
-    });
+    expect(resource(built.stack.notificationKey).Properties.EnableKeyRotation).toBe(true);
   });
 
-  it("rotates the key; its policy delegates to the account and lets CloudWatch and EventBridge use it", () => {
-    const { Properties } = resource(built.stack.notificationKey);
-    expect(Properties.EnableKeyRotation).toBe(true);
-    const statements = (Properties.KeyPolicy as { Statement: unknown[] }).Statement;
-    expect(statements).toEqual([
+  it("topic policy: TLS only; this account's alarms and the responder roles publish; every other principal is refused", () => {
+    const topic = ref(built.stack.topic);
+    expect(topicStatements(built)).toEqual([
       {
-        Action: "kms:*",
+        Sid: "AllowPublishThroughSSLOnly",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sns:Publish",
+        Resource: topic,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "AlarmsPublish",
         Effect: "Allow",
-        Principal: {
-          AWS: {
-            "Fn::Join": [
-              "",
-              ["arn:", { Ref: "AWS::Partition" }, ":iam::", { Ref: "AWS::AccountId" }, ":root"],
-            ],
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: topic,
+        Condition: {
+          StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+          ArnLike: {
+            "aws:SourceArn": {
+              "Fn::Join": [
+                "",
+                [
+                  "arn:",
+                  { Ref: "AWS::Partition" },
+                  ":cloudwatch:",
+                  { Ref: "AWS::Region" },
+                  ":",
+                  { Ref: "AWS::AccountId" },
+                  ":alarm:*",
+                ],
+              ],
+            },
           },
         },
+      },
+      {
+        Sid: "RespondersPublish",
+        Effect: "Allow",
+        Principal: { AWS: allRoleArns() },
+        Action: "sns:Publish",
+        Resource: topic,
+      },
+      {
+        Sid: "NoOtherPrincipalPublishes",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sns:Publish",
+        Resource: topic,
+        Condition: {
+          ArnNotEquals: { "aws:PrincipalArn": allRoleArns() },
+          Bool: { "aws:PrincipalIsAWSService": "false" },
+        },
+      },
+    ]);
+  });
+
+  it("key policy: the account uses and reads it; only the deployment administers it; responders repair it; alarms use it", () => {
+    expect(keyStatements(built)).toEqual([
+      {
+        Sid: "AccountUsesAndReadsTheKey",
+        Effect: "Allow",
+        Principal: ROOT,
+        Action: [
+          "kms:Decrypt",
+          "kms:GenerateDataKey*",
+          "kms:DescribeKey",
+          "kms:GetKeyPolicy",
+          "kms:GetKeyRotationStatus",
+          "kms:ListGrants",
+          "kms:ListKeyPolicies",
+          "kms:ListKeyRotations",
+          "kms:ListResourceTags",
+        ],
         Resource: "*",
       },
       {
-        Sid: "AlarmsAndEventsPublishToTheEncryptedTopic",
-        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Sid: "OnlyNamedAdminsAndTheDeploymentAdministerTheKey",
         Effect: "Allow",
-        Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
+        Principal: ROOT,
+        Action: ADMIN_ACTIONS,
         Resource: "*",
+        Condition: { ArnEquals: { "aws:PrincipalArn": [CFN_EXEC_ROLE] } },
+      },
+      {
+        Sid: "RespondersRepairTheKey",
+        Effect: "Allow",
+        Principal: ROOT,
+        Action: ["kms:EnableKey", "kms:CancelKeyDeletion"],
+        Resource: "*",
+        Condition: { ArnEquals: { "aws:PrincipalArn": allRoleArns() } },
+      },
+      {
+        Sid: "AlarmsPublishToTheEncryptedTopic",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
       },
     ]);
+  });
+
+  it("key policy: no root kms:*, nothing administrative without a principal condition", () => {
+    for (const statement of keyStatements(built)) {
+      const actions = [statement.Action].flat() as string[];
+      expect(actions).not.toContain("kms:*");
+      const silencing = ["kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:CreateGrant"];
+      if (actions.some((a) => silencing.includes(a) || /^kms:(Disable|Put|Create)\*$/.test(a))) {
+        expect(statement.Condition).toEqual({ ArnEquals: { "aws:PrincipalArn": expect.any(Array) } });
+      }
+    }
+  });
+
+  it("key policy: the configured administrators come before the deployment role", () => {
+    const admins = [
+      "arn:aws:iam::111122223333:role/security-admin",
+      "arn:aws:iam::111122223333:user/breakglass",
+    ];
+    const custom = buildStack({ config: parseConfig({ notificationKeyAdmins: admins }) });
+    try {
+      expect(keyStatements(custom)[1]?.Condition).toEqual({
+        ArnEquals: { "aws:PrincipalArn": [...admins, CFN_EXEC_ROLE] },
+      });
+    } finally {
+      custom.cleanup();
+    }
+  });
+
+  it("key policy: the deployment role follows the bootstrap qualifier", () => {
+    const custom = buildStack({ synthesizer: new DefaultStackSynthesizer({ qualifier: "ir2024" }) });
+    try {
+      expect(keyStatements(custom)[1]?.Condition).toEqual({
+        ArnEquals: {
+          "aws:PrincipalArn": [cfnExecRole("ir2024")],
+        },
+      });
+    } finally {
+      custom.cleanup();
+    }
+  });
+
+  it("key policy: a synthesizer that deploys with the caller's credentials needs named administrators", () => {
+    expect(() => buildStack({ synthesizer: new CliCredentialsStackSynthesizer() })).toThrow(
+      /the notification key would have no administrator: .* notificationKeyAdmins/,
+    );
+    const admin = "arn:aws:iam::111122223333:role/deployer";
+    const custom = buildStack({
+      synthesizer: new CliCredentialsStackSynthesizer(),
+      config: parseConfig({ notificationKeyAdmins: [admin] }),
+    });
+    try {
+      expect(keyStatements(custom)[1]?.Condition).toEqual({ ArnEquals: { "aws:PrincipalArn": [admin] } });
+    } finally {
+      custom.cleanup();
+    }
   });
 });
 
