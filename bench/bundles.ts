@@ -1,39 +1,41 @@
 /**
- * Bundle size and cold-start import time of every function, beside a floor bundle that only
- * creates the same SDK clients with the same options and the same esbuild settings. The import is
- * timed in a fresh `node` process each time (what a Lambda cold start pays for our code), with
- * `--enable-source-maps` as the stack sets it, median of `runs`.
+ * Cold start of every function beside a floor: the CPU time (user + system) of a fresh `node`
+ * process that imports the bundle, median of `runs`. Whole-process CPU includes Node's own start,
+ * as a Lambda cold start does, and unlike a wall clock it is not inflated by other work on the
+ * machine. The floor is a bundle that only creates a KMS client and an SNS client (what any
+ * responder needs to act and tell), built with the same esbuild options as the functions: the
+ * ratio says what our own code and its other dependencies cost on top of that.
+ *
+ * The functions are whatever `dist/` holds (scripts/build.ts decides what is a function), each
+ * `dist/<function>/index.mjs`; the largest packages in each come from its source map.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { type BuildOptions, build, type Metafile } from "esbuild";
-import { buildAll, bundleOptions } from "../scripts/build.js";
+import { build } from "esbuild";
+import { bundleOptions } from "../scripts/build.js";
 
 const run = promisify(execFile);
 
-/** The floor: the three clients of functions/shared/clients.ts, nothing else. */
+/** The floor: a KMS client and an SNS client, created at module scope as the functions do. */
 const FLOOR_SOURCE = `
-import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SNSClient } from "@aws-sdk/client-sns";
-const retry = { maxAttempts: 6, retryMode: "standard" };
-export const clients = { kms: new KMSClient(retry), sns: new SNSClient(retry), cloudTrail: new CloudTrailClient({ maxAttempts: 3 }) };
-export async function handler() { return Object.keys(clients).length; }
+export const kms = new KMSClient({});
+export const sns = new SNSClient({});
 `;
 
-/** scripts/build.ts's options, with a metafile for the module-size analysis. */
-function buildOptions(entry: string, outfile: string): BuildOptions & { metafile: true } {
-  return { ...bundleOptions(entry, outfile), metafile: true };
-}
+/** The floor's key among the bundles (parentheses: no folder of dist/ is named so). */
+const FLOOR = "(floor)";
 
 export interface BundleRow {
   name: string;
   bytes: number;
-  importMs: number;
-  /** The largest packages in the bundle (KiB), from the esbuild metafile. */
+  /** Median whole-process CPU time (user + system) of importing the bundle in a fresh `node`, ms. */
+  cpuMs: number;
+  /** The largest packages in the bundle (KiB of output), from its source map. */
   top: Array<{ module: string; kib: number }>;
 }
 
@@ -41,7 +43,6 @@ export interface BundleReport {
   floor: BundleRow;
   functions: BundleRow[];
   runs: number;
-  identicalToBuildAll: boolean;
 }
 
 function median(values: number[]): number {
@@ -50,22 +51,86 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-function topModules(metafile: Metafile | undefined): BundleRow["top"] {
-  const output = Object.values(metafile?.outputs ?? {}).find((o) => o.entryPoint);
-  const by = new Map<string, number>();
-  for (const [file, input] of Object.entries(output?.inputs ?? {})) {
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file.split("/").slice(0, 2).join("/");
-    by.set(pkg, (by.get(pkg) ?? 0) + input.bytesInOutput);
+/** The function bundles `dist/` holds, by folder name. */
+export function distFunctions(distDir: string): string[] {
+  if (!existsSync(distDir)) return [];
+  return readdirSync(distDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(distDir, d.name, "index.mjs")))
+    .map((d) => d.name)
+    .sort();
+}
+
+const BASE64 = new Map(
+  [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].map((c, i) => [c, i]),
+);
+
+/** The numbers of one source-map segment (base64 VLQ). */
+function decodeSegment(segment: string): number[] {
+  const out: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = BASE64.get(char) ?? 0;
+    value += (digit & 31) * 2 ** shift;
+    if (digit & 32) {
+      shift += 5;
+    } else {
+      out.push(value % 2 ? -Math.floor(value / 2) : value / 2);
+      value = 0;
+      shift = 0;
+    }
   }
+  return out;
+}
+
+/** The package (or our own top-level folder) a source of the map belongs to. */
+function packageOf(source: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source)?.[1];
+  if (pkg) return pkg;
+  return source
+    .replace(/^(\.\.\/)+/, "")
+    .split("/")
+    .slice(0, 2)
+    .join("/");
+}
+
+/**
+ * Output characters per package, from the bundle's source map: each mapped segment owns the text
+ * up to the next segment of its line. Text no segment maps (the banner, esbuild's glue) is left out.
+ */
+function topModules(bundle: string): BundleRow["top"] {
+  const mapFile = `${bundle}.map`;
+  if (!existsSync(mapFile)) return [];
+  const map = JSON.parse(readFileSync(mapFile, "utf8")) as { sources: string[]; mappings: string };
+  const lines = readFileSync(bundle, "utf8").split("\n");
+  const by = new Map<string, number>();
+  let source = 0;
+  map.mappings.split(";").forEach((mapped, lineNo) => {
+    const lineLength = lines[lineNo]?.length ?? 0;
+    let column = 0;
+    const starts: Array<{ column: number; source: number | undefined }> = [];
+    for (const segment of mapped ? mapped.split(",") : []) {
+      const [dColumn = 0, dSource] = decodeSegment(segment);
+      column += dColumn;
+      if (dSource !== undefined) source += dSource;
+      starts.push({ column, source: dSource === undefined ? undefined : source });
+    }
+    starts.forEach((start, i) => {
+      if (start.source === undefined) return;
+      const end = starts[i + 1]?.column ?? lineLength;
+      const name = packageOf(map.sources[start.source] ?? "?");
+      by.set(name, (by.get(name) ?? 0) + Math.max(0, end - start.column));
+    });
+  });
   return [...by.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 6)
-    .map(([module, bytes]) => ({ module, kib: bytes / 1024 }));
+    .map(([module, chars]) => ({ module, kib: chars / 1024 }));
 }
 
-/** Import time of one bundle in a fresh process, ms (the process's own clock, around `import()`). */
-async function importMs(bundle: string): Promise<number> {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(String(performance.now() - t));`;
+/** Whole-process CPU time (user + system, ms) of a fresh `node` that imports the bundle. */
+async function importCpuMs(bundle: string): Promise<number> {
+  const script = `await import(${JSON.stringify(pathToFileURL(bundle).href)}); const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000));`;
   const { stdout } = await run(
     process.execPath,
     ["--enable-source-maps", "--input-type=module", "-e", script],
@@ -83,56 +148,42 @@ async function importMs(bundle: string): Promise<number> {
   return Number(stdout);
 }
 
-export async function measureBundles(workDir: string, runs: number): Promise<BundleReport> {
-  const dist = path.join(workDir, "dist");
-  const built = await buildAll(dist);
+/** Builds the floor bundle into `workDir` with scripts/build.ts's options; returns its path. */
+async function buildFloor(workDir: string): Promise<string> {
+  // The entry lives in the scratch directory; nodePaths resolves its imports from our node_modules.
+  const entry = path.join(workDir, "floor-entry.ts");
+  writeFileSync(entry, FLOOR_SOURCE);
+  const outfile = path.join(workDir, "floor", "index.mjs");
+  await build({ ...bundleOptions(entry, outfile), nodePaths: [path.resolve("node_modules")] });
+  return outfile;
+}
 
-  const floorDir = path.join(workDir, "floor");
-  mkdirSync(floorDir, { recursive: true });
-  // The floor's entry lives in the scratch directory; nodePaths resolves its imports from ours.
-  const floorEntry = path.join(workDir, "floor-entry.ts");
-  writeFileSync(floorEntry, FLOOR_SOURCE);
-  const floorBuild = await build({
-    ...buildOptions(floorEntry, path.join(floorDir, "index.mjs")),
-    nodePaths: [path.resolve("node_modules")],
-  });
-
-  // Metafiles of the real bundles, rebuilt with the same options into a scratch directory.
-  const analysed = path.join(workDir, "analysed");
-  let identical = true;
-  const tops = new Map<string, BundleRow["top"]>();
-  for (const { name } of built) {
-    const result = await build(
-      buildOptions(path.join("functions", name, "index.ts"), path.join(analysed, name, "index.mjs")),
-    );
-    const same = readFileSync(path.join(analysed, name, "index.mjs")).equals(
-      readFileSync(path.join(dist, name, "index.mjs")),
-    );
-    if (!same) identical = false;
-    tops.set(name, topModules(result.metafile));
-  }
-
-  // Rounds over every bundle (floor included), so that machine noise hits them all alike.
-  const floorBundle = path.join(floorDir, "index.mjs");
-  const bundles = [floorBundle, ...built.map(({ name }) => path.join(dist, name, "index.mjs"))];
-  const times = new Map<string, number[]>(bundles.map((b) => [b, []]));
+/**
+ * Measures every bundle in `distDir` and the floor, in rounds over all of them (floor included)
+ * so that machine noise hits them alike.
+ * @throws Error when `distDir` holds no bundles.
+ */
+export async function measureBundles(workDir: string, distDir: string, runs: number): Promise<BundleReport> {
+  const names = distFunctions(distDir);
+  if (names.length === 0) throw new Error(`no bundles in ${distDir}: run npm run build first`);
+  const floorBundle = await buildFloor(workDir);
+  const bundles = new Map([
+    [FLOOR, floorBundle],
+    ...names.map((name): [string, string] => [name, path.join(distDir, name, "index.mjs")]),
+  ]);
+  const times = new Map<string, number[]>([...bundles.keys()].map((name) => [name, []]));
   for (let i = 0; i < runs; i++) {
-    for (const bundle of bundles) times.get(bundle)?.push(await importMs(bundle));
+    for (const [name, bundle] of bundles) times.get(name)?.push(await importCpuMs(bundle));
   }
+  const row = (name: string, bundle: string, label = name): BundleRow => ({
+    name: label,
+    bytes: statSync(bundle).size,
+    cpuMs: median(times.get(name) ?? []),
+    top: topModules(bundle),
+  });
   return {
-    floor: {
-      name: "floor (SDK clients only)",
-      bytes: statSync(floorBundle).size,
-      importMs: median(times.get(floorBundle) ?? []),
-      top: topModules(floorBuild.metafile),
-    },
-    functions: built.map(({ name, bytes }) => ({
-      name,
-      bytes,
-      importMs: median(times.get(path.join(dist, name, "index.mjs")) ?? []),
-      top: tops.get(name) ?? [],
-    })),
+    floor: row(FLOOR, floorBundle, "floor (KMSClient + SNSClient only)"),
+    functions: names.map((name) => row(name, path.join(distDir, name, "index.mjs"))),
     runs,
-    identicalToBuildAll: identical,
   };
 }

@@ -2,17 +2,19 @@
  * `npm run bench`: the performance budget, measured. A benchmark, not a test: it prints a table
  * and writes the same figures to bench/results.md (overwritten each run) for the README.
  *
- * 1. Bundles: size and cold-start import time per function beside a floor bundle that only
- *    creates the same SDK clients (goal: within 1.3x of the floor).
+ * 1. Cold start: per function in dist/, bundle size and the whole-process CPU time of a fresh
+ *    `node` importing it, beside a floor bundle that only creates a KMS and an SNS client (goal:
+ *    at most 1.2x the floor).
  * 2. Triage: throughput on a generated 200,000-record CloudTrail S3 export beside the floor of
  *    gunzip + JSON.parse + one output line per record (goal: within 1.5x), and peak RSS as the
  *    input grows (goal: flat), for the export, one big JSON-lines file, and a slow pipe reader.
  * 3. Warm handler latency against moto: event to remediating call, p50/p99 over 200 events, and
  *    the AWS calls made before the remediating call (goal: at most one).
  *
- * Runs on a clean clone after `npm ci`: it builds the bundles itself (scripts/build.ts) into a
- * scratch directory, and skips section 3 (saying so) when moto_server is not installed.
+ * Runs on a clean clone after `npm ci`: it runs `npm run build` first (what dist/ holds is what
+ * is measured), and skips section 3 (saying so) when moto_server is not installed.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
@@ -27,6 +29,7 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 process.chdir(ROOT);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
+const DIST = path.join(ROOT, "dist");
 const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 11);
 const TRIAGE_ROUNDS = Number(process.env.BENCH_TRIAGE_ROUNDS ?? 3);
 
@@ -46,32 +49,29 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
+const COLD_START_GOAL = 1.2;
+
 function bundleSection(r: BundleReport): string[] {
   const f = r.floor;
   const goal = (ratio: number) =>
-    ratio <= 1.3 ? "met" : `missed by ${((ratio / 1.3 - 1) * 100).toFixed(0)}%`;
+    ratio <= COLD_START_GOAL ? "met" : `missed by ${((ratio / COLD_START_GOAL - 1) * 100).toFixed(0)}%`;
   const lines = [
-    `## Bundles and cold start (import in a fresh node process, --enable-source-maps, median of ${r.runs})`,
+    `## Cold start (CPU time, user + system, of a fresh node process importing the bundle with --enable-source-maps; median of ${r.runs})`,
     "",
-    "| function | bundle KiB | vs floor | import ms | vs floor | goal 1.3x (size / import) |",
-    "|---|---:|---:|---:|---:|---|",
-    `| ${f.name} | ${kib(f.bytes)} | 1.00x | ${f.importMs.toFixed(0)} | 1.00x | - |`,
+    `| function | bundle KiB | CPU ms | vs floor | goal ${COLD_START_GOAL}x |`,
+    "|---|---:|---:|---:|---|",
+    `| ${f.name} | ${kib(f.bytes)} | ${f.cpuMs.toFixed(0)} | 1.00x | - |`,
     ...r.functions.map(
       (b) =>
-        `| ${b.name} | ${kib(b.bytes)} | ${x(b.bytes, f.bytes)} | ${b.importMs.toFixed(0)} | ${x(b.importMs, f.importMs)} | ${goal(b.bytes / f.bytes)} / ${goal(b.importMs / f.importMs)} |`,
+        `| ${b.name} | ${kib(b.bytes)} | ${b.cpuMs.toFixed(0)} | ${x(b.cpuMs, f.cpuMs)} | ${goal(b.cpuMs / f.cpuMs)} |`,
     ),
     "",
   ];
+  const top = (row: BundleReport["floor"]) =>
+    row.top.map((t) => `${t.module} ${t.kib.toFixed(0)} KiB`).join(", ");
   const biggest = [...r.functions].sort((a, b) => b.bytes - a.bytes)[0];
-  if (biggest) {
-    lines.push(
-      `Largest modules in ${biggest.name}: ${biggest.top.map((t) => `${t.module} ${t.kib.toFixed(0)} KiB`).join(", ")}.`,
-      `Floor: ${f.top.map((t) => `${t.module} ${t.kib.toFixed(0)} KiB`).join(", ")}.`,
-    );
-  }
-  if (!r.identicalToBuildAll)
-    lines.push("(warning: the analysed rebuild differs from scripts/build.ts's output)");
-  lines.push("");
+  if (biggest) lines.push(`Largest packages in ${biggest.name}: ${top(biggest)}.`);
+  lines.push(`Floor: ${top(f)}.`, "");
   return lines;
 }
 
@@ -124,8 +124,11 @@ function latencySection(r: LatencyReport | string): string[] {
 
 try {
   const started = performance.now();
-  log("building the bundles and the floor, timing cold starts");
-  const bundles = await measureBundles(work, IMPORT_RUNS);
+  log("npm run build");
+  // stdout to our stderr: this process's stdout carries only the figures.
+  execFileSync("npm", ["run", "--silent", "build"], { stdio: ["ignore", process.stderr, "inherit"] });
+  log("building the floor, timing cold starts");
+  const bundles = await measureBundles(work, DIST, IMPORT_RUNS);
 
   log("generating the CloudTrail export (200,000 records)");
   const exported = writeExport(path.join(work, "export"), path.join(ROOT, "events"));
@@ -157,7 +160,7 @@ try {
     const fixture = JSON.parse(
       readFileSync(path.join(ROOT, "events/rogue-grant/external-grantee.json"), "utf8"),
     );
-    latency = await measureLatency(path.join(work, "dist"), fixture);
+    latency = await measureLatency(DIST, fixture);
   } else {
     latency = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
   }
