@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { runAnalyzePolicy } from "../../functions/cli/analyze-policy.js";
 import { type CliIo, main } from "../../functions/cli/main.js";
+import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 
 interface Run {
   code: number;
@@ -13,12 +15,14 @@ interface Run {
 
 interface JsonReport {
   account: string;
+  accountSource: string;
   findings: Array<{
     reason: string;
     severity: string;
-    statementIndex?: number;
+    statement?: number;
     sid?: string;
     explanation: string;
+    hint?: string;
   }>;
 }
 
@@ -104,26 +108,28 @@ describe("analyze-policy: findings and exit codes", () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(out).toEqual([`No findings (key account ${KEY_ACCOUNT}, 1 statements).`]);
+    expect(out).toEqual([
+      `No findings (key account ${KEY_ACCOUNT}, the only account the policy names, 1 statements).`,
+    ]);
     expect(err).toEqual([]);
   });
 
-  it("a policy sharing Decrypt with everyone: CRITICAL public-principal naming the statement and Sid, exit 1", async () => {
+  it("a policy sharing Decrypt with everyone: CRITICAL public-principal, the statement numbered from 1 throughout", async () => {
     // Act
     const { code, out } = await analyze(policyFile(PUBLIC_POLICY));
 
-    // Assess
+    // Assess: the second statement is "statement 2" in the table and in the explanation
     expect(code).toBe(1);
     expect(out).toEqual([
       expect.stringMatching(
-        /^CRITICAL +public-principal +statement #1 \(Sid "Allow decrypt"\): .*kms:Decrypt/,
+        /^CRITICAL +public-principal +statement 2 \(Sid "Allow decrypt"\): Statement 2 \("Allow decrypt"\) allows kms:Decrypt/,
       ),
     ]);
   });
 
-  it("a cross-account policy: HIGH external-account naming the partner account, exit 1 (key account inferred)", async () => {
+  it("a cross-account policy with --account: CRITICAL external-account naming the partner account, exit 1", async () => {
     // Act
-    const { code, out, err } = await analyze(policyFile(CROSS_ACCOUNT_POLICY));
+    const { code, out, err } = await analyze("--account", KEY_ACCOUNT, policyFile(CROSS_ACCOUNT_POLICY));
 
     // Assess
     expect(err).toEqual([]);
@@ -131,7 +137,7 @@ describe("analyze-policy: findings and exit codes", () => {
     expect(out).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^HIGH +external-account +statement #1 \\(Sid "Allow partner account to decrypt"\\): .*${PARTNER}`,
+          `^CRITICAL +external-account +statement 2 \\(Sid "Allow partner account to decrypt"\\): .*${PARTNER}`,
         ),
       ),
     ]);
@@ -144,7 +150,7 @@ describe("analyze-policy: findings and exit codes", () => {
     // Assess
     expect(code).toBe(0);
     expect(out).toEqual([
-      expect.stringMatching(/^LOW +grant-without-service-condition +statement #1 \(Sid "App"\): /),
+      expect.stringMatching(/^LOW +grant-without-service-condition +statement 2 \(Sid "App"\): /),
     ]);
   });
 
@@ -157,11 +163,12 @@ describe("analyze-policy: findings and exit codes", () => {
     const report = JSON.parse(out.join("\n")) as JsonReport;
     expect(report).toEqual({
       account: KEY_ACCOUNT,
+      accountSource: "inferred",
       findings: [
         {
           reason: "public-principal",
           severity: "critical",
-          statementIndex: 1,
+          statement: 2,
           sid: "Allow decrypt",
           explanation: expect.stringContaining("everyone"),
         },
@@ -175,25 +182,28 @@ describe("analyze-policy: findings and exit codes", () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(JSON.parse(out.join("\n"))).toEqual({ account: KEY_ACCOUNT, findings: [] });
+    expect(JSON.parse(out.join("\n"))).toEqual({
+      account: KEY_ACCOUNT,
+      accountSource: "inferred",
+      findings: [],
+    });
   });
 
-  it("--account overrides the inferred account: the root then belongs to another account", async () => {
+  it("--account overrides the named account: the root then belongs to another account", async () => {
     // Act
     const { code, out } = await analyze("--json", "--account", PARTNER, policyFile(DEFAULT_POLICY));
 
     // Assess
     expect(code).toBe(1);
     const report = JSON.parse(out.join("\n")) as JsonReport;
-    expect(report.account).toBe(PARTNER);
+    expect(report).toMatchObject({ account: PARTNER, accountSource: "--account" });
     // 111122223333's root is now a foreign account holding kms:*, and nothing delegates to 444455556666.
-    expect(report.findings.map((f) => [f.severity, f.reason])).toEqual(
-      expect.arrayContaining([
-        ["high", "external-account"],
-        ["medium", "missing-root-delegation"],
-      ]),
-    );
-    expect(report.findings[0]).toMatchObject({ reason: "external-account", statementIndex: 0 });
+    expect(report.findings.map((f) => [f.severity, f.reason])).toEqual([
+      ["critical", "external-account"],
+      ["medium", "missing-root-delegation"],
+      ["low", "grant-without-service-condition"],
+    ]);
+    expect(report.findings[0]).toMatchObject({ reason: "external-account", statement: 1 });
   });
 
   it("--config with trustedAccounts makes the cross-account policy clean", async () => {
@@ -201,7 +211,13 @@ describe("analyze-policy: findings and exit codes", () => {
     const config = policyFile({ trustedAccounts: [PARTNER] });
 
     // Act
-    const { code, out } = await analyze("--config", config, policyFile(CROSS_ACCOUNT_POLICY));
+    const { code, out } = await analyze(
+      "--config",
+      config,
+      "--account",
+      KEY_ACCOUNT,
+      policyFile(CROSS_ACCOUNT_POLICY),
+    );
 
     // Assess
     expect(code).toBe(0);
@@ -237,26 +253,71 @@ describe("analyze-policy: bad input exits 2 with a clear message", () => {
     expect(err.join("\n")).toContain("--account must be a 12-digit account id");
   });
 
-  it("a policy with no root principal and no --account asks for --account", async () => {
+  it("a policy that names no account and no --account asks for --account", async () => {
     // Prepare
     const file = policyFile({
       Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*" }],
+    });
+
+    // Act
+    const { code, out, err } = await analyze(file);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toContain(
+      "cannot tell the key's account from the policy (it names no account): pass --account 123456789012 or --key-arn ARN",
+    );
+  });
+
+  it("an intruder's root beside the owner's roles is ambiguous: asks for --account, never passes", async () => {
+    // Prepare: the only root is the intruder's; the owner appears only through its admin role
+    const file = policyFile({
+      Version: "2012-10-17",
       Statement: [
+        { ...ROOT_STATEMENT, Principal: { AWS: `arn:aws:iam::${PARTNER}:root` } },
         {
           Effect: "Allow",
-          Principal: { AWS: `arn:aws:iam::${KEY_ACCOUNT}:role/app` },
-          Action: "kms:Decrypt",
+          Principal: { AWS: `arn:aws:iam::${KEY_ACCOUNT}:role/admin` },
+          Action: ["kms:Describe*", "kms:Put*"],
           Resource: "*",
         },
       ],
     });
 
     // Act
-    const { code, err } = await analyze(file);
+    const { code, out, err } = await analyze(file);
 
     // Assess
     expect(code).toBe(2);
-    expect(err.join("\n")).toContain("cannot tell the key's account from the policy: pass --account");
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toContain(`it names 2 accounts (${PARTNER}, ${KEY_ACCOUNT})`);
+  });
+
+  it("a conditioned owner root beside an unconditioned foreign root is ambiguous too", async () => {
+    // Prepare
+    const file = policyFile({
+      Version: "2012-10-17",
+      Statement: [
+        { ...ROOT_STATEMENT, Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } } },
+        { ...ROOT_STATEMENT, Sid: "Partner", Principal: { AWS: `arn:aws:iam::${PARTNER}:root` } },
+      ],
+    });
+
+    // Act
+    const withoutAccount = await analyze(file);
+    const withAccount = await analyze("--json", "--account", KEY_ACCOUNT, file);
+
+    // Assess: with the owner named, the foreign root is the external one
+    expect(withoutAccount.code).toBe(2);
+    expect(withAccount.code).toBe(1);
+    const report = JSON.parse(withAccount.out.join("\n")) as JsonReport;
+    expect(report.findings.map((f) => [f.reason, f.severity, f.statement])).toEqual([
+      ["external-account", "critical", 2],
+      ["missing-root-delegation", "medium", undefined],
+      ["grant-without-service-condition", "low", 2],
+    ]);
   });
 
   it("two roots that both hold kms:* are ambiguous: asks for --account", async () => {
@@ -339,5 +400,85 @@ describe("analyze-policy: bad input exits 2 with a clear message", () => {
     // Assess
     expect(code).toBe(2);
     expect(err.join("\n")).toContain("trustedAccounts");
+  });
+});
+
+describe("analyze-policy: what aws kms get-key-policy wrote, and --key-arn", () => {
+  it("accepts get-key-policy's JSON output without --query Policy --output text", async () => {
+    // Prepare: `aws kms get-key-policy --key-id ... --policy-name default > policy.json`
+    const file = policyFile({ Policy: JSON.stringify(PUBLIC_POLICY, null, 4), PolicyName: "default" });
+
+    // Act
+    const { code, out, err } = await analyze(file);
+
+    // Assess
+    expect(err).toEqual([]);
+    expect(code).toBe(1);
+    expect(out).toEqual([expect.stringMatching(/^CRITICAL +public-principal +statement 2 /)]);
+  });
+
+  it("accepts the policy serialised as a JSON string (--query Policy --output json)", async () => {
+    // Prepare
+    const file = policyFile(JSON.stringify(JSON.stringify(DEFAULT_POLICY)));
+
+    // Act
+    const { code, out } = await analyze(file);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toEqual([
+      `No findings (key account ${KEY_ACCOUNT}, the only account the policy names, 1 statements).`,
+    ]);
+  });
+
+  it("takes the key's account from --key-arn", async () => {
+    // Prepare
+    const out: string[] = [];
+    const keyArn = `arn:aws:kms:eu-west-1:${KEY_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+    // Act
+    const code = await runAnalyzePolicy(
+      {
+        file: policyFile(CROSS_ACCOUNT_POLICY),
+        account: undefined,
+        keyArn,
+        json: true,
+        config: DEFAULT_CONFIG,
+      },
+      (line) => out.push(line),
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(out.join("\n")) as JsonReport;
+    expect(report).toMatchObject({ account: KEY_ACCOUNT, accountSource: "--key-arn" });
+    expect(report.findings.map((f) => [f.reason, f.severity, f.statement])).toEqual([
+      ["external-account", "critical", 2],
+    ]);
+  });
+
+  it.each([
+    ["an alias ARN", `arn:aws:kms:eu-west-1:${KEY_ACCOUNT}:alias/app`, "--key-arn must be a KMS key ARN"],
+    ["a key id", "1234abcd-12ab-34cd-56ef-1234567890ab", "--key-arn must be a KMS key ARN"],
+    [
+      "an ARN in another account than --account",
+      `arn:aws:kms:eu-west-1:${PARTNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      `--account ${KEY_ACCOUNT} and --key-arn (account ${PARTNER}) disagree`,
+    ],
+  ])("refuses %s", async (_name, keyArn, message) => {
+    // Act
+    const act = runAnalyzePolicy(
+      {
+        file: policyFile(DEFAULT_POLICY),
+        account: message.includes("disagree") ? KEY_ACCOUNT : undefined,
+        keyArn,
+        json: false,
+        config: DEFAULT_CONFIG,
+      },
+      () => undefined,
+    );
+
+    // Assess
+    await expect(act).rejects.toThrow(message);
   });
 });

@@ -579,7 +579,7 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
     if (
       principals.services.length > 0 &&
       (statement.hasNotAction || unknownKms || (allowed & ~NON_SENSITIVE_READS) !== NO_ACTIONS) &&
-      !hasSourceCondition(statement.condition, trust)
+      !hasSourceCondition(statement.condition)
     ) {
       add(
         "service-without-source-condition",

@@ -243,18 +243,14 @@ function isTrusted(entity: "account" | "org", id: string, trust: Trust): boolean
  * Each operator/key pair is an AND, so one pair pinning to trusted entities is enough; within a
  * pair the values are an OR, so one value that lets anyone in (`*`, `arn:aws:iam::*:role/x`,
  * `o-*`, or under StringLike any wildcard before the account field) opens the pair.
- *
- * @param keys the pinning keys to consider (all of them by default; the `aws:Source*` ones alone
- *   when judging a service principal).
  */
-export function pinVerdict(condition: unknown, trust: Trust, keys: PinKeys = "all"): PinVerdict {
+export function pinVerdict(condition: unknown, trust: Trust): PinVerdict {
   let trusted = false;
   const accounts: string[] = [];
   const organizations: string[] = [];
   forEachCondition(condition, (operator, key, value) => {
     const pinKind = PIN_KEYS.get(key);
     if (pinKind === undefined) return;
-    if (keys === "source" && !key.startsWith("aws:source")) return;
     const matching = MATCHING.get(operator.base);
     if (matching === undefined) return;
     if ((operator.ifExists || operator.forAll) && !ALWAYS_PRESENT.has(key)) return;
@@ -274,26 +270,36 @@ export function pinVerdict(condition: unknown, trust: Trust, keys: PinKeys = "al
   return { kind: "none" };
 }
 
-/** Which pinning keys {@link pinVerdict} considers. */
-export type PinKeys = "all" | "source";
+/** The keys that confine what an AWS service acts for, lower-cased. */
+const SOURCE_KEYS: ReadonlyMap<string, PinKind> = new Map([
+  ["aws:sourceaccount", "account"],
+  ["aws:sourcearn", "arn"],
+  ["aws:sourceorgid", "org"],
+  ["aws:sourceorgpaths", "org-path"],
+]);
 
 /**
  * True when a statement for an AWS service principal confines the service to acting for known
  * resources (the confused-deputy guard AWS documents for CloudTrail, SNS, CloudWatch Logs...):
- * `aws:SourceAccount`, `aws:SourceArn`, `aws:SourceOrgID` or `aws:SourceOrgPaths` pinned to some
- * account or organisation (a wildcard that lets anyone in does not count), or an
+ * `aws:SourceAccount`, `aws:SourceArn`, `aws:SourceOrgID` or `aws:SourceOrgPaths`, or an
  * encryption-context key AWS services set to their resource's ARN
- * (`kms:EncryptionContext:aws:logs:arn`, `...:aws:cloudtrail:arn`) matched positively.
+ * (`kms:EncryptionContext:aws:logs:arn`, `...:aws:cloudtrail:arn`), matched positively with no
+ * value that lets any account in. These ARNs are written by the service about its own resource
+ * (a trail, a topic), never an IAM path a caller chose, so a StringLike wildcard in the Region
+ * field (`arn:aws:cloudtrail:*:111122223333:trail/*`, AWS's own example) is read field by field.
  */
-export function hasSourceCondition(condition: unknown, trust: Trust): boolean {
-  if (pinVerdict(condition, trust, "source").kind !== "none") return true;
+export function hasSourceCondition(condition: unknown): boolean {
   let found = false;
   forEachCondition(condition, (operator, key, value) => {
-    if (!key.startsWith("kms:encryptioncontext:aws:") || !key.endsWith(":arn")) return;
+    const kind =
+      SOURCE_KEYS.get(key) ??
+      (key.startsWith("kms:encryptioncontext:aws:") && key.endsWith(":arn") ? "arn" : undefined);
+    if (kind === undefined) return;
     const matching = MATCHING.get(operator.base);
     if (matching === undefined || operator.ifExists || operator.forAll) return;
     const values = conditionValues(value);
-    if (values.length > 0 && values.every((text) => pinOfValue("arn", text, matching).kind !== "open")) {
+    const fieldwise = matching === "string-like" ? "arn-like" : matching;
+    if (values.length > 0 && values.every((text) => pinOfValue(kind, text, fieldwise).kind !== "open")) {
       found = true;
     }
   });
