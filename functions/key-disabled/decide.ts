@@ -1,28 +1,36 @@
 /**
  * key-disabled: a DisableKey call. Notifies; re-enables the key only when `reenableDisabledKeys`
- * is set and the caller is not an approved principal.
+ * is set, the caller is not an approved principal, and the key is still Disabled now.
  */
 import type { Config } from "../shared/config.js";
 import {
   type Decision,
   holdActions,
+  holdUnverified,
   type KeyFacts,
-  keyRefOf,
   type PlannedAction,
   precheck,
   principalMatches,
 } from "../shared/decision.js";
-import type { KmsApiCall } from "../shared/model.js";
+import type { KmsEvent } from "../shared/event.js";
 
 export const INCIDENT = "key-disabled";
 
-export function decide(call: KmsApiCall, config: Config, facts: KeyFacts = {}): Decision {
-  const skip = precheck(call, config, INCIDENT);
+export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): Decision {
+  const skip = precheck(event, config, INCIDENT);
   if (skip) return skip;
-
-  const approved = principalMatches(config.approvedDisablePrincipals, call);
-  const actions: PlannedAction[] =
-    !approved && config.reenableDisabledKeys ? [{ type: "enable-key", keyRef: keyRefOf(call) }] : [];
+  const key = event.key;
+  const approved = principalMatches(config.approvedDisablePrincipals, event);
+  const verdicts: string[] = [];
+  const details: string[] = approved || config.reenableDisabledKeys ? [] : ["reenableDisabledKeys is off: the key stays disabled."];
+  let actions: PlannedAction[] = [];
+  if (!approved && config.reenableDisabledKeys && key) {
+    if (facts.keyState === undefined || facts.keyState === "Disabled") actions = [{ type: "enable-key", keyRef: key.arn }];
+    else {
+      verdicts.push("state-differs");
+      details.push(`The key is ${facts.keyState} now, not Disabled: nothing to re-enable.`);
+    }
+  }
   return {
     kind: "finding",
     incident: INCIDENT,
@@ -32,9 +40,10 @@ export function decide(call: KmsApiCall, config: Config, facts: KeyFacts = {}): 
     summary: approved
       ? "An approved principal disabled the key"
       : "The key was disabled by a principal that is not approved: everything that uses it now fails",
-    details:
-      approved || config.reenableDisabledKeys ? [] : ["reenableDisabledKeys is off: the key stays disabled."],
-    actions: holdActions(INCIDENT, actions, call, config, facts),
-    call,
+    details,
+    actions: holdUnverified(holdActions(INCIDENT, actions, key, config, facts), facts, ["key"]),
+    event,
+    key,
+    ...(verdicts.length && { verdicts }),
   };
 }

@@ -4,12 +4,12 @@
  */
 import type { Config } from "../shared/config.js";
 import { type Decision, type KeyFacts, precheck } from "../shared/decision.js";
-import type { KmsApiCall } from "../shared/model.js";
+import type { KmsEvent } from "../shared/event.js";
 
 export const INCIDENT = "key-material-deleted";
 
-export function decide(call: KmsApiCall, config: Config, _facts: KeyFacts = {}): Decision {
-  const skip = precheck(call, config, INCIDENT);
+export function decide(event: KmsEvent, config: Config, _facts: KeyFacts = {}): Decision {
+  const skip = precheck(event, config, INCIDENT);
   if (skip) return skip;
   return {
     kind: "finding",
@@ -19,10 +19,9 @@ export function decide(call: KmsApiCall, config: Config, _facts: KeyFacts = {}):
     title: "Imported KMS key material deleted",
     summary:
       "The key's imported key material was deleted: the key is unusable until the same material is imported again",
-    details: [
-      "No automatic action can undo this: only a re-import of the very same key material restores the key.",
-    ],
+    details: ["No automatic action can undo this: only a re-import of the very same key material restores the key."],
     actions: [],
-    call,
+    event,
+    key: event.key,
   };
 }

@@ -1,20 +1,24 @@
 /**
  * key-policy-violation: a key policy was set (PutKeyPolicy, or CreateKey / ReplicateKey with a
- * policy). The policy analyser judges it; a critical finding triggers `onCritical`
+ * policy). The analyser judges the policy the event claims; in the handler it also judges the key's
+ * current policy (GetKeyPolicy), and only that justifies an action: a forged or stale event about a
+ * key whose policy is safe now changes nothing. A critical finding triggers `onCritical`
  * (`disable-key` by default, `remove-statements`, or `notify`).
  */
+import type { KeyRef } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import {
   type Decision,
   holdActions,
+  holdUnverified,
   ignore,
   type KeyFacts,
-  keyRefOf,
   type PlannedAction,
   precheck,
 } from "../shared/decision.js";
-import { isObject, type KmsApiCall, parseKeyArn, str } from "../shared/model.js";
-import { analysePolicy, type PolicyAnalysis, type PolicyContext } from "../shared/policy/analyse.js";
+import type { KmsEvent } from "../shared/event.js";
+import { analysePolicy, type PolicyAnalysis, type PolicyContext, removeStatements } from "../shared/policy/analyse.js";
+import type { ActionType } from "../shared/types.js";
 import { worstSeverity } from "../shared/types.js";
 
 export const INCIDENT = "key-policy-violation";
@@ -22,82 +26,124 @@ export const INCIDENT = "key-policy-violation";
 /** Longest statement text shown per offending statement (the notification has a 256 KB cap). */
 const STATEMENT_PREVIEW = 2_000;
 
-/**
- * The key whose policy was set. ReplicateKey is logged in the primary's Region and the policy
- * belongs to the new replica (`responseElements.replicaKeyMetadata.arn`), so that is the key to act on.
- */
-export function policyKeyOf(call: KmsApiCall): KmsApiCall {
-  if (call.eventName !== "ReplicateKey") return call;
-  const replica = isObject(call.response.replicaKeyMetadata)
-    ? str(call.response.replicaKeyMetadata.arn)
-    : undefined;
-  const parsed = parseKeyArn(replica);
-  return parsed ? { ...call, keyArn: replica, keyId: parsed.keyId, region: parsed.region } : call;
-}
-
-/** The policy text the call set: `requestParameters.policy`, or for ReplicateKey `responseElements.replicaPolicy`. */
-export function policyOf(call: KmsApiCall): unknown {
-  return call.request.policy ?? call.response.replicaPolicy;
-}
-
-export function policyContext(call: KmsApiCall, config: Config): PolicyContext {
+export function policyContext(key: KeyRef | undefined, event: KmsEvent, config: Config, facts: KeyFacts): PolicyContext {
+  const organizationId = (config as { organization?: { id?: string } }).organization?.id;
   return {
-    keyAccount: parseKeyArn(call.keyArn)?.accountId ?? call.accountId ?? "",
+    keyAccount: key?.account ?? event.accountId ?? "",
     trustedAccounts: config.trustedAccounts,
     trustedOrganizationIds: config.trustedOrganizationIds,
-    bypassPolicyLockoutSafetyCheck: call.request.bypassPolicyLockoutSafetyCheck === true,
+    bypassPolicyLockoutSafetyCheck: event.detail.kind === "policy" && event.detail.bypassLockoutSafetyCheck,
+    ...(organizationId && { keyOrganizationId: organizationId }),
+    ...(facts.keyManager === "AWS" || facts.keyManager === "CUSTOMER" ? { keyManager: facts.keyManager } : {}),
   };
 }
 
 function preview(statement: unknown): string {
-  const text = JSON.stringify(statement) ?? String(statement);
+  let text: string;
+  try {
+    text = JSON.stringify(statement) ?? String(statement);
+  } catch {
+    // A statement nested too deep for JSON.stringify: say so instead of throwing.
+    text = "(statement too deeply nested to show)";
+  }
   return text.length > STATEMENT_PREVIEW ? `${text.slice(0, STATEMENT_PREVIEW)}... [truncated]` : text;
 }
 
 function findingLines(analysis: PolicyAnalysis): string[] {
   return analysis.findings.map((f) => {
     const where =
-      f.statementIndex === undefined
-        ? "policy"
-        : `statement #${f.statementIndex}${f.sid ? ` (Sid ${f.sid})` : ""}`;
-    return `[${f.severity}] ${f.reason} in ${where}: ${f.explanation}`;
+      f.statementIndex === undefined ? "policy" : `statement ${f.statementIndex + 1}${f.sid ? ` (Sid ${f.sid})` : ""}`;
+    return `[${f.severity}] ${f.reason} in ${where}: ${f.explanation}${f.hint ? ` (${f.hint})` : ""}`;
   });
 }
 
-function criticalActions(call: KmsApiCall, config: Config): PlannedAction[] {
-  const keyRef = keyRefOf(call);
-  if (config.onCritical === "disable-key") return [{ type: "disable-key", keyRef }];
-  if (config.onCritical === "remove-statements") return [{ type: "remove-statements", keyRef }];
-  return [];
+/** The actions a critical finding leads to, from the current policy when it was read. */
+function criticalActions(
+  key: KeyRef,
+  config: Config,
+  current: string | undefined,
+  context: PolicyContext,
+): { actions: PlannedAction[]; lines: string[] } {
+  const keyRef = key.arn;
+  if (config.onCritical === "notify") return { actions: [], lines: [] };
+  if (config.onCritical === "disable-key") return { actions: [{ type: "disable-key", keyRef }], lines: [] };
+  // remove-statements: computed from the current policy; offline there is none to compute from.
+  if (current === undefined) return { actions: [{ type: "remove-statements", keyRef }], lines: [] };
+  const removal = removeStatements(current, context);
+  if (removal.outcome === "repaired") {
+    return {
+      actions: [{ type: "remove-statements", keyRef, policy: JSON.stringify(removal.policy), previousPolicy: current }],
+      lines: removal.removed.map(
+        (r) =>
+          `Removing from statement ${r.statementIndex + 1}${r.sid ? ` (Sid ${r.sid})` : ""}: ${r.principals === "statement" ? "the whole statement" : r.principals.join(", ")}`,
+      ),
+    };
+  }
+  if (removal.outcome === "unsafe") {
+    return {
+      actions: [{ type: "disable-key", keyRef }],
+      lines: [`Removing statements cannot make the policy safe (${removal.reason}): disabling the key instead.`],
+    };
+  }
+  return { actions: [], lines: [] };
 }
 
-export function decide(original: KmsApiCall, config: Config, facts: KeyFacts = {}): Decision {
-  const skip = precheck(original, config, INCIDENT);
+export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): Decision {
+  const skip = precheck(event, config, INCIDENT);
   if (skip) return skip;
-  const call = policyKeyOf(original);
-  const analysis = analysePolicy(policyOf(call), policyContext(call, config));
+  const detail = event.detail;
+  if (detail.kind !== "policy" || detail.policy === undefined) {
+    return ignore("no-incident", `${event.eventName ?? "this event"} set no key policy`, INCIDENT);
+  }
+  const key = detail.target;
+  const context = policyContext(key, event, config, facts);
+  const claimed = analysePolicy(detail.policy, context);
 
-  if (analysis.error !== undefined) {
+  if (claimed.error !== undefined) {
     return {
       kind: "finding",
       incident: INCIDENT,
       severity: "medium",
       reasons: ["unreadable-policy"],
       title: "Unreadable KMS key policy set",
-      summary: `${call.eventName ?? "A call"} set a key policy the analyser could not read (${analysis.error})`,
+      summary: `${event.eventName ?? "A call"} set a key policy the analyser could not read (${claimed.error})`,
       details: ["Read the key's current policy with the analyze-key-policy runbook action."],
       actions: [],
-      call,
+      event,
+      key,
     };
   }
-  if (analysis.findings.length === 0) return ignore("no-incident", "the key policy has no finding", INCIDENT);
+  if (claimed.findings.length === 0) return ignore("no-incident", "the key policy has no finding", INCIDENT);
 
-  const severity = worstSeverity(analysis.findings.map((f) => f.severity));
-  const reasons = [...new Set(analysis.findings.map((f) => f.reason))];
-  const offending = [...new Set(analysis.findings.map((f) => f.statementIndex))]
+  const severity = worstSeverity(claimed.findings.map((f) => f.severity));
+  const reasons = [...new Set(claimed.findings.map((f) => f.reason))];
+  const offending = [...new Set(claimed.findings.map((f) => f.statementIndex))]
     .filter((i): i is number => i !== undefined)
-    .map((i) => ({ index: i, statement: analysis.statements[i] }));
-  const actions = severity === "critical" ? criticalActions(call, config) : [];
+    .map((i) => ({ index: i, statement: claimed.statements[i] }));
+
+  // The current policy is the fact: act only when it is still critical.
+  const verdicts: string[] = [];
+  const lines: string[] = [];
+  let actions: PlannedAction[] = [];
+  const current = facts.policy;
+  let critical = severity === "critical";
+  if (current !== undefined && critical) {
+    const now = analysePolicy(current, context);
+    critical = now.error === undefined && now.findings.some((f) => f.severity === "critical");
+    if (!critical) {
+      verdicts.push("policy-differs");
+      lines.push(
+        now.error === undefined
+          ? "The key's current policy has no critical finding (changed since, or the event does not match the key): nothing to do."
+          : `The key's current policy cannot be analysed (${now.error}): not acting on the event's claim.`,
+      );
+    }
+  }
+  if (critical && key) {
+    const planned = criticalActions(key, config, current, context);
+    actions = planned.actions;
+    lines.push(...planned.lines);
+  }
 
   return {
     kind: "finding",
@@ -105,13 +151,23 @@ export function decide(original: KmsApiCall, config: Config, facts: KeyFacts = {
     severity,
     reasons,
     title: severity === "critical" ? "Dangerous KMS key policy" : "KMS key policy finding",
-    summary: `${call.eventName ?? "A call"} set a key policy with ${analysis.findings.length} finding(s): ${reasons.join(", ")}`,
+    summary: `${event.eventName ?? "A call"} set a key policy with ${claimed.findings.length} finding(s): ${reasons.join(", ")}`,
     details: [
-      ...findingLines(analysis),
-      ...offending.map((o) => `Statement #${o.index}: ${preview(o.statement)}`),
+      ...findingLines(claimed),
+      ...offending.map((o) => `Statement ${o.index + 1}: ${preview(o.statement)}`),
+      ...lines,
     ],
-    actions: holdActions(INCIDENT, actions, call, config, facts),
-    call,
-    extra: { findings: analysis.findings, offendingStatements: offending },
+    actions: holdUnverified(holdActions(INCIDENT, actions, key, config, facts), facts, ["policy"]),
+    event,
+    key,
+    ...(verdicts.length && { verdicts }),
+    extra: { findings: claimed.findings, offendingStatements: offending },
   };
+}
+
+/** What the incident can plan under a config: `remove-statements` falls back to `disable-key`. */
+export function policyActions(config: Config): ActionType[] {
+  if (config.onCritical === "disable-key") return ["disable-key"];
+  if (config.onCritical === "remove-statements") return ["remove-statements", "disable-key"];
+  return [];
 }

@@ -1,15 +1,16 @@
-/**
- * key-rotation-disabled: DisableKeyRotation. Re-enables automatic rotation.
- */
+/** key-rotation-disabled: DisableKeyRotation. Re-enables automatic rotation if it is still off. */
 import type { Config } from "../shared/config.js";
-import { type Decision, holdActions, type KeyFacts, keyRefOf, precheck } from "../shared/decision.js";
-import type { KmsApiCall } from "../shared/model.js";
+import { type Decision, holdActions, holdUnverified, type KeyFacts, type PlannedAction, precheck } from "../shared/decision.js";
+import type { KmsEvent } from "../shared/event.js";
 
 export const INCIDENT = "key-rotation-disabled";
 
-export function decide(call: KmsApiCall, config: Config, facts: KeyFacts = {}): Decision {
-  const skip = precheck(call, config, INCIDENT);
+export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): Decision {
+  const skip = precheck(event, config, INCIDENT);
   if (skip) return skip;
+  const key = event.key;
+  const on = facts.rotationEnabled === true;
+  const actions: PlannedAction[] = key && !on ? [{ type: "enable-key-rotation", keyRef: key.arn }] : [];
   return {
     kind: "finding",
     incident: INCIDENT,
@@ -17,14 +18,10 @@ export function decide(call: KmsApiCall, config: Config, facts: KeyFacts = {}): 
     reasons: ["rotation-disabled"],
     title: "KMS key rotation disabled",
     summary: "Automatic rotation of the key was switched off",
-    details: [],
-    actions: holdActions(
-      INCIDENT,
-      [{ type: "enable-key-rotation", keyRef: keyRefOf(call) }],
-      call,
-      config,
-      facts,
-    ),
-    call,
+    details: on ? ["Automatic rotation is on again now: nothing to do."] : [],
+    actions: holdUnverified(holdActions(INCIDENT, actions, key, config, facts), facts, ["rotation"]),
+    event,
+    key,
+    ...(on && { verdicts: ["state-differs"] }),
   };
 }

@@ -1,11 +1,16 @@
-/** Lambda entry point for the pending-deletion-key-used incident: the shared pipeline with this incident's decide. */
-import { clients } from "../shared/clients.js";
+/** Lambda entry point: the shared pipeline with this incident's declaration. */
+import { kms } from "../shared/clients/kms.js";
+import { sns } from "../shared/clients/sns.js";
 import { configFromEnv } from "../shared/config.js";
-import { createHandler, topicFromEnv } from "../shared/respond.js";
-import { decide, INCIDENT } from "./decide.js";
+import { createHandler, responderFromEnv, topicFromEnv } from "../shared/pipeline.js";
+import { pendingDeletionKeyUsed } from "./incident.js";
 
 // Read and validated once per cold start: a bad config or missing topic fails the init loudly.
-export const handler = createHandler(
-  { INCIDENT, decide, needsKeyFacts: true },
-  { clients, config: configFromEnv(), topicArn: topicFromEnv() },
-);
+const topicArn = topicFromEnv();
+export const handler = createHandler(pendingDeletionKeyUsed, {
+  kms,
+  sns,
+  config: configFromEnv(),
+  topicArn,
+  responder: responderFromEnv(topicArn),
+});

@@ -1,26 +1,22 @@
 /**
- * rogue-grant: judges a CreateGrant call. Pure: the same code runs in the Lambda, the CLI's
- * triage and the drill.
+ * rogue-grant: judges a CreateGrant. Offline it judges the grant the event claims; in the handler
+ * it judges the grant as ListGrants reports it now (the event is a claim, the grant is the fact):
+ * a grant that is gone, or that is not what the event says, is reported and left alone.
  */
+import { type KeyRef, principalAccount, roleArnOfSession } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import {
   type Decision,
+  type GrantFact,
   holdActions,
+  holdUnverified,
   ignore,
   type KeyFacts,
-  keyRefOf,
   type PlannedAction,
   precheck,
 } from "../shared/decision.js";
-import { isObject, type KmsApiCall, parseKeyArn, str } from "../shared/model.js";
-import {
-  infrastructureAccount,
-  isAwsInvoker,
-  isServicePrincipal,
-  matchesAny,
-  principalAccount,
-  roleArnOfSession,
-} from "../shared/principals.js";
+import type { Actor, KmsEvent } from "../shared/event.js";
+import { infrastructureAccount, isServicePrincipal, matchesAny } from "../shared/principals.js";
 import { CRYPTOGRAPHIC_OPERATIONS, type Severity, worstSeverity } from "../shared/types.js";
 
 export const INCIDENT = "rogue-grant";
@@ -34,78 +30,128 @@ export const REASON_SEVERITY = {
 } as const satisfies Record<string, Severity>;
 export type RogueGrantReason = keyof typeof REASON_SEVERITY;
 
-export interface GrantRequest {
+/** Why a grant is trusted outright: stable codes (tests and the CLI assert these, not prose). */
+export type TrustCode =
+  | "service-resource-grant"
+  | "service-principal-grantee"
+  | "infrastructure-grantee"
+  | "trusted-grantee-pattern";
+
+/**
+ * AWS services that create grants for their own resources on a principal's behalf (EBS volumes,
+ * RDS instances, ...). Services that replay parameters their caller chose (Step Functions' SDK
+ * integrations, SSM Automation, CloudFormation, EventBridge Scheduler) are deliberately absent:
+ * their `invokedBy` proves nothing about the grantee (product.md "rogue-grant").
+ */
+const RESOURCE_GRANT_SERVICES: ReadonlySet<string> = new Set([
+  "AWS Internal",
+  "acm.amazonaws.com",
+  "autoscaling.amazonaws.com",
+  "backup.amazonaws.com",
+  "bedrock.amazonaws.com",
+  "dynamodb.amazonaws.com",
+  "ebs.amazonaws.com",
+  "ec2.amazonaws.com",
+  "eks.amazonaws.com",
+  "elasticfilesystem.amazonaws.com",
+  "es.amazonaws.com",
+  "fsx.amazonaws.com",
+  "glue.amazonaws.com",
+  "kafka.amazonaws.com",
+  "lambda.amazonaws.com",
+  "rds.amazonaws.com",
+  "redshift.amazonaws.com",
+  "sagemaker.amazonaws.com",
+  "secretsmanager.amazonaws.com",
+  "workspaces.amazonaws.com",
+]);
+
+/** The grant to judge: the fact when it was read, else the event's claim. */
+export interface GrantUnderJudgement {
   grantee: string | undefined;
   retiringPrincipal: string | undefined;
   operations: string[];
   constrained: boolean;
   grantId: string | undefined;
-  name: string | undefined;
 }
 
-export function grantRequestOf(call: KmsApiCall): GrantRequest {
-  const ops = call.request.operations;
-  const constraints = call.request.constraints;
+function claimedGrant(event: KmsEvent): GrantUnderJudgement | undefined {
+  const d = event.detail;
+  if (d.kind !== "grant") return undefined;
   return {
-    grantee: str(call.request.granteePrincipal),
-    retiringPrincipal: str(call.request.retiringPrincipal),
-    operations: Array.isArray(ops) ? ops.filter((o): o is string => typeof o === "string") : [],
-    constrained:
-      isObject(constraints) &&
-      (isObject(constraints.encryptionContextSubset) || isObject(constraints.encryptionContextEquals)),
-    grantId: str(call.response.grantId),
-    name: str(call.request.name),
+    grantee: d.grantee,
+    retiringPrincipal: d.retiringPrincipal,
+    operations: d.operations,
+    constrained: d.constraints !== undefined,
+    grantId: d.grantId,
   };
 }
 
+function factGrant(fact: GrantFact, grantId: string | undefined): GrantUnderJudgement {
+  return { ...fact, grantId };
+}
+
+const SERVICE_LINKED_ROLE = /^arn:aws[a-z-]*:iam::(\d{12}):role\/aws-service-role\//;
+
+function isAwsService(actor: Actor): boolean {
+  return actor.type === "AWSService" || (actor.invokedBy !== undefined && RESOURCE_GRANT_SERVICES.has(actor.invokedBy));
+}
+
+/** Who may hold a grant without concern: the key's or a trusted account, a service, AWS infrastructure. */
+function inTrustedPlace(principal: string | undefined, keyAccount: string, config: Config): boolean {
+  if (principal === undefined) return true;
+  if (isServicePrincipal(principal)) return true;
+  const account = principalAccount(principal) ?? infrastructureAccount(principal);
+  return account !== undefined && (account === keyAccount || config.trustedAccounts.includes(account));
+}
+
 /** Why a grant is trusted outright, or undefined when it must be judged. */
-function trustedBecause(
-  call: KmsApiCall,
-  grant: GrantRequest,
-  keyAccount: string | undefined,
+export function trustOf(
+  actor: Actor,
+  grant: GrantUnderJudgement,
+  keyAccount: string,
   config: Config,
-) {
-  if (isAwsInvoker(call.actor.invokedBy)) return `created by ${call.actor.invokedBy} on a principal's behalf`;
-  const grantee = grant.grantee;
+): TrustCode | undefined {
+  const { grantee, retiringPrincipal } = grant;
   if (!grantee) return undefined;
   // A trusted grantee does not excuse an untrusted retiring principal: that one is judged.
-  const retiringAccount = grant.retiringPrincipal ? principalAccount(grant.retiringPrincipal) : undefined;
-  if (
-    retiringAccount &&
-    retiringAccount !== keyAccount &&
-    !config.trustedAccounts.includes(retiringAccount)
-  ) {
-    return undefined;
-  }
-  if (isServicePrincipal(grantee)) return `grantee ${grantee} is an AWS service principal`;
+  if (!inTrustedPlace(retiringPrincipal, keyAccount, config)) return undefined;
+  if (isAwsService(actor) && inTrustedPlace(grantee, keyAccount, config)) return "service-resource-grant";
+  if (isServicePrincipal(grantee)) return "service-principal-grantee";
   const infra = infrastructureAccount(grantee);
-  if (infra !== undefined && infra === keyAccount)
-    return `grantee ${grantee} is AWS infrastructure of the key's account`;
+  if (infra !== undefined && infra === keyAccount) return "infrastructure-grantee";
   if (
     matchesAny(config.trustedGranteePrincipals, grantee) ||
     matchesAny(config.trustedGranteePrincipals, roleArnOfSession(grantee))
   ) {
-    return `grantee ${grantee} matches a trusted principal pattern`;
+    return "trusted-grantee-pattern";
   }
   return undefined;
 }
 
-function reasonsFor(grant: GrantRequest, keyAccount: string | undefined, config: Config): RogueGrantReason[] {
+const TRUST_PROSE: Record<TrustCode, string> = {
+  "service-resource-grant": "created by an AWS service for its own resource, to a principal of a trusted account",
+  "service-principal-grantee": "the grantee is an AWS service principal",
+  "infrastructure-grantee": "the grantee is AWS infrastructure of the key's account",
+  "trusted-grantee-pattern": "the grantee matches a trusted principal pattern",
+};
+
+export function reasonsFor(grant: GrantUnderJudgement, keyAccount: string, config: Config): RogueGrantReason[] {
   const reasons: RogueGrantReason[] = [];
   const grantee = grant.grantee ?? "";
-  const trustedAccount = (account: string) =>
-    account === keyAccount || config.trustedAccounts.includes(account);
+  const trustedAccount = (account: string) => account === keyAccount || config.trustedAccounts.includes(account);
   const accountOf = (p: string) => principalAccount(p) ?? infrastructureAccount(p);
 
   const granteeAccount = accountOf(grantee);
   const retiringAccount = grant.retiringPrincipal ? accountOf(grant.retiringPrincipal) : undefined;
-  if (
-    (granteeAccount && !trustedAccount(granteeAccount)) ||
-    (retiringAccount && !trustedAccount(retiringAccount))
-  ) {
+  if ((granteeAccount && !trustedAccount(granteeAccount)) || (retiringAccount && !trustedAccount(retiringAccount))) {
     reasons.push("external-grantee");
   }
-  if (grant.operations.includes("CreateGrant")) reasons.push("grant-delegation");
+  // AWS documents grants with CreateGrant to a service-linked role (cross-account Auto Scaling):
+  // the service re-delegates for its own resources, which is not a person re-delegating.
+  const slrAccount = SERVICE_LINKED_ROLE.exec(grantee)?.[1];
+  const serviceLinked = slrAccount !== undefined && trustedAccount(slrAccount);
+  if (grant.operations.includes("CreateGrant") && !serviceLinked) reasons.push("grant-delegation");
   if (
     config.trustedGranteePrincipals.length > 0 &&
     !matchesAny(config.trustedGranteePrincipals, grantee) &&
@@ -120,47 +166,88 @@ function reasonsFor(grant: GrantRequest, keyAccount: string | undefined, config:
   return reasons;
 }
 
-/**
- * Decides what to do about a CreateGrant. Revokes (exactly the grant in the event, never in
- * bulk) when a reason is high or critical; medium and low reasons only notify.
- */
-export function decide(call: KmsApiCall, config: Config, facts: KeyFacts = {}): Decision {
-  const skip = precheck(call, config, INCIDENT);
-  if (skip) return skip;
-
-  const grant = grantRequestOf(call);
-  const keyAccount = parseKeyArn(call.keyArn)?.accountId ?? call.accountId;
-  const trusted = trustedBecause(call, grant, keyAccount, config);
-  if (trusted) return ignore("trusted-grant", trusted, INCIDENT);
-
-  const reasons = reasonsFor(grant, keyAccount, config);
-  if (reasons.length === 0) return ignore("no-incident", "the grant raises no concern", INCIDENT);
-  const severity = worstSeverity(reasons.map((r) => REASON_SEVERITY[r]));
-  const revoke = severity === "critical" || severity === "high";
-
-  const actions: PlannedAction[] = [];
-  const details = [
+function details(grant: GrantUnderJudgement): string[] {
+  const lines = [
     `Grantee: ${grant.grantee ?? "(missing)"}`,
     `Operations: ${grant.operations.join(", ") || "(none listed)"}`,
   ];
-  if (grant.retiringPrincipal) details.push(`Retiring principal: ${grant.retiringPrincipal}`);
-  details.push(`Constraints: ${grant.constrained ? "encryption context" : "none"}`);
-  if (grant.grantId) details.push(`Grant ID: ${grant.grantId}`);
-  if (revoke && grant.grantId) {
-    actions.push({ type: "revoke-grant", keyRef: keyRefOf(call), grantId: grant.grantId });
-  } else if (revoke) {
-    details.push("The record carries no grant ID, so the grant cannot be revoked automatically.");
+  if (grant.retiringPrincipal) lines.push(`Retiring principal: ${grant.retiringPrincipal}`);
+  lines.push(`Constraints: ${grant.constrained ? "encryption context" : "none"}`);
+  if (grant.grantId) lines.push(`Grant ID: ${grant.grantId}`);
+  return lines;
+}
+
+/**
+ * Decides what to do about a CreateGrant. Revokes (exactly the grant in the event, never in bulk)
+ * when a reason is high or critical and the grant, as it is now, still warrants it; medium and
+ * low reasons only notify. A grant on another account's key is never ours to revoke.
+ */
+export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): Decision {
+  const skip = precheck(event, config, INCIDENT);
+  if (skip) return skip;
+  const claim = claimedGrant(event);
+  if (!claim) return ignore("no-incident", `${event.eventName ?? "this event"} is not a CreateGrant`, INCIDENT);
+  const key: KeyRef | undefined = event.key;
+  const keyAccount = key?.account ?? event.accountId ?? "";
+
+  const claimTrust = trustOf(event.actor, claim, keyAccount, config);
+  if (claimTrust) return ignore("trusted-grant", TRUST_PROSE[claimTrust], INCIDENT);
+  const claimed = reasonsFor(claim, keyAccount, config);
+  if (claimed.length === 0) return ignore("no-incident", "the grant raises no concern", INCIDENT);
+
+  // Judge the grant as it is now when it was read (handler), else the claim (offline).
+  const verdicts: string[] = [];
+  let grant = claim;
+  let reasons = claimed;
+  const lines: string[] = [];
+  if (facts.grant === null) {
+    verdicts.push("grant-gone");
+    lines.push("ListGrants does not list the grant now (revoked or retired since, or never there): nothing to revoke.");
+    reasons = claimed;
+  } else if (facts.grant) {
+    grant = factGrant(facts.grant, claim.grantId);
+    const trustNow = trustOf(event.actor, grant, keyAccount, config);
+    reasons = trustNow ? [] : reasonsFor(grant, keyAccount, config);
+    if (trustNow || reasons.length === 0 || worst(reasons) !== worst(claimed)) {
+      verdicts.push("grant-differs");
+      lines.push(
+        `The grant as ListGrants reports it differs from the event: ${trustNow ? TRUST_PROSE[trustNow] : reasons.length ? `now ${reasons.join(", ")}` : "it raises no concern"}.`,
+      );
+    }
   }
+  const judged = reasons.length ? reasons : claimed;
+  const severity = worst(judged);
+  const warranted = verdicts.length === 0 && (severity === "critical" || severity === "high");
+  const foreignKey = key !== undefined && event.accountId !== undefined && key.account !== event.accountId;
+
+  const actions: PlannedAction[] = [];
+  lines.unshift(...details(grant));
+  if (foreignKey) {
+    lines.push(
+      `The key belongs to account ${key.account}: a grant on another account's key is never ours to revoke. Tell its owner.`,
+    );
+  } else if (warranted && grant.grantId && key) {
+    actions.push({ type: "revoke-grant", keyRef: key.arn, grantId: grant.grantId });
+  } else if (warranted && !grant.grantId) {
+    lines.push("The record carries no grant ID, so the grant cannot be revoked automatically.");
+  }
+  const revoke = severity === "critical" || severity === "high";
 
   return {
     kind: "finding",
     incident: INCIDENT,
     severity,
-    reasons,
+    reasons: judged,
     title: revoke ? "Rogue KMS grant" : "Suspicious KMS grant",
-    summary: `${grant.grantee ?? "An unknown principal"} was granted ${grant.operations.join(", ") || "operations"} on the key`,
-    details,
-    actions: holdActions(INCIDENT, actions, call, config, facts),
-    call,
+    summary: `${claim.grantee ?? "An unknown principal"} was granted ${claim.operations.join(", ") || "operations"} on the key`,
+    details: lines,
+    actions: holdUnverified(holdActions(INCIDENT, actions, key, config, facts), facts, ["grant"]),
+    event,
+    key,
+    ...(verdicts.length && { verdicts }),
   };
+}
+
+function worst(reasons: readonly RogueGrantReason[]): Severity {
+  return worstSeverity(reasons.map((r) => REASON_SEVERITY[r]));
 }

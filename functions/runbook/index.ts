@@ -1,22 +1,36 @@
 /**
  * Lambda entry point of the runbook function: validate the payload (a bad one throws a
- * PayloadError naming the field, and nothing happens), run the action, return the result.
+ * PayloadError naming the field, and nothing happens), learn who ran it from SSM, then read, plan,
+ * act and notify through the shared pipeline. A failed action or notification fails the
+ * invocation (after notifying), so the SSM execution shows the failure and the alarms fire.
  */
-import { clients } from "../shared/clients.js";
+import type { Context } from "aws-lambda";
+import { kms } from "../shared/clients/kms.js";
+import { sns } from "../shared/clients/sns.js";
+import { ssm } from "../shared/clients/ssm.js";
 import { configFromEnv } from "../shared/config.js";
+import { cloudTrailHistory } from "../shared/history.js";
 import { logger } from "../shared/logger.js";
-import { topicFromEnv } from "../shared/respond.js";
+import { topicFromEnv } from "../shared/pipeline.js";
 import { parsePayload } from "./payload.js";
 import { type RunbookResult, runRunbook } from "./run.js";
+import { executedBy } from "./who.js";
 
 const config = configFromEnv();
 const topicArn = topicFromEnv();
+const history = cloudTrailHistory();
+/** The stack's runbook documents are named `<prefix>-...`; other executions prove nothing. */
+const documentPrefix = process.env.RUNBOOK_DOCUMENT_PREFIX;
 
-export async function handler(event: unknown): Promise<RunbookResult> {
+export async function handler(event: unknown, context?: Context): Promise<RunbookResult> {
   logger.resetKeys();
+  if (context) logger.addContext(context);
   const payload = parsePayload(event);
-  logger.appendKeys({ action: payload.action, keyId: payload.keyId, requestedBy: payload.requestedBy });
-  const result = await runRunbook(payload, { ...clients, config, topicArn });
-  logger.info("runbook action done", { status: result.status, actions: result.actions });
+  const who = await executedBy(ssm, payload.automationExecutionId, documentPrefix);
+  logger.appendKeys({ action: payload.action, keyId: payload.keyId, executedBy: who.executedBy, statedBy: payload.statedBy });
+  if (who.note) logger.warn("runbook caller unverified", { note: who.note });
+  const { result, failure } = await runRunbook(payload, { kms, sns, config, topicArn, history }, who.executedBy ? { executedBy: who.executedBy } : {});
+  logger.info("runbook action done", { outcome: result.outcome, actions: result.actions });
+  if (failure) throw failure;
   return result;
 }

@@ -1,8 +1,9 @@
 /**
- * The runbook function's payload, validated before anything happens: a bad payload gets an
- * error naming the field and no AWS call is made.
+ * The runbook function's payload, validated before anything happens: a bad payload gets an error
+ * naming the field and no AWS call is made. Free text (`reason`, `statedBy`, `ticket`) may not hold
+ * control characters: a newline there would forge lines in the email notification.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { PayloadError } from "../shared/errors.js";
 
 export const RUNBOOK_ACTIONS = [
@@ -26,62 +27,100 @@ const KEY_REF = new RegExp(
 
 /** Grant ids are 64 hex characters; allow a little latitude but no spaces or shell characters. */
 const GRANT_ID = /^[A-Za-z0-9]{1,128}$/;
+/** An SSM Automation execution id (a UUID). */
+const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-export const payloadSchema = z
-  .strictObject({
-    action: z.enum(RUNBOOK_ACTIONS),
-    keyId: z.string().regex(KEY_REF, "must be a key id, key ARN, alias name (alias/...) or alias ARN"),
-    grantId: z.string().regex(GRANT_ID, "must be a KMS grant id (letters and digits)").optional(),
-    granteePrincipal: z
-      .string()
-      .min(1)
-      .max(2048)
-      .refine((p) => !p.includes("*"), "must be one exact principal, not a pattern")
-      .optional(),
-    dryRun: z.boolean().default(false),
-    reason: z.string().trim().min(3, "must say why (at least 3 characters)").max(1024),
-    requestedBy: z.string().trim().min(1, "must name who asked").max(512),
-    // "" means no ticket: the SSM documents always send the parameter, with "" as its default.
-    ticket: z
-      .string()
-      .trim()
-      .max(256)
-      .optional()
-      .transform((t) => (t === "" ? undefined : t)),
-  })
-  .superRefine((p, ctx) => {
-    if (p.action === "revoke-grant" && !p.grantId) {
-      ctx.addIssue({ code: "custom", path: ["grantId"], message: "is required for revoke-grant" });
-    }
-    if (p.action === "revoke-grantee-grants" && !p.granteePrincipal) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["granteePrincipal"],
-        message: "is required for revoke-grantee-grants",
-      });
-    }
-  });
+const noControl = z.refine<string>((s) => !CONTROL.test(s), {
+  error: "must not contain control characters (line breaks, tabs, escapes)",
+  abort: true,
+});
 
-export type RunbookPayload = z.infer<typeof payloadSchema>;
+const text = (min: number, max: number, tooShort: string) =>
+  z.string().check(noControl, z.trim(), z.minLength(min, tooShort), z.maxLength(max, `must be at most ${max} characters`));
+
+export const payloadSchema = z.strictObject({
+  action: z.enum(RUNBOOK_ACTIONS),
+  keyId: z.string().check(z.regex(KEY_REF, "must be a key id, key ARN, alias name (alias/...) or alias ARN")),
+  grantId: z.optional(z.string().check(z.regex(GRANT_ID, "must be a KMS grant id (letters and digits)"))),
+  granteePrincipal: z.optional(
+    z.string().check(
+      noControl,
+      z.minLength(1, "must not be empty"),
+      z.maxLength(2048, "must be at most 2048 characters"),
+      z.refine((p: string) => !p.includes("*"), "must be one exact principal, not a pattern"),
+    ),
+  ),
+  dryRun: z._default(z.boolean(), false),
+  reason: text(3, 1024, "must say why (at least 3 characters)"),
+  /** Who the caller says they are: shown as "stated by", never as the person who ran it. */
+  statedBy: z.optional(text(0, 512, "")),
+  /** The older name of `statedBy`, still accepted. */
+  requestedBy: z.optional(text(0, 512, "")),
+  // "" means no ticket: the SSM documents always send the parameter, with "" as its default.
+  ticket: z.optional(text(0, 256, "")),
+  /** Set by the SSM Automation documents: the function reads who ran it (`ExecutedBy`) from SSM. */
+  automationExecutionId: z.optional(z.string().check(z.regex(EXECUTION_ID, "must be an SSM Automation execution id"))),
+});
+
 export type RunbookPayloadInput = z.input<typeof payloadSchema>;
+export interface RunbookPayload {
+  action: RunbookAction;
+  keyId: string;
+  grantId?: string;
+  granteePrincipal?: string;
+  dryRun: boolean;
+  reason: string;
+  statedBy?: string;
+  ticket?: string;
+  automationExecutionId?: string;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  return Array.isArray(value) ? "array" : typeof value;
+}
+
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === "invalid_type") return `expected ${issue.expected}, received ${typeName(issue.input)}`;
+  if (issue.code === "invalid_value") {
+    return `Invalid option: expected one of ${issue.values.map((v) => JSON.stringify(v)).join("|")}`;
+  }
+  return undefined;
+}
 
 /** @throws PayloadError naming every wrong field, e.g. `grantId: is required for revoke-grant`. */
 export function parsePayload(input: unknown): RunbookPayload {
-  const result = payloadSchema.safeParse(input);
-  if (result.success) return result.data;
-  // The per-action requirements run only when the rest parses; report them with the rest.
+  const result = payloadSchema.safeParse(input, { error: describeIssue });
   const raw = typeof input === "object" && input !== null ? (input as Record<string, unknown>) : {};
-  const extra: string[] = [];
-  if (raw.action === "revoke-grant" && raw.grantId === undefined)
-    extra.push("grantId: is required for revoke-grant");
-  if (raw.action === "revoke-grantee-grants" && raw.granteePrincipal === undefined) {
-    extra.push("granteePrincipal: is required for revoke-grantee-grants");
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === "unrecognized_keys") problems.push(`unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`);
+      else problems.push(`${issue.path.length ? issue.path.join(".") : "payload"}: ${issue.message}`);
+    }
   }
-  const problems = result.error.issues.map((issue) => {
-    if (issue.code === "unrecognized_keys")
-      return `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-    const where = issue.path.length ? issue.path.join(".") : "payload";
-    return `${where}: ${issue.message}`;
-  });
-  throw new PayloadError(`invalid runbook payload: ${[...new Set([...problems, ...extra])].join("; ")}`);
+  if (raw.action === "revoke-grant" && (raw.grantId === undefined || raw.grantId === "")) {
+    problems.push("grantId: is required for revoke-grant");
+  }
+  if (raw.action === "revoke-grantee-grants" && (raw.granteePrincipal === undefined || raw.granteePrincipal === "")) {
+    problems.push("granteePrincipal: is required for revoke-grantee-grants");
+  }
+  if (!result.success || problems.length) {
+    throw new PayloadError(`invalid runbook payload: ${[...new Set(problems)].join("; ")}`);
+  }
+  const p = result.data;
+  const stated = p.statedBy || p.requestedBy;
+  return {
+    action: p.action,
+    keyId: p.keyId,
+    dryRun: p.dryRun,
+    reason: p.reason,
+    ...(p.grantId && { grantId: p.grantId }),
+    ...(p.granteePrincipal && { granteePrincipal: p.granteePrincipal }),
+    ...(stated && { statedBy: stated }),
+    ...(p.ticket && { ticket: p.ticket }),
+    ...(p.automationExecutionId && { automationExecutionId: p.automationExecutionId }),
+  };
 }

@@ -8,7 +8,11 @@
 // no built-in English messages; `describeIssue` below writes the few this schema needs.
 import * as z from "zod/mini";
 import { ConfigError } from "./errors.js";
-import { INCIDENTS, type IncidentName } from "./types.js";
+// Names only: nothing under an incident imports this module's values, so there is no import cycle.
+import { INCIDENT_NAMES as INCIDENTS } from "../registry.js";
+
+/** Typed as a string here: the config type must not depend on the incidents' declarations (which take a Config). */
+type IncidentName = string;
 
 const ACCOUNT_ID = /^\d{12}$/;
 const ORG_ID = /^o-[a-z0-9]{10,32}$/;
@@ -217,9 +221,4 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
 /** The defaults: what runs with no config at all. */
 export const DEFAULT_CONFIG: Config = parseConfig({});
 
-/** Effective mode of one incident: the global `notify` wins over a per-incident `enforce`. */
-export function incidentMode(config: Config, incident: IncidentName): "enforce" | "notify" | "off" {
-  const mode = config.incidents[incident].mode;
-  if (mode === "off") return "off";
-  return config.mode === "notify" ? "notify" : mode;
-}
+export { incidentMode } from "./decision.js";

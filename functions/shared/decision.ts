@@ -1,18 +1,17 @@
 /**
  * A decision is data: `ignore` with a reason, or a `finding` with the incident, severity, reason
- * codes and the actions planned. Actions interpret decisions; they never decide. The same
+ * codes and the actions planned. Executors interpret decisions; they never decide. The same
  * decisions serve the Lambda handlers, the CLI's offline triage and the drill.
+ *
+ * Deciders are pure and run twice in a handler: first on the event alone (most events end there
+ * without an AWS call), then with `KeyFacts`, what the responder read about the key's *current*
+ * state. An event is a claim; the facts are what actions are judged by (product.md).
  */
-import { type Config, incidentMode } from "./config.js";
-import { actorPrincipal, type KmsApiCall, parseKeyArn } from "./model.js";
+import type { KeyRef } from "./arn.js";
+import type { Config } from "./config.js";
+import { actorPrincipal, type KmsEvent } from "./event.js";
 import { matchesAny, roleArnOfSession } from "./principals.js";
-import {
-  type ActionType,
-  CRYPTOGRAPHIC_OPERATIONS,
-  type IncidentName,
-  type ResponderName,
-  type Severity,
-} from "./types.js";
+import type { ActionType, Severity } from "./types.js";
 
 /** Why a record led to no incident. Stable strings: they are the CLI's `skipped` values. */
 export type SkipReason =
@@ -22,23 +21,40 @@ export type SkipReason =
   | "own-call"
   | "no-incident"
   | "incident-off"
-  | "trusted-grant"
-  | "no-key";
+  | "trusted-grant";
 
 export interface PlannedAction {
   type: ActionType;
-  /** The key acted on: its ARN when known, else the key id or alias from the record. */
+  /** The key acted on, as an ARN. */
   keyRef: string;
   grantId?: string;
-  /** Only for `enable-key` after a cancelled deletion: enable only if the key was enabled before. */
-  onlyIfEnabledBefore?: boolean;
+  /** `remove-statements`: the policy to put back, and the policy it replaces (for the undo). */
+  policy?: string;
+  previousPolicy?: string;
+  /** `revoke-grant` from the runbook: the grant as listed before, so the undo re-creates exactly it. */
+  grant?: Record<string, unknown>;
   /** Set when the action is planned but will not be performed, and why. */
-  hold?: { status: "dry-run" | "skipped"; why: string };
+  hold?: { status: "dry-run" | "skipped" | "failed"; why: string; code: HoldCode };
 }
+
+/**
+ * Why an action is held: stable codes tests and subscribers can rely on (the `why` is prose).
+ * `unverified` means a read of the current state failed: the responder does not act blind.
+ */
+export type HoldCode =
+  | "notify-mode"
+  | "aws-managed-key"
+  | "ignored-key"
+  | "exempt-key"
+  | "other-region"
+  | "other-account"
+  | "unknown-key"
+  | "unverified"
+  | "dry-run";
 
 export interface Finding {
   kind: "finding";
-  incident: ResponderName;
+  incident: string;
   severity: Severity;
   reasons: string[];
   /** Headline for the subject line, e.g. "Rogue KMS grant". */
@@ -48,7 +64,15 @@ export interface Finding {
   /** Facts worth showing a responder, one per line. */
   details: string[];
   actions: PlannedAction[];
-  call: KmsApiCall;
+  /** The event the finding is about; undefined for a runbook request (a person asked, no event). */
+  event: KmsEvent | undefined;
+  /** The key the finding is about (for ReplicateKey the new replica); undefined when unknown. */
+  key: KeyRef | undefined;
+  /**
+   * Codes for how the current state compared with the event's claim (`grant-gone`,
+   * `policy-differs`, `state-differs`, ...): tests and the JSON document assert these.
+   */
+  verdicts?: string[];
   /** Incident-specific facts for the JSON notification (e.g. the offending policy statements). */
   extra?: Record<string, unknown>;
 }
@@ -57,174 +81,178 @@ export interface Ignore {
   kind: "ignore";
   skipped: SkipReason;
   why: string;
-  incident?: IncidentName;
+  incident?: string;
 }
 
 export type Decision = Finding | Ignore;
 
-/** What the handlers learn about the key before deciding (nothing, offline). */
+/** A grant as ListGrants reports it now. */
+export interface GrantFact {
+  grantee: string | undefined;
+  retiringPrincipal: string | undefined;
+  operations: string[];
+  constrained: boolean;
+  name: string | undefined;
+}
+
+/** The key's state before an event, from its CloudTrail history. */
+export interface PriorState {
+  state: "enabled" | "disabled" | "unknown";
+  detail: string;
+}
+
+/**
+ * What the responder read about the key before deciding again (nothing, offline). A field left
+ * undefined was not read; a read that failed is in `readErrors` under its name.
+ */
 export interface KeyFacts {
-  /** The key's tags; undefined when unknown (offline, or the lookup failed). */
+  /** The key's tags. */
   tags?: Readonly<Record<string, string>>;
-  /** `AWS` for AWS managed keys, `CUSTOMER` otherwise. */
+  /** `AWS` for AWS managed keys, `CUSTOMER` otherwise (DescribeKey). */
   keyManager?: string;
   /** DescribeKey's KeyState. */
   keyState?: string;
-  /** Why the facts are incomplete (shown in the notification). */
-  lookupError?: string;
-  /** The Region the responder runs in; its role may act on keys of this Region only. */
-  responderRegion?: string;
+  /** The grant named by the event as it is now; `null` when it no longer exists. */
+  grant?: GrantFact | null;
+  /** The key's current policy text. */
+  policy?: string;
+  /** Whether automatic rotation is on now (GetKeyRotationStatus). */
+  rotationEnabled?: boolean;
+  /** The key's state before the event (CloudTrail history). */
+  prior?: PriorState;
+  /** A DisableKey made after the event, when the history shows one. */
+  disabledSince?: string;
+  /** Reads that failed, by fact name (`tags`, `key`, `grant`, `policy`, `history`), with the error. */
+  readErrors?: Readonly<Record<string, string>>;
+  /** Where the responder runs; its role acts on keys of this account and Region. */
+  responder?: { region: string | undefined; account: string | undefined };
+}
+
+export function ignore(skipped: SkipReason, why: string, incident?: string): Ignore {
+  return incident ? { kind: "ignore", skipped, why, incident } : { kind: "ignore", skipped, why };
+}
+
+/** Effective mode of one incident: the global `notify` wins over a per-incident `enforce`. */
+export function incidentMode(config: Config, incident: string): "enforce" | "notify" | "off" {
+  const settings = (config.incidents as Readonly<Record<string, { mode: "enforce" | "notify" | "off" }>>)[
+    incident
+  ];
+  const mode = settings?.mode ?? "enforce";
+  if (mode === "off") return "off";
+  return config.mode === "notify" ? "notify" : mode;
+}
+
+/** Calls made by the responder's own roles are ignored (loop prevention, also in the rule pattern). */
+export function isOwnCall(event: KmsEvent, config: Config): boolean {
+  const principal = actorPrincipal(event.actor);
+  if (!principal) return false;
+  // Exact ARNs only (the config refuses wildcards): a look-alike role must not hide.
+  return config.responderRoleArns.includes(principal) || config.responderRoleArns.includes(roleArnOfSession(principal));
+}
+
+/** Whether a principal (user, role, or role session) matches one of the configured patterns. */
+export function principalMatches(patterns: readonly string[], event: KmsEvent): boolean {
+  const candidates = [event.actor.roleArn, event.actor.arn, event.actor.arn && roleArnOfSession(event.actor.arn)];
+  return candidates.some((c) => matchesAny(patterns, c || undefined));
+}
+
+/**
+ * Applies mode, key exemptions and the limits of what this responder may touch to the actions an
+ * incident wants. The finding itself is always reported.
+ */
+export function holdActions(
+  incident: string,
+  actions: PlannedAction[],
+  key: KeyRef | undefined,
+  config: Config,
+  facts: KeyFacts,
+): PlannedAction[] {
+  const hold = holdReason(incident, key, config, facts);
+  return hold ? actions.map((a) => ({ ...a, hold })) : actions;
+}
+
+function holdReason(
+  incident: string,
+  key: KeyRef | undefined,
+  config: Config,
+  facts: KeyFacts,
+): PlannedAction["hold"] | undefined {
+  if (!key) {
+    return { status: "skipped", code: "unknown-key", why: "the key could not be determined: nothing to act on" };
+  }
+  // AWS managed keys cannot be disabled, deleted or re-policied by anyone (kms-facts.md).
+  if (facts.keyManager === "AWS" || key.alias?.startsWith("alias/aws/")) {
+    return { status: "skipped", code: "aws-managed-key", why: "AWS managed key: no action is possible or needed" };
+  }
+  const here = facts.responder;
+  if (here?.account && key.account !== here.account) {
+    return {
+      status: "skipped",
+      code: "other-account",
+      why: `the key belongs to account ${key.account}; this responder acts in ${here.account} only`,
+    };
+  }
+  if (here?.region && key.region !== here.region) {
+    // A multi-Region replica created from here lives elsewhere; this responder's role is scoped
+    // to its own Region's keys (least privilege), so the stack in the key's Region must act.
+    return {
+      status: "skipped",
+      code: "other-region",
+      why: `the key is in ${key.region}; this responder acts in ${here.region} only`,
+    };
+  }
+  if (config.ignoredKeys.some((k) => k === key.arn || k === key.id)) {
+    return { status: "skipped", code: "ignored-key", why: "key is listed in ignoredKeys (never changed by the responder)" };
+  }
+  if (facts.tags && config.exemptTagKey in facts.tags) {
+    return { status: "skipped", code: "exempt-key", why: `key is tagged ${config.exemptTagKey} (notify only)` };
+  }
+  if (incidentMode(config, incident) === "notify") {
+    return { status: "dry-run", code: "notify-mode", why: "notify mode: decided but not changed" };
+  }
+  return undefined;
+}
+
+/**
+ * Holds every action when a read the decision depends on failed: do not act blind. The action is
+ * reported `failed` (so the invocation fails and Lambda retries), with the read's error.
+ */
+export function holdUnverified(actions: PlannedAction[], facts: KeyFacts, needed: readonly string[]): PlannedAction[] {
+  const errors = needed.flatMap((n) => (facts.readErrors?.[n] ? [`${n}: ${facts.readErrors[n]}`] : []));
+  if (errors.length === 0) return actions;
+  const hold = {
+    status: "failed" as const,
+    code: "unverified" as const,
+    why: `the current state could not be read (${errors.join("; ")}): not acting blind`,
+  };
+  return actions.map((a) => (a.hold ? a : { ...a, hold }));
+}
+
+/**
+ * The checks every incident shares, in order: the incident is not switched off, the call
+ * succeeded (unless the incident is about failed calls) and it was not made by the responder
+ * itself. Returns an `Ignore`, or undefined when the incident's own rules should judge the event.
+ */
+export function precheck(
+  event: KmsEvent,
+  config: Config,
+  incident: string,
+  options: { failedCalls?: boolean } = {},
+): Ignore | undefined {
+  if (event.eventSource !== "kms.amazonaws.com") return notKms(event.eventSource);
+  if (event.errorCode !== undefined && !options.failedCalls) {
+    return ignore("failed-call", `the call failed (${event.errorCode}): nothing changed`);
+  }
+  if (incidentMode(config, incident) === "off") {
+    return ignore("incident-off", `${incident} is switched off in the config`, incident);
+  }
+  if (isOwnCall(event, config)) {
+    return ignore("own-call", "made by the responder's own role (loop prevention)", incident);
+  }
+  return undefined;
 }
 
 /** A record of another AWS service. */
 export function notKms(eventSource: string | undefined): Ignore {
   return ignore("not-kms", `event source is ${eventSource ?? "missing"}, not kms.amazonaws.com`);
-}
-
-export function ignore(skipped: SkipReason, why: string, incident?: IncidentName): Ignore {
-  return incident ? { kind: "ignore", skipped, why, incident } : { kind: "ignore", skipped, why };
-}
-
-/** Calls made by the responder's own roles are ignored (loop prevention, also in the rule pattern). */
-export function isOwnCall(call: KmsApiCall, config: Config): boolean {
-  const principal = actorPrincipal(call.actor);
-  if (!principal) return false;
-  return (
-    matchesAny(config.responderRoleArns, principal) ||
-    matchesAny(config.responderRoleArns, roleArnOfSession(principal))
-  );
-}
-
-/** Whether a principal (user, role, or role session) matches one of the configured patterns. */
-export function principalMatches(patterns: readonly string[], call: KmsApiCall): boolean {
-  const candidates = [call.actor.roleArn, call.actor.arn, call.actor.arn && roleArnOfSession(call.actor.arn)];
-  return candidates.some((c) => matchesAny(patterns, c));
-}
-
-/**
- * Applies mode and key exemptions to the actions an incident wants: in `notify` mode every
- * action is held as `dry-run`; on exempt keys, keys the config names in `ignoredKeys` and AWS
- * managed keys every action is held as `skipped`. The finding itself is always reported.
- */
-export function holdActions(
-  incident: IncidentName,
-  actions: PlannedAction[],
-  call: KmsApiCall,
-  config: Config,
-  facts: KeyFacts,
-): PlannedAction[] {
-  const why = holdReason(incident, call, config, facts);
-  return why ? actions.map((a) => ({ ...a, hold: why })) : actions;
-}
-
-function holdReason(
-  incident: IncidentName,
-  call: KmsApiCall,
-  config: Config,
-  facts: KeyFacts,
-): PlannedAction["hold"] | undefined {
-  // AWS managed keys cannot be disabled, deleted or re-policied by anyone (kms-facts.md).
-  if (facts.keyManager === "AWS" || call.keyAlias?.startsWith("alias/aws/")) {
-    return { status: "skipped", why: "AWS managed key: no action is possible or needed" };
-  }
-  const keyRegion = parseKeyArn(call.keyArn)?.region;
-  if (facts.responderRegion && keyRegion && keyRegion !== facts.responderRegion) {
-    // A multi-Region replica created from here lives elsewhere; this responder's role is scoped
-    // to its own Region's keys (least privilege), so the stack in the key's Region must act.
-    return {
-      status: "skipped",
-      why: `the key is in ${keyRegion}; this responder acts in ${facts.responderRegion} only`,
-    };
-  }
-  const ignored = config.ignoredKeys.some(
-    (k) => k === call.keyArn || (call.keyId !== undefined && k === call.keyId),
-  );
-  if (ignored)
-    return { status: "skipped", why: "key is listed in ignoredKeys (never changed by the responder)" };
-  if (facts.tags && config.exemptTagKey in facts.tags) {
-    return { status: "skipped", why: `key is tagged ${config.exemptTagKey} (notify only)` };
-  }
-  if (incidentMode(config, incident) === "notify") {
-    return { status: "dry-run", why: "notify mode: decided but not changed" };
-  }
-  return undefined;
-}
-
-/** KMS's wording for a call on a key pending deletion: `<key ARN> is pending deletion.` (kms-facts.md). */
-const PENDING_DELETION = /\bis pending deletion\.?\s*$/;
-
-/**
- * A cryptographic call that failed because its key is pending deletion: proof that something
- * still uses the key. Administrative calls on such a key (DisableKey, PutKeyPolicy, a second
- * ScheduleKeyDeletion) fail the same way but prove nothing, so they do not count.
- */
-export function isPendingDeletionError(call: KmsApiCall): boolean {
-  return (
-    call.errorCode !== undefined &&
-    CRYPTOGRAPHIC_OPERATIONS.has(call.eventName ?? "") &&
-    PENDING_DELETION.test(call.errorMessage ?? "")
-  );
-}
-
-/**
- * The incident a record belongs to, by event name (and, for failed calls, the pending-deletion
- * error), or undefined when no incident covers it. CreateKey and ReplicateKey count only when
- * they carry a policy.
- */
-export function incidentOf(call: KmsApiCall): IncidentName | undefined {
-  if (call.eventSource !== "kms.amazonaws.com") return undefined;
-  if (isPendingDeletionError(call)) return "pending-deletion-key-used";
-  switch (call.eventName) {
-    case "CreateGrant":
-      return "rogue-grant";
-    case "ScheduleKeyDeletion":
-      return "key-deletion-scheduled";
-    case "PutKeyPolicy":
-      return "key-policy-violation";
-    case "CreateKey":
-    case "ReplicateKey":
-      return call.request.policy !== undefined && call.request.policy !== null
-        ? "key-policy-violation"
-        : undefined;
-    case "DisableKey":
-      return "key-disabled";
-    case "DeleteImportedKeyMaterial":
-      return "key-material-deleted";
-    case "DisableKeyRotation":
-      return "key-rotation-disabled";
-    default:
-      return undefined;
-  }
-}
-
-/**
- * The checks every incident shares, in order: the record is a KMS call of this incident, the
- * incident is not switched off, the call succeeded (except for the pending-deletion incident,
- * which is about failed calls), and it was not made by the responder itself.
- * Returns an `Ignore` or undefined when the incident's own rules should judge the call.
- */
-export function precheck(call: KmsApiCall, config: Config, incident: IncidentName): Ignore | undefined {
-  if (call.eventSource !== "kms.amazonaws.com") return notKms(call.eventSource);
-  const actual = incidentOf(call);
-  if (call.errorCode !== undefined && actual !== "pending-deletion-key-used") {
-    return ignore("failed-call", `the call failed (${call.errorCode}): nothing changed`);
-  }
-  if (actual !== incident) {
-    return ignore("no-incident", `${call.eventName ?? "this event"} is not a ${incident} event`);
-  }
-  if (incidentMode(config, incident) === "off") {
-    return ignore("incident-off", `${incident} is switched off in the config`, incident);
-  }
-  if (isOwnCall(call, config)) {
-    return ignore("own-call", "made by the responder's own role (loop prevention)", incident);
-  }
-  if (!call.keyArn && !call.keyId && !call.keyAlias) {
-    return ignore("no-key", "the record does not say which key was used", incident);
-  }
-  return undefined;
-}
-
-/** The best reference to the key in a record: ARN, else key id, else alias. */
-export function keyRefOf(call: KmsApiCall): string {
-  return call.keyArn ?? call.keyId ?? call.keyAlias ?? "unknown-key";
 }

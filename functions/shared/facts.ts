@@ -1,53 +1,170 @@
 /**
- * What a handler learns about the key before deciding: its tags (exempt / protected) and, when
- * the record named the key only by alias, its ARN. One ListResourceTags call on the common path
- * (a DescribeKey only for aliases), so remediation starts after at most one read.
+ * What a handler reads about the key before deciding again: the key itself (DescribeKey: state,
+ * manager, ARN of an alias), its tags, the grant an event names (ListGrants), the current policy
+ * (GetKeyPolicy) and its DisableKey/EnableKey history (CloudTrail). Reads that do not depend on
+ * each other run in parallel: remediation waits for one round trip of reads, not a chain (only a
+ * record that names its key by alias needs a DescribeKey first).
+ *
+ * A read that fails is recorded in `readErrors`; the deciders then hold the actions that depend on
+ * it (`holdUnverified`): the responder never acts blind.
  */
-import { DescribeKeyCommand, type KMSClient, ListResourceTagsCommand } from "@aws-sdk/client-kms";
-import { kmsForKey } from "./clients.js";
-import type { KeyFacts } from "./decision.js";
-import { describeError } from "./errors.js";
-import type { KmsApiCall } from "./model.js";
-import { parseKeyArn } from "./model.js";
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  type KMSClient,
+  ListGrantsCommand,
+  ListResourceTagsCommand,
+} from "@aws-sdk/client-kms";
+import { type KeyRef, parseKeyArn } from "./arn.js";
+import { kmsForKey } from "./clients/kms.js";
+import type { GrantFact, KeyFacts } from "./decision.js";
+import { awsErrorName, describeError } from "./errors.js";
+import type { HistoryReader } from "./history-reader.js";
 
-/**
- * Resolves an alias-only record to the key's ARN (DescribeKey accepts aliases). Returns the call
- * unchanged when the ARN is known, or when the lookup fails (the failure goes in `lookupError`).
- */
+export type FactName = "key" | "tags" | "grant" | "policy" | "rotation" | "history";
+
+/** The IAM actions each read needs: the roles are derived from the reads an incident declares. */
+export const FACT_PERMISSIONS: Readonly<Record<FactName, readonly string[]>> = {
+  key: ["kms:DescribeKey"],
+  tags: ["kms:ListResourceTags"],
+  grant: ["kms:ListGrants"],
+  policy: ["kms:GetKeyPolicy"],
+  rotation: ["kms:GetKeyRotationStatus"],
+  history: ["cloudtrail:LookupEvents"],
+};
+
+export interface FactRequest {
+  names: readonly FactName[];
+  /** The key, or how the record named it (alias / id) when no ARN was known. */
+  key: KeyRef | undefined;
+  keyHint: string | undefined;
+  grantId?: string;
+  eventTime?: string;
+  history?: HistoryReader;
+}
+
+/** Resolves a key by alias or id (DescribeKey accepts both). */
 export async function resolveKey(
   kms: KMSClient,
-  call: KmsApiCall,
-): Promise<{ call: KmsApiCall; error?: string }> {
-  if (call.keyArn) return { call };
-  const ref = call.keyId ?? call.keyAlias;
-  if (!ref) return { call };
+  hint: string,
+): Promise<{ key?: KeyRef; state?: string; manager?: string; error?: string }> {
   try {
-    const out = await kms.send(new DescribeKeyCommand({ KeyId: ref }));
-    const arn = out.KeyMetadata?.Arn;
-    if (!arn) return { call, error: `DescribeKey ${ref} returned no ARN` };
-    return { call: { ...call, keyArn: arn, keyId: parseKeyArn(arn)?.keyId ?? call.keyId } };
+    const meta = (await kms.send(new DescribeKeyCommand({ KeyId: hint }))).KeyMetadata;
+    const key = parseKeyArn(meta?.Arn);
+    if (!key) return { error: `DescribeKey ${hint} returned no key ARN` };
+    const alias = hint.startsWith("alias/") ? hint : undefined;
+    return {
+      key: alias ? { ...key, alias } : key,
+      ...(meta?.KeyState && { state: meta.KeyState }),
+      ...(meta?.KeyManager && { manager: meta.KeyManager }),
+    };
   } catch (error) {
-    return { call, error: `could not resolve ${ref}: ${describeError(error)}` };
+    return { error: describeError(error) };
   }
 }
 
-/**
- * Reads the key's tags. A failed read does not stop the response: the key is then treated as
- * neither exempt nor protected (missing an attack is worse than acting on an exempt key), and the
- * notification says the tags could not be read.
- */
-export async function keyFacts(kms: KMSClient, keyRef: string): Promise<KeyFacts> {
+function grantFact(g: {
+  GranteePrincipal?: string;
+  RetiringPrincipal?: string;
+  Operations?: string[];
+  Constraints?: { EncryptionContextSubset?: unknown; EncryptionContextEquals?: unknown };
+  Name?: string;
+}): GrantFact {
+  return {
+    grantee: g.GranteePrincipal,
+    retiringPrincipal: g.RetiringPrincipal,
+    operations: [...(g.Operations ?? [])],
+    constrained: Boolean(g.Constraints?.EncryptionContextSubset || g.Constraints?.EncryptionContextEquals),
+    name: g.Name,
+  };
+}
+
+async function readGrant(kms: KMSClient, keyArn: string, grantId: string): Promise<GrantFact | null> {
   try {
-    const client = await kmsForKey(kms, keyRef);
-    const tags: Record<string, string> = {};
-    let marker: string | undefined;
-    do {
-      const out = await client.send(new ListResourceTagsCommand({ KeyId: keyRef, Marker: marker }));
-      for (const t of out.Tags ?? []) if (t.TagKey) tags[t.TagKey] = t.TagValue ?? "";
-      marker = out.Truncated ? out.NextMarker : undefined;
-    } while (marker);
-    return { tags };
+    const out = await kms.send(new ListGrantsCommand({ KeyId: keyArn, GrantId: grantId }));
+    const grant = (out.Grants ?? []).find((g) => g.GrantId === grantId);
+    return grant ? grantFact(grant) : null;
   } catch (error) {
-    return { lookupError: `key tags could not be read (${describeError(error)}): treated as not exempt` };
+    // ListGrants answers NotFoundException for a grant id that does not exist on the key.
+    if (awsErrorName(error) === "NotFoundException") return null;
+    throw error;
   }
+}
+
+async function readTags(kms: KMSClient, keyArn: string): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  let marker: string | undefined;
+  do {
+    const out = await kms.send(new ListResourceTagsCommand({ KeyId: keyArn, Marker: marker }));
+    for (const t of out.Tags ?? []) if (t.TagKey) tags[t.TagKey] = t.TagValue ?? "";
+    marker = out.Truncated ? out.NextMarker : undefined;
+  } while (marker);
+  return tags;
+}
+
+/**
+ * Reads the requested facts in parallel. Never throws: a failed read goes to `readErrors`.
+ * Returns the key too (resolved from an alias when needed).
+ */
+export async function readFacts(
+  kms: KMSClient,
+  request: FactRequest,
+): Promise<{ key: KeyRef | undefined; facts: KeyFacts }> {
+  const errors: Record<string, string> = {};
+  const facts: KeyFacts = {};
+  let key = request.key;
+  const wants = new Set(request.names);
+  if (!key && request.keyHint) {
+    const resolved = await resolveKey(kms, request.keyHint);
+    if (resolved.error) errors.key = resolved.error;
+    key = resolved.key;
+    if (resolved.state) facts.keyState = resolved.state;
+    if (resolved.manager) facts.keyManager = resolved.manager;
+    wants.delete("key");
+  }
+  if (!key) return { key, facts: Object.keys(errors).length ? { ...facts, readErrors: errors } : facts };
+  const client = await kmsForKey(kms, key.arn);
+  const arn = key.arn;
+  const reads: Array<Promise<void>> = [];
+  const read = (name: FactName, run: () => Promise<void>) => {
+    if (!wants.has(name)) return;
+    reads.push(
+      run().catch((error: unknown) => {
+        errors[name] = describeError(error);
+      }),
+    );
+  };
+  read("key", async () => {
+    const meta = (await client.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata;
+    if (meta?.KeyState) facts.keyState = meta.KeyState;
+    if (meta?.KeyManager) facts.keyManager = meta.KeyManager;
+  });
+  read("tags", async () => {
+    facts.tags = await readTags(client, arn);
+  });
+  const grantId = request.grantId;
+  if (grantId) {
+    read("grant", async () => {
+      facts.grant = await readGrant(client, arn, grantId);
+    });
+  }
+  read("policy", async () => {
+    const out = await client.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" }));
+    facts.policy = out.Policy ?? "";
+  });
+  read("rotation", async () => {
+    const out = await client.send(new GetKeyRotationStatusCommand({ KeyId: arn }));
+    facts.rotationEnabled = out.KeyRotationEnabled === true;
+  });
+  const history = request.history;
+  if (history && wants.has("history")) {
+    read("history", async () => {
+      const h = await history.read(arn, request.eventTime);
+      facts.prior = h.prior;
+      if (h.disabledSince) facts.disabledSince = h.disabledSince;
+    });
+  }
+  await Promise.all(reads);
+  return { key, facts: Object.keys(errors).length ? { ...facts, readErrors: errors } : facts };
 }

@@ -9,9 +9,10 @@
  *   deliberately and the document says so (`truncated: true`).
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { ActionResult } from "./actions.js";
 import type { Finding } from "./decision.js";
-import { actorPrincipal, isObject, type JsonObject, parseKeyArn } from "./model.js";
+import { actorPrincipal, type GrantDetail } from "./event.js";
+import type { ActionResult } from "./executors/executor.js";
+import { isObject, type JsonObject } from "./json.js";
 import type { ActionType, Severity } from "./types.js";
 
 export const NOTIFICATION_SCHEMA = "kms-responder/notification/v1";
@@ -21,9 +22,15 @@ export const MAX_MESSAGE_BYTES = 250_000;
 
 export type Outcome = "remediated" | "already-remediated" | "failed" | "dry-run" | "skipped" | "notified";
 
-/** Who asked for a manual (runbook) action, and why. */
+/**
+ * Who asked for a manual (runbook) action, and why. `executedBy` is the identity SSM recorded for
+ * the automation execution (trusted); `statedBy` is what the caller typed (shown as "stated by").
+ */
 export interface ManualRequest {
-  requestedBy: string;
+  /** When the request was run (ISO 8601). */
+  at?: string;
+  executedBy?: string;
+  statedBy?: string;
   reason: string;
   ticket?: string;
 }
@@ -60,6 +67,8 @@ export interface NotificationDocument {
   undo: string[];
   links: { key?: string; cloudTrail?: string };
   request?: ManualRequest;
+  /** How the current state compared with the event's claim (codes such as `grant-gone`). */
+  verdicts?: string[];
   extra?: Record<string, unknown>;
   truncated: boolean;
 }
@@ -124,11 +133,10 @@ export function sanitiseSubject(text: string): string {
 }
 
 function subjectOf(finding: Finding, outcome: Outcome, results: readonly ActionResult[]): string {
-  const call = finding.call;
-  const parsed = parseKeyArn(call.keyArn);
-  const keyId = parsed?.keyId ?? call.keyId;
-  const shortKey = sanitiseSubject(keyId ? keyId.slice(0, 8) : (call.keyAlias ?? "unknown")).slice(0, 24);
-  const where = `${call.accountId ?? "?"}/${call.region ?? "?"}`;
+  const event = finding.event;
+  const keyId = finding.key?.id;
+  const shortKey = sanitiseSubject(keyId ? keyId.slice(0, 8) : (event?.keyHint ?? "unknown")).slice(0, 24);
+  const where = `${finding.key?.account ?? event?.accountId ?? "?"}/${finding.key?.region ?? event?.region ?? "?"}`;
   // The key and its location are what a responder needs first: when the subject is too long the
   // headline is shortened, never the tail.
   const tail = `: key ${shortKey} in ${where}`;
@@ -165,13 +173,26 @@ function grantLimits(req: JsonObject): string {
 }
 
 /** The CLI command that undoes what an action did, or undefined when there is nothing to undo. */
+/** The grant an event requested, in the CreateGrant request's own shape. */
+function requestedGrant(detail: GrantDetail): JsonObject {
+  return compact({
+    granteePrincipal: detail.grantee,
+    operations: detail.operations,
+    retiringPrincipal: detail.retiringPrincipal,
+    constraints: detail.constraints,
+    name: detail.name,
+  });
+}
+
 export function undoCommand(result: ActionResult, finding: Finding): string | undefined {
   if (result.status !== "succeeded") return undefined;
   const key = result.keyRef;
-  const region = finding.call.region ? ` --region ${finding.call.region}` : "";
+  const keyRegion = finding.key?.region ?? finding.event?.region;
+  const region = keyRegion ? ` --region ${keyRegion}` : "";
   switch (result.type) {
     case "revoke-grant": {
-      const req = result.grant ?? finding.call.request;
+      const detail = finding.event?.detail;
+      const req = result.grant ?? (detail?.kind === "grant" ? requestedGrant(detail) : {});
       const grantee = typeof req.granteePrincipal === "string" ? shellArg(req.granteePrincipal) : "GRANTEE";
       const ops = Array.isArray(req.operations)
         ? req.operations
@@ -197,14 +218,14 @@ export function undoCommand(result: ActionResult, finding: Finding): string | un
 }
 
 function links(finding: Finding): NotificationDocument["links"] {
-  const call = finding.call;
-  const region = call.region;
+  const event = finding.event;
+  const region = finding.key?.region ?? event?.region;
   if (!region) return {};
   const host = `https://${region}.console.aws.amazon.com`;
   const out: NotificationDocument["links"] = {};
-  const keyId = parseKeyArn(call.keyArn)?.keyId ?? call.keyId;
+  const keyId = finding.key?.id;
   if (keyId) out.key = `${host}/kms/home?region=${region}#/kms/keys/${keyId}`;
-  if (call.eventId) out.cloudTrail = `${host}/cloudtrailv2/home?region=${region}#/events/${call.eventId}`;
+  if (event?.eventId) out.cloudTrail = `${host}/cloudtrailv2/home?region=${event.region ?? region}#/events/${event.eventId}`;
   return out;
 }
 
@@ -214,8 +235,8 @@ function compact<T extends Record<string, unknown>>(value: T): T {
 
 function documentOf(input: NotificationInput): NotificationDocument {
   const { finding, results } = input;
-  const call = finding.call;
-  const parsed = parseKeyArn(call.keyArn);
+  const call = finding.event;
+  const key = finding.key;
   const doc: NotificationDocument = {
     schema: NOTIFICATION_SCHEMA,
     incident: finding.incident,
@@ -225,28 +246,32 @@ function documentOf(input: NotificationInput): NotificationDocument {
     summary: finding.summary,
     outcome: outcomeOf(results),
     key: compact({
-      arn: call.keyArn,
-      id: parsed?.keyId ?? call.keyId,
-      alias: call.keyAlias,
-      account: parsed?.accountId ?? call.accountId,
-      region: parsed?.region ?? call.region,
+      arn: key?.arn,
+      id: key?.id,
+      alias: key?.alias ?? (call?.keyHint?.startsWith("alias/") ? call.keyHint : undefined),
+      account: key?.account ?? call?.accountId,
+      region: key?.region ?? call?.region,
     }),
-    actor: compact({
-      type: call.actor.type,
-      arn: call.actor.arn,
-      principal: actorPrincipal(call.actor),
-      invokedBy: call.actor.invokedBy,
-      mfaAuthenticated: call.actor.mfaAuthenticated,
-    }),
-    event: compact({
-      id: call.eventId,
-      name: call.eventName,
-      time: call.eventTime,
-      sourceIp: call.sourceIp,
-      userAgent: call.userAgent,
-      errorCode: call.errorCode,
-      errorMessage: call.errorMessage,
-    }),
+    actor: call
+      ? compact({
+          type: call.actor.type,
+          arn: call.actor.arn,
+          principal: actorPrincipal(call.actor),
+          invokedBy: call.actor.invokedBy,
+          mfaAuthenticated: call.actor.mfaAuthenticated,
+        })
+      : compact({ type: "Runbook", arn: input.request?.executedBy, principal: input.request?.executedBy }),
+    event: call
+      ? compact({
+          id: call.eventId,
+          name: call.eventName,
+          time: call.eventTime,
+          sourceIp: call.sourceIp,
+          userAgent: call.userAgent,
+          errorCode: call.errorCode,
+          errorMessage: call.errorMessage,
+        })
+      : compact({ name: finding.title, time: input.request?.at }),
     details: finding.details,
     actions: results.map(({ keyRef: _keyRef, ...rest }) => rest),
     undo: results.map((r) => undoCommand(r, finding)).filter((u): u is string => u !== undefined),
@@ -254,6 +279,7 @@ function documentOf(input: NotificationInput): NotificationDocument {
     truncated: false,
   };
   if (input.request) doc.request = input.request;
+  if (finding.verdicts?.length) doc.verdicts = finding.verdicts;
   if (input.extra) doc.extra = input.extra;
   return doc;
 }
@@ -262,9 +288,10 @@ function textOf(subject: string, doc: NotificationDocument): string {
   const lines: string[] = [subject, "", `What happened: ${doc.summary}.`];
   lines.push(`Incident: ${doc.incident}   Severity: ${doc.severity}   Reasons: ${doc.reasons.join(", ")}`);
   if (doc.request) {
-    lines.push(
-      `Requested by: ${doc.request.requestedBy}   Reason: ${doc.request.reason}${doc.request.ticket ? `   Ticket: ${doc.request.ticket}` : ""}`,
-    );
+    const r = doc.request;
+    lines.push(`Run by: ${r.executedBy ?? "unknown (not run through SSM Automation)"}`);
+    if (r.statedBy) lines.push(`Stated by: ${r.statedBy} (as typed by the caller, not verified)`);
+    lines.push(`Reason: ${r.reason}${r.ticket ? `   Ticket: ${r.ticket}` : ""}`);
   }
   lines.push(
     "",

@@ -1,5 +1,9 @@
 /**
  * Reading principals as they appear in CloudTrail grants and identities.
+ *
+ * `globMatch` is the config's pattern semantics: `*` matches any run of characters, `:` and `/`
+ * included, and nothing else is special. (IAM condition operators have their own matcher in
+ * `policy/glob.ts`: `StringLike` adds `?`, `ArnLike` matches field by field.)
  */
 
 /**
@@ -56,19 +60,4 @@ export function isAwsInvoker(invokedBy: string | undefined): boolean {
   return invokedBy !== undefined && (invokedBy === "AWS Internal" || isServicePrincipal(invokedBy));
 }
 
-/** The account of an IAM/STS ARN or a bare 12-digit account id; undefined for anything else. */
-export function principalAccount(principal: string): string | undefined {
-  if (/^\d{12}$/.test(principal)) return principal;
-  const m = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(principal);
-  return m?.[1];
-}
-
-/**
- * The role ARN behind an assumed-role session ARN
- * (`arn:aws:sts::111122223333:assumed-role/Name/session` -> `arn:aws:iam::111122223333:role/Name`),
- * so patterns written for roles also match their sessions. Other ARNs are returned unchanged.
- */
-export function roleArnOfSession(arn: string): string {
-  const m = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
-  return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : arn;
-}
+export { principalAccount, roleArnOfSession } from "./arn.js";

@@ -1,39 +1,26 @@
 /**
- * Decides any record with the incident it belongs to. Used where every incident is in play (the
- * CLI's triage, the drill); each Lambda handler imports only its own incident's `decide`.
+ * Routing any record to the incident it belongs to, for the places where every incident is in play
+ * (the CLI's triage, the drill). Each Lambda handler runs only its own incident.
  */
-import * as keyDeletionScheduled from "../key-deletion-scheduled/decide.js";
-import * as keyDisabled from "../key-disabled/decide.js";
-import * as keyMaterialDeleted from "../key-material-deleted/decide.js";
-import * as keyPolicyViolation from "../key-policy-violation/decide.js";
-import * as keyRotationDisabled from "../key-rotation-disabled/decide.js";
-import * as pendingDeletionKeyUsed from "../pending-deletion-key-used/decide.js";
-import * as rogueGrant from "../rogue-grant/decide.js";
 import type { Config } from "./config.js";
-import { type Decision, ignore, incidentOf, type KeyFacts, notKms } from "./decision.js";
-import type { KmsApiCall } from "./model.js";
-import type { IncidentName } from "./types.js";
+import { type Decision, ignore, notKms } from "./decision.js";
+import type { KmsEvent } from "./event.js";
+import type { Incident } from "./incident.js";
 
-type Decide = (call: KmsApiCall, config: Config, facts?: KeyFacts) => Decision;
+/** The incident of a KMS event, by event name and the incident's own `matches`, or undefined. */
+export function incidentFor<I extends Incident>(incidents: readonly I[], event: KmsEvent): I | undefined {
+  if (event.eventSource !== "kms.amazonaws.com") return undefined;
+  const name = event.eventName ?? "";
+  return incidents.find((i) => i.eventNames.includes(name) && i.matches(event));
+}
 
-export const DECIDERS: Record<IncidentName, Decide> = {
-  "rogue-grant": rogueGrant.decide,
-  "key-deletion-scheduled": keyDeletionScheduled.decide,
-  "key-policy-violation": keyPolicyViolation.decide,
-  "key-disabled": keyDisabled.decide,
-  "key-material-deleted": keyMaterialDeleted.decide,
-  "key-rotation-disabled": keyRotationDisabled.decide,
-  "pending-deletion-key-used": pendingDeletionKeyUsed.decide,
-};
-
-export function decideAny(call: KmsApiCall, config: Config, facts: KeyFacts = {}): Decision {
-  if (call.eventSource !== "kms.amazonaws.com") return notKms(call.eventSource);
-  if (call.errorCode !== undefined && incidentOf(call) === undefined) {
-    return ignore("failed-call", `the call failed (${call.errorCode}): nothing changed`);
+/** Decides any record with the incident it belongs to (offline: no facts). */
+export function decideAny(incidents: readonly Incident[], event: KmsEvent, config: Config): Decision {
+  if (event.eventSource !== "kms.amazonaws.com") return notKms(event.eventSource);
+  const incident = incidentFor(incidents, event);
+  if (!incident) {
+    if (event.errorCode !== undefined) return ignore("failed-call", `the call failed (${event.errorCode}): nothing changed`);
+    return ignore("no-incident", `${event.eventName ?? "this event"} is not an incident`);
   }
-  const incident = incidentOf(call);
-  const decide = incident ? DECIDERS[incident] : undefined;
-  if (!incident || !decide)
-    return ignore("no-incident", `${call.eventName ?? "this event"} is not an incident`);
-  return decide(call, config, facts);
+  return incident.decide(event, config, {});
 }

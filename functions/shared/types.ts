@@ -18,18 +18,6 @@ export function worstSeverity(severities: readonly Severity[]): Severity {
   return worst;
 }
 
-export const INCIDENTS = [
-  "rogue-grant",
-  "key-deletion-scheduled",
-  "key-policy-violation",
-  "key-disabled",
-  "key-material-deleted",
-  "key-rotation-disabled",
-  "pending-deletion-key-used",
-] as const;
-export type IncidentName = (typeof INCIDENTS)[number];
-/** Who reports a finding: an incident responder, or the runbook function for manual actions. */
-export type ResponderName = IncidentName | "runbook";
 
 export const ACTION_TYPES = [
   "revoke-grant",

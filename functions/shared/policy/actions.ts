@@ -157,6 +157,14 @@ export const NON_SENSITIVE_READS: ActionMask = maskOf([
 
 export const GET_PUBLIC_KEY: ActionMask = maskOf(["GetPublicKey"]);
 
+/** Managing grants on the key (not using it). */
+export const GRANT_OPERATIONS: ActionMask = maskOf([
+  "CreateGrant",
+  "ListGrants",
+  "RevokeGrant",
+  "RetireGrant",
+]);
+
 /**
  * What makes access by an untrusted account critical, as a grant to it would be: cryptographic
  * use, administration, and the grant operations that hand use on (CreateGrant) or take it from

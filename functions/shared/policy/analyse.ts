@@ -20,6 +20,7 @@ import {
   CREATE_GRANT,
   EXTERNAL_CRITICAL_ACTIONS,
   GET_PUBLIC_KEY,
+  GRANT_OPERATIONS,
   NO_ACTIONS,
   NON_SENSITIVE_READS,
   PUT_KEY_POLICY,
@@ -479,7 +480,9 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
       ? "statement"
       : principals.public;
 
-    if (isPublic && pin?.kind === "none") {
+    const publicReported = isPublic && pin?.kind === "none";
+    let externalReported = false;
+    if (publicReported) {
       if (readOnly) {
         const severity: Severity = allowed === GET_PUBLIC_KEY ? "low" : "medium";
         add(
@@ -514,6 +517,7 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
         external.add(() => `callers pinned to organization ${display(org)}`);
       }
       if (external.total > 0) {
+        externalReported = true;
         const organizationsOnly = principals.external.length === 0 && (pinned?.accounts.length ?? 0) === 0;
         // Nobody vouched for the organisation and the key's own is unknown: it may be ours.
         const maybeOurs = organizationsOnly && !keyOrganizationKnown;
@@ -562,9 +566,18 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
     // can already rewrite the whole policy, and the console's own "Allow access for Key
     // Administrators" statement grants kms:Create* (hence CreateGrant) this way.
     const adminOnly = (allowed & PUT_KEY_POLICY) !== NO_ACTIONS && (allowed & USAGE_ACTIONS) === NO_ACTIONS;
+    // Principals already reported (public, external, wildcard-action) are not reported again.
+    const grantees = new Listing();
+    if (statement.hasNotPrincipal && !publicReported) grantees.add(() => everyone);
+    if (!publicReported) for (const p of principals.public) grantees.add(() => displayPrincipal(p));
+    if (!externalReported)
+      for (const { principal } of principals.external) grantees.add(() => displayPrincipal(principal));
+    if (wildcardTargets.total === 0)
+      for (const p of principals.ownAccount) grantees.add(() => displayPrincipal(p));
+    for (const p of [...principals.trusted, ...principals.unknown]) grantees.add(() => displayPrincipal(p));
     if (
       (allowed & CREATE_GRANT) !== NO_ACTIONS &&
-      principals.grantees.total > 0 &&
+      grantees.total > 0 &&
       !adminOnly &&
       !hasServiceCondition(statement.condition)
     ) {
@@ -572,13 +585,18 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
         "grant-without-service-condition",
         "low",
         statement,
-        `${label} allows kms:CreateGrant${createGrantSource(statement, resolver)} to ${principals.grantees} without a kms:ViaService or kms:GrantIsForAWSResource condition, so they can delegate use of the key to any principal.`,
+        `${label} allows kms:CreateGrant${createGrantSource(statement, resolver)} to ${grantees} without a kms:ViaService or kms:GrantIsForAWSResource condition, so they can delegate use of the key to any principal.`,
       );
     }
 
+    // Grant operations confined to AWS resources (kms:GrantIsForAWSResource) are how a service
+    // attaches the key to the resource it was given; reads leak little. The rest is use.
+    const serviceIgnores = hasServiceCondition(statement.condition)
+      ? NON_SENSITIVE_READS | GRANT_OPERATIONS
+      : NON_SENSITIVE_READS;
     if (
       principals.services.length > 0 &&
-      (statement.hasNotAction || unknownKms || (allowed & ~NON_SENSITIVE_READS) !== NO_ACTIONS) &&
+      (statement.hasNotAction || unknownKms || (allowed & ~serviceIgnores) !== NO_ACTIONS) &&
       !hasSourceCondition(statement.condition)
     ) {
       add(
@@ -599,14 +617,17 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
       const conditionKey = canonicalCondition(statement.condition);
       const candidates = [...principals.unknown];
       if (!grantsEverything) candidates.push(...principals.ownAccount);
-      if (!(grantsEverything && pin?.kind === "trusted")) candidates.push(...principals.public);
+      if (!publicReported && !(grantsEverything && pin?.kind === "trusted"))
+        candidates.push(...principals.public);
       for (const principal of candidates) {
         collect(holders, principal, conditionKey, index, admin, usage);
       }
     }
 
+    // The root can administer the key when named, or when everyone (`*`) may without conditions
+    // (public-principal's business, but no lockout).
     if (
-      principals.namesRoot &&
+      (principals.namesRoot || principals.public.length > 0) &&
       isUnconditioned(statement.condition) &&
       (allowed & PUT_KEY_POLICY) !== NO_ACTIONS
     ) {
@@ -676,12 +697,12 @@ interface Principals {
   ownAccount: PolicyPrincipal[];
   /** Principals in accounts that are neither the key's nor trusted. */
   external: Array<{ principal: PolicyPrincipal; account: string }>;
+  /** Principals of trusted accounts. */
+  trusted: PolicyPrincipal[];
   /** AWS service principals. */
   services: PolicyPrincipal[];
   /** AWS principals whose account cannot be told (unique ids such as `AIDA...`). */
   unknown: PolicyPrincipal[];
-  /** Everyone allowed but the key account's root and AWS services, for explanations (NotPrincipal's "everyone except" first). */
-  grantees: Listing;
   /** `*`, an ARN with a wildcard account, or a NotPrincipal. */
   isPublic: boolean;
   /** The key account's root (ARN or bare account id) is among the principals. */
@@ -698,13 +719,12 @@ function sortPrincipals(statement: Statement, trust: Trust): Principals {
     public: [],
     ownAccount: [],
     external: [],
+    trusted: [],
     services: [],
     unknown: [],
-    grantees: new Listing(),
     isPublic: statement.hasNotPrincipal,
     namesRoot: false,
   };
-  if (statement.hasNotPrincipal) result.grantees.add(() => everyone);
   for (const principal of statement.principals) {
     if (principal.kind === "Service") {
       result.services.push(principal);
@@ -715,14 +735,13 @@ function sortPrincipals(statement: Statement, trust: Trust): Principals {
       result.namesRoot = true;
       continue;
     }
-    result.grantees.add(() => displayPrincipal(principal));
     if (identity.type === "public") {
       result.isPublic = true;
       result.public.push(principal);
     } else if (identity.type === "account") {
       if (identity.account === trust.keyAccount) result.ownAccount.push(principal);
-      else if (!trust.accounts.has(identity.account))
-        result.external.push({ principal, account: identity.account });
+      else if (trust.accounts.has(identity.account)) result.trusted.push(principal);
+      else result.external.push({ principal, account: identity.account });
     } else if (principal.kind === "AWS") {
       result.unknown.push(principal);
     }

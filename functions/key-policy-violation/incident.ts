@@ -1,0 +1,29 @@
+/** key-policy-violation: a policy was set -> analyse it and the current policy -> `onCritical`. */
+import { disableKey } from "../shared/executors/key-state.js";
+import type { Incident } from "../shared/incident.js";
+import { kmsApiCall, SUCCEEDED } from "../shared/rule.js";
+import { decide, INCIDENT, policyActions } from "./decide.js";
+import { removeStatementsExecutor } from "./remove-statements.js";
+
+export const keyPolicyViolation = {
+  name: INCIDENT,
+  summary: "A key policy was set: analyse it; on a critical finding in the current policy apply onCritical",
+  eventNames: ["PutKeyPolicy", "CreateKey", "ReplicateKey"],
+  // CreateKey and ReplicateKey count only with a policy (without one the key gets the default policy).
+  matches: (event) => event.detail.kind === "policy" && event.detail.policy !== undefined,
+  pattern: (own) =>
+    kmsApiCall({
+      $or: [
+        { eventName: ["PutKeyPolicy"] },
+        { eventName: ["CreateKey", "ReplicateKey"], requestParameters: { policy: [{ exists: true }] } },
+      ],
+      ...SUCCEEDED,
+      ...own,
+    }),
+  decide,
+  executors: [disableKey, removeStatementsExecutor],
+  plans: policyActions,
+  reads: () => ["key", "tags", "policy"],
+  /** Shares the 5/s EnableKey/DisableKey quota with key-disabled. */
+  reservedConcurrency: 2,
+} as const satisfies Incident<typeof INCIDENT>;

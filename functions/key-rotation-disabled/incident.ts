@@ -1,0 +1,17 @@
+/** key-rotation-disabled: DisableKeyRotation -> re-enable rotation. */
+import { enableKeyRotation } from "../shared/executors/rotation.js";
+import type { Incident } from "../shared/incident.js";
+import { successfulCall } from "../shared/rule.js";
+import { decide, INCIDENT } from "./decide.js";
+
+export const keyRotationDisabled = {
+  name: INCIDENT,
+  summary: "DisableKeyRotation: re-enable automatic rotation",
+  eventNames: ["DisableKeyRotation"],
+  matches: () => true,
+  pattern: (own) => successfulCall(["DisableKeyRotation"], own),
+  decide,
+  executors: [enableKeyRotation],
+  plans: () => ["enable-key-rotation"],
+  reads: () => ["key", "tags", "rotation"],
+} as const satisfies Incident<typeof INCIDENT>;

@@ -1,0 +1,27 @@
+/**
+ * The registry: every incident, in one list. Routing, triage, the stack (rules, functions, roles,
+ * concurrency), the build and the drill read it. Adding an incident is one folder under
+ * `functions/` with an `incident.ts`, plus one line here.
+ */
+import { keyDeletionScheduled } from "./key-deletion-scheduled/incident.js";
+import { keyDisabled } from "./key-disabled/incident.js";
+import { keyMaterialDeleted } from "./key-material-deleted/incident.js";
+import { keyPolicyViolation } from "./key-policy-violation/incident.js";
+import { keyRotationDisabled } from "./key-rotation-disabled/incident.js";
+import { pendingDeletionKeyUsed } from "./pending-deletion-key-used/incident.js";
+import { rogueGrant } from "./rogue-grant/incident.js";
+
+export const INCIDENTS = [
+  rogueGrant,
+  keyDeletionScheduled,
+  keyPolicyViolation,
+  keyDisabled,
+  keyMaterialDeleted,
+  keyRotationDisabled,
+  pendingDeletionKeyUsed,
+] as const;
+
+export type IncidentName = (typeof INCIDENTS)[number]["name"];
+export type RegisteredIncident = (typeof INCIDENTS)[number];
+
+export const INCIDENT_NAMES: readonly string[] = INCIDENTS.map((i) => i.name);

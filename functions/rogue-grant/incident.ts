@@ -1,0 +1,23 @@
+/** rogue-grant: CreateGrant -> judge the grant as it is now -> revoke exactly that grant. */
+import { revokeGrant } from "../shared/executors/revoke-grant.js";
+import type { Incident } from "../shared/incident.js";
+import { successfulCall } from "../shared/rule.js";
+import { decide, INCIDENT } from "./decide.js";
+
+export const rogueGrant = {
+  name: INCIDENT,
+  summary: "CreateGrant to an untrusted principal: revoke exactly that grant (high/critical), else notify",
+  eventNames: ["CreateGrant"],
+  matches: () => true,
+  pattern: (own) => successfulCall(["CreateGrant"], own),
+  decide,
+  executors: [revokeGrant],
+  plans: () => ["revoke-grant"],
+  reads: () => ["key", "tags", "grant"],
+  /**
+   * Sized by the burst simulation (test/reliability/burst.test.ts, 500 CreateGrant events against
+   * quota-like throttling, SDK retries on): two or three environments already saturate
+   * RevokeGrant's 30 requests/s; at 5 no call needed more than 5 of its 6 attempts.
+   */
+  reservedConcurrency: 5,
+} as const satisfies Incident<typeof INCIDENT>;

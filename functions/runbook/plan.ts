@@ -1,0 +1,180 @@
+/**
+ * The runbook's planner: a person's request plus what was read about the key becomes a finding,
+ * the same data an automatic responder's `decide` returns, run by the same pipeline. Pure.
+ */
+import type { GrantListEntry, KeyMetadata } from "@aws-sdk/client-kms";
+import { restorePlan } from "../key-deletion-scheduled/restore.js";
+import { type KeyRef, parseKeyArn, roleArnOfSession } from "../shared/arn.js";
+import type { Config } from "../shared/config.js";
+import type { Finding, KeyFacts, PlannedAction } from "../shared/decision.js";
+import { analysePolicy, type PolicyFinding } from "../shared/policy/analyse.js";
+import { type Severity, worstSeverity } from "../shared/types.js";
+import type { RunbookAction, RunbookPayload } from "./payload.js";
+
+export const MUTATING: ReadonlySet<RunbookAction> = new Set([
+  "revoke-grant",
+  "revoke-grantee-grants",
+  "disable-key",
+  "enable-key",
+  "cancel-key-deletion",
+  "enable-key-rotation",
+]);
+
+/** What the runbook read before planning. */
+export interface RunbookFacts extends KeyFacts {
+  meta: KeyMetadata;
+  /** revoke-grant: the grant by id (null: not on the key); revoke-grantee-grants: the grantee's grants. */
+  grants?: GrantListEntry[];
+}
+
+export interface RunbookPlan {
+  finding: Finding;
+  findings?: PolicyFinding[];
+}
+
+/** A listed grant in the shape of CloudTrail's CreateGrant request, for the undo command. */
+export function grantSpec(g: GrantListEntry): Record<string, unknown> {
+  const spec: Record<string, unknown> = { granteePrincipal: g.GranteePrincipal, operations: g.Operations ?? [] };
+  if (g.RetiringPrincipal) spec.retiringPrincipal = g.RetiringPrincipal;
+  if (g.Name) spec.name = g.Name;
+  const c = g.Constraints;
+  if (c?.EncryptionContextSubset) spec.constraints = { encryptionContextSubset: c.EncryptionContextSubset };
+  else if (c?.EncryptionContextEquals) spec.constraints = { encryptionContextEquals: c.EncryptionContextEquals };
+  return spec;
+}
+
+/** Whether a listed grant's grantee is the principal (or, for a role, one of its sessions): exact only. */
+export function isGranteeOf(g: GrantListEntry, grantee: string): boolean {
+  const p = g.GranteePrincipal;
+  return Boolean(g.GrantId && p && (p === grantee || roleArnOfSession(p) === grantee));
+}
+
+const pending = (state: string | undefined) => state === "PendingDeletion" || state === "PendingReplicaDeletion";
+
+/** Why a mutating request is refused outright, or undefined. */
+function refusal(payload: RunbookPayload, meta: KeyMetadata, config: Config): string | undefined {
+  if (!MUTATING.has(payload.action)) return undefined;
+  if (meta.KeyManager === "AWS") return "the key is an AWS managed key: nobody can change it";
+  if (config.ignoredKeys.some((k) => k === meta.Arn || k === meta.KeyId)) {
+    return "the key is listed in ignoredKeys (for example the responder's own notification key)";
+  }
+  return undefined;
+}
+
+/** What a dry run says each action would do, from the state read (no KMS DryRun: nothing is sent). */
+function wouldDo(action: PlannedAction, state: string, config: Config): string {
+  switch (action.type) {
+    case "revoke-grant":
+      return "would revoke the grant (it exists now)";
+    case "disable-key":
+      return "would disable the key (now Enabled)";
+    case "enable-key":
+      return `would enable the key (now ${state})`;
+    case "cancel-key-deletion":
+      return `would cancel the deletion (afterCancel: ${config.afterCancel})`;
+    case "enable-key-rotation":
+      return "would enable automatic rotation";
+    default:
+      return `would run ${action.type}`;
+  }
+}
+
+/**
+ * Plans a runbook request from the reads: the actions to run (held as `dry-run` for a dry run, as
+ * `failed` for a refusal), or none when there is nothing to do, which the details say.
+ */
+export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config: Config): RunbookPlan {
+  const { meta } = facts;
+  const parsed = parseKeyArn(meta.Arn);
+  const key: KeyRef | undefined = parsed && payload.keyId.includes("alias/") ? { ...parsed, alias: payload.keyId.replace(/^.*?(alias\/)/, "$1") } : parsed;
+  const keyRef = key?.arn ?? payload.keyId;
+  const state = facts.keyState ?? meta.KeyState ?? "unknown";
+  const details: string[] = [];
+  let actions: PlannedAction[] = [];
+  let findings: PolicyFinding[] | undefined;
+  let severity: Severity = payload.dryRun || !MUTATING.has(payload.action) ? "info" : "medium";
+
+  switch (payload.action) {
+    case "analyze-key-policy": {
+      const analysis = analysePolicy(facts.policy ?? "", {
+        keyAccount: key?.account ?? meta.AWSAccountId ?? "",
+        trustedAccounts: config.trustedAccounts,
+        trustedOrganizationIds: config.trustedOrganizationIds,
+        ...(config.organization?.id && { keyOrganizationId: config.organization.id }),
+        ...(meta.KeyManager === "AWS" || meta.KeyManager === "CUSTOMER" ? { keyManager: meta.KeyManager } : {}),
+      });
+      if (analysis.error !== undefined) {
+        details.push(`The key policy cannot be analysed: ${analysis.error}`);
+        severity = "medium";
+      } else {
+        findings = analysis.findings;
+        for (const f of findings) {
+          details.push(`[${f.severity}] ${f.reason}${f.statementIndex === undefined ? "" : ` in statement ${f.statementIndex + 1}`}: ${f.explanation}`);
+        }
+        if (findings.length) severity = worstSeverity(findings.map((f) => f.severity));
+        else details.push("The key policy has no finding.");
+      }
+      break;
+    }
+    case "revoke-grant": {
+      const grant = facts.grants?.[0];
+      if (!grant) details.push(`Nothing to do: grant ${payload.grantId} is not on the key.`);
+      else actions = [{ type: "revoke-grant", keyRef, grantId: payload.grantId ?? "", grant: grantSpec(grant) }];
+      break;
+    }
+    case "revoke-grantee-grants": {
+      const grants = facts.grants ?? [];
+      if (grants.length === 0) details.push(`Nothing to do: no grant on the key for ${payload.granteePrincipal}.`);
+      actions = grants.map((g) => ({ type: "revoke-grant", keyRef, grantId: g.GrantId ?? "", grant: grantSpec(g) }));
+      break;
+    }
+    case "disable-key":
+      if (state === "Enabled") actions = [{ type: "disable-key", keyRef }];
+      else details.push(`Nothing to do: the key is ${state}.`);
+      break;
+    case "enable-key":
+      if (pending(state)) {
+        actions = [{ type: "enable-key", keyRef, hold: { status: "failed", code: "unverified", why: `the key is ${state}; cancel the deletion first` } }];
+      } else if (state === "Enabled") details.push("Nothing to do: the key is already Enabled.");
+      else actions = [{ type: "enable-key", keyRef }];
+      break;
+    case "cancel-key-deletion":
+      if (!pending(state) || !key) {
+        // Nothing to cancel. Running the restore step anyway would enable a key that someone
+        // disabled on purpose whenever its history does not show the DisableKey.
+        details.push(`Nothing to do: the key is ${state}, not pending deletion.`);
+      } else {
+        const plan = restorePlan(key, config, facts);
+        actions = plan.actions;
+        details.push(...plan.details);
+      }
+      break;
+    case "enable-key-rotation":
+      if (facts.rotationEnabled) details.push("Nothing to do: automatic rotation is already on.");
+      else actions = [{ type: "enable-key-rotation", keyRef }];
+      break;
+  }
+
+  const refused = refusal(payload, meta, config);
+  if (refused) {
+    actions = [{ type: payload.action, keyRef, hold: { status: "failed", code: "unverified", why: `refused: ${refused}` } }];
+    severity = "high";
+  } else if (payload.dryRun) {
+    actions = actions.map((a) => (a.hold ? a : { ...a, hold: { status: "dry-run", code: "dry-run", why: wouldDo(a, state, config) } }));
+  }
+  const dry = payload.dryRun ? " (dry run)" : "";
+  const finding: Finding = {
+    kind: "finding",
+    incident: "runbook",
+    severity,
+    reasons: [`manual-${payload.action}`, ...new Set((findings ?? []).map((f) => f.reason))],
+    title: `Runbook ${payload.action}${dry}`,
+    summary: `${payload.action}${payload.dryRun ? " as a dry run" : ""} on the key: ${payload.reason}`,
+    details,
+    actions,
+    event: undefined,
+    key,
+    ...(findings && { extra: { findings } }),
+  };
+  return findings ? { finding, findings } : { finding };
+}

@@ -1,0 +1,47 @@
+/**
+ * What an incident declares, in its own folder (`functions/<incident>/incident.ts`): its name, the
+ * events it handles, its rule pattern, its pure `decide`, the executors it may run and the reads it
+ * needs. The registry (`functions/registry.ts`) lists the declarations; routing, triage, the stack
+ * (rules, roles, concurrency), the build and the drill read them. Adding an incident is one folder
+ * plus one registry line.
+ */
+import type { Config } from "./config.js";
+import type { Decision, KeyFacts } from "./decision.js";
+import type { KmsEvent } from "./event.js";
+import type { Executor } from "./executors/executor.js";
+import type { FactName } from "./facts.js";
+import type { HistoryReader } from "./history-reader.js";
+import type { EventPattern } from "./rule.js";
+import type { ActionType } from "./types.js";
+
+/** The rule state that lets failed and read-only management events reach a rule (kms-facts.md). */
+export const ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
+
+export interface Incident<Name extends string = string> {
+  name: Name;
+  /** The CloudTrail event names this incident handles (routing and the rule pattern). */
+  eventNames: readonly string[];
+  /** Whether a normalised KMS event of one of `eventNames` belongs here (e.g. CreateKey only with a policy). */
+  matches(event: KmsEvent): boolean;
+  /**
+   * The rule's pattern. `own` is the loop-prevention clause (the responder roles' calls never
+   * match), to spread into `detail`.
+   */
+  pattern(own: Record<string, unknown>): EventPattern;
+  /** `ALL_MANAGEMENT_EVENTS` when the rule must see failed or read-only calls. */
+  ruleState?: typeof ALL_MANAGEMENT_EVENTS;
+  /** Pure: the same code runs in the Lambda, triage and the drill. */
+  decide(event: KmsEvent, config: Config, facts: KeyFacts): Decision;
+  /** Every executor this incident may ever run (its handler's static table). */
+  executors: readonly Executor[];
+  /** The action types it can plan under a config: the function's role is derived from these. */
+  plans(config: Config): readonly ActionType[];
+  /** What it reads before deciding again, under a config (also derives the role). */
+  reads(config: Config): readonly FactName[];
+  /** The CloudTrail history reader, for incidents that read `history` (bundled only into them). */
+  history?: HistoryReader;
+  /** Reserved concurrency (see the sizing notes in each declaration). */
+  reservedConcurrency?: number;
+  /** One line for the README and `--help`. */
+  summary: string;
+}

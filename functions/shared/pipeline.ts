@@ -1,0 +1,191 @@
+/**
+ * The one pipeline every way of acting runs: automatic responders and the runbook differ in how
+ * they plan (an event vs a person's request), not in how they act, report, notify or fail.
+ *
+ *   parse -> decide (event alone) -> read the current state -> decide again -> act -> notify -> settle
+ *
+ * Failure policy (every side effect):
+ * - An event that is not a CloudTrail record is logged and dropped (a retry cannot fix it).
+ * - A read that fails holds the actions that depend on it as `failed` (never act blind).
+ * - An action that fails is still reported (outcome `failed`, with the error), then the
+ *   invocation fails so Lambda's retries and the on-failure destination take over. Retries are
+ *   safe: every action treats "already done" as success.
+ * - A notification that fails never undoes an action; the invocation fails so the retry
+ *   publishes it (the actions then answer `already-done`).
+ */
+import type { Context } from "aws-lambda";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { Config } from "./config.js";
+import type { Finding, Ignore } from "./decision.js";
+import { ActionError, ConfigError, describeError } from "./errors.js";
+import { normalise } from "./event.js";
+import { type ActionResult, type Executor, runActions } from "./executors/executor.js";
+import { readFacts } from "./facts.js";
+import type { Incident } from "./incident.js";
+import { logger } from "./logger.js";
+import { formatNotification, type ManualRequest, type Outcome, publish } from "./notify.js";
+
+export interface HandlerResult {
+  eventId: string | undefined;
+  incident: string;
+  outcome: Outcome | "ignored";
+  skipped?: string;
+  why?: string;
+  severity?: string;
+  reasons?: string[];
+  verdicts?: string[];
+  actions?: ActionResult[];
+  notificationId?: string;
+}
+
+export interface PipelineDeps {
+  kms: KMSClient;
+  sns: SNSClient;
+  config: Config;
+  /** Where to notify; undefined only for `run --direct` without a topic (nothing is published). */
+  topicArn: string | undefined;
+  /** The responder's Region and account: its role acts on keys there. */
+  responder?: { region: string | undefined; account: string | undefined };
+}
+
+/** The topic from `NOTIFICATION_TOPIC_ARN`; a missing one fails the cold start. */
+export function topicFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const arn = env.NOTIFICATION_TOPIC_ARN;
+  if (!arn?.startsWith("arn:")) {
+    throw new ConfigError("NOTIFICATION_TOPIC_ARN must be set to the SNS topic ARN");
+  }
+  return arn;
+}
+
+/** Where a deployed function runs: Lambda sets AWS_REGION; the account is the topic's (same stack). */
+export function responderFromEnv(topicArn: string, env: NodeJS.ProcessEnv = process.env) {
+  return { region: env.AWS_REGION, account: topicArn.split(":")[4] || undefined };
+}
+
+/** Publishes; a failure is logged and returned, never thrown here (the actions stand). */
+async function publishSafely(
+  sns: SNSClient,
+  topicArn: string | undefined,
+  finding: Finding,
+  results: readonly ActionResult[],
+  request: ManualRequest | undefined,
+): Promise<{ outcome: Outcome; id?: string; error?: unknown }> {
+  const notification = formatNotification({
+    finding,
+    results,
+    ...(request && { request }),
+    ...(finding.extra && { extra: finding.extra }),
+  });
+  const outcome = notification.document.outcome;
+  if (!topicArn) return { outcome };
+  try {
+    const id = await publish(sns, topicArn, notification);
+    return id ? { outcome, id } : { outcome };
+  } catch (error) {
+    logger.error("notification failed; actions stand", { error: describeError(error) });
+    return { outcome, error };
+  }
+}
+
+/**
+ * act -> notify, for a finding from any planner. Returns the result and, when an action or the
+ * notification failed, the error that must fail the invocation (after the notification went out).
+ */
+export async function act(
+  finding: Finding,
+  executors: readonly Executor[],
+  deps: PipelineDeps,
+  request?: ManualRequest,
+): Promise<{ result: HandlerResult; failure: ActionError | undefined }> {
+  const results = await runActions(finding.actions, executors, { kms: deps.kms, config: deps.config, facts: {} });
+  const published = await publishSafely(deps.sns, deps.topicArn, finding, results, request);
+  // Policies go to DEBUG only: they can be large and are the key owner's business.
+  logger.info("decided and acted", {
+    severity: finding.severity,
+    reasons: finding.reasons,
+    outcome: published.outcome,
+    actions: results.map(({ previousPolicy: _p, ...r }) => r),
+  });
+  logger.debug("policies", { previous: results.map((r) => r.previousPolicy).filter(Boolean) });
+  const result: HandlerResult = {
+    eventId: finding.event?.eventId,
+    incident: finding.incident,
+    outcome: published.outcome,
+    severity: finding.severity,
+    reasons: finding.reasons,
+    actions: results,
+  };
+  if (finding.verdicts?.length) result.verdicts = finding.verdicts;
+  if (published.id) result.notificationId = published.id;
+  return { result, failure: failureOf(results, published.error) };
+}
+
+/** The error that fails the invocation: failed actions first, then a failed publish. */
+function failureOf(results: readonly ActionResult[], publishError: unknown): ActionError | undefined {
+  const failed = results.filter((r) => r.status === "failed");
+  if (failed.length) return new ActionError(failed.map((r) => `${r.type}: ${r.detail}`).join("; "));
+  if (publishError !== undefined) {
+    return new ActionError(`notification failed: ${describeError(publishError)}`, { cause: publishError });
+  }
+  return undefined;
+}
+
+/** act -> notify -> settle: throws the failure (after notifying), else returns the result. */
+export async function execute(
+  finding: Finding,
+  executors: readonly Executor[],
+  deps: PipelineDeps,
+  request?: ManualRequest,
+): Promise<HandlerResult> {
+  const { result, failure } = await act(finding, executors, deps, request);
+  if (failure) throw failure;
+  return result;
+}
+
+function ignored(incident: string, eventId: string | undefined, decision: Ignore): HandlerResult {
+  logger.info("ignored", { skipped: decision.skipped, why: decision.why });
+  return { eventId, incident, outcome: "ignored", skipped: decision.skipped, why: decision.why };
+}
+
+/** The grant id the first decision plans to revoke (the grant to re-read). */
+function plannedGrant(finding: Finding): string | undefined {
+  return finding.actions.find((a) => a.type === "revoke-grant")?.grantId;
+}
+
+/** The Lambda handler of one incident: the pipeline with the incident's own decide and executors. */
+export function createHandler(incident: Incident, deps: PipelineDeps) {
+  const { config } = deps;
+  const name = incident.name;
+  return async function handler(raw: unknown, context?: Context): Promise<HandlerResult> {
+    logger.resetKeys();
+    if (context) logger.addContext(context);
+    logger.appendKeys({ incident: name });
+    const event = normalise(raw);
+    if (!event) {
+      logger.error("event is not a cloudtrail record, dropped", { event: String(JSON.stringify(raw)).slice(0, 2000) });
+      return { eventId: undefined, incident: name, outcome: "ignored", skipped: "unparseable" };
+    }
+    logger.appendKeys({ eventId: event.eventId, eventName: event.eventName, keyArn: event.key?.arn });
+
+    // Decide from the event alone first: most events end here without any AWS call.
+    const first = incident.decide(event, config, {});
+    if (first.kind === "ignore") return ignored(name, event.eventId, first);
+
+    // Then read the current state of what the decision is about, and judge that.
+    const grantId = plannedGrant(first);
+    const { key, facts } = await readFacts(deps.kms, {
+      names: incident.reads(config),
+      key: first.key,
+      keyHint: first.key ? undefined : event.keyHint,
+      ...(grantId && { grantId }),
+      ...(event.eventTime && { eventTime: event.eventTime }),
+      ...(incident.history && { history: incident.history }),
+    });
+    const resolved = !event.key && key ? { ...event, key } : event;
+    const decision = incident.decide(resolved, config, deps.responder ? { ...facts, responder: deps.responder } : facts);
+    if (decision.kind === "ignore") return ignored(name, event.eventId, decision);
+    logger.appendKeys({ keyArn: decision.key?.arn, severity: decision.severity });
+    return execute(decision, incident.executors, deps);
+  };
+}
