@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { runAnalyzePolicy } from "../../functions/cli/analyze-policy.js";
-import { type CliIo, main } from "../../functions/cli/main.js";
+import { runAnalyzePolicy } from "../../cli/analyze-policy.js";
+import { type CliIo, main } from "../../cli/main.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 
 interface Run {
@@ -201,7 +201,6 @@ describe("analyze-policy: findings and exit codes", () => {
     expect(report.findings.map((f) => [f.severity, f.reason])).toEqual([
       ["critical", "external-account"],
       ["medium", "missing-root-delegation"],
-      ["low", "grant-without-service-condition"],
     ]);
     expect(report.findings[0]).toMatchObject({ reason: "external-account", statement: 1 });
   });
@@ -316,7 +315,6 @@ describe("analyze-policy: bad input exits 2 with a clear message", () => {
     expect(report.findings.map((f) => [f.reason, f.severity, f.statement])).toEqual([
       ["external-account", "critical", 2],
       ["missing-root-delegation", "medium", undefined],
-      ["grant-without-service-condition", "low", 2],
     ]);
   });
 

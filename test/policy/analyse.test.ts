@@ -743,7 +743,6 @@ describe("analysePolicy: ordering", () => {
       ["deny-with-notprincipal", "medium", 1],
       ["wildcard-action", "medium", 4],
       ["grant-without-service-condition", "low", 0],
-      ["grant-without-service-condition", "low", 4],
     ]);
     for (const finding of findings)
       expect(POLICY_REASON_SEVERITIES[finding.reason]).toContain(finding.severity);
