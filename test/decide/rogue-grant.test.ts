@@ -1,15 +1,28 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide } from "../../functions/rogue-grant/decide.js";
-import type { Decision, PlannedAction } from "../../functions/shared/decision.js";
-import { normalise } from "../../functions/shared/model.js";
 import {
-  callOf,
+  decide,
+  type GrantUnderJudgement,
+  type TrustCode,
+  trustOf,
+} from "../../functions/rogue-grant/decide.js";
+import {
+  type Decision,
+  type GrantFact,
+  holdActions,
+  type KeyFacts,
+  type PlannedAction,
+} from "../../functions/shared/decision.js";
+import { type KmsEvent, normalise } from "../../functions/shared/event.js";
+import {
   config,
   DEFAULTS,
   decisionsFor,
   EXAMPLE,
+  eventOf,
   FAILED_CALL,
+  findingOf,
+  HERE,
   keyArn as key,
   type Shape,
   shapeOf,
@@ -113,6 +126,36 @@ const WITH_DEFAULTS: Array<[variant: string, expected: Shape]> = [
   ["ebs-infrastructure", skipped("trusted-grant")],
   ["dynamodb-service", skipped("trusted-grant")],
   ["rds-invoked-by", skipped("trusted-grant")],
+  ["ec2-own-account", skipped("trusted-grant")],
+  [
+    "step-functions-external",
+    finding(
+      "critical",
+      ["external-grantee", "unconstrained-grant"],
+      [
+        revoke(
+          "3e5f7a9b-1c2d-4e3f-a4b5-c6d7e8f9a0b1",
+          "0f4c8a2e6b1d5f9a3c7e0b4d8f2a6c1e5b9d3f7a0c4e8b2d6f1a5c9e3b7d0f4a",
+        ),
+      ],
+    ),
+  ],
+  ["autoscaling-service-linked-role", finding("low", ["unconstrained-grant"], [])],
+  [
+    "autoscaling-slr-untrusted",
+    finding(
+      "critical",
+      ["external-grantee", "grant-delegation", "unconstrained-grant"],
+      [
+        revoke(
+          "5a7b9c1d-3e4f-4a5b-c6d7-e8f9a0b1c2d3",
+          "3c7f1b5d9a4e8c2f6b0d3a7e1c5f9b4d8a2e6c0f3b7d1a5e9c4f8b2d6a0e3c7f",
+        ),
+      ],
+    ),
+  ],
+  // A grant on another account's key: reported, never ours to revoke.
+  ["foreign-key", finding("critical", ["external-grantee", "unconstrained-grant"], [])],
   ["failed-call", FAILED_CALL],
   // Without responderRoleArns the responder cannot know its own role: judged like anyone else.
   [
@@ -173,16 +216,51 @@ describe("rogue-grant decide: with config/example.json", () => {
   });
 });
 
-describe("rogue-grant decide: what makes a grant trusted", () => {
-  it("trusts a grant an AWS service created on a principal's behalf and says why", () => {
+/** The grant an event claims, as `trustOf` and `reasonsFor` judge it. */
+function claimOf(event: KmsEvent): GrantUnderJudgement {
+  const d = event.detail;
+  if (d.kind !== "grant") throw new Error(`expected a CreateGrant, got ${d.kind}`);
+  return {
+    grantee: d.grantee,
+    retiringPrincipal: d.retiringPrincipal,
+    operations: d.operations,
+    constrained: d.constraints !== undefined,
+    grantId: d.grantId,
+  };
+}
+
+/** `trustOf` for a fixture (or an edited copy of one), judged against the key's account. */
+function trustOfEvent(raw: unknown, cfg = DEFAULTS): TrustCode | undefined {
+  const event = eventOf(raw);
+  return trustOf(event.actor, claimOf(event), event.key?.account ?? KEY_ACCOUNT, cfg);
+}
+
+describe("rogue-grant decide: what makes a grant trusted (trustOf codes)", () => {
+  it.each([
+    ["rds-invoked-by", "service-resource-grant"],
+    ["ec2-own-account", "service-resource-grant"],
+    ["dynamodb-service", "service-resource-grant"],
+    ["ebs-infrastructure", "infrastructure-grantee"],
+    ["aws-internal", "service-resource-grant"],
+    ["external-grantee", undefined],
+    ["step-functions-external", undefined],
+    ["autoscaling-service-linked-role", undefined],
+    ["foreign-key", undefined],
+  ] as Array<[string, TrustCode | undefined]>)("%s: %s", (variant, code) => {
+    // Act / Assess
+    expect(trustOfEvent(loadEvent(`rogue-grant/${variant}`))).toBe(code);
+  });
+
+  it("a trusted grant is ignored as trusted-grant, with the why", () => {
     // Act
     const decision = decideFixture("rds-invoked-by");
 
     // Assess
-    expect(decision).toMatchObject({
+    expect(decision).toEqual({
       kind: "ignore",
       skipped: "trusted-grant",
-      why: expect.stringContaining("rds.amazonaws.com"),
+      why: expect.any(String),
+      incident: "rogue-grant",
     });
   });
 
@@ -191,15 +269,9 @@ describe("rogue-grant decide: what makes a grant trusted", () => {
     const event = loadEvent("rogue-grant/dynamodb-service");
     delete event.detail.userIdentity?.invokedBy;
 
-    // Act
-    const decision = decideEvent(event);
-
-    // Assess
-    expect(decision).toMatchObject({
-      kind: "ignore",
-      skipped: "trusted-grant",
-      why: expect.stringContaining("AWS service principal"),
-    });
+    // Act / Assess
+    expect(trustOfEvent(event)).toBe("service-principal-grantee");
+    expect(shapeOf(decideEvent(event))).toEqual(skipped("trusted-grant"));
   });
 
   it("trusts an AWS infrastructure principal of the key's account even without invokedBy", () => {
@@ -207,15 +279,8 @@ describe("rogue-grant decide: what makes a grant trusted", () => {
     const event = loadEvent("rogue-grant/ebs-infrastructure");
     delete event.detail.userIdentity?.invokedBy;
 
-    // Act
-    const decision = decideEvent(event);
-
-    // Assess
-    expect(decision).toMatchObject({
-      kind: "ignore",
-      skipped: "trusted-grant",
-      why: expect.stringContaining("infrastructure of the key's account"),
-    });
+    // Act / Assess
+    expect(trustOfEvent(event)).toBe("infrastructure-grantee");
   });
 
   it("trusts an infrastructure session principal of the key's account (newer records)", () => {
@@ -223,15 +288,8 @@ describe("rogue-grant decide: what makes a grant trusted", () => {
     const event = loadEvent("rogue-grant/aws-internal");
     delete event.detail.userIdentity?.invokedBy;
 
-    // Act
-    const decision = decideEvent(event);
-
-    // Assess
-    expect(decision).toMatchObject({
-      kind: "ignore",
-      skipped: "trusted-grant",
-      why: expect.stringContaining("infrastructure of the key's account"),
-    });
+    // Act / Assess
+    expect(trustOfEvent(event)).toBe("infrastructure-grantee");
   });
 
   it("does not trust an infrastructure principal of another account: it is external", () => {
@@ -245,6 +303,7 @@ describe("rogue-grant decide: what makes a grant trusted", () => {
     const decision = decideEvent(event);
 
     // Assess
+    expect(trustOfEvent(event)).toBeUndefined();
     expect(shapeOf(decision)).toEqual(
       finding(
         "critical",
@@ -264,11 +323,159 @@ describe("rogue-grant decide: what makes a grant trusted", () => {
     const event = loadEvent("rogue-grant/external-grantee");
     if (event.detail.userIdentity) event.detail.userIdentity.invokedBy = "aws-cli";
 
+    // Act / Assess
+    expect(trustOfEvent(event)).toBeUndefined();
+    expect(decideEvent(event).kind).toBe("finding");
+  });
+
+  it("does not let a trusted grantee excuse an untrusted retiring principal", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/dynamodb-service");
+    const request = event.detail.requestParameters ?? {};
+    request.retiringPrincipal = `arn:aws:iam::${EXTERNAL_ACCOUNT}:role/grant-janitor`;
+
+    // Act / Assess
+    expect(trustOfEvent(event)).toBeUndefined();
+    expect(decideEvent(event)).toMatchObject({ kind: "finding", reasons: ["external-grantee"] });
+  });
+
+  it("a trusted pattern gives trusted-grantee-pattern", () => {
+    // Prepare
+    const trusting = config({ trustedGranteePrincipals: [`arn:aws:iam::${EXTERNAL_ACCOUNT}:role/ex*`] });
+
+    // Act / Assess
+    expect(trustOfEvent(loadEvent("rogue-grant/external-grantee"), trusting)).toBe("trusted-grantee-pattern");
+  });
+});
+
+describe("rogue-grant decide: services that replay their caller's parameters (issue 15)", () => {
+  it("judges a grant Step Functions made to an untrusted account: invokedBy alone proves nothing", () => {
+    // Act
+    const decision = decideFixture("step-functions-external");
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding(
+        "critical",
+        ["external-grantee", "unconstrained-grant"],
+        [
+          {
+            type: "revoke-grant",
+            keyRef: key("3e5f7a9b-1c2d-4e3f-a4b5-c6d7e8f9a0b1"),
+            grantId: "0f4c8a2e6b1d5f9a3c7e0b4d8f2a6c1e5b9d3f7a0c4e8b2d6f1a5c9e3b7d0f4a",
+          },
+        ],
+      ),
+    );
+  });
+
+  it("judges a Step Functions grant to a trusted account by its reasons: Step Functions is no trust reason", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/step-functions-external");
+    const trusting = config({ trustedAccounts: [EXTERNAL_ACCOUNT] });
+
+    // Act / Assess
+    expect(trustOfEvent(event, trusting)).toBeUndefined();
+    expect(shapeOf(decideEvent(event, trusting))).toEqual(finding("low", ["unconstrained-grant"], []));
+  });
+
+  it("trusts a grant EC2 made for a principal of the key's own account (service-resource-grant)", () => {
+    // Act / Assess
+    expect(shapeOf(decideFixture("ec2-own-account"))).toEqual(skipped("trusted-grant"));
+  });
+
+  it("does not trust a grant EC2 made for a principal of an untrusted account", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/ec2-own-account");
+    const request = event.detail.requestParameters ?? {};
+    request.granteePrincipal = `arn:aws:iam::${EXTERNAL_ACCOUNT}:role/web-tier-instance`;
+
     // Act
     const decision = decideEvent(event);
 
     // Assess
-    expect(decision.kind).toBe("finding");
+    expect(trustOfEvent(event)).toBeUndefined();
+    expect(decision).toMatchObject({ kind: "finding", severity: "critical" });
+    expect(findingOf(decision).reasons).toContain("external-grantee");
+  });
+});
+
+describe("rogue-grant decide: service-linked roles may re-delegate (issue 15)", () => {
+  it("a grant with CreateGrant to the key account's Auto Scaling service-linked role is not grant-delegation", () => {
+    // Act
+    const decision = decideFixture("autoscaling-service-linked-role");
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding("low", ["unconstrained-grant"], []));
+  });
+
+  it("the same grant to a trusted account's service-linked role is not grant-delegation either", () => {
+    // Prepare
+    const trusting = config({ trustedAccounts: ["777788889999"] });
+
+    // Act
+    const decision = decideFixture("autoscaling-slr-untrusted", trusting);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding("low", ["unconstrained-grant"], []));
+  });
+
+  it("an untrusted account's service-linked role is external, and its CreateGrant is delegation", () => {
+    // Act
+    const decision = decideFixture("autoscaling-slr-untrusted");
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding(
+        "critical",
+        ["external-grantee", "grant-delegation", "unconstrained-grant"],
+        [
+          {
+            type: "revoke-grant",
+            keyRef: key("5a7b9c1d-3e4f-4a5b-c6d7-e8f9a0b1c2d3"),
+            grantId: "3c7f1b5d9a4e8c2f6b0d3a7e1c5f9b4d8a2e6c0f3b7d1a5e9c4f8b2d6a0e3c7f",
+          },
+        ],
+      ),
+    );
+  });
+
+  it("a role outside aws-service-role/ with CreateGrant is still grant-delegation", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/autoscaling-service-linked-role");
+    const request = event.detail.requestParameters ?? {};
+    request.granteePrincipal = `arn:aws:iam::${KEY_ACCOUNT}:role/AWSServiceRoleForAutoScaling`;
+
+    // Act / Assess
+    expect(findingOf(decideEvent(event)).reasons).toContain("grant-delegation");
+  });
+});
+
+describe("rogue-grant decide: a grant on another account's key (issue 15)", () => {
+  it("reports it and plans no revoke: the key is not ours", () => {
+    // Act
+    const decision = findingOf(decideFixture("foreign-key"));
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding("critical", ["external-grantee", "unconstrained-grant"], []));
+    expect(decision.key?.account).toBe(EXTERNAL_ACCOUNT);
+  });
+
+  it("plans no revoke even when ListGrants shows the grant unchanged", () => {
+    // Act
+    const decision = decideFixture("foreign-key", DEFAULTS, {
+      grant: {
+        grantee: `arn:aws:iam::${KEY_ACCOUNT}:role/report-reader`,
+        retiringPrincipal: undefined,
+        operations: ["Decrypt"],
+        constrained: false,
+        name: undefined,
+      },
+      responder: HERE,
+    });
+
+    // Assess
+    expect(findingOf(decision).actions).toEqual([]);
   });
 });
 
@@ -308,11 +515,7 @@ describe("rogue-grant decide: trusted accounts and principal patterns", () => {
     const decision = decideFixture("external-grantee", trusting);
 
     // Assess
-    expect(decision).toMatchObject({
-      kind: "ignore",
-      skipped: "trusted-grant",
-      why: expect.stringContaining("trusted principal pattern"),
-    });
+    expect(shapeOf(decision)).toEqual(skipped("trusted-grant"));
   });
 
   it("matches a role pattern against a role-session grantee", () => {
@@ -381,15 +584,27 @@ describe("rogue-grant decide: trusted accounts and principal patterns", () => {
 });
 
 describe("rogue-grant decide: loop prevention, modes and held actions", () => {
-  it("ignores the responder's own call by role pattern", () => {
-    // Act
-    const decision = decideFixture(
-      "own-call",
-      config({ responderRoleArns: [`arn:aws:iam::${KEY_ACCOUNT}:role/kms-responder-*`] }),
+  it("refuses a role pattern in responderRoleArns: a look-alike role must not hide", () => {
+    // Act / Assess
+    expect(() => config({ responderRoleArns: [`arn:aws:iam::${KEY_ACCOUNT}:role/kms-responder-*`] })).toThrow(
+      /responderRoleArns/,
     );
+  });
+
+  it("judges a look-alike of the responder's role like anyone else", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/own-call");
+    const lookAlike = `arn:aws:iam::${KEY_ACCOUNT}:role/kms-responder-RogueGrantRole-EXAMPLE2`;
+    const identity = event.detail.userIdentity ?? {};
+    identity.arn = `arn:aws:sts::${KEY_ACCOUNT}:assumed-role/kms-responder-RogueGrantRole-EXAMPLE2/s`;
+    identity.sessionContext = { sessionIssuer: { type: "Role", arn: lookAlike, accountId: KEY_ACCOUNT } };
+    event.detail.userIdentity = identity;
+
+    // Act
+    const decision = decideEvent(event, EXAMPLE);
 
     // Assess
-    expect(shapeOf(decision)).toEqual(skipped("own-call"));
+    expect(decision).toMatchObject({ kind: "finding", severity: "critical" });
   });
 
   it("ignores the responder's own call by exact role ARN", () => {
@@ -432,7 +647,8 @@ describe("rogue-grant decide: loop prevention, modes and held actions", () => {
         [
           revoke(EXTERNAL_GRANT.key, EXTERNAL_GRANT.grant, {
             status: "dry-run",
-            why: expect.stringContaining("notify"),
+            code: "notify-mode",
+            why: expect.any(String),
           }),
         ],
       ),
@@ -447,7 +663,9 @@ describe("rogue-grant decide: loop prevention, modes and held actions", () => {
     );
 
     // Assess
-    expect(decision).toMatchObject({ actions: [{ type: "revoke-grant", hold: { status: "dry-run" } }] });
+    expect(decision).toMatchObject({
+      actions: [{ type: "revoke-grant", hold: { status: "dry-run", code: "notify-mode" } }],
+    });
   });
 
   it("acts when another incident is in notify mode", () => {
@@ -485,10 +703,7 @@ describe("rogue-grant decide: loop prevention, modes and held actions", () => {
           revoke(
             "e0e0e0e0-1111-2222-3333-444455556666",
             "42c88cd2edf8772d73007c5d2b9a6d4634824f20077fb97ceb68161b97a428de",
-            {
-              status: "skipped",
-              why: expect.stringContaining("kms-responder:exempt"),
-            },
+            { status: "skipped", code: "exempt-key", why: expect.stringContaining("kms-responder:exempt") },
           ),
         ],
       ),
@@ -526,9 +741,7 @@ describe("rogue-grant decide: loop prevention, modes and held actions", () => {
     // Assess
     expect(decision).toMatchObject({
       kind: "finding",
-      actions: [
-        { type: "revoke-grant", hold: { status: "skipped", why: expect.stringContaining("ignoredKeys") } },
-      ],
+      actions: [{ type: "revoke-grant", hold: { status: "skipped", code: "ignored-key" } }],
     });
   });
 
@@ -545,18 +758,16 @@ describe("rogue-grant decide: loop prevention, modes and held actions", () => {
     expect(decision).toMatchObject({
       kind: "finding",
       severity: "critical",
-      actions: [
-        { type: "revoke-grant", hold: { status: "skipped", why: expect.stringContaining("AWS managed") } },
-      ],
+      actions: [{ type: "revoke-grant", hold: { status: "skipped", code: "aws-managed-key" } }],
     });
   });
 
-  it("holds the revoke as skipped on a key DescribeKey says is AWS managed", () => {
+  it("holds the revoke as skipped on a key DescribeKey says is AWS managed (KeyManager AWS)", () => {
     // Act
-    const decision = decideFixture("external-grantee", DEFAULTS, { keyManager: "AWS" });
+    const decision = decideFixture("external-grantee", DEFAULTS, { keyManager: "AWS", responder: HERE });
 
     // Assess
-    expect(decision).toMatchObject({ actions: [{ hold: { status: "skipped" } }] });
+    expect(decision).toMatchObject({ actions: [{ hold: { status: "skipped", code: "aws-managed-key" } }] });
   });
 });
 
@@ -631,10 +842,179 @@ describe("rogue-grant decide: what gets revoked", () => {
   });
 });
 
+/** The external-grantee fixture's grant as ListGrants would report it, unchanged. */
+const LISTED: GrantFact = {
+  grantee: `arn:aws:iam::${EXTERNAL_ACCOUNT}:role/exfil`,
+  retiringPrincipal: undefined,
+  operations: ["Decrypt", "GenerateDataKey"],
+  constrained: false,
+  name: undefined,
+};
+
+describe("rogue-grant decide: the grant as ListGrants reports it is the fact", () => {
+  it("revokes when the listed grant is what the event says", () => {
+    // Act
+    const decision = decideFixture("external-grantee", DEFAULTS, { grant: LISTED, responder: HERE });
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding(
+        "critical",
+        ["external-grantee", "unconstrained-grant"],
+        [revoke(EXTERNAL_GRANT.key, EXTERNAL_GRANT.grant)],
+      ),
+    );
+  });
+
+  it("grant-gone: ListGrants no longer lists the grant, nothing to revoke", () => {
+    // Act
+    const decision = decideFixture("external-grantee", DEFAULTS, { grant: null, responder: HERE });
+
+    // Assess
+    expect(shapeOf(decision)).toEqual({
+      ...finding("critical", ["external-grantee", "unconstrained-grant"], []),
+      verdicts: ["grant-gone"],
+    });
+  });
+
+  it("grant-differs: the listed grant's grantee is a service principal, nothing to revoke", () => {
+    // Prepare
+    const facts: KeyFacts = {
+      grant: { ...LISTED, grantee: "dynamodb.us-east-1.amazonaws.com" },
+      responder: HERE,
+    };
+
+    // Act
+    const decision = findingOf(decideFixture("external-grantee", DEFAULTS, facts));
+
+    // Assess
+    expect(decision.verdicts).toEqual(["grant-differs"]);
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("grant-differs: a forged event names the id of a legitimate grant to the key's own account", () => {
+    // Prepare: the event claims an external grantee; the grant with that id is an app role of ours.
+    const facts: KeyFacts = {
+      grant: {
+        grantee: `arn:aws:iam::${KEY_ACCOUNT}:role/orders-service`,
+        retiringPrincipal: undefined,
+        operations: ["Decrypt"],
+        constrained: true,
+        name: undefined,
+      },
+      responder: HERE,
+    };
+
+    // Act
+    const decision = findingOf(decideFixture("external-grantee", DEFAULTS, facts));
+
+    // Assess
+    expect(decision.verdicts).toEqual(["grant-differs"]);
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("judges the listed grant's own reasons: an external retiring principal the event hid is still revoked", () => {
+    // Prepare: the event claims a constrained own-account grant; ListGrants shows an external grantee.
+    const facts: KeyFacts = { grant: LISTED, responder: HERE };
+
+    // Act
+    const decision = findingOf(decideFixture("delegation", DEFAULTS, facts));
+
+    // Assess: the severity changed (high -> critical): reported as differing, nothing revoked blind.
+    expect(decision.verdicts).toEqual(["grant-differs"]);
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("holds the revoke as failed/unverified when ListGrants failed: never revoke blind", () => {
+    // Act
+    const decision = decideFixture("external-grantee", DEFAULTS, {
+      readErrors: { grant: "ThrottlingException: Rate exceeded" },
+      responder: HERE,
+    });
+
+    // Assess
+    expect(findingOf(decision).actions).toEqual([
+      revoke(EXTERNAL_GRANT.key, EXTERNAL_GRANT.grant, {
+        status: "failed",
+        code: "unverified",
+        why: expect.stringContaining("ThrottlingException"),
+      }),
+    ]);
+  });
+
+  it("a failed read of something else (tags) does not hold the revoke", () => {
+    // Act
+    const decision = decideFixture("external-grantee", DEFAULTS, {
+      grant: LISTED,
+      readErrors: { history: "AccessDenied" },
+      responder: HERE,
+    });
+
+    // Assess
+    expect(holdsOf(decision)).toEqual([undefined]);
+  });
+});
+
+describe("rogue-grant decide: what this responder may touch", () => {
+  it("other-account: the responder runs in another account than the key's", () => {
+    // Act
+    const decision = decideFixture("external-grantee", DEFAULTS, {
+      responder: { region: "us-east-1", account: "999988887777" },
+    });
+
+    // Assess
+    expect(findingOf(decision).actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([
+      ["skipped", "other-account"],
+    ]);
+  });
+
+  it("other-region: the responder runs in another Region than the key's", () => {
+    // Act
+    const decision = decideFixture("external-grantee", DEFAULTS, {
+      responder: { region: "eu-west-1", account: KEY_ACCOUNT },
+    });
+
+    // Assess
+    expect(findingOf(decision).actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([
+      ["skipped", "other-region"],
+    ]);
+  });
+
+  it("unknown-key: a record that names no key is still a finding, with nothing planned", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/external-grantee");
+    delete event.detail.resources;
+    const request = event.detail.requestParameters ?? {};
+    delete request.keyId;
+    event.detail.responseElements = { grantId: EXTERNAL_GRANT.grant };
+
+    // Act
+    const decision = findingOf(decideEvent(event));
+
+    // Assess
+    expect(decision.key).toBeUndefined();
+    expect(shapeOf(decision)).toEqual(finding("critical", ["external-grantee", "unconstrained-grant"], []));
+  });
+
+  it("unknown-key: an action for a key that could not be determined is held", () => {
+    // Act
+    const held = holdActions(
+      "rogue-grant",
+      [revoke(EXTERNAL_GRANT.key, EXTERNAL_GRANT.grant)],
+      undefined,
+      DEFAULTS,
+      {},
+    );
+
+    // Assess
+    expect(held.map((a) => [a.hold?.status, a.hold?.code])).toEqual([["skipped", "unknown-key"]]);
+  });
+});
+
 describe("rogue-grant decide: never throws", () => {
   it.each(loadAllEvents().map((f) => [f.path, f.event] as const))("decides %s", (_path, event) => {
     // Prepare
-    const call = normalise(event);
+    const normalised = normalise(event);
 
     // Act / Assess
     for (const cfg of [
@@ -642,7 +1022,7 @@ describe("rogue-grant decide: never throws", () => {
       EXAMPLE,
       config({ mode: "notify", trustedGranteePrincipals: ["*:role/x"] }),
     ]) {
-      const decision = call && decide(call, cfg, { tags: {} });
+      const decision = normalised && decide(normalised, cfg, { tags: {} });
       expect(["finding", "ignore"]).toContain(decision?.kind);
     }
   });
@@ -671,7 +1051,7 @@ describe("rogue-grant decide: never throws", () => {
         const event = structuredClone(base);
         event.detail.requestParameters = requestParameters as Record<string, unknown>;
         event.detail.responseElements = responseElements as Record<string, unknown>;
-        const decision = decide(callOf(event), DEFAULTS);
+        const decision = decide(eventOf(event), DEFAULTS, {});
         return decision.kind === "finding" || decision.kind === "ignore";
       }),
     );

@@ -1,8 +1,9 @@
 /**
- * What the `test/decide/*.test.ts` files share: the two configs they decide with, the shape they
+ * What the `test/decide/*.test.ts` files share: the configs they decide with, the shape they
  * compare decisions by, and `decideEvent` / `decideFixture` bound to one incident's decide function.
  */
 import { readFileSync } from "node:fs";
+import type { IncidentName } from "../../functions/registry.js";
 import {
   type Config,
   type ConfigInput,
@@ -10,8 +11,7 @@ import {
   parseConfigText,
 } from "../../functions/shared/config.js";
 import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
-import type { IncidentName } from "../../functions/shared/types.js";
+import { type KmsEvent, normalise } from "../../functions/shared/event.js";
 import { type FixtureEvent, loadEvent } from "./fixtures.js";
 
 /** The config with nothing set: every default. */
@@ -24,44 +24,55 @@ export const config = (input: ConfigInput): Config => parseConfig(input);
 /** The ARN of a key in the fixtures' account and region (111122223333, us-east-1). */
 export const keyArn = (id: string) => `arn:aws:kms:us-east-1:111122223333:key/${id}`;
 
-/** The parts of a decision that say what happens: no titles, summaries or the call itself. */
+/** Where the fixtures' responder runs: the fixtures' account and Region. */
+export const HERE = { region: "us-east-1", account: "111122223333" } as const;
+
+/** The parts of a decision that say what happens: no titles, summaries or the event itself. */
 export type Shape =
   | { kind: "ignore"; skipped: string; incident: string | undefined }
-  | { kind: "finding"; incident: string; severity: string; reasons: string[]; actions: PlannedAction[] };
+  | {
+      kind: "finding";
+      incident: string;
+      severity: string;
+      reasons: string[];
+      actions: PlannedAction[];
+      verdicts?: string[];
+    };
 
 export function shapeOf(decision: Decision): Shape {
-  return decision.kind === "ignore"
-    ? { kind: "ignore", skipped: decision.skipped, incident: decision.incident }
-    : {
-        kind: "finding",
-        incident: decision.incident,
-        severity: decision.severity,
-        reasons: decision.reasons,
-        actions: decision.actions,
-      };
+  if (decision.kind === "ignore")
+    return { kind: "ignore", skipped: decision.skipped, incident: decision.incident };
+  const shape: Shape = {
+    kind: "finding",
+    incident: decision.incident,
+    severity: decision.severity,
+    reasons: decision.reasons,
+    actions: decision.actions,
+  };
+  return decision.verdicts ? { ...shape, verdicts: decision.verdicts } : shape;
 }
 
 /** Failed calls are dropped before any incident is chosen. */
 export const FAILED_CALL: Shape = { kind: "ignore", skipped: "failed-call", incident: undefined };
 
 /**
- * The normalised call of an event (usually a fixture; anything `normalise` accepts).
+ * The normalised event of a fixture (anything `normalise` accepts).
  * @throws when the event does not normalise.
  */
-export function callOf(event: unknown): KmsApiCall {
-  const call = normalise(event);
-  if (!call) throw new Error("fixture did not normalise");
-  return call;
+export function eventOf(raw: unknown): KmsEvent {
+  const event = normalise(raw);
+  if (!event) throw new Error("fixture did not normalise");
+  return event;
 }
 
-/** The finding, or a failed test when the decision ignored the call. */
+/** The finding, or a failed test when the decision ignored the event. */
 export function findingOf(decision: Decision): Finding {
   if (decision.kind !== "finding") throw new Error(`expected a finding, got ignore/${decision.skipped}`);
   return decision;
 }
 
-/** An incident's decide function, with anything beyond call, config and facts already fixed. */
-export type Decide = (call: KmsApiCall, config: Config, facts: KeyFacts) => Decision;
+/** An incident's decide function, with anything beyond event, config and facts already fixed. */
+export type Decide = (event: KmsEvent, config: Config, facts: KeyFacts) => Decision;
 
 /**
  * `decideEvent(event, config?, facts?)` and `decideFixture(variant, config?, facts?)` for one
@@ -70,7 +81,7 @@ export type Decide = (call: KmsApiCall, config: Config, facts: KeyFacts) => Deci
  */
 export function decisionsFor(incident: IncidentName, decide: Decide) {
   function decideEvent(event: FixtureEvent, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
-    return decide(callOf(event), config, facts);
+    return decide(eventOf(event), config, facts);
   }
 
   function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
