@@ -1,26 +1,16 @@
 /**
  * What the handler tests share: loading a handler with a given config (config and topic are read
- * at import, so every load starts from a fresh module registry), a fake KMS key that answers the
- * calls the executors make the way KMS does (kms-facts.md "Key states"), and a reader for the
- * notifications published to the SNS mock.
+ * at import, so every load starts from a fresh module registry), the shared stateful fake KMS
+ * (test/helpers/fake-kms.ts) wired onto the mocks, the grant a fixture claims (to seed the fake
+ * with the grant as ListGrants would report it), and a reader for the published notifications.
  */
-import {
-  CancelKeyDeletionCommand,
-  DescribeKeyCommand,
-  DisableKeyCommand,
-  EnableKeyCommand,
-  EnableKeyRotationCommand,
-  GetKeyRotationStatusCommand,
-  type KMSClient,
-  KMSInvalidStateException,
-  ListGrantsCommand,
-  ListResourceTagsCommand,
-  NotFoundException,
-  RevokeGrantCommand,
-} from "@aws-sdk/client-kms";
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import type { AwsClientStub } from "aws-sdk-client-mock";
 import { vi } from "vitest";
-import type { HandlerResult } from "../../functions/shared/respond.js";
+import { normalise } from "../../functions/shared/event.js";
+import type { HandlerResult } from "../../functions/shared/pipeline.js";
+import { type FakeGrant, type FakeKeyInit, FakeKms, type FakeKmsKey } from "../helpers/fake-kms.js";
 
 export const TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications";
 
@@ -40,7 +30,8 @@ export type Handler = (event: unknown) => Promise<HandlerResult>;
 /**
  * Sets the environment a deployed function gets and imports its handler from a fresh module
  * registry (a cold start). `config` is the `KMS_RESPONDER_CONFIG` document (a string is used as
- * is, to test invalid JSON or typos); `topic: null` leaves `NOTIFICATION_TOPIC_ARN` unset.
+ * is, to test invalid JSON or typos); `topic: null` leaves `NOTIFICATION_TOPIC_ARN` unset. The
+ * topic's account is the responder's account (`responderFromEnv`).
  * Call `vi.unstubAllEnvs()` after each test.
  */
 export async function coldStart(
@@ -59,68 +50,39 @@ export async function coldStart(
   return mod.handler;
 }
 
-/** A KMS key as the fake sees it; tests read and change it. */
-export interface FakeKey {
-  arn: string;
-  state: "Enabled" | "Disabled" | "PendingDeletion" | "PendingReplicaDeletion";
-  tags: Record<string, string>;
-  grants: Set<string>;
-  rotation: boolean;
+/** A fresh fake KMS (and CloudTrail history) behind the mocks. */
+export function fakeKms(kms: AwsClientStub<KMSClient>, cloudTrail?: AwsClientStub<CloudTrailClient>): FakeKms {
+  return new FakeKms().wire(kms, cloudTrail);
 }
 
-function invalidState(message: string): KMSInvalidStateException {
-  return new KMSInvalidStateException({ message, $metadata: { httpStatusCode: 400 } });
+/** A fake KMS holding one key; returns the key (tests read and change it) and the fake. */
+export function fakeKey(
+  kms: AwsClientStub<KMSClient>,
+  init: FakeKeyInit,
+  cloudTrail?: AwsClientStub<CloudTrailClient>,
+): FakeKmsKey & { fake: FakeKms } {
+  const fake = fakeKms(kms, cloudTrail);
+  return Object.assign(fake.addKey(init), { fake });
 }
 
-/**
- * Wires the KMS mock to behave like one key: tags, state transitions (CancelKeyDeletion leaves it
- * Disabled; Enable/Disable on a key pending deletion answer KMSInvalidStateException), grants
- * (RevokeGrant of a missing grant answers NotFoundException) and rotation. Individual tests
- * override single commands with `kms.on(X)...` after calling this.
- */
-export function fakeKey(kms: AwsClientStub<KMSClient>, key: Partial<FakeKey> & { arn: string }): FakeKey {
-  const k: FakeKey = { state: "Enabled", tags: {}, grants: new Set(), rotation: false, ...key };
-  const pending = () => k.state === "PendingDeletion" || k.state === "PendingReplicaDeletion";
-  kms.on(ListResourceTagsCommand).callsFake(async () => ({
-    Tags: Object.entries(k.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-    Truncated: false,
-  }));
-  kms.on(DescribeKeyCommand).callsFake(async () => ({
-    KeyMetadata: { KeyId: k.arn.split("/").pop(), Arn: k.arn, KeyState: k.state, KeyManager: "CUSTOMER" },
-  }));
-  kms.on(RevokeGrantCommand).callsFake(async (input: { GrantId?: string }) => {
-    if (!input.GrantId || !k.grants.delete(input.GrantId)) {
-      throw new NotFoundException({ message: `Grant ID ${input.GrantId} not found`, $metadata: {} });
-    }
-    return {};
-  });
-  kms.on(ListGrantsCommand).callsFake(async (input: { GrantId?: string }) => ({
-    Grants: [...k.grants]
-      .filter((g) => !input.GrantId || g === input.GrantId)
-      .map((GrantId) => ({ GrantId })),
-    Truncated: false,
-  }));
-  kms.on(CancelKeyDeletionCommand).callsFake(async () => {
-    if (!pending()) throw invalidState(`${k.arn} is not pending deletion.`);
-    k.state = "Disabled";
-    return { KeyId: k.arn };
-  });
-  kms.on(EnableKeyCommand).callsFake(async () => {
-    if (pending()) throw invalidState(`${k.arn} is pending deletion.`);
-    k.state = "Enabled";
-    return {};
-  });
-  kms.on(DisableKeyCommand).callsFake(async () => {
-    if (pending()) throw invalidState(`${k.arn} is pending deletion.`);
-    k.state = "Disabled";
-    return {};
-  });
-  kms.on(EnableKeyRotationCommand).callsFake(async () => {
-    k.rotation = true;
-    return {};
-  });
-  kms.on(GetKeyRotationStatusCommand).callsFake(async () => ({ KeyRotationEnabled: k.rotation }));
-  return k;
+/** The grant a CreateGrant fixture claims, as ListGrants would list it if the claim is true. */
+export function grantClaimedBy(raw: unknown): FakeGrant {
+  const event = normalise(raw);
+  const d = event?.detail;
+  if (d?.kind !== "grant" || !d.grantId || !d.grantee) throw new Error("not a CreateGrant fixture with a grant id");
+  return {
+    GrantId: d.grantId,
+    GranteePrincipal: d.grantee,
+    Operations: [...d.operations],
+    ...(d.retiringPrincipal && { RetiringPrincipal: d.retiringPrincipal }),
+    ...(d.constraints && {
+      Constraints: {
+        ...(d.constraints.encryptionContextSubset && { EncryptionContextSubset: d.constraints.encryptionContextSubset }),
+        ...(d.constraints.encryptionContextEquals && { EncryptionContextEquals: d.constraints.encryptionContextEquals }),
+      },
+    }),
+    ...(d.name && { Name: d.name }),
+  };
 }
 
 /** A published notification, decoded. */

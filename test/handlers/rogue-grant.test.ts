@@ -17,7 +17,8 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadEvent } from "../helpers/fixtures.js";
-import { coldStart, fakeKey, onlyNotification, published, TOPIC_ARN } from "./harness.js";
+import { FakeKms, KmsError } from "../helpers/fake-kms.js";
+import { coldStart, fakeKey, grantClaimedBy, onlyNotification, published, TOPIC_ARN } from "./harness.js";
 
 const kms = mockClient(KMSClient);
 const sns = mockClient(SNSClient);
@@ -27,6 +28,8 @@ const cloudTrail = mockClient(CloudTrailClient);
 const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
 const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
 const OWN_ROLE = "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE";
+/** The grant external-grantee.json claims, as ListGrants lists it when the claim is true. */
+const CLAIMED = grantClaimedBy(loadEvent("rogue-grant/external-grantee"));
 
 /** No command that changes a key or its grants was sent. */
 function expectNoKmsChange(): void {
@@ -51,9 +54,9 @@ afterEach(() => {
 });
 
 describe("rogue-grant handler: a grant to another account", () => {
-  it("reads the key's tags, revokes exactly the event's grant by key ARN, then verifies with ListGrants", async () => {
+  it("reads the key, its tags and the grant in parallel, revokes exactly the event's grant by key ARN, then verifies", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+    const key = fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
     const handler = await coldStart("rogue-grant");
 
     // Act
@@ -65,10 +68,17 @@ describe("rogue-grant handler: a grant to another account", () => {
       KeyId: KEY_ARN,
       GrantId: GRANT_ID,
     });
+    expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_ARN });
+    expect(kms).toHaveReceivedCommandTimes(ListGrantsCommand, 2);
     expect(kms).toHaveReceivedCommandWith(ListGrantsCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
-    const order = kms.calls().map((c) => c.args[0].constructor.name);
-    expect(order).toEqual(["ListResourceTagsCommand", "RevokeGrantCommand", "ListGrantsCommand"]);
-    expect(key.grants.has(GRANT_ID)).toBe(false);
+    expect(key.fake.operations()).toEqual([
+      "DescribeKey",
+      "ListResourceTags",
+      "ListGrants",
+      "RevokeGrant",
+      "ListGrants",
+    ]);
+    expect(key.grants.map((g) => g.GrantId)).not.toContain(GRANT_ID);
     expect(result).toMatchObject({
       incident: "rogue-grant",
       outcome: "remediated",
@@ -81,7 +91,7 @@ describe("rogue-grant handler: a grant to another account", () => {
 
   it("publishes one critical notification with JSON structure and filterable attributes", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+    fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
     const handler = await coldStart("rogue-grant");
 
     // Act
@@ -143,11 +153,12 @@ describe("rogue-grant handler: grants it must leave alone", () => {
   it("exempt key: notifies with outcome skipped and does not revoke", async () => {
     // Prepare
     const arn = "arn:aws:kms:us-east-1:111122223333:key/e0e0e0e0-1111-2222-3333-444455556666";
-    fakeKey(kms, { arn, tags: { "kms-responder:exempt": "break-glass" } });
+    const event = loadEvent("rogue-grant/exempt-key");
+    fakeKey(kms, { arn, tags: { "kms-responder:exempt": "break-glass" }, grants: [grantClaimedBy(event)] });
     const handler = await coldStart("rogue-grant");
 
     // Act
-    const result = await handler(loadEvent("rogue-grant/exempt-key"));
+    const result = await handler(event);
 
     // Assess
     expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: arn });
@@ -160,7 +171,7 @@ describe("rogue-grant handler: grants it must leave alone", () => {
 
   it("notify mode: decides and reports (outcome dry-run) but does not revoke", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+    fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
     const handler = await coldStart("rogue-grant", { mode: "notify" });
 
     // Act
@@ -196,9 +207,10 @@ describe("rogue-grant handler: grants it must leave alone", () => {
 });
 
 describe("rogue-grant handler: idempotency and eventual consistency", () => {
-  it("RevokeGrant NotFoundException: the grant is already gone, outcome already-remediated, no failure", async () => {
-    // Prepare: the fake has no such grant, so RevokeGrant answers NotFoundException.
-    fakeKey(kms, { arn: KEY_ARN });
+  it("RevokeGrant NotFoundException after ListGrants listed it (revoked in between): already-remediated, no failure", async () => {
+    // Prepare: the grant is listed when read, then someone revokes it before the responder does.
+    const key = fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
+    key.fake.fail("RevokeGrant", new KmsError("NotFoundException", `Grant ID ${GRANT_ID} not found`), 1);
     const handler = await coldStart("rogue-grant");
 
     // Act
@@ -208,15 +220,15 @@ describe("rogue-grant handler: idempotency and eventual consistency", () => {
     expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 1);
     expect(result).toMatchObject({
       outcome: "already-remediated",
-      actions: [{ type: "revoke-grant", status: "already-done", verified: true }],
+      actions: [{ type: "revoke-grant", status: "already-done" }],
     });
     expect(onlyNotification(sns).attributes.outcome).toBe("already-remediated");
   });
 
   it("ListGrants still lists the revoked grant: succeeded but not verified (propagation delay), not failed", async () => {
-    // Prepare
-    fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
-    kms.on(ListGrantsCommand).resolves({ Grants: [{ GrantId: GRANT_ID, KeyId: KEY_ARN }], Truncated: false });
+    // Prepare: the read-back after the revoke still lists the grant (eventual consistency).
+    fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
+    kms.on(ListGrantsCommand).resolves({ Grants: [{ ...CLAIMED, KeyId: KEY_ARN }], Truncated: false });
     const handler = await coldStart("rogue-grant");
 
     // Act
@@ -230,9 +242,10 @@ describe("rogue-grant handler: idempotency and eventual consistency", () => {
     expect(onlyNotification(sns).text).toContain("NOT verified yet");
   });
 
-  it("duplicate delivery: the second copy of the event finds the grant gone and changes nothing more", async () => {
+  it("duplicate delivery: the second copy finds the grant gone (grant-gone), revokes nothing and succeeds", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID, "other-grant"]) });
+    const other = { ...CLAIMED, GrantId: "a".repeat(64) };
+    const key = fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED, other] });
     const handler = await coldStart("rogue-grant");
     const event = loadEvent("rogue-grant/external-grantee");
 
@@ -242,12 +255,107 @@ describe("rogue-grant handler: idempotency and eventual consistency", () => {
 
     // Assess
     expect(first.outcome).toBe("remediated");
-    expect(second.outcome).toBe("already-remediated");
-    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 2);
-    expect(kms).toHaveReceivedCommandWith(RevokeGrantCommand, { GrantId: GRANT_ID });
-    expect(kms).not.toHaveReceivedCommandWith(RevokeGrantCommand, { GrantId: "other-grant" });
-    expect([...key.grants]).toEqual(["other-grant"]);
-    expect(published(sns).map((n) => n.attributes.outcome)).toEqual(["remediated", "already-remediated"]);
+    expect(second).toMatchObject({ outcome: "notified", verdicts: ["grant-gone"], actions: [] });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(RevokeGrantCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
+    expect(kms).not.toHaveReceivedCommandWith(RevokeGrantCommand, { GrantId: other.GrantId });
+    expect(key.grants.map((g) => g.GrantId)).toEqual([other.GrantId]);
+    expect(published(sns).map((n) => n.attributes.outcome)).toEqual(["remediated", "notified"]);
+  });
+});
+
+describe("rogue-grant handler: the event is a claim, the grant is the fact (issue 11)", () => {
+  it.each([
+    ["an AWS service principal", "dynamodb.us-east-1.amazonaws.com"],
+    ["a role of the key's own account", "arn:aws:iam::111122223333:role/app-server"],
+  ])(
+    "a forged CreateGrant naming the id of a legitimate grant to %s: no RevokeGrant, grant-differs, the grant stays",
+    async (_label, grantee) => {
+      // Prepare: ListGrants reports the grant with its real (trusted) grantee and a constraint.
+      const legitimate = {
+        GrantId: GRANT_ID,
+        GranteePrincipal: grantee,
+        Operations: ["Decrypt", "GenerateDataKey"],
+        Constraints: { EncryptionContextSubset: { "aws:ebs:id": "vol-0123" } },
+      };
+      const key = fakeKey(kms, { arn: KEY_ARN, grants: [legitimate] });
+      const handler = await coldStart("rogue-grant");
+
+      // Act
+      const result = await handler(loadEvent("rogue-grant/external-grantee"));
+
+      // Assess
+      expect(kms).toHaveReceivedCommandWith(ListGrantsCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
+      expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
+      expect(key.fake.mutations()).toEqual([]);
+      expect(key.grants).toEqual([legitimate]);
+      expect(result).toMatchObject({ outcome: "notified", verdicts: ["grant-differs"], actions: [] });
+      const note = onlyNotification(sns);
+      expect(note.attributes.outcome).toBe("notified");
+      expect(note.doc.verdicts).toEqual(["grant-differs"]);
+    },
+  );
+
+  it.each(["empty", "not-found"] as const)(
+    "a grant id that does not exist (ListGrants answers %s): no RevokeGrant, grant-gone, the invocation succeeds",
+    async (answer) => {
+      // Prepare
+      const key = fakeKey(kms, { arn: KEY_ARN, grants: [] });
+      key.fake.missingGrant = answer;
+      const handler = await coldStart("rogue-grant");
+
+      // Act
+      const result = await handler(loadEvent("rogue-grant/external-grantee"));
+
+      // Assess
+      expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
+      expect(result).toMatchObject({ outcome: "notified", verdicts: ["grant-gone"], actions: [] });
+      expect(onlyNotification(sns).doc.verdicts).toEqual(["grant-gone"]);
+    },
+  );
+
+  it("ListGrants denied: does not revoke blind, notifies failed and the invocation throws (Lambda retries)", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
+    key.fake.fail("ListGrants", new KmsError("AccessDeniedException", "not authorized to perform kms:ListGrants"));
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const outcome = handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ name: "ActionError", message: expect.stringContaining("ListGrants") });
+    expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
+    expect(key.grants).toEqual([CLAIMED]);
+    const note = onlyNotification(sns);
+    expect(note.attributes.outcome).toBe("failed");
+    expect(note.doc.actions).toMatchObject([{ type: "revoke-grant", status: "failed" }]);
+  });
+
+  it("an AWS managed key (DescribeKey KeyManager AWS): no action, held aws-managed-key", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, keyManager: "AWS", grants: [CLAIMED] });
+    const handler = await coldStart("rogue-grant");
+
+    // Act
+    const result = await handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
+    expect(result).toMatchObject({ outcome: "skipped", actions: [{ type: "revoke-grant", status: "skipped" }] });
+  });
+
+  it("a key in another account than the responder's: held other-account, no RevokeGrant", async () => {
+    // Prepare: the responder's topic (its account) is 999988887777; the key is 111122223333's.
+    fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
+    const handler = await coldStart("rogue-grant", {}, "arn:aws:sns:us-east-1:999988887777:kms-responder-notifications");
+
+    // Act
+    const result = await handler(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
+    expect(result).toMatchObject({ outcome: "skipped", actions: [{ status: "skipped" }] });
+    expect(onlyNotification(sns).doc.actions[0]?.detail).toContain("999988887777");
   });
 });
 
@@ -255,17 +363,18 @@ describe("rogue-grant handler: how the key is named", () => {
   it("alias-key-id: a record naming the key by alias is revoked by the ARN from responseElements.keyId", async () => {
     // Prepare
     const arn = "arn:aws:kms:us-east-1:111122223333:key/a4c6e8f0-2b4d-4f6a-9c1e-3b5d7f9a1c3e";
-    const grantId = "bd0db370cd02a2a8d5c6bfde1cfd65a61493acd8833eb970ca945266d74231e9";
-    fakeKey(kms, { arn, grants: new Set([grantId]) });
+    const event = loadEvent("rogue-grant/alias-key-id");
+    const grant = grantClaimedBy(event);
+    fakeKey(kms, { arn, aliases: ["alias/payments"], grants: [grant] });
     const handler = await coldStart("rogue-grant");
 
     // Act
-    const result = await handler(loadEvent("rogue-grant/alias-key-id"));
+    const result = await handler(event);
 
     // Assess
-    expect(kms).toHaveReceivedCommandWith(RevokeGrantCommand, { KeyId: arn, GrantId: grantId });
+    expect(kms).toHaveReceivedCommandWith(RevokeGrantCommand, { KeyId: arn, GrantId: grant.GrantId });
     expect(kms).not.toHaveReceivedCommandWith(RevokeGrantCommand, { KeyId: "alias/payments" });
-    expect(kms).toHaveReceivedCommandTimes(DescribeKeyCommand, 0);
+    expect(kms).not.toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: "alias/payments" });
     expect(result.outcome).toBe("remediated");
   });
 });
@@ -289,8 +398,8 @@ describe("rogue-grant handler: failures", () => {
     "RevokeGrant %s: notifies outcome failed with the error, then rejects with ActionError",
     async (name, error) => {
       // Prepare
-      fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
-      kms.on(RevokeGrantCommand).rejects(error);
+      const key = fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
+      key.fake.fail("RevokeGrant", error);
       const handler = await coldStart("rogue-grant");
 
       // Act
@@ -313,7 +422,7 @@ describe("rogue-grant handler: failures", () => {
 
   it("SNS down after a successful revoke: the revoke stands (no undo), the invocation rejects", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN, grants: new Set([GRANT_ID]) });
+    const key = fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
     sns.on(PublishCommand).rejects(new Error("SNS unavailable"));
     const handler = await coldStart("rogue-grant");
 
@@ -327,7 +436,7 @@ describe("rogue-grant handler: failures", () => {
     });
     expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 1);
     expect(kms).toHaveReceivedCommandTimes(CreateGrantCommand, 0);
-    expect(key.grants.has(GRANT_ID)).toBe(false);
+    expect(key.grants).toEqual([]);
   });
 
   it.each([
@@ -374,10 +483,11 @@ describe("rogue-grant handler: SDK retries (real middleware stack, fake HTTP)", 
   it("the module-scope KMS and SNS clients make up to 6 attempts", async () => {
     // Prepare
     await coldStart("rogue-grant");
-    const { clients } = await import("../../functions/shared/clients.js");
+    const { kms: kmsClient } = await import("../../functions/shared/clients/kms.js");
+    const { sns: snsClient } = await import("../../functions/shared/clients/sns.js");
 
     // Act
-    const attempts = [await clients.kms.config.maxAttempts(), await clients.sns.config.maxAttempts()];
+    const attempts = [await kmsClient.config.maxAttempts(), await snsClient.config.maxAttempts()];
 
     // Assess
     expect(attempts).toEqual([6, 6]);
@@ -391,8 +501,11 @@ describe("rogue-grant handler: SDK retries (real middleware stack, fake HTTP)", 
     // Low jitter keeps the SDK's backoff (up to 1.5 s for two throttled attempts) in milliseconds.
     vi.spyOn(Math, "random").mockReturnValue(0.01);
     const handler = await coldStart("rogue-grant");
-    const { clients } = await import("../../functions/shared/clients.js");
+    const { kms: kmsClient } = await import("../../functions/shared/clients/kms.js");
     kms.restore();
+    // The fake KMS model answers every call at the HTTP layer, except the first two RevokeGrants.
+    const fake = new FakeKms();
+    fake.addKey({ arn: KEY_ARN, grants: [CLAIMED] });
     const targets: string[] = [];
     const json = (statusCode: number, body: unknown) => ({
       response: {
@@ -401,18 +514,22 @@ describe("rogue-grant handler: SDK retries (real middleware stack, fake HTTP)", 
         body: Buffer.from(JSON.stringify(body)),
       },
     });
-    clients.kms.config.requestHandler = {
-      handle: async (request: { headers: Record<string, string> }) => {
+    kmsClient.config.requestHandler = {
+      handle: async (request: { headers: Record<string, string>; body?: unknown }) => {
         const target = request.headers["x-amz-target"] ?? "";
         targets.push(target);
         if (target.endsWith("RevokeGrant") && targets.filter((t) => t === target).length <= 2) {
           return json(400, { __type: "ThrottlingException", message: "Rate exceeded" });
         }
-        if (target.endsWith("ListResourceTags")) return json(200, { Tags: [], Truncated: false });
-        if (target.endsWith("ListGrants")) return json(200, { Grants: [], Truncated: false });
-        return json(200, {});
+        const body = request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : request.body;
+        const input = JSON.parse(typeof body === "string" && body ? body : "{}") as Record<string, unknown>;
+        try {
+          return json(200, fake.call("kms", target.split(".").pop() ?? "", input));
+        } catch (error) {
+          return json(400, { __type: error instanceof Error ? error.name : "Error", message: String(error) });
+        }
       },
-    } as typeof clients.kms.config.requestHandler; // a fake HTTP handler: only `handle` is called
+    } as typeof kmsClient.config.requestHandler; // a fake HTTP handler: only `handle` is called
 
     // Act
     const result = await handler(loadEvent("rogue-grant/external-grantee"));
