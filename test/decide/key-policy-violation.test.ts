@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-policy-violation/decide.js";
 import { parseConfig } from "../../functions/shared/config.js";
-import type { Decision, Finding, PlannedAction } from "../../functions/shared/decision.js";
-import { DEFAULTS, decisionsFor, EXAMPLE, FAILED_CALL, type Shape, shapeOf } from "../helpers/decide.js";
+import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import {
+  DEFAULTS,
+  decisionsFor,
+  EXAMPLE,
+  FAILED_CALL,
+  HERE,
+  type Shape,
+  shapeOf,
+} from "../helpers/decide.js";
 import { type FixtureEvent, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
 const { decideEvent, decideFixture } = decisionsFor("key-policy-violation", decide);
@@ -26,6 +34,7 @@ const PUBLIC_STATEMENT = {
 /** The keys of the fixtures, by variant. */
 const KEYS = {
   "public-policy": `arn:aws:kms:us-east-1:${KEY_ACCOUNT}:key/1d2e3f4a-5b6c-4d14-a8f9-a0b1c2d3e4f5`,
+  "cross-account": `arn:aws:kms:us-east-1:${KEY_ACCOUNT}:key/3f4a5b6c-7d8e-4f36-8ab1-c2d3e4f5a6b7`,
   primary: `arn:aws:kms:us-east-1:${KEY_ACCOUNT}:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0`,
   replica: `arn:aws:kms:us-west-2:${KEY_ACCOUNT}:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0`,
 } as const;
@@ -62,7 +71,8 @@ const EVERY_FIXTURE: Array<[variant: string, expected: Shape]> = [
   ["public-policy", finding("critical", ["public-principal"], [disable(KEYS["public-policy"])])],
   // Pinned to an organisation, but not one the config trusts: exposure, not public.
   ["org-pinned-public", finding("high", ["external-account"])],
-  ["cross-account", finding("high", ["external-account"])],
+  // The partner account gets kms:Decrypt: cryptographic use by an untrusted account is critical.
+  ["cross-account", finding("critical", ["external-account"], [disable(KEYS["cross-account"])])],
   ["bypass-lockout", finding("high", ["bypass-lockout-safety-check"])],
   // AWS's default key policy: nothing to report.
   ["create-key-default-policy", NO_FINDING],
@@ -108,9 +118,9 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
     expect(decision.title).toBe("Dangerous KMS key policy");
     expect(decision.details).toEqual([
       expect.stringMatching(
-        /^\[critical\] public-principal in statement #1 \(Sid Allow decrypt\): .*everyone/,
+        /^\[critical\] public-principal in statement 2 \(Sid Allow decrypt\): .*everyone/,
       ),
-      `Statement #1: ${JSON.stringify(PUBLIC_STATEMENT)}`,
+      `Statement 2: ${JSON.stringify(PUBLIC_STATEMENT)}`,
     ]);
   });
 
@@ -138,7 +148,9 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
     const decision = decideFixture("cross-account", parseConfig({ trustedAccounts: ["555566667777"] }));
 
     // Assess
-    expect(shapeOf(decision)).toEqual(finding("high", ["external-account"]));
+    expect(shapeOf(decision)).toEqual(
+      finding("critical", ["external-account"], [disable(KEYS["cross-account"])]),
+    );
   });
 
   it("replicate-key-public: acts on the replica (us-west-2), not on the primary the record names", () => {
@@ -146,16 +158,16 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
     const decision = findingOf(decideFixture("replicate-key-public"));
 
     // Assess
-    expect(decision.call).toMatchObject({
-      keyArn: KEYS.replica,
-      keyId: "mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0",
+    expect(decision.key).toMatchObject({
+      arn: KEYS.replica,
+      id: "mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0",
       region: "us-west-2",
     });
     expect(decision.actions.map((a) => a.keyRef)).toEqual([KEYS.replica]);
     expect(decision.actions.map((a) => a.keyRef)).not.toContain(KEYS.primary);
   });
 
-  it("replicate-key-public: a record without replicaKeyMetadata falls back to the key it names", () => {
+  it("replicate-key-public: a record without replicaKeyMetadata never disables the primary it names", () => {
     // Prepare
     const event = loadEvent("key-policy-violation/replicate-key-public");
     const response = event.detail.responseElements ?? {};
@@ -165,7 +177,8 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
     const decision = decideEvent(event);
 
     // Assess
-    expect(shapeOf(decision)).toEqual(finding("critical", ["public-principal"], [disable(KEYS.primary)]));
+    // The policy belongs to the replica, whose ARN the record no longer gives: reported, no action.
+    expect(shapeOf(decision)).toEqual(finding("critical", ["public-principal"], []));
   });
 
   it("a CreateKey without a policy is not this incident", () => {
@@ -177,7 +190,7 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
     const decision = decideEvent(event);
 
     // Assess
-    expect(shapeOf(decision)).toEqual({ kind: "ignore", skipped: "no-incident", incident: undefined });
+    expect(shapeOf(decision)).toEqual(NO_FINDING);
   });
 
   it("a CreateKey with a public policy disables the new key", () => {
@@ -248,13 +261,13 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
     ]);
     expect(decision.summary).toContain("3 finding(s)");
     expect(decision.details).toEqual([
-      expect.stringMatching(/^\[critical\] public-principal in statement #1 \(Sid Everyone\): /),
-      expect.stringMatching(/^\[high\] external-account in statement #2 \(Sid Partner\): .*444455556666/),
-      // No Sid: the index alone.
-      expect.stringMatching(/^\[low\] grant-without-service-condition in statement #3: .*role\/app/),
-      `Statement #1: ${JSON.stringify(policy.Statement[1])}`,
-      `Statement #2: ${JSON.stringify(policy.Statement[2])}`,
-      `Statement #3: ${JSON.stringify(policy.Statement[3])}`,
+      expect.stringMatching(/^\[critical\] public-principal in statement 2 \(Sid Everyone\): /),
+      expect.stringMatching(/^\[critical\] external-account in statement 3 \(Sid Partner\): .*444455556666/),
+      // No Sid: the number alone.
+      expect.stringMatching(/^\[low\] grant-without-service-condition in statement 4: .*role\/app/),
+      `Statement 2: ${JSON.stringify(policy.Statement[1])}`,
+      `Statement 3: ${JSON.stringify(policy.Statement[2])}`,
+      `Statement 4: ${JSON.stringify(policy.Statement[3])}`,
     ]);
   });
 
@@ -285,8 +298,8 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
     );
 
     // Assess
-    const shown = decision.details.find((d) => d.startsWith("Statement #1: "));
-    expect(shown).toBe(`Statement #1: ${text.slice(0, 2_000)}... [truncated]`);
+    const shown = decision.details.find((d) => d.startsWith("Statement 2: "));
+    expect(shown).toBe(`Statement 2: ${text.slice(0, 2_000)}... [truncated]`);
   });
 
   it("extra carries the findings and the offending statements (whole) for the JSON notification", () => {
@@ -334,7 +347,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
 
   it("plans no action for a high finding, whatever onCritical says", () => {
     // Act
-    const decision = decideFixture("cross-account", parseConfig({ onCritical: "remove-statements" }));
+    const decision = decideFixture("org-pinned-public", parseConfig({ onCritical: "remove-statements" }));
 
     // Assess
     expect(shapeOf(decision)).toEqual(finding("high", ["external-account"]));
@@ -352,7 +365,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
       finding(
         "critical",
         ["public-principal"],
-        [disable(KEYS["public-policy"], { status: "dry-run", why: expect.stringContaining("notify") })],
+        [disable(KEYS["public-policy"], { status: "dry-run", code: "notify-mode", why: expect.any(String) })],
       ),
     );
   });
@@ -384,6 +397,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
         [
           disable(KEYS["public-policy"], {
             status: "skipped",
+            code: "exempt-key",
             why: expect.stringContaining("kms-responder:exempt"),
           }),
         ],
@@ -402,9 +416,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
     expect(decision).toMatchObject({
       kind: "finding",
       severity: "critical",
-      actions: [
-        { type: "disable-key", hold: { status: "skipped", why: expect.stringContaining("ignoredKeys") } },
-      ],
+      actions: [{ type: "disable-key", hold: { status: "skipped", code: "ignored-key" } }],
     });
   });
 
@@ -417,7 +429,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
 
     // Assess
     expect(decision).toMatchObject({
-      actions: [{ type: "remove-statements", hold: { status: "skipped" } }],
+      actions: [{ type: "remove-statements", hold: { status: "skipped", code: "ignored-key" } }],
     });
   });
 
@@ -426,7 +438,9 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
     const decision = decideFixture("replicate-key-public", parseConfig({ ignoredKeys: [KEYS.replica] }));
 
     // Assess
-    expect(decision).toMatchObject({ actions: [{ keyRef: KEYS.replica, hold: { status: "skipped" } }] });
+    expect(decision).toMatchObject({
+      actions: [{ keyRef: KEYS.replica, hold: { status: "skipped", code: "ignored-key" } }],
+    });
   });
 
   it("ignores a policy set by the responder's own role", () => {
@@ -448,5 +462,199 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
       incident: "key-policy-violation",
     });
     expect(shapeOf(withExample)).toEqual(shapeOf(decision));
+  });
+});
+
+/** The default key policy AWS creates: the root delegation only, no finding. */
+const DEFAULT_POLICY = JSON.stringify({
+  Version: "2012-10-17",
+  Id: "key-default-1",
+  Statement: [ROOT_STATEMENT],
+});
+const PUBLIC_POLICY = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [ROOT_STATEMENT, PUBLIC_STATEMENT],
+});
+
+describe("key-policy-violation decide: the key's current policy is the fact", () => {
+  it("policy-differs: the current policy is the default one, nothing is disabled (a forged or stale event)", () => {
+    // Act
+    const decision = decideFixture("public-policy", DEFAULTS, { policy: DEFAULT_POLICY, responder: HERE });
+
+    // Assess
+    expect(shapeOf(decision)).toEqual({
+      ...finding("critical", ["public-principal"]),
+      verdicts: ["policy-differs"],
+    });
+  });
+
+  it("policy-differs: the current policy cannot be read as a policy, nothing is done on the claim", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("public-policy", DEFAULTS, { policy: "{ not json", responder: HERE }),
+    );
+
+    // Assess
+    expect(decision.verdicts).toEqual(["policy-differs"]);
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("disables the key when the current policy is still critical", () => {
+    // Act
+    const decision = decideFixture("public-policy", DEFAULTS, { policy: PUBLIC_POLICY, responder: HERE });
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding("critical", ["public-principal"], [disable(KEYS["public-policy"])]),
+    );
+  });
+
+  it("acts on the current policy even when the event's policy text differs from it", () => {
+    // Prepare: the current policy is public through another statement.
+    const current = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [ROOT_STATEMENT, { ...PUBLIC_STATEMENT, Sid: "Later change", Action: "kms:Encrypt" }],
+    });
+
+    // Act
+    const decision = decideFixture("public-policy", DEFAULTS, { policy: current, responder: HERE });
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(
+      finding("critical", ["public-principal"], [disable(KEYS["public-policy"])]),
+    );
+  });
+
+  it("holds the disable as failed/unverified when GetKeyPolicy failed: never disable blind", () => {
+    // Act
+    const decision = decideFixture("public-policy", DEFAULTS, {
+      readErrors: { policy: "AccessDeniedException: not authorized" },
+      responder: HERE,
+    });
+
+    // Assess
+    expect(findingOf(decision).actions).toEqual([
+      disable(KEYS["public-policy"], {
+        status: "failed",
+        code: "unverified",
+        why: expect.stringContaining("policy"),
+      }),
+    ]);
+  });
+
+  it("remove-statements with the current policy plans the repaired policy and keeps the previous one", () => {
+    // Prepare
+    const cfg = parseConfig({ onCritical: "remove-statements" });
+
+    // Act
+    const decision = findingOf(
+      decideFixture("public-policy", cfg, { policy: PUBLIC_POLICY, responder: HERE }),
+    );
+
+    // Assess
+    expect(decision.actions).toEqual([
+      {
+        type: "remove-statements",
+        keyRef: KEYS["public-policy"],
+        policy: JSON.stringify({ Statement: [ROOT_STATEMENT], Version: "2012-10-17" }),
+        previousPolicy: PUBLIC_POLICY,
+      },
+    ]);
+  });
+
+  it("remove-statements keeps the root delegation and takes out only the offending principal", () => {
+    // Prepare: one statement names both the account root and everyone.
+    const shared = {
+      Sid: "Shared",
+      Effect: "Allow",
+      Principal: { AWS: [`arn:aws:iam::${KEY_ACCOUNT}:root`, "*"] },
+      Action: "kms:*",
+      Resource: "*",
+    };
+    const current = JSON.stringify({ Version: "2012-10-17", Statement: [shared] });
+    const cfg = parseConfig({ onCritical: "remove-statements" });
+
+    // Act
+    const decision = findingOf(decideFixture("public-policy", cfg, { policy: current, responder: HERE }));
+
+    // Assess
+    const [action] = decision.actions;
+    expect(action?.type).toBe("remove-statements");
+    expect(JSON.parse(action?.policy ?? "{}")).toEqual({
+      Version: "2012-10-17",
+      Statement: [{ ...shared, Principal: { AWS: [`arn:aws:iam::${KEY_ACCOUNT}:root`] } }],
+    });
+  });
+
+  it("remove-statements falls back to disable-key when removal would leave no root delegation", () => {
+    // Prepare: the public statement is the only one that lets the account administer the key.
+    const current = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "Admins",
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${KEY_ACCOUNT}:role/KeyAdmin` },
+          Action: "kms:Decrypt",
+          Resource: "*",
+        },
+        { ...PUBLIC_STATEMENT, Action: "kms:*" },
+      ],
+    });
+    const cfg = parseConfig({ onCritical: "remove-statements" });
+
+    // Act
+    const decision = findingOf(decideFixture("public-policy", cfg, { policy: current, responder: HERE }));
+
+    // Assess
+    expect(decision.actions).toEqual([disable(KEYS["public-policy"])]);
+  });
+
+  it("remove-statements with a current policy that is safe: policy-differs, nothing put back", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("public-policy", parseConfig({ onCritical: "remove-statements" }), {
+        policy: DEFAULT_POLICY,
+        responder: HERE,
+      }),
+    );
+
+    // Assess
+    expect(decision.verdicts).toEqual(["policy-differs"]);
+    expect(decision.actions).toEqual([]);
+  });
+});
+
+describe("key-policy-violation decide: what this responder may touch", () => {
+  it.each([
+    ["other-account", { region: "us-east-1", account: "999988887777" }],
+    ["other-region", { region: "eu-west-1", account: KEY_ACCOUNT }],
+  ] as const)("%s: the disable is held", (code, responder) => {
+    // Act
+    const decision = findingOf(
+      decideFixture("public-policy", DEFAULTS, { policy: PUBLIC_POLICY, responder }),
+    );
+
+    // Assess
+    expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([["skipped", code]]);
+  });
+
+  it("the replica a ReplicateKey created lives in another Region: the us-east-1 responder holds it", () => {
+    // Act
+    const decision = findingOf(decideFixture("replicate-key-public", DEFAULTS, { responder: HERE }));
+
+    // Assess
+    expect(decision.actions.map((a) => [a.keyRef, a.hold?.code])).toEqual([[KEYS.replica, "other-region"]]);
+  });
+
+  it("aws-managed-key: DescribeKey's KeyManager AWS holds the disable", () => {
+    // Prepare
+    const facts: KeyFacts = { keyManager: "AWS", policy: PUBLIC_POLICY, responder: HERE };
+
+    // Act
+    const decision = findingOf(decideFixture("public-policy", DEFAULTS, facts));
+
+    // Assess
+    expect(decision.actions.map((a) => a.hold?.code)).toEqual(["aws-managed-key"]);
   });
 });
