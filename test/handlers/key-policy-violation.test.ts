@@ -16,6 +16,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadEvent } from "../helpers/fixtures.js";
+import { KmsError } from "../helpers/fake-kms.js";
 import { coldStart, fakeKey, onlyNotification } from "./harness.js";
 
 const kms = mockClient(KMSClient);
@@ -62,19 +63,8 @@ function kmsCommands(): string[] {
   return kms.calls().map((c) => c.args[0].constructor.name);
 }
 
-/**
- * Wires GetKeyPolicy / PutKeyPolicy to one stored policy, as KMS keeps it: PutKeyPolicy replaces
- * it and the next GetKeyPolicy reads it back. Returns a reader for the stored policy.
- */
-function fakePolicy(policy: string): () => string {
-  let stored = policy;
-  kms.on(GetKeyPolicyCommand).callsFake(async () => ({ Policy: stored, PolicyName: "default" }));
-  kms.on(PutKeyPolicyCommand).callsFake(async (input: { Policy?: string }) => {
-    stored = input.Policy ?? "";
-    return {};
-  });
-  return () => stored;
-}
+/** The safe policy a key has when the event's public statement is gone (or never was). */
+const SAFE_POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [ROOT_STATEMENT] });
 
 /** The public-policy event, made by the given identity. */
 function publicPolicyBy(userIdentity: Record<string, unknown> | undefined) {
@@ -95,9 +85,9 @@ afterEach(() => {
 });
 
 describe("key-policy-violation handler: onCritical disable-key (the default)", () => {
-  it("reads the tags, disables the key by key ID, verifies with DescribeKey, and never touches the policy", async () => {
+  it("reads the key, tags and current policy in parallel, disables the key by key ID, verifies, never changes the policy", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN });
+    const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
     const handler = await coldStart("key-policy-violation");
 
     // Act
@@ -105,7 +95,9 @@ describe("key-policy-violation handler: onCritical disable-key (the default)", (
 
     // Assess
     expect(kmsCommands()).toEqual([
+      "DescribeKeyCommand",
       "ListResourceTagsCommand",
+      "GetKeyPolicyCommand",
       "DescribeKeyCommand",
       "DisableKeyCommand",
       "DescribeKeyCommand",
@@ -113,8 +105,9 @@ describe("key-policy-violation handler: onCritical disable-key (the default)", (
     expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: KEY_ARN });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
     expect(kms).toHaveReceivedCommandTimes(PutKeyPolicyCommand, 0);
-    expect(kms).toHaveReceivedCommandTimes(GetKeyPolicyCommand, 0);
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyPolicyCommand, { KeyId: KEY_ARN, PolicyName: "default" });
     expect(key.state).toBe("Disabled");
+    expect(key.policy).toBe(PUBLIC_POLICY);
     expect(result).toMatchObject({
       incident: "key-policy-violation",
       outcome: "remediated",
@@ -135,7 +128,7 @@ describe("key-policy-violation handler: onCritical disable-key (the default)", (
 
   it("tells responders which statement did it and how to undo", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN });
+    fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
     const handler = await coldStart("key-policy-violation");
 
     // Act
@@ -149,15 +142,15 @@ describe("key-policy-violation handler: onCritical disable-key (the default)", (
       incident: "key-policy-violation",
       outcome: "remediated",
     });
-    expect(note.text).toContain("[critical] public-principal in statement #1 (Sid Allow decrypt)");
-    expect(note.text).toContain(`Statement #1: ${JSON.stringify(PUBLIC_STATEMENT)}`);
+    expect(note.text).toContain("[critical] public-principal in statement 2 (Sid Allow decrypt)");
+    expect(note.text).toContain(`Statement 2: ${JSON.stringify(PUBLIC_STATEMENT)}`);
     expect(note.text).toContain(`aws kms enable-key --key-id ${KEY_ARN} --region us-east-1`);
     expect(note.doc.undo).toEqual([`aws kms enable-key --key-id ${KEY_ARN} --region us-east-1`]);
   });
 
   it("a key already Disabled: already-remediated, no DisableKey", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN, state: "Disabled" });
+    fakeKey(kms, { arn: KEY_ARN, state: "Disabled", policy: PUBLIC_POLICY });
     const handler = await coldStart("key-policy-violation");
 
     // Act
@@ -177,8 +170,7 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
 
   it("puts back the policy without the public statement (root statement kept), then reads it back", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN });
-    const stored = fakePolicy(PUBLIC_POLICY);
+    const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
     const handler = await coldStart("key-policy-violation", config);
 
     // Act
@@ -186,6 +178,7 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
 
     // Assess
     expect(kmsCommands()).toEqual([
+      "DescribeKeyCommand",
       "ListResourceTagsCommand",
       "GetKeyPolicyCommand",
       "PutKeyPolicyCommand",
@@ -203,7 +196,7 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
       Id: "key-consolepolicy-3",
       Statement: [ROOT_STATEMENT],
     });
-    expect(stored()).toBe(put?.Policy);
+    expect(key.policy).toBe(put?.Policy);
     expect(kms).toHaveReceivedCommandTimes(DisableKeyCommand, 0);
     expect(result).toMatchObject({
       outcome: "remediated",
@@ -211,7 +204,7 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
         {
           type: "remove-statements",
           status: "succeeded",
-          detail: expect.stringContaining("#1"),
+          detail: "removed the offending principals from the key policy",
           verified: true,
           previousPolicy: PUBLIC_POLICY,
         },
@@ -219,13 +212,13 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
     });
     const note = onlyNotification(sns);
     expect(note.subject).toMatch(/^\[CRITICAL\] Dangerous KMS key policy, statements removed: /);
+    expect(note.text).toContain("Removing from statement 2 (Sid Allow decrypt)");
     expect(note.text).toContain("aws kms put-key-policy");
   });
 
-  it("judges the current policy: one already fixed is already-done, no PutKeyPolicy", async () => {
+  it("judges the current policy: one already fixed is policy-differs, notified, no PutKeyPolicy", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN });
-    fakePolicy(JSON.stringify({ Version: "2012-10-17", Statement: [ROOT_STATEMENT] }));
+    fakeKey(kms, { arn: KEY_ARN, policy: SAFE_POLICY });
     const handler = await coldStart("key-policy-violation", config);
 
     // Act
@@ -233,44 +226,33 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
 
     // Assess
     expect(kms).toHaveReceivedCommandTimes(GetKeyPolicyCommand, 1);
-    expect(kms).toHaveReceivedCommandTimes(PutKeyPolicyCommand, 0);
-    expect(kms).toHaveReceivedCommandTimes(DisableKeyCommand, 0);
-    expect(result).toMatchObject({
-      outcome: "already-remediated",
-      actions: [{ type: "remove-statements", status: "already-done", verified: true }],
-    });
+    expectNoKmsChange();
+    expect(result).toMatchObject({ outcome: "notified", verdicts: ["policy-differs"], actions: [] });
   });
 
-  it("every statement critical: refuses to leave an empty policy, notifies failed, rejects with ActionError", async () => {
+  it("every statement critical: removal cannot leave the owners, so it falls back to disabling the key", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN });
     const onlyPublic = JSON.stringify({ Version: "2012-10-17", Statement: [PUBLIC_STATEMENT] });
-    const stored = fakePolicy(onlyPublic);
+    const key = fakeKey(kms, { arn: KEY_ARN, policy: onlyPublic });
     const handler = await coldStart("key-policy-violation", config);
 
     // Act
-    const outcome = handler(loadEvent("key-policy-violation/public-policy"));
+    const result = await handler(loadEvent("key-policy-violation/public-policy"));
 
     // Assess
-    await expect(outcome).rejects.toMatchObject({
-      name: "ActionError",
-      message: expect.stringContaining("empty policy"),
-    });
     expect(kms).toHaveReceivedCommandTimes(PutKeyPolicyCommand, 0);
-    expect(kms).toHaveReceivedCommandTimes(DisableKeyCommand, 0);
-    expect(stored()).toBe(onlyPublic);
-    const note = onlyNotification(sns);
-    expect(note.attributes.outcome).toBe("failed");
-    expect(note.subject).toContain("ACTION FAILED");
-    expect(note.doc.actions).toMatchObject([{ type: "remove-statements", status: "failed" }]);
-    expect(note.text).toContain("refusing to leave the key with an empty policy");
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
+    expect(key.policy).toBe(onlyPublic);
+    expect(key.state).toBe("Disabled");
+    expect(result).toMatchObject({ outcome: "remediated", actions: [{ type: "disable-key", status: "succeeded" }] });
+    expect(onlyNotification(sns).text).toContain("disabling the key instead");
   });
 
   it("PutKeyPolicy MalformedPolicyDocumentException: failed with the error, previous policy kept in the result", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN });
-    fakePolicy(PUBLIC_POLICY);
-    kms.on(PutKeyPolicyCommand).rejects(
+    const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
+    key.fake.fail(
+      "PutKeyPolicy",
       new MalformedPolicyDocumentException({
         message: "The new key policy will not allow you to update the key policy in the future.",
         $metadata: { httpStatusCode: 400 },
@@ -304,8 +286,7 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
 describe("key-policy-violation handler: keys and findings it must not act on", () => {
   it("onCritical notify: publishes the critical finding and sends no mutating command", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN });
-    fakePolicy(PUBLIC_POLICY);
+    fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
     const handler = await coldStart("key-policy-violation", { onCritical: "notify" });
 
     // Act
@@ -313,7 +294,7 @@ describe("key-policy-violation handler: keys and findings it must not act on", (
 
     // Assess
     expectNoKmsChange();
-    expect(kmsCommands()).toEqual(["ListResourceTagsCommand"]);
+    expect(kmsCommands()).toEqual(["DescribeKeyCommand", "ListResourceTagsCommand", "GetKeyPolicyCommand"]);
     expect(result).toMatchObject({ outcome: "notified", severity: "critical", actions: [] });
     const note = onlyNotification(sns);
     expect(note.subject).toMatch(/^\[CRITICAL\] Dangerous KMS key policy, for review: /);
@@ -322,7 +303,7 @@ describe("key-policy-violation handler: keys and findings it must not act on", (
 
   it("the notification key (listed in ignoredKeys) is never disabled: outcome skipped", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN });
+    const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
     const handler = await coldStart("key-policy-violation", { ignoredKeys: [KEY_ARN] });
 
     // Act
@@ -342,7 +323,7 @@ describe("key-policy-violation handler: keys and findings it must not act on", (
 
   it("a key tagged exempt: notified with outcome skipped, not disabled", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN, tags: { "kms-responder:exempt": "break-glass" } });
+    const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY, tags: { "kms-responder:exempt": "break-glass" } });
     const handler = await coldStart("key-policy-violation");
 
     // Act
@@ -356,7 +337,7 @@ describe("key-policy-violation handler: keys and findings it must not act on", (
 
   it("notify mode: outcome dry-run, nothing disabled", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN });
+    fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
     const handler = await coldStart("key-policy-violation", { mode: "notify" });
 
     // Act
@@ -368,26 +349,26 @@ describe("key-policy-violation handler: keys and findings it must not act on", (
     expect(onlyNotification(sns).attributes.outcome).toBe("dry-run");
   });
 
-  it("cross-account (high): publishes the finding only", async () => {
+  it("cross-account (critical: kms:* to an untrusted account) on a key that really has that policy: disabled", async () => {
     // Prepare
-    fakeKey(kms, { arn: "arn:aws:kms:us-east-1:111122223333:key/3f4a5b6c-7d8e-4f36-8ab1-c2d3e4f5a6b7" });
+    const event = loadEvent("key-policy-violation/cross-account");
+    const arn = "arn:aws:kms:us-east-1:111122223333:key/3f4a5b6c-7d8e-4f36-8ab1-c2d3e4f5a6b7";
+    const key = fakeKey(kms, { arn, policy: String(event.detail.requestParameters?.policy) });
     const handler = await coldStart("key-policy-violation");
 
     // Act
-    const result = await handler(loadEvent("key-policy-violation/cross-account"));
+    const result = await handler(event);
 
     // Assess
-    expectNoKmsChange();
-    expect(kmsCommands()).toEqual(["ListResourceTagsCommand"]);
+    expect(kms).toHaveReceivedCommandWith(GetKeyPolicyCommand, { KeyId: arn, PolicyName: "default" });
+    expect(key.fake.mutations()).toEqual(["DisableKey"]);
     expect(result).toMatchObject({
-      outcome: "notified",
-      severity: "high",
+      outcome: "remediated",
+      severity: "critical",
       reasons: ["external-account"],
-      actions: [],
+      actions: [{ type: "disable-key", status: "succeeded" }],
     });
-    const note = onlyNotification(sns);
-    expect(note.subject).toMatch(/^\[HIGH\] KMS key policy finding, for review: /);
-    expect(note.text).toContain("arn:aws:iam::444455556666:root");
+    expect(onlyNotification(sns).text).toContain("arn:aws:iam::444455556666:root");
   });
 
   it.each([
@@ -421,6 +402,79 @@ describe("key-policy-violation handler: keys and findings it must not act on", (
   });
 });
 
+describe("key-policy-violation handler: the event is a claim, the current policy is the fact (issue 11)", () => {
+  it("a forged PutKeyPolicy with a public policy for a key whose policy is safe: no DisableKey, policy-differs", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, policy: SAFE_POLICY });
+    const handler = await coldStart("key-policy-violation");
+
+    // Act
+    const result = await handler(loadEvent("key-policy-violation/public-policy"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyPolicyCommand, { KeyId: KEY_ARN, PolicyName: "default" });
+    expectNoKmsChange();
+    expect(key.state).toBe("Enabled");
+    expect(result).toMatchObject({ outcome: "notified", severity: "critical", verdicts: ["policy-differs"], actions: [] });
+    const note = onlyNotification(sns);
+    expect(note.attributes.outcome).toBe("notified");
+    expect(note.doc.verdicts).toEqual(["policy-differs"]);
+  });
+
+  it.each([
+    ["AccessDeniedException", "User is not authorized to perform: kms:GetKeyPolicy"],
+    ["ThrottlingException", "Rate exceeded"],
+  ])("GetKeyPolicy %s: no DisableKey (never act blind), notification outcome failed, the invocation throws", async (name, message) => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
+    key.fake.fail("GetKeyPolicy", new KmsError(name, message));
+    const handler = await coldStart("key-policy-violation");
+
+    // Act
+    const outcome = handler(loadEvent("key-policy-violation/public-policy"));
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ name: "ActionError", message: expect.stringContaining(name) });
+    expectNoKmsChange();
+    expect(key.state).toBe("Enabled");
+    const note = onlyNotification(sns);
+    expect(note.attributes.outcome).toBe("failed");
+    expect(note.doc.actions).toMatchObject([{ type: "disable-key", status: "failed", error: expect.stringContaining(name) }]);
+  });
+
+  it("an AWS managed key (DescribeKey KeyManager AWS): no action, held aws-managed-key", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, keyManager: "AWS", policy: PUBLIC_POLICY });
+    const handler = await coldStart("key-policy-violation");
+
+    // Act
+    const result = await handler(loadEvent("key-policy-violation/public-policy"));
+
+    // Assess
+    expectNoKmsChange();
+    expect(result).toMatchObject({ outcome: "skipped", actions: [{ type: "disable-key", status: "skipped" }] });
+    expect(onlyNotification(sns).text).toContain("AWS managed key");
+  });
+
+  it("a key in another account than the responder's topic: held other-account, no DisableKey", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
+    const handler = await coldStart(
+      "key-policy-violation",
+      {},
+      "arn:aws:sns:us-east-1:999988887777:kms-responder-notifications",
+    );
+
+    // Act
+    const result = await handler(loadEvent("key-policy-violation/public-policy"));
+
+    // Assess
+    expectNoKmsChange();
+    expect(result).toMatchObject({ outcome: "skipped", actions: [{ type: "disable-key", status: "skipped" }] });
+    expect(onlyNotification(sns).text).toContain("this responder acts in 999988887777 only");
+  });
+});
+
 describe("key-policy-violation handler: ReplicateKey with a public policy", () => {
   const REPLICA_ARN = "arn:aws:kms:us-west-2:111122223333:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0";
   const REPLICA_KEY_ID = "mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0";
@@ -449,7 +503,8 @@ describe("key-policy-violation handler: ReplicateKey with a public policy", () =
 
   it("in the replica's own Region, disables the replica by its key id and reads its tags", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: REPLICA_ARN });
+    const replica = loadEvent("key-policy-violation/replicate-key-public").detail.requestParameters?.policy;
+    const key = fakeKey(kms, { arn: REPLICA_ARN, policy: String(replica) });
     const handler = await coldStart("key-policy-violation", {}, undefined, "us-west-2");
 
     // Act
