@@ -1,22 +1,18 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  cancelActions,
-  daysLeft,
-  decide,
-  parseDeletionDate,
-} from "../../functions/key-deletion-scheduled/decide.js";
+import { daysLeft, decide, parseDeletionDate } from "../../functions/key-deletion-scheduled/decide.js";
 import type { Config } from "../../functions/shared/config.js";
 import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import { normalise } from "../../functions/shared/model.js";
+import { normalise } from "../../functions/shared/event.js";
 import {
-  callOf,
   config,
   DEFAULTS,
   decisionsFor,
   EXAMPLE,
+  eventOf,
   FAILED_CALL,
   findingOf,
+  HERE,
   keyArn as key,
   type Shape,
   shapeOf,
@@ -26,16 +22,20 @@ import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 /** A fixed "now" one week before the unapproved fixture's deletion date. */
 const NOW = new Date("2026-11-28T18:31:12Z");
 
-const { decideEvent, decideFixture } = decisionsFor("key-deletion-scheduled", (call, cfg, facts) =>
-  decide(call, cfg, facts, NOW),
+const { decideEvent, decideFixture } = decisionsFor("key-deletion-scheduled", (event, cfg, facts) =>
+  decide(event, cfg, facts, NOW),
 );
 
-/** CancelKeyDeletion, then EnableKey only if the key was enabled before (afterCancel: restore). */
+/**
+ * CancelKeyDeletion, then EnableKey (afterCancel: restore plans the enable unless the history read
+ * shows the key was disabled before; offline nothing was read, so it is planned).
+ */
 const cancelAndRestore = (keyId: string, hold?: PlannedAction["hold"]): PlannedAction[] =>
   [
     { type: "cancel-key-deletion", keyRef: key(keyId) } as PlannedAction,
-    { type: "enable-key", keyRef: key(keyId), onlyIfEnabledBefore: true } as PlannedAction,
+    { type: "enable-key", keyRef: key(keyId) } as PlannedAction,
   ].map((a) => (hold ? { ...a, hold } : a));
+const cancelOnly = (keyId: string): PlannedAction[] => [{ type: "cancel-key-deletion", keyRef: key(keyId) }];
 
 const finding = (severity: string, reasons: string[], actions: PlannedAction[]): Shape => ({
   kind: "finding",
@@ -134,7 +134,7 @@ describe("key-deletion-scheduled decide: approval", () => {
     const key = "arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
     expect(decision.details).toEqual([
       "Deletion date: 2026-12-28T14:05:09.000Z (30 days left)",
-      `To stop it: aws kms cancel-key-deletion --key-id ${key} --region us-east-1 (the key is then Disabled: aws kms enable-key --key-id ${key} --region us-east-1)`,
+      `To stop it: aws kms cancel-key-deletion --key-id ${key} --region us-east-1; the key is then Disabled, so if it should be used again: aws kms enable-key --key-id ${key} --region us-east-1`,
     ]);
   });
 
@@ -216,15 +216,9 @@ describe("key-deletion-scheduled decide: approval", () => {
 describe("key-deletion-scheduled decide: what happens after the cancel", () => {
   it.each([
     ["restore", cancelAndRestore(UNAPPROVED_KEY)],
-    [
-      "enable",
-      [
-        { type: "cancel-key-deletion", keyRef: key(UNAPPROVED_KEY) },
-        { type: "enable-key", keyRef: key(UNAPPROVED_KEY) },
-      ],
-    ],
-    ["keep-disabled", [{ type: "cancel-key-deletion", keyRef: key(UNAPPROVED_KEY) }]],
-  ] as const)("afterCancel %s plans %j", (afterCancel, expected) => {
+    ["enable", cancelAndRestore(UNAPPROVED_KEY)],
+    ["keep-disabled", cancelOnly(UNAPPROVED_KEY)],
+  ] as const)("afterCancel %s, offline, plans %j", (afterCancel, expected) => {
     // Act
     const decision = findingOf(decideFixture("unapproved", config({ afterCancel })));
 
@@ -232,15 +226,66 @@ describe("key-deletion-scheduled decide: what happens after the cancel", () => {
     expect(decision.actions).toEqual(expected);
   });
 
-  it("afterCancel enable re-enables unconditionally (no onlyIfEnabledBefore)", () => {
+  it("afterCancel restore: a key that was disabled before the deletion is only cancelled (facts.prior)", () => {
+    // Prepare
+    const facts: KeyFacts = {
+      keyState: "PendingDeletion",
+      prior: {
+        state: "disabled",
+        detail: "the key was disabled before the event (DisableKey at 2026-11-01T00:00:00.000Z)",
+      },
+      responder: HERE,
+    };
+
     // Act
-    const actions = cancelActions(
-      callOf(loadEvent("key-deletion-scheduled/unapproved")),
-      config({ afterCancel: "enable" }),
+    const decision = findingOf(decideFixture("unapproved", DEFAULTS, facts));
+
+    // Assess
+    expect(decision.actions).toEqual(cancelOnly(UNAPPROVED_KEY));
+    expect(decision.details).toContain(`Left Disabled: ${facts.prior?.detail}.`);
+  });
+
+  it.each([
+    ["enabled before", { state: "enabled", detail: "the key was enabled before the event" }],
+    ["history unreadable", { state: "unknown", detail: "CloudTrail history could not be read" }],
+  ] as const)("afterCancel restore: %s -> cancel and enable", (_label, prior) => {
+    // Act
+    const decision = findingOf(
+      decideFixture("unapproved", DEFAULTS, { keyState: "PendingDeletion", prior, responder: HERE }),
     );
 
     // Assess
-    expect(actions[1]?.onlyIfEnabledBefore).toBeUndefined();
+    expect(decision.actions).toEqual(cancelAndRestore(UNAPPROVED_KEY));
+  });
+
+  it("afterCancel enable ignores the prior state: it re-enables whatever the history says", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("unapproved", config({ afterCancel: "enable" }), {
+        keyState: "PendingDeletion",
+        prior: { state: "disabled", detail: "disabled before" },
+        responder: HERE,
+      }),
+    );
+
+    // Assess
+    expect(decision.actions).toEqual(cancelAndRestore(UNAPPROVED_KEY));
+  });
+
+  it("a DisableKey made since the event (facts.disabledSince) is respected: no enable", () => {
+    // Prepare
+    const facts: KeyFacts = {
+      keyState: "PendingDeletion",
+      prior: { state: "enabled", detail: "enabled before" },
+      disabledSince: "the key was disabled after the event (DisableKey at 2026-11-28T18:40:00.000Z)",
+      responder: HERE,
+    };
+
+    // Act
+    const decision = findingOf(decideFixture("unapproved", config({ afterCancel: "enable" }), facts));
+
+    // Assess
+    expect(decision.actions).toEqual(cancelOnly(UNAPPROVED_KEY));
   });
 });
 
@@ -254,7 +299,7 @@ describe("key-deletion-scheduled decide: held actions", () => {
       finding(
         "critical",
         ["unapproved-deletion"],
-        cancelAndRestore(UNAPPROVED_KEY, { status: "dry-run", why: expect.stringContaining("notify") }),
+        cancelAndRestore(UNAPPROVED_KEY, { status: "dry-run", code: "notify-mode", why: expect.any(String) }),
       ),
     );
   });
@@ -275,7 +320,7 @@ describe("key-deletion-scheduled decide: held actions", () => {
     const decision = decideFixture("unapproved", DEFAULTS, { tags: { "kms-responder:exempt": "" } });
 
     // Assess
-    expect(findingOf(decision).actions.map((a) => a.hold?.status)).toEqual(["skipped", "skipped"]);
+    expect(findingOf(decision).actions.map((a) => a.hold?.code)).toEqual(["exempt-key", "exempt-key"]);
   });
 
   it("holds the actions as skipped on a key listed in ignoredKeys", () => {
@@ -283,7 +328,7 @@ describe("key-deletion-scheduled decide: held actions", () => {
     const decision = decideFixture("unapproved", config({ ignoredKeys: [UNAPPROVED_KEY] }));
 
     // Assess
-    expect(findingOf(decision).actions.map((a) => a.hold?.status)).toEqual(["skipped", "skipped"]);
+    expect(findingOf(decision).actions.map((a) => a.hold?.code)).toEqual(["ignored-key", "ignored-key"]);
   });
 
   it.each([
@@ -301,9 +346,9 @@ describe("key-deletion-scheduled decide: held actions", () => {
       const decision = findingOf(decideEvent(event, DEFAULTS, facts));
 
       // Assess
-      expect(decision.actions.map((a) => a.hold)).toEqual([
-        { status: "skipped", why: expect.stringContaining("AWS managed") },
-        { status: "skipped", why: expect.stringContaining("AWS managed") },
+      expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([
+        ["skipped", "aws-managed-key"],
+        ["skipped", "aws-managed-key"],
       ]);
     },
   );
@@ -448,11 +493,12 @@ describe("daysLeft", () => {
 describe("key-deletion-scheduled decide: never throws", () => {
   it.each(loadAllEvents().map((f) => [f.path, f.event] as const))("decides %s", (_path, event) => {
     // Prepare
-    const call = normalise(event);
+    const normalised = normalise(event);
 
     // Act / Assess
     for (const cfg of [DEFAULTS, EXAMPLE, config({ mode: "notify", afterCancel: "keep-disabled" })]) {
-      const decision = call && decide(call, cfg, { tags: { "kms-responder:protected": "" } }, NOW);
+      const decision =
+        normalised && decide(normalised, cfg, { tags: { "kms-responder:protected": "" } }, NOW);
       expect(["finding", "ignore"]).toContain(decision?.kind);
     }
   });
@@ -475,8 +521,102 @@ describe("key-deletion-scheduled decide: never throws", () => {
       fc.property(response, (responseElements) => {
         const event = structuredClone(base);
         event.detail.responseElements = responseElements as Record<string, unknown>;
-        return decide(callOf(event), EXAMPLE, {}, NOW).kind === "finding";
+        return decide(eventOf(event), EXAMPLE, {}, NOW).kind === "finding";
       }),
     );
+  });
+});
+
+describe("key-deletion-scheduled decide: the key's current state is the fact", () => {
+  it.each(["Enabled", "Disabled"])(
+    "not-pending-deletion: the key is %s now (a late replay or already cancelled), nothing to cancel",
+    (keyState) => {
+      // Act
+      const decision = findingOf(decideFixture("unapproved", DEFAULTS, { keyState, responder: HERE }));
+
+      // Assess
+      expect(decision.verdicts).toEqual(["not-pending-deletion"]);
+      expect(decision.actions.map((a) => a.type)).not.toContain("cancel-key-deletion");
+    },
+  );
+
+  it("a late replay for an Enabled key plans nothing at all", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("unapproved", DEFAULTS, { keyState: "Enabled", responder: HERE }),
+    );
+
+    // Assess
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("a key cancelled since but left Disabled is still restored when it was enabled before", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("unapproved", DEFAULTS, {
+        keyState: "Disabled",
+        prior: { state: "enabled", detail: "enabled before" },
+        responder: HERE,
+      }),
+    );
+
+    // Assess
+    expect(decision.actions).toEqual([{ type: "enable-key", keyRef: key(UNAPPROVED_KEY) }]);
+  });
+
+  it("a multi-Region primary in PendingReplicaDeletion is still cancelled", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("multi-region-primary", DEFAULTS, {
+        keyState: "PendingReplicaDeletion",
+        responder: HERE,
+      }),
+    );
+
+    // Assess
+    expect(decision.verdicts).toBeUndefined();
+    expect(decision.actions.map((a) => a.type)).toEqual(["cancel-key-deletion", "enable-key"]);
+  });
+
+  it("holds the actions as failed/unverified when DescribeKey failed", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("unapproved", DEFAULTS, { readErrors: { key: "ThrottlingException" }, responder: HERE }),
+    );
+
+    // Assess
+    expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([
+      ["failed", "unverified"],
+      ["failed", "unverified"],
+    ]);
+  });
+
+  it.each([
+    ["other-account", { region: "us-east-1", account: "999988887777" }],
+    ["other-region", { region: "eu-west-1", account: "111122223333" }],
+  ] as const)("%s: the cancel and the restore are held", (code, responder) => {
+    // Act
+    const decision = findingOf(
+      decideFixture("unapproved", DEFAULTS, { keyState: "PendingDeletion", responder }),
+    );
+
+    // Assess
+    expect(decision.actions.map((a) => a.hold?.code)).toEqual([code, code]);
+  });
+
+  it("unknown-key: a record naming the key by alias only is still a finding, nothing planned offline", () => {
+    // Prepare
+    const event = loadEvent("key-deletion-scheduled/unapproved");
+    delete event.detail.resources;
+    event.detail.requestParameters = { keyId: "alias/payments", pendingWindowInDays: 7 };
+    event.detail.responseElements = { keyState: "PendingDeletion", pendingWindowInDays: 7 };
+
+    // Act
+    const decision = findingOf(decideEvent(event));
+
+    // Assess
+    expect(decision.key).toBeUndefined();
+    expect(decision.event?.keyHint).toBe("alias/payments");
+    expect(shapeOf(decision)).toEqual(finding("critical", ["unapproved-deletion"], []));
   });
 });

@@ -1,17 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { decide as decideDeletion } from "../../functions/key-deletion-scheduled/decide.js";
 import { decide } from "../../functions/pending-deletion-key-used/decide.js";
+import { INCIDENTS } from "../../functions/registry.js";
 import type { Config } from "../../functions/shared/config.js";
-import { incidentOf, type KeyFacts, type PlannedAction } from "../../functions/shared/decision.js";
-import { normalise } from "../../functions/shared/model.js";
+import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import { normalise } from "../../functions/shared/event.js";
+import { decideAny, incidentFor } from "../../functions/shared/route.js";
 import {
-  callOf,
   config,
   DEFAULTS,
   decisionsFor,
   EXAMPLE,
+  eventOf,
   FAILED_CALL,
   findingOf,
+  HERE,
   keyArn as key,
   type Shape,
   shapeOf,
@@ -25,16 +28,30 @@ const S3_KEY = "9b0c1d2e-3f4a-4bf2-86d7-e8f9a0b1c2d3";
 
 const cancelAndRestore = (keyId: string): PlannedAction[] => [
   { type: "cancel-key-deletion", keyRef: key(keyId) },
-  { type: "enable-key", keyRef: key(keyId), onlyIfEnabledBefore: true },
+  { type: "enable-key", keyRef: key(keyId) },
 ];
 
-const finding = (actions: PlannedAction[]): Shape => ({
+const finding = (actions: PlannedAction[], reasons = ["pending-deletion-key-used"]): Shape => ({
   kind: "finding",
   incident: "pending-deletion-key-used",
   severity: "high",
-  reasons: ["pending-deletion-key-used"],
+  reasons,
   actions,
 });
+
+const ENCRYPT_KEY = "0c1d2e3f-4a5b-4c6d-8e9f-a0b1c2d3e4f5";
+const SIGNING_KEY = "1d2e3f4a-5b6c-4d7e-9f0a-b1c2d3e4f5a6";
+const PRIMARY_KEY = "mrk-2e3f4a5b6c7d4e8f9a0b1c2d3e4f5a6b";
+const SOURCE_KEY = "3f4a5b6c-7d8e-4f9a-8b1c-d2e3f4a5b6c7";
+const DESTINATION_KEY = "4a5b6c7d-8e9f-4a0b-9c2d-e3f4a5b6c7d8";
+const OUR_KEY = "6c7d8e9f-0a1b-4c2d-9e4f-a5b6c7d8e9f0";
+/** This incident's decide takes failed calls, and finds no pending deletion in this one. */
+const NOT_THIS: Shape = { kind: "ignore", skipped: "no-incident", incident: "pending-deletion-key-used" };
+const FOREIGN = finding([], ["foreign-key-pending-deletion"]);
+const UNTRUSTED = finding([], ["untrusted-account-uses-key"]);
+
+/** Whether the incident's own `matches` (routing) takes the event. */
+const routed = (raw: unknown) => incidentFor(INCIDENTS, eventOf(raw))?.name;
 
 describe("pending-deletion-key-used decide: every fixture", () => {
   it.each([
@@ -43,8 +60,17 @@ describe("pending-deletion-key-used decide: every fixture", () => {
     ["generate-data-key-via-s3", DEFAULTS, finding(cancelAndRestore(S3_KEY))],
     ["generate-data-key-via-s3", EXAMPLE, finding(cancelAndRestore(S3_KEY))],
     // A call on a disabled key is an ordinary failed call: not this incident.
-    ["disabled-key-error", DEFAULTS, FAILED_CALL],
-    ["disabled-key-error", EXAMPLE, FAILED_CALL],
+    ["disabled-key-error", DEFAULTS, NOT_THIS],
+    ["disabled-key-error", EXAMPLE, NOT_THIS],
+    ["disabled-exception-pending", DEFAULTS, finding(cancelAndRestore(ENCRYPT_KEY))],
+    ["get-public-key-pending", DEFAULTS, finding(cancelAndRestore(SIGNING_KEY))],
+    ["replica-deletion-pending", DEFAULTS, finding(cancelAndRestore(PRIMARY_KEY))],
+    ["reencrypt-destination", DEFAULTS, finding(cancelAndRestore(DESTINATION_KEY))],
+    ["reencrypt-source", DEFAULTS, finding(cancelAndRestore(SOURCE_KEY))],
+    ["partner-key", DEFAULTS, FOREIGN],
+    ["partner-key", EXAMPLE, FOREIGN],
+    ["untrusted-caller", DEFAULTS, UNTRUSTED],
+    ["untrusted-caller", EXAMPLE, UNTRUSTED],
   ] as Array<[string, Config, Shape]>)("%s (%#)", (variant, cfg, expected) => {
     // Act
     const decision = decideFixture(variant, cfg);
@@ -60,27 +86,44 @@ describe("pending-deletion-key-used decide: every fixture", () => {
         .filter((f) => f.incident === "pending-deletion-key-used")
         .map((f) => f.variant)
         .sort(),
-    ).toEqual(["decrypt-pending-deletion", "disabled-key-error", "generate-data-key-via-s3"]);
+    ).toEqual([
+      "decrypt-pending-deletion",
+      "disabled-exception-pending",
+      "disabled-key-error",
+      "generate-data-key-via-s3",
+      "get-public-key-pending",
+      "partner-key",
+      "reencrypt-destination",
+      "reencrypt-source",
+      "replica-deletion-pending",
+      "untrusted-caller",
+    ]);
   });
 
   it("routes only the pending-deletion error to this incident", () => {
     // Act / Assess
-    expect(incidentOf(callOf(loadEvent("pending-deletion-key-used/decrypt-pending-deletion")))).toBe(
+    expect(routed(loadEvent("pending-deletion-key-used/decrypt-pending-deletion"))).toBe(
       "pending-deletion-key-used",
     );
-    expect(incidentOf(callOf(loadEvent("pending-deletion-key-used/disabled-key-error")))).toBeUndefined();
-    expect(incidentOf(callOf(loadEvent("other/decrypt-success")))).toBeUndefined();
+    expect(routed(loadEvent("pending-deletion-key-used/disabled-key-error"))).toBeUndefined();
+    expect(routed(loadEvent("other/decrypt-success"))).toBeUndefined();
+    // Routed over every incident, a failed call no incident takes is a failed call.
+    expect(
+      shapeOf(
+        decideAny(INCIDENTS, eventOf(loadEvent("pending-deletion-key-used/disabled-key-error")), DEFAULTS),
+      ),
+    ).toEqual(FAILED_CALL);
   });
 
   it("is not a key-deletion-scheduled incident", () => {
     // Act
     const decision = decideDeletion(
-      callOf(loadEvent("pending-deletion-key-used/decrypt-pending-deletion")),
+      eventOf(loadEvent("pending-deletion-key-used/decrypt-pending-deletion")),
       DEFAULTS,
     );
 
     // Assess
-    expect(decision).toMatchObject({ kind: "ignore", skipped: "no-incident" });
+    expect(decision).toMatchObject({ kind: "ignore", skipped: "failed-call" });
   });
 });
 
@@ -145,20 +188,41 @@ describe("pending-deletion-key-used decide: config", () => {
     const decision = findingOf(decideFixture("decrypt-pending-deletion", config({ mode: "notify" })));
 
     // Assess
-    expect(decision.actions.map((a) => a.hold?.status)).toEqual(["dry-run", "dry-run"]);
+    expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([
+      ["dry-run", "notify-mode"],
+      ["dry-run", "notify-mode"],
+    ]);
   });
 
   it.each([
-    ["an exempt key", DEFAULTS, { tags: { "kms-responder:exempt": "" } }],
-    ["a key in ignoredKeys", config({ ignoredKeys: [key(DECRYPT_KEY)] }), {}],
-    ["an AWS managed key", DEFAULTS, { keyManager: "AWS" }],
-  ] as Array<[string, Config, KeyFacts]>)("holds the actions as skipped on %s", (_label, cfg, facts) => {
-    // Act
-    const decision = findingOf(decideFixture("decrypt-pending-deletion", cfg, facts));
+    ["an exempt key", DEFAULTS, { tags: { "kms-responder:exempt": "" } }, "exempt-key"],
+    ["a key in ignoredKeys", config({ ignoredKeys: [key(DECRYPT_KEY)] }), {}, "ignored-key"],
+    ["an AWS managed key", DEFAULTS, { keyManager: "AWS" }, "aws-managed-key"],
+    [
+      "a key of another account",
+      DEFAULTS,
+      { responder: { region: "us-east-1", account: "999988887777" } },
+      "other-account",
+    ],
+    [
+      "a key of another Region",
+      DEFAULTS,
+      { responder: { region: "eu-west-1", account: "111122223333" } },
+      "other-region",
+    ],
+  ] as Array<[string, Config, KeyFacts, string]>)(
+    "holds the actions as skipped on %s",
+    (_label, cfg, facts, code) => {
+      // Act
+      const decision = findingOf(decideFixture("decrypt-pending-deletion", cfg, facts));
 
-    // Assess
-    expect(decision.actions.map((a) => a.hold?.status)).toEqual(["skipped", "skipped"]);
-  });
+      // Assess
+      expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([
+        ["skipped", code],
+        ["skipped", code],
+      ]);
+    },
+  );
 
   it("ignores the call when the incident is off", () => {
     // Act
@@ -194,10 +258,171 @@ describe("pending-deletion-key-used decide: config", () => {
 describe("pending-deletion-key-used decide: never throws", () => {
   it.each(loadAllEvents().map((f) => [f.path, f.event] as const))("decides %s", (_path, event) => {
     // Prepare
-    const call = normalise(event);
+    const normalised = normalise(event);
 
     // Act / Assess
     for (const cfg of [DEFAULTS, EXAMPLE])
-      expect(["finding", "ignore"]).toContain(call && decide(call, cfg).kind);
+      expect(["finding", "ignore"]).toContain(normalised && decide(normalised, cfg, {}).kind);
+  });
+});
+
+describe("pending-deletion-key-used decide: which failures count", () => {
+  it("DisabledException with 'is pending deletion.' counts", () => {
+    // Act / Assess
+    expect(routed(loadEvent("pending-deletion-key-used/disabled-exception-pending"))).toBe(
+      "pending-deletion-key-used",
+    );
+  });
+
+  it("DisabledException with 'is disabled.' does not", () => {
+    // Act / Assess
+    expect(routed(loadEvent("pending-deletion-key-used/disabled-key-error"))).toBeUndefined();
+  });
+
+  it("GetPublicKey counts: reading the public key proves the key is needed", () => {
+    // Act / Assess
+    expect(routed(loadEvent("pending-deletion-key-used/get-public-key-pending"))).toBe(
+      "pending-deletion-key-used",
+    );
+  });
+
+  it.each(["EnableKey", "DescribeKey", "PutKeyPolicy"])(
+    "an administrative call (%s) does not count",
+    (eventName) => {
+      // Prepare
+      const event = loadEvent("pending-deletion-key-used/get-public-key-pending");
+      event.detail.eventName = eventName;
+
+      // Act
+      const decision = decideEvent(event);
+
+      // Assess
+      expect(routed(event)).toBeUndefined();
+      expect(shapeOf(decision)).toEqual({
+        kind: "ignore",
+        skipped: "no-incident",
+        incident: "pending-deletion-key-used",
+      });
+    },
+  );
+
+  it("a multi-Region primary's 'is pending replica deletion.' counts", () => {
+    // Act / Assess
+    expect(routed(loadEvent("pending-deletion-key-used/replica-deletion-pending"))).toBe(
+      "pending-deletion-key-used",
+    );
+  });
+
+  it("'is not pending deletion.' does not count", () => {
+    // Prepare
+    const event = loadEvent("pending-deletion-key-used/decrypt-pending-deletion");
+    event.detail.errorMessage = `${key(DECRYPT_KEY)} is not pending deletion.`;
+
+    // Act
+    const decision = decideEvent(event);
+
+    // Assess
+    expect(routed(event)).toBeUndefined();
+    expect(shapeOf(decision)).toEqual({
+      kind: "ignore",
+      skipped: "no-incident",
+      incident: "pending-deletion-key-used",
+    });
+  });
+
+  it("a ReEncrypt failing on its destination key targets the destination, not the source", () => {
+    // Act
+    const decision = findingOf(decideFixture("reencrypt-destination"));
+
+    // Assess
+    expect(decision.key?.arn).toBe(key(DESTINATION_KEY));
+    expect(decision.actions.map((a) => a.keyRef)).not.toContain(key(SOURCE_KEY));
+  });
+});
+
+describe("pending-deletion-key-used decide: whose key, whose call", () => {
+  it("a partner's key (another account) plans nothing and says so", () => {
+    // Act
+    const decision = findingOf(decideFixture("partner-key"));
+
+    // Assess
+    expect(decision.actions).toEqual([]);
+    expect(decision.key?.account).toBe("444455556666");
+  });
+
+  it("a caller from an untrusted account plans nothing: still having access is no reason to keep the key", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("untrusted-caller", DEFAULTS, { keyState: "PendingDeletion", responder: HERE }),
+    );
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(UNTRUSTED);
+  });
+
+  it("a caller from a trusted account counts like our own", () => {
+    // Prepare
+    const trusting = config({ trustedAccounts: ["777788889999"] });
+
+    // Act
+    const decision = decideFixture("untrusted-caller", trusting);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(finding(cancelAndRestore(OUR_KEY)));
+  });
+});
+
+describe("pending-deletion-key-used decide: the key's current state is the fact", () => {
+  it("not-pending-deletion: the key is Enabled now, nothing is cancelled or enabled", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("decrypt-pending-deletion", DEFAULTS, { keyState: "Enabled", responder: HERE }),
+    );
+
+    // Assess
+    expect(decision.verdicts).toEqual(["not-pending-deletion"]);
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("a key disabled before the deletion (facts.prior) is cancelled but not enabled", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("decrypt-pending-deletion", DEFAULTS, {
+        keyState: "PendingDeletion",
+        prior: { state: "disabled", detail: "disabled before" },
+        responder: HERE,
+      }),
+    );
+
+    // Assess
+    expect(decision.actions).toEqual([{ type: "cancel-key-deletion", keyRef: key(DECRYPT_KEY) }]);
+  });
+
+  it("a DisableKey since the event (facts.disabledSince) is respected: cancelled, not enabled", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("decrypt-pending-deletion", DEFAULTS, {
+        keyState: "PendingDeletion",
+        prior: { state: "enabled", detail: "enabled before" },
+        disabledSince: "the key was disabled after the event",
+        responder: HERE,
+      }),
+    );
+
+    // Assess
+    expect(decision.actions).toEqual([{ type: "cancel-key-deletion", keyRef: key(DECRYPT_KEY) }]);
+  });
+
+  it("holds the actions as failed/unverified when DescribeKey failed", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("decrypt-pending-deletion", DEFAULTS, {
+        readErrors: { key: "Throttling" },
+        responder: HERE,
+      }),
+    );
+
+    // Assess
+    expect(decision.actions.map((a) => a.hold?.code)).toEqual(["unverified", "unverified"]);
   });
 });
