@@ -10,6 +10,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadEvent } from "../helpers/fixtures.js";
+import { KmsError } from "../helpers/fake-kms.js";
 import { coldStart, fakeKey, onlyNotification } from "./harness.js";
 
 const kms = mockClient(KMSClient);
@@ -21,19 +22,6 @@ const KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab";
 const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`;
 const EVENT_TIME = "2026-11-28T18:31:12Z";
 const KEY_ADMIN = "arn:aws:iam::111122223333:role/KeyAdmin";
-
-/** A LookupEvents history entry as CloudTrail returns it. */
-function historyEvent(name: string, time: string, errorCode?: string) {
-  return {
-    EventName: name,
-    EventTime: new Date(time),
-    CloudTrailEvent: JSON.stringify({
-      eventName: name,
-      eventTime: time,
-      ...(errorCode ? { errorCode } : {}),
-    }),
-  };
-}
 
 beforeEach(() => {
   kms.reset();
@@ -48,29 +36,36 @@ afterEach(() => {
 });
 
 describe("key-deletion-scheduled handler: unapproved deletion", () => {
-  it("cancels by key ID and re-enables when the newest DisableKey/EnableKey in history is an EnableKey", async () => {
+  it("reads state, tags and history in parallel, cancels by key ID and re-enables when the key was enabled before", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
-    cloudTrail.on(LookupEventsCommand).resolves({
-      Events: [
-        historyEvent("ScheduleKeyDeletion", EVENT_TIME),
-        historyEvent("Encrypt", "2026-11-20T10:00:00Z"),
-        historyEvent("EnableKey", "2026-11-10T10:00:00Z"),
-        historyEvent("DisableKey", "2026-11-01T10:00:00Z"),
-      ],
-    });
+    const key = fakeKey(
+      kms,
+      {
+        arn: KEY_ARN,
+        state: "PendingDeletion",
+        history: [
+          { name: "ScheduleKeyDeletion", time: new Date(EVENT_TIME) },
+          { name: "Encrypt", time: new Date("2026-11-20T10:00:00Z") },
+          { name: "EnableKey", time: new Date("2026-11-10T10:00:00Z") },
+          { name: "DisableKey", time: new Date("2026-11-01T10:00:00Z") },
+        ],
+      },
+      cloudTrail,
+    );
     const handler = await coldStart("key-deletion-scheduled");
 
     // Act
     const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
 
     // Assess
-    expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
+    expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_ARN });
+    expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: KEY_ARN });
     expect(cloudTrail).toHaveReceivedCommandWith(LookupEventsCommand, {
       LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: KEY_ARN }],
-      EndTime: new Date(EVENT_TIME),
     });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
+    expect(key.fake.mutations()).toEqual(["CancelKeyDeletion", "EnableKey"]);
     expect(key.state).toBe("Enabled");
     expect(result).toMatchObject({
       outcome: "remediated",
@@ -86,83 +81,83 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     expect(note.text).toContain("aws kms schedule-key-deletion");
   });
 
-  it("a late duplicate delivery does not re-enable a key an administrator disabled since", async () => {
+  it("a late duplicate delivery: the key is no longer pending deletion and an administrator disabled it since: nothing sent", async () => {
     // Prepare: the first delivery cancelled and re-enabled the key; then an administrator
     // disabled it on purpose; now EventBridge delivers the same event again.
-    const key = fakeKey(kms, { arn: KEY_ARN, state: "Disabled" });
-    cloudTrail.on(LookupEventsCommand, { StartTime: new Date(EVENT_TIME) }).resolves({
-      Events: [
-        historyEvent("DisableKey", "2026-11-28T19:05:00Z"),
-        historyEvent("EnableKey", "2026-11-28T18:31:15Z"),
-      ],
-    });
-    cloudTrail.on(LookupEventsCommand, { EndTime: new Date(EVENT_TIME) }).resolves({
-      Events: [historyEvent("EnableKey", "2026-11-10T10:00:00Z")],
-    });
+    const key = fakeKey(
+      kms,
+      {
+        arn: KEY_ARN,
+        state: "Disabled",
+        history: [
+          { name: "DisableKey", time: new Date("2026-11-28T19:05:00Z") },
+          { name: "EnableKey", time: new Date("2026-11-28T18:31:15Z") },
+          { name: "EnableKey", time: new Date("2026-11-10T10:00:00Z") },
+        ],
+      },
+      cloudTrail,
+    );
     const handler = await coldStart("key-deletion-scheduled");
 
     // Act
     const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
 
     // Assess
-    expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
+    expect(key.fake.mutations()).toEqual([]);
     expect(key.state).toBe("Disabled");
-    expect(result.actions).toMatchObject([
-      { type: "cancel-key-deletion", status: "already-done" },
-      {
-        type: "enable-key",
-        status: "skipped",
-        detail:
-          "left Disabled: the key was disabled after the deletion was scheduled (DisableKey at 2026-11-28T19:05:00.000Z)",
-      },
-    ]);
+    expect(result).toMatchObject({ outcome: "notified", verdicts: ["not-pending-deletion"], actions: [] });
+    expect(onlyNotification(sns).text).toContain(
+      "Left Disabled: the key was disabled after the event (DisableKey at 2026-11-28T19:05:00.000Z)",
+    );
   });
 
-  it("a retry after a partial success (cancelled, enable failed) still re-enables the key", async () => {
+  it("a retry after a partial success (cancelled, enable failed): no second cancel, the key is re-enabled", async () => {
     // Prepare: the deletion is cancelled (key Disabled), nobody disabled it since.
-    const key = fakeKey(kms, { arn: KEY_ARN, state: "Disabled" });
-    cloudTrail.on(LookupEventsCommand, { StartTime: new Date(EVENT_TIME) }).resolves({ Events: [] });
-    cloudTrail.on(LookupEventsCommand, { EndTime: new Date(EVENT_TIME) }).resolves({
-      Events: [historyEvent("EnableKey", "2026-11-10T10:00:00Z")],
-    });
+    const key = fakeKey(
+      kms,
+      { arn: KEY_ARN, state: "Disabled", history: [{ name: "EnableKey", time: new Date("2026-11-10T10:00:00Z") }] },
+      cloudTrail,
+    );
     const handler = await coldStart("key-deletion-scheduled");
 
     // Act
     const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
 
     // Assess
+    expect(kms).not.toHaveReceivedCommand(CancelKeyDeletionCommand);
     expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
     expect(key.state).toBe("Enabled");
-    expect(result.actions).toMatchObject([
-      { type: "cancel-key-deletion", status: "already-done" },
-      { type: "enable-key", status: "succeeded" },
-    ]);
+    expect(result).toMatchObject({
+      outcome: "remediated",
+      verdicts: ["not-pending-deletion"],
+      actions: [{ type: "enable-key", status: "succeeded" }],
+    });
   });
 
   it("leaves the key Disabled when it was disabled before the deletion was scheduled", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
-    cloudTrail.on(LookupEventsCommand).resolves({
-      Events: [
-        historyEvent("DisableKey", "2026-11-27T10:00:00Z"),
-        historyEvent("EnableKey", "2026-11-10T10:00:00Z"),
-      ],
-    });
+    const key = fakeKey(
+      kms,
+      {
+        arn: KEY_ARN,
+        state: "PendingDeletion",
+        history: [
+          { name: "DisableKey", time: new Date("2026-11-27T10:00:00Z") },
+          { name: "EnableKey", time: new Date("2026-11-10T10:00:00Z") },
+        ],
+      },
+      cloudTrail,
+    );
     const handler = await coldStart("key-deletion-scheduled");
 
     // Act
     const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
 
     // Assess
-    expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 1);
-    expect(kms).toHaveReceivedCommandTimes(EnableKeyCommand, 0);
+    expect(key.fake.mutations()).toEqual(["CancelKeyDeletion"]);
     expect(key.state).toBe("Disabled");
-    expect(result.actions?.[1]).toMatchObject({
-      type: "enable-key",
-      status: "skipped",
-      detail: expect.stringContaining("left Disabled"),
-    });
-    expect(result.outcome).toBe("remediated");
+    expect(result).toMatchObject({ outcome: "remediated", actions: [{ type: "cancel-key-deletion", status: "succeeded" }] });
+    expect(onlyNotification(sns).text).toContain("Left Disabled: the key was disabled before the event");
   });
 
   it("re-enables by default, and says so, when CloudTrail history cannot be read", async () => {
@@ -180,10 +175,31 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     expect(onlyNotification(sns).text).toContain("CloudTrail history could not be read");
   });
 
-  it("CancelKeyDeletion 'is not pending deletion': already done; DescribeKey shows Enabled, so no EnableKey", async () => {
+  it("a key Enabled now (cancelled and re-enabled by someone): not-pending-deletion, nothing sent, notified", async () => {
     // Prepare: an earlier delivery (or a person) already cancelled and re-enabled the key.
-    fakeKey(kms, { arn: KEY_ARN, state: "Enabled" });
-    cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "Enabled" }, cloudTrail);
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_ARN });
+    expect(key.fake.mutations()).toEqual([]);
+    expect(result).toMatchObject({ outcome: "notified", verdicts: ["not-pending-deletion"], actions: [] });
+  });
+
+  it("CancelKeyDeletion 'is not pending deletion' (cancelled between the read and the call): already done, no EnableKey", async () => {
+    // Prepare: pending when read; someone cancels and re-enables it before the responder's call.
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" }, cloudTrail);
+    key.fake.fail(
+      "CancelKeyDeletion",
+      () => {
+        key.state = "Enabled";
+        return new KmsError("KMSInvalidStateException", `${KEY_ARN} is not pending deletion.`);
+      },
+      1,
+    );
     const handler = await coldStart("key-deletion-scheduled");
 
     // Act
@@ -191,7 +207,6 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
 
     // Assess
     expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 1);
-    expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_ARN });
     expect(kms).toHaveReceivedCommandTimes(EnableKeyCommand, 0);
     expect(result).toMatchObject({
       outcome: "already-remediated",
@@ -200,6 +215,22 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
         { type: "enable-key", status: "already-done" },
       ],
     });
+  });
+
+  it("DescribeKey throttled: no CancelKeyDeletion (the state is unverified), notified failed, the invocation throws", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" }, cloudTrail);
+    key.fake.fail("DescribeKey", new KmsError("ThrottlingException", "Rate exceeded"));
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const outcome = handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ name: "ActionError" });
+    expect(key.fake.mutations()).toEqual([]);
+    expect(key.state).toBe("PendingDeletion");
+    expect(onlyNotification(sns).attributes.outcome).toBe("failed");
   });
 
   it("multi-Region primary (PendingReplicaDeletion, no deletion date): cancelled, and the text mentions replicas", async () => {
