@@ -3,9 +3,11 @@
  * concurrency), the build and the drill read it. Adding an incident is one folder under
  * `functions/` with an `incident.ts`, plus one line here.
  */
+import { aliasChanged } from "./alias-changed/incident.js";
 import { keyDeletionScheduled } from "./key-deletion-scheduled/incident.js";
 import { keyDisabled } from "./key-disabled/incident.js";
 import { keyMaterialDeleted } from "./key-material-deleted/incident.js";
+import { keyMaterialExpiring } from "./key-material-expiring/incident.js";
 import { keyPolicyViolation } from "./key-policy-violation/incident.js";
 import { keyRotationDisabled } from "./key-rotation-disabled/incident.js";
 import { pendingDeletionKeyUsed } from "./pending-deletion-key-used/incident.js";
@@ -19,6 +21,8 @@ export const INCIDENTS = [
   keyMaterialDeleted,
   keyRotationDisabled,
   pendingDeletionKeyUsed,
+  keyMaterialExpiring,
+  aliasChanged,
 ] as const;
 
 export type IncidentName = (typeof INCIDENTS)[number]["name"];

@@ -2,12 +2,15 @@
  * key-deletion-scheduled: judges a ScheduleKeyDeletion. Unapproved deletions are cancelled and the
  * key restored; approved ones only notify (deletion date, days left, how to cancel).
  */
+import { roleArnOfSession } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import {
   type Decision,
   holdActions,
+  holdRepair,
   holdUnverified,
   ignore,
+  isNotificationKey,
   type KeyFacts,
   precheck,
   principalMatches,
@@ -24,7 +27,21 @@ export function daysLeft(date: Date, from: Date): number {
   return Math.max(0, Math.ceil((date.getTime() - from.getTime()) / 86_400_000));
 }
 
-function approval(event: KmsEvent, config: Config, facts: KeyFacts): { approved: boolean; reasons: string[] } {
+function approval(
+  event: KmsEvent,
+  config: Config,
+  facts: KeyFacts,
+): { approved: boolean; reasons: string[] } {
+  // The notification key: only its administrators may delete it (every alarm goes silent without it).
+  if (isNotificationKey(event.key, config)) {
+    const { roleArn, arn } = event.actor;
+    const admin = [roleArn, arn, arn && roleArnOfSession(arn)].some(
+      (p) => p !== undefined && p !== "" && config.notificationKeyAdmins.includes(p),
+    );
+    return admin
+      ? { approved: true, reasons: ["approved-deletion"] }
+      : { approved: false, reasons: ["notification-key-deletion"] };
+  }
   if (!principalMatches(config.approvedDeletionPrincipals, event)) {
     return { approved: false, reasons: ["unapproved-deletion"] };
   }
@@ -53,7 +70,9 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}, no
     );
   }
   if (request.deletionDate) {
-    details.push(`Deletion date: ${request.deletionDate.toISOString()} (${daysLeft(request.deletionDate, now)} days left)`);
+    details.push(
+      `Deletion date: ${request.deletionDate.toISOString()} (${daysLeft(request.deletionDate, now)} days left)`,
+    );
   } else if (request.pendingWindowInDays !== undefined) {
     details.push(`Waiting period: ${request.pendingWindowInDays} days`);
   }
@@ -66,9 +85,21 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}, no
     );
   }
   if (reasons.includes("protected-key")) details.push(`The key is tagged ${config.protectedTagKey}.`);
-  if (reasons.includes("mfa-missing")) details.push("requireMfa is set and the session was not MFA-authenticated.");
+  if (reasons.includes("mfa-missing"))
+    details.push("requireMfa is set and the session was not MFA-authenticated.");
 
-  const plan = !approved && key ? restorePlan(key, config, facts) : { actions: [], details: [], verdicts: [] };
+  const plan =
+    !approved && key ? restorePlan(key, config, facts) : { actions: [], details: [], verdicts: [] };
+  const repair = key !== undefined && isNotificationKey(key, config);
+  if (repair && !approved) {
+    details.push(
+      "This is the key that encrypts kms-responder's notifications: the responders repair it (the one key they do).",
+    );
+  }
+  const held =
+    repair && key
+      ? holdRepair(INCIDENT, plan.actions, key, config, facts)
+      : holdActions(INCIDENT, plan.actions, key, config, facts);
   return {
     kind: "finding",
     incident: INCIDENT,
@@ -79,7 +110,7 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}, no
       ? "An approved principal scheduled the key for deletion"
       : "The key was scheduled for deletion by a principal that is not approved",
     details: [...details, ...plan.details],
-    actions: holdUnverified(holdActions(INCIDENT, plan.actions, key, config, facts), facts, ["key"]),
+    actions: holdUnverified(held, facts, ["key"]),
     event,
     key,
     ...(plan.verdicts.length && { verdicts: plan.verdicts }),

@@ -9,7 +9,8 @@ import type { KeyFacts, PlannedAction } from "../shared/decision.js";
 import type { FactName } from "../shared/facts.js";
 import type { ActionType } from "../shared/types.js";
 
-const pending = (state: string | undefined) => state === "PendingDeletion" || state === "PendingReplicaDeletion";
+const pending = (state: string | undefined) =>
+  state === "PendingDeletion" || state === "PendingReplicaDeletion";
 
 export interface RestorePlan {
   actions: PlannedAction[];
@@ -44,7 +45,8 @@ export function restorePlan(key: KeyRef, config: Config, facts: KeyFacts): Resto
     return { actions, details, verdicts };
   }
   if (config.afterCancel === "enable") enable();
-  if (config.afterCancel === "keep-disabled") details.push("afterCancel is keep-disabled: the key stays Disabled.");
+  if (config.afterCancel === "keep-disabled")
+    details.push("afterCancel is keep-disabled: the key stays Disabled.");
   if (config.afterCancel === "restore") {
     const prior = facts.prior;
     if (prior?.state === "disabled") details.push(`Left Disabled: ${prior.detail}.`);
@@ -58,7 +60,9 @@ export function restorePlan(key: KeyRef, config: Config, facts: KeyFacts): Resto
 
 /** The action types `restorePlan` can produce under a config (for the role). */
 export function restoreActions(config: Config): ActionType[] {
-  return config.afterCancel === "keep-disabled" ? ["cancel-key-deletion"] : ["cancel-key-deletion", "enable-key"];
+  return config.afterCancel === "keep-disabled"
+    ? ["cancel-key-deletion"]
+    : ["cancel-key-deletion", "enable-key"];
 }
 
 /** The reads `restorePlan` judges by: history only when `restore` needs it. */

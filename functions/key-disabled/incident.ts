@@ -6,7 +6,8 @@ import { decide, INCIDENT } from "./decide.js";
 
 export const keyDisabled = {
   name: INCIDENT,
-  summary: "DisableKey: notify; re-enable the key when reenableDisabledKeys is set and the caller is not approved",
+  summary:
+    "DisableKey: notify; re-enable the key when reenableDisabledKeys is set and the caller is not approved",
   eventNames: ["DisableKey"],
   matches: () => true,
   pattern: (own) => successfulCall(["DisableKey"], own),

@@ -5,10 +5,15 @@ import { decide, INCIDENT } from "./decide.js";
 
 export const keyMaterialDeleted = {
   name: INCIDENT,
-  summary: "DeleteImportedKeyMaterial: critical notification (only re-importing the same material undoes it)",
-  eventNames: ["DeleteImportedKeyMaterial"],
+  summary:
+    "DeleteImportedKeyMaterial, or KMS deleting expired material: critical notification (only re-importing the same material undoes it)",
+  eventNames: ["DeleteImportedKeyMaterial", "DeleteExpiredKeyMaterial"],
   matches: () => true,
-  pattern: (own) => successfulCall(["DeleteImportedKeyMaterial"], own),
+  // DeleteExpiredKeyMaterial is KMS's own doing: it arrives as an "AWS Service Event via CloudTrail".
+  pattern: (own) => ({
+    ...successfulCall(["DeleteImportedKeyMaterial", "DeleteExpiredKeyMaterial"], own),
+    "detail-type": ["AWS API Call via CloudTrail", "AWS Service Event via CloudTrail"],
+  }),
   decide,
   executors: [],
   plans: () => [],

@@ -17,7 +17,12 @@ import {
   precheck,
 } from "../shared/decision.js";
 import type { KmsEvent } from "../shared/event.js";
-import { analysePolicy, type PolicyAnalysis, type PolicyContext, removeStatements } from "../shared/policy/analyse.js";
+import {
+  analysePolicy,
+  type PolicyAnalysis,
+  type PolicyContext,
+  removeStatements,
+} from "../shared/policy/analyse.js";
 import type { ActionType } from "../shared/types.js";
 import { worstSeverity } from "../shared/types.js";
 
@@ -26,7 +31,12 @@ export const INCIDENT = "key-policy-violation";
 /** Longest statement text shown per offending statement (the notification has a 256 KB cap). */
 const STATEMENT_PREVIEW = 2_000;
 
-export function policyContext(key: KeyRef | undefined, event: KmsEvent, config: Config, facts: KeyFacts): PolicyContext {
+export function policyContext(
+  key: KeyRef | undefined,
+  event: KmsEvent,
+  config: Config,
+  facts: KeyFacts,
+): PolicyContext {
   const organizationId = (config as { organization?: { id?: string } }).organization?.id;
   return {
     keyAccount: key?.account ?? event.accountId ?? "",
@@ -34,7 +44,9 @@ export function policyContext(key: KeyRef | undefined, event: KmsEvent, config: 
     trustedOrganizationIds: config.trustedOrganizationIds,
     bypassPolicyLockoutSafetyCheck: event.detail.kind === "policy" && event.detail.bypassLockoutSafetyCheck,
     ...(organizationId && { keyOrganizationId: organizationId }),
-    ...(facts.keyManager === "AWS" || facts.keyManager === "CUSTOMER" ? { keyManager: facts.keyManager } : {}),
+    ...(facts.keyManager === "AWS" || facts.keyManager === "CUSTOMER"
+      ? { keyManager: facts.keyManager }
+      : {}),
   };
 }
 
@@ -52,7 +64,9 @@ function preview(statement: unknown): string {
 function findingLines(analysis: PolicyAnalysis): string[] {
   return analysis.findings.map((f) => {
     const where =
-      f.statementIndex === undefined ? "policy" : `statement ${f.statementIndex + 1}${f.sid ? ` (Sid ${f.sid})` : ""}`;
+      f.statementIndex === undefined
+        ? "policy"
+        : `statement ${f.statementIndex + 1}${f.sid ? ` (Sid ${f.sid})` : ""}`;
     return `[${f.severity}] ${f.reason} in ${where}: ${f.explanation}${f.hint ? ` (${f.hint})` : ""}`;
   });
 }
@@ -72,7 +86,14 @@ function criticalActions(
   const removal = removeStatements(current, context);
   if (removal.outcome === "repaired") {
     return {
-      actions: [{ type: "remove-statements", keyRef, policy: JSON.stringify(removal.policy), previousPolicy: current }],
+      actions: [
+        {
+          type: "remove-statements",
+          keyRef,
+          policy: JSON.stringify(removal.policy),
+          previousPolicy: current,
+        },
+      ],
       lines: removal.removed.map(
         (r) =>
           `Removing from statement ${r.statementIndex + 1}${r.sid ? ` (Sid ${r.sid})` : ""}: ${r.principals === "statement" ? "the whole statement" : r.principals.join(", ")}`,
@@ -82,7 +103,9 @@ function criticalActions(
   if (removal.outcome === "unsafe") {
     return {
       actions: [{ type: "disable-key", keyRef }],
-      lines: [`Removing statements cannot make the policy safe (${removal.reason}): disabling the key instead.`],
+      lines: [
+        `Removing statements cannot make the policy safe (${removal.reason}): disabling the key instead.`,
+      ],
     };
   }
   return { actions: [], lines: [] };

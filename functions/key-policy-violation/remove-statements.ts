@@ -22,10 +22,16 @@ export const removeStatementsExecutor: Executor = {
     const policy = action.policy;
     const previousPolicy = action.previousPolicy;
     if (!policy || previousPolicy === undefined) {
-      return { ...base(action), status: "failed", detail: "no repaired policy was planned (the current policy was not read)" };
+      return {
+        ...base(action),
+        status: "failed",
+        detail: "no repaired policy was planned (the current policy was not read)",
+      };
     }
     try {
-      await kms.send(new PutKeyPolicyCommand({ KeyId: action.keyRef, PolicyName: "default", Policy: policy }));
+      await kms.send(
+        new PutKeyPolicyCommand({ KeyId: action.keyRef, PolicyName: "default", Policy: policy }),
+      );
     } catch (error) {
       return { ...failed(action, error, "PutKeyPolicy"), previousPolicy };
     }

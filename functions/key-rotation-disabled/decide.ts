@@ -1,6 +1,13 @@
 /** key-rotation-disabled: DisableKeyRotation. Re-enables automatic rotation if it is still off. */
 import type { Config } from "../shared/config.js";
-import { type Decision, holdActions, holdUnverified, type KeyFacts, type PlannedAction, precheck } from "../shared/decision.js";
+import {
+  type Decision,
+  holdActions,
+  holdUnverified,
+  type KeyFacts,
+  type PlannedAction,
+  precheck,
+} from "../shared/decision.js";
 import type { KmsEvent } from "../shared/event.js";
 
 export const INCIDENT = "key-rotation-disabled";

@@ -6,7 +6,14 @@
  */
 import { restorePlan } from "../key-deletion-scheduled/restore.js";
 import type { Config } from "../shared/config.js";
-import { type Decision, holdActions, holdUnverified, ignore, type KeyFacts, precheck } from "../shared/decision.js";
+import {
+  type Decision,
+  holdActions,
+  holdUnverified,
+  ignore,
+  type KeyFacts,
+  precheck,
+} from "../shared/decision.js";
 import type { KmsEvent } from "../shared/event.js";
 import { CRYPTOGRAPHIC_OPERATIONS } from "../shared/types.js";
 
@@ -46,7 +53,9 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
   const caller = actor.invokedBy
     ? `${actor.invokedBy} on behalf of ${actor.arn ?? "an unknown principal"}`
     : (actor.arn ?? "an unknown principal");
-  const details = [`Failed operation: ${event.eventName ?? "unknown"} (${event.errorCode ?? "error"}: ${event.errorMessage ?? ""})`];
+  const details = [
+    `Failed operation: ${event.eventName ?? "unknown"} (${event.errorCode ?? "error"}: ${event.errorMessage ?? ""})`,
+  ];
   const callerAccount = actor.accountId;
   const foreignKey = key !== undefined && event.accountId !== undefined && key.account !== event.accountId;
   const untrustedCaller =
@@ -55,7 +64,11 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
     callerAccount !== key.account &&
     !config.trustedAccounts.includes(callerAccount);
 
-  let plan = { actions: [] as ReturnType<typeof restorePlan>["actions"], details: [] as string[], verdicts: [] as string[] };
+  let plan = {
+    actions: [] as ReturnType<typeof restorePlan>["actions"],
+    details: [] as string[],
+    verdicts: [] as string[],
+  };
   let reasons = ["pending-deletion-key-used"];
   if (foreignKey) {
     reasons = ["foreign-key-pending-deletion"];
@@ -78,7 +91,14 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
     title: "KMS key pending deletion still in use",
     summary: `${event.eventName ?? "A call"} by ${caller} failed because the key is pending deletion`,
     details: [...details, ...plan.details],
-    actions: holdUnverified(holdActions(INCIDENT, plan.actions, key, config, facts), facts, ["key"]),
+    // The notification key is repaired even though it is in ignoredKeys (every alarm needs it).
+    actions: holdUnverified(
+      key && isNotificationKey(key, config)
+        ? holdRepair(INCIDENT, plan.actions, key, config, facts)
+        : holdActions(INCIDENT, plan.actions, key, config, facts),
+      facts,
+      ["key"],
+    ),
     event,
     key,
     ...(plan.verdicts.length && { verdicts: plan.verdicts }),

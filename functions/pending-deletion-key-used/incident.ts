@@ -4,7 +4,13 @@ import { cancelKeyDeletion, enableKey } from "../shared/executors/key-state.js";
 import { cloudTrailHistory } from "../shared/history.js";
 import { ALL_MANAGEMENT_EVENTS, type Incident } from "../shared/incident.js";
 import { kmsApiCall } from "../shared/rule.js";
-import { decide, INCIDENT, isPendingDeletionError, KEY_USE_OPERATIONS, PENDING_DELETION_ERRORS } from "./decide.js";
+import {
+  decide,
+  INCIDENT,
+  isPendingDeletionError,
+  KEY_USE_OPERATIONS,
+  PENDING_DELETION_ERRORS,
+} from "./decide.js";
 
 export const pendingDeletionKeyUsed = {
   name: INCIDENT,

@@ -94,7 +94,10 @@ function factGrant(fact: GrantFact, grantId: string | undefined): GrantUnderJudg
 const SERVICE_LINKED_ROLE = /^arn:aws[a-z-]*:iam::(\d{12}):role\/aws-service-role\//;
 
 function isAwsService(actor: Actor): boolean {
-  return actor.type === "AWSService" || (actor.invokedBy !== undefined && RESOURCE_GRANT_SERVICES.has(actor.invokedBy));
+  return (
+    actor.type === "AWSService" ||
+    (actor.invokedBy !== undefined && RESOURCE_GRANT_SERVICES.has(actor.invokedBy))
+  );
 }
 
 /** Who may hold a grant without concern: the key's or a trusted account, a service, AWS infrastructure. */
@@ -130,21 +133,30 @@ export function trustOf(
 }
 
 const TRUST_PROSE: Record<TrustCode, string> = {
-  "service-resource-grant": "created by an AWS service for its own resource, to a principal of a trusted account",
+  "service-resource-grant":
+    "created by an AWS service for its own resource, to a principal of a trusted account",
   "service-principal-grantee": "the grantee is an AWS service principal",
   "infrastructure-grantee": "the grantee is AWS infrastructure of the key's account",
   "trusted-grantee-pattern": "the grantee matches a trusted principal pattern",
 };
 
-export function reasonsFor(grant: GrantUnderJudgement, keyAccount: string, config: Config): RogueGrantReason[] {
+export function reasonsFor(
+  grant: GrantUnderJudgement,
+  keyAccount: string,
+  config: Config,
+): RogueGrantReason[] {
   const reasons: RogueGrantReason[] = [];
   const grantee = grant.grantee ?? "";
-  const trustedAccount = (account: string) => account === keyAccount || config.trustedAccounts.includes(account);
+  const trustedAccount = (account: string) =>
+    account === keyAccount || config.trustedAccounts.includes(account);
   const accountOf = (p: string) => principalAccount(p) ?? infrastructureAccount(p);
 
   const granteeAccount = accountOf(grantee);
   const retiringAccount = grant.retiringPrincipal ? accountOf(grant.retiringPrincipal) : undefined;
-  if ((granteeAccount && !trustedAccount(granteeAccount)) || (retiringAccount && !trustedAccount(retiringAccount))) {
+  if (
+    (granteeAccount && !trustedAccount(granteeAccount)) ||
+    (retiringAccount && !trustedAccount(retiringAccount))
+  ) {
     reasons.push("external-grantee");
   }
   // AWS documents grants with CreateGrant to a service-linked role (cross-account Auto Scaling):
@@ -186,7 +198,8 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
   const skip = precheck(event, config, INCIDENT);
   if (skip) return skip;
   const claim = claimedGrant(event);
-  if (!claim) return ignore("no-incident", `${event.eventName ?? "this event"} is not a CreateGrant`, INCIDENT);
+  if (!claim)
+    return ignore("no-incident", `${event.eventName ?? "this event"} is not a CreateGrant`, INCIDENT);
   const key: KeyRef | undefined = event.key;
   const keyAccount = key?.account ?? event.accountId ?? "";
 
@@ -202,7 +215,9 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
   const lines: string[] = [];
   if (facts.grant === null) {
     verdicts.push("grant-gone");
-    lines.push("ListGrants does not list the grant now (revoked or retired since, or never there): nothing to revoke.");
+    lines.push(
+      "ListGrants does not list the grant now (revoked or retired since, or never there): nothing to revoke.",
+    );
     reasons = claimed;
   } else if (facts.grant) {
     grant = factGrant(facts.grant, claim.grantId);

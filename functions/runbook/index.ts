@@ -27,9 +27,18 @@ export async function handler(event: unknown, context?: Context): Promise<Runboo
   if (context) logger.addContext(context);
   const payload = parsePayload(event);
   const who = await executedBy(ssm, payload.automationExecutionId, documentPrefix);
-  logger.appendKeys({ action: payload.action, keyId: payload.keyId, executedBy: who.executedBy, statedBy: payload.statedBy });
+  logger.appendKeys({
+    action: payload.action,
+    keyId: payload.keyId,
+    executedBy: who.executedBy,
+    statedBy: payload.statedBy,
+  });
   if (who.note) logger.warn("runbook caller unverified", { note: who.note });
-  const { result, failure } = await runRunbook(payload, { kms, sns, config, topicArn, history }, who.executedBy ? { executedBy: who.executedBy } : {});
+  const { result, failure } = await runRunbook(
+    payload,
+    { kms, sns, config, topicArn, history },
+    who.executedBy ? { executedBy: who.executedBy } : {},
+  );
   logger.info("runbook action done", { outcome: result.outcome, actions: result.actions });
   if (failure) throw failure;
   return result;

@@ -38,7 +38,14 @@ const noControl = z.refine<string>((s) => !CONTROL.test(s), {
 });
 
 const text = (min: number, max: number, tooShort: string) =>
-  z.string().check(noControl, z.trim(), z.minLength(min, tooShort), z.maxLength(max, `must be at most ${max} characters`));
+  z
+    .string()
+    .check(
+      noControl,
+      z.trim(),
+      z.minLength(min, tooShort),
+      z.maxLength(max, `must be at most ${max} characters`),
+    );
 
 export const payloadSchema = z.strictObject({
   action: z.enum(RUNBOOK_ACTIONS),
@@ -61,7 +68,9 @@ export const payloadSchema = z.strictObject({
   // "" means no ticket: the SSM documents always send the parameter, with "" as its default.
   ticket: z.optional(text(0, 256, "")),
   /** Set by the SSM Automation documents: the function reads who ran it (`ExecutedBy`) from SSM. */
-  automationExecutionId: z.optional(z.string().check(z.regex(EXECUTION_ID, "must be an SSM Automation execution id"))),
+  automationExecutionId: z.optional(
+    z.string().check(z.regex(EXECUTION_ID, "must be an SSM Automation execution id")),
+  ),
 });
 
 export type RunbookPayloadInput = z.input<typeof payloadSchema>;
@@ -97,14 +106,18 @@ export function parsePayload(input: unknown): RunbookPayload {
   const problems: string[] = [];
   if (!result.success) {
     for (const issue of result.error.issues) {
-      if (issue.code === "unrecognized_keys") problems.push(`unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`);
+      if (issue.code === "unrecognized_keys")
+        problems.push(`unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`);
       else problems.push(`${issue.path.length ? issue.path.join(".") : "payload"}: ${issue.message}`);
     }
   }
   if (raw.action === "revoke-grant" && (raw.grantId === undefined || raw.grantId === "")) {
     problems.push("grantId: is required for revoke-grant");
   }
-  if (raw.action === "revoke-grantee-grants" && (raw.granteePrincipal === undefined || raw.granteePrincipal === "")) {
+  if (
+    raw.action === "revoke-grantee-grants" &&
+    (raw.granteePrincipal === undefined || raw.granteePrincipal === "")
+  ) {
     problems.push("granteePrincipal: is required for revoke-grantee-grants");
   }
   if (!result.success || problems.length) {

@@ -34,12 +34,16 @@ export interface RunbookPlan {
 
 /** A listed grant in the shape of CloudTrail's CreateGrant request, for the undo command. */
 export function grantSpec(g: GrantListEntry): Record<string, unknown> {
-  const spec: Record<string, unknown> = { granteePrincipal: g.GranteePrincipal, operations: g.Operations ?? [] };
+  const spec: Record<string, unknown> = {
+    granteePrincipal: g.GranteePrincipal,
+    operations: g.Operations ?? [],
+  };
   if (g.RetiringPrincipal) spec.retiringPrincipal = g.RetiringPrincipal;
   if (g.Name) spec.name = g.Name;
   const c = g.Constraints;
   if (c?.EncryptionContextSubset) spec.constraints = { encryptionContextSubset: c.EncryptionContextSubset };
-  else if (c?.EncryptionContextEquals) spec.constraints = { encryptionContextEquals: c.EncryptionContextEquals };
+  else if (c?.EncryptionContextEquals)
+    spec.constraints = { encryptionContextEquals: c.EncryptionContextEquals };
   return spec;
 }
 
@@ -49,7 +53,8 @@ export function isGranteeOf(g: GrantListEntry, grantee: string): boolean {
   return Boolean(g.GrantId && p && (p === grantee || roleArnOfSession(p) === grantee));
 }
 
-const pending = (state: string | undefined) => state === "PendingDeletion" || state === "PendingReplicaDeletion";
+const pending = (state: string | undefined) =>
+  state === "PendingDeletion" || state === "PendingReplicaDeletion";
 
 /** Why a mutating request is refused outright, or undefined. */
 function refusal(payload: RunbookPayload, meta: KeyMetadata, config: Config): string | undefined {
@@ -86,7 +91,10 @@ function wouldDo(action: PlannedAction, state: string, config: Config): string {
 export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config: Config): RunbookPlan {
   const { meta } = facts;
   const parsed = parseKeyArn(meta.Arn);
-  const key: KeyRef | undefined = parsed && payload.keyId.includes("alias/") ? { ...parsed, alias: payload.keyId.replace(/^.*?(alias\/)/, "$1") } : parsed;
+  const key: KeyRef | undefined =
+    parsed && payload.keyId.includes("alias/")
+      ? { ...parsed, alias: payload.keyId.replace(/^.*?(alias\/)/, "$1") }
+      : parsed;
   const keyRef = key?.arn ?? payload.keyId;
   const state = facts.keyState ?? meta.KeyState ?? "unknown";
   const details: string[] = [];
@@ -101,7 +109,9 @@ export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config
         trustedAccounts: config.trustedAccounts,
         trustedOrganizationIds: config.trustedOrganizationIds,
         ...(config.organization?.id && { keyOrganizationId: config.organization.id }),
-        ...(meta.KeyManager === "AWS" || meta.KeyManager === "CUSTOMER" ? { keyManager: meta.KeyManager } : {}),
+        ...(meta.KeyManager === "AWS" || meta.KeyManager === "CUSTOMER"
+          ? { keyManager: meta.KeyManager }
+          : {}),
       });
       if (analysis.error !== undefined) {
         details.push(`The key policy cannot be analysed: ${analysis.error}`);
@@ -109,7 +119,9 @@ export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config
       } else {
         findings = analysis.findings;
         for (const f of findings) {
-          details.push(`[${f.severity}] ${f.reason}${f.statementIndex === undefined ? "" : ` in statement ${f.statementIndex + 1}`}: ${f.explanation}`);
+          details.push(
+            `[${f.severity}] ${f.reason}${f.statementIndex === undefined ? "" : ` in statement ${f.statementIndex + 1}`}: ${f.explanation}`,
+          );
         }
         if (findings.length) severity = worstSeverity(findings.map((f) => f.severity));
         else details.push("The key policy has no finding.");
@@ -119,13 +131,20 @@ export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config
     case "revoke-grant": {
       const grant = facts.grants?.[0];
       if (!grant) details.push(`Nothing to do: grant ${payload.grantId} is not on the key.`);
-      else actions = [{ type: "revoke-grant", keyRef, grantId: payload.grantId ?? "", grant: grantSpec(grant) }];
+      else
+        actions = [{ type: "revoke-grant", keyRef, grantId: payload.grantId ?? "", grant: grantSpec(grant) }];
       break;
     }
     case "revoke-grantee-grants": {
       const grants = facts.grants ?? [];
-      if (grants.length === 0) details.push(`Nothing to do: no grant on the key for ${payload.granteePrincipal}.`);
-      actions = grants.map((g) => ({ type: "revoke-grant", keyRef, grantId: g.GrantId ?? "", grant: grantSpec(g) }));
+      if (grants.length === 0)
+        details.push(`Nothing to do: no grant on the key for ${payload.granteePrincipal}.`);
+      actions = grants.map((g) => ({
+        type: "revoke-grant",
+        keyRef,
+        grantId: g.GrantId ?? "",
+        grant: grantSpec(g),
+      }));
       break;
     }
     case "disable-key":
@@ -134,7 +153,17 @@ export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config
       break;
     case "enable-key":
       if (pending(state)) {
-        actions = [{ type: "enable-key", keyRef, hold: { status: "failed", code: "unverified", why: `the key is ${state}; cancel the deletion first` } }];
+        actions = [
+          {
+            type: "enable-key",
+            keyRef,
+            hold: {
+              status: "failed",
+              code: "unverified",
+              why: `the key is ${state}; cancel the deletion first`,
+            },
+          },
+        ];
       } else if (state === "Enabled") details.push("Nothing to do: the key is already Enabled.");
       else actions = [{ type: "enable-key", keyRef }];
       break;
@@ -157,10 +186,18 @@ export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config
 
   const refused = refusal(payload, meta, config);
   if (refused) {
-    actions = [{ type: payload.action, keyRef, hold: { status: "failed", code: "unverified", why: `refused: ${refused}` } }];
+    actions = [
+      {
+        type: payload.action,
+        keyRef,
+        hold: { status: "failed", code: "unverified", why: `refused: ${refused}` },
+      },
+    ];
     severity = "high";
   } else if (payload.dryRun) {
-    actions = actions.map((a) => (a.hold ? a : { ...a, hold: { status: "dry-run", code: "dry-run", why: wouldDo(a, state, config) } }));
+    actions = actions.map((a) =>
+      a.hold ? a : { ...a, hold: { status: "dry-run", code: "dry-run", why: wouldDo(a, state, config) } },
+    );
   }
   const dry = payload.dryRun ? " (dry run)" : "";
   const finding: Finding = {

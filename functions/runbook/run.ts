@@ -4,28 +4,42 @@
  * and one failure policy with the automatic responders. Used by the runbook Lambda and by
  * `kms-responder run --direct` (with the caller's own credentials).
  */
-import { DescribeKeyCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, type GrantListEntry, type KeyMetadata, type KMSClient, ListGrantsCommand } from "@aws-sdk/client-kms";
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  type GrantListEntry,
+  type KeyMetadata,
+  type KMSClient,
+  ListGrantsCommand,
+} from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { parseKeyArn } from "../shared/arn.js";
 import { kmsForKey } from "../shared/clients/kms.js";
 import type { Config } from "../shared/config.js";
 import type { Finding } from "../shared/decision.js";
+import type { ActionError } from "../shared/errors.js";
 import { awsErrorName, describeError } from "../shared/errors.js";
-import { revokeGrant } from "../shared/executors/revoke-grant.js";
+import type { ActionResult, Executor } from "../shared/executors/executor.js";
 import { cancelKeyDeletion, disableKey, enableKey } from "../shared/executors/key-state.js";
+import { revokeGrant } from "../shared/executors/revoke-grant.js";
 import { enableKeyRotation } from "../shared/executors/rotation.js";
-import type { Executor, ActionResult } from "../shared/executors/executor.js";
 import type { HistoryReader } from "../shared/history-reader.js";
 import type { ManualRequest, Outcome } from "../shared/notify.js";
 import { act, type PipelineDeps } from "../shared/pipeline.js";
-import type { ActionError } from "../shared/errors.js";
 import type { PolicyFinding } from "../shared/policy/analyse.js";
 import type { Severity } from "../shared/types.js";
 import type { RunbookAction, RunbookPayload } from "./payload.js";
 import { isGranteeOf, MUTATING, planRunbook, type RunbookFacts } from "./plan.js";
 
 /** The runbook's static executor table. */
-export const RUNBOOK_EXECUTORS: readonly Executor[] = [revokeGrant, disableKey, enableKey, cancelKeyDeletion, enableKeyRotation];
+export const RUNBOOK_EXECUTORS: readonly Executor[] = [
+  revokeGrant,
+  disableKey,
+  enableKey,
+  cancelKeyDeletion,
+  enableKeyRotation,
+];
 
 export interface RunbookDeps {
   kms: KMSClient;
@@ -56,7 +70,11 @@ export interface RunbookResult {
   error?: string;
 }
 
-async function listGrants(kms: KMSClient, keyArn: string, filter: { grantId?: string; grantee?: string }): Promise<GrantListEntry[]> {
+async function listGrants(
+  kms: KMSClient,
+  keyArn: string,
+  filter: { grantId?: string; grantee?: string },
+): Promise<GrantListEntry[]> {
   if (filter.grantId) {
     try {
       const out = await kms.send(new ListGrantsCommand({ KeyId: keyArn, GrantId: filter.grantId }));
@@ -80,22 +98,44 @@ async function listGrants(kms: KMSClient, keyArn: string, filter: { grantId?: st
 async function readFor(payload: RunbookPayload, meta: KeyMetadata, deps: RunbookDeps): Promise<RunbookFacts> {
   const arn = meta.Arn ?? payload.keyId;
   const kms = await kmsForKey(deps.kms, arn);
-  const facts: RunbookFacts = { meta, ...(meta.KeyState && { keyState: meta.KeyState }), ...(meta.KeyManager && { keyManager: meta.KeyManager }) };
+  const facts: RunbookFacts = {
+    meta,
+    ...(meta.KeyState && { keyState: meta.KeyState }),
+    ...(meta.KeyManager && { keyManager: meta.KeyManager }),
+  };
   const reads: Array<Promise<void>> = [];
-  if (payload.action === "revoke-grant" && payload.grantId) {
-    reads.push(listGrants(kms, arn, { grantId: payload.grantId }).then((g) => void (facts.grants = g)));
+  const read = (run: () => Promise<void>) => reads.push(run());
+  const grantId = payload.grantId;
+  if (payload.action === "revoke-grant" && grantId) {
+    read(async () => {
+      facts.grants = await listGrants(kms, arn, { grantId });
+    });
   }
-  if (payload.action === "revoke-grantee-grants" && payload.granteePrincipal) {
-    reads.push(listGrants(kms, arn, { grantee: payload.granteePrincipal }).then((g) => void (facts.grants = g)));
+  const grantee = payload.granteePrincipal;
+  if (payload.action === "revoke-grantee-grants" && grantee) {
+    read(async () => {
+      facts.grants = await listGrants(kms, arn, { grantee });
+    });
   }
   if (payload.action === "analyze-key-policy") {
-    reads.push(kms.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" })).then((o) => void (facts.policy = o.Policy ?? "")));
+    read(async () => {
+      facts.policy =
+        (await kms.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" }))).Policy ?? "";
+    });
   }
   if (payload.action === "enable-key-rotation") {
-    reads.push(kms.send(new GetKeyRotationStatusCommand({ KeyId: arn })).then((o) => void (facts.rotationEnabled = o.KeyRotationEnabled === true)));
+    read(async () => {
+      facts.rotationEnabled =
+        (await kms.send(new GetKeyRotationStatusCommand({ KeyId: arn }))).KeyRotationEnabled === true;
+    });
   }
   const history = deps.history;
-  if (payload.action === "cancel-key-deletion" && deps.config.afterCancel === "restore" && history && meta.Arn) {
+  if (
+    payload.action === "cancel-key-deletion" &&
+    deps.config.afterCancel === "restore" &&
+    history &&
+    meta.Arn
+  ) {
     const keyArn = meta.Arn;
     reads.push(
       history.read(keyArn, new Date().toISOString()).then((h) => {
@@ -143,7 +183,11 @@ export async function runRunbook(
     const facts = await readFor(payload, meta, deps);
     ({ finding, findings } = planRunbook(payload, facts, deps.config));
   } catch (error) {
-    finding = unplanned(payload, meta, `${meta ? `${payload.action} reads failed` : "DescribeKey failed"}: ${describeError(error)}`);
+    finding = unplanned(
+      payload,
+      meta,
+      `${meta ? `${payload.action} reads failed` : "DescribeKey failed"}: ${describeError(error)}`,
+    );
   }
   const request: ManualRequest = {
     at: (who.at ?? new Date()).toISOString(),
@@ -152,11 +196,22 @@ export async function runRunbook(
     ...(payload.statedBy && { statedBy: payload.statedBy }),
     ...(payload.ticket && { ticket: payload.ticket }),
   };
-  const pipeline: PipelineDeps = { kms: deps.kms, sns: deps.sns, config: deps.config, topicArn: deps.topicArn };
+  const pipeline: PipelineDeps = {
+    kms: deps.kms,
+    sns: deps.sns,
+    config: deps.config,
+    topicArn: deps.topicArn,
+  };
   const { result: handled, failure } = await act(finding, RUNBOOK_EXECUTORS, pipeline, request);
   const actions = handled.actions ?? [];
   let stateAfter = [...actions].reverse().find((r) => r.keyStateAfter)?.keyStateAfter;
-  if (meta?.Arn && !stateAfter && MUTATING.has(payload.action) && !payload.dryRun && actions.some((a) => a.status === "succeeded")) {
+  if (
+    meta?.Arn &&
+    !stateAfter &&
+    MUTATING.has(payload.action) &&
+    !payload.dryRun &&
+    actions.some((a) => a.status === "succeeded")
+  ) {
     try {
       stateAfter = (await deps.kms.send(new DescribeKeyCommand({ KeyId: meta.Arn }))).KeyMetadata?.KeyState;
     } catch {

@@ -18,9 +18,13 @@ export async function executedBy(
     const execution = out.AutomationExecution;
     const document = execution?.DocumentName ?? "";
     if (documentPrefix && !document.startsWith(documentPrefix)) {
-      return { note: `execution ${executionId} ran ${document || "an unknown document"}, not a runbook document of this stack` };
+      return {
+        note: `execution ${executionId} ran ${document || "an unknown document"}, not a runbook document of this stack`,
+      };
     }
-    return execution?.ExecutedBy ? { executedBy: execution.ExecutedBy } : { note: `execution ${executionId} names nobody` };
+    return execution?.ExecutedBy
+      ? { executedBy: execution.ExecutedBy }
+      : { note: `execution ${executionId} names nobody` };
   } catch (error) {
     return { note: `who ran execution ${executionId} could not be read (${describeError(error)})` };
   }

@@ -62,10 +62,7 @@ function pick(arn: Arn): Pick<KeyRef, "region" | "account" | "partition"> {
 }
 
 /** A key id qualified with the Region, account and partition it was logged in. */
-export function keyRefOf(
-  id: string,
-  where: { region: string; account: string; partition: string },
-): KeyRef {
+export function keyRefOf(id: string, where: { region: string; account: string; partition: string }): KeyRef {
   return { arn: `arn:${where.partition}:kms:${where.region}:${where.account}:key/${id}`, id, ...where };
 }
 

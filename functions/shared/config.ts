@@ -7,9 +7,9 @@
 // zod/mini: the same validation as zod with a fraction of its code in every Lambda bundle. It has
 // no built-in English messages; `describeIssue` below writes the few this schema needs.
 import * as z from "zod/mini";
-import { ConfigError } from "./errors.js";
 // Names only: nothing under an incident imports this module's values, so there is no import cycle.
 import { INCIDENT_NAMES as INCIDENTS } from "../registry.js";
+import { ConfigError } from "./errors.js";
 
 /** Typed as a string here: the config type must not depend on the incidents' declarations (which take a Config). */
 type IncidentName = string;
@@ -131,6 +131,13 @@ export const configSchema = z.strictObject({
   responderRoleArns: listOf(exactRoleArn),
   /** Keys the responder must never act on (the stack adds its notification key). ARNs or key ids. */
   ignoredKeys: listOf(nonEmptyString()),
+  /**
+   * The stack's notification key (filled in by the stack). The one key the responders repair: if it
+   * is disabled or scheduled for deletion, every notification and alarm goes silent.
+   */
+  notificationKeyArn: z.optional(
+    matching(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, "must be a KMS key ARN"),
+  ),
   /** Principals (roles or users, exact ARNs) that may administer the stack's notification key. */
   notificationKeyAdmins: listOf(exactPrincipalArn),
   /** Roles (exact ARNs) that may invoke the runbook function besides the SSM automation role. */

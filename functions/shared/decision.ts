@@ -147,12 +147,19 @@ export function isOwnCall(event: KmsEvent, config: Config): boolean {
   const principal = actorPrincipal(event.actor);
   if (!principal) return false;
   // Exact ARNs only (the config refuses wildcards): a look-alike role must not hide.
-  return config.responderRoleArns.includes(principal) || config.responderRoleArns.includes(roleArnOfSession(principal));
+  return (
+    config.responderRoleArns.includes(principal) ||
+    config.responderRoleArns.includes(roleArnOfSession(principal))
+  );
 }
 
 /** Whether a principal (user, role, or role session) matches one of the configured patterns. */
 export function principalMatches(patterns: readonly string[], event: KmsEvent): boolean {
-  const candidates = [event.actor.roleArn, event.actor.arn, event.actor.arn && roleArnOfSession(event.actor.arn)];
+  const candidates = [
+    event.actor.roleArn,
+    event.actor.arn,
+    event.actor.arn && roleArnOfSession(event.actor.arn),
+  ];
   return candidates.some((c) => matchesAny(patterns, c || undefined));
 }
 
@@ -171,19 +178,28 @@ export function holdActions(
   return hold ? actions.map((a) => ({ ...a, hold })) : actions;
 }
 
-function holdReason(
+/** Whether the key is the stack's own notification key. */
+export function isNotificationKey(key: KeyRef | undefined, config: Config): boolean {
+  return key !== undefined && config.notificationKeyArn === key.arn;
+}
+
+/**
+ * The holds that apply to repairing the notification key: only what this responder cannot reach,
+ * and notify mode. The key is in `ignoredKeys` (never changed otherwise), and that must not stop
+ * the repair: a disabled notification key silences every notification and alarm.
+ */
+export function holdRepair(
   incident: string,
-  key: KeyRef | undefined,
+  actions: PlannedAction[],
+  key: KeyRef,
   config: Config,
   facts: KeyFacts,
-): PlannedAction["hold"] | undefined {
-  if (!key) {
-    return { status: "skipped", code: "unknown-key", why: "the key could not be determined: nothing to act on" };
-  }
-  // AWS managed keys cannot be disabled, deleted or re-policied by anyone (kms-facts.md).
-  if (facts.keyManager === "AWS" || key.alias?.startsWith("alias/aws/")) {
-    return { status: "skipped", code: "aws-managed-key", why: "AWS managed key: no action is possible or needed" };
-  }
+): PlannedAction[] {
+  const hold = reachHold(key, facts) ?? modeHold(incident, config);
+  return hold ? actions.map((a) => ({ ...a, hold })) : actions;
+}
+
+function reachHold(key: KeyRef, facts: KeyFacts): PlannedAction["hold"] | undefined {
   const here = facts.responder;
   if (here?.account && key.account !== here.account) {
     return {
@@ -201,23 +217,64 @@ function holdReason(
       why: `the key is in ${key.region}; this responder acts in ${here.region} only`,
     };
   }
+  return undefined;
+}
+
+function modeHold(incident: string, config: Config): PlannedAction["hold"] | undefined {
+  return incidentMode(config, incident) === "notify"
+    ? { status: "dry-run", code: "notify-mode", why: "notify mode: decided but not changed" }
+    : undefined;
+}
+
+function holdReason(
+  incident: string,
+  key: KeyRef | undefined,
+  config: Config,
+  facts: KeyFacts,
+): PlannedAction["hold"] | undefined {
+  if (!key) {
+    return {
+      status: "skipped",
+      code: "unknown-key",
+      why: "the key could not be determined: nothing to act on",
+    };
+  }
+  // AWS managed keys cannot be disabled, deleted or re-policied by anyone (kms-facts.md).
+  if (facts.keyManager === "AWS" || key.alias?.startsWith("alias/aws/")) {
+    return {
+      status: "skipped",
+      code: "aws-managed-key",
+      why: "AWS managed key: no action is possible or needed",
+    };
+  }
+  const reach = reachHold(key, facts);
+  if (reach) return reach;
   if (config.ignoredKeys.some((k) => k === key.arn || k === key.id)) {
-    return { status: "skipped", code: "ignored-key", why: "key is listed in ignoredKeys (never changed by the responder)" };
+    return {
+      status: "skipped",
+      code: "ignored-key",
+      why: "key is listed in ignoredKeys (never changed by the responder)",
+    };
   }
   if (facts.tags && config.exemptTagKey in facts.tags) {
-    return { status: "skipped", code: "exempt-key", why: `key is tagged ${config.exemptTagKey} (notify only)` };
+    return {
+      status: "skipped",
+      code: "exempt-key",
+      why: `key is tagged ${config.exemptTagKey} (notify only)`,
+    };
   }
-  if (incidentMode(config, incident) === "notify") {
-    return { status: "dry-run", code: "notify-mode", why: "notify mode: decided but not changed" };
-  }
-  return undefined;
+  return modeHold(incident, config);
 }
 
 /**
  * Holds every action when a read the decision depends on failed: do not act blind. The action is
  * reported `failed` (so the invocation fails and Lambda retries), with the read's error.
  */
-export function holdUnverified(actions: PlannedAction[], facts: KeyFacts, needed: readonly string[]): PlannedAction[] {
+export function holdUnverified(
+  actions: PlannedAction[],
+  facts: KeyFacts,
+  needed: readonly string[],
+): PlannedAction[] {
   const errors = needed.flatMap((n) => (facts.readErrors?.[n] ? [`${n}: ${facts.readErrors[n]}`] : []));
   if (errors.length === 0) return actions;
   const hold = {

@@ -226,7 +226,10 @@ function constraintsOf(value: unknown): GrantConstraints | undefined {
   const subset = stringRecord(value.encryptionContextSubset);
   const equals = stringRecord(value.encryptionContextEquals);
   if (!subset && !equals) return undefined;
-  return { ...(subset && { encryptionContextSubset: subset }), ...(equals && { encryptionContextEquals: equals }) };
+  return {
+    ...(subset && { encryptionContextSubset: subset }),
+    ...(equals && { encryptionContextEquals: equals }),
+  };
 }
 
 function detailOf(

@@ -82,7 +82,8 @@ export async function readKeyHistory(
         return since ? { prior, disabledSince: since } : { prior };
       }
       nextToken = out.NextToken;
-      if (!nextToken) return since ? { prior: ENABLED_NO_HISTORY, disabledSince: since } : { prior: ENABLED_NO_HISTORY };
+      if (!nextToken)
+        return since ? { prior: ENABLED_NO_HISTORY, disabledSince: since } : { prior: ENABLED_NO_HISTORY };
     }
   } catch (error) {
     return {

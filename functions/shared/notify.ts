@@ -225,7 +225,8 @@ function links(finding: Finding): NotificationDocument["links"] {
   const out: NotificationDocument["links"] = {};
   const keyId = finding.key?.id;
   if (keyId) out.key = `${host}/kms/home?region=${region}#/kms/keys/${keyId}`;
-  if (event?.eventId) out.cloudTrail = `${host}/cloudtrailv2/home?region=${event.region ?? region}#/events/${event.eventId}`;
+  if (event?.eventId)
+    out.cloudTrail = `${host}/cloudtrailv2/home?region=${event.region ?? region}#/events/${event.eventId}`;
   return out;
 }
 

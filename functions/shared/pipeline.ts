@@ -13,9 +13,10 @@
  * - A notification that fails never undoes an action; the invocation fails so the retry
  *   publishes it (the actions then answer `already-done`).
  */
-import type { Context } from "aws-lambda";
+
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import type { Context } from "aws-lambda";
 import type { Config } from "./config.js";
 import type { Finding, Ignore } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
@@ -98,7 +99,11 @@ export async function act(
   deps: PipelineDeps,
   request?: ManualRequest,
 ): Promise<{ result: HandlerResult; failure: ActionError | undefined }> {
-  const results = await runActions(finding.actions, executors, { kms: deps.kms, config: deps.config, facts: {} });
+  const results = await runActions(finding.actions, executors, {
+    kms: deps.kms,
+    config: deps.config,
+    facts: {},
+  });
   const published = await publishSafely(deps.sns, deps.topicArn, finding, results, request);
   // Policies go to DEBUG only: they can be large and are the key owner's business.
   logger.info("decided and acted", {
@@ -163,7 +168,9 @@ export function createHandler(incident: Incident, deps: PipelineDeps) {
     logger.appendKeys({ incident: name });
     const event = normalise(raw);
     if (!event) {
-      logger.error("event is not a cloudtrail record, dropped", { event: String(JSON.stringify(raw)).slice(0, 2000) });
+      logger.error("event is not a cloudtrail record, dropped", {
+        event: String(JSON.stringify(raw)).slice(0, 2000),
+      });
       return { eventId: undefined, incident: name, outcome: "ignored", skipped: "unparseable" };
     }
     logger.appendKeys({ eventId: event.eventId, eventName: event.eventName, keyArn: event.key?.arn });
@@ -183,7 +190,11 @@ export function createHandler(incident: Incident, deps: PipelineDeps) {
       ...(incident.history && { history: incident.history }),
     });
     const resolved = !event.key && key ? { ...event, key } : event;
-    const decision = incident.decide(resolved, config, deps.responder ? { ...facts, responder: deps.responder } : facts);
+    const decision = incident.decide(
+      resolved,
+      config,
+      deps.responder ? { ...facts, responder: deps.responder } : facts,
+    );
     if (decision.kind === "ignore") return ignored(name, event.eventId, decision);
     logger.appendKeys({ keyArn: decision.key?.arn, severity: decision.severity });
     return execute(decision, incident.executors, deps);

@@ -19,7 +19,8 @@ export function decideAny(incidents: readonly Incident[], event: KmsEvent, confi
   if (event.eventSource !== "kms.amazonaws.com") return notKms(event.eventSource);
   const incident = incidentFor(incidents, event);
   if (!incident) {
-    if (event.errorCode !== undefined) return ignore("failed-call", `the call failed (${event.errorCode}): nothing changed`);
+    if (event.errorCode !== undefined)
+      return ignore("failed-call", `the call failed (${event.errorCode}): nothing changed`);
     return ignore("no-incident", `${event.eventName ?? "this event"} is not an incident`);
   }
   return incident.decide(event, config, {});

@@ -18,7 +18,6 @@ export function worstSeverity(severities: readonly Severity[]): Severity {
   return worst;
 }
 
-
 export const ACTION_TYPES = [
   "revoke-grant",
   "revoke-grantee-grants",

@@ -51,7 +51,10 @@ export async function coldStart(
 }
 
 /** A fresh fake KMS (and CloudTrail history) behind the mocks. */
-export function fakeKms(kms: AwsClientStub<KMSClient>, cloudTrail?: AwsClientStub<CloudTrailClient>): FakeKms {
+export function fakeKms(
+  kms: AwsClientStub<KMSClient>,
+  cloudTrail?: AwsClientStub<CloudTrailClient>,
+): FakeKms {
   return new FakeKms().wire(kms, cloudTrail);
 }
 
@@ -69,7 +72,8 @@ export function fakeKey(
 export function grantClaimedBy(raw: unknown): FakeGrant {
   const event = normalise(raw);
   const d = event?.detail;
-  if (d?.kind !== "grant" || !d.grantId || !d.grantee) throw new Error("not a CreateGrant fixture with a grant id");
+  if (d?.kind !== "grant" || !d.grantId || !d.grantee)
+    throw new Error("not a CreateGrant fixture with a grant id");
   return {
     GrantId: d.grantId,
     GranteePrincipal: d.grantee,
@@ -77,8 +81,12 @@ export function grantClaimedBy(raw: unknown): FakeGrant {
     ...(d.retiringPrincipal && { RetiringPrincipal: d.retiringPrincipal }),
     ...(d.constraints && {
       Constraints: {
-        ...(d.constraints.encryptionContextSubset && { EncryptionContextSubset: d.constraints.encryptionContextSubset }),
-        ...(d.constraints.encryptionContextEquals && { EncryptionContextEquals: d.constraints.encryptionContextEquals }),
+        ...(d.constraints.encryptionContextSubset && {
+          EncryptionContextSubset: d.constraints.encryptionContextSubset,
+        }),
+        ...(d.constraints.encryptionContextEquals && {
+          EncryptionContextEquals: d.constraints.encryptionContextEquals,
+        }),
       },
     }),
     ...(d.name && { Name: d.name }),

@@ -9,8 +9,8 @@ import {
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { loadEvent } from "../helpers/fixtures.js";
 import { KmsError } from "../helpers/fake-kms.js";
+import { loadEvent } from "../helpers/fixtures.js";
 import { coldStart, fakeKey, onlyNotification } from "./harness.js";
 
 const kms = mockClient(KMSClient);
@@ -115,7 +115,11 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     // Prepare: the deletion is cancelled (key Disabled), nobody disabled it since.
     const key = fakeKey(
       kms,
-      { arn: KEY_ARN, state: "Disabled", history: [{ name: "EnableKey", time: new Date("2026-11-10T10:00:00Z") }] },
+      {
+        arn: KEY_ARN,
+        state: "Disabled",
+        history: [{ name: "EnableKey", time: new Date("2026-11-10T10:00:00Z") }],
+      },
       cloudTrail,
     );
     const handler = await coldStart("key-deletion-scheduled");
@@ -156,7 +160,10 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     // Assess
     expect(key.fake.mutations()).toEqual(["CancelKeyDeletion"]);
     expect(key.state).toBe("Disabled");
-    expect(result).toMatchObject({ outcome: "remediated", actions: [{ type: "cancel-key-deletion", status: "succeeded" }] });
+    expect(result).toMatchObject({
+      outcome: "remediated",
+      actions: [{ type: "cancel-key-deletion", status: "succeeded" }],
+    });
     expect(onlyNotification(sns).text).toContain("Left Disabled: the key was disabled before the event");
   });
 

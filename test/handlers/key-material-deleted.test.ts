@@ -1,10 +1,10 @@
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import { KMSClient } from "@aws-sdk/client-kms";
+import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadEvent } from "../helpers/fixtures.js";
-import { coldStart, onlyNotification } from "./harness.js";
+import { coldStart, fakeKms, onlyNotification } from "./harness.js";
 
 const kms = mockClient(KMSClient);
 const sns = mockClient(SNSClient);
@@ -24,15 +24,18 @@ afterEach(() => {
 });
 
 describe("key-material-deleted handler", () => {
-  it("publishes a critical notification and calls KMS not at all (nothing can undo it, no tag lookup)", async () => {
+  it("publishes a critical notification; reads the key only (nothing can undo it, no tag lookup, no change)", async () => {
     // Prepare
+    const fake = fakeKms(kms, cloudTrail);
+    fake.addKey({ arn: KEY_ARN });
     const handler = await coldStart("key-material-deleted");
 
     // Act
     const result = await handler(loadEvent("key-material-deleted/delete-imported"));
 
     // Assess
-    expect(kms.calls()).toHaveLength(0);
+    expect(fake.operations()).toEqual(["DescribeKey"]);
+    expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_ARN });
     expect(cloudTrail.calls()).toHaveLength(0);
     expect(result).toMatchObject({ outcome: "notified", severity: "critical", actions: [] });
     const note = onlyNotification(sns);

@@ -15,8 +15,8 @@ import {
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { loadEvent } from "../helpers/fixtures.js";
 import { KmsError } from "../helpers/fake-kms.js";
+import { loadEvent } from "../helpers/fixtures.js";
 import { coldStart, fakeKey, onlyNotification } from "./harness.js";
 
 const kms = mockClient(KMSClient);
@@ -105,7 +105,10 @@ describe("key-policy-violation handler: onCritical disable-key (the default)", (
     expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: KEY_ARN });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
     expect(kms).toHaveReceivedCommandTimes(PutKeyPolicyCommand, 0);
-    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyPolicyCommand, { KeyId: KEY_ARN, PolicyName: "default" });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyPolicyCommand, {
+      KeyId: KEY_ARN,
+      PolicyName: "default",
+    });
     expect(key.state).toBe("Disabled");
     expect(key.policy).toBe(PUBLIC_POLICY);
     expect(result).toMatchObject({
@@ -244,7 +247,10 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
     expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
     expect(key.policy).toBe(onlyPublic);
     expect(key.state).toBe("Disabled");
-    expect(result).toMatchObject({ outcome: "remediated", actions: [{ type: "disable-key", status: "succeeded" }] });
+    expect(result).toMatchObject({
+      outcome: "remediated",
+      actions: [{ type: "disable-key", status: "succeeded" }],
+    });
     expect(onlyNotification(sns).text).toContain("disabling the key instead");
   });
 
@@ -323,7 +329,11 @@ describe("key-policy-violation handler: keys and findings it must not act on", (
 
   it("a key tagged exempt: notified with outcome skipped, not disabled", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY, tags: { "kms-responder:exempt": "break-glass" } });
+    const key = fakeKey(kms, {
+      arn: KEY_ARN,
+      policy: PUBLIC_POLICY,
+      tags: { "kms-responder:exempt": "break-glass" },
+    });
     const handler = await coldStart("key-policy-violation");
 
     // Act
@@ -412,10 +422,18 @@ describe("key-policy-violation handler: the event is a claim, the current policy
     const result = await handler(loadEvent("key-policy-violation/public-policy"));
 
     // Assess
-    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyPolicyCommand, { KeyId: KEY_ARN, PolicyName: "default" });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyPolicyCommand, {
+      KeyId: KEY_ARN,
+      PolicyName: "default",
+    });
     expectNoKmsChange();
     expect(key.state).toBe("Enabled");
-    expect(result).toMatchObject({ outcome: "notified", severity: "critical", verdicts: ["policy-differs"], actions: [] });
+    expect(result).toMatchObject({
+      outcome: "notified",
+      severity: "critical",
+      verdicts: ["policy-differs"],
+      actions: [],
+    });
     const note = onlyNotification(sns);
     expect(note.attributes.outcome).toBe("notified");
     expect(note.doc.verdicts).toEqual(["policy-differs"]);
@@ -424,23 +442,31 @@ describe("key-policy-violation handler: the event is a claim, the current policy
   it.each([
     ["AccessDeniedException", "User is not authorized to perform: kms:GetKeyPolicy"],
     ["ThrottlingException", "Rate exceeded"],
-  ])("GetKeyPolicy %s: no DisableKey (never act blind), notification outcome failed, the invocation throws", async (name, message) => {
-    // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
-    key.fake.fail("GetKeyPolicy", new KmsError(name, message));
-    const handler = await coldStart("key-policy-violation");
+  ])(
+    "GetKeyPolicy %s: no DisableKey (never act blind), notification outcome failed, the invocation throws",
+    async (name, message) => {
+      // Prepare
+      const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
+      key.fake.fail("GetKeyPolicy", new KmsError(name, message));
+      const handler = await coldStart("key-policy-violation");
 
-    // Act
-    const outcome = handler(loadEvent("key-policy-violation/public-policy"));
+      // Act
+      const outcome = handler(loadEvent("key-policy-violation/public-policy"));
 
-    // Assess
-    await expect(outcome).rejects.toMatchObject({ name: "ActionError", message: expect.stringContaining(name) });
-    expectNoKmsChange();
-    expect(key.state).toBe("Enabled");
-    const note = onlyNotification(sns);
-    expect(note.attributes.outcome).toBe("failed");
-    expect(note.doc.actions).toMatchObject([{ type: "disable-key", status: "failed", error: expect.stringContaining(name) }]);
-  });
+      // Assess
+      await expect(outcome).rejects.toMatchObject({
+        name: "ActionError",
+        message: expect.stringContaining(name),
+      });
+      expectNoKmsChange();
+      expect(key.state).toBe("Enabled");
+      const note = onlyNotification(sns);
+      expect(note.attributes.outcome).toBe("failed");
+      expect(note.doc.actions).toMatchObject([
+        { type: "disable-key", status: "failed", error: expect.stringContaining(name) },
+      ]);
+    },
+  );
 
   it("an AWS managed key (DescribeKey KeyManager AWS): no action, held aws-managed-key", async () => {
     // Prepare
@@ -452,7 +478,10 @@ describe("key-policy-violation handler: the event is a claim, the current policy
 
     // Assess
     expectNoKmsChange();
-    expect(result).toMatchObject({ outcome: "skipped", actions: [{ type: "disable-key", status: "skipped" }] });
+    expect(result).toMatchObject({
+      outcome: "skipped",
+      actions: [{ type: "disable-key", status: "skipped" }],
+    });
     expect(onlyNotification(sns).text).toContain("AWS managed key");
   });
 
@@ -470,7 +499,10 @@ describe("key-policy-violation handler: the event is a claim, the current policy
 
     // Assess
     expectNoKmsChange();
-    expect(result).toMatchObject({ outcome: "skipped", actions: [{ type: "disable-key", status: "skipped" }] });
+    expect(result).toMatchObject({
+      outcome: "skipped",
+      actions: [{ type: "disable-key", status: "skipped" }],
+    });
     expect(onlyNotification(sns).text).toContain("this responder acts in 999988887777 only");
   });
 });

@@ -1,4 +1,4 @@
-import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { CancelKeyDeletionCommand, EnableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
@@ -29,8 +29,7 @@ afterEach(() => {
 describe("pending-deletion-key-used handler", () => {
   it("a Decrypt that failed on a key pending deletion: cancels the deletion and restores the key", async () => {
     // Prepare
-    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
-    cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" }, cloudTrail);
     const handler = await coldStart("pending-deletion-key-used");
 
     // Act
@@ -39,14 +38,14 @@ describe("pending-deletion-key-used handler", () => {
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
+    expect(key.fake.mutations()).toEqual(["CancelKeyDeletion", "EnableKey"]);
     expect(key.state).toBe("Enabled");
     expect(result).toMatchObject({ outcome: "remediated", severity: "high" });
   });
 
   it("the notification names the key, the caller and the failed operation", async () => {
     // Prepare
-    fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" });
-    cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
+    fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" }, cloudTrail);
     const handler = await coldStart("pending-deletion-key-used");
 
     // Act
@@ -60,7 +59,20 @@ describe("pending-deletion-key-used handler", () => {
     expect(note.attributes).toMatchObject({ incident: "pending-deletion-key-used", severity: "high" });
   });
 
-  it("a call that failed because the key is disabled (not pending deletion) is ignored: nothing sent", async () => {
+  it("a replayed Decrypt failure for a key no longer pending deletion: not-pending-deletion, nothing sent", async () => {
+    // Prepare: someone cancelled the deletion and re-enabled the key since the failed call.
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "Enabled" }, cloudTrail);
+    const handler = await coldStart("pending-deletion-key-used");
+
+    // Act
+    const result = await handler(loadEvent("pending-deletion-key-used/decrypt-pending-deletion"));
+
+    // Assess
+    expect(key.fake.mutations()).toEqual([]);
+    expect(result).toMatchObject({ outcome: "notified", verdicts: ["not-pending-deletion"], actions: [] });
+  });
+
+  it("a call that failed because the key is disabled (not pending deletion) is no incident: nothing sent", async () => {
     // Prepare
     const handler = await coldStart("pending-deletion-key-used");
 
@@ -68,7 +80,7 @@ describe("pending-deletion-key-used handler", () => {
     const result = await handler(loadEvent("pending-deletion-key-used/disabled-key-error"));
 
     // Assess
-    expect(result).toMatchObject({ outcome: "ignored", skipped: "failed-call" });
+    expect(result).toMatchObject({ outcome: "ignored", skipped: "no-incident" });
     expect(kms.calls()).toHaveLength(0);
     expect(sns.calls()).toHaveLength(0);
     expect(cloudTrail.calls()).toHaveLength(0);

@@ -16,8 +16,8 @@ import {
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { loadEvent } from "../helpers/fixtures.js";
 import { FakeKms, KmsError } from "../helpers/fake-kms.js";
+import { loadEvent } from "../helpers/fixtures.js";
 import { coldStart, fakeKey, grantClaimedBy, onlyNotification, published, TOPIC_ARN } from "./harness.js";
 
 const kms = mockClient(KMSClient);
@@ -256,7 +256,10 @@ describe("rogue-grant handler: idempotency and eventual consistency", () => {
     // Assess
     expect(first.outcome).toBe("remediated");
     expect(second).toMatchObject({ outcome: "notified", verdicts: ["grant-gone"], actions: [] });
-    expect(kms).toHaveReceivedCommandExactlyOnceWith(RevokeGrantCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(RevokeGrantCommand, {
+      KeyId: KEY_ARN,
+      GrantId: GRANT_ID,
+    });
     expect(kms).not.toHaveReceivedCommandWith(RevokeGrantCommand, { GrantId: other.GrantId });
     expect(key.grants.map((g) => g.GrantId)).toEqual([other.GrantId]);
     expect(published(sns).map((n) => n.attributes.outcome)).toEqual(["remediated", "notified"]);
@@ -316,14 +319,20 @@ describe("rogue-grant handler: the event is a claim, the grant is the fact (issu
   it("ListGrants denied: does not revoke blind, notifies failed and the invocation throws (Lambda retries)", async () => {
     // Prepare
     const key = fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
-    key.fake.fail("ListGrants", new KmsError("AccessDeniedException", "not authorized to perform kms:ListGrants"));
+    key.fake.fail(
+      "ListGrants",
+      new KmsError("AccessDeniedException", "not authorized to perform kms:ListGrants"),
+    );
     const handler = await coldStart("rogue-grant");
 
     // Act
     const outcome = handler(loadEvent("rogue-grant/external-grantee"));
 
     // Assess
-    await expect(outcome).rejects.toMatchObject({ name: "ActionError", message: expect.stringContaining("ListGrants") });
+    await expect(outcome).rejects.toMatchObject({
+      name: "ActionError",
+      message: expect.stringContaining("ListGrants"),
+    });
     expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
     expect(key.grants).toEqual([CLAIMED]);
     const note = onlyNotification(sns);
@@ -341,13 +350,20 @@ describe("rogue-grant handler: the event is a claim, the grant is the fact (issu
 
     // Assess
     expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
-    expect(result).toMatchObject({ outcome: "skipped", actions: [{ type: "revoke-grant", status: "skipped" }] });
+    expect(result).toMatchObject({
+      outcome: "skipped",
+      actions: [{ type: "revoke-grant", status: "skipped" }],
+    });
   });
 
   it("a key in another account than the responder's: held other-account, no RevokeGrant", async () => {
     // Prepare: the responder's topic (its account) is 999988887777; the key is 111122223333's.
     fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
-    const handler = await coldStart("rogue-grant", {}, "arn:aws:sns:us-east-1:999988887777:kms-responder-notifications");
+    const handler = await coldStart(
+      "rogue-grant",
+      {},
+      "arn:aws:sns:us-east-1:999988887777:kms-responder-notifications",
+    );
 
     // Act
     const result = await handler(loadEvent("rogue-grant/external-grantee"));
@@ -521,7 +537,8 @@ describe("rogue-grant handler: SDK retries (real middleware stack, fake HTTP)", 
         if (target.endsWith("RevokeGrant") && targets.filter((t) => t === target).length <= 2) {
           return json(400, { __type: "ThrottlingException", message: "Rate exceeded" });
         }
-        const body = request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : request.body;
+        const body =
+          request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : request.body;
         const input = JSON.parse(typeof body === "string" && body ? body : "{}") as Record<string, unknown>;
         try {
           return json(200, fake.call("kms", target.split(".").pop() ?? "", input));

@@ -17,6 +17,9 @@
  * aws-sdk-client-mock stubs; the reliability tests put it behind an HTTP request handler so the
  * SDK's retry middleware runs (test/reliability/fake-aws.ts).
  */
+
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import {
   CancelKeyDeletionCommand,
   CreateGrantCommand,
@@ -37,8 +40,6 @@ import {
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
 } from "@aws-sdk/client-kms";
-import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import type { AwsClientStub } from "aws-sdk-client-mock";
 
 export type KeyState =
@@ -54,7 +55,10 @@ export interface FakeGrant {
   GranteePrincipal: string;
   RetiringPrincipal?: string;
   Operations: string[];
-  Constraints?: { EncryptionContextSubset?: Record<string, string>; EncryptionContextEquals?: Record<string, string> };
+  Constraints?: {
+    EncryptionContextSubset?: Record<string, string>;
+    EncryptionContextEquals?: Record<string, string>;
+  };
   Name?: string;
   IssuingAccount?: string;
 }
@@ -140,7 +144,13 @@ export function defaultPolicy(account: string): string {
 /** A policy that lets anyone use the key: critical for the analyser. */
 export function publicPolicy(account: string): string {
   const policy = JSON.parse(defaultPolicy(account)) as { Statement: unknown[] };
-  policy.Statement.push({ Sid: "Public", Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*" });
+  policy.Statement.push({
+    Sid: "Public",
+    Effect: "Allow",
+    Principal: "*",
+    Action: "kms:Decrypt",
+    Resource: "*",
+  });
   return JSON.stringify(policy);
 }
 
@@ -207,12 +217,15 @@ export class FakeKms {
     const text = str(ref) ?? "";
     const alias = ALIAS_ARN.exec(text);
     const found = alias
-      ? this.keys.find((k) => k.region === alias[1] && k.account === alias[2] && k.aliases.includes(alias[3] ?? ""))
+      ? this.keys.find(
+          (k) => k.region === alias[1] && k.account === alias[2] && k.aliases.includes(alias[3] ?? ""),
+        )
       : text.startsWith("arn:")
         ? this.keys.find((k) => k.arn === text)
         : text.startsWith("alias/")
           ? this.keys.find((k) => k.region === region && k.aliases.includes(text))
-          : (this.keys.find((k) => k.id === text && k.region === region) ?? this.keys.find((k) => k.id === text));
+          : (this.keys.find((k) => k.id === text && k.region === region) ??
+            this.keys.find((k) => k.id === text));
     if (!found) {
       throw new KmsError(
         "NotFoundException",
@@ -224,7 +237,11 @@ export class FakeKms {
 
   /** Answers the next `times` calls of `operation` with the error (default: every one). */
   fail(operation: string, error: Error | (() => Error), times = Number.POSITIVE_INFINITY): void {
-    this.failures.push({ operation, error: typeof error === "function" ? error : () => error, remaining: times });
+    this.failures.push({
+      operation,
+      error: typeof error === "function" ? error : () => error,
+      remaining: times,
+    });
   }
 
   clearFailures(): void {
@@ -243,11 +260,18 @@ export class FakeKms {
 
   /** The mutating KMS operations called (attempted), in order. */
   mutations(): string[] {
-    return this.log.filter((c) => c.service === "kms" && MUTATING_OPERATIONS.has(c.operation)).map((c) => c.operation);
+    return this.log
+      .filter((c) => c.service === "kms" && MUTATING_OPERATIONS.has(c.operation))
+      .map((c) => c.operation);
   }
 
   /** One call: logs it, applies an injected failure, else answers from the model. */
-  call(service: "kms" | "cloudtrail", operation: string, input: Record<string, unknown>, region?: string): unknown {
+  call(
+    service: "kms" | "cloudtrail",
+    operation: string,
+    input: Record<string, unknown>,
+    region?: string,
+  ): unknown {
     const entry: LoggedCall = { service, operation, input: { ...input } };
     this.log.push(entry);
     try {
@@ -290,9 +314,9 @@ export class FakeKms {
     for (const command of commands) {
       const operation = command.name.replace(/Command$/, "");
       // The stub's typing is per command; the model takes any input object.
-      (kms.on(command) as unknown as { callsFake(fn: (input: Record<string, unknown>) => unknown): void }).callsFake(
-        async (input: Record<string, unknown>) => this.call("kms", operation, input),
-      );
+      (
+        kms.on(command) as unknown as { callsFake(fn: (input: Record<string, unknown>) => unknown): void }
+      ).callsFake(async (input: Record<string, unknown>) => this.call("kms", operation, input));
     }
     cloudTrail
       ?.on(LookupEventsCommand)
@@ -327,7 +351,8 @@ export class FakeKms {
     const key = this.find(input.KeyId, region);
     const pending = key.state === "PendingDeletion" || key.state === "PendingReplicaDeletion";
     const invalid = (message: string) => new KmsError("KMSInvalidStateException", `${key.arn} ${message}`);
-    const mutating = MUTATING_OPERATIONS.has(operation) && operation !== "RevokeGrant" && operation !== "RetireGrant";
+    const mutating =
+      MUTATING_OPERATIONS.has(operation) && operation !== "RevokeGrant" && operation !== "RetireGrant";
     if (mutating && key.keyManager === "AWS") {
       // Nobody may change an AWS managed key: its policy allows only the service (kms-facts.md).
       throw new KmsError("AccessDeniedException", `not authorized to perform kms:${operation} on ${key.arn}`);
@@ -338,7 +363,9 @@ export class FakeKms {
       case "ListResourceTags": {
         const tags = Object.entries(key.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
         const p = page(tags, input.Marker, num(input.Limit) ?? this.pageSize.tags);
-        return p.next ? { Tags: p.items, Truncated: true, NextMarker: p.next } : { Tags: p.items, Truncated: false };
+        return p.next
+          ? { Tags: p.items, Truncated: true, NextMarker: p.next }
+          : { Tags: p.items, Truncated: false };
       }
       case "TagResource":
         for (const t of (input.Tags as Array<{ TagKey: string; TagValue: string }> | undefined) ?? []) {
@@ -354,12 +381,22 @@ export class FakeKms {
         if (grantId && grants.length === 0 && this.missingGrant === "not-found") {
           throw new KmsError("NotFoundException", `Grant ID ${grantId} not found`);
         }
-        const listed = grants.map((g) => ({ KeyId: key.arn, IssuingAccount: `arn:aws:iam::${key.account}:root`, ...g }));
+        const listed = grants.map((g) => ({
+          KeyId: key.arn,
+          IssuingAccount: `arn:aws:iam::${key.account}:root`,
+          ...g,
+        }));
         const p = page(listed, input.Marker, num(input.Limit) ?? this.pageSize.grants);
-        return p.next ? { Grants: p.items, Truncated: true, NextMarker: p.next } : { Grants: p.items, Truncated: false };
+        return p.next
+          ? { Grants: p.items, Truncated: true, NextMarker: p.next }
+          : { Grants: p.items, Truncated: false };
       }
       case "CreateGrant": {
-        if (input.DryRun) throw new KmsError("DryRunOperationException", "The request would have succeeded, but the DryRun flag is set.");
+        if (input.DryRun)
+          throw new KmsError(
+            "DryRunOperationException",
+            "The request would have succeeded, but the DryRun flag is set.",
+          );
         const GrantId = `${(++this.grantCounter).toString(16).padStart(64, "0")}`;
         key.grants.push({
           GrantId,
@@ -373,10 +410,15 @@ export class FakeKms {
       case "RevokeGrant":
       case "RetireGrant": {
         const grantId = str(input.GrantId) ?? "";
-        if (!/^[A-Za-z0-9]+$/.test(grantId)) throw new KmsError("InvalidGrantIdException", `Invalid grant ID ${grantId}`);
+        if (!/^[A-Za-z0-9]+$/.test(grantId))
+          throw new KmsError("InvalidGrantIdException", `Invalid grant ID ${grantId}`);
         const index = key.grants.findIndex((g) => g.GrantId === grantId);
         if (index < 0) throw new KmsError("NotFoundException", `Grant ID ${grantId} not found`);
-        if (input.DryRun) throw new KmsError("DryRunOperationException", "The request would have succeeded, but the DryRun flag is set.");
+        if (input.DryRun)
+          throw new KmsError(
+            "DryRunOperationException",
+            "The request would have succeeded, but the DryRun flag is set.",
+          );
         key.grants.splice(index, 1);
         return {};
       }
@@ -389,10 +431,16 @@ export class FakeKms {
       case "ScheduleKeyDeletion": {
         if (pending) throw invalid("is pending deletion.");
         const days = num(input.PendingWindowInDays) ?? 30;
-        if (days < 7 || days > 30) throw new KmsError("ValidationException", "PendingWindowInDays must be 7-30");
+        if (days < 7 || days > 30)
+          throw new KmsError("ValidationException", "PendingWindowInDays must be 7-30");
         key.state = "PendingDeletion";
         key.deletionDate = new Date(Date.now() + days * 86_400_000);
-        return { KeyId: key.arn, DeletionDate: key.deletionDate, KeyState: key.state, PendingWindowInDays: days };
+        return {
+          KeyId: key.arn,
+          DeletionDate: key.deletionDate,
+          KeyState: key.state,
+          PendingWindowInDays: days,
+        };
       }
       case "EnableKey":
         if (pending) throw invalid("is pending deletion.");
@@ -432,7 +480,8 @@ export class FakeKms {
   /** KMS keys have one policy, named `default`; another name is not found. */
   private policyName(input: Record<string, unknown>): void {
     const name = str(input.PolicyName);
-    if (name !== undefined && name !== "default") throw new KmsError("NotFoundException", `Policy ${name} not found`);
+    if (name !== undefined && name !== "default")
+      throw new KmsError("NotFoundException", `Policy ${name} not found`);
   }
 
   private cloudTrail(operation: string, input: Record<string, unknown>): unknown {

@@ -38,7 +38,8 @@ function withStates(
   return out;
 }
 
-const pending = (state: string | undefined) => state === "PendingDeletion" || state === "PendingReplicaDeletion";
+const pending = (state: string | undefined) =>
+  state === "PendingDeletion" || state === "PendingReplicaDeletion";
 
 export const cancelKeyDeletion: Executor = {
   type: "cancel-key-deletion",
@@ -50,7 +51,10 @@ export const cancelKeyDeletion: Executor = {
       await kms.send(new CancelKeyDeletionCommand({ KeyId: keyIdOf(action.keyRef) }));
     } catch (error) {
       // "is not pending deletion": someone (or an earlier delivery) already cancelled it.
-      if (awsErrorName(error) !== "KMSInvalidStateException" || !/not pending deletion/i.test(describeError(error))) {
+      if (
+        awsErrorName(error) !== "KMSInvalidStateException" ||
+        !/not pending deletion/i.test(describeError(error))
+      ) {
         return failed(action, error, "CancelKeyDeletion");
       }
       status = "already-done";
@@ -84,7 +88,12 @@ export const enableKey: Executor = {
       return failed(action, error, "EnableKey");
     }
     const after = await tryKeyState(kms, action.keyRef);
-    return withStates({ ...base(action), status: "succeeded", detail: "key enabled" }, before, after, "Enabled");
+    return withStates(
+      { ...base(action), status: "succeeded", detail: "key enabled" },
+      before,
+      after,
+      "Enabled",
+    );
   },
 };
 
@@ -120,6 +129,11 @@ export const disableKey: Executor = {
       return failed(action, error, "DisableKey");
     }
     const after = await tryKeyState(kms, action.keyRef);
-    return withStates({ ...base(action), status: "succeeded", detail: "key disabled" }, before, after, "Disabled");
+    return withStates(
+      { ...base(action), status: "succeeded", detail: "key disabled" },
+      before,
+      after,
+      "Disabled",
+    );
   },
 };

@@ -32,7 +32,12 @@ export const revokeGrant: Executor = {
         : verified === false
           ? "revoked; ListGrants still lists it (grant changes take up to five minutes to propagate)"
           : "revoked";
-    const result: ActionResult = { ...base(action), status, detail, ...(action.grant && { grant: action.grant }) };
+    const result: ActionResult = {
+      ...base(action),
+      status,
+      detail,
+      ...(action.grant && { grant: action.grant }),
+    };
     return verified === undefined ? result : { ...result, verified };
   },
 };

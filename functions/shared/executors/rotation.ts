@@ -17,7 +17,9 @@ export const enableKeyRotation: Executor = {
       return {
         ...base(action),
         status: "succeeded",
-        detail: on ? "automatic rotation re-enabled" : "EnableKeyRotation succeeded but rotation still reads as off",
+        detail: on
+          ? "automatic rotation re-enabled"
+          : "EnableKeyRotation succeeded but rotation still reads as off",
         verified: on,
       };
     } catch {

@@ -1,0 +1,24 @@
+/** key-material-expiring: ImportKeyMaterial with an expiry -> notify with the date (nothing to undo). */
+import type { Incident } from "../shared/incident.js";
+import { kmsApiCall, SUCCEEDED } from "../shared/rule.js";
+import { decide, INCIDENT } from "./decide.js";
+
+export const keyMaterialExpiring = {
+  name: INCIDENT,
+  summary:
+    "ImportKeyMaterial with an expiry: notify with the date the key stops working (high within 30 days)",
+  eventNames: ["ImportKeyMaterial"],
+  matches: (event) =>
+    event.detail.kind === "import" && event.detail.expirationModel === "KEY_MATERIAL_EXPIRES",
+  pattern: (own) =>
+    kmsApiCall({
+      eventName: ["ImportKeyMaterial"],
+      ...SUCCEEDED,
+      requestParameters: { expirationModel: ["KEY_MATERIAL_EXPIRES"] },
+      ...own,
+    }),
+  decide,
+  executors: [],
+  plans: () => [],
+  reads: () => [],
+} as const satisfies Incident<typeof INCIDENT>;
