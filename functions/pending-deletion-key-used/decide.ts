@@ -9,8 +9,10 @@ import type { Config } from "../shared/config.js";
 import {
   type Decision,
   holdActions,
+  holdRepair,
   holdUnverified,
   ignore,
+  isNotificationKey,
   type KeyFacts,
   precheck,
 } from "../shared/decision.js";
