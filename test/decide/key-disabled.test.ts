@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-disabled/decide.js";
 import type { Config } from "../../functions/shared/config.js";
 import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import { normalise } from "../../functions/shared/model.js";
+import { normalise } from "../../functions/shared/event.js";
 import {
   config,
   DEFAULTS,
@@ -10,6 +10,7 @@ import {
   EXAMPLE,
   FAILED_CALL,
   findingOf,
+  HERE,
   type Shape,
   shapeOf,
 } from "../helpers/decide.js";
@@ -74,12 +75,45 @@ describe("key-disabled decide: notify by default, re-enable only when configured
     expect(decision.details).toEqual(["reenableDisabledKeys is off: the key stays disabled."]);
   });
 
-  it("re-enables unconditionally (no onlyIfEnabledBefore: the event proves it was enabled)", () => {
+  it("re-enables a key that is still Disabled now", () => {
     // Act
-    const decision = findingOf(decideFixture("iam-user", REENABLE));
+    const decision = findingOf(
+      decideFixture("iam-user", REENABLE, { keyState: "Disabled", responder: HERE }),
+    );
 
     // Assess
-    expect(decision.actions[0]?.onlyIfEnabledBefore).toBeUndefined();
+    expect(decision.actions).toEqual([{ type: "enable-key", keyRef: MALLORY_KEY }]);
+    expect(decision.verdicts).toBeUndefined();
+  });
+
+  it("state-differs: the key is Enabled again now, nothing to re-enable", () => {
+    // Act
+    const decision = findingOf(decideFixture("iam-user", REENABLE, { keyState: "Enabled", responder: HERE }));
+
+    // Assess
+    expect(decision.verdicts).toEqual(["state-differs"]);
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("state-differs: the key is PendingDeletion now, nothing to re-enable", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("iam-user", REENABLE, { keyState: "PendingDeletion", responder: HERE }),
+    );
+
+    // Assess
+    expect(decision.verdicts).toEqual(["state-differs"]);
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("holds the re-enable as failed/unverified when DescribeKey failed", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("iam-user", REENABLE, { readErrors: { key: "ThrottlingException" }, responder: HERE }),
+    );
+
+    // Assess
+    expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([["failed", "unverified"]]);
   });
 
   it("matches approved principals against the role of a session", () => {
@@ -119,7 +153,7 @@ describe("key-disabled decide: modes and held actions", () => {
           {
             type: "enable-key",
             keyRef: MALLORY_KEY,
-            hold: { status: "dry-run", why: expect.stringContaining("notify") },
+            hold: { status: "dry-run", code: "notify-mode", why: expect.any(String) },
           },
         ],
       ),
@@ -135,26 +169,41 @@ describe("key-disabled decide: modes and held actions", () => {
   });
 
   it.each([
-    ["an exempt key", REENABLE, { tags: { "kms-responder:exempt": "" } }],
-    ["a key in ignoredKeys", config({ ...REENABLE, ignoredKeys: [MALLORY_KEY] }), {}],
-    ["an AWS managed key", REENABLE, { keyManager: "AWS" }],
-  ] as Array<[string, Config, KeyFacts]>)("holds the re-enable as skipped on %s", (_label, cfg, facts) => {
-    // Act
-    const decision = findingOf(decideFixture("iam-user", cfg, facts));
+    ["an exempt key", REENABLE, { tags: { "kms-responder:exempt": "" } }, "exempt-key"],
+    ["a key in ignoredKeys", config({ ...REENABLE, ignoredKeys: [MALLORY_KEY] }), {}, "ignored-key"],
+    ["an AWS managed key", REENABLE, { keyManager: "AWS" }, "aws-managed-key"],
+    [
+      "a key of another account",
+      REENABLE,
+      { responder: { region: "us-east-1", account: "999988887777" } },
+      "other-account",
+    ],
+    [
+      "a key of another Region",
+      REENABLE,
+      { responder: { region: "eu-west-1", account: "111122223333" } },
+      "other-region",
+    ],
+  ] as Array<[string, Config, KeyFacts, string]>)(
+    "holds the re-enable as skipped on %s",
+    (_label, cfg, facts, code) => {
+      // Act
+      const decision = findingOf(decideFixture("iam-user", cfg, facts));
 
-    // Assess
-    expect(decision.actions.map((a) => a.hold?.status)).toEqual(["skipped"]);
-  });
+      // Assess
+      expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([["skipped", code]]);
+    },
+  );
 });
 
 describe("key-disabled decide: never throws", () => {
   it.each(loadAllEvents().map((f) => [f.path, f.event] as const))("decides %s", (_path, event) => {
     // Prepare
-    const call = normalise(event);
+    const normalised = normalise(event);
 
     // Act / Assess
     for (const cfg of [DEFAULTS, EXAMPLE, REENABLE]) {
-      expect(["finding", "ignore"]).toContain(call && decide(call, cfg, {}).kind);
+      expect(["finding", "ignore"]).toContain(normalised && decide(normalised, cfg, {}).kind);
     }
   });
 });

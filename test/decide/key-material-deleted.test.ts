@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-material-deleted/decide.js";
 import type { Config } from "../../functions/shared/config.js";
 import type { KeyFacts } from "../../functions/shared/decision.js";
-import { normalise } from "../../functions/shared/model.js";
-import { callOf, config, DEFAULTS, decisionsFor, EXAMPLE, shapeOf } from "../helpers/decide.js";
+import { normalise } from "../../functions/shared/event.js";
+import { config, DEFAULTS, decisionsFor, EXAMPLE, eventOf, shapeOf } from "../helpers/decide.js";
 import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
 const { decideFixture } = decisionsFor("key-material-deleted", decide);
@@ -74,8 +74,10 @@ describe("key-material-deleted decide", () => {
       sessionContext: { sessionIssuer: { arn: "arn:aws:iam::111122223333:role/kms-responder-X" } },
     };
 
+    const own = config({ responderRoleArns: ["arn:aws:iam::111122223333:role/kms-responder-X"] });
+
     // Act
-    const decision = decide(callOf(event), EXAMPLE);
+    const decision = decide(eventOf(event), own, {});
 
     // Assess
     expect(shapeOf(decision)).toEqual({
@@ -92,18 +94,18 @@ describe("key-material-deleted decide", () => {
         .filter((f) => f.incident === "key-material-deleted")
         .map((f) => f.variant)
         .sort(),
-    ).toEqual(["delete-imported", "failed-call"]);
+    ).toEqual(["delete-expired", "delete-imported", "failed-call"]);
   });
 
   it.each(loadAllEvents().map((f) => [f.path, f.event] as const))(
     "never throws: decides %s",
     (_path, event) => {
       // Prepare
-      const call = normalise(event);
+      const normalised = normalise(event);
 
       // Act / Assess
       for (const cfg of [DEFAULTS, EXAMPLE])
-        expect(["finding", "ignore"]).toContain(call && decide(call, cfg).kind);
+        expect(["finding", "ignore"]).toContain(normalised && decide(normalised, cfg, {}).kind);
     },
   );
 });

@@ -2,14 +2,16 @@ import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-rotation-disabled/decide.js";
 import type { Config } from "../../functions/shared/config.js";
 import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import { normalise } from "../../functions/shared/model.js";
+import { normalise } from "../../functions/shared/event.js";
 import {
   config,
   DEFAULTS,
   decisionsFor,
   EXAMPLE,
+  eventOf,
   FAILED_CALL,
   findingOf,
+  HERE,
   type Shape,
   shapeOf,
 } from "../helpers/decide.js";
@@ -72,7 +74,9 @@ describe("key-rotation-disabled decide: modes and held actions", () => {
 
     // Assess
     expect(shapeOf(decision)).toEqual(
-      finding([{ ...ENABLE_ROTATION, hold: { status: "dry-run", why: expect.stringContaining("notify") } }]),
+      finding([
+        { ...ENABLE_ROTATION, hold: { status: "dry-run", code: "notify-mode", why: expect.any(String) } },
+      ]),
     );
   });
 
@@ -105,19 +109,34 @@ describe("key-rotation-disabled decide: modes and held actions", () => {
   });
 
   it.each([
-    ["an exempt key", DEFAULTS, { tags: { "kms-responder:exempt": "true" } }],
-    ["a key in ignoredKeys (by id)", config({ ignoredKeys: [KEY_ID] }), {}],
-    ["a key in ignoredKeys (by ARN)", config({ ignoredKeys: [KEY] }), {}],
-    ["an AWS managed key", DEFAULTS, { keyManager: "AWS" }],
-  ] as Array<[string, Config, KeyFacts]>)("holds the re-enable as skipped on %s", (_label, cfg, facts) => {
-    // Act
-    const decision = findingOf(decideFixture("disable-rotation", cfg, facts));
+    ["an exempt key", DEFAULTS, { tags: { "kms-responder:exempt": "true" } }, "exempt-key"],
+    ["a key in ignoredKeys (by id)", config({ ignoredKeys: [KEY_ID] }), {}, "ignored-key"],
+    ["a key in ignoredKeys (by ARN)", config({ ignoredKeys: [KEY] }), {}, "ignored-key"],
+    ["an AWS managed key", DEFAULTS, { keyManager: "AWS" }, "aws-managed-key"],
+    [
+      "a key of another account",
+      DEFAULTS,
+      { responder: { region: "us-east-1", account: "999988887777" } },
+      "other-account",
+    ],
+    [
+      "a key of another Region",
+      DEFAULTS,
+      { responder: { region: "eu-west-1", account: "111122223333" } },
+      "other-region",
+    ],
+  ] as Array<[string, Config, KeyFacts, string]>)(
+    "holds the re-enable as skipped on %s",
+    (_label, cfg, facts, code) => {
+      // Act
+      const decision = findingOf(decideFixture("disable-rotation", cfg, facts));
 
-    // Assess
-    expect(decision.actions.map((a) => a.hold?.status)).toEqual(["skipped"]);
-  });
+      // Assess
+      expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([["skipped", code]]);
+    },
+  );
 
-  it("holds the re-enable as skipped on an AWS managed key named by alias/aws/ebs", () => {
+  it("names the key by alias/aws/ebs only: still a finding, nothing planned until the alias is resolved", () => {
     // Prepare
     const event = loadEvent("key-rotation-disabled/disable-rotation");
     event.detail.requestParameters = { keyId: "alias/aws/ebs" };
@@ -127,23 +146,79 @@ describe("key-rotation-disabled decide: modes and held actions", () => {
     const decision = findingOf(decideEvent(event));
 
     // Assess
-    expect(decision.actions).toEqual([
-      {
-        type: "enable-key-rotation",
-        keyRef: "alias/aws/ebs",
-        hold: { status: "skipped", why: expect.stringContaining("AWS managed") },
+    expect(decision.event?.keyHint).toBe("alias/aws/ebs");
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("holds the re-enable as aws-managed-key once the handler resolved alias/aws/ebs to its key", () => {
+    // Prepare: what the pipeline decides with after DescribeKey resolved the alias.
+    const event = loadEvent("key-rotation-disabled/disable-rotation");
+    event.detail.requestParameters = { keyId: "alias/aws/ebs" };
+    delete event.detail.resources;
+    const normalised = eventOf(event);
+    const resolved = {
+      ...normalised,
+      key: {
+        arn: KEY,
+        id: KEY_ID,
+        region: "us-east-1",
+        account: "111122223333",
+        partition: "aws",
+        alias: "alias/aws/ebs",
       },
-    ]);
+    };
+
+    // Act
+    const decision = findingOf(decide(resolved, DEFAULTS, { responder: HERE }));
+
+    // Assess
+    expect(decision.actions.map((a) => [a.keyRef, a.hold?.code])).toEqual([[KEY, "aws-managed-key"]]);
+  });
+});
+
+describe("key-rotation-disabled decide: the rotation status now is the fact", () => {
+  it("state-differs: rotation is on again now, nothing to do", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("disable-rotation", DEFAULTS, { rotationEnabled: true, responder: HERE }),
+    );
+
+    // Assess
+    expect(decision.verdicts).toEqual(["state-differs"]);
+    expect(decision.actions).toEqual([]);
+  });
+
+  it("re-enables when rotation is still off", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("disable-rotation", DEFAULTS, { rotationEnabled: false, responder: HERE }),
+    );
+
+    // Assess
+    expect(decision.actions).toEqual([ENABLE_ROTATION]);
+  });
+
+  it("holds the re-enable as failed/unverified when GetKeyRotationStatus failed", () => {
+    // Act
+    const decision = findingOf(
+      decideFixture("disable-rotation", DEFAULTS, {
+        readErrors: { rotation: "AccessDenied" },
+        responder: HERE,
+      }),
+    );
+
+    // Assess
+    expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([["failed", "unverified"]]);
   });
 });
 
 describe("key-rotation-disabled decide: never throws", () => {
   it.each(loadAllEvents().map((f) => [f.path, f.event] as const))("decides %s", (_path, event) => {
     // Prepare
-    const call = normalise(event);
+    const normalised = normalise(event);
 
     // Act / Assess
     for (const cfg of [DEFAULTS, EXAMPLE])
-      expect(["finding", "ignore"]).toContain(call && decide(call, cfg).kind);
+      expect(["finding", "ignore"]).toContain(normalised && decide(normalised, cfg, {}).kind);
   });
 });
