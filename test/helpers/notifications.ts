@@ -18,7 +18,9 @@ export interface Published {
     actions: Array<{ type: string; status: string; detail: string; verified?: boolean; error?: string }>;
     undo: string[];
     details: string[];
-    request?: { requestedBy: string; reason: string; ticket?: string };
+    request?: { at?: string; executedBy?: string; statedBy?: string; reason: string; ticket?: string };
+    /** How the current state compared with the event's claim (`grant-gone`, `policy-differs`, ...). */
+    verdicts?: string[];
     extra?: { findings?: Array<{ reason: string; severity: string }> };
   };
   attributes: Record<string, string | undefined>;

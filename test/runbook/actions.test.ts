@@ -18,11 +18,13 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { parsePayload, type RunbookPayloadInput } from "../../functions/runbook/payload.js";
 import { runRunbook } from "../../functions/runbook/run.js";
 import type { ConfigInput } from "../../functions/shared/config.js";
+import { KmsError } from "../helpers/fake-kms.js";
 import {
   ALIAS,
   commandNames,
   depsWith,
-  type FakeKey,
+  dryRuns,
+  type FakeGrant,
   fakeKey,
   GRANT_ID,
   KEY_ARN,
@@ -50,6 +52,12 @@ beforeEach(() => {
   cloudTrail.on(LookupEventsCommand).resolves({ Events: [] });
 });
 
+/** Nothing was changed and KMS's DryRun was not used (a dry run plans from reads). */
+function expectNoChange(): void {
+  expect(mutations(kms)).toEqual([]);
+  expect(dryRuns(kms)).toEqual([]);
+}
+
 /** Validates the payload (as the handler does) and runs it against the mocks; `topicArn: null` means no topic. */
 function run(
   action: RunbookPayloadInput["action"],
@@ -57,29 +65,20 @@ function run(
   config: ConfigInput = {},
   topicArn: string | null = TOPIC_ARN,
 ) {
-  return runRunbook(parsePayload(payloadFor(action, extra)), depsWith(config, topicArn), NOW);
+  return runRunbook(parsePayload(payloadFor(action, extra)), depsWith(config, topicArn), { at: NOW });
 }
 
-/** A LookupEvents history entry as CloudTrail returns it. */
-function historyEvent(name: string, time: string) {
-  return {
-    EventName: name,
-    EventTime: new Date(time),
-    CloudTrailEvent: JSON.stringify({ eventName: name, eventTime: time }),
-  };
-}
-
-function grant(id: string, grantee: string): FakeKey["grants"][number] {
+function grant(id: string, grantee: string): FakeGrant {
   return { GrantId: id, GranteePrincipal: grantee, Operations: ["Decrypt"] };
 }
 
 describe("revoke-grant", () => {
-  it("reads the grant, revokes it by the key ARN DescribeKey returns, verifies it with ListGrants and notifies who asked, why and the ticket", async () => {
+  it("reads the grant, revokes it by the key ARN DescribeKey returns, verifies it with ListGrants and notifies who stated it, why and the ticket", async () => {
     // Prepare
     const key = fakeKey(kms, { grants: [grant(GRANT_ID, INTRUDER)] });
 
     // Act
-    const result = await run("revoke-grant", { keyId: ALIAS, grantId: GRANT_ID });
+    const { result, failure } = await run("revoke-grant", { keyId: ALIAS, grantId: GRANT_ID });
 
     // Assess
     expect(commandNames(kms)).toEqual([
@@ -95,16 +94,21 @@ describe("revoke-grant", () => {
     ]);
     expect(kms).toHaveReceivedCommandWith(ListGrantsCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
     expect(key.grants).toEqual([]);
+    expect(failure).toBeUndefined();
     expect(result).toMatchObject({
-      status: "succeeded",
+      outcome: "remediated",
+      statedBy: ON_CALL,
       actions: [{ type: "revoke-grant", grantId: GRANT_ID, status: "succeeded", verified: true }],
     });
+    expect(result.executedBy).toBeUndefined();
     const note = onlyNotification(sns);
-    expect(note.text).toContain(ON_CALL);
+    expect(note.text).toContain(`Stated by: ${ON_CALL}`);
+    expect(note.text).toContain("Run by: unknown (not run through SSM Automation)");
     expect(note.text).toContain("key exposed in a public repository");
     expect(note.text).toContain("INC-4711");
     expect(note.doc.request).toEqual({
-      requestedBy: ON_CALL,
+      at: NOW.toISOString(),
+      statedBy: ON_CALL,
       reason: "key exposed in a public repository",
       ticket: "INC-4711",
     });
@@ -115,45 +119,64 @@ describe("revoke-grant", () => {
     ]);
   });
 
-  it("reports a grant that is already gone (NotFoundException) as already-done", async () => {
+  it("a grant that is not on the key: nothing to do, no RevokeGrant, outcome notified, the request succeeds", async () => {
     // Prepare
     fakeKey(kms, { grants: [] });
 
     // Act
-    const result = await run("revoke-grant", { grantId: GRANT_ID });
+    const { result, failure } = await run("revoke-grant", { grantId: GRANT_ID });
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(ListGrantsCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
+    expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
+    expect(failure).toBeUndefined();
+    expect(result).toMatchObject({ outcome: "notified", actions: [] });
+    expect(result.details).toContain(`Nothing to do: grant ${GRANT_ID} is not on the key.`);
+    expect(onlyNotification(sns).attributes.outcome).toBe("notified");
+  });
+
+  it("a grant revoked between the read and the call (NotFoundException): already-remediated", async () => {
+    // Prepare
+    const key = fakeKey(kms, { grants: [grant(GRANT_ID, INTRUDER)] });
+    key.fake.fail("RevokeGrant", new KmsError("NotFoundException", `Grant ID ${GRANT_ID} not found`), 1);
+
+    // Act
+    const { result, failure } = await run("revoke-grant", { grantId: GRANT_ID });
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(RevokeGrantCommand, {
       KeyId: KEY_ARN,
       GrantId: GRANT_ID,
     });
-    expect(result.status).toBe("already-done");
-    expect(result.actions).toMatchObject([{ status: "already-done" }]);
+    expect(failure).toBeUndefined();
+    expect(result).toMatchObject({ outcome: "already-remediated", actions: [{ status: "already-done" }] });
     expect(onlyNotification(sns).attributes.outcome).toBe("already-remediated");
   });
 
-  it("on a dry run asks KMS with DryRun: true and never revokes for real", async () => {
+  it("on a dry run plans from ListGrants: no RevokeGrant and no KMS DryRun at all", async () => {
     // Prepare
     const key = fakeKey(kms, { grants: [grant(GRANT_ID, INTRUDER)] });
 
     // Act
-    const result = await run("revoke-grant", { grantId: GRANT_ID, dryRun: true });
+    const { result, failure } = await run("revoke-grant", { grantId: GRANT_ID, dryRun: true });
 
     // Assess
-    expect(kms.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input)).toEqual([
-      { KeyId: KEY_ARN, GrantId: GRANT_ID, DryRun: true },
-    ]);
-    expect(commandNames(kms)).toEqual(["DescribeKeyCommand", "RevokeGrantCommand"]);
+    expect(commandNames(kms)).toEqual(["DescribeKeyCommand", "ListGrantsCommand"]);
+    expectNoChange();
     expect(key.grants).toHaveLength(1);
-    expect(result).toMatchObject({ dryRun: true, status: "dry-run", actions: [{ status: "dry-run" }] });
-    expect(result.actions[0]?.detail).toContain("DryRun");
+    expect(failure).toBeUndefined();
+    expect(result).toMatchObject({
+      dryRun: true,
+      outcome: "dry-run",
+      actions: [{ status: "dry-run", detail: "would revoke the grant (it exists now)" }],
+    });
     expect(onlyNotification(sns).attributes).toMatchObject({ outcome: "dry-run", severity: "info" });
   });
 });
 
 describe("revoke-grantee-grants", () => {
   /** Seven grants over three ListGrants pages: the intruder's (directly and through a role session) and others. */
-  function grantsOverThreePages(): Partial<FakeKey> {
+  function grantsOverThreePages(): { pageSize: number; grants: FakeGrant[] } {
     return {
       pageSize: 3,
       grants: [
@@ -173,14 +196,14 @@ describe("revoke-grantee-grants", () => {
     const key = fakeKey(kms, grantsOverThreePages());
 
     // Act
-    const result = await run("revoke-grantee-grants", { granteePrincipal: INTRUDER });
+    const { result, failure } = await run("revoke-grantee-grants", { granteePrincipal: INTRUDER });
 
     // Assess
     const listings = kms
       .commandCalls(ListGrantsCommand)
       .map((c) => c.args[0].input)
       .filter((input) => input.GrantId === undefined);
-    expect(listings).toEqual([
+    expect(listings).toMatchObject([
       { KeyId: KEY_ARN, Marker: undefined },
       { KeyId: KEY_ARN, Marker: "page-3" },
       { KeyId: KEY_ARN, Marker: "page-6" },
@@ -191,7 +214,8 @@ describe("revoke-grantee-grants", () => {
       { KeyId: KEY_ARN, GrantId: "g7" },
     ]);
     expect(key.grants.map((g) => g.GrantId)).toEqual(["g2", "g3", "g5", "g6"]);
-    expect(result.status).toBe("succeeded");
+    expect(failure).toBeUndefined();
+    expect(result.outcome).toBe("remediated");
     expect(result.actions.map((a) => [a.type, a.grantId, a.status])).toEqual([
       ["revoke-grant", "g1", "succeeded"],
       ["revoke-grant", "g4", "succeeded"],
@@ -199,42 +223,37 @@ describe("revoke-grantee-grants", () => {
     ]);
   });
 
-  it("revokes nothing and reports already-done when no grant belongs to the grantee", async () => {
+  it("revokes nothing and says so (outcome notified) when no grant belongs to the grantee", async () => {
     // Prepare
     fakeKey(kms, { grants: [grant("g2", APP_ROLE), grant("g3", "dynamodb.us-east-1.amazonaws.com")] });
 
     // Act
-    const result = await run("revoke-grantee-grants", { granteePrincipal: INTRUDER });
+    const { result, failure } = await run("revoke-grantee-grants", { granteePrincipal: INTRUDER });
 
     // Assess
     expect(kms).not.toHaveReceivedCommand(RevokeGrantCommand);
-    expect(result).toMatchObject({
-      status: "already-done",
-      actions: [{ type: "revoke-grantee-grants", status: "already-done" }],
-    });
-    expect(result.actions[0]?.detail).toContain(INTRUDER);
+    expect(failure).toBeUndefined();
+    expect(result).toMatchObject({ outcome: "notified", actions: [] });
+    expect(result.details).toEqual([`Nothing to do: no grant on the key for ${INTRUDER}.`]);
   });
 
-  it("on a dry run sends only DryRun revokes, one per matching grant", async () => {
+  it("on a dry run lists every page and plans one revoke per matching grant, sending none (no DryRun)", async () => {
     // Prepare
     const key = fakeKey(kms, grantsOverThreePages());
 
     // Act
-    const result = await run("revoke-grantee-grants", { granteePrincipal: INTRUDER, dryRun: true });
+    const { result } = await run("revoke-grantee-grants", { granteePrincipal: INTRUDER, dryRun: true });
 
     // Assess
-    const revokes = kms.commandCalls(RevokeGrantCommand).map((c) => c.args[0].input);
-    expect(revokes).toHaveLength(3);
-    expect(revokes).toEqual(
-      expect.arrayContaining([
-        { KeyId: KEY_ARN, GrantId: "g1", DryRun: true },
-        { KeyId: KEY_ARN, GrantId: "g4", DryRun: true },
-        { KeyId: KEY_ARN, GrantId: "g7", DryRun: true },
-      ]),
-    );
+    expectNoChange();
+    expect(kms).toHaveReceivedCommandTimes(ListGrantsCommand, 3);
     expect(key.grants).toHaveLength(7);
-    expect(result.status).toBe("dry-run");
-    expect(result.actions.map((a) => a.status)).toEqual(["dry-run", "dry-run", "dry-run"]);
+    expect(result.outcome).toBe("dry-run");
+    expect(result.actions.map((a) => [a.grantId, a.status])).toEqual([
+      ["g1", "dry-run"],
+      ["g4", "dry-run"],
+      ["g7", "dry-run"],
+    ]);
   });
 });
 
@@ -244,14 +263,15 @@ describe("disable-key", () => {
     const key = fakeKey(kms, { state: "Enabled" });
 
     // Act
-    const result = await run("disable-key", { keyId: ALIAS });
+    const { result, failure } = await run("disable-key", { keyId: ALIAS });
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
     expect(mutations(kms)).toEqual(["DisableKeyCommand"]);
     expect(key.state).toBe("Disabled");
+    expect(failure).toBeUndefined();
     expect(result).toMatchObject({
-      status: "succeeded",
+      outcome: "remediated",
       key: { ref: ALIAS, arn: KEY_ARN, stateBefore: "Enabled", stateAfter: "Disabled" },
       actions: [{ type: "disable-key", status: "succeeded", verified: true }],
     });
@@ -260,16 +280,21 @@ describe("disable-key", () => {
     ]);
   });
 
-  it("sends no DisableKey when the key is already Disabled and reports already-done", async () => {
+  it("sends no DisableKey when the key is already Disabled: nothing to do, outcome notified", async () => {
     // Prepare
     fakeKey(kms, { state: "Disabled" });
 
     // Act
-    const result = await run("disable-key");
+    const { result, failure } = await run("disable-key");
 
     // Assess
     expect(kms).not.toHaveReceivedCommand(DisableKeyCommand);
-    expect(result).toMatchObject({ status: "already-done", actions: [{ status: "already-done" }] });
+    expect(failure).toBeUndefined();
+    expect(result).toMatchObject({
+      outcome: "notified",
+      actions: [],
+      details: ["Nothing to do: the key is Disabled."],
+    });
   });
 
   it("on a dry run only describes the key and says what it would do", async () => {
@@ -277,15 +302,16 @@ describe("disable-key", () => {
     const key = fakeKey(kms, { state: "Enabled" });
 
     // Act
-    const result = await run("disable-key", { dryRun: true });
+    const { result, failure } = await run("disable-key", { dryRun: true });
 
     // Assess
     expect(commandNames(kms)).toEqual(["DescribeKeyCommand"]);
-    expect(mutations(kms)).toEqual([]);
+    expectNoChange();
     expect(key.state).toBe("Enabled");
+    expect(failure).toBeUndefined();
     expect(result).toMatchObject({
       dryRun: true,
-      status: "dry-run",
+      outcome: "dry-run",
       key: { stateBefore: "Enabled" },
       actions: [{ status: "dry-run", detail: "would disable the key (now Enabled)" }],
     });
@@ -299,27 +325,54 @@ describe("enable-key", () => {
     const key = fakeKey(kms, { state: "Disabled" });
 
     // Act
-    const result = await run("enable-key");
+    const { result, failure } = await run("enable-key");
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
     expect(key.state).toBe("Enabled");
+    expect(failure).toBeUndefined();
     expect(result).toMatchObject({
-      status: "succeeded",
+      outcome: "remediated",
       key: { stateBefore: "Disabled", stateAfter: "Enabled" },
     });
   });
 
-  it("fails on a key pending deletion, and says so in the notification", async () => {
+  it("refuses a key pending deletion without calling EnableKey: outcome failed, the request fails", async () => {
     // Prepare
     fakeKey(kms, { state: "PendingDeletion" });
 
     // Act
-    const result = await run("enable-key");
+    const { result, failure } = await run("enable-key");
 
     // Assess
-    expect(result.status).toBe("failed");
-    expect(result.actions[0]?.error).toContain("KMSInvalidStateException");
+    expectNoChange();
+    expect(failure).toMatchObject({
+      name: "ActionError",
+      message: expect.stringContaining("cancel the deletion first"),
+    });
+    expect(result.outcome).toBe("failed");
+    expect(result.error).toContain("cancel the deletion first");
+    expect(onlyNotification(sns).attributes.outcome).toBe("failed");
+  });
+
+  it("KMS denies EnableKey: outcome failed with the error, notified, the request fails", async () => {
+    // Prepare
+    const key = fakeKey(kms, { state: "Disabled" });
+    key.fake.fail(
+      "EnableKey",
+      new KmsError("AccessDeniedException", "not authorized to perform kms:EnableKey"),
+    );
+
+    // Act
+    const { result, failure } = await run("enable-key");
+
+    // Assess
+    expect(failure).toMatchObject({
+      name: "ActionError",
+      message: expect.stringContaining("AccessDeniedException"),
+    });
+    expect(result).toMatchObject({ outcome: "failed", actions: [{ status: "failed" }] });
+    expect(result.actions[0]?.error).toContain("AccessDeniedException");
     expect(onlyNotification(sns).attributes.outcome).toBe("failed");
   });
 });
@@ -330,12 +383,16 @@ describe("enable-key-rotation", () => {
     const key = fakeKey(kms, { rotation: false });
 
     // Act
-    const result = await run("enable-key-rotation");
+    const { result, failure } = await run("enable-key-rotation");
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyRotationCommand, { KeyId: KEY_ARN });
     expect(key.rotation).toBe(true);
-    expect(result).toMatchObject({ status: "succeeded", actions: [{ status: "succeeded", verified: true }] });
+    expect(failure).toBeUndefined();
+    expect(result).toMatchObject({
+      outcome: "remediated",
+      actions: [{ status: "succeeded", verified: true }],
+    });
   });
 
   it("on a dry run reads GetKeyRotationStatus and sends no EnableKeyRotation", async () => {
@@ -343,11 +400,12 @@ describe("enable-key-rotation", () => {
     fakeKey(kms, { rotation: false });
 
     // Act
-    const result = await run("enable-key-rotation", { dryRun: true });
+    const { result, failure } = await run("enable-key-rotation", { dryRun: true });
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyRotationStatusCommand, { KeyId: KEY_ARN });
-    expect(mutations(kms)).toEqual([]);
+    expectNoChange();
+    expect(failure).toBeUndefined();
     expect(result.actions).toMatchObject([{ status: "dry-run", detail: "would enable automatic rotation" }]);
   });
 });
@@ -355,17 +413,21 @@ describe("enable-key-rotation", () => {
 describe("cancel-key-deletion", () => {
   it("cancels by key id and re-enables when the newest DisableKey/EnableKey in history is an EnableKey (restore)", async () => {
     // Prepare
-    const key = fakeKey(kms, { state: "PendingDeletion" });
-    cloudTrail.on(LookupEventsCommand).resolves({
-      Events: [
-        historyEvent("ScheduleKeyDeletion", "2026-11-30T10:00:00Z"),
-        historyEvent("EnableKey", "2026-11-10T10:00:00Z"),
-        historyEvent("DisableKey", "2026-11-01T10:00:00Z"),
-      ],
-    });
+    const key = fakeKey(
+      kms,
+      {
+        state: "PendingDeletion",
+        history: [
+          { name: "ScheduleKeyDeletion", time: new Date("2026-11-30T10:00:00Z") },
+          { name: "EnableKey", time: new Date("2026-11-10T10:00:00Z") },
+          { name: "DisableKey", time: new Date("2026-11-01T10:00:00Z") },
+        ],
+      },
+      cloudTrail,
+    );
 
     // Act
-    const result = await run("cancel-key-deletion");
+    const { result, failure } = await run("cancel-key-deletion");
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
@@ -374,8 +436,9 @@ describe("cancel-key-deletion", () => {
     });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
     expect(key.state).toBe("Enabled");
+    expect(failure).toBeUndefined();
     expect(result).toMatchObject({
-      status: "succeeded",
+      outcome: "remediated",
       key: { stateBefore: "PendingDeletion", stateAfter: "Enabled" },
       actions: [
         { type: "cancel-key-deletion", status: "succeeded", keyStateAfter: "Disabled" },
@@ -386,27 +449,33 @@ describe("cancel-key-deletion", () => {
 
   it("cancels but leaves the key Disabled when the newest DisableKey/EnableKey in history is a DisableKey (restore)", async () => {
     // Prepare
-    const key = fakeKey(kms, { state: "PendingDeletion" });
-    cloudTrail.on(LookupEventsCommand).resolves({
-      Events: [
-        historyEvent("ScheduleKeyDeletion", "2026-11-30T10:00:00Z"),
-        historyEvent("DisableKey", "2026-11-20T10:00:00Z"),
-        historyEvent("EnableKey", "2026-11-10T10:00:00Z"),
-      ],
-    });
+    const key = fakeKey(
+      kms,
+      {
+        state: "PendingDeletion",
+        history: [
+          { name: "ScheduleKeyDeletion", time: new Date("2026-11-30T10:00:00Z") },
+          { name: "DisableKey", time: new Date("2026-11-20T10:00:00Z") },
+          { name: "EnableKey", time: new Date("2026-11-10T10:00:00Z") },
+        ],
+      },
+      cloudTrail,
+    );
 
     // Act
-    const result = await run("cancel-key-deletion");
+    const { result, failure } = await run("cancel-key-deletion");
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
     expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
     expect(key.state).toBe("Disabled");
+    expect(failure).toBeUndefined();
     expect(result).toMatchObject({
-      status: "succeeded",
+      outcome: "remediated",
       key: { stateAfter: "Disabled" },
-      actions: [{ status: "succeeded" }, { type: "enable-key", status: "skipped" }],
+      actions: [{ type: "cancel-key-deletion", status: "succeeded" }],
     });
+    expect(result.details).toEqual(expect.arrayContaining([expect.stringContaining("Left Disabled")]));
   });
 
   it("with afterCancel keep-disabled cancels, reads no history and sends no EnableKey", async () => {
@@ -414,42 +483,49 @@ describe("cancel-key-deletion", () => {
     const key = fakeKey(kms, { state: "PendingDeletion" });
 
     // Act
-    const result = await run("cancel-key-deletion", {}, { afterCancel: "keep-disabled" });
+    const { result, failure } = await run("cancel-key-deletion", {}, { afterCancel: "keep-disabled" });
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
     expect(cloudTrail).not.toHaveReceivedAnyCommand();
     expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
     expect(key.state).toBe("Disabled");
+    expect(failure).toBeUndefined();
     expect(result.actions.map((a) => a.type)).toEqual(["cancel-key-deletion"]);
   });
 
-  it("reports a key that is not pending deletion as already-done and leaves it as it is", async () => {
+  it("a key that is not pending deletion: nothing to do (no cancel, no restore), outcome notified", async () => {
     // Prepare
     const key = fakeKey(kms, { state: "Enabled" });
 
     // Act
-    const result = await run("cancel-key-deletion");
+    const { result, failure } = await run("cancel-key-deletion");
 
     // Assess
-    expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
-    expect(kms).not.toHaveReceivedCommand(DisableKeyCommand);
+    expectNoChange();
     expect(key.state).toBe("Enabled");
-    expect(result.status).toBe("already-done");
-    expect(result.actions[0]).toMatchObject({ type: "cancel-key-deletion", status: "already-done" });
+    expect(failure).toBeUndefined();
+    expect(result).toMatchObject({ outcome: "notified", actions: [] });
+    expect(result.details).toEqual(["Nothing to do: the key is Enabled, not pending deletion."]);
   });
 
-  it("on a dry run only describes the key and plans the cancel and the restore", async () => {
+  it("on a dry run only reads (the key, its history) and plans the cancel and the restore", async () => {
     // Prepare
-    fakeKey(kms, { state: "PendingDeletion" });
+    fakeKey(kms, { state: "PendingDeletion" }, cloudTrail);
 
     // Act
-    const result = await run("cancel-key-deletion", { dryRun: true });
+    const { result, failure } = await run("cancel-key-deletion", { dryRun: true });
 
     // Assess
     expect(commandNames(kms)).toEqual(["DescribeKeyCommand"]);
-    expect(cloudTrail).not.toHaveReceivedAnyCommand();
-    expect(result.actions).toMatchObject([{ status: "dry-run" }]);
+    expect(commandNames(cloudTrail)).toEqual(["LookupEventsCommand"]);
+    expectNoChange();
+    expect(failure).toBeUndefined();
+    expect(result.outcome).toBe("dry-run");
+    expect(result.actions).toMatchObject([
+      { type: "cancel-key-deletion", status: "dry-run" },
+      { type: "enable-key", status: "dry-run" },
+    ]);
     expect(result.actions[0]?.detail).toContain("would cancel the deletion");
   });
 });
@@ -469,26 +545,26 @@ describe("analyze-key-policy", () => {
     ],
   });
 
-  it("reads the default policy, reports a public principal as critical and changes nothing", async () => {
+  it("reads the default policy, reports a public principal as critical (outcome notified) and changes nothing", async () => {
     // Prepare
-    fakeKey(kms);
-    kms.on(GetKeyPolicyCommand).resolves({ Policy: PUBLIC_POLICY, PolicyName: "default" });
+    fakeKey(kms, { policy: PUBLIC_POLICY });
 
     // Act
-    const result = await run("analyze-key-policy");
+    const { result, failure } = await run("analyze-key-policy");
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyPolicyCommand, {
       KeyId: KEY_ARN,
       PolicyName: "default",
     });
-    expect(mutations(kms)).toEqual([]);
-    expect(result.status).toBe("succeeded");
+    expectNoChange();
+    expect(failure).toBeUndefined();
+    expect(result).toMatchObject({ outcome: "notified", severity: "critical", actions: [] });
     expect(result.findings).toEqual(
       expect.arrayContaining([expect.objectContaining({ reason: "public-principal", severity: "critical" })]),
     );
     const note = onlyNotification(sns);
-    expect(note.attributes.severity).toBe("critical");
+    expect(note.attributes).toMatchObject({ severity: "critical", outcome: "notified" });
     expect(note.subject).toMatch(/^\[CRITICAL\]/);
     expect(note.doc.extra?.findings).toEqual(
       expect.arrayContaining([expect.objectContaining({ reason: "public-principal" })]),
@@ -498,47 +574,48 @@ describe("analyze-key-policy", () => {
 
 describe("refusals", () => {
   /** Keys nobody may change: [what, the fake key, the config]. */
-  const untouchable: Array<[string, Partial<FakeKey>, ConfigInput]> = [
+  const untouchable: Array<[string, { keyManager?: "AWS" }, ConfigInput]> = [
     ["an AWS managed key", { keyManager: "AWS" }, {}],
     ["a key listed in ignoredKeys by ARN", {}, { ignoredKeys: [KEY_ARN] }],
     ["a key listed in ignoredKeys by key id", {}, { ignoredKeys: [KEY_ID] }],
   ];
 
   it.each(untouchable)(
-    "refuses to change %s: status failed, no mutating command",
+    "refuses to change %s: outcome failed, the request fails, no mutating command",
     async (_what, key, config) => {
       // Prepare
       fakeKey(kms, { ...key, grants: [grant(GRANT_ID, INTRUDER)] });
 
       // Act
-      const results = [
+      const runs = [
         await run("disable-key", {}, config),
         await run("revoke-grant", { grantId: GRANT_ID }, config),
         await run("cancel-key-deletion", {}, config),
       ];
 
       // Assess
-      expect(mutations(kms)).toEqual([]);
-      for (const result of results) {
-        expect(result.status).toBe("failed");
+      expectNoChange();
+      for (const { result, failure } of runs) {
+        expect(result.outcome).toBe("failed");
         expect(result.actions[0]?.detail).toContain("refused");
+        expect(failure).toMatchObject({ name: "ActionError", message: expect.stringContaining("refused") });
       }
-      expect(cloudTrail).not.toHaveReceivedAnyCommand();
       expect(sns).toHaveReceivedCommandTimes(PublishCommand, 3);
     },
   );
 
   it.each(untouchable)("still analyses the policy of %s (read-only)", async (_what, key, config) => {
     // Prepare
-    fakeKey(kms, key);
-    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Statement: [] }) });
+    fakeKey(kms, { ...key, policy: JSON.stringify({ Statement: [] }) });
 
     // Act
-    const result = await run("analyze-key-policy", {}, config);
+    const { result, failure } = await run("analyze-key-policy", {}, config);
 
     // Assess
     expect(kms).toHaveReceivedCommandOnce(GetKeyPolicyCommand);
-    expect(result.status).toBe("succeeded");
+    expectNoChange();
+    expect(failure).toBeUndefined();
+    expect(result.outcome).toBe("notified");
   });
 });
 
@@ -548,11 +625,15 @@ describe("failures", () => {
     kms.on(DescribeKeyCommand).rejects(new NotFoundException({ message: "Alias not found", $metadata: {} }));
 
     // Act
-    const result = await run("disable-key", { keyId: ALIAS });
+    const { result, failure } = await run("disable-key", { keyId: ALIAS });
 
     // Assess
     expect(commandNames(kms)).toEqual(["DescribeKeyCommand"]);
-    expect(result).toMatchObject({ status: "failed", key: { ref: ALIAS }, actions: [{ status: "failed" }] });
+    expect(failure).toMatchObject({
+      name: "ActionError",
+      message: expect.stringContaining("NotFoundException"),
+    });
+    expect(result).toMatchObject({ outcome: "failed", key: { ref: ALIAS }, actions: [{ status: "failed" }] });
     expect(result.actions[0]?.error).toContain("NotFoundException");
     const note = onlyNotification(sns);
     expect(note.attributes.outcome).toBe("failed");
@@ -564,28 +645,33 @@ describe("failures", () => {
     kms.on(DescribeKeyCommand).resolves({});
 
     // Act
-    const result = await run("disable-key");
+    const { result, failure } = await run("disable-key");
 
     // Assess
     expect(mutations(kms)).toEqual([]);
-    expect(result.status).toBe("failed");
+    expect(failure).toMatchObject({ name: "ActionError" });
+    expect(result.outcome).toBe("failed");
     expect(result.actions).toMatchObject([{ status: "failed" }]);
   });
 
-  it("keeps the action done when SNS is down: notificationError set, no undo sent", async () => {
+  it("keeps the action done when SNS is down: no undo sent, the request fails so the retry publishes", async () => {
     // Prepare
     const key = fakeKey(kms, { state: "Enabled" });
     sns.on(PublishCommand).rejects(new Error("SNS is unavailable"));
 
     // Act
-    const result = await run("disable-key");
+    const { result, failure } = await run("disable-key");
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
     expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
     expect(key.state).toBe("Disabled");
-    expect(result.status).toBe("succeeded");
-    expect(result.notificationError).toContain("SNS is unavailable");
+    expect(result.outcome).toBe("remediated");
+    expect(failure).toMatchObject({
+      name: "ActionError",
+      message: expect.stringContaining("SNS is unavailable"),
+    });
+    expect(result.error).toContain("SNS is unavailable");
     expect(result.notificationId).toBeUndefined();
   });
 
@@ -594,32 +680,34 @@ describe("failures", () => {
     fakeKey(kms);
 
     // Act
-    const result = await run("disable-key", {}, {}, null);
+    const { result, failure } = await run("disable-key", {}, {}, null);
 
     // Assess
     expect(sns).not.toHaveReceivedAnyCommand();
-    expect(result.status).toBe("succeeded");
+    expect(failure).toBeUndefined();
+    expect(result.outcome).toBe("remediated");
     expect(result.notificationId).toBeUndefined();
   });
 });
 
 describe("result shape", () => {
-  it("says what was asked, by whom, the key's states, each action's status and the notification id", async () => {
+  it("says what was asked, who stated it, the key's states, each action's status and the notification id", async () => {
     // Prepare
     fakeKey(kms, { state: "Enabled" });
 
     // Act
-    const result = await run("disable-key", { keyId: ALIAS });
+    const { result, failure } = await run("disable-key", { keyId: ALIAS });
 
     // Assess
     expect(result).toEqual({
       action: "disable-key",
       dryRun: false,
       key: { ref: ALIAS, arn: KEY_ARN, stateBefore: "Enabled", stateAfter: "Disabled" },
-      requestedBy: ON_CALL,
+      statedBy: ON_CALL,
       reason: "key exposed in a public repository",
       ticket: "INC-4711",
-      status: "succeeded",
+      severity: "medium",
+      outcome: "remediated",
       actions: [
         {
           type: "disable-key",
@@ -631,7 +719,9 @@ describe("result shape", () => {
           verified: true,
         },
       ],
+      details: [],
       notificationId: "msg-1",
     });
+    expect(failure).toBeUndefined();
   });
 });

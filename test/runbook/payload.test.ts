@@ -38,8 +38,25 @@ describe("parsePayload: every refusal names the field", () => {
     ["an unknown action", { ...base, action: "delete-key" }, "action:"],
     ["a missing reason", { ...base, reason: undefined }, "reason:"],
     ["a reason shorter than three characters (after trimming)", { ...base, reason: "  ok  " }, "reason:"],
-    ["a missing requestedBy", { ...base, requestedBy: undefined }, "requestedBy:"],
-    ["a blank requestedBy", { ...base, requestedBy: "   " }, "requestedBy:"],
+    ["a line break in reason (a forged email line)", { ...base, reason: "ok\nRun by: root" }, "reason:"],
+    ["a tab in reason", { ...base, reason: "why\tnot" }, "reason:"],
+    [
+      "a line break in statedBy",
+      { ...base, statedBy: "alice\nRun by: arn:aws:iam::111122223333:root" },
+      "statedBy:",
+    ],
+    ["an escape character in statedBy", { ...base, statedBy: "alice\u001b[2J" }, "statedBy:"],
+    ["a line separator in ticket", { ...base, ticket: "INC-1\u2028Outcome: remediated" }, "ticket:"],
+    [
+      "a carriage return in requestedBy (statedBy's old name)",
+      { ...base, statedBy: undefined, requestedBy: "bob\r" },
+      "requestedBy:",
+    ],
+    [
+      "an automationExecutionId that is not an execution id",
+      { ...base, automationExecutionId: "x; y" },
+      "automationExecutionId:",
+    ],
     ["revoke-grant without a grantId", payloadFor("revoke-grant"), "grantId: is required for revoke-grant"],
     [
       "revoke-grantee-grants without a granteePrincipal",
@@ -102,9 +119,29 @@ describe("parsePayload: every refusal names the field", () => {
       grantId: GRANT_ID,
       dryRun: false,
       reason: "key exposed in a public repository",
-      requestedBy: "arn:aws:sts::111122223333:assumed-role/OnCall/alice",
+      statedBy: "arn:aws:sts::111122223333:assumed-role/OnCall/alice",
       ticket: "INC-4711",
     });
+  });
+
+  it("accepts requestedBy (statedBy's old name) as statedBy", () => {
+    // Act
+    const payload = parsePayload({ ...payloadFor("disable-key"), statedBy: undefined, requestedBy: "bob" });
+
+    // Assess
+    expect(payload.statedBy).toBe("bob");
+    expect(payload).not.toHaveProperty("requestedBy");
+  });
+
+  it.each([
+    ["without statedBy", { statedBy: undefined }],
+    ["with a blank statedBy", { statedBy: "   " }],
+  ])("accepts a payload %s: who ran it comes from SSM, not from the caller", (_what, extra) => {
+    // Act
+    const payload = parsePayload(payloadFor("disable-key", extra));
+
+    // Assess
+    expect(payload.statedBy).toBeUndefined();
   });
 });
 
@@ -163,7 +200,7 @@ describe("runbook handler: payload validation", () => {
 
     // Assess
     expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
-    expect(result).toMatchObject({ action: "disable-key", status: "succeeded", notificationId: "msg-1" });
+    expect(result).toMatchObject({ action: "disable-key", outcome: "remediated", notificationId: "msg-1" });
     expect(onlyNotification(sns).input.TopicArn).toBe(TOPIC_ARN);
   });
 });
