@@ -16,28 +16,37 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
 import { RUNBOOK_ACTIONS, type RunbookAction } from "../functions/runbook/payload.js";
+import { RUNBOOK_EXECUTORS } from "../functions/runbook/run.js";
+import type { Config } from "../functions/shared/config.js";
+import { permissionsOf } from "../functions/shared/executors/executor.js";
+import { FACT_PERMISSIONS, type FactName } from "../functions/shared/facts.js";
+import type { RolePermissions } from "../functions/shared/permissions.js";
 
 /**
- * The KMS actions the runbook's actions call, granted on `arn:<partition>:kms:<region>:<account>:key/*`:
- * - every action: DescribeKey (resolve the key, its state before/after, the dry-run plan);
- * - revoke-grant, revoke-grantee-grants: RevokeGrant (also with DryRun), ListGrants (find the
- *   grantee's grants, verify the revoke);
- * - disable-key: DisableKey; enable-key: EnableKey;
- * - cancel-key-deletion: CancelKeyDeletion, then EnableKey to restore the prior state;
- * - enable-key-rotation: EnableKeyRotation, GetKeyRotationStatus (dry run and read-back);
- * - analyze-key-policy: GetKeyPolicy;
+ * The runbook's permissions, derived like an incident's role: every IAM action its executors
+ * (`RUNBOOK_EXECUTORS`, all their action types) may call, plus what it reads before planning: the
+ * key (DescribeKey), its grants (ListGrants), its policy (GetKeyPolicy, analyze-key-policy), its
+ * rotation (GetKeyRotationStatus) and, when the config restores a key's prior state after a
+ * cancelled deletion (`afterCancel: restore`), its DisableKey/EnableKey history in CloudTrail.
+ * The runbook plans from people's requests, not events, so the incidents' modes do not narrow it.
  */
-export const RUNBOOK_KMS_ACTIONS = [
-  "kms:DescribeKey",
-  "kms:ListGrants",
-  "kms:RevokeGrant",
-  "kms:DisableKey",
-  "kms:EnableKey",
-  "kms:CancelKeyDeletion",
-  "kms:EnableKeyRotation",
-  "kms:GetKeyRotationStatus",
-  "kms:GetKeyPolicy",
-] as const;
+export function runbookPermissions(config: Config): RolePermissions {
+  const reads: FactName[] = ["key", "grant", "policy", "rotation"];
+  if (config.afterCancel === "restore") reads.push("history");
+  const types = RUNBOOK_EXECUTORS.map((e) => e.type);
+  const all = [
+    ...new Set([...reads.flatMap((r) => FACT_PERMISSIONS[r]), ...permissionsOf(RUNBOOK_EXECUTORS, types)]),
+  ].sort();
+  return { kms: all.filter((a) => a.startsWith("kms:")), other: all.filter((a) => !a.startsWith("kms:")) };
+}
+
+/**
+ * What every runbook document's name starts with (`<stack>-`, e.g. `kms-responder-RevokeGrant`):
+ * the function trusts an automation execution's `ExecutedBy` only for a document named so.
+ */
+export function runbookDocumentPrefix(namePrefix: string): string {
+  return `${namePrefix}-`;
+}
 
 /**
  * Two concurrent runs at most: people run these one at a time, and DisableKey, EnableKey and
@@ -223,7 +232,7 @@ export class RunbookAutomation extends Construct {
     for (const action of RUNBOOK_ACTIONS) {
       const spec = RUNBOOK_DOCUMENTS[action];
       const document = new ssm.CfnDocument(this, spec.suffix, {
-        name: `${prefix}-${spec.suffix}`,
+        name: `${runbookDocumentPrefix(prefix)}${spec.suffix}`,
         documentType: "Automation",
         documentFormat: "JSON",
         // Replace (the default), not NewVersion: NewVersion is reported to leave $DEFAULT on the

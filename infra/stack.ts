@@ -28,12 +28,19 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
+import { INCIDENTS, type IncidentName } from "../functions/registry.js";
 import type { Config } from "../functions/shared/config.js";
-import type { IncidentName } from "../functions/shared/types.js";
-import { INCIDENT_FUNCTIONS, type IncidentFunction } from "./incidents.js";
-import { incidentPatterns, RULE_STATES } from "./patterns.js";
+import { incidentMode } from "../functions/shared/decision.js";
+import type { Incident } from "../functions/shared/incident.js";
+import { type RolePermissions, rolePermissions } from "../functions/shared/permissions.js";
+import { notByResponder } from "../functions/shared/rule.js";
 import { ResponderFunction } from "./responder-function.js";
-import { RUNBOOK_KMS_ACTIONS, RUNBOOK_RESERVED_CONCURRENCY, RunbookAutomation } from "./runbook.js";
+import {
+  RUNBOOK_RESERVED_CONCURRENCY,
+  RunbookAutomation,
+  runbookDocumentPrefix,
+  runbookPermissions,
+} from "./runbook.js";
 import {
   suppressAutomationExecutionRead,
   suppressCloudTrailLookup,
@@ -47,7 +54,7 @@ export interface ResponderStackProps extends StackProps {
   /** Where `npm run build` wrote `<function>/index.mjs` (default `dist`). */
   readonly distDir?: string;
   /**
-   * Reserve concurrency as the incident table says (default true). Turn it off in accounts whose
+   * Reserve the concurrency each incident declares (default true). Turn it off in accounts whose
    * concurrency limit is too low to reserve any (new accounts can start at 10).
    */
   readonly reservedConcurrency?: boolean;
@@ -87,42 +94,50 @@ export class ResponderStack extends Stack {
       enforceSSL: true,
     });
 
-    // One function per incident, each with only its own KMS actions.
+    // One function per incident of the registry, each with the role its declaration derives under
+    // this config (its reads and the executors it can plan; nothing mutating in notify mode).
     const keys = this.formatArn({ service: "kms", resource: "key", resourceName: "*" });
-    for (const spec of INCIDENT_FUNCTIONS) {
-      const responder = new ResponderFunction(this, spec.incident, {
-        name: spec.incident,
+    for (const incident of INCIDENTS) {
+      const declared: Incident = incident;
+      const permissions = rolePermissions(declared, props.config);
+      // A switched-off incident keeps its function (turning it back on is a config change, not a
+      // new resource) but reserves no concurrency: its rule is disabled below.
+      const off = incidentMode(props.config, declared.name) === "off";
+      const reserved = props.reservedConcurrency !== false && !off ? declared.reservedConcurrency : undefined;
+      const responder = new ResponderFunction(this, declared.name, {
+        name: declared.name,
         distDir,
         topic: this.topic,
         notificationKey: this.notificationKey,
-        statements: incidentStatements(spec, keys),
-        ...(props.reservedConcurrency !== false && { reservedConcurrency: spec.reservedConcurrency }),
+        statements: roleStatements(permissions, keys, "IncidentActions"),
+        ...(reserved !== undefined && { reservedConcurrency: reserved }),
       });
-      suppressKeyWildcard(responder.role);
-      if (spec.readsCloudTrail) suppressCloudTrailLookup(responder.role);
-      this.responders.set(spec.incident, responder);
+      acknowledgeWildcards(responder.role, permissions, suppressKeyWildcard);
+      this.responders.set(incident.name, responder);
     }
 
     // The runbook: the same construct, invoked synchronously by people (CLI, SSM), so no rule and
     // no failure queue. Its name is fixed so the CLI finds it (`kms-responder-runbook` by default).
+    const runbookPermission = runbookPermissions(props.config);
     this.runbook = new ResponderFunction(this, "runbook", {
       name: "runbook",
       functionName: `${this.stackName}-runbook`,
       distDir,
       topic: this.topic,
       notificationKey: this.notificationKey,
-      statements: runbookStatements(this, keys),
+      statements: runbookStatements(this, runbookPermission, keys),
       invocation: "request-response",
       ...(props.reservedConcurrency !== false && { reservedConcurrency: RUNBOOK_RESERVED_CONCURRENCY }),
     });
-    suppressRunbookKeyWildcard(this.runbook.role);
-    suppressCloudTrailLookup(this.runbook.role);
+    acknowledgeWildcards(this.runbook.role, runbookPermission, suppressRunbookKeyWildcard);
     suppressAutomationExecutionRead(this.runbook.role);
     this.runbookAutomation = new RunbookAutomation(this, "runbook-automation", {
       function: this.runbook.function,
       namePrefix: this.stackName,
       invokers: props.config.runbookInvokers,
     });
+    // The function trusts who ran an automation execution only when it ran one of these documents.
+    this.runbook.function.addEnvironment("RUNBOOK_DOCUMENT_PREFIX", runbookDocumentPrefix(this.stackName));
 
     // Every function knows every responder role (loop prevention: the rules and the handlers ignore
     // the runbook's calls too, it notifies itself) and the key it must not touch.
@@ -145,12 +160,16 @@ export class ResponderStack extends Stack {
       responder.function.addEnvironment("KMS_RESPONDER_CONFIG", configJson);
     }
 
-    // One rule per incident; failed deliveries land in the function's failure queue.
-    const patterns = incidentPatterns(roleArns);
-    for (const [incident, responder] of this.responders) {
-      const { source, "detail-type": detailType, detail } = patterns[incident];
-      const rule = new events.Rule(this, `${incident}-rule`, {
-        description: `kms-responder: ${incident}`,
+    // One rule per incident, with the pattern its declaration gives (the responder roles' calls
+    // left out); failed deliveries land in the function's failure queue.
+    const own = notByResponder(roleArns);
+    for (const incident of INCIDENTS) {
+      const declared: Incident = incident;
+      const responder = this.responders.get(incident.name);
+      if (!responder) throw new Error(`no function for ${declared.name}`);
+      const { source, "detail-type": detailType, detail } = declared.pattern(own);
+      const rule = new events.Rule(this, `${declared.name}-rule`, {
+        description: `kms-responder: ${declared.name}`,
         eventPattern: { source, detailType, detail } as events.EventPattern,
         targets: [
           new targets.LambdaFunction(responder.function, {
@@ -160,10 +179,12 @@ export class ResponderStack extends Stack {
           }),
         ],
       });
-      const state = RULE_STATES[incident];
-      // The L2 Rule only knows enabled/disabled: set the CloudTrail state on the L1 resource.
-      if (state) (rule.node.defaultChild as events.CfnRule).state = state;
-      this.rules.set(incident, rule);
+      // The L2 Rule only knows enabled/disabled: set the CloudTrail state on the L1 resource. A
+      // switched-off incident's rule delivers nothing (its function would only ignore the events).
+      const cfnRule = rule.node.defaultChild as events.CfnRule;
+      if (incidentMode(props.config, declared.name) === "off") cfnRule.state = "DISABLED";
+      else if (declared.ruleState) cfnRule.state = declared.ruleState;
+      this.rules.set(incident.name, rule);
     }
 
     new CfnOutput(this, "NotificationTopicArn", {
@@ -184,18 +205,49 @@ export class ResponderStack extends Stack {
 }
 
 /**
- * The runbook's permissions: each of its actions' KMS calls, CloudTrail for the restore, and the
- * automation execution that invoked it (its `ExecutedBy` is the person who asked: the documents
- * pass the execution id, and caller-typed text is only "stated by").
+ * A function's own statements from its derived permissions: the KMS actions on this account's and
+ * Region's keys (`key/*`, never aliases or other accounts), and the actions that have no resource
+ * ARN on `*`. Only read-only actions may go on `*`: anything else there is a bug in a declaration,
+ * and fails the synth.
  */
-function runbookStatements(stack: Stack, keys: string): iam.PolicyStatement[] {
+function roleStatements(permissions: RolePermissions, keys: string, sid: string): iam.PolicyStatement[] {
+  const unexpected = permissions.other.filter((a) => !RESOURCELESS_READS.includes(a));
+  if (unexpected.length) {
+    throw new Error(`${unexpected.join(", ")}: not a read-only action without a resource ARN`);
+  }
+  const statements: iam.PolicyStatement[] = [];
+  if (permissions.kms.length) {
+    statements.push(new iam.PolicyStatement({ sid, actions: [...permissions.kms], resources: [keys] }));
+  }
+  if (permissions.other.length) {
+    statements.push(
+      new iam.PolicyStatement({ sid: "ReadKeyHistory", actions: [...permissions.other], resources: ["*"] }),
+    );
+  }
+  return statements;
+}
+
+/** Actions that support no resource-level permission, read-only: the only ones granted on `*`. */
+const RESOURCELESS_READS: readonly string[] = ["cloudtrail:LookupEvents"];
+
+/** Acknowledges the wildcard findings a role really has, and no other (cdk-nag lists them exactly). */
+function acknowledgeWildcards(
+  role: iam.Role,
+  permissions: RolePermissions,
+  keyWildcard: (role: iam.Role) => void,
+): void {
+  if (permissions.kms.length) keyWildcard(role);
+  if (permissions.other.length) suppressCloudTrailLookup(role);
+}
+
+/**
+ * The runbook's statements: its derived permissions (runbook.ts), and the automation execution
+ * that invoked it (its `ExecutedBy` is the person who asked: the documents pass the execution id,
+ * and caller-typed text is only "stated by").
+ */
+function runbookStatements(stack: Stack, permissions: RolePermissions, keys: string): iam.PolicyStatement[] {
   return [
-    new iam.PolicyStatement({ sid: "RunbookActions", actions: [...RUNBOOK_KMS_ACTIONS], resources: [keys] }),
-    new iam.PolicyStatement({
-      sid: "ReadKeyHistory",
-      actions: ["cloudtrail:LookupEvents"],
-      resources: ["*"],
-    }),
+    ...roleStatements(permissions, keys, "RunbookActions"),
     new iam.PolicyStatement({
       sid: "ReadWhoStartedTheAutomation",
       actions: ["ssm:GetAutomationExecution"],
@@ -379,22 +431,6 @@ function topicPublishers(
   ];
 }
 
-function incidentStatements(spec: IncidentFunction, keys: string): iam.PolicyStatement[] {
-  const statements = [
-    new iam.PolicyStatement({ sid: "IncidentActions", actions: [...spec.kmsActions], resources: [keys] }),
-  ];
-  if (spec.readsCloudTrail) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: "ReadKeyHistory",
-        actions: ["cloudtrail:LookupEvents"],
-        resources: ["*"],
-      }),
-    );
-  }
-  return statements;
-}
-
 /** Lambda caps a function's environment at 4 KB; fail the synth, not the deploy, when the config is too big. */
 const ENVIRONMENT_LIMIT = 4096;
 /** Tokens count as 128 characters: a role or key ARN resolves to at most about 110. */
@@ -406,7 +442,10 @@ function checkEnvironmentSize(config: Config): void {
     responderRoleArns: resolved(config.responderRoleArns),
     ignoredKeys: resolved(config.ignoredKeys),
   }).length;
-  const rest = "KMS_RESPONDER_CONFIG NOTIFICATION_TOPIC_ARN NODE_OPTIONS--enable-source-maps".length + 128;
+  const rest =
+    "KMS_RESPONDER_CONFIG NOTIFICATION_TOPIC_ARN NODE_OPTIONS--enable-source-maps RUNBOOK_DOCUMENT_PREFIX"
+      .length +
+    2 * 128;
   if (estimate + rest > ENVIRONMENT_LIMIT) {
     throw new Error(
       `the config is too large for a Lambda environment (about ${estimate + rest} of ${ENVIRONMENT_LIMIT} bytes): shorten its lists`,

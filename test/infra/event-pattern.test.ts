@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type EventPattern, type Json, matchesPattern, wildcardMatch } from "../../infra/event-pattern.js";
+import { type EventPattern, type Json, matchesPattern, wildcardMatch } from "../../emulator/event-pattern.js";
+import { kmsApiCall, notByResponder, successfulCall } from "../../functions/shared/rule.js";
 
 const ROLE = "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE";
 
@@ -192,5 +193,41 @@ describe("matchesPattern: unsupported operators", () => {
       /anything-but/,
     );
     expect(() => matchesPattern({ s: "x" }, { s: "x" })).toThrow(/must be an array or an object/);
+  });
+});
+
+describe("the incidents' pattern building blocks (functions/shared/rule.ts)", () => {
+  const OTHER_RESPONDER = "arn:aws:iam::111122223333:role/kms-responder-runbookRole-EXAMPLE";
+  const call = (detail: Record<string, unknown>) => ({
+    source: "aws.kms",
+    "detail-type": "AWS API Call via CloudTrail",
+    detail: { eventSource: "kms.amazonaws.com", eventName: "CreateGrant", ...detail },
+  });
+  const byRole = (arn: string) => ({
+    userIdentity: { type: "AssumedRole", sessionContext: { sessionIssuer: { type: "Role", arn } } },
+  });
+  const pattern = successfulCall(["CreateGrant"], notByResponder([ROLE, OTHER_RESPONDER]));
+
+  it("notByResponder leaves out every responder role, and only them (IAM users and root still match)", () => {
+    expect(matchesPattern(pattern, call(byRole("arn:aws:iam::111122223333:role/Admin")))).toBe(true);
+    expect(matchesPattern(pattern, call(iamUserCall.detail))).toBe(true);
+    expect(matchesPattern(pattern, call({ userIdentity: { type: "Root" } }))).toBe(true);
+    expect(matchesPattern(pattern, call(byRole(ROLE)))).toBe(false);
+    expect(matchesPattern(pattern, call(byRole(OTHER_RESPONDER)))).toBe(false);
+  });
+
+  it("notByResponder with no role adds no clause", () => {
+    expect(notByResponder([])).toEqual({});
+    expect(successfulCall(["CreateGrant"], notByResponder([]))).toEqual(
+      kmsApiCall({ eventName: ["CreateGrant"], errorCode: [{ exists: false }] }),
+    );
+  });
+
+  it("successfulCall matches the named calls that succeeded, from KMS only", () => {
+    expect(
+      matchesPattern(pattern, call({ errorCode: "AccessDenied", ...byRole("arn:aws:iam::1:role/x") })),
+    ).toBe(false);
+    expect(matchesPattern(pattern, call({ eventName: "RevokeGrant" }))).toBe(false);
+    expect(matchesPattern(pattern, { ...call({}), source: "aws.s3" })).toBe(false);
   });
 });

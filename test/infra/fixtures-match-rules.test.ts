@@ -1,12 +1,13 @@
 /**
  * Every fixture under `events/` matches exactly the rule meant for it (style.md item 12), using
- * the patterns the stack deploys and an EventBridge-semantics matcher. What each fixture should
- * match comes from its folder and file name through the tables below, never from the matcher.
+ * the patterns the incidents declare (the ones the stack deploys, read from the registry) and an
+ * EventBridge-semantics matcher. What each fixture should match comes from its folder and file
+ * name through the tables below, never from the matcher.
  */
 import { describe, expect, it } from "vitest";
-import { INCIDENTS, type IncidentName } from "../../functions/shared/types.js";
-import { matchesPattern } from "../../infra/event-pattern.js";
-import { incidentPatterns } from "../../infra/patterns.js";
+import { matchesPattern } from "../../emulator/event-pattern.js";
+import { INCIDENTS as DECLARATIONS, type IncidentName } from "../../functions/registry.js";
+import { notByResponder } from "../../functions/shared/rule.js";
 import { loadAllEvents } from "../helpers/fixtures.js";
 
 /** The responder role ARNs the own-call fixtures use (the stack's roles, as CloudTrail shows them). */
@@ -25,6 +26,8 @@ const MATCH_NONE_FOLDERS = new Set(["other"]);
 const MATCH_NONE_FIXTURES = new Set([
   // A failed call on a disabled key ("is disabled."), not a key pending deletion.
   "pending-deletion-key-used/disabled-key-error",
+  // Imported material without an expiry: nothing will expire.
+  "key-material-expiring/does-not-expire",
 ]);
 
 /**
@@ -44,6 +47,8 @@ const FILTERED_IN_CODE = [
   "key-policy-violation/org-pinned-public",
 ];
 
+const INCIDENTS: IncidentName[] = DECLARATIONS.map((i) => i.name);
+
 function isIncident(folder: string): folder is IncidentName {
   return (INCIDENTS as readonly string[]).includes(folder);
 }
@@ -56,10 +61,12 @@ function expectedRules(folder: string, variant: string): IncidentName[] {
   throw new Error(`no expectation for events/${folder}/${variant}.json: add its folder to the tables`);
 }
 
-const patterns = incidentPatterns(RESPONDER_ROLE_ARNS);
+/** Each incident's rule pattern as the stack builds it: the declaration with the loop-prevention clause. */
+const own = notByResponder(RESPONDER_ROLE_ARNS);
+const rules = DECLARATIONS.map((incident) => ({ name: incident.name, pattern: incident.pattern(own) }));
 const fixtures = loadAllEvents();
-const matchedRules = (event: unknown) =>
-  INCIDENTS.filter((incident) => matchesPattern(patterns[incident], event));
+const matchedRules = (event: unknown): IncidentName[] =>
+  rules.filter((rule) => matchesPattern(rule.pattern, event)).map((rule) => rule.name);
 
 describe("fixtures match exactly the rule meant for them", () => {
   it("has fixtures for every incident, positive and negative", () => {

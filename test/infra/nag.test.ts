@@ -8,7 +8,7 @@ import { App, Stack, Validations } from "aws-cdk-lib";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import { ResponderStack } from "../../infra/stack.js";
 import { type BuiltStack, buildStack, stubDist } from "./stack-fixture.js";
 
@@ -17,6 +17,22 @@ beforeAll(() => {
   built = buildStack();
 });
 afterAll(() => built.cleanup());
+
+/** Every acknowledged finding of a stack, with the constructs it is acknowledged on (sorted). */
+function acknowledgedIn(stack: BuiltStack): Record<string, string[]> {
+  const acknowledged = new Map<string, Set<string>>();
+  for (const construct of stack.stack.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+        expect(reason.length, `reason for ${id}`).toBeGreaterThan(80);
+        const rule = id.replace(/^annotation::/i, "");
+        acknowledged.set(rule, (acknowledged.get(rule) ?? new Set()).add(construct.node.path));
+      }
+    }
+  }
+  return Object.fromEntries([...acknowledged].map(([rule, paths]) => [rule, [...paths].sort()]));
+}
 
 describe("cdk-nag AwsSolutions", () => {
   it("reports no error and no warning", () => {
@@ -27,33 +43,25 @@ describe("cdk-nag AwsSolutions", () => {
   });
 
   it("acknowledges exactly the intended findings, each with a reason", () => {
-    const acknowledged = new Map<string, Set<string>>();
-    for (const construct of built.stack.node.findAll()) {
-      for (const entry of construct.node.metadata) {
-        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
-          expect(reason.length, `reason for ${id}`).toBeGreaterThan(80);
-          const rule = id.replace(/^annotation::/i, "");
-          acknowledged.set(rule, (acknowledged.get(rule) ?? new Set()).add(construct.node.path));
-        }
-      }
-    }
-    expect(Object.fromEntries([...acknowledged].map(([rule, paths]) => [rule, [...paths].sort()]))).toEqual({
+    expect(acknowledgedIn(built)).toEqual({
       // The failure queues are themselves dead-letter queues (the runbook, synchronous, has none).
       "AwsSolutions-SQS3": [
+        "kms-responder/alias-changed/Failures",
         "kms-responder/key-deletion-scheduled/Failures",
         "kms-responder/key-disabled/Failures",
         "kms-responder/key-material-deleted/Failures",
+        "kms-responder/key-material-expiring/Failures",
         "kms-responder/key-policy-violation/Failures",
         "kms-responder/key-rotation-disabled/Failures",
         "kms-responder/pending-deletion-key-used/Failures",
         "kms-responder/rogue-grant/Failures",
       ],
-      // Every function role acts on the account's keys: key/* (the runbook's too; the SSM
-      // documents' role has no wildcard: it may only invoke the runbook function).
+      // Every function role that acts on or reads the account's keys under the default config:
+      // key/* (the runbook's too). Roles with no KMS statement (key-disabled without
+      // reenableDisabledKeys, and the notify-only incidents that read nothing) need no
+      // acknowledgement; the SSM documents' role may only invoke the runbook function.
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]": [
         "kms-responder/key-deletion-scheduled/Role",
-        "kms-responder/key-disabled/Role",
         "kms-responder/key-material-deleted/Role",
         "kms-responder/key-policy-violation/Role",
         "kms-responder/key-rotation-disabled/Role",
@@ -64,13 +72,37 @@ describe("cdk-nag AwsSolutions", () => {
       // The runbook reads the automation execution that invoked it (who started it); ids are per run.
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-execution/*]":
         ["kms-responder/runbook/Role"],
-      // cloudtrail:LookupEvents has no resource-level permissions (restore after cancelling a deletion).
+      // cloudtrail:LookupEvents has no resource-level permissions (restore after cancelling a
+      // deletion, afterCancel restore by default).
       "AwsSolutions-IAM5[Resource::*]": [
         "kms-responder/key-deletion-scheduled/Role",
         "kms-responder/pending-deletion-key-used/Role",
         "kms-responder/runbook/Role",
       ],
     });
+  });
+
+  it("acknowledges only what a role derived from another config holds (no CloudTrail read: no Resource::*)", () => {
+    const custom = buildStack({
+      config: parseConfig({
+        afterCancel: "keep-disabled",
+        reenableDisabledKeys: true,
+        onCritical: "remove-statements",
+      }),
+    });
+    try {
+      const { violations } = new AwsSolutionsChecks(custom.app).validateScope(custom.stack);
+      expect(violations).toEqual([]);
+      const acknowledged = acknowledgedIn(custom);
+      expect(acknowledged["AwsSolutions-IAM5[Resource::*]"]).toBeUndefined();
+      expect(
+        acknowledged[
+          "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]"
+        ],
+      ).toContain("kms-responder/key-disabled/Role");
+    } finally {
+      custom.cleanup();
+    }
   });
 
   it("is live: an unacknowledged finding is reported and fails the synth", () => {

@@ -8,8 +8,8 @@ import path from "node:path";
 import { App, type AppProps, type CfnElement, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import type { IConstruct } from "constructs";
+import { INCIDENTS } from "../../functions/registry.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
-import { INCIDENT_FUNCTIONS } from "../../infra/incidents.js";
 import { ResponderStack, type ResponderStackProps } from "../../infra/stack.js";
 
 export interface StubDist {
@@ -18,7 +18,7 @@ export interface StubDist {
 }
 
 /** Every bundle the stack deploys: one per incident, and the runbook. */
-export const ALL_BUNDLES: readonly string[] = [...INCIDENT_FUNCTIONS.map((f) => f.incident), "runbook"];
+export const ALL_BUNDLES: readonly string[] = [...INCIDENTS.map((i) => i.name), "runbook"];
 
 export function stubDist(names: readonly string[] = ALL_BUNDLES): StubDist {
   const dir = mkdtempSync(path.join(tmpdir(), "kms-responder-dist-"));
@@ -63,44 +63,3 @@ export const getAtt = (construct: IConstruct, attribute = "Arn") => ({
   "Fn::GetAtt": [logicalId(construct), attribute],
 });
 export const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
-
-/**
- * The statements every responder role ends with, as the template must hold them: publish to the
- * topic, encrypt with the notification key, the Deny on that key, and writing its own logs.
- */
-export function commonRoleStatements(stack: ResponderStack, logGroup: IConstruct): unknown[] {
-  const key = getAtt(stack.notificationKey);
-  return [
-    { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: ref(stack.topic) },
-    {
-      Sid: "EncryptNotifications",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: key,
-    },
-    {
-      Sid: "NeverChangeTheNotificationKey",
-      Effect: "Deny",
-      Action: [
-        "kms:DisableKey",
-        "kms:EnableKey",
-        "kms:ScheduleKeyDeletion",
-        "kms:CancelKeyDeletion",
-        "kms:PutKeyPolicy",
-        "kms:CreateGrant",
-        "kms:RevokeGrant",
-        "kms:RetireGrant",
-        "kms:DisableKeyRotation",
-        "kms:EnableKeyRotation",
-        "kms:DeleteImportedKeyMaterial",
-      ],
-      Resource: key,
-    },
-    {
-      Sid: "WriteLogs",
-      Effect: "Allow",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: getAtt(logGroup),
-    },
-  ];
-}

@@ -5,10 +5,13 @@
 import { CliCredentialsStackSynthesizer, DefaultStackSynthesizer } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
-import { INCIDENTS, type IncidentName } from "../../functions/shared/types.js";
+import { INCIDENTS as DECLARATIONS, type IncidentName } from "../../functions/registry.js";
+import { type ConfigInput, DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import { responderRoleStatements } from "./role-expectations.js";
 import { type BuiltStack, buildStack, getAtt, logicalId, ref, stubDist } from "./stack-fixture.js";
+
+/** The registry's incidents, by name: the stack deploys one function and one rule for each. */
+const INCIDENTS: IncidentName[] = DECLARATIONS.map((i) => i.name);
 
 let built: BuiltStack;
 beforeAll(() => {
@@ -68,7 +71,11 @@ describe("rules", () => {
         ...loopPrevention(),
       }),
     "key-disabled": () => successful(["DisableKey"]),
-    "key-material-deleted": () => successful(["DeleteImportedKeyMaterial"]),
+    // KMS deleting expired material itself is a service event, not an API call.
+    "key-material-deleted": () => ({
+      ...successful(["DeleteImportedKeyMaterial", "DeleteExpiredKeyMaterial"]),
+      "detail-type": ["AWS API Call via CloudTrail", "AWS Service Event via CloudTrail"],
+    }),
     "key-rotation-disabled": () => successful(["DisableKeyRotation"]),
     "pending-deletion-key-used": () =>
       envelope({
@@ -81,6 +88,7 @@ describe("rules", () => {
           "GenerateDataKeyPairWithoutPlaintext",
           "GenerateDataKeyWithoutPlaintext",
           "GenerateMac",
+          "GetPublicKey",
           "ReEncrypt",
           "ReEncryptFrom",
           "ReEncryptTo",
@@ -88,15 +96,44 @@ describe("rules", () => {
           "Verify",
           "VerifyMac",
         ],
-        errorCode: ["KMSInvalidStateException"],
-        errorMessage: [{ wildcard: "*is pending deletion." }],
+        errorCode: ["DisabledException", "KMSInvalidStateException"],
+        errorMessage: [{ wildcard: "*deletion." }],
         ...loopPrevention(),
       }),
+    "key-material-expiring": () =>
+      envelope({
+        eventName: ["ImportKeyMaterial"],
+        errorCode: [{ exists: false }],
+        requestParameters: { expirationModel: ["KEY_MATERIAL_EXPIRES"] },
+        ...loopPrevention(),
+      }),
+    "alias-changed": () => successful(["UpdateAlias", "DeleteAlias"]),
   };
 
-  it("deploys exactly one rule per incident", () => {
+  it("deploys exactly one rule per registered incident", () => {
     built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length);
-    expect([...built.stack.rules.keys()].sort()).toEqual([...INCIDENTS].sort());
+    expect([...built.stack.rules.keys()]).toEqual(INCIDENTS);
+  });
+
+  it("disables the rule of an incident switched off (its function stays, reserving nothing)", () => {
+    const off = buildStack({
+      config: parseConfig({
+        incidents: { "rogue-grant": { mode: "off" }, "pending-deletion-key-used": { mode: "off" } },
+      }),
+    });
+    try {
+      const state = (incident: IncidentName) =>
+        off.template.toJSON().Resources[logicalId(off.stack.rules.get(incident) ?? off.stack)].Properties
+          .State;
+      expect(state("rogue-grant")).toBe("DISABLED");
+      expect(state("pending-deletion-key-used")).toBe("DISABLED");
+      expect(state("key-deletion-scheduled")).toBe("ENABLED");
+      const fn = responder("rogue-grant", off).function;
+      const properties = off.template.toJSON().Resources[logicalId(fn)].Properties;
+      expect(properties.ReservedConcurrentExecutions).toBeUndefined();
+    } finally {
+      off.cleanup();
+    }
   });
 
   it.each(INCIDENTS)("%s: pattern, state and target", (incident) => {
@@ -124,76 +161,95 @@ describe("rules", () => {
   });
 });
 
-describe("roles", () => {
-  const keys = {
-    "Fn::Join": [
-      "",
-      [
-        "arn:",
-        { Ref: "AWS::Partition" },
-        ":kms:",
-        { Ref: "AWS::Region" },
-        ":",
-        { Ref: "AWS::AccountId" },
-        ":key/*",
-      ],
+/** An incident role's own statements under a config, as the template must hold them. */
+interface DerivedRole {
+  /** KMS actions on the account's keys (`IncidentActions`); empty: no such statement at all. */
+  kms: string[];
+  /** cloudtrail:LookupEvents on `*` (`ReadKeyHistory`). */
+  history: boolean;
+}
+const KEYS = {
+  "Fn::Join": [
+    "",
+    [
+      "arn:",
+      { Ref: "AWS::Partition" },
+      ":kms:",
+      { Ref: "AWS::Region" },
+      ":",
+      { Ref: "AWS::AccountId" },
+      ":key/*",
     ],
-  };
-  const kmsActions: Record<IncidentName, string[]> = {
-    "rogue-grant": ["kms:RevokeGrant", "kms:ListGrants", "kms:DescribeKey", "kms:ListResourceTags"],
-    "key-deletion-scheduled": [
-      "kms:CancelKeyDeletion",
-      "kms:EnableKey",
-      "kms:DescribeKey",
-      "kms:ListResourceTags",
-    ],
-    "key-policy-violation": [
-      "kms:DisableKey",
-      "kms:GetKeyPolicy",
-      "kms:PutKeyPolicy",
-      "kms:DescribeKey",
-      "kms:ListResourceTags",
-    ],
-    "key-disabled": ["kms:EnableKey", "kms:DescribeKey", "kms:ListResourceTags"],
-    "key-material-deleted": ["kms:DescribeKey"],
-    "key-rotation-disabled": [
-      "kms:EnableKeyRotation",
-      "kms:GetKeyRotationStatus",
-      "kms:DescribeKey",
-      "kms:ListResourceTags",
-    ],
-    "pending-deletion-key-used": [
-      "kms:CancelKeyDeletion",
-      "kms:EnableKey",
-      "kms:DescribeKey",
-      "kms:ListResourceTags",
-    ],
-  };
-  const readsCloudTrail = new Set<IncidentName>(["key-deletion-scheduled", "pending-deletion-key-used"]);
-  // CloudFormation policies write a single action as a string.
-  const oneOrMany = (actions: string[]) => (actions.length === 1 ? actions[0] : actions);
+  ],
+};
+// CloudFormation policies write a single action as a string.
+const oneOrMany = (actions: string[]) => (actions.length === 1 ? actions[0] : actions);
 
-  it.each(INCIDENTS)("%s: exactly its own statements", (incident) => {
-    const r = responder(incident);
-    const _key = getAtt(built.stack.notificationKey);
-    const policy = built.template.findResources("AWS::IAM::Policy", {
-      Properties: { Roles: [ref(r.role)] },
-    });
-    expect(Object.keys(policy)).toHaveLength(1);
-    const statements = Object.values(policy)[0]?.Properties.PolicyDocument.Statement;
-    expect(statements).toEqual([
-      { Sid: "IncidentActions", Effect: "Allow", Action: oneOrMany(kmsActions[incident]), Resource: keys },
-      ...(readsCloudTrail.has(incident)
-        ? [{ Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" }]
-        : []),
-      ...responderRoleStatements(built.stack, r.function.logGroup),
-      {
-        Effect: "Allow",
-        Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-        Resource: getAtt(failureQueue(incident)),
-      },
-    ]);
+/** The statements of an incident's role, the one AWS::IAM::Policy attached to it. */
+function roleStatements(stack: BuiltStack, incident: IncidentName): unknown[] {
+  const policy = stack.template.findResources("AWS::IAM::Policy", {
+    Properties: { Roles: [ref(responder(incident, stack).role)] },
   });
+  expect(Object.keys(policy)).toHaveLength(1);
+  return Object.values(policy)[0]?.Properties.PolicyDocument.Statement;
+}
+
+function expectRole(stack: BuiltStack, incident: IncidentName, role: DerivedRole): void {
+  const r = responder(incident, stack);
+  const queue = r.failureQueue;
+  if (!queue) throw new Error(`no failure queue for ${incident}`);
+  expect(roleStatements(stack, incident)).toEqual([
+    ...(role.kms.length
+      ? [{ Sid: "IncidentActions", Effect: "Allow", Action: oneOrMany(role.kms), Resource: KEYS }]
+      : []),
+    ...(role.history
+      ? [{ Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" }]
+      : []),
+    ...responderRoleStatements(stack.stack, r.function.logGroup),
+    {
+      Effect: "Allow",
+      Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+      Resource: getAtt(queue),
+    },
+  ]);
+}
+
+/** Every incident's role under the default config (afterCancel restore, onCritical disable-key). */
+const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
+  "rogue-grant": {
+    kms: ["kms:DescribeKey", "kms:ListGrants", "kms:ListResourceTags", "kms:RevokeGrant"],
+    history: false,
+  },
+  "key-deletion-scheduled": {
+    kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+    history: true,
+  },
+  "key-policy-violation": {
+    kms: ["kms:DescribeKey", "kms:DisableKey", "kms:GetKeyPolicy", "kms:ListResourceTags"],
+    history: false,
+  },
+  // Notify only unless reenableDisabledKeys: it reads nothing and changes nothing.
+  "key-disabled": { kms: [], history: false },
+  "key-material-deleted": { kms: ["kms:DescribeKey"], history: false },
+  "key-rotation-disabled": {
+    kms: ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+    history: false,
+  },
+  "pending-deletion-key-used": {
+    kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+    history: true,
+  },
+  "key-material-expiring": { kms: [], history: false },
+  "alias-changed": { kms: [], history: false },
+};
+
+describe("roles", () => {
+  it.each(INCIDENTS)(
+    "%s: exactly the statements derived from its declaration (default config)",
+    (incident) => {
+      expectRole(built, incident, DEFAULT_ROLES[incident]);
+    },
+  );
 
   it("function roles trust Lambda only and carry no managed policy (no AWSLambdaBasicExecutionRole)", () => {
     const roles = [...INCIDENTS.map((i) => responder(i).role), built.stack.runbook.role].map(resource);
@@ -221,6 +277,117 @@ describe("roles", () => {
         }
       }
     }
+  });
+});
+
+describe("roles follow the deployed config", () => {
+  /** Builds the stack under `input` and checks every incident's role: `changed` over the defaults. */
+  function expectRoles(input: ConfigInput, changed: Partial<Record<IncidentName, DerivedRole>>): void {
+    const custom = buildStack({ config: parseConfig(input) });
+    try {
+      for (const incident of INCIDENTS)
+        expectRole(custom, incident, changed[incident] ?? DEFAULT_ROLES[incident]);
+    } finally {
+      custom.cleanup();
+    }
+  }
+
+  it("onCritical remove-statements: key-policy-violation may put a policy back (and still disable)", () => {
+    expectRoles(
+      { onCritical: "remove-statements" },
+      {
+        "key-policy-violation": {
+          kms: [
+            "kms:DescribeKey",
+            "kms:DisableKey",
+            "kms:GetKeyPolicy",
+            "kms:ListResourceTags",
+            "kms:PutKeyPolicy",
+          ],
+          history: false,
+        },
+      },
+    );
+  });
+
+  it("onCritical notify: key-policy-violation only reads", () => {
+    expectRoles(
+      { onCritical: "notify" },
+      {
+        "key-policy-violation": {
+          kms: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListResourceTags"],
+          history: false,
+        },
+      },
+    );
+  });
+
+  it("reenableDisabledKeys: key-disabled reads the key and may enable it", () => {
+    expectRoles(
+      { reenableDisabledKeys: true },
+      {
+        "key-disabled": { kms: ["kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"], history: false },
+      },
+    );
+  });
+
+  it("afterCancel keep-disabled: the deletion incidents cancel only, and never read CloudTrail", () => {
+    const cancelOnly = {
+      kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:ListResourceTags"],
+      history: false,
+    };
+    expectRoles(
+      { afterCancel: "keep-disabled" },
+      { "key-deletion-scheduled": cancelOnly, "pending-deletion-key-used": cancelOnly },
+    );
+  });
+
+  it("afterCancel enable: the deletion incidents re-enable without reading CloudTrail", () => {
+    const enable = {
+      kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+      history: false,
+    };
+    expectRoles(
+      { afterCancel: "enable" },
+      { "key-deletion-scheduled": enable, "pending-deletion-key-used": enable },
+    );
+  });
+
+  it("mode notify: every incident keeps its reads and loses every mutating action", () => {
+    const deletionReads = { kms: ["kms:DescribeKey", "kms:ListResourceTags"], history: true };
+    expectRoles(
+      { mode: "notify", onCritical: "remove-statements", reenableDisabledKeys: true },
+      {
+        "rogue-grant": { kms: ["kms:DescribeKey", "kms:ListGrants", "kms:ListResourceTags"], history: false },
+        "key-deletion-scheduled": deletionReads,
+        "key-policy-violation": {
+          kms: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListResourceTags"],
+          history: false,
+        },
+        "key-disabled": { kms: ["kms:DescribeKey", "kms:ListResourceTags"], history: false },
+        "key-rotation-disabled": {
+          kms: ["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+          history: false,
+        },
+        "pending-deletion-key-used": deletionReads,
+      },
+    );
+  });
+
+  it("one incident in notify mode: only its role loses its mutating actions", () => {
+    expectRoles(
+      { incidents: { "rogue-grant": { mode: "notify" } } },
+      {
+        "rogue-grant": { kms: ["kms:DescribeKey", "kms:ListGrants", "kms:ListResourceTags"], history: false },
+      },
+    );
+  });
+
+  it("an incident switched off keeps its function with no KMS or CloudTrail permission", () => {
+    expectRoles(
+      { incidents: { "key-deletion-scheduled": { mode: "off" } } },
+      { "key-deletion-scheduled": { kms: [], history: false } },
+    );
   });
 });
 
