@@ -1,0 +1,153 @@
+/**
+ * rolePermissions: each function's role is derived from the reads and executors its incident can
+ * plan under the deployed config. No mutating permission the config can never use; nothing at all
+ * for an incident that is off.
+ */
+import { describe, expect, it } from "vitest";
+import { keyDeletionScheduled } from "../../functions/key-deletion-scheduled/incident.js";
+import { keyDisabled } from "../../functions/key-disabled/incident.js";
+import { keyMaterialDeleted } from "../../functions/key-material-deleted/incident.js";
+import { keyPolicyViolation } from "../../functions/key-policy-violation/incident.js";
+import { keyRotationDisabled } from "../../functions/key-rotation-disabled/incident.js";
+import { pendingDeletionKeyUsed } from "../../functions/pending-deletion-key-used/incident.js";
+import { INCIDENTS } from "../../functions/registry.js";
+import { rogueGrant } from "../../functions/rogue-grant/incident.js";
+import { rolePermissions } from "../../functions/shared/permissions.js";
+import { config, DEFAULTS } from "../helpers/decide.js";
+
+const MUTATING = [
+  "kms:CancelKeyDeletion",
+  "kms:DisableKey",
+  "kms:EnableKey",
+  "kms:EnableKeyRotation",
+  "kms:PutKeyPolicy",
+  "kms:RevokeGrant",
+];
+
+describe("rolePermissions with the defaults", () => {
+  it.each([
+    [rogueGrant, ["kms:DescribeKey", "kms:ListGrants", "kms:ListResourceTags", "kms:RevokeGrant"], []],
+    [
+      keyDeletionScheduled,
+      ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+      ["cloudtrail:LookupEvents"],
+    ],
+    [
+      pendingDeletionKeyUsed,
+      ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+      ["cloudtrail:LookupEvents"],
+    ],
+    [
+      keyPolicyViolation,
+      ["kms:DescribeKey", "kms:DisableKey", "kms:GetKeyPolicy", "kms:ListResourceTags"],
+      [],
+    ],
+    // reenableDisabledKeys is off by default: notify only, nothing to read.
+    [keyDisabled, [], []],
+    [keyMaterialDeleted, ["kms:DescribeKey"], []],
+    [
+      keyRotationDisabled,
+      ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+      [],
+    ],
+  ] as const)("$name", (incident, kms, other) => {
+    // Act / Assess
+    expect(rolePermissions(incident, DEFAULTS)).toEqual({ kms, other });
+  });
+});
+
+describe("rolePermissions under other configs", () => {
+  it("onCritical remove-statements adds PutKeyPolicy and keeps DisableKey for the fallback", () => {
+    // Act
+    const role = rolePermissions(keyPolicyViolation, config({ onCritical: "remove-statements" }));
+
+    // Assess
+    expect(role.kms).toEqual([
+      "kms:DescribeKey",
+      "kms:DisableKey",
+      "kms:GetKeyPolicy",
+      "kms:ListResourceTags",
+      "kms:PutKeyPolicy",
+    ]);
+  });
+
+  it("onCritical notify: reads only, no DisableKey", () => {
+    // Act
+    const role = rolePermissions(keyPolicyViolation, config({ onCritical: "notify" }));
+
+    // Assess
+    expect(role.kms).toEqual(["kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListResourceTags"]);
+  });
+
+  it("reenableDisabledKeys gives key-disabled EnableKey and the reads that verify the state", () => {
+    // Act
+    const role = rolePermissions(keyDisabled, config({ reenableDisabledKeys: true }));
+
+    // Assess
+    expect(role).toEqual({ kms: ["kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"], other: [] });
+  });
+
+  it.each([keyDeletionScheduled, pendingDeletionKeyUsed])(
+    "afterCancel keep-disabled: $name gets no EnableKey and no CloudTrail",
+    (incident) => {
+      // Act
+      const role = rolePermissions(incident, config({ afterCancel: "keep-disabled" }));
+
+      // Assess
+      expect(role).toEqual({
+        kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:ListResourceTags"],
+        other: [],
+      });
+    },
+  );
+
+  it.each([keyDeletionScheduled, pendingDeletionKeyUsed])(
+    "afterCancel enable: $name re-enables without reading the history",
+    (incident) => {
+      // Act
+      const role = rolePermissions(incident, config({ afterCancel: "enable" }));
+
+      // Assess
+      expect(role.kms).toContain("kms:EnableKey");
+      expect(role.other).toEqual([]);
+    },
+  );
+
+  it.each(INCIDENTS.map((i) => [i.name, i] as const))(
+    "global notify mode: %s gets no mutating permission",
+    (_name, incident) => {
+      // Act
+      const role = rolePermissions(
+        incident,
+        config({ mode: "notify", onCritical: "remove-statements", reenableDisabledKeys: true }),
+      );
+
+      // Assess
+      expect(role.kms.filter((a) => MUTATING.includes(a))).toEqual([]);
+    },
+  );
+
+  it("per-incident notify mode removes only that incident's mutating permissions", () => {
+    // Prepare
+    const cfg = config({ incidents: { "rogue-grant": { mode: "notify" } } });
+
+    // Act / Assess
+    expect(rolePermissions(rogueGrant, cfg).kms).toEqual([
+      "kms:DescribeKey",
+      "kms:ListGrants",
+      "kms:ListResourceTags",
+    ]);
+    expect(rolePermissions(keyPolicyViolation, cfg).kms).toContain("kms:DisableKey");
+  });
+
+  it.each(INCIDENTS.map((i) => [i.name, i] as const))(
+    "an incident that is off gets nothing: %s",
+    (name, incident) => {
+      // Act
+      const role = rolePermissions(incident, config({ incidents: { [name]: { mode: "off" } } }));
+
+      // Assess
+      expect(role).toEqual({ kms: [], other: [] });
+    },
+  );
+});
