@@ -5,5 +5,5 @@
 import { register } from "tsx/esm/api";
 
 register();
-const { runCli } = await import("../functions/cli/main.ts");
+const { runCli } = await import("../cli/main.ts");
 await runCli();

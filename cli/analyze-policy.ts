@@ -8,10 +8,12 @@
  * Statements are numbered from 1 everywhere: in the table, in the explanations and in `--json`.
  */
 import { readFile } from "node:fs/promises";
-import type { Config } from "../shared/config.js";
-import { ConfigError } from "../shared/errors.js";
-import { analysePolicy, type PolicyFinding } from "../shared/policy/analyse.js";
-import { severityRank } from "../shared/types.js";
+import { parseKeyArn } from "../functions/shared/arn.js";
+import type { Config } from "../functions/shared/config.js";
+import { ConfigError } from "../functions/shared/errors.js";
+import { isObject } from "../functions/shared/json.js";
+import { analysePolicy, type PolicyFinding } from "../functions/shared/policy/analyse.js";
+import { severityRank } from "../functions/shared/types.js";
 
 async function readInput(file: string): Promise<string> {
   if (file !== "-") return readFile(file, "utf8");
@@ -35,22 +37,13 @@ export function policyText(text: string): string {
     return text;
   }
   if (typeof value === "string") return value;
-  if (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !Object.hasOwn(value, "Statement") &&
-    "Policy" in value &&
-    typeof value.Policy === "string"
-  ) {
+  if (isObject(value) && !Object.hasOwn(value, "Statement") && typeof value.Policy === "string") {
     return value.Policy;
   }
   return text;
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
-/** A KMS key ARN: `arn:<partition>:kms:<region>:<account>:key/<id>`. */
-const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:(\d{12}):key\/[A-Za-z0-9-]+$/;
 /** A 12-digit run not inside a longer number: an account id the policy names somewhere. */
 const ACCOUNT_MENTION = /(?<!\d)\d{12}(?!\d)/g;
 
@@ -81,7 +74,7 @@ export function keyAccountOf(
     throw new ConfigError(`--account must be a 12-digit account id (got "${account}")`);
   let fromArn: string | undefined;
   if (keyArn !== undefined) {
-    fromArn = KEY_ARN.exec(keyArn)?.[1];
+    fromArn = parseKeyArn(keyArn)?.account;
     if (fromArn === undefined)
       throw new ConfigError(
         `--key-arn must be a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab (got "${keyArn}")`,

@@ -8,18 +8,28 @@
  * Every scenario states its promise; the drill passes only when every scenario keeps it.
  */
 
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import { type EventPattern, matchesPattern } from "../../infra/event-pattern.js";
-import { ALL_MANAGEMENT_EVENTS, incidentPatterns, RULE_STATES } from "../../infra/patterns.js";
-import type { ConfigInput } from "../shared/config.js";
-import { describeError } from "../shared/errors.js";
-import { isObject, type JsonObject, str } from "../shared/model.js";
-import { INCIDENTS, type IncidentName } from "../shared/types.js";
-import { type BundleName, buildBundles, type Handler, loadHandler, staleBundles } from "./drill/bundles.js";
+import { type EventPattern, matchesPattern } from "../emulator/event-pattern.js";
+import { type MotoServer, motoAvailable, startMoto, waitForMoto } from "../emulator/moto.js";
+import {
+  createQueue,
+  drainNotifications,
+  type QueueRef,
+  type ReceivedNotification,
+} from "../emulator/sqs.js";
+import { INCIDENTS, type IncidentName } from "../functions/registry.js";
+import { parseKeyArn } from "../functions/shared/arn.js";
+import type { ConfigInput } from "../functions/shared/config.js";
+import { describeError } from "../functions/shared/errors.js";
+import { ALL_MANAGEMENT_EVENTS, type Incident } from "../functions/shared/incident.js";
+import { isObject, type JsonObject, str } from "../functions/shared/json.js";
+import { notByResponder } from "../functions/shared/rule.js";
+import { BUNDLES, buildBundles, type Handler, loadHandler, staleBundles } from "./drill/bundles.js";
 import { MUTATING_KMS_CALLS, recordCalls } from "./drill/calls.js";
-import { eventForKey, readFixture } from "./drill/events.js";
+import { EVENTS_DIR, eventForKey, readFixture } from "./drill/events.js";
 import {
   type Check,
   createDrillKey,
@@ -28,17 +38,32 @@ import {
   type Scenario,
   type StagedAttack,
 } from "./drill/scenarios.js";
-import { createQueue, drainNotifications, type QueueRef, type ReceivedNotification } from "./drill/sqs.js";
-import { type CliIo, UsageError } from "./main.js";
-import { type MotoServer, motoAvailable, startMoto, waitForMoto } from "./moto.js";
+import { type CliIo, UsageError } from "./io.js";
 
 const REGION = "us-east-1";
-/** Fixtures whose caller is a responder role: their session issuers are the roles the rules leave out. */
-const OWN_CALL_FIXTURES = [
-  "rogue-grant/own-call",
-  "key-deletion-scheduled/own-call",
-  "key-rotation-disabled/own-call",
-];
+/**
+ * Fixtures whose caller is a responder role (`events/<incident>/own-call.json`, for the incidents
+ * that have one): their session issuers are the roles the rules leave out.
+ */
+const OWN_CALL_FIXTURES = INCIDENTS.map((i) => `${i.name}/own-call`).filter((name) =>
+  existsSync(`${EVENTS_DIR}${name}.json`),
+);
+
+/** An incident's rule as the stack deploys it: its pattern (with the loop-prevention clause) and state. */
+export interface DrillRule {
+  incident: IncidentName;
+  pattern: EventPattern;
+  state: string | undefined;
+}
+
+/** The registry's declarations, read through the `Incident` interface (its optional fields included). */
+const DECLARED: readonly Incident<IncidentName>[] = INCIDENTS;
+
+/** The rules of every registered incident, leaving out the calls of `responderRoles`. */
+export function drillRules(responderRoles: readonly string[]): DrillRule[] {
+  const own = notByResponder(responderRoles);
+  return DECLARED.map((i) => ({ incident: i.name, pattern: i.pattern(own), state: i.ruleState }));
+}
 
 export interface DrillOptions {
   /** An emulator that is already running; by default the drill starts moto and stops it after. */
@@ -74,6 +99,8 @@ export interface ScenarioReport {
     reasons?: string[];
     skipped?: string;
     why?: string;
+    /** How the current state compared with the event's claim (`grant-gone`, ...). */
+    verdicts?: string[];
     error?: string;
   };
   actions: Array<{ type: string; status: string; verified?: boolean; detail?: string }>;
@@ -138,14 +165,14 @@ function restoreEnv(saved: Record<string, string | undefined>): void {
  * read-only management event (Decrypt, Describe*, ...) reaches only a rule in the state
  * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (kms-facts.md "Events").
  */
-export function matchingRules(patterns: Record<IncidentName, EventPattern>, event: unknown): IncidentName[] {
+export function matchingRules(rules: readonly DrillRule[], event: unknown): IncidentName[] {
   const detail = isObject(event) && isObject(event.detail) ? event.detail : {};
   const readOnly = detail.readOnly === true || detail.readOnly === "true";
-  return INCIDENTS.filter(
-    (incident) =>
-      matchesPattern(patterns[incident], event) &&
-      (!readOnly || RULE_STATES[incident] === ALL_MANAGEMENT_EVENTS),
-  );
+  return rules
+    .filter(
+      (rule) => matchesPattern(rule.pattern, event) && (!readOnly || rule.state === ALL_MANAGEMENT_EVENTS),
+    )
+    .map((rule) => rule.incident);
 }
 
 async function deliver(handler: Handler, event: JsonObject): Promise<Delivery> {
@@ -206,6 +233,8 @@ function decisionOf(delivery: Delivery | undefined): ScenarioReport["decision"] 
   if (severity) decision.severity = severity;
   if (Array.isArray(r.reasons))
     decision.reasons = r.reasons.filter((x): x is string => typeof x === "string");
+  if (Array.isArray(r.verdicts))
+    decision.verdicts = r.verdicts.filter((x): x is string => typeof x === "string");
   const skipped = str(r.skipped);
   if (skipped) decision.skipped = skipped;
   const why = str(r.why);
@@ -240,6 +269,9 @@ function judge(
   if (want.skipped && seen?.skipped !== want.skipped) {
     failures.push(`skipped: expected ${want.skipped}, got ${seen?.skipped ?? "none"}`);
   }
+  const verdicts = (seen?.verdicts ?? []).join(", ") || "none";
+  const expectedVerdicts = (want.verdicts ?? []).join(", ") || "none";
+  if (verdicts !== expectedVerdicts) failures.push(`verdicts: expected ${expectedVerdicts}, got ${verdicts}`);
   if (want.actions) {
     const got = actions.map((a) => `${a.type}:${a.status}`).join(", ") || "none";
     const expected = want.actions.map((a) => `${a.type}:${a.status}`).join(", ") || "none";
@@ -271,7 +303,7 @@ interface Runtime {
   world: DrillWorld;
   endpoint: string;
   queue: QueueRef;
-  patterns: ReturnType<typeof incidentPatterns>;
+  rules: readonly DrillRule[];
   handler(incident: IncidentName): Promise<Handler>;
 }
 
@@ -297,9 +329,9 @@ async function runScenario(scenario: Scenario, rt: Runtime): Promise<ScenarioRep
     };
   }
   const detail = isObject(staged.event.detail) ? staged.event.detail : {};
-  const matched = matchingRules(rt.patterns, staged.event);
+  const matched = matchingRules(rt.rules, staged.event);
   const rule = matched[0] ?? null;
-  await drainNotifications(rt.endpoint, REGION, rt.queue);
+  await drainNotifications(rt.queue);
 
   let delivery: Delivery | undefined;
   let direct: ScenarioReport["decision"] | undefined;
@@ -308,14 +340,14 @@ async function runScenario(scenario: Scenario, rt: Runtime): Promise<ScenarioRep
     const handler = await rt.handler(rule);
     if (staged.deliverTwice) {
       await deliver(handler, staged.event);
-      await drainNotifications(rt.endpoint, REGION, rt.queue);
+      await drainNotifications(rt.queue);
     }
     delivery = await deliver(handler, staged.event);
   }
   if (staged.directHandler) {
     direct = decisionOf(await deliver(await rt.handler(staged.directHandler), staged.event));
   }
-  const notifications = await drainNotifications(rt.endpoint, REGION, rt.queue);
+  const notifications = await drainNotifications(rt.queue);
   let endState: Check[];
   try {
     endState = await staged.verify();
@@ -357,7 +389,7 @@ async function runScenario(scenario: Scenario, rt: Runtime): Promise<ScenarioRep
   if (staged.note) report.note = staged.note;
   if (direct && !delivery) {
     report.decision.skipped = direct.skipped ?? "?";
-    report.decision.why = `no rule delivers it; the rogue-grant handler, called directly, says: ${direct.why ?? direct.outcome}`;
+    report.decision.why = `no rule delivers it; the ${staged.directHandler} handler, called directly, says: ${direct.why ?? direct.outcome}`;
   }
   return report;
 }
@@ -389,12 +421,11 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       `unknown scenario ${options.only.filter((id) => !known.has(id)).join(", ")}; known: ${[...known].join(", ")}`,
     );
   }
-  const bundles: BundleName[] = [...INCIDENTS];
   if (options.build === "never") {
-    const missing = staleBundles(bundles, { missingOnly: true });
+    const missing = staleBundles(BUNDLES, { missingOnly: true });
     if (missing) throw new Error(`the bundles are not built: ${missing}; run npm run build`);
   } else {
-    const stale = options.build === "always" ? "--build always" : staleBundles(bundles);
+    const stale = options.build === "always" ? "--build always" : staleBundles(BUNDLES);
     if (stale) {
       progress(`building the bundles (${stale})`);
       await buildBundles();
@@ -436,12 +467,13 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queue.arn }));
 
     const probe = await createDrillKey(kms, "account-probe");
-    const account = probe.arn.split(":")[4] ?? "";
+    const account = parseKeyArn(probe.arn)?.account ?? "";
     const roles = responderRoles(probe.arn);
     const config: ConfigInput = {
       approvedDeletionPrincipals: [`arn:aws:iam::${account}:role/KeyAdmin`],
       requireMfa: true,
-      responderRoleArns: [`arn:aws:iam::${account}:role/kms-responder-*`],
+      // Exact role ARNs, as the stack passes them (the config refuses patterns here).
+      responderRoleArns: roles,
     };
     const env = drillEnv(endpoint, topicArn, config, options.verbose === true);
     for (const k of Object.keys(env)) if (!(k in saved)) saved[k] = process.env[k];
@@ -449,7 +481,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     const rt: Runtime = {
       endpoint,
       queue,
-      patterns: incidentPatterns(roles),
+      rules: drillRules(roles),
       world: {
         kms,
         account,
@@ -496,7 +528,7 @@ export function formatScenario(r: ScenarioReport, index: number, total: number):
   row("attack", `${r.attack}${r.performed ? "" : "  [event emitted only]"}`);
   if (r.note) row("note", r.note);
   row("event", `${r.event.eventName ?? "?"} ${r.event.eventId ?? ""} from ${r.event.fixture}`);
-  const state = r.rule ? RULE_STATES[r.rule] : undefined;
+  const state = r.rule ? DECLARED.find((i) => i.name === r.rule)?.ruleState : undefined;
   row(
     "rule",
     r.rule ? `${r.rule} matched${state ? ` (rule state ${state})` : ""}` : "no rule matched: not delivered",
@@ -504,7 +536,7 @@ export function formatScenario(r: ScenarioReport, index: number, total: number):
   const d = r.decision;
   const decided = d.skipped
     ? `${d.outcome}: ${d.skipped}${d.why ? ` (${d.why})` : ""}`
-    : `${d.incident ?? r.rule ?? ""} ${d.severity ?? ""}${d.reasons?.length ? `: ${d.reasons.join(", ")}` : ""} -> ${d.outcome}`;
+    : `${d.incident ?? r.rule ?? ""} ${d.severity ?? ""}${d.reasons?.length ? `: ${d.reasons.join(", ")}` : ""}${d.verdicts?.length ? ` [verdicts: ${d.verdicts.join(", ")}]` : ""} -> ${d.outcome}`;
   row("decision", `${decided}${d.error ? ` [${d.error}]` : ""}`.trim());
   row("actions", r.actions.length ? r.actions.map(statusWord).join("; ") : "none");
   for (const c of r.endState) row("end state", `${c.ok ? "ok  " : "FAIL"} ${c.what} (${c.observed})`);

@@ -5,12 +5,15 @@
  */
 import { access, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { type Config, DEFAULT_CONFIG, parseConfigText } from "../shared/config.js";
-import { ConfigError, PayloadError } from "../shared/errors.js";
-import { SEVERITIES, type Severity } from "../shared/types.js";
+import { type Config, DEFAULT_CONFIG, parseConfigText } from "../functions/shared/config.js";
+import { ConfigError, PayloadError } from "../functions/shared/errors.js";
+import { SEVERITIES, type Severity } from "../functions/shared/types.js";
 import { runAnalyzePolicy } from "./analyze-policy.js";
+import { type CliIo, UsageError } from "./io.js";
 import type { RunClients } from "./run.js";
 import { runTriage } from "./triage.js";
+
+export { type CliIo, UsageError };
 
 export const USAGE = `Usage: kms-responder <command> [options]
 
@@ -23,19 +26,21 @@ Commands:
       --config      the responder config file (the same JSON the stack deploys)
       --fail-on     exit 1 when a finding is at least this severe (${SEVERITIES.join(", ")})
 
-  analyze-policy [--json] [--account ID] [--config FILE] FILE|-
+  analyze-policy [--json] [--account ID | --key-arn ARN] [--config FILE] FILE|-
       The key-policy analyser's findings for a policy document (- reads stdin). The key's
-      account defaults to the one whose root the policy delegates to. Exit 1 on a high or
-      critical finding.
+      account: --account, else the account of --key-arn, else the one account the policy
+      names. Exit 1 on a high or critical finding.
 
-  run ACTION --key KEY --reason TEXT [--grant ID] [--grantee ARN] [--requested-by WHO]
+  run ACTION --key KEY --reason TEXT [--grant ID] [--grantee ARN] [--stated-by WHO]
       [--ticket ID] [--dry-run] [--direct] [--function-name NAME] [--topic-arn ARN]
       [--config FILE] [--json]
       A runbook action: revoke-grant, revoke-grantee-grants, disable-key, enable-key,
       cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it invokes the
       deployed runbook function (--function-name, default $KMS_RESPONDER_RUNBOOK_FUNCTION or
-      kms-responder-runbook); --direct acts with your own credentials. --requested-by
-      defaults to your STS caller identity. Exit 1 when the action failed.
+      kms-responder-runbook); --direct acts with your own credentials. --stated-by (old name
+      --requested-by) is shown as "stated by", never as who ran it; it defaults to your STS
+      caller identity. Exit 1 when the action failed, or when analyze-key-policy finds
+      something high or critical.
 
   drill [--json] [--endpoint URL] [--only ID,...] [--build auto|always|never] [--verbose]
       Attack scenarios end to end against a local emulator (moto_server on a free port, or
@@ -44,18 +49,6 @@ Commands:
 
 Exit codes: 0 ok, 1 a finding reached --fail-on (triage) or was high/critical (analyze-policy),
 2 bad usage, unreadable path or invalid config.`;
-
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  isTty: boolean;
-  /** Resolves once `out` can take more; triage waits on it so a slow reader of a pipe bounds memory. */
-  drain?: () => Promise<void>;
-}
 
 export async function loadConfigFile(file: string | undefined): Promise<Config> {
   if (!file) return DEFAULT_CONFIG;
@@ -109,13 +102,17 @@ async function analyzePolicy(args: string[], io: CliIo): Promise<number> {
     options: {
       json: { type: "boolean", default: false },
       account: { type: "string" },
+      "key-arn": { type: "string" },
       config: { type: "string" },
     },
   });
   const [file, ...extra] = positionals;
   if (!file || extra.length) throw new UsageError("analyze-policy takes exactly one FILE (or - for stdin)");
   const config = await loadConfigFile(values.config);
-  return runAnalyzePolicy({ file, account: values.account, json: values.json, config }, io.out);
+  return runAnalyzePolicy(
+    { file, account: values.account, keyArn: values["key-arn"], json: values.json, config },
+    io.out,
+  );
 }
 
 /** The AWS clients of `run`, created on first use (tests replace them). */
@@ -133,6 +130,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
       grant: { type: "string" },
       grantee: { type: "string" },
       reason: { type: "string" },
+      "stated-by": { type: "string" },
+      // The flag's older name: still accepted, with the same meaning (a statement, not a proof).
       "requested-by": { type: "string" },
       ticket: { type: "string" },
       "dry-run": { type: "boolean", default: false },
@@ -145,6 +144,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   });
   const [action, ...extra] = positionals;
   if (!action || extra.length) throw new UsageError("run takes exactly one ACTION");
+  if (values["stated-by"] !== undefined && values["requested-by"] !== undefined)
+    throw new UsageError("--requested-by is the old name of --stated-by: pass one of them");
   const config = await loadConfigFile(values.config);
   // Loaded on demand: triage and analyze-policy never load the AWS SDK.
   const { DEFAULT_RUNBOOK_FUNCTION, defaultRunClients, runCommand } = await import("./run.js");
@@ -155,7 +156,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       grant: values.grant,
       grantee: values.grantee,
       reason: values.reason,
-      requestedBy: values["requested-by"],
+      statedBy: values["stated-by"] ?? values["requested-by"],
       ticket: values.ticket,
       dryRun: values["dry-run"],
       direct: values.direct,

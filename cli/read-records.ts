@@ -14,7 +14,7 @@ import { createReadStream } from "node:fs";
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { constants, createGunzip, gunzipSync } from "node:zlib";
-import { isObject } from "../shared/model.js";
+import { isObject } from "../functions/shared/json.js";
 
 export interface RecordEntry {
   file: string;

@@ -1,16 +1,22 @@
 /**
  * `kms-responder run ACTION ...`: a runbook action from the terminal, through the deployed
  * runbook function (default) or directly with the caller's credentials (`--direct`).
+ *
+ * Who asked: outside SSM Automation nobody's identity is proven, so the CLI only *states* one
+ * (`statedBy`: `--stated-by`, else the caller's STS identity, shown as "stated by"). A `--direct`
+ * run has no `executedBy`; the deployed function learns it from SSM when SSM ran it.
  */
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { parsePayload, RUNBOOK_ACTIONS, type RunbookPayloadInput } from "../runbook/payload.js";
-import { type RunbookResult, runRunbook } from "../runbook/run.js";
-import type { Config } from "../shared/config.js";
-import { ConfigError, describeError, PayloadError } from "../shared/errors.js";
+import { parsePayload, RUNBOOK_ACTIONS, type RunbookPayloadInput } from "../functions/runbook/payload.js";
+import { type RunbookResult, runRunbook } from "../functions/runbook/run.js";
+import type { Config } from "../functions/shared/config.js";
+import { ConfigError, describeError, PayloadError } from "../functions/shared/errors.js";
+import { cloudTrailHistory } from "../functions/shared/history.js";
+import { severityRank } from "../functions/shared/types.js";
 
 export const DEFAULT_RUNBOOK_FUNCTION = "kms-responder-runbook";
 
@@ -20,7 +26,7 @@ export interface RunOptions {
   grant: string | undefined;
   grantee: string | undefined;
   reason: string | undefined;
-  requestedBy: string | undefined;
+  statedBy: string | undefined;
   ticket: string | undefined;
   dryRun: boolean;
   direct: boolean;
@@ -36,6 +42,7 @@ export interface RunClients {
   sts: STSClient;
   kms: KMSClient;
   sns: SNSClient;
+  /** `--direct cancel-key-deletion` reads the key's history to restore its prior state. */
   cloudTrail: CloudTrailClient;
 }
 
@@ -56,29 +63,34 @@ const FLAGS: Record<string, string> = {
   grantId: "--grant",
   granteePrincipal: "--grantee",
   reason: "--reason",
-  requestedBy: "--requested-by",
+  statedBy: "--stated-by",
   ticket: "--ticket",
 };
 
 function withFlags(message: string): string {
   return message.replace(
-    /\b(action|keyId|grantId|granteePrincipal|reason|requestedBy|ticket):/g,
+    /\b(action|keyId|grantId|granteePrincipal|reason|statedBy|ticket):/g,
     (_m, field: string) => `${FLAGS[field] ?? field} (${field}):`,
   );
 }
 
+/** The caller's STS identity, to state as who asked (not a proof: the runbook shows it as stated). */
 async function callerIdentity(sts: STSClient): Promise<string> {
   try {
     const out = await sts.send(new GetCallerIdentityCommand({}));
     if (out.Arn) return out.Arn;
   } catch (error) {
     throw new ConfigError(
-      `cannot tell who you are (STS GetCallerIdentity: ${describeError(error)}); pass --requested-by`,
+      `cannot tell who you are (STS GetCallerIdentity: ${describeError(error)}); pass --stated-by`,
     );
   }
-  throw new ConfigError("STS GetCallerIdentity returned no ARN; pass --requested-by");
+  throw new ConfigError("STS GetCallerIdentity returned no ARN; pass --stated-by");
 }
 
+/**
+ * Invokes the deployed function. It fails the invocation when an action or the notification
+ * failed (after notifying), so a function error is a failed request, named with its message.
+ */
 async function invoke(lambda: LambdaClient, functionName: string, payload: unknown): Promise<RunbookResult> {
   const out = await lambda.send(
     new InvokeCommand({
@@ -104,22 +116,37 @@ async function invoke(lambda: LambdaClient, functionName: string, payload: unkno
 
 export function formatResult(result: RunbookResult): string[] {
   const lines = [
-    `${result.action}${result.dryRun ? " (dry run)" : ""} on ${result.key.arn ?? result.key.ref}: ${result.status.toUpperCase()}`,
-    `  requested by ${result.requestedBy}: ${result.reason}${result.ticket ? ` [${result.ticket}]` : ""}`,
+    `${result.action}${result.dryRun ? " (dry run)" : ""} on ${result.key.arn ?? result.key.ref}: ${result.outcome.toUpperCase()} (severity ${result.severity})`,
   ];
+  const why = `${result.reason}${result.ticket ? ` [${result.ticket}]` : ""}`;
+  if (result.executedBy) lines.push(`  executed by ${result.executedBy} (SSM Automation)`);
+  lines.push(result.statedBy ? `  stated by ${result.statedBy}: ${why}` : `  reason: ${why}`);
   if (result.key.stateBefore || result.key.stateAfter) {
     lines.push(
       `  key state: ${result.key.stateBefore ?? "?"} -> ${result.key.stateAfter ?? result.key.stateBefore ?? "?"}`,
     );
   }
   for (const a of result.actions) lines.push(`  - ${a.type} ${a.target}: ${a.status} (${a.detail})`);
-  for (const f of result.findings ?? []) lines.push(`  * [${f.severity}] ${f.reason}: ${f.explanation}`);
+  if (result.findings?.length) {
+    for (const f of result.findings) lines.push(`  * [${f.severity}] ${f.reason}: ${f.explanation}`);
+  } else {
+    for (const d of result.details) lines.push(`  . ${d}`);
+  }
   if (result.notificationId) lines.push(`  notification: ${result.notificationId}`);
-  if (result.notificationError) lines.push(`  notification FAILED: ${result.notificationError}`);
+  if (result.error) lines.push(`  FAILED: ${result.error}`);
   return lines;
 }
 
-/** Runs the command; returns the exit code (1 when the action failed). */
+/**
+ * Whether the command fails: the request failed (an action or the notification), or a read-only
+ * analysis found something high or critical (as `analyze-policy` exits 1 on such a finding).
+ */
+export function failed(result: RunbookResult): boolean {
+  if (result.error !== undefined || result.outcome === "failed") return true;
+  return result.action === "analyze-key-policy" && severityRank(result.severity) <= severityRank("high");
+}
+
+/** Runs the command; returns the exit code (1 when the request failed, see `failed`). */
 export async function runCommand(
   options: RunOptions,
   out: (line: string) => void,
@@ -136,7 +163,7 @@ export async function runCommand(
     granteePrincipal: options.grantee,
     dryRun: options.dryRun,
     reason: options.reason,
-    requestedBy: options.requestedBy ?? "pending",
+    statedBy: options.statedBy,
     ticket: options.ticket,
   };
   const defined = Object.fromEntries(
@@ -149,12 +176,22 @@ export async function runCommand(
   }
   const payload = parsePayload({
     ...defined,
-    requestedBy: options.requestedBy ?? (await callerIdentity(clients.sts)),
+    statedBy: options.statedBy ?? (await callerIdentity(clients.sts)),
   });
 
-  const result = options.direct
-    ? await runRunbook(payload, { ...clients, config: options.config, topicArn: options.topicArn })
-    : await invoke(clients.lambda, options.functionName, payload);
+  let result: RunbookResult;
+  if (options.direct) {
+    // No executedBy: nothing outside SSM proves who runs this; the payload's statedBy says who claims to.
+    ({ result } = await runRunbook(payload, {
+      kms: clients.kms,
+      sns: clients.sns,
+      config: options.config,
+      topicArn: options.topicArn,
+      history: cloudTrailHistory(clients.cloudTrail),
+    }));
+  } else {
+    result = await invoke(clients.lambda, options.functionName, payload);
+  }
   if (options.json) out(JSON.stringify(result, null, 2));
   else for (const line of formatResult(result)) out(line);
   if (options.direct && !options.topicArn && !options.json) {
@@ -162,5 +199,5 @@ export async function runCommand(
       "  (no notification: pass --topic-arn or set NOTIFICATION_TOPIC_ARN to notify the responders' topic)",
     );
   }
-  return result.status === "failed" ? 1 : 0;
+  return failed(result) ? 1 : 0;
 }

@@ -1,15 +1,21 @@
 /**
  * `kms-responder triage`: the responders' decisions, offline, over recorded events. Nothing is
  * called on AWS: it says what the responder would have done. Runs the very same `decide()` as
- * the Lambda handlers (through `decideAny`), without the key's tags (unknown offline).
+ * the Lambda handlers (through `decideAny` over the registry), without the key facts a handler
+ * reads first (tags, the grant or key state now, history): those are unknown offline.
  */
 import { stat } from "node:fs/promises";
 import { SingleBar } from "cli-progress";
-import type { Config } from "../shared/config.js";
-import { type Decision, notKms } from "../shared/decision.js";
-import { actorOf, cloudTrailRecord, isObject, normalise, str } from "../shared/model.js";
-import { decideAny } from "../shared/route.js";
-import { type Severity, severityRank } from "../shared/types.js";
+import { INCIDENTS } from "../functions/registry.js";
+import { parseArn, parseKeyArn } from "../functions/shared/arn.js";
+import type { Config } from "../functions/shared/config.js";
+import { type Decision, notKms, type PlannedAction } from "../functions/shared/decision.js";
+import { actorOf, cloudTrailRecord, type KmsEvent, normalise } from "../functions/shared/event.js";
+import type { FactName } from "../functions/shared/facts.js";
+import { isObject, str } from "../functions/shared/json.js";
+import { decideAny, incidentFor } from "../functions/shared/route.js";
+import { type Severity, severityRank } from "../functions/shared/types.js";
+import type { CliIo } from "./io.js";
 import { listFiles, type RecordEntry, readRecordBatches } from "./read-records.js";
 
 export interface TriageRow {
@@ -20,8 +26,11 @@ export interface TriageRow {
   incident: string | null;
   severity: Severity | null;
   reasons: string[];
-  /** `when`: a condition the action waits for (enable-key after a cancelled deletion); `hold`: why it would not run. */
-  actions: Array<{ type: string; target: string; when?: string; hold?: string }>;
+  /**
+   * `when`: a condition the handler checks from what it reads first (enable-key after a cancelled
+   * deletion); `hold`: the code of why it would not run (`notify-mode`, `unknown-key`, ...), `why` in words.
+   */
+  actions: Array<{ type: string; target: string; when?: string; hold?: string; why?: string }>;
   key: string | null;
   actor: string | null;
   summary: string | null;
@@ -40,13 +49,9 @@ export interface TriageOptions {
   progressThreshold?: number;
 }
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  isTty: boolean;
+export interface Io extends CliIo {
+  /** Where the progress bar draws (default process.stderr). */
   stderr?: NodeJS.WritableStream;
-  /** Resolves once `out` can take more (a pipe to a slow reader): without it, output piles up in memory. */
-  drain?: () => Promise<void>;
 }
 
 /** Records between waits for `io.drain`: bounds what waits in the output buffer. */
@@ -85,19 +90,19 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow {
       why: skip.why,
     };
   }
-  const call = normalise(entry.value);
-  if (!call) return { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" };
+  const event = normalise(entry.value);
+  if (!event) return { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" };
   const row: TriageRow = {
     ...base,
-    eventId: call.eventId ?? null,
-    eventName: call.eventName ?? null,
-    eventTime: call.eventTime ?? null,
-    key: call.keyArn ?? call.keyId ?? call.keyAlias ?? null,
-    actor: call.actor.roleArn ?? call.actor.arn ?? call.actor.invokedBy ?? null,
+    eventId: event.eventId ?? null,
+    eventName: event.eventName ?? null,
+    eventTime: event.eventTime ?? null,
+    key: event.key?.arn ?? event.keyHint ?? null,
+    actor: event.actor.roleArn ?? event.actor.arn ?? event.actor.invokedBy ?? null,
   };
   let decision: Decision;
   try {
-    decision = decideAny(call, config);
+    decision = decideAny(INCIDENTS, event, config);
   } catch (error) {
     // A decide() that throws is a bug; the record is still answered, and the bug is visible.
     return {
@@ -115,15 +120,31 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow {
     severity: decision.severity,
     reasons: decision.reasons,
     summary: decision.summary,
-    actions: decision.actions.map((a) => {
-      const target = a.grantId ? `${a.keyRef} grant ${a.grantId}` : a.keyRef;
-      const action: TriageRow["actions"][number] = { type: a.type, target };
-      if (a.onlyIfEnabledBefore)
-        action.when = "only if the key was enabled before the deletion was scheduled";
-      if (a.hold) action.hold = a.hold.why;
-      return action;
-    }),
+    actions: decision.actions.map((a) => rowAction(a, readsOf(event, config))),
   };
+}
+
+/** What the incident's handler reads before deciding again, under this config (none offline). */
+function readsOf(event: KmsEvent, config: Config): readonly FactName[] {
+  return incidentFor(INCIDENTS, event)?.reads(config) ?? [];
+}
+
+/**
+ * A planned action as a row shows it. Offline the deciders plan without facts; where the handler
+ * judges an action by a fact it reads first, the row says on what condition it runs.
+ */
+function rowAction(a: PlannedAction, reads: readonly FactName[]): TriageRow["actions"][number] {
+  const target = a.grantId ? `${a.keyRef} grant ${a.grantId}` : a.keyRef;
+  const action: TriageRow["actions"][number] = { type: a.type, target };
+  // With afterCancel `restore` the handler reads the key's history and re-enables only a key
+  // that was enabled before (restore.ts); offline that history is unknown.
+  if (a.type === "enable-key" && reads.includes("history"))
+    action.when = "only if the key was enabled before the deletion was scheduled";
+  if (a.hold) {
+    action.hold = a.hold.code;
+    action.why = a.hold.why;
+  }
+  return action;
 }
 
 /** The input's files and their total size, for the progress bar. */
@@ -145,12 +166,13 @@ function pad(text: string, width: number): string {
 
 function shortKey(key: string | null): string {
   if (!key) return "-";
-  return key.replace(/^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\//, "");
+  return parseKeyArn(key)?.id ?? key;
 }
 
 function shortActor(actor: string | null): string {
   if (!actor) return "-";
-  return actor.replace(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/, "");
+  const arn = parseArn(actor);
+  return arn && (arn.service === "iam" || arn.service === "sts") ? arn.resource : actor;
 }
 
 function tableLine(row: TriageRow): string {

@@ -1,6 +1,7 @@
 /**
- * A small EventBridge pattern matcher for the operators our rules use, so tests (and the drill)
- * can check events against the very patterns the stack deploys, offline. Semantics follow AWS's
+ * A small EventBridge pattern matcher for the operators our rules use, so the drill and the tests
+ * can check events against the very patterns the stack deploys (each incident's `pattern`),
+ * offline. It is an emulator of EventBridge, not part of the product. Semantics follow AWS's
  * matcher (event-ruler), including the parts that surprise people (kms-facts.md "EventBridge
  * patterns"):
  *
@@ -14,20 +15,16 @@
  * cannot pass a test by accident.
  */
 
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-export interface EventPattern {
-  [field: string]: Json;
-}
+import { isObject } from "../functions/shared/json.js";
+import type { EventPattern, Json } from "../functions/shared/rule.js";
+
+export type { EventPattern, Json };
 
 type Leaf = string | number | boolean | null;
 
 /** Whether `event` matches `pattern`. @throws Error on an operator this matcher does not implement. */
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
   return matchObject(pattern, event);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isPattern(value: Json | undefined): value is EventPattern {
@@ -104,7 +101,11 @@ function matchOperator(matcher: EventPattern, values: Leaf[]): boolean {
 
 const STAR = Symbol("star");
 
-/** EventBridge wildcard: `*` matches any run of characters, `\*` a literal star, `\\` a backslash. */
+/**
+ * EventBridge wildcard: `*` matches any run of characters, `\*` a literal star, `\\` a backslash.
+ * Not the config's `globMatch` (functions/shared/principals.ts): that one has no escapes, so the
+ * two semantics differ on `\` and each keeps its own matcher.
+ */
 export function wildcardMatch(pattern: string, value: string): boolean {
   const tokens: Array<string | typeof STAR> = [];
   for (let i = 0; i < pattern.length; i++) {

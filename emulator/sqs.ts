@@ -1,13 +1,20 @@
 /**
- * Just enough SQS to read the responder's notifications back from a queue subscribed to the topic
- * on the local emulator: CreateQueue, GetQueueAttributes, ReceiveMessage, DeleteMessage over the
- * SQS JSON protocol. The product never reads SQS, so it has no SQS client dependency; this is a
- * drill and test tool for moto only. moto does not check signatures: the Authorization header
- * only carries the credential scope moto uses to pick the service on its single port.
+ * Reads the responder's notifications back from a queue subscribed to the topic on the local
+ * emulator, with the SDK's own SQS client. The product never reads SQS (no Lambda bundle holds
+ * this client); the drill and the integration tests do, against moto only.
  */
-import { isObject, type JsonObject, str } from "../../shared/model.js";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { isObject, type JsonObject, str } from "../functions/shared/json.js";
 
 export interface QueueRef {
+  /** The client that created the queue (pointed at the emulator); reads use it too. */
+  sqs: SQSClient;
   url: string;
   arn: string;
 }
@@ -22,37 +29,28 @@ export interface ReceivedNotification {
   topicArn: string | undefined;
 }
 
-function authorization(region: string): string {
-  return `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/sqs/aws4_request, SignedHeaders=host, Signature=0`;
-}
-
-async function call(endpoint: string, region: string, action: string, body: JsonObject): Promise<JsonObject> {
-  const res = await fetch(`${endpoint}/`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/x-amz-json-1.0",
-      "X-Amz-Target": `AmazonSQS.${action}`,
-      Authorization: authorization(region),
-    },
-    body: JSON.stringify(body),
+/** An SQS client for the emulator at `endpoint`: fake credentials, no retries. */
+export function emulatorSqs(endpoint: string, region: string): SQSClient {
+  return new SQSClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    maxAttempts: 1,
   });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`SQS ${action} failed: HTTP ${res.status} ${text.slice(0, 300)}`);
-  const parsed: unknown = text ? JSON.parse(text) : {};
-  return isObject(parsed) ? parsed : {};
 }
 
+/** Creates a queue on the emulator and reads its ARN (what an SNS subscription names). */
 export async function createQueue(endpoint: string, region: string, name: string): Promise<QueueRef> {
-  const created = await call(endpoint, region, "CreateQueue", { QueueName: name });
-  const url = str(created.QueueUrl);
+  const sqs = emulatorSqs(endpoint, region);
+  const created = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const url = created.QueueUrl;
   if (!url) throw new Error("SQS CreateQueue returned no QueueUrl");
-  const attrs = await call(endpoint, region, "GetQueueAttributes", {
-    QueueUrl: url,
-    AttributeNames: ["QueueArn"],
-  });
-  const arn = isObject(attrs.Attributes) ? str(attrs.Attributes.QueueArn) : undefined;
+  const attrs = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
+  );
+  const arn = attrs.Attributes?.QueueArn;
   if (!arn) throw new Error("SQS GetQueueAttributes returned no QueueArn");
-  return { url, arn };
+  return { sqs, url, arn };
 }
 
 /** Decodes one SNS envelope (raw message delivery off), or undefined when it is not one. */
@@ -86,30 +84,26 @@ export function decodeNotification(body: string): ReceivedNotification | undefin
 }
 
 /**
- * Every notification waiting on the queue, oldest first as far as SQS orders them; each is
+ * Every notification waiting on the queue, oldest first as far as SQS orders them; each batch is
  * deleted once read so the next read sees only newer ones. moto delivers during Publish, so a
  * read right after the handler returned sees its notification.
  */
-export async function drainNotifications(
-  endpoint: string,
-  region: string,
-  queue: QueueRef,
-): Promise<ReceivedNotification[]> {
+export async function drainNotifications(queue: QueueRef): Promise<ReceivedNotification[]> {
   const out: ReceivedNotification[] = [];
   for (;;) {
-    const received = await call(endpoint, region, "ReceiveMessage", {
-      QueueUrl: queue.url,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-    });
-    const messages = Array.isArray(received.Messages) ? received.Messages.filter(isObject) : [];
+    const received = await queue.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const messages = received.Messages ?? [];
     if (messages.length === 0) return out;
     for (const m of messages) {
-      const decoded = decodeNotification(str(m.Body) ?? "");
+      const decoded = decodeNotification(m.Body ?? "");
       if (decoded) out.push(decoded);
-      const handle = str(m.ReceiptHandle);
-      if (handle)
-        await call(endpoint, region, "DeleteMessage", { QueueUrl: queue.url, ReceiptHandle: handle });
     }
+    const entries = messages.flatMap((m, i) =>
+      m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle }] : [],
+    );
+    if (entries.length)
+      await queue.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: entries }));
   }
 }

@@ -5,20 +5,17 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { INCIDENTS, type IncidentName } from "../../functions/registry.js";
 
-/** The repository root (this file is `functions/cli/drill/bundles.ts`). */
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+/** The repository root (this file is `cli/drill/bundles.ts`). */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DIST_DIR = path.join(REPO_ROOT, "dist");
 
-export type BundleName =
-  | "rogue-grant"
-  | "key-deletion-scheduled"
-  | "key-policy-violation"
-  | "key-disabled"
-  | "key-material-deleted"
-  | "key-rotation-disabled"
-  | "pending-deletion-key-used"
-  | "runbook";
+/** A built function: one per registered incident, and the runbook. */
+export type BundleName = IncidentName | "runbook";
+
+/** Every bundle the build makes, from the registry. */
+export const BUNDLES: readonly BundleName[] = [...INCIDENTS.map((i) => i.name), "runbook"];
 
 export type Handler = (event: unknown) => Promise<unknown>;
 
@@ -58,7 +55,7 @@ export function staleBundles(
  * `dist/` from the working directory, so the build runs from the repository root.
  */
 export async function buildBundles(): Promise<void> {
-  const { buildAll } = await import("../../../scripts/build.js");
+  const { buildAll } = await import("../../scripts/build.js");
   const cwd = process.cwd();
   const here = path.resolve(cwd) === path.resolve(REPO_ROOT);
   if (!here) process.chdir(REPO_ROOT);

@@ -7,12 +7,14 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isObject, type JsonObject, normalise, parseKeyArn, str } from "../../shared/model.js";
+import { parseKeyArn } from "../../functions/shared/arn.js";
+import { normalise } from "../../functions/shared/event.js";
+import { isObject, type JsonObject } from "../../functions/shared/json.js";
 
 /** The repository's `events/` directory. */
-export const EVENTS_DIR = fileURLToPath(new URL("../../../events/", import.meta.url));
+export const EVENTS_DIR = fileURLToPath(new URL("../../events/", import.meta.url));
 
-/** A fresh copy of `events/<name>.json` (`readFixture("rogue-grant/external-grantee")`). */
+/** A fresh copy of `events/<name>.json` (`readFixture("<incident>/<variant>")`). */
 export function readFixture(name: string): JsonObject {
   const parsed: unknown = JSON.parse(
     readFileSync(`${EVENTS_DIR}${name.replace(/\.json$/, "")}.json`, "utf8"),
@@ -60,19 +62,19 @@ function replaceDeep(value: unknown, replace: (s: string) => string): unknown {
  * @throws when the fixture names no key ARN (nothing to rewrite it for).
  */
 export function eventForKey(fixture: JsonObject, target: EventTarget): JsonObject {
-  const call = normalise(fixture);
-  const old = parseKeyArn(call?.keyArn);
+  const recorded = normalise(fixture);
+  const old = recorded?.key;
   const now = parseKeyArn(target.keyArn);
-  if (!call?.keyArn || !old) throw new Error("the fixture names no key ARN to rewrite");
+  if (!recorded || !old) throw new Error("the fixture names no key ARN to rewrite");
   if (!now) throw new Error(`not a key ARN: ${target.keyArn}`);
 
   const pairs = new Map<string, string>([
-    [call.keyArn, target.keyArn],
-    [old.keyId, now.keyId],
-    [old.accountId, now.accountId],
+    [old.arn, now.arn],
+    [old.id, now.id],
+    [old.account, now.account],
     [old.region, now.region],
   ]);
-  const oldGrant = str(call.response.grantId);
+  const oldGrant = recorded.detail.kind === "grant" ? recorded.detail.grantId : undefined;
   if (oldGrant && target.grantId) pairs.set(oldGrant, target.grantId);
   for (const [from, to] of pairs) if (from === to) pairs.delete(from);
   const pattern = pairs.size

@@ -27,9 +27,15 @@ import {
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
-import { describeError } from "../../shared/errors.js";
-import { isObject, type JsonObject, str } from "../../shared/model.js";
-import type { IncidentName } from "../../shared/types.js";
+import { keyDeletionScheduled } from "../../functions/key-deletion-scheduled/incident.js";
+import { keyMaterialDeleted } from "../../functions/key-material-deleted/incident.js";
+import { keyPolicyViolation } from "../../functions/key-policy-violation/incident.js";
+import { keyRotationDisabled } from "../../functions/key-rotation-disabled/incident.js";
+import { pendingDeletionKeyUsed } from "../../functions/pending-deletion-key-used/incident.js";
+import type { IncidentName } from "../../functions/registry.js";
+import { rogueGrant } from "../../functions/rogue-grant/incident.js";
+import { describeError } from "../../functions/shared/errors.js";
+import { isObject, type JsonObject, str } from "../../functions/shared/json.js";
 import { cloudTrailDeletionDate, type EventTarget, eventForKey, readFixture } from "./events.js";
 
 export interface DrillKey {
@@ -60,6 +66,8 @@ export interface Expectation {
   outcome?: string;
   /** For `ignored`: why. */
   skipped?: string;
+  /** The decision's verdict codes (how the current state compared with the event); none by default. */
+  verdicts?: readonly string[];
   /** The actions and their statuses, in order. */
   actions?: ReadonlyArray<{ type: string; status: string }>;
   /** The severity the notification's subject starts with; undefined when none may be published. */
@@ -151,6 +159,14 @@ async function checkPolicyMentions(
 }
 
 // ---- building attacks from the fixtures ----
+
+/**
+ * A fixture of an incident: `events/<incident>/<variant>.json`. Incidents are named through their
+ * declarations (the registry's), never as text here.
+ */
+function fixtureOf(incident: { name: IncidentName }, variant: string): string {
+  return `${incident.name}/${variant}`;
+}
 
 function detailOf(event: JsonObject): JsonObject {
   return isObject(event.detail) ? event.detail : event;
@@ -269,7 +285,7 @@ function deletionScenario(
 
 const revoked = (severity: string) => ({
   expect: {
-    rule: "rogue-grant" as const,
+    rule: rogueGrant.name,
     outcome: "remediated",
     actions: [{ type: "revoke-grant", status: "succeeded" }],
     severity,
@@ -319,7 +335,7 @@ export const SCENARIOS: readonly Scenario[] = [
     "external-grant",
     "Grant to another account",
     "grant revoked",
-    "rogue-grant/external-grantee",
+    fixtureOf(rogueGrant, "external-grantee"),
     "mallory (IAM user)",
     revoked("CRITICAL"),
     true,
@@ -328,7 +344,7 @@ export const SCENARIOS: readonly Scenario[] = [
     "delegation-grant",
     "Grant that lets the grantee re-delegate (CreateGrant)",
     "grant revoked",
-    "rogue-grant/delegation",
+    fixtureOf(rogueGrant, "delegation"),
     "Developer role",
     revoked("HIGH"),
     true,
@@ -337,20 +353,20 @@ export const SCENARIOS: readonly Scenario[] = [
     "aws-service-grant",
     "Grant DynamoDB creates for a table (control)",
     "no action: AWS service grant",
-    "rogue-grant/dynamodb-service",
+    fixtureOf(rogueGrant, "dynamodb-service"),
     "dynamodb.amazonaws.com on behalf of the Admin role",
-    { expect: { rule: "rogue-grant", outcome: "ignored", skipped: "trusted-grant" } },
+    { expect: { rule: rogueGrant.name, outcome: "ignored", skipped: "trusted-grant" } },
     false,
   ),
   deletionScenario(
     "unapproved-deletion",
     "Key deletion scheduled by a principal that is not approved",
     "deletion cancelled, key Enabled",
-    "key-deletion-scheduled/unapproved",
+    fixtureOf(keyDeletionScheduled, "unapproved"),
     "mallory (IAM user)",
     7,
     {
-      rule: "key-deletion-scheduled",
+      rule: keyDeletionScheduled.name,
       outcome: "remediated",
       actions: [
         { type: "cancel-key-deletion", status: "succeeded" },
@@ -365,20 +381,20 @@ export const SCENARIOS: readonly Scenario[] = [
     "approved-deletion",
     "Key deletion scheduled by the approved KeyAdmin role with MFA (control)",
     "no action: approved deletion, notified",
-    "key-deletion-scheduled/approved",
+    fixtureOf(keyDeletionScheduled, "approved"),
     "KeyAdmin role (MFA)",
     30,
-    { rule: "key-deletion-scheduled", outcome: "notified", actions: [], severity: "MEDIUM" },
+    { rule: keyDeletionScheduled.name, outcome: "notified", actions: [], severity: "MEDIUM" },
     "PendingDeletion",
   ),
   policyScenario(
     "public-policy",
     "Key policy that allows Decrypt to everyone (Principal AWS: *)",
     "key disabled",
-    "key-policy-violation/public-policy",
+    fixtureOf(keyPolicyViolation, "public-policy"),
     'Principal {"AWS":"*"}',
     {
-      rule: "key-policy-violation",
+      rule: keyPolicyViolation.name,
       outcome: "remediated",
       actions: [{ type: "disable-key", status: "succeeded" }],
       severity: "CRITICAL",
@@ -389,9 +405,9 @@ export const SCENARIOS: readonly Scenario[] = [
     "cross-account-policy",
     "Key policy that lets an untrusted account decrypt",
     "notified (high), key unchanged",
-    "key-policy-violation/cross-account",
+    fixtureOf(keyPolicyViolation, "cross-account"),
     "account 444455556666",
-    { rule: "key-policy-violation", outcome: "notified", actions: [], severity: "HIGH" },
+    { rule: keyPolicyViolation.name, outcome: "notified", actions: [], severity: "HIGH" },
     async (world, key) => [
       await checkKeyState(world.kms, key, "Enabled"),
       await checkPolicyMentions(world.kms, key, "444455556666", true),
@@ -405,14 +421,14 @@ export const SCENARIOS: readonly Scenario[] = [
       const key = await world.createKey("rotation-disabled");
       await world.kms.send(new EnableKeyRotationCommand({ KeyId: key.arn }));
       await world.kms.send(new DisableKeyRotationCommand({ KeyId: key.arn }));
-      const fixture = "key-rotation-disabled/disable-rotation";
+      const fixture = fixtureOf(keyRotationDisabled, "disable-rotation");
       return {
         attack: `mallory (IAM user) DisableKeyRotation on ${key.alias}`,
         performed: true,
         fixture,
         event: template(fixture, { keyArn: key.arn }).event,
         expect: {
-          rule: "key-rotation-disabled",
+          rule: keyRotationDisabled.name,
           outcome: "remediated",
           actions: [{ type: "enable-key-rotation", status: "succeeded" }],
           severity: "MEDIUM",
@@ -422,11 +438,11 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
-    id: "key-material-deleted",
+    id: keyMaterialDeleted.name,
     title: "Imported key material deleted",
     promise: "notified: critical, nothing can undo it",
     async stage(world) {
-      const key = await world.createKey("key-material-deleted", { Origin: "EXTERNAL" });
+      const key = await world.createKey(keyMaterialDeleted.name, { Origin: "EXTERNAL" });
       let performed = true;
       let note: string | undefined;
       try {
@@ -435,24 +451,24 @@ export const SCENARIOS: readonly Scenario[] = [
         performed = false;
         note = `moto cannot perform DeleteImportedKeyMaterial (${describeError(error)}): the event is emitted only`;
       }
-      const fixture = "key-material-deleted/delete-imported";
+      const fixture = fixtureOf(keyMaterialDeleted, "delete-imported");
       return {
         attack: `alice (IAM user) DeleteImportedKeyMaterial on ${key.alias} (Origin EXTERNAL)`,
         performed,
         ...(note ? { note } : {}),
         fixture,
         event: template(fixture, { keyArn: key.arn }).event,
-        expect: { rule: "key-material-deleted", outcome: "notified", actions: [], severity: "CRITICAL" },
+        expect: { rule: keyMaterialDeleted.name, outcome: "notified", actions: [], severity: "CRITICAL" },
         verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
       };
     },
   },
   {
-    id: "pending-deletion-key-used",
+    id: pendingDeletionKeyUsed.name,
     title: "An application decrypts with a key that is pending deletion",
     promise: "deletion cancelled, key Enabled",
     async stage(world) {
-      const key = await world.createKey("pending-deletion-key-used");
+      const key = await world.createKey(pendingDeletionKeyUsed.name);
       const sealed = await world.kms.send(
         new EncryptCommand({ KeyId: key.arn, Plaintext: Buffer.from("card-token") }),
       );
@@ -468,7 +484,7 @@ export const SCENARIOS: readonly Scenario[] = [
         if (!performed)
           note = `Decrypt failed unexpectedly (${describeError(error)}): the event is emitted as AWS writes it`;
       }
-      const fixture = "pending-deletion-key-used/decrypt-pending-deletion";
+      const fixture = fixtureOf(pendingDeletionKeyUsed, "decrypt-pending-deletion");
       return {
         attack: `orders-service role Decrypt with ${key.alias} after a 7-day deletion was scheduled`,
         performed,
@@ -476,7 +492,7 @@ export const SCENARIOS: readonly Scenario[] = [
         fixture,
         event: template(fixture, { keyArn: key.arn }).event,
         expect: {
-          rule: "pending-deletion-key-used",
+          rule: pendingDeletionKeyUsed.name,
           outcome: "remediated",
           actions: [
             { type: "cancel-key-deletion", status: "succeeded" },
@@ -492,11 +508,11 @@ export const SCENARIOS: readonly Scenario[] = [
     "own-call",
     "The responder's own role creates a grant (loop prevention)",
     "ignored: own call",
-    "rogue-grant/own-call",
+    fixtureOf(rogueGrant, "own-call"),
     "the responder's RogueGrant role",
     {
       expect: { rule: null, outcome: "ignored", skipped: "own-call" },
-      directHandler: "rogue-grant",
+      directHandler: rogueGrant.name,
     },
     false,
   ),
@@ -504,12 +520,12 @@ export const SCENARIOS: readonly Scenario[] = [
     "duplicate-event",
     "The same external-grant event delivered twice (EventBridge delivers at least once)",
     "already remediated: nothing more changed",
-    "rogue-grant/external-grantee",
+    fixtureOf(rogueGrant, "external-grantee"),
     "mallory (IAM user)",
     {
       deliverTwice: true,
       expect: {
-        rule: "rogue-grant",
+        rule: rogueGrant.name,
         outcome: "already-remediated",
         actions: [{ type: "revoke-grant", status: "already-done" }],
         severity: "CRITICAL",

@@ -455,6 +455,25 @@ describe("analyze-policy: what aws kms get-key-policy wrote, and --key-arn", () 
     ]);
   });
 
+  it("takes --key-arn on the command line, as the account error suggests", async () => {
+    // Prepare
+    const keyArn = `arn:aws:kms:eu-west-1:${KEY_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+    // Act
+    const ok = await analyze("--json", "--key-arn", keyArn, policyFile(CROSS_ACCOUNT_POLICY));
+    const bad = await analyze(
+      "--key-arn",
+      `arn:aws:kms:eu-west-1:${KEY_ACCOUNT}:alias/app`,
+      policyFile(DEFAULT_POLICY),
+    );
+
+    // Assess
+    expect(ok.code).toBe(1);
+    expect(JSON.parse(ok.out.join("\n"))).toMatchObject({ account: KEY_ACCOUNT, accountSource: "--key-arn" });
+    expect(bad.code).toBe(2);
+    expect(bad.err.join("\n")).toContain("--key-arn must be a KMS key ARN");
+  });
+
   it.each([
     ["an alias ARN", `arn:aws:kms:eu-west-1:${KEY_ACCOUNT}:alias/app`, "--key-arn must be a KMS key ARN"],
     ["a key id", "1234abcd-12ab-34cd-56ef-1234567890ab", "--key-arn must be a KMS key ARN"],

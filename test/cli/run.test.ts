@@ -5,9 +5,10 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type CliIo, main, setRunClients } from "../../functions/cli/main.js";
+import { type CliIo, main, setRunClients } from "../../cli/main.js";
 import type { RunbookResult } from "../../functions/runbook/run.js";
-import { fakeKey, GRANT_ID, KEY_ARN, ON_CALL, TOPIC_ARN } from "../runbook/harness.js";
+import { publicPolicy } from "../helpers/fake-kms.js";
+import { fakeKey, GRANT_ID, KEY_ARN, mutations, ON_CALL, TOPIC_ARN } from "../runbook/harness.js";
 
 const lambda = mockClient(LambdaClient);
 const sts = mockClient(STSClient);
@@ -22,9 +23,11 @@ const REVOKED: RunbookResult = {
   action: "revoke-grant",
   dryRun: false,
   key: { ref: KEY_ARN, arn: KEY_ARN, stateBefore: "Enabled", stateAfter: "Enabled" },
-  requestedBy: ON_CALL,
+  statedBy: ON_CALL,
   reason: REASON,
-  status: "succeeded",
+  severity: "medium",
+  outcome: "remediated",
+  details: [],
   actions: [
     {
       type: "revoke-grant",
@@ -92,7 +95,7 @@ afterEach(() => {
 describe("kms-responder run: through the deployed runbook function", () => {
   it("invokes kms-responder-runbook with the payload and prints the result readably", async () => {
     // Act
-    const { code, out } = await cli(...REVOKE, "--requested-by", "alice", "--ticket", "INC-4711");
+    const { code, out } = await cli(...REVOKE, "--stated-by", "alice", "--ticket", "INC-4711");
 
     // Assess
     expect(code).toBe(0);
@@ -105,11 +108,12 @@ describe("kms-responder run: through the deployed runbook function", () => {
       grantId: GRANT_ID,
       dryRun: false,
       reason: REASON,
-      requestedBy: "alice",
+      statedBy: "alice",
       ticket: "INC-4711",
     });
-    expect(out).toContain(`revoke-grant on ${KEY_ARN}: SUCCEEDED`);
-    expect(out).toContain(`requested by ${ON_CALL}: ${REASON}`);
+    expect(out).toContain(`revoke-grant on ${KEY_ARN}: REMEDIATED (severity medium)`);
+    expect(out).toContain(`stated by ${ON_CALL}: ${REASON}`);
+    expect(out).not.toContain("executed by");
     expect(out).toContain(`- revoke-grant ${KEY_ARN} grant ${GRANT_ID}: succeeded (revoked)`);
     expect(out).toContain("notification: msg-1");
     expect(kms).not.toHaveReceivedAnyCommand();
@@ -142,11 +146,39 @@ describe("kms-responder run: through the deployed runbook function", () => {
     expect(JSON.parse(out)).toEqual(REVOKED);
   });
 
-  it("exits 1 when the result status is failed", async () => {
+  it("sends --requested-by, the flag's old name, as statedBy", async () => {
+    // Act
+    const { code } = await cli(...REVOKE, "--requested-by", "alice");
+
+    // Assess
+    expect(code).toBe(0);
+    expect(invokedPayload()).toMatchObject({ statedBy: "alice" });
+    expect(invokedPayload()).not.toHaveProperty("requestedBy");
+  });
+
+  it("shows who SSM says ran it apart from who the request says asked", async () => {
+    // Prepare
+    const viaSsm: RunbookResult = {
+      ...REVOKED,
+      executedBy: "arn:aws:sts::111122223333:assumed-role/OnCall/bob",
+    };
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: lambdaPayload(viaSsm) });
+
+    // Act
+    const { code, out } = await cli(...REVOKE, "--stated-by", "alice");
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toContain("executed by arn:aws:sts::111122223333:assumed-role/OnCall/bob (SSM Automation)");
+    expect(out).toContain(`stated by ${ON_CALL}: ${REASON}`);
+  });
+
+  it("exits 1 when the result's outcome is failed", async () => {
     // Prepare
     const failed: RunbookResult = {
       ...REVOKED,
-      status: "failed",
+      outcome: "failed",
+      error: "revoke-grant: RevokeGrant failed",
       actions: [{ type: "revoke-grant", target: KEY_ARN, status: "failed", detail: "RevokeGrant failed" }],
     };
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: lambdaPayload(failed) });
@@ -156,7 +188,48 @@ describe("kms-responder run: through the deployed runbook function", () => {
 
     // Assess
     expect(code).toBe(1);
-    expect(out).toContain("FAILED");
+    expect(out).toContain(`revoke-grant on ${KEY_ARN}: FAILED`);
+    expect(out).toContain("FAILED: revoke-grant: RevokeGrant failed");
+  });
+
+  it("exits 1 when the function fails the invocation because an action failed (ActionError)", async () => {
+    // Prepare
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: "Unhandled",
+      Payload: lambdaPayload({ errorType: "ActionError", errorMessage: "revoke-grant: RevokeGrant failed" }),
+    });
+
+    // Act
+    const { code, err } = await cli(...REVOKE, "--stated-by", "alice");
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err).toContain("ActionError: revoke-grant: RevokeGrant failed");
+  });
+
+  it.each([
+    ["critical", 1],
+    ["high", 1],
+    ["medium", 0],
+    ["info", 0],
+  ] as const)("exits %s -> %i for analyze-key-policy, like analyze-policy", async (severity, exit) => {
+    // Prepare
+    const analysed: RunbookResult = {
+      ...REVOKED,
+      action: "analyze-key-policy",
+      severity,
+      outcome: "notified",
+      actions: [],
+    };
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: lambdaPayload(analysed) });
+
+    // Act
+    const { code, out } = await cli("run", "analyze-key-policy", "--key", KEY_ARN, "--reason", REASON);
+
+    // Assess
+    expect(code).toBe(exit);
+    expect(out).toContain(`analyze-key-policy on ${KEY_ARN}: NOTIFIED (severity ${severity})`);
   });
 
   it("exits 2 with the function's message when it refuses the payload (PayloadError)", async () => {
@@ -198,17 +271,29 @@ describe("kms-responder run: through the deployed runbook function", () => {
 });
 
 describe("kms-responder run: who asked", () => {
-  it("names the caller from STS GetCallerIdentity when --requested-by is absent", async () => {
+  it("states the caller's STS identity when --stated-by is absent (a statement, not executedBy)", async () => {
     // Act
     const { code } = await cli(...REVOKE);
 
     // Assess
     expect(code).toBe(0);
     expect(sts).toHaveReceivedCommandOnce(GetCallerIdentityCommand);
-    expect(invokedPayload()).toMatchObject({ requestedBy: ON_CALL });
+    expect(invokedPayload()).toMatchObject({ statedBy: ON_CALL });
+    expect(invokedPayload()).not.toHaveProperty("executedBy");
   });
 
-  it("exits 2 with a hint to pass --requested-by when STS fails, and invokes nothing", async () => {
+  it("exits 2 when both --stated-by and its old name --requested-by are given, and invokes nothing", async () => {
+    // Act
+    const { code, err } = await cli(...REVOKE, "--stated-by", "alice", "--requested-by", "bob");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err.split("\n")[0]).toContain("--requested-by is the old name of --stated-by");
+    expect(lambda).not.toHaveReceivedAnyCommand();
+    expect(sts).not.toHaveReceivedAnyCommand();
+  });
+
+  it("exits 2 with a hint to pass --stated-by when STS fails, and invokes nothing", async () => {
     // Prepare
     sts.on(GetCallerIdentityCommand).rejects(new Error("Could not load credentials from any providers"));
 
@@ -217,7 +302,7 @@ describe("kms-responder run: who asked", () => {
 
     // Assess
     expect(code).toBe(2);
-    expect(err).toContain("pass --requested-by");
+    expect(err).toContain("pass --stated-by");
     expect(err).toContain("Could not load credentials");
     expect(lambda).not.toHaveReceivedAnyCommand();
   });
@@ -265,21 +350,18 @@ describe("kms-responder run: argument errors", () => {
 });
 
 describe("kms-responder run --direct", () => {
+  const FOREIGN_GRANT = {
+    GrantId: GRANT_ID,
+    GranteePrincipal: "arn:aws:iam::444455556666:root",
+    Operations: ["Decrypt"],
+  };
+
   it("runs the action with the caller's credentials (RevokeGrant on KMS) and never invokes Lambda", async () => {
     // Prepare
-    const key = fakeKey(kms, {
-      grants: [{ GrantId: GRANT_ID, GranteePrincipal: "arn:aws:iam::444455556666:root" }],
-    });
+    const key = fakeKey(kms, { grants: [FOREIGN_GRANT] });
 
     // Act
-    const { code, out } = await cli(
-      ...REVOKE,
-      "--requested-by",
-      "alice",
-      "--direct",
-      "--topic-arn",
-      TOPIC_ARN,
-    );
+    const { code, out } = await cli(...REVOKE, "--stated-by", "alice", "--direct", "--topic-arn", TOPIC_ARN);
 
     // Assess
     expect(code).toBe(0);
@@ -290,13 +372,29 @@ describe("kms-responder run --direct", () => {
     expect(key.grants).toEqual([]);
     expect(lambda).not.toHaveReceivedAnyCommand();
     expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, { TopicArn: TOPIC_ARN });
-    expect(out).toContain(`revoke-grant on ${KEY_ARN}: SUCCEEDED`);
+    expect(out).toContain(`revoke-grant on ${KEY_ARN}: REMEDIATED`);
+    expect(out).toContain(`stated by alice: ${REASON}`);
     expect(out).toContain("notification: msg-direct");
+  });
+
+  it("claims no executedBy: outside SSM nobody's identity is proven, the caller only states one", async () => {
+    // Prepare
+    fakeKey(kms, { grants: [FOREIGN_GRANT] });
+
+    // Act
+    const { code, out } = await cli(...REVOKE, "--direct", "--json");
+
+    // Assess
+    expect(code).toBe(0);
+    const result = JSON.parse(out) as RunbookResult;
+    expect(result).not.toHaveProperty("executedBy");
+    expect(result.statedBy).toBe(ON_CALL);
+    expect(result.outcome).toBe("remediated");
   });
 
   it("publishes nothing and says so when no topic is given", async () => {
     // Prepare
-    fakeKey(kms, { grants: [{ GrantId: GRANT_ID, GranteePrincipal: "arn:aws:iam::444455556666:root" }] });
+    fakeKey(kms, { grants: [FOREIGN_GRANT] });
 
     // Act
     const { code, out } = await cli(...REVOKE, "--requested-by", "alice", "--direct");
@@ -319,7 +417,7 @@ describe("kms-responder run --direct", () => {
       KEY_ARN,
       "--reason",
       REASON,
-      "--requested-by",
+      "--stated-by",
       "alice",
       "--direct",
       "--json",
@@ -327,7 +425,50 @@ describe("kms-responder run --direct", () => {
 
     // Assess
     expect(code).toBe(1);
-    expect(JSON.parse(out)).toMatchObject({ status: "failed", actions: [{ status: "failed" }] });
+    expect(JSON.parse(out)).toMatchObject({ outcome: "failed", actions: [{ status: "failed" }] });
+    expect(mutations(kms)).toEqual([]);
     expect(lambda).not.toHaveReceivedAnyCommand();
+  });
+
+  it("exits 1 when KMS denies the action, after notifying the failure", async () => {
+    // Prepare
+    fakeKey(kms, { grants: [FOREIGN_GRANT] });
+    const denied = Object.assign(new Error("not authorized to perform kms:RevokeGrant"), {
+      name: "AccessDeniedException",
+    });
+    kms.on(RevokeGrantCommand).rejects(denied);
+
+    // Act
+    const { code, out } = await cli(...REVOKE, "--stated-by", "alice", "--direct", "--topic-arn", TOPIC_ARN);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(out).toContain(`revoke-grant on ${KEY_ARN}: FAILED`);
+    expect(out).toContain("not authorized to perform kms:RevokeGrant");
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, { TopicArn: TOPIC_ARN });
+  });
+
+  it("reports a public key policy as notified (nothing changed) and exits 1 on the critical finding", async () => {
+    // Prepare
+    fakeKey(kms, { policy: publicPolicy("111122223333") });
+
+    // Act
+    const { code, out } = await cli(
+      "run",
+      "analyze-key-policy",
+      "--key",
+      KEY_ARN,
+      "--reason",
+      REASON,
+      "--stated-by",
+      "alice",
+      "--direct",
+      "--json",
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    expect(JSON.parse(out)).toMatchObject({ outcome: "notified", severity: "critical", actions: [] });
+    expect(mutations(kms)).toEqual([]);
   });
 });

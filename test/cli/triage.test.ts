@@ -14,8 +14,8 @@ import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { type CliIo, main } from "../../functions/cli/main.js";
-import { runTriage } from "../../functions/cli/triage.js";
+import { type CliIo, main } from "../../cli/main.js";
+import { runTriage } from "../../cli/triage.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 
 const CLOUDTRAIL = "test/fixtures/cloudtrail";
@@ -28,7 +28,7 @@ interface Row {
   incident: string | null;
   severity: string | null;
   reasons: string[];
-  actions: Array<{ type: string; target: string; hold?: string }>;
+  actions: Array<{ type: string; target: string; when?: string; hold?: string; why?: string }>;
   skipped: string | null;
   why: string | null;
 }
@@ -99,7 +99,11 @@ function expectRowShape(row: Row): void {
   for (const action of row.actions) {
     expect(typeof action.type).toBe("string");
     expect(typeof action.target).toBe("string");
-    expect(Object.keys(action).every((k) => ["type", "target", "when", "hold"].includes(k))).toBe(true);
+    expect(Object.keys(action).every((k) => ["type", "target", "when", "hold", "why"].includes(k))).toBe(
+      true,
+    );
+    // A held action carries its code and the reason in words together.
+    expect("hold" in action).toBe("why" in action);
   }
   // A row is either a finding (severity, no skip) or skipped (a reason, no severity).
   expect(row.skipped === null).toBe(row.severity !== null);
@@ -334,7 +338,7 @@ describe("triage --json", () => {
     ]);
   });
 
-  it("shows held actions with why they are held", async () => {
+  it("shows held actions with the code and why they are held", async () => {
     // Prepare
     const notify = scratchFile("notify.json", JSON.stringify({ mode: "notify" }));
 
@@ -343,8 +347,42 @@ describe("triage --json", () => {
 
     // Assess
     expect(rows[0]?.actions).toEqual([
-      expect.objectContaining({ type: "revoke-grant", hold: expect.stringContaining("notify") }),
+      expect.objectContaining({
+        type: "revoke-grant",
+        hold: "notify-mode",
+        why: expect.stringContaining("notify"),
+      }),
     ]);
+  });
+
+  it("reports a finding whose key it cannot tell (no no-key skip), acting on nothing it cannot name", async () => {
+    // Prepare: the external grant, naming its key only by an alias (no ARN anywhere in the record).
+    const event = JSON.parse(readFileSync("events/rogue-grant/external-grantee.json", "utf8")) as {
+      detail: Record<string, unknown> & {
+        requestParameters: Record<string, unknown>;
+        responseElements: Record<string, unknown>;
+      };
+    };
+    event.detail.requestParameters.keyId = "alias/app-data";
+    delete event.detail.responseElements.keyId;
+    delete event.detail.resources;
+    const file = scratchFile("alias-only.json", JSON.stringify(event));
+
+    // Act
+    const { code, rows } = await triageJson(file);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        incident: "rogue-grant",
+        severity: "critical",
+        key: "alias/app-data",
+        skipped: null,
+      }),
+    ]);
+    // Whatever the decider plans for a key it cannot name is held unknown-key, never performed.
+    expect(rows[0]?.actions.filter((a) => a.hold !== "unknown-key")).toEqual([]);
   });
 });
 
@@ -584,8 +622,9 @@ describe("triage progress", () => {
     // Act
     const shown = await progressOf(true, 0);
 
-    // Assess: 13 fixture files of one record each, the bar ends full.
-    expect(shown).toContain("13/13 files | 13 records");
+    // Assess: every fixture file holds one record; the bar ends full.
+    const files = filesUnder("events/rogue-grant").length;
+    expect(shown).toContain(`${files}/${files} files | ${files} records`);
   });
 
   it("stays silent for small input or when stderr is not a terminal", async () => {

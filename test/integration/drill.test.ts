@@ -4,8 +4,8 @@
  * could race with another file loading them).
  */
 import { describe, expect, it } from "vitest";
-import { SCENARIOS } from "../../functions/cli/drill/scenarios.js";
-import { formatReport, runDrill } from "../../functions/cli/drill.js";
+import { SCENARIOS } from "../../cli/drill/scenarios.js";
+import { formatReport, runDrill } from "../../cli/drill.js";
 import { ENDPOINT, SKIP } from "./harness.js";
 
 describe.skipIf(SKIP)("kms-responder drill", () => {

@@ -7,8 +7,8 @@
  * error instead (CI must never silently skip the integration tier; .ci/run checks it too).
  */
 import type { TestProject } from "vitest/node";
-import { buildBundles } from "../../functions/cli/drill/bundles.js";
-import { MOTO_COMMAND, motoAvailable, startMoto } from "../../functions/cli/moto.js";
+import { buildBundles } from "../../cli/drill/bundles.js";
+import { MOTO_COMMAND, motoAvailable, startMoto } from "../../emulator/moto.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

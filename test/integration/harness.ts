@@ -7,18 +7,18 @@
 import { KMSClient, type Tag, TagResourceCommand } from "@aws-sdk/client-kms";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { inject } from "vitest";
-import { type BundleName, type Handler, loadHandler } from "../../functions/cli/drill/bundles.js";
-import { type EventTarget, eventForKey } from "../../functions/cli/drill/events.js";
-import { createDrillKey, type DrillKey } from "../../functions/cli/drill/scenarios.js";
+import { type BundleName, type Handler, loadHandler } from "../../cli/drill/bundles.js";
+import { type EventTarget, eventForKey } from "../../cli/drill/events.js";
+import { createDrillKey, type DrillKey } from "../../cli/drill/scenarios.js";
+import { resetMoto } from "../../emulator/moto.js";
 import {
   createQueue,
   drainNotifications,
   type QueueRef,
   type ReceivedNotification,
-} from "../../functions/cli/drill/sqs.js";
-import { resetMoto } from "../../functions/cli/moto.js";
+} from "../../emulator/sqs.js";
 import type { ConfigInput } from "../../functions/shared/config.js";
-import type { JsonObject } from "../../functions/shared/model.js";
+import type { JsonObject } from "../../functions/shared/json.js";
 import { loadEvent } from "../helpers/fixtures.js";
 
 /** The emulator's endpoint; "" when moto_server is missing and the tier is skipped. */
@@ -90,7 +90,7 @@ export function eventFor(name: string, target: EventTarget): JsonObject {
 
 /** The notifications that arrived on the subscribed queue since the last read. */
 export function notifications(world: World): Promise<ReceivedNotification[]> {
-  return drainNotifications(ENDPOINT, REGION, world.queue);
+  return drainNotifications(world.queue);
 }
 
 /** The one notification that arrived since the last read; fails the test on zero or several. */
