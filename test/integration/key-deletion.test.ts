@@ -9,8 +9,8 @@
  */
 import { DescribeKeyCommand, ScheduleKeyDeletionCommand } from "@aws-sdk/client-kms";
 import { beforeEach, describe, expect, it } from "vitest";
-import { cloudTrailDeletionDate } from "../../functions/cli/drill/events.js";
-import type { DrillKey } from "../../functions/cli/drill/scenarios.js";
+import { cloudTrailDeletionDate } from "../../cli/drill/events.js";
+import type { DrillKey } from "../../cli/drill/scenarios.js";
 import {
   coldStart,
   createKey,
@@ -71,7 +71,7 @@ describe.skipIf(SKIP)("key-deletion-scheduled bundle against moto", () => {
       incident: "key-deletion-scheduled",
       outcome: "remediated",
     });
-    expect(JSON.stringify(note.document.actions)).toContain("CloudTrail history could not be read");
+    expect(JSON.stringify(note.document.details)).toContain("CloudTrail history could not be read");
   });
 
   it("with afterCancel keep-disabled the cancelled key stays Disabled", async () => {
@@ -173,5 +173,31 @@ describe.skipIf(SKIP)("pending-deletion-key-used bundle against moto", () => {
     expect(result.outcome).toBe("ignored");
     expect(await keyState(world, key)).toBe("Enabled");
     expect(await notifications(world)).toEqual([]);
+  });
+});
+
+describe.skipIf(SKIP)("key-deletion-scheduled bundle against moto: a late replay (issue 11)", () => {
+  it("a ScheduleKeyDeletion replayed after the key was brought back changes nothing", async () => {
+    // Prepare: the key is Enabled (cancelled and re-enabled long ago); the old event arrives again.
+    const world = await freshWorld();
+    const key = await createKey(world, "ledger");
+    const replay = eventFor("key-deletion-scheduled/unapproved", {
+      keyArn: key.arn,
+      response: { deletionDate: cloudTrailDeletionDate(new Date(Date.now() + 7 * 86_400_000)) },
+    });
+    const handler = await coldStart("key-deletion-scheduled", world);
+
+    // Act
+    const result = await invoke(handler, replay);
+
+    // Assess
+    expect(await keyState(world, key)).toBe("Enabled");
+    expect(result).toMatchObject({ outcome: "notified", actions: [] });
+    const note = await onlyNotification(world);
+    expect(note.document).toMatchObject({
+      outcome: "notified",
+      verdicts: ["not-pending-deletion"],
+      actions: [],
+    });
   });
 });

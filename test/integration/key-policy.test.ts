@@ -5,8 +5,8 @@
  */
 import { DescribeKeyCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { DrillKey } from "../../functions/cli/drill/scenarios.js";
-import { isObject, type JsonObject } from "../../functions/shared/model.js";
+import type { DrillKey } from "../../cli/drill/scenarios.js";
+import { isObject, type JsonObject } from "../../functions/shared/json.js";
 import {
   coldStart,
   createKey,
@@ -107,9 +107,9 @@ describe.skipIf(SKIP)("key-policy-violation bundle against moto", () => {
     expect((await onlyNotification(world)).attributes.outcome).toBe("already-remediated");
   });
 
-  it("reports a statement for an untrusted account (high) and changes nothing", async () => {
-    // Prepare
-    const event = eventFor("key-policy-violation/cross-account", { keyArn: key.arn });
+  it("reports a statement pinned to an untrusted organization (high) and changes nothing", async () => {
+    // Prepare: (a statement giving an untrusted account kms:Decrypt is critical now, as a grant to it would be)
+    const event = eventFor("key-policy-violation/org-pinned-public", { keyArn: key.arn });
     await putRecordedPolicy(world, key, event);
     const handler = await coldStart("key-policy-violation", world);
 
@@ -119,7 +119,7 @@ describe.skipIf(SKIP)("key-policy-violation bundle against moto", () => {
     // Assess
     expect(result).toMatchObject({ outcome: "notified", severity: "high", reasons: ["external-account"] });
     expect(await keyState(world, key)).toBe("Enabled");
-    expect(JSON.stringify(await policyOf(world, key))).toContain("444455556666");
+    expect(JSON.stringify(await policyOf(world, key))).toContain("aws:PrincipalOrgID");
     const note = await onlyNotification(world);
     expect(note.subject).toMatch(/^\[HIGH\] KMS key policy finding, for review: key /);
     expect(note.attributes).toEqual({
@@ -127,5 +127,27 @@ describe.skipIf(SKIP)("key-policy-violation bundle against moto", () => {
       incident: "key-policy-violation",
       outcome: "notified",
     });
+  });
+});
+
+describe.skipIf(SKIP)("key-policy-violation bundle against moto: a forged event (issue 11)", () => {
+  it("a forged PutKeyPolicy with a public policy for a key whose real policy is the default: the key stays Enabled", async () => {
+    // Prepare: nobody changed the policy; the event is sent straight to the function.
+    const world = await freshWorld();
+    const key = await createKey(world, "payroll");
+    const before = await policyOf(world, key);
+    const forged = eventFor("key-policy-violation/public-policy", { keyArn: key.arn });
+    const handler = await coldStart("key-policy-violation", world);
+
+    // Act
+    const result = await invoke(handler, forged);
+
+    // Assess: no DisableKey was sent (no action at all), the key and its policy are as they were.
+    expect(await keyState(world, key)).toBe("Enabled");
+    expect(await policyOf(world, key)).toEqual(before);
+    expect(result).toMatchObject({ outcome: "notified", actions: [] });
+    const note = await onlyNotification(world);
+    expect(note.attributes.outcome).toBe("notified");
+    expect(note.document).toMatchObject({ outcome: "notified", verdicts: ["policy-differs"], actions: [] });
   });
 });

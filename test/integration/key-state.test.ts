@@ -12,7 +12,7 @@ import {
   GetKeyRotationStatusCommand,
 } from "@aws-sdk/client-kms";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { DrillKey } from "../../functions/cli/drill/scenarios.js";
+import type { DrillKey } from "../../cli/drill/scenarios.js";
 import {
   coldStart,
   createKey,

@@ -5,7 +5,7 @@
  */
 import { CreateGrantCommand, type CreateGrantCommandInput, ListGrantsCommand } from "@aws-sdk/client-kms";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { DrillKey } from "../../functions/cli/drill/scenarios.js";
+import type { DrillKey } from "../../cli/drill/scenarios.js";
 import {
   coldStart,
   createKey,
@@ -137,7 +137,7 @@ describe.skipIf(SKIP)("rogue-grant bundle against moto", () => {
     expect(await notifications(world)).toEqual([]);
   });
 
-  it("a duplicate delivery changes nothing more: the second outcome is already-remediated", async () => {
+  it("a duplicate delivery changes nothing more: ListGrants no longer lists the grant (grant-gone)", async () => {
     // Prepare
     const rogue = await grant(world, key, { GranteePrincipal: EXFIL, Operations: ["Decrypt"] });
     const keep = await grant(world, key, { GranteePrincipal: "ec2.amazonaws.com", Operations: ["Decrypt"] });
@@ -149,22 +149,23 @@ describe.skipIf(SKIP)("rogue-grant bundle against moto", () => {
     // Act
     const second = await invoke(handler, structuredClone(event));
 
-    // Assess
-    expect(second).toMatchObject({
-      outcome: "already-remediated",
-      actions: [{ type: "revoke-grant", status: "already-done", verified: true }],
-    });
+    // Assess: the grant is verified gone before acting, so nothing is revoked again.
+    expect(second).toMatchObject({ outcome: "notified", verdicts: ["grant-gone"], actions: [] });
     expect(await grantIds(world, key)).toEqual([keep]);
     const note = await onlyNotification(world);
-    expect(note.attributes.outcome).toBe("already-remediated");
-    expect(note.subject).toContain("already remediated");
+    expect(note.attributes.outcome).toBe("notified");
+    expect(note.document).toMatchObject({ verdicts: ["grant-gone"], actions: [] });
   });
 
   it("a malformed event, a failed call and the responder's own call change nothing and publish nothing", async () => {
     // Prepare
     const rogue = await grant(world, key, { GranteePrincipal: EXFIL, Operations: ["Decrypt"] });
+    // Exact role ARNs only (a wildcard is a config error); eventFor keeps the fixture's account.
     const handler = await coldStart("rogue-grant", world, {
-      responderRoleArns: [`arn:aws:iam::${world.account}:role/kms-responder-*`],
+      responderRoleArns: [
+        `arn:aws:iam::${world.account}:role/kms-responder-RogueGrantRole-EXAMPLE`,
+        "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE",
+      ],
     });
 
     // Act
@@ -227,5 +228,49 @@ describe.skipIf(SKIP)("rogue-grant bundle against moto", () => {
     });
     expect(await grantIds(world, key)).toEqual([rogue]);
     expect((await onlyNotification(world)).attributes.outcome).toBe("dry-run");
+  });
+});
+
+describe.skipIf(SKIP)("rogue-grant bundle against moto: a forged event (issue 11)", () => {
+  it("a forged CreateGrant naming the id of a legitimate grant leaves that grant alone", async () => {
+    // Prepare: a real grant to an application role of the key's own account, constrained.
+    const world = await freshWorld();
+    const key = await createKey(world, "orders");
+    const legitimate = await grant(world, key, {
+      GranteePrincipal: `arn:aws:iam::${world.account}:role/orders-service`,
+      Operations: ["Decrypt", "Encrypt"],
+      Constraints: { EncryptionContextSubset: { app: "orders" } },
+    });
+    // The forged event claims that grant id went to another account.
+    const forged = eventFor("rogue-grant/external-grantee", { keyArn: key.arn, grantId: legitimate });
+    const handler = await coldStart("rogue-grant", world);
+
+    // Act
+    const result = await invoke(handler, forged);
+
+    // Assess
+    expect(await grantIds(world, key)).toEqual([legitimate]);
+    expect(result).toMatchObject({ outcome: "notified", verdicts: ["grant-differs"], actions: [] });
+    const note = await onlyNotification(world);
+    expect(note.document).toMatchObject({ outcome: "notified", verdicts: ["grant-differs"], actions: [] });
+  });
+
+  it("a forged CreateGrant naming a grant id that does not exist changes nothing (grant-gone)", async () => {
+    // Prepare
+    const world = await freshWorld();
+    const key = await createKey(world, "orders");
+    const keep = await grant(world, key, { GranteePrincipal: "ec2.amazonaws.com", Operations: ["Decrypt"] });
+    const forged = eventFor("rogue-grant/external-grantee", {
+      keyArn: key.arn,
+      grantId: "0000000000000000000000000000000000000000000000000000000000000000",
+    });
+    const handler = await coldStart("rogue-grant", world);
+
+    // Act
+    const result = await invoke(handler, forged);
+
+    // Assess
+    expect(await grantIds(world, key)).toEqual([keep]);
+    expect(result).toMatchObject({ outcome: "notified", verdicts: ["grant-gone"], actions: [] });
   });
 });

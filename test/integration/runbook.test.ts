@@ -13,8 +13,8 @@ import {
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Handler } from "../../functions/cli/drill/bundles.js";
-import type { DrillKey } from "../../functions/cli/drill/scenarios.js";
+import type { Handler } from "../../cli/drill/bundles.js";
+import type { DrillKey } from "../../cli/drill/scenarios.js";
 import {
   coldStart,
   createKey,
@@ -26,7 +26,8 @@ import {
 } from "./harness.js";
 
 interface RunbookResult {
-  status: string;
+  outcome: string;
+  severity: string;
   dryRun: boolean;
   key: { arn?: string; stateBefore?: string; stateAfter?: string };
   actions: Array<{ type: string; status: string; detail: string; verified?: boolean }>;
@@ -73,17 +74,19 @@ describe.skipIf(SKIP)("runbook bundle against moto", () => {
     // Assess
     expect(await grants()).toEqual([]);
     expect(result).toMatchObject({
-      status: "succeeded",
+      outcome: "remediated",
       actions: [{ type: "revoke-grant", status: "succeeded" }],
     });
     const note = await onlyNotification(world);
     expect(note.subject).toMatch(/^\[MEDIUM\] Runbook revoke-grant, grant revoked: key /);
     expect(note.attributes).toEqual({ severity: "medium", incident: "runbook", outcome: "remediated" });
-    expect(note.document.request).toEqual({
-      requestedBy: "oncall@example.com",
+    // Invoked directly, not through SSM Automation: no ExecutedBy; the typed name is "stated by".
+    expect(note.document.request).toMatchObject({
+      statedBy: "oncall@example.com",
       reason: "INC-4711 drill",
       ticket: "INC-4711",
     });
+    expect(note.document.request).not.toHaveProperty("executedBy");
   });
 
   it("revoke-grantee-grants revokes every grant of that grantee and no other", async () => {
@@ -135,7 +138,7 @@ describe.skipIf(SKIP)("runbook bundle against moto", () => {
     // Assess
     expect(await keyState()).toBe("Disabled");
     expect(result).toMatchObject({
-      status: "already-done",
+      outcome: "already-remediated",
       actions: [{ type: "cancel-key-deletion", status: "already-done" }],
     });
   });
@@ -165,11 +168,13 @@ describe.skipIf(SKIP)("runbook bundle against moto", () => {
     const analysis = await run({ action: "analyze-key-policy", keyId: key.arn });
 
     // Assess
-    expect(rotation.status).toBe("succeeded");
+    expect(rotation.outcome).toBe("remediated");
     expect(
       (await world.kms.send(new GetKeyRotationStatusCommand({ KeyId: key.arn }))).KeyRotationEnabled,
     ).toBe(true);
     expect(analysis.findings?.map((f) => f.reason)).toContain("public-principal");
+    // A read-only analysis that finds something notifies; it never claims to have remediated.
+    expect(analysis).toMatchObject({ outcome: "notified", severity: "critical" });
   });
 
   it("dry runs change nothing: disable-key and cancel-key-deletion report the plan only", async () => {
