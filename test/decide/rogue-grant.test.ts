@@ -913,14 +913,14 @@ describe("rogue-grant decide: the grant as ListGrants reports it is the fact", (
     expect(decision.actions).toEqual([]);
   });
 
-  it("judges the listed grant's own reasons: an external retiring principal the event hid is still revoked", () => {
+  it("a listed grant more severe than the claim is reported as grant-differs and not revoked (pinned as built)", () => {
     // Prepare: the event claims a constrained own-account grant; ListGrants shows an external grantee.
     const facts: KeyFacts = { grant: LISTED, responder: HERE };
 
     // Act
     const decision = findingOf(decideFixture("delegation", DEFAULTS, facts));
 
-    // Assess: the severity changed (high -> critical): reported as differing, nothing revoked blind.
+    // Assess: the severity changed (high -> critical): reported as differing, nothing revoked.
     expect(decision.verdicts).toEqual(["grant-differs"]);
     expect(decision.actions).toEqual([]);
   });
