@@ -11,7 +11,7 @@ import { ssm } from "../shared/clients/ssm.js";
 import { configFromEnv } from "../shared/config.js";
 import { cloudTrailHistory } from "../shared/history.js";
 import { logger } from "../shared/logger.js";
-import { topicFromEnv } from "../shared/pipeline.js";
+import { responderFromEnv, topicFromEnv } from "../shared/pipeline.js";
 import { parsePayload } from "./payload.js";
 import { type RunbookResult, runRunbook } from "./run.js";
 import { executedBy } from "./who.js";
@@ -36,7 +36,7 @@ export async function handler(event: unknown, context?: Context): Promise<Runboo
   if (who.note) logger.warn("runbook caller unverified", { note: who.note });
   const { result, failure } = await runRunbook(
     payload,
-    { kms, sns, config, topicArn, history },
+    { kms, sns, config, topicArn, history, responder: responderFromEnv(topicArn) },
     who.executedBy ? { executedBy: who.executedBy } : {},
   );
   logger.info("runbook action done", { outcome: result.outcome, actions: result.actions });

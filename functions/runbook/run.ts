@@ -15,7 +15,6 @@ import {
 } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { parseKeyArn } from "../shared/arn.js";
-import { kmsForKey } from "../shared/clients/kms.js";
 import type { Config } from "../shared/config.js";
 import type { Finding } from "../shared/decision.js";
 import type { ActionError } from "../shared/errors.js";
@@ -26,7 +25,7 @@ import { revokeGrant } from "../shared/executors/revoke-grant.js";
 import { enableKeyRotation } from "../shared/executors/rotation.js";
 import type { HistoryReader } from "../shared/history-reader.js";
 import type { ManualRequest, Outcome } from "../shared/notify.js";
-import { act, type PipelineDeps } from "../shared/pipeline.js";
+import { accessFor, act, type PipelineDeps } from "../shared/pipeline.js";
 import type { PolicyFinding } from "../shared/policy/analyse.js";
 import type { Severity } from "../shared/types.js";
 import type { RunbookAction, RunbookPayload } from "./payload.js";
@@ -49,6 +48,8 @@ export interface RunbookDeps {
   topicArn: string | undefined;
   /** Key history for the restore after a cancelled deletion (omitted: the key is re-enabled per afterCancel). */
   history?: HistoryReader;
+  /** Where the function runs: a key in another account is reached through the member role. */
+  responder?: { region: string | undefined; account: string | undefined };
 }
 
 export interface RunbookResult {
@@ -95,9 +96,14 @@ async function listGrants(
 }
 
 /** The reads a request needs, in parallel once the key is known. Throws what KMS throws. */
-async function readFor(payload: RunbookPayload, meta: KeyMetadata, deps: RunbookDeps): Promise<RunbookFacts> {
+async function readFor(
+  payload: RunbookPayload,
+  meta: KeyMetadata,
+  deps: RunbookDeps,
+  access: ReturnType<typeof accessFor>,
+): Promise<RunbookFacts> {
   const arn = meta.Arn ?? payload.keyId;
-  const kms = await kmsForKey(deps.kms, arn);
+  const kms = await access.kmsFor(arn);
   const facts: RunbookFacts = {
     meta,
     ...(meta.KeyState && { keyState: meta.KeyState }),
@@ -137,11 +143,10 @@ async function readFor(payload: RunbookPayload, meta: KeyMetadata, deps: Runbook
     meta.Arn
   ) {
     const keyArn = meta.Arn;
-    reads.push(
-      history.read(keyArn, new Date().toISOString()).then((h) => {
-        facts.prior = h.prior;
-      }),
-    );
+    read(async () => {
+      const credentials = await access.credentialsFor(keyArn);
+      facts.prior = (await history.read(keyArn, new Date().toISOString(), credentials)).prior;
+    });
   }
   await Promise.all(reads);
   return facts;
@@ -177,10 +182,20 @@ export async function runRunbook(
   let meta: KeyMetadata | undefined;
   let finding: Finding;
   let findings: PolicyFinding[] | undefined;
+  const pipeline: PipelineDeps = {
+    kms: deps.kms,
+    sns: deps.sns,
+    config: deps.config,
+    topicArn: deps.topicArn,
+    ...(deps.responder && { responder: deps.responder }),
+  };
+  const access = accessFor(pipeline, "runbook", undefined);
   try {
-    meta = (await deps.kms.send(new DescribeKeyCommand({ KeyId: payload.keyId }))).KeyMetadata;
+    // A key ARN of a member account is described through the member role (central responder).
+    const client = parseKeyArn(payload.keyId) ? await access.kmsFor(payload.keyId) : deps.kms;
+    meta = (await client.send(new DescribeKeyCommand({ KeyId: payload.keyId }))).KeyMetadata;
     if (!meta) throw new Error("DescribeKey returned no key metadata");
-    const facts = await readFor(payload, meta, deps);
+    const facts = await readFor(payload, meta, deps, access);
     ({ finding, findings } = planRunbook(payload, facts, deps.config));
   } catch (error) {
     finding = unplanned(
@@ -196,12 +211,6 @@ export async function runRunbook(
     ...(payload.statedBy && { statedBy: payload.statedBy }),
     ...(payload.ticket && { ticket: payload.ticket }),
   };
-  const pipeline: PipelineDeps = {
-    kms: deps.kms,
-    sns: deps.sns,
-    config: deps.config,
-    topicArn: deps.topicArn,
-  };
   const { result: handled, failure } = await act(finding, RUNBOOK_EXECUTORS, pipeline, request);
   const actions = handled.actions ?? [];
   let stateAfter = [...actions].reverse().find((r) => r.keyStateAfter)?.keyStateAfter;
@@ -213,7 +222,8 @@ export async function runRunbook(
     actions.some((a) => a.status === "succeeded")
   ) {
     try {
-      stateAfter = (await deps.kms.send(new DescribeKeyCommand({ KeyId: meta.Arn }))).KeyMetadata?.KeyState;
+      const client = await access.kmsFor(meta.Arn);
+      stateAfter = (await client.send(new DescribeKeyCommand({ KeyId: meta.Arn }))).KeyMetadata?.KeyState;
     } catch {
       // The state after is informational; its absence is visible in the result.
       stateAfter = undefined;

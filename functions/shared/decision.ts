@@ -7,10 +7,10 @@
  * without an AWS call), then with `KeyFacts`, what the responder read about the key's *current*
  * state. An event is a claim; the facts are what actions are judged by (product.md).
  */
-import type { KeyRef } from "./arn.js";
+import { type KeyRef, parseArn, roleArnOfSession } from "./arn.js";
 import type { Config } from "./config.js";
 import { actorPrincipal, type KmsEvent } from "./event.js";
-import { matchesAny, roleArnOfSession } from "./principals.js";
+import { matchesAny } from "./principals.js";
 import type { ActionType, Severity } from "./types.js";
 
 /** Why a record led to no incident. Stable strings: they are the CLI's `skipped` values. */
@@ -146,11 +146,14 @@ export function incidentMode(config: Config, incident: string): "enforce" | "not
 export function isOwnCall(event: KmsEvent, config: Config): boolean {
   const principal = actorPrincipal(event.actor);
   if (!principal) return false;
+  const role = roleArnOfSession(principal);
   // Exact ARNs only (the config refuses wildcards): a look-alike role must not hide.
-  return (
-    config.responderRoleArns.includes(principal) ||
-    config.responderRoleArns.includes(roleArnOfSession(principal))
-  );
+  if (config.responderRoleArns.includes(principal) || config.responderRoleArns.includes(role)) return true;
+  // A central responder acts in member accounts through the member role (same name everywhere,
+  // deployed by the StackSet at the root path): its calls there are ours too.
+  const member = config.organization?.memberRoleName;
+  const arn = parseArn(role);
+  return member !== undefined && arn?.service === "iam" && arn.resource === `role/${member}`;
 }
 
 /** Whether a principal (user, role, or role session) matches one of the configured patterns. */
@@ -195,20 +198,33 @@ export function holdRepair(
   config: Config,
   facts: KeyFacts,
 ): PlannedAction[] {
-  const hold = reachHold(key, facts) ?? modeHold(incident, config);
+  const hold = reachHold(key, facts, config) ?? modeHold(incident, config);
   return hold ? actions.map((a) => ({ ...a, hold })) : actions;
 }
 
-function reachHold(key: KeyRef, facts: KeyFacts): PlannedAction["hold"] | undefined {
+/**
+ * What this responder cannot reach. A single-account stack acts on its own account's keys in its
+ * own Region (its role is scoped so). A central responder (`organization` configured) acts in any
+ * account through the member role and in the organisation's Regions.
+ */
+function reachHold(key: KeyRef, facts: KeyFacts, config: Config): PlannedAction["hold"] | undefined {
   const here = facts.responder;
-  if (here?.account && key.account !== here.account) {
+  const org = config.organization;
+  if (!org && here?.account && key.account !== here.account) {
     return {
       status: "skipped",
       code: "other-account",
       why: `the key belongs to account ${key.account}; this responder acts in ${here.account} only`,
     };
   }
-  if (here?.region && key.region !== here.region) {
+  if (org && !org.regions.includes(key.region) && key.region !== here?.region) {
+    return {
+      status: "skipped",
+      code: "other-region",
+      why: `the key is in ${key.region}, outside the organisation's Regions (${org.regions.join(", ")})`,
+    };
+  }
+  if (!org && here?.region && key.region !== here.region) {
     // A multi-Region replica created from here lives elsewhere; this responder's role is scoped
     // to its own Region's keys (least privilege), so the stack in the key's Region must act.
     return {
@@ -247,7 +263,7 @@ function holdReason(
       why: "AWS managed key: no action is possible or needed",
     };
   }
-  const reach = reachHold(key, facts);
+  const reach = reachHold(key, facts, config);
   if (reach) return reach;
   if (config.ignoredKeys.some((k) => k === key.arn || k === key.id)) {
     return {

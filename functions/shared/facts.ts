@@ -20,7 +20,7 @@ import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
 import type { GrantFact, KeyFacts } from "./decision.js";
 import { awsErrorName, describeError } from "./errors.js";
-import type { HistoryReader } from "./history-reader.js";
+import type { HistoryReader, MemberCredentials } from "./history-reader.js";
 
 export type FactName = "key" | "tags" | "grant" | "policy" | "rotation" | "history";
 
@@ -42,6 +42,10 @@ export interface FactRequest {
   grantId?: string;
   eventTime?: string;
   history?: HistoryReader;
+  /** The client for the key's account and Region (default: the given client, per Region). */
+  kmsFor?: (keyArn: string) => Promise<KMSClient>;
+  /** The member role's credentials for a key in another account (its history is read there). */
+  credentialsFor?: (keyArn: string) => Promise<MemberCredentials | undefined>;
 }
 
 /** Resolves a key by alias or id (DescribeKey accepts both). */
@@ -124,8 +128,15 @@ export async function readFacts(
     wants.delete("key");
   }
   if (!key) return { key, facts: Object.keys(errors).length ? { ...facts, readErrors: errors } : facts };
-  const client = await kmsForKey(kms, key.arn);
   const arn = key.arn;
+  let client: KMSClient;
+  try {
+    client = request.kmsFor ? await request.kmsFor(arn) : await kmsForKey(kms, arn);
+  } catch (error) {
+    // The member role could not be assumed: every read (and so every action) is unverified.
+    for (const name of wants) errors[name] = describeError(error);
+    return { key, facts: { ...facts, readErrors: errors } };
+  }
   const reads: Array<Promise<void>> = [];
   const read = (name: FactName, run: () => Promise<void>) => {
     if (!wants.has(name)) return;
@@ -160,7 +171,8 @@ export async function readFacts(
   const history = request.history;
   if (history && wants.has("history")) {
     read("history", async () => {
-      const h = await history.read(arn, request.eventTime);
+      const credentials = request.credentialsFor ? await request.credentialsFor(arn) : undefined;
+      const h = await history.read(arn, request.eventTime, credentials);
       facts.prior = h.prior;
       if (h.disabledSince) facts.disabledSince = h.disabledSince;
     });

@@ -8,6 +8,17 @@ export interface KeyHistory {
   disabledSince?: string;
 }
 
+/** Temporary credentials of the member role, for a key in another account. */
+export interface MemberCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
 export interface HistoryReader {
-  read(keyArn: string, before: string | undefined): Promise<KeyHistory>;
+  /**
+   * Reads the key's history in the key's own account and Region (CloudTrail history is kept per
+   * account and Region): with `credentials` for a key in another account.
+   */
+  read(keyArn: string, before: string | undefined, credentials?: MemberCredentials): Promise<KeyHistory>;
 }

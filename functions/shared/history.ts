@@ -8,11 +8,13 @@
  * key is taken to have been Enabled (the state a new key starts in); when the history cannot be
  * read at all the answer is `unknown` and the decider re-enables and says so (product.md).
  */
-import { type CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import { parseKeyArn } from "./arn.js";
 import { cloudTrail } from "./clients/cloudtrail.js";
+import { RETRY } from "./clients/retry.js";
 import type { PriorState } from "./decision.js";
 import { describeError } from "./errors.js";
-import type { HistoryReader, KeyHistory } from "./history-reader.js";
+import type { HistoryReader, KeyHistory, MemberCredentials } from "./history-reader.js";
 import { isObject, str } from "./json.js";
 
 /** LookupEvents pages to read at most (50 events each): bounds the time spent on a busy key. */
@@ -100,7 +102,33 @@ export async function readKeyHistory(
   return since ? { prior, disabledSince: since } : { prior };
 }
 
-/** The history reader of the incidents that restore a key after a cancelled deletion. */
+/**
+ * The history reader of the incidents that restore a key after a cancelled deletion. The given
+ * client serves keys of its own Region; a key elsewhere (another Region, or another account through
+ * the member role's credentials) is read with a client of its own account and Region.
+ */
 export function cloudTrailHistory(client: CloudTrailClient = cloudTrail): HistoryReader {
-  return { read: (keyArn, before) => readKeyHistory(client, keyArn, before) };
+  const others = new Map<string, CloudTrailClient>();
+  return {
+    async read(keyArn, before, credentials?: MemberCredentials) {
+      const key = parseKeyArn(keyArn);
+      let own: string | undefined;
+      try {
+        own = await client.config.region();
+      } catch {
+        // No Region configured (tests): the given client serves every key.
+        own = undefined;
+      }
+      if (!key || (!credentials && (own === undefined || key.region === own))) {
+        return readKeyHistory(client, keyArn, before);
+      }
+      const cacheKey = `${credentials?.accessKeyId ?? "own"}/${key.region}`;
+      let other = others.get(cacheKey);
+      if (!other) {
+        other = new CloudTrailClient({ ...RETRY, region: key.region, ...(credentials && { credentials }) });
+        others.set(cacheKey, other);
+      }
+      return readKeyHistory(other, keyArn, before);
+    },
+  };
 }

@@ -17,12 +17,16 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
+import { type KeyRef, parseKeyArn } from "./arn.js";
+import { kmsForKey } from "./clients/kms.js";
+import { memberCredentials, memberKms } from "./clients/member.js";
 import type { Config } from "./config.js";
 import type { Finding, Ignore } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
 import { normalise } from "./event.js";
-import { type ActionResult, type Executor, runActions } from "./executors/executor.js";
+import { type ActionResult, type Executor, type KmsFor, runActions } from "./executors/executor.js";
 import { readFacts } from "./facts.js";
+import type { MemberCredentials } from "./history-reader.js";
 import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
 import { formatNotification, type ManualRequest, type Outcome, publish } from "./notify.js";
@@ -99,11 +103,8 @@ export async function act(
   deps: PipelineDeps,
   request?: ManualRequest,
 ): Promise<{ result: HandlerResult; failure: ActionError | undefined }> {
-  const results = await runActions(finding.actions, executors, {
-    kms: deps.kms,
-    config: deps.config,
-    facts: {},
-  });
+  const { kmsFor } = accessFor(deps, finding.incident, finding.event?.eventId);
+  const results = await runActions(finding.actions, executors, { kmsFor, config: deps.config, facts: {} });
   const published = await publishSafely(deps.sns, deps.topicArn, finding, results, request);
   // Policies go to DEBUG only: they can be large and are the key owner's business.
   logger.info("decided and acted", {
@@ -153,6 +154,45 @@ function ignored(incident: string, eventId: string | undefined, decision: Ignore
   return { eventId, incident, outcome: "ignored", skipped: decision.skipped, why: decision.why };
 }
 
+/**
+ * How to reach a key: in the responder's own account, a client of the key's Region; in another
+ * account of the organisation (central responder), the member role's credentials there.
+ */
+export function accessFor(
+  deps: PipelineDeps,
+  incident: string,
+  eventId: string | undefined,
+): { kmsFor: KmsFor; credentialsFor: (keyArn: string) => Promise<MemberCredentials | undefined> } {
+  const org = deps.config.organization;
+  const own = deps.responder?.account;
+  const member = (arn: string) => {
+    const key = parseKeyArn(arn);
+    return org && key && own && key.account !== own
+      ? { key, access: { partition: key.partition, roleName: org.memberRoleName, incident, eventId } }
+      : undefined;
+  };
+  return {
+    kmsFor: async (arn) => {
+      const m = member(arn);
+      return m ? memberKms(m.key, m.access) : kmsForKey(deps.kms, arn);
+    },
+    credentialsFor: async (arn) => {
+      const m = member(arn);
+      return m ? memberCredentials(m.key, m.access) : undefined;
+    },
+  };
+}
+
+/** Whether this responder may read a key at all (a single-account stack reads its own account's keys). */
+function reachable(deps: PipelineDeps, key: KeyRef | undefined): boolean {
+  const here = deps.responder;
+  if (!key || !here || deps.config.organization) return true;
+  return (
+    (here.account === undefined || key.account === here.account) &&
+    (here.region === undefined || key.region === here.region)
+  );
+}
+
 /** The grant id the first decision plans to revoke (the grant to re-read). */
 function plannedGrant(finding: Finding): string | undefined {
   return finding.actions.find((a) => a.type === "revoke-grant")?.grantId;
@@ -181,8 +221,12 @@ export function createHandler(incident: Incident, deps: PipelineDeps) {
 
     // Then read the current state of what the decision is about, and judge that.
     const grantId = plannedGrant(first);
+    const access = accessFor(deps, name, event.eventId);
     const { key, facts } = await readFacts(deps.kms, {
-      names: incident.reads(config),
+      // A key this responder cannot reach is not read: decide then holds the actions and says why.
+      names: reachable(deps, first.key) ? incident.reads(config) : [],
+      kmsFor: access.kmsFor,
+      credentialsFor: access.credentialsFor,
       key: first.key,
       keyHint: first.key ? undefined : event.keyHint,
       ...(grantId && { grantId }),

@@ -8,7 +8,6 @@
  */
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { parseKeyArn } from "../arn.js";
-import { kmsForKey } from "../clients/kms.js";
 import type { Config } from "../config.js";
 import type { KeyFacts, PlannedAction } from "../decision.js";
 import { describeError } from "../errors.js";
@@ -37,8 +36,11 @@ export interface ActionResult {
   grant?: Record<string, unknown>;
 }
 
+/** The KMS client to call a key with: its Region, and its account (through the member role). */
+export type KmsFor = (keyArn: string) => Promise<KMSClient>;
+
 export interface ActionContext {
-  /** The KMS client of the key's Region. */
+  /** The KMS client of the key's account and Region. */
   kms: KMSClient;
   config: Config;
   /** What was read before deciding (e.g. the policy `remove-statements` starts from). */
@@ -87,7 +89,7 @@ export function failed(action: PlannedAction, error: unknown, what: string): Act
 export async function runActions(
   actions: readonly PlannedAction[],
   table: readonly Executor[],
-  ctx: Omit<ActionContext, "earlier">,
+  ctx: Omit<ActionContext, "earlier" | "kms"> & { kmsFor: KmsFor },
 ): Promise<ActionResult[]> {
   const results: ActionResult[] = [];
   for (const action of actions) {
@@ -106,8 +108,10 @@ export async function runActions(
       continue;
     }
     try {
-      const kms = await kmsForKey(ctx.kms, action.keyRef);
-      results.push(await executor.run(action, { ...ctx, kms, earlier: [...results] }));
+      const kms = await ctx.kmsFor(action.keyRef);
+      results.push(
+        await executor.run(action, { config: ctx.config, facts: ctx.facts, kms, earlier: [...results] }),
+      );
     } catch (error) {
       // Executors return failures; anything thrown (a verification read) is still reported, never lost.
       results.push(failed(action, error, action.type));

@@ -1,0 +1,107 @@
+/**
+ * KMS clients for keys in other accounts of an organisation: the central responder assumes
+ * `arn:<partition>:iam::<account>:role/<memberRoleName>` (the member template's role) and calls KMS
+ * in the key's Region with those credentials. Credentials are cached per account and incident
+ * until shortly before they expire; the session name names the incident and the event that first
+ * needed them (CloudTrail in the member account shows who acted and why).
+ */
+import { KMSClient } from "@aws-sdk/client-kms";
+import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from "@aws-sdk/client-sts";
+import type { KeyRef } from "../arn.js";
+import { describeError } from "../errors.js";
+import { RETRY } from "./retry.js";
+
+const sts = new STSClient(RETRY);
+
+interface Cached {
+  client: Map<string, KMSClient>;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+  expires: number;
+}
+
+const cache = new Map<string, Cached>();
+/** Renew this long before expiry, so a slow action never runs on expired credentials. */
+const MARGIN_MS = 5 * 60_000;
+
+/** `kms-responder-<incident>-<event id>`, within STS's 64 characters of `[\w+=,.@-]`. */
+export function sessionName(incident: string, eventId: string | undefined): string {
+  const raw = `kmsr-${incident}-${eventId ?? "manual"}`.replace(/[^\w+=,.@-]/g, "-");
+  return raw.slice(0, 64);
+}
+
+export interface MemberAccess {
+  partition: string;
+  roleName: string;
+  incident: string;
+  eventId: string | undefined;
+}
+
+/** The member role's ARN in an account. */
+export function memberRoleArn(account: string, access: Pick<MemberAccess, "partition" | "roleName">): string {
+  return `arn:${access.partition}:iam::${account}:role/${access.roleName}`;
+}
+
+/**
+ * The member role's credentials for the key's account, cached until shortly before they expire.
+ * @throws Error naming the role when it cannot be assumed (the action is then `failed`).
+ */
+export async function memberCredentials(
+  key: KeyRef,
+  access: MemberAccess,
+  now = Date.now(),
+): Promise<Cached["credentials"]> {
+  return (await entryFor(key, access, now)).credentials;
+}
+
+/**
+ * A KMS client acting in the key's account (through the member role) and Region.
+ * @throws Error naming the role when it cannot be assumed (the action is then `failed`).
+ */
+export async function memberKms(key: KeyRef, access: MemberAccess, now = Date.now()): Promise<KMSClient> {
+  const entry = await entryFor(key, access, now);
+  let client = entry.client.get(key.region);
+  if (!client) {
+    client = new KMSClient({ ...RETRY, region: key.region, credentials: entry.credentials });
+    entry.client.set(key.region, client);
+  }
+  return client;
+}
+
+async function entryFor(key: KeyRef, access: MemberAccess, now: number): Promise<Cached> {
+  const cacheKey = `${key.account}/${access.incident}`;
+  let entry = cache.get(cacheKey);
+  if (!entry || entry.expires - MARGIN_MS <= now) {
+    const roleArn = memberRoleArn(key.account, access);
+    let out: AssumeRoleCommandOutput;
+    try {
+      out = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: sessionName(access.incident, access.eventId),
+        }),
+      );
+    } catch (error) {
+      throw new Error(`could not assume ${roleArn}: ${describeError(error)}`);
+    }
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
+      throw new Error(`could not assume ${roleArn}: STS returned no credentials`);
+    }
+    entry = {
+      client: new Map(),
+      credentials: {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+      },
+      expires: c.Expiration?.getTime() ?? now + 15 * 60_000,
+    };
+    cache.set(cacheKey, entry);
+  }
+  return entry;
+}
+
+/** Forget cached credentials (tests). */
+export function clearMemberCache(): void {
+  cache.clear();
+}
