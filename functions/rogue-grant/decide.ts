@@ -17,7 +17,7 @@ import {
 } from "../shared/decision.js";
 import type { Actor, KmsEvent } from "../shared/event.js";
 import { infrastructureAccount, isServicePrincipal, matchesAny } from "../shared/principals.js";
-import { CRYPTOGRAPHIC_OPERATIONS, type Severity, worstSeverity } from "../shared/types.js";
+import { CRYPTOGRAPHIC_OPERATIONS, type Severity, severityRank, worstSeverity } from "../shared/types.js";
 
 export const INCIDENT = "rogue-grant";
 
@@ -223,7 +223,9 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
     grant = factGrant(facts.grant, claim.grantId);
     const trustNow = trustOf(event.actor, grant, keyAccount, config);
     reasons = trustNow ? [] : reasonsFor(grant, keyAccount, config);
-    if (trustNow || reasons.length === 0 || worst(reasons) !== worst(claimed)) {
+    // The grant is judged as it is now: worse than claimed is still acted on (by its own reasons),
+    // milder or trusted is not.
+    if (trustNow || reasons.length === 0 || severityRank(worst(reasons)) > severityRank(worst(claimed))) {
       verdicts.push("grant-differs");
       lines.push(
         `The grant as ListGrants reports it differs from the event: ${trustNow ? TRUST_PROSE[trustNow] : reasons.length ? `now ${reasons.join(", ")}` : "it raises no concern"}.`,

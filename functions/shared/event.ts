@@ -264,7 +264,14 @@ function detailOf(
     case "PutKeyPolicy":
     case "CreateKey":
     case "ReplicateKey": {
-      const replica = parseKeyArn(str(obj(response.replicaKeyMetadata).arn));
+      // The replica: from the response, else the primary's id in the requested Region (a replica
+      // shares its primary's id), never the primary itself.
+      const replicaRegion = str(request.replicaRegion);
+      const replica =
+        parseKeyArn(str(obj(response.replicaKeyMetadata).arn)) ??
+        (key && replicaRegion
+          ? keyRefOf(key.id, { region: replicaRegion, account: key.account, partition: key.partition })
+          : undefined);
       const policy = request.policy ?? (eventName === "ReplicateKey" ? response.replicaPolicy : undefined);
       return {
         kind: "policy",

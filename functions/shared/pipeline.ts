@@ -241,6 +241,15 @@ export function createHandler(incident: Incident, deps: PipelineDeps) {
     );
     if (decision.kind === "ignore") return ignored(name, event.eventId, decision);
     logger.appendKeys({ keyArn: decision.key?.arn, severity: decision.severity });
-    return execute(decision, incident.executors, deps);
+    const unresolved = decision.key ? undefined : facts.readErrors?.key;
+    if (unresolved === undefined) return execute(decision, incident.executors, deps);
+    // The record named its key by alias and the lookup failed: notify with what is known, then
+    // fail the invocation so the retry resolves it (never act blind, never stay silent).
+    const noted = {
+      ...decision,
+      details: [...decision.details, `The key could not be resolved: ${unresolved}`],
+    };
+    const { failure } = await act(noted, incident.executors, deps);
+    throw failure ?? new ActionError(`the key could not be resolved: ${unresolved}`);
   };
 }
