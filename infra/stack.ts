@@ -153,6 +153,9 @@ export class ResponderStack extends Stack {
       ...props.config,
       responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
       ignoredKeys: [...props.config.ignoredKeys, this.notificationKey.keyArn],
+      // The one key the responders repair (never change otherwise): a disabled notification key
+      // silences every notification and alarm.
+      notificationKeyArn: this.notificationKey.keyArn,
     };
     checkEnvironmentSize(config);
     const configJson = this.toJsonString(config);
@@ -441,6 +444,7 @@ function checkEnvironmentSize(config: Config): void {
     ...config,
     responderRoleArns: resolved(config.responderRoleArns),
     ignoredKeys: resolved(config.ignoredKeys),
+    notificationKeyArn: resolved(config.notificationKeyArn ? [config.notificationKeyArn] : [])[0],
   }).length;
   const rest =
     "KMS_RESPONDER_CONFIG NOTIFICATION_TOPIC_ARN NODE_OPTIONS--enable-source-maps RUNBOOK_DOCUMENT_PREFIX"

@@ -445,14 +445,21 @@ describe("functions", () => {
       (role) => `<${logicalId(role)}.Arn>`,
     );
     expect(config.responderRoleArns).toEqual(roleArns);
-    expect(config.ignoredKeys).toEqual([`<${logicalId(built.stack.notificationKey)}.Arn>`]);
+    const notificationKey = `<${logicalId(built.stack.notificationKey)}.Arn>`;
+    expect(config.ignoredKeys).toEqual([notificationKey]);
+    // The one key the responders repair.
+    expect(config.notificationKeyArn).toBe(notificationKey);
     // Everything else is the validated config, and the whole document passes the schema.
-    expect({ ...config, responderRoleArns: [], ignoredKeys: [] }).toEqual(DEFAULT_CONFIG);
-    // Deployed, each token is a role ARN: the schema takes exact role ARNs only.
+    const { notificationKeyArn: _key, ...rest } = config;
+    expect({ ...rest, responderRoleArns: [], ignoredKeys: [] }).toEqual(DEFAULT_CONFIG);
+    // Deployed, each token is a role or key ARN: the schema takes exact role ARNs only.
     const deployed = [...INCIDENTS.map((i) => responder(i).role), built.stack.runbook.role].map(
       (role) => `arn:aws:iam::111122223333:role/${logicalId(role)}`,
     );
-    expect(() => parseConfig({ ...config, responderRoleArns: deployed })).not.toThrow();
+    const keyArn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(() =>
+      parseConfig({ ...config, responderRoleArns: deployed, notificationKeyArn: keyArn }),
+    ).not.toThrow();
   });
 
   it.each(INCIDENTS)("%s: async retries, max event age, on-failure queue, log retention", (incident) => {
