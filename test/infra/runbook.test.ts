@@ -8,14 +8,14 @@ import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrai
 import { GetKeyPolicyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { App } from "aws-cdk-lib";
-import { Template } from "aws-cdk-lib/assertions";
+import { Match, Template } from "aws-cdk-lib/assertions";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { INCIDENTS } from "../../functions/registry.js";
 import { parsePayload, RUNBOOK_ACTIONS, type RunbookAction } from "../../functions/runbook/payload.js";
 import { runRunbook } from "../../functions/runbook/run.js";
 import { DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
-import { INCIDENTS } from "../../functions/shared/types.js";
 import { ResponderStack } from "../../infra/stack.js";
 import {
   commandNames,
@@ -59,17 +59,21 @@ const KEYS = {
   ],
 };
 
-/** The KMS actions of the seven runbook actions (functions/runbook/run.ts, shared/actions.ts). */
+/**
+ * The KMS actions of the seven runbook actions: what its executors call (RevokeGrant and
+ * ListGrants, Disable/EnableKey, CancelKeyDeletion, EnableKeyRotation, each with its read-back)
+ * and what it reads to plan (DescribeKey, ListGrants, GetKeyPolicy, GetKeyRotationStatus).
+ */
 const RUNBOOK_KMS_ACTIONS = [
+  "kms:CancelKeyDeletion",
   "kms:DescribeKey",
-  "kms:ListGrants",
-  "kms:RevokeGrant",
   "kms:DisableKey",
   "kms:EnableKey",
-  "kms:CancelKeyDeletion",
   "kms:EnableKeyRotation",
-  "kms:GetKeyRotationStatus",
   "kms:GetKeyPolicy",
+  "kms:GetKeyRotationStatus",
+  "kms:ListGrants",
+  "kms:RevokeGrant",
 ];
 
 /** Policy statements of a role (the one AWS::IAM::Policy attached to it). */
@@ -96,8 +100,8 @@ describe("runbook function", () => {
     expect(resource(runbook().function.logGroup).Properties).toEqual({ RetentionInDays: 365 });
   });
 
-  it("gets the same environment as the incident functions (config with every role, topic)", () => {
-    const env = (
+  it("gets the incident functions' environment (config with every role, topic) and its documents' name prefix", () => {
+    const { RUNBOOK_DOCUMENT_PREFIX: prefix, ...env } = (
       resource(runbook().function).Properties.Environment as { Variables: Record<string, unknown> }
     ).Variables;
     const incident = resource(built.stack.responders.get("rogue-grant")?.function ?? runbook().function);
@@ -107,6 +111,9 @@ describe("runbook function", () => {
       "NODE_OPTIONS",
       "NOTIFICATION_TOPIC_ARN",
     ]);
+    // The function trusts an execution's ExecutedBy only for a document named so: every one is.
+    expect(prefix).toBe("kms-responder-");
+    for (const name of Object.values(DOCUMENT_NAMES)) expect(name.startsWith("kms-responder-")).toBe(true);
     expect(env.NOTIFICATION_TOPIC_ARN).toEqual(ref(built.stack.topic));
     // The config names the runbook's role among the responder roles (its calls are not incidents).
     expect(JSON.stringify(env.KMS_RESPONDER_CONFIG)).toContain(logicalId(runbook().role));
@@ -194,7 +201,10 @@ describe("runbook function", () => {
       const app = new App({ builtinCloudFormationValidation: false });
       const stack = new ResponderStack(app, "ir-prod", { config: DEFAULT_CONFIG, distDir: dist.dir });
       const template = Template.fromStack(stack);
-      template.hasResourceProperties("AWS::Lambda::Function", { FunctionName: "ir-prod-runbook" });
+      template.hasResourceProperties("AWS::Lambda::Function", {
+        FunctionName: "ir-prod-runbook",
+        Environment: { Variables: Match.objectLike({ RUNBOOK_DOCUMENT_PREFIX: "ir-prod-" }) },
+      });
       template.hasResourceProperties("AWS::SSM::Document", { Name: "ir-prod-RevokeGrant" });
       expect(
         () => new ResponderStack(app, `k${"x".repeat(60)}`, { config: DEFAULT_CONFIG, distDir: dist.dir }),
@@ -234,6 +244,29 @@ describe("runbook role", () => {
       },
       ...responderRoleStatements(built.stack, runbook().function.logGroup),
     ]);
+  });
+
+  it("reads no CloudTrail when the config never restores a key's prior state (afterCancel keep-disabled or enable)", () => {
+    for (const afterCancel of ["keep-disabled", "enable"] as const) {
+      const custom = buildStack({ config: parseConfig({ afterCancel }) });
+      try {
+        const policies = custom.template.findResources("AWS::IAM::Policy", {
+          Properties: { Roles: [ref(custom.stack.runbook.role)] },
+        });
+        const statements = Object.values(policies)[0]?.Properties.PolicyDocument.Statement as Array<{
+          Sid?: string;
+          Action: unknown;
+        }>;
+        expect(statements.map((st) => st.Sid).slice(0, 2)).toEqual([
+          "RunbookActions",
+          "ReadWhoStartedTheAutomation",
+        ]);
+        expect(statements[0]?.Action).toEqual(RUNBOOK_KMS_ACTIONS);
+        expect(JSON.stringify(statements)).not.toContain("cloudtrail:");
+      } finally {
+        custom.cleanup();
+      }
+    }
   });
 
   it("never allows what no runbook action does: no kms:*, no deletion, policy or grant creation, nothing mutating on *", () => {
@@ -316,7 +349,7 @@ describe("runbook role", () => {
             : action === "cancel-key-deletion"
               ? "PendingDeletion"
               : "Enabled",
-        grants: [{ GrantId: GRANT_ID, GranteePrincipal: GRANTEE }],
+        grants: [{ GrantId: GRANT_ID, GranteePrincipal: GRANTEE, Operations: ["Decrypt"] }],
       });
       kms
         .on(GetKeyPolicyCommand)
@@ -324,10 +357,13 @@ describe("runbook role", () => {
       const extra = { dryRun, grantId: GRANT_ID, granteePrincipal: GRANTEE };
 
       // Act
-      const result = await runRunbook(parsePayload(payloadFor(action, extra)), depsWith({}, TOPIC_ARN));
+      const { result, failure } = await runRunbook(
+        parsePayload(payloadFor(action, extra)),
+        depsWith({}, TOPIC_ARN),
+      );
 
       // Assess
-      expect(result.status, JSON.stringify(result.actions)).not.toBe("failed");
+      expect(failure, JSON.stringify(result.actions)).toBeUndefined();
       const calls = [
         ...commandNames(kms).map((c) => `kms:${c.replace(/Command$/, "")}`),
         ...commandNames(cloudTrail).map((c) => `cloudtrail:${c.replace(/Command$/, "")}`),
