@@ -5,7 +5,7 @@
  * with the grant as ListGrants would report it), and a reader for the published notifications.
  */
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import type { KMSClient } from "@aws-sdk/client-kms";
+import type { GrantOperation, KMSClient } from "@aws-sdk/client-kms";
 import type { AwsClientStub } from "aws-sdk-client-mock";
 import { vi } from "vitest";
 import { normalise } from "../../functions/shared/event.js";
@@ -77,7 +77,8 @@ export function grantClaimedBy(raw: unknown): FakeGrant {
   return {
     GrantId: d.grantId,
     GranteePrincipal: d.grantee,
-    Operations: [...d.operations],
+    // The fixture's operation names are KMS's own (CloudTrail records what the caller sent).
+    Operations: d.operations as GrantOperation[],
     ...(d.retiringPrincipal && { RetiringPrincipal: d.retiringPrincipal }),
     ...(d.constraints && {
       Constraints: {

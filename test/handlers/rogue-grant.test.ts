@@ -16,7 +16,7 @@ import {
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeKms, KmsError } from "../helpers/fake-kms.js";
+import { type FakeGrant, FakeKms, KmsError } from "../helpers/fake-kms.js";
 import { loadEvent } from "../helpers/fixtures.js";
 import { coldStart, fakeKey, grantClaimedBy, onlyNotification, published, TOPIC_ARN } from "./harness.js";
 
@@ -274,7 +274,7 @@ describe("rogue-grant handler: the event is a claim, the grant is the fact (issu
     "a forged CreateGrant naming the id of a legitimate grant to %s: no RevokeGrant, grant-differs, the grant stays",
     async (_label, grantee) => {
       // Prepare: ListGrants reports the grant with its real (trusted) grantee and a constraint.
-      const legitimate = {
+      const legitimate: FakeGrant = {
         GrantId: GRANT_ID,
         GranteePrincipal: grantee,
         Operations: ["Decrypt", "GenerateDataKey"],

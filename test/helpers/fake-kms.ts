@@ -30,6 +30,7 @@ import {
   EnableKeyRotationCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
+  type GrantOperation,
   type KMSClient,
   ListAliasesCommand,
   ListGrantsCommand,
@@ -54,7 +55,7 @@ export interface FakeGrant {
   GrantId: string;
   GranteePrincipal: string;
   RetiringPrincipal?: string;
-  Operations: string[];
+  Operations: GrantOperation[];
   Constraints?: {
     EncryptionContextSubset?: Record<string, string>;
     EncryptionContextEquals?: Record<string, string>;
@@ -311,12 +312,13 @@ export class FakeKms {
       ScheduleKeyDeletionCommand,
       TagResourceCommand,
     ];
+    // The stub's typing is per command; the model takes any input object.
+    const stub = kms as unknown as {
+      on(command: unknown): { callsFake(fn: (input: Record<string, unknown>) => unknown): unknown };
+    };
     for (const command of commands) {
       const operation = command.name.replace(/Command$/, "");
-      // The stub's typing is per command; the model takes any input object.
-      (
-        kms.on(command) as unknown as { callsFake(fn: (input: Record<string, unknown>) => unknown): void }
-      ).callsFake(async (input: Record<string, unknown>) => this.call("kms", operation, input));
+      stub.on(command).callsFake(async (input: Record<string, unknown>) => this.call("kms", operation, input));
     }
     cloudTrail
       ?.on(LookupEventsCommand)
@@ -401,7 +403,7 @@ export class FakeKms {
         key.grants.push({
           GrantId,
           GranteePrincipal: str(input.GranteePrincipal) ?? "",
-          Operations: (input.Operations as string[] | undefined) ?? [],
+          Operations: (input.Operations as GrantOperation[] | undefined) ?? [],
           ...(str(input.RetiringPrincipal) && { RetiringPrincipal: str(input.RetiringPrincipal) }),
           ...(str(input.Name) && { Name: str(input.Name) }),
         });

@@ -14,10 +14,9 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Config } from "../../functions/shared/config.js";
-import type { Decision, KeyFacts } from "../../functions/shared/decision.js";
-import type { KmsApiCall } from "../../functions/shared/model.js";
-import type { HandlerResult } from "../../functions/shared/respond.js";
-import type { IncidentName } from "../../functions/shared/types.js";
+import type { Incident } from "../../functions/shared/incident.js";
+import type { HandlerResult } from "../../functions/shared/pipeline.js";
+import { grantClaimedBy } from "../handlers/harness.js";
 import { loadEvent } from "../helpers/fixtures.js";
 import { FakeAws, keyArnOf } from "./fake-aws.js";
 
@@ -41,40 +40,50 @@ const QUOTAS = {
 /** Simulated in-Region latency per request, ms. */
 const LATENCY = { kms: 15, sns: 20, cloudtrail: 150 } as const;
 
-/**
- * The reserved concurrency these tests recommend (infra/incidents.ts should set it), from the sweep
- * below: rogue-grant is quota-bound at two or three environments already (RevokeGrant 30/s), five
- * leaves room for slower real latencies and still keeps every call one attempt inside the budget.
- * key-deletion-scheduled is bound by CloudTrail LookupEvents (2/s): with three attempts two
- * environments already made some history reads give up (the key re-enabled by default), so the
- * CloudTrail client now has six; one environment drains the burst as fast as five and throttles least.
- */
-const RECOMMENDED = { "rogue-grant": 5, "key-deletion-scheduled": 1 } as const;
-
-interface Incident {
-  INCIDENT: IncidentName;
-  decide(call: KmsApiCall, config: Config, facts?: KeyFacts): Decision;
-}
-
-let createHandler: typeof import("../../functions/shared/respond.js").createHandler;
-let config: Config;
+/** The incident a fixture's event routes to, from the registry (no table of names here). */
 let rogueGrant: Incident;
 let keyDeletion: Incident;
-/** maxAttempts of the module-scope clients in functions/shared/clients.ts, so the model matches. */
+/**
+ * The reserved concurrency each declaration sets (its sizing notes cite this simulation): the
+ * sweep below checks those figures. rogue-grant is quota-bound at two or three environments
+ * already (RevokeGrant 30/s); key-deletion-scheduled is bound by CloudTrail LookupEvents (2/s).
+ */
+const reserved = (incident: Incident): number => {
+  if (incident.reservedConcurrency === undefined)
+    throw new Error(`${incident.name} declares no reservedConcurrency`);
+  return incident.reservedConcurrency;
+};
+
+let createHandler: typeof import("../../functions/shared/pipeline.js").createHandler;
+let cloudTrailHistory: typeof import("../../functions/shared/history.js").cloudTrailHistory;
+let config: Config;
+/** maxAttempts of the module-scope clients (functions/shared/clients/), so the model matches. */
 let attempts: { kms: number; sns: number; cloudTrail: number };
 
 beforeAll(async () => {
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
   vi.stubEnv("AWS_REGION", "us-east-1");
-  ({ createHandler } = await import("../../functions/shared/respond.js"));
+  ({ createHandler } = await import("../../functions/shared/pipeline.js"));
+  ({ cloudTrailHistory } = await import("../../functions/shared/history.js"));
   ({ DEFAULT_CONFIG: config } = await import("../../functions/shared/config.js"));
-  rogueGrant = await import("../../functions/rogue-grant/decide.js");
-  keyDeletion = await import("../../functions/key-deletion-scheduled/decide.js");
-  const { clients } = await import("../../functions/shared/clients.js");
+  const { INCIDENTS } = await import("../../functions/registry.js");
+  const { incidentFor } = await import("../../functions/shared/route.js");
+  const { normalise } = await import("../../functions/shared/event.js");
+  const routed = (fixture: string): Incident => {
+    const event = normalise(loadEvent(fixture));
+    const incident = event && incidentFor(INCIDENTS, event);
+    if (!incident) throw new Error(`no incident for ${fixture}`);
+    return incident;
+  };
+  rogueGrant = routed("rogue-grant/external-grantee");
+  keyDeletion = routed("key-deletion-scheduled/unapproved");
+  const { kms } = await import("../../functions/shared/clients/kms.js");
+  const { sns } = await import("../../functions/shared/clients/sns.js");
+  const { cloudTrail } = await import("../../functions/shared/clients/cloudtrail.js");
   attempts = {
-    kms: await clients.kms.config.maxAttempts(),
-    sns: await clients.sns.config.maxAttempts(),
-    cloudTrail: await clients.cloudTrail.config.maxAttempts(),
+    kms: await kms.config.maxAttempts(),
+    sns: await sns.config.maxAttempts(),
+    cloudTrail: await cloudTrail.config.maxAttempts(),
   };
 });
 
@@ -95,7 +104,15 @@ function environment(aws: FakeAws, incident: Incident): (event: unknown) => Prom
     cloudTrail: new CloudTrailClient({ ...common, maxAttempts: attempts.cloudTrail }),
   };
   aws.install(clients);
-  return createHandler({ ...incident, needsKeyFacts: true }, { clients, config, topicArn: TOPIC_ARN });
+  // The environment's own CloudTrail client reads the history (its own retry quota).
+  const own = incident.history ? { ...incident, history: cloudTrailHistory(clients.cloudTrail) } : incident;
+  return createHandler(own, {
+    kms: clients.kms,
+    sns: clients.sns,
+    config,
+    topicArn: TOPIC_ARN,
+    responder: { region: "us-east-1", account: "111122223333" },
+  });
 }
 
 function uuid(n: number, prefix: string): string {
@@ -137,7 +154,7 @@ async function drive<T>(work: Promise<T>): Promise<T> {
 }
 
 interface BurstReport {
-  concurrency: { "rogue-grant": number; "key-deletion-scheduled": number };
+  concurrency: { rogue: number; deletion: number };
   events: number;
   simulatedSeconds: number;
   /** Invocations that rejected (ActionError): Lambda would retry them, past the SDK's budget. */
@@ -176,8 +193,9 @@ async function burst(options: {
     const key = aws.addKey(uuid(k, "a0a0a0a0"));
     for (let g = 0; g < 10; g++) {
       const grantId = `${k.toString(16).padStart(4, "0")}${g.toString(16).padStart(60, "0")}`;
-      key.grants.add(grantId);
-      rogueQueue.push(grantEvent(key.arn, grantId, k * 10 + g));
+      const event = grantEvent(key.arn, grantId, k * 10 + g);
+      key.grants.push(grantClaimedBy(event));
+      rogueQueue.push(event);
     }
   }
   const deletionQueue: unknown[] = [];
@@ -214,19 +232,22 @@ async function burst(options: {
     if (a.answer === "quota") throttled[op] = (throttled[op] ?? 0) + 1;
     maxAttempt[op] = Math.max(maxAttempt[op] ?? 0, a.attempt);
   }
-  const deletionKeys = [...aws.keys.values()].filter((k) => k.id.startsWith("b0b0b0b0"));
+  const deletionKeys = aws.keys.filter((k) => k.id.startsWith("b0b0b0b0"));
   return {
-    concurrency: { "rogue-grant": options.rogue, "key-deletion-scheduled": options.deletion },
+    concurrency: { rogue: options.rogue, deletion: options.deletion },
     events: grants + deletions,
     simulatedSeconds,
     failedInvocations,
-    grantsLeft: [...aws.keys.values()].reduce((n, k) => n + k.grants.size, 0),
+    grantsLeft: aws.keys.reduce((n, k) => n + k.grants.length, 0),
     keysPendingDeletion: deletionKeys.filter((k) => k.state === "PendingDeletion").length,
     keysNotEnabled: deletionKeys.filter((k) => k.state !== "Enabled").length,
     throttled,
     maxAttempt,
+    // The restore plan says in the finding's details that it re-enabled without the history.
     historyFallbacks: aws.published.filter((p) =>
-      p.doc.actions.some((a) => /CloudTrail history could not be read/.test(a.detail)),
+      [...p.doc.details, ...p.doc.actions.map((a) => a.detail)].some((line) =>
+        /CloudTrail history could not be read/.test(line),
+      ),
     ).length,
   };
 }
@@ -234,8 +255,8 @@ async function burst(options: {
 function line(r: BurstReport): string {
   const t = (op: string) => r.throttled[op] ?? 0;
   const values = [
-    r.concurrency["rogue-grant"],
-    r.concurrency["key-deletion-scheduled"],
+    r.concurrency.rogue,
+    r.concurrency.deletion,
     `${r.simulatedSeconds.toFixed(1)} s`,
     r.failedInvocations,
     r.grantsLeft,
@@ -276,12 +297,9 @@ const COLUMNS = [
 const HEADER = COLUMNS.map(([name, width]) => name.padStart(width)).join(" ");
 
 describe("a burst of 500 rogue grants and 50 unapproved deletions", () => {
-  it(`with reserved concurrency ${RECOMMENDED["rogue-grant"]} (rogue-grant) and ${RECOMMENDED["key-deletion-scheduled"]} (key-deletion-scheduled): every grant revoked, every deletion cancelled and restored, within the retry budget`, async () => {
+  it("with the reserved concurrency each declaration sets: every grant revoked, every deletion cancelled and restored, within the retry budget", async () => {
     // Act
-    const report = await burst({
-      rogue: RECOMMENDED["rogue-grant"],
-      deletion: RECOMMENDED["key-deletion-scheduled"],
-    });
+    const report = await burst({ rogue: reserved(rogueGrant), deletion: reserved(keyDeletion) });
     console.info(`${HEADER}\n${line(report)}`);
 
     // Assess
@@ -298,29 +316,33 @@ describe("a burst of 500 rogue grants and 50 unapproved deletions", () => {
   it("how many concurrent invocations the quotas sustain before the retry budget runs out", async () => {
     // Act: each function alone, at rising concurrency (one environment per event is 500 or 50).
     const rogue: BurstReport[] = [];
-    for (const c of [2, 5, 15, 50]) rogue.push(await burst({ rogue: c, deletion: 0, deletions: 0 }));
+    for (const c of new Set([2, reserved(rogueGrant), 15, 50]))
+      rogue.push(await burst({ rogue: c, deletion: 0, deletions: 0 }));
     const deletion: BurstReport[] = [];
-    for (const c of [1, 2, 5, 15]) deletion.push(await burst({ rogue: 0, deletion: c, grants: 0 }));
+    for (const c of new Set([1, reserved(keyDeletion), 2, 5, 15])) {
+      deletion.push(await burst({ rogue: 0, deletion: c, grants: 0 }));
+    }
     console.info([HEADER, ...rogue.map(line), ...deletion.map(line)].join("\n"));
 
-    // Assess: up to the recommended concurrency every call succeeds with an attempt to spare...
-    const at = (list: BurstReport[], name: keyof typeof RECOMMENDED, c: number) => {
-      const found = list.find((r) => r.concurrency[name] === c);
-      if (!found) throw new Error(`no run at ${name} ${c}`);
+    // Assess: up to the declared concurrency every call succeeds with an attempt to spare...
+    const at = (list: BurstReport[], which: "rogue" | "deletion", c: number) => {
+      const found = list.find((r) => r.concurrency[which] === c);
+      if (!found) throw new Error(`no run at ${which} ${c}`);
       return found;
     };
-    for (const c of [2, 5]) {
-      const r = at(rogue, "rogue-grant", c);
+    for (const c of [2, reserved(rogueGrant)]) {
+      const r = at(rogue, "rogue", c);
       expect(r.failedInvocations + r.grantsLeft).toBe(0);
       expect(r.maxAttempt["kms:RevokeGrant"]).toBeLessThan(attempts.kms);
     }
-    const one = at(deletion, "key-deletion-scheduled", 1);
-    expect(one.failedInvocations + one.keysNotEnabled + one.historyFallbacks).toBe(0);
-    // With six attempts, history reads hold up to 5 environments (but gain no time over 1)...
-    expect(at(deletion, "key-deletion-scheduled", 5).historyFallbacks).toBe(0);
+    const declared = at(deletion, "deletion", reserved(keyDeletion));
+    expect(declared.failedInvocations + declared.keysNotEnabled + declared.historyFallbacks).toBe(0);
     // ...and beyond the budget it runs out: RevokeGrant calls that fail after 6 attempts, history
-    // reads that give up (the key is then re-enabled without knowing its prior state).
-    expect(at(rogue, "rogue-grant", 50).failedInvocations).toBeGreaterThan(0);
-    expect(at(deletion, "key-deletion-scheduled", 15).historyFallbacks).toBeGreaterThan(0);
-  });
+    // reads that give up at 5 environments already (LookupEvents' 2/s; the key is then re-enabled
+    // without knowing its prior state), which is why the declaration keeps one.
+    expect(at(rogue, "rogue", 50).failedInvocations).toBeGreaterThan(0);
+    expect(at(deletion, "deletion", 5).historyFallbacks).toBeGreaterThan(0);
+    expect(at(deletion, "deletion", 15).historyFallbacks).toBeGreaterThan(0);
+    // Eight simulated bursts: seconds of real time on a shared machine.
+  }, 90_000);
 });

@@ -4,25 +4,20 @@
  * standard retry strategy with its backoff and retry quota) runs exactly as in Lambda.
  * aws-sdk-client-mock cannot do this: it replaces `Client#send`, so no retry ever happens under it.
  *
- * It keeps state (key states, grants, tags, history, published messages), injects faults per
+ * KMS and CloudTrail history are the shared stateful fake (test/helpers/fake-kms.ts), the same
+ * model the handler and runbook tests use; this file is only its HTTP transport, plus SNS. It
+ * keeps the published messages, injects transport faults per
  * service and operation (throttling, timeouts, 5xx, access denied), applies quota-like token
  * buckets (kms-facts.md "Default request quotas") and a simulated service latency. Time comes
  * from `Date.now()` and `setTimeout`, so vitest's fake timers drive it.
  */
 
+import { type FakeKeyInit, FakeKms, type FakeKmsKey } from "../helpers/fake-kms.js";
+
 export type Service = "kms" | "sns" | "cloudtrail";
 export type FaultKind = "throttle" | "timeout" | "5xx" | "access-denied";
 
-export interface FakeKey {
-  id: string;
-  arn: string;
-  state: "Enabled" | "Disabled" | "PendingDeletion" | "PendingReplicaDeletion";
-  tags: Record<string, string>;
-  grants: Set<string>;
-  rotation: boolean;
-  /** Newest first, as LookupEvents answers: the key's DisableKey/EnableKey history. */
-  history: Array<{ name: "DisableKey" | "EnableKey"; time: Date }>;
-}
+export type FakeKey = FakeKmsKey;
 
 /** One HTTP attempt the fake answered. */
 export interface Attempt {
@@ -87,15 +82,6 @@ export interface FakeRequestHandler {
   updateHttpClientConfig(): void;
   httpHandlerConfigs(): Record<string, never>;
   destroy(): void;
-}
-
-class ModelledError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const ACCOUNT = "111122223333";
@@ -169,8 +155,19 @@ function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/** The JSON protocol writes timestamps as epoch seconds. */
+function wire(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(wire);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wire(v)]));
+  }
+  return value;
+}
+
 export class FakeAws {
-  readonly keys = new Map<string, FakeKey>();
+  /** The shared fake KMS model (keys, grants, policies, history, command log). */
+  readonly kms = new FakeKms(REGION);
   readonly attempts: Attempt[] = [];
   readonly published: PublishedMessage[] = [];
   private rules: Rule[] = [];
@@ -189,19 +186,13 @@ export class FakeAws {
     }
   }
 
-  addKey(id: string, init: Partial<Omit<FakeKey, "id" | "arn">> = {}): FakeKey {
-    const key: FakeKey = {
-      id,
-      arn: keyArnOf(id),
-      state: "Enabled",
-      tags: {},
-      grants: new Set(),
-      rotation: false,
-      history: [],
-      ...init,
-    };
-    this.keys.set(id, key);
-    return key;
+  /** The keys, oldest first. */
+  get keys(): readonly FakeKey[] {
+    return this.kms.keys;
+  }
+
+  addKey(id: string, init: Omit<FakeKeyInit, "arn"> = {}): FakeKey {
+    return this.kms.addKey({ ...init, arn: keyArnOf(id) });
   }
 
   /** Answers the next `times` requests to `service:operation` with a fault (default: every one). */
@@ -232,7 +223,7 @@ export class FakeAws {
     (client as { config: { requestHandler: unknown } }).config.requestHandler = this.handler(service);
   }
 
-  /** Points the module-scope clients (functions/shared/clients.ts) at this fake. */
+  /** Points clients (the module-scope ones of functions/shared/clients/, or an environment's own) at this fake. */
   install(clients: { kms: unknown; sns: unknown; cloudTrail: unknown }): void {
     this.attach(clients.kms, "kms");
     this.attach(clients.sns, "sns");
@@ -289,100 +280,15 @@ export class FakeAws {
       attempt.answer = "quota";
       return faultAnswer(service, "throttle", operation);
     }
+    if (service === "sns") return this.sns(operation, input);
     try {
-      if (service === "kms") return json(200, this.kms(operation, input));
-      if (service === "cloudtrail") return json(200, this.cloudTrail(operation, input));
-      return this.sns(operation, input);
+      return json(200, wire(this.kms.call(service, operation, input, REGION)));
     } catch (error) {
-      if (!(error instanceof ModelledError)) throw error;
-      attempt.answer = error.code;
-      return jsonError(400, error.code, error.message);
+      if (!(error instanceof Error)) throw error;
+      attempt.answer = error.name;
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 400;
+      return jsonError(status, error.name, error.message);
     }
-  }
-
-  private key(ref: unknown): FakeKey {
-    const text = str(ref) ?? "";
-    const id = text.split("/").pop() ?? "";
-    const key = this.keys.get(id);
-    if (!key) throw new ModelledError("NotFoundException", `Key '${text}' does not exist`);
-    return key;
-  }
-
-  private kms(operation: string, input: Record<string, unknown>): unknown {
-    const key = this.key(input.KeyId);
-    const pending = key.state === "PendingDeletion" || key.state === "PendingReplicaDeletion";
-    switch (operation) {
-      case "DescribeKey":
-        return {
-          KeyMetadata: {
-            KeyId: key.id,
-            Arn: key.arn,
-            AWSAccountId: ACCOUNT,
-            KeyState: key.state,
-            Enabled: key.state === "Enabled",
-            KeyManager: "CUSTOMER",
-          },
-        };
-      case "ListResourceTags":
-        return {
-          Tags: Object.entries(key.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-          Truncated: false,
-        };
-      case "RevokeGrant": {
-        const grantId = str(input.GrantId) ?? "";
-        if (!key.grants.delete(grantId)) {
-          throw new ModelledError("NotFoundException", `Grant ID ${grantId} not found`);
-        }
-        return {};
-      }
-      case "ListGrants":
-        return {
-          Grants: [...key.grants]
-            .filter((g) => input.GrantId === undefined || g === input.GrantId)
-            .map((GrantId) => ({ GrantId, KeyId: key.arn })),
-          Truncated: false,
-        };
-      case "CancelKeyDeletion":
-        if (!pending)
-          throw new ModelledError("KMSInvalidStateException", `${key.arn} is not pending deletion.`);
-        key.state = "Disabled";
-        return { KeyId: key.arn };
-      case "EnableKey":
-        if (pending) throw new ModelledError("KMSInvalidStateException", `${key.arn} is pending deletion.`);
-        key.state = "Enabled";
-        return {};
-      case "DisableKey":
-        if (pending) throw new ModelledError("KMSInvalidStateException", `${key.arn} is pending deletion.`);
-        key.state = "Disabled";
-        return {};
-      case "EnableKeyRotation":
-        key.rotation = true;
-        return {};
-      case "GetKeyRotationStatus":
-        return { KeyRotationEnabled: key.rotation };
-      default:
-        throw new ModelledError("UnsupportedOperationException", `the fake does not model ${operation}`);
-    }
-  }
-
-  private cloudTrail(operation: string, input: Record<string, unknown>): unknown {
-    if (operation !== "LookupEvents") {
-      throw new ModelledError("UnsupportedOperationException", `the fake does not model ${operation}`);
-    }
-    const attributes = Array.isArray(input.LookupAttributes) ? input.LookupAttributes : [];
-    const first: unknown = attributes[0];
-    const arn =
-      typeof first === "object" && first !== null
-        ? str((first as Record<string, unknown>).AttributeValue)
-        : "";
-    const key = [...this.keys.values()].find((k) => k.arn === arn);
-    return {
-      Events: (key?.history ?? []).map((h) => ({
-        EventName: h.name,
-        EventTime: h.time.getTime() / 1000,
-        CloudTrailEvent: JSON.stringify({ eventName: h.name, eventTime: h.time.toISOString() }),
-      })),
-    };
   }
 
   private sns(operation: string, input: Record<string, unknown>): HttpAnswer {
