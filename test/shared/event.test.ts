@@ -3,23 +3,37 @@ import { describe, expect, it } from "vitest";
 import {
   actorPrincipal,
   cloudTrailRecord,
-  type KmsApiCall,
+  type EventDetail,
+  type KmsEvent,
+  keyLabel,
   normalise,
-} from "../../functions/shared/model.js";
+  parseRecordDate,
+} from "../../functions/shared/event.js";
 import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
 /** Normalises and fails the test (instead of returning undefined) when the input is not a record. */
-function mustNormalise(input: unknown): KmsApiCall {
-  const call = normalise(input);
-  if (!call) throw new Error("expected a KmsApiCall, got undefined");
-  return call;
+function mustNormalise(input: unknown): KmsEvent {
+  const event = normalise(input);
+  if (!event) throw new Error("expected a KmsEvent, got undefined");
+  return event;
+}
+
+/** The detail of one kind, or a failed test naming the kind found instead. */
+function detailOf<K extends EventDetail["kind"]>(
+  event: KmsEvent,
+  kind: K,
+): Extract<EventDetail, { kind: K }> {
+  const detail = event.detail;
+  if (detail.kind !== kind) throw new Error(`expected a ${kind} detail, got ${detail.kind}`);
+  return detail as Extract<EventDetail, { kind: K }>;
 }
 
 const EXTERNAL_GRANT_KEY = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const EXTERNAL_GRANT_KEY_ID = "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
 
 describe("normalise: envelope and raw record", () => {
   it.each(loadAllEvents().map((f) => [f.path, f] as const))(
-    "gives the same KmsApiCall for the EventBridge envelope and the raw record of %s",
+    "gives the same KmsEvent for the EventBridge envelope and the raw record of %s",
     (_path, fixture) => {
       // Prepare
       const raw = structuredClone(fixture.event.detail);
@@ -50,21 +64,431 @@ describe("normalise: envelope and raw record", () => {
       eventType: "AwsApiCall",
       accountId: "111122223333",
       region: "us-east-1",
-      keyArn: EXTERNAL_GRANT_KEY,
-      keyId: "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34",
-      keyAlias: undefined,
+      partition: "aws",
+      keyHint: undefined,
       sourceIp: "203.0.113.45",
       errorCode: undefined,
       errorMessage: undefined,
     });
+    expect(call.key).toEqual({
+      arn: EXTERNAL_GRANT_KEY,
+      id: EXTERNAL_GRANT_KEY_ID,
+      region: "us-east-1",
+      account: "111122223333",
+      partition: "aws",
+    });
     expect(call.userAgent).toMatch(/^aws-cli\//);
-    expect(call.request.granteePrincipal).toBe("arn:aws:iam::444455556666:role/exfil");
-    expect(call.response.grantId).toBe("17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7");
+    expect(call.detail).toEqual({
+      kind: "grant",
+      grantee: "arn:aws:iam::444455556666:role/exfil",
+      retiringPrincipal: undefined,
+      operations: ["Decrypt", "GenerateDataKey"],
+      constraints: undefined,
+      grantId: "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7",
+      name: undefined,
+    });
+    expect(call).not.toHaveProperty("request");
+    expect(call).not.toHaveProperty("response");
+    expect(keyLabel(call)).toBe(EXTERNAL_GRANT_KEY);
   });
 });
 
-describe("normalise: the key ARN", () => {
-  it("takes the key ARN from detail.resources (ARN with type AWS::KMS::Key)", () => {
+describe("normalise: the typed detail of each event name", () => {
+  it("CreateGrant: the grant with its encryption-context constraint, retiring principal and name", () => {
+    // Prepare: delegation.json's grant is limited to an encryption context.
+    const event = loadEvent("rogue-grant/delegation");
+    event.detail.requestParameters = {
+      ...event.detail.requestParameters,
+      retiringPrincipal: "arn:aws:iam::111122223333:role/batch-admin",
+    };
+
+    // Act
+    const grant = detailOf(mustNormalise(event), "grant");
+
+    // Assess
+    expect(grant).toEqual({
+      kind: "grant",
+      grantee: "arn:aws:iam::111122223333:role/batch-worker",
+      retiringPrincipal: "arn:aws:iam::111122223333:role/batch-admin",
+      operations: ["Decrypt", "GenerateDataKey", "CreateGrant", "RetireGrant"],
+      constraints: { encryptionContextSubset: { app: "nightly-batch", env: "prod" } },
+      grantId: "5b988c72b947366b115eb55b774f444d8523ba4bac1cf098c4d978e8d78788e6",
+      name: "batch-worker-delegation",
+    });
+  });
+
+  it("CreateGrant: an encryptionContextEquals constraint is kept as equals, not widened to subset", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/external-grantee");
+    event.detail.requestParameters = {
+      ...event.detail.requestParameters,
+      constraints: { encryptionContextEquals: { tenant: "acme", bad: 7 } },
+    };
+
+    // Act
+    const grant = detailOf(mustNormalise(event), "grant");
+
+    // Assess: a non-string context value cannot be part of a grant constraint and is dropped
+    expect(grant.constraints).toEqual({ encryptionContextEquals: { tenant: "acme" } });
+  });
+
+  it("CreateGrant: operations that are not strings are dropped, a missing list is empty", () => {
+    // Prepare
+    const odd = loadEvent("rogue-grant/external-grantee");
+    odd.detail.requestParameters = { ...odd.detail.requestParameters, operations: ["Decrypt", 3, null] };
+    const none = loadEvent("rogue-grant/external-grantee");
+    none.detail.requestParameters = { keyId: EXTERNAL_GRANT_KEY_ID };
+
+    // Act
+    const oddGrant = detailOf(mustNormalise(odd), "grant");
+    const noneGrant = detailOf(mustNormalise(none), "grant");
+
+    // Assess
+    expect(oddGrant.operations).toEqual(["Decrypt"]);
+    expect(noneGrant).toMatchObject({ operations: [], grantee: undefined, constraints: undefined });
+  });
+
+  it("ScheduleKeyDeletion: the deletion date, the state KMS answered and the window", () => {
+    // Act
+    const deletion = detailOf(mustNormalise(loadEvent("key-deletion-scheduled/unapproved")), "deletion");
+
+    // Assess
+    expect(deletion).toEqual({
+      kind: "deletion",
+      deletionDate: new Date("2026-12-05T18:31:12Z"),
+      keyState: "PendingDeletion",
+      pendingWindowInDays: 7,
+    });
+  });
+
+  it("ScheduleKeyDeletion of a multi-Region primary: PendingReplicaDeletion, no date", () => {
+    // Act
+    const call = mustNormalise(loadEvent("key-deletion-scheduled/multi-region-primary"));
+
+    // Assess
+    expect(detailOf(call, "deletion")).toEqual({
+      kind: "deletion",
+      deletionDate: undefined,
+      keyState: "PendingReplicaDeletion",
+      pendingWindowInDays: 30,
+    });
+    expect(call.key?.id).toBe("mrk-8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a");
+  });
+
+  it("ScheduleKeyDeletion: the window from the request when the response has none", () => {
+    // Prepare: legacy-date-format.json answers without pendingWindowInDays
+    const event = loadEvent("key-deletion-scheduled/legacy-date-format");
+
+    // Act
+    const deletion = detailOf(mustNormalise(event), "deletion");
+
+    // Assess: "Dec 5, 2026 11:47:31 PM" is UTC, 12-hour clock
+    expect(deletion).toEqual({
+      kind: "deletion",
+      deletionDate: new Date("2026-12-05T23:47:31Z"),
+      keyState: undefined,
+      pendingWindowInDays: 8,
+    });
+  });
+
+  it.each<[string, unknown, string]>([
+    ["the console text form", "Dec 5, 2026, 6:31:12 PM", "2026-12-05T18:31:12.000Z"],
+    ["the text form without the comma after the year", "Jun 30, 2020 2:34:07 AM", "2020-06-30T02:34:07.000Z"],
+    ["a 24-hour clock with a stray PM", "Apr 12, 2021 18:58:30 PM", "2021-04-12T18:58:30.000Z"],
+    ["12 AM as midnight", "Dec 12, 2026, 12:00:00 AM", "2026-12-12T00:00:00.000Z"],
+    ["12 PM as noon", "Dec 12, 2026, 12:00:00 PM", "2026-12-12T12:00:00.000Z"],
+    ["a full month name", "December 5, 2026, 6:31:12 PM", "2026-12-05T18:31:12.000Z"],
+    ["ISO 8601 with a zone", "2026-12-05T18:31:12Z", "2026-12-05T18:31:12.000Z"],
+    ["ISO 8601 with an offset", "2026-12-05T20:31:12+02:00", "2026-12-05T18:31:12.000Z"],
+    ["ISO 8601 without a zone (UTC, not local time)", "2026-12-05T18:31:12", "2026-12-05T18:31:12.000Z"],
+    ["an ISO date and time with a space", "2026-12-05 18:31:12", "2026-12-05T18:31:12.000Z"],
+    ["epoch seconds", 1796495472, "2026-12-05T18:31:12.000Z"],
+    ["epoch milliseconds", 1796495472000, "2026-12-05T18:31:12.000Z"],
+    ["epoch seconds as text", "1796495472", "2026-12-05T18:31:12.000Z"],
+  ])("ScheduleKeyDeletion: reads deletionDate in %s", (_label, value, iso) => {
+    // Prepare
+    const event = loadEvent("key-deletion-scheduled/unapproved");
+    event.detail.responseElements = { ...event.detail.responseElements, deletionDate: value };
+
+    // Act
+    const deletion = detailOf(mustNormalise(event), "deletion");
+
+    // Assess
+    expect(deletion.deletionDate?.toISOString()).toBe(iso);
+    expect(parseRecordDate(value)?.toISOString()).toBe(iso);
+  });
+
+  it.each<[string, unknown]>([
+    ["missing", undefined],
+    ["null", null],
+    ["empty", ""],
+    ["not a date", "soon"],
+    ["an impossible hour", "Dec 5, 2026, 25:31:12"],
+    ["an unknown month", "Foo 5, 2026, 6:31:12 PM"],
+    ["out of Date's range", 1e20],
+    ["an object", { date: "2026-12-05" }],
+  ])("ScheduleKeyDeletion: a deletionDate that is %s is undefined, not a crash", (_label, value) => {
+    // Prepare
+    const event = loadEvent("key-deletion-scheduled/unapproved");
+    event.detail.responseElements = { ...event.detail.responseElements, deletionDate: value };
+
+    // Act
+    const deletion = detailOf(mustNormalise(event), "deletion");
+
+    // Assess
+    expect(deletion.deletionDate).toBeUndefined();
+    expect(deletion.keyState).toBe("PendingDeletion");
+  });
+
+  it("PutKeyPolicy: the policy text, the lockout bypass flag and the key it belongs to", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/public-policy");
+
+    // Act
+    const call = mustNormalise(event);
+    const policy = detailOf(call, "policy");
+
+    // Assess
+    expect(policy.policy).toBe(event.detail.requestParameters?.policy);
+    expect(policy.bypassLockoutSafetyCheck).toBe(false);
+    expect(policy.target).toEqual(call.key);
+    expect(policy.target?.arn).toBe(
+      "arn:aws:kms:us-east-1:111122223333:key/1d2e3f4a-5b6c-4d14-a8f9-a0b1c2d3e4f5",
+    );
+  });
+
+  it("PutKeyPolicy: the bypass flag is true only for the boolean true", () => {
+    // Prepare
+    const bypass = loadEvent("key-policy-violation/public-policy");
+    bypass.detail.requestParameters = {
+      ...bypass.detail.requestParameters,
+      bypassPolicyLockoutSafetyCheck: true,
+    };
+    const text = loadEvent("key-policy-violation/public-policy");
+    text.detail.requestParameters = {
+      ...text.detail.requestParameters,
+      bypassPolicyLockoutSafetyCheck: "true",
+    };
+
+    // Act / Assess
+    expect(detailOf(mustNormalise(bypass), "policy").bypassLockoutSafetyCheck).toBe(true);
+    expect(detailOf(mustNormalise(text), "policy").bypassLockoutSafetyCheck).toBe(false);
+  });
+
+  it("CreateKey: the policy of the new key (from keyMetadata.arn); without a policy, undefined", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/create-key-default-policy");
+    const without = loadEvent("key-policy-violation/create-key-default-policy");
+    without.detail.requestParameters = { ...without.detail.requestParameters, policy: null };
+
+    // Act
+    const call = mustNormalise(event);
+
+    // Assess
+    expect(detailOf(call, "policy")).toMatchObject({
+      policy: expect.stringContaining("key-default-1"),
+      target: { arn: "arn:aws:kms:us-east-1:111122223333:key/5b6c7d8e-9f0a-4b58-acd3-e4f5a6b7c8d9" },
+    });
+    expect(detailOf(mustNormalise(without), "policy").policy).toBeUndefined();
+  });
+
+  it("ReplicateKey: the policy belongs to the replica (responseElements.replicaKeyMetadata.arn), not the primary", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/replicate-key-public");
+
+    // Act
+    const call = mustNormalise(event);
+    const policy = detailOf(call, "policy");
+
+    // Assess
+    expect(call.key?.arn).toBe("arn:aws:kms:us-east-1:111122223333:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0");
+    expect(policy.target).toEqual({
+      arn: "arn:aws:kms:us-west-2:111122223333:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0",
+      id: "mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0",
+      region: "us-west-2",
+      account: "111122223333",
+      partition: "aws",
+    });
+    expect(policy.policy).toBe(event.detail.requestParameters?.policy);
+  });
+
+  it("ReplicateKey without replicaKeyMetadata: the replica is the primary's id in requestParameters.replicaRegion", () => {
+    // Prepare: a record whose response lacks the replica's metadata
+    const event = loadEvent("key-policy-violation/replicate-key-public");
+    event.detail.responseElements = { replicaPolicy: "{}" };
+
+    // Act
+    const policy = detailOf(mustNormalise(event), "policy");
+
+    // Assess
+    expect(policy.target).toEqual({
+      arn: "arn:aws:kms:us-west-2:111122223333:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0",
+      id: "mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0",
+      region: "us-west-2",
+      account: "111122223333",
+      partition: "aws",
+    });
+  });
+
+  it("ReplicateKey: without a request policy, the response's replicaPolicy is the policy", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/replicate-key-public");
+    const { policy: _policy, ...request } = event.detail.requestParameters ?? {};
+    event.detail.requestParameters = request;
+    event.detail.responseElements = { ...event.detail.responseElements, replicaPolicy: '{"Statement":[]}' };
+
+    // Act
+    const policy = detailOf(mustNormalise(event), "policy");
+
+    // Assess
+    expect(policy.policy).toBe('{"Statement":[]}');
+  });
+
+  it("ReplicateKey with neither replicaKeyMetadata nor replicaRegion: no target, never the primary", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/replicate-key-public");
+    event.detail.responseElements = null;
+    event.detail.requestParameters = { keyId: "mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0", policy: "{}" };
+
+    // Act
+    const call = mustNormalise(event);
+
+    // Assess
+    expect(call.key).toBeDefined();
+    expect(detailOf(call, "policy").target).toBeUndefined();
+  });
+
+  it("ImportKeyMaterial: the expiration model and validTo", () => {
+    // Act
+    const call = mustNormalise(loadEvent("key-material-expiring/expires-soon"));
+
+    // Assess
+    expect(detailOf(call, "import")).toEqual({
+      kind: "import",
+      expirationModel: "KEY_MATERIAL_EXPIRES",
+      validTo: new Date("2026-12-12T00:00:00Z"),
+    });
+  });
+
+  it("ImportKeyMaterial: validTo in epoch seconds; material that does not expire has none", () => {
+    // Prepare
+    const epoch = loadEvent("key-material-expiring/expires-soon");
+    epoch.detail.requestParameters = { ...epoch.detail.requestParameters, validTo: 1796495472 };
+
+    // Act
+    const fromEpoch = detailOf(mustNormalise(epoch), "import");
+    const never = detailOf(mustNormalise(loadEvent("key-material-expiring/does-not-expire")), "import");
+
+    // Assess
+    expect(fromEpoch.validTo?.toISOString()).toBe("2026-12-05T18:31:12.000Z");
+    expect(never).toMatchObject({ expirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE", validTo: undefined });
+  });
+
+  it("UpdateAlias: the alias and its new target key; the alias ARN in resources is not the key", () => {
+    // Act
+    const call = mustNormalise(loadEvent("alias-changed/update-alias"));
+
+    // Assess
+    const target = "arn:aws:kms:us-east-1:111122223333:key/0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d";
+    expect(detailOf(call, "alias")).toEqual({
+      kind: "alias",
+      aliasName: "alias/payments-data",
+      targetKey: {
+        arn: target,
+        id: "0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d",
+        region: "us-east-1",
+        account: "111122223333",
+        partition: "aws",
+      },
+    });
+    expect(call.key?.arn).toBe(target);
+  });
+
+  it("UpdateAlias: an alias given as an ARN is read as alias/...; a target given as an ARN is kept", () => {
+    // Prepare
+    const event = loadEvent("alias-changed/update-alias");
+    const target = "arn:aws:kms:us-east-1:111122223333:key/0b0b0b0b-1111-4222-8333-444444444444";
+    event.detail.requestParameters = {
+      aliasName: "arn:aws:kms:us-east-1:111122223333:alias/payments-data",
+      targetKeyId: target,
+    };
+
+    // Act
+    const alias = detailOf(mustNormalise(event), "alias");
+
+    // Assess
+    expect(alias.aliasName).toBe("alias/payments-data");
+    expect(alias.targetKey?.arn).toBe(target);
+  });
+
+  it("DeleteAlias: the alias, no target; the key is the one the alias pointed to", () => {
+    // Act
+    const call = mustNormalise(loadEvent("alias-changed/delete-alias"));
+
+    // Assess
+    expect(detailOf(call, "alias")).toEqual({
+      kind: "alias",
+      aliasName: "alias/payments-data",
+      targetKey: undefined,
+    });
+    expect(call.key?.arn).toBe("arn:aws:kms:us-east-1:111122223333:key/6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0");
+  });
+
+  it.each(["other/decrypt-success", "other/enable-key", "other/retire-grant-null-params"])(
+    "%s has no typed detail (kind none)",
+    (fixture) => {
+      // Act / Assess
+      expect(mustNormalise(loadEvent(fixture)).detail).toEqual({ kind: "none" });
+    },
+  );
+});
+
+describe("normalise: the key and its precedence", () => {
+  it("a failed call: the key its error message names comes first (ReEncrypt fails on its destination)", () => {
+    // Prepare: resources list the source first; the destination is the key pending deletion
+    const event = loadEvent("pending-deletion-key-used/reencrypt-destination");
+
+    // Act
+    const call = mustNormalise(event);
+
+    // Assess
+    expect(call.key?.arn).toBe("arn:aws:kms:us-east-1:111122223333:key/4a5b6c7d-8e9f-4a0b-9c2d-e3f4a5b6c7d8");
+    expect(call.errorCode).toBe("KMSInvalidStateException");
+  });
+
+  it("a failed call on the source key: the source (the message decides, not the resources order)", () => {
+    // Act
+    const call = mustNormalise(loadEvent("pending-deletion-key-used/reencrypt-source"));
+
+    // Assess
+    expect(call.key?.arn).toBe("arn:aws:kms:us-east-1:111122223333:key/3f4a5b6c-7d8e-4f9a-8b1c-d2e3f4a5b6c7");
+  });
+
+  it("a successful call's message is not read for a key (only failed calls name their key there)", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/external-grantee");
+    event.detail.errorMessage = "arn:aws:kms:us-east-1:111122223333:key/0b0b0b0b-1111-4222-8333-444444444444";
+
+    // Act
+    const call = mustNormalise(event);
+
+    // Assess
+    expect(call.key?.arn).toBe(EXTERNAL_GRANT_KEY);
+  });
+
+  it("a failed call whose message names no key: the resources", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/failed-call");
+    event.detail.errorMessage = "Rate exceeded";
+
+    // Act
+    const call = mustNormalise(event);
+
+    // Assess
+    expect(call.key?.arn).toBe("arn:aws:kms:us-east-1:111122223333:key/e8a0c2e4-6b8d-4f0a-b2c4-e6a8c0e2b4d6");
+  });
+
+  it("takes the key from detail.resources (ARN with type AWS::KMS::Key)", () => {
     // Prepare: the request and response name other keys, so only resources can be the source
     const event = loadEvent("rogue-grant/external-grantee");
     event.detail.requestParameters = { keyId: "alias/other" };
@@ -74,10 +498,17 @@ describe("normalise: the key ARN", () => {
     const call = mustNormalise(event);
 
     // Assess
-    expect(call.keyArn).toBe(EXTERNAL_GRANT_KEY);
+    expect(call.key).toEqual({
+      arn: EXTERNAL_GRANT_KEY,
+      id: EXTERNAL_GRANT_KEY_ID,
+      region: "us-east-1",
+      account: "111122223333",
+      partition: "aws",
+      alias: "alias/other",
+    });
   });
 
-  it("takes the key ARN from an older resources entry that writes `arn` and has no type", () => {
+  it("takes the key from an older resources entry that writes `arn` and has no type", () => {
     // Prepare
     const event = loadEvent("rogue-grant/external-grantee");
     const arn = "arn:aws:kms:eu-west-1:111122223333:key/0b0b0b0b-1111-4222-8333-444444444444";
@@ -89,26 +520,29 @@ describe("normalise: the key ARN", () => {
     const call = mustNormalise(event);
 
     // Assess
-    expect(call.keyArn).toBe(arn);
-    expect(call.keyId).toBe("0b0b0b0b-1111-4222-8333-444444444444");
+    expect(call.key).toMatchObject({ arn, id: "0b0b0b0b-1111-4222-8333-444444444444", region: "eu-west-1" });
   });
 
-  it("ignores resources entries that are not KMS keys", () => {
-    // Prepare
+  it("ignores resources entries that are not KMS keys, and an alias ARN typed AWS::KMS::Key", () => {
+    // Prepare: UpdateAlias and DeleteAlias records type the alias AWS::KMS::Key too
     const event = loadEvent("rogue-grant/external-grantee");
     event.detail.resources = [
-      { type: "AWS::IAM::Role", ARN: "arn:aws:iam::111122223333:role/exfil" },
+      {
+        type: "AWS::IAM::Role",
+        ARN: "arn:aws:kms:us-east-1:111122223333:key/0b0b0b0b-1111-4222-8333-444444444444",
+      },
       { type: "AWS::KMS::Alias", ARN: "arn:aws:kms:us-east-1:111122223333:alias/payments" },
+      { type: "AWS::KMS::Key", ARN: "arn:aws:kms:us-east-1:111122223333:alias/payments" },
     ];
 
     // Act
     const call = mustNormalise(event);
 
     // Assess: falls back to responseElements.keyId
-    expect(call.keyArn).toBe(EXTERNAL_GRANT_KEY);
+    expect(call.key?.arn).toBe(EXTERNAL_GRANT_KEY);
   });
 
-  it("falls back to responseElements.keyId when resources is missing", () => {
+  it("falls back to responseElements.keyId when resources is missing, keeping the alias the caller used", () => {
     // Prepare
     const event = loadEvent("rogue-grant/alias-key-id");
 
@@ -117,8 +551,23 @@ describe("normalise: the key ARN", () => {
 
     // Assess
     expect(event.detail.resources).toBeUndefined();
-    expect(call.keyArn).toBe("arn:aws:kms:us-east-1:111122223333:key/a4c6e8f0-2b4d-4f6a-9c1e-3b5d7f9a1c3e");
-    expect(call.keyAlias).toBe("alias/payments");
+    expect(call.key).toMatchObject({
+      arn: "arn:aws:kms:us-east-1:111122223333:key/a4c6e8f0-2b4d-4f6a-9c1e-3b5d7f9a1c3e",
+      alias: "alias/payments",
+    });
+    expect(call.keyHint).toBeUndefined();
+  });
+
+  it("falls back to responseElements.keyMetadata.arn (CreateKey names the new key only there)", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/create-key-default-policy");
+    delete event.detail.resources;
+
+    // Act
+    const call = mustNormalise(event);
+
+    // Assess
+    expect(call.key?.arn).toBe("arn:aws:kms:us-east-1:111122223333:key/5b6c7d8e-9f0a-4b58-acd3-e4f5a6b7c8d9");
   });
 
   it("falls back to requestParameters.keyId qualified with the record's region and account", () => {
@@ -131,8 +580,13 @@ describe("normalise: the key ARN", () => {
     const call = mustNormalise(event);
 
     // Assess
-    expect(call.keyArn).toBe("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab");
-    expect(call.keyId).toBe("1234abcd-12ab-34cd-56ef-1234567890ab");
+    expect(call.key).toEqual({
+      arn: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      id: "1234abcd-12ab-34cd-56ef-1234567890ab",
+      region: "us-east-1",
+      account: "111122223333",
+      partition: "aws",
+    });
   });
 
   it("keeps a key ARN given in requestParameters.keyId as it is", () => {
@@ -147,10 +601,10 @@ describe("normalise: the key ARN", () => {
     const call = mustNormalise(event);
 
     // Assess
-    expect(call.keyArn).toBe(arn);
+    expect(call.key).toMatchObject({ arn, account: "999988887777", region: "eu-central-1" });
   });
 
-  it("leaves keyArn undefined and sets keyAlias when only an alias names the key", () => {
+  it("leaves the key undefined and keeps the alias as keyHint when only an alias names the key", () => {
     // Prepare
     const event = loadEvent("rogue-grant/alias-key-id");
     event.detail.responseElements = { grantId: "g-1" };
@@ -159,9 +613,9 @@ describe("normalise: the key ARN", () => {
     const call = mustNormalise(event);
 
     // Assess
-    expect(call.keyArn).toBeUndefined();
-    expect(call.keyId).toBeUndefined();
-    expect(call.keyAlias).toBe("alias/payments");
+    expect(call.key).toBeUndefined();
+    expect(call.keyHint).toBe("alias/payments");
+    expect(keyLabel(call)).toBe("alias/payments");
   });
 
   it("reads the alias out of an alias ARN", () => {
@@ -177,11 +631,29 @@ describe("normalise: the key ARN", () => {
     const call = mustNormalise(event);
 
     // Assess
-    expect(call.keyArn).toBeUndefined();
-    expect(call.keyAlias).toBe("alias/payments");
+    expect(call.key).toBeUndefined();
+    expect(call.keyHint).toBe("alias/payments");
   });
 
-  it("finds the key ARN in a pending-deletion error message when nothing else names it", () => {
+  it("a key id without a Region or account to qualify it stays a hint", () => {
+    // Prepare
+    const event = loadEvent("key-deletion-scheduled/unapproved");
+    delete event.detail.resources;
+    delete event.detail.awsRegion;
+    delete event.detail.recipientAccountId;
+    delete event.detail.userIdentity;
+    event.detail.responseElements = null;
+
+    // Act
+    const call = mustNormalise(event);
+
+    // Assess
+    expect(call.key).toBeUndefined();
+    expect(call.keyHint).toBe("1234abcd-12ab-34cd-56ef-1234567890ab");
+    expect(keyLabel(call)).toBe("1234abcd-12ab-34cd-56ef-1234567890ab");
+  });
+
+  it("finds the key in a pending-deletion error message when nothing else names it", () => {
     // Prepare
     const event = loadEvent("pending-deletion-key-used/decrypt-pending-deletion");
     delete event.detail.resources;
@@ -191,11 +663,11 @@ describe("normalise: the key ARN", () => {
     const call = mustNormalise(event);
 
     // Assess
-    expect(call.keyArn).toBe("arn:aws:kms:us-east-1:111122223333:key/8a9b0c1d-2e3f-4ae1-b5c6-d7e8f9a0b1c2");
+    expect(call.key?.arn).toBe("arn:aws:kms:us-east-1:111122223333:key/8a9b0c1d-2e3f-4ae1-b5c6-d7e8f9a0b1c2");
     expect(call.errorCode).toBe("KMSInvalidStateException");
   });
 
-  it("does not invent a key ARN from a malformed resources ARN", () => {
+  it("does not invent a key from a malformed resources ARN", () => {
     // Prepare
     const event = loadEvent("other/retire-grant-null-params");
     event.detail.resources = [{ type: "AWS::KMS::Key", ARN: "not-an-arn" }];
@@ -204,12 +676,104 @@ describe("normalise: the key ARN", () => {
     const call = mustNormalise(event);
 
     // Assess
-    expect(call.keyArn).toBeUndefined();
+    expect(call.key).toBeUndefined();
+    expect(keyLabel(call)).toBe("unknown-key");
+  });
+});
+
+describe("normalise: partitions", () => {
+  it.each([
+    ["cn-north-1", "aws-cn"],
+    ["cn-northwest-1", "aws-cn"],
+    ["us-gov-west-1", "aws-us-gov"],
+    ["us-gov-east-1", "aws-us-gov"],
+    ["eu-west-1", "aws"],
+  ])("a key id logged in %s is qualified in the %s partition", (region, partition) => {
+    // Prepare
+    const event = loadEvent("key-deletion-scheduled/unapproved");
+    delete event.detail.resources;
+    event.detail.responseElements = null;
+    event.detail.awsRegion = region;
+
+    // Act
+    const call = mustNormalise(event);
+
+    // Assess
+    expect(call.partition).toBe(partition);
+    expect(call.key).toEqual({
+      arn: `arn:${partition}:kms:${region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      id: "1234abcd-12ab-34cd-56ef-1234567890ab",
+      region,
+      account: "111122223333",
+      partition,
+    });
+  });
+
+  it.each([
+    ["aws-cn", "cn-north-1"],
+    ["aws-us-gov", "us-gov-west-1"],
+  ])("reads a %s key ARN from resources and a failed call's message", (partition, region) => {
+    // Prepare
+    const arn = `arn:${partition}:kms:${region}:111122223333:key/8a9b0c1d-2e3f-4ae1-b5c6-d7e8f9a0b1c2`;
+    const fromResources = loadEvent("rogue-grant/external-grantee");
+    fromResources.detail.awsRegion = region;
+    fromResources.detail.resources = [{ type: "AWS::KMS::Key", ARN: arn }];
+    fromResources.detail.responseElements = null;
+    const fromMessage = loadEvent("pending-deletion-key-used/decrypt-pending-deletion");
+    fromMessage.detail.awsRegion = region;
+    delete fromMessage.detail.resources;
+    fromMessage.detail.requestParameters = null;
+    fromMessage.detail.errorMessage = `${arn} is pending deletion.`;
+
+    // Act
+    const a = mustNormalise(fromResources);
+    const b = mustNormalise(fromMessage);
+
+    // Assess
+    for (const call of [a, b]) {
+      expect(call.partition).toBe(partition);
+      expect(call.key).toMatchObject({ arn, partition, region });
+    }
+  });
+
+  it("the partition follows the key ARN over the record's Region", () => {
+    // Prepare: a record without a Region naming a GovCloud key
+    const event = loadEvent("rogue-grant/external-grantee");
+    delete event.detail.awsRegion;
+    event.detail.resources = [
+      {
+        type: "AWS::KMS::Key",
+        ARN: "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/0b0b0b0b-1111-4222-8333-444444444444",
+      },
+    ];
+
+    // Act
+    const call = mustNormalise(event);
+
+    // Assess
+    expect(call.partition).toBe("aws-us-gov");
+    expect(call.region).toBe("us-gov-west-1");
+  });
+
+  it("UpdateAlias in aws-cn: the target key id is qualified in aws-cn", () => {
+    // Prepare
+    const event = loadEvent("alias-changed/update-alias");
+    event.detail.awsRegion = "cn-north-1";
+    delete event.detail.resources;
+    event.detail.responseElements = null;
+
+    // Act
+    const alias = detailOf(mustNormalise(event), "alias");
+
+    // Assess
+    expect(alias.targetKey?.arn).toBe(
+      "arn:aws-cn:kms:cn-north-1:111122223333:key/0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d",
+    );
   });
 });
 
 describe("normalise: fields real records leave out", () => {
-  it("turns null requestParameters into {} and keeps additionalEventData (RetireGrant)", () => {
+  it("reads a RetireGrant with null requestParameters and responseElements (no typed detail)", () => {
     // Prepare
     const event = loadEvent("other/retire-grant-null-params");
 
@@ -218,12 +782,29 @@ describe("normalise: fields real records leave out", () => {
 
     // Assess
     expect(event.detail.requestParameters).toBeNull();
-    expect(call.request).toEqual({});
-    expect(call.response).toEqual({});
-    expect(call.additionalData.grantId).toBe(
-      "d59db5bdc332fcc5a49e002398d7eb1e77640c13d2d11310407a9b5117b50f9b",
-    );
-    expect(call.keyArn).toBe("arn:aws:kms:us-west-2:111122223333:key/9f0a1b2c-3d4e-4f9c-a017-c8d9e0f1a2b3");
+    expect(call.detail).toEqual({ kind: "none" });
+    expect(call.key?.arn).toBe("arn:aws:kms:us-west-2:111122223333:key/9f0a1b2c-3d4e-4f9c-a017-c8d9e0f1a2b3");
+  });
+
+  it("a CreateGrant with null parameters still has a grant detail, all fields empty", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/external-grantee");
+    event.detail.requestParameters = null;
+    event.detail.responseElements = null;
+
+    // Act
+    const grant = detailOf(mustNormalise(event), "grant");
+
+    // Assess
+    expect(grant).toEqual({
+      kind: "grant",
+      grantee: undefined,
+      retiringPrincipal: undefined,
+      operations: [],
+      constraints: undefined,
+      grantId: undefined,
+      name: undefined,
+    });
   });
 
   it("reads a service event without userIdentity.type", () => {
@@ -364,7 +945,7 @@ describe("normalise: inputs that are not records", () => {
     fc.assert(
       fc.property(input, (value) => {
         const call = normalise(value);
-        return call === undefined || typeof call.request === "object";
+        return call === undefined || typeof call.detail.kind === "string";
       }),
     );
   });
