@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RecordEntry, readFileRecords, STREAM_FROM_BYTES } from "../../functions/cli/read-records.js";
+import { type RecordEntry, readFileRecords, STREAM_FROM_BYTES } from "../../cli/read-records.js";
 import { loadAllEvents } from "../helpers/fixtures.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "kms-responder-large-"));
