@@ -251,6 +251,7 @@ function judge(
   decision: ScenarioReport["decision"],
   direct: ScenarioReport["decision"] | undefined,
   actions: ScenarioReport["actions"],
+  calls: ScenarioReport["timing"]["calls"],
   notifications: readonly ReceivedNotification[],
   endState: readonly Check[],
 ): string[] {
@@ -276,6 +277,10 @@ function judge(
     const got = actions.map((a) => `${a.type}:${a.status}`).join(", ") || "none";
     const expected = want.actions.map((a) => `${a.type}:${a.status}`).join(", ") || "none";
     if (got !== expected) failures.push(`actions: expected ${expected}, got ${got}`);
+  }
+  if (want.noChange) {
+    const changed = calls.filter((c) => MUTATING_KMS_CALLS.has(c.operation)).map((c) => c.operation);
+    if (changed.length) failures.push(`calls: expected no key-changing KMS call, got ${changed.join(", ")}`);
   }
   if (want.severity) {
     const note = notifications[0];
@@ -356,7 +361,17 @@ async function runScenario(scenario: Scenario, rt: Runtime): Promise<ScenarioRep
   }
   const decision = decisionOf(delivery);
   const actions = actionsOf(delivery?.result);
-  const failures = judge(staged, rule, matched, decision, direct, actions, notifications, endState);
+  const failures = judge(
+    staged,
+    rule,
+    matched,
+    decision,
+    direct,
+    actions,
+    delivery?.calls ?? [],
+    notifications,
+    endState,
+  );
   const note = notifications[0];
   const report: ScenarioReport = {
     ...base,

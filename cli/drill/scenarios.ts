@@ -70,6 +70,8 @@ export interface Expectation {
   verdicts?: readonly string[];
   /** The actions and their statuses, in order. */
   actions?: ReadonlyArray<{ type: string; status: string }>;
+  /** The reported delivery may send no key-changing KMS call (a replay acts on nothing). */
+  noChange?: boolean;
   /** The severity the notification's subject starts with; undefined when none may be published. */
   severity?: string;
 }
@@ -404,12 +406,18 @@ export const SCENARIOS: readonly Scenario[] = [
   policyScenario(
     "cross-account-policy",
     "Key policy that lets an untrusted account decrypt",
-    "notified (high), key unchanged",
+    "key disabled (critical: cryptographic use by an untrusted account), policy left as it is",
     fixtureOf(keyPolicyViolation, "cross-account"),
     "account 444455556666",
-    { rule: keyPolicyViolation.name, outcome: "notified", actions: [], severity: "HIGH" },
+    {
+      rule: keyPolicyViolation.name,
+      outcome: "remediated",
+      actions: [{ type: "disable-key", status: "succeeded" }],
+      severity: "CRITICAL",
+    },
     async (world, key) => [
-      await checkKeyState(world.kms, key, "Enabled"),
+      await checkKeyState(world.kms, key, "Disabled"),
+      // Disabling is the default onCritical: the statement stays for the key's owner to fix.
       await checkPolicyMentions(world.kms, key, "444455556666", true),
     ],
   ),
@@ -519,15 +527,17 @@ export const SCENARIOS: readonly Scenario[] = [
   grantScenario(
     "duplicate-event",
     "The same external-grant event delivered twice (EventBridge delivers at least once)",
-    "already remediated: nothing more changed",
+    "nothing more changed: ListGrants shows the grant gone (grant-gone), notified for review",
     fixtureOf(rogueGrant, "external-grantee"),
     "mallory (IAM user)",
     {
       deliverTwice: true,
       expect: {
         rule: rogueGrant.name,
-        outcome: "already-remediated",
-        actions: [{ type: "revoke-grant", status: "already-done" }],
+        outcome: "notified",
+        verdicts: ["grant-gone"],
+        actions: [],
+        noChange: true,
         severity: "CRITICAL",
       },
     },

@@ -8,7 +8,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type CliIo, main, setRunClients } from "../../cli/main.js";
 import type { RunbookResult } from "../../functions/runbook/run.js";
 import { publicPolicy } from "../helpers/fake-kms.js";
-import { fakeKey, GRANT_ID, KEY_ARN, mutations, ON_CALL, TOPIC_ARN } from "../runbook/harness.js";
+import {
+  type FakeGrant,
+  fakeKey,
+  GRANT_ID,
+  KEY_ARN,
+  mutations,
+  ON_CALL,
+  TOPIC_ARN,
+} from "../runbook/harness.js";
 
 const lambda = mockClient(LambdaClient);
 const sts = mockClient(STSClient);
@@ -350,7 +358,7 @@ describe("kms-responder run: argument errors", () => {
 });
 
 describe("kms-responder run --direct", () => {
-  const FOREIGN_GRANT = {
+  const FOREIGN_GRANT: FakeGrant = {
     GrantId: GRANT_ID,
     GranteePrincipal: "arn:aws:iam::444455556666:root",
     Operations: ["Decrypt"],
