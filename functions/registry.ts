@@ -28,4 +28,19 @@ export const INCIDENTS = [
 export type IncidentName = (typeof INCIDENTS)[number]["name"];
 export type RegisteredIncident = (typeof INCIDENTS)[number];
 
-export const INCIDENT_NAMES: readonly string[] = INCIDENTS.map((i) => i.name);
+/**
+ * The names alone, as data: the config schema reads these without pulling every incident's code
+ * (and clients) into every function's bundle (package.json marks the sources side-effect free, so
+ * esbuild drops the declarations a bundle does not use). A test keeps this list and INCIDENTS equal.
+ */
+export const INCIDENT_NAMES: readonly string[] = [
+  "rogue-grant",
+  "key-deletion-scheduled",
+  "key-policy-violation",
+  "key-disabled",
+  "key-material-deleted",
+  "key-rotation-disabled",
+  "pending-deletion-key-used",
+  "key-material-expiring",
+  "alias-changed",
+];

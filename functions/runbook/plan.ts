@@ -57,7 +57,7 @@ const pending = (state: string | undefined) =>
   state === "PendingDeletion" || state === "PendingReplicaDeletion";
 
 /** Why a mutating request is refused outright, or undefined. */
-function refusal(payload: RunbookPayload, meta: KeyMetadata, config: Config): string | undefined {
+export function refusal(payload: RunbookPayload, meta: KeyMetadata, config: Config): string | undefined {
   if (!MUTATING.has(payload.action)) return undefined;
   if (meta.KeyManager === "AWS") return "the key is an AWS managed key: nobody can change it";
   if (config.ignoredKeys.some((k) => k === meta.Arn || k === meta.KeyId)) {

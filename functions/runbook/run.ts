@@ -29,7 +29,7 @@ import { accessFor, act, type PipelineDeps } from "../shared/pipeline.js";
 import type { PolicyFinding } from "../shared/policy/analyse.js";
 import type { Severity } from "../shared/types.js";
 import type { RunbookAction, RunbookPayload } from "./payload.js";
-import { isGranteeOf, MUTATING, planRunbook, type RunbookFacts } from "./plan.js";
+import { isGranteeOf, MUTATING, planRunbook, type RunbookFacts, refusal } from "./plan.js";
 
 /** The runbook's static executor table. */
 export const RUNBOOK_EXECUTORS: readonly Executor[] = [
@@ -195,7 +195,8 @@ export async function runRunbook(
     const client = parseKeyArn(payload.keyId) ? await access.kmsFor(payload.keyId) : deps.kms;
     meta = (await client.send(new DescribeKeyCommand({ KeyId: payload.keyId }))).KeyMetadata;
     if (!meta) throw new Error("DescribeKey returned no key metadata");
-    const facts = await readFor(payload, meta, deps, access);
+    // A refused request (AWS managed key, ignored key) reads nothing more: it will not act.
+    const facts = refusal(payload, meta, deps.config) ? { meta } : await readFor(payload, meta, deps, access);
     ({ finding, findings } = planRunbook(payload, facts, deps.config));
   } catch (error) {
     finding = unplanned(

@@ -19,7 +19,6 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
-import { memberCredentials, memberKms } from "./clients/member.js";
 import type { Config } from "./config.js";
 import type { Finding, Ignore } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
@@ -29,7 +28,9 @@ import { readFacts } from "./facts.js";
 import type { MemberCredentials } from "./history-reader.js";
 import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
+import { recordMetrics } from "./metrics.js";
 import { formatNotification, type ManualRequest, type Outcome, publish } from "./notify.js";
+import { importToSecurityHub } from "./securityhub.js";
 
 export interface HandlerResult {
   eventId: string | undefined;
@@ -104,8 +105,13 @@ export async function act(
   request?: ManualRequest,
 ): Promise<{ result: HandlerResult; failure: ActionError | undefined }> {
   const { kmsFor } = accessFor(deps, finding.incident, finding.event?.eventId);
-  const results = await runActions(finding.actions, executors, { kmsFor, config: deps.config, facts: {} });
+  const results = await runActions(finding.actions, executors, { kmsFor, config: deps.config });
+  const actedAt = Date.now();
   const published = await publishSafely(deps.sns, deps.topicArn, finding, results, request);
+  recordMetrics(finding, results, actedAt);
+  // Security Hub (when on), after the notification: a failed import never undoes an action; it
+  // fails the invocation like a failed notification (securityhub.ts).
+  const imported = await importToSecurityHub(finding, results, deps, request);
   // Policies go to DEBUG only: they can be large and are the key owner's business.
   logger.info("decided and acted", {
     severity: finding.severity,
@@ -124,7 +130,7 @@ export async function act(
   };
   if (finding.verdicts?.length) result.verdicts = finding.verdicts;
   if (published.id) result.notificationId = published.id;
-  return { result, failure: failureOf(results, published.error) };
+  return { result, failure: failureOf(results, published.error) ?? imported };
 }
 
 /** The error that fails the invocation: failed actions first, then a failed publish. */
@@ -172,13 +178,19 @@ export function accessFor(
       : undefined;
   };
   return {
+    // The STS client is loaded only by a central responder that meets a member account's key:
+    // single-account functions never pay for it at cold start.
     kmsFor: async (arn) => {
       const m = member(arn);
-      return m ? memberKms(m.key, m.access) : kmsForKey(deps.kms, arn);
+      if (!m) return kmsForKey(deps.kms, arn);
+      const { memberKms } = await import("./clients/member.js");
+      return memberKms(m.key, m.access);
     },
     credentialsFor: async (arn) => {
       const m = member(arn);
-      return m ? memberCredentials(m.key, m.access) : undefined;
+      if (!m) return undefined;
+      const { memberCredentials } = await import("./clients/member.js");
+      return memberCredentials(m.key, m.access);
     },
   };
 }

@@ -9,7 +9,7 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { parseKeyArn } from "../arn.js";
 import type { Config } from "../config.js";
-import type { KeyFacts, PlannedAction } from "../decision.js";
+import type { PlannedAction } from "../decision.js";
 import { describeError } from "../errors.js";
 import type { ActionStatus, ActionType } from "../types.js";
 
@@ -43,8 +43,6 @@ export interface ActionContext {
   /** The KMS client of the key's account and Region. */
   kms: KMSClient;
   config: Config;
-  /** What was read before deciding (e.g. the policy `remove-statements` starts from). */
-  facts: KeyFacts;
   /** Results of the actions run before this one in the same plan. */
   earlier: readonly ActionResult[];
 }
@@ -109,9 +107,7 @@ export async function runActions(
     }
     try {
       const kms = await ctx.kmsFor(action.keyRef);
-      results.push(
-        await executor.run(action, { config: ctx.config, facts: ctx.facts, kms, earlier: [...results] }),
-      );
+      results.push(await executor.run(action, { config: ctx.config, kms, earlier: [...results] }));
     } catch (error) {
       // Executors return failures; anything thrown (a verification read) is still reported, never lost.
       results.push(failed(action, error, action.type));

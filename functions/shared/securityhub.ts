@@ -1,0 +1,324 @@
+/**
+ * Findings in AWS Security Hub: every finding (automatic or from the runbook) mapped to the AWS
+ * Security Finding Format (ASFF) and imported with BatchImportFindings when `securityHub` is on.
+ *
+ * - Where: the account and Region the responder runs in, under that account's default product
+ *   (`arn:<partition>:securityhub:<region>:<account>:product/<account>/default`). Security Hub
+ *   accepts a default-product finding only from the account named in its `AwsAccountId`, so
+ *   `AwsAccountId` is the responder's account too. A central responder (organisation) imports
+ *   every finding into the central (security) account: no Security Hub permission in the member
+ *   role, and Security Hub's own cross-account aggregation lands member findings there anyway.
+ *   The key's own account and Region stay in the resource (the key ARN) and in ProductFields.
+ * - Identity: `Id` is stable per event (`kms-responder/<incident>/<event id>`), so a duplicate
+ *   delivery or a retry updates the same finding instead of adding one. A runbook request has no
+ *   event: its id is the action, the key and the request's time.
+ * - Security Hub ignores `Workflow` (and `Note`) on an update from the provider: the workflow
+ *   status set at the first import stands until someone changes it (or Security Hub resets it to
+ *   NEW when the compliance status turns from PASSED to FAILED).
+ *
+ * The mapping (`toAsff`) is pure. The import loads the Security Hub client with a dynamic import,
+ * only when enabled: a function with Security Hub off never evaluates it at cold start.
+ */
+import type { AwsSecurityFinding, Partition, SeverityLabel } from "@aws-sdk/client-securityhub";
+import { partitionOfRegion } from "./arn.js";
+import type { Config } from "./config.js";
+import type { Finding } from "./decision.js";
+import { ActionError, describeError } from "./errors.js";
+import { actorPrincipal } from "./event.js";
+import type { ActionResult } from "./executors/executor.js";
+import { logger } from "./logger.js";
+import { type ManualRequest, type Outcome, outcomeOf, undoCommand } from "./notify.js";
+import type { Severity } from "./types.js";
+
+export const ASFF_SCHEMA_VERSION = "2018-10-08";
+/** The prefix of every finding id, generator id and product field key. */
+export const PRODUCT = "kms-responder";
+
+/** ASFF's limits (AwsSecurityFinding, Recommendation, ProductFields in the API reference). */
+export const LIMITS = {
+  id: 512,
+  title: 256,
+  description: 1024,
+  recommendation: 512,
+  productFieldKey: 128,
+  productFieldValue: 2048,
+} as const;
+
+export const SEVERITY_LABEL: Readonly<Record<Severity, SeverityLabel>> = {
+  critical: "CRITICAL",
+  high: "HIGH",
+  medium: "MEDIUM",
+  low: "LOW",
+  info: "INFORMATIONAL",
+};
+
+/**
+ * ASFF finding types (`namespace/category/classifier`) per incident, from the ASFF types taxonomy.
+ * The taxonomy's TTPs categories stop at Command and Control (there is no `TTPs/Impact`); what an
+ * attacker achieves by destroying or withholding key material is an Effect.
+ *
+ * - A grant to an untrusted principal is a standing access path that survives the creator losing
+ *   its own permissions and does not show in the key policy: Persistence, not Privilege Escalation
+ *   (the grantee gains access it never had, rather than raising its own role's rights).
+ * - Scheduling deletion, deleting imported material, and a key still in use while pending deletion
+ *   destroy access to the data encrypted under the key: Effects/Data Destruction.
+ * - Disabling a key makes its data unavailable until someone enables it: Effects/Denial of Service.
+ * - A key policy, rotation or expiring material finding is a configuration against AWS's KMS best
+ *   practices: Software and Configuration Checks/AWS Security Best Practices.
+ * - An alias pointed elsewhere is a change worth review, not proven hostile: Unusual Behaviors/User.
+ * - A runbook request records what on-call did, a configuration change by a person.
+ *
+ * Incident names appear here because the Incident declaration has no field for them yet; the list
+ * is checked against the registry by the tests (`test/shared/securityhub.test.ts`).
+ */
+export const FINDING_TYPES: Readonly<Record<string, readonly string[]>> = {
+  "rogue-grant": ["TTPs/Persistence/KMS Grant To Untrusted Principal"],
+  "key-deletion-scheduled": ["Effects/Data Destruction/KMS Key Deletion Scheduled"],
+  "key-policy-violation": ["Software and Configuration Checks/AWS Security Best Practices/KMS Key Policy"],
+  "key-disabled": ["Effects/Denial of Service/KMS Key Disabled"],
+  "key-material-deleted": ["Effects/Data Destruction/KMS Key Material Deleted"],
+  "key-rotation-disabled": [
+    "Software and Configuration Checks/AWS Security Best Practices/KMS Key Rotation Disabled",
+  ],
+  "pending-deletion-key-used": ["Effects/Data Destruction/KMS Key Pending Deletion In Use"],
+  "key-material-expiring": [
+    "Software and Configuration Checks/AWS Security Best Practices/KMS Key Material Expiring",
+  ],
+  "alias-changed": ["Unusual Behaviors/User/KMS Alias Changed"],
+  runbook: ["Software and Configuration Checks/AWS Security Best Practices/KMS Manual Response"],
+};
+
+/** An incident without an entry (a new one, before it is added above) still imports. */
+const DEFAULT_TYPES = ["Software and Configuration Checks/AWS Security Best Practices/KMS"] as const;
+
+/** Where a finding is imported: the responder's account and Region. */
+export interface ImportTarget {
+  partition: string;
+  region: string;
+  account: string;
+}
+
+/** The default product of an account and Region (a custom integration's own findings). */
+export function productArn(target: ImportTarget): string {
+  return `arn:${target.partition}:securityhub:${target.region}:${target.account}:product/${target.account}/default`;
+}
+
+/** What the import needs of the pipeline's deps. */
+export interface SecurityHubDeps {
+  config: Pick<Config, "securityHub">;
+  responder?: { region: string | undefined; account: string | undefined };
+}
+
+/**
+ * The responder's account and Region. Without them (`run --direct` has no deployed responder)
+ * the key's: the caller's credentials then act in the key's account and Region anyway.
+ */
+export function importTarget(deps: SecurityHubDeps, finding: Finding): ImportTarget | undefined {
+  const region = deps.responder?.region ?? finding.key?.region ?? finding.event?.region;
+  const account = deps.responder?.account ?? finding.key?.account ?? finding.event?.accountId;
+  if (!region || !account) return undefined;
+  return { partition: partitionOfRegion(region), region, account };
+}
+
+/** The partitions ASFF's `Resources[].Partition` names; another one is left out rather than refused. */
+const ASFF_PARTITIONS: readonly string[] = ["aws", "aws-cn", "aws-us-gov", "aws-us-iso", "aws-us-iso-b"];
+
+function asffPartition(partition: string): Partition | undefined {
+  return ASFF_PARTITIONS.includes(partition) ? (partition as Partition) : undefined;
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3).trimEnd()}...`;
+}
+
+/** An ASFF timestamp (ISO 8601, UTC), or undefined for a missing or unparseable one. */
+function timestamp(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+/**
+ * The finding's stable id: the event's id, so a duplicate delivery or a retry updates the finding.
+ * A runbook request (no event) is identified by what was asked (its first reason, `manual-<action>`),
+ * on which key, and when.
+ */
+export function findingId(finding: Finding, request?: ManualRequest): string {
+  const eventId = finding.event?.eventId;
+  if (eventId) return cut(`${PRODUCT}/${finding.incident}/${eventId}`, LIMITS.id);
+  const what = finding.reasons[0] ?? finding.actions[0]?.type ?? "finding";
+  const key = finding.key?.arn ?? finding.actions[0]?.keyRef ?? finding.event?.keyHint ?? "unknown-key";
+  const when = request?.at ?? finding.event?.eventTime ?? "undated";
+  return cut(`${PRODUCT}/${finding.incident}/${what}/${key}/${when}`, LIMITS.id);
+}
+
+/** The current state shows nothing to fix: a verdict (`grant-gone`, ...) and nothing planned. */
+function nothingWrongNow(finding: Finding): boolean {
+  return (finding.verdicts?.length ?? 0) > 0 && finding.actions.length === 0;
+}
+
+function recommendation(finding: Finding, results: readonly ActionResult[], outcome: Outcome): string {
+  const undo = results.map((r) => undoCommand(r, finding)).filter((u): u is string => u !== undefined);
+  if (undo.length) {
+    const text = `Done: ${results.map((r) => `${r.type} ${r.status}`).join(", ")}. To undo: ${undo.join(" ; ")}`;
+    const note = " ... (the full command is in the SNS notification)";
+    return text.length <= LIMITS.recommendation
+      ? text
+      : `${text.slice(0, LIMITS.recommendation - note.length)}${note}`;
+  }
+  const advice: Record<Outcome, string> = {
+    failed:
+      "The automatic action failed: read the error in the SNS notification, fix the cause, and run the action again with the runbook (kms-responder run).",
+    remediated: "Remediated: nothing to undo.",
+    "already-remediated": "The key was already in the intended state: nothing was changed.",
+    "dry-run": "Dry run or notify mode: nothing was changed. Run the action with the runbook to apply it.",
+    skipped:
+      "No automatic action (the key is exempt, unknown or out of this responder's reach): review the key and act with the runbook if needed.",
+    notified:
+      "No automatic action for this finding: review the key and the caller, and act with the runbook if needed.",
+  };
+  return cut(advice[outcome], LIMITS.recommendation);
+}
+
+function description(finding: Finding, results: readonly ActionResult[], outcome: Outcome): string {
+  const done = results.length
+    ? results.map((r) => `${r.type} on ${r.target}: ${r.status}. ${r.detail}`).join(" ")
+    : "Nothing was done automatically (notification only).";
+  const details = finding.details.length ? ` ${finding.details.join(" ")}` : "";
+  return cut(`${finding.summary}. Outcome: ${outcome}. ${done}${details}`, LIMITS.description);
+}
+
+function title(finding: Finding): string {
+  const where = `${finding.key?.account ?? finding.event?.accountId ?? "?"}/${finding.key?.region ?? finding.event?.region ?? "?"}`;
+  const key = finding.key?.id ?? finding.event?.keyHint ?? "unknown key";
+  return cut(`${finding.title}: key ${key} in ${where}`, LIMITS.title);
+}
+
+/** Solution-specific facts as ProductFields: string values, keys under `kms-responder/`. */
+function productFields(
+  finding: Finding,
+  results: readonly ActionResult[],
+  outcome: Outcome,
+  request: ManualRequest | undefined,
+): Record<string, string> {
+  const event = finding.event;
+  const fields: Record<string, string | undefined> = {
+    incident: finding.incident,
+    severity: finding.severity,
+    reasons: finding.reasons.join(","),
+    outcome,
+    actions: results.map((r) => `${r.type}:${r.status}`).join(",") || undefined,
+    verdicts: finding.verdicts?.join(","),
+    keyArn: finding.key?.arn,
+    keyAccount: finding.key?.account ?? event?.accountId,
+    keyRegion: finding.key?.region ?? event?.region,
+    keyAlias: finding.key?.alias,
+    actor: event ? actorPrincipal(event.actor) : request?.executedBy,
+    actorType: event ? event.actor.type : "Runbook",
+    invokedBy: event?.actor.invokedBy,
+    mfaAuthenticated:
+      event?.actor.mfaAuthenticated === undefined ? undefined : String(event.actor.mfaAuthenticated),
+    sourceIp: event?.sourceIp,
+    userAgent: event?.userAgent,
+    eventName: event?.eventName,
+    eventId: event?.eventId,
+    eventTime: event?.eventTime,
+    errorCode: event?.errorCode,
+    executedBy: request?.executedBy,
+    statedBy: request?.statedBy,
+    requestReason: request?.reason,
+    ticket: request?.ticket,
+  };
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined || value === "") continue;
+    out[cut(`${PRODUCT}/${name}`, LIMITS.productFieldKey)] = cut(value, LIMITS.productFieldValue);
+  }
+  return out;
+}
+
+export interface AsffInput {
+  finding: Finding;
+  results: readonly ActionResult[];
+  target: ImportTarget;
+  request?: ManualRequest;
+  /** When the finding is imported (`UpdatedAt`). */
+  now: Date;
+}
+
+/**
+ * The ASFF document of a finding and what was done about it. Pure: the same input gives the same
+ * document. Every text field is cut to ASFF's limits.
+ */
+export function toAsff(input: AsffInput): AwsSecurityFinding {
+  const { finding, results, target, request, now } = input;
+  const outcome = outcomeOf(results);
+  const updatedAt = now.toISOString();
+  const observedAt = timestamp(finding.event?.eventTime) ?? timestamp(request?.at) ?? updatedAt;
+  const types = [...(FINDING_TYPES[finding.incident] ?? DEFAULT_TYPES)];
+  const severity = { Label: SEVERITY_LABEL[finding.severity], Original: finding.severity };
+  const region = finding.key?.region ?? finding.event?.region ?? target.region;
+  return {
+    SchemaVersion: ASFF_SCHEMA_VERSION,
+    Id: findingId(finding, request),
+    ProductArn: productArn(target),
+    ProductName: PRODUCT,
+    GeneratorId: `${PRODUCT}/${finding.incident}`,
+    AwsAccountId: target.account,
+    Types: types,
+    CreatedAt: observedAt,
+    FirstObservedAt: observedAt,
+    LastObservedAt: observedAt,
+    UpdatedAt: updatedAt,
+    Severity: severity,
+    // Security Hub takes updates of severity and types from the provider only through these.
+    FindingProviderFields: { Severity: severity, Types: types },
+    Title: title(finding),
+    Description: description(finding, results, outcome),
+    Remediation: { Recommendation: { Text: recommendation(finding, results, outcome) } },
+    ProductFields: productFields(finding, results, outcome, request),
+    Resources: [
+      {
+        Type: "AwsKmsKey",
+        Id: finding.key?.arn ?? finding.event?.keyHint ?? "unknown",
+        Partition: asffPartition(finding.key?.partition ?? finding.event?.partition ?? target.partition),
+        Region: region,
+      },
+    ],
+    Compliance: { Status: nothingWrongNow(finding) ? "PASSED" : "FAILED" },
+    Workflow: { Status: outcome === "remediated" || outcome === "already-remediated" ? "RESOLVED" : "NEW" },
+    RecordState: "ACTIVE",
+  };
+}
+
+/**
+ * Imports the finding into Security Hub when the config says so; otherwise does nothing (and
+ * loads nothing).
+ *
+ * Failure policy: the import runs after the actions and the notification. A failed import never
+ * undoes an action: it is logged and returned as the error that fails the invocation, like a
+ * failed notification, so Lambda's retry imports it again (the actions then answer
+ * `already-done`, and the stable id updates the same finding).
+ */
+export async function importToSecurityHub(
+  finding: Finding,
+  results: readonly ActionResult[],
+  deps: SecurityHubDeps,
+  request?: ManualRequest,
+  now: Date = new Date(),
+): Promise<ActionError | undefined> {
+  if (!deps.config.securityHub) return undefined;
+  try {
+    const target = importTarget(deps, finding);
+    if (!target) throw new Error("the account and Region to import into are unknown");
+    const document = toAsff({ finding, results, target, now, ...(request && { request }) });
+    // Loaded here, only when enabled: see the module comment.
+    const { batchImport } = await import("./clients/securityhub.js");
+    await batchImport([document]);
+    logger.info("imported into security hub", { findingId: document.Id });
+    return undefined;
+  } catch (error) {
+    logger.error("security hub import failed; actions stand", { error: describeError(error) });
+    return new ActionError(`security hub import failed: ${describeError(error)}`, { cause: error });
+  }
+}
