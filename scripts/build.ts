@@ -29,17 +29,19 @@ export function functionNames(): string[] {
 }
 
 /**
- * The AWS clients a function uses: every function reads KMS, notifies through SNS and, as a
- * central responder of an organisation, assumes member-account roles through STS (loaded only
+ * The AWS clients a function uses: every function reads KMS, notifies through SNS, imports
+ * findings into Security Hub when `securityHub` is on and, as a central responder of an
+ * organisation, assumes member-account roles through STS (the shared pipeline; loaded only
  * then, functions/shared/clients/member.ts); an incident that reads key history (it declares a
  * history reader) also uses CloudTrail; the runbook uses CloudTrail (the restore after a cancelled
  * deletion) and SSM (who started the automation).
  */
 export function expectedClients(name: string): string[] {
-  if (name === RUNBOOK) return ["cloudtrail", "kms", "sns", "ssm", "sts"];
+  if (name === RUNBOOK) return ["cloudtrail", "kms", "securityhub", "sns", "ssm", "sts"];
   const incident: Incident | undefined = INCIDENTS.find((i) => i.name === name);
   if (!incident) throw new Error(`${name} is neither a registered incident nor the runbook`);
-  return incident.history ? ["cloudtrail", "kms", "sns", "sts"] : ["kms", "sns", "sts"];
+  const shared = ["kms", "securityhub", "sns", "sts"];
+  return incident.history ? ["cloudtrail", ...shared] : shared;
 }
 
 /** The esbuild options of one function's bundle (the benchmark builds its floor with the same). */

@@ -19,19 +19,20 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 /**
  * Every function's AWS clients, written out: CloudTrail only where key history is read, SSM only in
- * the runbook; STS everywhere (a central responder assumes member-account roles in the pipeline).
+ * the runbook; Security Hub (findings, when configured) and STS (a central responder assumes
+ * member-account roles) everywhere, through the shared pipeline.
  */
 const EXPECTED: Record<string, string[]> = {
-  "rogue-grant": ["kms", "sns", "sts"],
-  "key-deletion-scheduled": ["cloudtrail", "kms", "sns", "sts"],
-  "key-policy-violation": ["kms", "sns", "sts"],
-  "key-disabled": ["kms", "sns", "sts"],
-  "key-material-deleted": ["kms", "sns", "sts"],
-  "key-rotation-disabled": ["kms", "sns", "sts"],
-  "pending-deletion-key-used": ["cloudtrail", "kms", "sns", "sts"],
-  "key-material-expiring": ["kms", "sns", "sts"],
-  "alias-changed": ["kms", "sns", "sts"],
-  runbook: ["cloudtrail", "kms", "sns", "ssm", "sts"],
+  "rogue-grant": ["kms", "securityhub", "sns", "sts"],
+  "key-deletion-scheduled": ["cloudtrail", "kms", "securityhub", "sns", "sts"],
+  "key-policy-violation": ["kms", "securityhub", "sns", "sts"],
+  "key-disabled": ["kms", "securityhub", "sns", "sts"],
+  "key-material-deleted": ["kms", "securityhub", "sns", "sts"],
+  "key-rotation-disabled": ["kms", "securityhub", "sns", "sts"],
+  "pending-deletion-key-used": ["cloudtrail", "kms", "securityhub", "sns", "sts"],
+  "key-material-expiring": ["kms", "securityhub", "sns", "sts"],
+  "alias-changed": ["kms", "securityhub", "sns", "sts"],
+  runbook: ["cloudtrail", "kms", "securityhub", "sns", "ssm", "sts"],
 };
 
 describe("bundles", () => {
