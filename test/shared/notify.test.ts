@@ -1,14 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { decide as decideDeletion } from "../../functions/key-deletion-scheduled/decide.js";
 import { decide as decideGrant } from "../../functions/rogue-grant/decide.js";
-import type { ActionResult } from "../../functions/shared/actions.js";
+import { parseKeyArn } from "../../functions/shared/arn.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 import type { Finding } from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise } from "../../functions/shared/model.js";
+import { type KmsEvent, normalise } from "../../functions/shared/event.js";
+import type { ActionResult } from "../../functions/shared/executors/executor.js";
 import {
   formatNotification,
   MAX_MESSAGE_BYTES,
   MAX_SUBJECT,
+  type ManualRequest,
   NOTIFICATION_SCHEMA,
   type NotificationDocument,
   outcomeOf,
@@ -20,10 +22,10 @@ const GRANT_KEY = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6
 const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
 const DELETION_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-function callOf(fixture: string): KmsApiCall {
-  const call = normalise(loadEvent(fixture));
-  if (!call) throw new Error(`${fixture} does not normalise`);
-  return call;
+function eventOf(fixture: string): KmsEvent {
+  const event = normalise(loadEvent(fixture));
+  if (!event) throw new Error(`${fixture} does not normalise`);
+  return event;
 }
 
 function findingOf(decision: ReturnType<typeof decideGrant>): Finding {
@@ -33,7 +35,7 @@ function findingOf(decision: ReturnType<typeof decideGrant>): Finding {
 
 /** The critical rogue-grant finding of events/rogue-grant/external-grantee.json. */
 function grantFinding(): Finding {
-  return findingOf(decideGrant(callOf("rogue-grant/external-grantee"), DEFAULT_CONFIG));
+  return findingOf(decideGrant(eventOf("rogue-grant/external-grantee"), DEFAULT_CONFIG));
 }
 
 function revoked(status: ActionStatus = "succeeded"): ActionResult {
@@ -99,13 +101,8 @@ describe("formatNotification: subject", () => {
         ...base,
         severity,
         title: NASTY,
-        call: {
-          ...base.call,
-          keyArn: undefined,
-          keyId: undefined,
-          keyAlias: `alias/${NASTY}`,
-          eventName: NASTY,
-        },
+        key: undefined,
+        event: base.event && { ...base.event, key: undefined, keyHint: `alias/${NASTY}`, eventName: NASTY },
       };
 
       // Act
@@ -204,7 +201,7 @@ describe("formatNotification: readable text", () => {
 
   it("the undo of a revoke keeps the grant's retiring principal, constraints and name (no wider grant)", () => {
     // Prepare: delegation.json's grant is limited to an encryption context.
-    const finding = findingOf(decideGrant(callOf("rogue-grant/delegation"), DEFAULT_CONFIG));
+    const finding = findingOf(decideGrant(eventOf("rogue-grant/delegation"), DEFAULT_CONFIG));
     const key = "arn:aws:kms:us-east-1:111122223333:key/2b6e4f90-1c3d-4a5b-8e7f-9a0b1c2d3e4f";
     const revokedDelegation: ActionResult = { ...revoked(), target: key, keyRef: key };
 
@@ -223,9 +220,11 @@ describe("formatNotification: readable text", () => {
   it("quotes record values that are not plain words, so the undo stays one harmless shell command", () => {
     // Prepare
     const base = grantFinding();
+    const event = base.event;
+    if (event?.detail.kind !== "grant") throw new Error("expected the CreateGrant event");
     const finding: Finding = {
       ...base,
-      call: { ...base.call, request: { ...base.call.request, granteePrincipal: "x; rm -rf ~ 'y'" } },
+      event: { ...event, detail: { ...event.detail, grantee: "x; rm -rf ~ 'y'" } },
     };
 
     // Act
@@ -237,7 +236,7 @@ describe("formatNotification: readable text", () => {
 
   it("after a cancelled deletion, gives the schedule-key-deletion command; nothing to undo for already-done", () => {
     // Prepare
-    const finding = findingOf(decideDeletion(callOf("key-deletion-scheduled/unapproved"), DEFAULT_CONFIG));
+    const finding = findingOf(decideDeletion(eventOf("key-deletion-scheduled/unapproved"), DEFAULT_CONFIG));
 
     // Act
     const n = formatNotification({
@@ -343,5 +342,222 @@ describe("outcomeOf", () => {
     [["already-done", "failed"], "failed"],
   ])("%j -> %s", (statuses, outcome) => {
     expect(outcomeOf(statuses.map((s) => result("enable-key", s)))).toBe(outcome);
+  });
+});
+
+describe("formatNotification: the key the finding is about", () => {
+  const REPLICA = "arn:aws:kms:us-west-2:111122223333:key/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0";
+
+  /** A finding about another key than the event's (ReplicateKey: the new replica). */
+  function replicaFinding(): Finding {
+    return { ...grantFinding(), key: parseKeyArn(REPLICA) };
+  }
+
+  it("names the finding's key in the subject, the document and the console link, not the event's", () => {
+    // Act
+    const n = formatNotification({ finding: replicaFinding(), results: [] });
+
+    // Assess
+    expect(n.subject.endsWith(": key mrk-6c7d in 111122223333/us-west-2")).toBe(true);
+    expect(n.document.key).toEqual({
+      arn: REPLICA,
+      id: "mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0",
+      account: "111122223333",
+      region: "us-west-2",
+    });
+    expect(n.document.links.key).toBe(
+      "https://us-west-2.console.aws.amazon.com/kms/home?region=us-west-2#/kms/keys/mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0",
+    );
+    // The CloudTrail event was logged where the call was made.
+    expect(n.document.links.cloudTrail).toContain(
+      "region=us-east-1#/events/7404c6cc-a32e-4c17-bddb-150a93c40481",
+    );
+  });
+
+  it("the undo runs in the key's Region", () => {
+    // Prepare
+    const result: ActionResult = { ...revoked(), keyRef: REPLICA, target: `${REPLICA} grant ${GRANT_ID}` };
+
+    // Act
+    const [undo] = formatNotification({ finding: replicaFinding(), results: [result] }).document.undo;
+
+    // Assess
+    expect(undo).toMatch(new RegExp(`^aws kms create-grant --key-id ${REPLICA} .* --region us-west-2$`));
+  });
+
+  it("a finding whose key is unknown names the alias the record used, and keeps the event's account/Region", () => {
+    // Prepare
+    const base = grantFinding();
+    const finding: Finding = {
+      ...base,
+      key: undefined,
+      event: base.event && { ...base.event, key: undefined, keyHint: "alias/payments" },
+    };
+
+    // Act
+    const n = formatNotification({ finding, results: [] });
+
+    // Assess
+    expect(n.subject.endsWith(": key alias/payments in 111122223333/us-east-1")).toBe(true);
+    expect(n.document.key).toEqual({ alias: "alias/payments", account: "111122223333", region: "us-east-1" });
+    expect(n.document.links).not.toHaveProperty("key");
+    expect(n.text).toContain("Key: alias/payments (alias/payments)");
+  });
+});
+
+describe("formatNotification: verdicts", () => {
+  it("puts the finding's verdicts in the JSON document", () => {
+    // Prepare
+    const finding: Finding = { ...grantFinding(), actions: [], verdicts: ["grant-gone"] };
+
+    // Act
+    const n = formatNotification({ finding, results: [] });
+
+    // Assess
+    expect(n.document.verdicts).toEqual(["grant-gone"]);
+    expect(parts(n.message).doc.verdicts).toEqual(["grant-gone"]);
+  });
+
+  it("leaves verdicts out when there are none", () => {
+    // Act
+    const n = formatNotification({ finding: { ...grantFinding(), verdicts: [] }, results: [] });
+
+    // Assess
+    expect(n.document).not.toHaveProperty("verdicts");
+  });
+});
+
+describe("formatNotification: runbook findings (a person asked, no event)", () => {
+  const KEY = parseKeyArn(DELETION_KEY);
+
+  function runbookFinding(): Finding {
+    return {
+      kind: "finding",
+      incident: "runbook",
+      severity: "medium",
+      reasons: ["manual-disable-key"],
+      title: "Runbook disable-key",
+      summary: "disable-key on the key: suspected leak",
+      details: [],
+      actions: [{ type: "disable-key", keyRef: DELETION_KEY }],
+      event: undefined,
+      key: KEY,
+    };
+  }
+
+  const request: ManualRequest = {
+    at: "2026-11-28T19:00:00.000Z",
+    executedBy: "arn:aws:sts::111122223333:assumed-role/Oncall/ana",
+    statedBy: "ana@example.com",
+    reason: "suspected leak",
+    ticket: "INC-4711",
+  };
+
+  it("says who ran it (SSM's ExecutedBy), who they said they are, why, and the ticket", () => {
+    // Act
+    const n = formatNotification({
+      finding: runbookFinding(),
+      results: [result("disable-key", "succeeded")],
+      request,
+    });
+
+    // Assess
+    expect(n.text).toContain("Run by: arn:aws:sts::111122223333:assumed-role/Oncall/ana");
+    expect(n.text).toContain("Stated by: ana@example.com (as typed by the caller, not verified)");
+    expect(n.text).toContain("Reason: suspected leak   Ticket: INC-4711");
+    expect(n.text).toContain("When: 2026-11-28T19:00:00.000Z");
+    expect(n.document.request).toEqual(request);
+  });
+
+  it("the JSON document's actor is the runbook run by the SSM identity, and its event is the request", () => {
+    // Act
+    const { document } = formatNotification({
+      finding: runbookFinding(),
+      results: [result("disable-key", "succeeded")],
+      request,
+    });
+
+    // Assess
+    expect(document.actor).toEqual({
+      type: "Runbook",
+      arn: "arn:aws:sts::111122223333:assumed-role/Oncall/ana",
+      principal: "arn:aws:sts::111122223333:assumed-role/Oncall/ana",
+    });
+    expect(document.event).toEqual({ name: "Runbook disable-key", time: "2026-11-28T19:00:00.000Z" });
+    expect(document.key).toMatchObject({ arn: DELETION_KEY, region: "us-east-1" });
+    expect(document.links).not.toHaveProperty("cloudTrail");
+    expect(document.undo).toEqual([`aws kms enable-key --key-id ${DELETION_KEY} --region us-east-1`]);
+  });
+
+  it("run outside SSM Automation: 'Run by' says unknown, no Stated by line without a stated name, no ticket", () => {
+    // Act
+    const n = formatNotification({
+      finding: runbookFinding(),
+      results: [result("disable-key", "succeeded")],
+      request: { reason: "drill" },
+    });
+
+    // Assess
+    expect(n.text).toContain("Run by: unknown (not run through SSM Automation)");
+    expect(n.text).not.toContain("Stated by:");
+    expect(n.text).toContain("Reason: drill");
+    expect(n.text).not.toContain("Ticket:");
+    expect(n.document.actor).toEqual({ type: "Runbook" });
+  });
+
+  it("the subject names the key and its location, severity first", () => {
+    // Act
+    const { subject } = formatNotification({
+      finding: runbookFinding(),
+      results: [result("disable-key", "succeeded")],
+      request,
+    });
+
+    // Assess
+    expect(subject).toBe(
+      "[MEDIUM] Runbook disable-key, key disabled: key 1234abcd in 111122223333/us-east-1",
+    );
+  });
+
+  it("the undo of a runbook revoke re-creates the grant as it was listed (result.grant), limits included", () => {
+    // Prepare: no event, so the grant can only come from the result
+    const revokedListed: ActionResult = {
+      ...revoked(),
+      keyRef: DELETION_KEY,
+      target: `${DELETION_KEY} grant ${GRANT_ID}`,
+      grant: {
+        granteePrincipal: "arn:aws:iam::444455556666:role/exfil",
+        operations: ["Decrypt", "Encrypt"],
+        retiringPrincipal: "arn:aws:iam::111122223333:role/ops",
+        constraints: { encryptionContextEquals: { tenant: "acme" } },
+        name: "partner access",
+      },
+    };
+
+    // Act
+    const { document } = formatNotification({ finding: runbookFinding(), results: [revokedListed], request });
+
+    // Assess
+    expect(document.undo).toEqual([
+      `aws kms create-grant --key-id ${DELETION_KEY} --grantee-principal arn:aws:iam::444455556666:role/exfil` +
+        " --operations Decrypt Encrypt --retiring-principal arn:aws:iam::111122223333:role/ops" +
+        ` --constraints '{"EncryptionContextEquals":{"tenant":"acme"}}' --name 'partner access' --region us-east-1`,
+    ]);
+  });
+
+  it("result.grant wins over the event's requested grant (the listed grant is what was revoked)", () => {
+    // Prepare
+    const listed: ActionResult = {
+      ...revoked(),
+      grant: { granteePrincipal: "arn:aws:iam::444455556666:role/other", operations: ["Sign"] },
+    };
+
+    // Act
+    const [undo] = formatNotification({ finding: grantFinding(), results: [listed] }).document.undo;
+
+    // Assess
+    expect(undo).toBe(
+      `aws kms create-grant --key-id ${GRANT_KEY} --grantee-principal arn:aws:iam::444455556666:role/other --operations Sign --region us-east-1`,
+    );
   });
 });
