@@ -1,0 +1,230 @@
+/**
+ * Metrics as EMF lines on stdout: which lines a finding writes (findings by severity, actions by
+ * status with a roll-up for the alarm, remediation latency only when something changed), that
+ * nothing breaks an invocation, and that a handler writes them once per invocation.
+ */
+
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Finding } from "../../functions/shared/decision.js";
+import { normalise } from "../../functions/shared/event.js";
+import type { ActionResult } from "../../functions/shared/executors/executor.js";
+import { logger } from "../../functions/shared/logger.js";
+import {
+  METRICS_NAMESPACE,
+  recordMetrics,
+  remediationLatency,
+  SERVICE,
+} from "../../functions/shared/metrics.js";
+import { coldStart, fakeKey, grantClaimedBy } from "../handlers/harness.js";
+import { loadEvent } from "../helpers/fixtures.js";
+
+const kms = mockClient(KMSClient);
+const sns = mockClient(SNSClient);
+
+const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+/** external-grantee.json's eventTime, 2026-11-28T18:22:41Z. */
+const EVENT_TIME = Date.parse("2026-11-28T18:22:41Z");
+
+/** An EMF line without its timestamp: what CloudWatch makes a metric of. */
+interface EmfLine {
+  _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: unknown[] }> };
+  [field: string]: unknown;
+}
+
+/** Captures what is written to stdout, returning the EMF lines (timestamps dropped). */
+function captureEmf(): () => EmfLine[] {
+  const chunks: string[] = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  return () =>
+    chunks
+      .join("")
+      .split("\n")
+      .filter((l) => l.startsWith('{"_aws"'))
+      .map((l) => {
+        const line = JSON.parse(l) as EmfLine & { _aws: { Timestamp?: number } };
+        delete line._aws.Timestamp;
+        return line;
+      });
+}
+
+/** A line as metrics.ts writes it: one metric, the service dimension, the given ones. */
+function emf(metric: string, unit: string, value: number, dimensions: Record<string, string>): EmfLine {
+  return {
+    _aws: {
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [["service", ...Object.keys(dimensions)]],
+          Metrics: [{ Name: metric, Unit: unit }],
+        },
+      ],
+    },
+    service: SERVICE,
+    ...dimensions,
+    [metric]: value,
+  };
+}
+
+function finding(overrides: Partial<Finding> = {}): Finding {
+  const event = normalise(loadEvent("rogue-grant/external-grantee"));
+  return {
+    kind: "finding",
+    incident: "rogue-grant",
+    severity: "critical",
+    reasons: ["external-grantee"],
+    title: "Rogue KMS grant",
+    summary: "a grant",
+    details: [],
+    actions: [],
+    event,
+    key: event?.key,
+    ...overrides,
+  };
+}
+
+const result = (status: ActionResult["status"]): ActionResult => ({
+  type: "revoke-grant",
+  target: KEY_ARN,
+  keyRef: KEY_ARN,
+  status,
+  detail: status,
+});
+
+/** A Metrics instance made now, with metrics enabled whatever the environment says. */
+function freshMetrics(): Metrics {
+  vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
+}
+
+beforeEach(() => {
+  kms.reset();
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: "msg-1" });
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe("recordMetrics", () => {
+  it("writes a remediated finding as Findings by severity, Actions by status (and the roll-up), and the latency", () => {
+    // Prepare
+    const out = freshMetrics();
+    const lines = captureEmf();
+
+    // Act: the actions ended 2.5 s after the event.
+    recordMetrics(finding(), [result("succeeded")], EVENT_TIME + 2500, out);
+
+    // Assess
+    expect(lines()).toEqual([
+      emf("Findings", "Count", 1, { incident: "rogue-grant", severity: "critical" }),
+      emf("Actions", "Count", 1, { incident: "rogue-grant", status: "succeeded" }),
+      emf("Actions", "Count", 1, { status: "succeeded" }),
+      emf("RemediationLatency", "Milliseconds", 2500, { incident: "rogue-grant" }),
+    ]);
+  });
+
+  it("counts actions per status and writes no latency when nothing changed", () => {
+    const out = freshMetrics();
+    const lines = captureEmf();
+
+    recordMetrics(
+      finding({ severity: "high" }),
+      [result("failed"), result("skipped"), result("failed")],
+      EVENT_TIME + 900,
+      out,
+    );
+
+    expect(lines()).toEqual([
+      emf("Findings", "Count", 1, { incident: "rogue-grant", severity: "high" }),
+      emf("Actions", "Count", 2, { incident: "rogue-grant", status: "failed" }),
+      emf("Actions", "Count", 2, { status: "failed" }),
+      emf("Actions", "Count", 1, { incident: "rogue-grant", status: "skipped" }),
+      emf("Actions", "Count", 1, { status: "skipped" }),
+    ]);
+  });
+
+  it("writes only the finding for a notification-only finding, and no latency without an event", () => {
+    const out = freshMetrics();
+    const lines = captureEmf();
+
+    recordMetrics(
+      finding({ incident: "runbook", severity: "medium", event: undefined }),
+      [],
+      Date.now(),
+      out,
+    );
+
+    expect(lines()).toEqual([emf("Findings", "Count", 1, { incident: "runbook", severity: "medium" })]);
+  });
+
+  it("never throws: a failure to write is logged and the invocation goes on", () => {
+    const broken = freshMetrics();
+    vi.spyOn(broken, "singleMetric").mockImplementation(() => {
+      throw new RangeError("too many dimensions");
+    });
+    const warn = vi.spyOn(logger, "warn").mockImplementation(() => undefined);
+
+    expect(() => recordMetrics(finding(), [result("succeeded")], EVENT_TIME, broken)).not.toThrow();
+    expect(warn).toHaveBeenCalledWith("metrics not written", { error: "RangeError: too many dimensions" });
+  });
+});
+
+describe("remediationLatency", () => {
+  it("is the time from the event to the end of the actions, never negative", () => {
+    expect(remediationLatency(finding(), EVENT_TIME + 1234)).toBe(1234);
+    // A clock a little behind CloudTrail's: 0, not a negative latency.
+    expect(remediationLatency(finding(), EVENT_TIME - 50)).toBe(0);
+  });
+
+  it("is undefined without an event time", () => {
+    expect(remediationLatency(finding({ event: undefined }), EVENT_TIME)).toBeUndefined();
+  });
+});
+
+describe("a handler's metrics", () => {
+  it("writes the metrics of the invocation before it returns (flushed per invocation)", async () => {
+    // Prepare
+    const raw = loadEvent("rogue-grant/external-grantee");
+    fakeKey(kms, { arn: KEY_ARN, grants: [grantClaimedBy(raw)] });
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    const handler = await coldStart("rogue-grant");
+    const lines = captureEmf();
+
+    // Act
+    const outcome = await handler(raw);
+
+    // Assess: the lines are out when the handler returns; the latency is from the fixture's
+    // 2026 event time to now, so only its presence is asserted.
+    expect(outcome.outcome).toBe("remediated");
+    const written = lines();
+    expect(written.slice(0, 3)).toEqual([
+      emf("Findings", "Count", 1, { incident: "rogue-grant", severity: "critical" }),
+      emf("Actions", "Count", 1, { incident: "rogue-grant", status: "succeeded" }),
+      emf("Actions", "Count", 1, { status: "succeeded" }),
+    ]);
+    expect(written).toHaveLength(4);
+    expect(written[3]?._aws.CloudWatchMetrics[0]?.Metrics).toEqual([
+      { Name: "RemediationLatency", Unit: "Milliseconds" },
+    ]);
+  });
+
+  it("writes nothing for an ignored event (no finding)", async () => {
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    const handler = await coldStart("rogue-grant");
+    const lines = captureEmf();
+
+    const outcome = await handler(loadEvent("rogue-grant/failed-call"));
+
+    expect(outcome.outcome).toBe("ignored");
+    expect(lines()).toEqual([]);
+  });
+});
