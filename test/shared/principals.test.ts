@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import * as arn from "../../functions/shared/arn.js";
 import {
   globMatch,
   infrastructureAccount,
@@ -34,6 +35,25 @@ describe("globMatch", () => {
   ])("matches %j against %j: %s", (pattern, value, expected) => {
     // Act / Assess
     expect(globMatch(pattern, value)).toBe(expected);
+  });
+
+  it("`*` crosses `:` and `/`: one star spans several ARN fields and path segments", () => {
+    // Act / Assess
+    expect(globMatch("arn:aws:iam::*", "arn:aws:iam::111122223333:role/team/payments/Admin")).toBe(true);
+    expect(globMatch("arn:*:role/Admin", "arn:aws-us-gov:iam::111122223333:role/Admin")).toBe(true);
+    expect(globMatch("arn:aws:iam::111122223333:role/*", "arn:aws:iam::111122223333:role/a/b/c")).toBe(true);
+    expect(globMatch("*/Admin", "arn:aws:iam::111122223333:role/team/Admin")).toBe(true);
+    expect(globMatch("arn:aws:iam::*:role/Admin", "arn:aws:iam::111122223333:role/x:role/Admin")).toBe(true);
+    expect(globMatch("arn:aws:sts::*:assumed-role/*", "arn:aws:sts::111122223333:assumed-role/R/s:x")).toBe(
+      true,
+    );
+  });
+
+  it("`*` still matches only what it must: literal text around it is required", () => {
+    // Act / Assess
+    expect(globMatch("arn:aws:iam::*:role/Admin", "arn:aws:iam::111122223333:user/Admin")).toBe(false);
+    expect(globMatch("arn:aws:iam::111122223333:role/*", "arn:aws:iam::444455556666:role/Admin")).toBe(false);
+    expect(globMatch("*/Admin", "arn:aws:iam::111122223333:role/Admin/x")).toBe(false);
   });
 
   it("treats dots as literal dots, not any character", () => {
@@ -148,68 +168,10 @@ describe("infrastructureAccount", () => {
   });
 });
 
-describe("principalAccount", () => {
-  it.each([
-    ["444455556666", "444455556666"],
-    ["arn:aws:iam::444455556666:root", "444455556666"],
-    ["arn:aws:iam::444455556666:role/exfil", "444455556666"],
-    ["arn:aws:iam::444455556666:user/contractor", "444455556666"],
-    ["arn:aws:iam::444455556666:role/path/to/role", "444455556666"],
-    ["arn:aws:sts::444455556666:assumed-role/exfil/session", "444455556666"],
-    ["arn:aws-us-gov:iam::444455556666:role/exfil", "444455556666"],
-    ["arn:aws-cn:iam::444455556666:role/exfil", "444455556666"],
-  ])("reads the account of %s", (principal, account) => {
+describe("re-exports", () => {
+  it("principalAccount and roleArnOfSession are the ARN module's own (one parser)", () => {
     // Act / Assess
-    expect(principalAccount(principal)).toBe(account);
-  });
-
-  it.each([
-    "AROAEXAMPLEID12345678",
-    "4444555566667",
-    "44445555666",
-    "dynamodb.us-east-1.amazonaws.com",
-    "111122223333:aws:ec2-infrastructure:i-081c9bc0a8e0ad1b1",
-    "arn:aws:s3:::444455556666-bucket",
-    "arn:aws:kms:us-east-1:444455556666:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34",
-    "*",
-    "",
-  ])("is undefined for %j", (principal) => {
-    // Act / Assess
-    expect(principalAccount(principal)).toBeUndefined();
-  });
-});
-
-describe("roleArnOfSession", () => {
-  it("turns an assumed-role session ARN into its role ARN", () => {
-    // Act / Assess
-    expect(roleArnOfSession("arn:aws:sts::111122223333:assumed-role/Developer/sam.ortiz")).toBe(
-      "arn:aws:iam::111122223333:role/Developer",
-    );
-  });
-
-  it("keeps the partition", () => {
-    // Act / Assess
-    expect(roleArnOfSession("arn:aws-cn:sts::111122223333:assumed-role/Developer/s")).toBe(
-      "arn:aws-cn:iam::111122223333:role/Developer",
-    );
-  });
-
-  it("keeps a session name that contains slashes", () => {
-    // Act / Assess
-    expect(roleArnOfSession("arn:aws:sts::111122223333:assumed-role/Developer/a/b")).toBe(
-      "arn:aws:iam::111122223333:role/Developer",
-    );
-  });
-
-  it.each([
-    "arn:aws:iam::111122223333:role/Developer",
-    "arn:aws:iam::111122223333:user/mallory",
-    "arn:aws:sts::111122223333:assumed-role/Developer",
-    "arn:aws:sts::111122223333:federated-user/bob",
-    "AROAEXAMPLEID12345678",
-    "",
-  ])("returns %j unchanged", (arn) => {
-    // Act / Assess
-    expect(roleArnOfSession(arn)).toBe(arn);
+    expect(principalAccount).toBe(arn.principalAccount);
+    expect(roleArnOfSession).toBe(arn.roleArnOfSession);
   });
 });
