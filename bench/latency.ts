@@ -10,7 +10,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CreateGrantCommand, CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
-import { startMoto } from "../functions/cli/moto.js";
+import { startMoto } from "../emulator/moto.js";
+import { rogueGrant } from "../functions/rogue-grant/incident.js";
 
 const REGION = "us-east-1";
 
@@ -134,7 +135,7 @@ export async function measureLatency(
       KMS_RESPONDER_CONFIG: "{}",
       POWERTOOLS_LOG_LEVEL: "SILENT",
     });
-    const mod = (await import(pathToFileURL(path.join(distDir, "rogue-grant", "index.mjs")).href)) as {
+    const mod = (await import(pathToFileURL(path.join(distDir, rogueGrant.name, "index.mjs")).href)) as {
       handler: (event: unknown) => Promise<{ outcome: string }>;
     };
 

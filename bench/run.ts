@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { motoAvailable } from "../functions/cli/moto.js";
+import { motoAvailable } from "../emulator/moto.js";
 import { type BundleReport, measureBundles } from "./bundles.js";
 import { type LatencyReport, measureLatency } from "./latency.js";
 import { type TriageRun, triageRun } from "./triage.js";

@@ -10,8 +10,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
-import { runCli } from "../functions/cli/main.js";
-import { listFiles } from "../functions/cli/read-records.js";
+import { runCli } from "../cli/main.js";
+import { listFiles } from "../cli/read-records.js";
 
 const [mode, ...paths] = process.argv.slice(2);
 

@@ -8,7 +8,6 @@
  * functions/shared/clients/): esbuild's metafile says which `@aws-sdk/client-*` packages went
  * in, and a bundle with a client its function does not use fails `npm run build`.
  */
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build, type Metafile } from "esbuild";
@@ -29,26 +28,31 @@ export function functionNames(): string[] {
 }
 
 /**
- * The AWS clients a function uses: every function reads KMS, notifies through SNS, imports
- * findings into Security Hub when `securityHub` is on and, as a central responder of an
- * organisation, assumes member-account roles through STS (the shared pipeline; loaded only
- * then, functions/shared/clients/member.ts); an incident that reads key history (it declares a
- * history reader) also uses CloudTrail; the runbook uses CloudTrail (the restore after a cancelled
- * deletion) and SSM (who started the automation).
+ * The AWS clients a function loads at cold start: every function reads KMS and notifies through
+ * SNS; an incident that reads key history (it declares a history reader) also uses CloudTrail; the
+ * runbook uses CloudTrail (the restore after a cancelled deletion) and SSM (who started the
+ * automation). STS (a central responder's member roles) and Security Hub are loaded on demand.
  */
 export function expectedClients(name: string): string[] {
-  if (name === RUNBOOK) return ["cloudtrail", "kms", "securityhub", "sns", "ssm", "sts"];
+  if (name === RUNBOOK) return ["cloudtrail", "kms", "sns", "ssm"];
   const incident: Incident | undefined = INCIDENTS.find((i) => i.name === name);
   if (!incident) throw new Error(`${name} is neither a registered incident nor the runbook`);
-  const shared = ["kms", "securityhub", "sns", "sts"];
-  return incident.history ? ["cloudtrail", ...shared] : shared;
+  return incident.history ? ["cloudtrail", "kms", "sns"] : ["kms", "sns"];
 }
 
-/** The esbuild options of one function's bundle (the benchmark builds its floor with the same). */
+/**
+ * The esbuild options of one function's bundle (the benchmark builds its floor with the same).
+ * Code splitting: what a function loads only on demand (the STS client of a central responder,
+ * the Security Hub client when findings go there) lands in a chunk beside `index.mjs` and costs
+ * nothing at cold start; the stack deploys the whole folder.
+ */
 export function bundleOptions(entry: string, outfile: string): BuildOptions {
   return {
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { [path.basename(outfile, ".mjs")]: entry },
+    outdir: path.dirname(outfile),
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunks/[name]-[hash]",
+    splitting: true,
     bundle: true,
     minify: true,
     sourcemap: true,
@@ -66,21 +70,57 @@ export function bundleOptions(entry: string, outfile: string): BuildOptions {
 
 const CLIENT_PACKAGE = /(?:^|\/)node_modules\/@aws-sdk\/client-([a-z0-9-]+)\//;
 
-/** The `@aws-sdk/client-*` packages (by service: `kms`, `cloudtrail`, ...) a bundle's inputs hold. */
-export function clientsIn(metafile: Metafile): string[] {
+/** The output files a cold start loads: the entry and what it imports statically, transitively. */
+function staticClosure(metafile: Metafile, entry: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [entry];
+  for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const imported of metafile.outputs[file]?.imports ?? []) {
+      if (imported.kind === "import-statement" && !imported.external) todo.push(imported.path);
+    }
+  }
+  return seen;
+}
+
+/**
+ * The `@aws-sdk/client-*` packages (by service: `kms`, `cloudtrail`, ...) whose code is in the given
+ * output files (tree-shaken inputs contribute no bytes and do not count).
+ */
+function clientsOf(metafile: Metafile, files: Iterable<string>): string[] {
   const clients = new Set<string>();
-  for (const input of Object.keys(metafile.inputs)) {
-    const service = CLIENT_PACKAGE.exec(input)?.[1];
-    if (service) clients.add(service);
+  for (const file of files) {
+    for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[file]?.inputs ?? {})) {
+      const service = CLIENT_PACKAGE.exec(input)?.[1];
+      if (service && bytesInOutput > 0) clients.add(service);
+    }
   }
   return [...clients].sort();
 }
 
+/** The clients a cold start loads, those only loaded on demand (dynamic imports), and the bytes a cold start loads. */
+export function clientsIn(metafile: Metafile, entry: string): { cold: string[]; lazy: string[]; coldBytes: number } {
+  const key = Object.keys(metafile.outputs).find((f) => path.resolve(f) === path.resolve(entry)) ?? entry;
+  const cold = staticClosure(metafile, key);
+  const all = Object.keys(metafile.outputs).filter((f) => f.endsWith(".mjs"));
+  const coldClients = clientsOf(metafile, cold);
+  const lazy = clientsOf(
+    metafile,
+    all.filter((f) => !cold.has(f)),
+  ).filter((c) => !coldClients.includes(c));
+  const coldBytes = [...cold].reduce((sum, f) => sum + (metafile.outputs[f]?.bytes ?? 0), 0);
+  return { cold: coldClients, lazy, coldBytes };
+}
+
 export interface BuiltFunction {
   name: string;
+  /** Bytes a cold start loads: `index.mjs` and the chunks it imports statically. */
   bytes: number;
-  /** The AWS SDK clients bundled in. */
+  /** The AWS SDK clients in `index.mjs` (loaded at cold start). */
   clients: string[];
+  /** The clients in chunks loaded only on demand. */
+  lazyClients: string[];
 }
 
 /** Builds every function into `<outdir>/<name>/index.mjs` (`outdir` relative to the working directory). */
@@ -93,7 +133,8 @@ export async function buildAll(outdir = "dist"): Promise<BuiltFunction[]> {
         absWorkingDir: ROOT,
         metafile: true,
       });
-      return { name, bytes: (await stat(outfile)).size, clients: clientsIn(metafile) };
+      const c = clientsIn(metafile, path.relative(ROOT, outfile));
+      return { name, bytes: c.coldBytes, clients: c.cold, lazyClients: c.lazy };
     }),
   );
 }
@@ -110,8 +151,9 @@ export function unusedClients(built: readonly BuiltFunction[]): string[] {
 // would pay for it); the drill and the benchmark call buildAll and judge the bundles themselves.
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("build.ts")) {
   const built = await buildAll();
-  for (const { name, bytes, clients } of built) {
-    console.log(`dist/${name}/index.mjs  ${(bytes / 1024).toFixed(1)} KiB  (${clients.join(", ")})`);
+  for (const { name, bytes, clients, lazyClients } of built) {
+    const lazy = lazyClients.length ? `; on demand: ${lazyClients.join(", ")}` : "";
+    console.log(`dist/${name}/index.mjs  ${(bytes / 1024).toFixed(1)} KiB  (${clients.join(", ")}${lazy})`);
   }
   const problems = unusedClients(built);
   if (problems.length) {

@@ -1,6 +1,6 @@
 /**
  * Building blocks of the incidents' EventBridge patterns, as plain data: the stack deploys them and
- * the tests match fixtures against them (infra/event-pattern.ts).
+ * the tests match fixtures against them (emulator/event-pattern.ts).
  *
  * Every rule matches CloudTrail KMS events and leaves out the responder's own calls (loop
  * prevention; the handlers check again in code).

@@ -18,21 +18,21 @@ beforeAll(async () => {
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 /**
- * Every function's AWS clients, written out: CloudTrail only where key history is read, SSM only in
- * the runbook; Security Hub (findings, when configured) and STS (a central responder assumes
- * member-account roles) everywhere, through the shared pipeline.
+ * Every function's AWS clients at cold start, written out: CloudTrail only where key history is
+ * read, SSM only in the runbook. Security Hub (findings, when configured) and STS (a central
+ * responder assumes member-account roles) are split into chunks loaded on demand.
  */
 const EXPECTED: Record<string, string[]> = {
-  "rogue-grant": ["kms", "securityhub", "sns", "sts"],
-  "key-deletion-scheduled": ["cloudtrail", "kms", "securityhub", "sns", "sts"],
-  "key-policy-violation": ["kms", "securityhub", "sns", "sts"],
-  "key-disabled": ["kms", "securityhub", "sns", "sts"],
-  "key-material-deleted": ["kms", "securityhub", "sns", "sts"],
-  "key-rotation-disabled": ["kms", "securityhub", "sns", "sts"],
-  "pending-deletion-key-used": ["cloudtrail", "kms", "securityhub", "sns", "sts"],
-  "key-material-expiring": ["kms", "securityhub", "sns", "sts"],
-  "alias-changed": ["kms", "securityhub", "sns", "sts"],
-  runbook: ["cloudtrail", "kms", "securityhub", "sns", "ssm", "sts"],
+  "rogue-grant": ["kms", "sns"],
+  "key-deletion-scheduled": ["cloudtrail", "kms", "sns"],
+  "key-policy-violation": ["kms", "sns"],
+  "key-disabled": ["kms", "sns"],
+  "key-material-deleted": ["kms", "sns"],
+  "key-rotation-disabled": ["kms", "sns"],
+  "pending-deletion-key-used": ["cloudtrail", "kms", "sns"],
+  "key-material-expiring": ["kms", "sns"],
+  "alias-changed": ["kms", "sns"],
+  runbook: ["cloudtrail", "kms", "sns", "ssm"],
 };
 
 describe("bundles", () => {
@@ -45,9 +45,11 @@ describe("bundles", () => {
   });
 
   it.each(Object.entries(EXPECTED))(
-    "%s holds exactly the @aws-sdk/client-* packages it uses",
+    "%s loads exactly the @aws-sdk/client-* packages it uses at cold start; STS and Security Hub on demand",
     (name, clients) => {
-      expect(built.find((b) => b.name === name)?.clients).toEqual(clients);
+      const bundle = built.find((b) => b.name === name);
+      expect(bundle?.clients).toEqual(clients);
+      expect(bundle?.lazyClients).toEqual(["securityhub", "sts"]);
     },
   );
 
@@ -60,17 +62,39 @@ describe("bundles", () => {
       name,
       bytes: 1,
       clients: name === "rogue-grant" ? [...clients, "ssm"] : clients,
+      lazyClients: [],
     }));
     expect(unusedClients(rogue)).toEqual(["rogue-grant bundles @aws-sdk/client-ssm"]);
-    expect(
-      clientsIn({
-        inputs: {
-          "node_modules/@aws-sdk/client-kms/dist-es/index.js": { bytes: 1, imports: [] },
-          "node_modules/@smithy/core/dist-es/index.js": { bytes: 1, imports: [] },
-          "functions/shared/clients/kms.ts": { bytes: 1, imports: [] },
+    // Only code that reached the output counts, and only what the entry imports statically is cold.
+    const metafile = {
+      inputs: {},
+      outputs: {
+        "out/index.mjs": {
+          bytes: 10,
+          imports: [
+            { path: "out/chunks/a.mjs", kind: "import-statement" as const },
+            { path: "out/chunks/b.mjs", kind: "dynamic-import" as const },
+          ],
+          exports: [],
+          inputs: {
+            "node_modules/@aws-sdk/client-kms/dist-es/index.js": { bytesInOutput: 5 },
+            "node_modules/@aws-sdk/client-cloudtrail/dist-es/index.js": { bytesInOutput: 0 },
+          },
         },
-        outputs: {},
-      }),
-    ).toEqual(["kms"]);
+        "out/chunks/a.mjs": {
+          bytes: 20,
+          imports: [],
+          exports: [],
+          inputs: { "node_modules/@aws-sdk/client-sns/dist-es/index.js": { bytesInOutput: 7 } },
+        },
+        "out/chunks/b.mjs": {
+          bytes: 30,
+          imports: [],
+          exports: [],
+          inputs: { "node_modules/@aws-sdk/client-sts/dist-es/index.js": { bytesInOutput: 9 } },
+        },
+      },
+    };
+    expect(clientsIn(metafile, "out/index.mjs")).toEqual({ cold: ["kms", "sns"], lazy: ["sts"], coldBytes: 30 });
   });
 });

@@ -9,7 +9,7 @@ import {
   parseConfigText,
 } from "../../functions/shared/config.js";
 import { ConfigError } from "../../functions/shared/errors.js";
-import { INCIDENTS } from "../../functions/shared/types.js";
+import { INCIDENT_NAMES as INCIDENTS } from "../../functions/registry.js";
 
 /** The message of the ConfigError `run` throws; fails the test when it throws nothing or something else. */
 function configErrorOf(run: () => unknown): string {

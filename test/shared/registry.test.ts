@@ -1,0 +1,39 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { INCIDENT_NAMES, INCIDENTS } from "../../functions/registry.js";
+
+describe("the incident registry", () => {
+  it("lists each declaration once, and its names list (read by the config schema) is the same list", () => {
+    const names = INCIDENTS.map((i) => i.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(INCIDENT_NAMES).toEqual(names);
+  });
+
+  it("has a folder with a declaration and a Lambda entry for every incident, and a fixture folder", () => {
+    for (const { name } of INCIDENTS) {
+      expect(readdirSync(`functions/${name}`)).toEqual(expect.arrayContaining(["incident.ts", "index.ts", "decide.ts"]));
+      expect(readdirSync(`events/${name}`).length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it("is the only source file outside an incident's own folder that names an incident", () => {
+    // Production code only: functions/, cli/, emulator/, infra/, scripts/, bench/ (tests and fixtures may).
+    const roots = ["functions", "cli", "emulator", "infra", "scripts", "bench"];
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const file = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) walk(file);
+        else if (entry.name.endsWith(".ts") && file !== "functions/registry.ts") {
+          const text = readFileSync(file, "utf8");
+          for (const { name } of INCIDENTS) {
+            if (file.startsWith(`functions/${name}/`)) continue;
+            if (new RegExp(`["'\`]${name}["'\`/]`).test(text)) offenders.push(`${file}: ${name}`);
+          }
+        }
+      }
+    };
+    for (const root of roots) walk(root);
+    expect(offenders).toEqual([]);
+  });
+});
