@@ -26,7 +26,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { removeStatementsExecutor } from "../../functions/key-policy-violation/remove-statements.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
-import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import type { PlannedAction } from "../../functions/shared/decision.js";
 import {
   type ActionContext,
   type ActionResult,
@@ -58,13 +58,13 @@ const ALL: readonly Executor[] = [
 ];
 
 /** The client every key is reached with here, and the keys it was asked for. */
-function context(facts: KeyFacts = {}) {
+function context() {
   const asked: string[] = [];
   const kmsFor: KmsFor = async (arn) => {
     asked.push(arn);
     return kms;
   };
-  return { ctx: { kmsFor, config: DEFAULT_CONFIG, facts }, asked };
+  return { ctx: { kmsFor, config: DEFAULT_CONFIG }, asked };
 }
 
 const state = (KeyState: KeyState) => ({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState } });
@@ -693,7 +693,7 @@ describe("runActions", () => {
         { type: "disable-key", keyRef: KEY_ARN },
       ],
       ALL,
-      { kmsFor, config: DEFAULT_CONFIG, facts: {} },
+      { kmsFor, config: DEFAULT_CONFIG },
     );
 
     // Assess
@@ -716,7 +716,7 @@ describe("runActions", () => {
         { type: "enable-key-rotation", keyRef: KEY_ARN },
       ],
       ALL,
-      { kmsFor, config: DEFAULT_CONFIG, facts: {} },
+      { kmsFor, config: DEFAULT_CONFIG },
     );
 
     // Assess
@@ -744,10 +744,9 @@ describe("runActions", () => {
     expect(results).toMatchObject([{ status: "failed", error: "Error: boom" }]);
   });
 
-  it("gives each executor the config, the facts and the results of the actions before it", async () => {
+  it("gives each executor the key's client, the config and the results of the actions before it", async () => {
     // Prepare
-    const facts: KeyFacts = { keyState: "Enabled", policy: POLICY };
-    const seen: Array<Pick<ActionContext, "config" | "facts" | "earlier" | "kms">> = [];
+    const seen: Array<ActionContext> = [];
     const recording: Executor = {
       type: "enable-key-rotation",
       permissions: [],
@@ -770,13 +769,12 @@ describe("runActions", () => {
         { type: "enable-key-rotation", keyRef: KEY_ARN },
       ],
       [recording],
-      context(facts).ctx,
+      context().ctx,
     );
 
     // Assess
     expect(seen.map((c) => c.earlier.length)).toEqual([0, 1]);
     expect(seen[1]?.earlier[0]).toMatchObject({ status: "succeeded", detail: "ok" });
-    expect(seen[0]?.facts).toBe(facts);
     expect(seen[0]?.config).toBe(DEFAULT_CONFIG);
     expect(seen[0]?.kms).toBe(kms);
   });
