@@ -4,3 +4,4 @@ import "aws-sdk-client-mock-vitest/extend";
 
 // This machine runs Node 20; the SDK's notice that future versions need Node 22 is not a test finding.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";

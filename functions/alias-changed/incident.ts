@@ -5,6 +5,7 @@ import { decide, INCIDENT } from "./decide.js";
 
 export const aliasChanged = {
   name: INCIDENT,
+  securityHubType: "Unusual Behaviors/User/KMS Alias Changed",
   summary: "UpdateAlias or DeleteAlias: notify (applications using the alias now use another key, or fail)",
   eventNames: ["UpdateAlias", "DeleteAlias"],
   matches: () => true,

@@ -8,6 +8,7 @@ import { restoreActions, restoreReads } from "./restore.js";
 
 export const keyDeletionScheduled = {
   name: INCIDENT,
+  securityHubType: "Effects/Data Destruction/KMS Key Deletion Scheduled",
   summary: "ScheduleKeyDeletion by an unapproved principal: cancel it and restore the key; approved: notify",
   eventNames: ["ScheduleKeyDeletion"],
   matches: () => true,

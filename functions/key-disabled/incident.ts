@@ -6,6 +6,7 @@ import { decide, INCIDENT } from "./decide.js";
 
 export const keyDisabled = {
   name: INCIDENT,
+  securityHubType: "Effects/Denial of Service/KMS Key Disabled",
   summary:
     "DisableKey: notify; re-enable the key when reenableDisabledKeys is set and the caller is not approved",
   eventNames: ["DisableKey"],

@@ -5,6 +5,7 @@ import { decide, INCIDENT } from "./decide.js";
 
 export const keyMaterialDeleted = {
   name: INCIDENT,
+  securityHubType: "Effects/Data Destruction/KMS Key Material Deleted",
   summary:
     "DeleteImportedKeyMaterial, or KMS deleting expired material: critical notification (only re-importing the same material undoes it)",
   eventNames: ["DeleteImportedKeyMaterial", "DeleteExpiredKeyMaterial"],

@@ -5,6 +5,7 @@ import { decide, INCIDENT } from "./decide.js";
 
 export const keyMaterialExpiring = {
   name: INCIDENT,
+  securityHubType: "Software and Configuration Checks/AWS Security Best Practices/KMS Key Material Expiring",
   summary:
     "ImportKeyMaterial with an expiry: notify with the date the key stops working (high within 30 days)",
   eventNames: ["ImportKeyMaterial"],

@@ -7,6 +7,7 @@ import { removeStatementsExecutor } from "./remove-statements.js";
 
 export const keyPolicyViolation = {
   name: INCIDENT,
+  securityHubType: "Software and Configuration Checks/AWS Security Best Practices/KMS Key Policy",
   summary: "A key policy was set: analyse it; on a critical finding in the current policy apply onCritical",
   eventNames: ["PutKeyPolicy", "CreateKey", "ReplicateKey"],
   // CreateKey and ReplicateKey count only with a policy (without one the key gets the default policy).

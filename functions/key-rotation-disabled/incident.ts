@@ -6,6 +6,7 @@ import { decide, INCIDENT } from "./decide.js";
 
 export const keyRotationDisabled = {
   name: INCIDENT,
+  securityHubType: "Software and Configuration Checks/AWS Security Best Practices/KMS Key Rotation Disabled",
   summary: "DisableKeyRotation: re-enable automatic rotation",
   eventNames: ["DisableKeyRotation"],
   matches: () => true,

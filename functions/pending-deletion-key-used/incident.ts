@@ -14,6 +14,7 @@ import {
 
 export const pendingDeletionKeyUsed = {
   name: INCIDENT,
+  securityHubType: "Effects/Data Destruction/KMS Key Pending Deletion In Use",
   summary: "A call failed because its key is pending deletion: cancel the deletion and restore the key",
   eventNames: KEY_USE_OPERATIONS,
   matches: isPendingDeletionError,

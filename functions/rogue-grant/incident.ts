@@ -6,6 +6,7 @@ import { decide, INCIDENT } from "./decide.js";
 
 export const rogueGrant = {
   name: INCIDENT,
+  securityHubType: "TTPs/Persistence/KMS Grant To Untrusted Principal",
   summary: "CreateGrant to an untrusted principal: revoke exactly that grant (high/critical), else notify",
   eventNames: ["CreateGrant"],
   matches: () => true,

@@ -211,6 +211,7 @@ export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config
     actions,
     event: undefined,
     key,
+    findingType: "Software and Configuration Checks/AWS Security Best Practices/KMS Manual Response",
     ...(findings && { extra: { findings } }),
   };
   return findings ? { finding, findings } : { finding };

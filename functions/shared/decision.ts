@@ -73,6 +73,8 @@ export interface Finding {
    * `policy-differs`, `state-differs`, ...): tests and the JSON document assert these.
    */
   verdicts?: string[];
+  /** The ASFF finding type for Security Hub (from the incident's declaration; the pipeline sets it). */
+  findingType?: string;
   /** Incident-specific facts for the JSON notification (e.g. the offending policy statements). */
   extra?: Record<string, unknown>;
 }

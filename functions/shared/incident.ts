@@ -44,4 +44,6 @@ export interface Incident<Name extends string = string> {
   reservedConcurrency?: number;
   /** One line for the README and `--help`. */
   summary: string;
+  /** The ASFF finding type (`namespace/category/classifier`) its Security Hub findings carry. */
+  securityHubType: string;
 }

@@ -35,9 +35,17 @@ export interface ManualRequest {
   ticket?: string;
 }
 
+/** What the responder read about the key for the reader (after acting); unknown offline. */
+export interface KeyInfo {
+  aliases?: string[];
+  description?: string;
+}
+
 export interface NotificationInput {
   finding: Finding;
   results: readonly ActionResult[];
+  /** The key's aliases and description, when read. */
+  keyInfo?: KeyInfo;
   request?: ManualRequest;
   /** Extra facts for the JSON document (e.g. offending policy statements); truncated to fit. */
   extra?: Record<string, unknown>;
@@ -51,7 +59,15 @@ export interface NotificationDocument {
   title: string;
   summary: string;
   outcome: Outcome;
-  key: { arn?: string; id?: string; alias?: string; account?: string; region?: string };
+  key: {
+    arn?: string;
+    id?: string;
+    alias?: string;
+    aliases?: string[];
+    description?: string;
+    account?: string;
+    region?: string;
+  };
   actor: { type?: string; arn?: string; principal?: string; invokedBy?: string; mfaAuthenticated?: boolean };
   event: {
     id?: string;
@@ -64,7 +80,10 @@ export interface NotificationDocument {
   };
   details: string[];
   actions: Array<Omit<ActionResult, "keyRef">>;
+  /** The undo commands, in the order to run them (also in `undoSteps` with when each applies). */
   undo: string[];
+  /** Each undo command with the condition under which it applies, in a safe order. */
+  undoSteps: UndoStep[];
   links: { key?: string; cloudTrail?: string };
   request?: ManualRequest;
   /** How the current state compared with the event's claim (codes such as `grant-gone`). */
@@ -121,30 +140,47 @@ function outcomePhrase(outcome: Outcome, results: readonly ActionResult[]): stri
   }
 }
 
-/** Printable ASCII only (SNS subject rule), no line breaks, at most 99 characters. */
-export function sanitiseSubject(text: string): string {
-  const ascii = text
+/** Printable ASCII, one line. */
+function asciiLine(text: string): string {
+  return text
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
     .replace(/[^\x20-\x7e]/g, "?")
     .replace(/\s+/g, " ")
     .trim();
-  return ascii.length <= MAX_SUBJECT ? ascii : `${ascii.slice(0, MAX_SUBJECT - 3).trimEnd()}...`;
+}
+
+/** Cuts at a word boundary to at most `max` characters, marking the cut with "...". */
+export function cutAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const room = text.slice(0, Math.max(0, max - 3));
+  const space = room.lastIndexOf(" ");
+  const cut = space > max / 3 ? room.slice(0, space) : room;
+  return `${cut.replace(/[\s,;:.-]+$/, "")}...`;
+}
+
+/** Printable ASCII only (SNS subject rule), no line breaks, at most 99 characters, cut between words. */
+export function sanitiseSubject(text: string): string {
+  return cutAtWord(asciiLine(text), MAX_SUBJECT);
 }
 
 function subjectOf(finding: Finding, outcome: Outcome, results: readonly ActionResult[]): string {
   const event = finding.event;
   const keyId = finding.key?.id;
-  const shortKey = sanitiseSubject(keyId ? keyId.slice(0, 8) : (event?.keyHint ?? "unknown")).slice(0, 24);
+  const shortKey = asciiLine(keyId ? keyId.slice(0, 8) : (event?.keyHint ?? "unknown")).slice(0, 24);
   const where = `${finding.key?.account ?? event?.accountId ?? "?"}/${finding.key?.region ?? event?.region ?? "?"}`;
-  // The key and its location are what a responder needs first: when the subject is too long the
-  // headline is shortened, never the tail.
-  const tail = `: key ${shortKey} in ${where}`;
-  const head = sanitiseSubject(
-    `[${finding.severity.toUpperCase()}] ${finding.title}, ${outcomePhrase(outcome, results)}`,
-  );
-  if (head.length + tail.length <= MAX_SUBJECT) return sanitiseSubject(`${head}${tail}`);
-  return sanitiseSubject(`${head.slice(0, Math.max(0, MAX_SUBJECT - tail.length - 3)).trimEnd()}...${tail}`);
+  // Severity, what was done and the key always stay. When the subject is too long, detail goes
+  // first (the account and Region, which the body has), and only then is the title cut, between words.
+  const severity = `[${finding.severity.toUpperCase()}]`;
+  const done = asciiLine(outcomePhrase(outcome, results));
+  const title = asciiLine(finding.title);
+  const full = `: key ${shortKey} in ${where}`;
+  const short = `: key ${shortKey}`;
+  const fits = (tail: string) => asciiLine(`${severity} ${title}, ${done}${tail}`).length <= MAX_SUBJECT;
+  if (fits(full)) return sanitiseSubject(`${severity} ${title}, ${done}${full}`);
+  if (fits(short)) return sanitiseSubject(`${severity} ${title}, ${done}${short}`);
+  const room = MAX_SUBJECT - `${severity} , ${done}${short}`.length;
+  return sanitiseSubject(`${severity} ${cutAtWord(title, Math.max(room, 4))}, ${done}${short}`);
 }
 
 /** A value as one shell word: as is when it is plainly safe, else single-quoted. */
@@ -217,6 +253,95 @@ export function undoCommand(result: ActionResult, finding: Finding): string | un
   }
 }
 
+/** One undo command and when it applies. */
+export interface UndoStep {
+  action: ActionType;
+  when: string;
+  command: string;
+}
+
+/** What each action changed for the key's users (shown when it happened). */
+const IMPACT: Partial<Record<ActionType, string>> = {
+  "revoke-grant":
+    "the grantee can no longer use the key through this grant; whatever relied on it fails until a grant is created again",
+  "disable-key":
+    "every cryptographic call with this key (Decrypt, Encrypt, GenerateDataKey, ...) now fails until it is enabled; data encrypted under it cannot be read meanwhile",
+  "cancel-key-deletion":
+    "the key is no longer scheduled for deletion; it sits Disabled (calls with it fail) unless it was enabled again",
+  "enable-key": "the key works again for everything its policy and grants allow",
+  "enable-key-rotation":
+    "KMS rotates the key material automatically again; nothing that uses the key notices",
+  "remove-statements":
+    "the removed principals lose the access the key policy gave them; the other statements are unchanged",
+};
+
+/**
+ * The undo commands in a safe order, each with the condition under which it applies. The least
+ * disruptive steps come first; a key disabled for its policy is re-enabled only after the policy
+ * is fixed (re-enabling it as it is re-exposes it); a deletion is scheduled again only last.
+ */
+export function undoSteps(results: readonly ActionResult[], finding: Finding): UndoStep[] {
+  const steps: Array<UndoStep & { order: number }> = [];
+  const add = (r: ActionResult, order: number, when: string, command: string | undefined) => {
+    if (command) steps.push({ action: r.type, when, command, order });
+  };
+  const region = finding.key?.region ?? finding.event?.region;
+  const r = region ? ` --region ${region}` : "";
+  const policyProblem =
+    finding.reasons.some((x) => x !== "unreadable-policy") && finding.extra?.findings !== undefined;
+  for (const result of results) {
+    const command = undoCommand(result, finding);
+    switch (result.type) {
+      case "revoke-grant":
+        add(
+          result,
+          1,
+          "only if the grant was legitimate (re-creates exactly the grant that was revoked)",
+          command,
+        );
+        break;
+      case "enable-key":
+        add(result, 2, "only if the key was meant to stay disabled", command);
+        break;
+      case "enable-key-rotation":
+        add(result, 3, "only if rotation must stay off (an owner's documented decision)", command);
+        break;
+      case "remove-statements":
+        add(
+          result,
+          4,
+          "only if the removed principals must get their access back (this re-exposes the key)",
+          command,
+        );
+        break;
+      case "disable-key":
+        if (policyProblem && result.status === "succeeded") {
+          steps.push({
+            action: result.type,
+            order: 5,
+            when: "first fix the key policy (re-enabling the key with the policy that was set exposes it again)",
+            command: `aws kms put-key-policy --key-id ${result.keyRef} --policy-name default --policy file://fixed-policy.json${r}`,
+          });
+          add(result, 6, "then, once the policy is safe, to make the key usable again", command);
+        } else {
+          add(result, 6, "when the key should be usable again", command);
+        }
+        break;
+      case "cancel-key-deletion":
+        add(
+          result,
+          9,
+          "only if the deletion was intended and an approved owner confirms it (the key is deleted after the 30-day window)",
+          command,
+        );
+        break;
+      default:
+        add(result, 8, "if this action should not have run", command);
+    }
+  }
+  return steps.sort((a, b) => a.order - b.order).map(({ order: _o, ...step }) => step);
+}
+
 function links(finding: Finding): NotificationDocument["links"] {
   const event = finding.event;
   const region = finding.key?.region ?? event?.region;
@@ -252,6 +377,8 @@ function documentOf(input: NotificationInput): NotificationDocument {
       alias: key?.alias ?? (call?.keyHint?.startsWith("alias/") ? call.keyHint : undefined),
       account: key?.account ?? call?.accountId,
       region: key?.region ?? call?.region,
+      aliases: input.keyInfo?.aliases,
+      description: input.keyInfo?.description,
     }),
     actor: call
       ? compact({
@@ -275,10 +402,13 @@ function documentOf(input: NotificationInput): NotificationDocument {
       : compact({ name: finding.title, time: input.request?.at }),
     details: finding.details,
     actions: results.map(({ keyRef: _keyRef, ...rest }) => rest),
-    undo: results.map((r) => undoCommand(r, finding)).filter((u): u is string => u !== undefined),
+    undo: [],
+    undoSteps: [],
     links: links(finding),
     truncated: false,
   };
+  doc.undoSteps = undoSteps(results, finding);
+  doc.undo = doc.undoSteps.map((s) => s.command);
   if (input.request) doc.request = input.request;
   if (finding.verdicts?.length) doc.verdicts = finding.verdicts;
   if (input.extra) doc.extra = input.extra;
@@ -294,9 +424,13 @@ function textOf(subject: string, doc: NotificationDocument): string {
     if (r.statedBy) lines.push(`Stated by: ${r.statedBy} (as typed by the caller, not verified)`);
     lines.push(`Reason: ${r.reason}${r.ticket ? `   Ticket: ${r.ticket}` : ""}`);
   }
+  const aliases = doc.key.aliases ?? (doc.key.alias ? [doc.key.alias] : []);
   lines.push(
     "",
-    `Key: ${doc.key.arn ?? doc.key.id ?? doc.key.alias ?? "unknown"}${doc.key.alias ? ` (${doc.key.alias})` : ""}`,
+    `Key: ${doc.key.arn ?? doc.key.id ?? doc.key.alias ?? "unknown"}${aliases.length ? ` (${aliases.join(", ")})` : ""}`,
+  );
+  lines.push(
+    `Description: ${doc.key.description === undefined ? "(unknown)" : doc.key.description || "(none)"}`,
   );
   lines.push(`Account/Region: ${doc.key.account ?? "?"} / ${doc.key.region ?? "?"}`);
   lines.push(
@@ -314,9 +448,16 @@ function textOf(subject: string, doc: NotificationDocument): string {
   for (const a of doc.actions) {
     const verified = a.verified === true ? ", verified" : a.verified === false ? ", NOT verified yet" : "";
     lines.push(`  - ${a.type} on ${a.target}: ${a.status.toUpperCase()}${verified}. ${a.detail}`);
+    const impact = a.status === "succeeded" || a.status === "already-done" ? IMPACT[a.type] : undefined;
+    if (impact) lines.push(`    Impact: ${impact}`);
   }
   lines.push(`Outcome: ${doc.outcome}`);
-  if (doc.undo.length) lines.push("", "How to undo:", ...doc.undo.map((u) => `  ${u}`));
+  if (doc.undoSteps.length) {
+    lines.push("", "How to undo (in this order, each only when its condition holds):");
+    for (const [i, step] of doc.undoSteps.entries()) {
+      lines.push(`  ${i + 1}. ${step.when}:`, `     ${step.command}`);
+    }
+  }
   if (doc.links.key || doc.links.cloudTrail) {
     lines.push("", "Links:");
     if (doc.links.key) lines.push(`  Key in the KMS console: ${doc.links.key}`);

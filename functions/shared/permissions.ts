@@ -12,9 +12,17 @@ import type { Incident } from "./incident.js";
 export interface RolePermissions {
   /** KMS actions, granted on the account's keys only. */
   kms: string[];
-  /** Other actions without a resource ARN (cloudtrail:LookupEvents). */
+  /**
+   * Other actions: cloudtrail:LookupEvents (no resource ARN), and `sts:AssumeRole` for a central
+   * responder (`config.organization`) that reads or acts on keys, to reach member accounts' keys
+   * through the member role. The stack scopes each one (AssumeRole only on the member role name,
+   * inside the organisation).
+   */
   other: string[];
 }
+
+/** What a central responder needs to reach a key in a member account (the member role). */
+export const ASSUME_MEMBER_ROLE = "sts:AssumeRole";
 
 /** The IAM actions an incident's function needs under `config`; empty when the incident is off. */
 export function rolePermissions(incident: Incident, config: Config): RolePermissions {
@@ -24,5 +32,9 @@ export function rolePermissions(incident: Incident, config: Config): RolePermiss
   // In notify mode nothing is changed: no mutating permission at all.
   const acts = mode === "enforce" ? permissionsOf(incident.executors, incident.plans(config)) : [];
   const all = [...new Set([...reads, ...acts])].sort();
-  return { kms: all.filter((a) => a.startsWith("kms:")), other: all.filter((a) => !a.startsWith("kms:")) };
+  const kms = all.filter((a) => a.startsWith("kms:"));
+  const other = all.filter((a) => !a.startsWith("kms:"));
+  // A function that never touches a key never needs another account's credentials.
+  if (config.organization && kms.length) other.push(ASSUME_MEMBER_ROLE);
+  return { kms, other };
 }

@@ -14,7 +14,7 @@
  *   publishes it (the actions then answer `already-done`).
  */
 
-import type { KMSClient } from "@aws-sdk/client-kms";
+import { DescribeKeyCommand, type KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { type KeyRef, parseKeyArn } from "./arn.js";
@@ -29,7 +29,7 @@ import type { MemberCredentials } from "./history-reader.js";
 import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
 import { recordMetrics } from "./metrics.js";
-import { formatNotification, type ManualRequest, type Outcome, publish } from "./notify.js";
+import { formatNotification, type KeyInfo, type ManualRequest, type Outcome, publish } from "./notify.js";
 import { importToSecurityHub } from "./securityhub.js";
 
 export interface HandlerResult {
@@ -76,10 +76,12 @@ async function publishSafely(
   finding: Finding,
   results: readonly ActionResult[],
   request: ManualRequest | undefined,
+  keyInfo: KeyInfo | undefined,
 ): Promise<{ outcome: Outcome; id?: string; error?: unknown }> {
   const notification = formatNotification({
     finding,
     results,
+    ...(keyInfo && { keyInfo }),
     ...(request && { request }),
     ...(finding.extra && { extra: finding.extra }),
   });
@@ -91,6 +93,36 @@ async function publishSafely(
   } catch (error) {
     logger.error("notification failed; actions stand", { error: describeError(error) });
     return { outcome, error };
+  }
+}
+
+/**
+ * The key's aliases and description, read once after acting so the reader knows which key this is
+ * (`alias/payments` says more than an id). Best effort and never before remediation: a failed read
+ * leaves them unknown in the notification.
+ */
+async function readKeyInfo(
+  finding: Finding,
+  deps: PipelineDeps,
+  kmsFor: KmsFor,
+): Promise<KeyInfo | undefined> {
+  const key = finding.key;
+  if (!key || !reachable(deps, key)) return undefined;
+  try {
+    const kms = await kmsFor(key.arn);
+    const [described, listed] = await Promise.allSettled([
+      kms.send(new DescribeKeyCommand({ KeyId: key.arn })),
+      kms.send(new ListAliasesCommand({ KeyId: key.arn })),
+    ]);
+    const info: KeyInfo = {};
+    if (described.status === "fulfilled") info.description = described.value.KeyMetadata?.Description ?? "";
+    if (listed.status === "fulfilled") {
+      info.aliases = (listed.value.Aliases ?? []).flatMap((a) => (a.AliasName ? [a.AliasName] : []));
+    }
+    return info;
+  } catch {
+    // The member role could not be assumed: the notification says the key facts are unknown.
+    return undefined;
   }
 }
 
@@ -107,7 +139,8 @@ export async function act(
   const { kmsFor } = accessFor(deps, finding.incident, finding.event?.eventId);
   const results = await runActions(finding.actions, executors, { kmsFor, config: deps.config });
   const actedAt = Date.now();
-  const published = await publishSafely(deps.sns, deps.topicArn, finding, results, request);
+  const keyInfo = await readKeyInfo(finding, deps, kmsFor);
+  const published = await publishSafely(deps.sns, deps.topicArn, finding, results, request, keyInfo);
   recordMetrics(finding, results, actedAt);
   // Security Hub (when on), after the notification: a failed import never undoes an action; it
   // fails the invocation like a failed notification (securityhub.ts).
@@ -253,8 +286,9 @@ export function createHandler(incident: Incident, deps: PipelineDeps) {
     );
     if (decision.kind === "ignore") return ignored(name, event.eventId, decision);
     logger.appendKeys({ keyArn: decision.key?.arn, severity: decision.severity });
+    const typed = { ...decision, findingType: incident.securityHubType };
     const unresolved = decision.key ? undefined : facts.readErrors?.key;
-    if (unresolved === undefined) return execute(decision, incident.executors, deps);
+    if (unresolved === undefined) return execute(typed, incident.executors, deps);
     // The record named its key by alias and the lookup failed: notify with what is known, then
     // fail the invocation so the retry resolves it (never act blind, never stay silent).
     const noted = {

@@ -71,24 +71,8 @@ export const SEVERITY_LABEL: Readonly<Record<Severity, SeverityLabel>> = {
  * Incident names appear here because the Incident declaration has no field for them yet; the list
  * is checked against the registry by the tests (`test/shared/securityhub.test.ts`).
  */
-export const FINDING_TYPES: Readonly<Record<string, readonly string[]>> = {
-  "rogue-grant": ["TTPs/Persistence/KMS Grant To Untrusted Principal"],
-  "key-deletion-scheduled": ["Effects/Data Destruction/KMS Key Deletion Scheduled"],
-  "key-policy-violation": ["Software and Configuration Checks/AWS Security Best Practices/KMS Key Policy"],
-  "key-disabled": ["Effects/Denial of Service/KMS Key Disabled"],
-  "key-material-deleted": ["Effects/Data Destruction/KMS Key Material Deleted"],
-  "key-rotation-disabled": [
-    "Software and Configuration Checks/AWS Security Best Practices/KMS Key Rotation Disabled",
-  ],
-  "pending-deletion-key-used": ["Effects/Data Destruction/KMS Key Pending Deletion In Use"],
-  "key-material-expiring": [
-    "Software and Configuration Checks/AWS Security Best Practices/KMS Key Material Expiring",
-  ],
-  "alias-changed": ["Unusual Behaviors/User/KMS Alias Changed"],
-  runbook: ["Software and Configuration Checks/AWS Security Best Practices/KMS Manual Response"],
-};
 
-/** An incident without an entry (a new one, before it is added above) still imports. */
+/** A finding without a type (a planner that sets none) still imports. */
 const DEFAULT_TYPES = ["Software and Configuration Checks/AWS Security Best Practices/KMS"] as const;
 
 /** Where a finding is imported: the responder's account and Region. */
@@ -255,7 +239,7 @@ export function toAsff(input: AsffInput): AwsSecurityFinding {
   const outcome = outcomeOf(results);
   const updatedAt = now.toISOString();
   const observedAt = timestamp(finding.event?.eventTime) ?? timestamp(request?.at) ?? updatedAt;
-  const types = [...(FINDING_TYPES[finding.incident] ?? DEFAULT_TYPES)];
+  const types = finding.findingType ? [finding.findingType] : [...DEFAULT_TYPES];
   const severity = { Label: SEVERITY_LABEL[finding.severity], Original: finding.severity };
   const region = finding.key?.region ?? finding.event?.region ?? target.region;
   return {

@@ -80,6 +80,7 @@ export function coldStart(name: BundleName, world: World, config: ConfigInput = 
     NOTIFICATION_TOPIC_ARN: world.topicArn,
     KMS_RESPONDER_CONFIG: JSON.stringify(config),
     POWERTOOLS_LOG_LEVEL: "SILENT",
+    POWERTOOLS_METRICS_DISABLED: "true",
   });
 }
 

@@ -10,7 +10,7 @@ import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-s
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { INCIDENT_NAMES } from "../../functions/registry.js";
+import { INCIDENTS } from "../../functions/registry.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 import type { Finding } from "../../functions/shared/decision.js";
@@ -18,7 +18,6 @@ import { normalise } from "../../functions/shared/event.js";
 import type { ActionResult } from "../../functions/shared/executors/executor.js";
 import { logger } from "../../functions/shared/logger.js";
 import {
-  FINDING_TYPES,
   findingId,
   importTarget,
   importToSecurityHub,
@@ -48,7 +47,8 @@ function rogueGrantFinding(fixture = "rogue-grant/external-grantee"): Finding {
   if (!event) throw new Error("fixture does not normalise");
   const decision = rogueGrant.decide(event, DEFAULT_CONFIG, { responder: HERE });
   if (decision.kind !== "finding") throw new Error("expected a finding");
-  return decision;
+  // The pipeline types a finding from its incident's declaration.
+  return { ...decision, findingType: rogueGrant.securityHubType };
 }
 
 const REVOKED: ActionResult = {
@@ -160,14 +160,27 @@ describe("toAsff", () => {
     expect(low.FindingProviderFields?.Severity).toEqual({ Label: "INFORMATIONAL", Original: "info" });
   });
 
-  it("types every registered incident and the runbook under an ASFF namespace, namespace/category/classifier", () => {
+  it("types every registered incident (its declaration's securityHubType) under an ASFF namespace/category/classifier", () => {
     const namespaces =
       /^(Software and Configuration Checks|TTPs|Effects|Unusual Behaviors|Sensitive Data Identifications)\/[^/]+\/[^/]+$/;
-    expect(Object.keys(FINDING_TYPES).sort()).toEqual([...INCIDENT_NAMES, "runbook"].sort());
-    for (const types of Object.values(FINDING_TYPES)) {
-      expect(types.length).toBeGreaterThan(0);
-      for (const type of types) expect(type).toMatch(namespaces);
-    }
+    for (const incident of INCIDENTS) expect(incident.securityHubType, incident.name).toMatch(namespaces);
+  });
+
+  it("imports the finding's type, and a default type for a finding without one", () => {
+    const typed = toAsff({
+      finding: { ...rogueGrantFinding(), findingType: "TTPs/Persistence/X" },
+      results: [],
+      target: TARGET,
+      now: NOW,
+    });
+    expect(typed.Types).toEqual(["TTPs/Persistence/X"]);
+    const untyped = toAsff({
+      finding: { ...rogueGrantFinding(), findingType: undefined },
+      results: [],
+      target: TARGET,
+      now: NOW,
+    });
+    expect(untyped.Types).toEqual(["Software and Configuration Checks/AWS Security Best Practices/KMS"]);
   });
 
   it("leaves the workflow NEW when nothing was changed, and says what to do instead of an undo", () => {
@@ -242,6 +255,8 @@ describe("toAsff", () => {
         account: ACCOUNT,
         partition: "aws",
       },
+      // What the runbook's planner sets (functions/runbook/plan.ts).
+      findingType: "Software and Configuration Checks/AWS Security Best Practices/KMS Manual Response",
     };
     const request = {
       at: "2026-11-28T19:00:00.000Z",
