@@ -31,6 +31,7 @@ interface RunbookResult {
   dryRun: boolean;
   key: { arn?: string; stateBefore?: string; stateAfter?: string };
   actions: Array<{ type: string; status: string; detail: string; verified?: boolean }>;
+  details: string[];
   findings?: Array<{ reason: string }>;
   notificationId?: string;
 }
@@ -127,7 +128,7 @@ describe.skipIf(SKIP)("runbook bundle against moto", () => {
     ]);
   });
 
-  it("cancel-key-deletion on a key that is only Disabled leaves it Disabled (nothing to cancel)", async () => {
+  it("cancel-key-deletion on a Disabled key plans nothing and leaves it Disabled (nothing to cancel)", async () => {
     // Prepare: disabled on purpose, not pending deletion.
     await run({ action: "disable-key", keyId: key.id });
     await notifications(world);
@@ -135,12 +136,17 @@ describe.skipIf(SKIP)("runbook bundle against moto", () => {
     // Act
     const result = await run({ action: "cancel-key-deletion", keyId: key.arn });
 
-    // Assess
+    // Assess: no CancelKeyDeletion and no restore step (that would enable a key disabled on purpose)
     expect(await keyState()).toBe("Disabled");
     expect(result).toMatchObject({
-      outcome: "already-remediated",
-      actions: [{ type: "cancel-key-deletion", status: "already-done" }],
+      outcome: "notified",
+      actions: [],
+      details: ["Nothing to do: the key is Disabled, not pending deletion."],
     });
+    expect(result.key).not.toHaveProperty("stateAfter");
+    const note = await onlyNotification(world);
+    expect(note.attributes.outcome).toBe("notified");
+    expect(note.document.actions).toEqual([]);
   });
 
   it("enable-key-rotation turns rotation on; analyze-key-policy reports the policy's findings", async () => {
@@ -177,7 +183,7 @@ describe.skipIf(SKIP)("runbook bundle against moto", () => {
     expect(analysis).toMatchObject({ outcome: "notified", severity: "critical" });
   });
 
-  it("dry runs change nothing: disable-key and cancel-key-deletion report the plan only", async () => {
+  it("dry runs change nothing: disable-key and cancel-key-deletion plan from DescribeKey and report the plan only", async () => {
     // Prepare
     const pending = await createKey(world, "pending");
     await world.kms.send(new ScheduleKeyDeletionCommand({ KeyId: pending.id, PendingWindowInDays: 7 }));
@@ -186,20 +192,70 @@ describe.skipIf(SKIP)("runbook bundle against moto", () => {
     const disable = await run({ action: "disable-key", keyId: key.arn, dryRun: true });
     const cancel = await run({ action: "cancel-key-deletion", keyId: pending.arn, dryRun: true });
 
-    // Assess
-    expect(disable.actions).toMatchObject([
-      { status: "dry-run", detail: "would disable the key (now Enabled)" },
-    ]);
-    expect(cancel.actions).toMatchObject([{ status: "dry-run" }]);
+    // Assess: the plan, held as dry-run, with what each step would do from the state read
+    expect(disable).toMatchObject({
+      outcome: "dry-run",
+      dryRun: true,
+      key: { stateBefore: "Enabled" },
+      actions: [{ type: "disable-key", status: "dry-run", detail: "would disable the key (now Enabled)" }],
+    });
+    expect(cancel).toMatchObject({
+      outcome: "dry-run",
+      key: { stateBefore: "PendingDeletion" },
+      actions: [
+        {
+          type: "cancel-key-deletion",
+          status: "dry-run",
+          detail: "would cancel the deletion (afterCancel: restore)",
+        },
+        { type: "enable-key", status: "dry-run" },
+      ],
+    });
+    for (const result of [disable, cancel]) expect(result.key).not.toHaveProperty("stateAfter");
+    // moto's state is unchanged: nothing mutating was sent.
     expect(await keyState()).toBe("Enabled");
     const after = await world.kms.send(new DescribeKeyCommand({ KeyId: pending.arn }));
     expect(after.KeyMetadata?.KeyState).toBe("PendingDeletion");
     expect((await notifications(world)).map((n) => n.attributes.outcome)).toEqual(["dry-run", "dry-run"]);
   });
 
-  // moto gap: RevokeGrant ignores DryRun and revokes the grant (AWS answers DryRunOperationException
-  // and changes nothing). The dry-run revoke is pinned down with aws-sdk-client-mock instead.
-  it.skip("revoke-grant dry run leaves the grant (moto ignores RevokeGrant's DryRun)", () => {});
+  it("a revoke-grant dry run plans from ListGrants and leaves the grant in place", async () => {
+    // Prepare
+    const rogue = await grant(EXFIL);
+
+    // Act
+    const result = await run({ action: "revoke-grant", keyId: key.arn, grantId: rogue, dryRun: true });
+
+    // Assess: moto ignores RevokeGrant's DryRun flag and would revoke, so a grant still listed proves
+    // that no RevokeGrant was sent at all (the runbook sends no KMS DryRun).
+    expect(result).toMatchObject({
+      outcome: "dry-run",
+      actions: [
+        { type: "revoke-grant", status: "dry-run", detail: "would revoke the grant (it exists now)" },
+      ],
+    });
+    expect(await grants()).toEqual([rogue]);
+    expect(await keyState()).toBe("Enabled");
+    const note = await onlyNotification(world);
+    expect(note.attributes.outcome).toBe("dry-run");
+  });
+
+  it("a dry run for a grant that is not on the key plans nothing", async () => {
+    // Prepare
+    const rogue = await grant(EXFIL);
+    const other = await createKey(world, "other");
+
+    // Act
+    const result = await run({ action: "revoke-grant", keyId: other.arn, grantId: rogue, dryRun: true });
+
+    // Assess
+    expect(result).toMatchObject({
+      outcome: "notified",
+      actions: [],
+      details: [`Nothing to do: grant ${rogue} is not on the key.`],
+    });
+    expect(await grants()).toEqual([rogue]);
+  });
 
   it("refuses bad payloads with the field named, and changes nothing", async () => {
     // Prepare
