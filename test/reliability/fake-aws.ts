@@ -7,7 +7,9 @@
  * KMS and CloudTrail history are the shared stateful fake (test/helpers/fake-kms.ts), the same
  * model the handler and runbook tests use; this file is only its HTTP transport, plus SNS. It
  * keeps the published messages, injects transport faults per
- * service and operation (throttling, timeouts, 5xx, access denied), applies quota-like token
+ * service and operation (throttling, timeouts, 5xx with a JSON body or a proxy's HTML page, access
+ * denied, and a malformed answer: the request was applied but its response body arrived cut off),
+ * applies quota-like token
  * buckets (kms-facts.md "Default request quotas") and a simulated service latency. Time comes
  * from `Date.now()` and `setTimeout`, so vitest's fake timers drive it.
  */
@@ -15,9 +17,7 @@
 import { type FakeKeyInit, FakeKms, type FakeKmsKey } from "../helpers/fake-kms.js";
 
 export type Service = "kms" | "sns" | "cloudtrail";
-export type FaultKind = "throttle" | "timeout" | "5xx" | "access-denied";
-
-export type FakeKey = FakeKmsKey;
+export type FaultKind = "throttle" | "timeout" | "5xx" | "bad-gateway" | "access-denied" | "malformed";
 
 /** One HTTP attempt the fake answered. */
 export interface Attempt {
@@ -43,6 +43,7 @@ export interface PublishedMessage {
     severity: string;
     actions: Array<{ type: string; status: string; detail: string; error?: string; verified?: boolean }>;
     details: string[];
+    verdicts?: string[];
   };
   text: string;
 }
@@ -58,6 +59,8 @@ interface Rule {
   service: Service;
   operation: string;
   kind: FaultKind;
+  /** Matching requests still answered normally before the fault starts. */
+  skip: number;
   remaining: number;
 }
 
@@ -77,7 +80,7 @@ interface HttpAnswer {
 }
 
 /** The request handler shape the SDK clients call (only `handle` is used on the request path). */
-export interface FakeRequestHandler {
+interface FakeRequestHandler {
   handle(request: HttpRequestLike): Promise<HttpAnswer>;
   updateHttpClientConfig(): void;
   httpHandlerConfigs(): Record<string, never>;
@@ -116,8 +119,24 @@ function jsonError(statusCode: number, type: string, message: string): HttpAnswe
   return json(statusCode, { __type: type, message });
 }
 
+/** What a load balancer or proxy in the way answers: an HTML page, not the service's JSON or XML. */
+function badGateway(): HttpAnswer {
+  const page = "<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>";
+  return { response: { statusCode: 502, headers: { "content-type": "text/html" }, body: Buffer.from(page) } };
+}
+
+/** The answer with its body cut in half: the request was applied, the answer lost on the way back. */
+function cutOff(answer: HttpAnswer): HttpAnswer {
+  const body = answer.response.body;
+  return { response: { ...answer.response, body: body.subarray(0, Math.floor(body.length / 2)) } };
+}
+
 /** The answer to an injected fault, the way each service words it. */
-function faultAnswer(service: Service, kind: Exclude<FaultKind, "timeout">, operation: string): HttpAnswer {
+function faultAnswer(
+  service: Service,
+  kind: "throttle" | "5xx" | "access-denied",
+  operation: string,
+): HttpAnswer {
   if (service === "sns") {
     if (kind === "throttle") return snsError(400, "Throttled", "Rate exceeded");
     if (kind === "5xx") return snsError(500, "InternalError", "Internal error");
@@ -187,17 +206,26 @@ export class FakeAws {
   }
 
   /** The keys, oldest first. */
-  get keys(): readonly FakeKey[] {
+  get keys(): readonly FakeKmsKey[] {
     return this.kms.keys;
   }
 
-  addKey(id: string, init: Omit<FakeKeyInit, "arn"> = {}): FakeKey {
+  addKey(id: string, init: Omit<FakeKeyInit, "arn"> = {}): FakeKmsKey {
     return this.kms.addKey({ ...init, arn: keyArnOf(id) });
   }
 
-  /** Answers the next `times` requests to `service:operation` with a fault (default: every one). */
-  fail(service: Service, operation: string, kind: FaultKind, times = Number.POSITIVE_INFINITY): void {
-    this.rules.push({ service, operation, kind, remaining: times });
+  /**
+   * Answers the next `times` requests to `service:operation` with a fault (default: every one),
+   * after answering `after` of them normally (a read that works once and fails when read again).
+   */
+  fail(
+    service: Service,
+    operation: string,
+    kind: FaultKind,
+    times = Number.POSITIVE_INFINITY,
+    after = 0,
+  ): void {
+    this.rules.push({ service, operation, kind, skip: after, remaining: times });
   }
 
   clearFaults(): void {
@@ -208,7 +236,7 @@ export class FakeAws {
     return this.attempts.filter((a) => a.service === service && a.operation === operation);
   }
 
-  handler(service: Service): FakeRequestHandler {
+  private handler(service: Service): FakeRequestHandler {
     return {
       handle: (request) => this.answer(service, request),
       updateHttpClientConfig: () => undefined,
@@ -218,7 +246,7 @@ export class FakeAws {
   }
 
   /** Points one SDK client at this fake (its `requestHandler`), keeping everything else real. */
-  attach(client: unknown, service: Service): void {
+  private attach(client: unknown, service: Service): void {
     // The client's resolved config is a plain mutable object; `requestHandler` is read on every send.
     (client as { config: { requestHandler: unknown } }).config.requestHandler = this.handler(service);
   }
@@ -265,27 +293,40 @@ export class FakeAws {
     };
     this.attempts.push(attempt);
 
+    const latency = this.latencyMs[service];
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     const rule = this.rules.find(
       (r) => r.service === service && r.operation === operation && r.remaining > 0,
     );
-    const latency = this.latencyMs[service];
-    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-    if (rule) {
+    if (rule && rule.skip > 0) rule.skip--;
+    else if (rule) {
       rule.remaining--;
       attempt.answer = rule.kind;
       if (rule.kind === "timeout") throw timeoutError();
+      if (rule.kind === "bad-gateway") return badGateway();
+      if (rule.kind === "malformed") return cutOff(this.serve(service, operation, input, attempt));
       return faultAnswer(service, rule.kind, operation);
     }
     if (!this.takeToken(`${service}:${operation}`)) {
       attempt.answer = "quota";
       return faultAnswer(service, "throttle", operation);
     }
+    return this.serve(service, operation, input, attempt);
+  }
+
+  /** The service's own answer, from the model. */
+  private serve(
+    service: Service,
+    operation: string,
+    input: Record<string, unknown>,
+    attempt: Attempt,
+  ): HttpAnswer {
     if (service === "sns") return this.sns(operation, input);
     try {
       return json(200, wire(this.kms.call(service, operation, input, REGION)));
     } catch (error) {
       if (!(error instanceof Error)) throw error;
-      attempt.answer = error.name;
+      if (attempt.answer === "ok") attempt.answer = error.name;
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 400;
       return jsonError(status, error.name, error.message);
     }
