@@ -76,20 +76,30 @@ describe("formatNotification: subject", () => {
     expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
   });
 
-  it("shortens a long headline, never the key and its account/Region at the end", () => {
+  it("drops the account/Region before cutting the title; the title is cut between words, severity, outcome and key stay", () => {
     // Prepare
-    const finding: Finding = {
-      ...grantFinding(),
+    const base = grantFinding();
+    const fitsWithoutLocation: Finding = {
+      ...base,
+      title: "Rogue KMS grant to an untrusted external principal",
+    };
+    const tooLong: Finding = {
+      ...base,
       title: "KMS key pending deletion still in use by a very busy service",
     };
 
     // Act
-    const { subject } = formatNotification({ finding, results: [revoked()] });
+    const shortened = formatNotification({ finding: fitsWithoutLocation, results: [revoked()] }).subject;
+    const cut = formatNotification({ finding: tooLong, results: [revoked()] }).subject;
 
     // Assess
-    expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
-    expect(subject.startsWith("[CRITICAL] KMS key pending deletion still in use")).toBe(true);
-    expect(subject.endsWith("...: key 7f3c9a12 in 111122223333/us-east-1")).toBe(true);
+    expect(shortened).toBe(
+      "[CRITICAL] Rogue KMS grant to an untrusted external principal, grant revoked: key 7f3c9a12",
+    );
+    expect(cut).toBe(
+      "[CRITICAL] KMS key pending deletion still in use by a very busy..., grant revoked: key 7f3c9a12",
+    );
+    expect(cut.length).toBeLessThanOrEqual(MAX_SUBJECT);
   });
 
   it.each(["critical", "high", "medium", "low"] as const)(
@@ -248,7 +258,14 @@ describe("formatNotification: readable text", () => {
     expect(n.document.undo).toEqual([
       `aws kms schedule-key-deletion --key-id ${DELETION_KEY} --pending-window-in-days 30 --region us-east-1`,
     ]);
-    expect(n.text).toContain("How to undo:");
+    expect(n.document.undoSteps).toEqual([
+      {
+        action: "cancel-key-deletion",
+        when: expect.stringContaining("only if the deletion was intended"),
+        command: `aws kms schedule-key-deletion --key-id ${DELETION_KEY} --pending-window-in-days 30 --region us-east-1`,
+      },
+    ]);
+    expect(n.text).toContain("How to undo (in this order, each only when its condition holds):");
     expect(n.text).toContain("aws kms schedule-key-deletion");
   });
 
