@@ -11,44 +11,106 @@ import { SEVERITIES, type Severity } from "../functions/shared/types.js";
 import { runAnalyzePolicy } from "./analyze-policy.js";
 import { type CliIo, UsageError } from "./io.js";
 import type { RunClients } from "./run.js";
-import { runTriage } from "./triage.js";
+import { fileInput, runTriage } from "./triage.js";
 
 export { type CliIo, UsageError };
 
-export const USAGE = `Usage: kms-responder <command> [options]
+export const USAGE = `Usage: kms-responder <command> [options]     (kms-responder <command> --help for one)
 
 Commands:
-  triage [--json] [--all] [--config FILE] [--fail-on SEVERITY] PATH...
-      What the responders would do about recorded events (EventBridge events, CloudTrail
-      records or log files, .gz, JSON arrays, JSON lines, directories). Calls nothing on AWS.
-      --json        one JSON object per input record on stdout
-      --all         list skipped records in the table too
-      --config      the responder config file (the same JSON the stack deploys)
-      --fail-on     exit 1 when a finding is at least this severe (${SEVERITIES.join(", ")})
+  triage PATH...          what the responders would do about recorded events (offline)
+  preview EVENT...        the notification subscribers would get for recorded events (offline)
+  analyze-policy FILE     the key-policy analyser's findings for a policy document
+  run ACTION --key KEY    a runbook action, through the deployed function or --direct
+  doctor                  checks a deployment read-only: trails, rules, functions, topic, key
+  notify-test             sends a test notification through the deployed topic
+  drill                   attack scenarios end to end against a local emulator
 
-  analyze-policy [--json] [--account ID | --key-arn ARN] [--config FILE] FILE|-
-      The key-policy analyser's findings for a policy document (- reads stdin). The key's
-      account: --account, else the account of --key-arn, else the one account the policy
-      names. Exit 1 on a high or critical finding.
+Options: --help, --version. Exit codes: 0 ok, 1 a finding or failed check, 2 bad usage or input.`;
 
-  run ACTION --key KEY --reason TEXT [--grant ID] [--grantee ARN] [--stated-by WHO]
-      [--ticket ID] [--dry-run] [--direct] [--function-name NAME] [--topic-arn ARN]
-      [--config FILE] [--json]
-      A runbook action: revoke-grant, revoke-grantee-grants, disable-key, enable-key,
-      cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it invokes the
-      deployed runbook function (--function-name, default $KMS_RESPONDER_RUNBOOK_FUNCTION or
-      kms-responder-runbook); --direct acts with your own credentials. --stated-by (old name
-      --requested-by) is shown as "stated by", never as who ran it; it defaults to your STS
-      caller identity. Exit 1 when the action failed, or when analyze-key-policy finds
-      something high or critical.
+const HELP = {
+  triage: `Usage: kms-responder triage [--json] [--all] [--config FILE] [--fail-on SEVERITY] PATH...
 
-  drill [--json] [--endpoint URL] [--only ID,...] [--build auto|always|never] [--verbose]
-      Attack scenarios end to end against a local emulator (moto_server on a free port, or
-      --endpoint): each attack's CloudTrail event goes through the rule patterns to the built
-      handler and the end state is read back. Exit 1 unless every scenario ends as promised.
+What the responders would do about recorded events: EventBridge events, CloudTrail records or log
+files (.gz too), JSON arrays, JSON lines, directories of them (symlinks followed). Calls nothing on AWS.
+  --json        one JSON object per input record on stdout (nothing else on stdout)
+  --all         list skipped records in the table too
+  --config      the responder config file (the same JSON the stack deploys)
+  --fail-on     exit 1 when a finding is at least this severe (${SEVERITIES.join(", ")})
+Exit 2 when a path is missing or not one record could be read.
 
-Exit codes: 0 ok, 1 a finding reached --fail-on (triage) or was high/critical (analyze-policy),
-2 bad usage, unreadable path or invalid config.`;
+Examples:
+  kms-responder triage events/
+  kms-responder triage --fail-on high --config config.json AWSLogs/111122223333/CloudTrail/
+  kms-responder triage --json export.jsonl.gz | jq -c 'select(.incident != null)'`,
+  preview: `Usage: kms-responder preview [--json] [--config FILE] EVENT...
+
+The notification subscribers would receive for each recorded event if every planned action
+succeeded: subject, text body with the undo commands, JSON document, message attributes. Offline:
+what only AWS knows (the key's description, its state now) is shown as unknown.
+  --json        one JSON object per notification (subject, text, document, attributes)
+
+Examples:
+  kms-responder preview events/rogue-grant/external-grantee.json
+  kms-responder preview --config config.json recorded/*.json`,
+  "analyze-policy": `Usage: kms-responder analyze-policy [--json] [--account ID | --key-arn ARN] [--config FILE] FILE|-
+
+The key-policy analyser's findings for a policy document (- reads stdin). The key's account:
+--account, else the account of --key-arn, else the one account the policy names.
+Exit 1 on a high or critical finding.
+
+Examples:
+  kms-responder analyze-policy policy.json
+  aws kms get-key-policy --key-id KEY --query Policy --output text | kms-responder analyze-policy -`,
+  run: `Usage: kms-responder run ACTION --key KEY --reason TEXT [--grant ID] [--grantee ARN]
+       [--stated-by WHO] [--ticket ID] [--dry-run] [--direct] [--function-name NAME]
+       [--topic-arn ARN] [--config FILE] [--json]
+
+A runbook action: revoke-grant, revoke-grantee-grants, disable-key, enable-key,
+cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it invokes the deployed
+runbook function (--function-name, default $KMS_RESPONDER_RUNBOOK_FUNCTION or kms-responder-runbook);
+--direct acts with your own credentials. --dry-run plans from reads and changes nothing. The Region
+is the configured one, else the key ARN's. --stated-by is shown as "stated by", never as who ran it.
+Exit 1 when the action failed (or analyze-key-policy finds something high or critical).
+
+Examples:
+  kms-responder run revoke-grant --key arn:aws:kms:eu-west-1:111122223333:key/KEY-ID --grant GRANT-ID \
+      --reason "grant from a leaked access key" --ticket INC-42 --dry-run
+  kms-responder run cancel-key-deletion --key alias/payments --reason "not approved" --direct`,
+  doctor: `Usage: kms-responder doctor [--region REGION]... [--stack-name NAME] [--json]
+
+Checks a deployment read-only with your credentials, one line per check (ok, or what to fix): a
+trail logging write management events (KMS included) in each Region, each incident's rule
+present and enabled, each function present with its errors in the last 24 hours and its
+on-failure queue empty, the topic with a confirmed subscription and a policy that lets alarms
+publish, the notification key enabled. Exit 1 when a check fails.
+  --region      a Region the trails must cover (repeatable; default the configured Region); the
+                stack is read in the first one
+  --stack-name  the deployed stack (default kms-responder)
+
+Examples:
+  kms-responder doctor
+  kms-responder doctor --region us-east-1 --region eu-west-1 --stack-name kms-responder-prod`,
+  "notify-test": `Usage: kms-responder notify-test [--topic-arn ARN] [--stack-name NAME] [--region REGION]
+
+Sends a test notification through the deployed topic (subject "[TEST] kms-responder notification
+test", attributes severity=info incident=test outcome=notified): every subscriber should get it.
+The topic: --topic-arn, else the stack's NotificationTopicArn output (--stack-name, default kms-responder).
+
+Examples:
+  kms-responder notify-test
+  kms-responder notify-test --topic-arn arn:aws:sns:eu-west-1:111122223333:kms-responder-Notifications`,
+  drill: `Usage: kms-responder drill [--json] [--endpoint URL] [--only ID,...] [--build auto|always|never] [--verbose]
+
+Attack scenarios end to end against a local emulator (moto_server on a free port, or --endpoint):
+each attack's CloudTrail event goes through the rule patterns to the built handler and the end
+state is read back. --verbose prints each notification's text body. Exit 1 unless every scenario
+ends as promised.
+
+Examples:
+  kms-responder drill
+  kms-responder drill --only rogue-grant-external --verbose`,
+} as const;
 
 export async function loadConfigFile(file: string | undefined): Promise<Config> {
   if (!file) return DEFAULT_CONFIG;
@@ -92,7 +154,7 @@ async function triage(args: string[], io: CliIo): Promise<number> {
       throw new ConfigError(`cannot read ${p}: no such file or directory, or not readable`);
     }
   }
-  return runTriage({ paths: positionals, config, json: values.json, all: values.all, failOn }, io);
+  return runTriage({ input: fileInput(positionals), config, json: values.json, all: values.all, failOn }, io);
 }
 
 async function analyzePolicy(args: string[], io: CliIo): Promise<number> {
@@ -117,7 +179,7 @@ async function analyzePolicy(args: string[], io: CliIo): Promise<number> {
 
 /** The AWS clients of `run`, created on first use (tests replace them). */
 let runClients: (() => RunClients) | undefined;
-export function setRunClients(factory: () => RunClients): void {
+export function setRunClients(factory: (() => RunClients) | undefined): void {
   runClients = factory;
 }
 
@@ -143,12 +205,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
     },
   });
   const [action, ...extra] = positionals;
-  if (!action || extra.length) throw new UsageError("run takes exactly one ACTION");
+  if (!action) throw new UsageError("run needs an ACTION (revoke-grant, disable-key, ...)");
+  if (extra.length) throw new UsageError(`run takes exactly one ACTION (got also ${extra.join(" ")})`);
   if (values["stated-by"] !== undefined && values["requested-by"] !== undefined)
     throw new UsageError("--requested-by is the old name of --stated-by: pass one of them");
   const config = await loadConfigFile(values.config);
   // Loaded on demand: triage and analyze-policy never load the AWS SDK.
   const { DEFAULT_RUNBOOK_FUNCTION, defaultRunClients, runCommand } = await import("./run.js");
+  const functionFlag = values["function-name"] ?? process.env.KMS_RESPONDER_RUNBOOK_FUNCTION;
   return runCommand(
     {
       action,
@@ -160,52 +224,85 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ticket: values.ticket,
       dryRun: values["dry-run"],
       direct: values.direct,
-      functionName:
-        values["function-name"] ?? process.env.KMS_RESPONDER_RUNBOOK_FUNCTION ?? DEFAULT_RUNBOOK_FUNCTION,
+      functionName: functionFlag ?? DEFAULT_RUNBOOK_FUNCTION,
       topicArn: values["topic-arn"] ?? process.env.NOTIFICATION_TOPIC_ARN,
       json: values.json,
       config,
     },
     io.out,
-    (runClients ?? defaultRunClients)(),
+    runClients ? runClients() : await defaultRunClients(values.key),
   );
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+const COMMANDS: Record<keyof typeof HELP, (args: string[], io: CliIo) => Promise<number>> = {
   triage,
+  // Loaded on demand: each loads only what it needs (the AWS clients, the emulator).
+  preview: async (args, io) => (await import("./preview.js")).previewCommand(args, io),
   "analyze-policy": analyzePolicy,
   run,
-  // Loaded on demand: only the drill needs the emulator, the SDK clients and the built bundles.
+  doctor: async (args, io) => (await import("./doctor.js")).doctorCommand(args, io),
+  "notify-test": async (args, io) => (await import("./notify-test.js")).notifyTestCommand(args, io),
   drill: async (args, io) => (await import("./drill.js")).drillCommand(args, io),
 };
 
-/** Runs the CLI; returns the exit code. Never throws. */
+function isCommand(name: string): name is keyof typeof HELP {
+  return Object.hasOwn(HELP, name);
+}
+
+/** The package's version, from package.json. */
+async function version(): Promise<string> {
+  const text = await readFile(new URL("../package.json", import.meta.url), "utf8");
+  const parsed: unknown = JSON.parse(text);
+  return typeof parsed === "object" && parsed !== null && "version" in parsed
+    ? String(parsed.version)
+    : "unknown";
+}
+
+/**
+ * Runs the CLI; returns the exit code. Never throws. A usage error is one line and a pointer to
+ * the command's help, never the whole help.
+ */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === "--help" || command === "-h" || command === "help") {
-    io.out(USAGE);
-    return command ? 0 : 2;
+  if (command === "--version" || command === "-V" || command === "version") {
+    io.out(`kms-responder ${await version()}`);
+    return 0;
   }
-  const run = COMMANDS[command];
-  if (!run) {
-    io.err(`kms-responder: unknown command "${command}"\n\n${USAGE}`);
-    return 2;
-  }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  if (command === "--help" || command === "-h") {
     io.out(USAGE);
     return 0;
   }
+  if (command === "help") {
+    const topic = rest[0];
+    if (topic && isCommand(topic)) io.out(HELP[topic]);
+    else io.out(USAGE);
+    return 0;
+  }
+  if (!command) {
+    io.err(USAGE);
+    return 2;
+  }
+  if (!isCommand(command)) {
+    io.err(`kms-responder: unknown command "${command}"\nsee kms-responder --help`);
+    return 2;
+  }
+  // Before "--": after it, "--help" is an argument (a file may be named so).
+  const end = rest.indexOf("--");
+  const flags = end === -1 ? rest : rest.slice(0, end);
+  if (flags.includes("--help") || flags.includes("-h")) {
+    io.out(HELP[command]);
+    return 0;
+  }
   try {
-    return await run(rest, io);
+    return await COMMANDS[command](rest, io);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // parseArgs throws TypeError with codes ERR_PARSE_ARGS_*: usage errors too.
     const usage = error instanceof UsageError || (error instanceof TypeError && "code" in error);
-    io.err(`kms-responder ${command}: ${message}${usage ? `\n\n${USAGE}` : ""}`);
+    io.err(`kms-responder ${command}: ${message}${usage ? `\nsee kms-responder ${command} --help` : ""}`);
     return usage || error instanceof ConfigError || error instanceof PayloadError ? 2 : 1;
   }
 }
-
 /** Runs the CLI on this process's arguments and sets its exit code. */
 export async function runCli(): Promise<void> {
   // stdout is buffered: one write per 64 KB instead of one per line (a write per record was the

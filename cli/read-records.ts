@@ -7,11 +7,18 @@
  * fatal, and never at the cost of the other records in the run.
  *
  * Memory: one file at a time, and a large file of JSON lines is read line by line, so memory stays
- * flat however large the input grows. (A single huge `{"Records":[...]}` document is still read
- * whole: CloudTrail writes a new file every five minutes, so its files stay small.)
+ * flat however large the input grows. No record (a line, or a whole-file document) is held past
+ * MAX_RECORD_CHARS: a bigger one is reported as unreadable and skipped, and the run goes on (a `.gz`
+ * holding one 600 MiB line would otherwise end the whole run with "Invalid string length").
+ *
+ * Directories are walked recursively in name order; symbolic links are followed (a link to a
+ * directory already being walked is not walked again), and a broken link is reported.
+ *
+ * Where triage's records come from is this module's `RecordSource`: an async iterable of batches of
+ * entries. Another source (an S3 bucket, an Athena query) is another function returning one.
  */
 import { createReadStream } from "node:fs";
-import { open, readdir, readFile, stat } from "node:fs/promises";
+import { open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { constants, createGunzip, gunzipSync } from "node:zlib";
 import { isObject } from "../functions/shared/json.js";
@@ -24,35 +31,90 @@ export interface RecordEntry {
   error?: string;
 }
 
-const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
+export const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
 
-/** Every file under a path: the path itself if it is a file, else the data files below it, sorted. */
-export async function listFiles(target: string): Promise<string[]> {
-  const info = await stat(target);
-  if (!info.isDirectory()) return [target];
-  const entries = await readdir(target, { withFileTypes: true });
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = path.join(target, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(full)));
-    else if (entry.isFile() && DATA_FILE.test(entry.name)) files.push(full);
-  }
-  return files;
+/** Where triage reads records from: batches of entries, in order (see readRecordBatches). */
+export type RecordSource = AsyncIterable<RecordEntry[]>;
+
+/** The data files under the paths given, and how many other files the directories held. */
+export interface InputListing {
+  files: string[];
+  /** Files in directories that are not data files by name (`.txt`, ...): not read. */
+  ignored: number;
 }
 
 /**
- * Gunzips when the bytes start with the gzip magic number. A truncated or corrupt stream is
- * decompressed as far as it goes (so complete JSON lines before the damage survive) and the
- * damage is reported.
+ * Every file under a path: the path itself if it is a file (whatever its name), else the data
+ * files below it, sorted. Symbolic links are followed; a directory reached twice (a link loop) is
+ * walked once. A broken link named like a data file is listed, so reading it reports it.
  */
-export function decode(bytes: Buffer): { text: string; damage?: string } {
-  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return { text: bytes.toString("utf8") };
+export async function listInput(target: string, seen = new Set<string>()): Promise<InputListing> {
+  const info = await stat(target);
+  if (!info.isDirectory()) return { files: [target], ignored: 0 };
+  const real = await realpath(target);
+  if (seen.has(real)) return { files: [], ignored: 0 };
+  seen.add(real);
+  const entries = await readdir(target, { withFileTypes: true });
+  const out: InputListing = { files: [], ignored: 0 };
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = path.join(target, entry.name);
+    let kind: "dir" | "file" | "broken" | "other" = entry.isDirectory()
+      ? "dir"
+      : entry.isFile()
+        ? "file"
+        : "other";
+    if (entry.isSymbolicLink()) {
+      const followed = await stat(full).catch(() => undefined);
+      kind =
+        followed === undefined
+          ? "broken"
+          : followed.isDirectory()
+            ? "dir"
+            : followed.isFile()
+              ? "file"
+              : "other";
+    }
+    if (kind === "dir") {
+      const below = await listInput(full, seen);
+      out.files.push(...below.files);
+      out.ignored += below.ignored;
+    } else if ((kind === "file" || kind === "broken") && DATA_FILE.test(entry.name)) out.files.push(full);
+    else if (kind === "file") out.ignored++;
+  }
+  return out;
+}
+
+/** The data files under a path (see listInput). */
+export async function listFiles(target: string): Promise<string[]> {
+  return (await listInput(target)).files;
+}
+
+/** The largest record (a line, or a file read as one document) read, in characters of text. */
+export const MAX_RECORD_CHARS = 64 * 1024 * 1024;
+
+const MIB = 1024 * 1024;
+
+/**
+ * Gunzips when the bytes start with the gzip magic number, to at most `maxText` bytes (`tooLarge`
+ * past it: the caller streams the file instead). A truncated or corrupt stream is decompressed as
+ * far as it goes (so complete JSON lines before the damage survive) and the damage is reported.
+ */
+export function decode(
+  bytes: Buffer,
+  maxText = MAX_RECORD_CHARS,
+): { text: string; damage?: string; tooLarge?: true } {
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    if (bytes.length > maxText) return { text: "", tooLarge: true };
+    return { text: bytes.toString("utf8") };
+  }
   try {
-    return { text: gunzipSync(bytes).toString("utf8") };
+    return { text: gunzipSync(bytes, { maxOutputLength: maxText }).toString("utf8") };
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return { text: "", tooLarge: true };
     const damage = `damaged gzip data (${error instanceof Error ? error.message : String(error)})`;
     try {
-      return { text: gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }).toString("utf8"), damage };
+      const text = gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: maxText });
+      return { text: text.toString("utf8"), damage };
     } catch {
       // Nothing could be salvaged: the damage is reported for the whole file.
       return { text: "", damage };
@@ -134,16 +196,41 @@ async function textSize(file: string): Promise<{ gzip: boolean; bytes: number }>
   }
 }
 
-type Line = { index: number; line: string } | { damage: string };
+type Line = { index: number; line: string } | { index: number; oversized: number } | { damage: string };
 
 /**
  * The lines of a file (gunzipped when it is gzip), numbered as `text.split("\n")` numbers them,
- * without holding more than one line. A damaged gzip stream ends the lines where the damage is,
- * the partial line included, and is reported as the last item.
+ * without holding more than one line, and never more than MAX_RECORD_CHARS of it: a longer line is
+ * dropped as it streams by and reported (`oversized`: its length). A damaged gzip stream ends the
+ * lines where the damage is, the partial line included, and is reported as the last item.
  */
 async function* fileLines(file: string, gzip: boolean): AsyncGenerator<Line> {
   let index = 0;
   let pending: string[] = [];
+  let pendingSize = 0;
+  // The length of the line being dropped, once it has gone past the cap (0: not dropping).
+  let dropped = 0;
+  const finish = (): Line => {
+    const item: Line = dropped > 0 ? { index, oversized: dropped } : { index, line: pending.join("") };
+    index++;
+    pending = [];
+    pendingSize = 0;
+    dropped = 0;
+    return item;
+  };
+  const keep = (piece: string) => {
+    if (dropped > 0) {
+      dropped += piece.length;
+      return;
+    }
+    pendingSize += piece.length;
+    if (pendingSize > MAX_RECORD_CHARS) {
+      dropped = pendingSize;
+      pending = [];
+      return;
+    }
+    pending.push(piece);
+  };
   try {
     const source = createReadStream(file);
     const stream = gzip ? source.pipe(createGunzip()) : source;
@@ -155,15 +242,14 @@ async function* fileLines(file: string, gzip: boolean): AsyncGenerator<Line> {
     for await (const chunk of stream as AsyncIterable<string>) {
       let start = 0;
       for (let nl = chunk.indexOf("\n"); nl !== -1; nl = chunk.indexOf("\n", start)) {
-        pending.push(chunk.slice(start, nl));
-        yield { index: index++, line: pending.join("") };
-        pending = [];
+        keep(chunk.slice(start, nl));
+        yield finish();
         start = nl + 1;
       }
-      if (start < chunk.length) pending.push(chunk.slice(start));
+      if (start < chunk.length) keep(chunk.slice(start));
     }
   } catch (error) {
-    yield { index: index++, line: pending.join("") };
+    yield finish();
     const code = (error as NodeJS.ErrnoException).code ?? "";
     yield {
       damage: code.startsWith("Z_")
@@ -172,30 +258,47 @@ async function* fileLines(file: string, gzip: boolean): AsyncGenerator<Line> {
     };
     return;
   }
-  yield { index, line: pending.join("") };
+  yield finish();
 }
 
+function tooLarge(what: string, chars: number): string {
+  return `${what} is ${(chars / MIB).toFixed(0)} MiB, more than the ${MAX_RECORD_CHARS / MIB} MiB a record may be: skipped`;
+}
+
+/** Lines looked at to tell JSON lines from one multi-line document in a large file. */
+const SNIFF_LINES = 1000;
+
 /**
- * How a large file starts: JSON lines (a first line that is a JSON document of its own, and more
- * lines after it), one JSON document on one line (read as a document, as the whole-file reader
- * would), or anything else (left to the whole-file reader).
+ * How a large file starts: JSON lines (a first line that is a JSON document of its own and more
+ * lines after it, a first line too large to hold, or an unindented JSON object on a line of its own
+ * among the first lines while the first is broken), one JSON document on one line (read as a
+ * document, as the whole-file reader would), or anything else (one multi-line document).
  */
 async function largeFileKind(
   file: string,
   gzip: boolean,
 ): Promise<{ kind: "lines" } | { kind: "document"; value: unknown } | { kind: "other" }> {
-  let first: { value: unknown } | undefined;
+  let first: { value: unknown } | "broken" | undefined;
+  let looked = 0;
   for await (const item of fileLines(file, gzip)) {
-    if ("damage" in item) return { kind: "other" };
+    if ("damage" in item) break;
+    if ("oversized" in item) return { kind: "lines" };
     if (item.line.trim() === "") continue;
-    if (first) return { kind: "lines" };
+    if (first !== undefined && first !== "broken") return { kind: "lines" };
+    if (first === "broken") {
+      if (item.line.startsWith("{") && isJson(item.line)) return { kind: "lines" };
+      if (++looked >= SNIFF_LINES) break;
+      continue;
+    }
     try {
       first = { value: JSON.parse(item.line) };
     } catch {
-      return { kind: "other" };
+      first = "broken";
     }
   }
-  return first ? { kind: "document", value: first.value } : { kind: "other" };
+  return first !== undefined && first !== "broken"
+    ? { kind: "document", value: first.value }
+    : { kind: "other" };
 }
 
 /** A large file of JSON lines, line by line: the same entries `recordsOfLines` gives, in flat memory. */
@@ -204,6 +307,10 @@ async function* streamedLines(file: string, gzip: boolean): AsyncGenerator<Recor
     if ("damage" in item) {
       yield { file, index: -1, error: item.damage };
       return;
+    }
+    if ("oversized" in item) {
+      yield { file, index: item.index, error: tooLarge(`line ${item.index + 1}`, item.oversized) };
+      continue;
     }
     if (item.line.trim() === "") continue;
     let entry: RecordEntry;
@@ -227,23 +334,8 @@ export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry
   const mayBeLarge = stored !== undefined && stored.size * MAX_GZIP_RATIO >= STREAM_FROM_BYTES;
   const size = mayBeLarge ? await textSize(file).catch(() => undefined) : undefined;
   if (size && size.bytes >= STREAM_FROM_BYTES) {
-    const start = await largeFileKind(file, size.gzip);
-    if (start.kind === "lines") {
-      let batch: RecordEntry[] = [];
-      for await (const entry of streamedLines(file, size.gzip)) {
-        batch.push(entry);
-        if (batch.length >= BATCH) {
-          yield batch;
-          batch = [];
-        }
-      }
-      if (batch.length) yield batch;
-      return;
-    }
-    if (start.kind === "document") {
-      yield [...recordsOfDocument(file, start.value)];
-      return;
-    }
+    yield* largeFileBatches(file, size.gzip, size.bytes);
+    return;
   }
   let bytes: Buffer;
   try {
@@ -258,7 +350,13 @@ export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry
     ];
     return;
   }
-  const { text, damage } = decode(bytes);
+  // The gzip trailer records the size modulo 4 GiB: a file that expands past the threshold after
+  // all is streamed like any large file.
+  const { text, damage, tooLarge: large } = decode(bytes, STREAM_FROM_BYTES);
+  if (large) {
+    yield* largeFileBatches(file, bytes[0] === 0x1f && bytes[1] === 0x8b, STREAM_FROM_BYTES);
+    return;
+  }
   const trimmed = text.trim();
   let parseError: string | undefined;
   if (trimmed !== "") {
@@ -289,15 +387,85 @@ export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry
   ];
 }
 
+/** A file of at least STREAM_FROM_BYTES of text, in batches, never holding more than one record. */
+async function* largeFileBatches(
+  file: string,
+  gzip: boolean,
+  textBytes: number,
+): AsyncGenerator<RecordEntry[]> {
+  const start = await largeFileKind(file, gzip);
+  if (start.kind === "document") {
+    yield [...recordsOfDocument(file, start.value)];
+    return;
+  }
+  if (start.kind === "lines") {
+    let batch: RecordEntry[] = [];
+    for await (const entry of streamedLines(file, gzip)) {
+      batch.push(entry);
+      if (batch.length >= BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+    return;
+  }
+  // One document over several lines (or not JSON at all): read whole, when it is small enough.
+  let bytes: Buffer;
+  try {
+    bytes = textBytes <= MAX_RECORD_CHARS || gzip ? await readFile(file) : Buffer.alloc(0);
+  } catch (error) {
+    yield [{ file, index: 0, error: `cannot read file (${message(error)})` }];
+    return;
+  }
+  if (bytes.length === 0 && textBytes > 0) {
+    yield [{ file, index: 0, error: tooLarge("the file (one JSON document)", textBytes) }];
+    return;
+  }
+  const { text, damage, tooLarge: large } = decode(bytes);
+  if (large) {
+    yield [
+      {
+        file,
+        index: 0,
+        error: tooLarge("the file (one JSON document)", Math.max(textBytes, MAX_RECORD_CHARS + 1)),
+      },
+    ];
+    return;
+  }
+  const trimmed = text.trim();
+  try {
+    const entries = [...recordsOfDocument(file, JSON.parse(trimmed))];
+    if (damage) entries.push({ file, index: -1, error: damage });
+    yield entries;
+  } catch (error) {
+    if (looksLikeJsonLines(trimmed)) {
+      const entries = [...recordsOfLines(file, text)];
+      if (damage) entries.push({ file, index: -1, error: damage });
+      yield entries;
+      return;
+    }
+    yield [{ file, index: 0, error: damage ?? `not valid JSON (${message(error)})` }];
+  }
+}
+
 /** The records of one file, one by one. */
 export async function* readFileRecords(file: string): AsyncGenerator<RecordEntry> {
   for await (const batch of readFileBatches(file)) yield* batch;
 }
 
-/** The records of every path, in order, in batches (see readFileBatches). Paths must exist (checked by the caller). */
-export async function* readRecordBatches(paths: readonly string[]): AsyncGenerator<RecordEntry[]> {
+/**
+ * The records of every path, in order, in batches (see readFileBatches): triage's file source.
+ * Paths must exist (checked by the caller). `listed` is told each path's listing before it is read.
+ */
+export async function* readRecordBatches(
+  paths: readonly string[],
+  listed?: (listing: InputListing) => void,
+): RecordSource {
   for (const target of paths) {
-    for (const file of await listFiles(target)) yield* readFileBatches(file);
+    const listing = await listInput(target);
+    listed?.(listing);
+    for (const file of listing.files) yield* readFileBatches(file);
   }
 }
 

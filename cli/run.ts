@@ -8,11 +8,12 @@
  */
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { KMSClient } from "@aws-sdk/client-kms";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from "@aws-sdk/client-lambda";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { parsePayload, RUNBOOK_ACTIONS, type RunbookPayloadInput } from "../functions/runbook/payload.js";
 import { type RunbookResult, runRunbook } from "../functions/runbook/run.js";
+import { parseKeyArn } from "../functions/shared/arn.js";
 import type { Config } from "../functions/shared/config.js";
 import { ConfigError, describeError, PayloadError } from "../functions/shared/errors.js";
 import { cloudTrailHistory } from "../functions/shared/history.js";
@@ -46,13 +47,35 @@ export interface RunClients {
   cloudTrail: CloudTrailClient;
 }
 
-export function defaultRunClients(): RunClients {
+/**
+ * The Region the SDK would use (AWS_REGION, the profile's), or undefined when none is configured.
+ * Never throws: a missing Region is answered by the caller (the key ARN's Region).
+ */
+export async function configuredRegion(): Promise<string | undefined> {
+  try {
+    return await new STSClient({}).config.region();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The clients of `run`. KMS and CloudTrail talk to the key's Region when its ARN names one (a key
+ * lives in one Region); the rest to the configured Region, else the key's: `run` works without a
+ * configured Region when the key is given as an ARN.
+ */
+export async function defaultRunClients(key?: string): Promise<RunClients> {
+  const keyRegion = key ? parseKeyArn(key)?.region : undefined;
+  const configured = await configuredRegion();
+  const home = configured ?? keyRegion;
+  const at = home ? { region: home } : {};
+  const keyAt = keyRegion ? { region: keyRegion } : at;
   return {
-    lambda: new LambdaClient({}),
-    sts: new STSClient({}),
-    kms: new KMSClient({ maxAttempts: 6 }),
-    sns: new SNSClient({}),
-    cloudTrail: new CloudTrailClient({}),
+    lambda: new LambdaClient(at),
+    sts: new STSClient(at),
+    kms: new KMSClient({ maxAttempts: 6, ...keyAt }),
+    sns: new SNSClient(at),
+    cloudTrail: new CloudTrailClient(keyAt),
   };
 }
 
@@ -92,12 +115,23 @@ async function callerIdentity(sts: STSClient): Promise<string> {
  * failed (after notifying), so a function error is a failed request, named with its message.
  */
 async function invoke(lambda: LambdaClient, functionName: string, payload: unknown): Promise<RunbookResult> {
-  const out = await lambda.send(
-    new InvokeCommand({
-      FunctionName: functionName,
-      Payload: new TextEncoder().encode(JSON.stringify(payload)),
-    }),
-  );
+  let out: InvokeCommandOutput;
+  try {
+    out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        Payload: new TextEncoder().encode(JSON.stringify(payload)),
+      }),
+    );
+  } catch (error) {
+    if (error instanceof Error && error.name === "ResourceNotFoundException") {
+      const region = await lambda.config.region().catch(() => "the configured Region");
+      throw new ConfigError(
+        `the runbook function ${functionName} was not found in ${region}: pass --function-name (the stack's RunbookFunctionName output), deploy the stack there, or act with your own credentials with --direct`,
+      );
+    }
+    throw error;
+  }
   const text = out.Payload ? new TextDecoder().decode(out.Payload) : "";
   if (out.FunctionError) {
     let message = text;

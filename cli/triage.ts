@@ -9,14 +9,15 @@ import { SingleBar } from "cli-progress";
 import { INCIDENTS } from "../functions/registry.js";
 import { parseArn, parseKeyArn } from "../functions/shared/arn.js";
 import type { Config } from "../functions/shared/config.js";
-import { type Decision, notKms, type PlannedAction } from "../functions/shared/decision.js";
-import { actorOf, cloudTrailRecord, type KmsEvent, normalise } from "../functions/shared/event.js";
+import type { Decision, PlannedAction } from "../functions/shared/decision.js";
+import { cloudTrailRecord, type KmsEvent, normalise } from "../functions/shared/event.js";
 import type { FactName } from "../functions/shared/facts.js";
-import { isObject, str } from "../functions/shared/json.js";
+import { str } from "../functions/shared/json.js";
 import { decideAny, incidentFor } from "../functions/shared/route.js";
-import { type Severity, severityRank } from "../functions/shared/types.js";
+import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
-import { listFiles, type RecordEntry, readRecordBatches } from "./read-records.js";
+import { listFiles, type RecordEntry, type RecordSource, readRecordBatches } from "./read-records.js";
+import { renderTable, wrap } from "./table.js";
 
 export interface TriageRow {
   eventId: string | null;
@@ -38,8 +39,33 @@ export interface TriageRow {
   why: string | null;
 }
 
+/**
+ * A record of another service (most of a CloudTrail export): its JSON line holds only what
+ * identifies it, so the output of a large export stays about the size of the floor's.
+ */
+export interface NotKmsRow {
+  eventId: string | null;
+  eventName: string | null;
+  source: { file: string; index: number };
+  skipped: "not-kms";
+}
+
+/**
+ * Where triage's records come from, behind one boundary: the files given on the command line
+ * (`fileInput`), or any other source (a bucket, a query) that yields batches of entries.
+ */
+export interface TriageInput {
+  records: RecordSource;
+  /** How many inputs were given (paths, buckets, ...), for the message when nothing could be read. */
+  inputs: number;
+  /** After reading: what the inputs held besides records (e.g. "2 other files ignored"), if anything. */
+  remark?: () => string | undefined;
+  /** Files and bytes to read, for the progress bar (sources that cannot tell leave it out). */
+  size?: () => Promise<{ files: number; bytes: number }>;
+}
+
 export interface TriageOptions {
-  paths: string[];
+  input: TriageInput;
   config: Config;
   json: boolean;
   /** Show skipped records in the table too (the JSON output always has every record). */
@@ -47,6 +73,8 @@ export interface TriageOptions {
   failOn: Severity | undefined;
   /** Show a progress bar when the input is at least this many bytes and stderr is a terminal. */
   progressThreshold?: number;
+  /** The table's width (default 120 columns). */
+  width?: number;
 }
 
 export interface Io extends CliIo {
@@ -54,11 +82,36 @@ export interface Io extends CliIo {
   stderr?: NodeJS.WritableStream;
 }
 
+/** Exit code when nothing could be read from the inputs given: a bad input, as for an unreadable path. */
+export const NOTHING_READ = 2;
+
+/** The files and directories given on the command line, as a triage input. */
+export function fileInput(paths: readonly string[]): TriageInput {
+  let files = 0;
+  let ignored = 0;
+  return {
+    records: readRecordBatches(paths, (listing) => {
+      files += listing.files.length;
+      ignored += listing.ignored;
+    }),
+    inputs: paths.length,
+    remark: () => {
+      const parts = [`${files} data file${files === 1 ? "" : "s"} found`];
+      if (ignored)
+        parts.push(
+          `${ignored} other file${ignored === 1 ? "" : "s"} ignored (not .json, .jsonl, .ndjson or .gz)`,
+        );
+      return parts.join("; ");
+    },
+    size: () => inputSize(paths),
+  };
+}
+
 /** Records between waits for `io.drain`: bounds what waits in the output buffer. */
 const DRAIN_EVERY = 256;
 
 /** Turns one input entry into its triage row. Never throws. */
-export function triageEntry(entry: RecordEntry, config: Config): TriageRow {
+export function triageEntry(entry: RecordEntry, config: Config): TriageRow | NotKmsRow {
   const base: TriageRow = {
     eventId: null,
     eventName: null,
@@ -78,16 +131,11 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow {
   const record = cloudTrailRecord(entry.value);
   if (record && record.eventSource !== "kms.amazonaws.com") {
     // Most of a CloudTrail export is other services: answered without building the whole call.
-    const actor = actorOf(isObject(record.userIdentity) ? record.userIdentity : {});
-    const skip = notKms(str(record.eventSource));
     return {
-      ...base,
       eventId: str(record.eventID) ?? null,
       eventName: str(record.eventName) ?? null,
-      eventTime: str(record.eventTime) ?? null,
-      actor: actor.roleArn ?? actor.arn ?? actor.invokedBy ?? null,
-      skipped: skip.skipped,
-      why: skip.why,
+      source: base.source,
+      skipped: "not-kms",
     };
   }
   const event = normalise(entry.value);
@@ -160,10 +208,6 @@ async function inputSize(paths: readonly string[]): Promise<{ files: number; byt
   return { files, bytes };
 }
 
-function pad(text: string, width: number): string {
-  return text.length > width ? `${text.slice(0, width - 1)}~` : text.padEnd(width);
-}
-
 function shortKey(key: string | null): string {
   if (!key) return "-";
   return parseKeyArn(key)?.id ?? key;
@@ -175,42 +219,76 @@ function shortActor(actor: string | null): string {
   return arn && (arn.service === "iam" || arn.service === "sts") ? arn.resource : actor;
 }
 
-function tableLine(row: TriageRow): string {
-  const what = row.skipped
-    ? `skipped: ${row.skipped}`
-    : row.actions.length
-      ? row.actions
-          .map((a) => (a.hold ? `${a.type} (held)` : a.when ? `${a.type} (if enabled before)` : a.type))
-          .join(", ")
-      : "notify";
-  return [
-    pad((row.severity ?? "-").toUpperCase(), 8),
-    pad(row.incident ?? "-", 25),
-    pad(row.eventName ?? "-", 22),
-    pad(shortKey(row.key), 36),
-    pad(shortActor(row.actor), 28),
-    pad(row.reasons.join(",") || "-", 34),
-    what,
-  ].join(" ");
+function wouldDo(row: TriageRow): string {
+  if (row.skipped) return `skipped: ${row.skipped}`;
+  if (row.actions.length === 0) return "notify";
+  return row.actions
+    .map((a) => (a.hold ? `${a.type} (held: ${a.hold})` : a.when ? `${a.type} (if enabled before)` : a.type))
+    .join(", ");
 }
 
-const HEADER = [
-  pad("SEVERITY", 8),
-  pad("INCIDENT", 25),
-  pad("EVENT", 22),
-  pad("KEY", 36),
-  pad("ACTOR", 28),
-  pad("REASONS", 34),
-  "WOULD DO",
-].join(" ");
+/** The table's columns; the lower the priority number, the longer a column stays when space runs out. */
+const COLUMNS = [
+  { header: "SEVERITY", priority: 0, required: true },
+  { header: "INCIDENT", priority: 1, required: true },
+  { header: "KEY", priority: 2 },
+  { header: "WOULD DO", priority: 3, required: true },
+  { header: "FILE", priority: 4, required: true, breakAfter: ",/_#.-" },
+  { header: "REASONS", priority: 5 },
+  { header: "EVENT", priority: 6 },
+  { header: "ACTOR", priority: 7 },
+] as const;
 
-/** Runs triage; returns the exit code (0, or 1 when a finding reaches `failOn`). */
+/** The cells of a row, in COLUMNS order. */
+function cells(row: TriageRow): string[] {
+  return [
+    (row.severity ?? "-").toUpperCase(),
+    row.incident ?? "-",
+    shortKey(row.key),
+    wouldDo(row),
+    `${row.source.file}#${row.source.index}`,
+    row.reasons.join(", ") || "-",
+    row.eventName ?? "-",
+    shortActor(row.actor),
+  ];
+}
+
+/** A row of the table, kept until the end (the table is sorted by severity). */
+interface Shown {
+  rank: number;
+  order: number;
+  cells: string[];
+}
+
+/** Rank for sorting: findings by severity, then skipped records. */
+function rankOf(row: TriageRow): number {
+  return row.severity ? severityRank(row.severity) : SEVERITIES.length;
+}
+
+function isFull(row: TriageRow | NotKmsRow): row is TriageRow {
+  return "incident" in row;
+}
+
+/**
+ * One JSON line. Not-KMS rows are most of an export: written by hand (the same text
+ * JSON.stringify gives) to keep their cost near the floor's.
+ */
+function jsonLine(row: TriageRow | NotKmsRow, fileJson: string): string {
+  if (isFull(row)) return JSON.stringify(row);
+  return `{"eventId":${row.eventId === null ? "null" : JSON.stringify(row.eventId)},"eventName":${row.eventName === null ? "null" : JSON.stringify(row.eventName)},"source":{"file":${fileJson},"index":${row.source.index}},"skipped":"not-kms"}`;
+}
+
+/**
+ * Runs triage; returns the exit code: 0; 1 when a finding reaches `failOn`; NOTHING_READ (2) when
+ * not one record could be read from the inputs (a scheduled `--fail-on` job must not pass on garbage).
+ */
 export async function runTriage(options: TriageOptions, io: Io): Promise<number> {
   const threshold = options.progressThreshold ?? 5 * 1024 * 1024;
+  const { input } = options;
   // On a terminal only (stderr), whatever stdout is: `triage --json big/ > out.jsonl` shows it too.
-  const input = io.isTty ? await inputSize(options.paths) : { files: 0, bytes: 0 };
+  const size = io.isTty && input.size ? await input.size() : { files: 0, bytes: 0 };
   const bar =
-    io.isTty && input.bytes >= threshold
+    io.isTty && size.bytes >= threshold
       ? new SingleBar({
           stream: io.stderr ?? process.stderr,
           format: "triage [{bar}] {value}/{total} files | {records} records",
@@ -218,61 +296,126 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
           noTTYOutput: true,
         })
       : undefined;
-  bar?.start(input.files, 0, { records: 0 });
+  bar?.start(size.files, 0, { records: 0 });
   let currentFile: string | undefined;
+  let fileJson = "";
 
   const counts = new Map<string, number>();
   const bySeverity = new Map<Severity, number>();
   let records = 0;
+  let readable = 0;
   let worst: Severity | undefined;
-  let headerShown = false;
+  const shown: Shown[] = [];
+  const unreadable: string[] = [];
 
-  for await (const batch of readRecordBatches(options.paths)) {
+  for await (const batch of input.records) {
     for (const entry of batch) {
-      const row = triageEntry(entry, options.config);
+      let row: TriageRow | NotKmsRow;
+      try {
+        row = triageEntry(entry, options.config);
+      } catch (error) {
+        // A record that breaks the reader's assumptions (deeply nested, odd types) is reported, never fatal.
+        row = {
+          ...triageEntry(
+            { file: entry.file, index: entry.index, error: "unreadable record" },
+            options.config,
+          ),
+          why: `unreadable record (${error instanceof Error ? error.message : String(error)})`,
+        };
+      }
       records++;
       if (io.drain && records % DRAIN_EVERY === 0) await io.drain();
-      if (bar && entry.file !== currentFile) {
-        if (currentFile !== undefined) bar.increment(1, { records });
+      if (entry.file !== currentFile) {
+        if (bar && currentFile !== undefined) bar.increment(1, { records });
         currentFile = entry.file;
+        fileJson = JSON.stringify(entry.file);
       }
+      if (row.skipped !== "unparseable") readable++;
       if (row.skipped) counts.set(row.skipped, (counts.get(row.skipped) ?? 0) + 1);
+      if (options.json) {
+        io.out(jsonLine(row, fileJson));
+        if (isFull(row) && row.severity) {
+          bySeverity.set(row.severity, (bySeverity.get(row.severity) ?? 0) + 1);
+          if (!worst || severityRank(row.severity) < severityRank(worst)) worst = row.severity;
+        }
+        continue;
+      }
+      if (!isFull(row)) {
+        if (options.all)
+          shown.push({ rank: SEVERITIES.length, order: records, cells: cells(notKmsRow(row)) });
+        continue;
+      }
       if (row.severity) {
         bySeverity.set(row.severity, (bySeverity.get(row.severity) ?? 0) + 1);
         if (!worst || severityRank(row.severity) < severityRank(worst)) worst = row.severity;
       }
-      if (options.json) {
-        io.out(JSON.stringify(row));
+      if (row.skipped === "unparseable") {
+        unreadable.push(
+          `${row.source.file}${row.source.index >= 0 ? `#${row.source.index}` : ""}: ${row.why}`,
+        );
         continue;
       }
-      if (row.skipped && !options.all && row.skipped !== "unparseable") continue;
-      if (!headerShown) {
-        io.out(HEADER);
-        headerShown = true;
-      }
-      io.out(
-        row.skipped === "unparseable"
-          ? `UNPARSEABLE ${row.source.file}#${row.source.index}: ${row.why}`
-          : tableLine(row),
-      );
+      if (row.skipped && !options.all) continue;
+      shown.push({ rank: rankOf(row), order: records, cells: cells(row) });
     }
   }
-  bar?.update(input.files, { records });
+  bar?.update(size.files, { records });
   bar?.stop();
 
   if (!options.json) {
+    const width = options.width ?? 120;
+    if (shown.length) {
+      shown.sort((a, b) => a.rank - b.rank || a.order - b.order);
+      const table = renderTable(
+        COLUMNS,
+        shown.map((r) => r.cells),
+        width,
+      );
+      for (const line of table.lines) io.out(line);
+      if (table.dropped.length)
+        io.out(`(${table.dropped.join(", ")} left out to fit ${width} columns: --json has every field)`);
+    } else io.out("No findings.");
+    if (unreadable.length) {
+      io.out("");
+      io.out(`Could not read (${unreadable.length}):`);
+      for (const line of unreadable) for (const part of wrap(line, width - 2)) io.out(`  ${part}`);
+    }
     const findings = [...bySeverity.values()].reduce((a, b) => a + b, 0);
     const sev = [...bySeverity.entries()]
       .sort(([a], [b]) => severityRank(a) - severityRank(b))
       .map(([s, n]) => `${n} ${s}`)
       .join(", ");
     const skipped = [...counts.entries()].map(([why, n]) => `${n} ${why}`).join(", ");
-    if (!headerShown) io.out("No findings.");
     io.out("");
-    io.out(
+    for (const line of wrap(
       `${records} records: ${findings} findings${sev ? ` (${sev})` : ""}; skipped: ${skipped || "none"}`,
+      width,
+    ))
+      io.out(line);
+  }
+  if (readable === 0) {
+    const remark = input.remark?.();
+    io.err(
+      `kms-responder triage: no record could be read from the ${input.inputs} input${input.inputs === 1 ? "" : "s"} given${remark ? ` (${remark})` : ""}${records ? `: ${records} unreadable` : ""}`,
     );
+    return NOTHING_READ;
   }
   if (options.failOn && worst && severityRank(worst) <= severityRank(options.failOn)) return 1;
   return 0;
+}
+
+/** A not-KMS row in the table's shape (`--all` lists them). */
+function notKmsRow(row: NotKmsRow): TriageRow {
+  return {
+    ...row,
+    eventTime: null,
+    incident: null,
+    severity: null,
+    reasons: [],
+    actions: [],
+    key: null,
+    actor: null,
+    summary: null,
+    why: null,
+  };
 }

@@ -376,7 +376,8 @@ describe("analyze-policy: bad input exits 2 with a clear message", () => {
     // Assess
     expect(code).toBe(2);
     expect(err.join("\n")).toContain("analyze-policy takes exactly one FILE (or - for stdin)");
-    expect(err.join("\n")).toContain("Usage: kms-responder");
+    expect(err.join("\n")).toContain("see kms-responder analyze-policy --help");
+    expect(err.join("\n")).not.toContain("Usage:");
   });
 
   it("an unknown option: usage error", async () => {

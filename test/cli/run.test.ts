@@ -340,7 +340,7 @@ describe("kms-responder run: argument errors", () => {
       ["run", "disable-key", "enable-key", "--key", KEY_ARN, "--reason", REASON],
       "exactly one ACTION",
     ],
-    ["no action", ["run", "--key", KEY_ARN, "--reason", REASON], "exactly one ACTION"],
+    ["no action", ["run", "--key", KEY_ARN, "--reason", REASON], "run needs an ACTION"],
     ["a malformed --key", ["run", "disable-key", "--key", "not a key", "--reason", REASON], "--key"],
     ["an unknown flag", ["run", "disable-key", "--key", KEY_ARN, "--reason", REASON, "--dryrun"], "--dryrun"],
   ])("exits 2 naming the problem for %s, with no AWS call at all", async (_what, argv, named) => {

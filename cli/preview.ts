@@ -1,0 +1,124 @@
+/**
+ * `kms-responder preview EVENT...`: what subscribers would receive for recorded events, offline.
+ * The same `decideAny` as triage and the same `formatNotification` as the handlers, with every
+ * planned action assumed to succeed (a held action keeps its hold status, as the pipeline reports
+ * it). What only AWS knows (the key's aliases and description, its state now) is left out, so the
+ * notification shows it as unknown.
+ */
+import { access } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { INCIDENTS } from "../functions/registry.js";
+import type { Finding, PlannedAction } from "../functions/shared/decision.js";
+import { normalise } from "../functions/shared/event.js";
+import { type ActionResult, base } from "../functions/shared/executors/executor.js";
+import { formatNotification, type Notification } from "../functions/shared/notify.js";
+import { decideAny } from "../functions/shared/route.js";
+import { type CliIo, UsageError } from "./io.js";
+import { loadConfigFile } from "./main.js";
+import { type RecordEntry, readRecords } from "./read-records.js";
+
+export const PREVIEW_BANNER =
+  "Preview: what subscribers would receive if every planned action succeeded (offline; what only AWS knows is shown as unknown).";
+
+/** The result the pipeline would report for an action that worked (or its hold, for a held one). */
+export function assumedResult(action: PlannedAction): ActionResult {
+  if (action.hold) {
+    const held: ActionResult = { ...base(action), status: action.hold.status, detail: action.hold.why };
+    return action.hold.status === "failed" ? { ...held, error: action.hold.why } : held;
+  }
+  const result: ActionResult = {
+    ...base(action),
+    status: "succeeded",
+    detail: "assumed to succeed (preview)",
+  };
+  if (action.previousPolicy !== undefined) result.previousPolicy = action.previousPolicy;
+  if (action.grant !== undefined) result.grant = action.grant;
+  return result;
+}
+
+/** The notification a finding would produce if its actions succeeded. */
+export function previewNotification(finding: Finding): Notification {
+  return formatNotification({ finding, results: finding.actions.map(assumedResult) });
+}
+
+type Preview = { source: string; notification: Notification } | { source: string; none: string };
+
+function sourceOf(entry: RecordEntry): string {
+  return entry.index >= 0 ? `${entry.file}#${entry.index}` : entry.file;
+}
+
+function previewEntry(entry: RecordEntry, config: Parameters<typeof decideAny>[2]): Preview {
+  const source = sourceOf(entry);
+  if (entry.error !== undefined) return { source, none: `unreadable: ${entry.error}` };
+  const event = normalise(entry.value);
+  if (!event) return { source, none: "not a CloudTrail record or EventBridge event" };
+  const decision = decideAny(INCIDENTS, event, config);
+  if (decision.kind === "ignore") return { source, none: `${decision.skipped}: ${decision.why}` };
+  return { source, notification: previewNotification(decision) };
+}
+
+function human(p: Preview): string[] {
+  if ("none" in p) return [`=== ${p.source}: no notification (${p.none})`, ""];
+  const n = p.notification;
+  const attributes = Object.entries(n.attributes)
+    .map(([k, v]) => `${k}=${v.StringValue}`)
+    .join(" ");
+  return [
+    `=== ${p.source}`,
+    `Subject: ${n.subject}`,
+    `Message attributes: ${attributes}`,
+    "",
+    "--- text (email and default subscribers) ---",
+    n.text,
+    "",
+    "--- JSON document (sqs, lambda and https subscribers) ---",
+    JSON.stringify(n.document, null, 2),
+    "",
+  ];
+}
+
+/** The `preview` command. Exit 0; 2 for a missing path or when not one record could be read. */
+export async function previewCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: "boolean", default: false }, config: { type: "string" } },
+  });
+  if (positionals.length === 0) throw new UsageError("preview needs at least one EVENT file");
+  const config = await loadConfigFile(values.config);
+  for (const p of positionals) {
+    try {
+      await access(p);
+    } catch {
+      throw new UsageError(`cannot read ${p}: no such file or directory, or not readable`);
+    }
+  }
+  if (!values.json) io.out(PREVIEW_BANNER);
+  let readable = 0;
+  for await (const entry of readRecords(positionals)) {
+    const p = previewEntry(entry, config);
+    if (!("none" in p) || !p.none.startsWith("unreadable")) readable++;
+    if (values.json) {
+      io.out(
+        JSON.stringify(
+          "none" in p
+            ? { source: p.source, notification: null, why: p.none }
+            : {
+                source: p.source,
+                subject: p.notification.subject,
+                text: p.notification.text,
+                document: p.notification.document,
+                attributes: Object.fromEntries(
+                  Object.entries(p.notification.attributes).map(([k, v]) => [k, v.StringValue]),
+                ),
+              },
+        ),
+      );
+    } else for (const line of human(p)) io.out(line);
+  }
+  if (readable === 0) {
+    io.err(`kms-responder preview: no record could be read from the ${positionals.length} inputs given`);
+    return 2;
+  }
+  return 0;
+}
