@@ -1,0 +1,291 @@
+/**
+ * The real bin, spawned as a user runs it (`node bin/kms-responder.mjs ...`): help, version and
+ * usage errors; triage that never lies (nothing readable -> exit 2, symlinks followed, an
+ * oversized record skipped, JSON-only stdout through npx); preview's rendering.
+ */
+import { execFile } from "node:child_process";
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createGzip } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+
+const BIN = "bin/kms-responder.mjs";
+const VERSION = (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
+
+export interface Spawned {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the bin (or another command) and collects its exit code and output; never rejects. */
+export function spawn(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  command: readonly string[] = ["node", BIN],
+): Promise<Spawned> {
+  const [file = "node", ...pre] = command;
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      [...pre, ...args],
+      {
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error && typeof error.code === "number" ? error.code : error ? 1 : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "kms-responder-bin-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function file(name: string, content: string): string {
+  const full = join(scratch, name);
+  mkdirSync(join(full, ".."), { recursive: true });
+  writeFileSync(full, content);
+  return full;
+}
+
+const FIXTURE = "events/rogue-grant/external-grantee.json";
+
+describe("help, version and usage errors", () => {
+  it("--version prints the package's version", async () => {
+    const run = await spawn(["--version"]);
+    expect(run).toMatchObject({ code: 0, stdout: `kms-responder ${VERSION}\n` });
+  });
+
+  it.each(["triage", "preview", "analyze-policy", "run", "doctor", "notify-test", "drill"])(
+    "%s --help: its own short usage with examples, exit 0",
+    async (command) => {
+      const run = await spawn([command, "--help"]);
+      expect(run.code).toBe(0);
+      expect(run.stdout.startsWith(`Usage: kms-responder ${command}`)).toBe(true);
+      expect(run.stdout).toContain("Examples:");
+      expect(run.stdout).not.toContain("Commands:");
+      expect(run.stdout.split("\n").length).toBeLessThan(25);
+    },
+  );
+
+  it("a usage error is one line and a pointer to the command's help, never the global help", async () => {
+    const run = await spawn(["triage", "--jsn", "events"]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    const lines = run.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^kms-responder triage: .*--jsn/);
+    expect(lines[1]).toBe("see kms-responder triage --help");
+  });
+
+  it("an unknown command points to the global help", async () => {
+    const run = await spawn(["triag", "events"]);
+    expect(run).toMatchObject({ code: 2, stdout: "" });
+    expect(run.stderr).toBe('kms-responder: unknown command "triag"\nsee kms-responder --help\n');
+  });
+});
+
+describe("triage never lies", () => {
+  it("exits 2 and says so when no record could be read: corrupt, empty and non-JSON files", async () => {
+    // Prepare
+    const dir = join(scratch, "garbage");
+    file("garbage/corrupt.json.gz", "not gzip at all");
+    file("garbage/empty.json", "");
+    file("garbage/notes.txt", "hello");
+
+    // Act
+    const run = await spawn(["triage", "--fail-on", "high", dir]);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "kms-responder triage: no record could be read from the 1 input given (2 data files found; 1 other file ignored",
+    );
+  });
+
+  it("exits 2 for a directory holding only .txt files", async () => {
+    file("only-text/a.txt", JSON.stringify({ eventName: "CreateGrant" }));
+    const run = await spawn(["triage", "--json", join(scratch, "only-text")]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(
+      /no record could be read from the 1 input given \(0 data files found; 1 other file/,
+    );
+  });
+
+  it("exits 0 when at least one record was read, whatever else was broken; 1 only for --fail-on", async () => {
+    const dir = join(scratch, "mixed");
+    file("mixed/broken.json", "{");
+    file("mixed/grant.json", readFileSync(FIXTURE, "utf8"));
+    expect((await spawn(["triage", dir])).code).toBe(0);
+    expect((await spawn(["triage", "--fail-on", "critical", dir])).code).toBe(1);
+  });
+
+  it("follows symlinked files and directories in a directory, once each even through a loop", async () => {
+    // Prepare
+    const dir = join(scratch, "links");
+    const real = file("link-targets/grant.json", readFileSync(FIXTURE, "utf8"));
+    mkdirSync(dir, { recursive: true });
+    symlinkSync(real, join(dir, "linked.json"));
+    symlinkSync(join(scratch, "link-targets"), join(dir, "linked-dir"));
+    symlinkSync(dir, join(dir, "loop"));
+
+    // Act
+    const run = await spawn(["triage", "--json", dir]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const rows = run.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { source: { file: string }; incident: string });
+    expect(rows.map((r) => r.source.file)).toEqual([
+      join(dir, "linked-dir", "grant.json"),
+      join(dir, "linked.json"),
+    ]);
+    expect(rows.every((r) => r.incident === "rogue-grant")).toBe(true);
+  });
+
+  it("reports a broken symlink as unreadable", async () => {
+    const dir = join(scratch, "broken-link");
+    mkdirSync(dir, { recursive: true });
+    symlinkSync(join(scratch, "nowhere.json"), join(dir, "gone.json"));
+    file("broken-link/grant.json", readFileSync(FIXTURE, "utf8"));
+    const run = await spawn(["triage", dir]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Could not read (1):");
+    expect(run.stdout).toMatch(/gone\.json#0: cannot read file \(ENOENT/);
+  });
+
+  it("a .gz holding one 600 MiB line is reported as too large and the other records are still triaged", async () => {
+    // Prepare: a 600 MiB line, then a real record on the next line.
+    const big = join(scratch, "huge.jsonl.gz");
+    const gzip = createGzip({ level: 1 });
+    const out = createWriteStream(big);
+    gzip.pipe(out);
+    const chunk = Buffer.alloc(1024 * 1024, "x");
+    gzip.write('{"pad":"');
+    for (let i = 0; i < 600; i++) {
+      if (!gzip.write(chunk)) await new Promise((r) => gzip.once("drain", r));
+    }
+    gzip.write(`"}\n${JSON.stringify(JSON.parse(readFileSync(FIXTURE, "utf8")))}\n`);
+    gzip.end();
+    await new Promise((r) => out.on("close", r));
+
+    // Act
+    const run = await spawn(["triage", "--json", big]);
+
+    // Assess
+    expect(run.stderr).not.toContain("Invalid string length");
+    expect(run.code).toBe(0);
+    const rows = run.stdout
+      .trim()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            source: { index: number };
+            skipped: string | null;
+            why: string;
+            incident: string;
+          },
+      );
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ source: { index: 0 }, skipped: "unparseable" });
+    expect(rows[0]?.why).toMatch(/^line 1 is 600 MiB, more than the 64 MiB a record may be: skipped$/);
+    expect(rows[1]).toMatchObject({ source: { index: 1 }, incident: "rogue-grant" });
+  }, 120_000);
+
+  it("the table fits 120 columns, is sorted by severity, has a file column and cuts no word", async () => {
+    const run = await spawn(["triage", "events"]);
+    const lines = run.stdout.split("\n");
+    expect(lines[0]).toMatch(/^SEVERITY +INCIDENT +KEY +WOULD DO +FILE$/);
+    expect(lines.filter((l) => l.length > 120)).toEqual([]);
+    expect(run.stdout).not.toContain("~");
+    const severities = lines.flatMap((l) => /^(CRITICAL|HIGH|MEDIUM|LOW|INFO) /.exec(l)?.[1] ?? []);
+    const order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"];
+    expect(severities.map((s) => order.indexOf(s))).toEqual(
+      [...severities.map((s) => order.indexOf(s))].sort((a, b) => a - b),
+    );
+    // Every key id shown is whole (36 characters) on one line.
+    const keyIds =
+      run.stdout.match(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g) ?? [];
+    expect(keyIds.length).toBeGreaterThan(10);
+  });
+
+  it("npx kms-responder triage --json prints only JSON lines on stdout", async () => {
+    const run = await spawn(["kms-responder", "triage", "--json", "events"], {}, ["npx", "--no"]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines.length).toBeGreaterThan(50);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
+
+describe("preview", () => {
+  it("renders subject, text with the undo command, JSON document and attributes, first line saying what it is", async () => {
+    // Act
+    const run = await spawn(["preview", FIXTURE]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines[0]).toBe(
+      "Preview: what subscribers would receive if every planned action succeeded (offline; what only AWS knows is shown as unknown).",
+    );
+    expect(run.stdout).toContain("Subject: [CRITICAL] Rogue KMS grant, grant revoked: key 7f3c9a12");
+    expect(run.stdout).toContain(
+      "Message attributes: severity=critical incident=rogue-grant outcome=remediated",
+    );
+    expect(run.stdout).toContain("Description: (unknown)");
+    expect(run.stdout).toMatch(
+      /aws kms create-grant --key-id arn:aws:kms:us-east-1:111122223333:key\/7f3c9a12/,
+    );
+    expect(run.stdout).toContain('"schema": "kms-responder/notification/v1"');
+  });
+
+  it("--json: the notification as data; held actions keep their hold status", async () => {
+    // Prepare: notify mode holds every action.
+    const config = file("notify-config.json", JSON.stringify({ mode: "notify" }));
+
+    // Act
+    const run = await spawn(["preview", "--json", "--config", config, FIXTURE]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const [only] = run.stdout
+      .trim()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            subject: string;
+            attributes: Record<string, string>;
+            document: { outcome: string; actions: Array<{ status: string }>; undo: unknown[] };
+          },
+      );
+    expect(only?.attributes).toEqual({ severity: "critical", incident: "rogue-grant", outcome: "dry-run" });
+    expect(only?.document.actions.map((a) => a.status)).toEqual(["dry-run"]);
+    expect(only?.document.undo).toEqual([]);
+  });
+
+  it("says why a record makes no notification, and exits 2 when nothing could be read", async () => {
+    const failed = await spawn(["preview", "events/rogue-grant/failed-call.json"]);
+    expect(failed.code).toBe(0);
+    expect(failed.stdout).toContain("no notification (failed-call:");
+    const garbage = await spawn(["preview", file("not-json.json", "{")]);
+    expect(garbage.code).toBe(2);
+  });
+});
