@@ -10,8 +10,8 @@
  * - a field that is absent (or an object, or an empty array: no leaf value) matches only
  *   `{"exists": false}`: `anything-but` does NOT match an absent field.
  *
- * Supported: exact values (string, number, boolean, null), `prefix`, `anything-but` (a value or a
- * list), `exists`, `wildcard` and `$or`. Any other operator throws, so a pattern that uses one
+ * Supported: exact values (string, number, boolean, null), `prefix`, `anything-but` (a value, a
+ * list, or one `prefix` / `suffix`), `exists`, `wildcard` and `$or`. Any other operator throws, so a pattern that uses one
  * cannot pass a test by accident.
  */
 
@@ -87,9 +87,10 @@ function matchOperator(matcher: EventPattern, values: Leaf[]): boolean {
     case "prefix":
       return typeof arg === "string" && values.some((v) => typeof v === "string" && v.startsWith(arg));
     case "anything-but": {
+      if (isPattern(arg)) return matchAnythingButAffix(arg, values);
       const excluded = Array.isArray(arg) ? arg : [arg];
       if (excluded.some((e) => isPattern(e) || Array.isArray(e)))
-        throw new Error("only value lists are supported in anything-but");
+        throw new Error("only value lists, prefix and suffix are supported in anything-but");
       return values.some((v) => !excluded.includes(v));
     }
     case "wildcard":
@@ -97,6 +98,21 @@ function matchOperator(matcher: EventPattern, values: Leaf[]): boolean {
     default:
       throw new Error(`unsupported pattern operator "${operator}"`);
   }
+}
+
+/**
+ * `{"anything-but": {"prefix": "x"}}` / `{"anything-but": {"suffix": "x"}}`: a string value that
+ * does not start (end) with `x`. Like every anything-but, an absent field does not match; values
+ * that are not strings do not match either (event-ruler compares strings only here).
+ */
+function matchAnythingButAffix(arg: EventPattern, values: Leaf[]): boolean {
+  const [affix, ...extra] = Object.keys(arg);
+  const text = affix === undefined ? undefined : arg[affix];
+  if (extra.length || typeof text !== "string" || (affix !== "prefix" && affix !== "suffix")) {
+    throw new Error(`only one prefix or suffix is supported in anything-but: ${JSON.stringify(arg)}`);
+  }
+  const has = (v: string) => (affix === "prefix" ? v.startsWith(text) : v.endsWith(text));
+  return values.some((v) => typeof v === "string" && !has(v));
 }
 
 const STAR = Symbol("star");

@@ -9,6 +9,10 @@
  *   on-call -> SSM Automation document (one per action) -> runbook function -> KMS actions, SNS
  *   on-call -> kms-responder run / aws lambda invoke ------^   (synchronous: no rule, no queue)
  *
+ * With `organization` in the config it is a central responder (infra/organization.ts): the same
+ * rules also on an organisation event bus that member accounts forward to, the functions assume
+ * the member role in the key's account, and a StackSet deploys the member template.
+ *
  * Env-agnostic: no lookups, synthesizes offline.
  */
 import {
@@ -32,8 +36,21 @@ import { INCIDENTS, type IncidentName } from "../functions/registry.js";
 import type { Config } from "../functions/shared/config.js";
 import { incidentMode } from "../functions/shared/decision.js";
 import type { Incident } from "../functions/shared/incident.js";
-import { type RolePermissions, rolePermissions } from "../functions/shared/permissions.js";
+import {
+  ASSUME_MEMBER_ROLE,
+  type RolePermissions,
+  rolePermissions,
+} from "../functions/shared/permissions.js";
 import { notByResponder } from "../functions/shared/rule.js";
+import {
+  acknowledgeCentralRole,
+  assumeMemberRoleStatement,
+  CentralOrganization,
+  centralKeyResources,
+  memberPermissionsOf,
+  type Organization,
+  type StackSetCallAs,
+} from "./organization.js";
 import { ResponderFunction } from "./responder-function.js";
 import {
   RUNBOOK_RESERVED_CONCURRENCY,
@@ -58,6 +75,11 @@ export interface ResponderStackProps extends StackProps {
    * concurrency limit is too low to reserve any (new accounts can start at 10).
    */
   readonly reservedConcurrency?: boolean;
+  /**
+   * With `organization`: who creates the member StackSet (default `DELEGATED_ADMIN`, the central
+   * stack in a delegated administrator account; `SELF` in the management account).
+   */
+  readonly stackSetCallAs?: StackSetCallAs;
 }
 
 /** EventBridge's maximum retry budget for delivering to a target: late is better than lost. */
@@ -73,6 +95,10 @@ export class ResponderStack extends Stack {
   readonly runbook: ResponderFunction;
   /** The SSM Automation documents that invoke it, and the role they run as. */
   readonly runbookAutomation: RunbookAutomation;
+  /** The organisation bus and the member StackSet (central responder only). */
+  readonly organization: CentralOrganization | undefined;
+  /** The incident rules on the organisation bus (central responder only). */
+  readonly organizationRules = new Map<IncidentName, events.Rule>();
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, props);
@@ -96,7 +122,11 @@ export class ResponderStack extends Stack {
 
     // One function per incident of the registry, each with the role its declaration derives under
     // this config (its reads and the executors it can plan; nothing mutating in notify mode).
-    const keys = this.formatArn({ service: "kms", resource: "key", resourceName: "*" });
+    // A central responder's own roles act on its own account's keys in every configured Region.
+    const org = props.config.organization;
+    const keys = centralKeyResources(this, org);
+    const memberRoles: RolePermissions[] = [];
+    const assumers: iam.IRole[] = [];
     for (const incident of INCIDENTS) {
       const declared: Incident = incident;
       const permissions = rolePermissions(declared, props.config);
@@ -109,27 +139,38 @@ export class ResponderStack extends Stack {
         distDir,
         topic: this.topic,
         notificationKey: this.notificationKey,
-        statements: roleStatements(permissions, keys, "IncidentActions"),
+        statements: roleStatements(this, permissions, keys, "IncidentActions", org),
         ...(reserved !== undefined && { reservedConcurrency: reserved }),
       });
       acknowledgeWildcards(responder.role, permissions, suppressKeyWildcard);
+      if (org && permissions.other.includes(ASSUME_MEMBER_ROLE)) {
+        memberRoles.push(permissions);
+        assumers.push(responder.role);
+        acknowledgeCentralRole(responder.role, this, org);
+      }
       this.responders.set(incident.name, responder);
     }
 
     // The runbook: the same construct, invoked synchronously by people (CLI, SSM), so no rule and
     // no failure queue. Its name is fixed so the CLI finds it (`kms-responder-runbook` by default).
-    const runbookPermission = runbookPermissions(props.config);
+    // The runbook acts on member keys through the member role too (functions/runbook/run.ts).
+    const runbookPermission = withMemberRole(runbookPermissions(props.config), props.config);
     this.runbook = new ResponderFunction(this, "runbook", {
       name: "runbook",
       functionName: `${this.stackName}-runbook`,
       distDir,
       topic: this.topic,
       notificationKey: this.notificationKey,
-      statements: runbookStatements(this, runbookPermission, keys),
+      statements: runbookStatements(this, runbookPermission, keys, org),
       invocation: "request-response",
       ...(props.reservedConcurrency !== false && { reservedConcurrency: RUNBOOK_RESERVED_CONCURRENCY }),
     });
     acknowledgeWildcards(this.runbook.role, runbookPermission, suppressRunbookKeyWildcard);
+    if (org && runbookPermission.other.includes(ASSUME_MEMBER_ROLE)) {
+      memberRoles.push(runbookPermission);
+      assumers.push(this.runbook.role);
+      acknowledgeCentralRole(this.runbook.role, this, org);
+    }
     suppressAutomationExecutionRead(this.runbook.role);
     this.runbookAutomation = new RunbookAutomation(this, "runbook-automation", {
       function: this.runbook.function,
@@ -163,31 +204,34 @@ export class ResponderStack extends Stack {
       responder.function.addEnvironment("KMS_RESPONDER_CONFIG", configJson);
     }
 
+    // A central responder: the organisation bus, and the StackSet of the member template whose
+    // role trusts exactly the functions that assume it, with the union of what they do to keys.
+    this.organization = org
+      ? new CentralOrganization(this, "organization", {
+          organization: org,
+          config: props.config,
+          assumers,
+          memberPermissions: memberPermissionsOf(memberRoles),
+          ...(props.stackSetCallAs && { callAs: props.stackSetCallAs }),
+        })
+      : undefined;
+
     // One rule per incident, with the pattern its declaration gives (the responder roles' calls
-    // left out); failed deliveries land in the function's failure queue.
+    // left out); failed deliveries land in the function's failure queue. A central responder has
+    // the same rules on the organisation bus (member accounts' events; the forwarding rules there
+    // already left out the member role's own calls).
     const own = notByResponder(roleArns);
     for (const incident of INCIDENTS) {
       const declared: Incident = incident;
       const responder = this.responders.get(incident.name);
       if (!responder) throw new Error(`no function for ${declared.name}`);
-      const { source, "detail-type": detailType, detail } = declared.pattern(own);
-      const rule = new events.Rule(this, `${declared.name}-rule`, {
-        description: `kms-responder: ${declared.name}`,
-        eventPattern: { source, detailType, detail } as events.EventPattern,
-        targets: [
-          new targets.LambdaFunction(responder.function, {
-            deadLetterQueue: responder.failureQueue,
-            retryAttempts: TARGET_RETRY_ATTEMPTS,
-            maxEventAge: TARGET_MAX_EVENT_AGE,
-          }),
-        ],
-      });
-      // The L2 Rule only knows enabled/disabled: set the CloudTrail state on the L1 resource. A
-      // switched-off incident's rule delivers nothing (its function would only ignore the events).
-      const cfnRule = rule.node.defaultChild as events.CfnRule;
-      if (incidentMode(props.config, declared.name) === "off") cfnRule.state = "DISABLED";
-      else if (declared.ruleState) cfnRule.state = declared.ruleState;
-      this.rules.set(incident.name, rule);
+      this.rules.set(incident.name, this.incidentRule(declared, responder, own, props.config));
+      if (this.organization) {
+        this.organizationRules.set(
+          incident.name,
+          this.incidentRule(declared, responder, own, props.config, this.organization.bus),
+        );
+      }
     }
 
     new CfnOutput(this, "NotificationTopicArn", {
@@ -205,6 +249,42 @@ export class ResponderStack extends Stack {
       description: "The SSM documents' default AutomationAssumeRole: on-call needs iam:PassRole on it",
     });
   }
+
+  /** An incident's rule on the default bus (or `bus`), targeting its function. */
+  private incidentRule(
+    declared: Incident,
+    responder: ResponderFunction,
+    own: Record<string, unknown>,
+    config: Config,
+    bus?: events.IEventBus,
+  ): events.Rule {
+    const { source, "detail-type": detailType, detail } = declared.pattern(own);
+    const rule = new events.Rule(this, bus ? `${declared.name}-organization-rule` : `${declared.name}-rule`, {
+      description: `kms-responder: ${declared.name}${bus ? " (organisation bus)" : ""}`,
+      ...(bus && { eventBus: bus }),
+      eventPattern: { source, detailType, detail } as events.EventPattern,
+      targets: [
+        new targets.LambdaFunction(responder.function, {
+          deadLetterQueue: responder.failureQueue,
+          retryAttempts: TARGET_RETRY_ATTEMPTS,
+          maxEventAge: TARGET_MAX_EVENT_AGE,
+        }),
+      ],
+    });
+    // The L2 Rule only knows enabled/disabled: set the CloudTrail state on the L1 resource. A
+    // switched-off incident's rule delivers nothing (its function would only ignore the events).
+    const cfnRule = rule.node.defaultChild as events.CfnRule;
+    if (incidentMode(config, declared.name) === "off") cfnRule.state = "DISABLED";
+    else if (declared.ruleState) cfnRule.state = declared.ruleState;
+    return rule;
+  }
+}
+
+/** The runbook's permissions plus the member role for a central responder (as rolePermissions adds it). */
+function withMemberRole(permissions: RolePermissions, config: Config): RolePermissions {
+  if (!config.organization || permissions.kms.length === 0) return permissions;
+  if (permissions.other.includes(ASSUME_MEMBER_ROLE)) return permissions;
+  return { ...permissions, other: [...permissions.other, ASSUME_MEMBER_ROLE] };
 }
 
 /**
@@ -213,19 +293,30 @@ export class ResponderStack extends Stack {
  * ARN on `*`. Only read-only actions may go on `*`: anything else there is a bug in a declaration,
  * and fails the synth.
  */
-function roleStatements(permissions: RolePermissions, keys: string, sid: string): iam.PolicyStatement[] {
-  const unexpected = permissions.other.filter((a) => !RESOURCELESS_READS.includes(a));
+function roleStatements(
+  stack: Stack,
+  permissions: RolePermissions,
+  keys: readonly string[],
+  sid: string,
+  organization: Organization | undefined,
+): iam.PolicyStatement[] {
+  const assumes = permissions.other.includes(ASSUME_MEMBER_ROLE);
+  const reads = permissions.other.filter((a) => a !== ASSUME_MEMBER_ROLE);
+  const unexpected = reads.filter((a) => !RESOURCELESS_READS.includes(a));
   if (unexpected.length) {
     throw new Error(`${unexpected.join(", ")}: not a read-only action without a resource ARN`);
   }
   const statements: iam.PolicyStatement[] = [];
   if (permissions.kms.length) {
-    statements.push(new iam.PolicyStatement({ sid, actions: [...permissions.kms], resources: [keys] }));
+    statements.push(new iam.PolicyStatement({ sid, actions: [...permissions.kms], resources: [...keys] }));
   }
-  if (permissions.other.length) {
-    statements.push(
-      new iam.PolicyStatement({ sid: "ReadKeyHistory", actions: [...permissions.other], resources: ["*"] }),
-    );
+  if (reads.length) {
+    statements.push(new iam.PolicyStatement({ sid: "ReadKeyHistory", actions: reads, resources: ["*"] }));
+  }
+  // The member role, by name, inside the organisation only (never any role of any account).
+  if (assumes) {
+    if (!organization) throw new Error(`${ASSUME_MEMBER_ROLE} without an organization in the config`);
+    statements.push(assumeMemberRoleStatement(stack, organization));
   }
   return statements;
 }
@@ -240,7 +331,7 @@ function acknowledgeWildcards(
   keyWildcard: (role: iam.Role) => void,
 ): void {
   if (permissions.kms.length) keyWildcard(role);
-  if (permissions.other.length) suppressCloudTrailLookup(role);
+  if (permissions.other.some((a) => RESOURCELESS_READS.includes(a))) suppressCloudTrailLookup(role);
 }
 
 /**
@@ -248,9 +339,14 @@ function acknowledgeWildcards(
  * that invoked it (its `ExecutedBy` is the person who asked: the documents pass the execution id,
  * and caller-typed text is only "stated by").
  */
-function runbookStatements(stack: Stack, permissions: RolePermissions, keys: string): iam.PolicyStatement[] {
+function runbookStatements(
+  stack: Stack,
+  permissions: RolePermissions,
+  keys: readonly string[],
+  organization: Organization | undefined,
+): iam.PolicyStatement[] {
   return [
-    ...roleStatements(permissions, keys, "RunbookActions"),
+    ...roleStatements(stack, permissions, keys, "RunbookActions", organization),
     new iam.PolicyStatement({
       sid: "ReadWhoStartedTheAutomation",
       actions: ["ssm:GetAutomationExecution"],

@@ -10,7 +10,18 @@ export const rogueGrant = {
   summary: "CreateGrant to an untrusted principal: revoke exactly that grant (high/critical), else notify",
   eventNames: ["CreateGrant"],
   matches: () => true,
-  pattern: (own) => successfulCall(["CreateGrant"], own),
+  // Grants to an AWS service principal (`*.amazonaws.com`: only the service creates those, always
+  // trusted) never invoke the function, so a burst of them cannot queue a real attack behind it.
+  pattern: (own) =>
+    successfulCall(["CreateGrant"], {
+      requestParameters: {
+        $or: [
+          { granteePrincipal: [{ "anything-but": { suffix: ".amazonaws.com" } }] },
+          { granteePrincipal: [{ exists: false }] },
+        ],
+      },
+      ...own,
+    }),
   decide,
   executors: [revokeGrant],
   plans: () => ["revoke-grant"],

@@ -47,6 +47,24 @@ describe("matchesPattern: values", () => {
     expect(matchesPattern({ n: [{ "anything-but": [1, 2] }] }, { n: 3 })).toBe(true);
   });
 
+  it("matches anything-but with a suffix or a prefix: strings that do not end (start) with it", () => {
+    const notService = { g: [{ "anything-but": { suffix: ".amazonaws.com" } }] };
+    expect(matchesPattern(notService, { g: "dynamodb.us-east-1.amazonaws.com" })).toBe(false);
+    expect(matchesPattern(notService, { g: "arn:aws:iam::444455556666:role/exfil" })).toBe(true);
+    // A service-linked role names the service in its path, not at the end: still matched.
+    expect(
+      matchesPattern(notService, {
+        g: "arn:aws:iam::1:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+      }),
+    ).toBe(true);
+    // Like every anything-but: an absent field does not match, and neither does a number.
+    expect(matchesPattern(notService, {})).toBe(false);
+    expect(matchesPattern(notService, { g: 5 })).toBe(false);
+    const notArn = { g: [{ "anything-but": { prefix: "arn:" } }] };
+    expect(matchesPattern(notArn, { g: "AROAEXAMPLE" })).toBe(true);
+    expect(matchesPattern(notArn, { g: "arn:aws:iam::1:root" })).toBe(false);
+  });
+
   it("matches exists true/false on leaf values", () => {
     expect(matchesPattern({ e: [{ exists: true }] }, { e: "x" })).toBe(true);
     expect(matchesPattern({ e: [{ exists: true }] }, {})).toBe(false);
@@ -189,7 +207,13 @@ describe("matchesPattern: unsupported operators", () => {
     expect(() => matchesPattern({ n: [{ numeric: [">", 0] }] }, { n: 1 })).toThrow(
       /unsupported pattern operator "numeric"/,
     );
-    expect(() => matchesPattern({ s: [{ "anything-but": { prefix: "a" } }] }, { s: "b" })).toThrow(
+    expect(() => matchesPattern({ s: [{ "anything-but": { wildcard: "a*" } }] }, { s: "b" })).toThrow(
+      /anything-but/,
+    );
+    expect(() =>
+      matchesPattern({ s: [{ "anything-but": { prefix: "a", suffix: "b" } }] }, { s: "c" }),
+    ).toThrow(/anything-but/);
+    expect(() => matchesPattern({ s: [{ "anything-but": { suffix: 1 } }] }, { s: "c" })).toThrow(
       /anything-but/,
     );
     expect(() => matchesPattern({ s: "x" }, { s: "x" })).toThrow(/must be an array or an object/);

@@ -1,0 +1,525 @@
+/**
+ * The central responder (config with `organization`): the organisation bus and its policy, the
+ * incident rules on it, the functions' member-role scope, the service-managed StackSet, and the
+ * member template it embeds (member role, forwarding rules); cdk-nag and cfn-lint on both.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { App, Validations } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { matchesPattern } from "../../emulator/event-pattern.js";
+import { INCIDENTS } from "../../functions/registry.js";
+import { type ConfigInput, parseConfig } from "../../functions/shared/config.js";
+import { ALL_MANAGEMENT_EVENTS, type Incident } from "../../functions/shared/incident.js";
+import { rolePermissions } from "../../functions/shared/permissions.js";
+import { notByResponder } from "../../functions/shared/rule.js";
+import { forwardingRules, MEMBER_KEY_WILDCARD_FINDING, MemberStack } from "../../infra/member-template.js";
+import { memberPermissionsOf } from "../../infra/organization.js";
+import { runbookPermissions } from "../../infra/runbook.js";
+import { type BuiltStack, buildStack, getAtt, logicalId } from "./stack-fixture.js";
+
+const ORG = {
+  id: "o-a1b2c3d4e5",
+  regions: ["us-east-1", "eu-west-1"],
+  organizationalUnitIds: ["ou-ab12-cdefgh34"],
+};
+const orgConfig = (extra: ConfigInput = {}) => parseConfig({ organization: ORG, ...extra });
+const DECLARED: readonly Incident[] = INCIDENTS;
+
+type Json = Record<string, unknown>;
+type Resource = { Type: string; Properties: Json; Condition?: string };
+const resourcesOf = (template: Json, type: string): Array<[string, Resource]> =>
+  Object.entries(template.Resources as Record<string, Resource>).filter(([, r]) => r.Type === type);
+
+let built: BuiltStack;
+let central: Json;
+let member: Json;
+beforeAll(() => {
+  built = buildStack({ config: orgConfig() });
+  central = built.template.toJSON();
+  const [, stackSet] = resourcesOf(central, "AWS::CloudFormation::StackSet")[0] ?? [];
+  member = JSON.parse(String(stackSet?.Properties.TemplateBody)) as Json;
+});
+afterAll(() => built.cleanup());
+
+describe("rolePermissions for a central responder", () => {
+  it.each(DECLARED.map((i) => [i.name, i] as const))(
+    "%s: sts:AssumeRole exactly when it reads or acts on keys, and only with an organization",
+    (_name, incident) => {
+      // Act
+      const single = rolePermissions(incident, parseConfig({}));
+      const org = rolePermissions(incident, orgConfig());
+
+      // Assess
+      expect(single.other).not.toContain("sts:AssumeRole");
+      expect(org.kms).toEqual(single.kms);
+      expect(org.other).toEqual(single.kms.length ? [...single.other, "sts:AssumeRole"] : single.other);
+    },
+  );
+
+  it("an incident that is off assumes nothing", () => {
+    const off = orgConfig({ incidents: { "rogue-grant": { mode: "off" } } });
+    const rogue = DECLARED.find((i) => i.name === "rogue-grant");
+    if (!rogue) throw new Error("rogue-grant is not registered");
+    expect(rolePermissions(rogue, off)).toEqual({ kms: [], other: [] });
+  });
+});
+
+describe("central stack: the organisation bus", () => {
+  it("admits events:PutEvents only from the organisation", () => {
+    built.template.resourceCountIs("AWS::Events::EventBus", 1);
+    built.template.resourceCountIs("AWS::Events::EventBusPolicy", 0);
+    const [[id, bus] = ["", { Properties: {} } as Resource]] = resourcesOf(central, "AWS::Events::EventBus");
+    expect(id).toBe(logicalId(built.stack.organization?.bus ?? built.stack));
+    expect(bus.Properties.Name).toBe("kms-responder-organization");
+    expect(bus.Properties.Policy).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "OrganizationForwardsKmsEvents",
+          Effect: "Allow",
+          Principal: { AWS: "*" },
+          Action: "events:PutEvents",
+          Resource: {
+            "Fn::Join": [
+              "",
+              [
+                "arn:",
+                { Ref: "AWS::Partition" },
+                ":events:",
+                { Ref: "AWS::Region" },
+                ":",
+                { Ref: "AWS::AccountId" },
+                ":event-bus/kms-responder-organization",
+              ],
+            ],
+          },
+          Condition: { StringEquals: { "aws:PrincipalOrgID": ORG.id } },
+        },
+      ],
+    });
+  });
+
+  it("outputs the bus ARN", () => {
+    const bus = built.stack.organization?.bus;
+    if (!bus) throw new Error("no organisation bus");
+    built.template.hasOutput("OrganizationEventBusArn", { Value: getAtt(bus) });
+  });
+
+  it("has every incident's rule on the bus and on the default bus, same pattern, state and function", () => {
+    const bus = built.stack.organization?.bus;
+    if (!bus) throw new Error("no organisation bus");
+    const rules = resourcesOf(central, "AWS::Events::Rule");
+    expect(rules).toHaveLength(2 * DECLARED.length);
+    for (const incident of DECLARED) {
+      const onDefault = built.stack.rules.get(incident.name as never);
+      const onBus = built.stack.organizationRules.get(incident.name as never);
+      if (!onDefault || !onBus) throw new Error(`${incident.name}: rule missing`);
+      const props = (rule: typeof onBus) =>
+        (central.Resources as Record<string, Resource>)[logicalId(rule)]?.Properties ?? {};
+      const a = props(onDefault);
+      const b = props(onBus);
+      expect(a.EventBusName, incident.name).toBeUndefined();
+      expect(b.EventBusName, incident.name).toEqual({ Ref: logicalId(bus) });
+      expect(b.EventPattern, incident.name).toEqual(a.EventPattern);
+      expect(b.State, incident.name).toEqual(a.State);
+      expect(b.State, incident.name).toBe(incident.ruleState ?? "ENABLED");
+      const target = (p: Json) => (p.Targets as Json[])[0]?.Arn;
+      expect(target(b), incident.name).toEqual(target(a));
+    }
+  });
+
+  it("has no bus, StackSet or member role access without an organization", () => {
+    const single = buildStack();
+    try {
+      single.template.resourceCountIs("AWS::Events::EventBus", 0);
+      single.template.resourceCountIs("AWS::CloudFormation::StackSet", 0);
+      expect(JSON.stringify(single.template.toJSON())).not.toContain("AssumeTheMemberRole");
+      expect(single.stack.organization).toBeUndefined();
+    } finally {
+      single.cleanup();
+    }
+  });
+});
+
+/** A role's inline policy statements, by its construct's role. */
+function statementsOf(roleId: string): Json[] {
+  const policies = resourcesOf(central, "AWS::IAM::Policy").filter(([, p]) =>
+    (p.Properties.Roles as Json[]).some((r) => (r as { Ref?: string }).Ref === roleId),
+  );
+  return policies.flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Json[] }).Statement);
+}
+
+const keyArn = (region: string | { Ref: string }) => ({
+  "Fn::Join": [
+    "",
+    typeof region === "string"
+      ? ["arn:", { Ref: "AWS::Partition" }, `:kms:${region}:`, { Ref: "AWS::AccountId" }, ":key/*"]
+      : ["arn:", { Ref: "AWS::Partition" }, ":kms:", region, ":", { Ref: "AWS::AccountId" }, ":key/*"],
+  ],
+});
+
+describe("central stack: the functions' roles", () => {
+  const functions = () => [
+    ...[...built.stack.responders].map(([name, f]) => [name, f] as const),
+    ["runbook", built.stack.runbook] as const,
+  ];
+
+  it("act on the central account's own keys in its Region and every configured Region, never another account's", () => {
+    for (const [name, fn] of functions()) {
+      const own = statementsOf(logicalId(fn.role)).filter((s) =>
+        ["IncidentActions", "RunbookActions"].includes(String(s.Sid)),
+      );
+      for (const statement of own) {
+        expect(statement.Resource, name).toEqual([
+          keyArn({ Ref: "AWS::Region" }),
+          keyArn("us-east-1"),
+          keyArn("eu-west-1"),
+        ]);
+      }
+    }
+  });
+
+  it("assume only the member role name, inside the organisation, and only when they touch keys", () => {
+    const assumers: string[] = [];
+    for (const [name, fn] of functions()) {
+      const statements = statementsOf(logicalId(fn.role));
+      const assume = statements.filter((s) => JSON.stringify(s.Action).includes("sts:"));
+      const touchesKeys = statements.some((s) =>
+        ["IncidentActions", "RunbookActions"].includes(String(s.Sid)),
+      );
+      if (!touchesKeys) {
+        expect(assume, name).toEqual([]);
+        continue;
+      }
+      assumers.push(name);
+      expect(assume, name).toEqual([
+        {
+          Sid: "AssumeTheMemberRole",
+          Effect: "Allow",
+          Action: "sts:AssumeRole",
+          Resource: {
+            "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::*:role/kms-responder-member"]],
+          },
+          Condition: { StringEquals: { "aws:ResourceOrgID": ORG.id } },
+        },
+      ]);
+    }
+    // key-disabled (reenableDisabledKeys off), key-material-expiring and alias-changed read nothing.
+    expect(assumers.sort()).toEqual(
+      [
+        "key-deletion-scheduled",
+        "key-material-deleted",
+        "key-policy-violation",
+        "key-rotation-disabled",
+        "pending-deletion-key-used",
+        "rogue-grant",
+        "runbook",
+      ].sort(),
+    );
+  });
+});
+
+describe("central stack: the member StackSet", () => {
+  const stackSet = () => {
+    const found = resourcesOf(central, "AWS::CloudFormation::StackSet");
+    expect(found).toHaveLength(1);
+    const [[, resource] = ["", { Properties: {} } as Resource]] = found;
+    return resource.Properties;
+  };
+
+  it("is service-managed, auto-deployed to the units in the Regions, as a delegated administrator", () => {
+    const props = stackSet();
+    expect(props.StackSetName).toBe("kms-responder-member");
+    expect(props.PermissionModel).toBe("SERVICE_MANAGED");
+    expect(props.AutoDeployment).toEqual({ Enabled: true, RetainStacksOnAccountRemoval: false });
+    expect(props.CallAs).toBe("DELEGATED_ADMIN");
+    expect(props.Capabilities).toEqual(["CAPABILITY_NAMED_IAM"]);
+    expect(props.StackInstancesGroup).toEqual([
+      { DeploymentTargets: { OrganizationalUnitIds: ORG.organizationalUnitIds }, Regions: ORG.regions },
+    ]);
+  });
+
+  it("passes the bus ARN and exactly the roles that assume the member role", () => {
+    const bus = built.stack.organization?.bus;
+    if (!bus) throw new Error("no organisation bus");
+    const roles = [...built.stack.responders.values()]
+      .filter((f) => statementsOf(logicalId(f.role)).some((s) => s.Sid === "AssumeTheMemberRole"))
+      .map((f) => getAtt(f.role));
+    expect(stackSet().Parameters).toEqual([
+      { ParameterKey: "CentralBusArn", ParameterValue: getAtt(bus) },
+      {
+        ParameterKey: "CentralRoleArns",
+        ParameterValue: { "Fn::Join": [",", [...roles, getAtt(built.stack.runbook.role)]] },
+      },
+    ]);
+  });
+
+  it("can be created from the management account (stackSetCallAs SELF)", () => {
+    const self = buildStack({ config: orgConfig(), stackSetCallAs: "SELF" });
+    try {
+      self.template.hasResourceProperties("AWS::CloudFormation::StackSet", { CallAs: "SELF" });
+    } finally {
+      self.cleanup();
+    }
+  });
+
+  it("embeds the member template, the same one the app synthesizes as a stack of its own", () => {
+    expect(member).toEqual(built.stack.organization?.memberTemplate);
+    const app = new App({ builtinCloudFormationValidation: false });
+    const props = built.stack.organization?.memberProps;
+    if (!props) throw new Error("no member props");
+    const alone = new MemberStack(app, "kms-responder-member", props);
+    expect(Template.fromStack(alone).toJSON()).toEqual(member);
+  });
+});
+
+describe("member template", () => {
+  const resources = () => member.Resources as Record<string, Resource>;
+  const resource = (id: string): Resource => {
+    const found = resources()[id];
+    if (!found) throw new Error(`member template has no ${id}`);
+    return found;
+  };
+
+  it("takes the central bus and roles as parameters, and needs no CDK bootstrap", () => {
+    expect(Object.keys(member.Parameters as Json).sort()).toEqual(["CentralBusArn", "CentralRoleArns"]);
+    expect((member.Parameters as Record<string, Json>).CentralRoleArns?.Type).toBe("CommaDelimitedList");
+    expect(member.Rules).toBeUndefined();
+    expect(JSON.stringify(member)).not.toContain("BootstrapVersion");
+    expect(JSON.stringify(member)).not.toContain("AWS::Lambda::");
+  });
+
+  it("creates the member role in the first Region only, trusting exactly the central roles", () => {
+    expect(member.Conditions).toMatchObject({
+      CreatesMemberRole: { "Fn::Equals": [{ Ref: "AWS::Region" }, "us-east-1"] },
+    });
+    const role = resources().MemberRole;
+    expect(role?.Condition).toBe("CreatesMemberRole");
+    expect(role?.Properties.RoleName).toBe("kms-responder-member");
+    expect(role?.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: { AWS: { Ref: "CentralRoleArns" } }, Action: "sts:AssumeRole" },
+      ],
+    });
+  });
+
+  it("gives the member role the union of the central functions' KMS actions on this account's keys, no kms:*", () => {
+    const config = orgConfig();
+    const union = memberPermissionsOf([
+      ...DECLARED.map((i) => rolePermissions(i, config)),
+      runbookPermissions(config),
+    ]);
+    const [policy] = resource("MemberRole").Properties.Policies as Array<{
+      PolicyDocument: { Statement: Json[] };
+    }>;
+    expect(policy?.PolicyDocument.Statement).toEqual([
+      {
+        Sid: "ActOnThisAccountsKeys",
+        Effect: "Allow",
+        Action: union.kms,
+        Resource: {
+          "Fn::Join": [
+            "",
+            ["arn:", { Ref: "AWS::Partition" }, ":kms:*:", { Ref: "AWS::AccountId" }, ":key/*"],
+          ],
+        },
+      },
+      { Sid: "ReadKeyHistory", Effect: "Allow", Action: ["cloudtrail:LookupEvents"], Resource: "*" },
+    ]);
+    expect(union.kms).toContain("kms:RevokeGrant");
+    expect(union.kms).toContain("kms:CancelKeyDeletion");
+    expect(union.kms.every((a) => a.startsWith("kms:") && !a.includes("*"))).toBe(true);
+  });
+
+  it("reads no CloudTrail history when no central function does (afterCancel keep-disabled)", () => {
+    const other = buildStack({ config: orgConfig({ afterCancel: "keep-disabled" }) });
+    try {
+      const body = other.stack.organization?.memberTemplate as Json;
+      const role = (body.Resources as Record<string, Resource>).MemberRole;
+      expect(JSON.stringify(role)).not.toContain("cloudtrail");
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it("forwards with a role allowed only events:PutEvents on the central bus", () => {
+    const role = resource("ForwardingRole");
+    expect(role.Condition).toBe("ForwardsToCentralBus");
+    expect(role.Properties.RoleName).toBeUndefined();
+    expect((role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+      },
+    ]);
+    expect(role.Properties.Policies).toEqual([
+      {
+        PolicyName: "put-events-on-the-central-bus",
+        PolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "events:PutEvents", Resource: { Ref: "CentralBusArn" } }],
+        },
+      },
+    ]);
+  });
+
+  it("has one forwarding rule per incident: its pattern without the member role's calls, its state, to the bus", () => {
+    const rules = Object.values(resources()).filter((r) => r.Type === "AWS::Events::Rule");
+    expect(rules).toHaveLength(DECLARED.length);
+    const memberRole = {
+      // CloudFormation's own substitution syntax (`${...}`), not a JavaScript template.
+      "Fn::Sub": `arn:$\{AWS::Partition}:iam::$\{AWS::AccountId}:role/kms-responder-member`,
+    };
+    for (const incident of DECLARED) {
+      const rule = resources()[`${incident.name.replaceAll("-", "")}forward`];
+      if (!rule) throw new Error(`${incident.name}: no forwarding rule`);
+      expect(rule.Condition).toBe("ForwardsToCentralBus");
+      const expected = incident.pattern(notByResponder(["MEMBER_ROLE"]));
+      expect(JSON.stringify(rule.Properties.EventPattern)).toBe(
+        JSON.stringify(expected).replace('"MEMBER_ROLE"', JSON.stringify(memberRole)),
+      );
+      expect(rule.Properties.State).toBe(incident.ruleState ?? "ENABLED");
+      expect(rule.Properties.Targets).toEqual([
+        {
+          Id: "central-bus",
+          Arn: { Ref: "CentralBusArn" },
+          RoleArn: { "Fn::GetAtt": ["ForwardingRole", "Arn"] },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+        },
+      ]);
+    }
+    expect(DECLARED.some((i) => i.ruleState === ALL_MANAGEMENT_EVENTS)).toBe(true);
+  });
+
+  it("does not forward in the central account's own Region (its default-bus rules see the events)", () => {
+    expect((member.Conditions as Json).ForwardsToCentralBus).toEqual({
+      "Fn::Not": [
+        {
+          "Fn::And": [
+            {
+              "Fn::Equals": [
+                { Ref: "AWS::AccountId" },
+                { "Fn::Select": [4, { "Fn::Split": [":", { Ref: "CentralBusArn" }] }] },
+              ],
+            },
+            {
+              "Fn::Equals": [
+                { Ref: "AWS::Region" },
+                { "Fn::Select": [3, { "Fn::Split": [":", { Ref: "CentralBusArn" }] }] },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("forwards nothing for an incident that is off", () => {
+    const off = orgConfig({ incidents: { "alias-changed": { mode: "off" } } });
+    expect(
+      forwardingRules(off, "arn:aws:iam::222233334444:role/kms-responder-member").map((r) => r.incident),
+    ).toEqual(DECLARED.map((i) => i.name).filter((n) => n !== "alias-changed"));
+  });
+});
+
+describe("the forwarding and central patterns together", () => {
+  const MEMBER_ROLE = "arn:aws:iam::222233334444:role/kms-responder-member";
+  const grant = (issuer: string | undefined, grantee = "arn:aws:iam::444455556666:role/exfil") => ({
+    source: "aws.kms",
+    "detail-type": "AWS API Call via CloudTrail",
+    account: "222233334444",
+    region: "eu-west-1",
+    detail: {
+      eventSource: "kms.amazonaws.com",
+      eventName: "CreateGrant",
+      requestParameters: { granteePrincipal: grantee },
+      userIdentity: issuer
+        ? { type: "AssumedRole", sessionContext: { sessionIssuer: { type: "Role", arn: issuer } } }
+        : { type: "IAMUser" },
+    },
+  });
+  const forward = forwardingRules(orgConfig(), MEMBER_ROLE).find((r) => r.incident === "rogue-grant");
+  const centralPattern = DECLARED.find((i) => i.name === "rogue-grant")?.pattern(
+    notByResponder(["arn:aws:iam::111122223333:role/kms-responder-roguegrantRole-EXAMPLE"]),
+  );
+
+  it("an attacker's grant in a member account passes both; the member role's own calls and service grantees do not", () => {
+    if (!forward || !centralPattern) throw new Error("rogue-grant patterns missing");
+    const attack = grant("arn:aws:iam::222233334444:role/Developer");
+    expect(matchesPattern(forward.pattern, attack)).toBe(true);
+    expect(matchesPattern(centralPattern, attack)).toBe(true);
+    expect(matchesPattern(forward.pattern, grant(undefined))).toBe(true);
+    expect(matchesPattern(forward.pattern, grant(MEMBER_ROLE))).toBe(false);
+    expect(matchesPattern(forward.pattern, grant(undefined, "dynamodb.eu-west-1.amazonaws.com"))).toBe(false);
+  });
+});
+
+describe("cdk-nag AwsSolutions on both templates", () => {
+  it("finds nothing unacknowledged in the central stack and acknowledges the member-role scope with a reason", () => {
+    const { violations } = new AwsSolutionsChecks(built.app, { verbose: true }).validateScope(built.stack);
+    expect(violations).toEqual([]);
+    const role = built.stack.responders.get("rogue-grant")?.role;
+    if (!role) throw new Error("no rogue-grant role");
+    const acknowledged = role.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.keys(m.data as Json).map((id) => id.replace(/^annotation::/i, "")));
+    expect(acknowledged).toContain(
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/kms-responder-member]",
+    );
+    expect(acknowledged).toContain(
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:eu-west-1:<AWS::AccountId>:key/*]",
+    );
+  });
+
+  it("finds nothing unacknowledged in the member template, and acknowledges only the key wildcard and LookupEvents", () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const props = built.stack.organization?.memberProps;
+    if (!props) throw new Error("no member props");
+    const stack = new MemberStack(app, "kms-responder-member", props);
+    const { violations } = new AwsSolutionsChecks(app, { verbose: true }).validateScope(stack);
+    expect(violations).toEqual([]);
+    const acknowledged = stack.memberRole.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.keys(m.data as Json).map((id) => id.replace(/^annotation::/i, "")));
+    expect(acknowledged.sort()).toEqual(
+      [MEMBER_KEY_WILDCARD_FINDING, "AwsSolutions-IAM5[Resource::*]"].sort(),
+    );
+  });
+});
+
+const hasCfnLint = spawnSync("cfn-lint", ["--version"], { stdio: "ignore" }).status === 0;
+if (!hasCfnLint && process.env.CI) throw new Error("cfn-lint is not installed");
+
+describe.skipIf(!hasCfnLint)("cfn-lint on the central and member templates", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "kms-responder-org-cfn-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(["central", "member"] as const)("%s: no error or warning", (which) => {
+    // Prepare
+    const file = path.join(dir, `${which}.json`);
+    writeFileSync(file, JSON.stringify(which === "central" ? central : member));
+
+    // Act
+    let output = "";
+    let status = 0;
+    try {
+      output = execFileSync("cfn-lint", ["--format", "parseable", file], { encoding: "utf8" });
+    } catch (error) {
+      const failure = error as { status?: number; stdout?: string };
+      status = failure.status ?? 1;
+      output = failure.stdout ?? "";
+    }
+
+    // Assess
+    expect(output.trim()).toBe("");
+    expect(status).toBe(0);
+  });
+});
