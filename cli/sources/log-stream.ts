@@ -1,0 +1,230 @@
+/**
+ * An incremental reader of a CloudTrail log file's text (`{"Records":[{...},{...}]}`, or a bare
+ * array of records): fed the text chunk by chunk as gunzip produces it, it hands over one record at
+ * a time, so an object is never held whole in memory (only the record being read).
+ *
+ * Most of an organisation's trail is other services. A record's top-level `eventSource` is noted
+ * while scanning; only KMS records (and records without a source, which the normaliser judges) are
+ * given to JSON.parse. Any other record becomes `{eventSource, eventName, eventID}`: all that triage
+ * reports about a record of another service.
+ *
+ * The scanner is not a validator: it finds record boundaries by nesting depth outside strings. A KMS
+ * record that is not JSON fails JSON.parse and is reported; a file that is not a log file at all, or
+ * ends inside a record, is reported when it ends.
+ */
+
+export type ScannedRecord = { index: number; value: unknown } | { index: number; error: string };
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_OBJECT = 123;
+const CLOSE_OBJECT = 125;
+const OPEN_ARRAY = 91;
+const CLOSE_ARRAY = 93;
+const COLON = 58;
+const COMMA = 44;
+const BOM = 0xfeff;
+
+const KMS_SOURCE = "kms.amazonaws.com";
+/** The top-level fields kept of a record of another service. */
+const KEPT = new Set(["eventSource", "eventName", "eventID"]);
+
+function jsonString(raw: string): string {
+  if (!raw.includes("\\")) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw;
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+export class LogScanner {
+  /** Nesting depth outside strings: 1 inside the document's top object (or array). */
+  private depth = 0;
+  private inString = false;
+  /** The next character is escaped (a backslash ended the previous chunk inside a string). */
+  private escaped = false;
+  /** Depth of the records array's elements' parent (1: a bare array; 2: `{"Records":[`); 0 until found. */
+  private recordsDepth = 0;
+  private recordsClosed = false;
+  /** A document that does not start like a log file: nothing more is read. */
+  private invalid: string | undefined;
+  private started = false;
+  /** The last string at depth 1 (a key of the top object), when it is short. */
+  private lastTopString = "";
+  private topStringStart = -1;
+  /** The part of that string in earlier chunks. */
+  private topPiece = "";
+
+  /** Chars before the current chunk. */
+  private base = 0;
+  /** Global offset of the record being read, or -1 between records. */
+  private recordStart = -1;
+  private pieces: string[] = [];
+  private index = 0;
+  /** At the record's top level: whether the next string is a key. */
+  private expectKey = false;
+  private stringStart = -1;
+  private stringIsKey = false;
+  private keyStart = -1;
+  private keyEnd = -1;
+  /** Global offsets of the record's top-level string fields: keyStart, keyEnd, valueStart, valueEnd. */
+  private fields: number[] = [];
+  private emit: (record: ScannedRecord) => void = () => undefined;
+
+  /** Scans a chunk of text; calls `emit` for each record completed in it. */
+  push(chunk: string, emit: (record: ScannedRecord) => void): void {
+    if (this.invalid !== undefined) return;
+    this.emit = emit;
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      if (this.inString) {
+        if (this.escaped) {
+          this.escaped = false;
+          i++;
+          continue;
+        }
+        // Jump to the next quote; it closes the string unless an odd run of backslashes precedes it.
+        let q = chunk.indexOf('"', i);
+        while (q !== -1) {
+          let k = q - 1;
+          while (k >= i && chunk.charCodeAt(k) === BACKSLASH) k--;
+          if ((q - 1 - k) % 2 === 0) break;
+          q = chunk.indexOf('"', q + 1);
+        }
+        if (q === -1) {
+          // The string goes on in the next chunk; an odd run of backslashes at the end escapes its first char.
+          let k = n - 1;
+          while (k >= i && chunk.charCodeAt(k) === BACKSLASH) k--;
+          this.escaped = (n - 1 - k) % 2 === 1;
+          i = n;
+          break;
+        }
+        this.inString = false;
+        this.endString(chunk, this.base + q);
+        i = q + 1;
+        continue;
+      }
+      const c = chunk.charCodeAt(i);
+      if (c === QUOTE) {
+        this.inString = true;
+        this.startString(this.base + i + 1);
+      } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+        if (!this.started) this.started = true;
+        this.depth++;
+        if (this.depth === 1 && c === OPEN_ARRAY) this.recordsDepth = 1;
+        else if (
+          this.depth === 2 &&
+          c === OPEN_ARRAY &&
+          this.recordsDepth === 0 &&
+          this.lastTopString === "Records"
+        )
+          this.recordsDepth = 2;
+        else if (this.recordsDepth > 0 && !this.recordsClosed && this.depth === this.recordsDepth + 1) {
+          if (c === OPEN_OBJECT) {
+            this.recordStart = this.base + i;
+            this.pieces = [];
+            this.fields = [];
+            this.expectKey = true;
+          } else this.skipElement("an array");
+        }
+      } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+        if (this.recordStart >= 0 && this.depth === this.recordsDepth + 1) {
+          this.endRecord(chunk, i);
+        } else if (this.recordsDepth > 0 && this.depth === this.recordsDepth) this.recordsClosed = true;
+        this.depth--;
+      } else if (this.recordStart >= 0 && this.depth === this.recordsDepth + 1) {
+        if (c === COMMA) this.expectKey = true;
+        else if (c === COLON) this.expectKey = false;
+      } else if (!this.started && !isSpace(c) && c !== BOM) {
+        this.invalid = "not a CloudTrail log file (it does not start with { or [)";
+        return;
+      }
+      i++;
+    }
+    if (this.inString && this.topStringStart >= 0 && this.topPiece.length <= 16)
+      this.topPiece += chunk.slice(Math.max(0, this.topStringStart - this.base));
+    if (this.recordStart >= 0) {
+      const from = Math.max(0, this.recordStart - this.base);
+      this.pieces.push(from === 0 ? chunk : chunk.slice(from));
+    }
+    this.base += n;
+  }
+
+  /** After the last chunk: what went wrong with the file as a whole, if anything. */
+  end(): string | undefined {
+    if (this.invalid !== undefined) return this.invalid;
+    if (!this.started) return "empty file";
+    if (this.recordsDepth === 0) return "not a CloudTrail log file (no Records array)";
+    if (this.recordStart >= 0 || this.inString || !this.recordsClosed)
+      return "the file ends inside its records (truncated)";
+    return undefined;
+  }
+
+  /** An element of the records array that is not an object: reported, and counted as a record. */
+  private skipElement(what: string): void {
+    const index = this.index++;
+    this.emit({ index, error: `record ${index} is ${what}, not an object` });
+  }
+
+  private startString(at: number): void {
+    this.stringStart = at;
+    if (this.recordStart >= 0 && this.depth === this.recordsDepth + 1) this.stringIsKey = this.expectKey;
+    else if (this.depth === 1 && this.recordsDepth !== 1) this.topStringStart = at;
+  }
+
+  private endString(chunk: string, at: number): void {
+    if (this.recordStart >= 0 && this.depth === this.recordsDepth + 1) {
+      if (this.stringIsKey) {
+        this.keyStart = this.stringStart;
+        this.keyEnd = at;
+      } else if (this.keyStart >= 0) {
+        this.fields.push(this.keyStart, this.keyEnd, this.stringStart, at);
+        this.keyStart = -1;
+      }
+    } else if (this.recordsDepth > 0 && !this.recordsClosed && this.depth === this.recordsDepth) {
+      this.skipElement("a string");
+    } else if (this.depth === 1 && this.topStringStart >= 0) {
+      // Only "Records" matters here: a longer key is not kept.
+      const text = this.topPiece + chunk.slice(Math.max(0, this.topStringStart - this.base), at - this.base);
+      this.lastTopString = text.length <= 16 ? text : "";
+      this.topStringStart = -1;
+      this.topPiece = "";
+    }
+  }
+
+  private endRecord(chunk: string, i: number): void {
+    const emit = this.emit;
+    const from = Math.max(0, this.recordStart - this.base);
+    this.pieces.push(chunk.slice(from, i + 1));
+    const text = this.pieces.length === 1 ? (this.pieces[0] ?? "") : this.pieces.join("");
+    const start = this.recordStart;
+    this.recordStart = -1;
+    this.pieces = [];
+    const index = this.index++;
+    const kept: Record<string, string> = {};
+    const f = this.fields;
+    for (let k = 0; k < f.length; k += 4) {
+      const key = text.slice((f[k] ?? 0) - start, (f[k + 1] ?? 0) - start);
+      if (KEPT.has(key)) kept[key] = jsonString(text.slice((f[k + 2] ?? 0) - start, (f[k + 3] ?? 0) - start));
+    }
+    const source = kept.eventSource;
+    if (source !== undefined && source !== KMS_SOURCE) {
+      emit({ index, value: kept });
+      return;
+    }
+    try {
+      emit({ index, value: JSON.parse(text) });
+    } catch (error) {
+      emit({
+        index,
+        error: `record ${index} is not JSON (${error instanceof Error ? error.message : String(error)})`,
+      });
+    }
+  }
+}

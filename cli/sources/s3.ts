@@ -1,0 +1,508 @@
+/**
+ * `triage s3://bucket/prefix`: the records of a CloudTrail archive, read where it lives.
+ *
+ * Listing follows the trail's key layout, `[prefix/]AWSLogs/[o-id/]<account>/CloudTrail/<region>/
+ * <yyyy>/<mm>/<dd>/<file>.json.gz`, one level at a time (ListObjectsV2 with a delimiter), and
+ * prunes at each level by the filter: an account or Region left out, a year, month or day outside
+ * `--since`/`--until`, is never listed below, so its objects are never listed nor read. Where the
+ * filter names the children outright (the accounts, the Regions, a short run of days) they are
+ * listed directly, without listing their parent. `CloudTrail-Digest/` and other folders beside
+ * `CloudTrail/` are not trail logs and are left out.
+ *
+ * Reading: GetObject, gunzip and the log-file scanner as the bytes arrive (one record in memory at a
+ * time), `concurrency` objects at once, handed to triage in listing order (a deterministic output,
+ * and each object's batches stay together). A damaged object (bad gzip, not a log file, truncated)
+ * is reported and skipped; the records before the damage are kept.
+ *
+ * Checkpoint (`--resume FILE`): an object is written down once triage has handled all its records;
+ * a resumed run skips those without reading them. An object that could not be fetched (network,
+ * access denied) is not written down: the next run tries it again.
+ */
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { SingleBar } from "cli-progress";
+import { ConfigError } from "../../functions/shared/errors.js";
+import { UsageError } from "../io.js";
+import type { RecordEntry, RecordSource } from "../read-records.js";
+import type { Checkpoint } from "./checkpoint.js";
+import { type ArchiveFilter, isAccount, isRegion, nextDay, today } from "./filter.js";
+import { LogScanner } from "./log-stream.js";
+
+export interface S3Location {
+  bucket: string;
+  prefix: string;
+}
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** `s3://bucket[/prefix]`. @throws UsageError when it is not one. */
+export function parseS3Uri(uri: string): S3Location {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(uri);
+  const bucket = m?.[1] ?? "";
+  if (!m || !BUCKET.test(bucket)) throw new UsageError(`"${uri}" is not an s3://bucket/prefix location`);
+  return { bucket, prefix: m[2] ?? "" };
+}
+
+export function isS3Uri(value: string): boolean {
+  return value.startsWith("s3://");
+}
+
+/** Where a prefix (ending in `/`) sits in the trail layout. */
+export type Level =
+  | { kind: "above" }
+  | { kind: "root" }
+  | { kind: "org" }
+  | { kind: "account"; account: string }
+  | { kind: "trail"; account: string }
+  | { kind: "region"; account: string; region: string }
+  | { kind: "year"; account: string; region: string; year: string }
+  | { kind: "month"; account: string; region: string; month: string }
+  | { kind: "day"; account: string; region: string; day: string };
+
+/**
+ * The level of a prefix ending in `/` (or ""): above `AWSLogs/`, or a level below it; undefined
+ * when it is outside the layout (`CloudTrail-Digest/`, a malformed segment, deeper than a day).
+ */
+export function levelOf(prefix: string): Level | undefined {
+  const segments = prefix.split("/").slice(0, -1);
+  const at = segments.lastIndexOf("AWSLogs");
+  if (at < 0) return { kind: "above" };
+  const rest = segments.slice(at + 1);
+  const org = rest[0]?.startsWith("o-") ? 1 : 0;
+  if (rest.length === 0) return { kind: "root" };
+  if (org && rest.length === 1) return { kind: "org" };
+  const [account = "", trail, region = "", year = "", month = "", day = "", ...deeper] = rest.slice(org);
+  if (!isAccount(account)) return undefined;
+  if (trail === undefined) return { kind: "account", account };
+  if (trail !== "CloudTrail") return undefined;
+  if (rest.length === org + 2) return { kind: "trail", account };
+  if (!isRegion(region)) return undefined;
+  if (rest.length === org + 3) return { kind: "region", account, region };
+  if (!/^\d{4}$/.test(year)) return undefined;
+  if (rest.length === org + 4) return { kind: "year", account, region, year };
+  if (!/^\d{2}$/.test(month)) return undefined;
+  if (rest.length === org + 5) return { kind: "month", account, region, month: `${year}-${month}` };
+  if (!/^\d{2}$/.test(day) || deeper.length) return undefined;
+  return { kind: "day", account, region, day: `${year}-${month}-${day}` };
+}
+
+/** Whether the filter keeps a level: its account, Region and dates. */
+export function keeps(level: Level, filter: ArchiveFilter): boolean {
+  if ("account" in level && filter.accounts && !filter.accounts.includes(level.account)) return false;
+  if ("region" in level && filter.regions && !filter.regions.includes(level.region)) return false;
+  const { since = "", until = "9999-99-99" } = filter;
+  if (level.kind === "year") return level.year >= since.slice(0, 4) && level.year <= until.slice(0, 4);
+  if (level.kind === "month") return level.month >= since.slice(0, 7) && level.month <= until.slice(0, 7);
+  if (level.kind === "day") return level.day >= since && level.day <= until;
+  return true;
+}
+
+function filtered(filter: ArchiveFilter): boolean {
+  return Boolean(filter.since || filter.until || filter.accounts || filter.regions);
+}
+
+/** A log file by name: what CloudTrail writes (and plain JSON). */
+const LOG_FILE = /\.json(\.gz)?$/;
+
+/** Days listed directly (one ListObjectsV2 each) rather than by listing years and months. */
+export const DIRECT_DAYS = 62;
+/** Levels above `AWSLogs/` walked at most (a user's key prefix). */
+const MAX_ABOVE = 6;
+
+export interface S3Object {
+  key: string;
+  size: number;
+}
+
+export interface ListStats {
+  /** ListObjectsV2 calls made. */
+  listCalls: number;
+  /** Objects listed (kept by the filter). */
+  listed: number;
+}
+
+/**
+ * The log objects under a location that the filter keeps, in key order, listed lazily.
+ * @throws ConfigError when the bucket cannot be listed (missing, access denied).
+ */
+export async function* listTrailObjects(
+  client: S3Client,
+  location: S3Location,
+  filter: ArchiveFilter,
+  stats: ListStats = { listCalls: 0, listed: 0 },
+  now = new Date(),
+): AsyncGenerator<S3Object> {
+  const { bucket } = location;
+  const anyFilter = filtered(filter);
+  const until = filter.until ?? today(now);
+  const directDays =
+    filter.since !== undefined && daysBetween(filter.since, until) <= DIRECT_DAYS
+      ? daysFrom(filter.since, until)
+      : undefined;
+
+  async function* list(prefix: string): AsyncGenerator<{ prefixes: string[]; objects: S3Object[] }> {
+    let token: string | undefined;
+    do {
+      stats.listCalls++;
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            Delimiter: "/",
+            ContinuationToken: token,
+          }),
+        );
+      } catch (error) {
+        throw new ConfigError(
+          `cannot list s3://${bucket}/${prefix}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+        );
+      }
+      yield {
+        prefixes: (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])),
+        objects: (page.Contents ?? []).flatMap((o) => (o.Key ? [{ key: o.Key, size: o.Size ?? 0 }] : [])),
+      };
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** The children of a prefix the filter names outright, without listing it; undefined: list it. */
+  function direct(prefix: string, level: Level | undefined): string[] | undefined {
+    if (!level) return undefined;
+    if (level.kind === "org" && filter.accounts) return filter.accounts.map((a) => `${prefix}${a}/`);
+    if (level.kind === "account") return [`${prefix}CloudTrail/`];
+    if (level.kind === "trail" && filter.regions) return filter.regions.map((r) => `${prefix}${r}/`);
+    if (level.kind === "region" && directDays)
+      return directDays.map((d) => `${prefix}${d.replaceAll("-", "/")}/`);
+    return undefined;
+  }
+
+  async function* walk(prefix: string, above: number): AsyncGenerator<S3Object> {
+    const level = prefix === "" || prefix.endsWith("/") ? levelOf(prefix) : undefined;
+    const children = direct(prefix, level);
+    if (children) {
+      for (const child of children) {
+        const below = levelOf(child);
+        if (below && keeps(below, filter)) yield* walk(child, above);
+      }
+      return;
+    }
+    for await (const page of list(prefix)) {
+      for (const object of page.objects) {
+        if (!LOG_FILE.test(object.key)) continue;
+        const at = levelOf(object.key.slice(0, object.key.lastIndexOf("/") + 1));
+        // Outside the trail layout the filter cannot tell: such objects are read only unfiltered.
+        if (at?.kind === "day" ? !keeps(at, filter) : anyFilter) continue;
+        stats.listed++;
+        yield object;
+      }
+      const trail = page.prefixes.filter((p) => p.endsWith("/AWSLogs/") || p === "AWSLogs/");
+      for (const child of trail.length ? trail : page.prefixes) {
+        const below = levelOf(child);
+        if (!below || !keeps(below, filter)) continue;
+        if (below.kind === "above" && above >= MAX_ABOVE) continue;
+        yield* walk(child, below.kind === "above" ? above + 1 : above);
+      }
+    }
+  }
+
+  yield* walk(location.prefix, 0);
+}
+
+function daysBetween(since: string, until: string): number {
+  return Math.round((Date.parse(`${until}T00:00:00Z`) - Date.parse(`${since}T00:00:00Z`)) / 86_400_000) + 1;
+}
+
+function daysFrom(since: string, until: string): string[] {
+  const days: string[] = [];
+  for (let d = since; d <= until; d = nextDay(d)) days.push(d);
+  return days;
+}
+
+/** Records per batch handed to triage. */
+const BATCH = 512;
+
+/** How reading an object ended: `done` (read to its end, damaged or not) or `failed` (fetch again). */
+export interface ObjectOutcome {
+  status: "reading" | "done" | "failed";
+  records: number;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * One object's records in batches: GetObject, gunzip (for `.gz`) and the scanner as the bytes
+ * arrive. Never throws: a failure is an entry with `error` (index -1 after records, 0 before).
+ */
+export async function* readObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  outcome: ObjectOutcome = { status: "reading", records: 0 },
+): AsyncGenerator<RecordEntry[]> {
+  const file = `s3://${bucket}/${key}`;
+  let body: Readable;
+  try {
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!(res.Body instanceof Readable)) throw new Error("the object has no readable body");
+    body = res.Body;
+  } catch (error) {
+    outcome.status = "failed";
+    yield [{ file, index: 0, error: `cannot read the object (${message(error)})` }];
+    return;
+  }
+  const text = key.endsWith(".gz") ? body.pipe(createGunzip()) : body;
+  if (text !== body) body.on("error", (error) => text.destroy(error));
+  text.setEncoding("utf8");
+  const scanner = new LogScanner();
+  let batch: RecordEntry[] = [];
+  const take = (r: { index: number; value: unknown } | { index: number; error: string }) => {
+    batch.push({ file, ...r });
+  };
+  try {
+    for await (const chunk of text as AsyncIterable<string>) {
+      scanner.push(chunk, take);
+      if (batch.length >= BATCH) {
+        outcome.records += batch.length;
+        yield batch;
+        batch = [];
+      }
+    }
+    const damage = scanner.end();
+    if (damage) batch.push({ file, index: outcome.records + batch.length ? -1 : 0, error: damage });
+    outcome.status = "done";
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    const corrupt = code.startsWith("Z_");
+    // A damaged object is read again to no avail: it is done. A broken connection is not.
+    outcome.status = corrupt ? "done" : "failed";
+    batch.push({
+      file,
+      index: outcome.records + batch.length ? -1 : 0,
+      error: corrupt ? `damaged gzip data (${message(error)})` : `cannot read the object (${message(error)})`,
+    });
+  } finally {
+    body.destroy();
+  }
+  if (batch.length) {
+    outcome.records += batch.length;
+    yield batch;
+  }
+}
+
+/** A bounded queue between an object's reader and triage. */
+class Channel<T> {
+  private items: T[] = [];
+  private closed = false;
+  private cancelled = false;
+  private wakePull: (() => void) | undefined;
+  private wakePush: (() => void) | undefined;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Resolves once there is room; false when the reader should stop (cancelled). */
+  async push(item: T): Promise<boolean> {
+    while (this.items.length >= this.capacity && !this.cancelled)
+      await new Promise<void>((resolve) => {
+        this.wakePush = resolve;
+      });
+    if (this.cancelled) return false;
+    this.items.push(item);
+    this.wakePull?.();
+    return true;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wakePull?.();
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.items = [];
+    this.wakePush?.();
+  }
+
+  async *drain(): AsyncGenerator<T> {
+    for (;;) {
+      const item = this.items.shift();
+      if (item !== undefined) {
+        this.wakePush?.();
+        yield item;
+        continue;
+      }
+      if (this.closed) return;
+      await new Promise<void>((resolve) => {
+        this.wakePull = resolve;
+      });
+    }
+  }
+}
+
+export interface S3Progress {
+  objects: number;
+  listed: number;
+  bytes: number;
+  records: number;
+  findings: number;
+  skipped: number;
+}
+
+export interface S3SourceOptions {
+  client: S3Client;
+  location: S3Location;
+  filter: ArchiveFilter;
+  /** Objects read at once (default 4). */
+  concurrency?: number;
+  checkpoint?: Checkpoint;
+  /** Called after each batch and object: the bar draws from it. */
+  onProgress?: (progress: Readonly<S3Progress>) => void;
+  now?: Date;
+}
+
+export interface S3Source {
+  records: RecordSource;
+  progress: Readonly<S3Progress>;
+  list: Readonly<ListStats>;
+  /** Counts a finding for the progress bar (triage tells it about each finding row). */
+  finding(): void;
+}
+
+/** Batches an object's reader may run ahead of triage. */
+const AHEAD = 4;
+
+/** The archive's records, object after object in listing order, `concurrency` objects read at once. */
+export function s3Records(options: S3SourceOptions): S3Source {
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const progress: S3Progress = { objects: 0, listed: 0, bytes: 0, records: 0, findings: 0, skipped: 0 };
+  const list: ListStats = { listCalls: 0, listed: 0 };
+  const { client, location, checkpoint } = options;
+
+  async function* records(): RecordSource {
+    const objects = listTrailObjects(client, location, options.filter, list, options.now)[
+      Symbol.asyncIterator
+    ]();
+    interface Reading {
+      object: S3Object;
+      uri: string;
+      channel: Channel<RecordEntry[]>;
+      outcome: ObjectOutcome;
+      task: Promise<void>;
+    }
+    const window: Reading[] = [];
+    let exhausted = false;
+    const start = (object: S3Object): Reading => {
+      const channel = new Channel<RecordEntry[]>(AHEAD);
+      const outcome: ObjectOutcome = { status: "reading", records: 0 };
+      const task = (async () => {
+        try {
+          for await (const batch of readObject(client, location.bucket, object.key, outcome))
+            if (!(await channel.push(batch))) break;
+        } finally {
+          channel.close();
+        }
+      })();
+      return { object, uri: `s3://${location.bucket}/${object.key}`, channel, outcome, task };
+    };
+    const fill = async () => {
+      while (!exhausted && window.length < concurrency) {
+        const next = await objects.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        progress.listed = list.listed;
+        const uri = `s3://${location.bucket}/${next.value.key}`;
+        if (checkpoint?.has(uri)) {
+          progress.skipped++;
+          continue;
+        }
+        window.push(start(next.value));
+      }
+      progress.listed = list.listed;
+    };
+    try {
+      await fill();
+      for (let reading = window.shift(); reading; reading = window.shift()) {
+        for await (const batch of reading.channel.drain()) {
+          progress.records += batch.length;
+          options.onProgress?.(progress);
+          yield batch;
+        }
+        await reading.task;
+        progress.objects++;
+        progress.bytes += reading.object.size;
+        // Triage has handled every record of the object by now (it asked for the next batch).
+        if (reading.outcome.status === "done") await checkpoint?.done(reading.uri);
+        await fill();
+        options.onProgress?.(progress);
+      }
+    } finally {
+      for (const reading of window) reading.channel.cancel();
+      await Promise.allSettled(window.map((r) => r.task));
+      await objects.return?.(undefined);
+    }
+  }
+
+  return {
+    records: records(),
+    progress,
+    list,
+    finding: () => {
+      progress.findings++;
+    },
+  };
+}
+
+/** The SDK client for a bucket: follows the bucket's Region; path-style against a local endpoint. */
+export function defaultS3Client(): S3Client {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  return new S3Client({ followRegionRedirects: true, ...(endpoint && { forcePathStyle: true }) });
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The progress bar of an archive read (stderr, on a terminal): objects, bytes, records, findings. */
+export function s3ProgressBar(stream: NodeJS.WritableStream): {
+  update: (p: Readonly<S3Progress>) => void;
+  stop: () => void;
+} {
+  const bar = new SingleBar({
+    stream,
+    format:
+      "triage [{bar}] {value}/{total} objects listed | {size} | {records} records | {findings} findings{skipped}",
+    noTTYOutput: true,
+    fps: 5,
+  });
+  let started = false;
+  const payload = (p: Readonly<S3Progress>) => ({
+    size: mib(p.bytes),
+    records: p.records,
+    findings: p.findings,
+    skipped: p.skipped ? ` | ${p.skipped} done before` : "",
+  });
+  return {
+    update(p) {
+      if (!started) {
+        bar.start(Math.max(p.listed, 1), 0, payload(p));
+        started = true;
+      }
+      bar.setTotal(Math.max(p.listed, p.objects, 1));
+      bar.update(p.objects, payload(p));
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
