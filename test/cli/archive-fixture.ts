@@ -1,0 +1,140 @@
+/**
+ * A small organisation trail archive for the archive tests: per account, Region and day one log
+ * object (`AWSLogs/<org>/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/...json.gz`) holding a
+ * rogue grant, a Decrypt that failed on a key pending deletion, and everyday calls of other
+ * services, each with its own event id and time. Also a digest object, which is no trail log.
+ */
+import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import {
+  GetObjectCommand,
+  type GetObjectCommandInput,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { mockClient } from "aws-sdk-client-mock";
+
+export const ORG = "o-a1b2c3d4e5";
+export const ACCOUNTS = ["111122223333", "444455556666"] as const;
+export const REGIONS = ["eu-west-1", "us-east-1"] as const;
+export const DAYS = ["2026-11-27", "2026-11-28", "2026-11-29"] as const;
+
+type Json = Record<string, unknown>;
+
+function detail(file: string): Json {
+  return (JSON.parse(readFileSync(file, "utf8")) as { detail: Json }).detail;
+}
+
+const GRANT = detail("events/rogue-grant/external-grantee.json");
+const PENDING = detail("events/pending-deletion-key-used/decrypt-pending-deletion.json");
+
+function other(eventSource: string, eventName: string): Json {
+  return {
+    eventVersion: "1.10",
+    userIdentity: { type: "AssumedRole", arn: "arn:aws:sts::111122223333:assumed-role/app/app" },
+    eventSource,
+    eventName,
+    requestParameters: { note: 'a "quoted" } brace and a \\ backslash' },
+    responseElements: null,
+  };
+}
+
+/** The records of one log object. */
+export function recordsFor(account: string, region: string, day: string): Json[] {
+  const id = `${account}-${region}-${day}`;
+  const at = (time: string) => `${day}T${time}Z`;
+  const place = { awsRegion: region, recipientAccountId: account };
+  return [
+    { ...other("s3.amazonaws.com", "GetObject"), ...place, eventTime: at("01:00:00"), eventID: `s3-${id}` },
+    { ...GRANT, ...place, eventTime: at("02:00:00"), eventID: `grant-${id}` },
+    {
+      ...other("ec2.amazonaws.com", "DescribeInstances"),
+      ...place,
+      eventTime: at("03:00:00"),
+      eventID: `ec2-${id}`,
+    },
+    { ...PENDING, ...place, eventTime: at("04:00:00"), eventID: `pending-${id}` },
+  ];
+}
+
+export function logKey(account: string, region: string, day: string, prefix = ""): string {
+  const [y, m, d] = day.split("-");
+  return `${prefix}AWSLogs/${ORG}/${account}/CloudTrail/${region}/${y}/${m}/${d}/${account}_CloudTrail_${region}_${y}${m}${d}T0000Z_abc.json.gz`;
+}
+
+/** Every object of the archive, key -> bytes (gzip'd log files, plus one digest file). */
+export function archiveObjects(prefix = ""): Map<string, Buffer> {
+  const objects = new Map<string, Buffer>();
+  for (const account of ACCOUNTS)
+    for (const region of REGIONS)
+      for (const day of DAYS)
+        objects.set(
+          logKey(account, region, day, prefix),
+          gzipSync(JSON.stringify({ Records: recordsFor(account, region, day) })),
+        );
+  const digest = `${prefix}AWSLogs/${ORG}/${ACCOUNTS[0]}/CloudTrail-Digest/us-east-1/2026/11/28/digest.json.gz`;
+  objects.set(digest, gzipSync(JSON.stringify({ digest: true })));
+  return new Map([...objects.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** What an in-memory bucket was asked: list calls (prefix) and objects read (key). */
+export interface BucketCalls {
+  lists: string[];
+  listedKeys: string[];
+  gets: string[];
+}
+
+/**
+ * An S3 client answering from `objects` as S3 does: ListObjectsV2 with prefix and delimiter,
+ * `pageSize` keys and prefixes per page with continuation tokens; GetObject as a stream.
+ */
+export function bucketClient(
+  objects: Map<string, Buffer>,
+  pageSize = 1000,
+): { client: S3Client; calls: BucketCalls; restore: () => void } {
+  const client = new S3Client({
+    region: "us-east-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+  });
+  const mock = mockClient(client);
+  const calls: BucketCalls = { lists: [], listedKeys: [], gets: [] };
+  mock.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => {
+    const prefix = input.Prefix ?? "";
+    calls.lists.push(prefix);
+    const entries: Array<{ kind: "key" | "prefix"; value: string }> = [];
+    const seen = new Set<string>();
+    for (const key of objects.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const rest = key.slice(prefix.length);
+      const cut = input.Delimiter ? rest.indexOf(input.Delimiter) : -1;
+      if (cut >= 0) {
+        const p = prefix + rest.slice(0, cut + 1);
+        if (!seen.has(p)) {
+          seen.add(p);
+          entries.push({ kind: "prefix", value: p });
+        }
+      } else entries.push({ kind: "key", value: key });
+    }
+    const start = Number(input.ContinuationToken ?? 0);
+    const page = entries.slice(start, start + pageSize);
+    const truncated = start + pageSize < entries.length;
+    const keys = page.filter((e) => e.kind === "key").map((e) => e.value);
+    calls.listedKeys.push(...keys);
+    return {
+      Contents: keys.map((Key) => ({ Key, Size: objects.get(Key)?.length ?? 0 })),
+      CommonPrefixes: page.filter((e) => e.kind === "prefix").map((e) => ({ Prefix: e.value })),
+      IsTruncated: truncated,
+      ...(truncated && { NextContinuationToken: String(start + pageSize) }),
+    };
+  });
+  mock.on(GetObjectCommand).callsFake((input: GetObjectCommandInput) => {
+    const key = input.Key ?? "";
+    calls.gets.push(key);
+    const bytes = objects.get(key);
+    if (!bytes) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey" });
+    return { Body: Readable.from([bytes]), ContentLength: bytes.length };
+  });
+  return { client, calls, restore: () => mock.restore() };
+}
