@@ -88,12 +88,12 @@ export async function readKeyHistory(
         return since ? { prior: ENABLED_NO_HISTORY, disabledSince: since } : { prior: ENABLED_NO_HISTORY };
     }
   } catch (error) {
-    return {
-      prior: {
-        state: "unknown",
-        detail: `CloudTrail history could not be read (${describeError(error)}); re-enabled by default`,
-      },
+    // A DisableKey already seen after the event still counts: a person's decision made since.
+    const prior: PriorState = {
+      state: "unknown",
+      detail: `CloudTrail history could not be read (${describeError(error)}); re-enabled by default`,
     };
+    return since ? { prior, disabledSince: since } : { prior };
   }
   const prior: PriorState = {
     state: "unknown",

@@ -9,6 +9,7 @@
  *   deliberately and the document says so (`truncated: true`).
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { partitionOfRegion } from "./arn.js";
 import type { Finding } from "./decision.js";
 import { actorPrincipal, type GrantDetail } from "./event.js";
 import type { ActionResult } from "./executors/executor.js";
@@ -342,16 +343,25 @@ export function undoSteps(results: readonly ActionResult[], finding: Finding): U
   return steps.sort((a, b) => a.order - b.order).map(({ order: _o, ...step }) => step);
 }
 
+/** The AWS console's host for a Region, by partition. */
+function consoleHost(region: string): string {
+  const partition = partitionOfRegion(region);
+  if (partition === "aws-cn") return `https://${region}.console.amazonaws.cn`;
+  if (partition === "aws-us-gov") return "https://console.amazonaws-us-gov.com";
+  return `https://${region}.console.aws.amazon.com`;
+}
+
 function links(finding: Finding): NotificationDocument["links"] {
   const event = finding.event;
   const region = finding.key?.region ?? event?.region;
   if (!region) return {};
-  const host = `https://${region}.console.aws.amazon.com`;
   const out: NotificationDocument["links"] = {};
   const keyId = finding.key?.id;
-  if (keyId) out.key = `${host}/kms/home?region=${region}#/kms/keys/${keyId}`;
+  if (keyId) out.key = `${consoleHost(region)}/kms/home?region=${region}#/kms/keys/${keyId}`;
+  // The event is in the Region where the call was made (a replica's key may live elsewhere).
+  const trail = event?.region ?? region;
   if (event?.eventId)
-    out.cloudTrail = `${host}/cloudtrailv2/home?region=${event.region ?? region}#/events/${event.eventId}`;
+    out.cloudTrail = `${consoleHost(trail)}/cloudtrailv2/home?region=${trail}#/events/${event.eventId}`;
   return out;
 }
 

@@ -23,7 +23,7 @@ const cache = new Map<string, Cached>();
 /** Renew this long before expiry, so a slow action never runs on expired credentials. */
 const MARGIN_MS = 5 * 60_000;
 
-/** `kms-responder-<incident>-<event id>`, within STS's 64 characters of `[\w+=,.@-]`. */
+/** `kmsr-<incident>-<event id>`, within STS's 64 characters of `[\w+=,.@-]`. */
 export function sessionName(incident: string, eventId: string | undefined): string {
   const raw = `kmsr-${incident}-${eventId ?? "manual"}`.replace(/[^\w+=,.@-]/g, "-");
   return raw.slice(0, 64);
@@ -50,7 +50,7 @@ export async function memberCredentials(
   access: MemberAccess,
   now = Date.now(),
 ): Promise<Cached["credentials"]> {
-  return (await entryFor(key, access, now)).credentials;
+  return { ...(await entryFor(key, access, now)).credentials };
 }
 
 /**
@@ -61,7 +61,7 @@ export async function memberKms(key: KeyRef, access: MemberAccess, now = Date.no
   const entry = await entryFor(key, access, now);
   let client = entry.client.get(key.region);
   if (!client) {
-    client = new KMSClient({ ...RETRY, region: key.region, credentials: entry.credentials });
+    client = new KMSClient({ ...RETRY, region: key.region, credentials: { ...entry.credentials } });
     entry.client.set(key.region, client);
   }
   return client;
