@@ -167,7 +167,8 @@ export function kmsEventsQuery(options: QueryOptions): string {
   if (partitioned) {
     // The day partition is `YYYY/MM/DD` (the trail's key layout), so a string range is a day range.
     if (since) where.push(`"${PARTITIONS.day}" >= ${literal(since.replaceAll("-", "/"))}`);
-    if (until) where.push(`"${PARTITIONS.day}" <= ${literal(until.replaceAll("-", "/"))}`);
+    // CloudTrail delivers a file minutes after its events: the last day's late events sit in the next day's folder.
+    if (until) where.push(`"${PARTITIONS.day}" <= ${literal(nextDay(until).replaceAll("-", "/"))}`);
   }
   if (since) where.push(`eventtime >= ${literal(`${since}T00:00:00Z`)}`);
   if (until) where.push(`eventtime < ${literal(`${nextDay(until)}T00:00:00Z`)}`);

@@ -15,6 +15,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
+import { COLUMNS } from "../../cli/athena-sql.js";
 
 export const ORG = "o-a1b2c3d4e5";
 export const ACCOUNTS = ["111122223333", "444455556666"] as const;
@@ -137,4 +138,43 @@ export function bucketClient(
     return { Body: Readable.from([bytes]), ContentLength: bytes.length };
   });
   return { client, calls, restore: () => mock.restore() };
+}
+
+/** A record as a row of the query: the columns the query selects. */
+export function rowOf(record: Record<string, unknown>): Array<string | undefined> {
+  const identity = (record.userIdentity ?? {}) as Record<string, unknown>;
+  const session = (identity.sessionContext ?? {}) as Record<string, Record<string, unknown>>;
+  const json = (v: unknown) => (v === undefined || v === null ? undefined : JSON.stringify(v));
+  const values: Record<string, string | undefined> = {
+    eventversion: record.eventVersion as string,
+    eventid: record.eventID as string,
+    eventtime: record.eventTime as string,
+    eventsource: record.eventSource as string,
+    eventname: record.eventName as string,
+    eventtype: record.eventType as string | undefined,
+    awsregion: record.awsRegion as string,
+    recipientaccountid: record.recipientAccountId as string,
+    sourceipaddress: record.sourceIPAddress as string | undefined,
+    useragent: record.userAgent as string | undefined,
+    errorcode: record.errorCode as string | undefined,
+    errormessage: record.errorMessage as string | undefined,
+    requestparameters: json(record.requestParameters),
+    responseelements: json(record.responseElements),
+    additionaleventdata: json(record.additionalEventData),
+    useridentity_type: identity.type as string | undefined,
+    useridentity_principalid: identity.principalId as string | undefined,
+    useridentity_arn: identity.arn as string | undefined,
+    useridentity_accountid: identity.accountId as string | undefined,
+    useridentity_invokedby: identity.invokedBy as string | undefined,
+    sessionissuer_arn: session.sessionIssuer?.arn as string | undefined,
+    sessionissuer_accountid: session.sessionIssuer?.accountId as string | undefined,
+    mfaauthenticated: session.attributes?.mfaAuthenticated as string | undefined,
+    resource_arns: json(((record.resources ?? []) as Array<{ ARN: string }>).map((r) => r.ARN)),
+  };
+  return COLUMNS.map((c) => values[c]);
+}
+
+/** Records as GetQueryResults rows (a missing value has no VarCharValue, as Athena sends a null). */
+export function resultRows(records: Array<Record<string, unknown>>) {
+  return records.map((r) => ({ Data: rowOf(r).map((v) => (v === undefined ? {} : { VarCharValue: v })) }));
 }
