@@ -3,7 +3,6 @@
  * usage errors; triage that never lies (nothing readable -> exit 2, symlinks followed, an
  * oversized record skipped, JSON-only stdout through npx); preview's rendering.
  */
-import { execFile } from "node:child_process";
 import {
   createWriteStream,
   mkdirSync,
@@ -17,38 +16,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGzip } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
+import { spawn } from "./spawn.js";
 
-const BIN = "bin/kms-responder.mjs";
 const VERSION = (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
-
-export interface Spawned {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the bin (or another command) and collects its exit code and output; never rejects. */
-export function spawn(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv = {},
-  command: readonly string[] = ["node", BIN],
-): Promise<Spawned> {
-  const [file = "node", ...pre] = command;
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      [...pre, ...args],
-      {
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error && typeof error.code === "number" ? error.code : error ? 1 : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 const scratch = mkdtempSync(join(tmpdir(), "kms-responder-bin-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
