@@ -4,7 +4,7 @@
  * hostile or 100 KB string; policies of 30 KB and of 5,000 statements; 5,000 grant operations.
  */
 import fc from "fast-check";
-import type { JsonObject } from "../../functions/shared/model.js";
+import type { JsonObject } from "../../functions/shared/json.js";
 import { type FixtureEntry, loadAllEvents } from "../helpers/fixtures.js";
 
 const KB100 = 100 * 1024;
@@ -318,12 +318,36 @@ export const configInput = fc.record(
     afterCancel: fc.constantFrom("restore", "enable", "keep-disabled"),
     onCritical: fc.constantFrom("disable-key", "remove-statements", "notify"),
     reenableDisabledKeys: fc.boolean(),
-    responderRoleArns: fc.constantFrom([], ["arn:aws:iam::111122223333:role/kms-responder-*"]),
+    // Exact ARNs only: a wildcard there is a config error.
+    responderRoleArns: fc.constantFrom([], ["arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole"]),
+    ignoredKeys: fc.constantFrom([], ["1234abcd-12ab-34cd-56ef-1234567890ab"]),
+    notificationKeyArn: fc.constantFrom(
+      undefined,
+      "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ),
   },
   { requiredKeys: [] },
 );
 
-/** What a handler may learn about the key before deciding. */
+/** A grant as ListGrants might report it now: anything from the claim to something else entirely. */
+const grantFact = fc.record({
+  grantee: fc.option(fc.oneof(fc.constantFrom(...HOSTILE_STRINGS.slice(0, 30)), fc.string()), {
+    nil: undefined,
+  }),
+  retiringPrincipal: fc.option(fc.constantFrom(...HOSTILE_STRINGS.slice(0, 30)), { nil: undefined }),
+  operations: fc.array(fc.constantFrom("Decrypt", "Encrypt", "CreateGrant", "RetireGrant", "", "__proto__"), {
+    maxLength: 6,
+  }),
+  constrained: fc.boolean(),
+  name: fc.option(fc.string(), { nil: undefined }),
+});
+
+const FACT_NAMES = ["key", "tags", "grant", "policy", "rotation", "history"] as const;
+
+/**
+ * What a handler may read about the key before deciding again (KeyFacts): any of it missing, odd
+ * or contradicting the event, reads failed, and any responder location.
+ */
 export const keyFacts = fc.record(
   {
     tags: fc.dictionary(
@@ -331,15 +355,32 @@ export const keyFacts = fc.record(
       fc.oneof(fc.string(), fc.constantFrom(...HOSTILE_STRINGS.slice(0, 10))),
       { maxKeys: 3 },
     ),
-    keyManager: fc.constantFrom("AWS", "CUSTOMER"),
+    keyManager: fc.constantFrom("AWS", "CUSTOMER", ""),
     keyState: fc.constantFrom(
       "Enabled",
       "Disabled",
       "PendingDeletion",
       "PendingReplicaDeletion",
+      "PendingImport",
       "Unavailable",
+      "",
     ),
-    lookupError: fc.string(),
+    grant: fc.option(grantFact, { nil: null }),
+    policy: fc.oneof(
+      fc.constantFrom(POLICY_30KB, POLICY_5000, POLICY_LONG_KEYS, "", "{", "null", "[]", '{"Statement":{}}'),
+      fc.constantFrom(...HOSTILE_STRINGS),
+    ),
+    rotationEnabled: fc.boolean(),
+    prior: fc.record({
+      state: fc.constantFrom("enabled" as const, "disabled" as const, "unknown" as const),
+      detail: fc.constantFrom(...HOSTILE_STRINGS.slice(0, 20)),
+    }),
+    disabledSince: fc.constantFrom(...HOSTILE_STRINGS.slice(0, 20)),
+    readErrors: fc.dictionary(fc.constantFrom(...FACT_NAMES), fc.string(), { maxKeys: 3 }),
+    responder: fc.record({
+      region: fc.constantFrom(undefined, "us-east-1", "eu-west-1", ""),
+      account: fc.constantFrom(undefined, "111122223333", "444455556666", ""),
+    }),
   },
   { requiredKeys: [] },
 );

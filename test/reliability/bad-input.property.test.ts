@@ -1,66 +1,56 @@
 /**
  * Bad input, by property: real records (events/) mutated every way real logs and attackers break
- * them (arbitraries.ts), fed to every incident's decide(), to the triage reader (with random,
- * truncated and half-written files beside good ones) and to the Lambda handlers (aws-sdk-client-mock,
- * with faults sprinkled in). What must hold:
- * - decide() never throws and always returns a well-formed decision;
- * - triage prints exactly one answer per input record, and a broken file costs no other record;
- * - a handler sends no mutating KMS command beyond what decide() planned for that record (nothing
- *   at all for records that are not an incident to act on), never throws anything but
- *   ActionError, and every notification it publishes fits SNS's limits.
- * test/shared/model.test.ts fuzzes normalise() and test/policy/*.property.test.ts the analyser on
- * their own; these tests fuzz the whole path through them.
+ * them (arbitraries.ts), and arbitrary JSON, fed to normalise(), to every incident's decide() with
+ * any facts, to the triage reader (with random, truncated and half-written files beside good ones)
+ * and to the Lambda entries of every registered incident and of the runbook (aws-sdk-client-mock
+ * with the shared fake KMS behind it, faults sprinkled in). What must hold:
+ * - normalise() never throws, on any JSON value;
+ * - decide() never throws on any normalised event with any facts, and returns a well-formed decision;
+ * - triage prints exactly one answer per input record, reports unreadable ones, and a broken file
+ *   costs no other record;
+ * - a handler returns or throws one of the project's error classes (never a TypeError), sends no
+ *   mutating KMS command beyond what decide() planned from the facts it read, and every
+ *   notification it publishes fits SNS's limits.
+ * test/shared/event.test.ts and test/policy/*.property.test.ts test normalise() and the analyser
+ * on their own; these tests fuzz the whole path through them.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
-import {
-  CancelKeyDeletionCommand,
-  CreateGrantCommand,
-  DescribeKeyCommand,
-  DisableKeyCommand,
-  DisableKeyRotationCommand,
-  EnableKeyCommand,
-  EnableKeyRotationCommand,
-  GetKeyPolicyCommand,
-  GetKeyRotationStatusCommand,
-  KMSClient,
-  KMSServiceException,
-  ListGrantsCommand,
-  ListResourceTagsCommand,
-  PutKeyPolicyCommand,
-  RetireGrantCommand,
-  RevokeGrantCommand,
-  ScheduleKeyDeletionCommand,
-} from "@aws-sdk/client-kms";
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { runTriage, type TriageRow, triageEntry } from "../../functions/cli/triage.js";
-import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
-import type { Decision, KeyFacts } from "../../functions/shared/decision.js";
-import { type KmsApiCall, normalise, parseKeyArn } from "../../functions/shared/model.js";
-import type { HandlerResult } from "../../functions/shared/respond.js";
-import { DECIDERS, decideAny } from "../../functions/shared/route.js";
 import {
-  ACTION_TYPES,
-  type ActionType,
-  INCIDENTS,
-  type IncidentName,
-  SEVERITIES,
-} from "../../functions/shared/types.js";
+  fileInput,
+  NOTHING_READ,
+  type NotKmsRow,
+  runTriage,
+  type TriageRow,
+  triageEntry,
+} from "../../cli/triage.js";
+import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
+import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
+import type { Decision } from "../../functions/shared/decision.js";
+import { normalise } from "../../functions/shared/event.js";
+import { readFacts } from "../../functions/shared/facts.js";
+import { decideAny } from "../../functions/shared/route.js";
+import { ACTION_STATUSES, ACTION_TYPES, SEVERITIES } from "../../functions/shared/types.js";
+import { FakeKms, KmsError, MUTATING_OPERATIONS } from "../helpers/fake-kms.js";
 import {
   configInput,
   FIXTURES,
   HOSTILE_STRINGS,
+  hostileObject,
   keyFacts,
   type MutatedEvent,
   mutatedEvent,
   POLICY_LONG_KEYS,
 } from "./arbitraries.js";
+import { type Handler, loadEntry, seedFromEvent } from "./responders.js";
 
 /** Any one decide() of a mutated record must answer well within this (catches super-linear blow-ups). */
 
@@ -75,6 +65,7 @@ function expectWellFormed(decision: Decision): void {
   for (const action of decision.actions) {
     expect(ACTION_TYPES).toContain(action.type);
     expect(typeof action.keyRef).toBe("string");
+    if (action.hold) expect(["dry-run", "skipped", "failed"]).toContain(action.hold.status);
   }
 }
 
@@ -82,24 +73,78 @@ function expectNoPollution(): void {
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 }
 
-describe("every decide() on mutated records", () => {
-  it("never throws and returns a well-formed decision (any config, any key facts)", () => {
+/** Any JSON value, and JSON shaped like a record whose fields have the wrong types. */
+const anyJson = fc.oneof(
+  fc.jsonValue(),
+  fc.constant(null).map(hostileObject),
+  fc.record(
+    {
+      detail: fc.oneof(
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })),
+      ),
+      "detail-type": fc.jsonValue({ maxDepth: 1 }),
+      source: fc.jsonValue({ maxDepth: 1 }),
+      eventName: fc.oneof(
+        fc.constantFrom("CreateGrant", "ScheduleKeyDeletion", "PutKeyPolicy"),
+        fc.jsonValue(),
+      ),
+      eventSource: fc.oneof(fc.constant("kms.amazonaws.com"), fc.jsonValue({ maxDepth: 1 })),
+      eventID: fc.jsonValue({ maxDepth: 1 }),
+      eventTime: fc.oneof(fc.constantFrom(...HOSTILE_STRINGS), fc.jsonValue({ maxDepth: 1 })),
+      userIdentity: fc.jsonValue({ maxDepth: 3 }),
+      requestParameters: fc.jsonValue({ maxDepth: 3 }),
+      responseElements: fc.jsonValue({ maxDepth: 3 }),
+      resources: fc.jsonValue({ maxDepth: 3 }),
+      errorCode: fc.jsonValue({ maxDepth: 1 }),
+      errorMessage: fc.oneof(fc.constantFrom(...HOSTILE_STRINGS), fc.jsonValue({ maxDepth: 1 })),
+    },
+    { requiredKeys: [] },
+  ),
+);
+
+describe("normalise() on any JSON", () => {
+  it("never throws; answers undefined or an event whose key, if any, is a parsed key ARN", () => {
     fc.assert(
       fc.property(
-        mutatedEvent(),
+        fc.oneof(
+          anyJson,
+          mutatedEvent().map((m) => m.event),
+        ),
+        (value) => {
+          const event = normalise(value);
+          if (event === undefined) return;
+          expect(typeof event.detail.kind).toBe("string");
+          if (event.key) expect(event.key.arn).toMatch(/^arn:aws[a-z-]*:kms:/);
+          expect(() => JSON.stringify(event)).not.toThrow();
+          expectNoPollution();
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("every decide() on normalised events with any facts", () => {
+  it("never throws and returns a well-formed decision (any config, any facts, every incident)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          { weight: 4, arbitrary: mutatedEvent().map((m) => m.event) },
+          { weight: 1, arbitrary: anyJson },
+        ),
         configInput,
         fc.option(keyFacts, { nil: undefined }),
-        (input, cfg, facts) => {
+        (value, cfg, facts) => {
           const config = parseConfig(cfg);
-          const call = normalise(input.event);
-          if (!call) return;
+          const event = normalise(value);
+          if (!event) return;
           for (const incident of INCIDENTS) {
-            const decision = DECIDERS[incident](call, config, facts as KeyFacts | undefined);
-            expectWellFormed(decision);
+            expectWellFormed(incident.decide(event, config, facts ?? {}));
           }
-          expectWellFormed(decideAny(call, config, facts as KeyFacts | undefined));
+          expectWellFormed(decideAny(INCIDENTS, event, config));
           // What the CLI prints for it: never the "decision failed" row, always serialisable.
-          const row = triageEntry({ file: "x.json", index: 0, value: input.event }, config);
+          const row = triageEntry({ file: "x.json", index: 0, value }, config);
           expect(row.skipped).not.toBe("error");
           expect(() => JSON.stringify(row)).not.toThrow();
           expectNoPollution();
@@ -219,7 +264,10 @@ function extensionOf(spec: FileSpec): string {
 }
 
 /** Checks one file's answers against what it holds. */
-function expectAnswers(spec: FileSpec, rows: TriageRow[]): void {
+/** A JSON line of triage: a full row, or the compact line of another service's record. */
+type Row = TriageRow | NotKmsRow;
+
+function expectAnswers(spec: FileSpec, rows: Row[]): void {
   const indexes = rows.map((r) => r.source.index);
   const unparseable = rows.filter((r) => r.skipped === "unparseable");
   const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -254,7 +302,7 @@ function expectAnswers(spec: FileSpec, rows: TriageRow[]): void {
     }
     case "random":
       expect(rows.length).toBeGreaterThanOrEqual(1);
-      expect(rows.every((r) => r.incident === null)).toBe(true);
+      expect(rows.every((r) => r.skipped === "unparseable")).toBe(true);
       return;
   }
 }
@@ -274,7 +322,7 @@ describe("triage over random, truncated and half-written files beside good ones"
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("prints exactly one JSON answer per input record, reports broken files, loses no other record, exits 0", async () => {
+  it("prints exactly one JSON answer per input record, reports unreadable records and broken files, loses no other record, exits 0", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fileSpec, { minLength: 1, maxLength: 6 }), async (specs) => {
         // Prepare
@@ -288,14 +336,17 @@ describe("triage over random, truncated and half-written files beside good ones"
         const out: string[] = [];
 
         // Act
+        const errors: string[] = [];
         const code = await runTriage(
-          { paths: [dir], config: parseConfig({}), json: true, all: false, failOn: undefined },
-          { out: (l) => out.push(l), err: () => undefined, isTty: false },
+          { input: fileInput([dir]), config: parseConfig({}), json: true, all: false, failOn: undefined },
+          { out: (l) => out.push(l), err: (l) => errors.push(l), isTty: false },
         );
 
-        // Assess
-        expect(code).toBe(0);
-        const rows = out.map((l) => JSON.parse(l) as TriageRow);
+        // Assess: never aborted; exit 0 unless not one record could be read (then 2, and said so).
+        const rows = out.map((l) => JSON.parse(l) as Row);
+        const readable = rows.filter((r) => r.skipped !== "unparseable");
+        expect(code).toBe(readable.length ? 0 : NOTHING_READ);
+        if (!readable.length) expect(errors.join("\n")).toMatch(/no record could be read/);
         expect(rows.every((r) => files.includes(r.source.file))).toBe(true);
         files.forEach((file, i) => {
           const spec = specs[i];
@@ -306,66 +357,22 @@ describe("triage over random, truncated and half-written files beside good ones"
             );
         });
         expect(rows.every((r) => r.skipped !== "error")).toBe(true);
+        // An unreadable record is reported with why, never silently.
+        for (const r of rows) if (r.skipped === "unparseable" && "why" in r) expect(r.why).toBeTruthy();
       }),
       { numRuns: 40 },
     );
   });
 });
 
-// --- handlers: never act beyond the decision, never throw anything but ActionError ---
+// --- handlers: never act beyond the decision, never throw anything but the project's errors ---
 
 const kms = mockClient(KMSClient);
 const sns = mockClient(SNSClient);
 const cloudTrail = mockClient(CloudTrailClient);
 
-const TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications";
-const RESOLVED_ARN = "arn:aws:kms:us-east-1:111122223333:key/0b0b0b0b-1111-4222-8333-444455556666";
-
-/** The mutating command each planned action type sends (runbook-only types never plan here). */
-const COMMAND_OF: Partial<Record<ActionType, string>> = {
-  "revoke-grant": "RevokeGrantCommand",
-  "cancel-key-deletion": "CancelKeyDeletionCommand",
-  "enable-key": "EnableKeyCommand",
-  "disable-key": "DisableKeyCommand",
-  "enable-key-rotation": "EnableKeyRotationCommand",
-  "remove-statements": "PutKeyPolicyCommand",
-};
-const MUTATING = [
-  RevokeGrantCommand,
-  RetireGrantCommand,
-  CreateGrantCommand,
-  CancelKeyDeletionCommand,
-  ScheduleKeyDeletionCommand,
-  EnableKeyCommand,
-  DisableKeyCommand,
-  EnableKeyRotationCommand,
-  DisableKeyRotationCommand,
-  PutKeyPolicyCommand,
-];
-
-/** The handlers' needsKeyFacts (functions/<incident>/index.ts): only key-material-deleted skips the tags. */
-const NEEDS_KEY_FACTS: Record<IncidentName, boolean> = {
-  "rogue-grant": true,
-  "key-deletion-scheduled": true,
-  "key-policy-violation": true,
-  "key-disabled": true,
-  "key-material-deleted": false,
-  "key-rotation-disabled": true,
-  "pending-deletion-key-used": true,
-};
-
-const ENTRY_POINTS: Record<
-  IncidentName,
-  () => Promise<{ handler: (event: unknown) => Promise<HandlerResult> }>
-> = {
-  "rogue-grant": () => import("../../functions/rogue-grant/index.js"),
-  "key-deletion-scheduled": () => import("../../functions/key-deletion-scheduled/index.js"),
-  "key-policy-violation": () => import("../../functions/key-policy-violation/index.js"),
-  "key-disabled": () => import("../../functions/key-disabled/index.js"),
-  "key-material-deleted": () => import("../../functions/key-material-deleted/index.js"),
-  "key-rotation-disabled": () => import("../../functions/key-rotation-disabled/index.js"),
-  "pending-deletion-key-used": () => import("../../functions/pending-deletion-key-used/index.js"),
-};
+/** Where the cold-started handlers run: AWS_REGION and the topic's account. */
+const RESPONDER = { region: "us-east-1", account: "111122223333" };
 
 const HANDLER_CONFIGS: readonly ConfigInput[] = [
   {},
@@ -377,24 +384,21 @@ const HANDLER_CONFIGS: readonly ConfigInput[] = [
     trustedGranteePrincipals: ["arn:aws:iam::111122223333:role/*"],
     approvedDeletionPrincipals: ["arn:aws:iam::111122223333:role/KeyAdmin"],
     requireMfa: true,
-    responderRoleArns: ["arn:aws:iam::111122223333:role/kms-responder-*"],
+    responderRoleArns: ["arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole"],
   },
 ];
 
-const handlers = new Map<string, (event: unknown) => Promise<HandlerResult>>();
+type Entry = Awaited<ReturnType<typeof loadEntry>>;
+const entries = new Map<string, Entry>();
 
 /** A cold start per incident and config, reused across runs (the config is read at import). */
-async function handlerFor(incident: IncidentName, configIndex: number) {
-  const id = `${incident}#${configIndex}`;
-  const cached = handlers.get(id);
+async function entryFor(incident: RegisteredIncident, configIndex: number): Promise<Entry> {
+  const id = `${incident.name}#${configIndex}`;
+  const cached = entries.get(id);
   if (cached) return cached;
-  vi.resetModules();
-  vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
-  vi.stubEnv("KMS_RESPONDER_CONFIG", JSON.stringify(HANDLER_CONFIGS[configIndex] ?? {}));
-  vi.stubEnv("NOTIFICATION_TOPIC_ARN", TOPIC_ARN);
-  const { handler } = await ENTRY_POINTS[incident]();
-  handlers.set(id, handler);
-  return handler;
+  const entry = await loadEntry(incident, HANDLER_CONFIGS[configIndex] ?? {});
+  entries.set(id, entry);
+  return entry;
 }
 
 /** Which calls fail in a run (an AWS error the handler must survive and report); one in four each. */
@@ -402,129 +406,117 @@ const sometimes = fc.constantFrom(false, false, false, true);
 const faults = fc.record({
   describeKey: sometimes,
   tags: sometimes,
+  grant: sometimes,
+  policy: sometimes,
   action: sometimes,
   history: sometimes,
   publish: sometimes,
 });
+type Faults = {
+  [K in "describeKey" | "tags" | "grant" | "policy" | "action" | "history" | "publish"]: boolean;
+};
 
-/** An incident and an event for it: mostly a mutated fixture of that incident, sometimes any fixture. */
+/** An incident of the registry and an event for it: mostly a mutated fixture of its own, sometimes any. */
 const incidentAndEvent = fc.constantFrom(...INCIDENTS).chain((incident) =>
   fc.record({
     incident: fc.constant(incident),
     input: fc.oneof(
       {
         weight: 3,
-        arbitrary: mutatedEvent({ envelope: true, from: FIXTURES.filter((f) => f.incident === incident) }),
+        arbitrary: mutatedEvent({
+          envelope: true,
+          from: FIXTURES.filter((f) => f.incident === incident.name),
+        }),
       },
       { weight: 1, arbitrary: mutatedEvent({ envelope: true }) },
     ),
   }),
 );
-type Faults = { describeKey: boolean; tags: boolean; action: boolean; history: boolean; publish: boolean };
 
-const awsError = (name: string) =>
-  new KMSServiceException({
-    name,
-    $fault: "client",
-    message: `${name}: injected`,
-    $metadata: { httpStatusCode: 400 },
-  });
-
-function wireMocks(f: Faults, tags: Record<string, string>, state: string): void {
+/**
+ * The shared fake KMS behind the mocks, holding the key the (mutated) event names, as the event
+ * claims it, then in the state and with the tags the run draws; the chosen calls fail.
+ */
+function wireFake(event: unknown, f: Faults, tags: Record<string, string>, state: string): FakeKms {
   kms.reset();
   sns.reset();
   cloudTrail.reset();
-  const denied = () => Promise.reject(awsError("AccessDeniedException"));
-  kms.on(DescribeKeyCommand).callsFake(() =>
-    f.describeKey
-      ? denied()
-      : Promise.resolve({
-          KeyMetadata: {
-            KeyId: parseKeyArn(RESOLVED_ARN)?.keyId,
-            Arn: RESOLVED_ARN,
-            KeyState: state,
-            KeyManager: "CUSTOMER",
-          },
-        }),
-  );
-  kms.on(ListResourceTagsCommand).callsFake(() =>
-    f.tags
-      ? denied()
-      : Promise.resolve({
-          Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-          Truncated: false,
-        }),
-  );
-  const act = () => (f.action ? denied() : Promise.resolve({}));
-  kms.on(RevokeGrantCommand).callsFake(act);
-  kms.on(CancelKeyDeletionCommand).callsFake(act);
-  kms.on(EnableKeyCommand).callsFake(act);
-  kms.on(DisableKeyCommand).callsFake(act);
-  kms.on(EnableKeyRotationCommand).callsFake(act);
-  kms.on(PutKeyPolicyCommand).callsFake(act);
-  kms.on(ListGrantsCommand).resolves({ Grants: [], Truncated: false });
-  kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true });
-  kms.on(GetKeyPolicyCommand).resolves({
-    Policy: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { AWS: "arn:aws:iam::111122223333:root" },
-          Action: "kms:*",
-          Resource: "*",
-        },
-        { Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*" },
-      ],
-    }),
-  });
-  cloudTrail
-    .on(LookupEventsCommand)
-    .callsFake(() =>
-      f.history ? Promise.reject(new Error("ThrottlingException")) : Promise.resolve({ Events: [] }),
-    );
+  const fake = new FakeKms().wire(kms, cloudTrail);
+  let key: ReturnType<typeof seedFromEvent>;
+  try {
+    key = seedFromEvent(fake, event);
+  } catch {
+    // The mutated event names a key the fake cannot hold (a mangled ARN): every call finds no key.
+    key = undefined;
+  }
+  if (key) {
+    Object.assign(key.tags, tags);
+    if (state !== "as-claimed") key.state = state as typeof key.state;
+  }
+  const denied = () => new KmsError("AccessDeniedException", "injected: not authorized");
+  if (f.describeKey) fake.fail("DescribeKey", denied);
+  if (f.tags) fake.fail("ListResourceTags", denied);
+  if (f.grant) fake.fail("ListGrants", () => new KmsError("ThrottlingException", "injected: Rate exceeded"));
+  if (f.policy) fake.fail("GetKeyPolicy", denied);
+  if (f.history)
+    fake.fail("LookupEvents", () => new KmsError("ThrottlingException", "injected: Rate exceeded"));
+  if (f.action) for (const operation of MUTATING_OPERATIONS) fake.fail(operation, denied);
   sns
     .on(PublishCommand)
     .callsFake(() =>
       f.publish ? Promise.reject(new Error("SNS unavailable")) : Promise.resolve({ MessageId: "m-1" }),
     );
+  return fake;
 }
 
 /**
- * What the handler may do, computed with decide() itself on the normalised record and the facts
- * the mocks give (the pipeline in functions/shared/respond.ts): the planned, unheld actions.
+ * What the handler may do: the pipeline's own steps (functions/shared/pipeline.ts) on the same
+ * fake, before the handler runs (reads change nothing): decide on the event, read what the
+ * incident declares, decide again with those facts. Returns the decision and the mutating
+ * operations its unheld actions may send (each executor's mutating permission), with counts.
  */
-function plannedCommands(
-  incident: IncidentName,
-  event: unknown,
+async function plannedOperations(
+  incident: RegisteredIncident,
+  raw: unknown,
   config: Config,
-  f: Faults,
-  tags: Record<string, string>,
-): { decision: Decision | undefined; commands: Map<string, number> } {
-  const commands = new Map<string, number>();
-  const parsed = normalise(event);
-  if (!parsed) return { decision: undefined, commands };
-  const decide = DECIDERS[incident];
-  const first = decide(parsed, config);
-  if (first.kind === "ignore") return { decision: first, commands };
-  // The key the decision is about (for ReplicateKey the new replica), as the handler resolves it.
-  let call: KmsApiCall = first.call;
-  if (!call.keyArn && (call.keyId ?? call.keyAlias) && !f.describeKey) {
-    call = { ...call, keyArn: RESOLVED_ARN, keyId: parseKeyArn(RESOLVED_ARN)?.keyId };
-  }
-  const facts: KeyFacts =
-    NEEDS_KEY_FACTS[incident] && call.keyArn ? (f.tags ? { lookupError: "x" } : { tags }) : {};
-  const decision = decide(call, config, facts);
+  fake: FakeKms,
+): Promise<{ decision: Decision | undefined; operations: Map<string, number> }> {
+  const operations = new Map<string, number>();
+  const event = normalise(raw);
+  if (!event) return { decision: undefined, operations };
+  const first = incident.decide(event, config, {});
+  if (first.kind === "ignore") return { decision: first, operations };
+  const grantId = first.actions.find((a) => a.type === "revoke-grant")?.grantId;
+  const reachable =
+    !first.key || (first.key.account === RESPONDER.account && first.key.region === RESPONDER.region);
+  const client = new KMSClient({ region: RESPONDER.region });
+  const { key, facts } = await readFacts(client, {
+    names: reachable ? incident.reads(config) : [],
+    key: first.key,
+    keyHint: first.key ? undefined : event.keyHint,
+    ...(grantId && { grantId }),
+    ...(event.eventTime && { eventTime: event.eventTime }),
+    ...("history" in incident && { history: incident.history }),
+  });
+  // The reads above are the pipeline's, not the handler's: they must not count as its calls.
+  fake.log.length = 0;
+  const resolved = !event.key && key ? { ...event, key } : event;
+  const decision = incident.decide(resolved, config, { ...facts, responder: RESPONDER });
   if (decision.kind === "finding") {
     for (const action of decision.actions) {
-      const command = COMMAND_OF[action.type];
-      if (!action.hold && command) commands.set(command, (commands.get(command) ?? 0) + 1);
+      if (action.hold) continue;
+      const executor = incident.executors.find((e) => e.type === action.type);
+      for (const p of executor?.permissions ?? []) {
+        const operation = p.replace(/^kms:/, "");
+        if (MUTATING_OPERATIONS.has(operation))
+          operations.set(operation, (operations.get(operation) ?? 0) + 1);
+      }
     }
   }
-  return { decision, commands };
+  return { decision, operations };
 }
 
-describe("every handler on mutated events (aws-sdk-client-mock, faults included)", () => {
+describe("every registered handler on mutated events (the shared fake KMS behind the mocks, faults included)", () => {
   beforeEach(() => {
     kms.reset();
     sns.reset();
@@ -534,7 +526,7 @@ describe("every handler on mutated events (aws-sdk-client-mock, faults included)
     vi.unstubAllEnvs();
   });
 
-  it("sends no mutating command beyond decide()'s plan, throws only ActionError, publishes what SNS accepts", async () => {
+  it("returns or throws a project error (never a TypeError), sends no mutating call beyond decide()'s plan, publishes what SNS accepts", async () => {
     await fc.assert(
       fc.asyncProperty(
         incidentAndEvent,
@@ -545,29 +537,34 @@ describe("every handler on mutated events (aws-sdk-client-mock, faults included)
           { "kms-responder:exempt": "yes" },
           { "kms-responder:protected": "" },
         ),
-        fc.constantFrom("Enabled", "Disabled", "PendingDeletion"),
+        fc.constantFrom("as-claimed", "Enabled", "Disabled", "PendingDeletion"),
         async ({ incident, input }, configIndex, f, tags, state) => {
           // Prepare
-          const handler = await handlerFor(incident, configIndex);
+          const { handler, KmsResponderError } = await entryFor(incident, configIndex);
           const config = parseConfig(HANDLER_CONFIGS[configIndex] ?? {});
-          wireMocks(f, tags, state);
-          const expected = plannedCommands(incident, input.event, config, f, tags);
+          const fake = wireFake(input.event, f, tags, state);
+          const expected = await plannedOperations(incident, input.event, config, fake);
 
           // Act
           let thrown: unknown;
+          let result: Awaited<ReturnType<Handler>> | undefined;
           try {
-            await handler(input.event);
+            result = await handler(input.event);
           } catch (error) {
             thrown = error;
           }
 
-          // Assess: only ActionError escapes (an AWS failure Lambda should retry)...
-          if (thrown !== undefined) expect(thrown).toMatchObject({ name: "ActionError" });
-          // ...no mutating command the decision did not plan, and never more often than planned...
-          for (const command of MUTATING) {
-            const sent = kms.calls().filter((c) => c.args[0] instanceof command).length;
-            expect(sent, `${command.name} for ${input.origin}`).toBeLessThanOrEqual(
-              expected.commands.get(command.name) ?? 0,
+          // Assess: only the project's errors escape (an AWS failure Lambda should retry)...
+          if (thrown !== undefined) {
+            expect(thrown, `${input.origin}: ${String(thrown)}`).toBeInstanceOf(KmsResponderError);
+            expect(thrown).toMatchObject({ name: "ActionError" });
+          }
+          if (result) for (const a of result.actions ?? []) expect(ACTION_STATUSES).toContain(a.status);
+          // ...no mutating call the decision did not plan, and never more often than planned...
+          for (const operation of MUTATING_OPERATIONS) {
+            const sent = fake.sent(operation).length;
+            expect(sent, `${operation} for ${input.origin}`).toBeLessThanOrEqual(
+              expected.operations.get(operation) ?? 0,
             );
           }
           // ...a finding is always notified, once, within SNS's limits; an ignored record never.
@@ -587,27 +584,163 @@ describe("every handler on mutated events (aws-sdk-client-mock, faults included)
 
   it("a dangerous policy whose statements carry 100 KB keys is still disabled and notified under SNS's limit", async () => {
     // Prepare: the counterexample that found uncut keys in the notification (functions/shared/notify.ts).
-    const handler = await handlerFor("key-policy-violation", 0);
-    wireMocks(
-      { describeKey: false, tags: false, action: false, history: false, publish: false },
-      {},
-      "Enabled",
-    );
-    const event = structuredClone(FIXTURES.find((f) => f.variant === "public-policy")?.event);
-    if (!event) throw new Error("events/key-policy-violation/public-policy.json is missing");
+    const source = FIXTURES.find((f) => f.path.endsWith("/public-policy.json"));
+    if (!source) throw new Error("the public-policy fixture is missing");
+    const event = structuredClone(source.event);
     event.detail.requestParameters = { ...event.detail.requestParameters, policy: POLICY_LONG_KEYS };
+    const incident = INCIDENTS.find((i) => i.name === source.incident);
+    if (!incident) throw new Error(`no incident ${source.incident}`);
+    const { handler } = await entryFor(incident, 0);
+    const fake = wireFake(
+      event,
+      {
+        describeKey: false,
+        tags: false,
+        grant: false,
+        policy: false,
+        action: false,
+        history: false,
+        publish: false,
+      },
+      {},
+      "as-claimed",
+    );
 
     // Act
     const result = await handler(event);
 
     // Assess
     expect(result).toMatchObject({ outcome: "remediated", severity: "critical" });
+    expect(fake.mutations()).toEqual(["DisableKey"]);
     const [publish] = sns.commandCalls(PublishCommand);
     expect(Buffer.byteLength(publish?.args[0].input.Message ?? "", "utf8")).toBeLessThanOrEqual(262_144);
   });
 
-  it("fixtures cover every incident (the generator reaches every handler's acting path)", () => {
+  it("fixtures cover every registered incident (the generator reaches every handler's acting path)", () => {
     const incidents = new Set(FIXTURES.map((f) => f.incident));
-    for (const incident of INCIDENTS) expect(incidents).toContain(incident);
+    for (const incident of INCIDENTS) expect(incidents).toContain(incident.name);
+  });
+});
+
+// --- the runbook entry: any payload ---
+
+/** Payloads: valid ones, each field dropped, retyped or made hostile, and any JSON at all. */
+const VALID_PAYLOAD = {
+  action: "cancel-key-deletion",
+  keyId: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+  reason: "deletion scheduled by mistake",
+  statedBy: "alice",
+  ticket: "INC-4711",
+};
+const payload = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({
+        action: fc.constantFrom(
+          "revoke-grant",
+          "revoke-grantee-grants",
+          "disable-key",
+          "enable-key",
+          "cancel-key-deletion",
+          "enable-key-rotation",
+          "analyze-key-policy",
+        ),
+        mutations: fc.array(
+          fc.record({
+            field: fc.constantFrom(
+              "action",
+              "keyId",
+              "grantId",
+              "granteePrincipal",
+              "dryRun",
+              "reason",
+              "statedBy",
+              "requestedBy",
+              "ticket",
+              "automationExecutionId",
+              "__proto__",
+              "extra",
+            ),
+            value: fc.oneof(
+              fc.constantFrom(...HOSTILE_STRINGS),
+              fc.jsonValue({ maxDepth: 1 }),
+              fc.constant(undefined),
+            ),
+          }),
+          { maxLength: 3 },
+        ),
+      })
+      .map(({ action, mutations }) => {
+        const p: Record<string, unknown> = { ...VALID_PAYLOAD, action };
+        if (action === "revoke-grant")
+          p.grantId = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
+        if (action === "revoke-grantee-grants") p.granteePrincipal = "arn:aws:iam::444455556666:role/x";
+        for (const m of mutations) {
+          if (m.value === undefined) delete p[m.field];
+          else
+            Object.defineProperty(p, m.field, {
+              value: m.value,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+        }
+        return p as unknown;
+      }),
+  },
+  { weight: 1, arbitrary: anyJson },
+);
+
+describe("the runbook entry on any payload", () => {
+  let entry: { handler: (event: unknown) => Promise<unknown>; KmsResponderError: Entry["KmsResponderError"] };
+  beforeEach(async () => {
+    if (entry) return;
+    vi.resetModules();
+    vi.stubEnv("AWS_REGION", "us-east-1");
+    vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "true");
+    vi.stubEnv("KMS_RESPONDER_CONFIG", "{}");
+    vi.stubEnv("NOTIFICATION_TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications");
+    const { handler } = await import("../../functions/runbook/index.js");
+    const { KmsResponderError } = await import("../../functions/shared/errors.js");
+    entry = { handler, KmsResponderError };
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("returns or throws a project error (never a TypeError); a payload it refuses makes no AWS call", async () => {
+    await fc.assert(
+      fc.asyncProperty(payload, sometimes, async (value, failing) => {
+        // Prepare
+        kms.reset();
+        sns.reset();
+        cloudTrail.reset();
+        const fake = new FakeKms().wire(kms, cloudTrail);
+        fake.addKey({ arn: VALID_PAYLOAD.keyId, state: "PendingDeletion" });
+        if (failing)
+          fake.fail("CancelKeyDeletion", () => new KmsError("KMSInternalException", "injected", 500));
+        sns.on(PublishCommand).resolves({ MessageId: "m-1" });
+
+        // Act
+        let thrown: unknown;
+        try {
+          await entry.handler(value);
+        } catch (error) {
+          thrown = error;
+        }
+
+        // Assess
+        if (thrown === undefined) return;
+        expect(thrown, String(thrown)).toBeInstanceOf(entry.KmsResponderError);
+        if ((thrown as Error).name === "PayloadError") {
+          expect(kms.calls()).toHaveLength(0);
+          expect(sns.calls()).toHaveLength(0);
+        }
+        expectNoPollution();
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -25,9 +25,6 @@ export interface Attempt {
   operation: string;
   /** From the SDK's `amz-sdk-request: attempt=N; max=M` header. */
   attempt: number;
-  maxAttempts: number;
-  /** `Date.now()` when the request arrived (simulated time under fake timers). */
-  at: number;
   /** `ok`, an injected fault, `quota` (throttled by a token bucket) or the modelled error name. */
   answer: "ok" | FaultKind | "quota" | string;
   input: Record<string, unknown>;
@@ -281,13 +278,11 @@ export class FakeAws {
       operation = (request.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
       input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
     }
-    const sdkRequest = /attempt=(\d+); max=(\d+)/.exec(request.headers["amz-sdk-request"] ?? "");
+    const sdkRequest = /attempt=(\d+)/.exec(request.headers["amz-sdk-request"] ?? "");
     const attempt: Attempt = {
       service,
       operation,
       attempt: Number(sdkRequest?.[1] ?? 1),
-      maxAttempts: Number(sdkRequest?.[2] ?? 1),
-      at: Date.now(),
       answer: "ok",
       input,
     };

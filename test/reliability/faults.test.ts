@@ -180,7 +180,7 @@ describe("every acting incident under faults, through functions/<name>/index.ts"
   describe.each(ACTING.map((a) => [a.name, a] as const))("%s", (_name, { incident, raw }) => {
     async function start() {
       const started = await coldStart(incident);
-      const key = seedFromEvent(started.aws, raw);
+      const key = seedFromEvent(started.aws.kms, raw);
       return { ...started, key };
     }
 
@@ -279,7 +279,7 @@ describe("rogue-grant (events/rogue-grant/external-grantee.json) under faults", 
   const { event, incident } = fixture("rogue-grant/external-grantee");
   async function start() {
     const started = await coldStart(incident);
-    const key = seedFromEvent(started.aws, event());
+    const key = seedFromEvent(started.aws.kms, event());
     if (!key) throw new Error("the fixture names no key");
     key.grants.push({
       GrantId: "other-grant",

@@ -10,7 +10,7 @@ import { normalise } from "../../functions/shared/event.js";
 import type { HandlerResult } from "../../functions/shared/pipeline.js";
 import { incidentFor } from "../../functions/shared/route.js";
 import { grantClaimedBy } from "../handlers/harness.js";
-import type { FakeKeyInit, FakeKmsKey } from "../helpers/fake-kms.js";
+import type { FakeKeyInit, FakeKms, FakeKmsKey } from "../helpers/fake-kms.js";
 import { loadEvent } from "../helpers/fixtures.js";
 import { FakeAws } from "./fake-aws.js";
 
@@ -49,18 +49,34 @@ async function installClients(aws: FakeAws): Promise<void> {
 }
 
 /**
- * A cold start of an incident's Lambda entry, from a fresh module registry, with its clients
- * (and their retry quotas) talking to a fresh fake AWS. The entry is found by the incident's name,
- * as the build finds it (`functions/<name>/index.ts`).
+ * An incident's Lambda entry from a fresh module registry (a cold start: config and topic are
+ * read at import), found by the incident's name as the build finds it (`functions/<name>/index.ts`),
+ * with the project's error base class of that same registry (for `instanceof`).
+ */
+export async function loadEntry(
+  incident: { name: string },
+  config: object = {},
+): Promise<{
+  handler: Handler;
+  KmsResponderError: typeof import("../../functions/shared/errors.js").KmsResponderError;
+}> {
+  vi.resetModules();
+  stubLambdaEnv(config);
+  const entry = `../../functions/${incident.name}/index.js`;
+  const { handler } = (await import(/* @vite-ignore */ entry)) as { handler: Handler };
+  const { KmsResponderError } = await import("../../functions/shared/errors.js");
+  return { handler, KmsResponderError };
+}
+
+/**
+ * A cold start of an incident's Lambda entry with its clients (and their retry quotas) talking to
+ * a fresh fake AWS.
  */
 export async function coldStart(
   incident: { name: string },
   config: object = {},
 ): Promise<{ handler: Handler; aws: FakeAws }> {
-  vi.resetModules();
-  stubLambdaEnv(config);
-  const entry = `../../functions/${incident.name}/index.js`;
-  const { handler } = (await import(/* @vite-ignore */ entry)) as { handler: Handler };
+  const { handler } = await loadEntry(incident, config);
   const aws = new FakeAws();
   await installClients(aws);
   return { handler, aws };
@@ -85,7 +101,7 @@ export async function coldStartRunbook(config: object = {}): Promise<{
  * set, a key disabled by DisableKey, a key a failed call found pending deletion. Judged by the
  * event's typed detail and name, never by incident.
  */
-export function seedFromEvent(aws: FakeAws, raw: unknown): FakeKmsKey | undefined {
+export function seedFromEvent(kms: FakeKms, raw: unknown): FakeKmsKey | undefined {
   const event = normalise(raw);
   const key = event?.key;
   if (!event || !key) return undefined;
@@ -103,7 +119,7 @@ export function seedFromEvent(aws: FakeAws, raw: unknown): FakeKmsKey | undefine
   }
   if (event.eventName === "DisableKey") init.state = "Disabled";
   if (key.alias) init.aliases = [key.alias];
-  return aws.kms.addKey(init);
+  return kms.addKey(init);
 }
 
 /** A fresh copy of a fixture, and the incident the registry routes it to. */
