@@ -81,11 +81,14 @@ describe("revoke-grant", () => {
     const { result, failure } = await run("revoke-grant", { keyId: ALIAS, grantId: GRANT_ID });
 
     // Assess
+    // The key's description and aliases are read once after acting, for the notification.
     expect(commandNames(kms)).toEqual([
       "DescribeKeyCommand",
       "ListGrantsCommand",
       "RevokeGrantCommand",
       "ListGrantsCommand",
+      "DescribeKeyCommand",
+      "ListAliasesCommand",
       "DescribeKeyCommand",
     ]);
     expect(kms).toHaveReceivedNthCommandWith(DescribeKeyCommand, 1, { KeyId: ALIAS });
@@ -161,7 +164,12 @@ describe("revoke-grant", () => {
     const { result, failure } = await run("revoke-grant", { grantId: GRANT_ID, dryRun: true });
 
     // Assess
-    expect(commandNames(kms)).toEqual(["DescribeKeyCommand", "ListGrantsCommand"]);
+    expect(commandNames(kms)).toEqual([
+      "DescribeKeyCommand",
+      "ListGrantsCommand",
+      "DescribeKeyCommand",
+      "ListAliasesCommand",
+    ]);
     expectNoChange();
     expect(key.grants).toHaveLength(1);
     expect(failure).toBeUndefined();
@@ -305,7 +313,7 @@ describe("disable-key", () => {
     const { result, failure } = await run("disable-key", { dryRun: true });
 
     // Assess
-    expect(commandNames(kms)).toEqual(["DescribeKeyCommand"]);
+    expect(commandNames(kms)).toEqual(["DescribeKeyCommand", "DescribeKeyCommand", "ListAliasesCommand"]);
     expectNoChange();
     expect(key.state).toBe("Enabled");
     expect(failure).toBeUndefined();
@@ -517,7 +525,7 @@ describe("cancel-key-deletion", () => {
     const { result, failure } = await run("cancel-key-deletion", { dryRun: true });
 
     // Assess
-    expect(commandNames(kms)).toEqual(["DescribeKeyCommand"]);
+    expect(commandNames(kms)).toEqual(["DescribeKeyCommand", "DescribeKeyCommand", "ListAliasesCommand"]);
     expect(commandNames(cloudTrail)).toEqual(["LookupEventsCommand"]);
     expectNoChange();
     expect(failure).toBeUndefined();
@@ -628,6 +636,7 @@ describe("failures", () => {
     const { result, failure } = await run("disable-key", { keyId: ALIAS });
 
     // Assess
+    // No key, so no description or aliases to read after (nothing was acted on).
     expect(commandNames(kms)).toEqual(["DescribeKeyCommand"]);
     expect(failure).toMatchObject({
       name: "ActionError",
