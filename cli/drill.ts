@@ -33,7 +33,9 @@ import { EVENTS_DIR, eventForKey, readFixture } from "./drill/events.js";
 import {
   type Check,
   createDrillKey,
+  DRILL_ORGANIZATION,
   type DrillWorld,
+  kmsInAccount,
   SCENARIOS,
   type Scenario,
   type StagedAttack,
@@ -489,6 +491,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       requireMfa: true,
       // Exact role ARNs, as the stack passes them (the config refuses patterns here).
       responderRoleArns: roles,
+      // A central responder: the member-account scenarios act through the member role.
+      organization: DRILL_ORGANIZATION,
     };
     const env = drillEnv(endpoint, topicArn, config, options.verbose === true);
     for (const k of Object.keys(env)) if (!(k in saved)) saved[k] = process.env[k];
@@ -502,6 +506,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
         account,
         region: REGION,
         createKey: (name, input) => createDrillKey(kms, name, input),
+        kmsIn: (other, region) => kmsInAccount(clientConfig, other, region),
       },
       async handler(incident) {
         let handler = handlers.get(incident);

@@ -31,38 +31,14 @@ import {
 import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
-import { INCIDENTS } from "../functions/registry.js";
 import type { Config } from "../functions/shared/config.js";
-import { incidentMode } from "../functions/shared/decision.js";
-import type { Incident } from "../functions/shared/incident.js";
-import { type EventPattern, notByResponder } from "../functions/shared/rule.js";
+import { forwardingRules } from "./forwarding-rules.js";
 
 /** How long EventBridge keeps retrying a delivery to the central bus (its maximum). */
 const FORWARD_RETRY_ATTEMPTS = 185;
 const FORWARD_MAX_EVENT_AGE_SECONDS = 24 * 3600;
 
-/** One forwarding rule: an incident's pattern, with the member role's calls left out. */
-export interface ForwardingRule {
-  incident: string;
-  pattern: EventPattern;
-  /** `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` where the incident needs failed or read-only calls. */
-  state: string;
-}
-
-/**
- * The rules a member account forwards with: every incident that is not off, with its own pattern
- * and the member role's calls (`memberRoleArn`) left out. One rule per incident keeps each rule's
- * state (read-only events reach only a rule in the CloudTrail-management state) and stays far
- * below EventBridge's 300 rules per bus; the same patterns the central rules use, so what is
- * forwarded is exactly what some central rule delivers.
- */
-export function forwardingRules(config: Config, memberRoleArn: string): ForwardingRule[] {
-  const own = notByResponder([memberRoleArn]);
-  const declared: readonly Incident[] = INCIDENTS;
-  return declared
-    .filter((i) => incidentMode(config, i.name) !== "off")
-    .map((i) => ({ incident: i.name, pattern: i.pattern(own), state: i.ruleState ?? "ENABLED" }));
-}
+export { type ForwardingRule, forwardingRules } from "./forwarding-rules.js";
 
 export interface MemberPermissions {
   /** The KMS actions the central functions use on a member account's keys (the union). */

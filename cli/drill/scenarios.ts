@@ -22,11 +22,13 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   type GrantOperation,
-  type KMSClient,
+  KMSClient,
   ListGrantsCommand,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { matchesPattern } from "../../emulator/event-pattern.js";
 import { keyDeletionScheduled } from "../../functions/key-deletion-scheduled/incident.js";
 import { keyMaterialDeleted } from "../../functions/key-material-deleted/incident.js";
 import { keyPolicyViolation } from "../../functions/key-policy-violation/incident.js";
@@ -34,8 +36,10 @@ import { keyRotationDisabled } from "../../functions/key-rotation-disabled/incid
 import { pendingDeletionKeyUsed } from "../../functions/pending-deletion-key-used/incident.js";
 import type { IncidentName } from "../../functions/registry.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
+import { parseConfig } from "../../functions/shared/config.js";
 import { describeError } from "../../functions/shared/errors.js";
 import { isObject, type JsonObject, str } from "../../functions/shared/json.js";
+import { forwardingRules } from "../../infra/forwarding-rules.js";
 import { cloudTrailDeletionDate, type EventTarget, eventForKey, readFixture } from "./events.js";
 
 export interface DrillKey {
@@ -51,6 +55,83 @@ export interface DrillWorld {
   region: string;
   /** Creates a customer managed key with the alias `alias/drill-<name>`. */
   createKey(name: string, input?: CreateKeyCommandInput): Promise<DrillKey>;
+  /** A client acting in another account (through an assumed role, as moto models it) and Region. */
+  kmsIn(account: string, region: string): Promise<KMSClient>;
+}
+
+/**
+ * The organisation the drill's central responder serves: the emulator's account is the central
+ * account; DRILL_MEMBER is a member account whose keys live in DRILL_MEMBER_REGION.
+ */
+export const DRILL_MEMBER = "222233334444";
+export const DRILL_MEMBER_REGION = "eu-west-1";
+export const DRILL_ORGANIZATION = {
+  id: "o-a1b2c3d4e5",
+  regions: ["us-east-1", DRILL_MEMBER_REGION],
+  organizationalUnitIds: ["ou-ab12-cdefgh34"],
+};
+
+/** A KMS client acting in `account` and `region` on the emulator (moto's AssumeRole acts in the role's account). */
+export async function kmsInAccount(
+  clientConfig: {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  },
+  account: string,
+  region: string,
+): Promise<KMSClient> {
+  const sts = new STSClient({ ...clientConfig, maxAttempts: 1 });
+  const out = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/KeyAdmin`,
+      RoleSessionName: "drill-attacker",
+    }),
+  );
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+    throw new Error("AssumeRole returned no credentials");
+  return new KMSClient({
+    endpoint: clientConfig.endpoint,
+    region,
+    maxAttempts: 1,
+    credentials: {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+    },
+  });
+}
+
+/**
+ * Whether the member template forwards the event from a member account: the forwarding rule of
+ * the incident (its pattern without the member role's calls), and that the member role's own
+ * call is dropped there.
+ */
+function forwardedFromMember(incident: { name: IncidentName }, event: JsonObject): Check[] {
+  const config = parseConfig({ organization: DRILL_ORGANIZATION });
+  const role = `arn:aws:iam::${DRILL_MEMBER}:role/${config.organization?.memberRoleName ?? ""}`;
+  const rule = forwardingRules(config, role).find((r) => r.incident === incident.name);
+  const own = structuredClone(event);
+  const detail = detailOf(own);
+  detail.userIdentity = {
+    type: "AssumedRole",
+    sessionContext: { sessionIssuer: { type: "Role", arn: role } },
+  };
+  const forwarded = rule !== undefined && matchesPattern(rule.pattern, event);
+  const ownDropped = rule !== undefined && !matchesPattern(rule.pattern, own);
+  return [
+    {
+      what: "the member account's forwarding rule sends it to the central bus",
+      ok: forwarded,
+      observed: forwarded ? "pattern matched" : "pattern did not match",
+    },
+    {
+      what: "the same call by the member role is not forwarded (loop prevention)",
+      ok: ownDropped,
+      observed: ownDropped ? "dropped" : "forwarded",
+    },
+  ];
 }
 
 export interface Check {
@@ -354,10 +435,13 @@ export const SCENARIOS: readonly Scenario[] = [
   grantScenario(
     "aws-service-grant",
     "Grant DynamoDB creates for a table (control)",
-    "no action: AWS service grant",
+    "not delivered: the rule leaves AWS service grantees out (the handler trusts them too)",
     fixtureOf(rogueGrant, "dynamodb-service"),
     "dynamodb.amazonaws.com on behalf of the Admin role",
-    { expect: { rule: rogueGrant.name, outcome: "ignored", skipped: "trusted-grant" } },
+    {
+      expect: { rule: null, outcome: "ignored", skipped: "trusted-grant" },
+      directHandler: rogueGrant.name,
+    },
     false,
   ),
   deletionScenario(
@@ -543,6 +627,66 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     true,
   ),
+  {
+    id: "member-account-grant",
+    title: `Grant to another account, on a key of member account ${DRILL_MEMBER} in ${DRILL_MEMBER_REGION}`,
+    promise: "forwarded to the central bus, grant revoked there through the member role",
+    async stage(world) {
+      const member = await world.kmsIn(DRILL_MEMBER, DRILL_MEMBER_REGION);
+      const key = await createDrillKey(member, "member-account-grant");
+      const fixture = fixtureOf(rogueGrant, "external-grantee");
+      const { request } = template(fixture, { keyArn: key.arn });
+      const grantId = await createGrantAsRecorded(member, key, request);
+      const { event } = template(fixture, { keyArn: key.arn, grantId });
+      return {
+        attack: `mallory (IAM user of ${DRILL_MEMBER}) CreateGrant on ${key.alias} in ${DRILL_MEMBER_REGION} to ${str(request.granteePrincipal)} -> grant ${grantId}`,
+        performed: true,
+        fixture,
+        event,
+        ...revoked("CRITICAL"),
+        verify: async () => [
+          ...forwardedFromMember(rogueGrant, event),
+          await checkGrant(member, key, grantId, "gone"),
+          await checkKeyState(member, key, "Enabled"),
+        ],
+      };
+    },
+  },
+  {
+    id: "member-account-deletion",
+    title: `Key deletion scheduled in member account ${DRILL_MEMBER}, ${DRILL_MEMBER_REGION}`,
+    promise: "forwarded to the central bus, deletion cancelled there through the member role, key Enabled",
+    async stage(world) {
+      const member = await world.kmsIn(DRILL_MEMBER, DRILL_MEMBER_REGION);
+      const key = await createDrillKey(member, "member-account-deletion");
+      const date = await scheduleDeletion(member, key, 7);
+      const fixture = fixtureOf(keyDeletionScheduled, "unapproved");
+      const { event } = template(fixture, {
+        keyArn: key.arn,
+        response: { deletionDate: cloudTrailDeletionDate(date) },
+      });
+      return {
+        attack: `mallory (IAM user of ${DRILL_MEMBER}) ScheduleKeyDeletion on ${key.alias} in ${DRILL_MEMBER_REGION}, 7-day window`,
+        performed: true,
+        note: "moto has no CloudTrail LookupEvents: the key's prior state cannot be read, so it is re-enabled",
+        fixture,
+        event,
+        expect: {
+          rule: keyDeletionScheduled.name,
+          outcome: "remediated",
+          actions: [
+            { type: "cancel-key-deletion", status: "succeeded" },
+            { type: "enable-key", status: "succeeded" },
+          ],
+          severity: "CRITICAL",
+        },
+        verify: async () => [
+          ...forwardedFromMember(keyDeletionScheduled, event),
+          await checkKeyState(member, key, "Enabled"),
+        ],
+      };
+    },
+  },
 ];
 
 /** Creates a key with an alias; `CreateAlias` takes the key id (what the console and CLI pass). */

@@ -30,7 +30,7 @@ import { type ConfigInput, parseConfig } from "../../functions/shared/config.js"
 import type { Incident } from "../../functions/shared/incident.js";
 import type { JsonObject } from "../../functions/shared/json.js";
 import { notByResponder } from "../../functions/shared/rule.js";
-import { forwardingRules } from "../../infra/member-template.js";
+import { forwardingRules } from "../../infra/forwarding-rules.js";
 import {
   coldStart,
   ENDPOINT,
