@@ -148,11 +148,11 @@ describe("triage never lies", () => {
     const chunk = Buffer.alloc(1024 * 1024, "x");
     gzip.write('{"pad":"');
     for (let i = 0; i < 600; i++) {
-      if (!gzip.write(chunk)) await new Promise((r) => gzip.once("drain", r));
+      if (!gzip.write(chunk)) await new Promise<void>((r) => gzip.once("drain", () => r()));
     }
     gzip.write(`"}\n${JSON.stringify(JSON.parse(readFileSync(FIXTURE, "utf8")))}\n`);
     gzip.end();
-    await new Promise((r) => out.on("close", r));
+    await new Promise<void>((r) => out.on("close", () => r()));
 
     // Act
     const run = await spawn(["triage", "--json", big]);
