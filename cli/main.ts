@@ -11,6 +11,7 @@ import { SEVERITIES, type Severity } from "../functions/shared/types.js";
 import { runAnalyzePolicy } from "./analyze-policy.js";
 import { type CliIo, UsageError } from "./io.js";
 import type { RunClients } from "./run.js";
+import { ARCHIVE_OPTIONS, ATHENA_DDL_HELP, TRIAGE_ARCHIVE_HELP, wantsArchive } from "./sources/options.js";
 import { fileInput, runTriage } from "./triage.js";
 
 export { type CliIo, UsageError };
@@ -19,6 +20,7 @@ export const USAGE = `Usage: kms-responder <command> [options]     (kms-responde
 
 Commands:
   triage PATH...          what the responders would do about recorded events (offline)
+  athena-ddl              the Athena table (partition projection) of an organisation trail's bucket
   preview EVENT...        the notification subscribers would get for recorded events (offline)
   analyze-policy FILE     the key-policy analyser's findings for a policy document
   run ACTION --key KEY    a runbook action, through the deployed function or --direct
@@ -42,7 +44,10 @@ Exit 2 when a path is missing or not one record could be read.
 Examples:
   kms-responder triage events/
   kms-responder triage --fail-on high --config config.json AWSLogs/111122223333/CloudTrail/
-  kms-responder triage --json export.jsonl.gz | jq -c 'select(.incident != null)'`,
+  kms-responder triage --json export.jsonl.gz | jq -c 'select(.incident != null)'
+  kms-responder triage --since 2026-11-01 --accounts 111122223333 --report nov.html s3://org-trail/AWSLogs/
+${TRIAGE_ARCHIVE_HELP}`,
+  "athena-ddl": ATHENA_DDL_HELP,
   preview: `Usage: kms-responder preview [--json] [--config FILE] EVENT...
 
 The notification subscribers would receive for each recorded event if every planned action
@@ -141,20 +146,55 @@ async function triage(args: string[], io: CliIo): Promise<number> {
       all: { type: "boolean", default: false },
       config: { type: "string" },
       "fail-on": { type: "string" },
+      ...ARCHIVE_OPTIONS,
     },
   });
-  if (positionals.length === 0)
-    throw new UsageError("triage needs at least one PATH (a file or a directory)");
+  if (positionals.length === 0 && values.athena === undefined)
+    throw new UsageError(
+      "triage needs at least one PATH (a file or a directory), an s3:// location or --athena TABLE",
+    );
   const failOn = parseSeverity(values["fail-on"]);
   const config = await loadConfigFile(values.config);
-  for (const p of positionals) {
+  // Loaded on demand: only an archive needs the S3 and Athena clients.
+  const archive = wantsArchive(values, positionals)
+    ? await (await import("./sources/index.js")).archiveInput(values, positionals, io)
+    : undefined;
+  const report = values.report === undefined ? undefined : (await import("./report.js")).reportCollector();
+  for (const p of archive ? [] : positionals) {
     try {
       await access(p);
     } catch {
       throw new ConfigError(`cannot read ${p}: no such file or directory, or not readable`);
     }
   }
-  return runTriage({ input: fileInput(positionals), config, json: values.json, all: values.all, failOn }, io);
+  let code: number;
+  try {
+    code = await runTriage(
+      {
+        input: archive?.input ?? fileInput(positionals),
+        config,
+        json: values.json,
+        all: values.all,
+        failOn,
+        onRow: (row) => {
+          archive?.onRow?.(row);
+          report?.add(row);
+        },
+      },
+      io,
+    );
+  } finally {
+    await archive?.finish();
+  }
+  if (report && values.report !== undefined) {
+    const inputs = values.athena !== undefined ? [`athena:${values.athena}`] : positionals;
+    await (await import("./report.js")).writeReport(values.report, report.rows, {
+      inputs,
+      generatedAt: new Date(),
+    });
+    io.err(`report: ${report.rows.length} findings written to ${values.report}`);
+  }
+  return code;
 }
 
 async function analyzePolicy(args: string[], io: CliIo): Promise<number> {
@@ -243,6 +283,7 @@ const COMMANDS: Record<keyof typeof HELP, (args: string[], io: CliIo) => Promise
   doctor: async (args, io) => (await import("./doctor.js")).doctorCommand(args, io),
   "notify-test": async (args, io) => (await import("./notify-test.js")).notifyTestCommand(args, io),
   drill: async (args, io) => (await import("./drill.js")).drillCommand(args, io),
+  "athena-ddl": async (args, io) => (await import("./sources/index.js")).athenaDdlCommand(args, io),
 };
 
 function isCommand(name: string): name is keyof typeof HELP {

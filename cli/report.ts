@@ -8,7 +8,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
-import type { TriageRow } from "./triage.js";
+import type { NotKmsRow, TriageRow } from "./triage.js";
 
 /** What the report shows of a finding (a triage row with a severity). */
 export type ReportRow = Pick<
@@ -52,12 +52,12 @@ export function escapeHtml(value: string): string {
 }
 
 /** Keeps the findings of triage's rows, for the report (triage calls `add` with every row). */
-export function reportCollector(): { add: (row: { severity?: Severity | null }) => void; rows: ReportRow[] } {
+export function reportCollector(): { add: (row: TriageRow | NotKmsRow) => void; rows: ReportRow[] } {
   const rows: ReportRow[] = [];
   return {
     rows,
     add(row) {
-      if ("incident" in row && row.severity) rows.push(row as ReportRow);
+      if ("severity" in row && row.severity) rows.push(row);
     },
   };
 }

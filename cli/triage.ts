@@ -75,6 +75,8 @@ export interface TriageOptions {
   progressThreshold?: number;
   /** The table's width (default 120 columns). */
   width?: number;
+  /** Told every row as it is decided (the HTML report keeps the findings; a progress bar counts them). */
+  onRow?: (row: TriageRow | NotKmsRow) => void;
 }
 
 export interface Io extends CliIo {
@@ -323,6 +325,7 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
           why: `unreadable record (${error instanceof Error ? error.message : String(error)})`,
         };
       }
+      options.onRow?.(row);
       records++;
       if (io.drain && records % DRAIN_EVERY === 0) await io.drain();
       if (entry.file !== currentFile) {

@@ -12,57 +12,12 @@ import type { AthenaClient } from "@aws-sdk/client-athena";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createTableDdl, kmsEventsQuery, tableName } from "../athena-sql.js";
 import { type CliIo, UsageError } from "../io.js";
-import type { TriageInput } from "../triage.js";
+import type { NotKmsRow, TriageInput, TriageRow } from "../triage.js";
 import { athenaRecords } from "./athena.js";
 import { type Checkpoint, openCheckpoint } from "./checkpoint.js";
 import { parseFilter } from "./filter.js";
+import type { ArchiveValues } from "./options.js";
 import { defaultS3Client, isS3Uri, parseS3Uri, s3ProgressBar, s3Records } from "./s3.js";
-
-/** The options `triage` takes for archives (spread into its parseArgs options). */
-export const ARCHIVE_OPTIONS = {
-  since: { type: "string" },
-  until: { type: "string" },
-  accounts: { type: "string" },
-  regions: { type: "string" },
-  concurrency: { type: "string" },
-  resume: { type: "string" },
-  athena: { type: "string" },
-  workgroup: { type: "string" },
-  database: { type: "string" },
-  "output-location": { type: "string" },
-  unpartitioned: { type: "boolean" },
-  report: { type: "string" },
-} as const;
-
-export const ARCHIVE_USAGE = `  triage ... s3://BUCKET[/PREFIX] [--since DAY] [--until DAY] [--accounts ID,...]
-      [--regions R,...] [--concurrency N] [--resume FILE]
-      A CloudTrail archive read in place: only the trail's prefixes the filters keep are listed
-      and read (DAY is YYYY-MM-DD, UTC). --resume FILE records the objects done; run again with
-      the same FILE to go on where an interrupted run stopped.
-  triage ... --athena [DATABASE.]TABLE [--database D] [--workgroup W] [--output-location s3://...]
-      [--since DAY] [--until DAY] [--accounts ID,...] [--regions R,...] [--unpartitioned]
-      One Athena query for the KMS events the incidents care about (see athena-ddl).
-  triage ... --report FILE.html
-      Also write the findings as a self-contained page (sortable table, timeline per day).
-
-  athena-ddl --bucket B --org-id o-... --accounts ID,... [--table NAME] [--database D]
-      [--regions R,...] [--start-date YYYY/MM/DD] [--prefix P]
-      Prints CREATE EXTERNAL TABLE for an organisation trail's bucket, with partition projection
-      over account, Region and day: run it once in Athena, then triage --athena TABLE.`;
-
-export interface ArchiveValues {
-  since?: string;
-  until?: string;
-  accounts?: string;
-  regions?: string;
-  concurrency?: string;
-  resume?: string;
-  athena?: string;
-  workgroup?: string;
-  database?: string;
-  "output-location"?: string;
-  unpartitioned?: boolean;
-}
 
 /** The AWS clients of archive reads, created on first use (tests replace them). */
 let clients: { s3?: () => S3Client; athena?: () => Promise<AthenaClient> | AthenaClient } = {};
@@ -73,7 +28,7 @@ export function setArchiveClients(factories: typeof clients): void {
 export interface ArchiveRun {
   input: TriageInput;
   /** Give triage's rows to this (counts findings for the progress bar). */
-  onRow?: (row: { severity?: string | null }) => void;
+  onRow?: (row: TriageRow | NotKmsRow) => void;
   /** After triage: stops the bar, closes the checkpoint, says on stderr what was read. */
   finish: () => Promise<void>;
 }
@@ -190,7 +145,7 @@ export async function archiveInput(
       },
     },
     onRow: (row) => {
-      if (row.severity) source.finding();
+      if ("severity" in row && row.severity) source.finding();
     },
     finish: async () => {
       bar?.stop();

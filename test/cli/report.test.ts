@@ -141,7 +141,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the report rendered in headless Chromium
         ["2026-11-28", 2],
         ["2026-11-30", 1],
       ]);
-      expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
       expect(requests).toEqual([pathToFileURL(file).href]);
     } finally {
       await browser.close();
