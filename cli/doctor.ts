@@ -295,7 +295,7 @@ async function checkTopic(sns: SNSClient, topicArn: string | undefined): Promise
         new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }),
       );
       for (const s of page.Subscriptions ?? []) {
-        if (s.SubscriptionArn && s.SubscriptionArn.startsWith("arn:")) confirmed++;
+        if (s.SubscriptionArn?.startsWith("arn:")) confirmed++;
         else pending++;
       }
       token = page.NextToken;

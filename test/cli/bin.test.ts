@@ -46,7 +46,8 @@ describe("help, version and usage errors", () => {
       expect(run.stdout.startsWith(`Usage: kms-responder ${command}`)).toBe(true);
       expect(run.stdout).toContain("Examples:");
       expect(run.stdout).not.toContain("Commands:");
-      expect(run.stdout.split("\n").length).toBeLessThan(25);
+      // Short: a screen at most (triage's archive sources add their own paragraph).
+      expect(run.stdout.split("\n").length).toBeLessThan(40);
     },
   );
 
