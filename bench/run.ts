@@ -10,6 +10,8 @@
  *    input grows (goal: flat), for the export, one big JSON-lines file, and a slow pipe reader.
  * 3. Warm handler latency against moto: event to remediating call, p50/p99 over 200 events, and
  *    the AWS calls made before the remediating call (goal: at most one).
+ * 4. Triage over an archive: records per second streaming the export from S3 (moto) beside the
+ *    same files from disk (goal: within 1.5x), and the S3 path with objects from memory.
  *
  * Runs on a clean clone after `npm ci`: it runs `npm run build` first (what dist/ holds is what
  * is measured), and skips section 3 (saying so) when moto_server is not installed.
@@ -20,6 +22,7 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { motoAvailable } from "../emulator/moto.js";
+import { type ArchiveReport, archiveSection, measureArchive } from "./archive.js";
 import { type BundleReport, measureBundles } from "./bundles.js";
 import { type LatencyReport, measureLatency } from "./latency.js";
 import { type TriageRun, triageRun } from "./triage.js";
@@ -164,6 +167,13 @@ try {
   } else {
     latency = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
   }
+  let archive: ArchiveReport | string;
+  if (motoAvailable()) {
+    log("triage over an archive: S3 on moto vs disk");
+    archive = await measureArchive(path.dirname(exported.root), TRIAGE_ROUNDS);
+  } else {
+    archive = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
+  }
 
   const lines = [
     "# kms-responder performance (npm run bench)",
@@ -173,6 +183,7 @@ try {
     ...bundleSection(bundles),
     ...triageSection(exported, pairs, memory),
     ...latencySection(latency),
+    ...archiveSection(archive),
   ];
   const text = lines.join("\n");
   process.stdout.write(`${text}\n`);
