@@ -69,7 +69,9 @@ export async function archiveInput(
       ] as const
     ).filter(([, v]) => v !== undefined);
     if (stray.length)
-      throw new UsageError(`${stray.map(([f]) => f).join(", ")} apply to an s3:// location or --athena only`);
+      throw new UsageError(
+        `${stray.map(([f]) => f).join(", ")} appl${stray.length === 1 ? "ies" : "y"} to an s3:// location or --athena only`,
+      );
     return undefined;
   }
   const filter = parseFilter(values);
