@@ -8,7 +8,8 @@
  *       calls left out) -> central bus (through a role allowed only events:PutEvents on it)
  *   member account, first Region only (IAM is global):
  *     role <memberRoleName>, trusted by exactly the central functions' roles, with the KMS actions
- *     the central functions use on this account's keys (never kms:*), and CloudTrail history reads
+ *     the central functions use on this account's keys (never kms:*), and the read-only actions that
+ *     have no resource ARN (CloudTrail history, key aliases) when the central functions use them
  *
  * Parameters (the StackSet passes them): the central bus ARN and the central roles' ARNs. The
  * forwarding rules are left out in the central account's own Region, where the central stack's
@@ -43,8 +44,11 @@ export { type ForwardingRule, forwardingRules } from "./forwarding-rules.js";
 export interface MemberPermissions {
   /** The KMS actions the central functions use on a member account's keys (the union). */
   kms: readonly string[];
-  /** Whether they read CloudTrail history there (cloudtrail:LookupEvents). */
-  history: boolean;
+  /**
+   * Read-only actions without a resource ARN they use there (cloudtrail:LookupEvents for the
+   * key's history, kms:ListAliases to name the key), granted on `*`.
+   */
+  resourceless: readonly string[];
 }
 
 /** What the member template is built from: the central stack computes it from the config. */
@@ -116,11 +120,11 @@ export class MemberStack extends Stack {
         Resource: `arn:${Aws.PARTITION}:kms:*:${Aws.ACCOUNT_ID}:key/*`,
       });
     }
-    if (props.permissions.history) {
+    if (props.permissions.resourceless.length) {
       statements.push({
-        Sid: "ReadKeyHistory",
+        Sid: "ReadOnlyWithoutResourceArn",
         Effect: "Allow",
-        Action: ["cloudtrail:LookupEvents"],
+        Action: [...props.permissions.resourceless],
         Resource: "*",
       });
     }
@@ -218,13 +222,13 @@ function acknowledgeMemberRole(role: iam.CfnRole, permissions: MemberPermissions
         "to the actions the central functions use (never kms:*), and only the central roles may assume it.",
     });
   }
-  if (permissions.history) {
+  if (permissions.resourceless.length) {
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
-        "cloudtrail:LookupEvents supports no resource-level permissions, so * is the only valid " +
-        "resource. It is read-only: the central deletion handlers read the key's last " +
-        "DisableKey/EnableKey in this account to restore its prior state.",
+        `${permissions.resourceless.join(", ")}: no resource-level permissions, so * is the only valid ` +
+        "resource. Read-only: the central deletion handlers read the key's last DisableKey/EnableKey " +
+        "in this account to restore its prior state, and notifications name the key by its aliases.",
     });
   }
 }

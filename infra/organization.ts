@@ -64,7 +64,10 @@ function memberRoleArnPattern(stack: Stack, organization: Organization): string 
 /** The union of what the central functions do to keys: the member role's permissions. */
 export function memberPermissionsOf(roles: readonly RolePermissions[]): MemberPermissions {
   const kms = [...new Set(roles.flatMap((r) => r.kms))].sort();
-  return { kms, history: roles.some((r) => r.other.includes("cloudtrail:LookupEvents")) };
+  const resourceless = [...new Set(roles.flatMap((r) => r.other))]
+    .filter((a) => a !== ASSUME_MEMBER_ROLE)
+    .sort();
+  return { kms, resourceless };
 }
 
 export interface CentralOrganizationProps {
