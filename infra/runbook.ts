@@ -20,7 +20,7 @@ import { RUNBOOK_EXECUTORS } from "../functions/runbook/run.js";
 import type { Config } from "../functions/shared/config.js";
 import { permissionsOf } from "../functions/shared/executors/executor.js";
 import { FACT_PERMISSIONS, type FactName } from "../functions/shared/facts.js";
-import type { RolePermissions } from "../functions/shared/permissions.js";
+import { type RolePermissions, splitPermissions } from "../functions/shared/permissions.js";
 
 /**
  * The runbook's permissions, derived like an incident's role: every IAM action its executors
@@ -31,13 +31,13 @@ import type { RolePermissions } from "../functions/shared/permissions.js";
  * The runbook plans from people's requests, not events, so the incidents' modes do not narrow it.
  */
 export function runbookPermissions(config: Config): RolePermissions {
-  const reads: FactName[] = ["key", "grant", "policy", "rotation"];
+  const reads: FactName[] = ["key", "grant", "policy", "rotation", "notice"];
   if (config.afterCancel === "restore") reads.push("history");
   const types = RUNBOOK_EXECUTORS.map((e) => e.type);
-  const all = [
-    ...new Set([...reads.flatMap((r) => FACT_PERMISSIONS[r]), ...permissionsOf(RUNBOOK_EXECUTORS, types)]),
-  ].sort();
-  return { kms: all.filter((a) => a.startsWith("kms:")), other: all.filter((a) => !a.startsWith("kms:")) };
+  return splitPermissions([
+    ...reads.flatMap((r) => FACT_PERMISSIONS[r]),
+    ...permissionsOf(RUNBOOK_EXECUTORS, types),
+  ]);
 }
 
 /**

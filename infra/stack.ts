@@ -38,6 +38,7 @@ import { incidentMode } from "../functions/shared/decision.js";
 import type { Incident } from "../functions/shared/incident.js";
 import {
   ASSUME_MEMBER_ROLE,
+  RESOURCELESS_READS,
   type RolePermissions,
   rolePermissions,
 } from "../functions/shared/permissions.js";
@@ -60,8 +61,8 @@ import {
 } from "./runbook.js";
 import {
   suppressAutomationExecutionRead,
-  suppressCloudTrailLookup,
   suppressKeyWildcard,
+  suppressResourcelessReads,
   suppressRunbookKeyWildcard,
 } from "./suppressions.js";
 
@@ -310,8 +311,13 @@ function roleStatements(
   if (permissions.kms.length) {
     statements.push(new iam.PolicyStatement({ sid, actions: [...permissions.kms], resources: [...keys] }));
   }
-  if (reads.length) {
-    statements.push(new iam.PolicyStatement({ sid: "ReadKeyHistory", actions: reads, resources: ["*"] }));
+  const history = reads.filter((a) => a.startsWith("cloudtrail:"));
+  if (history.length) {
+    statements.push(new iam.PolicyStatement({ sid: "ReadKeyHistory", actions: history, resources: ["*"] }));
+  }
+  const aliases = reads.filter((a) => !a.startsWith("cloudtrail:"));
+  if (aliases.length) {
+    statements.push(new iam.PolicyStatement({ sid: "ReadKeyAliases", actions: aliases, resources: ["*"] }));
   }
   // The member role, by name, inside the organisation only (never any role of any account).
   if (assumes) {
@@ -321,9 +327,6 @@ function roleStatements(
   return statements;
 }
 
-/** Actions that support no resource-level permission, read-only: the only ones granted on `*`. */
-const RESOURCELESS_READS: readonly string[] = ["cloudtrail:LookupEvents"];
-
 /** Acknowledges the wildcard findings a role really has, and no other (cdk-nag lists them exactly). */
 function acknowledgeWildcards(
   role: iam.Role,
@@ -331,7 +334,8 @@ function acknowledgeWildcards(
   keyWildcard: (role: iam.Role) => void,
 ): void {
   if (permissions.kms.length) keyWildcard(role);
-  if (permissions.other.some((a) => RESOURCELESS_READS.includes(a))) suppressCloudTrailLookup(role);
+  const resourceless = permissions.other.filter((a) => RESOURCELESS_READS.includes(a));
+  if (resourceless.length) suppressResourcelessReads(role, resourceless);
 }
 
 /**

@@ -48,14 +48,24 @@ export function suppressRunbookKeyWildcard(role: IConstruct): void {
   });
 }
 
-export function suppressCloudTrailLookup(role: IConstruct): void {
+/** Why each read-only action without resource-level permissions is granted on `*`. */
+const RESOURCELESS_REASONS: Readonly<Record<string, string>> = {
+  "cloudtrail:LookupEvents":
+    'cloudtrail:LookupEvents supports no resource-level permissions, so "*" is the only valid resource; ' +
+    "read-only: the deletion handlers and the runbook's cancel-key-deletion read the key's last " +
+    "DisableKey/EnableKey to restore its prior state.",
+  "kms:ListAliases":
+    'kms:ListAliases supports no resource-level permissions, so "*" is the only valid resource; ' +
+    "read-only: the notification names the key by its aliases (called with the key's KeyId).",
+};
+
+/** Acknowledges the `*` resource of the role's read-only actions that support no resource ARN. */
+export function suppressResourcelessReads(role: IConstruct, actions: readonly string[]): void {
   Validations.of(role).acknowledge({
     id: STAR_RESOURCE_FINDING,
-    reason:
-      "cloudtrail:LookupEvents supports no resource-level permissions (the Service Authorization " +
-      'Reference lists no resource type for it), so "*" is the only valid resource. It is read-only: ' +
-      "the deletion handlers and the runbook's cancel-key-deletion read the key's last " +
-      "DisableKey/EnableKey to restore its prior state.",
+    reason: actions
+      .map((a) => RESOURCELESS_REASONS[a] ?? `${a}: read-only, no resource-level permissions.`)
+      .join(" "),
   });
 }
 

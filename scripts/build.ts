@@ -28,16 +28,16 @@ export function functionNames(): string[] {
 }
 
 /**
- * The AWS clients a function loads at cold start: every function reads KMS and notifies through
- * SNS; an incident that reads key history (it declares a history reader) also uses CloudTrail; the
- * runbook uses CloudTrail (the restore after a cancelled deletion) and SSM (who started the
- * automation). STS (a central responder's member roles) and Security Hub are loaded on demand.
+ * The AWS clients a function loads at cold start: KMS and SNS, nothing else. What only some
+ * invocations need is loaded on demand from a chunk beside index.mjs: CloudTrail (the key history
+ * read by the restore after a cancelled deletion), SSM (who started a runbook automation), STS (a
+ * central responder's member roles) and Security Hub (findings, when configured).
  */
 export function expectedClients(name: string): string[] {
-  if (name === RUNBOOK) return ["cloudtrail", "kms", "sns", "ssm"];
-  const incident: Incident | undefined = INCIDENTS.find((i) => i.name === name);
-  if (!incident) throw new Error(`${name} is neither a registered incident nor the runbook`);
-  return incident.history ? ["cloudtrail", "kms", "sns"] : ["kms", "sns"];
+  if (name !== RUNBOOK && !INCIDENTS.some((i: Incident) => i.name === name)) {
+    throw new Error(`${name} is neither a registered incident nor the runbook`);
+  }
+  return ["kms", "sns"];
 }
 
 /**
@@ -100,7 +100,10 @@ function clientsOf(metafile: Metafile, files: Iterable<string>): string[] {
 }
 
 /** The clients a cold start loads, those only loaded on demand (dynamic imports), and the bytes a cold start loads. */
-export function clientsIn(metafile: Metafile, entry: string): { cold: string[]; lazy: string[]; coldBytes: number } {
+export function clientsIn(
+  metafile: Metafile,
+  entry: string,
+): { cold: string[]; lazy: string[]; coldBytes: number } {
   const key = Object.keys(metafile.outputs).find((f) => path.resolve(f) === path.resolve(entry)) ?? entry;
   const cold = staticClosure(metafile, key);
   const all = Object.keys(metafile.outputs).filter((f) => f.endsWith(".mjs"));

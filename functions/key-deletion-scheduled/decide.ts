@@ -45,6 +45,8 @@ function approval(
   if (!principalMatches(config.approvedDeletionPrincipals, event)) {
     return { approved: false, reasons: ["unapproved-deletion"] };
   }
+  // Unreadable tags: the key may be protected, so the deletion is not approved on faith.
+  if (facts.readErrors?.tags !== undefined) return { approved: false, reasons: ["tags-unreadable"] };
   if (facts.tags && config.protectedTagKey in facts.tags) {
     return { approved: false, reasons: ["protected-key"] };
   }

@@ -7,7 +7,6 @@
 import type { Context } from "aws-lambda";
 import { kms } from "../shared/clients/kms.js";
 import { sns } from "../shared/clients/sns.js";
-import { ssm } from "../shared/clients/ssm.js";
 import { configFromEnv } from "../shared/config.js";
 import { cloudTrailHistory } from "../shared/history.js";
 import { logger } from "../shared/logger.js";
@@ -26,7 +25,7 @@ export async function handler(event: unknown, context?: Context): Promise<Runboo
   logger.resetKeys();
   if (context) logger.addContext(context);
   const payload = parsePayload(event);
-  const who = await executedBy(ssm, payload.automationExecutionId, documentPrefix);
+  const who = await executedBy(undefined, payload.automationExecutionId, documentPrefix);
   logger.appendKeys({
     action: payload.action,
     keyId: payload.keyId,

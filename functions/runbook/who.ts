@@ -4,17 +4,20 @@
  * what the caller *states*. An execution of a document that is not one of this stack's runbook
  * documents proves nothing (a direct caller could pass someone else's execution id).
  */
-import { GetAutomationExecutionCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import { describeError } from "../shared/errors.js";
 
 export async function executedBy(
-  ssm: SSMClient,
+  ssm: SSMClient | undefined,
   executionId: string | undefined,
   documentPrefix: string | undefined,
 ): Promise<{ executedBy?: string; note?: string }> {
   if (!executionId) return { note: "not run through SSM Automation: who ran it is unknown" };
   try {
-    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
+    // The SSM client is loaded only for requests that come through SSM Automation.
+    const { GetAutomationExecutionCommand } = await import("@aws-sdk/client-ssm");
+    const client = ssm ?? (await import("../shared/clients/ssm.js")).ssm;
+    const out = await client.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
     const execution = out.AutomationExecution;
     const document = execution?.DocumentName ?? "";
     if (documentPrefix && !document.startsWith(documentPrefix)) {

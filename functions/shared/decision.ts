@@ -274,6 +274,14 @@ function holdReason(
       why: "key is listed in ignoredKeys (never changed by the responder)",
     };
   }
+  if (facts.readErrors?.tags !== undefined) {
+    // Whether the key is exempt is unknown: do not act blind (the retry reads the tags again).
+    return {
+      status: "failed",
+      code: "unverified",
+      why: `the key's tags could not be read (${facts.readErrors.tags}): whether it is exempt is unknown, not acting blind`,
+    };
+  }
   if (facts.tags && config.exemptTagKey in facts.tags) {
     return {
       status: "skipped",

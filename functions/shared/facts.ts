@@ -22,7 +22,11 @@ import type { GrantFact, KeyFacts } from "./decision.js";
 import { awsErrorName, describeError } from "./errors.js";
 import type { HistoryReader, MemberCredentials } from "./history-reader.js";
 
-export type FactName = "key" | "tags" | "grant" | "policy" | "rotation" | "history";
+/**
+ * `notice` is read after acting, for the notification (the key's description and aliases); the
+ * others before deciding again.
+ */
+export type FactName = "key" | "tags" | "grant" | "policy" | "rotation" | "history" | "notice";
 
 /** The IAM actions each read needs: the roles are derived from the reads an incident declares. */
 export const FACT_PERMISSIONS: Readonly<Record<FactName, readonly string[]>> = {
@@ -32,6 +36,7 @@ export const FACT_PERMISSIONS: Readonly<Record<FactName, readonly string[]>> = {
   policy: ["kms:GetKeyPolicy"],
   rotation: ["kms:GetKeyRotationStatus"],
   history: ["cloudtrail:LookupEvents"],
+  notice: ["kms:DescribeKey", "kms:ListAliases"],
 };
 
 export interface FactRequest {

@@ -107,7 +107,7 @@ export async function readKeyHistory(
  * client serves keys of its own Region; a key elsewhere (another Region, or another account through
  * the member role's credentials) is read with a client of its own account and Region.
  */
-export function cloudTrailHistory(client: CloudTrailClient = cloudTrail): HistoryReader {
+export function cloudTrailReader(client: CloudTrailClient = cloudTrail): HistoryReader {
   const others = new Map<string, CloudTrailClient>();
   return {
     async read(keyArn, before, credentials?: MemberCredentials) {

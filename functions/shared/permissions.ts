@@ -21,6 +21,21 @@ export interface RolePermissions {
   other: string[];
 }
 
+/**
+ * Read-only actions that support no resource-level permission, so they are granted on `*`:
+ * kms:ListAliases (the notification names the key's aliases) and cloudtrail:LookupEvents.
+ */
+export const RESOURCELESS_READS: readonly string[] = ["cloudtrail:LookupEvents", "kms:ListAliases"];
+
+/** Sorts actions into those granted on the keys and those without a resource ARN. */
+export function splitPermissions(actions: readonly string[]): RolePermissions {
+  const all = [...new Set(actions)].sort();
+  return {
+    kms: all.filter((a) => a.startsWith("kms:") && !RESOURCELESS_READS.includes(a)),
+    other: all.filter((a) => !a.startsWith("kms:") || RESOURCELESS_READS.includes(a)),
+  };
+}
+
 /** What a central responder needs to reach a key in a member account (the member role). */
 export const ASSUME_MEMBER_ROLE = "sts:AssumeRole";
 
@@ -28,12 +43,11 @@ export const ASSUME_MEMBER_ROLE = "sts:AssumeRole";
 export function rolePermissions(incident: Incident, config: Config): RolePermissions {
   const mode = incidentMode(config, incident.name);
   if (mode === "off") return { kms: [], other: [] };
-  const reads = incident.reads(config).flatMap((r) => [...FACT_PERMISSIONS[r]]);
+  // Every function names the key in its notification (read after acting, best effort).
+  const reads = [...incident.reads(config), "notice" as const].flatMap((r) => [...FACT_PERMISSIONS[r]]);
   // In notify mode nothing is changed: no mutating permission at all.
   const acts = mode === "enforce" ? permissionsOf(incident.executors, incident.plans(config)) : [];
-  const all = [...new Set([...reads, ...acts])].sort();
-  const kms = all.filter((a) => a.startsWith("kms:"));
-  const other = all.filter((a) => !a.startsWith("kms:"));
+  const { kms, other } = splitPermissions([...reads, ...acts]);
   // A function that never touches a key never needs another account's credentials.
   if (config.organization && kms.length) other.push(ASSUME_MEMBER_ROLE);
   return { kms, other };

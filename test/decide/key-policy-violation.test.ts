@@ -167,18 +167,20 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
     expect(decision.actions.map((a) => a.keyRef)).not.toContain(KEYS.primary);
   });
 
-  it("replicate-key-public: a record without replicaKeyMetadata never disables the primary it names", () => {
+  it("replicate-key-public: a record without replicaKeyMetadata targets the replica (the primary's id in the requested Region), never the primary", () => {
     // Prepare
     const event = loadEvent("key-policy-violation/replicate-key-public");
     const response = event.detail.responseElements ?? {};
     delete response.replicaKeyMetadata;
+    const replicaRegion = String(event.detail.requestParameters?.replicaRegion);
 
     // Act
-    const decision = decideEvent(event);
+    const decision = findingOf(decideEvent(event));
 
     // Assess
-    // The policy belongs to the replica, whose ARN the record no longer gives: reported, no action.
-    expect(shapeOf(decision)).toEqual(finding("critical", ["public-principal"], []));
+    expect(decision.key?.region).toBe(replicaRegion);
+    expect(decision.key?.region).not.toBe(event.detail.awsRegion);
+    expect(decision.actions.every((a) => a.keyRef.includes(`:${replicaRegion}:`))).toBe(true);
   });
 
   it("a CreateKey without a policy is not this incident", () => {

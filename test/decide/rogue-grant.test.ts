@@ -913,16 +913,18 @@ describe("rogue-grant decide: the grant as ListGrants reports it is the fact", (
     expect(decision.actions).toEqual([]);
   });
 
-  it("a listed grant more severe than the claim is reported as grant-differs and not revoked (pinned as built)", () => {
-    // Prepare: the event claims a constrained own-account grant; ListGrants shows an external grantee.
+  it("a listed grant more severe than the claim is revoked, judged by its own reasons", () => {
+    // Prepare: the event claims an own-account delegation; ListGrants shows an external grantee.
     const facts: KeyFacts = { grant: LISTED, responder: HERE };
 
     // Act
     const decision = findingOf(decideFixture("delegation", DEFAULTS, facts));
 
-    // Assess: the severity changed (high -> critical): reported as differing, nothing revoked.
-    expect(decision.verdicts).toEqual(["grant-differs"]);
-    expect(decision.actions).toEqual([]);
+    // Assess: worse than claimed is still the grant to revoke; the reasons are the listed grant's.
+    expect(decision.verdicts).toBeUndefined();
+    expect(decision.severity).toBe("critical");
+    expect(decision.reasons).toContain("external-grantee");
+    expect(decision.actions.map((a) => [a.type, a.hold])).toEqual([["revoke-grant", undefined]]);
   });
 
   it("holds the revoke as failed/unverified when ListGrants failed: never revoke blind", () => {

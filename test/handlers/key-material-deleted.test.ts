@@ -34,7 +34,8 @@ describe("key-material-deleted handler", () => {
     const result = await handler(loadEvent("key-material-deleted/delete-imported"));
 
     // Assess
-    expect(fake.operations()).toEqual(["DescribeKey"]);
+    // The second DescribeKey and ListAliases: the key's description and aliases for the notification.
+    expect(fake.operations()).toEqual(["DescribeKey", "DescribeKey", "ListAliases"]);
     expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_ARN });
     expect(cloudTrail.calls()).toHaveLength(0);
     expect(result).toMatchObject({ outcome: "notified", severity: "critical", actions: [] });

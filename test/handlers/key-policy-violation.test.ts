@@ -101,6 +101,9 @@ describe("key-policy-violation handler: onCritical disable-key (the default)", (
       "DescribeKeyCommand",
       "DisableKeyCommand",
       "DescribeKeyCommand",
+      // After acting, once, for the notification: the key's description and aliases.
+      "DescribeKeyCommand",
+      "ListAliasesCommand",
     ]);
     expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: KEY_ARN });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
@@ -148,7 +151,11 @@ describe("key-policy-violation handler: onCritical disable-key (the default)", (
     expect(note.text).toContain("[critical] public-principal in statement 2 (Sid Allow decrypt)");
     expect(note.text).toContain(`Statement 2: ${JSON.stringify(PUBLIC_STATEMENT)}`);
     expect(note.text).toContain(`aws kms enable-key --key-id ${KEY_ARN} --region us-east-1`);
-    expect(note.doc.undo).toEqual([`aws kms enable-key --key-id ${KEY_ARN} --region us-east-1`]);
+    // The policy is fixed first: re-enabling the key as it is would expose it again.
+    expect(note.doc.undo).toEqual([
+      `aws kms put-key-policy --key-id ${KEY_ARN} --policy-name default --policy file://fixed-policy.json --region us-east-1`,
+      `aws kms enable-key --key-id ${KEY_ARN} --region us-east-1`,
+    ]);
   });
 
   it("a key already Disabled: already-remediated, no DisableKey", async () => {
@@ -186,6 +193,8 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
       "GetKeyPolicyCommand",
       "PutKeyPolicyCommand",
       "GetKeyPolicyCommand",
+      "DescribeKeyCommand",
+      "ListAliasesCommand",
     ]);
     expect(kms).toHaveReceivedCommandWith(GetKeyPolicyCommand, { KeyId: KEY_ARN, PolicyName: "default" });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(PutKeyPolicyCommand, {
@@ -300,7 +309,13 @@ describe("key-policy-violation handler: keys and findings it must not act on", (
 
     // Assess
     expectNoKmsChange();
-    expect(kmsCommands()).toEqual(["DescribeKeyCommand", "ListResourceTagsCommand", "GetKeyPolicyCommand"]);
+    expect(kmsCommands()).toEqual([
+      "DescribeKeyCommand",
+      "ListResourceTagsCommand",
+      "GetKeyPolicyCommand",
+      "DescribeKeyCommand",
+      "ListAliasesCommand",
+    ]);
     expect(result).toMatchObject({ outcome: "notified", severity: "critical", actions: [] });
     const note = onlyNotification(sns);
     expect(note.subject).toMatch(/^\[CRITICAL\] Dangerous KMS key policy, for review: /);

@@ -77,6 +77,9 @@ describe("rogue-grant handler: a grant to another account", () => {
       "ListGrants",
       "RevokeGrant",
       "ListGrants",
+      // After acting, once, for the notification: the key's description and aliases.
+      "DescribeKey",
+      "ListAliases",
     ]);
     expect(key.grants.map((g) => g.GrantId)).not.toContain(GRANT_ID);
     expect(result).toMatchObject({

@@ -223,6 +223,8 @@ describe("runbook role", () => {
     expect(statementsOf(runbook().role)).toEqual([
       { Sid: "RunbookActions", Effect: "Allow", Action: RUNBOOK_KMS_ACTIONS, Resource: KEYS },
       { Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" },
+      // The notification names the key by its aliases (no resource-level permission exists).
+      { Sid: "ReadKeyAliases", Effect: "Allow", Action: "kms:ListAliases", Resource: "*" },
       {
         Sid: "ReadWhoStartedTheAutomation",
         Effect: "Allow",
@@ -257,8 +259,9 @@ describe("runbook role", () => {
           Sid?: string;
           Action: unknown;
         }>;
-        expect(statements.map((st) => st.Sid).slice(0, 2)).toEqual([
+        expect(statements.map((st) => st.Sid).slice(0, 3)).toEqual([
           "RunbookActions",
+          "ReadKeyAliases",
           "ReadWhoStartedTheAutomation",
         ]);
         expect(statements[0]?.Action).toEqual(RUNBOOK_KMS_ACTIONS);
@@ -288,7 +291,9 @@ describe("runbook role", () => {
       expect(allowed).not.toContain(never);
     }
     for (const s of statementsOf(runbook().role)) {
-      if (s.Effect === "Allow" && s.Resource === "*") expect(s.Action).toBe("cloudtrail:LookupEvents");
+      if (s.Effect === "Allow" && s.Resource === "*") {
+        expect(["cloudtrail:LookupEvents", "kms:ListAliases"]).toContain(s.Action);
+      }
     }
   });
 
@@ -380,8 +385,9 @@ describe("runbook role", () => {
     });
 
     it("and nothing more than they call", () => {
-      const kmsUsed = [...used].filter((a) => a.startsWith("kms:"));
+      const kmsUsed = [...used].filter((a) => a.startsWith("kms:") && a !== "kms:ListAliases");
       expect(kmsUsed.sort()).toEqual([...RUNBOOK_KMS_ACTIONS].sort());
+      expect(used).toContain("kms:ListAliases");
       expect(used).toContain("cloudtrail:LookupEvents");
       expect(used).toContain("sns:Publish");
     });

@@ -167,6 +167,11 @@ interface DerivedRole {
   kms: string[];
   /** cloudtrail:LookupEvents on `*` (`ReadKeyHistory`). */
   history: boolean;
+  /**
+   * kms:ListAliases on `*` (`ReadKeyAliases`): every function but a switched-off one names the key
+   * by its aliases in the notification. Default true.
+   */
+  aliases?: boolean;
 }
 const KEYS = {
   "Fn::Join": [
@@ -205,6 +210,9 @@ function expectRole(stack: BuiltStack, incident: IncidentName, role: DerivedRole
     ...(role.history
       ? [{ Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" }]
       : []),
+    ...(role.aliases !== false
+      ? [{ Sid: "ReadKeyAliases", Effect: "Allow", Action: "kms:ListAliases", Resource: "*" }]
+      : []),
     ...responderRoleStatements(stack.stack, r.function.logGroup),
     {
       Effect: "Allow",
@@ -228,8 +236,8 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     kms: ["kms:DescribeKey", "kms:DisableKey", "kms:GetKeyPolicy", "kms:ListResourceTags"],
     history: false,
   },
-  // Notify only unless reenableDisabledKeys: it reads nothing and changes nothing.
-  "key-disabled": { kms: [], history: false },
+  // Notify only unless reenableDisabledKeys: it reads the key (for the notification) and changes nothing.
+  "key-disabled": { kms: ["kms:DescribeKey"], history: false },
   "key-material-deleted": { kms: ["kms:DescribeKey"], history: false },
   "key-rotation-disabled": {
     kms: ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
@@ -239,8 +247,8 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
     history: true,
   },
-  "key-material-expiring": { kms: [], history: false },
-  "alias-changed": { kms: [], history: false },
+  "key-material-expiring": { kms: ["kms:DescribeKey"], history: false },
+  "alias-changed": { kms: ["kms:DescribeKey"], history: false },
 };
 
 describe("roles", () => {
@@ -264,7 +272,7 @@ describe("roles", () => {
   });
 
   it("no policy allows kms:* or *, and nothing mutating on *", () => {
-    const readOnlyOnStar = new Set(["cloudtrail:LookupEvents"]);
+    const readOnlyOnStar = new Set(["cloudtrail:LookupEvents", "kms:ListAliases"]);
     const policies = Object.values(built.template.findResources("AWS::IAM::Policy"));
     expect(policies.length).toBeGreaterThan(0);
     for (const policy of policies) {
@@ -386,7 +394,7 @@ describe("roles follow the deployed config", () => {
   it("an incident switched off keeps its function with no KMS or CloudTrail permission", () => {
     expectRoles(
       { incidents: { "key-deletion-scheduled": { mode: "off" } } },
-      { "key-deletion-scheduled": { kms: [], history: false } },
+      { "key-deletion-scheduled": { kms: [], history: false, aliases: false } },
     );
   });
 });

@@ -412,7 +412,7 @@ describe("rogue-grant (events/rogue-grant/external-grantee.json) under faults", 
   // key tagged exempt whose tags cannot be read loses its grant. The product promises exempt keys
   // no automatic action, and the pipeline's policy is never to act blind. `fails` keeps the wanted
   // behaviour pinned: when the fix lands these start passing and vitest says to drop `.fails`.
-  it.fails.each(EVERY_FAULT)(
+  it.each(EVERY_FAULT)(
     "ListResourceTags %s that never clears: the exemption cannot be checked, so no RevokeGrant; held failed/unverified, rejects",
     async (kind) => {
       // Prepare: the key is in fact tagged exempt; the responder cannot see it.

@@ -6,7 +6,8 @@
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { cloudTrailHistory, readKeyHistory } from "../../functions/shared/history.js";
+import { cloudTrailHistory } from "../../functions/shared/history.js";
+import { readKeyHistory } from "../../functions/shared/history-cloudtrail.js";
 
 const cloudTrailMock = mockClient(CloudTrailClient);
 const cloudTrail = new CloudTrailClient({ region: "us-east-1" });
