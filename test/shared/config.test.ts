@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { INCIDENT_NAMES as INCIDENTS } from "../../functions/registry.js";
 import {
   type Config,
   configFromEnv,
@@ -9,7 +10,6 @@ import {
   parseConfigText,
 } from "../../functions/shared/config.js";
 import { ConfigError } from "../../functions/shared/errors.js";
-import { INCIDENT_NAMES as INCIDENTS } from "../../functions/registry.js";
 
 /** The message of the ConfigError `run` throws; fails the test when it throws nothing or something else. */
 function configErrorOf(run: () => unknown): string {

@@ -11,7 +11,9 @@ describe("the incident registry", () => {
 
   it("has a folder with a declaration and a Lambda entry for every incident, and a fixture folder", () => {
     for (const { name } of INCIDENTS) {
-      expect(readdirSync(`functions/${name}`)).toEqual(expect.arrayContaining(["incident.ts", "index.ts", "decide.ts"]));
+      expect(readdirSync(`functions/${name}`)).toEqual(
+        expect.arrayContaining(["incident.ts", "index.ts", "decide.ts"]),
+      );
       expect(readdirSync(`events/${name}`).length, name).toBeGreaterThan(0);
     }
   });
