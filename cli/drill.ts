@@ -26,6 +26,7 @@ import type { ConfigInput } from "../functions/shared/config.js";
 import { describeError } from "../functions/shared/errors.js";
 import { ALL_MANAGEMENT_EVENTS, type Incident } from "../functions/shared/incident.js";
 import { isObject, type JsonObject, str } from "../functions/shared/json.js";
+import { type NotificationDocument, notificationText } from "../functions/shared/notify.js";
 import { notByResponder } from "../functions/shared/rule.js";
 import { BUNDLES, buildBundles, type Handler, loadHandler, staleBundles } from "./drill/bundles.js";
 import { MUTATING_KMS_CALLS, recordCalls } from "./drill/calls.js";
@@ -107,7 +108,13 @@ export interface ScenarioReport {
   };
   actions: Array<{ type: string; status: string; verified?: boolean; detail?: string }>;
   endState: Check[];
-  notification: { subject?: string; attributes: Record<string, string>; outcome?: string } | null;
+  notification: {
+    subject?: string;
+    attributes: Record<string, string>;
+    outcome?: string;
+    /** The text body email subscribers get (printed with --verbose). */
+    text?: string;
+  } | null;
   timing: {
     /** From delivery to the end of the last key-changing KMS call; undefined when nothing was changed. */
     remediationMs?: number;
@@ -391,6 +398,10 @@ async function runScenario(scenario: Scenario, rt: Runtime): Promise<ScenarioRep
           ...(note.subject ? { subject: note.subject } : {}),
           attributes: note.attributes,
           ...(str(note.document.outcome) ? { outcome: str(note.document.outcome) } : {}),
+          // SQS subscribers get the JSON member; the text body is rendered from it the same way.
+          ...(note.subject && note.document.schema
+            ? { text: notificationText(note.subject, note.document as unknown as NotificationDocument) }
+            : {}),
         }
       : null,
     timing: {
@@ -541,7 +552,7 @@ function statusWord(a: ScenarioReport["actions"][number]): string {
 }
 
 /** The human timeline of one scenario. */
-export function formatScenario(r: ScenarioReport, index: number, total: number): string[] {
+export function formatScenario(r: ScenarioReport, index: number, total: number, verbose = false): string[] {
   const lines = [`${r.passed ? "PASS" : "FAIL"}  ${index}/${total} ${r.scenario}: ${r.title}`];
   const row = (label: string, text: string) => lines.push(`      ${label.padEnd(10)} ${text}`);
   row("promise", r.promise);
@@ -561,6 +572,12 @@ export function formatScenario(r: ScenarioReport, index: number, total: number):
   row("actions", r.actions.length ? r.actions.map(statusWord).join("; ") : "none");
   for (const c of r.endState) row("end state", `${c.ok ? "ok  " : "FAIL"} ${c.what} (${c.observed})`);
   row("notified", r.notification ? (r.notification.subject ?? "(no subject)") : "nothing published");
+  if (verbose && r.notification?.text) {
+    lines.push(
+      "      ---- notification text ----",
+      ...r.notification.text.split("\n").map((l) => `      | ${l}`),
+    );
+  }
   if (r.timing.handlerMs !== undefined) {
     const calls = r.timing.calls
       .map(
@@ -576,10 +593,10 @@ export function formatScenario(r: ScenarioReport, index: number, total: number):
   return lines;
 }
 
-export function formatReport(report: DrillReport): string[] {
+export function formatReport(report: DrillReport, verbose = false): string[] {
   const lines: string[] = [`kms-responder drill against ${report.endpoint}`, ""];
   report.scenarios.forEach((r, i) => {
-    lines.push(...formatScenario(r, i + 1, report.scenarios.length), "");
+    lines.push(...formatScenario(r, i + 1, report.scenarios.length, verbose), "");
   });
   const kept = report.scenarios.filter((r) => r.passed).length;
   const remediation = report.scenarios.flatMap((r) =>
@@ -632,6 +649,6 @@ export async function drillCommand(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   if (values.json) for (const r of report.scenarios) io.out(JSON.stringify(r));
-  else for (const line of formatReport(report)) io.out(line);
+  else for (const line of formatReport(report, values.verbose)) io.out(line);
   return report.passed ? 0 : 1;
 }

@@ -425,7 +425,8 @@ function documentOf(input: NotificationInput): NotificationDocument {
   return doc;
 }
 
-function textOf(subject: string, doc: NotificationDocument): string {
+/** The readable text body (`default`/`email`) of a notification's document. */
+export function notificationText(subject: string, doc: NotificationDocument): string {
   const lines: string[] = [subject, "", `What happened: ${doc.summary}.`];
   lines.push(`Incident: ${doc.incident}   Severity: ${doc.severity}   Reasons: ${doc.reasons.join(", ")}`);
   if (doc.request) {
@@ -522,7 +523,7 @@ function messageOf(text: string, doc: NotificationDocument): string {
 export function formatNotification(input: NotificationInput): Notification {
   let doc = documentOf(input);
   const subject = subjectOf(input.finding, doc.outcome, input.results);
-  let text = textOf(subject, doc);
+  let text = notificationText(subject, doc);
   let message = messageOf(text, doc);
   for (
     let max = 16_384;
@@ -534,7 +535,7 @@ export function formatNotification(input: NotificationInput): Notification {
       max,
     ) as Partial<NotificationDocument>;
     doc = { ...doc, ...cut, schema: NOTIFICATION_SCHEMA, truncated: true };
-    text = textOf(subject, doc);
+    text = notificationText(subject, doc);
     message = messageOf(text, doc);
   }
   return {

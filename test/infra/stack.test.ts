@@ -59,7 +59,19 @@ describe("rules", () => {
     envelope({ eventName: eventNames, errorCode: [{ exists: false }], ...loopPrevention() });
 
   const expected: Record<IncidentName, () => object> = {
-    "rogue-grant": () => successful(["CreateGrant"]),
+    // Grants to an AWS service principal (only the service can create them) never invoke the function.
+    "rogue-grant": () =>
+      envelope({
+        eventName: ["CreateGrant"],
+        errorCode: [{ exists: false }],
+        requestParameters: {
+          $or: [
+            { granteePrincipal: [{ "anything-but": { suffix: ".amazonaws.com" } }] },
+            { granteePrincipal: [{ exists: false }] },
+          ],
+        },
+        ...loopPrevention(),
+      }),
     "key-deletion-scheduled": () => successful(["ScheduleKeyDeletion"]),
     "key-policy-violation": () =>
       envelope({
