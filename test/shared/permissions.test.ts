@@ -25,30 +25,36 @@ const MUTATING = [
 ];
 
 describe("rolePermissions with the defaults", () => {
+  // Every function that is not off may read the key and its aliases, to name the key in its
+  // notification (kms:ListAliases has no resource-level permission: it is in `other`, on *).
   it.each([
-    [rogueGrant, ["kms:DescribeKey", "kms:ListGrants", "kms:ListResourceTags", "kms:RevokeGrant"], []],
+    [
+      rogueGrant,
+      ["kms:DescribeKey", "kms:ListGrants", "kms:ListResourceTags", "kms:RevokeGrant"],
+      ["kms:ListAliases"],
+    ],
     [
       keyDeletionScheduled,
       ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
-      ["cloudtrail:LookupEvents"],
+      ["cloudtrail:LookupEvents", "kms:ListAliases"],
     ],
     [
       pendingDeletionKeyUsed,
       ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
-      ["cloudtrail:LookupEvents"],
+      ["cloudtrail:LookupEvents", "kms:ListAliases"],
     ],
     [
       keyPolicyViolation,
       ["kms:DescribeKey", "kms:DisableKey", "kms:GetKeyPolicy", "kms:ListResourceTags"],
-      [],
+      ["kms:ListAliases"],
     ],
-    // reenableDisabledKeys is off by default: notify only, nothing to read.
-    [keyDisabled, [], []],
-    [keyMaterialDeleted, ["kms:DescribeKey"], []],
+    // reenableDisabledKeys is off by default: notify only, it reads the key for the notification.
+    [keyDisabled, ["kms:DescribeKey"], ["kms:ListAliases"]],
+    [keyMaterialDeleted, ["kms:DescribeKey"], ["kms:ListAliases"]],
     [
       keyRotationDisabled,
       ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
-      [],
+      ["kms:ListAliases"],
     ],
   ] as const)("$name", (incident, kms, other) => {
     // Act / Assess
@@ -84,7 +90,7 @@ describe("rolePermissions under other configs", () => {
     const role = rolePermissions(keyDisabled, config({ reenableDisabledKeys: true }));
 
     // Assess
-    expect(role).toEqual({ kms: ["kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"], other: [] });
+    expect(role).toEqual({ kms: ["kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"], other: ["kms:ListAliases"] });
   });
 
   it.each([keyDeletionScheduled, pendingDeletionKeyUsed])(
@@ -96,7 +102,7 @@ describe("rolePermissions under other configs", () => {
       // Assess
       expect(role).toEqual({
         kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:ListResourceTags"],
-        other: [],
+        other: ["kms:ListAliases"],
       });
     },
   );
@@ -109,7 +115,7 @@ describe("rolePermissions under other configs", () => {
 
       // Assess
       expect(role.kms).toContain("kms:EnableKey");
-      expect(role.other).toEqual([]);
+      expect(role.other).toEqual(["kms:ListAliases"]);
     },
   );
 
