@@ -134,6 +134,8 @@ export async function measureLatency(
       NOTIFICATION_TOPIC_ARN: topic.TopicArn ?? "",
       KMS_RESPONDER_CONFIG: "{}",
       POWERTOOLS_LOG_LEVEL: "SILENT",
+      // Metrics go to stdout (EMF); the bench's stdout carries only its figures.
+      POWERTOOLS_METRICS_DISABLED: "true",
     });
     const mod = (await import(pathToFileURL(path.join(distDir, rogueGrant.name, "index.mjs")).href)) as {
       handler: (event: unknown) => Promise<{ outcome: string }>;

@@ -74,8 +74,9 @@ Examples:
 A runbook action: revoke-grant, revoke-grantee-grants, disable-key, enable-key,
 cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it invokes the deployed
 runbook function (--function-name, default $KMS_RESPONDER_RUNBOOK_FUNCTION or kms-responder-runbook);
---direct acts with your own credentials. --dry-run plans from reads and changes nothing. The Region
-is the configured one, else the key ARN's. --stated-by is shown as "stated by", never as who ran it.
+--direct acts with your own credentials. --dry-run plans from reads and changes nothing. KMS is
+called in the key ARN's Region; the rest in the configured Region, else the key's. --stated-by is
+shown as "stated by", never as who ran it.
 Exit 1 when the action failed (or analyze-key-policy finds something high or critical).
 
 Examples:
@@ -114,7 +115,7 @@ ends as promised.
 
 Examples:
   kms-responder drill
-  kms-responder drill --only rogue-grant-external --verbose`,
+  kms-responder drill --only external-grant --verbose`,
 } as const;
 
 export async function loadConfigFile(file: string | undefined): Promise<Config> {

@@ -109,7 +109,7 @@ export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = {
     suffix: "RevokeGrant",
     description:
       "Revoke one grant on a KMS key (by the key's ARN) and verify with ListGrants. " +
-      "DryRun=true asks KMS itself (RevokeGrant with DryRun), changing nothing. " +
+      "DryRun=true reads the grant (ListGrants) and says what would happen, sending no change at all. " +
       "Undo: a revoked grant cannot be restored; create a new one (aws kms create-grant).",
     target: "GrantId",
     dryRun: true,
@@ -118,7 +118,7 @@ export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = {
     suffix: "RevokeGranteeGrants",
     description:
       "Revoke every grant on a KMS key whose grantee is exactly this principal (for a role, its " +
-      "sessions too), one by one. DryRun=true lists them and asks KMS with DryRun, changing nothing. " +
+      "sessions too), one by one. DryRun=true lists them and says what would happen, sending no change at all. " +
       "Undo: create new grants (aws kms create-grant); the notification lists what was revoked.",
     target: "GranteePrincipal",
     dryRun: true,

@@ -43,6 +43,7 @@ import {
   rolePermissions,
 } from "../functions/shared/permissions.js";
 import { notByResponder } from "../functions/shared/rule.js";
+import { Observability } from "./observability.js";
 import {
   acknowledgeCentralRole,
   assumeMemberRoleStatement,
@@ -100,6 +101,8 @@ export class ResponderStack extends Stack {
   readonly organization: CentralOrganization | undefined;
   /** The incident rules on the organisation bus (central responder only). */
   readonly organizationRules = new Map<IncidentName, events.Rule>();
+  /** The dashboard, the failed-actions alarm and (when on) the Security Hub permission. */
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, props);
@@ -234,6 +237,18 @@ export class ResponderStack extends Stack {
         );
       }
     }
+
+    // What the functions did, where people look: a dashboard of findings, actions and remediation
+    // latency per incident, an alarm on the first failed action (to the topic), and the Security
+    // Hub import permission when the config turns findings on there.
+    this.observability = new Observability(this, "observability", {
+      topic: this.topic,
+      functions: new Map([
+        ...[...this.responders].map(([name, r]) => [name, r.function] as const),
+        ["runbook", this.runbook.function] as const,
+      ]),
+      config: props.config,
+    });
 
     new CfnOutput(this, "NotificationTopicArn", {
       value: this.topic.topicArn,

@@ -783,9 +783,21 @@ describe("notifications", () => {
 });
 
 describe("alarms", () => {
-  it("has three alarms per incident function and two for the runbook, each notifying the topic", () => {
+  it("has three alarms per incident function, two for the runbook and one on failed actions, each notifying the topic", () => {
     const alarms = Object.values(built.template.findResources("AWS::CloudWatch::Alarm"));
-    expect(alarms).toHaveLength(3 * INCIDENTS.length + 2);
+    expect(alarms).toHaveLength(3 * INCIDENTS.length + 2 + 1);
+    built.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "kms-responder",
+      MetricName: "Actions",
+      Dimensions: [
+        { Name: "service", Value: "kms-responder" },
+        { Name: "status", Value: "failed" },
+      ],
+      Statistic: "Sum",
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
+    built.template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([ref(built.stack.topic)]);
   });
 
