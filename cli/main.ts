@@ -99,9 +99,12 @@ Examples:
   kms-responder doctor --region us-east-1 --region eu-west-1 --stack-name kms-responder-prod`,
   "notify-test": `Usage: kms-responder notify-test [--topic-arn ARN] [--stack-name NAME] [--region REGION]
 
-Sends a test notification through the deployed topic (subject "[TEST] kms-responder notification
-test", attributes severity=info incident=test outcome=notified): every subscriber should get it.
-The topic: --topic-arn, else the stack's NotificationTopicArn output (--stack-name, default kms-responder).
+Sends a test notification through the deployed topic. The topic admits only the responder roles,
+so by default the deployed runbook function does it: analyze-key-policy on the stack's own
+notification key (read-only; --stack-name, default kms-responder), published like any finding.
+--topic-arn publishes a "[TEST] kms-responder notification test" message (attributes severity=info
+incident=test outcome=notified) with your own credentials instead: a topic without the stack's
+policy, or a local emulator.
 
 Examples:
   kms-responder notify-test

@@ -1,11 +1,18 @@
 /**
- * `kms-responder notify-test`: one test notification through the deployed topic, shaped like a
- * real one (text for email, a JSON document for queues and functions, the three filter
- * attributes), so every subscriber, filter policy included, can be checked end to end.
+ * `kms-responder notify-test`: one test notification through the deployed topic.
+ *
+ * The topic accepts `sns:Publish` only from the responder roles (a forged "remediated" message
+ * must be refused), so by default the test goes through the deployed runbook function: it runs
+ * `analyze-key-policy` on the stack's own notification key (read-only, changes nothing) and
+ * publishes like any finding: through the encrypted topic, with the filter attributes, to every
+ * subscriber. That also proves the notification key and the runbook role work. `--topic-arn`
+ * publishes a `[TEST]` message with the caller's own credentials instead (a topic without the
+ * stack's policy, or a local emulator).
  */
 
 import { parseArgs } from "node:util";
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { ConfigError, describeError } from "../functions/shared/errors.js";
 import { NOTIFICATION_SCHEMA } from "../functions/shared/notify.js";
@@ -17,6 +24,17 @@ export const TEST_SUBJECT = "[TEST] kms-responder notification test";
 export interface NotifyTestClients {
   sns: SNSClient;
   cloudFormation: CloudFormationClient;
+  lambda?: LambdaClient;
+}
+
+/** The runbook payload of the default test: read-only, on the stack's own notification key. */
+export function testPayload(notificationKeyArn: string): Record<string, unknown> {
+  return {
+    action: "analyze-key-policy",
+    keyId: notificationKeyArn,
+    reason: "kms-responder notify-test: checking that notifications reach every subscriber",
+    statedBy: "kms-responder notify-test",
+  };
 }
 
 let clientFactory: ((region: string | undefined) => NotifyTestClients) | undefined;
@@ -69,21 +87,57 @@ export async function notifyTestCommand(args: string[], io: CliIo): Promise<numb
   const clients = clientFactory
     ? clientFactory(region)
     : { sns: new SNSClient(at), cloudFormation: new CloudFormationClient(at) };
-  let topicArn = topicFlag;
-  if (!topicArn) {
+  if (!topicFlag) {
     const stackName = values["stack-name"];
+    let outputs: Record<string, string> = {};
     try {
       const stack = (await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName })))
         .Stacks?.[0];
-      topicArn = stack?.Outputs?.find((o) => o.OutputKey === "NotificationTopicArn")?.OutputValue;
+      outputs = Object.fromEntries(
+        (stack?.Outputs ?? []).flatMap((o) =>
+          o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue]] : [],
+        ),
+      );
     } catch (error) {
       throw new ConfigError(
         `cannot read the stack ${stackName} (${describeError(error)}): pass --topic-arn or --stack-name`,
       );
     }
-    if (!topicArn)
-      throw new ConfigError(`the stack ${stackName} has no NotificationTopicArn output: pass --topic-arn`);
+    const functionName = outputs.RunbookFunctionName;
+    const keyArn = outputs.NotificationKeyArn;
+    if (!functionName || !keyArn) {
+      throw new ConfigError(
+        `the stack ${stackName} has no RunbookFunctionName/NotificationKeyArn output: pass --topic-arn`,
+      );
+    }
+    const lambda = clients.lambda ?? new LambdaClient(at);
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        Payload: new TextEncoder().encode(JSON.stringify(testPayload(keyArn))),
+      }),
+    );
+    const body = out.Payload ? new TextDecoder().decode(out.Payload) : "";
+    if (out.FunctionError) {
+      io.err(`kms-responder notify-test: the runbook function failed: ${body.slice(0, 500)}`);
+      return 1;
+    }
+    let id: unknown;
+    try {
+      id = (JSON.parse(body) as { notificationId?: unknown }).notificationId;
+    } catch {
+      // An unreadable answer: the function ran; say what is known.
+      id = undefined;
+    }
+    io.out(
+      `test notification ${typeof id === "string" ? id : "(no id)"} published through ${outputs.NotificationTopicArn ?? "the stack's topic"} by the runbook function ${functionName}`,
+    );
+    io.out(
+      'subject "[INFO] Runbook analyze-key-policy..." (or the key policy\'s findings): every subscriber should receive it',
+    );
+    return 0;
   }
+  const topicArn = topicFlag;
   const out = await clients.sns.send(
     new PublishCommand({
       TopicArn: topicArn,

@@ -266,12 +266,12 @@ describe.skipIf(!available)("against moto", () => {
     expect(run.stderr).toContain("see kms-responder doctor --help");
   });
 
-  it("notify-test publishes the test notification through the stack's topic", async () => {
+  it("notify-test --topic-arn publishes the [TEST] notification with the caller's credentials", async () => {
     // Prepare
-    await setUpAccount();
+    const { topicArn } = await setUpAccount();
 
     // Act
-    const run = await spawn(["notify-test"], awsEnv());
+    const run = await spawn(["notify-test", "--topic-arn", topicArn], awsEnv());
 
     // Assess
     expect(run.code).toBe(0);
