@@ -318,7 +318,9 @@ export class FakeKms {
     };
     for (const command of commands) {
       const operation = command.name.replace(/Command$/, "");
-      stub.on(command).callsFake(async (input: Record<string, unknown>) => this.call("kms", operation, input));
+      stub
+        .on(command)
+        .callsFake(async (input: Record<string, unknown>) => this.call("kms", operation, input));
     }
     cloudTrail
       ?.on(LookupEventsCommand)
