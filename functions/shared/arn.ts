@@ -48,7 +48,7 @@ export function isKeyId(value: string | undefined): value is string {
 /** `arn:aws:kms:us-east-1:111122223333:key/1234...` as a KeyRef; undefined for any other text. */
 export function parseKeyArn(value: string | undefined): KeyRef | undefined {
   const arn = parseArn(value);
-  if (!arn || arn.service !== "kms" || !/^\d{12}$/.test(arn.account) || !/^[a-z0-9-]+$/.test(arn.region)) {
+  if (arn?.service !== "kms" || !/^\d{12}$/.test(arn.account) || !/^[a-z0-9-]+$/.test(arn.region)) {
     return undefined;
   }
   if (!arn.resource.startsWith("key/")) return undefined;
@@ -98,7 +98,7 @@ export function principalAccount(principal: string): string | undefined {
  */
 export function roleArnOfSession(value: string): string {
   const arn = parseArn(value);
-  if (!arn || arn.service !== "sts" || !arn.resource.startsWith("assumed-role/")) return value;
+  if (arn?.service !== "sts" || !arn.resource.startsWith("assumed-role/")) return value;
   const rest = arn.resource.slice("assumed-role/".length);
   const slash = rest.indexOf("/");
   if (slash <= 0 || slash === rest.length - 1) return value;

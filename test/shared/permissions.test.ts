@@ -90,7 +90,10 @@ describe("rolePermissions under other configs", () => {
     const role = rolePermissions(keyDisabled, config({ reenableDisabledKeys: true }));
 
     // Assess
-    expect(role).toEqual({ kms: ["kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"], other: ["kms:ListAliases"] });
+    expect(role).toEqual({
+      kms: ["kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+      other: ["kms:ListAliases"],
+    });
   });
 
   it.each([keyDeletionScheduled, pendingDeletionKeyUsed])(
