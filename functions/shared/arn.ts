@@ -23,7 +23,9 @@ export function parseArn(value: string | undefined): Arn | undefined {
     start = colon + 1;
   }
   const [partition = "", service = "", region = "", account = ""] = fields;
-  if (!/^aws[a-z-]*$/.test(partition) || service === "") return undefined;
+  // An AWS partition, or a pattern of one: policy conditions write ARN patterns (`arn:*:iam::...`).
+  const awsPartition = /^aws[a-z-]*$/.test(partition) || /^[a-z*?-]*[*?][a-z*?-]*$/.test(partition);
+  if (!awsPartition || service === "") return undefined;
   return { partition, service, region, account, resource: value.slice(start) };
 }
 
@@ -48,7 +50,12 @@ export function isKeyId(value: string | undefined): value is string {
 /** `arn:aws:kms:us-east-1:111122223333:key/1234...` as a KeyRef; undefined for any other text. */
 export function parseKeyArn(value: string | undefined): KeyRef | undefined {
   const arn = parseArn(value);
-  if (arn?.service !== "kms" || !/^\d{12}$/.test(arn.account) || !/^[a-z0-9-]+$/.test(arn.region)) {
+  if (
+    arn?.service !== "kms" ||
+    !/^aws[a-z-]*$/.test(arn.partition) ||
+    !/^\d{12}$/.test(arn.account) ||
+    !/^[a-z0-9-]+$/.test(arn.region)
+  ) {
     return undefined;
   }
   if (!arn.resource.startsWith("key/")) return undefined;

@@ -5,8 +5,9 @@
  * thrown on.
  */
 
+import { parseArn } from "../arn.js";
+import { isObject } from "../json.js";
 import { hasWildcard } from "./glob.js";
-
 export type PrincipalKind = "AWS" | "Service" | "Federated" | "CanonicalUser" | "Other";
 
 export interface PolicyPrincipal {
@@ -31,9 +32,8 @@ const KIND_BY_KEY: Readonly<Record<string, PrincipalKind>> = {
   canonicaluser: "CanonicalUser",
 };
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+/** The one object guard (functions/shared/json.ts), under the name the analyser uses. */
+export const isRecord = isObject;
 
 /** The strings of a string-or-array policy value; other element types are skipped. */
 export function stringList(value: unknown): string[] {
@@ -81,24 +81,6 @@ export function identify(principal: PolicyPrincipal): PrincipalIdentity {
   return { type: "account", account: arn.account, root };
 }
 
-export interface ArnParts {
-  service: string;
-  account: string;
-  resource: string;
-}
-
-/** Splits an ARN into its fields without a regex; `undefined` when it is not `arn:...` with 6 fields. */
-export function parseArn(value: string): ArnParts | undefined {
-  if (!value.startsWith("arn:")) return undefined;
-  const fields: string[] = [];
-  let start = 0;
-  for (let i = 0; i < 5; i++) {
-    const colon = value.indexOf(":", start);
-    if (colon === -1) return undefined;
-    fields.push(value.slice(start, colon));
-    start = colon + 1;
-  }
-  const [, , service, , account] = fields;
-  if (service === undefined || account === undefined) return undefined;
-  return { service, account, resource: value.slice(start) };
-}
+/** The one ARN parser (functions/shared/arn.ts): principals in policies are read with it too. */
+export type { Arn as ArnParts } from "../arn.js";
+export { parseArn };
