@@ -417,12 +417,6 @@ export async function runDoctor(
   return checks;
 }
 
-let clientFactory: ((region: string) => DoctorClients) | undefined;
-/** Tests replace the clients. */
-export function setDoctorClients(factory: ((region: string) => DoctorClients) | undefined): void {
-  clientFactory = factory;
-}
-
 /** The `doctor` command: exit 0 when every check passes, 1 when one fails, 2 on bad usage. */
 export async function doctorCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -447,7 +441,7 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
   const clientsOf = (region: string): DoctorClients => {
     let c = cache.get(region);
     if (!c) {
-      c = (clientFactory ?? defaultDoctorClients)(region);
+      c = defaultDoctorClients(region);
       cache.set(region, c);
     }
     return c;

@@ -37,14 +37,6 @@ export function testPayload(notificationKeyArn: string): Record<string, unknown>
   };
 }
 
-let clientFactory: ((region: string | undefined) => NotifyTestClients) | undefined;
-/** Tests replace the clients. */
-export function setNotifyTestClients(
-  factory: ((region: string | undefined) => NotifyTestClients) | undefined,
-): void {
-  clientFactory = factory;
-}
-
 /** The message: the same structure as a real notification (text and a versioned JSON document). */
 export function testMessage(at: Date, topicArn: string): string {
   const text = [
@@ -84,9 +76,11 @@ export async function notifyTestCommand(args: string[], io: CliIo): Promise<numb
   // A topic ARN names its Region: publish there whatever Region is configured.
   const region = values.region ?? topicFlag?.split(":")[3];
   const at = region ? { region } : {};
-  const clients = clientFactory
-    ? clientFactory(region)
-    : { sns: new SNSClient(at), cloudFormation: new CloudFormationClient(at) };
+  const clients: NotifyTestClients = {
+    sns: new SNSClient(at),
+    cloudFormation: new CloudFormationClient(at),
+    lambda: new LambdaClient(at),
+  };
   if (!topicFlag) {
     const stackName = values["stack-name"];
     let outputs: Record<string, string> = {};

@@ -8,7 +8,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { notifyTestCommand, setNotifyTestClients, testPayload } from "../../cli/notify-test.js";
+import { notifyTestCommand, testPayload } from "../../cli/notify-test.js";
 import { parsePayload } from "../../functions/runbook/payload.js";
 
 const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/0b5c2f6e-8d1a-4c3b-9e7f-6a5b4c3d2e1f";
@@ -31,15 +31,10 @@ afterEach(() => {
   cfn.reset();
   lambda.reset();
   sns.reset();
-  setNotifyTestClients(undefined);
 });
 
 function useMocks(): void {
-  setNotifyTestClients(() => ({
-    sns: new SNSClient({}),
-    cloudFormation: new CloudFormationClient({}),
-    lambda: new LambdaClient({}),
-  }));
+  // aws-sdk-client-mock intercepts every client instance the command creates.
   cfn.on(DescribeStacksCommand).resolves({
     Stacks: [
       {
