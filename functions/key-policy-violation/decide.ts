@@ -184,7 +184,9 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
     event,
     key,
     ...(verdicts.length && { verdicts }),
-    extra: { findings: claimed.findings, offendingStatements: offending },
+    // The policy the event set: when a retry finds the offending statements already removed (the
+    // first notification failed), this is still the policy from before the repair, for the undo.
+    extra: { findings: claimed.findings, offendingStatements: offending, policySet: detail.policy },
   };
 }
 

@@ -286,6 +286,7 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
         expect.objectContaining({ reason: "bypass-lockout-safety-check", statementIndex: undefined }),
       ],
       offendingStatements: [],
+      policySet: expect.any(String),
     });
   });
 
@@ -320,6 +321,8 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
         },
       ],
       offendingStatements: [{ index: 1, statement: PUBLIC_STATEMENT }],
+      // The policy text the event set (kept for the undo even when a retry finds it repaired).
+      policySet: loadEvent("key-policy-violation/public-policy").detail.requestParameters?.policy,
     });
   });
 });
@@ -658,5 +661,34 @@ describe("key-policy-violation decide: what this responder may touch", () => {
 
     // Assess
     expect(decision.actions.map((a) => a.hold?.code)).toEqual(["aws-managed-key"]);
+  });
+});
+
+describe("key-policy-violation decide: the policy the event set stays in the notification", () => {
+  it("keeps the event's policy in extra.policySet, also when a retry finds the current policy already safe", () => {
+    // Prepare: the first delivery removed the statement; its notification failed; this is the retry.
+    const event = loadEvent("key-policy-violation/public-policy");
+    const safe = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "Enable IAM User Permissions",
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${event.detail.recipientAccountId ?? "111122223333"}:root` },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ],
+    });
+
+    // Act
+    const decision = findingOf(
+      decideEvent(event, parseConfig({ onCritical: "remove-statements" }), { policy: safe }),
+    );
+
+    // Assess
+    expect(decision.verdicts).toEqual(["policy-differs"]);
+    expect(decision.actions).toEqual([]);
+    expect(decision.extra?.policySet).toBe(event.detail.requestParameters?.policy);
   });
 });
