@@ -33,13 +33,13 @@ import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
 import type { Config } from "../functions/shared/config.js";
-import { forwardingRules } from "./forwarding-rules.js";
+import { forwardingRules } from "../functions/shared/forwarding-rules.js";
 
 /** How long EventBridge keeps retrying a delivery to the central bus (its maximum). */
 const FORWARD_RETRY_ATTEMPTS = 185;
 const FORWARD_MAX_EVENT_AGE_SECONDS = 24 * 3600;
 
-export { type ForwardingRule, forwardingRules } from "./forwarding-rules.js";
+export { type ForwardingRule, forwardingRules } from "../functions/shared/forwarding-rules.js";
 
 export interface MemberPermissions {
   /** The KMS actions the central functions use on a member account's keys (the union). */

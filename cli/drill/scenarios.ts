@@ -26,11 +26,14 @@ import {
   ListGrantsCommand,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
+  UpdateAliasCommand,
 } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { matchesPattern } from "../../emulator/event-pattern.js";
+import { aliasChanged } from "../../functions/alias-changed/incident.js";
 import { keyDeletionScheduled } from "../../functions/key-deletion-scheduled/incident.js";
 import { keyMaterialDeleted } from "../../functions/key-material-deleted/incident.js";
+import { keyMaterialExpiring } from "../../functions/key-material-expiring/incident.js";
 import { keyPolicyViolation } from "../../functions/key-policy-violation/incident.js";
 import { keyRotationDisabled } from "../../functions/key-rotation-disabled/incident.js";
 import { pendingDeletionKeyUsed } from "../../functions/pending-deletion-key-used/incident.js";
@@ -38,8 +41,8 @@ import type { IncidentName } from "../../functions/registry.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { parseConfig } from "../../functions/shared/config.js";
 import { describeError } from "../../functions/shared/errors.js";
+import { forwardingRules } from "../../functions/shared/forwarding-rules.js";
 import { isObject, type JsonObject, str } from "../../functions/shared/json.js";
-import { forwardingRules } from "../../infra/forwarding-rules.js";
 import { cloudTrailDeletionDate, type EventTarget, eventForKey, readFixture } from "./events.js";
 
 export interface DrillKey {
@@ -552,6 +555,47 @@ export const SCENARIOS: readonly Scenario[] = [
         event: template(fixture, { keyArn: key.arn }).event,
         expect: { rule: keyMaterialDeleted.name, outcome: "notified", actions: [], severity: "CRITICAL" },
         verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
+      };
+    },
+  },
+  {
+    id: keyMaterialExpiring.name,
+    title: "Key material imported with an expiry date",
+    promise: "notified: high, with the date the key stops working",
+    async stage(world) {
+      const key = await world.createKey(keyMaterialExpiring.name, { Origin: "EXTERNAL" });
+      const fixture = fixtureOf(keyMaterialExpiring, "expires-soon");
+      return {
+        attack: `alice (IAM user) ImportKeyMaterial with ValidTo on ${key.alias} (Origin EXTERNAL)`,
+        // moto cannot import key material: the event is emitted only.
+        performed: false,
+        note: "moto does not implement ImportKeyMaterial: the event is emitted only",
+        fixture,
+        event: template(fixture, { keyArn: key.arn }).event,
+        expect: { rule: keyMaterialExpiring.name, outcome: "notified", actions: [], severity: "HIGH" },
+        verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
+      };
+    },
+  },
+  {
+    id: aliasChanged.name,
+    title: "An alias is pointed at another key",
+    promise: "notified: medium, nothing changed (an alias change is often a deployment)",
+    async stage(world) {
+      const key = await world.createKey(aliasChanged.name);
+      const other = await world.createKey(`${aliasChanged.name}-other`);
+      await world.kms.send(new UpdateAliasCommand({ AliasName: key.alias, TargetKeyId: other.id }));
+      const fixture = fixtureOf(aliasChanged, "update-alias");
+      return {
+        attack: `the Deployer role UpdateAlias ${key.alias} -> ${other.alias}`,
+        performed: true,
+        fixture,
+        event: template(fixture, {
+          keyArn: other.arn,
+          request: { aliasName: key.alias, targetKeyId: other.id },
+        }).event,
+        expect: { rule: aliasChanged.name, outcome: "notified", actions: [], severity: "MEDIUM" },
+        verify: async () => [await checkKeyState(world.kms, other, "Enabled")],
       };
     },
   },

@@ -2,11 +2,11 @@
  * The member template's forwarding rules as plain data (no CDK here: the drill and the tests read
  * them too, without loading aws-cdk-lib).
  */
-import { INCIDENTS } from "../functions/registry.js";
-import type { Config } from "../functions/shared/config.js";
-import { incidentMode } from "../functions/shared/decision.js";
-import type { Incident } from "../functions/shared/incident.js";
-import { type EventPattern, notByResponder } from "../functions/shared/rule.js";
+import { INCIDENTS } from "../registry.js";
+import type { Config } from "./config.js";
+import { incidentMode } from "./decision.js";
+import type { Incident } from "./incident.js";
+import { type EventPattern, notByResponder } from "./rule.js";
 
 /** One forwarding rule: an incident's pattern, with the member role's calls left out. */
 export interface ForwardingRule {

@@ -27,10 +27,10 @@ import { matchesPattern } from "../../emulator/event-pattern.js";
 import { keyDeletionScheduled } from "../../functions/key-deletion-scheduled/incident.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { type ConfigInput, parseConfig } from "../../functions/shared/config.js";
+import { forwardingRules } from "../../functions/shared/forwarding-rules.js";
 import type { Incident } from "../../functions/shared/incident.js";
 import type { JsonObject } from "../../functions/shared/json.js";
 import { notByResponder } from "../../functions/shared/rule.js";
-import { forwardingRules } from "../../infra/forwarding-rules.js";
 import {
   coldStart,
   ENDPOINT,
