@@ -330,9 +330,15 @@ function roleStatements(
   if (history.length) {
     statements.push(new iam.PolicyStatement({ sid: "ReadKeyHistory", actions: history, resources: ["*"] }));
   }
-  const aliases = reads.filter((a) => !a.startsWith("cloudtrail:"));
+  const aliases = reads.filter((a) => a.startsWith("kms:"));
   if (aliases.length) {
     statements.push(new iam.PolicyStatement({ sid: "ReadKeyAliases", actions: aliases, resources: ["*"] }));
+  }
+  const describeOrganization = reads.filter((a) => a.startsWith("organizations:"));
+  if (describeOrganization.length) {
+    statements.push(
+      new iam.PolicyStatement({ sid: "ReadOwnOrganization", actions: describeOrganization, resources: ["*"] }),
+    );
   }
   // The member role, by name, inside the organisation only (never any role of any account).
   if (assumes) {

@@ -54,6 +54,9 @@ const RESOURCELESS_REASONS: Readonly<Record<string, string>> = {
     'cloudtrail:LookupEvents supports no resource-level permissions, so "*" is the only valid resource; ' +
     "read-only: the deletion handlers and the runbook's cancel-key-deletion read the key's last " +
     "DisableKey/EnableKey to restore its prior state.",
+  "organizations:DescribeOrganization":
+    'organizations:DescribeOrganization supports no resource-level permissions, so "*" is the only valid resource; ' +
+    "read-only: the key-policy responder learns its own organisation once per cold start, to trust a statement pinned to it.",
   "kms:ListAliases":
     'kms:ListAliases supports no resource-level permissions, so "*" is the only valid resource; ' +
     "read-only: the notification names the key by its aliases (called with the key's KeyId).",

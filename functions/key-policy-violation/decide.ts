@@ -37,7 +37,11 @@ export function policyContext(
   config: Config,
   facts: KeyFacts,
 ): PolicyContext {
-  const organizationId = (config as { organization?: { id?: string } }).organization?.id;
+  // The key's organisation: configured, else learnt at cold start (only for keys of this account).
+  const keyAccount = key?.account ?? event.accountId;
+  const learnt =
+    keyAccount !== undefined && keyAccount === facts.responder?.account ? facts.organizationId : undefined;
+  const organizationId = config.organization?.id ?? learnt;
   return {
     keyAccount: key?.account ?? event.accountId ?? "",
     trustedAccounts: config.trustedAccounts,

@@ -24,7 +24,9 @@ export const keyPolicyViolation = {
   decide,
   executors: [disableKey, removeStatementsExecutor],
   plans: policyActions,
-  reads: () => ["key", "tags", "policy"],
+  // The organisation is learnt only when the config does not name it (trusted like the key's account).
+  reads: (config) =>
+    config.organization ? ["key", "tags", "policy"] : ["key", "tags", "policy", "organization"],
   /** Shares the 5/s EnableKey/DisableKey quota with key-disabled. */
   reservedConcurrency: 2,
 } as const satisfies Incident<typeof INCIDENT>;

@@ -118,6 +118,8 @@ export interface KeyFacts {
   grant?: GrantFact | null;
   /** The key's current policy text. */
   policy?: string;
+  /** The responder's own organisation, learnt with DescribeOrganization (when the config names none). */
+  organizationId?: string;
   /** Whether automatic rotation is on now (GetKeyRotationStatus). */
   rotationEnabled?: boolean;
   /** The key's state before the event (CloudTrail history). */

@@ -21,12 +21,21 @@ import { kmsForKey } from "./clients/kms.js";
 import type { GrantFact, KeyFacts } from "./decision.js";
 import { awsErrorName, describeError } from "./errors.js";
 import type { HistoryReader, MemberCredentials } from "./history-reader.js";
+import { ownOrganization } from "./organization.js";
 
 /**
  * `notice` is read after acting, for the notification (the key's description and aliases); the
  * others before deciding again.
  */
-export type FactName = "key" | "tags" | "grant" | "policy" | "rotation" | "history" | "notice";
+export type FactName =
+  | "key"
+  | "tags"
+  | "grant"
+  | "policy"
+  | "rotation"
+  | "history"
+  | "notice"
+  | "organization";
 
 /** The IAM actions each read needs: the roles are derived from the reads an incident declares. */
 export const FACT_PERMISSIONS: Readonly<Record<FactName, readonly string[]>> = {
@@ -37,6 +46,7 @@ export const FACT_PERMISSIONS: Readonly<Record<FactName, readonly string[]>> = {
   rotation: ["kms:GetKeyRotationStatus"],
   history: ["cloudtrail:LookupEvents"],
   notice: ["kms:DescribeKey", "kms:ListAliases"],
+  organization: ["organizations:DescribeOrganization"],
 };
 
 export interface FactRequest {
@@ -173,6 +183,13 @@ export async function readFacts(
     const out = await client.send(new GetKeyRotationStatusCommand({ KeyId: arn }));
     facts.rotationEnabled = out.KeyRotationEnabled === true;
   });
+  if (wants.has("organization")) {
+    reads.push(
+      ownOrganization().then((id) => {
+        if (id) facts.organizationId = id;
+      }),
+    );
+  }
   const history = request.history;
   if (history && wants.has("history")) {
     read("history", async () => {

@@ -25,7 +25,11 @@ export interface RolePermissions {
  * Read-only actions that support no resource-level permission, so they are granted on `*`:
  * kms:ListAliases (the notification names the key's aliases) and cloudtrail:LookupEvents.
  */
-export const RESOURCELESS_READS: readonly string[] = ["cloudtrail:LookupEvents", "kms:ListAliases"];
+export const RESOURCELESS_READS: readonly string[] = [
+  "cloudtrail:LookupEvents",
+  "kms:ListAliases",
+  "organizations:DescribeOrganization",
+];
 
 /** Sorts actions into those granted on the keys and those without a resource ARN. */
 export function splitPermissions(actions: readonly string[]): RolePermissions {

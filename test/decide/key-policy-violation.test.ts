@@ -692,3 +692,38 @@ describe("key-policy-violation decide: the policy the event set stays in the not
     expect(decision.extra?.policySet).toBe(event.detail.requestParameters?.policy);
   });
 });
+
+describe("key-policy-violation decide: the key's own organisation, learnt when the config names none", () => {
+  const pinned = () => loadEvent("key-policy-violation/org-pinned-public");
+
+  it("a statement pinned to the organisation learnt at cold start is trusted like the key's account", () => {
+    // Prepare: the responder runs in the key's account, whose organisation is o-exampleorgid.
+    const facts: KeyFacts = {
+      organizationId: "o-exampleorgid",
+      responder: { region: "us-east-1", account: "111122223333" },
+    };
+
+    // Act / Assess
+    expect(shapeOf(decideEvent(pinned(), DEFAULTS, facts))).toEqual({
+      kind: "ignore",
+      skipped: "no-incident",
+      incident: "key-policy-violation",
+    });
+  });
+
+  it("without it (not learnt, or another account's key), the pin stays high with a hint naming the setting", () => {
+    const unknown = findingOf(
+      decideEvent(pinned(), DEFAULTS, { responder: { region: "us-east-1", account: "111122223333" } }),
+    );
+    expect(unknown.severity).toBe("high");
+    expect(unknown.details.join("\n")).toMatch(/trustedOrganizationIds|organization\.id/);
+    // Learnt for this account only: a key of another account is not judged by our organisation.
+    const elsewhere = findingOf(
+      decideEvent(pinned(), DEFAULTS, {
+        organizationId: "o-exampleorgid",
+        responder: { region: "us-east-1", account: "999988887777" },
+      }),
+    );
+    expect(elsewhere.severity).toBe("high");
+  });
+});

@@ -26,11 +26,12 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 const COLD = ["kms", "sns"];
 // Chunks on disk, never loaded unless needed. esbuild writes a chunk for every dynamic import in
 // the module graph, so the history reader's chunk sits beside every bundle (the registry's names
-// reach it), loaded only by an incident that reads key history.
-const ON_DEMAND = ["cloudtrail", "securityhub", "sts"];
+// reach it), loaded only by an incident that reads key history; likewise Organizations (the
+// key-policy responder learns its own organisation once, when the config names none).
+const ON_DEMAND = ["cloudtrail", "organizations", "securityhub", "sts"];
 const LAZY: Record<string, string[]> = {
   ...Object.fromEntries(INCIDENTS.map((i) => [i.name, ON_DEMAND])),
-  runbook: ["cloudtrail", "securityhub", "ssm", "sts"],
+  runbook: ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
 };
 const EXPECTED: Record<string, string[]> = Object.fromEntries(Object.keys(LAZY).map((name) => [name, COLD]));
 

@@ -8,6 +8,7 @@
  */
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { DescribeOrganizationCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -23,11 +24,15 @@ const TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:t";
 const kms = mockClient(KMSClient);
 const sns = mockClient(SNSClient);
 const cloudTrail = mockClient(CloudTrailClient);
+// The key-policy responder learns its own organisation once per cold start.
+const organizations = mockClient(OrganizationsClient);
 
 beforeEach(() => {
   kms.reset();
   sns.reset();
   cloudTrail.reset();
+  organizations.reset();
+  organizations.on(DescribeOrganizationCommand).resolves({ Organization: { Id: "o-a1b2c3d4e5" } });
   sns.on(PublishCommand).resolves({ MessageId: "msg-1" });
 });
 afterEach(() => vi.unstubAllEnvs());
@@ -116,6 +121,7 @@ async function callsOf(
   return [
     ...commandNames(kms).map((c) => `kms:${c.replace(/Command$/, "")}`),
     ...commandNames(cloudTrail).map((c) => `cloudtrail:${c.replace(/Command$/, "")}`),
+    ...commandNames(organizations).map((c) => `organizations:${c.replace(/Command$/, "")}`),
   ];
 }
 
@@ -166,6 +172,7 @@ describe("no permission is granted in vain (default config)", () => {
       for (const fixture of fixtures.filter((f) => f.incident === incident.name)) {
         kms.reset();
         cloudTrail.reset();
+        organizations.resetHistory();
         for (const call of await callsOf(incident, {}, fixture)) used.add(call);
       }
       const role = rolePermissions(incident, parseConfig({}));

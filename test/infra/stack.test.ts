@@ -225,6 +225,17 @@ function expectRole(stack: BuiltStack, incident: IncidentName, role: DerivedRole
     ...(role.aliases !== false
       ? [{ Sid: "ReadKeyAliases", Effect: "Allow", Action: "kms:ListAliases", Resource: "*" }]
       : []),
+    // The key-policy responder learns its own organisation (no organization block in these configs).
+    ...(incident === "key-policy-violation" && role.aliases !== false
+      ? [
+          {
+            Sid: "ReadOwnOrganization",
+            Effect: "Allow",
+            Action: "organizations:DescribeOrganization",
+            Resource: "*",
+          },
+        ]
+      : []),
     ...responderRoleStatements(stack.stack, r.function.logGroup),
     {
       Effect: "Allow",
@@ -284,7 +295,11 @@ describe("roles", () => {
   });
 
   it("no policy allows kms:* or *, and nothing mutating on *", () => {
-    const readOnlyOnStar = new Set(["cloudtrail:LookupEvents", "kms:ListAliases"]);
+    const readOnlyOnStar = new Set([
+      "cloudtrail:LookupEvents",
+      "kms:ListAliases",
+      "organizations:DescribeOrganization",
+    ]);
     const policies = Object.values(built.template.findResources("AWS::IAM::Policy"));
     expect(policies.length).toBeGreaterThan(0);
     for (const policy of policies) {

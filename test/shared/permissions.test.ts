@@ -46,7 +46,8 @@ describe("rolePermissions with the defaults", () => {
     [
       keyPolicyViolation,
       ["kms:DescribeKey", "kms:DisableKey", "kms:GetKeyPolicy", "kms:ListResourceTags"],
-      ["kms:ListAliases"],
+      // Its own organisation, learnt once when the config names none (trusted like its account).
+      ["kms:ListAliases", "organizations:DescribeOrganization"],
     ],
     // reenableDisabledKeys is off by default: notify only, it reads the key for the notification.
     [keyDisabled, ["kms:DescribeKey"], ["kms:ListAliases"]],
