@@ -337,7 +337,11 @@ function roleStatements(
   const describeOrganization = reads.filter((a) => a.startsWith("organizations:"));
   if (describeOrganization.length) {
     statements.push(
-      new iam.PolicyStatement({ sid: "ReadOwnOrganization", actions: describeOrganization, resources: ["*"] }),
+      new iam.PolicyStatement({
+        sid: "ReadOwnOrganization",
+        actions: describeOrganization,
+        resources: ["*"],
+      }),
     );
   }
   // The member role, by name, inside the organisation only (never any role of any account).
