@@ -68,13 +68,14 @@ Examples:
   kms-responder analyze-policy policy.json
   aws kms get-key-policy --key-id KEY --query Policy --output text | kms-responder analyze-policy -`,
   run: `Usage: kms-responder run ACTION --key KEY --reason TEXT [--grant ID] [--grantee ARN]
-       [--stated-by WHO] [--ticket ID] [--dry-run] [--direct] [--function-name NAME]
-       [--topic-arn ARN] [--config FILE] [--json]
+       [--stated-by WHO] [--ticket ID] [--dry-run] [--stack-name NAME] [--function-name NAME]
+       [--direct] [--topic-arn ARN] [--config FILE] [--json]
 
 A runbook action: revoke-grant, revoke-grantee-grants, disable-key, enable-key,
-cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it invokes the deployed
-runbook function (--function-name, default $KMS_RESPONDER_RUNBOOK_FUNCTION or kms-responder-runbook);
---direct acts with your own credentials. --dry-run plans from reads and changes nothing. KMS is
+cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it starts the stack's SSM
+Automation document for the action (--stack-name, default kms-responder), so SSM records who ran it
+and the notification names you. --function-name NAME (or $KMS_RESPONDER_RUNBOOK_FUNCTION) invokes
+the runbook function directly; --direct acts with your own credentials. --dry-run plans from reads and changes nothing. KMS is
 called in the key ARN's Region; the rest in the configured Region, else the key's. --stated-by is
 shown as "stated by", never as who ran it.
 Exit 1 when the action failed (or analyze-key-policy finds something high or critical).
@@ -243,6 +244,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       "dry-run": { type: "boolean", default: false },
       direct: { type: "boolean", default: false },
       "function-name": { type: "string" },
+      "stack-name": { type: "string" },
       "topic-arn": { type: "string" },
       config: { type: "string" },
       json: { type: "boolean", default: false },
@@ -268,6 +270,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ticket: values.ticket,
       dryRun: values["dry-run"],
       direct: values.direct,
+      // Through the stack's SSM document unless a function is named: SSM records who ran it.
+      via: functionFlag ? "lambda" : "ssm",
+      stackName: values["stack-name"] ?? "kms-responder",
       functionName: functionFlag ?? DEFAULT_RUNBOOK_FUNCTION,
       topicArn: values["topic-arn"] ?? process.env.NOTIFICATION_TOPIC_ARN,
       json: values.json,

@@ -1,17 +1,28 @@
 /**
- * `kms-responder run ACTION ...`: a runbook action from the terminal, through the deployed
- * runbook function (default) or directly with the caller's credentials (`--direct`).
- *
- * Who asked: outside SSM Automation nobody's identity is proven, so the CLI only *states* one
- * (`statedBy`: `--stated-by`, else the caller's STS identity, shown as "stated by"). A `--direct`
- * run has no `executedBy`; the deployed function learns it from SSM when SSM ran it.
+ * `kms-responder run ACTION ...`: a runbook action from the terminal. By default through the
+ * stack's SSM Automation document for the action (`<stack>-<Action>`), so SSM records who ran it
+ * (`ExecutedBy`) and the function reads that: the notification names the person. With
+ * `--function-name` it invokes the deployed function directly, with `--direct` it acts with the
+ * caller's own credentials; in both, who asked is only *stated* (`--stated-by`, else the caller's
+ * STS identity, shown as "stated by").
  */
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from "@aws-sdk/client-lambda";
 import { SNSClient } from "@aws-sdk/client-sns";
+import {
+  GetAutomationExecutionCommand,
+  SSMClient,
+  StartAutomationExecutionCommand,
+} from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { parsePayload, RUNBOOK_ACTIONS, type RunbookPayloadInput } from "../functions/runbook/payload.js";
+import { RUNBOOK_STEP, runbookDocumentName } from "../functions/runbook/documents.js";
+import {
+  parsePayload,
+  RUNBOOK_ACTIONS,
+  type RunbookPayload,
+  type RunbookPayloadInput,
+} from "../functions/runbook/payload.js";
 import { type RunbookResult, runRunbook } from "../functions/runbook/run.js";
 import { parseKeyArn } from "../functions/shared/arn.js";
 import type { Config } from "../functions/shared/config.js";
@@ -31,6 +42,10 @@ export interface RunOptions {
   ticket: string | undefined;
   dryRun: boolean;
   direct: boolean;
+  /** How to reach the deployed runbook: its SSM document (default) or the function itself. */
+  via?: "ssm" | "lambda";
+  /** The stack whose documents `via: "ssm"` starts (default kms-responder). */
+  stackName?: string;
   functionName: string;
   topicArn: string | undefined;
   json: boolean;
@@ -45,6 +60,10 @@ export interface RunClients {
   sns: SNSClient;
   /** `--direct cancel-key-deletion` reads the key's history to restore its prior state. */
   cloudTrail: CloudTrailClient;
+  /** Starts the stack's automation documents (the default way in). */
+  ssm?: SSMClient;
+  /** How long to wait between polls of an automation execution (ms). */
+  pollMs?: number;
 }
 
 /**
@@ -76,6 +95,7 @@ export async function defaultRunClients(key?: string): Promise<RunClients> {
     kms: new KMSClient({ maxAttempts: 6, ...keyAt }),
     sns: new SNSClient(at),
     cloudTrail: new CloudTrailClient(keyAt),
+    ssm: new SSMClient(at),
   };
 }
 
@@ -146,6 +166,74 @@ async function invoke(lambda: LambdaClient, functionName: string, payload: unkno
     throw new Error(`the runbook function ${functionName} failed: ${message}`);
   }
   return JSON.parse(text) as RunbookResult;
+}
+
+/** The document's parameters for a payload (values are string lists, as SSM takes them). */
+export function documentParameters(payload: RunbookPayload): Record<string, string[]> {
+  const parameters: Record<string, string[]> = { KeyId: [payload.keyId], Reason: [payload.reason] };
+  if (payload.grantId) parameters.GrantId = [payload.grantId];
+  if (payload.granteePrincipal) parameters.GranteePrincipal = [payload.granteePrincipal];
+  if (payload.ticket) parameters.Ticket = [payload.ticket];
+  if (payload.statedBy) parameters.StatedBy = [payload.statedBy];
+  if (payload.action !== "analyze-key-policy") parameters.DryRun = [String(payload.dryRun)];
+  return parameters;
+}
+
+const DONE = new Set(["Success", "Failed", "TimedOut", "Cancelled", "CompletedWithFailure"]);
+/** At most this long for one request (the step itself times out after 120 s). */
+const AUTOMATION_DEADLINE_MS = 5 * 60_000;
+
+/**
+ * Starts the action's automation document and waits for it. SSM records who started it; the
+ * function reads that and names the person in the notification. A failed execution (the
+ * function failed the request after notifying) is a failed request, named with SSM's reason.
+ */
+async function automate(
+  ssm: SSMClient,
+  stackName: string,
+  payload: RunbookPayload,
+  pollMs: number,
+): Promise<RunbookResult> {
+  const documentName = runbookDocumentName(stackName, payload.action);
+  let executionId: string | undefined;
+  try {
+    executionId = (
+      await ssm.send(
+        new StartAutomationExecutionCommand({
+          DocumentName: documentName,
+          Parameters: documentParameters(payload),
+        }),
+      )
+    ).AutomationExecutionId;
+  } catch (error) {
+    if (error instanceof Error && /AutomationDefinitionNotFound|InvalidDocument/.test(error.name)) {
+      throw new ConfigError(
+        `the automation document ${documentName} was not found: pass --stack-name (the stack that made it), --function-name to invoke the runbook function, or act with your own credentials with --direct`,
+      );
+    }
+    throw error;
+  }
+  if (!executionId) throw new Error(`SSM started ${documentName} but returned no execution id`);
+  const deadline = Date.now() + AUTOMATION_DEADLINE_MS;
+  for (;;) {
+    const execution = (
+      await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }))
+    ).AutomationExecution;
+    const status = execution?.AutomationExecutionStatus ?? "Pending";
+    if (DONE.has(status)) {
+      const output = execution?.Outputs?.[`${RUNBOOK_STEP}.Payload`]?.[0];
+      if (status === "Success" && output) return JSON.parse(output) as RunbookResult;
+      throw new Error(
+        `the automation ${executionId} (${documentName}) ended ${status}: ${execution?.FailureMessage ?? "no reason given"}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the automation ${executionId} (${documentName}) is still ${status}: see it in Systems Manager`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 export function formatResult(result: RunbookResult): string[] {
@@ -223,6 +311,9 @@ export async function runCommand(
       topicArn: options.topicArn,
       history: cloudTrailHistory(clients.cloudTrail),
     }));
+  } else if (options.via === "ssm") {
+    const ssm = clients.ssm ?? new SSMClient({});
+    result = await automate(ssm, options.stackName ?? "kms-responder", payload, clients.pollMs ?? 2_000);
   } else {
     result = await invoke(clients.lambda, options.functionName, payload);
   }

@@ -15,6 +15,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
+import { RUNBOOK_DOCUMENT_SUFFIX, RUNBOOK_STEP } from "../functions/runbook/documents.js";
 import { RUNBOOK_ACTIONS, type RunbookAction } from "../functions/runbook/payload.js";
 import { RUNBOOK_EXECUTORS } from "../functions/runbook/run.js";
 import type { Config } from "../functions/shared/config.js";
@@ -106,7 +107,7 @@ const DRY_RUN_PLAN = "DryRun=true reads the key and says what would happen, chan
 /** One document per runbook action: when to use it and how to undo it. */
 export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = {
   "revoke-grant": {
-    suffix: "RevokeGrant",
+    suffix: RUNBOOK_DOCUMENT_SUFFIX["revoke-grant"],
     description:
       "Revoke one grant on a KMS key (by the key's ARN) and verify with ListGrants. " +
       "DryRun=true reads the grant (ListGrants) and says what would happen, sending no change at all. " +
@@ -115,7 +116,7 @@ export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = {
     dryRun: true,
   },
   "revoke-grantee-grants": {
-    suffix: "RevokeGranteeGrants",
+    suffix: RUNBOOK_DOCUMENT_SUFFIX["revoke-grantee-grants"],
     description:
       "Revoke every grant on a KMS key whose grantee is exactly this principal (for a role, its " +
       "sessions too), one by one. DryRun=true lists them and says what would happen, sending no change at all. " +
@@ -124,19 +125,19 @@ export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = {
     dryRun: true,
   },
   "disable-key": {
-    suffix: "DisableKey",
+    suffix: RUNBOOK_DOCUMENT_SUFFIX["disable-key"],
     description:
       "Disable a KMS key: every cryptographic use of it fails until it is enabled again (quarantine). " +
       `${DRY_RUN_PLAN} Undo: the EnableKey document.`,
     dryRun: true,
   },
   "enable-key": {
-    suffix: "EnableKey",
+    suffix: RUNBOOK_DOCUMENT_SUFFIX["enable-key"],
     description: `Enable a disabled KMS key. ${DRY_RUN_PLAN} Undo: the DisableKey document.`,
     dryRun: true,
   },
   "cancel-key-deletion": {
-    suffix: "CancelKeyDeletion",
+    suffix: RUNBOOK_DOCUMENT_SUFFIX["cancel-key-deletion"],
     description:
       "Cancel a KMS key's scheduled deletion, then restore its prior state (re-enable it unless it " +
       `was disabled before the deletion was scheduled; afterCancel in the config). ${DRY_RUN_PLAN} ` +
@@ -144,14 +145,14 @@ export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = {
     dryRun: true,
   },
   "enable-key-rotation": {
-    suffix: "EnableKeyRotation",
+    suffix: RUNBOOK_DOCUMENT_SUFFIX["enable-key-rotation"],
     description:
       `Turn on automatic rotation of a KMS key's material. ${DRY_RUN_PLAN} ` +
       "Undo: aws kms disable-key-rotation --key-id KEY.",
     dryRun: true,
   },
   "analyze-key-policy": {
-    suffix: "AnalyzeKeyPolicy",
+    suffix: RUNBOOK_DOCUMENT_SUFFIX["analyze-key-policy"],
     description:
       "Read a KMS key's policy and report the analyser's findings (public principal, external " +
       "accounts, wildcard actions, ...) in the output and the notification. Changes nothing.",
@@ -160,7 +161,7 @@ export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = {
 };
 
 /** The step every document runs; the document's output is its `Payload` (the runbook result). */
-export const STEP_NAME = "InvokeRunbook";
+export const STEP_NAME = RUNBOOK_STEP;
 
 /** SSM reserves these document name prefixes (case-insensitive) for AWS. */
 const RESERVED_PREFIXES = ["aws", "amazon", "amzn"];

@@ -349,6 +349,8 @@ describe.skipIf(!available)("against moto", () => {
         "the key leaked",
         "--stated-by",
         "me",
+        "--function-name",
+        "kms-responder-runbook",
       ],
       awsEnv(),
     );

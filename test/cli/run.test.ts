@@ -2,6 +2,11 @@ import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { KMSClient, RevokeGrantCommand } from "@aws-sdk/client-kms";
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from "@aws-sdk/client-lambda";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import {
+  GetAutomationExecutionCommand,
+  SSMClient,
+  StartAutomationExecutionCommand,
+} from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -78,7 +83,8 @@ const REVOKE = ["run", "revoke-grant", "--key", KEY_ARN, "--grant", GRANT_ID, "-
 beforeEach(() => {
   for (const mock of [lambda, sts, kms, sns, cloudTrail]) mock.reset();
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
-  vi.stubEnv("KMS_RESPONDER_RUNBOOK_FUNCTION", undefined);
+  // Naming the function invokes it directly; without one, run starts the stack's SSM document.
+  vi.stubEnv("KMS_RESPONDER_RUNBOOK_FUNCTION", "kms-responder-runbook");
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", undefined);
   setRunClients(() => ({
     lambda: new LambdaClient({}),
@@ -478,5 +484,88 @@ describe("kms-responder run --direct", () => {
     expect(code).toBe(1);
     expect(JSON.parse(out)).toMatchObject({ outcome: "notified", severity: "critical", actions: [] });
     expect(mutations(kms)).toEqual([]);
+  });
+});
+
+describe("kms-responder run: through the stack's SSM Automation document (the default)", () => {
+  const ssm = mockClient(SSMClient);
+  beforeEach(() => {
+    ssm.reset();
+    vi.stubEnv("KMS_RESPONDER_RUNBOOK_FUNCTION", undefined);
+    setRunClients(() => ({
+      lambda: new LambdaClient({}),
+      sts: new STSClient({}),
+      kms: new KMSClient({}),
+      sns: new SNSClient({}),
+      cloudTrail: new CloudTrailClient({}),
+      ssm: new SSMClient({}),
+      pollMs: 1,
+    }));
+  });
+
+  it("starts <stack>-RevokeGrant with the request as parameters, waits, and prints who SSM says ran it", async () => {
+    // Prepare
+    ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: "exec-1" });
+    ssm
+      .on(GetAutomationExecutionCommand)
+      .resolvesOnce({ AutomationExecution: { AutomationExecutionStatus: "InProgress" } })
+      .resolves({
+        AutomationExecution: {
+          AutomationExecutionStatus: "Success",
+          Outputs: { "InvokeRunbook.Payload": [JSON.stringify({ ...REVOKED, executedBy: ON_CALL })] },
+        },
+      });
+
+    // Act
+    const { code, out } = await cli(
+      ...REVOKE,
+      "--stated-by",
+      "alice",
+      "--ticket",
+      "INC-4711",
+      "--stack-name",
+      "kms-prod",
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(ssm).toHaveReceivedCommandWith(StartAutomationExecutionCommand, {
+      DocumentName: "kms-prod-RevokeGrant",
+      Parameters: {
+        KeyId: [KEY_ARN],
+        Reason: [REASON],
+        GrantId: [GRANT_ID],
+        Ticket: ["INC-4711"],
+        StatedBy: ["alice"],
+        DryRun: ["false"],
+      },
+    });
+    expect(ssm).toHaveReceivedCommandTimes(GetAutomationExecutionCommand, 2);
+    expect(lambda).not.toHaveReceivedCommand(InvokeCommand);
+    expect(out).toContain(`executed by ${ON_CALL} (SSM Automation)`);
+  });
+
+  it("a failed execution (the function failed the request after notifying) exits 1 with SSM's reason", async () => {
+    ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: "exec-2" });
+    ssm.on(GetAutomationExecutionCommand).resolves({
+      AutomationExecution: {
+        AutomationExecutionStatus: "Failed",
+        FailureMessage: "ActionError: revoke-grant: RevokeGrant failed",
+      },
+    });
+    const { code, err } = await cli(...REVOKE, "--stated-by", "alice");
+    expect(code).toBe(1);
+    expect(err).toContain("ended Failed: ActionError: revoke-grant: RevokeGrant failed");
+  });
+
+  it("a missing document says which and what to pass instead", async () => {
+    const missing = new Error("Document kms-responder-RevokeGrant not found");
+    missing.name = "AutomationDefinitionNotFoundException";
+    ssm.on(StartAutomationExecutionCommand).rejects(missing);
+    const { code, err } = await cli(...REVOKE, "--stated-by", "alice");
+    expect(code).toBe(2);
+    expect(err).toContain("the automation document kms-responder-RevokeGrant was not found");
+    expect(err).toContain("--function-name");
+    expect(err).toContain("--direct");
   });
 });
