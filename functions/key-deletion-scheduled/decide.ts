@@ -2,9 +2,9 @@
  * key-deletion-scheduled: judges a ScheduleKeyDeletion. Unapproved deletions are cancelled and the
  * key restored; approved ones only notify (deletion date, days left, how to cancel).
  */
-import { roleArnOfSession } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import {
+  callerIsOneOf,
   type Decision,
   holdActions,
   holdRepair,
@@ -34,11 +34,7 @@ function approval(
 ): { approved: boolean; reasons: string[] } {
   // The notification key: only its administrators may delete it (every alarm goes silent without it).
   if (isNotificationKey(event.key, config)) {
-    const { roleArn, arn } = event.actor;
-    const admin = [roleArn, arn, arn && roleArnOfSession(arn)].some(
-      (p) => p !== undefined && p !== "" && config.notificationKeyAdmins.includes(p),
-    );
-    return admin
+    return callerIsOneOf(config.notificationKeyAdmins, event)
       ? { approved: true, reasons: ["approved-deletion"] }
       : { approved: false, reasons: ["notification-key-deletion"] };
   }

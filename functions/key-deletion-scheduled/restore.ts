@@ -5,12 +5,9 @@
  */
 import type { KeyRef } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
-import type { KeyFacts, PlannedAction } from "../shared/decision.js";
+import { isPendingDeletion, type KeyFacts, type PlannedAction } from "../shared/decision.js";
 import type { FactName } from "../shared/facts.js";
 import type { ActionType } from "../shared/types.js";
-
-const pending = (state: string | undefined) =>
-  state === "PendingDeletion" || state === "PendingReplicaDeletion";
 
 export interface RestorePlan {
   actions: PlannedAction[];
@@ -32,7 +29,7 @@ export function restorePlan(key: KeyRef, config: Config, facts: KeyFacts): Resto
   const actions: PlannedAction[] = [];
   const keyRef = key.arn;
   const known = facts.keyState !== undefined;
-  if (!known || pending(facts.keyState)) {
+  if (!known || isPendingDeletion(facts.keyState)) {
     actions.push({ type: "cancel-key-deletion", keyRef });
   } else {
     verdicts.push("not-pending-deletion");

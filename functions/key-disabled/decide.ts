@@ -2,9 +2,10 @@
  * key-disabled: a DisableKey call. Notifies; re-enables the key only when `reenableDisabledKeys`
  * is set, the caller is not an approved principal, and the key is still Disabled now.
  */
-import { type KeyRef, roleArnOfSession } from "../shared/arn.js";
+import type { KeyRef } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import {
+  callerIsOneOf,
   type Decision,
   holdActions,
   holdRepair,
@@ -59,7 +60,7 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
  * enabled again. Re-enable it whoever did it (unless they administer it) and say so loudly.
  */
 function repairNotificationKey(event: KmsEvent, key: KeyRef, config: Config, facts: KeyFacts): Decision {
-  const byAdmin = principalIn(config.notificationKeyAdmins, event);
+  const byAdmin = callerIsOneOf(config.notificationKeyAdmins, event);
   const enabledNow = facts.keyState === "Enabled";
   const actions: PlannedAction[] = byAdmin || enabledNow ? [] : [{ type: "enable-key", keyRef: key.arn }];
   return {
@@ -80,12 +81,4 @@ function repairNotificationKey(event: KmsEvent, key: KeyRef, config: Config, fac
     key,
     ...(enabledNow && !byAdmin && { verdicts: ["state-differs"] }),
   };
-}
-
-/** Exact match of the caller (role, user, or the role behind a session) against a list of ARNs. */
-function principalIn(arns: readonly string[], event: KmsEvent): boolean {
-  const { roleArn, arn } = event.actor;
-  return [roleArn, arn, arn && roleArnOfSession(arn)].some(
-    (p) => p !== undefined && p !== "" && arns.includes(p),
-  );
 }

@@ -6,7 +6,7 @@ import type { GrantListEntry, KeyMetadata } from "@aws-sdk/client-kms";
 import { restorePlan } from "../key-deletion-scheduled/restore.js";
 import { type KeyRef, parseKeyArn, roleArnOfSession } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
-import type { Finding, KeyFacts, PlannedAction } from "../shared/decision.js";
+import { type Finding, isPendingDeletion, type KeyFacts, type PlannedAction } from "../shared/decision.js";
 import { analysePolicy, type PolicyFinding } from "../shared/policy/analyse.js";
 import { type Severity, worstSeverity } from "../shared/types.js";
 import type { RunbookAction, RunbookPayload } from "./payload.js";
@@ -52,9 +52,6 @@ export function isGranteeOf(g: GrantListEntry, grantee: string): boolean {
   const p = g.GranteePrincipal;
   return Boolean(g.GrantId && p && (p === grantee || roleArnOfSession(p) === grantee));
 }
-
-const pending = (state: string | undefined) =>
-  state === "PendingDeletion" || state === "PendingReplicaDeletion";
 
 /** Why a mutating request is refused outright, or undefined. */
 export function refusal(payload: RunbookPayload, meta: KeyMetadata, config: Config): string | undefined {
@@ -152,7 +149,7 @@ export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config
       else details.push(`Nothing to do: the key is ${state}.`);
       break;
     case "enable-key":
-      if (pending(state)) {
+      if (isPendingDeletion(state)) {
         actions = [
           {
             type: "enable-key",
@@ -168,7 +165,7 @@ export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config
       else actions = [{ type: "enable-key", keyRef }];
       break;
     case "cancel-key-deletion":
-      if (!pending(state) || !key) {
+      if (!isPendingDeletion(state) || !key) {
         // Nothing to cancel. Running the restore step anyway would enable a key that someone
         // disabled on purpose whenever its history does not show the DisableKey.
         details.push(`Nothing to do: the key is ${state}, not pending deletion.`);

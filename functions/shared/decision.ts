@@ -160,14 +160,25 @@ export function isOwnCall(event: KmsEvent, config: Config): boolean {
   return member !== undefined && arn?.service === "iam" && arn.resource === `role/${member}`;
 }
 
+/** KMS's states of a key scheduled for deletion (a multi-Region primary waits for its replicas). */
+export function isPendingDeletion(state: string | undefined): boolean {
+  return state === "PendingDeletion" || state === "PendingReplicaDeletion";
+}
+
+/** The caller's candidates: the role, the caller's ARN and the role behind a session. */
+function callerPrincipals(event: KmsEvent): string[] {
+  const { roleArn, arn } = event.actor;
+  return [roleArn, arn, arn && roleArnOfSession(arn)].filter((p): p is string => p !== undefined && p !== "");
+}
+
+/** Whether the caller is exactly one of these ARNs (no patterns: lists that hold power). */
+export function callerIsOneOf(arns: readonly string[], event: KmsEvent): boolean {
+  return callerPrincipals(event).some((p) => arns.includes(p));
+}
+
 /** Whether a principal (user, role, or role session) matches one of the configured patterns. */
 export function principalMatches(patterns: readonly string[], event: KmsEvent): boolean {
-  const candidates = [
-    event.actor.roleArn,
-    event.actor.arn,
-    event.actor.arn && roleArnOfSession(event.actor.arn),
-  ];
-  return candidates.some((c) => matchesAny(patterns, c || undefined));
+  return callerPrincipals(event).some((c) => matchesAny(patterns, c));
 }
 
 /**

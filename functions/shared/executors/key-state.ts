@@ -10,6 +10,7 @@ import {
   EnableKeyCommand,
   type KMSClient,
 } from "@aws-sdk/client-kms";
+import { isPendingDeletion } from "../decision.js";
 import { awsErrorName, describeError } from "../errors.js";
 import { type ActionResult, type ActionStatus, base, type Executor, failed, keyIdOf } from "./executor.js";
 
@@ -38,9 +39,6 @@ function withStates(
   return out;
 }
 
-const pending = (state: string | undefined) =>
-  state === "PendingDeletion" || state === "PendingReplicaDeletion";
-
 export const cancelKeyDeletion: Executor = {
   type: "cancel-key-deletion",
   permissions: ["kms:CancelKeyDeletion", "kms:DescribeKey"],
@@ -63,7 +61,7 @@ export const cancelKeyDeletion: Executor = {
     const after = await tryKeyState(kms, action.keyRef);
     const result: ActionResult = { ...base(action), status, detail };
     if (after === undefined) return result;
-    return { ...result, keyStateAfter: after, verified: !pending(after) };
+    return { ...result, keyStateAfter: after, verified: !isPendingDeletion(after) };
   },
 };
 
@@ -112,7 +110,7 @@ export const disableKey: Executor = {
         verified: true,
       };
     }
-    if (pending(before)) {
+    if (isPendingDeletion(before)) {
       // DisableKey answers KMSInvalidStateException here; a key pending deletion is unusable already.
       return {
         ...base(action),
