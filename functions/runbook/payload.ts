@@ -5,6 +5,7 @@
  */
 import * as z from "zod/mini";
 import { PayloadError } from "../shared/errors.js";
+import { describeIssue } from "../shared/schema-messages.js";
 
 export const RUNBOOK_ACTIONS = [
   "revoke-grant",
@@ -84,19 +85,6 @@ export interface RunbookPayload {
   statedBy?: string;
   ticket?: string;
   automationExecutionId?: string;
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  return Array.isArray(value) ? "array" : typeof value;
-}
-
-function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code === "invalid_type") return `expected ${issue.expected}, received ${typeName(issue.input)}`;
-  if (issue.code === "invalid_value") {
-    return `Invalid option: expected one of ${issue.values.map((v) => JSON.stringify(v)).join("|")}`;
-  }
-  return undefined;
 }
 
 /** @throws PayloadError naming every wrong field, e.g. `grantId: is required for revoke-grant`. */

@@ -5,11 +5,12 @@
  * CLI and the CDK app read it from a file with the same schema.
  */
 // zod/mini: the same validation as zod with a fraction of its code in every Lambda bundle. It has
-// no built-in English messages; `describeIssue` below writes the few this schema needs.
+// no built-in English messages; `describeIssue` (schema-messages.ts) writes the few it needs.
 import * as z from "zod/mini";
 // Names only: nothing under an incident imports this module's values, so there is no import cycle.
 import { INCIDENT_NAMES as INCIDENTS } from "../registry.js";
 import { ConfigError } from "./errors.js";
+import { describeIssue } from "./schema-messages.js";
 
 /** Typed as a string here: the config type must not depend on the incidents' declarations (which take a Config). */
 type IncidentName = string;
@@ -165,25 +166,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  return typeof value;
-}
-
-/**
- * The message of an issue the schema gave no message of its own (zod/mini's default is only
- * "Invalid input"). Every check above carries its own message; what is left is a wrong type or a
- * value outside an enum.
- */
-function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code === "invalid_type") return `expected ${issue.expected}, received ${typeName(issue.input)}`;
-  if (issue.code === "invalid_value") {
-    return `Invalid option: expected one of ${issue.values.map((v) => JSON.stringify(v)).join("|")}`;
-  }
-  return undefined;
 }
 
 /**
