@@ -3,9 +3,9 @@
  * naming the field and no AWS call is made. Free text (`reason`, `statedBy`, `ticket`) may not hold
  * control characters: a newline there would forge lines in the email notification.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { PayloadError } from "../shared/errors.js";
-import { describeIssue } from "../shared/schema-messages.js";
+import { parseWith, strictObject } from "../shared/schema.js";
 
 export const RUNBOOK_ACTIONS = [
   "revoke-grant",
@@ -33,48 +33,46 @@ const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-const noControl = z.refine<string>((s) => !CONTROL.test(s), {
-  error: "must not contain control characters (line breaks, tabs, escapes)",
-  abort: true,
-});
+const noControl = v.check(
+  (s: string) => !CONTROL.test(s),
+  "must not contain control characters (line breaks, tabs, escapes)",
+);
 
-const text = (min: number, max: number, tooShort: string) =>
-  z
-    .string()
-    .check(
-      noControl,
-      z.trim(),
-      z.minLength(min, tooShort),
-      z.maxLength(max, `must be at most ${max} characters`),
-    );
+/** Free text, trimmed; control characters are refused before anything else is checked. */
+const text = (max: number) =>
+  v.pipe(v.string(), noControl, v.trim(), v.maxLength(max, `must be at most ${max} characters`));
 
-export const payloadSchema = z.strictObject({
-  action: z.enum(RUNBOOK_ACTIONS),
-  keyId: z.string().check(z.regex(KEY_REF, "must be a key id, key ARN, alias name (alias/...) or alias ARN")),
-  grantId: z.optional(z.string().check(z.regex(GRANT_ID, "must be a KMS grant id (letters and digits)"))),
-  granteePrincipal: z.optional(
-    z.string().check(
+export const payloadSchema = strictObject({
+  action: v.picklist(RUNBOOK_ACTIONS),
+  keyId: v.pipe(
+    v.string(),
+    v.regex(KEY_REF, "must be a key id, key ARN, alias name (alias/...) or alias ARN"),
+  ),
+  grantId: v.optional(v.pipe(v.string(), v.regex(GRANT_ID, "must be a KMS grant id (letters and digits)"))),
+  granteePrincipal: v.optional(
+    v.pipe(
+      v.string(),
       noControl,
-      z.minLength(1, "must not be empty"),
-      z.maxLength(2048, "must be at most 2048 characters"),
-      z.refine((p: string) => !p.includes("*"), "must be one exact principal, not a pattern"),
+      v.minLength(1, "must not be empty"),
+      v.maxLength(2048, "must be at most 2048 characters"),
+      v.check((p: string) => !p.includes("*"), "must be one exact principal, not a pattern"),
     ),
   ),
-  dryRun: z._default(z.boolean(), false),
-  reason: text(3, 1024, "must say why (at least 3 characters)"),
+  dryRun: v.optional(v.boolean(), false),
+  reason: v.pipe(text(1024), v.minLength(3, "must say why (at least 3 characters)")),
   /** Who the caller says they are: shown as "stated by", never as the person who ran it. */
-  statedBy: z.optional(text(0, 512, "")),
+  statedBy: v.optional(text(512)),
   /** The older name of `statedBy`, still accepted. */
-  requestedBy: z.optional(text(0, 512, "")),
+  requestedBy: v.optional(text(512)),
   // "" means no ticket: the SSM documents always send the parameter, with "" as its default.
-  ticket: z.optional(text(0, 256, "")),
+  ticket: v.optional(text(256)),
   /** Set by the SSM Automation documents: the function reads who ran it (`ExecutedBy`) from SSM. */
-  automationExecutionId: z.optional(
-    z.string().check(z.regex(EXECUTION_ID, "must be an SSM Automation execution id")),
+  automationExecutionId: v.optional(
+    v.pipe(v.string(), v.regex(EXECUTION_ID, "must be an SSM Automation execution id")),
   ),
 });
 
-export type RunbookPayloadInput = z.input<typeof payloadSchema>;
+export type RunbookPayloadInput = v.InferInput<typeof payloadSchema>;
 export interface RunbookPayload {
   action: RunbookAction;
   keyId: string;
@@ -89,16 +87,9 @@ export interface RunbookPayload {
 
 /** @throws PayloadError naming every wrong field, e.g. `grantId: is required for revoke-grant`. */
 export function parsePayload(input: unknown): RunbookPayload {
-  const result = payloadSchema.safeParse(input, { error: describeIssue });
+  const result = parseWith(payloadSchema, input, "payload");
   const raw = typeof input === "object" && input !== null ? (input as Record<string, unknown>) : {};
-  const problems: string[] = [];
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      if (issue.code === "unrecognized_keys")
-        problems.push(`unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`);
-      else problems.push(`${issue.path.length ? issue.path.join(".") : "payload"}: ${issue.message}`);
-    }
-  }
+  const problems = result.ok ? [] : [...result.problems];
   if (raw.action === "revoke-grant" && (raw.grantId === undefined || raw.grantId === "")) {
     problems.push("grantId: is required for revoke-grant");
   }
@@ -108,10 +99,10 @@ export function parsePayload(input: unknown): RunbookPayload {
   ) {
     problems.push("granteePrincipal: is required for revoke-grantee-grants");
   }
-  if (!result.success || problems.length) {
+  if (!result.ok || problems.length) {
     throw new PayloadError(`invalid runbook payload: ${[...new Set(problems)].join("; ")}`);
   }
-  const p = result.data;
+  const p = result.value;
   const stated = p.statedBy || p.requestedBy;
   return {
     action: p.action,

@@ -4,13 +4,11 @@
  * config at all. The Lambda functions read it from `KMS_RESPONDER_CONFIG` once at cold start; the
  * CLI and the CDK app read it from a file with the same schema.
  */
-// zod/mini: the same validation as zod with a fraction of its code in every Lambda bundle. It has
-// no built-in English messages; `describeIssue` (schema-messages.ts) writes the few it needs.
-import * as z from "zod/mini";
+import * as v from "valibot";
 // Names only: nothing under an incident imports this module's values, so there is no import cycle.
 import { INCIDENT_NAMES as INCIDENTS } from "../registry.js";
 import { ConfigError } from "./errors.js";
-import { describeIssue } from "./schema-messages.js";
+import { parseWith, strictObject } from "./schema.js";
 
 /** Typed as a string here: the config type must not depend on the incidents' declarations (which take a Config). */
 type IncidentName = string;
@@ -38,13 +36,13 @@ const ROLE_ARN_SHAPE = "arn:<partition>:iam::<12-digit account>:role/<path/name>
  * a pattern like `role/kms-responder-*` would let anyone who can create a look-alike role act unseen.
  */
 const exactArn = (pattern: RegExp, shape: string) =>
-  z.string().check(
-    z.refine((s: string) => !/[*?]/.test(s), {
-      error:
-        "must be an exact ARN, without * or ?: a wildcard would let anyone who can create a look-alike role act unseen",
-      abort: true,
-    }),
-    z.regex(pattern, `must be an IAM ARN like ${shape}`),
+  v.pipe(
+    v.string(),
+    v.check(
+      (s: string) => !/[*?]/.test(s),
+      "must be an exact ARN, without * or ?: a wildcard would let anyone who can create a look-alike role act unseen",
+    ),
+    v.regex(pattern, `must be an IAM ARN like ${shape}`),
   );
 const exactRoleArn = exactArn(ROLE_ARN, ROLE_ARN_SHAPE);
 const exactPrincipalArn = exactArn(
@@ -52,35 +50,44 @@ const exactPrincipalArn = exactArn(
   "arn:<partition>:iam::<12-digit account>:role/<name> or :user/<name>",
 );
 
-const matching = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
+const matching = (pattern: RegExp, message: string) => v.pipe(v.string(), v.regex(pattern, message));
 const nonEmptyString = (max?: number) =>
   max === undefined
-    ? z.string().check(z.minLength(1, "must not be empty"))
-    : z
-        .string()
-        .check(z.minLength(1, "must not be empty"), z.maxLength(max, `must be at most ${max} characters`));
+    ? v.pipe(v.string(), v.minLength(1, "must not be empty"))
+    : v.pipe(
+        v.string(),
+        v.minLength(1, "must not be empty"),
+        v.maxLength(max, `must be at most ${max} characters`),
+      );
 
 /** A list that is an empty array when the field is absent (a fresh array per config). */
-const listOf = <T extends z.core.SomeType>(item: T) => z._default(z.array(item), () => []);
+const listOf = <T extends v.GenericSchema>(item: T) => v.optional(v.array(item), () => []);
 
 /** A non-empty list without repeats; a repeat is named by its position (`regions.1`). */
-const distinctNonEmptyList = (item: z.ZodMiniString<string>) =>
-  z.array(item).check(
-    z.minLength(1, "must list at least one"),
-    z.superRefine((values: string[], ctx) => {
+const distinctNonEmptyList = (item: v.GenericSchema<string>) =>
+  v.pipe(
+    v.array(item),
+    v.minLength(1, "must list at least one"),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const values = dataset.value;
       values.forEach((value, i) => {
         if (values.indexOf(value) !== i) {
-          ctx.addIssue({ code: "custom", message: `repeats "${value}"`, path: [i], input: value });
+          addIssue({
+            message: `repeats "${value}"`,
+            input: value,
+            path: [{ type: "array", origin: "value", input: values, key: i, value }],
+          });
         }
       });
     }),
   );
 
-const organizationSchema = z.strictObject({
+const organizationSchema = strictObject({
   /** The organisation whose accounts the central responder serves. */
   id: matching(ORG_ID, "must look like o-xxxxxxxxxx"),
   /** The role the central functions assume in a member account. */
-  memberRoleName: z._default(
+  memberRoleName: v.optional(
     matching(new RegExp(`^${IAM_NAME}$`), "must be an IAM role name ([\\w+=,.@-], 1-64 characters)"),
     "kms-responder-member",
   ),
@@ -92,18 +99,20 @@ const organizationSchema = z.strictObject({
   ),
 });
 
-const incidentModeSchema = z.enum(["enforce", "notify", "off"]);
-type IncidentMode = z.infer<typeof incidentModeSchema>;
-const incidentSettings = z.strictObject({ mode: z._default(incidentModeSchema, "enforce") });
+const incidentModeSchema = v.picklist(["enforce", "notify", "off"]);
+type IncidentMode = v.InferOutput<typeof incidentModeSchema>;
+const incidentSettings = strictObject({ mode: v.optional(incidentModeSchema, "enforce") });
+const incidentDefault = () => ({ mode: "enforce" as const });
 
-const incidentsShape = Object.fromEntries(
-  INCIDENTS.map((name) => [name, z._default(incidentSettings, () => ({ mode: "enforce" as const }))]),
-) as Record<IncidentName, z.ZodMiniDefault<typeof incidentSettings>>;
+const incidentsShape: Record<
+  IncidentName,
+  v.OptionalSchema<typeof incidentSettings, typeof incidentDefault>
+> = Object.fromEntries(INCIDENTS.map((name) => [name, v.optional(incidentSettings, incidentDefault)]));
 
-export const configSchema = z.strictObject({
+export const configSchema = strictObject({
   /** `notify` decides and reports but changes nothing, whatever the per-incident modes say. */
-  mode: z._default(z.enum(["enforce", "notify"]), "enforce"),
-  incidents: z._default(z.strictObject(incidentsShape), () => defaultIncidents()),
+  mode: v.optional(v.picklist(["enforce", "notify"]), "enforce"),
+  incidents: v.optional(strictObject(incidentsShape), defaultIncidents),
   /** Accounts other than the key's own that may be granted access. */
   trustedAccounts: listOf(matching(ACCOUNT_ID, "must be a 12-digit account id")),
   trustedOrganizationIds: listOf(matching(ORG_ID, "must look like o-xxxxxxxxxx")),
@@ -114,17 +123,17 @@ export const configSchema = z.strictObject({
   /** Principal patterns allowed to disable keys. */
   approvedDisablePrincipals: listOf(nonEmptyString()),
   /** When true, a deletion by a session without MFA is never approved. */
-  requireMfa: z._default(z.boolean(), false),
+  requireMfa: v.optional(v.boolean(), false),
   /** Keys with this tag get notifications but no automatic action. */
-  exemptTagKey: z._default(nonEmptyString(128), "kms-responder:exempt"),
+  exemptTagKey: v.optional(nonEmptyString(128), "kms-responder:exempt"),
   /** Keys with this tag may never be deleted, even by an approved principal. */
-  protectedTagKey: z._default(nonEmptyString(128), "kms-responder:protected"),
+  protectedTagKey: v.optional(nonEmptyString(128), "kms-responder:protected"),
   /** What to do with a key after cancelling its deletion (it sits Disabled after CancelKeyDeletion). */
-  afterCancel: z._default(z.enum(["restore", "enable", "keep-disabled"]), "restore"),
+  afterCancel: v.optional(v.picklist(["restore", "enable", "keep-disabled"]), "restore"),
   /** Response to a critical key-policy finding. */
-  onCritical: z._default(z.enum(["disable-key", "remove-statements", "notify"]), "disable-key"),
+  onCritical: v.optional(v.picklist(["disable-key", "remove-statements", "notify"]), "disable-key"),
   /** Re-enable keys disabled by a principal that is not approved (the key-disabled incident). */
-  reenableDisabledKeys: z._default(z.boolean(), false),
+  reenableDisabledKeys: v.optional(v.boolean(), false),
   /**
    * The responder's own role ARNs, exact: calls they make are ignored (loop prevention). Filled
    * in by the stack.
@@ -136,7 +145,7 @@ export const configSchema = z.strictObject({
    * The stack's notification key (filled in by the stack). The one key the responders repair: if it
    * is disabled or scheduled for deletion, every notification and alarm goes silent.
    */
-  notificationKeyArn: z.optional(
+  notificationKeyArn: v.optional(
     matching(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, "must be a KMS key ARN"),
   ),
   /** Principals (roles or users, exact ARNs) that may administer the stack's notification key. */
@@ -144,9 +153,9 @@ export const configSchema = z.strictObject({
   /** Roles (exact ARNs) that may invoke the runbook function besides the SSM automation role. */
   runbookInvokers: listOf(exactRoleArn),
   /** Publish findings to AWS Security Hub as well as to the topic. */
-  securityHub: z._default(z.boolean(), false),
+  securityHub: v.optional(v.boolean(), false),
   /** Present: the stack is a central responder for these accounts and Regions of an organisation. */
-  organization: z.optional(organizationSchema),
+  organization: v.optional(organizationSchema),
 });
 
 function defaultIncidents(): Record<IncidentName, { mode: IncidentMode }> {
@@ -156,9 +165,9 @@ function defaultIncidents(): Record<IncidentName, { mode: IncidentMode }> {
   >;
 }
 
-export type Config = Readonly<z.infer<typeof configSchema>>;
+export type Config = Readonly<v.InferOutput<typeof configSchema>>;
 /** The config file as a user writes it: every field optional. */
-export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigInput = v.InferInput<typeof configSchema>;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null) {
@@ -173,19 +182,9 @@ function deepFreeze<T>(value: T): T {
  * @throws ConfigError naming every wrong field (`incidents.rogue-grant.mode: Invalid option ...`).
  */
 export function parseConfig(input: unknown, origin = "config"): Config {
-  const result = configSchema.safeParse(input ?? {}, { error: describeIssue });
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const where = issue.path.length ? issue.path.join(".") : "(top level)";
-      if (issue.code === "unrecognized_keys") {
-        const prefix = issue.path.length ? `${issue.path.join(".")}.` : "";
-        return `unknown field ${issue.keys.map((k) => `"${prefix}${k}"`).join(", ")}`;
-      }
-      return `${where}: ${issue.message}`;
-    });
-    throw new ConfigError(`invalid ${origin}: ${problems.join("; ")}`);
-  }
-  return deepFreeze(result.data);
+  const result = parseWith(configSchema, input ?? {}, "(top level)");
+  if (!result.ok) throw new ConfigError(`invalid ${origin}: ${result.problems.join("; ")}`);
+  return deepFreeze(result.value);
 }
 
 /** Parses config JSON text (empty or whitespace means "all defaults"). */

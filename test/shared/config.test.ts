@@ -158,6 +158,31 @@ describe("parseConfig: errors name the field", () => {
     expect(message).toContain('"incidents.rogue-grant.mod"');
   });
 
+  it("names every unknown field of an object, not only the first", () => {
+    // Act
+    const message = configErrorOf(() =>
+      parseConfig({
+        trustedAcounts: [],
+        mode: "notify",
+        requireMFA: true,
+        incidents: { "rogue-grant": { mod: "off", x: 1 } },
+      }),
+    );
+
+    // Assess
+    expect(message).toBe(
+      'invalid config: unknown field "incidents.rogue-grant.mod", "incidents.rogue-grant.x", "trustedAcounts", "requireMFA"',
+    );
+  });
+
+  it("rejects an array where an object belongs and says so", () => {
+    // Act
+    const message = configErrorOf(() => parseConfig({ incidents: [] }));
+
+    // Assess
+    expect(message).toBe("invalid config: incidents: expected object, received array");
+  });
+
   it("rejects an unknown incident name", () => {
     // Act
     const message = configErrorOf(() => parseConfig({ incidents: { "rogue-grants": { mode: "off" } } }));
