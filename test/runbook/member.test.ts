@@ -6,10 +6,9 @@ import { DescribeKeyCommand, DisableKeyCommand, KMSClient, ListAliasesCommand } 
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parsePayload } from "../../functions/runbook/payload.js";
 import { runRunbook } from "../../functions/runbook/run.js";
-import { clearMemberCache } from "../../functions/shared/clients/member.js";
 import { parseConfig } from "../../functions/shared/config.js";
 
 const kms = mockClient(KMSClient);
@@ -31,7 +30,8 @@ afterEach(() => {
   kms.reset();
   sns.reset();
   sts.reset();
-  clearMemberCache();
+  // The member credential cache lives in a module the pipeline imports on demand: start afresh.
+  vi.resetModules();
 });
 
 describe("runbook on a member account's key", () => {

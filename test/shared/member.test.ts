@@ -6,16 +6,9 @@
  */
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { type KeyRef, parseKeyArn } from "../../functions/shared/arn.js";
-import {
-  clearMemberCache,
-  type MemberAccess,
-  memberCredentials,
-  memberKms,
-  memberRoleArn,
-  sessionName,
-} from "../../functions/shared/clients/member.js";
+import { type MemberAccess, memberRoleArn, sessionName } from "../../functions/shared/clients/member.js";
 
 const stsMock = mockClient(STSClient);
 
@@ -49,9 +42,14 @@ function assumed(id: string, minutes = 60) {
   };
 }
 
-beforeEach(() => {
+// The credential cache lives in the module: each test gets a fresh one.
+let memberCredentials: typeof import("../../functions/shared/clients/member.js").memberCredentials;
+let memberKms: typeof import("../../functions/shared/clients/member.js").memberKms;
+
+beforeEach(async () => {
   stsMock.reset();
-  clearMemberCache();
+  vi.resetModules();
+  ({ memberCredentials, memberKms } = await import("../../functions/shared/clients/member.js"));
 });
 
 describe("memberCredentials: the role assumed", () => {
@@ -252,19 +250,6 @@ describe("memberCredentials: the cache", () => {
     // Assess
     expect(justBefore.accessKeyId).toBe("ASIA1");
     expect(atMargin.accessKeyId).toBe("ASIA2");
-  });
-
-  it("clearMemberCache forgets the credentials", async () => {
-    // Prepare
-    stsMock.on(AssumeRoleCommand).resolvesOnce(assumed("ASIA1")).resolves(assumed("ASIA2"));
-    await memberCredentials(MEMBER_KEY, access, NOW);
-
-    // Act
-    clearMemberCache();
-    const after = await memberCredentials(MEMBER_KEY, access, NOW);
-
-    // Assess
-    expect(after.accessKeyId).toBe("ASIA2");
   });
 });
 

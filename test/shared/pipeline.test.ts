@@ -17,8 +17,7 @@ import {
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
-import { clearMemberCache } from "../../functions/shared/clients/member.js";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { type Config, DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
 import type { KmsEvent } from "../../functions/shared/event.js";
@@ -131,7 +130,8 @@ beforeEach(() => {
   kmsMock.reset();
   snsMock.reset();
   stsMock.reset();
-  clearMemberCache();
+  // The member credential cache lives in a module the pipeline imports on demand: start afresh.
+  vi.resetModules();
   snsMock.on(PublishCommand).resolves({ MessageId: "m-1" });
 });
 

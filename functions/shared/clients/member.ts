@@ -100,8 +100,3 @@ async function entryFor(key: KeyRef, access: MemberAccess, now: number): Promise
   }
   return entry;
 }
-
-/** Forget cached credentials (tests). */
-export function clearMemberCache(): void {
-  cache.clear();
-}
