@@ -17,9 +17,9 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
-import { s3Records } from "../cli/sources/s3.js";
+import { defaultS3Client, s3Records } from "../cli/sources/s3.js";
 import { fileInput, runTriage, type TriageInput } from "../cli/triage.js";
 import { startMoto } from "../emulator/moto.js";
 import { DEFAULT_CONFIG } from "../functions/shared/config.js";
@@ -42,8 +42,9 @@ export interface ArchiveReport {
 }
 
 /**
- * A client answering ListObjectsV2 (prefix, delimiter) and GetObject from memory, as S3 does:
- * isolates the listing, gunzip and scanning cost from the emulator's per-request cost.
+ * A client answering ListObjectsV2 (prefix, delimiter, start-after; one page) and GetObject from
+ * memory, as S3 does: isolates the listing, gunzip and scanning cost from the emulator's
+ * per-request cost.
  */
 function memoryClient(objects: Map<string, Buffer>): S3Client {
   const keys = [...objects.keys()].sort();
@@ -53,12 +54,12 @@ function memoryClient(objects: Map<string, Buffer>): S3Client {
       return { Body: Readable.from([body ?? Buffer.alloc(0)]) };
     }
     if (command instanceof ListObjectsV2Command) {
-      const prefix = command.input.Prefix ?? "";
+      const { Prefix: prefix = "", Delimiter: delimiter, StartAfter: after = "" } = command.input;
       const prefixes = new Set<string>();
       const contents: Array<{ Key: string; Size: number }> = [];
       for (const key of keys) {
-        if (!key.startsWith(prefix)) continue;
-        const cut = key.indexOf("/", prefix.length);
+        if (!key.startsWith(prefix) || key <= after) continue;
+        const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
         if (cut >= 0) prefixes.add(key.slice(0, cut + 1));
         else contents.push({ Key: key, Size: objects.get(key)?.length ?? 0 });
       }
@@ -106,10 +107,10 @@ async function timed(input: TriageInput): Promise<ArchiveRun> {
 export async function measureArchive(exportDir: string, rounds = 3, concurrency = 4): Promise<ArchiveReport> {
   const moto = await startMoto();
   try {
-    const client = new S3Client({
+    // The client the command line gives a user, pointed at moto.
+    const client = defaultS3Client({
       endpoint: moto.endpoint,
       region: "us-east-1",
-      forcePathStyle: true,
       credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
     });
     await client.send(new CreateBucketCommand({ Bucket: BUCKET }));

@@ -27,7 +27,9 @@ const BOM = 0xfeff;
 
 const KMS_SOURCE = "kms.amazonaws.com";
 /** The top-level fields kept of a record of another service. */
-const KEPT = new Set(["eventSource", "eventName", "eventID"]);
+const KEPT = ["eventSource", "eventName", "eventID"];
+/** Their lengths: a key of another length is not noted at all. */
+const KEPT_LENGTHS = new Set(KEPT.map((key) => key.length));
 
 function jsonString(raw: string): string {
   if (!raw.includes("\\")) return raw;
@@ -110,6 +112,10 @@ export class LogScanner {
         i = q + 1;
         continue;
       }
+      if (this.recordStart >= 0 && this.depth > this.recordsDepth + 1) {
+        i = this.skipNested(chunk, i);
+        continue;
+      }
       const c = chunk.charCodeAt(i);
       if (c === QUOTE) {
         this.inString = true;
@@ -156,6 +162,53 @@ export class LogScanner {
     this.base += n;
   }
 
+  /**
+   * Inside a record's field value (an object or array): only strings and nesting matter until the
+   * value closes, so this loop looks at nothing else. Returns where the caller goes on: just past
+   * the value's closing bracket, or the chunk's end (inside a string when `inString` is set).
+   */
+  private skipNested(chunk: string, from: number): number {
+    const n = chunk.length;
+    const floor = this.recordsDepth + 1;
+    let depth = this.depth;
+    let i = from;
+    while (i < n) {
+      const c = chunk.charCodeAt(i);
+      if (c === QUOTE) {
+        let q = chunk.indexOf('"', i + 1);
+        while (q !== -1) {
+          let k = q - 1;
+          while (k > i && chunk.charCodeAt(k) === BACKSLASH) k--;
+          if ((q - 1 - k) % 2 === 0) break;
+          q = chunk.indexOf('"', q + 1);
+        }
+        if (q === -1) {
+          // The string goes on in the next chunk: the main loop's string state takes over.
+          let k = n - 1;
+          while (k > i && chunk.charCodeAt(k) === BACKSLASH) k--;
+          this.escaped = (n - 1 - k) % 2 === 1;
+          this.inString = true;
+          this.stringStart = this.base + i + 1;
+          this.depth = depth;
+          return n;
+        }
+        i = q + 1;
+        continue;
+      }
+      if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+      else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+        depth--;
+        if (depth === floor) {
+          this.depth = depth;
+          return i + 1;
+        }
+      }
+      i++;
+    }
+    this.depth = depth;
+    return n;
+  }
+
   /** After the last chunk: what went wrong with the file as a whole, if anything. */
   end(): string | undefined {
     if (this.invalid !== undefined) return this.invalid;
@@ -181,8 +234,12 @@ export class LogScanner {
   private endString(chunk: string, at: number): void {
     if (this.recordStart >= 0 && this.depth === this.recordsDepth + 1) {
       if (this.stringIsKey) {
-        this.keyStart = this.stringStart;
-        this.keyEnd = at;
+        // Only the kept keys' values are wanted: other keys are not noted (cheaper end of record).
+        const length = at - this.stringStart;
+        if (KEPT_LENGTHS.has(length)) {
+          this.keyStart = this.stringStart;
+          this.keyEnd = at;
+        } else this.keyStart = -1;
       } else if (this.keyStart >= 0) {
         this.fields.push(this.keyStart, this.keyEnd, this.stringStart, at);
         this.keyStart = -1;
@@ -210,8 +267,10 @@ export class LogScanner {
     const kept: Record<string, string> = {};
     const f = this.fields;
     for (let k = 0; k < f.length; k += 4) {
-      const key = text.slice((f[k] ?? 0) - start, (f[k + 1] ?? 0) - start);
-      if (KEPT.has(key)) kept[key] = jsonString(text.slice((f[k + 2] ?? 0) - start, (f[k + 3] ?? 0) - start));
+      const keyStart = (f[k] ?? 0) - start;
+      const length = (f[k + 1] ?? 0) - start - keyStart;
+      const key = KEPT.find((name) => name.length === length && text.startsWith(name, keyStart));
+      if (key) kept[key] = jsonString(text.slice((f[k + 2] ?? 0) - start, (f[k + 3] ?? 0) - start));
     }
     const source = kept.eventSource;
     if (source !== undefined && source !== KMS_SOURCE) {

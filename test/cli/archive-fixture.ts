@@ -80,16 +80,18 @@ export function archiveObjects(prefix = ""): Map<string, Buffer> {
   return new Map([...objects.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-/** What an in-memory bucket was asked: list calls (prefix) and objects read (key). */
+/** What an in-memory bucket was asked: list calls (prefix, and each call's input) and objects read (key). */
 export interface BucketCalls {
   lists: string[];
+  listInputs: ListObjectsV2CommandInput[];
   listedKeys: string[];
   gets: string[];
 }
 
 /**
- * An S3 client answering from `objects` as S3 does: ListObjectsV2 with prefix and delimiter,
- * `pageSize` keys and prefixes per page with continuation tokens; GetObject as a stream.
+ * An S3 client answering from `objects` as S3 does: ListObjectsV2 with prefix, delimiter and
+ * start-after (ignored once a continuation token is given), `pageSize` keys and prefixes per page
+ * with continuation tokens; GetObject as a stream.
  */
 export function bucketClient(
   objects: Map<string, Buffer>,
@@ -100,14 +102,19 @@ export function bucketClient(
     credentials: { accessKeyId: "x", secretAccessKey: "x" },
   });
   const mock = mockClient(client);
-  const calls: BucketCalls = { lists: [], listedKeys: [], gets: [] };
+  const calls: BucketCalls = { lists: [], listInputs: [], listedKeys: [], gets: [] };
   mock.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => {
     const prefix = input.Prefix ?? "";
     calls.lists.push(prefix);
+    calls.listInputs.push(input);
+    // As S3 does, a continuation token carries on the listing it came from (start-after included).
+    const [from = "0", ...startAfter] = (input.ContinuationToken ?? "").split(":");
+    const after =
+      input.ContinuationToken === undefined ? input.StartAfter : startAfter.join(":") || undefined;
     const entries: Array<{ kind: "key" | "prefix"; value: string }> = [];
     const seen = new Set<string>();
     for (const key of objects.keys()) {
-      if (!key.startsWith(prefix)) continue;
+      if (!key.startsWith(prefix) || (after !== undefined && key <= after)) continue;
       const rest = key.slice(prefix.length);
       const cut = input.Delimiter ? rest.indexOf(input.Delimiter) : -1;
       if (cut >= 0) {
@@ -118,7 +125,7 @@ export function bucketClient(
         }
       } else entries.push({ kind: "key", value: key });
     }
-    const start = Number(input.ContinuationToken ?? 0);
+    const start = Number(from);
     const page = entries.slice(start, start + pageSize);
     const truncated = start + pageSize < entries.length;
     const keys = page.filter((e) => e.kind === "key").map((e) => e.value);
@@ -127,7 +134,7 @@ export function bucketClient(
       Contents: keys.map((Key) => ({ Key, Size: objects.get(Key)?.length ?? 0 })),
       CommonPrefixes: page.filter((e) => e.kind === "prefix").map((e) => ({ Prefix: e.value })),
       IsTruncated: truncated,
-      ...(truncated && { NextContinuationToken: String(start + pageSize) }),
+      ...(truncated && { NextContinuationToken: `${start + pageSize}:${after ?? ""}` }),
     };
   });
   mock.on(GetObjectCommand).callsFake((input: GetObjectCommandInput) => {

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RecordEntry } from "../../cli/read-records.js";
 import { openCheckpoint } from "../../cli/sources/checkpoint.js";
@@ -21,7 +22,6 @@ import {
   recordsFor,
 } from "./archive-fixture.js";
 
-const NOW = new Date("2026-11-30T12:00:00Z");
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
@@ -111,6 +111,27 @@ describe("LogScanner", () => {
     for (const size of [1, 2, 3, 5, 7, 64, 1000]) expect(scan(text, size)).toEqual(whole);
   });
 
+  it("finds the end of nested values whatever their strings hold, at every chunk size", () => {
+    // Strings ending in an escaped backslash, quotes, brackets and braces inside nested values;
+    // the kept fields come after them, so a wrong end of a nested value would lose them.
+    const tricky = {
+      requestParameters: { a: "ends in \\", b: ['"]}', { c: '\\"{[' }], d: {} },
+      additionalEventData: [[], [{}], "x\\"],
+    };
+    const doc = JSON.stringify({
+      Records: [
+        { ...tricky, eventSource: "s3.amazonaws.com", eventName: "PutObject", eventID: "e1" },
+        { ...tricky, eventSource: "kms.amazonaws.com", eventName: "Decrypt", eventID: "e2" },
+      ],
+    });
+    const expected = [
+      { index: 0, value: { eventSource: "s3.amazonaws.com", eventName: "PutObject", eventID: "e1" } },
+      { index: 1, value: (JSON.parse(doc) as { Records: unknown[] }).Records[1] },
+    ];
+    for (let size = 1; size <= doc.length; size++)
+      expect(scan(doc, size)).toEqual({ records: expected, end: undefined });
+  });
+
   it("reads a bare array, unescapes kept fields and reports damage", () => {
     expect(scan('[{"eventSource":"s3.amazonaws.com","eventName":"Put\\"Obj"}]', 4).records).toEqual([
       { index: 0, value: { eventSource: "s3.amazonaws.com", eventName: 'Put"Obj' } },
@@ -155,8 +176,7 @@ describe("listTrailObjects", () => {
   it("lists every log object (not the digest) page by page", async () => {
     const { client, calls } = bucket(archiveObjects(), 2);
     const keys: string[] = [];
-    for await (const o of listTrailObjects(client, { bucket: "trail", prefix: "" }, {}, undefined, NOW))
-      keys.push(o.key);
+    for await (const o of listTrailObjects(client, { bucket: "trail", prefix: "" }, {})) keys.push(o.key);
     expect(keys).toEqual(all);
     expect(calls.gets).toEqual([]);
     expect(calls.lists.some((p) => p.includes("CloudTrail-Digest"))).toBe(false);
@@ -171,36 +191,95 @@ describe("listTrailObjects", () => {
       regions: ["us-east-1"],
     };
     const keys: string[] = [];
-    for await (const o of listTrailObjects(
-      client,
-      { bucket: "trail", prefix: "AWSLogs/" },
-      filter,
-      undefined,
-      NOW,
-    ))
+    for await (const o of listTrailObjects(client, { bucket: "trail", prefix: "AWSLogs/" }, filter))
       keys.push(o.key);
     expect(keys).toEqual([
       logKey("444455556666", "us-east-1", "2026-11-28"),
       logKey("444455556666", "us-east-1", "2026-11-29"),
     ]);
-    // The organisation level is listed once; the account, Region and days are named outright.
-    expect(calls.lists).toEqual([
-      "AWSLogs/",
-      `AWSLogs/${ORG}/444455556666/CloudTrail/us-east-1/2026/11/28/`,
-      `AWSLogs/${ORG}/444455556666/CloudTrail/us-east-1/2026/11/29/`,
+    // The organisation level is listed once; the account and Region are named outright; the days
+    // are one listing of the Region from the first day wanted, without a delimiter.
+    const region = `AWSLogs/${ORG}/444455556666/CloudTrail/us-east-1/`;
+    expect(calls.listInputs).toEqual([
+      { Bucket: "trail", Prefix: "AWSLogs/", Delimiter: "/" },
+      { Bucket: "trail", Prefix: region, StartAfter: `${region}2026/11/28/` },
     ]);
     expect(calls.listedKeys).toEqual(keys);
   });
 
-  it("walks years and months for a long range, pruning those outside it", async () => {
+  it("lists a Region's days from --since and asks for no page past --until", async () => {
+    // One key a page: the listing stops at the first key past the last day wanted.
+    const { client, calls } = bucket(archiveObjects(), 1);
+    const filter = {
+      since: "2026-11-28",
+      until: "2026-11-28",
+      accounts: [ACCOUNTS[0]],
+      regions: ["eu-west-1"],
+    };
+    const keys: string[] = [];
+    for await (const o of listTrailObjects(client, { bucket: "trail", prefix: "" }, filter)) keys.push(o.key);
+    expect(keys).toEqual([logKey(ACCOUNTS[0], "eu-west-1", "2026-11-28")]);
+    const region = `AWSLogs/${ORG}/${ACCOUNTS[0]}/CloudTrail/eu-west-1/`;
+    const regionCalls = calls.listInputs.filter((i) => i.Prefix === region);
+    // The first page holds the 28th, the second the 29th (past --until): no third call for the 30th.
+    expect(regionCalls).toEqual([
+      { Bucket: "trail", Prefix: region, StartAfter: `${region}2026/11/28/` },
+      {
+        Bucket: "trail",
+        Prefix: region,
+        StartAfter: `${region}2026/11/28/`,
+        ContinuationToken: expect.any(String),
+      },
+    ]);
+    expect(calls.listedKeys.filter((k) => k.startsWith(region))).toEqual([
+      logKey(ACCOUNTS[0], "eu-west-1", "2026-11-28"),
+      logKey(ACCOUNTS[0], "eu-west-1", "2026-11-29"),
+    ]);
+    expect(calls.listInputs.every((i) => i.Prefix === region || i.Delimiter === "/")).toBe(true);
+  });
+
+  it("lists a long range in one run of keys per Region, pruning the Regions and days outside it", async () => {
     const { client, calls } = bucket();
     const filter = { since: "2025-01-01", until: "2026-11-27", regions: ["eu-west-1"] };
     const keys: string[] = [];
-    for await (const o of listTrailObjects(client, { bucket: "trail", prefix: "" }, filter, undefined, NOW))
-      keys.push(o.key);
+    for await (const o of listTrailObjects(client, { bucket: "trail", prefix: "" }, filter)) keys.push(o.key);
     expect(keys).toEqual(ACCOUNTS.map((a) => logKey(a, "eu-west-1", "2026-11-27")));
     expect(calls.lists.filter((p) => p.includes("us-east-1"))).toEqual([]);
-    expect(calls.lists.filter((p) => /\/2026\/11\/2[89]\/$/.test(p))).toEqual([]);
+    expect(calls.listInputs.filter((i) => i.Delimiter === undefined)).toEqual(
+      ACCOUNTS.map((a) => {
+        const region = `AWSLogs/${ORG}/${a}/CloudTrail/eu-west-1/`;
+        return { Bucket: "trail", Prefix: region, StartAfter: `${region}2025/01/01/` };
+      }),
+    );
+  });
+
+  it("leaves out keys in folders outside the day layout below a Region, as the walk by level did", async () => {
+    const region = "AWSLogs/111122223333/CloudTrail/eu-west-1/";
+    const body = gzipSync(JSON.stringify({ Records: [] }));
+    const objects = new Map(
+      [
+        `${region}2026/11/27/111122223333_CloudTrail_eu-west-1_20261127T0000Z_a.json.gz`,
+        `${region}2026/11/27/extra/deeper.json.gz`,
+        `${region}2026/11/stray-in-a-month.json.gz`,
+        `${region}2026/11/27/notes.txt`,
+        `${region}notes/x.json.gz`,
+      ].map((k) => [k, body]),
+    );
+    const { client } = bucket(objects);
+    const list = async (filter: Parameters<typeof listTrailObjects>[2]) => {
+      const keys: string[] = [];
+      for await (const o of listTrailObjects(client, { bucket: "trail", prefix: "" }, filter))
+        keys.push(o.key);
+      return keys.sort();
+    };
+    // Unfiltered, a log file higher up in the layout is read (the filter cannot judge it anyway).
+    expect(await list({})).toEqual([
+      `${region}2026/11/27/111122223333_CloudTrail_eu-west-1_20261127T0000Z_a.json.gz`,
+      `${region}2026/11/stray-in-a-month.json.gz`,
+    ]);
+    expect(await list({ since: "2026-11-27" })).toEqual([
+      `${region}2026/11/27/111122223333_CloudTrail_eu-west-1_20261127T0000Z_a.json.gz`,
+    ]);
   });
 
   it("reports a bucket that cannot be listed", async () => {
@@ -233,7 +312,7 @@ describe("readObject and s3Records", () => {
       },
     ]);
     expect(outcome.status).toBe("done");
-    const source = s3Records({ client, location: { bucket: "trail", prefix: "" }, filter: {}, now: NOW });
+    const source = s3Records({ client, location: { bucket: "trail", prefix: "" }, filter: {} });
     const all = await collect(source.records);
     expect(all.filter((e) => e.error)).toHaveLength(1);
     expect(all.filter((e) => !e.error)).toHaveLength(11 * 4);
@@ -247,7 +326,6 @@ describe("readObject and s3Records", () => {
       location: { bucket: "trail", prefix: "" },
       filter: {},
       concurrency: 5,
-      now: NOW,
     });
     const entries = await collect(source.records);
     const files = [...new Set(entries.map((e) => e.file))];
@@ -255,6 +333,46 @@ describe("readObject and s3Records", () => {
       [...archiveObjects().keys()].filter((k) => !k.includes("Digest")).map((k) => `s3://trail/${k}`),
     );
     expect(source.progress).toMatchObject({ objects: 12, listed: 12, records: 48 });
+  });
+
+  it("lists ahead of the reads: the whole listing is done while the first object is still being fetched", async () => {
+    // One key a page: 1 + 2 + 2x2 + 12 list calls. The first GetObject answers only once every key
+    // has been listed (or after a second): a listing that waited for the reads would not get there.
+    const { client, calls } = bucket(archiveObjects(), 1);
+    const logKeys = [...archiveObjects().keys()].filter((k) => !k.includes("Digest"));
+    let listedAtFirstRead = -1;
+    const waiting = {
+      send: async (command: unknown) => {
+        if (command instanceof GetObjectCommand && listedAtFirstRead < 0) {
+          const deadline = Date.now() + 1_000;
+          while (calls.listedKeys.length < logKeys.length && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 1));
+          listedAtFirstRead = calls.listedKeys.length;
+        }
+        return client.send(command as GetObjectCommand);
+      },
+    } as unknown as typeof client;
+    const source = s3Records({
+      client: waiting,
+      location: { bucket: "trail", prefix: "" },
+      filter: {},
+      concurrency: 2,
+    });
+    const entries = await collect(source.records);
+    expect(listedAtFirstRead).toBe(logKeys.length);
+    expect([...new Set(entries.map((e) => e.file))]).toEqual(logKeys.map((k) => `s3://trail/${k}`));
+    expect(calls.gets).toEqual(logKeys);
+  });
+
+  it("ends with the listing error when the bucket cannot be listed, having read nothing", async () => {
+    const failing = {
+      send: () => Promise.reject(Object.assign(new Error("Access Denied"), { name: "AccessDenied" })),
+    } as unknown as S3Client;
+    const source = s3Records({ client: failing, location: { bucket: "trail", prefix: "logs/" }, filter: {} });
+    await expect(collect(source.records)).rejects.toThrow(
+      "cannot list s3://trail/logs/: AccessDenied: Access Denied",
+    );
+    expect(source.progress).toMatchObject({ objects: 0, records: 0 });
   });
 
   it("decides like triage over the same files on disk", async () => {
@@ -275,7 +393,7 @@ describe("readObject and s3Records", () => {
     };
     const { client } = bucket(objects);
     const fromS3 = await run({
-      records: s3Records({ client, location: { bucket: "trail", prefix: "" }, filter: {}, now: NOW }).records,
+      records: s3Records({ client, location: { bucket: "trail", prefix: "" }, filter: {} }).records,
       inputs: 1,
     });
     const fromDisk = await run(fileInput([dir]));
@@ -296,10 +414,7 @@ describe("readObject and s3Records", () => {
     });
     const location = { bucket: "trail", prefix: "" };
     // An interrupted run: stops after the records of five objects (20 records) were handled.
-    const seen = await collect(
-      s3Records({ client, location, filter: {}, checkpoint: first, now: NOW }).records,
-      20,
-    );
+    const seen = await collect(s3Records({ client, location, filter: {}, checkpoint: first }).records, 20);
     await first.close();
     expect(seen).toHaveLength(20);
     const done = readFileSync(file, "utf8")
@@ -312,7 +427,7 @@ describe("readObject and s3Records", () => {
     calls.gets.length = 0;
     first = await openCheckpoint(file);
     expect(first.before).toBe(4);
-    const source = s3Records({ client, location, filter: {}, checkpoint: first, now: NOW });
+    const source = s3Records({ client, location, filter: {}, checkpoint: first });
     const rest = await collect(source.records);
     await first.close();
     expect(source.progress.skipped).toBe(4);
@@ -323,9 +438,7 @@ describe("readObject and s3Records", () => {
     calls.gets.length = 0;
     const third = await openCheckpoint(file);
     expect(third.before).toBe(12);
-    expect(
-      await collect(s3Records({ client, location, filter: {}, checkpoint: third, now: NOW }).records),
-    ).toEqual([]);
+    expect(await collect(s3Records({ client, location, filter: {}, checkpoint: third }).records)).toEqual([]);
     await third.close();
     expect(calls.gets).toEqual([]);
   });
@@ -343,7 +456,6 @@ describe("readObject and s3Records", () => {
         client,
         location: { bucket: "trail", prefix: "" },
         filter: { since: day, until: day },
-        now: NOW,
       }).records,
     );
     expect(entries.filter((e) => !e.error).map((e) => e.index)).toEqual([0, 1, 2, 3]);
