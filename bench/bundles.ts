@@ -1,10 +1,17 @@
 /**
  * Cold start of every function beside a floor: the CPU time (user + system) of a fresh `node`
- * process that imports the bundle, median of `runs`. Whole-process CPU includes Node's own start,
- * as a Lambda cold start does, and unlike a wall clock it is not inflated by other work on the
- * machine. The floor is a bundle that only creates a KMS client and an SNS client (what any
- * responder needs to act and tell), built with the same esbuild options as the functions: the
- * ratio says what our own code and its other dependencies cost on top of that.
+ * process that imports the bundle. Whole-process CPU includes Node's own start, as a Lambda cold
+ * start does, and unlike a wall clock it is not inflated by other work on the machine. The floor
+ * is a bundle that only creates a KMS client and an SNS client (what any responder needs to act
+ * and tell), built with the same esbuild options as the functions: the ratio says what our own
+ * code and its other dependencies cost on top of that.
+ *
+ * The ratio is paired: each round imports the floor and then every function, and a function's
+ * ratio is the median over rounds of its time divided by the floor's time in the same round. On a
+ * shared or virtual machine the CPU time of the same import swings by a third from one process to
+ * the next, mostly in bursts; a ratio taken within a round cancels what the burst does to both,
+ * where a ratio of two separate medians does not (measured: the same bundle read 1.03x and 1.26x
+ * in two runs of 11 medians, and 1.07x-1.13x in repeated runs of 25 paired rounds).
  *
  * The functions are whatever `dist/` holds (scripts/build.ts decides what is a function), each
  * `dist/<function>/index.mjs`; the largest packages in each come from its source map.
@@ -35,6 +42,10 @@ export interface BundleRow {
   bytes: number;
   /** Median whole-process CPU time (user + system) of importing the bundle in a fresh `node`, ms. */
   cpuMs: number;
+  /** Median over rounds of this bundle's CPU time over the floor's in the same round (1 for the floor). */
+  ratio: number;
+  /** The first and third quartiles of those per-round ratios: how much the machine moved them. */
+  ratioQuartiles: [number, number];
   /** The largest packages in the bundle (KiB of output), from its source map. */
   top: Array<{ module: string; kib: number }>;
 }
@@ -45,11 +56,16 @@ export interface BundleReport {
   runs: number;
 }
 
-function median(values: number[]): number {
+/** The value at fraction `q` of the sorted values, interpolated (`q` 0.5 is the median). */
+function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  const at = (sorted.length - 1) * q;
+  const low = sorted[Math.floor(at)] ?? 0;
+  const high = sorted[Math.ceil(at)] ?? low;
+  return low + (high - low) * (at - Math.floor(at));
 }
+
+const median = (values: number[]) => quantile(values, 0.5);
 
 /** The function bundles `dist/` holds, by folder name. */
 export function distFunctions(distDir: string): string[] {
@@ -175,12 +191,19 @@ export async function measureBundles(workDir: string, distDir: string, runs: num
   for (let i = 0; i < runs; i++) {
     for (const [name, bundle] of bundles) times.get(name)?.push(await importCpuMs(bundle));
   }
-  const row = (name: string, bundle: string, label = name): BundleRow => ({
-    name: label,
-    bytes: statSync(bundle).size,
-    cpuMs: median(times.get(name) ?? []),
-    top: topModules(bundle),
-  });
+  const floorTimes = times.get(FLOOR) ?? [];
+  const row = (name: string, bundle: string, label = name): BundleRow => {
+    const own = times.get(name) ?? [];
+    const ratios = own.map((ms, round) => ms / (floorTimes[round] ?? Number.NaN));
+    return {
+      name: label,
+      bytes: statSync(bundle).size,
+      cpuMs: median(own),
+      ratio: median(ratios),
+      ratioQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
+      top: topModules(bundle),
+    };
+  };
   return {
     floor: row(FLOOR, floorBundle, "floor (KMSClient + SNSClient only)"),
     functions: names.map((name) => row(name, path.join(distDir, name, "index.mjs"))),

@@ -30,7 +30,6 @@ import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
 import { recordMetrics } from "./metrics.js";
 import { formatNotification, type KeyInfo, type ManualRequest, type Outcome, publish } from "./notify.js";
-import { importToSecurityHub } from "./securityhub.js";
 
 export interface HandlerResult {
   eventId: string | undefined;
@@ -144,7 +143,10 @@ export async function act(
   recordMetrics(finding, results, actedAt);
   // Security Hub (when on), after the notification: a failed import never undoes an action; it
   // fails the invocation like a failed notification (securityhub.ts).
-  const imported = await importToSecurityHub(finding, results, deps, request);
+  // Loaded on demand: the ASFF mapping is code a function without Security Hub never runs.
+  const imported = deps.config.securityHub
+    ? await (await import("./securityhub.js")).importToSecurityHub(finding, results, deps, request)
+    : undefined;
   // Policies go to DEBUG only: they can be large and are the key owner's business.
   logger.info("decided and acted", {
     severity: finding.severity,
