@@ -39,7 +39,10 @@ const FLOOR = "(floor)";
 
 export interface BundleRow {
   name: string;
+  /** What a cold start reads: the entry and the chunks it imports statically, transitively. */
   bytes: number;
+  /** How many files that is. */
+  files: number;
   /** Median whole-process CPU time (user + system) of importing the bundle in a fresh `node`, ms. */
   cpuMs: number;
   /** Median over rounds of this bundle's CPU time over the floor's in the same round (1 for the floor). */
@@ -144,6 +147,24 @@ function topModules(bundle: string): BundleRow["top"] {
     .map(([module, chars]) => ({ module, kib: chars / 1024 }));
 }
 
+/** The entry and every chunk it imports statically (`import ... from "./chunks/x.mjs"`), transitively. */
+function coldFiles(entry: string): string[] {
+  const seen = new Set<string>();
+  const todo = [path.resolve(entry)];
+  for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    // esbuild's output: static imports sit between statements as `import ... from "./x.mjs"`;
+    // dynamic ones are `import("./x.mjs")` and do not match.
+    for (const m of readFileSync(file, "utf8").matchAll(
+      /(?:^|[;}\n])\s*import\s*(?:[^"'();]*?from\s*)?["'](\.{1,2}\/[^"']+)["']/g,
+    )) {
+      if (m[1]) todo.push(path.resolve(path.dirname(file), m[1]));
+    }
+  }
+  return [...seen];
+}
+
 /** Whole-process CPU time (user + system, ms) of a fresh `node` that imports the bundle. */
 async function importCpuMs(bundle: string): Promise<number> {
   const script = `await import(${JSON.stringify(pathToFileURL(bundle).href)}); const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000));`;
@@ -195,9 +216,11 @@ export async function measureBundles(workDir: string, distDir: string, runs: num
   const row = (name: string, bundle: string, label = name): BundleRow => {
     const own = times.get(name) ?? [];
     const ratios = own.map((ms, round) => ms / (floorTimes[round] ?? Number.NaN));
+    const files = coldFiles(bundle);
     return {
       name: label,
-      bytes: statSync(bundle).size,
+      bytes: files.reduce((sum, file) => sum + statSync(file).size, 0),
+      files: files.length,
       cpuMs: median(own),
       ratio: median(ratios),
       ratioQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
