@@ -18,11 +18,12 @@ import { parseKeyArn } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import type { Finding } from "../shared/decision.js";
 import type { ActionError } from "../shared/errors.js";
-import { awsErrorName, describeError } from "../shared/errors.js";
+import { describeError } from "../shared/errors.js";
 import type { ActionResult, Executor } from "../shared/executors/executor.js";
 import { cancelKeyDeletion, disableKey, enableKey } from "../shared/executors/key-state.js";
 import { revokeGrant } from "../shared/executors/revoke-grant.js";
 import { enableKeyRotation } from "../shared/executors/rotation.js";
+import { grantById } from "../shared/facts.js";
 import type { HistoryReader } from "../shared/history-reader.js";
 import type { ManualRequest, Outcome } from "../shared/notify.js";
 import { accessFor, act, type PipelineDeps } from "../shared/pipeline.js";
@@ -77,13 +78,8 @@ async function listGrants(
   filter: { grantId?: string; grantee?: string },
 ): Promise<GrantListEntry[]> {
   if (filter.grantId) {
-    try {
-      const out = await kms.send(new ListGrantsCommand({ KeyId: keyArn, GrantId: filter.grantId }));
-      return (out.Grants ?? []).filter((g) => g.GrantId === filter.grantId);
-    } catch (error) {
-      if (awsErrorName(error) === "NotFoundException") return [];
-      throw error;
-    }
+    const grant = await grantById(kms, keyArn, filter.grantId);
+    return grant ? [grant] : [];
   }
   const grants: GrantListEntry[] = [];
   let marker: string | undefined;

@@ -12,6 +12,7 @@ import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
+  type GrantListEntry,
   type KMSClient,
   ListGrantsCommand,
   ListResourceTagsCommand,
@@ -99,16 +100,25 @@ function grantFact(g: {
   };
 }
 
-async function readGrant(kms: KMSClient, keyArn: string, grantId: string): Promise<GrantFact | null> {
+/** The grant with this id on the key as KMS lists it now, or undefined when the key has none such. */
+export async function grantById(
+  kms: KMSClient,
+  keyArn: string,
+  grantId: string,
+): Promise<GrantListEntry | undefined> {
   try {
     const out = await kms.send(new ListGrantsCommand({ KeyId: keyArn, GrantId: grantId }));
-    const grant = (out.Grants ?? []).find((g) => g.GrantId === grantId);
-    return grant ? grantFact(grant) : null;
+    return (out.Grants ?? []).find((g) => g.GrantId === grantId);
   } catch (error) {
     // ListGrants answers NotFoundException for a grant id that does not exist on the key.
-    if (awsErrorName(error) === "NotFoundException") return null;
+    if (awsErrorName(error) === "NotFoundException") return undefined;
     throw error;
   }
+}
+
+async function readGrant(kms: KMSClient, keyArn: string, grantId: string): Promise<GrantFact | null> {
+  const grant = await grantById(kms, keyArn, grantId);
+  return grant ? grantFact(grant) : null;
 }
 
 async function readTags(kms: KMSClient, keyArn: string): Promise<Record<string, string>> {
