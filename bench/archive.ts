@@ -19,7 +19,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { defaultS3Client, s3Records } from "../cli/sources/s3.js";
+import { DEFAULT_CONCURRENCY, defaultS3Client, s3Records } from "../cli/sources/s3.js";
 import { fileInput, runTriage, type TriageInput } from "../cli/triage.js";
 import { startMoto } from "../emulator/moto.js";
 import { DEFAULT_CONFIG } from "../functions/shared/config.js";
@@ -104,7 +104,11 @@ async function timed(input: TriageInput): Promise<ArchiveRun> {
  * Uploads the export (the directory holding `AWSLogs/`) to a fresh moto and times both paths,
  * alternating, `rounds` times each. Starts and stops its own moto_server.
  */
-export async function measureArchive(exportDir: string, rounds = 3, concurrency = 4): Promise<ArchiveReport> {
+export async function measureArchive(
+  exportDir: string,
+  rounds = 3,
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<ArchiveReport> {
   const moto = await startMoto();
   try {
     // The client the command line gives a user, pointed at moto.

@@ -17,7 +17,7 @@ import { athenaRecords } from "./athena.js";
 import { type Checkpoint, openCheckpoint } from "./checkpoint.js";
 import { parseFilter } from "./filter.js";
 import type { ArchiveValues } from "./options.js";
-import { defaultS3Client, isS3Uri, parseS3Uri, s3ProgressBar, s3Records } from "./s3.js";
+import { DEFAULT_CONCURRENCY, defaultS3Client, isS3Uri, parseS3Uri, s3ProgressBar, s3Records } from "./s3.js";
 
 /** The AWS clients of archive reads, created on first use (tests replace them). */
 let clients: { s3?: () => S3Client; athena?: () => Promise<AthenaClient> | AthenaClient } = {};
@@ -34,7 +34,7 @@ export interface ArchiveRun {
 }
 
 function concurrencyOf(value: string | undefined): number {
-  if (value === undefined) return 4;
+  if (value === undefined) return DEFAULT_CONCURRENCY;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw new UsageError(`--concurrency must be a whole number from 1 to 64 (got "${value}")`);
