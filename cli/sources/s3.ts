@@ -6,7 +6,8 @@
  * Regions, and prunes at each level by the filter: an account or Region left out is never listed
  * below, so its objects are never listed nor read. Where the filter names the children outright
  * (the accounts, the Regions) they are listed directly, without listing their parent. Below a
- * Region, the days are listed in one run of keys from `--since` to `--until` (see `region`).
+ * Region, the days are listed in one run of keys from `--since` to `--until` (see `region`); with
+ * no Region nor date filter, the account's whole trail is one run.
  * `CloudTrail-Digest/` and other folders beside `CloudTrail/` are not trail logs and are left out.
  * The listing runs ahead of the reads (up to `LIST_AHEAD` objects), so reading never waits for a
  * list call once it has started.
@@ -198,7 +199,8 @@ export async function* listTrailObjects(
    * delimiter, 1,000 keys a call, from the first day wanted (`StartAfter`) and stopped at the first
    * key past the last day wanted, instead of a call per year, month and day. Keys in folders
    * outside the layout (`2026/11/28/extra/`, `notes/`) are left out, as the walk by level leaves
-   * them out.
+   * them out. Also reads an account's whole trail (`<region>/<yyyy>/...`) when nothing is filtered
+   * below the account.
    */
   async function* region(prefix: string): AsyncGenerator<S3Object> {
     const startAfter = filter.since === undefined ? undefined : `${prefix}${dayPath(filter.since)}`;
@@ -218,7 +220,10 @@ export async function* listTrailObjects(
 
   async function* walk(prefix: string, above: number): AsyncGenerator<S3Object> {
     const level = prefix === "" || prefix.endsWith("/") ? levelOf(prefix) : undefined;
-    if (level?.kind === "region") {
+    // Every Region and day wanted: the account's whole trail is one run of keys, as a Region's is
+    // (a list call fewer before the first read, and none per Region).
+    const wholeTrail = level?.kind === "trail" && !filter.regions && !filter.since && !filter.until;
+    if (level?.kind === "region" || wholeTrail) {
       yield* region(prefix);
       return;
     }

@@ -180,6 +180,17 @@ describe("listTrailObjects", () => {
     expect(keys).toEqual(all);
     expect(calls.gets).toEqual([]);
     expect(calls.lists.some((p) => p.includes("CloudTrail-Digest"))).toBe(false);
+    // Unfiltered, each account's trail is one run of keys (all its Regions and days), page by page.
+    const runs = calls.listInputs.filter((i) => i.Delimiter === undefined);
+    expect(new Set(runs.map((i) => i.Prefix))).toEqual(
+      new Set(ACCOUNTS.map((a) => `AWSLogs/${ORG}/${a}/CloudTrail/`)),
+    );
+    expect(runs.every((i) => i.StartAfter === undefined)).toBe(true);
+    expect(calls.listInputs.filter((i) => i.Delimiter === "/").map((i) => i.Prefix)).toEqual([
+      "",
+      "AWSLogs/",
+      `AWSLogs/${ORG}/`,
+    ]);
   });
 
   it("prunes at the prefix level: nothing outside the filter is listed", async () => {
@@ -263,6 +274,7 @@ describe("listTrailObjects", () => {
         `${region}2026/11/stray-in-a-month.json.gz`,
         `${region}2026/11/27/notes.txt`,
         `${region}notes/x.json.gz`,
+        "AWSLogs/111122223333/CloudTrail/not-a-region/2026/11/27/x.json.gz",
       ].map((k) => [k, body]),
     );
     const { client } = bucket(objects);
