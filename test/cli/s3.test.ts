@@ -387,6 +387,16 @@ describe("readObject and s3Records", () => {
     expect(source.progress).toMatchObject({ objects: 0, records: 0 });
   });
 
+  it("decodes characters cut between the pieces of text it scans", async () => {
+    // 200,000 bytes of 3-byte and 2-byte characters: the 64 KiB pieces fall inside characters.
+    const key = logKey(ACCOUNTS[0], "eu-west-1", "2026-11-27");
+    const kms = { ...recordsFor(ACCOUNTS[0], "eu-west-1", "2026-11-27")[1], userAgent: "€é".repeat(40_000) };
+    const other = { eventSource: "s3.amazonaws.com", eventName: "Put€Object", eventID: "é-1" };
+    const { client } = bucket(new Map([[key, gzipSync(JSON.stringify({ Records: [kms, other] }))]]));
+    const entries = await collect(readObject(client, "trail", key));
+    expect(entries.map((e) => e.value)).toEqual([kms, other]);
+  });
+
   it("decides like triage over the same files on disk", async () => {
     const objects = archiveObjects();
     const dir = tempDir();
