@@ -429,11 +429,12 @@ const LIST_AHEAD = 5_000;
 
 /**
  * Objects read at once unless `--concurrency` says otherwise. Measured against moto on the bench's
- * export (2 cores shared with the emulator): 2 costs the emulator the least CPU per GetObject, 8 and
- * 16 are no faster than 4; against S3 itself each GetObject waits tens of milliseconds for its
- * first byte, several times what triage spends on an object, so 2 would leave triage idle.
+ * export (2 cores shared with the emulator), medians of 15 to 21 runs: 2 and 3 leave triage waiting
+ * (slower), 4 and 8 are level (1.22 and 1.19 s), 12 and 16 are slower (the emulator's threads
+ * contend). Against S3 itself each GetObject waits tens of milliseconds for its first byte, several
+ * times what triage spends on an object, so the more of the level two is kept in flight.
  */
-export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_CONCURRENCY = 8;
 
 /** The archive's records, object after object in listing order, `concurrency` objects read at once. */
 export function s3Records(options: S3SourceOptions): S3Source {
