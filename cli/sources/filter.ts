@@ -72,8 +72,3 @@ export function nextDay(day: string): string {
   date.setUTCDate(date.getUTCDate() + 1);
   return date.toISOString().slice(0, 10);
 }
-
-/** Today (UTC), `YYYY-MM-DD`. */
-export function today(now = new Date()): string {
-  return now.toISOString().slice(0, 10);
-}
