@@ -15,10 +15,8 @@ export async function executedBy(
   if (!executionId) return { note: "not run through SSM Automation: who ran it is unknown" };
   try {
     // The SSM client is loaded only for requests that come through SSM Automation.
-    const { GetAutomationExecutionCommand } = await import("@aws-sdk/client-ssm");
-    const client = ssm ?? (await import("../shared/clients/ssm.js")).ssm;
-    const out = await client.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
-    const execution = out.AutomationExecution;
+    const { automationExecution } = await import("../shared/clients/ssm.js");
+    const execution = await automationExecution(executionId, ssm);
     const document = execution?.DocumentName ?? "";
     if (documentPrefix && !document.startsWith(documentPrefix)) {
       return {

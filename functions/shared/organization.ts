@@ -15,11 +15,8 @@ let learnt: Promise<string | undefined> | undefined;
 export function ownOrganization(): Promise<string | undefined> {
   learnt ??= (async () => {
     try {
-      const { DescribeOrganizationCommand, OrganizationsClient } = await import(
-        "@aws-sdk/client-organizations"
-      );
-      const out = await new OrganizationsClient({ maxAttempts: 3 }).send(new DescribeOrganizationCommand({}));
-      return out.Organization?.Id;
+      const { describeOwnOrganization } = await import("./clients/organizations.js");
+      return await describeOwnOrganization();
     } catch (error) {
       // Not in an organisation (AWSOrganizationsNotInUseException) or not allowed: unknown, not fatal.
       logger.info("organisation not learnt", { error: describeError(error) });

@@ -14,7 +14,7 @@
  *   publishes it (the actions then answer `already-done`).
  */
 
-import { DescribeKeyCommand, type KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
+import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { type KeyRef, parseKeyArn } from "./arn.js";
@@ -30,6 +30,7 @@ import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
 import { recordMetrics } from "./metrics.js";
 import { formatNotification, type KeyInfo, type ManualRequest, type Outcome, publish } from "./notify.js";
+import { importToSecurityHub } from "./securityhub.js";
 
 export interface HandlerResult {
   eventId: string | undefined;
@@ -143,10 +144,7 @@ export async function act(
   recordMetrics(finding, results, actedAt);
   // Security Hub (when on), after the notification: a failed import never undoes an action; it
   // fails the invocation like a failed notification (securityhub.ts).
-  // Loaded on demand: the ASFF mapping is code a function without Security Hub never runs.
-  const imported = deps.config.securityHub
-    ? await (await import("./securityhub.js")).importToSecurityHub(finding, results, deps, request)
-    : undefined;
+  const imported = await importToSecurityHub(finding, results, deps, request);
   // Policies go to DEBUG only: they can be large and are the key owner's business.
   logger.info("decided and acted", {
     severity: finding.severity,
@@ -219,7 +217,7 @@ export function accessFor(
       const m = member(arn);
       if (!m) return kmsForKey(deps.kms, arn);
       const { memberKms } = await import("./clients/member.js");
-      return memberKms(m.key, m.access);
+      return memberKms(m.key, m.access, (config) => new KMSClient(config));
     },
     credentialsFor: async (arn) => {
       const m = member(arn);

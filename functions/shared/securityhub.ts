@@ -16,9 +16,8 @@
  *   status set at the first import stands until someone changes it (or Security Hub resets it to
  *   NEW when the compliance status turns from PASSED to FAILED).
  *
- * The mapping (`toAsff`) is pure. The pipeline loads this module, and this module the Security Hub
- * client, with dynamic imports, only when enabled: a function with Security Hub off evaluates
- * neither at cold start.
+ * The mapping (`toAsff`) is pure. The import loads the Security Hub client with a dynamic import,
+ * only when enabled: a function with Security Hub off never evaluates it at cold start.
  */
 import type { AwsSecurityFinding, Partition, SeverityLabel } from "@aws-sdk/client-securityhub";
 import { partitionOfRegion } from "./arn.js";

@@ -3,12 +3,19 @@
  * holds only the AWS SDK clients its function uses, read from esbuild's metafile. The build runs
  * once, into a temporary directory (a few seconds).
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INCIDENTS } from "../../functions/registry.js";
-import { type BuiltFunction, buildAll, clientsIn, unusedClients } from "../../scripts/build.js";
+import type { Incident } from "../../functions/shared/incident.js";
+import {
+  type BuiltFunction,
+  buildAll,
+  clientsIn,
+  misplacedLazyImports,
+  unusedClients,
+} from "../../scripts/build.js";
 
 let outdir: string;
 let built: BuiltFunction[];
@@ -20,18 +27,36 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 /**
  * Every function loads KMS and SNS at cold start, nothing else. What only some invocations need
- * is split into chunks loaded on demand: CloudTrail where key history is read, SSM in the runbook,
- * Security Hub (findings, when configured) and STS (a central responder's member roles) everywhere.
+ * is a bundle of its own under lazy/, loaded on demand: STS (a central responder's member roles)
+ * and Security Hub (findings, when configured) everywhere, Organizations where the key policy
+ * facts are read (the responder learns its own organisation once), CloudTrail only in the
+ * incidents that declare a history reader, and SSM in the runbook.
  */
 const COLD = ["kms", "sns"];
-// Chunks on disk, never loaded unless needed. esbuild writes a chunk for every dynamic import in
-// the module graph, so the history reader's chunk sits beside every bundle (the registry's names
-// reach it), loaded only by an incident that reads key history; likewise Organizations (the
-// key-policy responder learns its own organisation once, when the config names none).
-const ON_DEMAND = ["cloudtrail", "organizations", "securityhub", "sts"];
+const readsHistory = (i: Incident) => i.history !== undefined;
 const LAZY: Record<string, string[]> = {
-  ...Object.fromEntries(INCIDENTS.map((i) => [i.name, ON_DEMAND])),
-  runbook: ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
+  ...Object.fromEntries(
+    INCIDENTS.map((i) => [
+      i.name,
+      [...(readsHistory(i) ? ["cloudtrail"] : []), "organizations", "securityhub", "sts"],
+    ]),
+  ),
+  runbook: ["cloudtrail", "securityhub", "ssm", "sts"],
+};
+/** The on-demand bundles (lazy/*.mjs) that carry those clients. */
+const LAZY_FILES: Record<string, string[]> = {
+  ...Object.fromEntries(
+    INCIDENTS.map((i) => [
+      i.name,
+      [
+        ...(readsHistory(i) ? ["history-cloudtrail.mjs"] : []),
+        "member.mjs",
+        "organizations.mjs",
+        "securityhub.mjs",
+      ],
+    ]),
+  ),
+  runbook: ["history-cloudtrail.mjs", "member.mjs", "securityhub.mjs", "ssm.mjs"],
 };
 const EXPECTED: Record<string, string[]> = Object.fromEntries(Object.keys(LAZY).map((name) => [name, COLD]));
 
@@ -100,5 +125,41 @@ describe("bundles", () => {
       lazy: ["sts"],
       coldBytes: 30,
     });
+  });
+
+  it.each(Object.keys(EXPECTED))(
+    "%s: every on-demand module is a bundle of its own under lazy/, imported from index.mjs only",
+    (name) => {
+      const lazy = readdirSync(path.join(outdir, name, "lazy"))
+        .filter((f) => f.endsWith(".mjs"))
+        .sort();
+      expect(lazy).toEqual(LAZY_FILES[name]);
+      const index = readFileSync(path.join(outdir, name, "index.mjs"), "utf8");
+      for (const file of lazy) expect(index, file).toContain(`import("./lazy/${file}")`);
+      // The cold path's own chunks are the SDK's (its own dynamic imports): none holds ours.
+      for (const chunk of readdirSync(path.join(outdir, name, "chunks")).filter((f) => f.endsWith(".mjs"))) {
+        expect(readFileSync(path.join(outdir, name, "chunks", chunk), "utf8"), chunk).not.toContain(
+          "./lazy/",
+        );
+      }
+    },
+  );
+
+  it("the check is live: a chunk that imports an on-demand bundle is named", () => {
+    const out = (imports: Array<{ path: string; kind: "dynamic-import"; external?: boolean }>) => ({
+      bytes: 1,
+      imports,
+      exports: [],
+      inputs: {},
+    });
+    const metafile = {
+      inputs: {},
+      outputs: {
+        "out/index.mjs": out([{ path: "./lazy/member.mjs", kind: "dynamic-import", external: true }]),
+        "out/chunks/shared.mjs": out([{ path: "./lazy/member.mjs", kind: "dynamic-import", external: true }]),
+        "out/chunks/sdk.mjs": out([{ path: "out/chunks/bowser.mjs", kind: "dynamic-import" }]),
+      },
+    };
+    expect(misplacedLazyImports(metafile, "out/index.mjs")).toEqual(["out/chunks/shared.mjs"]);
   });
 });

@@ -100,8 +100,9 @@ function operations(recorder: CallRecorder): string[] {
 /**
  * moto grants every AssumeRole, so the bundles reach STS through this small proxy: it refuses
  * AssumeRole on UNREACHABLE's roles the way STS does (HTTP 403, AccessDenied) and passes every
- * other request to moto. (The bundles' STS client lives in a chunk shared by every cold start of
- * this process, so the endpoint is set once, before the first cold start.)
+ * other request to moto. (A bundle's STS client is made when its on-demand member module first
+ * loads, from the environment of that moment, so the endpoint is set once, before the first cold
+ * start.)
  */
 async function startStsProxy(): Promise<Server> {
   const server = createServer((req, res) => {

@@ -4,6 +4,7 @@
  * are cached per account and incident until five minutes before they expire; a role that cannot
  * be assumed fails with an error naming it.
  */
+import { KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -11,6 +12,8 @@ import { type KeyRef, parseKeyArn } from "../../functions/shared/arn.js";
 import { type MemberAccess, memberRoleArn, sessionName } from "../../functions/shared/clients/member.js";
 
 const stsMock = mockClient(STSClient);
+/** What the pipeline passes: its own KMS client class. */
+const makeKms = (config: KMSClientConfig) => new KMSClient(config);
 
 const NOW = Date.parse("2026-11-28T18:00:00Z");
 const MINUTE = 60_000;
@@ -259,7 +262,7 @@ describe("memberKms", () => {
     stsMock.on(AssumeRoleCommand).resolves(assumed("ASIA1"));
 
     // Act
-    const client = await memberKms(MEMBER_KEY, access, NOW);
+    const client = await memberKms(MEMBER_KEY, access, makeKms, NOW);
 
     // Assess
     expect(await client.config.region()).toBe("eu-west-1");
@@ -270,15 +273,44 @@ describe("memberKms", () => {
     });
   });
 
+  it("makes the client with the caller's maker: the commands the caller sends come from the same SDK", async () => {
+    // Prepare
+    stsMock.on(AssumeRoleCommand).resolves(assumed("ASIA1"));
+    const made: KMSClientConfig[] = [];
+    const mine = new KMSClient({ region: "eu-west-1" });
+
+    // Act
+    const client = await memberKms(
+      MEMBER_KEY,
+      access,
+      (config) => {
+        made.push(config);
+        return mine;
+      },
+      NOW,
+    );
+
+    // Assess
+    expect(client).toBe(mine);
+    expect(made).toEqual([
+      {
+        maxAttempts: 6,
+        retryMode: "standard",
+        region: "eu-west-1",
+        credentials: { accessKeyId: "ASIA1", secretAccessKey: "secret-ASIA1", sessionToken: "token-ASIA1" },
+      },
+    ]);
+  });
+
   it("reuses the client per Region, and one AssumeRole serves every Region of the account", async () => {
     // Prepare
     stsMock.on(AssumeRoleCommand).resolves(assumed("ASIA1"));
     const east = key("arn:aws:kms:us-east-1:444455556666:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d");
 
     // Act
-    const a = await memberKms(MEMBER_KEY, access, NOW);
-    const b = await memberKms(MEMBER_KEY, access, NOW);
-    const c = await memberKms(east, access, NOW);
+    const a = await memberKms(MEMBER_KEY, access, makeKms, NOW);
+    const b = await memberKms(MEMBER_KEY, access, makeKms, NOW);
+    const c = await memberKms(east, access, makeKms, NOW);
 
     // Assess
     expect(b).toBe(a);
@@ -292,7 +324,7 @@ describe("memberKms", () => {
     stsMock.on(AssumeRoleCommand).rejects(new Error("AccessDenied"));
 
     // Act / Assess
-    await expect(memberKms(MEMBER_KEY, access, NOW)).rejects.toThrow(
+    await expect(memberKms(MEMBER_KEY, access, makeKms, NOW)).rejects.toThrow(
       "could not assume arn:aws:iam::444455556666:role/kms-responder-member",
     );
   });

@@ -5,7 +5,7 @@
  * until shortly before they expire; the session name names the incident and the event that first
  * needed them (CloudTrail in the member account shows who acted and why).
  */
-import { KMSClient } from "@aws-sdk/client-kms";
+import type { KMSClient, KMSClientConfig } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from "@aws-sdk/client-sts";
 import type { KeyRef } from "../arn.js";
 import { describeError } from "../errors.js";
@@ -54,14 +54,21 @@ export async function memberCredentials(
 }
 
 /**
- * A KMS client acting in the key's account (through the member role) and Region.
+ * A KMS client acting in the key's account (through the member role) and Region, made by `make`:
+ * the caller's own KMS client class, so that the client and the commands sent through it are one
+ * copy of the SDK (this module is bundled on its own, loaded on demand; see scripts/build.ts).
  * @throws Error naming the role when it cannot be assumed (the action is then `failed`).
  */
-export async function memberKms(key: KeyRef, access: MemberAccess, now = Date.now()): Promise<KMSClient> {
+export async function memberKms(
+  key: KeyRef,
+  access: MemberAccess,
+  make: (config: KMSClientConfig) => KMSClient,
+  now = Date.now(),
+): Promise<KMSClient> {
   const entry = await entryFor(key, access, now);
   let client = entry.client.get(key.region);
   if (!client) {
-    client = new KMSClient({ ...RETRY, region: key.region, credentials: { ...entry.credentials } });
+    client = make({ ...RETRY, region: key.region, credentials: { ...entry.credentials } });
     entry.client.set(key.region, client);
   }
   return client;
