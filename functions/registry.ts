@@ -1,7 +1,8 @@
 /**
  * The registry: every incident, in one list. Routing, triage, the stack (rules, functions, roles,
  * concurrency), the build and the drill read it. Adding an incident is one folder under
- * `functions/` with an `incident.ts`, plus one line here.
+ * `functions/` with an `incident.ts`, plus its import, its declaration in INCIDENTS and its name in
+ * INCIDENT_NAMES here.
  */
 import { aliasChanged } from "./alias-changed/incident.js";
 import { keyDeletionScheduled } from "./key-deletion-scheduled/incident.js";
