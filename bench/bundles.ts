@@ -13,16 +13,16 @@
  * where a ratio of two separate medians does not (measured: the same bundle read 1.03x and 1.26x
  * in two runs of 11 medians, and 1.07x-1.13x in repeated runs of 25 paired rounds).
  *
- * The functions are whatever `dist/` holds (scripts/build.ts decides what is a function), each
- * `dist/<function>/index.mjs`; the largest packages in each come from its source map.
+ * The functions are what scripts/build.ts's buildAll built, each `<dist>/<function>/index.mjs`;
+ * what a cold start reads comes from its metafile, the largest packages from the source map.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
-import { bundleOptions } from "../scripts/build.js";
+import { type BuiltFunction, bundleOptions, coldFiles } from "../scripts/build.js";
 
 const run = promisify(execFile);
 
@@ -69,15 +69,6 @@ function quantile(values: number[], q: number): number {
 }
 
 const median = (values: number[]) => quantile(values, 0.5);
-
-/** The function bundles `dist/` holds, by folder name. */
-export function distFunctions(distDir: string): string[] {
-  if (!existsSync(distDir)) return [];
-  return readdirSync(distDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(path.join(distDir, d.name, "index.mjs")))
-    .map((d) => d.name)
-    .sort();
-}
 
 const BASE64 = new Map(
   [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].map((c, i) => [c, i]),
@@ -147,24 +138,6 @@ function topModules(bundle: string): BundleRow["top"] {
     .map(([module, chars]) => ({ module, kib: chars / 1024 }));
 }
 
-/** The entry and every chunk it imports statically (`import ... from "./chunks/x.mjs"`), transitively. */
-function coldFiles(entry: string): string[] {
-  const seen = new Set<string>();
-  const todo = [path.resolve(entry)];
-  for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
-    if (seen.has(file)) continue;
-    seen.add(file);
-    // esbuild's output: static imports sit between statements as `import ... from "./x.mjs"`;
-    // dynamic ones are `import("./x.mjs")` and do not match.
-    for (const m of readFileSync(file, "utf8").matchAll(
-      /(?:^|[;}\n])\s*import\s*(?:[^"'();]*?from\s*)?["'](\.{1,2}\/[^"']+)["']/g,
-    )) {
-      if (m[1]) todo.push(path.resolve(path.dirname(file), m[1]));
-    }
-  }
-  return [...seen];
-}
-
 /** Whole-process CPU time (user + system, ms) of a fresh `node` that imports the bundle. */
 async function importCpuMs(bundle: string): Promise<number> {
   const script = `await import(${JSON.stringify(pathToFileURL(bundle).href)}); const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000));`;
@@ -185,51 +158,60 @@ async function importCpuMs(bundle: string): Promise<number> {
   return Number(stdout);
 }
 
-/** Builds the floor bundle into `workDir` with scripts/build.ts's options; returns its path. */
-async function buildFloor(workDir: string): Promise<string> {
+/** Builds the floor bundle into `workDir` with scripts/build.ts's options: its path and what a cold start reads. */
+async function buildFloor(workDir: string): Promise<{ bundle: string; bytes: number; files: number }> {
   // The entry lives in the scratch directory; nodePaths resolves its imports from our node_modules.
   const entry = path.join(workDir, "floor-entry.ts");
   writeFileSync(entry, FLOOR_SOURCE);
   const outfile = path.join(workDir, "floor", "index.mjs");
-  await build({ ...bundleOptions(entry, outfile), nodePaths: [path.resolve("node_modules")] });
-  return outfile;
+  const { metafile } = await build({
+    ...bundleOptions(entry, outfile),
+    nodePaths: [path.resolve("node_modules")],
+    metafile: true,
+  });
+  const cold = coldFiles(metafile, outfile);
+  const bytes = [...cold].reduce((sum, file) => sum + (metafile.outputs[file]?.bytes ?? 0), 0);
+  return { bundle: outfile, bytes, files: cold.size };
 }
 
 /**
- * Measures every bundle in `distDir` and the floor, in rounds over all of them (floor included)
- * so that machine noise hits them alike.
- * @throws Error when `distDir` holds no bundles.
+ * Measures the `built` functions (scripts/build.ts's buildAll into `distDir`) and the floor, in
+ * rounds over all of them (floor included) so that machine noise hits them alike.
+ * @throws Error when nothing was built.
  */
-export async function measureBundles(workDir: string, distDir: string, runs: number): Promise<BundleReport> {
-  const names = distFunctions(distDir);
-  if (names.length === 0) throw new Error(`no bundles in ${distDir}: run npm run build first`);
-  const floorBundle = await buildFloor(workDir);
+export async function measureBundles(
+  workDir: string,
+  built: readonly BuiltFunction[],
+  distDir: string,
+  runs: number,
+): Promise<BundleReport> {
+  if (built.length === 0) throw new Error(`no bundles in ${distDir}`);
+  const floor = await buildFloor(workDir);
   const bundles = new Map([
-    [FLOOR, floorBundle],
-    ...names.map((name): [string, string] => [name, path.join(distDir, name, "index.mjs")]),
+    [FLOOR, floor.bundle],
+    ...built.map(({ name }): [string, string] => [name, path.join(distDir, name, "index.mjs")]),
   ]);
   const times = new Map<string, number[]>([...bundles.keys()].map((name) => [name, []]));
   for (let i = 0; i < runs; i++) {
     for (const [name, bundle] of bundles) times.get(name)?.push(await importCpuMs(bundle));
   }
   const floorTimes = times.get(FLOOR) ?? [];
-  const row = (name: string, bundle: string, label = name): BundleRow => {
+  const row = (name: string, read: { bytes: number; files: number }, label = name): BundleRow => {
     const own = times.get(name) ?? [];
     const ratios = own.map((ms, round) => ms / (floorTimes[round] ?? Number.NaN));
-    const files = coldFiles(bundle);
     return {
       name: label,
-      bytes: files.reduce((sum, file) => sum + statSync(file).size, 0),
-      files: files.length,
+      bytes: read.bytes,
+      files: read.files,
       cpuMs: median(own),
       ratio: median(ratios),
       ratioQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
-      top: topModules(bundle),
+      top: topModules(bundles.get(name) ?? ""),
     };
   };
   return {
-    floor: row(FLOOR, floorBundle, "floor (KMSClient + SNSClient only)"),
-    functions: names.map((name) => row(name, path.join(distDir, name, "index.mjs"))),
+    floor: row(FLOOR, floor, "floor (KMSClient + SNSClient only)"),
+    functions: built.map((b) => row(b.name, b)),
     runs,
   };
 }

@@ -2,7 +2,7 @@
  * `npm run bench`: the performance budget, measured. A benchmark, not a test: it prints a table
  * and writes the same figures to bench/results.md (overwritten each run) for the README.
  *
- * 1. Cold start: per function in dist/, bundle size and the whole-process CPU time of a fresh
+ * 1. Cold start: per function, what a cold start reads and the whole-process CPU time of a fresh
  *    `node` importing it, beside a floor bundle that only creates a KMS and an SNS client (goal:
  *    at most 1.2x the floor).
  * 2. Triage: throughput on a generated 200,000-record CloudTrail S3 export beside the floor of
@@ -14,10 +14,10 @@
  * 4. Triage over an archive: records per second streaming the export from S3 (moto) beside the
  *    same files from disk (goal: within 1.5x), and the S3 path with objects from memory.
  *
- * Runs on a clean clone after `npm ci`: it runs `npm run build` first (what dist/ holds is what
- * is measured), and skips section 3 (saying so) when moto_server is not installed.
+ * Runs on a clean clone after `npm ci`: it builds first, with the build `npm run build` runs (what
+ * it builds is what is measured), and skips sections 3 and 4 (saying so) when moto_server is not
+ * installed.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
@@ -26,6 +26,7 @@ import { motoAvailable } from "../emulator/moto.js";
 import { rogueGrant } from "../functions/rogue-grant/incident.js";
 import { DEFAULT_CONFIG } from "../functions/shared/config.js";
 import type { Incident } from "../functions/shared/incident.js";
+import { buildAll, unusedClients } from "../scripts/build.js";
 import { type ArchiveReport, archiveSection, measureArchive } from "./archive.js";
 import { type BundleReport, measureBundles } from "./bundles.js";
 import { type LatencyReport, measureLatency } from "./latency.js";
@@ -129,11 +130,13 @@ function latencySection(r: LatencyReport | string): string[] {
 
 try {
   const started = performance.now();
-  log("npm run build");
-  // stdout to our stderr: this process's stdout carries only the figures.
-  execFileSync("npm", ["run", "--silent", "build"], { stdio: ["ignore", process.stderr, "inherit"] });
+  log("building the functions (npm run build's buildAll)");
+  const built = await buildAll(DIST);
+  const unused = unusedClients(built);
+  if (unused.length)
+    throw new Error(`bundles hold AWS clients their functions do not use: ${unused.join("; ")}`);
   log("building the floor, timing cold starts");
-  const bundles = await measureBundles(work, DIST, IMPORT_RUNS);
+  const bundles = await measureBundles(work, built, DIST, IMPORT_RUNS);
 
   log("generating the CloudTrail export (200,000 records)");
   const exported = writeExport(path.join(work, "export"), path.join(ROOT, "events"));

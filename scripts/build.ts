@@ -141,13 +141,18 @@ function clientsOf(metafile: Metafile, files: Iterable<string>): string[] {
   return [...clients].sort();
 }
 
+/** The output files a cold start of `entry` reads (as the metafile names them): it and its static imports. */
+export function coldFiles(metafile: Metafile, entry: string): Set<string> {
+  const key = Object.keys(metafile.outputs).find((f) => path.resolve(f) === path.resolve(entry)) ?? entry;
+  return staticClosure(metafile, key);
+}
+
 /** The clients a cold start loads, those only loaded on demand (dynamic imports), and the bytes a cold start loads. */
 export function clientsIn(
   metafile: Metafile,
   entry: string,
 ): { cold: string[]; lazy: string[]; coldBytes: number } {
-  const key = Object.keys(metafile.outputs).find((f) => path.resolve(f) === path.resolve(entry)) ?? entry;
-  const cold = staticClosure(metafile, key);
+  const cold = coldFiles(metafile, entry);
   const all = Object.keys(metafile.outputs).filter((f) => f.endsWith(".mjs"));
   const coldClients = clientsOf(metafile, cold);
   const lazy = clientsOf(
@@ -162,6 +167,8 @@ export interface BuiltFunction {
   name: string;
   /** Bytes a cold start loads: `index.mjs` and the chunks it imports statically. */
   bytes: number;
+  /** How many files that is. */
+  files: number;
   /** The AWS SDK clients in `index.mjs` (loaded at cold start). */
   clients: string[];
   /** The clients in chunks loaded only on demand. */
@@ -220,7 +227,13 @@ export async function buildAll(outdir = "dist"): Promise<BuiltFunction[]> {
           .filter((client) => !c.cold.includes(client))
           .sort();
       }
-      return { name, bytes: c.coldBytes, clients: c.cold, lazyClients };
+      return {
+        name,
+        bytes: c.coldBytes,
+        files: coldFiles(metafile, entry).size,
+        clients: c.cold,
+        lazyClients,
+      };
     }),
   );
 }

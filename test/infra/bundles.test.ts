@@ -86,6 +86,7 @@ describe("bundles", () => {
     const rogue = Object.entries(EXPECTED).map(([name, clients]) => ({
       name,
       bytes: 1,
+      files: 1,
       clients: name === "rogue-grant" ? [...clients, "ssm"] : clients,
       lazyClients: [],
     }));
