@@ -165,7 +165,7 @@ async function buildFloor(workDir: string): Promise<{ bundle: string; bytes: num
   writeFileSync(entry, FLOOR_SOURCE);
   const outfile = path.join(workDir, "floor", "index.mjs");
   const { metafile } = await build({
-    ...bundleOptions(entry, outfile),
+    ...bundleOptions({ index: entry }, path.dirname(outfile)),
     nodePaths: [path.resolve("node_modules")],
     metafile: true,
   });

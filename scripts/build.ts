@@ -52,15 +52,14 @@ export function expectedClients(name: string): string[] {
 }
 
 /**
- * The esbuild options of one function's bundle (the benchmark builds its floor with the same).
- * Code splitting: what a function loads only on demand (the STS client of a central responder,
- * the Security Hub client when findings go there) lands in a chunk beside `index.mjs` and costs
- * nothing at cold start; the stack deploys the whole folder.
+ * The esbuild options of a function's bundles: `entryPoints` (output name to source) written to
+ * `<outdir>/<name>.mjs`, with the chunks they share in `<outdir>/chunks/`. The benchmark builds
+ * its floor with the same; the stack deploys a function's whole folder.
  */
-export function bundleOptions(entry: string, outfile: string): BuildOptions {
+export function bundleOptions(entryPoints: Record<string, string>, outdir: string): BuildOptions {
   return {
-    entryPoints: { [path.basename(outfile, ".mjs")]: entry },
-    outdir: path.dirname(outfile),
+    entryPoints,
+    outdir,
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",
     splitting: true,
@@ -193,7 +192,7 @@ export async function buildAll(outdir = "dist"): Promise<BuiltFunction[]> {
       const outfile = path.resolve(outdir, name, "index.mjs");
       const found = new Map<string, string>();
       const { metafile } = await build({
-        ...bundleOptions(path.join(ROOT, "functions", name, "index.ts"), outfile),
+        ...bundleOptions({ index: path.join(ROOT, "functions", name, "index.ts") }, path.dirname(outfile)),
         absWorkingDir: ROOT,
         metafile: true,
         plugins: [onDemand(found)],
@@ -216,9 +215,7 @@ export async function buildAll(outdir = "dist"): Promise<BuiltFunction[]> {
       let lazyClients: string[] = c.lazy;
       if (wanted.length) {
         const lazy = await build({
-          ...bundleOptions(path.join(ROOT, "functions", name, "index.ts"), outfile),
-          entryPoints: Object.fromEntries(wanted),
-          outdir: path.join(path.dirname(outfile), LAZY_DIR),
+          ...bundleOptions(Object.fromEntries(wanted), path.join(path.dirname(outfile), LAZY_DIR)),
           absWorkingDir: ROOT,
           metafile: true,
         });
