@@ -18,11 +18,10 @@ import {
   ListGrantsCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type CallRecorder, recordCalls } from "../../cli/drill/calls.js";
 import { cloudTrailDeletionDate } from "../../cli/drill/events.js";
-import { createDrillKey } from "../../cli/drill/scenarios.js";
+import { createDrillKey, kmsInAccount } from "../../cli/drill/scenarios.js";
 import { matchesPattern } from "../../emulator/event-pattern.js";
 import { keyDeletionScheduled } from "../../functions/key-deletion-scheduled/incident.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
@@ -60,28 +59,8 @@ const CENTRAL_ROLE = "arn:aws:iam::123456789012:role/kms-responder-roguegrantRol
 const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 
 /** A KMS client acting in `account` (through an assumed role, as moto models it) and `region`. */
-async function kmsIn(account: string, region: string): Promise<KMSClient> {
-  const sts = new STSClient({ endpoint: ENDPOINT, region: REGION, credentials, maxAttempts: 1 });
-  const out = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/KeyAdmin`,
-      RoleSessionName: "test-setup",
-    }),
-  );
-  const c = out.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
-    throw new Error("moto returned no credentials");
-  return new KMSClient({
-    endpoint: ENDPOINT,
-    region,
-    maxAttempts: 1,
-    credentials: {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-    },
-  });
-}
+const kmsIn = (account: string, region: string): Promise<KMSClient> =>
+  kmsInAccount({ endpoint: ENDPOINT, region: REGION, credentials }, account, region);
 
 /** Whether the organisation delivers the event to `incident`'s function: forwarded, then matched centrally. */
 function delivered(incident: Incident, event: JsonObject, forwarded: boolean): boolean {
