@@ -60,7 +60,9 @@ function expectedType(issue: v.BaseIssue<unknown>): string {
 /** The message of an issue whose check carries none: a wrong type or a value outside a list. */
 function genericMessage(issue: v.BaseIssue<unknown>): string {
   if (issue.type === "picklist") {
-    return `Invalid option: expected one of ${(issue.expected ?? "").replaceAll(" | ", "|")}`;
+    // valibot names the options `("a" | "b")`; the messages have always said `"a"|"b"`.
+    const options = (issue.expected ?? "").replace(/^\((.*)\)$/, "$1").replaceAll(" | ", "|");
+    return `Invalid option: expected one of ${options}`;
   }
   return `expected ${expectedType(issue)}, received ${typeName(issue.input)}`;
 }

@@ -175,6 +175,14 @@ describe("parseConfig: errors name the field", () => {
     );
   });
 
+  it("lists a field's allowed values the way the docs show them", () => {
+    // Act
+    const message = configErrorOf(() => parseConfig({ mode: "notfy" }));
+
+    // Assess
+    expect(message).toBe('invalid config: mode: Invalid option: expected one of "enforce"|"notify"');
+  });
+
   it("rejects an array where an object belongs and says so", () => {
     // Act
     const message = configErrorOf(() => parseConfig({ incidents: [] }));
