@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { INCIDENTS } from "../functions/registry.js";
 import type { Finding, PlannedAction } from "../functions/shared/decision.js";
 import { normalise } from "../functions/shared/event.js";
-import { type ActionResult, base } from "../functions/shared/executors/executor.js";
+import { type ActionResult, base } from "../functions/shared/actions/action.js";
 import { formatNotification, type Notification } from "../functions/shared/notify.js";
 import { decideAny } from "../functions/shared/route.js";
 import { type CliIo, UsageError } from "./io.js";

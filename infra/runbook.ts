@@ -15,11 +15,12 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
-import { RUNBOOK_DOCUMENT_SUFFIX, RUNBOOK_STEP } from "../functions/runbook/documents.js";
+import { RUNBOOK_STEP } from "../functions/runbook/documents.js";
 import { RUNBOOK_ACTIONS, type RunbookAction } from "../functions/runbook/payload.js";
 import { RUNBOOK_EXECUTORS } from "../functions/runbook/run.js";
+import { permissionsOf } from "../functions/shared/actions/action.js";
+import { ACTIONS } from "../functions/shared/actions/index.js";
 import type { Config } from "../functions/shared/config.js";
-import { permissionsOf } from "../functions/shared/executors/executor.js";
 import { FACT_PERMISSIONS, type FactName } from "../functions/shared/facts.js";
 import { type RolePermissions, splitPermissions } from "../functions/shared/permissions.js";
 
@@ -102,63 +103,13 @@ interface DocumentSpec {
   dryRun: boolean;
 }
 
-const DRY_RUN_PLAN = "DryRun=true reads the key and says what would happen, changing nothing.";
-
-/** One document per runbook action: when to use it and how to undo it. */
-export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = {
-  "revoke-grant": {
-    suffix: RUNBOOK_DOCUMENT_SUFFIX["revoke-grant"],
-    description:
-      "Revoke one grant on a KMS key (by the key's ARN) and verify with ListGrants. " +
-      "DryRun=true reads the grant (ListGrants) and says what would happen, sending no change at all. " +
-      "Undo: a revoked grant cannot be restored; create a new one (aws kms create-grant).",
-    target: "GrantId",
-    dryRun: true,
-  },
-  "revoke-grantee-grants": {
-    suffix: RUNBOOK_DOCUMENT_SUFFIX["revoke-grantee-grants"],
-    description:
-      "Revoke every grant on a KMS key whose grantee is exactly this principal (for a role, its " +
-      "sessions too), one by one. DryRun=true lists them and says what would happen, sending no change at all. " +
-      "Undo: create new grants (aws kms create-grant); the notification lists what was revoked.",
-    target: "GranteePrincipal",
-    dryRun: true,
-  },
-  "disable-key": {
-    suffix: RUNBOOK_DOCUMENT_SUFFIX["disable-key"],
-    description:
-      "Disable a KMS key: every cryptographic use of it fails until it is enabled again (quarantine). " +
-      `${DRY_RUN_PLAN} Undo: the EnableKey document.`,
-    dryRun: true,
-  },
-  "enable-key": {
-    suffix: RUNBOOK_DOCUMENT_SUFFIX["enable-key"],
-    description: `Enable a disabled KMS key. ${DRY_RUN_PLAN} Undo: the DisableKey document.`,
-    dryRun: true,
-  },
-  "cancel-key-deletion": {
-    suffix: RUNBOOK_DOCUMENT_SUFFIX["cancel-key-deletion"],
-    description:
-      "Cancel a KMS key's scheduled deletion, then restore its prior state (re-enable it unless it " +
-      `was disabled before the deletion was scheduled; afterCancel in the config). ${DRY_RUN_PLAN} ` +
-      "Undo: aws kms schedule-key-deletion --key-id KEY --pending-window-in-days 30.",
-    dryRun: true,
-  },
-  "enable-key-rotation": {
-    suffix: RUNBOOK_DOCUMENT_SUFFIX["enable-key-rotation"],
-    description:
-      `Turn on automatic rotation of a KMS key's material. ${DRY_RUN_PLAN} ` +
-      "Undo: aws kms disable-key-rotation --key-id KEY.",
-    dryRun: true,
-  },
-  "analyze-key-policy": {
-    suffix: RUNBOOK_DOCUMENT_SUFFIX["analyze-key-policy"],
-    description:
-      "Read a KMS key's policy and report the analyser's findings (public principal, external " +
-      "accounts, wildcard actions, ...) in the output and the notification. Changes nothing.",
-    dryRun: false,
-  },
-};
+/** One document per runbook action, from its action module: when to use it and how to undo it. */
+export const RUNBOOK_DOCUMENTS: Record<RunbookAction, DocumentSpec> = Object.fromEntries(
+  RUNBOOK_ACTIONS.map((a) => {
+    const { document, description, target, mutating } = ACTIONS[a].runbook;
+    return [a, { suffix: document, description, dryRun: mutating, ...(target && { target }) }];
+  }),
+) as Record<RunbookAction, DocumentSpec>;
 
 /** The step every document runs; the document's output is its `Payload` (the runbook result). */
 export const STEP_NAME = RUNBOOK_STEP;

@@ -1,5 +1,6 @@
 /** key-deletion-scheduled: ScheduleKeyDeletion -> cancel unapproved deletions and restore the key. */
-import { cancelKeyDeletion, enableKey } from "../shared/executors/key-state.js";
+import { cancelKeyDeletion } from "../shared/actions/cancel-key-deletion.js";
+import { enableKey } from "../shared/actions/enable-key.js";
 import { cloudTrailHistory } from "../shared/history.js";
 import type { Incident } from "../shared/incident.js";
 import { successfulCall } from "../shared/rule.js";

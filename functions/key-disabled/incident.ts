@@ -1,5 +1,5 @@
 /** key-disabled: DisableKey -> notify (re-enable only if configured). */
-import { enableKey } from "../shared/executors/key-state.js";
+import { enableKey } from "../shared/actions/enable-key.js";
 import type { Incident } from "../shared/incident.js";
 import { successfulCall } from "../shared/rule.js";
 import { decide, INCIDENT } from "./decide.js";

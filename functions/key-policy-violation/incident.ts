@@ -1,9 +1,9 @@
 /** key-policy-violation: a policy was set -> analyse it and the current policy -> `onCritical`. */
-import { disableKey } from "../shared/executors/key-state.js";
+import { disableKey } from "../shared/actions/disable-key.js";
+import { removeStatements } from "../shared/actions/remove-statements.js";
 import type { Incident } from "../shared/incident.js";
 import { kmsApiCall, SUCCEEDED } from "../shared/rule.js";
 import { decide, INCIDENT, policyActions } from "./decide.js";
-import { removeStatementsExecutor } from "./remove-statements.js";
 
 export const keyPolicyViolation = {
   name: INCIDENT,
@@ -22,7 +22,7 @@ export const keyPolicyViolation = {
       ...own,
     }),
   decide,
-  executors: [disableKey, removeStatementsExecutor],
+  executors: [disableKey, removeStatements],
   plans: policyActions,
   // The organisation is learnt only when the config does not name it (trusted like the key's account).
   reads: (config) =>

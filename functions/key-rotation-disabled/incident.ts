@@ -1,5 +1,5 @@
 /** key-rotation-disabled: DisableKeyRotation -> re-enable rotation. */
-import { enableKeyRotation } from "../shared/executors/rotation.js";
+import { enableKeyRotation } from "../shared/actions/enable-key-rotation.js";
 import type { Incident } from "../shared/incident.js";
 import { successfulCall } from "../shared/rule.js";
 import { decide, INCIDENT } from "./decide.js";

@@ -1,6 +1,7 @@
 /** pending-deletion-key-used: a call failed on a key pending deletion -> cancel and restore it. */
 import { restoreActions, restoreReads } from "../key-deletion-scheduled/restore.js";
-import { cancelKeyDeletion, enableKey } from "../shared/executors/key-state.js";
+import { cancelKeyDeletion } from "../shared/actions/cancel-key-deletion.js";
+import { enableKey } from "../shared/actions/enable-key.js";
 import { cloudTrailHistory } from "../shared/history.js";
 import { ALL_MANAGEMENT_EVENTS, type Incident } from "../shared/incident.js";
 import { kmsApiCall } from "../shared/rule.js";

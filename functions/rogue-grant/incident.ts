@@ -1,5 +1,5 @@
 /** rogue-grant: CreateGrant -> judge the grant as it is now -> revoke exactly that grant. */
-import { revokeGrant } from "../shared/executors/revoke-grant.js";
+import { revokeGrant } from "../shared/actions/revoke-grant.js";
 import type { Incident } from "../shared/incident.js";
 import { successfulCall } from "../shared/rule.js";
 import { decide, INCIDENT } from "./decide.js";

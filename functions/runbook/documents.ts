@@ -4,17 +4,13 @@
  * The stack creates them (infra/runbook.ts); the CLI starts them, so a person's request carries
  * SSM's record of who ran it.
  */
-import type { RunbookAction } from "./payload.js";
+import { ACTIONS } from "../shared/actions/index.js";
+import { RUNBOOK_ACTIONS, type RunbookAction } from "./payload.js";
 
-export const RUNBOOK_DOCUMENT_SUFFIX: Readonly<Record<RunbookAction, string>> = {
-  "revoke-grant": "RevokeGrant",
-  "revoke-grantee-grants": "RevokeGranteeGrants",
-  "disable-key": "DisableKey",
-  "enable-key": "EnableKey",
-  "cancel-key-deletion": "CancelKeyDeletion",
-  "enable-key-rotation": "EnableKeyRotation",
-  "analyze-key-policy": "AnalyzeKeyPolicy",
-};
+/** Each runbook action's document suffix, from its action module. */
+export const RUNBOOK_DOCUMENT_SUFFIX: Readonly<Record<RunbookAction, string>> = Object.fromEntries(
+  RUNBOOK_ACTIONS.map((a) => [a, ACTIONS[a].runbook.document]),
+) as Record<RunbookAction, string>;
 
 /** The step every document runs; the document's output is `<step>.Payload`. */
 export const RUNBOOK_STEP = "InvokeRunbook";

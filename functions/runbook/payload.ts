@@ -4,9 +4,19 @@
  * control characters: a newline there would forge lines in the email notification.
  */
 import * as v from "valibot";
+import { ACTIONS, type Actions } from "../shared/actions/index.js";
 import { PayloadError } from "../shared/errors.js";
 import { parseWith, strictObject } from "../shared/schema.js";
 
+/** The action types whose module declares a runbook document. */
+export type RunbookAction = {
+  [T in keyof Actions]: Actions[T] extends { runbook: object } ? T : never;
+}[keyof Actions];
+
+/**
+ * The runbook actions in the order the documents, `--help` and errors list them. Typed both ways
+ * against the modules: a name without a runbook, or a runbook module missing here, fails to compile.
+ */
 export const RUNBOOK_ACTIONS = [
   "revoke-grant",
   "revoke-grantee-grants",
@@ -15,8 +25,13 @@ export const RUNBOOK_ACTIONS = [
   "cancel-key-deletion",
   "enable-key-rotation",
   "analyze-key-policy",
-] as const;
-export type RunbookAction = (typeof RUNBOOK_ACTIONS)[number];
+] as const satisfies readonly RunbookAction[];
+type Missing = Exclude<RunbookAction, (typeof RUNBOOK_ACTIONS)[number]>;
+const everyRunbookAction: [Missing] extends [never] ? true : Missing = true;
+void everyRunbookAction;
+
+/** The payload field a runbook document's `target` parameter fills. */
+const TARGET_FIELD = { GrantId: "grantId", GranteePrincipal: "granteePrincipal" } as const;
 
 /** A key id (`1234abcd-...`, `mrk-...`), a key ARN, an alias name (`alias/x`) or an alias ARN. */
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
@@ -90,14 +105,11 @@ export function parsePayload(input: unknown): RunbookPayload {
   const result = parseWith(payloadSchema, input, "payload");
   const raw = typeof input === "object" && input !== null ? (input as Record<string, unknown>) : {};
   const problems = result.ok ? [] : [...result.problems];
-  if (raw.action === "revoke-grant" && (raw.grantId === undefined || raw.grantId === "")) {
-    problems.push("grantId: is required for revoke-grant");
-  }
-  if (
-    raw.action === "revoke-grantee-grants" &&
-    (raw.granteePrincipal === undefined || raw.granteePrincipal === "")
-  ) {
-    problems.push("granteePrincipal: is required for revoke-grantee-grants");
+  const action = RUNBOOK_ACTIONS.find((a) => a === raw.action);
+  const target = action && ACTIONS[action].runbook.target;
+  const field = target && TARGET_FIELD[target];
+  if (field && (raw[field] === undefined || raw[field] === "")) {
+    problems.push(`${field}: is required for ${action}`);
   }
   if (!result.ok || problems.length) {
     throw new PayloadError(`invalid runbook payload: ${[...new Set(problems)].join("; ")}`);

@@ -4,21 +4,18 @@
  */
 import type { GrantListEntry, KeyMetadata } from "@aws-sdk/client-kms";
 import { restorePlan } from "../key-deletion-scheduled/restore.js";
+import { ACTIONS } from "../shared/actions/index.js";
 import { type KeyRef, parseKeyArn, roleArnOfSession } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import { type Finding, isPendingDeletion, type KeyFacts, type PlannedAction } from "../shared/decision.js";
 import { analysePolicy, type PolicyFinding } from "../shared/policy/analyse.js";
 import { type Severity, worstSeverity } from "../shared/types.js";
-import type { RunbookAction, RunbookPayload } from "./payload.js";
+import { RUNBOOK_ACTIONS, type RunbookAction, type RunbookPayload } from "./payload.js";
 
-export const MUTATING: ReadonlySet<RunbookAction> = new Set([
-  "revoke-grant",
-  "revoke-grantee-grants",
-  "disable-key",
-  "enable-key",
-  "cancel-key-deletion",
-  "enable-key-rotation",
-]);
+/** The runbook actions that change something (their modules say so). */
+export const MUTATING: ReadonlySet<RunbookAction> = new Set(
+  RUNBOOK_ACTIONS.filter((a) => ACTIONS[a].runbook.mutating),
+);
 
 /** What the runbook read before planning. */
 export interface RunbookFacts extends KeyFacts {
@@ -65,20 +62,7 @@ export function refusal(payload: RunbookPayload, meta: KeyMetadata, config: Conf
 
 /** What a dry run says each action would do, from the state read (no KMS DryRun: nothing is sent). */
 function wouldDo(action: PlannedAction, state: string, config: Config): string {
-  switch (action.type) {
-    case "revoke-grant":
-      return "would revoke the grant (it exists now)";
-    case "disable-key":
-      return "would disable the key (now Enabled)";
-    case "enable-key":
-      return `would enable the key (now ${state})`;
-    case "cancel-key-deletion":
-      return `would cancel the deletion (afterCancel: ${config.afterCancel})`;
-    case "enable-key-rotation":
-      return "would enable automatic rotation";
-    default:
-      return `would run ${action.type}`;
-  }
+  return ACTIONS[action.type].wouldDo?.(state, config) ?? `would run ${action.type}`;
 }
 
 /**

@@ -14,15 +14,17 @@ import {
   ListGrantsCommand,
 } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import type { ActionResult, Executor } from "../shared/actions/action.js";
+import { cancelKeyDeletion } from "../shared/actions/cancel-key-deletion.js";
+import { disableKey } from "../shared/actions/disable-key.js";
+import { enableKey } from "../shared/actions/enable-key.js";
+import { enableKeyRotation } from "../shared/actions/enable-key-rotation.js";
+import { revokeGrant } from "../shared/actions/revoke-grant.js";
 import { parseKeyArn } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import type { Finding } from "../shared/decision.js";
 import type { ActionError } from "../shared/errors.js";
 import { describeError } from "../shared/errors.js";
-import type { ActionResult, Executor } from "../shared/executors/executor.js";
-import { cancelKeyDeletion, disableKey, enableKey } from "../shared/executors/key-state.js";
-import { revokeGrant } from "../shared/executors/revoke-grant.js";
-import { enableKeyRotation } from "../shared/executors/rotation.js";
 import { grantById } from "../shared/facts.js";
 import type { HistoryReader } from "../shared/history-reader.js";
 import type { ManualRequest, Outcome } from "../shared/notify.js";
@@ -32,7 +34,7 @@ import type { Severity } from "../shared/types.js";
 import type { RunbookAction, RunbookPayload } from "./payload.js";
 import { isGranteeOf, MUTATING, planRunbook, type RunbookFacts, refusal } from "./plan.js";
 
-/** The runbook's static executor table. */
+/** The runbook's executor table: the modules that run something, of the runbook's action types. */
 export const RUNBOOK_EXECUTORS: readonly Executor[] = [
   revokeGrant,
   disableKey,

@@ -5,10 +5,11 @@
  * (rules, roles, concurrency), the build and the drill read them. Adding an incident is one folder
  * plus one registry line.
  */
+
+import type { Executor } from "./actions/action.js";
 import type { Config } from "./config.js";
 import type { Decision, KeyFacts } from "./decision.js";
 import type { KmsEvent } from "./event.js";
-import type { Executor } from "./executors/executor.js";
 import type { FactName } from "./facts.js";
 import type { HistoryReader } from "./history-reader.js";
 import type { EventPattern } from "./rule.js";

@@ -16,9 +16,9 @@
  * per action status, and one for the latency, per invocation, from `act`, right after the actions and the notification.
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { ActionResult } from "./actions/action.js";
 import type { Finding } from "./decision.js";
 import { describeError } from "./errors.js";
-import type { ActionResult } from "./executors/executor.js";
 import { logger } from "./logger.js";
 import type { ActionStatus } from "./types.js";
 

@@ -9,11 +9,11 @@
  *   deliberately and the document says so (`truncated: true`).
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { ActionResult, UndoWhere } from "./actions/action.js";
+import { ACTIONS } from "./actions/index.js";
 import { partitionOfRegion } from "./arn.js";
 import type { Finding } from "./decision.js";
-import { actorPrincipal, type GrantDetail } from "./event.js";
-import type { ActionResult } from "./executors/executor.js";
-import { isObject, type JsonObject } from "./json.js";
+import { actorPrincipal } from "./event.js";
 import type { ActionType, Severity } from "./types.js";
 
 export const NOTIFICATION_SCHEMA = "kms-responder/notification/v1";
@@ -112,24 +112,13 @@ export function outcomeOf(results: readonly ActionResult[]): Outcome {
   return "notified";
 }
 
-const DONE_PHRASE: Record<ActionType, string> = {
-  "revoke-grant": "grant revoked",
-  "revoke-grantee-grants": "grants revoked",
-  "cancel-key-deletion": "deletion cancelled",
-  "enable-key": "key enabled",
-  "disable-key": "key disabled",
-  "enable-key-rotation": "rotation re-enabled",
-  "remove-statements": "statements removed",
-  "analyze-key-policy": "policy analysed",
-};
-
 function outcomePhrase(outcome: Outcome, results: readonly ActionResult[]): string {
   const first = results.find((r) => r.status === "succeeded" || r.status === "already-done");
   switch (outcome) {
     case "failed":
       return "ACTION FAILED";
     case "remediated":
-      return first ? DONE_PHRASE[first.type] : "remediated";
+      return first ? ACTIONS[first.type].done : "remediated";
     case "already-remediated":
       return "already remediated";
     case "dry-run":
@@ -184,74 +173,16 @@ function subjectOf(finding: Finding, outcome: Outcome, results: readonly ActionR
   return sanitiseSubject(`${severity} ${cutAtWord(title, Math.max(room, 4))}, ${done}${short}`);
 }
 
-/** A value as one shell word: as is when it is plainly safe, else single-quoted. */
-function shellArg(value: string): string {
-  return /^[A-Za-z0-9:/_.@=+,-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
-/**
- * The grant's limits as CreateGrant arguments. Without them the undo of a revoke would create a
- * wider grant than the one revoked (no encryption-context constraint, no retiring principal).
- */
-function grantLimits(req: JsonObject): string {
-  const args: string[] = [];
-  if (typeof req.retiringPrincipal === "string") {
-    args.push(`--retiring-principal ${shellArg(req.retiringPrincipal)}`);
-  }
-  const c = isObject(req.constraints) ? req.constraints : {};
-  // The CLI takes the API's member names; CloudTrail writes them in camelCase.
-  const constraints = compact({
-    EncryptionContextSubset: c.encryptionContextSubset,
-    EncryptionContextEquals: c.encryptionContextEquals,
-  });
-  if (Object.keys(constraints).length) args.push(`--constraints ${shellArg(JSON.stringify(constraints))}`);
-  if (typeof req.name === "string") args.push(`--name ${shellArg(req.name)}`);
-  return args.map((a) => ` ${a}`).join("");
+/** Where the undo commands run: the key's Region (else the event's) as a `--region` argument. */
+function undoWhere(finding: Finding): UndoWhere {
+  const region = finding.key?.region ?? finding.event?.region;
+  return { finding, region: region ? ` --region ${region}` : "" };
 }
 
 /** The CLI command that undoes what an action did, or undefined when there is nothing to undo. */
-/** The grant an event requested, in the CreateGrant request's own shape. */
-function requestedGrant(detail: GrantDetail): JsonObject {
-  return compact({
-    granteePrincipal: detail.grantee,
-    operations: detail.operations,
-    retiringPrincipal: detail.retiringPrincipal,
-    constraints: detail.constraints,
-    name: detail.name,
-  });
-}
-
 export function undoCommand(result: ActionResult, finding: Finding): string | undefined {
   if (result.status !== "succeeded") return undefined;
-  const key = result.keyRef;
-  const keyRegion = finding.key?.region ?? finding.event?.region;
-  const region = keyRegion ? ` --region ${keyRegion}` : "";
-  switch (result.type) {
-    case "revoke-grant": {
-      const detail = finding.event?.detail;
-      const req = result.grant ?? (detail?.kind === "grant" ? requestedGrant(detail) : {});
-      const grantee = typeof req.granteePrincipal === "string" ? shellArg(req.granteePrincipal) : "GRANTEE";
-      const ops = Array.isArray(req.operations)
-        ? req.operations
-            .filter((o): o is string => typeof o === "string")
-            .map(shellArg)
-            .join(" ")
-        : "OPERATIONS";
-      return `aws kms create-grant --key-id ${key} --grantee-principal ${grantee} --operations ${ops}${grantLimits(req)}${region}`;
-    }
-    case "cancel-key-deletion":
-      return `aws kms schedule-key-deletion --key-id ${key} --pending-window-in-days 30${region}`;
-    case "enable-key":
-      return `aws kms disable-key --key-id ${key}${region}`;
-    case "disable-key":
-      return `aws kms enable-key --key-id ${key}${region}`;
-    case "enable-key-rotation":
-      return `aws kms disable-key-rotation --key-id ${key}${region}`;
-    case "remove-statements":
-      return `aws kms put-key-policy --key-id ${key} --policy-name default --policy file://previous-policy.json${region} (the previous policy is in the JSON notification: actions[].previousPolicy)`;
-    default:
-      return undefined;
-  }
+  return ACTIONS[result.type].undo?.command(result, undoWhere(finding));
 }
 
 /** One undo command and when it applies. */
@@ -261,85 +192,18 @@ export interface UndoStep {
   command: string;
 }
 
-/** What each action changed for the key's users (shown when it happened). */
-const IMPACT: Partial<Record<ActionType, string>> = {
-  "revoke-grant":
-    "the grantee can no longer use the key through this grant; whatever relied on it fails until a grant is created again",
-  "disable-key":
-    "every cryptographic call with this key (Decrypt, Encrypt, GenerateDataKey, ...) now fails until it is enabled; data encrypted under it cannot be read meanwhile",
-  "cancel-key-deletion":
-    "the key is no longer scheduled for deletion; it sits Disabled (calls with it fail) unless it was enabled again",
-  "enable-key": "the key works again for everything its policy and grants allow",
-  "enable-key-rotation":
-    "KMS rotates the key material automatically again; nothing that uses the key notices",
-  "remove-statements":
-    "the removed principals lose the access the key policy gave them; the other statements are unchanged",
-};
-
 /**
  * The undo commands in a safe order, each with the condition under which it applies. The least
  * disruptive steps come first; a key disabled for its policy is re-enabled only after the policy
  * is fixed (re-enabling it as it is re-exposes it); a deletion is scheduled again only last.
  */
 export function undoSteps(results: readonly ActionResult[], finding: Finding): UndoStep[] {
-  const steps: Array<UndoStep & { order: number }> = [];
-  const add = (r: ActionResult, order: number, when: string, command: string | undefined) => {
-    if (command) steps.push({ action: r.type, when, command, order });
-  };
-  const region = finding.key?.region ?? finding.event?.region;
-  const r = region ? ` --region ${region}` : "";
-  const policyProblem =
-    finding.reasons.some((x) => x !== "unreadable-policy") && finding.extra?.findings !== undefined;
-  for (const result of results) {
-    const command = undoCommand(result, finding);
-    switch (result.type) {
-      case "revoke-grant":
-        add(
-          result,
-          1,
-          "only if the grant was legitimate (re-creates exactly the grant that was revoked)",
-          command,
-        );
-        break;
-      case "enable-key":
-        add(result, 2, "only if the key was meant to stay disabled", command);
-        break;
-      case "enable-key-rotation":
-        add(result, 3, "only if rotation must stay off (an owner's documented decision)", command);
-        break;
-      case "remove-statements":
-        add(
-          result,
-          4,
-          "only if the removed principals must get their access back (this re-exposes the key)",
-          command,
-        );
-        break;
-      case "disable-key":
-        if (policyProblem && result.status === "succeeded") {
-          steps.push({
-            action: result.type,
-            order: 5,
-            when: "first fix the key policy (re-enabling the key with the policy that was set exposes it again)",
-            command: `aws kms put-key-policy --key-id ${result.keyRef} --policy-name default --policy file://fixed-policy.json${r}`,
-          });
-          add(result, 6, "then, once the policy is safe, to make the key usable again", command);
-        } else {
-          add(result, 6, "when the key should be usable again", command);
-        }
-        break;
-      case "cancel-key-deletion":
-        add(
-          result,
-          9,
-          "only if the deletion was intended and an approved owner confirms it (the key is deleted after the 30-day window)",
-          command,
-        );
-        break;
-      default:
-        add(result, 8, "if this action should not have run", command);
-    }
-  }
+  const where = undoWhere(finding);
+  const steps = results.flatMap((result) => {
+    const undo = ACTIONS[result.type].undo;
+    const drafts = undo ? undo.steps(result, where, undoCommand(result, finding)) : [];
+    return drafts.map((d) => ({ action: result.type, ...d }));
+  });
   return steps.sort((a, b) => a.order - b.order).map(({ order: _o, ...step }) => step);
 }
 
@@ -459,7 +323,8 @@ export function notificationText(subject: string, doc: NotificationDocument): st
   for (const a of doc.actions) {
     const verified = a.verified === true ? ", verified" : a.verified === false ? ", NOT verified yet" : "";
     lines.push(`  - ${a.type} on ${a.target}: ${a.status.toUpperCase()}${verified}. ${a.detail}`);
-    const impact = a.status === "succeeded" || a.status === "already-done" ? IMPACT[a.type] : undefined;
+    const impact =
+      a.status === "succeeded" || a.status === "already-done" ? ACTIONS[a.type].impact : undefined;
     if (impact) lines.push(`    Impact: ${impact}`);
   }
   lines.push(`Outcome: ${doc.outcome}`);

@@ -3,9 +3,10 @@
  * it makes and the executors it can plan. Nothing is listed by hand, so the role and the handler
  * cannot drift apart (a test replays every command the handler tests observe against it).
  */
+
+import { permissionsOf } from "./actions/action.js";
 import type { Config } from "./config.js";
 import { incidentMode } from "./decision.js";
-import { permissionsOf } from "./executors/executor.js";
 import { FACT_PERMISSIONS } from "./facts.js";
 import type { Incident } from "./incident.js";
 

@@ -17,13 +17,13 @@
 import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
+import { type ActionResult, type Executor, type KmsFor, runActions } from "./actions/action.js";
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
 import type { Config } from "./config.js";
 import type { Finding, Ignore } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
 import { normalise } from "./event.js";
-import { type ActionResult, type Executor, type KmsFor, runActions } from "./executors/executor.js";
 import { readFacts } from "./facts.js";
 import type { MemberCredentials } from "./history-reader.js";
 import type { Incident } from "./incident.js";

@@ -20,12 +20,12 @@
  * only when enabled: a function with Security Hub off never evaluates it at cold start.
  */
 import type { AwsSecurityFinding, Partition, SeverityLabel } from "@aws-sdk/client-securityhub";
+import type { ActionResult } from "./actions/action.js";
 import { partitionOfRegion } from "./arn.js";
 import type { Config } from "./config.js";
 import type { Finding } from "./decision.js";
 import { ActionError, describeError } from "./errors.js";
 import { actorPrincipal } from "./event.js";
-import type { ActionResult } from "./executors/executor.js";
 import { logger } from "./logger.js";
 import { type ManualRequest, type Outcome, outcomeOf, undoCommand } from "./notify.js";
 import type { Severity } from "./types.js";

@@ -24,9 +24,6 @@ import {
 } from "@aws-sdk/client-kms";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { removeStatementsExecutor } from "../../functions/key-policy-violation/remove-statements.js";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
-import type { PlannedAction } from "../../functions/shared/decision.js";
 import {
   type ActionContext,
   type ActionResult,
@@ -34,10 +31,15 @@ import {
   type KmsFor,
   permissionsOf,
   runActions,
-} from "../../functions/shared/executors/executor.js";
-import { cancelKeyDeletion, disableKey, enableKey } from "../../functions/shared/executors/key-state.js";
-import { revokeGrant } from "../../functions/shared/executors/revoke-grant.js";
-import { enableKeyRotation } from "../../functions/shared/executors/rotation.js";
+} from "../../functions/shared/actions/action.js";
+import { cancelKeyDeletion } from "../../functions/shared/actions/cancel-key-deletion.js";
+import { disableKey } from "../../functions/shared/actions/disable-key.js";
+import { enableKey } from "../../functions/shared/actions/enable-key.js";
+import { enableKeyRotation } from "../../functions/shared/actions/enable-key-rotation.js";
+import { removeStatements } from "../../functions/shared/actions/remove-statements.js";
+import { revokeGrant } from "../../functions/shared/actions/revoke-grant.js";
+import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import type { PlannedAction } from "../../functions/shared/decision.js";
 
 const kmsMock = mockClient(KMSClient);
 const kms = new KMSClient({ region: "us-east-1" });
@@ -54,7 +56,7 @@ const ALL: readonly Executor[] = [
   enableKey,
   disableKey,
   enableKeyRotation,
-  removeStatementsExecutor,
+  removeStatements,
 ];
 
 /** The client every key is reached with here, and the keys it was asked for. */
@@ -522,7 +524,7 @@ describe("permissions: every command an executor sends is declared", () => {
       },
     ],
     [
-      removeStatementsExecutor,
+      removeStatements,
       { type: "remove-statements", keyRef: KEY_ARN, policy: POLICY, previousPolicy: PREVIOUS },
       () => {
         kmsMock.on(PutKeyPolicyCommand).resolves({});

@@ -11,7 +11,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Finding } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
-import type { ActionResult } from "../../functions/shared/executors/executor.js";
+import type { ActionResult } from "../../functions/shared/actions/action.js";
 import { logger } from "../../functions/shared/logger.js";
 import {
   METRICS_NAMESPACE,

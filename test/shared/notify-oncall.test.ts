@@ -8,7 +8,7 @@ import { decide as decidePolicy } from "../../functions/key-policy-violation/dec
 import { parseConfig } from "../../functions/shared/config.js";
 import type { Finding } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
-import type { ActionResult } from "../../functions/shared/executors/executor.js";
+import type { ActionResult } from "../../functions/shared/actions/action.js";
 import {
   cutAtWord,
   formatNotification,

@@ -5,7 +5,7 @@ import { parseKeyArn } from "../../functions/shared/arn.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 import type { Finding } from "../../functions/shared/decision.js";
 import { type KmsEvent, normalise } from "../../functions/shared/event.js";
-import type { ActionResult } from "../../functions/shared/executors/executor.js";
+import type { ActionResult } from "../../functions/shared/actions/action.js";
 import {
   formatNotification,
   MAX_MESSAGE_BYTES,

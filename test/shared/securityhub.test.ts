@@ -15,7 +15,7 @@ import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 import type { Finding } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
-import type { ActionResult } from "../../functions/shared/executors/executor.js";
+import type { ActionResult } from "../../functions/shared/actions/action.js";
 import { logger } from "../../functions/shared/logger.js";
 import {
   findingId,

@@ -1,15 +1,19 @@
 /**
- * Executors perform one planned action each. They declare the IAM actions they call (as Cloud
- * Custodian's actions declare `permissions`), so a function's role is derived from the executors
- * its incident can plan under the deployed config. They never decide: the decider judged the
- * current state already; an executor treats "already done" as success (kms-facts.md "Key states
- * and the errors that make actions idempotent"), reads the end state back, and returns a result
- * instead of throwing: the pipeline notifies first, then fails the invocation if any action failed.
+ * An action is one module (`functions/shared/actions/<type>.ts`, as a Cloud Custodian action is one
+ * class): its type, the IAM actions it calls, `run` with the read that verifies it, its phrases in
+ * notifications, its undo and its runbook document. The registry (`./index.ts`) lists the modules;
+ * notifications, the runbook, its SSM documents and the stack read them from there.
+ *
+ * Executors never decide: the decider judged the current state already. An executor treats
+ * "already done" as success (KMS answers an idempotent error, such as NotFoundException for a grant
+ * already revoked or "is not pending deletion" for a deletion already cancelled), reads the end
+ * state back, and returns a result instead of throwing: the pipeline notifies first, then fails
+ * the invocation if any action failed.
  */
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { parseKeyArn } from "../arn.js";
 import type { Config } from "../config.js";
-import type { PlannedAction } from "../decision.js";
+import type { Finding, PlannedAction } from "../decision.js";
 import { describeError } from "../errors.js";
 import type { ActionStatus, ActionType } from "../types.js";
 
@@ -54,9 +58,76 @@ export interface Executor {
   run(action: PlannedAction, ctx: ActionContext): Promise<ActionResult>;
 }
 
+/** Where an undo command runs: the finding, and ` --region <key's Region>` or "" when unknown. */
+export interface UndoWhere {
+  finding: Finding;
+  region: string;
+}
+
+/** One undo step: when it applies, the command, and its place among the steps (lower first). */
+export interface UndoStepDraft {
+  order: number;
+  when: string;
+  command: string;
+}
+
+export interface ActionUndo {
+  /** The CLI command that undoes a succeeded result, or undefined when there is nothing to undo. */
+  command(result: ActionResult, where: UndoWhere): string | undefined;
+  /**
+   * The steps in the notification. Least disruptive first: a grant comes back before a key is
+   * enabled, and a deletion is scheduled again only last.
+   */
+  steps(result: ActionResult, where: UndoWhere, command: string | undefined): UndoStepDraft[];
+}
+
+/** The action's SSM Automation document (`<stack>-<document>`) and runbook request. */
+export interface ActionRunbook {
+  /** The document name's suffix, e.g. `RevokeGrant`. */
+  document: string;
+  /** The document's description: when to use it and how to undo it. */
+  description: string;
+  /** The document parameter naming what is acted on besides the key (then required in the payload). */
+  target?: "GrantId" | "GranteePrincipal";
+  /** Whether it changes anything: a mutating request has a dry run and is refused on AWS managed keys. */
+  mutating: boolean;
+}
+
+/**
+ * One action type, whole. Actions that only expand into others (`revoke-grantee-grants` plans
+ * `revoke-grant`s) or only read (`analyze-key-policy`) have no `run`.
+ */
+export interface ActionModule<T extends ActionType = ActionType> {
+  type: T;
+  /** Every IAM action `run` may call, the read-back included. */
+  permissions: readonly string[];
+  run?(action: PlannedAction, ctx: ActionContext): Promise<ActionResult>;
+  /** The notification subject's phrase when this was the first action done ("grant revoked"). */
+  done: string;
+  /** What the action changed for the key's users, shown in the notification when it happened. */
+  impact?: string;
+  /** What a runbook dry run says it would do, from the key state read. */
+  wouldDo?(state: string, config: Config): string;
+  undo?: ActionUndo;
+  runbook?: ActionRunbook;
+}
+
+/** An action module that performs something: what an incident's handler table lists. */
+export type ExecutingAction<T extends ActionType = ActionType> = ActionModule<T> & Executor;
+
+/** One undo step at a fixed place, when there is a command. */
+export function oneStep(order: number, when: string): ActionUndo["steps"] {
+  return (_result, _where, command) => (command ? [{ order, when, command }] : []);
+}
+
+/** A value as one shell word: as is when it is plainly safe, else single-quoted. */
+export function shellArg(value: string): string {
+  return /^[A-Za-z0-9:/_.@=+,-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
 /**
  * Key id for the calls that cannot cross accounts (Disable/Enable/CancelKeyDeletion): AWS
- * accepts an ARN or an id, the local emulator only an id (kms-facts.md "Local emulator").
+ * accepts an ARN or an id, the local emulator only an id.
  */
 export function keyIdOf(keyRef: string): string {
   return parseKeyArn(keyRef)?.id ?? keyRef;
@@ -122,3 +193,9 @@ export function permissionsOf(table: readonly Executor[], types: readonly Action
 }
 
 export type { ActionStatus };
+
+/** What every mutating runbook document says about its dry run. */
+export const DRY_RUN_PLAN = "DryRun=true reads the key and says what would happen, changing nothing.";
+
+/** An action module that declares a runbook document (the runbook's action types are these). */
+export type WithRunbook = { runbook: ActionRunbook };

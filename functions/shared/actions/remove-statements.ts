@@ -1,10 +1,10 @@
 /**
- * The `remove-statements` executor: puts back the policy the decider computed from the key's
+ * `remove-statements`: puts back the policy the decider computed from the key's
  * current policy (the offending principals removed, the owners kept: see `removeStatements` in
  * the analyser), then reads it back to verify. Deciding what to remove happened in `decide`.
  */
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
-import { base, type Executor, failed } from "../shared/executors/executor.js";
+import { base, type ExecutingAction, failed, oneStep } from "./action.js";
 
 function sameJson(a: string, b: string): boolean {
   try {
@@ -15,7 +15,7 @@ function sameJson(a: string, b: string): boolean {
   }
 }
 
-export const removeStatementsExecutor: Executor = {
+export const removeStatements: ExecutingAction<"remove-statements"> = {
   type: "remove-statements",
   permissions: ["kms:PutKeyPolicy", "kms:GetKeyPolicy"],
   async run(action, { kms }) {
@@ -50,5 +50,13 @@ export const removeStatementsExecutor: Executor = {
       previousPolicy,
     };
     return verified === undefined ? result : { ...result, verified };
+  },
+  done: "statements removed",
+  impact:
+    "the removed principals lose the access the key policy gave them; the other statements are unchanged",
+  undo: {
+    command: (result, { region }) =>
+      `aws kms put-key-policy --key-id ${result.keyRef} --policy-name default --policy file://previous-policy.json${region} (the previous policy is in the JSON notification: actions[].previousPolicy)`,
+    steps: oneStep(4, "only if the removed principals must get their access back (this re-exposes the key)"),
   },
 };

@@ -1,0 +1,34 @@
+/**
+ * The action registry: every action type's module, keyed by its type. The mapped type makes a
+ * missing or extra module a compile error; notifications, the runbook, its SSM documents and the
+ * stack read actions from here. Adding an action is its module in this folder, its name in
+ * `ACTION_TYPES` (../types.ts) and one line here.
+ */
+import type { ActionType } from "../types.js";
+import type { ActionModule } from "./action.js";
+import { analyzeKeyPolicy } from "./analyze-key-policy.js";
+import { cancelKeyDeletion } from "./cancel-key-deletion.js";
+import { disableKey } from "./disable-key.js";
+import { enableKey } from "./enable-key.js";
+import { enableKeyRotation } from "./enable-key-rotation.js";
+import { removeStatements } from "./remove-statements.js";
+import { revokeGrant } from "./revoke-grant.js";
+import { revokeGranteeGrants } from "./revoke-grantee-grants.js";
+
+export const ACTIONS = {
+  "revoke-grant": revokeGrant,
+  "revoke-grantee-grants": revokeGranteeGrants,
+  "cancel-key-deletion": cancelKeyDeletion,
+  "enable-key": enableKey,
+  "disable-key": disableKey,
+  "enable-key-rotation": enableKeyRotation,
+  "remove-statements": removeStatements,
+  "analyze-key-policy": analyzeKeyPolicy,
+} as const satisfies { readonly [T in ActionType]: ActionModule<T> };
+
+export type Actions = typeof ACTIONS;
+
+/** The module of an action type. */
+export function actionOf(type: ActionType): ActionModule {
+  return ACTIONS[type];
+}
