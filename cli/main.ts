@@ -5,16 +5,16 @@
  */
 import { access, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { type Config, DEFAULT_CONFIG, parseConfigText } from "../functions/shared/config.js";
 import { ConfigError, PayloadError } from "../functions/shared/errors.js";
 import { SEVERITIES, type Severity } from "../functions/shared/types.js";
 import { runAnalyzePolicy } from "./analyze-policy.js";
+import { loadConfigFile } from "./config-file.js";
 import { type CliIo, UsageError } from "./io.js";
 import type { RunClients } from "./run.js";
 import { ARCHIVE_OPTIONS, ATHENA_DDL_HELP, TRIAGE_ARCHIVE_HELP, wantsArchive } from "./sources/options.js";
 import { fileInput, runTriage } from "./triage.js";
 
-export { type CliIo, UsageError };
+export { type CliIo, loadConfigFile, UsageError };
 
 export const USAGE = `Usage: kms-responder <command> [options]     (kms-responder <command> --help for one)
 
@@ -121,19 +121,6 @@ Examples:
   kms-responder drill
   kms-responder drill --only external-grant --verbose`,
 } as const;
-
-export async function loadConfigFile(file: string | undefined): Promise<Config> {
-  if (!file) return DEFAULT_CONFIG;
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read config file ${file}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  return parseConfigText(text, `config file ${file}`);
-}
 
 function parseSeverity(value: string | undefined): Severity | undefined {
   if (value === undefined) return undefined;

@@ -8,13 +8,13 @@
 import { access } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { INCIDENTS } from "../functions/registry.js";
+import { type ActionResult, base } from "../functions/shared/actions/action.js";
 import type { Finding, PlannedAction } from "../functions/shared/decision.js";
 import { normalise } from "../functions/shared/event.js";
-import { type ActionResult, base } from "../functions/shared/actions/action.js";
 import { formatNotification, type Notification } from "../functions/shared/notify.js";
 import { decideAny } from "../functions/shared/route.js";
+import { loadConfigFile } from "./config-file.js";
 import { type CliIo, UsageError } from "./io.js";
-import { loadConfigFile } from "./main.js";
 import { type RecordEntry, readRecords } from "./read-records.js";
 
 export const PREVIEW_BANNER =

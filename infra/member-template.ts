@@ -32,6 +32,7 @@ import {
 import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
+import { INCIDENTS } from "../functions/registry.js";
 import type { Config } from "../functions/shared/config.js";
 import { forwardingRules } from "../functions/shared/forwarding-rules.js";
 
@@ -183,7 +184,7 @@ export class MemberStack extends Stack {
     const memberRoleArn = Fn.sub(
       `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${props.memberRoleName}`,
     );
-    for (const rule of forwardingRules(props.config, memberRoleArn)) {
+    for (const rule of forwardingRules(props.config, memberRoleArn, INCIDENTS)) {
       const { source, "detail-type": detailType, detail } = rule.pattern;
       const cfnRule = new events.CfnRule(this, `${rule.incident}-forward`, {
         description: `kms-responder: forward ${rule.incident} events to the central bus`,

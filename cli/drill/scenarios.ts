@@ -37,7 +37,7 @@ import { keyMaterialExpiring } from "../../functions/key-material-expiring/incid
 import { keyPolicyViolation } from "../../functions/key-policy-violation/incident.js";
 import { keyRotationDisabled } from "../../functions/key-rotation-disabled/incident.js";
 import { pendingDeletionKeyUsed } from "../../functions/pending-deletion-key-used/incident.js";
-import type { IncidentName } from "../../functions/registry.js";
+import { INCIDENTS, type IncidentName } from "../../functions/registry.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { parseConfig } from "../../functions/shared/config.js";
 import { describeError } from "../../functions/shared/errors.js";
@@ -114,7 +114,7 @@ export async function kmsInAccount(
 function forwardedFromMember(incident: { name: IncidentName }, event: JsonObject): Check[] {
   const config = parseConfig({ organization: DRILL_ORGANIZATION });
   const role = `arn:aws:iam::${DRILL_MEMBER}:role/${config.organization?.memberRoleName ?? ""}`;
-  const rule = forwardingRules(config, role).find((r) => r.incident === incident.name);
+  const rule = forwardingRules(config, role, INCIDENTS).find((r) => r.incident === incident.name);
   const own = structuredClone(event);
   const detail = detailOf(own);
   detail.userIdentity = {

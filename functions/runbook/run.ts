@@ -14,12 +14,13 @@ import {
   ListGrantsCommand,
 } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import type { ActionResult, Executor } from "../shared/actions/action.js";
-import { cancelKeyDeletion } from "../shared/actions/cancel-key-deletion.js";
-import { disableKey } from "../shared/actions/disable-key.js";
-import { enableKey } from "../shared/actions/enable-key.js";
-import { enableKeyRotation } from "../shared/actions/enable-key-rotation.js";
-import { revokeGrant } from "../shared/actions/revoke-grant.js";
+import {
+  type ActionModule,
+  type ActionResult,
+  type Executor,
+  isExecuting,
+} from "../shared/actions/action.js";
+import { ACTIONS } from "../shared/actions/index.js";
 import { parseKeyArn } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import type { Finding } from "../shared/decision.js";
@@ -31,17 +32,14 @@ import type { ManualRequest, Outcome } from "../shared/notify.js";
 import { accessFor, act, type PipelineDeps } from "../shared/pipeline.js";
 import type { PolicyFinding } from "../shared/policy/analyse.js";
 import type { Severity } from "../shared/types.js";
-import type { RunbookAction, RunbookPayload } from "./payload.js";
+import { RUNBOOK_ACTIONS, type RunbookAction, type RunbookPayload } from "./payload.js";
 import { isGranteeOf, MUTATING, planRunbook, type RunbookFacts, refusal } from "./plan.js";
 
-/** The runbook's executor table: the modules that run something, of the runbook's action types. */
-export const RUNBOOK_EXECUTORS: readonly Executor[] = [
-  revokeGrant,
-  disableKey,
-  enableKey,
-  cancelKeyDeletion,
-  enableKeyRotation,
-];
+/** The runbook's executor table: the modules of its action types that run something. */
+export const RUNBOOK_EXECUTORS: readonly Executor[] = RUNBOOK_ACTIONS.flatMap((a) => {
+  const m: ActionModule = ACTIONS[a];
+  return isExecuting(m) ? [m] : [];
+});
 
 export interface RunbookDeps {
   kms: KMSClient;

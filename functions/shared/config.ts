@@ -5,8 +5,8 @@
  * CLI and the CDK app read it from a file with the same schema.
  */
 import * as v from "valibot";
-// Names only: nothing under an incident imports this module's values, so there is no import cycle.
-import { INCIDENT_NAMES as INCIDENTS } from "../registry.js";
+// Names and options only, not the registry: no import cycle, and no incident code in every bundle.
+import { INCIDENT_NAMES, INCIDENT_OPTIONS } from "../registry-names.js";
 import { ConfigError } from "./errors.js";
 import { parseWith, strictObject } from "./schema.js";
 
@@ -101,13 +101,25 @@ const organizationSchema = strictObject({
 
 const incidentModeSchema = v.picklist(["enforce", "notify", "off"]);
 type IncidentMode = v.InferOutput<typeof incidentModeSchema>;
-const incidentSettings = strictObject({ mode: v.optional(incidentModeSchema, "enforce") });
-const incidentDefault = () => ({ mode: "enforce" as const });
+const incidentSettingsEntries = { mode: v.optional(incidentModeSchema, "enforce") };
 
-const incidentsShape: Record<
-  IncidentName,
-  v.OptionalSchema<typeof incidentSettings, typeof incidentDefault>
-> = Object.fromEntries(INCIDENTS.map((name) => [name, v.optional(incidentSettings, incidentDefault)]));
+/**
+ * `incidents.<name>`: `mode`, plus the options the incident declares (in `registry-names.ts`, from
+ * its folder). The Config type shows `mode` only; an incident reads its options with
+ * `incidentOptions`.
+ */
+type IncidentSettingsSchema = v.GenericSchema<
+  { mode?: IncidentMode; [option: string]: unknown } | undefined,
+  { readonly mode: IncidentMode }
+>;
+const incidentsShape: Record<IncidentName, IncidentSettingsSchema> = Object.fromEntries(
+  INCIDENT_NAMES.map((name) => [
+    name,
+    v.optional(strictObject({ ...incidentSettingsEntries, ...INCIDENT_OPTIONS[name] }), () => ({
+      mode: "enforce" as const,
+    })),
+  ]),
+);
 
 export const configSchema = strictObject({
   /** `notify` decides and reports but changes nothing, whatever the per-incident modes say. */
@@ -159,7 +171,7 @@ export const configSchema = strictObject({
 });
 
 function defaultIncidents(): Record<IncidentName, { mode: IncidentMode }> {
-  return Object.fromEntries(INCIDENTS.map((name) => [name, { mode: "enforce" }])) as Record<
+  return Object.fromEntries(INCIDENT_NAMES.map((name) => [name, { mode: "enforce" }])) as Record<
     IncidentName,
     { mode: "enforce" }
   >;
@@ -209,4 +221,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
 /** The defaults: what runs with no config at all. */
 export const DEFAULT_CONFIG: Config = parseConfig({});
 
-export { incidentMode } from "./decision.js";
+/** An incident's own options under `incidents.<name>` (validated with the config), typed by its entries. */
+export function incidentOptions<Entries extends v.ObjectEntries>(
+  config: Config,
+  name: string,
+  _entries: Entries,
+): Readonly<v.InferOutput<v.ObjectSchema<Entries, undefined>>> {
+  const settings = (config.incidents as Readonly<Record<string, unknown>>)[name];
+  return (settings ?? {}) as Readonly<v.InferOutput<v.ObjectSchema<Entries, undefined>>>;
+}

@@ -122,6 +122,8 @@ export interface KeyFacts {
   organizationId?: string;
   /** Whether automatic rotation is on now (GetKeyRotationStatus). */
   rotationEnabled?: boolean;
+  /** The rotation period in days when rotation is on (GetKeyRotationStatus `RotationPeriodInDays`). */
+  rotationPeriodInDays?: number;
   /** The key's state before the event (CloudTrail history). */
   prior?: PriorState;
   /** A DisableKey made after the event, when the history shows one. */

@@ -24,34 +24,11 @@ import { awsErrorName, describeError } from "./errors.js";
 import type { HistoryReader, MemberCredentials } from "./history-reader.js";
 import { ownOrganization } from "./organization.js";
 
-/**
- * `notice` is read after acting, for the notification (the key's description and aliases); the
- * others before deciding again.
- */
-export type FactName =
-  | "key"
-  | "tags"
-  | "grant"
-  | "policy"
-  | "rotation"
-  | "history"
-  | "notice"
-  | "organization";
-
-/** The IAM actions each read needs: the roles are derived from the reads an incident declares. */
-export const FACT_PERMISSIONS: Readonly<Record<FactName, readonly string[]>> = {
-  key: ["kms:DescribeKey"],
-  tags: ["kms:ListResourceTags"],
-  grant: ["kms:ListGrants"],
-  policy: ["kms:GetKeyPolicy"],
-  rotation: ["kms:GetKeyRotationStatus"],
-  history: ["cloudtrail:LookupEvents"],
-  notice: ["kms:DescribeKey", "kms:ListAliases"],
-  organization: ["organizations:DescribeOrganization"],
-};
-
 export interface FactRequest {
-  names: readonly FactName[];
+  /** The facts to read: shared names (`FACT_READERS`) or the incident's own (`readers`). */
+  names: readonly string[];
+  /** The incident's own fact readers, by name. */
+  readers?: Readonly<Record<string, FactReader>>;
   /** The key, or how the record named it (alias / id) when no ARN was known. */
   key: KeyRef | undefined;
   keyHint: string | undefined;
@@ -132,6 +109,102 @@ async function readTags(kms: KMSClient, keyArn: string): Promise<Record<string, 
   return tags;
 }
 
+/** What a fact reader reads with: the key's client and ARN, and the request (grant id, history, ...). */
+export interface FactContext {
+  client: KMSClient;
+  arn: string;
+  request: FactRequest;
+}
+
+/**
+ * One fact, read by name: the IAM actions it needs (the roles are derived from the reads an
+ * incident declares) and the read, which returns the fields of `KeyFacts` it fills and keeps
+ * everything it read that a decider may want. No `read`: the fact is read elsewhere (`notice`,
+ * after acting, for the notification).
+ */
+export interface FactReader {
+  permissions: readonly string[];
+  read?(ctx: FactContext): Promise<Partial<KeyFacts>>;
+}
+
+/** The shared fact readers, by name. An incident may declare its own (`Incident.facts`). */
+export const FACT_READERS = {
+  key: {
+    permissions: ["kms:DescribeKey"],
+    async read({ client, arn }) {
+      const meta = (await client.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata;
+      return {
+        ...(meta?.KeyState && { keyState: meta.KeyState }),
+        ...(meta?.KeyManager && { keyManager: meta.KeyManager }),
+      };
+    },
+  },
+  tags: {
+    permissions: ["kms:ListResourceTags"],
+    read: async ({ client, arn }) => ({ tags: await readTags(client, arn) }),
+  },
+  grant: {
+    permissions: ["kms:ListGrants"],
+    async read({ client, arn, request }) {
+      return request.grantId ? { grant: await readGrant(client, arn, request.grantId) } : {};
+    },
+  },
+  policy: {
+    permissions: ["kms:GetKeyPolicy"],
+    async read({ client, arn }) {
+      const out = await client.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" }));
+      return { policy: out.Policy ?? "" };
+    },
+  },
+  rotation: {
+    permissions: ["kms:GetKeyRotationStatus"],
+    async read({ client, arn }) {
+      const out = await client.send(new GetKeyRotationStatusCommand({ KeyId: arn }));
+      return {
+        rotationEnabled: out.KeyRotationEnabled === true,
+        ...(out.RotationPeriodInDays !== undefined && { rotationPeriodInDays: out.RotationPeriodInDays }),
+      };
+    },
+  },
+  history: {
+    permissions: ["cloudtrail:LookupEvents"],
+    async read({ arn, request }) {
+      const history = request.history;
+      if (!history) return {};
+      const credentials = request.credentialsFor ? await request.credentialsFor(arn) : undefined;
+      const h = await history.read(arn, request.eventTime, credentials);
+      return { prior: h.prior, ...(h.disabledSince && { disabledSince: h.disabledSince }) };
+    },
+  },
+  notice: { permissions: ["kms:DescribeKey", "kms:ListAliases"] },
+  organization: {
+    permissions: ["organizations:DescribeOrganization"],
+    async read() {
+      const id = await ownOrganization();
+      return id ? { organizationId: id } : {};
+    },
+  },
+} as const satisfies Record<string, FactReader>;
+
+/** The shared facts' names. */
+export type FactName = keyof typeof FACT_READERS;
+
+/** The IAM actions each shared read needs. */
+export const FACT_PERMISSIONS: Readonly<Record<FactName, readonly string[]>> = Object.fromEntries(
+  Object.entries(FACT_READERS as Readonly<Record<FactName, FactReader>>).map(([name, reader]) => [
+    name,
+    reader.permissions,
+  ]),
+) as Record<FactName, readonly string[]>;
+
+/** The reader of a fact: the incident's own first, then the shared one. */
+export function factReader(
+  name: string,
+  own: Readonly<Record<string, FactReader>> | undefined,
+): FactReader | undefined {
+  return own?.[name] ?? (FACT_READERS as Readonly<Record<string, FactReader>>)[name];
+}
+
 /**
  * Reads the requested facts in parallel. Never throws: a failed read goes to `readErrors`.
  * Returns the key too (resolved from an alias when needed).
@@ -143,7 +216,7 @@ export async function readFacts(
   const errors: Record<string, string> = {};
   const facts: KeyFacts = {};
   let key = request.key;
-  const wants = new Set(request.names);
+  const wants = new Set<string>(request.names);
   if (!key && request.keyHint) {
     const resolved = await resolveKey(kms, request.keyHint);
     if (resolved.error) errors.key = resolved.error;
@@ -162,53 +235,17 @@ export async function readFacts(
     for (const name of wants) errors[name] = describeError(error);
     return { key, facts: { ...facts, readErrors: errors } };
   }
-  const reads: Array<Promise<void>> = [];
-  const read = (name: FactName, run: () => Promise<void>) => {
-    if (!wants.has(name)) return;
-    reads.push(
-      run().catch((error: unknown) => {
-        errors[name] = describeError(error);
-      }),
-    );
-  };
-  read("key", async () => {
-    const meta = (await client.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata;
-    if (meta?.KeyState) facts.keyState = meta.KeyState;
-    if (meta?.KeyManager) facts.keyManager = meta.KeyManager;
+  const ctx: FactContext = { client, arn, request };
+  const reads = [...wants].map(async (name) => {
+    const reader = factReader(name, request.readers);
+    if (!reader?.read) return;
+    try {
+      // Merged in place: the reads run concurrently, each adds its own fields.
+      Object.assign(facts, await reader.read(ctx));
+    } catch (error) {
+      errors[name] = describeError(error);
+    }
   });
-  read("tags", async () => {
-    facts.tags = await readTags(client, arn);
-  });
-  const grantId = request.grantId;
-  if (grantId) {
-    read("grant", async () => {
-      facts.grant = await readGrant(client, arn, grantId);
-    });
-  }
-  read("policy", async () => {
-    const out = await client.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" }));
-    facts.policy = out.Policy ?? "";
-  });
-  read("rotation", async () => {
-    const out = await client.send(new GetKeyRotationStatusCommand({ KeyId: arn }));
-    facts.rotationEnabled = out.KeyRotationEnabled === true;
-  });
-  if (wants.has("organization")) {
-    reads.push(
-      ownOrganization().then((id) => {
-        if (id) facts.organizationId = id;
-      }),
-    );
-  }
-  const history = request.history;
-  if (history && wants.has("history")) {
-    read("history", async () => {
-      const credentials = request.credentialsFor ? await request.credentialsFor(arn) : undefined;
-      const h = await history.read(arn, request.eventTime, credentials);
-      facts.prior = h.prior;
-      if (h.disabledSince) facts.disabledSince = h.disabledSince;
-    });
-  }
   await Promise.all(reads);
   return { key, facts: Object.keys(errors).length ? { ...facts, readErrors: errors } : facts };
 }

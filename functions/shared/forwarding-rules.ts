@@ -2,7 +2,6 @@
  * The member template's forwarding rules as plain data (no CDK here: the drill and the tests read
  * them too, without loading aws-cdk-lib).
  */
-import { INCIDENTS } from "../registry.js";
 import type { Config } from "./config.js";
 import { incidentMode } from "./decision.js";
 import type { Incident } from "./incident.js";
@@ -23,10 +22,13 @@ export interface ForwardingRule {
  * below EventBridge's 300 rules per bus; the same patterns the central rules use, so what is
  * forwarded is exactly what some central rule delivers.
  */
-export function forwardingRules(config: Config, memberRoleArn: string): ForwardingRule[] {
+export function forwardingRules(
+  config: Config,
+  memberRoleArn: string,
+  incidents: readonly Incident[],
+): ForwardingRule[] {
   const own = notByResponder([memberRoleArn]);
-  const declared: readonly Incident[] = INCIDENTS;
-  return declared
+  return incidents
     .filter((i) => incidentMode(config, i.name) !== "off")
     .map((i) => ({ incident: i.name, pattern: i.pattern(own), state: i.ruleState ?? "ENABLED" }));
 }

@@ -421,7 +421,9 @@ describe("member template", () => {
   it("forwards nothing for an incident that is off", () => {
     const off = orgConfig({ incidents: { "alias-changed": { mode: "off" } } });
     expect(
-      forwardingRules(off, "arn:aws:iam::222233334444:role/kms-responder-member").map((r) => r.incident),
+      forwardingRules(off, "arn:aws:iam::222233334444:role/kms-responder-member", INCIDENTS).map(
+        (r) => r.incident,
+      ),
     ).toEqual(DECLARED.map((i) => i.name).filter((n) => n !== "alias-changed"));
   });
 });
@@ -442,7 +444,9 @@ describe("the forwarding and central patterns together", () => {
         : { type: "IAMUser" },
     },
   });
-  const forward = forwardingRules(orgConfig(), MEMBER_ROLE).find((r) => r.incident === "rogue-grant");
+  const forward = forwardingRules(orgConfig(), MEMBER_ROLE, INCIDENTS).find(
+    (r) => r.incident === "rogue-grant",
+  );
   const centralPattern = DECLARED.find((i) => i.name === "rogue-grant")?.pattern(
     notByResponder(["arn:aws:iam::111122223333:role/kms-responder-roguegrantRole-EXAMPLE"]),
   );

@@ -24,6 +24,7 @@ import { cloudTrailDeletionDate } from "../../cli/drill/events.js";
 import { createDrillKey, kmsInAccount } from "../../cli/drill/scenarios.js";
 import { matchesPattern } from "../../emulator/event-pattern.js";
 import { keyDeletionScheduled } from "../../functions/key-deletion-scheduled/incident.js";
+import { INCIDENTS } from "../../functions/registry.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import { forwardingRules } from "../../functions/shared/forwarding-rules.js";
@@ -66,7 +67,9 @@ const kmsIn = (account: string, region: string): Promise<KMSClient> =>
 function delivered(incident: Incident, event: JsonObject, forwarded: boolean): boolean {
   const central = incident.pattern(notByResponder([CENTRAL_ROLE]));
   if (!forwarded) return matchesPattern(central, event);
-  const forward = forwardingRules(parseConfig(CONFIG), MEMBER_ROLE).find((r) => r.incident === incident.name);
+  const forward = forwardingRules(parseConfig(CONFIG), MEMBER_ROLE, INCIDENTS).find(
+    (r) => r.incident === incident.name,
+  );
   if (!forward) throw new Error(`${incident.name} is not forwarded`);
   return matchesPattern(forward.pattern, event) && matchesPattern(central, event);
 }

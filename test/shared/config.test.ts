@@ -5,10 +5,10 @@ import {
   type Config,
   configFromEnv,
   DEFAULT_CONFIG,
-  incidentMode,
   parseConfig,
   parseConfigText,
 } from "../../functions/shared/config.js";
+import { incidentMode } from "../../functions/shared/decision.js";
 import { ConfigError } from "../../functions/shared/errors.js";
 
 /** The message of the ConfigError `run` throws; fails the test when it throws nothing or something else. */

@@ -2,6 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { INCIDENT_NAMES, INCIDENTS } from "../../functions/registry.js";
 
+/** The registry and the names module the config schema reads (the compiler keeps them equal). */
+const REGISTRY_FILES = ["functions/registry.ts", "functions/registry-names.ts"];
+
 describe("the incident registry", () => {
   it("lists each declaration once, and its names list (read by the config schema) is the same list", () => {
     const names = INCIDENTS.map((i) => i.name);
@@ -18,7 +21,7 @@ describe("the incident registry", () => {
     }
   });
 
-  it("is the only source file outside an incident's own folder that names an incident", () => {
+  it("is, with its names module, the only source file outside an incident's own folder that names an incident", () => {
     // Production code only: functions/, cli/, emulator/, infra/, scripts/, bench/ (tests and fixtures may).
     const roots = ["functions", "cli", "emulator", "infra", "scripts", "bench"];
     const offenders: string[] = [];
@@ -26,7 +29,7 @@ describe("the incident registry", () => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const file = `${dir}/${entry.name}`;
         if (entry.isDirectory()) walk(file);
-        else if (entry.name.endsWith(".ts") && file !== "functions/registry.ts") {
+        else if (entry.name.endsWith(".ts") && !REGISTRY_FILES.includes(file)) {
           const text = readFileSync(file, "utf8");
           for (const { name } of INCIDENTS) {
             if (file.startsWith(`functions/${name}/`)) continue;

@@ -115,6 +115,11 @@ export interface ActionModule<T extends ActionType = ActionType> {
 /** An action module that performs something: what an incident's handler table lists. */
 export type ExecutingAction<T extends ActionType = ActionType> = ActionModule<T> & Executor;
 
+/** Whether a module performs something (has `run`). */
+export function isExecuting(m: ActionModule): m is ExecutingAction {
+  return m.run !== undefined;
+}
+
 /** One undo step at a fixed place, when there is a command. */
 export function oneStep(order: number, when: string): ActionUndo["steps"] {
   return (_result, _where, command) => (command ? [{ order, when, command }] : []);

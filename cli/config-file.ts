@@ -1,0 +1,18 @@
+/** The CLI's config file: read and validated with the same schema as the Lambda functions' config. */
+import { readFile } from "node:fs/promises";
+import { type Config, DEFAULT_CONFIG, parseConfigText } from "../functions/shared/config.js";
+import { ConfigError } from "../functions/shared/errors.js";
+
+/** The config in `file`, or the defaults when no file is given. */
+export async function loadConfigFile(file: string | undefined): Promise<Config> {
+  if (!file) return DEFAULT_CONFIG;
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read config file ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return parseConfigText(text, `config file ${file}`);
+}
