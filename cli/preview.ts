@@ -7,7 +7,7 @@
  */
 import { access } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { INCIDENTS } from "../functions/registry.js";
+import { DETAIL_PARSERS, INCIDENTS } from "../functions/registry.js";
 import { type ActionResult, base } from "../functions/shared/actions/action.js";
 import type { Finding, PlannedAction } from "../functions/shared/decision.js";
 import { normalise } from "../functions/shared/event.js";
@@ -50,7 +50,7 @@ function sourceOf(entry: RecordEntry): string {
 function previewEntry(entry: RecordEntry, config: Parameters<typeof decideAny>[2]): Preview {
   const source = sourceOf(entry);
   if (entry.error !== undefined) return { source, none: `unreadable: ${entry.error}` };
-  const event = normalise(entry.value);
+  const event = normalise(entry.value, DETAIL_PARSERS);
   if (!event) return { source, none: "not a CloudTrail record or EventBridge event" };
   const decision = decideAny(INCIDENTS, event, config);
   if (decision.kind === "ignore") return { source, none: `${decision.skipped}: ${decision.why}` };

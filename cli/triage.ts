@@ -6,7 +6,7 @@
  */
 import { stat } from "node:fs/promises";
 import { SingleBar } from "cli-progress";
-import { INCIDENTS } from "../functions/registry.js";
+import { DETAIL_PARSERS, INCIDENTS } from "../functions/registry.js";
 import { parseArn, parseKeyArn } from "../functions/shared/arn.js";
 import type { Config } from "../functions/shared/config.js";
 import type { Decision, PlannedAction } from "../functions/shared/decision.js";
@@ -140,7 +140,7 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow | Not
       skipped: "not-kms",
     };
   }
-  const event = normalise(entry.value);
+  const event = normalise(entry.value, DETAIL_PARSERS);
   if (!event) return { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" };
   const row: TriageRow = {
     ...base,

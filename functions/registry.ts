@@ -14,6 +14,7 @@ import { keyRotationDisabled } from "./key-rotation-disabled/incident.js";
 import { pendingDeletionKeyUsed } from "./pending-deletion-key-used/incident.js";
 import type { IncidentName } from "./registry-names.js";
 import { rogueGrant } from "./rogue-grant/incident.js";
+import type { DetailParser } from "./shared/event.js";
 
 export const INCIDENTS = [
   rogueGrant,
@@ -34,4 +35,9 @@ const sameNames: Same<Declared, IncidentName> = true;
 void sameNames;
 
 export type RegisteredIncident = (typeof INCIDENTS)[number];
+
+/** The incidents' own event-detail parsers: what triage, preview and the drill normalise records with. */
+export const DETAIL_PARSERS: readonly DetailParser[] = INCIDENTS.flatMap(
+  (i: RegisteredIncident & { details?: readonly DetailParser[] }) => i.details ?? [],
+);
 export { INCIDENT_NAMES, type IncidentName } from "./registry-names.js";

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { DETAIL_PARSERS } from "../../functions/registry.js";
 import { parseKeyArn } from "../../functions/shared/arn.js";
 import { normalise } from "../../functions/shared/event.js";
 import { isObject, type JsonObject } from "../../functions/shared/json.js";
@@ -62,7 +63,7 @@ function replaceDeep(value: unknown, replace: (s: string) => string): unknown {
  * @throws when the fixture names no key ARN (nothing to rewrite it for).
  */
 export function eventForKey(fixture: JsonObject, target: EventTarget): JsonObject {
-  const recorded = normalise(fixture);
+  const recorded = normalise(fixture, DETAIL_PARSERS);
   const old = recorded?.key;
   const now = parseKeyArn(target.keyArn);
   if (!recorded || !old) throw new Error("the fixture names no key ARN to rewrite");

@@ -3,7 +3,7 @@
  * already parsed (`KeyRef`) and a typed detail per event name. Deciders and notifications never
  * read `requestParameters` or `responseElements`.
  *
- * Real records vary (kms-facts.md "Events"): `requestParameters` can be null, `resources` can be
+ * Real records vary: `requestParameters` can be null, `resources` can be
  * missing or use `arn` instead of `ARN`, `userIdentity.type` can be missing, `eventVersion` ranges
  * from 1.02 to 1.11, `deletionDate` comes in several text formats. Every field is read with a type
  * check and a missing one becomes `undefined`; the normaliser never throws on a JSON object.
@@ -84,7 +84,43 @@ export interface NoDetail {
   kind: "none";
 }
 
-export type EventDetail = GrantDetail | DeletionDetail | PolicyDetail | ImportDetail | AliasDetail | NoDetail;
+/**
+ * The event details by `kind`. An interface, so an incident that reads its own event fields adds
+ * its detail here from its own folder, by declaration merging:
+ *
+ *     declare module "../shared/event.js" {
+ *       interface EventDetails { rotation: RotationDetail }
+ *     }
+ *
+ * and declares the parser that fills it (`Incident.details`). `EventDetail` stays a union
+ * discriminated by `kind`, so a decider narrows it as before.
+ */
+export interface EventDetails {
+  grant: GrantDetail;
+  deletion: DeletionDetail;
+  policy: PolicyDetail;
+  import: ImportDetail;
+  alias: AliasDetail;
+  none: NoDetail;
+}
+
+export type EventDetail = EventDetails[keyof EventDetails];
+
+/** What a detail parser reads: the record's request and response, and the key already found. */
+export interface DetailInput {
+  eventName: string;
+  request: JsonObject;
+  response: JsonObject;
+  key: KeyRef | undefined;
+  /** The record's Region, account and partition (to qualify a key id or alias it names). */
+  where: Where;
+}
+
+/** An incident's own event fields: parsed from the records of `eventNames` (instead of the shared parse). */
+export interface DetailParser {
+  eventNames: readonly string[];
+  parse(input: DetailInput): EventDetail;
+}
 
 export interface KmsEvent {
   eventId: string | undefined;
@@ -141,7 +177,7 @@ function keyFromResources(resources: unknown): KeyRef | undefined {
   return undefined;
 }
 
-interface Where {
+export interface Where {
   region: string | undefined;
   account: string | undefined;
   partition: string;
@@ -232,6 +268,24 @@ function constraintsOf(value: unknown): GrantConstraints | undefined {
   };
 }
 
+/** The detail from the parser declared for the event name, else the shared parse. */
+function detailFor(
+  parsers: readonly DetailParser[],
+  eventName: string | undefined,
+  input: Omit<DetailInput, "eventName">,
+): EventDetail {
+  const own = eventName ? parsers.find((p) => p.eventNames.includes(eventName)) : undefined;
+  if (own && eventName) {
+    try {
+      return own.parse({ ...input, eventName });
+    } catch {
+      // A record of a shape the incident's parser did not expect never crashes the normaliser.
+      return { kind: "none" };
+    }
+  }
+  return detailOf(eventName, input.request, input.response, input.key, input.where);
+}
+
 function detailOf(
   eventName: string | undefined,
   request: JsonObject,
@@ -309,7 +363,7 @@ function detailOf(
  * Region and account. An alias alone cannot be resolved offline: `key` stays undefined and
  * `keyHint` holds it.
  */
-export function normalise(input: unknown): KmsEvent | undefined {
+export function normalise(input: unknown, parsers: readonly DetailParser[] = []): KmsEvent | undefined {
   const record = cloudTrailRecord(input);
   if (!record) return undefined;
   const identity = obj(record.userIdentity);
@@ -348,7 +402,7 @@ export function normalise(input: unknown): KmsEvent | undefined {
     userAgent: str(record.userAgent),
     errorCode,
     errorMessage,
-    detail: detailOf(eventName, request, response, key, where),
+    detail: detailFor(parsers, eventName, { request, response, key, where }),
   };
 }
 

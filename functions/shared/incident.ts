@@ -1,24 +1,32 @@
 /**
  * What an incident declares, in its own folder (`functions/<incident>/incident.ts`): its name, the
- * events it handles, its rule pattern, its pure `decide`, the executors it may run and the reads it
- * needs. The registry (`functions/registry.ts`) lists the declarations; routing, triage, the stack
- * (rules, roles, concurrency), the build and the drill read them. Adding an incident is one folder
- * plus one registry line.
+ * events it handles, its rule pattern, its pure `decide`, the actions it may run, the facts it
+ * reads, and, when it needs them, its own event fields (`details`) and fact readers (`facts`). Its
+ * config options are valibot entries in its folder, listed with its name in
+ * `functions/registry-names.ts`. The registry (`functions/registry.ts`) lists the declarations;
+ * routing, triage, the stack (rules, roles, concurrency), the build and the drill read them.
  */
 
 import type { Executor } from "./actions/action.js";
 import type { Config } from "./config.js";
 import type { Decision, KeyFacts } from "./decision.js";
-import type { KmsEvent } from "./event.js";
-import type { FactName } from "./facts.js";
+import type { DetailParser, KmsEvent } from "./event.js";
+import type { FactName, FactReader } from "./facts.js";
 import type { HistoryReader } from "./history-reader.js";
 import type { EventPattern } from "./rule.js";
 import type { ActionType } from "./types.js";
 
-/** The rule state that lets failed and read-only management events reach a rule (kms-facts.md). */
+/**
+ * The rule state that lets failed and read-only management events reach a rule: a rule in the
+ * default state sees only successful write (mutating) management events.
+ */
 export const ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
-export interface Incident<Name extends string = string> {
+/**
+ * `OwnFact` names the facts this incident reads with its own readers (`facts`), besides the shared
+ * ones (`FactName`).
+ */
+export interface Incident<Name extends string = string, OwnFact extends string = never> {
   name: Name;
   /** The CloudTrail event names this incident handles (routing and the rule pattern). */
   eventNames: readonly string[];
@@ -38,7 +46,14 @@ export interface Incident<Name extends string = string> {
   /** The action types it can plan under a config: the function's role is derived from these. */
   plans(config: Config): readonly ActionType[];
   /** What it reads before deciding again, under a config (also derives the role). */
-  reads(config: Config): readonly FactName[];
+  reads(config: Config): readonly (FactName | OwnFact)[];
+  /** Its own fact readers, by name (each with the IAM actions it needs): read like the shared ones. */
+  facts?: Readonly<Record<OwnFact, FactReader>>;
+  /**
+   * Its own event fields: parsers for the records of the event names they list, whose detail
+   * kinds the incident adds to `EventDetails` (event.ts) from its folder.
+   */
+  details?: readonly DetailParser[];
   /** The CloudTrail history reader, for incidents that read `history` (bundled only into them). */
   history?: HistoryReader;
   /** Reserved concurrency (see the sizing notes in each declaration). */

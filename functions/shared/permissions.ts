@@ -7,7 +7,7 @@
 import { permissionsOf } from "./actions/action.js";
 import type { Config } from "./config.js";
 import { incidentMode } from "./decision.js";
-import { FACT_PERMISSIONS } from "./facts.js";
+import { factReader } from "./facts.js";
 import type { Incident } from "./incident.js";
 
 export interface RolePermissions {
@@ -45,11 +45,16 @@ export function splitPermissions(actions: readonly string[]): RolePermissions {
 export const ASSUME_MEMBER_ROLE = "sts:AssumeRole";
 
 /** The IAM actions an incident's function needs under `config`; empty when the incident is off. */
-export function rolePermissions(incident: Incident, config: Config): RolePermissions {
+export function rolePermissions<Own extends string>(
+  incident: Incident<string, Own>,
+  config: Config,
+): RolePermissions {
   const mode = incidentMode(config, incident.name);
   if (mode === "off") return { kms: [], other: [] };
   // Every function names the key in its notification (read after acting, best effort).
-  const reads = [...incident.reads(config), "notice" as const].flatMap((r) => [...FACT_PERMISSIONS[r]]);
+  const reads = [...incident.reads(config), "notice"].flatMap((r) => [
+    ...(factReader(r, incident.facts)?.permissions ?? []),
+  ]);
   // In notify mode nothing is changed: no mutating permission at all.
   const acts = mode === "enforce" ? permissionsOf(incident.executors, incident.plans(config)) : [];
   const { kms, other } = splitPermissions([...reads, ...acts]);

@@ -244,14 +244,14 @@ function plannedGrant(finding: Finding): string | undefined {
 }
 
 /** The Lambda handler of one incident: the pipeline with the incident's own decide and executors. */
-export function createHandler(incident: Incident, deps: PipelineDeps) {
+export function createHandler<Own extends string>(incident: Incident<string, Own>, deps: PipelineDeps) {
   const { config } = deps;
   const name = incident.name;
   return async function handler(raw: unknown, context?: Context): Promise<HandlerResult> {
     logger.resetKeys();
     if (context) logger.addContext(context);
     logger.appendKeys({ incident: name });
-    const event = normalise(raw);
+    const event = normalise(raw, incident.details);
     if (!event) {
       logger.error("event is not a cloudtrail record, dropped", {
         event: String(JSON.stringify(raw)).slice(0, 2000),
@@ -277,6 +277,7 @@ export function createHandler(incident: Incident, deps: PipelineDeps) {
       ...(grantId && { grantId }),
       ...(event.eventTime && { eventTime: event.eventTime }),
       ...(incident.history && { history: incident.history }),
+      ...(incident.facts && { readers: incident.facts }),
     });
     const resolved = !event.key && key ? { ...event, key } : event;
     const decision = incident.decide(
@@ -292,7 +293,7 @@ export function createHandler(incident: Incident, deps: PipelineDeps) {
     // The record named its key by alias and the lookup failed: notify with what is known, then
     // fail the invocation so the retry resolves it (never act blind, never stay silent).
     const noted = {
-      ...decision,
+      ...typed,
       details: [...decision.details, `The key could not be resolved: ${unresolved}`],
     };
     const { failure } = await act(noted, incident.executors, deps);

@@ -127,6 +127,50 @@ describe("readFacts: reads in parallel", () => {
     expect(kmsMock.calls().map((c) => c.args[0].constructor.name)).toEqual(["GetKeyRotationStatusCommand"]);
   });
 
+  it("keeps the rotation period the rotation read returns", async () => {
+    // Prepare
+    kmsMock.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true, RotationPeriodInDays: 90 });
+
+    // Act
+    const { facts } = await readFacts(kms, { names: ["rotation"], key: KEY, keyHint: undefined });
+
+    // Assess
+    expect(facts).toEqual({ rotationEnabled: true, rotationPeriodInDays: 90 });
+  });
+
+  it("reads an incident's own fact with its own reader, by name, and records its failure like any read", async () => {
+    // Prepare: a reader the shared table does not have
+    const seen: string[] = [];
+    const readers = {
+      "key-spec": {
+        permissions: ["kms:DescribeKey"],
+        read: async ({ arn }: { arn: string }) => {
+          seen.push(arn);
+          return { keyState: "Enabled" };
+        },
+      },
+      broken: {
+        permissions: [],
+        read: async () => {
+          throw new Error("AccessDenied");
+        },
+      },
+    };
+
+    // Act
+    const { facts } = await readFacts(kms, {
+      names: ["key-spec", "broken"],
+      readers,
+      key: KEY,
+      keyHint: undefined,
+    });
+
+    // Assess
+    expect(seen).toEqual([KEY.arn]);
+    expect(facts).toEqual({ keyState: "Enabled", readErrors: { broken: "Error: AccessDenied" } });
+    expect(kmsMock.calls()).toEqual([]);
+  });
+
   it("reads no grant without a grant id", async () => {
     // Prepare
     kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: "k", KeyState: "Enabled" } });

@@ -14,15 +14,16 @@ import {
   NotFoundException,
   RevokeGrantCommand,
 } from "@aws-sdk/client-kms";
+import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { Executor } from "../../functions/shared/actions/action.js";
+import { revokeGrant } from "../../functions/shared/actions/revoke-grant.js";
 import { type Config, DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
 import type { KmsEvent } from "../../functions/shared/event.js";
-import type { Executor } from "../../functions/shared/actions/action.js";
-import { revokeGrant } from "../../functions/shared/actions/revoke-grant.js";
 import type { Incident } from "../../functions/shared/incident.js";
 import { accessFor, createHandler, type PipelineDeps } from "../../functions/shared/pipeline.js";
 import { successfulCall } from "../../functions/shared/rule.js";
@@ -31,6 +32,7 @@ import { loadEvent } from "../helpers/fixtures.js";
 const kmsMock = mockClient(KMSClient);
 const snsMock = mockClient(SNSClient);
 const stsMock = mockClient(STSClient);
+const securityHubMock = mockClient(SecurityHubClient);
 
 const kms = new KMSClient({ region: "us-east-1" });
 const sns = new SNSClient({ region: "us-east-1" });
@@ -128,6 +130,7 @@ function keyAndGrantExist() {
 
 beforeEach(() => {
   kmsMock.reset();
+  securityHubMock.reset();
   snsMock.reset();
   stsMock.reset();
   // The member credential cache lives in a module the pipeline imports on demand: start afresh.
@@ -471,6 +474,23 @@ describe("createHandler: the pipeline order", () => {
       "The key could not be resolved: Error: ThrottlingException: Rate exceeded",
     );
     expect(message.default).toContain("alias/payments");
+  });
+
+  it("an alias-only record whose DescribeKey fails keeps the incident's Security Hub type on its finding", async () => {
+    // Prepare: the record names its key by alias only, and Security Hub is on
+    const event = loadEvent("rogue-grant/alias-key-id");
+    event.detail.responseElements = { grantId: GRANT_ID };
+    kmsMock.on(DescribeKeyCommand).rejects(new Error("ThrottlingException: Rate exceeded"));
+    securityHubMock.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+    const { incident } = fakeIncident((e) => finding(e, []));
+
+    // Act
+    const invocation = createHandler(incident, deps(parseConfig({ securityHub: true })))(event);
+
+    // Assess
+    await expect(invocation).rejects.toThrow("the key could not be resolved");
+    const imported = securityHubMock.commandCalls(BatchImportFindingsCommand)[0]?.args[0].input;
+    expect(imported?.Findings?.map((f) => f.Types)).toEqual([["Unusual Behaviors/Fake"]]);
   });
 
   it("an alias-only record whose DescribeKey answers is decided again on the resolved key", async () => {
