@@ -172,7 +172,8 @@ function restoreEnv(saved: Record<string, string | undefined>): void {
 /**
  * The rules that receive the event, as EventBridge would judge them: the pattern matches, and a
  * read-only management event (Decrypt, Describe*, ...) reaches only a rule in the state
- * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (kms-facts.md "Events").
+ * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS; a rule in the default state sees successful
+ * write events only.
  */
 export function matchingRules(rules: readonly DrillRule[], event: unknown): IncidentName[] {
   const detail = isObject(event) && isObject(event.detail) ? event.detail : {};

@@ -2,8 +2,7 @@
  * A small EventBridge pattern matcher for the operators our rules use, so the drill and the tests
  * can check events against the very patterns the stack deploys (each incident's `pattern`),
  * offline. It is an emulator of EventBridge, not part of the product. Semantics follow AWS's
- * matcher (event-ruler), including the parts that surprise people (kms-facts.md "EventBridge
- * patterns"):
+ * matcher (event-ruler), including the parts that surprise people:
  *
  * - fields in a pattern are ANDed, the values in a field's array are ORed; `$or` ORs sub-patterns;
  * - an array in the event matches when any of its elements matches (arrays of objects too);

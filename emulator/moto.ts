@@ -1,7 +1,7 @@
 /**
  * The local AWS emulator (moto, `moto_server`) for the integration tests and `kms-responder drill`:
  * start it on a free 127.0.0.1 port, wait until it answers, reset it, and stop it by its own pid.
- * moto's gaps are listed in kms-facts.md ("Local emulator").
+ * moto's gaps are listed in docs/development.md (no CloudTrail LookupEvents, among others).
  *
  * Failure policy: a server that does not answer within the timeout (or exits early) is stopped
  * and the start rejects with moto's last output lines, so a broken install is reported, not hung on.

@@ -1,5 +1,5 @@
 /**
- * Runbook-triggered manual invocation (product.md): what the `runbook` function may do, and one
+ * Runbook-triggered manual invocation (a person asks for one action on one key): what the `runbook` function may do, and one
  * SSM Automation document per runbook action so on-call can run them from Systems Manager.
  *
  *   person -> aws ssm start-automation-execution -> document -> (automation role) -> runbook function

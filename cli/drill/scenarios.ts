@@ -4,7 +4,7 @@
  * the CloudTrail-shaped event AWS would deliver for that call, what the responder promises to do
  * about it, and how to read the end state back.
  *
- * Where moto cannot perform a call (kms-facts.md "Local emulator", and the gaps listed in the
+ * Where moto cannot perform a call (its gaps are listed in docs/development.md and in the
  * scenario notes), the event is emitted as AWS would have written it and the report says so.
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * Undoing a deletion, shared by key-deletion-scheduled and pending-deletion-key-used: cancel it,
- * then restore the key per `afterCancel` (CancelKeyDeletion leaves it Disabled, kms-facts.md).
+ * then restore the key per `afterCancel` (CancelKeyDeletion leaves a key Disabled, whatever its state before).
  * Planned from what was read: the key's state now and its DisableKey/EnableKey history.
  */
 import type { KeyRef } from "../shared/arn.js";

@@ -28,7 +28,7 @@ export const KEY_USE_OPERATIONS: readonly string[] = [...CRYPTOGRAPHIC_OPERATION
  * KMS answers a call on a key pending deletion with `KMSInvalidStateException` or
  * `DisabledException` (`<key ARN> is pending deletion.`); a multi-Region primary waiting for its
  * replicas says "pending replica deletion" in words AWS does not document exactly, so the common
- * ending is matched (kms-facts.md).
+ * ending is matched.
  */
 export const PENDING_DELETION_ERRORS = ["DisabledException", "KMSInvalidStateException"] as const;
 const PENDING_DELETION = /\bpending (?:replica )?deletion\.?\s*$/i;

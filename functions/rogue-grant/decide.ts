@@ -41,7 +41,7 @@ export type TrustCode =
  * AWS services that create grants for their own resources on a principal's behalf (EBS volumes,
  * RDS instances, ...). Services that replay parameters their caller chose (Step Functions' SDK
  * integrations, SSM Automation, CloudFormation, EventBridge Scheduler) are deliberately absent:
- * their `invokedBy` proves nothing about the grantee (product.md "rogue-grant").
+ * their `invokedBy` proves nothing about the grantee, so such grants are judged like anyone's.
  */
 const RESOURCE_GRANT_SERVICES: ReadonlySet<string> = new Set([
   "AWS Internal",

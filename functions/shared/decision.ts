@@ -5,7 +5,8 @@
  *
  * Deciders are pure and run twice in a handler: first on the event alone (most events end there
  * without an AWS call), then with `KeyFacts`, what the responder read about the key's *current*
- * state. An event is a claim; the facts are what actions are judged by (product.md).
+ * state. An event is a claim (it may be stale, or already undone); the facts are what actions are
+ * judged by.
  */
 import { type KeyRef, parseArn, roleArnOfSession } from "./arn.js";
 import type { Config } from "./config.js";
@@ -272,7 +273,7 @@ function holdReason(
       why: "the key could not be determined: nothing to act on",
     };
   }
-  // AWS managed keys cannot be disabled, deleted or re-policied by anyone (kms-facts.md).
+  // AWS managed keys cannot be disabled, deleted or re-policied by anyone: only their service manages them.
   if (facts.keyManager === "AWS" || key.alias?.startsWith("alias/aws/")) {
     return {
       status: "skipped",

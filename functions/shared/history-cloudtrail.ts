@@ -6,7 +6,8 @@
  *
  * CloudTrail event history keeps 90 days of management events. When nothing is found there the
  * key is taken to have been Enabled (the state a new key starts in); when the history cannot be
- * read at all the answer is `unknown` and the decider re-enables and says so (product.md).
+ * read at all the answer is `unknown` and the decider re-enables and says so: a key left disabled
+ * by mistake breaks its users, while one wrongly re-enabled is only what it was before the attack.
  */
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { parseKeyArn } from "./arn.js";

@@ -44,7 +44,7 @@ export function isServicePrincipal(principal: string): boolean {
 
 /**
  * `111122223333:aws:ec2-infrastructure:i-81e2f56c`: the principal AWS uses for grants that
- * services such as EBS create for their infrastructure (kms-facts.md "Events").
+ * services such as EBS create for their infrastructure (CloudTrail writes it as the grantee).
  */
 const INFRASTRUCTURE = /^(\d{12}):aws:[a-z0-9-]+-infrastructure:[A-Za-z0-9._:/-]+$/;
 /** Newer records name the same principal as a session: `arn:aws:sts::<acct>:assumed-role/aws:ec2-infrastructure/i-...`. */

@@ -11,13 +11,13 @@ export interface EventPattern {
   [field: string]: Json;
 }
 
-/** Successful calls only: a failed call changed nothing (product.md "Incidents"). */
+/** Successful calls only: a failed call changed nothing, so there is nothing to respond to. */
 export const SUCCEEDED = { errorCode: [{ exists: false }] } as const satisfies Record<string, Json>;
 
 /**
  * Not made by a responder role. `anything-but` alone does not match an absent field, and IAM
  * users and the root user have no `sessionIssuer`, so the absent case is ORed in explicitly
- * (kms-facts.md "EventBridge patterns"). It sits under `userIdentity` so that a rule can use a
+ * (`{ "exists": false }`). It sits under `userIdentity` so that a rule can use a
  * second `$or` at the `detail` level (event-ruler allows `$or` at several levels).
  */
 export function notByResponder(roleArns: readonly string[]): Record<string, Json> {

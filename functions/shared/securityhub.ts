@@ -53,23 +53,8 @@ export const SEVERITY_LABEL: Readonly<Record<Severity, SeverityLabel>> = {
 };
 
 /**
- * ASFF finding types (`namespace/category/classifier`) per incident, from the ASFF types taxonomy.
- * The taxonomy's TTPs categories stop at Command and Control (there is no `TTPs/Impact`); what an
- * attacker achieves by destroying or withholding key material is an Effect.
- *
- * - A grant to an untrusted principal is a standing access path that survives the creator losing
- *   its own permissions and does not show in the key policy: Persistence, not Privilege Escalation
- *   (the grantee gains access it never had, rather than raising its own role's rights).
- * - Scheduling deletion, deleting imported material, and a key still in use while pending deletion
- *   destroy access to the data encrypted under the key: Effects/Data Destruction.
- * - Disabling a key makes its data unavailable until someone enables it: Effects/Denial of Service.
- * - A key policy, rotation or expiring material finding is a configuration against AWS's KMS best
- *   practices: Software and Configuration Checks/AWS Security Best Practices.
- * - An alias pointed elsewhere is a change worth review, not proven hostile: Unusual Behaviors/User.
- * - A runbook request records what on-call did, a configuration change by a person.
- *
- * Incident names appear here because the Incident declaration has no field for them yet; the list
- * is checked against the registry by the tests (`test/shared/securityhub.test.ts`).
+ * Each incident's ASFF type is in its declaration (`securityHubType`); docs/security-hub.md says
+ * why each incident has its type.
  */
 
 /** A finding without a type (a planner that sets none) still imports. */

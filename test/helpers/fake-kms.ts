@@ -1,7 +1,7 @@
 /**
  * One stateful fake of KMS (and of CloudTrail's LookupEvents history of its keys), shared by the
  * handler, runbook and reliability tests. It answers the calls the responders make the way KMS
- * does (kms-facts.md "Key states and the errors that make actions idempotent"):
+ * does, including the errors that make actions idempotent:
  *
  * - many keys, found by ARN, id, alias name or alias ARN; AWS managed keys (`KeyManager: AWS`);
  * - key states: CancelKeyDeletion leaves the key Disabled and answers "is not pending deletion."
@@ -125,7 +125,7 @@ export class KmsError extends Error {
   }
 }
 
-/** The default key policy: the account root may do everything (kms-facts.md "Key policies"). */
+/** The default key policy: the account root may do everything (what KMS sets when none is given). */
 export function defaultPolicy(account: string): string {
   return JSON.stringify({
     Version: "2012-10-17",
@@ -358,7 +358,7 @@ export class FakeKms {
     const mutating =
       MUTATING_OPERATIONS.has(operation) && operation !== "RevokeGrant" && operation !== "RetireGrant";
     if (mutating && key.keyManager === "AWS") {
-      // Nobody may change an AWS managed key: its policy allows only the service (kms-facts.md).
+      // Nobody may change an AWS managed key: its policy allows only the service.
       throw new KmsError("AccessDeniedException", `not authorized to perform kms:${operation} on ${key.arn}`);
     }
     switch (operation) {
@@ -428,7 +428,7 @@ export class FakeKms {
       }
       case "CancelKeyDeletion":
         if (!pending) throw invalid("is not pending deletion.");
-        // KMS leaves the key Disabled after a cancelled deletion (kms-facts.md).
+        // KMS leaves the key Disabled after a cancelled deletion.
         key.state = "Disabled";
         key.deletionDate = undefined;
         return { KeyId: key.arn };

@@ -1,5 +1,5 @@
 /**
- * The one way tests read the fixtures under `events/<incident>/<variant>.json` (style.md item 10).
+ * The one way tests read the fixtures under `events/<incident>/<variant>.json` (never a path built by hand in a test).
  * Files are parsed once and every call hands out a `structuredClone`, so a test may mutate its
  * copy without leaking into the next test.
  */

@@ -139,7 +139,7 @@ describe("matchesPattern: arrays in the event", () => {
   });
 });
 
-describe("matchesPattern: absent fields (kms-facts.md 'EventBridge patterns')", () => {
+describe("matchesPattern: absent fields", () => {
   const anythingBut = {
     detail: { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ "anything-but": [ROLE] }] } } } },
   };

@@ -1,5 +1,5 @@
 /**
- * Every fixture under `events/` matches exactly the rule meant for it (style.md item 12), using
+ * Every fixture under `events/` matches exactly the rule meant for it, using
  * the patterns the incidents declare (the ones the stack deploys, read from the registry) and an
  * EventBridge-semantics matcher. What each fixture should match comes from its folder and file
  * name through the tables below, never from the matcher.

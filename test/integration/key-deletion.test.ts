@@ -3,7 +3,7 @@
  * deletion is cancelled and the key is Enabled again (read back with DescribeKey); an approved
  * one is only reported.
  *
- * moto has no CloudTrail LookupEvents (kms-facts.md "Local emulator"): the prior-state lookup
+ * moto has no CloudTrail LookupEvents: the prior-state lookup
  * fails, so with `afterCancel: "restore"` the key is re-enabled and the notification says the
  * history could not be read. That is the designed fallback, and the path these tests pin down.
  */
@@ -27,7 +27,7 @@ async function keyState(world: World, key: DrillKey): Promise<string | undefined
   return (await world.kms.send(new DescribeKeyCommand({ KeyId: key.arn }))).KeyMetadata?.KeyState;
 }
 
-/** ScheduleKeyDeletion as the attacker calls it; moto needs the key id (kms-facts.md). */
+/** ScheduleKeyDeletion as the attacker calls it; moto needs the key id, not its ARN. */
 async function scheduleDeletion(world: World, key: DrillKey, days = 7): Promise<Date> {
   const out = await world.kms.send(
     new ScheduleKeyDeletionCommand({ KeyId: key.id, PendingWindowInDays: days }),

@@ -1,5 +1,5 @@
 /**
- * A central responder on moto with two accounts and two Regions (kms-facts.md "Local emulator":
+ * A central responder on moto with two accounts and two Regions (moto's
  * credentials from sts:AssumeRole on `arn:aws:iam::<account>:role/<any>` act inside `<account>`,
  * and clients in different Regions see different keys). The central account is moto's default
  * (the topic's account); the member account is 222233334444, its keys in eu-west-1.

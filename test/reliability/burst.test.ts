@@ -23,8 +23,9 @@ import { FakeAws, keyArnOf } from "./fake-aws.js";
 const TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications";
 
 /**
- * Default request quotas per second (kms-facts.md), and CloudTrail LookupEvents (2/s per account
- * and Region, CloudTrail API reference). ListResourceTags is not in kms-facts.md: 100/s assumed,
+ * KMS's default request quotas per second (AWS KMS Developer Guide, "Request quotas"), and
+ * CloudTrail LookupEvents (2/s per account and Region, CloudTrail API reference). ListResourceTags
+ * has no published figure there: 100/s assumed,
  * like the other List* calls; it is never the bottleneck here.
  */
 const QUOTAS = {

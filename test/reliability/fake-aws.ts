@@ -10,7 +10,7 @@
  * service and operation (throttling, timeouts, 5xx with a JSON body or a proxy's HTML page, access
  * denied, and a malformed answer: the request was applied but its response body arrived cut off),
  * applies quota-like token
- * buckets (kms-facts.md "Default request quotas") and a simulated service latency. Time comes
+ * buckets (KMS's default request quotas) and a simulated service latency. Time comes
  * from `Date.now()` and `setTimeout`, so vitest's fake timers drive it.
  */
 

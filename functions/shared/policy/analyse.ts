@@ -1,6 +1,6 @@
 /**
  * The KMS key-policy analyser: the key-policy checks of AWS's KMS best practices as reason codes
- * with severities (product.md, key policies). Pure: no AWS calls, no logging. The same
+ * with severities (docs/incidents.md lists them). Pure: no AWS calls, no logging. The same
  * function serves the key-policy handler, the runbook's analyze-key-policy action and
  * `kms-responder analyze-policy`.
  *
@@ -57,7 +57,7 @@ export type PolicyReason =
   | "admin-and-usage-combined";
 
 /**
- * The severities each reason can carry (product.md, key policies), the usual one first:
+ * The severities each reason can carry, the usual one first:
  * `external-account` is critical when the untrusted account gets cryptographic or administrative
  * actions, else high; `bypass-lockout-safety-check` is critical together with
  * `missing-root-delegation`; `public-read-only` is low for `kms:GetPublicKey` alone.

@@ -26,7 +26,7 @@ export type PinVerdict =
 
 type PinKind = "account" | "org" | "org-path" | "arn";
 
-/** The condition keys that pin the caller (kms-facts.md, "Key policies"), lower-cased. */
+/** The condition keys that pin the caller to known principals or accounts, lower-cased. */
 const PIN_KEYS: ReadonlyMap<string, PinKind> = new Map([
   ["aws:principalaccount", "account"],
   ["kms:calleraccount", "account"],
