@@ -349,16 +349,22 @@ describe("readObject and s3Records", () => {
 
   it("lists ahead of the reads: the whole listing is done while the first object is still being fetched", async () => {
     // One key a page: 1 + 2 + 2x2 + 12 list calls. The first GetObject answers only once every key
-    // has been listed (or after a second): a listing that waited for the reads would not get there.
+    // has been listed (or the listing stopped moving): a listing that waited for the reads would not get there.
     const { client, calls } = bucket(archiveObjects(), 1);
     const logKeys = [...archiveObjects().keys()].filter((k) => !k.includes("Digest"));
     let listedAtFirstRead = -1;
     const waiting = {
       send: async (command: unknown) => {
         if (command instanceof GetObjectCommand && listedAtFirstRead < 0) {
-          const deadline = Date.now() + 1_000;
-          while (calls.listedKeys.length < logKeys.length && Date.now() < deadline)
-            await new Promise((r) => setTimeout(r, 1));
+          // Let the listing run until it is done or stops moving (50 event-loop turns without a new
+          // key): counted in turns, not in wall-clock time, so a slow machine changes nothing.
+          let idle = 0;
+          let seen = calls.listedKeys.length;
+          while (calls.listedKeys.length < logKeys.length && idle < 50) {
+            await new Promise((r) => setImmediate(r));
+            idle = calls.listedKeys.length === seen ? idle + 1 : 0;
+            seen = calls.listedKeys.length;
+          }
           listedAtFirstRead = calls.listedKeys.length;
         }
         return client.send(command as GetObjectCommand);

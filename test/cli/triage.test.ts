@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type CliIo, main } from "../../cli/main.js";
 import { fileInput, runTriage } from "../../cli/triage.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { GRANT_KEY_ARN } from "../helpers/fixtures.js";
 
 const CLOUDTRAIL = "test/fixtures/cloudtrail";
 const LOG_FILE = `${CLOUDTRAIL}/111122223333_CloudTrail_us-east-1_20261128T1830Z_abcd.json`;
@@ -145,8 +146,7 @@ describe("triage --json", () => {
         actions: [
           {
             type: "revoke-grant",
-            target:
-              "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34 grant 17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7",
+            target: `${GRANT_KEY_ARN} grant 17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7`,
           },
         ],
         skipped: null,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-disabled/decide.js";
 import type { Config } from "../../functions/shared/config.js";
-import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import type { PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import {
   config,
@@ -11,6 +11,7 @@ import {
   FAILED_CALL,
   findingOf,
   HERE,
+  holdCases,
   type Shape,
   shapeOf,
 } from "../helpers/decide.js";
@@ -168,23 +169,7 @@ describe("key-disabled decide: modes and held actions", () => {
     expect(shapeOf(decision)).toEqual(skipped("incident-off"));
   });
 
-  it.each([
-    ["an exempt key", REENABLE, { tags: { "kms-responder:exempt": "" } }, "exempt-key"],
-    ["a key in ignoredKeys", config({ ...REENABLE, ignoredKeys: [MALLORY_KEY] }), {}, "ignored-key"],
-    ["an AWS managed key", REENABLE, { keyManager: "AWS" }, "aws-managed-key"],
-    [
-      "a key of another account",
-      REENABLE,
-      { responder: { region: "us-east-1", account: "999988887777" } },
-      "other-account",
-    ],
-    [
-      "a key of another Region",
-      REENABLE,
-      { responder: { region: "eu-west-1", account: "111122223333" } },
-      "other-region",
-    ],
-  ] as Array<[string, Config, KeyFacts, string]>)(
+  it.each(holdCases(REENABLE, { "a key in ignoredKeys": MALLORY_KEY }))(
     "holds the re-enable as skipped on %s",
     (_label, cfg, facts, code) => {
       // Act

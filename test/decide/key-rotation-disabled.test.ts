@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-rotation-disabled/decide.js";
 import type { Config } from "../../functions/shared/config.js";
-import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import type { PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import {
   config,
@@ -12,6 +12,7 @@ import {
   FAILED_CALL,
   findingOf,
   HERE,
+  holdCases,
   type Shape,
   shapeOf,
 } from "../helpers/decide.js";
@@ -108,33 +109,19 @@ describe("key-rotation-disabled decide: modes and held actions", () => {
     });
   });
 
-  it.each([
-    ["an exempt key", DEFAULTS, { tags: { "kms-responder:exempt": "true" } }, "exempt-key"],
-    ["a key in ignoredKeys (by id)", config({ ignoredKeys: [KEY_ID] }), {}, "ignored-key"],
-    ["a key in ignoredKeys (by ARN)", config({ ignoredKeys: [KEY] }), {}, "ignored-key"],
-    ["an AWS managed key", DEFAULTS, { keyManager: "AWS" }, "aws-managed-key"],
-    [
-      "a key of another account",
+  it.each(
+    holdCases(
       DEFAULTS,
-      { responder: { region: "us-east-1", account: "999988887777" } },
-      "other-account",
-    ],
-    [
-      "a key of another Region",
-      DEFAULTS,
-      { responder: { region: "eu-west-1", account: "111122223333" } },
-      "other-region",
-    ],
-  ] as Array<[string, Config, KeyFacts, string]>)(
-    "holds the re-enable as skipped on %s",
-    (_label, cfg, facts, code) => {
-      // Act
-      const decision = findingOf(decideFixture("disable-rotation", cfg, facts));
+      { "a key in ignoredKeys (by id)": KEY_ID, "a key in ignoredKeys (by ARN)": KEY },
+      "true",
+    ),
+  )("holds the re-enable as skipped on %s", (_label, cfg, facts, code) => {
+    // Act
+    const decision = findingOf(decideFixture("disable-rotation", cfg, facts));
 
-      // Assess
-      expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([["skipped", code]]);
-    },
-  );
+    // Assess
+    expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([["skipped", code]]);
+  });
 
   it("names the key by alias/aws/ebs only: still a finding, nothing planned until the alias is resolved", () => {
     // Prepare

@@ -3,7 +3,7 @@ import { decide as decideDeletion } from "../../functions/key-deletion-scheduled
 import { decide } from "../../functions/pending-deletion-key-used/decide.js";
 import { INCIDENTS } from "../../functions/registry.js";
 import type { Config } from "../../functions/shared/config.js";
-import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
+import type { PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import { decideAny, incidentFor } from "../../functions/shared/route.js";
 import {
@@ -15,6 +15,7 @@ import {
   FAILED_CALL,
   findingOf,
   HERE,
+  holdCases,
   keyArn as key,
   type Shape,
   shapeOf,
@@ -194,23 +195,7 @@ describe("pending-deletion-key-used decide: config", () => {
     ]);
   });
 
-  it.each([
-    ["an exempt key", DEFAULTS, { tags: { "kms-responder:exempt": "" } }, "exempt-key"],
-    ["a key in ignoredKeys", config({ ignoredKeys: [key(DECRYPT_KEY)] }), {}, "ignored-key"],
-    ["an AWS managed key", DEFAULTS, { keyManager: "AWS" }, "aws-managed-key"],
-    [
-      "a key of another account",
-      DEFAULTS,
-      { responder: { region: "us-east-1", account: "999988887777" } },
-      "other-account",
-    ],
-    [
-      "a key of another Region",
-      DEFAULTS,
-      { responder: { region: "eu-west-1", account: "111122223333" } },
-      "other-region",
-    ],
-  ] as Array<[string, Config, KeyFacts, string]>)(
+  it.each(holdCases(DEFAULTS, { "a key in ignoredKeys": key(DECRYPT_KEY) }))(
     "holds the actions as skipped on %s",
     (_label, cfg, facts, code) => {
       // Act

@@ -27,7 +27,7 @@ import {
   type Shape,
   shapeOf,
 } from "../helpers/decide.js";
-import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+import { GRANT_KEY_ID, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
 const { decideEvent, decideFixture } = decisionsFor("rogue-grant", decide);
 
@@ -40,7 +40,7 @@ const revoke = (keyId: string, grantId: string, hold?: PlannedAction["hold"]): P
     : { type: "revoke-grant", keyRef: key(keyId), grantId };
 
 const EXTERNAL_GRANT = {
-  key: "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34",
+  key: GRANT_KEY_ID,
   grant: "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7",
 };
 

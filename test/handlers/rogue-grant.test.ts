@@ -17,7 +17,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type FakeGrant, FakeKms, KmsError } from "../helpers/fake-kms.js";
-import { loadEvent } from "../helpers/fixtures.js";
+import { GRANT_KEY_ARN, loadEvent } from "../helpers/fixtures.js";
 import { coldStart, fakeKey, grantClaimedBy, onlyNotification, published, TOPIC_ARN } from "./harness.js";
 
 const kms = mockClient(KMSClient);
@@ -25,7 +25,7 @@ const sns = mockClient(SNSClient);
 const cloudTrail = mockClient(CloudTrailClient);
 
 /** The key and grant of events/rogue-grant/external-grantee.json. */
-const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const KEY_ARN = GRANT_KEY_ARN;
 const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
 const OWN_ROLE = "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE";
 /** The grant external-grantee.json claims, as ListGrants lists it when the claim is true. */

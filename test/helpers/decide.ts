@@ -90,3 +90,38 @@ export function decisionsFor(incident: IncidentName, decide: Decide) {
 
   return { decideEvent, decideFixture };
 }
+
+/** One row of the hold table: label, config, facts, and the hold code expected. */
+export type HoldCase = [label: string, config: Config, facts: KeyFacts, code: string];
+
+/**
+ * The keys an acting incident never changes, whatever it decided: an exempt key, a key in
+ * `ignoredKeys` (one row per way of naming it), an AWS managed key, and a key of another account
+ * or Region than the responder's. Each acting incident's test runs its actions against this one
+ * table, so a new hold reaches every incident's test at once.
+ */
+export function holdCases(
+  base: Config,
+  ignored: Readonly<Record<string, string>>,
+  exemptValue = "",
+): HoldCase[] {
+  return [
+    ["an exempt key", base, { tags: { "kms-responder:exempt": exemptValue } }, "exempt-key"],
+    ...Object.entries(ignored).map(
+      ([label, ref]): HoldCase => [label, parseConfig({ ...base, ignoredKeys: [ref] }), {}, "ignored-key"],
+    ),
+    ["an AWS managed key", base, { keyManager: "AWS" }, "aws-managed-key"],
+    [
+      "a key of another account",
+      base,
+      { responder: { region: "us-east-1", account: "999988887777" } },
+      "other-account",
+    ],
+    [
+      "a key of another Region",
+      base,
+      { responder: { region: "eu-west-1", account: "111122223333" } },
+      "other-region",
+    ],
+  ];
+}

@@ -7,6 +7,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** The key the grant fixtures (`events/rogue-grant/external-grantee.json`, ...) name. */
+export const GRANT_KEY_ID = "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+export const GRANT_KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${GRANT_KEY_ID}`;
+
 /** The repository's `events/` directory. */
 export const EVENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "events");
 

@@ -14,8 +14,9 @@ import {
   principalAccount,
   roleArnOfSession,
 } from "../../functions/shared/arn.js";
+import { GRANT_KEY_ID } from "../helpers/fixtures.js";
 
-const KEY_ID = "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const KEY_ID = GRANT_KEY_ID;
 const MRK = "mrk-6c7d8e9f0a1b4c69bde4f5a6b7c8d9e0";
 
 describe("parseArn", () => {
@@ -198,7 +199,7 @@ describe("principalAccount", () => {
     "dynamodb.us-east-1.amazonaws.com",
     "111122223333:aws:ec2-infrastructure:i-081c9bc0a8e0ad1b1",
     "arn:aws:s3:::444455556666-bucket",
-    "arn:aws:kms:us-east-1:444455556666:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34",
+    `arn:aws:kms:us-east-1:444455556666:key/${GRANT_KEY_ID}`,
     "arn:aws:iam::4444555566:role/short-account",
     "*",
     "",

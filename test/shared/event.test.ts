@@ -9,7 +9,7 @@ import {
   normalise,
   parseRecordDate,
 } from "../../functions/shared/event.js";
-import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+import { GRANT_KEY_ARN, GRANT_KEY_ID, loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
 /** Normalises and fails the test (instead of returning undefined) when the input is not a record. */
 function mustNormalise(input: unknown): KmsEvent {
@@ -28,8 +28,8 @@ function detailOf<K extends EventDetail["kind"]>(
   return detail as Extract<EventDetail, { kind: K }>;
 }
 
-const EXTERNAL_GRANT_KEY = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
-const EXTERNAL_GRANT_KEY_ID = "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const EXTERNAL_GRANT_KEY = GRANT_KEY_ARN;
+const EXTERNAL_GRANT_KEY_ID = GRANT_KEY_ID;
 
 describe("normalise: envelope and raw record", () => {
   it.each(loadAllEvents().map((f) => [f.path, f] as const))(

@@ -166,7 +166,7 @@ describe("readFacts: reads in parallel", () => {
     });
 
     // Assess
-    expect(seen).toEqual([KEY?.arn]);
+    expect(seen).toEqual([KEY_ARN]);
     expect(facts).toEqual({ keyState: "Enabled", readErrors: { broken: "Error: AccessDenied" } });
     expect(kmsMock.calls()).toEqual([]);
   });

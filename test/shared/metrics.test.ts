@@ -9,9 +9,9 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ActionResult } from "../../functions/shared/actions/action.js";
 import type { Finding } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
-import type { ActionResult } from "../../functions/shared/actions/action.js";
 import { logger } from "../../functions/shared/logger.js";
 import {
   METRICS_NAMESPACE,
@@ -20,12 +20,12 @@ import {
   SERVICE,
 } from "../../functions/shared/metrics.js";
 import { coldStart, fakeKey, grantClaimedBy } from "../handlers/harness.js";
-import { loadEvent } from "../helpers/fixtures.js";
+import { GRANT_KEY_ARN, loadEvent } from "../helpers/fixtures.js";
 
 const kms = mockClient(KMSClient);
 const sns = mockClient(SNSClient);
 
-const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const KEY_ARN = GRANT_KEY_ARN;
 /** external-grantee.json's eventTime, 2026-11-28T18:22:41Z. */
 const EVENT_TIME = Date.parse("2026-11-28T18:22:41Z");
 

@@ -5,10 +5,10 @@
 import { describe, expect, it } from "vitest";
 import { decide as decideDeletion } from "../../functions/key-deletion-scheduled/decide.js";
 import { decide as decidePolicy } from "../../functions/key-policy-violation/decide.js";
+import type { ActionResult } from "../../functions/shared/actions/action.js";
 import { parseConfig } from "../../functions/shared/config.js";
 import type { Finding } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
-import type { ActionResult } from "../../functions/shared/actions/action.js";
 import {
   cutAtWord,
   formatNotification,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { decide as decideDeletion } from "../../functions/key-deletion-scheduled/decide.js";
 import { decide as decideGrant } from "../../functions/rogue-grant/decide.js";
+import type { ActionResult } from "../../functions/shared/actions/action.js";
 import { parseKeyArn } from "../../functions/shared/arn.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 import type { Finding } from "../../functions/shared/decision.js";
 import { type KmsEvent, normalise } from "../../functions/shared/event.js";
-import type { ActionResult } from "../../functions/shared/actions/action.js";
 import {
   formatNotification,
   MAX_MESSAGE_BYTES,
@@ -16,9 +16,9 @@ import {
   outcomeOf,
 } from "../../functions/shared/notify.js";
 import type { ActionStatus } from "../../functions/shared/types.js";
-import { loadEvent } from "../helpers/fixtures.js";
+import { GRANT_KEY_ARN, GRANT_KEY_ID, loadEvent } from "../helpers/fixtures.js";
 
-const GRANT_KEY = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const GRANT_KEY = GRANT_KEY_ARN;
 const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
 const DELETION_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -155,7 +155,7 @@ describe("formatNotification: message structure", () => {
       outcome: "remediated",
       key: {
         arn: GRANT_KEY,
-        id: "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34",
+        id: GRANT_KEY_ID,
         account: "111122223333",
         region: "us-east-1",
       },
@@ -192,7 +192,7 @@ describe("formatNotification: readable text", () => {
     expect(text).toContain("From: 203.0.113.45");
     expect(text).toContain("When: 2026-11-28T18:22:41Z");
     expect(text).toContain(
-      "https://us-east-1.console.aws.amazon.com/kms/home?region=us-east-1#/kms/keys/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34",
+      `https://us-east-1.console.aws.amazon.com/kms/home?region=us-east-1#/kms/keys/${GRANT_KEY_ID}`,
     );
     expect(text).toMatch(
       /https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudtrailv2\/.*#\/events\/[0-9a-f-]+/,

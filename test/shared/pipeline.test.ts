@@ -27,7 +27,7 @@ import type { KmsEvent } from "../../functions/shared/event.js";
 import type { Incident } from "../../functions/shared/incident.js";
 import { accessFor, createHandler, type PipelineDeps } from "../../functions/shared/pipeline.js";
 import { successfulCall } from "../../functions/shared/rule.js";
-import { loadEvent } from "../helpers/fixtures.js";
+import { GRANT_KEY_ID, loadEvent } from "../helpers/fixtures.js";
 
 const kmsMock = mockClient(KMSClient);
 const snsMock = mockClient(SNSClient);
@@ -39,7 +39,7 @@ const sns = new SNSClient({ region: "us-east-1" });
 const TOPIC = "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications";
 const HERE = { region: "us-east-1", account: "111122223333" };
 
-const KEY_ID = "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const KEY_ID = GRANT_KEY_ID;
 const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`;
 const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
 const EVENT_ID = "7404c6cc-a32e-4c17-bddb-150a93c40481";
@@ -304,10 +304,6 @@ describe("createHandler: the pipeline order", () => {
     const result = await createHandler(incident, deps())(loadEvent("rogue-grant/external-grantee"));
 
     // Assess
-    console.log(
-      "CMDS",
-      kmsMock.calls().map((c) => c.args[0].constructor.name),
-    );
     expect(steps).toEqual(["decide", "read", "read", "read", "decide", "act", "verify", "notify"]);
     expect(sentWhenFirstReadAnswered).toBe(3);
     expect(decisions.map((d) => d.facts)).toEqual([

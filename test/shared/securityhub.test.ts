@@ -12,10 +12,10 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { INCIDENTS } from "../../functions/registry.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
+import type { ActionResult } from "../../functions/shared/actions/action.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 import type { Finding } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
-import type { ActionResult } from "../../functions/shared/actions/action.js";
 import { logger } from "../../functions/shared/logger.js";
 import {
   findingId,
@@ -26,7 +26,7 @@ import {
   toAsff,
 } from "../../functions/shared/securityhub.js";
 import { coldStart, fakeKey, grantClaimedBy, onlyNotification } from "../handlers/harness.js";
-import { loadEvent } from "../helpers/fixtures.js";
+import { GRANT_KEY_ARN, GRANT_KEY_ID, loadEvent } from "../helpers/fixtures.js";
 
 const securityHub = mockClient(SecurityHubClient);
 const kms = mockClient(KMSClient);
@@ -37,7 +37,7 @@ const ACCOUNT = "111122223333";
 const HERE = { region: "us-east-1", account: ACCOUNT } as const;
 const TARGET = { partition: "aws", region: "us-east-1", account: ACCOUNT } as const;
 /** The key and grant of events/rogue-grant/external-grantee.json. */
-const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34";
+const KEY_ARN = GRANT_KEY_ARN;
 const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
 const NOW = new Date("2026-11-28T18:22:44.120Z");
 
@@ -103,7 +103,7 @@ describe("toAsff", () => {
         Severity: { Label: "CRITICAL", Original: "critical" },
         Types: ["TTPs/Persistence/KMS Grant To Untrusted Principal"],
       },
-      Title: "Rogue KMS grant: key 7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34 in 111122223333/us-east-1",
+      Title: `Rogue KMS grant: key ${GRANT_KEY_ID} in 111122223333/us-east-1`,
       Description:
         "arn:aws:iam::444455556666:role/exfil was granted Decrypt, GenerateDataKey on the key. Outcome: remediated. " +
         `revoke-grant on ${KEY_ARN} grant ${GRANT_ID}: succeeded. Grant revoked; ListGrants no longer lists it. ` +
@@ -250,7 +250,7 @@ describe("toAsff", () => {
       event: undefined,
       key: {
         arn: KEY_ARN,
-        id: "7f3c9a12-4b8e-4d21-9c6a-2e5b8f1d0a34",
+        id: GRANT_KEY_ID,
         region: "us-east-1",
         account: ACCOUNT,
         partition: "aws",
