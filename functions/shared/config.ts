@@ -112,13 +112,15 @@ type IncidentSettingsSchema = v.GenericSchema<
   { mode?: IncidentMode; [option: string]: unknown } | undefined,
   { readonly mode: IncidentMode }
 >;
+/** The schema of `incidents.<name>` for an incident declaring these options: `mode` and them, strict. */
+export function incidentSettingsSchema(options: v.ObjectEntries): IncidentSettingsSchema {
+  return v.optional(strictObject({ ...incidentSettingsEntries, ...options }), () => ({
+    mode: "enforce" as const,
+  }));
+}
+
 const incidentsShape: Record<IncidentName, IncidentSettingsSchema> = Object.fromEntries(
-  INCIDENT_NAMES.map((name) => [
-    name,
-    v.optional(strictObject({ ...incidentSettingsEntries, ...INCIDENT_OPTIONS[name] }), () => ({
-      mode: "enforce" as const,
-    })),
-  ]),
+  INCIDENT_NAMES.map((name) => [name, incidentSettingsSchema(INCIDENT_OPTIONS[name])]),
 );
 
 export const configSchema = strictObject({

@@ -1,0 +1,123 @@
+/**
+ * The shape new incidents and actions build on: a hypothetical incident
+ * (test/fixtures/incidents/rotation-period-shortened/) declares its own event field, fact reader
+ * and config option in its folder, and the shared code runs it without a change.
+ */
+import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import * as v from "valibot";
+import { beforeEach, describe, expect, it } from "vitest";
+import { ACTIONS } from "../../functions/shared/actions/index.js";
+import { type Config, DEFAULT_CONFIG, incidentSettingsSchema } from "../../functions/shared/config.js";
+import { normalise } from "../../functions/shared/event.js";
+import { rolePermissions } from "../../functions/shared/permissions.js";
+import { createHandler } from "../../functions/shared/pipeline.js";
+import { ACTION_TYPES } from "../../functions/shared/types.js";
+import {
+  INCIDENT,
+  OPTIONS,
+  rotationPeriodShortened,
+} from "../fixtures/incidents/rotation-period-shortened/incident.js";
+import { GRANT_KEY_ARN, loadEvent } from "../helpers/fixtures.js";
+
+const kmsMock = mockClient(KMSClient);
+const snsMock = mockClient(SNSClient);
+const TOPIC = "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications";
+
+/** An EnableKeyRotation record setting this period, on the grant fixtures' key. */
+function enableRotation(periodInDays: number) {
+  const event = loadEvent("key-rotation-disabled/disable-rotation");
+  event.detail.eventName = "EnableKeyRotation";
+  event.detail.requestParameters = { keyId: GRANT_KEY_ARN, rotationPeriodInDays: periodInDays };
+  return event;
+}
+
+/** The defaults, with the hypothetical incident's settings as the config schema would parse them. */
+function configWith(settings: unknown): Config {
+  const parsed = v.parse(incidentSettingsSchema(OPTIONS), settings);
+  return { ...DEFAULT_CONFIG, incidents: { ...DEFAULT_CONFIG.incidents, [INCIDENT]: parsed } };
+}
+
+beforeEach(() => {
+  kmsMock.reset();
+  snsMock.reset();
+  snsMock.on(PublishCommand).resolves({ MessageId: "m-1" });
+});
+
+describe("an incident declares what it needs in its own folder", () => {
+  it("its own detail parser fills its event field; other incidents' events keep the shared parse", () => {
+    const parsers = rotationPeriodShortened.details;
+
+    expect(normalise(enableRotation(90), parsers)?.detail).toEqual({
+      kind: "rotation-period",
+      periodInDays: 90,
+    });
+    expect(normalise(loadEvent("rogue-grant/external-grantee"), parsers)?.detail.kind).toBe("grant");
+    expect(normalise(enableRotation(90))?.detail).toEqual({ kind: "none" });
+  });
+
+  it("a detail parser that throws on an odd record leaves the event without detail, never crashes", () => {
+    const throwing = [{ eventNames: ["EnableKeyRotation"], parse: () => JSON.parse("{") }];
+
+    expect(normalise(enableRotation(90), throwing)?.detail).toEqual({ kind: "none" });
+  });
+
+  it("its config options are validated under incidents.<name>, with their defaults", () => {
+    const schema = incidentSettingsSchema(OPTIONS);
+
+    expect(v.parse(schema, undefined)).toEqual({ mode: "enforce", minimumDays: 365 });
+    expect(v.parse(schema, { minimumDays: 180 })).toEqual({ mode: "enforce", minimumDays: 180 });
+    expect(v.safeParse(schema, { minimumDays: 30 }).success).toBe(false);
+    expect(v.safeParse(schema, { minDays: 180 }).success).toBe(false);
+  });
+
+  it("the pipeline reads its own fact with its own reader and decides with its option", async () => {
+    // Prepare
+    kmsMock.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { KeyId: "k", KeyState: "Enabled", KeyManager: "CUSTOMER", KeySpec: "SYMMETRIC_DEFAULT" },
+    });
+    const deps = { kms: new KMSClient({}), sns: new SNSClient({}), topicArn: TOPIC };
+
+    // Act
+    const short = await createHandler(rotationPeriodShortened, { ...deps, config: configWith({}) })(
+      enableRotation(180),
+    );
+    const allowed = await createHandler(rotationPeriodShortened, {
+      ...deps,
+      config: configWith({ minimumDays: 180 }),
+    })(enableRotation(180));
+
+    // Assess
+    expect(short).toMatchObject({
+      incident: INCIDENT,
+      outcome: "notified",
+      reasons: ["rotation-period-short"],
+    });
+    expect(allowed).toMatchObject({ outcome: "ignored", skipped: "no-incident" });
+    const message = String(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message);
+    expect(message).toContain("The key is a SYMMETRIC_DEFAULT key.");
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+
+  it("its role gets its own reader's permissions", () => {
+    const role = rolePermissions(rotationPeriodShortened, configWith({}));
+
+    expect(role.kms).toEqual(expect.arrayContaining(["kms:DescribeKey"]));
+    expect(role.kms.filter((a) => !a.startsWith("kms:Describe") && a !== "kms:ListAliases")).toEqual([]);
+  });
+});
+
+describe("an action is one module, listed once", () => {
+  it("has a module for every action type, each naming its own type", () => {
+    expect(Object.keys(ACTIONS).sort()).toEqual([...ACTION_TYPES].sort());
+    for (const [type, module] of Object.entries(ACTIONS)) expect(module.type).toBe(type);
+  });
+
+  it("declares permissions for what it runs, and a phrase for the notification subject", () => {
+    for (const module of Object.values(ACTIONS)) {
+      expect(module.done.length, module.type).toBeGreaterThan(0);
+      if (module.run) expect(module.permissions.length, module.type).toBeGreaterThan(0);
+    }
+  });
+});
