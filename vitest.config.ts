@@ -4,13 +4,17 @@ export default defineConfig({
   test: {
     setupFiles: ["test/setup.ts"],
     testTimeout: 20_000,
-    // `npm run coverage`: the unit tier's coverage of the product code (v8's own counters). The
+    // `npm run coverage`: the unit tier's coverage of the product code (v8's own counters), without
+    // the burst sizing simulations (minutes of simulated load; they size, they do not cover). The
     // thresholds sit just under what the tier measures today, so a change that drops coverage fails.
     coverage: {
       provider: "v8",
       include: ["functions/**/*.ts", "cli/**/*.ts", "infra/**/*.ts", "emulator/**/*.ts"],
       reporter: ["text-summary", "json-summary"],
       reportsDirectory: "coverage",
+      reportOnFailure: true,
+      // Measured on this tier: statements 82.3%, branches 75.9%, functions 82.2%, lines 83.5%.
+      thresholds: { statements: 81, branches: 75, functions: 81, lines: 82 },
     },
     projects: [
       {

@@ -37,7 +37,7 @@ void sameNames;
 export type RegisteredIncident = (typeof INCIDENTS)[number];
 
 /** The incidents' own event-detail parsers: what triage, preview and the drill normalise records with. */
-export const DETAIL_PARSERS: readonly DetailParser[] = INCIDENTS.flatMap(
+export const DETAIL_PARSERS: readonly DetailParser[] = /* @__PURE__ */ INCIDENTS.flatMap(
   (i: RegisteredIncident & { details?: readonly DetailParser[] }) => i.details ?? [],
 );
 export { INCIDENT_NAMES, type IncidentName } from "./registry-names.js";

@@ -21,7 +21,7 @@ import { RUNBOOK_EXECUTORS } from "../functions/runbook/run.js";
 import { permissionsOf } from "../functions/shared/actions/action.js";
 import { ACTIONS } from "../functions/shared/actions/index.js";
 import type { Config } from "../functions/shared/config.js";
-import { FACT_PERMISSIONS, type FactName } from "../functions/shared/facts.js";
+import { type FactName, factPermissions } from "../functions/shared/facts.js";
 import { type RolePermissions, splitPermissions } from "../functions/shared/permissions.js";
 
 /**
@@ -37,7 +37,7 @@ export function runbookPermissions(config: Config): RolePermissions {
   if (config.afterCancel === "restore") reads.push("history");
   const types = RUNBOOK_EXECUTORS.map((e) => e.type);
   return splitPermissions([
-    ...reads.flatMap((r) => FACT_PERMISSIONS[r]),
+    ...reads.flatMap((r) => factPermissions(r)),
     ...permissionsOf(RUNBOOK_EXECUTORS, types),
   ]);
 }

@@ -184,19 +184,17 @@ export const FACT_READERS = {
       return id ? { organizationId: id } : {};
     },
   },
-} as const satisfies Record<string, FactReader>;
+} as const satisfies Readonly<Record<string, FactReader>>;
 
 /** The shared facts' names. */
 export type FactName = keyof typeof FACT_READERS;
 
-/** The IAM actions each shared read needs. */
-export const FACT_PERMISSIONS: Readonly<Record<FactName, readonly string[]>> = Object.fromEntries(
-  Object.entries(FACT_READERS as Readonly<Record<FactName, FactReader>>).map(([name, reader]) => [
-    name,
-    reader.permissions,
-  ]),
-) as Record<FactName, readonly string[]>;
+/** The IAM actions a shared read needs (the stack derives the roles from these). */
+export function factPermissions(name: FactName): readonly string[] {
+  return FACT_READERS[name].permissions;
+}
 
+/** The IAM actions each shared read needs. */
 /** The reader of a fact: the incident's own first, then the shared one. */
 export function factReader(
   name: string,

@@ -19,7 +19,7 @@ import { parsePayload } from "../../functions/runbook/payload.js";
 import { runRunbook } from "../../functions/runbook/run.js";
 import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
 import { normalise } from "../../functions/shared/event.js";
-import { FACT_PERMISSIONS } from "../../functions/shared/facts.js";
+import { factPermissions } from "../../functions/shared/facts.js";
 import { cloudTrailHistory } from "../../functions/shared/history.js";
 import type { HandlerResult } from "../../functions/shared/pipeline.js";
 import { incidentFor } from "../../functions/shared/route.js";
@@ -126,7 +126,7 @@ function mutationsApplied(aws: FakeAws, operation?: string): string[] {
 /** The service and operation each declared read calls (from the read's IAM permission). */
 function readOperations(incident: RegisteredIncident): Array<{ service: Service; operation: string }> {
   return incident.reads(DEFAULT_CONFIG).flatMap((name) =>
-    FACT_PERMISSIONS[name].map((permission) => {
+    factPermissions(name).map((permission) => {
       const [prefix = "", operation = ""] = permission.split(":");
       return { service: prefix === "cloudtrail" ? "cloudtrail" : "kms", operation };
     }),
