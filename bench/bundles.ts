@@ -1,10 +1,13 @@
 /**
  * Cold start of every function beside a floor: the CPU time (user + system) of a fresh `node`
  * process that imports the bundle. Whole-process CPU includes Node's own start, as a Lambda cold
- * start does, and unlike a wall clock it is not inflated by other work on the machine. The floor
- * is a bundle that only creates a KMS client and an SNS client (what any responder needs to act
- * and tell), built with the same esbuild options as the functions: the ratio says what our own
- * code and its other dependencies cost on top of that.
+ * start does, and unlike a wall clock it is not inflated by other work on the machine.
+ *
+ * The floor is the smallest program a user could deploy for this job: one minified ESM file that
+ * only creates a KMS client and an SNS client (what any responder needs to act and tell), no source
+ * map, no code splitting, run with no Node options. Each function is run as deployed: its built
+ * folder, with the stack's own NODE_OPTIONS (infra/node-options.ts). The ratio says what our code,
+ * its other dependencies and the way we build and run it cost on top of the floor.
  *
  * The ratio is paired: each round imports the floor and then every function, and a function's
  * ratio is the median over rounds of its time divided by the floor's time in the same round. On a
@@ -22,7 +25,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
-import { type BuiltFunction, bundleOptions, coldFiles } from "../scripts/build.js";
+import { FUNCTION_NODE_OPTIONS } from "../infra/node-options.js";
+import { type BuiltFunction, bundleOptions, coldFiles, LAMBDA_TARGET } from "../scripts/build.js";
 
 const run = promisify(execFile);
 
@@ -138,34 +142,40 @@ function topModules(bundle: string): BundleRow["top"] {
     .map(([module, chars]) => ({ module, kib: chars / 1024 }));
 }
 
-/** Whole-process CPU time (user + system, ms) of a fresh `node` that imports the bundle. */
-async function importCpuMs(bundle: string): Promise<number> {
+/** Whole-process CPU time (user + system, ms) of a fresh `node`, run with `options`, that imports the bundle. */
+async function importCpuMs(bundle: string, options: readonly string[]): Promise<number> {
   const script = `await import(${JSON.stringify(pathToFileURL(bundle).href)}); const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000));`;
-  const { stdout } = await run(
-    process.execPath,
-    ["--enable-source-maps", "--input-type=module", "-e", script],
-    {
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: "us-east-1",
-        KMS_RESPONDER_CONFIG: "{}",
-        NOTIFICATION_TOPIC_ARN: "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications",
-        POWERTOOLS_LOG_LEVEL: "SILENT",
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      },
+  const { stdout } = await run(process.execPath, [...options, "--input-type=module", "-e", script], {
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: "us-east-1",
+      KMS_RESPONDER_CONFIG: "{}",
+      NOTIFICATION_TOPIC_ARN: "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications",
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     },
-  );
+  });
   return Number(stdout);
 }
 
-/** Builds the floor bundle into `workDir` with scripts/build.ts's options: its path and what a cold start reads. */
+/** Builds the floor bundle into `workDir`: one minified file, no map, no splitting; its path and size. */
 async function buildFloor(workDir: string): Promise<{ bundle: string; bytes: number; files: number }> {
   // The entry lives in the scratch directory; nodePaths resolves its imports from our node_modules.
   const entry = path.join(workDir, "floor-entry.ts");
   writeFileSync(entry, FLOOR_SOURCE);
   const outfile = path.join(workDir, "floor", "index.mjs");
+  const { banner, platform, format, logLevel } = bundleOptions({}, workDir);
   const { metafile } = await build({
-    ...bundleOptions({ index: entry }, path.dirname(outfile)),
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    target: LAMBDA_TARGET,
+    legalComments: "none",
+    banner,
+    platform,
+    format,
+    logLevel,
     nodePaths: [path.resolve("node_modules")],
     metafile: true,
   });
@@ -193,7 +203,10 @@ export async function measureBundles(
   ]);
   const times = new Map<string, number[]>([...bundles.keys()].map((name) => [name, []]));
   for (let i = 0; i < runs; i++) {
-    for (const [name, bundle] of bundles) times.get(name)?.push(await importCpuMs(bundle));
+    for (const [name, bundle] of bundles) {
+      const options = name === FLOOR ? [] : FUNCTION_NODE_OPTIONS;
+      times.get(name)?.push(await importCpuMs(bundle, options));
+    }
   }
   const floorTimes = times.get(FLOOR) ?? [];
   const row = (name: string, read: { bytes: number; files: number }, label = name): BundleRow => {

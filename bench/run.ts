@@ -26,6 +26,7 @@ import { motoAvailable } from "../emulator/moto.js";
 import { rogueGrant } from "../functions/rogue-grant/incident.js";
 import { DEFAULT_CONFIG } from "../functions/shared/config.js";
 import type { Incident } from "../functions/shared/incident.js";
+import { FUNCTION_NODE_OPTIONS } from "../infra/node-options.js";
 import { buildAll, unusedClients } from "../scripts/build.js";
 import { type ArchiveReport, archiveSection, measureArchive } from "./archive.js";
 import { type BundleReport, measureBundles } from "./bundles.js";
@@ -62,7 +63,7 @@ function bundleSection(r: BundleReport): string[] {
   const goal = (ratio: number) =>
     ratio <= COLD_START_GOAL ? "met" : `missed by ${((ratio / COLD_START_GOAL - 1) * 100).toFixed(0)}%`;
   const lines = [
-    `## Cold start (CPU time, user + system, of a fresh node process importing the bundle with --enable-source-maps; ${r.runs} rounds, each the floor then every function)`,
+    `## Cold start as deployed (CPU time, user + system, of a fresh node process importing the bundle; functions with the stack's NODE_OPTIONS (${FUNCTION_NODE_OPTIONS.join(" ") || "none"}), the floor (one minified file, no map, no splitting) with none; ${r.runs} paired rounds, each the floor then every function)`,
     "",
     `| function | KiB read at cold start (files) | median CPU ms | vs floor (median of per-round ratios) | middle half of the ratios | goal ${COLD_START_GOAL}x |`,
     "|---|---:|---:|---:|---|---|",
@@ -77,7 +78,8 @@ function bundleSection(r: BundleReport): string[] {
     row.top.map((t) => `${t.module} ${t.kib.toFixed(0)} KiB`).join(", ");
   const biggest = [...r.functions].sort((a, b) => b.bytes - a.bytes)[0];
   if (biggest) lines.push(`Largest packages in ${biggest.name}: ${top(biggest)}.`);
-  lines.push(`Floor: ${top(f)}.`, "");
+  if (f.top.length) lines.push(`Floor: ${top(f)}.`);
+  lines.push("");
   return lines;
 }
 

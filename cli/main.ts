@@ -27,6 +27,7 @@ Commands:
   doctor                  checks a deployment read-only: trails, rules, functions, topic, key
   notify-test             sends a test notification through the deployed topic
   drill                   attack scenarios end to end against a local emulator
+  stack-trace             resolves a stack logged by a deployed function to TypeScript lines
 
 Options: --help, --version. Exit codes: 0 ok, 1 a finding or failed check, 2 bad usage or input.`;
 
@@ -48,6 +49,19 @@ Examples:
   kms-responder triage --since 2026-11-01 --accounts 111122223333 --report nov.html s3://org-trail/AWSLogs/
 ${TRIAGE_ARCHIVE_HELP}`,
   "athena-ddl": ATHENA_DDL_HELP,
+  "stack-trace": `Usage: kms-responder stack-trace --function NAME [--dist DIR] [FILE|-]
+
+Resolves a stack logged by a deployed function (positions in /var/task/*.mjs) to TypeScript files,
+lines and columns, with the source maps npm run build writes beside the bundles. Reads FILE, or
+stdin when FILE is - or absent (a log line, a JSON log record, or a plain stack); writes the text
+with each frame resolved. The maps must come from the build that was deployed.
+  --function    the function that logged it: rogue-grant, runbook, ...
+  --dist        where npm run build wrote the bundles (default dist)
+
+Example:
+  aws logs filter-log-events --log-group-name /aws/lambda/kms-responder-rogue-grant \\
+    --filter-pattern ERROR --query 'events[].message' --output text \\
+    | kms-responder stack-trace --function rogue-grant`,
   preview: `Usage: kms-responder preview [--json] [--config FILE] EVENT...
 
 The notification subscribers would receive for each recorded event if every planned action
@@ -280,6 +294,7 @@ const COMMANDS: Record<keyof typeof HELP, (args: string[], io: CliIo) => Promise
   "notify-test": async (args, io) => (await import("./notify-test.js")).notifyTestCommand(args, io),
   drill: async (args, io) => (await import("./drill.js")).drillCommand(args, io),
   "athena-ddl": async (args, io) => (await import("./sources/index.js")).athenaDdlCommand(args, io),
+  "stack-trace": async (args, io) => (await import("./stack-trace.js")).stackTraceCommand(args, io),
 };
 
 function isCommand(name: string): name is keyof typeof HELP {

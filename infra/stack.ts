@@ -43,6 +43,7 @@ import {
   rolePermissions,
 } from "../functions/shared/permissions.js";
 import { notByResponder } from "../functions/shared/rule.js";
+import { nodeOptionsEnvironment } from "./node-options.js";
 import { Observability } from "./observability.js";
 import {
   acknowledgeCentralRole,
@@ -572,8 +573,8 @@ function checkEnvironmentSize(config: Config): void {
     notificationKeyArn: resolved(config.notificationKeyArn ? [config.notificationKeyArn] : [])[0],
   }).length;
   const rest =
-    "KMS_RESPONDER_CONFIG NOTIFICATION_TOPIC_ARN NODE_OPTIONS--enable-source-maps RUNBOOK_DOCUMENT_PREFIX"
-      .length +
+    "KMS_RESPONDER_CONFIG NOTIFICATION_TOPIC_ARN RUNBOOK_DOCUMENT_PREFIX".length +
+    JSON.stringify(nodeOptionsEnvironment()).length +
     2 * 128;
   if (estimate + rest > ENVIRONMENT_LIMIT) {
     throw new Error(

@@ -22,7 +22,6 @@
  * access denied) is not written down: the next run tries it again.
  */
 import { Readable } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 import {
   GetObjectCommand,
@@ -36,7 +35,7 @@ import { UsageError } from "../io.js";
 import type { RecordEntry, RecordSource } from "../read-records.js";
 import type { Checkpoint } from "./checkpoint.js";
 import { type ArchiveFilter, isAccount, isRegion } from "./filter.js";
-import { LogScanner } from "./log-stream.js";
+import { logFileBatches } from "./log-stream.js";
 
 export interface S3Location {
   bucket: string;
@@ -255,22 +254,13 @@ export async function* listTrailObjects(
   yield* walk(location.prefix, 0);
 }
 
-/** Records per batch handed to triage. */
-const BATCH = 512;
-
 /**
  * Bytes gunzip hands over at a time. Node's default (16 KiB) makes a CloudTrail object of a few
  * hundred records some twenty-five round trips to the zlib thread; at 256 KiB gunzip takes about a
  * third of the CPU on the bench's export. Memory holds a chunk per object being read, never the
  * object's text.
  */
-const GUNZIP_CHUNK = 256 * 1024;
-/**
- * Bytes decoded into one string for the scanner. A string over V8's regular object size (128 KiB)
- * is allocated on its own pages: decoding the bench's export in 256 KiB strings costs eight times
- * what it costs in 64 KiB ones (about 90 ms against 12).
- */
-const TEXT_PIECE = 64 * 1024;
+export const GUNZIP_CHUNK = 256 * 1024;
 
 /** How reading an object ended: `done` (read to its end, damaged or not) or `failed` (fetch again). */
 export interface ObjectOutcome {
@@ -305,43 +295,26 @@ export async function* readObject(
   }
   const text = key.endsWith(".gz") ? body.pipe(createGunzip({ chunkSize: GUNZIP_CHUNK })) : body;
   if (text !== body) body.on("error", (error) => text.destroy(error));
-  const decoder = new StringDecoder("utf8");
-  const scanner = new LogScanner();
-  let batch: RecordEntry[] = [];
-  const take = (r: { index: number; value: unknown } | { index: number; error: string }) => {
-    batch.push({ file, ...r });
-  };
   try {
-    for await (const bytes of text as AsyncIterable<Buffer>) {
-      // Decoded a piece at a time: see TEXT_PIECE.
-      for (let at = 0; at < bytes.length; at += TEXT_PIECE)
-        scanner.push(decoder.write(bytes.subarray(at, at + TEXT_PIECE)), take);
-      if (batch.length >= BATCH) {
-        outcome.records += batch.length;
-        yield batch;
-        batch = [];
-      }
-    }
-    scanner.push(decoder.end(), take);
-    const damage = scanner.end();
-    if (damage) batch.push({ file, index: outcome.records + batch.length ? -1 : 0, error: damage });
+    yield* logFileBatches(file, text as AsyncIterable<Buffer>, outcome);
     outcome.status = "done";
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "";
     const corrupt = code.startsWith("Z_");
     // A damaged object is read again to no avail: it is done. A broken connection is not.
     outcome.status = corrupt ? "done" : "failed";
-    batch.push({
-      file,
-      index: outcome.records + batch.length ? -1 : 0,
-      error: corrupt ? `damaged gzip data (${message(error)})` : `cannot read the object (${message(error)})`,
-    });
+    outcome.records++;
+    yield [
+      {
+        file,
+        index: outcome.records > 1 ? -1 : 0,
+        error: corrupt
+          ? `damaged gzip data (${message(error)})`
+          : `cannot read the object (${message(error)})`,
+      },
+    ];
   } finally {
     body.destroy();
-  }
-  if (batch.length) {
-    outcome.records += batch.length;
-    yield batch;
   }
 }
 

@@ -106,11 +106,7 @@ describe("runbook function", () => {
     ).Variables;
     const incident = resource(built.stack.responders.get("rogue-grant")?.function ?? runbook().function);
     expect(env).toEqual((incident.Properties.Environment as { Variables: unknown }).Variables);
-    expect(Object.keys(env).sort()).toEqual([
-      "KMS_RESPONDER_CONFIG",
-      "NODE_OPTIONS",
-      "NOTIFICATION_TOPIC_ARN",
-    ]);
+    expect(Object.keys(env).sort()).toEqual(["KMS_RESPONDER_CONFIG", "NOTIFICATION_TOPIC_ARN"]);
     // The function trusts an execution's ExecutedBy only for a document named so: every one is.
     expect(prefix).toBe("kms-responder-");
     for (const name of Object.values(DOCUMENT_NAMES)) expect(name.startsWith("kms-responder-")).toBe(true);
