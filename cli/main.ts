@@ -167,6 +167,7 @@ async function triage(args: string[], io: CliIo): Promise<number> {
     : undefined;
   const report = values.report === undefined ? undefined : (await import("./report.js")).reportCollector();
   for (const p of archive ? [] : positionals) {
+    if (p === "-") continue;
     try {
       await access(p);
     } catch {

@@ -1,7 +1,13 @@
 /**
  * Reads every record from the paths given to `triage`: EventBridge events, raw CloudTrail
  * records, CloudTrail log files (`{"Records":[...]}`, optionally gzip, as CloudTrail writes them
- * to S3), JSON arrays, JSON lines, and directories of them (recursively, in name order).
+ * to S3), `aws cloudtrail lookup-events` output (`{"Events":[{"CloudTrailEvent":"<json>"}]}`), JSON
+ * arrays, JSON lines (a line may be a record, an event or a whole log file), directories of them
+ * (recursively, in name order), and `-` (stdin).
+ *
+ * A CloudTrail log file, whatever its size, is read by the same parser as an S3 object
+ * (sources/log-stream.ts): streamed through gunzip, one record at a time, and only KMS records are
+ * given to JSON.parse.
  *
  * A record or file that cannot be parsed is yielded as an entry with `error`: reported, never
  * fatal, and never at the cost of the other records in the run.
@@ -22,14 +28,22 @@ import { open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { constants, createGunzip, gunzipSync } from "node:zlib";
 import { isObject } from "../functions/shared/json.js";
+import { GUNZIP_CHUNK, logFileBatches, startsLikeLogFile } from "./sources/log-stream.js";
 
 export interface RecordEntry {
   file: string;
-  /** Position of the record in its file (0-based), or of the line for JSON lines. */
+  /**
+   * Position of the record in its file (0-based), or of the line for JSON lines; the records of a
+   * JSON line that holds a whole log file (or lookup-events output) are numbered on from the
+   * records of such lines before it.
+   */
   index: number;
   value?: unknown;
   error?: string;
 }
+
+/** The path that means standard input. */
+export const STDIN = "-";
 
 export const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
 
@@ -49,6 +63,7 @@ export interface InputListing {
  * walked once. A broken link named like a data file is listed, so reading it reports it.
  */
 export async function listInput(target: string, seen = new Set<string>()): Promise<InputListing> {
+  if (target === STDIN) return { files: [STDIN], ignored: 0 };
   const info = await stat(target);
   if (!info.isDirectory()) return { files: [target], ignored: 0 };
   const real = await realpath(target);
@@ -122,24 +137,75 @@ export function decode(
   }
 }
 
-function* recordsOfDocument(file: string, doc: unknown): Generator<RecordEntry> {
+/** `aws cloudtrail lookup-events` output: `{"Events":[{"CloudTrailEvent":"<the record as JSON>", ...}]}`. */
+function isLookupEvents(doc: unknown): doc is { Events: unknown[] } {
+  return isObject(doc) && Array.isArray(doc.Events) && doc.detail === undefined;
+}
+
+/** One element of lookup-events output: its CloudTrailEvent, parsed. */
+function lookupEvent(file: string, index: number, event: unknown): RecordEntry {
+  const text = isObject(event) ? event.CloudTrailEvent : undefined;
+  if (typeof text !== "string")
+    return { file, index, error: `event ${index} of the lookup-events output has no CloudTrailEvent string` };
+  try {
+    return { file, index, value: JSON.parse(text) };
+  } catch (error) {
+    return { file, index, error: `event ${index}'s CloudTrailEvent is not JSON (${message(error)})` };
+  }
+}
+
+/** Whether a document holds many records: a log file or lookup-events output. */
+function holdsRecords(doc: unknown): boolean {
+  return (isObject(doc) && Array.isArray(doc.Records)) || isLookupEvents(doc);
+}
+
+/** The records of one parsed document, numbered from `first`. */
+function* recordsOfDocument(file: string, doc: unknown, first = 0): Generator<RecordEntry> {
+  if (isLookupEvents(doc)) {
+    for (const [i, event] of doc.Events.entries()) yield lookupEvent(file, first + i, event);
+    return;
+  }
   const list = isObject(doc) && Array.isArray(doc.Records) ? doc.Records : Array.isArray(doc) ? doc : [doc];
-  for (const [index, value] of list.entries()) yield { file, index, value };
+  for (const [i, value] of list.entries()) yield { file, index: first + i, value };
+}
+
+/**
+ * The entries of one parsed JSON line: the record itself, or the records of a whole log file (or
+ * lookup-events output) on one line, numbered on from `expanded.count`.
+ */
+function* recordsOfLine(
+  file: string,
+  index: number,
+  value: unknown,
+  expanded: { count: number },
+): Generator<RecordEntry> {
+  if (!holdsRecords(value)) {
+    yield { file, index, value };
+    return;
+  }
+  for (const entry of recordsOfDocument(file, value, expanded.count)) {
+    expanded.count++;
+    yield entry;
+  }
 }
 
 function* recordsOfLines(file: string, text: string): Generator<RecordEntry> {
   const lines = text.split("\n");
+  const expanded = { count: 0 };
   for (const [index, line] of lines.entries()) {
     if (line.trim() === "") continue;
+    let value: unknown;
     try {
-      yield { file, index, value: JSON.parse(line) };
+      value = JSON.parse(line);
     } catch (error) {
       yield {
         file,
         index,
         error: `line ${index + 1} is not JSON (${error instanceof Error ? error.message : String(error)})`,
       };
+      continue;
     }
+    yield* recordsOfLine(file, index, value, expanded);
   }
 }
 
@@ -303,6 +369,7 @@ async function largeFileKind(
 
 /** A large file of JSON lines, line by line: the same entries `recordsOfLines` gives, in flat memory. */
 async function* streamedLines(file: string, gzip: boolean): AsyncGenerator<RecordEntry> {
+  const expanded = { count: 0 };
   for await (const item of fileLines(file, gzip)) {
     if ("damage" in item) {
       yield { file, index: -1, error: item.damage };
@@ -313,13 +380,14 @@ async function* streamedLines(file: string, gzip: boolean): AsyncGenerator<Recor
       continue;
     }
     if (item.line.trim() === "") continue;
-    let entry: RecordEntry;
+    let value: unknown;
     try {
-      entry = { file, index: item.index, value: JSON.parse(item.line) };
+      value = JSON.parse(item.line);
     } catch (error) {
-      entry = { file, index: item.index, error: `line ${item.index + 1} is not JSON (${message(error)})` };
+      yield { file, index: item.index, error: `line ${item.index + 1} is not JSON (${message(error)})` };
+      continue;
     }
-    yield entry;
+    yield* recordsOfLine(file, item.index, value, expanded);
   }
 }
 
@@ -328,6 +396,10 @@ async function* streamedLines(file: string, gzip: boolean): AsyncGenerator<Recor
  * of a file read line by line. Fewer async steps per record than one yield each.
  */
 export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry[]> {
+  if (file === STDIN) {
+    yield* stdinBatches();
+    return;
+  }
   // One stat for the common small file (a CloudTrail delivery is tens of KB): even gzip cannot
   // make it 8 MiB of text. Only larger files pay for a look at the gzip trailer.
   const stored = await stat(file).catch(() => undefined);
@@ -341,13 +413,7 @@ export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry
   try {
     bytes = await readFile(file);
   } catch (error) {
-    yield [
-      {
-        file,
-        index: 0,
-        error: `cannot read file (${error instanceof Error ? error.message : String(error)})`,
-      },
-    ];
+    yield [{ file, index: 0, error: `cannot read file (${message(error)})` }];
     return;
   }
   // The gzip trailer records the size modulo 4 GiB: a file that expands past the threshold after
@@ -355,6 +421,53 @@ export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry
   const { text, damage, tooLarge: large } = decode(bytes, STREAM_FROM_BYTES);
   if (large) {
     yield* largeFileBatches(file, bytes[0] === 0x1f && bytes[1] === 0x8b, STREAM_FROM_BYTES);
+    return;
+  }
+  yield* textBatches(file, text, damage);
+}
+
+/** How standard input is named in triage's output. */
+const STDIN_NAME = "stdin";
+
+/**
+ * Standard input, read whole (up to MAX_RECORD_CHARS) and then read as a file would be: a pipe
+ * cannot be looked at twice, as a large file is to choose how to stream it.
+ */
+async function* stdinBatches(): AsyncGenerator<RecordEntry[]> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += bytes.length;
+    if (size > MAX_RECORD_CHARS) {
+      process.stdin.destroy();
+      yield [
+        {
+          file: STDIN_NAME,
+          index: 0,
+          error: `${tooLarge("stdin", size)}; save it to a file and triage the file`,
+        },
+      ];
+      return;
+    }
+    chunks.push(bytes);
+  }
+  const { text, damage, tooLarge: large } = decode(Buffer.concat(chunks));
+  if (large) {
+    yield [{ file: STDIN_NAME, index: 0, error: tooLarge("stdin (gunzipped)", MAX_RECORD_CHARS + 1) }];
+    return;
+  }
+  yield* textBatches(STDIN_NAME, text, damage);
+}
+
+/** The records of a file's whole text (gunzipped, `damage` said of it): a log file, a document, or JSON lines. */
+async function* textBatches(
+  file: string,
+  text: string,
+  damage: string | undefined,
+): AsyncGenerator<RecordEntry[]> {
+  if (startsLikeLogFile(text.slice(0, LOG_SNIFF_CHARS))) {
+    yield* logFileBatches(file, [text], { records: 0 }, damage);
     return;
   }
   const trimmed = text.trim();
@@ -366,7 +479,7 @@ export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry
       document = JSON.parse(trimmed);
       parsed = true;
     } catch (error) {
-      parseError = error instanceof Error ? error.message : String(error);
+      parseError = message(error);
     }
     if (parsed) {
       const entries = [...recordsOfDocument(file, document)];
@@ -387,12 +500,56 @@ export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry
   ];
 }
 
+/** Characters looked at to tell a CloudTrail log file (`{"Records":[`, spaces allowed). */
+const LOG_SNIFF_CHARS = 256;
+
+/** Whether a file's text starts like a CloudTrail log file: its first bytes, gunzipped when gzip. */
+async function isLogFile(file: string, gzip: boolean): Promise<boolean> {
+  const handle = await open(file, "r").catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    let text: Buffer;
+    try {
+      const bytes = head.subarray(0, bytesRead);
+      text = gzip ? gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }) : bytes;
+    } catch {
+      return false;
+    }
+    return startsLikeLogFile(text.subarray(0, LOG_SNIFF_CHARS).toString("utf8"));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A large CloudTrail log file, streamed through gunzip into the log-file parser. */
+async function* streamedLogFile(file: string, gzip: boolean): AsyncGenerator<RecordEntry[]> {
+  const source = createReadStream(file, { highWaterMark: GUNZIP_CHUNK });
+  const stream = gzip ? source.pipe(createGunzip({ chunkSize: GUNZIP_CHUNK })) : source;
+  if (stream !== source) source.on("error", (error) => stream.destroy(error));
+  const read = { records: 0 };
+  try {
+    yield* logFileBatches(file, stream as AsyncIterable<Buffer>, read);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    const what = code.startsWith("Z_") ? "damaged gzip data" : "cannot read file";
+    yield [{ file, index: read.records ? -1 : 0, error: `${what} (${message(error)})` }];
+  } finally {
+    source.destroy();
+  }
+}
+
 /** A file of at least STREAM_FROM_BYTES of text, in batches, never holding more than one record. */
 async function* largeFileBatches(
   file: string,
   gzip: boolean,
   textBytes: number,
 ): AsyncGenerator<RecordEntry[]> {
+  if (await isLogFile(file, gzip)) {
+    yield* streamedLogFile(file, gzip);
+    return;
+  }
   const start = await largeFileKind(file, gzip);
   if (start.kind === "document") {
     yield [...recordsOfDocument(file, start.value)];

@@ -16,7 +16,7 @@ import { str } from "../functions/shared/json.js";
 import { decideAny, incidentFor } from "../functions/shared/route.js";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
-import { listFiles, type RecordEntry, type RecordSource, readRecordBatches } from "./read-records.js";
+import { listFiles, type RecordEntry, type RecordSource, readRecordBatches, STDIN } from "./read-records.js";
 import { renderTable, wrap } from "./table.js";
 
 export interface TriageRow {
@@ -202,6 +202,7 @@ async function inputSize(paths: readonly string[]): Promise<{ files: number; byt
   let files = 0;
   let bytes = 0;
   for (const p of paths) {
+    if (p === STDIN) continue;
     for (const f of await listFiles(p)) {
       files++;
       bytes += (await stat(f)).size;

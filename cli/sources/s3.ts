@@ -35,7 +35,7 @@ import { UsageError } from "../io.js";
 import type { RecordEntry, RecordSource } from "../read-records.js";
 import type { Checkpoint } from "./checkpoint.js";
 import { type ArchiveFilter, isAccount, isRegion } from "./filter.js";
-import { logFileBatches } from "./log-stream.js";
+import { GUNZIP_CHUNK, logFileBatches } from "./log-stream.js";
 
 export interface S3Location {
   bucket: string;
@@ -253,14 +253,6 @@ export async function* listTrailObjects(
 
   yield* walk(location.prefix, 0);
 }
-
-/**
- * Bytes gunzip hands over at a time. Node's default (16 KiB) makes a CloudTrail object of a few
- * hundred records some twenty-five round trips to the zlib thread; at 256 KiB gunzip takes about a
- * third of the CPU on the bench's export. Memory holds a chunk per object being read, never the
- * object's text.
- */
-export const GUNZIP_CHUNK = 256 * 1024;
 
 /** How reading an object ended: `done` (read to its end, damaged or not) or `failed` (fetch again). */
 export interface ObjectOutcome {

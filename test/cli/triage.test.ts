@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { type CliIo, main } from "../../cli/main.js";
 import { fileInput, runTriage } from "../../cli/triage.js";
@@ -293,14 +293,41 @@ describe("triage --json", () => {
     ]);
   });
 
-  it("reports a truncated gzip as unparseable and exits 2 when it was the only input", async () => {
+  it("reads the records before a truncated gzip's damage and reports the damage, as triage s3:// does", async () => {
     // Act
     const { code, rows } = await triageJson(`${CLOUDTRAIL}/truncated.json.gz`);
+
+    // Assess: the log-file parser hands over each complete record; the cut is one unparseable row.
+    expect(code).toBe(0);
+    const file = `${CLOUDTRAIL}/truncated.json.gz`;
+    expect(rows).toEqual([
+      expect.objectContaining({ eventName: "AssumeRole", source: { file, index: 0 }, skipped: "not-kms" }),
+      expect.objectContaining({
+        eventName: "DescribeInstances",
+        source: { file, index: 1 },
+        skipped: "not-kms",
+      }),
+      expect.objectContaining({
+        source: { file, index: -1 },
+        skipped: "unparseable",
+        why: "damaged gzip data (unexpected end of file)",
+      }),
+    ]);
+  });
+
+  it("exits 2 for a truncated gzip with no complete record", async () => {
+    // Prepare: the first 60 bytes of the log file's gzip stream end inside its first record.
+    const whole = gzipSync(readFileSync(LOG_FILE));
+    const cut = join(scratch, "cut.json.gz");
+    writeFileSync(cut, whole.subarray(0, 60));
+
+    // Act
+    const { code, rows } = await triageJson(cut);
 
     // Assess
     expect(code).toBe(2);
     expect(rows).toEqual([
-      expect.objectContaining({ skipped: "unparseable", why: expect.stringContaining("gzip") }),
+      expect.objectContaining({ skipped: "unparseable", why: expect.stringContaining("damaged gzip data") }),
     ]);
   });
 
