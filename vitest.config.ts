@@ -23,6 +23,8 @@ export default defineConfig({
           name: "unit",
           include: ["test/**/*.test.ts"],
           exclude: ["test/integration/**"],
+          // The CLI tests spawn the bin, which runs the built command line.
+          globalSetup: ["test/build-cli.global-setup.ts"],
         },
       },
       {

@@ -1,13 +1,20 @@
 #!/usr/bin/env node
-// The package's command. It runs the TypeScript sources through tsx, so a fresh clone needs only
-// `npm ci` (no build step) before `npx kms-responder ...` works (npx prints no npm banner on
-// stdout, so `--json` output stays clean).
-import { register } from "tsx/esm/api";
+// The package's command. It runs the JavaScript that `npm run build` (or `npm ci`, through
+// `prepare`) built into dist/cli/, one chunk per command, so a command loads only its own code.
+// When that build is missing (a checkout that skipped `prepare`), it is built first. After editing
+// the sources, `npm run build` (or `npm run kms-responder -- ...`, which rebuilds what is stale).
+// npx prints no npm banner on stdout, so `--json` output stays clean.
+import { existsSync } from "node:fs";
 
 // The SDK warns on every command that its releases from 2027 need Node 22; the CLI runs on Node 20
 // by design, and the warning (on stderr) is noise for a responder at 3am.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-register();
-const { runCli } = await import("../cli/main.ts");
+const entry = new URL("../dist/cli/main.mjs", import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write("kms-responder: building the command line (dist/cli/main.mjs is missing)\n");
+  const { buildCli } = await import("../scripts/build-cli.mjs");
+  await buildCli();
+}
+const { runCli } = await import(entry.href);
 await runCli();

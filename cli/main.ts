@@ -7,12 +7,10 @@ import { access, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ConfigError, PayloadError } from "../functions/shared/errors.js";
 import { SEVERITIES, type Severity } from "../functions/shared/types.js";
-import { runAnalyzePolicy } from "./analyze-policy.js";
 import { loadConfigFile } from "./config-file.js";
 import { type CliIo, UsageError } from "./io.js";
 import type { RunClients } from "./run.js";
 import { ARCHIVE_OPTIONS, ATHENA_DDL_HELP, TRIAGE_ARCHIVE_HELP, wantsArchive } from "./sources/options.js";
-import { fileInput, runTriage } from "./triage.js";
 
 export { type CliIo, loadConfigFile, UsageError };
 
@@ -174,6 +172,8 @@ async function triage(args: string[], io: CliIo): Promise<number> {
       throw new ConfigError(`cannot read ${p}: no such file or directory, or not readable`);
     }
   }
+  // Loaded on demand, as every command's code is: `preview` never loads the triage pipeline.
+  const { fileInput, runTriage } = await import("./triage.js");
   let code: number;
   try {
     code = await runTriage(
@@ -218,6 +218,7 @@ async function analyzePolicy(args: string[], io: CliIo): Promise<number> {
   const [file, ...extra] = positionals;
   if (!file || extra.length) throw new UsageError("analyze-policy takes exactly one FILE (or - for stdin)");
   const config = await loadConfigFile(values.config);
+  const { runAnalyzePolicy } = await import("./analyze-policy.js");
   return runAnalyzePolicy(
     { file, account: values.account, keyArn: values["key-arn"], json: values.json, config },
     io.out,

@@ -1,0 +1,110 @@
+/**
+ * Builds the command line: `cli/main.ts` and the code it loads into `dist/cli/` as ES modules, one
+ * chunk per command (main.ts imports each command's module on demand, so `preview` never loads the
+ * S3 client, nor `triage` the emulator). Packages stay in node_modules, loaded as they are.
+ *
+ * Plain JavaScript, run by `node` itself: `npm ci` runs it (`prepare`) before tsx could,
+ * `npm run build` runs it, and `bin/kms-responder.mjs` runs it on first use when the build is
+ * missing. `node scripts/build-cli.mjs --if-stale` builds only when a source is newer than the
+ * build (the npm scripts that run the CLI use it, and so does the test setup).
+ *
+ * Code that finds repository files from its own location (`new URL("../../events/",
+ * import.meta.url)`) keeps working from a bundle: each source's `import.meta.url` is replaced by
+ * that source file's own URL, computed from the bundle's location.
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const CLI_DIR = path.join(ROOT, "dist", "cli");
+export const CLI_ENTRY = path.join(CLI_DIR, "main.mjs");
+/** The folders whose TypeScript the CLI is built from. */
+const SOURCE_DIRS = ["cli", "functions", "scripts", "emulator", "infra"].map((d) => path.join(ROOT, d));
+
+const SOURCE_URL_ARGUMENT = /(?<!__cr)(\(|,\s*)import\.meta\.url(?=\s*\))/g;
+
+/** Rewrites `import.meta.url` in our own sources to the source file's URL (see above). */
+const sourceUrls = {
+  name: "source-urls",
+  setup(plugin) {
+    plugin.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      const text = readFileSync(args.path, "utf8");
+      if (!text.includes("import.meta.url")) return { contents: text, loader: "ts" };
+      const fromBundle = path.relative(CLI_DIR, args.path).split(path.sep).join("/");
+      const url = `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`;
+      // Only where it is an argument (`new URL("..", import.meta.url)`, `fileURLToPath(import.meta.url)`):
+      // not in a string that esbuild's own banner option holds (`__cr(import.meta.url)`).
+      return { contents: text.replace(SOURCE_URL_ARGUMENT, `$1${url}`), loader: "ts" };
+    });
+  },
+};
+
+/** The newest modification time of a TypeScript source below `dir` (0 when there is none). */
+function newest(dir) {
+  let at = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) at = Math.max(at, newest(full));
+    else if (entry.name.endsWith(".ts")) at = Math.max(at, statSync(full).mtimeMs);
+  }
+  return at;
+}
+
+/** Why the CLI must be built (missing, or older than a source), or undefined when it is current. */
+export function cliStale() {
+  if (!existsSync(CLI_ENTRY)) return "dist/cli/main.mjs is missing";
+  const built = statSync(CLI_ENTRY).mtimeMs;
+  const sources = Math.max(...SOURCE_DIRS.filter((d) => existsSync(d)).map(newest));
+  return sources > built ? "dist/cli is older than the sources" : undefined;
+}
+
+/**
+ * Builds into a folder of its own, then puts it in place, so that a command started meanwhile
+ * never reads half a build.
+ */
+export async function buildCli() {
+  const staging = `${CLI_DIR}.${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  // Loaded here, not at the top: the bin imports this module on every run to check the build.
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: { main: path.join(ROOT, "cli", "main.ts") },
+    outdir: staging,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "[name]-[hash]",
+    bundle: true,
+    splitting: true,
+    // The packages are bundled too, tree-shaken and minified: the SDK as node_modules holds it is
+    // hundreds of CommonJS files (255 ms to import the KMS client alone), and preview and triage
+    // reach its command classes through the incidents' executors. esbuild stays a package: the
+    // drill builds the functions with it.
+    external: ["esbuild"],
+    minify: true,
+    // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    legalComments: "none",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    mainFields: ["module", "main"],
+    sourcemap: true,
+    sourcesContent: false,
+    absWorkingDir: ROOT,
+    plugins: [sourceUrls],
+    logLevel: "warning",
+  });
+  rmSync(CLI_DIR, { recursive: true, force: true });
+  renameSync(staging, CLI_DIR);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const why = process.argv.includes("--if-stale") ? cliStale() : "asked";
+  if (why) {
+    await buildCli();
+    console.error(`${path.relative(process.cwd(), CLI_ENTRY)}: the command line, built (${why})`);
+  }
+}
