@@ -5,7 +5,9 @@
  * 1. Cold start: per function, what a cold start reads and the whole-process CPU time of a fresh
  *    `node` importing it, beside a floor bundle that only creates a KMS and an SNS client (goal:
  *    at most 1.2x the floor).
- * 2. Triage: throughput on a generated 200,000-record CloudTrail S3 export beside the floor of
+ * 2. The CLI's start: `preview EVENT` and `triage FILE` beside `node -e 0`, wall time (goal 2.5x).
+ * 3. Triage by file size, 100 to 100,000 records per file, beside the parse floor (goal 1.5x, peak
+ *    RSS under 400 MiB). Then triage on a generated 200,000-record CloudTrail S3 export beside the floor of
  *    gunzip + JSON.parse + one output line per record (goal: within 1.5x), and peak RSS as the
  *    input grows (goal: flat), for the export, one big JSON-lines file, and a slow pipe reader.
  * 3. Warm handler latency against moto: event to remediating call, p50/p99 over 200 events, and
@@ -28,11 +30,14 @@ import { DEFAULT_CONFIG } from "../functions/shared/config.js";
 import type { Incident } from "../functions/shared/incident.js";
 import { FUNCTION_NODE_OPTIONS } from "../infra/node-options.js";
 import { buildAll, unusedClients } from "../scripts/build.js";
+import { buildCli } from "../scripts/build-cli.mjs";
 import { type ArchiveReport, archiveSection, measureArchive } from "./archive.js";
 import { type BundleReport, measureBundles } from "./bundles.js";
+import { cliStartSection, measureCliStart } from "./cli-start.js";
 import { type LatencyReport, measureLatency } from "./latency.js";
 import { type TriageRun, triageRun } from "./triage.js";
 import { writeExport, writeJsonLines } from "./triage-data.js";
+import { measureTriageSizes, sizesSection } from "./triage-sizes.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 process.chdir(ROOT);
@@ -41,6 +46,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const DIST = path.join(ROOT, "dist");
 const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 25);
 const TRIAGE_ROUNDS = Number(process.env.BENCH_TRIAGE_ROUNDS ?? 3);
+const CLI_ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 15);
 
 const work = mkdtempSync(path.join(tmpdir(), "kms-responder-bench-"));
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -140,6 +146,17 @@ try {
   log("building the floor, timing cold starts");
   const bundles = await measureBundles(work, built, DIST, IMPORT_RUNS);
 
+  log("building the command line (dist/cli), timing its start");
+  await buildCli();
+  const cliStart = await measureCliStart(
+    path.join(ROOT, "bin", "kms-responder.mjs"),
+    "events/rogue-grant/external-grantee.json",
+    "test/fixtures/cloudtrail/111122223333_CloudTrail_us-east-1_20261128T1830Z_abcd.json.gz",
+    CLI_ROUNDS,
+  );
+
+  const sizes = await measureTriageSizes(work, path.join(ROOT, "events"), TRIAGE_ROUNDS, 200_000, log);
+
   log("generating the CloudTrail export (200,000 records)");
   const exported = writeExport(path.join(work, "export"), path.join(ROOT, "events"));
   const jsonl50 = path.join(work, "50k.jsonl");
@@ -187,7 +204,11 @@ try {
     "",
     `Measured ${new Date().toISOString().slice(0, 10)} on Node ${process.versions.node}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? "unknown"}), in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
     "",
+    "Timings on a shared machine are noisy: every goal is judged on ratios paired within a round (the two sides measured back to back), never on absolute times or on medians taken apart.",
+    "",
     ...bundleSection(bundles),
+    ...cliStartSection(cliStart),
+    ...sizesSection(sizes, TRIAGE_ROUNDS),
     ...triageSection(exported, pairs, memory),
     ...latencySection(latency),
     ...archiveSection(archive),

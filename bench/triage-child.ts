@@ -2,15 +2,15 @@
  * One measured triage run, in its own process so that its peak RSS is its own. Started by
  * bench/triage.ts with stdout on /dev/null or on a pipe; the figures go back over IPC.
  *
- *   triage PATH...  the real command line (`runCli`, as bin/kms-responder.mjs runs it) with
+ *   triage PATH...  the real command line (the prebuilt dist/cli's `runCli`, as bin/kms-responder.mjs runs it) with
  *                   `triage --json PATH...`: one JSON line per record on stdout
  *   floor PATH...   the floor: gunzip + JSON.parse + one output line per record, same files in the
  *                   same order, written in large chunks like the CLI (and waiting for a slow pipe
  *                   the same way)
  */
 import { readFile } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { runCli } from "../cli/main.js";
 import { listFiles } from "../cli/read-records.js";
 
 const [mode, ...paths] = process.argv.slice(2);
@@ -30,10 +30,13 @@ const drain = () =>
     ? new Promise<void>((resolve) => process.stdout.once("drain", () => resolve()))
     : Promise.resolve();
 
+// What the bin loads, loaded before the clock starts (the CLI's start is measured on its own).
+const cli = (await import(pathToFileURL("dist/cli/main.mjs").href)) as { runCli: () => Promise<void> };
+
 const started = performance.now();
 if (mode === "triage") {
   process.argv = [process.argv[0] ?? "node", "kms-responder", "triage", "--json", ...paths];
-  await runCli();
+  await cli.runCli();
 } else if (mode === "floor") {
   for (const target of paths) {
     for (const file of await listFiles(target)) {
