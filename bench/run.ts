@@ -34,6 +34,7 @@ import { buildCli } from "../scripts/build-cli.mjs";
 import { type ArchiveReport, archiveSection, measureArchive } from "./archive.js";
 import { type BundleReport, measureBundles } from "./bundles.js";
 import { cliStartSection, measureCliStart } from "./cli-start.js";
+import { type ExposureRow, exposureSection, measureExposure } from "./exposure.js";
 import { type LatencyReport, measureLatency } from "./latency.js";
 import { type TriageRun, triageRun } from "./triage.js";
 import { writeExport, writeJsonLines } from "./triage-data.js";
@@ -191,6 +192,13 @@ try {
   } else {
     latency = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
   }
+  let exposure: ExposureRow[] | string;
+  if (motoAvailable()) {
+    log("exposure window: the drill's scenarios");
+    exposure = await measureExposure(path.join(ROOT, "bin", "kms-responder.mjs"));
+  } else {
+    exposure = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
+  }
   let archive: ArchiveReport | string;
   if (motoAvailable()) {
     log("triage over an archive: S3 on moto vs disk");
@@ -211,6 +219,7 @@ try {
     ...sizesSection(sizes, TRIAGE_ROUNDS),
     ...triageSection(exported, pairs, memory),
     ...latencySection(latency),
+    ...exposureSection(exposure),
     ...archiveSection(archive),
   ];
   const text = lines.join("\n");
