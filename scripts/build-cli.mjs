@@ -102,7 +102,7 @@ export async function buildCli() {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const why = process.argv.includes("--if-stale") ? cliStale() : "asked";
+  const why = process.argv.includes("--if-stale") ? cliStale() : "on request";
   if (why) {
     await buildCli();
     console.error(`${path.relative(process.cwd(), CLI_ENTRY)}: the command line, built (${why})`);
