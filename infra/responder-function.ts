@@ -25,7 +25,7 @@ import { suppressFailureQueueDlq } from "./suppressions.js";
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /**
- * Measured on the built bundles (Node 20, then run with `--enable-source-maps`): importing one takes RSS from
+ * Measured on the built bundles (Node 20, run with `--enable-source-maps`, which only adds to it): importing one takes RSS from
  * 41 MB to 76-89 MB (heap 15 MB) in 135-185 ms; a full invocation against the local emulator
  * (DescribeKey, ListResourceTags, the action, read-back, SNS publish) peaks at 93-100 MB RSS in a
  * process that also holds the test harness's own SDK clients. 256 MB leaves 2.5x headroom and
