@@ -28,19 +28,10 @@ import { open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { constants, createGunzip, gunzipSync } from "node:zlib";
 import { isObject } from "../functions/shared/json.js";
-import { GUNZIP_CHUNK, logFileBatches, startsLikeLogFile } from "./sources/log-stream.js";
+import { GUNZIP_CHUNK, logFileBatches, type RecordEntry, startsLikeLogFile } from "./sources/log-stream.js";
 
-export interface RecordEntry {
-  file: string;
-  /**
-   * Position of the record in its file (0-based), or of the line for JSON lines; the records of a
-   * JSON line that holds a whole log file (or lookup-events output) are numbered on from the
-   * records of such lines before it.
-   */
-  index: number;
-  value?: unknown;
-  error?: string;
-}
+// The entry type lives with the log-file parser, which makes entries too (and imports nothing from here).
+export type { RecordEntry };
 
 /** The path that means standard input. */
 export const STDIN = "-";

@@ -16,7 +16,19 @@
  * object's body, a local file's stream) through it, for `triage s3://...` and for local files alike.
  */
 import { StringDecoder } from "node:string_decoder";
-import type { RecordEntry } from "../read-records.js";
+
+/** One record read from an input (a file, an S3 object, stdin), or why it could not be. */
+export interface RecordEntry {
+  file: string;
+  /**
+   * Position of the record in its file (0-based), or of the line for JSON lines; the records of a
+   * JSON line that holds a whole log file (or lookup-events output) are numbered on from the
+   * records of such lines before it.
+   */
+  index: number;
+  value?: unknown;
+  error?: string;
+}
 
 export type ScannedRecord = { index: number; value: unknown } | { index: number; error: string };
 
