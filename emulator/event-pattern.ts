@@ -118,8 +118,8 @@ const STAR = Symbol("star");
 
 /**
  * EventBridge wildcard: `*` matches any run of characters, `\*` a literal star, `\\` a backslash.
- * Not the config's `globMatch` (functions/shared/principals.ts): that one has no escapes, so the
- * two semantics differ on `\` and each keeps its own matcher.
+ * EventBridge's own operator: not IAM's `StringLike` (functions/shared/policy/glob.ts), which has
+ * no escapes, nor the config's field-by-field `arnLike`; each operator keeps its own matcher.
  */
 export function wildcardMatch(pattern: string, value: string): boolean {
   const tokens: Array<string | typeof STAR> = [];

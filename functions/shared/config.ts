@@ -7,6 +7,7 @@
 import * as v from "valibot";
 // Names and options only, not the registry: no import cycle, and no incident code in every bundle.
 import { INCIDENT_NAMES, INCIDENT_OPTIONS } from "../registry-names.js";
+import { patternProblem } from "./arn-pattern.js";
 import { ConfigError } from "./errors.js";
 import { parseWith, strictObject } from "./schema.js";
 
@@ -59,6 +60,20 @@ const nonEmptyString = (max?: number) =>
         v.minLength(1, "must not be empty"),
         v.maxLength(max, `must be at most ${max} characters`),
       );
+
+/**
+ * A principal pattern, matched field by field (`arnLike`): a glob over a whole account is refused
+ * with the reason, and the field's path names the entry.
+ */
+const principalPattern = v.pipe(
+  v.string(),
+  v.minLength(1, "must not be empty"),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = patternProblem(dataset.value);
+    if (problem !== undefined) addIssue({ message: problem });
+  }),
+);
 
 /** A list that is an empty array when the field is absent (a fresh array per config). */
 const listOf = <T extends v.GenericSchema>(item: T) => v.optional(v.array(item), () => []);
@@ -130,12 +145,12 @@ export const configSchema = strictObject({
   /** Accounts other than the key's own that may be granted access. */
   trustedAccounts: listOf(matching(ACCOUNT_ID, "must be a 12-digit account id")),
   trustedOrganizationIds: listOf(matching(ORG_ID, "must look like o-xxxxxxxxxx")),
-  /** Grantee principal patterns (`*` matches any run of characters) that are always trusted. */
-  trustedGranteePrincipals: listOf(nonEmptyString()),
+  /** Grantee principal patterns (ARN fields matched one by one, see `arnLike`) that are always trusted. */
+  trustedGranteePrincipals: listOf(principalPattern),
   /** Principal patterns allowed to schedule key deletion (matched against the role or user ARN). */
-  approvedDeletionPrincipals: listOf(nonEmptyString()),
+  approvedDeletionPrincipals: listOf(principalPattern),
   /** Principal patterns allowed to disable keys. */
-  approvedDisablePrincipals: listOf(nonEmptyString()),
+  approvedDisablePrincipals: listOf(principalPattern),
   /** When true, a deletion by a session without MFA is never approved. */
   requireMfa: v.optional(v.boolean(), false),
   /** Keys with this tag get notifications but no automatic action. */

@@ -1,40 +1,20 @@
 /**
- * Reading principals as they appear in CloudTrail grants and identities.
- *
- * `globMatch` is the config's pattern semantics: `*` matches any run of characters, `:` and `/`
- * included, and nothing else is special. (IAM condition operators have their own matcher in
- * `policy/glob.ts`: `StringLike` adds `?`, `ArnLike` matches field by field.)
+ * Reading principals as they appear in CloudTrail grants and identities. Config patterns are
+ * matched with `arnLike` (functions/shared/arn-pattern.ts), field by field.
  */
+import { matchesAnyArn } from "./arn-pattern.js";
 
 /**
- * Glob match where `*` matches any run of characters (including none) and everything else is
- * literal. Iterative, linear in practice: never builds a RegExp from user input.
+ * Whether a principal matches one of the configured patterns. The principal is normalised first
+ * (CloudTrail records some service principals with surrounding whitespace).
  */
-export function globMatch(pattern: string, value: string): boolean {
-  let p = 0;
-  let v = 0;
-  let star = -1;
-  let mark = 0;
-  while (v < value.length) {
-    if (p < pattern.length && pattern[p] !== "*" && pattern[p] === value[v]) {
-      p++;
-      v++;
-    } else if (p < pattern.length && pattern[p] === "*") {
-      star = p++;
-      mark = v;
-    } else if (star !== -1) {
-      p = star + 1;
-      v = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.length && pattern[p] === "*") p++;
-  return p === pattern.length;
+export function matchesAny(patterns: readonly string[], value: string | undefined): boolean {
+  return matchesAnyArn(patterns, normalisePrincipal(value));
 }
 
-export function matchesAny(patterns: readonly string[], value: string | undefined): boolean {
-  return value !== undefined && patterns.some((pattern) => globMatch(pattern, value));
+/** A principal as judged: trimmed. Quote the original text, judge this one. */
+export function normalisePrincipal(value: string | undefined): string | undefined {
+  return value?.trim();
 }
 
 /** `dynamodb.us-west-2.amazonaws.com`, `ec2.amazonaws.com`: an AWS service principal. */

@@ -161,6 +161,22 @@ describe("key-deletion-scheduled decide: approval", () => {
     expect(decision).toMatchObject({ severity: "critical", reasons: ["unapproved-deletion"] });
   });
 
+  it("does not approve a user whose path makes its ARN end like an approved role pattern", () => {
+    // Prepare: an IAM user at path /x:role/ named KeyAdmin in another account of the organisation.
+    const event = loadEvent("key-deletion-scheduled/approved");
+    const lookAlike = "arn:aws:iam::444455556666:user/x:role/KeyAdmin";
+    event.detail.userIdentity = { type: "IAMUser", arn: lookAlike, accountId: "444455556666" };
+
+    // Act
+    const decision = decideEvent(
+      event,
+      config({ approvedDeletionPrincipals: ["arn:aws:iam::*:role/KeyAdmin"] }),
+    );
+
+    // Assess
+    expect(decision).toMatchObject({ severity: "critical", reasons: ["unapproved-deletion"] });
+  });
+
   it("never approves a deletion of a key tagged protected, even by an approved principal", () => {
     // Act
     const decision = decideFixture("approved", EXAMPLE, { tags: { "kms-responder:protected": "" } });

@@ -559,6 +559,22 @@ describe("rogue-grant decide: trusted accounts and principal patterns", () => {
     });
   });
 
+  it("a trusted pattern's `*` stays in one path segment: role/app-* does not trust role/app-team/ci-exfil", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/delegation");
+    event.detail.requestParameters = {
+      ...event.detail.requestParameters,
+      granteePrincipal: `arn:aws:iam::${KEY_ACCOUNT}:role/app-team/ci-exfil`,
+    };
+    const patterns = config({ trustedGranteePrincipals: [`arn:aws:iam::${KEY_ACCOUNT}:role/app-*`] });
+
+    // Act
+    const decision = decideEvent(event, patterns);
+
+    // Assess
+    expect(decision).toMatchObject({ severity: "high", reasons: ["grant-delegation", "untrusted-grantee"] });
+  });
+
   it("does not flag untrusted-grantee when no patterns are configured", () => {
     // Act
     const decision = decideFixture("unconstrained", DEFAULTS);

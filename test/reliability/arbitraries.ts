@@ -308,11 +308,15 @@ export const configInput = fc.record(
     trustedGranteePrincipals: fc.constantFrom(
       [],
       ["arn:aws:iam::111122223333:role/*"],
-      ["*"],
+      ["*.amazonaws.com"],
       ["*a*a*a*a*a*a*a*a*b"],
       [`${"*".repeat(50)}x`],
     ),
-    approvedDeletionPrincipals: fc.constantFrom([], ["arn:aws:iam::111122223333:role/KeyAdmin"], ["*"]),
+    approvedDeletionPrincipals: fc.constantFrom(
+      [],
+      ["arn:aws:iam::111122223333:role/KeyAdmin"],
+      ["arn:aws:iam::*:role/**"],
+    ),
     approvedDisablePrincipals: fc.constantFrom([], ["arn:aws:iam::111122223333:user/*"]),
     requireMfa: fc.boolean(),
     afterCancel: fc.constantFrom("restore", "enable", "keep-disabled"),

@@ -4,7 +4,7 @@
  * allow every action" and "which admin actions does this principal hold" are mask operations.
  */
 
-import { type CompiledGlob, compileGlob, globMatch } from "./glob.js";
+import { type CompiledGlob, compileGlob, stringLikeMatch } from "./glob.js";
 
 /**
  * Every IAM action of the `kms` service prefix (AWS Service Authorization Reference, "Actions
@@ -222,7 +222,7 @@ function matchAll(pattern: CompiledGlob): ActionMask {
   let mask = NO_ACTIONS;
   for (let i = 0; i < QUALIFIED.length; i++) {
     const name = QUALIFIED[i];
-    if (name !== undefined && globMatch(pattern, name)) mask |= 1n << BigInt(i);
+    if (name !== undefined && stringLikeMatch(pattern, name)) mask |= 1n << BigInt(i);
   }
   return mask;
 }

@@ -1,6 +1,7 @@
 /**
- * IAM-style wildcard matching (`*` any run of characters, `?` exactly one), for action names and
- * condition values. Policies are attacker-controlled input, so this never builds a RegExp from
+ * IAM's `StringLike` operator (`*` any run of characters, `:` and `/` included, `?` exactly one),
+ * for action names and condition values. Principal patterns in the config use the field-by-field
+ * `arnLike` (functions/shared/arn-pattern.ts) instead: a different operator, its own matcher. Policies are attacker-controlled input, so this never builds a RegExp from
  * them: a pattern is compiled once (lower-cased, runs of `*` collapsed) and matched with the
  * classic iterative two-pointer algorithm.
  */
@@ -8,7 +9,7 @@
 const STAR = 42; // "*"
 const QUESTION = 63; // "?"
 
-/** A pattern ready for {@link globMatch}: lower-cased, with no `**` runs. */
+/** A pattern ready for {@link stringLikeMatch}: lower-cased, with no `**` runs. */
 export type CompiledGlob = string & { readonly __compiledGlob: unique symbol };
 
 /** True when the text contains a `*` or `?` wildcard. */
@@ -44,7 +45,7 @@ export function compileGlob(pattern: string, maxTextLength: number): CompiledGlo
  * Case-insensitive when `text` is lower-case (the pattern is lower-cased by {@link compileGlob}).
  * Worst case O(|pattern| x |text|); both are bounded by the compile step.
  */
-export function globMatch(pattern: CompiledGlob, text: string): boolean {
+export function stringLikeMatch(pattern: CompiledGlob, text: string): boolean {
   let p = 0;
   let t = 0;
   let star = -1;
