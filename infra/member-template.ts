@@ -35,6 +35,7 @@ import type { Construct } from "constructs";
 import { INCIDENTS } from "../functions/registry.js";
 import type { Config } from "../functions/shared/config.js";
 import { forwardingRules } from "../functions/shared/forwarding-rules.js";
+import { RESPONDER_SOURCE_IDENTITY } from "../functions/shared/source-identity.js";
 
 /** How long EventBridge keeps retrying a delivery to the central bus (its maximum). */
 const FORWARD_RETRY_ATTEMPTS = 185;
@@ -138,7 +139,10 @@ export class MemberStack extends Stack {
           {
             Effect: "Allow",
             Principal: { AWS: centralRoles.valueAsList },
-            Action: "sts:AssumeRole",
+            // The central responder marks its sessions with a SourceIdentity, which CloudTrail
+            // records and the session cannot change: its loop prevention recognises exactly those.
+            Action: ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            Condition: { StringEquals: { "sts:SourceIdentity": RESPONDER_SOURCE_IDENTITY } },
           },
         ],
       },

@@ -51,7 +51,8 @@ export function centralKeyResources(stack: Stack, organization: Organization | u
 export function assumeMemberRoleStatement(stack: Stack, organization: Organization): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: "AssumeTheMemberRole",
-    actions: [ASSUME_MEMBER_ROLE],
+    // SetSourceIdentity: the member role's trust requires the responder's SourceIdentity.
+    actions: [ASSUME_MEMBER_ROLE, "sts:SetSourceIdentity"],
     resources: [memberRoleArnPattern(stack, organization)],
     conditions: { StringEquals: { "aws:ResourceOrgID": organization.id } },
   });

@@ -12,6 +12,7 @@ import { type KeyRef, parseArn, roleArnOfSession } from "./arn.js";
 import type { Config } from "./config.js";
 import { actorPrincipal, type KmsEvent } from "./event.js";
 import { matchesAny } from "./principals.js";
+import { RESPONDER_SOURCE_IDENTITY } from "./source-identity.js";
 import type { ActionType, Severity } from "./types.js";
 
 /** Why a record led to no incident. Stable strings: they are the CLI's `skipped` values. */
@@ -149,18 +150,34 @@ export function incidentMode(config: Config, incident: string): "enforce" | "not
   return config.mode === "notify" ? "notify" : mode;
 }
 
-/** Calls made by the responder's own roles are ignored (loop prevention, also in the rule pattern). */
+/**
+ * Calls made by the responder's own roles are ignored (loop prevention, also in the rule pattern):
+ * exactly the stack's role ARNs, and in an organisation the member role *of the key's own account*
+ * in a session the central responder opened (its SourceIdentity). A role of the member role's name
+ * in another account, or member B's role acting on member A's key, is an ordinary caller: B's
+ * administrators control B's role.
+ */
 export function isOwnCall(event: KmsEvent, config: Config): boolean {
   const principal = actorPrincipal(event.actor);
   if (!principal) return false;
   const role = roleArnOfSession(principal);
   // Exact ARNs only (the config refuses wildcards): a look-alike role must not hide.
   if (config.responderRoleArns.includes(principal) || config.responderRoleArns.includes(role)) return true;
-  // A central responder acts in member accounts through the member role (same name everywhere,
-  // deployed by the StackSet at the root path): its calls there are ours too.
+  return isResponderMemberSession(event, role, config);
+}
+
+function isResponderMemberSession(event: KmsEvent, role: string, config: Config): boolean {
   const member = config.organization?.memberRoleName;
+  const key = event.key;
+  if (member === undefined || key === undefined) return false;
   const arn = parseArn(role);
-  return member !== undefined && arn?.service === "iam" && arn.resource === `role/${member}`;
+  return (
+    arn?.service === "iam" &&
+    arn.resource === `role/${member}` &&
+    arn.account === key.account &&
+    event.actor.accountId === key.account &&
+    event.actor.sourceIdentity === RESPONDER_SOURCE_IDENTITY
+  );
 }
 
 /** KMS's states of a key scheduled for deletion (a multi-Region primary waits for its replicas). */

@@ -24,6 +24,11 @@ export interface Actor {
   mfaAuthenticated: boolean | undefined;
   /** The AWS service that made the call on the principal's behalf (`ec2.amazonaws.com`, `AWS Internal`). */
   invokedBy: string | undefined;
+  /**
+   * `sessionContext.sourceIdentity`: set by whoever assumed the role (sts:SetSourceIdentity) and
+   * fixed for the session and every session chained from it.
+   */
+  sourceIdentity: string | undefined;
 }
 
 /** A grant's encryption-context constraint, as CloudTrail writes it. */
@@ -212,6 +217,7 @@ export function actorOf(identity: JsonObject): Actor {
     mfaAuthenticated:
       mfa === true || mfa === "true" ? true : mfa === false || mfa === "false" ? false : undefined,
     invokedBy: str(identity.invokedBy),
+    sourceIdentity: str(session.sourceIdentity),
   };
 }
 

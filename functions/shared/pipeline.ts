@@ -30,6 +30,7 @@ import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
 import { recordMetrics } from "./metrics.js";
 import { formatNotification, type KeyInfo, type ManualRequest, type Outcome, publish } from "./notify.js";
+import { rolePermissions } from "./permissions.js";
 import { importToSecurityHub } from "./securityhub.js";
 
 export interface HandlerResult {
@@ -53,6 +54,11 @@ export interface PipelineDeps {
   topicArn: string | undefined;
   /** The responder's Region and account: its role acts on keys there. */
   responder?: { region: string | undefined; account: string | undefined };
+  /**
+   * The KMS actions this function may use through the member role (a session policy): a central
+   * function gets only its own incident's actions in a member account, not the role's union.
+   */
+  memberActions?: readonly string[];
 }
 
 /** The topic from `NOTIFICATION_TOPIC_ARN`; a missing one fails the cold start. */
@@ -207,7 +213,16 @@ export function accessFor(
   const member = (arn: string) => {
     const key = parseKeyArn(arn);
     return org && key && own && key.account !== own
-      ? { key, access: { partition: key.partition, roleName: org.memberRoleName, incident, eventId } }
+      ? {
+          key,
+          access: {
+            partition: key.partition,
+            roleName: org.memberRoleName,
+            incident,
+            eventId,
+            ...(deps.memberActions && { actions: deps.memberActions }),
+          },
+        }
       : undefined;
   };
   return {
@@ -244,8 +259,11 @@ function plannedGrant(finding: Finding): string | undefined {
 }
 
 /** The Lambda handler of one incident: the pipeline with the incident's own decide and executors. */
-export function createHandler<Own extends string>(incident: Incident<string, Own>, deps: PipelineDeps) {
-  const { config } = deps;
+export function createHandler<Own extends string>(incident: Incident<string, Own>, given: PipelineDeps) {
+  const { config } = given;
+  const deps: PipelineDeps = config.organization
+    ? { ...given, memberActions: rolePermissions(incident, config).kms }
+    : given;
   const name = incident.name;
   return async function handler(raw: unknown, context?: Context): Promise<HandlerResult> {
     logger.resetKeys();

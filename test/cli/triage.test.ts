@@ -366,8 +366,20 @@ describe("triage --json", () => {
   });
 
   it("applies --config: the responder's own calls are skipped", async () => {
+    // Prepare: the example as the stack deploys it, with its own role filled in.
+    const dir = mkdtempSync(join(tmpdir(), "kms-responder-config-"));
+    const file = join(dir, "config.json");
+    const example = JSON.parse(readFileSync("config/example.json", "utf8"));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...example,
+        responderRoleArns: ["arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE"],
+      }),
+    );
+
     // Act
-    const { rows } = await triageJson("--config", "config/example.json", "events/rogue-grant/own-call.json");
+    const { rows } = await triageJson("--config", file, "events/rogue-grant/own-call.json");
 
     // Assess
     expect(rows).toEqual([

@@ -4,20 +4,29 @@
  */
 import { readFileSync } from "node:fs";
 import type { IncidentName } from "../../functions/registry.js";
-import {
-  type Config,
-  type ConfigInput,
-  parseConfig,
-  parseConfigText,
-} from "../../functions/shared/config.js";
+import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
 import { type KmsEvent, normalise } from "../../functions/shared/event.js";
 import { type FixtureEvent, loadEvent } from "./fixtures.js";
 
 /** The config with nothing set: every default. */
 export const DEFAULTS = parseConfig({});
-/** The repository's `config/example.json`. */
-export const EXAMPLE = parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json");
+/**
+ * The fixtures' responder roles (the `own-call` fixtures), as the stack fills them in: the shipped
+ * example names none (whoever created a role of such a name would act unseen).
+ */
+export const FIXTURE_RESPONDER_ROLES = [
+  "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE",
+  "arn:aws:iam::111122223333:role/kms-responder-KeyDeletionRole-EXAMPLE",
+  "arn:aws:iam::111122223333:role/kms-responder-KeyPolicyViolationRole-EXAMPLE",
+  "arn:aws:iam::111122223333:role/kms-responder-KeyRotationRole-EXAMPLE",
+];
+
+/** The repository's `config/example.json` as deployed: the stack adds its own role ARNs. */
+export const EXAMPLE = parseConfig({
+  ...JSON.parse(readFileSync("config/example.json", "utf8")),
+  responderRoleArns: FIXTURE_RESPONDER_ROLES,
+});
 
 export const config = (input: ConfigInput): Config => parseConfig(input);
 

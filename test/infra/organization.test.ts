@@ -203,7 +203,7 @@ describe("central stack: the functions' roles", () => {
         {
           Sid: "AssumeTheMemberRole",
           Effect: "Allow",
-          Action: "sts:AssumeRole",
+          Action: ["sts:AssumeRole", "sts:SetSourceIdentity"],
           Resource: {
             "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::*:role/kms-responder-member"]],
           },
@@ -298,7 +298,13 @@ describe("member template", () => {
     expect(role?.Properties.AssumeRolePolicyDocument).toEqual({
       Version: "2012-10-17",
       Statement: [
-        { Effect: "Allow", Principal: { AWS: { Ref: "CentralRoleArns" } }, Action: "sts:AssumeRole" },
+        {
+          Effect: "Allow",
+          Principal: { AWS: { Ref: "CentralRoleArns" } },
+          // Only sessions marked with the responder's SourceIdentity: the loop prevention trusts exactly those.
+          Action: ["sts:AssumeRole", "sts:SetSourceIdentity"],
+          Condition: { StringEquals: { "sts:SourceIdentity": "kms-responder" } },
+        },
       ],
     });
   });

@@ -112,12 +112,9 @@ describe("parseConfig: defaults", () => {
     // Assess
     expect(config.trustedAccounts).toEqual(["555566667777"]);
     expect(config.requireMfa).toBe(true);
-    expect(config.responderRoleArns).toEqual([
-      "arn:aws:iam::111122223333:role/kms-responder-RogueGrantRole-EXAMPLE",
-      "arn:aws:iam::111122223333:role/kms-responder-KeyDeletionRole-EXAMPLE",
-      "arn:aws:iam::111122223333:role/kms-responder-KeyPolicyViolationRole-EXAMPLE",
-      "arn:aws:iam::111122223333:role/kms-responder-KeyRotationRole-EXAMPLE",
-    ]);
+    // No responder roles: the stack fills in its own; a shipped name would let whoever creates
+    // a role of that name act unseen.
+    expect(config.responderRoleArns).toEqual([]);
     expect(config.notificationKeyAdmins).toEqual(["arn:aws:iam::111122223333:role/KeyAdmin"]);
     expect(config.runbookInvokers).toEqual(["arn:aws:iam::111122223333:role/SecurityOnCall"]);
     expect(config.organization).toBeUndefined();
@@ -132,6 +129,7 @@ describe("parseConfig: defaults", () => {
 
     // Assess
     expect(config.securityHub).toBe(true);
+    expect(config.responderRoleArns).toEqual([]);
     expect(config.organization).toEqual({
       id: "o-a1b2c3d4e5",
       memberRoleName: "kms-responder-member",

@@ -67,11 +67,32 @@ describe("memberCredentials: the role assumed", () => {
     expect(stsMock).toHaveReceivedCommandExactlyOnceWith(AssumeRoleCommand, {
       RoleArn: "arn:aws:iam::444455556666:role/kms-responder-member",
       RoleSessionName: `kmsr-rogue-grant-${EVENT_ID}`,
+      SourceIdentity: "kms-responder",
     });
+    expect(stsMock.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Policy).toBeUndefined();
     expect(credentials).toEqual({
       accessKeyId: "ASIA1",
       secretAccessKey: "secret-ASIA1",
       sessionToken: "token-ASIA1",
+    });
+  });
+
+  it("passes a session policy of only this function's actions when it is given them", async () => {
+    // Prepare
+    stsMock.on(AssumeRoleCommand).resolves(assumed("ASIA1"));
+
+    // Act
+    await memberCredentials(
+      MEMBER_KEY,
+      { ...access, incident: "scoped", actions: ["kms:ListGrants", "kms:RevokeGrant"] },
+      NOW,
+    );
+
+    // Assess
+    const input = stsMock.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
+    expect(JSON.parse(input?.Policy ?? "{}")).toEqual({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: ["kms:ListGrants", "kms:RevokeGrant"], Resource: "*" }],
     });
   });
 
@@ -210,14 +231,17 @@ describe("memberCredentials: the cache", () => {
       {
         RoleArn: "arn:aws:iam::444455556666:role/kms-responder-member",
         RoleSessionName: `kmsr-rogue-grant-${EVENT_ID}`,
+        SourceIdentity: "kms-responder",
       },
       {
         RoleArn: "arn:aws:iam::777788889999:role/kms-responder-member",
         RoleSessionName: `kmsr-rogue-grant-${EVENT_ID}`,
+        SourceIdentity: "kms-responder",
       },
       {
         RoleArn: "arn:aws:iam::444455556666:role/kms-responder-member",
         RoleSessionName: `kmsr-key-disabled-${EVENT_ID}`,
+        SourceIdentity: "kms-responder",
       },
     ]);
   });

@@ -9,6 +9,7 @@ import type { KMSClient, KMSClientConfig } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from "@aws-sdk/client-sts";
 import type { KeyRef } from "../arn.js";
 import { describeError } from "../errors.js";
+import { RESPONDER_SOURCE_IDENTITY } from "../source-identity.js";
 import { RETRY } from "./retry.js";
 
 const sts = new STSClient(RETRY);
@@ -34,6 +35,19 @@ export interface MemberAccess {
   roleName: string;
   incident: string;
   eventId: string | undefined;
+  /**
+   * The KMS actions this function may use in the member account: passed as a session policy, so a
+   * function gets only its own incident's actions, not the union the member role holds.
+   */
+  actions?: readonly string[];
+}
+
+/** A session policy allowing only `actions` (the member role's own policy still scopes the keys). */
+export function sessionPolicy(actions: readonly string[]): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: [...actions], Resource: "*" }],
+  });
 }
 
 /** The member role's ARN in an account. */
@@ -85,6 +99,10 @@ async function entryFor(key: KeyRef, access: MemberAccess, now: number): Promise
         new AssumeRoleCommand({
           RoleArn: roleArn,
           RoleSessionName: sessionName(access.incident, access.eventId),
+          // Marks the session as the responder's in the member account's CloudTrail (the member
+          // role's trust requires it); the loop prevention in code recognises it.
+          SourceIdentity: RESPONDER_SOURCE_IDENTITY,
+          ...(access.actions && { Policy: sessionPolicy(access.actions) }),
         }),
       );
     } catch (error) {
