@@ -181,6 +181,16 @@ export const configSchema = strictObject({
   notificationKeyAdmins: listOf(exactPrincipalArn),
   /** Roles (exact ARNs) that may invoke the runbook function besides the SSM automation role. */
   runbookInvokers: listOf(exactRoleArn),
+  /**
+   * Events older than this many minutes (by their EventBridge time) are reported but not acted on:
+   * the state they describe may have changed since. 0 turns the limit off.
+   */
+  maxEventAgeMinutes: v.optional(
+    v.pipe(v.number(), v.integer("must be a whole number of minutes"), v.minValue(0, "must be 0 or more")),
+    60,
+  ),
+  /** Act on events replayed from an EventBridge archive (they carry `replay-name`); off: report only. */
+  actOnReplays: v.optional(v.boolean(), false),
   /** Publish findings to AWS Security Hub as well as to the topic. */
   securityHub: v.optional(v.boolean(), false),
   /** Present: the stack is a central responder for these accounts and Regions of an organisation. */

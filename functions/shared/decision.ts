@@ -52,7 +52,10 @@ export type HoldCode =
   | "other-account"
   | "unknown-key"
   | "unverified"
-  | "dry-run";
+  | "dry-run"
+  | "inconsistent-record"
+  | "replayed"
+  | "stale-event";
 
 export interface Finding {
   kind: "finding";

@@ -21,7 +21,7 @@ import { type ActionResult, type Executor, type KmsFor, runActions } from "./act
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
 import type { Config } from "./config.js";
-import type { Finding, Ignore } from "./decision.js";
+import type { Finding, Ignore, PlannedAction } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
 import { normalise } from "./event.js";
 import { readFacts } from "./facts.js";
@@ -31,6 +31,7 @@ import { logger } from "./logger.js";
 import { recordMetrics } from "./metrics.js";
 import { formatNotification, type KeyInfo, type ManualRequest, type Outcome, publish } from "./notify.js";
 import { rolePermissions } from "./permissions.js";
+import { deliveryHold } from "./provenance.js";
 import { importToSecurityHub } from "./securityhub.js";
 
 export interface HandlerResult {
@@ -253,6 +254,17 @@ function reachable(deps: PipelineDeps, key: KeyRef | undefined): boolean {
   );
 }
 
+/** The finding with every action held (and the reason said) when the delivery itself is doubtful. */
+function held(finding: Finding, hold: PlannedAction["hold"]): Finding {
+  if (!hold) return finding;
+  return {
+    ...finding,
+    details: [...finding.details, `Not acted on: ${hold.why}`],
+    verdicts: [...(finding.verdicts ?? []), hold.code],
+    actions: finding.actions.map((a) => ({ ...a, hold })),
+  };
+}
+
 /** The grant id the first decision plans to revoke (the grant to re-read). */
 function plannedGrant(finding: Finding): string | undefined {
   return finding.actions.find((a) => a.type === "revoke-grant")?.grantId;
@@ -305,7 +317,10 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     );
     if (decision.kind === "ignore") return ignored(name, event.eventId, decision);
     logger.appendKeys({ keyArn: decision.key?.arn, severity: decision.severity });
-    const typed = { ...decision, findingType: incident.securityHubType };
+    const typed = {
+      ...held(decision, deliveryHold(raw, resolved, config)),
+      findingType: incident.securityHubType,
+    };
     const unresolved = decision.key ? undefined : facts.readErrors?.key;
     if (unresolved === undefined) return execute(typed, incident.executors, deps);
     // The record named its key by alias and the lookup failed: notify with what is known, then

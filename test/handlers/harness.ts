@@ -44,7 +44,11 @@ export async function coldStart(
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
   // Lambda sets AWS_REGION: the Region whose keys the responder acts on.
   vi.stubEnv("AWS_REGION", region);
-  vi.stubEnv("KMS_RESPONDER_CONFIG", typeof config === "string" ? config : JSON.stringify(config));
+  // The fixtures were recorded days ago: no age limit unless a test sets one (test/handlers/delivery.test.ts).
+  vi.stubEnv(
+    "KMS_RESPONDER_CONFIG",
+    typeof config === "string" ? config : JSON.stringify({ maxEventAgeMinutes: 0, ...config }),
+  );
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", topic ?? undefined);
   const mod = await HANDLERS[name]();
   return mod.handler;

@@ -94,6 +94,7 @@ beforeAll(async () => {
   ({ rogueGrant } = await import("../../functions/rogue-grant/incident.js"));
   const { parseConfig } = await import("../../functions/shared/config.js");
   config = parseConfig({
+    maxEventAgeMinutes: 0,
     organization: { id: "o-a1b2c3d4e5", regions: ["us-east-1"], organizationalUnitIds: ["ou-ab12-cdefgh34"] },
   });
   const { kms } = await import("../../functions/shared/clients/kms.js");
@@ -113,6 +114,8 @@ function grantEvent(keyArn: string, account: string, grantId: string, n: number)
   const event = loadEvent("rogue-grant/external-grantee");
   const detail = event.detail;
   detail.eventID = uuid(n, "e0e0e0e0");
+  // Forwarded from the member account: EventBridge's envelope and CloudTrail's record both name it.
+  event.account = account;
   detail.recipientAccountId = account;
   detail.requestParameters = { ...detail.requestParameters, keyId: keyArn };
   detail.responseElements = { ...detail.responseElements, keyId: keyArn, grantId };

@@ -36,7 +36,8 @@ export function stubLambdaEnv(config: object): void {
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
   // The metrics are tested on their own (test/shared/metrics.test.ts); here they would flood stdout.
   vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "true");
-  vi.stubEnv("KMS_RESPONDER_CONFIG", JSON.stringify(config));
+  // The fixtures were recorded days ago: no age limit unless a test sets one (the limit has its own tests).
+  vi.stubEnv("KMS_RESPONDER_CONFIG", JSON.stringify({ maxEventAgeMinutes: 0, ...config }));
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", TOPIC_ARN);
 }
 

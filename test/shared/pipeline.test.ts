@@ -21,7 +21,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Executor } from "../../functions/shared/actions/action.js";
 import { revokeGrant } from "../../functions/shared/actions/revoke-grant.js";
-import { type Config, DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
+import { type Config, parseConfig } from "../../functions/shared/config.js";
 import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
 import type { KmsEvent } from "../../functions/shared/event.js";
 import type { Incident } from "../../functions/shared/incident.js";
@@ -45,7 +45,11 @@ const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1af
 const EVENT_ID = "7404c6cc-a32e-4c17-bddb-150a93c40481";
 const MEMBER_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0b0b0b0b-1111-4222-8333-444444444444";
 
+/** The fixtures were recorded days ago: no age limit here (test/handlers/delivery.test.ts pins it). */
+const NO_AGE_LIMIT = parseConfig({ maxEventAgeMinutes: 0 });
+
 const ORG_CONFIG = parseConfig({
+  maxEventAgeMinutes: 0,
   organization: {
     id: "o-abcdefghij",
     regions: ["us-east-1", "eu-west-1"],
@@ -53,7 +57,7 @@ const ORG_CONFIG = parseConfig({
   },
 });
 
-function deps(config: Config = DEFAULT_CONFIG): PipelineDeps {
+function deps(config: Config = NO_AGE_LIMIT): PipelineDeps {
   return { kms, sns, config, topicArn: TOPIC, responder: HERE };
 }
 
@@ -323,7 +327,7 @@ describe("createHandler: the pipeline order", () => {
       },
     ]);
     expect(decisions[1]?.event.eventId).toBe(EVENT_ID);
-    expect(decisions[1]?.config).toBe(DEFAULT_CONFIG);
+    expect(decisions[1]?.config).toBe(NO_AGE_LIMIT);
     expect(kmsMock).toHaveReceivedCommandWith(ListGrantsCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
     expect(kmsMock).toHaveReceivedCommandExactlyOnceWith(RevokeGrantCommand, {
       KeyId: KEY_ARN,
