@@ -5,18 +5,29 @@
  */
 import type { Config } from "../shared/config.js";
 import { type Decision, ignore, type KeyFacts, precheck } from "../shared/decision.js";
-import type { KmsEvent } from "../shared/event.js";
+import type { ImportDetail, KmsEvent } from "../shared/event.js";
 
 export const INCIDENT = "key-material-expiring";
 
 /** Within this many days of the import (or of now, when later), the expiry is urgent. */
 export const URGENT_DAYS = 30;
 
+/**
+ * Whether the imported material expires: `KEY_MATERIAL_EXPIRES`, or a `validTo` with no
+ * `expirationModel` (the API's default model is KEY_MATERIAL_EXPIRES).
+ */
+export function expires(detail: ImportDetail): boolean {
+  return (
+    detail.expirationModel === "KEY_MATERIAL_EXPIRES" ||
+    (detail.expirationModel === undefined && detail.validTo !== undefined)
+  );
+}
+
 export function decide(event: KmsEvent, config: Config, _facts: KeyFacts = {}, now = new Date()): Decision {
   const skip = precheck(event, config, INCIDENT);
   if (skip) return skip;
   const d = event.detail;
-  if (d.kind !== "import" || d.expirationModel !== "KEY_MATERIAL_EXPIRES") {
+  if (d.kind !== "import" || !expires(d)) {
     return ignore("no-incident", "the imported key material does not expire", INCIDENT);
   }
   // Days left from when the responder looks (the event time offline, so triage of old logs judges

@@ -1,7 +1,7 @@
 /** key-material-expiring: ImportKeyMaterial with an expiry -> notify with the date (nothing to undo). */
 import type { Incident } from "../shared/incident.js";
 import { kmsApiCall, SUCCEEDED } from "../shared/rule.js";
-import { decide, INCIDENT } from "./decide.js";
+import { decide, expires, INCIDENT } from "./decide.js";
 
 export const keyMaterialExpiring = {
   name: INCIDENT,
@@ -9,13 +9,18 @@ export const keyMaterialExpiring = {
   summary:
     "ImportKeyMaterial with an expiry: notify with the date the key stops working (high within 30 days)",
   eventNames: ["ImportKeyMaterial"],
-  matches: (event) =>
-    event.detail.kind === "import" && event.detail.expirationModel === "KEY_MATERIAL_EXPIRES",
+  matches: (event) => event.detail.kind === "import" && expires(event.detail),
   pattern: (own) =>
     kmsApiCall({
       eventName: ["ImportKeyMaterial"],
       ...SUCCEEDED,
-      requestParameters: { expirationModel: ["KEY_MATERIAL_EXPIRES"] },
+      // A validTo without an expirationModel expires too: the API's default model.
+      requestParameters: {
+        $or: [
+          { expirationModel: ["KEY_MATERIAL_EXPIRES"] },
+          { expirationModel: [{ exists: false }], validTo: [{ exists: true }] },
+        ],
+      },
       ...own,
     }),
   decide,

@@ -9,6 +9,7 @@ import type { KeyRef } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import {
   type Decision,
+  type Finding,
   holdActions,
   holdUnverified,
   ignore,
@@ -115,10 +116,32 @@ function criticalActions(
   return { actions: [], lines: [] };
 }
 
+/**
+ * A PutKeyPolicy whose record holds no policy: the key's policy changed and nobody can see to what
+ * from the event. Notify (never act on what is unseen) and point at the current policy.
+ */
+function unseenPolicy(event: KmsEvent, key: KeyRef | undefined): Finding {
+  return {
+    kind: "finding",
+    incident: INCIDENT,
+    severity: "medium",
+    reasons: ["policy-not-recorded"],
+    title: "KMS key policy changed, unseen",
+    summary: "PutKeyPolicy changed the key policy, but the record does not hold the policy set",
+    details: ["Read the key's current policy with the analyze-key-policy runbook action."],
+    actions: [],
+    event,
+    key,
+  };
+}
+
 export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): Decision {
   const skip = precheck(event, config, INCIDENT);
   if (skip) return skip;
   const detail = event.detail;
+  if (detail.kind === "policy" && detail.policy === undefined && event.eventName === "PutKeyPolicy") {
+    return unseenPolicy(event, detail.target);
+  }
   if (detail.kind !== "policy" || detail.policy === undefined) {
     return ignore("no-incident", `${event.eventName ?? "this event"} set no key policy`, INCIDENT);
   }

@@ -11,7 +11,11 @@ export const keyPolicyViolation = {
   summary: "A key policy was set: analyse it; on a critical finding in the current policy apply onCritical",
   eventNames: ["PutKeyPolicy", "CreateKey", "ReplicateKey"],
   // CreateKey and ReplicateKey count only with a policy (without one the key gets the default policy).
-  matches: (event) => event.detail.kind === "policy" && event.detail.policy !== undefined,
+  // PutKeyPolicy counts without a policy in the record too: the change is unseen, so it notifies.
+  matches: (event) =>
+    event.detail.kind === "policy" &&
+    (event.detail.policy !== undefined ||
+      (event.eventName === "PutKeyPolicy" && event.errorCode === undefined)),
   pattern: (own) =>
     kmsApiCall({
       $or: [

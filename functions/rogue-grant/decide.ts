@@ -16,7 +16,12 @@ import {
   precheck,
 } from "../shared/decision.js";
 import type { Actor, KmsEvent } from "../shared/event.js";
-import { infrastructureAccount, isServicePrincipal, matchesAny } from "../shared/principals.js";
+import {
+  infrastructureAccount,
+  isServicePrincipal,
+  matchesAny,
+  normalisePrincipal,
+} from "../shared/principals.js";
 import { CRYPTOGRAPHIC_OPERATIONS, type Severity, severityRank, worstSeverity } from "../shared/types.js";
 
 export const INCIDENT = "rogue-grant";
@@ -108,6 +113,18 @@ function inTrustedPlace(principal: string | undefined, keyAccount: string, confi
   return account !== undefined && (account === keyAccount || config.trustedAccounts.includes(account));
 }
 
+/**
+ * The grant's principals as judged: trimmed (AWS's own Voice ID sample records its grantee as
+ * `"voiceid.amazonaws.com "`). Notifications quote the recorded text, never this.
+ */
+function judged(grant: GrantUnderJudgement): GrantUnderJudgement {
+  return {
+    ...grant,
+    grantee: normalisePrincipal(grant.grantee),
+    retiringPrincipal: normalisePrincipal(grant.retiringPrincipal),
+  };
+}
+
 /** Why a grant is trusted outright, or undefined when it must be judged. */
 export function trustOf(
   actor: Actor,
@@ -115,7 +132,7 @@ export function trustOf(
   keyAccount: string,
   config: Config,
 ): TrustCode | undefined {
-  const { grantee, retiringPrincipal } = grant;
+  const { grantee, retiringPrincipal } = judged(grant);
   if (!grantee) return undefined;
   // A trusted grantee does not excuse an untrusted retiring principal: that one is judged.
   if (!inTrustedPlace(retiringPrincipal, keyAccount, config)) return undefined;
@@ -141,10 +158,11 @@ const TRUST_PROSE: Record<TrustCode, string> = {
 };
 
 export function reasonsFor(
-  grant: GrantUnderJudgement,
+  recorded: GrantUnderJudgement,
   keyAccount: string,
   config: Config,
 ): RogueGrantReason[] {
+  const grant = judged(recorded);
   const reasons: RogueGrantReason[] = [];
   const grantee = grant.grantee ?? "";
   const trustedAccount = (account: string) =>

@@ -26,6 +26,14 @@ describe("key-material-expiring decide", () => {
     expect(finding.summary).toContain("13 days after the import");
   });
 
+  it("takes a validTo without an expirationModel as expiring: the API's default model", () => {
+    // Act
+    const finding = findingOf(decideFixture("default-model"));
+
+    // Assess
+    expect(shapeOf(finding)).toMatchObject({ severity: "medium", reasons: ["key-material-expires"] });
+  });
+
   it("is medium when the expiry is further away than 30 days", () => {
     expect(findingOf(decideFixture("expires-later")).severity).toBe("medium");
   });

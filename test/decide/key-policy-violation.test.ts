@@ -727,3 +727,23 @@ describe("key-policy-violation decide: the key's own organisation, learnt when t
     expect(elsewhere.severity).toBe("high");
   });
 });
+
+describe("key-policy-violation decide: a PutKeyPolicy whose record holds no policy", () => {
+  it("notifies (medium, policy-not-recorded) and plans nothing: the change is unseen", () => {
+    // Prepare
+    const event = loadEvent("key-policy-violation/public-policy");
+    const { policy: _p, ...request } = event.detail.requestParameters ?? {};
+    event.detail.requestParameters = request;
+
+    // Act
+    const decision = decideEvent(event);
+
+    // Assess
+    expect(decision).toMatchObject({
+      kind: "finding",
+      severity: "medium",
+      reasons: ["policy-not-recorded"],
+      actions: [],
+    });
+  });
+});

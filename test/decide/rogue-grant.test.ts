@@ -575,6 +575,20 @@ describe("rogue-grant decide: trusted accounts and principal patterns", () => {
     expect(decision).toMatchObject({ severity: "high", reasons: ["grant-delegation", "untrusted-grantee"] });
   });
 
+  it("judges a service grantee recorded with a trailing space (AWS's Voice ID sample) as the service", () => {
+    // Prepare
+    const event = loadEvent("rogue-grant/external-grantee");
+    const { retiringPrincipal: _r, ...request } = event.detail.requestParameters ?? {};
+    event.detail.requestParameters = { ...request, granteePrincipal: "voiceid.amazonaws.com " };
+    event.detail.userIdentity = { ...event.detail.userIdentity, invokedBy: "voiceid.amazonaws.com" };
+
+    // Act
+    const decision = decideEvent(event);
+
+    // Assess
+    expect(shapeOf(decision)).toEqual(skipped("trusted-grant"));
+  });
+
   it("does not flag untrusted-grantee when no patterns are configured", () => {
     // Act
     const decision = decideFixture("unconstrained", DEFAULTS);
