@@ -754,6 +754,7 @@ describe("analysePolicy: ordering", () => {
     // Assess
     expect(POLICY_REASON_SEVERITIES).toEqual({
       "public-principal": ["critical"],
+      "account-wide-admin": ["high"],
       "external-account": ["critical", "high"],
       "bypass-lockout-safety-check": ["high", "critical"],
       "public-read-only": ["medium", "low"],

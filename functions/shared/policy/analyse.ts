@@ -30,8 +30,11 @@ import {
   conditionValues,
   hasServiceCondition,
   hasSourceCondition,
+  isPerimeterDeny,
   isUnconditioned,
   mentionsViaService,
+  type PinVerdict,
+  pinsKeyAccountOnly,
   pinVerdict,
   type Trust,
 } from "./conditions.js";
@@ -40,6 +43,7 @@ import {
   isRecord,
   type PolicyPrincipal,
   principalKind,
+  principalList,
   readPrincipals,
   stringList,
 } from "./principals.js";
@@ -54,7 +58,8 @@ export type PolicyReason =
   | "deny-with-notprincipal"
   | "missing-root-delegation"
   | "grant-without-service-condition"
-  | "admin-and-usage-combined";
+  | "admin-and-usage-combined"
+  | "account-wide-admin";
 
 /**
  * The severities each reason can carry, the usual one first:
@@ -73,6 +78,7 @@ export const POLICY_REASON_SEVERITIES: Readonly<Record<PolicyReason, readonly Se
   "missing-root-delegation": ["medium"],
   "grant-without-service-condition": ["low"],
   "admin-and-usage-combined": ["low"],
+  "account-wide-admin": ["high"],
 });
 
 export interface PolicyFinding {
@@ -397,6 +403,7 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
   const sids: (string | undefined)[] = [];
   let rootDelegated = false;
   let rootDenied = false;
+  const perimeter = perimeterActions(statements, trust, resolver);
 
   const add = (
     reason: PolicyReason,
@@ -474,8 +481,16 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
     const { everyone, isPublic } = principals;
     // One pin judges every principal of the statement: a condition that confines callers to
     // trusted accounts confines the named principals too.
-    const pin =
+    const conditionPin =
       isPublic || principals.external.length > 0 ? pinVerdict(statement.condition, trust) : undefined;
+    // A Deny to everyone outside our organisation or accounts (a data perimeter) narrows this
+    // Allow when it covers every action the Allow grants: only trusted callers get them.
+    const narrowed =
+      isPublic &&
+      conditionPin?.kind === "none" &&
+      !statement.hasNotAction &&
+      (allowed & ~perimeter) === NO_ACTIONS;
+    const pin: PinVerdict | undefined = narrowed ? { kind: "trusted" } : conditionPin;
     const publicTargets: readonly PolicyPrincipal[] | "statement" = statement.hasNotPrincipal
       ? "statement"
       : principals.public;
@@ -544,6 +559,24 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
           if (pinned !== undefined) remove(index, publicTargets);
         }
       }
+    }
+
+    // Everyone in the key's account may rewrite the policy, delete, disable or re-delegate the key.
+    // A kms:ViaService or kms:GrantIsForAWSResource condition (AWS managed keys' own policy) admits
+    // only calls an AWS service makes for a resource: never a policy change, deletion or disable.
+    const takeover = hasServiceCondition(statement.condition) ? NO_ACTIONS : allowed & TAKEOVER_ACTIONS;
+    if (
+      isPublic &&
+      pin?.kind === "trusted" &&
+      takeover !== NO_ACTIONS &&
+      pinsKeyAccountOnly(statement.condition, trust)
+    ) {
+      add(
+        "account-wide-admin",
+        "high",
+        statement,
+        `${label} allows ${namesOf(takeover)} to ${everyone} in account ${display(trust.keyAccount)}: anyone in the account may take the key over.`,
+      );
     }
 
     // kms:* for principals of the key's account other than its root; also for everyone when a
@@ -670,6 +703,39 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
   }
 
   return { findings: sortFindings(findings), removals };
+}
+
+/** What takes a key over: rewriting its policy, deleting or disabling it, delegating it. */
+const TAKEOVER_ACTIONS: ActionMask =
+  PUT_KEY_POLICY | CREATE_GRANT | maskOfNames(["ScheduleKeyDeletion", "DisableKey"]);
+
+function maskOfNames(names: readonly string[]): ActionMask {
+  const resolver = new ActionResolver();
+  return resolver.resolveAll(names.map((n) => `kms:${n}`));
+}
+
+/**
+ * The actions Deny statements take from every caller outside the trusted organisations and
+ * accounts (data perimeters, `isPerimeterDeny`), as one mask.
+ */
+function perimeterActions(
+  statements: readonly unknown[],
+  trust: Trust,
+  resolver: ActionResolver,
+): ActionMask {
+  let mask = NO_ACTIONS;
+  for (let index = 0; index < statements.length; index++) {
+    const raw = statements[index];
+    if (!isRecord(raw)) continue;
+    const statement = readStatement(raw, index);
+    if (statement.effect !== "deny" || statement.hasNotPrincipal) continue;
+    const everyone = statement.principals.some((p) => p.kind === "AWS" && p.value.trim() === "*");
+    if (!everyone || !isPerimeterDeny(statement.condition, trust)) continue;
+    mask |= statement.hasNotAction
+      ? ALL_ACTIONS & ~resolver.resolveAll(statement.notActions)
+      : resolver.resolveAll(statement.actions);
+  }
+  return mask;
 }
 
 /** An unconditioned Deny of kms:PutKeyPolicy to everyone or to the key account's root. */
@@ -801,13 +867,17 @@ function canonicalCondition(condition: unknown): string {
  * `undefined` when nothing is left.
  */
 function withoutPrincipals(element: unknown, drop: ReadonlySet<string>): unknown {
+  // Numbers are principals too (an unquoted account id): read the way readPrincipals reads them.
+  const dropped = (kind: string, value: unknown) =>
+    principalList(value).some((text) => drop.has(`${kind}\u0000${text}`));
   const keep = (kind: string, values: unknown): unknown => {
-    if (typeof values === "string") return drop.has(`${kind}\u0000${values}`) ? undefined : values;
-    if (!Array.isArray(values)) return values;
-    const left = values.filter((v) => typeof v !== "string" || !drop.has(`${kind}\u0000${v}`));
+    if (!Array.isArray(values)) return dropped(kind, values) ? undefined : values;
+    const left = values.filter((v) => !dropped(kind, v));
     return left.length === 0 ? undefined : left;
   };
-  if (typeof element === "string" || Array.isArray(element)) return keep("AWS", element);
+  if (typeof element === "string" || typeof element === "number" || Array.isArray(element)) {
+    return keep("AWS", element);
+  }
   if (!isRecord(element)) return element;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(element)) {

@@ -305,3 +305,67 @@ export function hasSourceCondition(condition: unknown): boolean {
   });
   return found;
 }
+
+/**
+ * True when some operator/key pair of the condition confines callers to the key's own account
+ * exactly (`aws:PrincipalAccount`, `kms:CallerAccount` or `aws:PrincipalArn` naming it, or
+ * `${aws:ResourceAccount}`): everyone in that account, and nobody else, gets the statement.
+ */
+export function pinsKeyAccountOnly(condition: unknown, trust: Trust): boolean {
+  let found = false;
+  forEachCondition(condition, (operator, key, value) => {
+    const pinKind = PIN_KEYS.get(key);
+    const matching = MATCHING.get(operator.base);
+    if (pinKind !== "account" || matching === undefined) return;
+    if ((operator.ifExists || operator.forAll) && !ALWAYS_PRESENT.has(key)) return;
+    const values = conditionValues(value);
+    const own = (text: string) => {
+      const pin = pinOfValue(pinKind, text, matching);
+      return (
+        pin.kind === "entity" && pin.entity === "account" && (pin.id === "" || pin.id === trust.keyAccount)
+      );
+    };
+    if (values.length > 0 && values.every(own)) found = true;
+  });
+  return found;
+}
+
+/** Negated string operators: the Deny applies to callers whose value is *not* listed (or absent). */
+const NEGATED = new Set(["stringnotequals", "stringnotequalsignorecase"]);
+/** Keys a data perimeter may add to its Deny to spare AWS services acting for the account. */
+const SERVICE_EXEMPTIONS = new Set(["aws:principalisawsservice", "aws:viaawsservice"]);
+const PERIMETER_KEYS: ReadonlyMap<string, "account" | "org"> = new Map([
+  ["aws:principalorgid", "org"],
+  ["aws:principalaccount", "account"],
+  ["kms:calleraccount", "account"],
+]);
+
+/**
+ * True when a `Deny` to everyone with this condition is a data perimeter: it denies every caller
+ * whose organisation (`aws:PrincipalOrgID`) or account is not one we trust, e.g.
+ * `StringNotEquals: {"aws:PrincipalOrgID": "o-ours"}`. A negated operator also matches a caller
+ * without the key (outside any organisation), so the outsider is denied either way. The only
+ * other conditions allowed spare AWS services (`aws:PrincipalIsAWSService`), which act for the
+ * account itself; any other condition would narrow the Deny in ways not judged here.
+ */
+export function isPerimeterDeny(condition: unknown, trust: Trust): boolean {
+  let perimeter = false;
+  let other = false;
+  forEachCondition(condition, (operator, key, value) => {
+    if (SERVICE_EXEMPTIONS.has(key)) return;
+    const entity = PERIMETER_KEYS.get(key);
+    const values = conditionValues(value);
+    if (entity === undefined || !NEGATED.has(operator.base) || operator.forAll || values.length === 0) {
+      other = true;
+      return;
+    }
+    const trusted = values.every((text) => {
+      // Literal: under StringNotEquals a wildcard is a plain character, so it lets nobody in.
+      const pin = pinOfValue(entity, text, "literal");
+      return pin.kind === "entity" && isTrusted(pin.entity, pin.id, trust);
+    });
+    if (trusted) perimeter = true;
+    else other = true;
+  });
+  return perimeter && !other;
+}

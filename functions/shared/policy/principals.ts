@@ -44,6 +44,23 @@ export function stringList(value: unknown): string[] {
   return out;
 }
 
+/**
+ * The values of a principal element: strings, and JSON numbers as IAM reads them (its grammar
+ * allows an unquoted account id: `{"AWS": 444455556666}`); a number that is not 12 digits names
+ * no account and is read as the unknown principal it is. Other element types are skipped.
+ */
+export function principalList(value: unknown): string[] {
+  const items = Array.isArray(value) ? value : [value];
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item === "string") out.push(item);
+    else if (typeof item === "number" && Number.isSafeInteger(item) && item >= 0) {
+      out.push(String(item));
+    }
+  }
+  return out;
+}
+
 /** The kind of principal a key of a `Principal` object names (`AWS`, `service`, ...: case-insensitive). */
 export function principalKind(key: string): PrincipalKind {
   return KIND_BY_KEY[key.toLowerCase()] ?? "Other";
@@ -51,14 +68,14 @@ export function principalKind(key: string): PrincipalKind {
 
 /** The principals a `Principal`/`NotPrincipal` element names; [] when it is absent or malformed. */
 export function readPrincipals(element: unknown): PolicyPrincipal[] {
-  if (typeof element === "string" || Array.isArray(element)) {
-    return stringList(element).map((value) => ({ kind: "AWS", value }));
+  if (typeof element === "string" || typeof element === "number" || Array.isArray(element)) {
+    return principalList(element).map((value) => ({ kind: "AWS", value }));
   }
   if (!isRecord(element)) return [];
   const out: PolicyPrincipal[] = [];
   for (const key of Object.keys(element)) {
     const kind = principalKind(key);
-    for (const value of stringList(element[key])) out.push({ kind, value });
+    for (const value of principalList(element[key])) out.push({ kind, value });
   }
   return out;
 }
