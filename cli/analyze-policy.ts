@@ -53,7 +53,7 @@ export function accountsNamed(text: string): string[] {
 }
 
 /** Where the key's account came from, shown with the findings. */
-export type AccountSource = "--account" | "--key-arn" | "inferred";
+export type AccountSource = "--account" | "--key-arn";
 
 /**
  * The key's account: `--account`, else the account of `--key-arn`, else the one account the
@@ -84,15 +84,15 @@ export function keyAccountOf(
     throw new ConfigError(`--account ${account} and --key-arn (account ${fromArn}) disagree`);
   if (account !== undefined) return { account, source: "--account" };
   if (fromArn !== undefined) return { account: fromArn, source: "--key-arn" };
+  // Never from the policy: a takeover names only the intruder's account, and taking it for the
+  // owner reports nothing.
   const named = accountsNamed(policy);
-  const [only] = named;
-  if (only !== undefined && named.length === 1) return { account: only, source: "inferred" };
   const which =
     named.length === 0
       ? "it names no account"
-      : `it names ${named.length} accounts (${named.slice(0, 5).join(", ")}${named.length > 5 ? ", ..." : ""})`;
+      : `it names ${named.length === 1 ? "account" : "accounts"} ${named.slice(0, 5).join(", ")}${named.length > 5 ? ", ..." : ""}, which may not be the owner's`;
   throw new ConfigError(
-    `cannot tell the key's account from the policy (${which}): pass --account 123456789012 or --key-arn ARN`,
+    `the key's account cannot be inferred from the policy (${which}): pass --account 123456789012 or --key-arn ARN`,
   );
 }
 
@@ -156,9 +156,8 @@ export async function runAnalyzePolicy(
       ),
     );
   } else {
-    const from = source === "inferred" ? ", the only account the policy names" : "";
     if (analysis.findings.length === 0) {
-      out(`No findings (key account ${account}${from}, ${analysis.statements.length} statements).`);
+      out(`No findings (key account ${account}, ${analysis.statements.length} statements).`);
     } else {
       for (const f of analysis.findings) {
         const where =

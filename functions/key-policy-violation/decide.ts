@@ -76,6 +76,13 @@ function findingLines(analysis: PolicyAnalysis): string[] {
   });
 }
 
+/** A policy set with the lockout check bypassed that leaves the account's root no way back in. */
+function isTakeover(analysis: PolicyAnalysis): boolean {
+  return analysis.findings.some(
+    (f) => f.reason === "bypass-lockout-safety-check" && f.severity === "critical",
+  );
+}
+
 /** The actions a critical finding leads to, from the current policy when it was read. */
 function criticalActions(
   key: KeyRef,
@@ -189,7 +196,14 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
       );
     }
   }
-  if (critical && key) {
+  if (critical && isTakeover(claimed)) {
+    // The policy locks out the account's root and the lockout check was bypassed: the responder's
+    // role has no kms:DisableKey left on this key (nor has anyone but the policy's new holders).
+    lines.push(
+      "PAGE NOW: the key was taken over (lockout check bypassed, no root delegation). No automatic action can undo it: contact AWS Support and the key's administrators.",
+    );
+    verdicts.push("takeover");
+  } else if (critical && key) {
     const planned = criticalActions(key, config, current, context);
     actions = planned.actions;
     lines.push(...planned.lines);

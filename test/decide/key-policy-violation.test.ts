@@ -747,3 +747,38 @@ describe("key-policy-violation decide: a PutKeyPolicy whose record holds no poli
     });
   });
 });
+
+describe("key-policy-violation decide: a takeover (lockout check bypassed, no root delegation)", () => {
+  it("plans no disable-key (the responder cannot perform it) and says page now", () => {
+    // Prepare: the attacker's role alone may administer the key.
+    const event = loadEvent("key-policy-violation/bypass-lockout");
+    event.detail.requestParameters = {
+      ...event.detail.requestParameters,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::111122223333:role/Intruder" },
+            Action: "kms:*",
+            Resource: "*",
+          },
+        ],
+      }),
+    };
+
+    // Act
+    const decision = decideEvent(event);
+
+    // Assess
+    expect(decision).toMatchObject({
+      kind: "finding",
+      severity: "critical",
+      actions: [],
+      verdicts: ["takeover"],
+    });
+    expect(decision.kind === "finding" && decision.details.some((line) => line.startsWith("PAGE NOW"))).toBe(
+      true,
+    );
+  });
+});
