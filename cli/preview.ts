@@ -11,7 +11,7 @@ import { DETAIL_PARSERS, INCIDENTS } from "../functions/registry.js";
 import { type ActionResult, base } from "../functions/shared/actions/action.js";
 import type { Finding, PlannedAction } from "../functions/shared/decision.js";
 import { normalise } from "../functions/shared/event.js";
-import { formatNotification, type Notification } from "../functions/shared/notify.js";
+import { formatNotification, type Notification, oneLine } from "../functions/shared/notify.js";
 import { decideAny } from "../functions/shared/route.js";
 import { loadConfigFile } from "./config-file.js";
 import { type CliIo, UsageError } from "./io.js";
@@ -58,13 +58,15 @@ function previewEntry(entry: RecordEntry, config: Parameters<typeof decideAny>[2
 }
 
 function human(p: Preview): string[] {
-  if ("none" in p) return [`=== ${p.source}: no notification (${p.none})`, ""];
+  // The text body is already one line per entry, control characters shown escaped (oneLine); the
+  // file name and reason are neutralised here, so nothing read can drive the terminal.
+  if ("none" in p) return [oneLine(`=== ${p.source}: no notification (${p.none})`), ""];
   const n = p.notification;
   const attributes = Object.entries(n.attributes)
     .map(([k, v]) => `${k}=${v.StringValue}`)
     .join(" ");
   return [
-    `=== ${p.source}`,
+    oneLine(`=== ${p.source}`),
     `Subject: ${n.subject}`,
     `Message attributes: ${attributes}`,
     "",

@@ -340,7 +340,27 @@ export function notificationText(subject: string, doc: NotificationDocument): st
     if (doc.links.cloudTrail) lines.push(`  CloudTrail event: ${doc.links.cloudTrail}`);
   }
   if (doc.truncated) lines.push("", "(Some fields were shortened to fit the 256 KB SNS limit.)");
-  return lines.join("\n");
+  // Each entry is one line by construction; free text inside it (a key description, an alias, a
+  // user agent, a grantee) must not start a line of its own ("Outcome: remediated").
+  return lines.map(oneLine).join("\n");
+}
+
+/**
+ * One line of text as a reader sees it: line breaks and other control characters (C0, DEL, C1,
+ * the Unicode line and paragraph separators) are shown as `\n`, `\u001b`... so free text cannot
+ * forge lines or drive a terminal.
+ */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === "\n"
+      ? "\\n"
+      : c === "\r"
+        ? "\\r"
+        : c === "\t"
+          ? " "
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**

@@ -227,6 +227,21 @@ describe("preview", () => {
     expect(run.stdout).toContain('"schema": "kms-responder/notification/v1"');
   });
 
+  it("prints no terminal escape sequence read from a record", async () => {
+    // Prepare: a user agent carrying an escape sequence that would clear the screen.
+    const event = JSON.parse(readFileSync(FIXTURE, "utf8"));
+    event.detail.userAgent = "aws-cli/2 \u001b[2J\u001b]0;pwned\u0007";
+    const hostile = file("escape.json", JSON.stringify(event));
+
+    // Act
+    const run = await spawn(["preview", hostile]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain("\u001b");
+    expect(run.stdout).toContain("aws-cli/2 \\u001b[2J");
+  });
+
   it("--json: the notification as data; held actions keep their hold status", async () => {
     // Prepare: notify mode holds every action.
     const config = file("notify-config.json", JSON.stringify({ mode: "notify" }));

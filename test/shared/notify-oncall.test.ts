@@ -64,6 +64,23 @@ describe("notifications for the on-call reader", () => {
     expect(unknown.text).toContain("Description: (unknown)");
   });
 
+  it("shows free text on its own line: a description cannot forge lines or drive a terminal", () => {
+    // Prepare
+    const finding = findingOf("key-policy-violation", "public-policy");
+
+    // Act
+    const { text } = formatNotification({
+      finding,
+      results: [],
+      keyInfo: { description: "ok\nOutcome: remediated\r\u001b[2J\u2028x" },
+    });
+
+    // Assess
+    expect(text).toContain("Description: ok\\nOutcome: remediated\\r\\u001b[2J\\u2028x");
+    expect(text.split("\n").filter((line) => line.startsWith("Outcome: "))).toEqual(["Outcome: notified"]);
+    expect([...text].filter((c) => c !== "\n" && (c < " " || c === "\u2028"))).toEqual([]);
+  });
+
   it("says what disabling the key broke", () => {
     const finding = findingOf("key-policy-violation", "public-policy");
     const { text } = formatNotification({ finding, results: succeeded(finding) });
