@@ -370,7 +370,7 @@ export async function* logFileBatches(
   file: string,
   chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   read: { records: number } = { records: 0 },
-  damage?: string,
+  damage?: string | (() => string | undefined),
 ): AsyncGenerator<RecordEntry[]> {
   const decoder = new StringDecoder("utf8");
   const scanner = new LogScanner();
@@ -398,7 +398,7 @@ export async function* logFileBatches(
     throw error;
   }
   scanner.push(decoder.end(), take);
-  const problem = damage ?? scanner.end();
+  const problem = (typeof damage === "function" ? damage() : damage) ?? scanner.end();
   if (problem) batch.push({ file, index: read.records + batch.length ? -1 : 0, error: problem });
   if (batch.length) yield handOver();
 }

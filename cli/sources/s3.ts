@@ -265,6 +265,31 @@ function message(error: unknown): string {
 }
 
 /**
+ * The most text one object may hold, like a local file's limit: a few small planted objects that
+ * decompress to gigabytes (or one endless record) would otherwise exhaust the heap.
+ */
+export const MAX_OBJECT_TEXT = 64 * 1024 * 1024;
+
+/** The chunks of `source` up to `limit` bytes; `exceeded` says whether it stopped early. */
+function capped(source: AsyncIterable<Buffer>, limit: number): AsyncIterable<Buffer> & { exceeded: boolean } {
+  const state = {
+    exceeded: false,
+    async *[Symbol.asyncIterator]() {
+      let size = 0;
+      for await (const bytes of source) {
+        size += bytes.length;
+        if (size > limit) {
+          state.exceeded = true;
+          return;
+        }
+        yield bytes;
+      }
+    },
+  };
+  return state;
+}
+
+/**
  * One object's records in batches: GetObject, gunzip (for `.gz`) and the scanner as the bytes
  * arrive. Never throws: a failure is an entry with `error` (index -1 after records, 0 before).
  */
@@ -287,8 +312,13 @@ export async function* readObject(
   }
   const text = key.endsWith(".gz") ? body.pipe(createGunzip({ chunkSize: GUNZIP_CHUNK })) : body;
   if (text !== body) body.on("error", (error) => text.destroy(error));
+  const cap = capped(text as AsyncIterable<Buffer>, MAX_OBJECT_TEXT);
   try {
-    yield* logFileBatches(file, text as AsyncIterable<Buffer>, outcome);
+    yield* logFileBatches(file, cap, outcome, () =>
+      cap.exceeded
+        ? `the object holds more than ${MAX_OBJECT_TEXT / 1024 / 1024} MiB of text: the rest is skipped`
+        : undefined,
+    );
     outcome.status = "done";
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "";

@@ -397,6 +397,25 @@ describe("readObject and s3Records", () => {
     expect(source.progress).toMatchObject({ objects: 0, records: 0 });
   });
 
+  it("stops an object past 64 MiB of text, like a local file: a small gzip bomb cannot exhaust the heap", async () => {
+    // Prepare: about 64 KiB of gzip that holds 65 MiB of text.
+    const key = logKey(ACCOUNTS[0], "eu-west-1", "2026-11-28");
+    const bomb = gzipSync(
+      Buffer.concat([Buffer.from('{"Records":[{"x":"'), Buffer.alloc(65 * 1024 * 1024, 97)]),
+    );
+    const { client } = bucket(new Map([[key, bomb]]));
+    const outcome = { status: "reading" as const, records: 0 };
+
+    // Act
+    const entries = await collect(readObject(client, "trail", key, outcome));
+
+    // Assess
+    expect(entries).toEqual([
+      expect.objectContaining({ error: "the object holds more than 64 MiB of text: the rest is skipped" }),
+    ]);
+    expect(outcome.status).toBe("done");
+  });
+
   it("decodes characters cut between the pieces of text it scans", async () => {
     // 200,000 bytes of 3-byte and 2-byte characters: the 64 KiB pieces fall inside characters.
     const key = logKey(ACCOUNTS[0], "eu-west-1", "2026-11-27");
