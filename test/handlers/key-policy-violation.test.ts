@@ -191,6 +191,8 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
       "DescribeKeyCommand",
       "ListResourceTagsCommand",
       "GetKeyPolicyCommand",
+      // Read again right before the write: unchanged since the decision read it.
+      "GetKeyPolicyCommand",
       "PutKeyPolicyCommand",
       "GetKeyPolicyCommand",
       "DescribeKeyCommand",
@@ -284,7 +286,8 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
       message: expect.stringContaining("MalformedPolicyDocumentException"),
     });
     expect(kms).toHaveReceivedCommandTimes(PutKeyPolicyCommand, 1);
-    expect(kms).toHaveReceivedCommandTimes(GetKeyPolicyCommand, 1);
+    // The decision's read and the check right before the write; no read-back after the failure.
+    expect(kms).toHaveReceivedCommandTimes(GetKeyPolicyCommand, 2);
     const note = onlyNotification(sns);
     expect(note.attributes.outcome).toBe("failed");
     expect(note.doc.actions).toMatchObject([

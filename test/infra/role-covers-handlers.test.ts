@@ -110,7 +110,8 @@ async function callsOf(
   if (!event) throw new Error(`${fixture.path} does not normalise`);
   fakeFor(event);
   vi.resetModules();
-  vi.stubEnv("KMS_RESPONDER_CONFIG", JSON.stringify(config));
+  // The fixtures were recorded days ago: no age limit here (test/handlers/delivery.test.ts pins it).
+  vi.stubEnv("KMS_RESPONDER_CONFIG", JSON.stringify({ maxEventAgeMinutes: 0, ...config }));
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", TOPIC_ARN);
   vi.stubEnv("AWS_REGION", "us-east-1");
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");

@@ -432,7 +432,10 @@ describe("remove-statements", () => {
   it("puts back the planned policy and verifies it by reading it back; the previous policy is kept", async () => {
     // Prepare: the read-back is formatted differently but is the same JSON
     kmsMock.on(PutKeyPolicyCommand).resolves({});
-    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(JSON.parse(POLICY), null, 2) });
+    kmsMock
+      .on(GetKeyPolicyCommand)
+      .resolvesOnce({ Policy: PREVIOUS })
+      .resolves({ Policy: JSON.stringify(JSON.parse(POLICY), null, 2) });
 
     // Act
     const result = await runOne(repair);
@@ -458,16 +461,41 @@ describe("remove-statements", () => {
     expect(result).toMatchObject({ status: "succeeded", verified: false });
   });
 
-  it("a failed PutKeyPolicy is failed and still carries the previous policy", async () => {
-    // Prepare
-    kmsMock.on(PutKeyPolicyCommand).rejects(new Error("MalformedPolicyDocumentException: bad"));
+  it("writes nothing when the policy changed between the read and the write, and fails", async () => {
+    // Prepare: someone else put another policy since the decision read it.
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Statement: [{ Sid: "changed" }] }) });
 
     // Act
     const result = await runOne(repair);
 
     // Assess
+    expect(kmsMock).toHaveReceivedCommandTimes(PutKeyPolicyCommand, 0);
     expect(result).toMatchObject({ status: "failed", previousPolicy: PREVIOUS });
-    expect(kmsMock).toHaveReceivedCommandTimes(GetKeyPolicyCommand, 0);
+  });
+
+  it("is already-done when the policy already is the repaired one (a retry)", async () => {
+    // Prepare
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: POLICY });
+
+    // Act
+    const result = await runOne(repair);
+
+    // Assess
+    expect(kmsMock).toHaveReceivedCommandTimes(PutKeyPolicyCommand, 0);
+    expect(result).toMatchObject({ status: "already-done" });
+  });
+
+  it("a failed PutKeyPolicy is failed and still carries the previous policy", async () => {
+    // Prepare
+    kmsMock.on(PutKeyPolicyCommand).rejects(new Error("MalformedPolicyDocumentException: bad"));
+    kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: PREVIOUS });
+
+    // Act
+    const result = await runOne(repair);
+
+    // Assess: read once before the write, not read back after the failure
+    expect(result).toMatchObject({ status: "failed", previousPolicy: PREVIOUS });
+    expect(kmsMock).toHaveReceivedCommandTimes(GetKeyPolicyCommand, 1);
   });
 
   it("without a planned policy (the current one was not read) nothing is sent and it fails", async () => {
@@ -528,7 +556,7 @@ describe("permissions: every command an executor sends is declared", () => {
       { type: "remove-statements", keyRef: KEY_ARN, policy: POLICY, previousPolicy: PREVIOUS },
       () => {
         kmsMock.on(PutKeyPolicyCommand).resolves({});
-        kmsMock.on(GetKeyPolicyCommand).resolves({ Policy: POLICY });
+        kmsMock.on(GetKeyPolicyCommand).resolvesOnce({ Policy: PREVIOUS }).resolves({ Policy: POLICY });
       },
     ],
   ];

@@ -2,6 +2,11 @@
  * `remove-statements`: puts back the policy the decider computed from the key's
  * current policy (the offending principals removed, the owners kept: see `removeStatements` in
  * the analyser), then reads it back to verify. Deciding what to remove happened in `decide`.
+ *
+ * Right before writing it reads the policy again: when it is no longer the policy the repair was
+ * computed from (someone changed it since), writing would overwrite that change, so it writes
+ * nothing and fails (the retry decides again on the new policy). When it already is the repaired
+ * policy (a retry after the first attempt wrote it), it is `already-done`.
  */
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
 import { base, type ExecutingAction, failed, oneStep } from "./action.js";
@@ -26,6 +31,29 @@ export const removeStatements: ExecutingAction<"remove-statements"> = {
         ...base(action),
         status: "failed",
         detail: "no repaired policy was planned (the current policy was not read)",
+      };
+    }
+    let current: string;
+    try {
+      const read = await kms.send(new GetKeyPolicyCommand({ KeyId: action.keyRef, PolicyName: "default" }));
+      current = read.Policy ?? "";
+    } catch (error) {
+      return { ...failed(action, error, "GetKeyPolicy"), previousPolicy };
+    }
+    if (sameJson(current, policy)) {
+      return {
+        ...base(action),
+        status: "already-done",
+        detail: "the key policy is already the repaired one",
+        previousPolicy,
+      };
+    }
+    if (!sameJson(current, previousPolicy)) {
+      return {
+        ...base(action),
+        status: "failed",
+        detail: "the key policy changed since it was read: not overwritten (the retry judges the new policy)",
+        previousPolicy,
       };
     }
     try {
