@@ -697,6 +697,46 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    id: "member-look-alike-role",
+    title: `Grant on a key of member account ${DRILL_MEMBER} by a role named like the member role, in an outside account`,
+    promise: "a look-alike of the member role is an ordinary caller: grant revoked",
+    async stage(world) {
+      const member = await world.kmsIn(DRILL_MEMBER, DRILL_MEMBER_REGION);
+      const key = await createDrillKey(member, "member-look-alike-role");
+      const fixture = fixtureOf(rogueGrant, "external-grantee");
+      const { request } = template(fixture, { keyArn: key.arn });
+      const grantId = await createGrantAsRecorded(member, key, request);
+      const { event } = template(fixture, { keyArn: key.arn, grantId });
+      // The caller: a role of the member role's name in an account outside the organisation, with
+      // the responder's SourceIdentity (anyone may set any SourceIdentity on their own sessions).
+      const outside = "999988887777";
+      const lookAlike = `arn:aws:iam::${outside}:role/${parseConfig({ organization: DRILL_ORGANIZATION }).organization?.memberRoleName ?? ""}`;
+      detailOf(event).userIdentity = {
+        type: "AssumedRole",
+        principalId: "AROAEXAMPLELOOKALIKE1:kmsr-rogue-grant-x",
+        arn: `arn:aws:sts::${outside}:assumed-role/kms-responder-member/kmsr-rogue-grant-x`,
+        accountId: outside,
+        sessionContext: {
+          sessionIssuer: { type: "Role", arn: lookAlike, accountId: outside },
+          sourceIdentity: "kms-responder",
+        },
+      };
+      return {
+        attack: `${lookAlike} (outside the organisation) CreateGrant on ${key.alias} in ${DRILL_MEMBER_REGION} to ${str(request.granteePrincipal)} -> grant ${grantId}`,
+        performed: true,
+        note: "the grant is created by the emulator's own identity; the event names the look-alike role as CloudTrail would",
+        fixture,
+        event,
+        ...revoked("CRITICAL"),
+        verify: async () => [
+          ...forwardedFromMember(rogueGrant, event),
+          await checkGrant(member, key, grantId, "gone"),
+          await checkKeyState(member, key, "Enabled"),
+        ],
+      };
+    },
+  },
+  {
     id: "member-account-deletion",
     title: `Key deletion scheduled in member account ${DRILL_MEMBER}, ${DRILL_MEMBER_REGION}`,
     promise: "forwarded to the central bus, deletion cancelled there through the member role, key Enabled",

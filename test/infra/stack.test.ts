@@ -116,7 +116,13 @@ describe("rules", () => {
       envelope({
         eventName: ["ImportKeyMaterial"],
         errorCode: [{ exists: false }],
-        requestParameters: { expirationModel: ["KEY_MATERIAL_EXPIRES"] },
+        // A validTo without an expirationModel expires too (the API's default model).
+        requestParameters: {
+          $or: [
+            { expirationModel: ["KEY_MATERIAL_EXPIRES"] },
+            { expirationModel: [{ exists: false }], validTo: [{ exists: true }] },
+          ],
+        },
         ...loopPrevention(),
       }),
     "alias-changed": () => successful(["UpdateAlias", "DeleteAlias"]),
