@@ -25,7 +25,12 @@ export async function handler(event: unknown, context?: Context): Promise<Runboo
   logger.resetKeys();
   if (context) logger.addContext(context);
   const payload = parsePayload(event);
-  const who = await executedBy(undefined, payload.automationExecutionId, documentPrefix);
+  const who = await executedBy(undefined, payload.automationExecutionId, documentPrefix, {
+    action: payload.action,
+    keyId: payload.keyId,
+    grantId: payload.grantId,
+    granteePrincipal: payload.granteePrincipal,
+  });
   logger.appendKeys({
     action: payload.action,
     keyId: payload.keyId,

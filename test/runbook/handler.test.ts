@@ -6,7 +6,11 @@
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { DisableKeyCommand, GetKeyPolicyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { GetAutomationExecutionCommand, SSMClient } from "@aws-sdk/client-ssm";
+import {
+  type AutomationExecutionStatus,
+  GetAutomationExecutionCommand,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { KmsError, publicPolicy } from "../helpers/fake-kms.js";
@@ -45,13 +49,19 @@ async function coldStart() {
   return handler;
 }
 
-/** SSM's record of the execution: which document ran, and who ran it. */
-function execution(documentName: string, executedBy: string): void {
+/** SSM's record of the execution: which document ran, who ran it, its state and parameters. */
+function execution(
+  documentName: string,
+  executedBy: string,
+  state: { status?: AutomationExecutionStatus; keyId?: string } = {},
+): void {
   ssm.on(GetAutomationExecutionCommand, { AutomationExecutionId: EXECUTION_ID }).resolves({
     AutomationExecution: {
       AutomationExecutionId: EXECUTION_ID,
       DocumentName: documentName,
       ExecutedBy: executedBy,
+      AutomationExecutionStatus: state.status ?? "InProgress",
+      Parameters: { KeyId: [state.keyId ?? payloadFor("disable-key").keyId], Reason: ["x"] },
     },
   });
 }
@@ -92,6 +102,42 @@ describe("runbook handler: who ran it", () => {
     expect(note.text).not.toContain(ALICE);
     expect(note.text).toContain("Run by: unknown");
     expect(note.doc.request?.executedBy).toBeUndefined();
+  });
+
+  it.each([
+    ["a finished execution", `${PREFIX}-DisableKey`, { status: "Success" as const }],
+    ["an execution of another action's document", `${PREFIX}-EnableKey`, {}],
+    [
+      "an execution for another key",
+      `${PREFIX}-DisableKey`,
+      { keyId: "arn:aws:kms:us-east-1:111122223333:key/other" },
+    ],
+  ])("%s proves nothing: Run by unknown", async (_label, document, state) => {
+    // Prepare
+    fakeKey(kms);
+    execution(document, ALICE, state);
+    const handler = await coldStart();
+
+    // Act
+    const result = await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+
+    // Assess
+    expect(result.executedBy).toBeUndefined();
+    expect(onlyNotification(sns).text).not.toContain(ALICE);
+  });
+
+  it("an execution proves one request: a second request with its id is Run by unknown", async () => {
+    // Prepare
+    fakeKey(kms);
+    execution(`${PREFIX}-DisableKey`, ALICE);
+    const handler = await coldStart();
+    await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+
+    // Act
+    const second = await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+
+    // Assess
+    expect(second.executedBy).toBeUndefined();
   });
 
   it("without an execution id SSM is not asked and Run by says unknown", async () => {
