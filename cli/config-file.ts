@@ -3,6 +3,15 @@ import { readFile } from "node:fs/promises";
 import { type Config, DEFAULT_CONFIG, parseConfigText } from "../functions/shared/config.js";
 import { ConfigError } from "../functions/shared/errors.js";
 
+/** Why a file could not be read, in words rather than the system's error text. */
+function unreadable(error: unknown): string {
+  const code = error instanceof Error && "code" in error ? error.code : undefined;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "it is a directory, not a file";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** The config in `file`, or the defaults when no file is given. */
 export async function loadConfigFile(file: string | undefined): Promise<Config> {
   if (!file) return DEFAULT_CONFIG;
@@ -10,9 +19,7 @@ export async function loadConfigFile(file: string | undefined): Promise<Config> 
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new ConfigError(
-      `cannot read config file ${file}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new ConfigError(`cannot read config file ${file}: ${unreadable(error)}`);
   }
   return parseConfigText(text, `config file ${file}`);
 }

@@ -37,6 +37,7 @@ import { INCIDENTS } from "../functions/registry.js";
 import { parseArn } from "../functions/shared/arn.js";
 import { describeError } from "../functions/shared/errors.js";
 import { isObject } from "../functions/shared/json.js";
+import { AWS_OPTIONS, applyAwsFlags, throwIfCredentials } from "./aws.js";
 import { type CliIo, UsageError } from "./io.js";
 import { configuredRegion } from "./run.js";
 
@@ -118,6 +119,7 @@ export async function checkTrails(
       (await clientsOf(region).cloudTrail.send(new DescribeTrailsCommand({ includeShadowTrails: true })))
         .trailList ?? [];
   } catch (error) {
+    throwIfCredentials(error);
     return fail(name, `cannot list trails (${describeError(error)})`);
   }
   const covering = trails.filter((t) => t.IsMultiRegionTrail || t.HomeRegion === region);
@@ -140,6 +142,7 @@ export async function checkTrails(
       }
       problems.push(`${trail.Name} does not log write management events of KMS (check its event selectors)`);
     } catch (error) {
+      throwIfCredentials(error);
       problems.push(`${trail.Name}: ${describeError(error)}`);
     }
   }
@@ -192,6 +195,7 @@ async function checkFunction(
   try {
     await clients.lambda.send(new GetFunctionCommand({ FunctionName: functionArn }));
   } catch (error) {
+    throwIfCredentials(error);
     return [
       fail(
         `function ${label}`,
@@ -222,6 +226,7 @@ async function checkFunction(
           ),
     );
   } catch (error) {
+    throwIfCredentials(error);
     checks.push(
       fail(`function ${label}`, `${fn} present; its errors cannot be read (${describeError(error)})`),
     );
@@ -250,6 +255,7 @@ async function checkFunction(
             ),
       );
     } catch (error) {
+      throwIfCredentials(error);
       checks.push(fail(`failure queue ${label}`, `cannot read ${queueArn} (${describeError(error)})`));
     }
   } else {
@@ -309,6 +315,7 @@ async function checkTopic(sns: SNSClient, topicArn: string | undefined): Promise
           ),
     );
   } catch (error) {
+    throwIfCredentials(error);
     checks.push(
       fail("topic subscribers", `cannot list the subscriptions of ${topicArn} (${describeError(error)})`),
     );
@@ -324,6 +331,7 @@ async function checkTopic(sns: SNSClient, topicArn: string | undefined): Promise
           ),
     );
   } catch (error) {
+    throwIfCredentials(error);
     checks.push(fail("topic policy", `cannot read the policy of ${topicArn} (${describeError(error)})`));
   }
   return checks;
@@ -341,6 +349,7 @@ async function checkKey(kms: KMSClient, keyArn: string | undefined): Promise<Che
           `${keyArn} is ${meta?.KeyState ?? "in an unknown state"}: no notification or alarm can be delivered (${meta?.KeyState === "PendingDeletion" ? "aws kms cancel-key-deletion, then " : ""}aws kms enable-key --key-id ${keyArn})`,
         );
   } catch (error) {
+    throwIfCredentials(error);
     return fail("notification key", `cannot read ${keyArn} (${describeError(error)})`);
   }
 }
@@ -355,6 +364,7 @@ async function checkStack(clients: DoctorClients, stackName: string, region: str
     outputs = stack?.Outputs ?? [];
     checks.push(ok("stack", `ok: ${stackName} is ${stack?.StackStatus ?? "present"} in ${region}`));
   } catch (error) {
+    throwIfCredentials(error);
     checks.push(
       fail(
         "stack",
@@ -366,6 +376,7 @@ async function checkStack(clients: DoctorClients, stackName: string, region: str
   try {
     rules = await stackRules(clients.events, stackName);
   } catch (error) {
+    throwIfCredentials(error);
     checks.push(fail("rules", `cannot list the rules (${describeError(error)})`));
   }
   for (const incident of INCIDENTS) {
@@ -397,6 +408,7 @@ async function checkStack(clients: DoctorClients, stackName: string, region: str
     await clients.lambda.send(new GetFunctionCommand({ FunctionName: runbook }));
     checks.push(ok("function runbook", `ok: ${runbook} present`));
   } catch (error) {
+    throwIfCredentials(error);
     checks.push(fail("function runbook", `${runbook} is missing or unreadable (${describeError(error)})`));
   }
   checks.push(...(await checkTopic(clients.sns, output(outputs, "NotificationTopicArn"))));
@@ -426,9 +438,13 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
       region: { type: "string", multiple: true },
       "stack-name": { type: "string", default: DEFAULT_STACK },
       json: { type: "boolean", default: false },
+      profile: AWS_OPTIONS.profile,
+      "endpoint-url": AWS_OPTIONS["endpoint-url"],
     },
   });
   if (positionals.length) throw new UsageError(`doctor takes no arguments (got ${positionals.join(" ")})`);
+  const flagProblems = applyAwsFlags({ profile: values.profile, "endpoint-url": values["endpoint-url"] });
+  if (flagProblems.length) throw new UsageError(flagProblems.join("; "));
   const bad = (values.region ?? []).find((r) => !/^[a-z]{2}(-[a-z]+)+-\d$/.test(r));
   if (bad) throw new UsageError(`--region ${bad} is not a Region name (like eu-west-1)`);
   let regions = values.region ?? [];

@@ -155,6 +155,9 @@ function drillEnv(endpoint: string, topicArn: string, config: ConfigInput, verbo
     NOTIFICATION_TOPIC_ARN: topicArn,
     KMS_RESPONDER_CONFIG: JSON.stringify(config),
     POWERTOOLS_LOG_LEVEL: verbose ? "INFO" : "SILENT",
+    // The handlers' CloudWatch metric lines (EMF) are for Lambda's log stream; here they would go
+    // to stdout, before the report or into --json.
+    POWERTOOLS_METRICS_DISABLED: "true",
   };
   // A service-specific endpoint (AWS_ENDPOINT_URL_KMS, ...) would win over AWS_ENDPOINT_URL.
   for (const name of Object.keys(process.env))
@@ -499,6 +502,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     const account = parseKeyArn(probe.arn)?.account ?? "";
     const roles = responderRoles(probe.arn);
     const config: ConfigInput = {
+      // The drill shows the responders acting: the default mode only notifies.
+      mode: "enforce",
       approvedDeletionPrincipals: [`arn:aws:iam::${account}:role/KeyAdmin`],
       requireMfa: true,
       // Exact role ARNs, as the stack passes them (the config refuses patterns here).

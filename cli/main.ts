@@ -3,14 +3,27 @@
  * command's own failure condition); 2 bad usage, unreadable path or invalid config.
  * `bin/kms-responder.mjs` calls `runCli()`; tests call `main()` with their own io.
  */
-import { access, readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, readFile, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, PayloadError } from "../functions/shared/errors.js";
 import { SEVERITIES, type Severity } from "../functions/shared/types.js";
+import {
+  AWS_OPTIONS,
+  AWS_OPTIONS_HELP,
+  type AwsFlags,
+  applyAwsFlags,
+  CredentialsError,
+  credentialsMessage,
+  isCredentialsError,
+  isMissingRegion,
+} from "./aws.js";
 import { loadConfigFile } from "./config-file.js";
-import { type CliIo, UsageError } from "./io.js";
+import { type CliIo, quietMetricsOutsideLambda, UsageError } from "./io.js";
 import type { RunClients } from "./run.js";
 import { ARCHIVE_OPTIONS, ATHENA_DDL_HELP, TRIAGE_ARCHIVE_HELP, wantsArchive } from "./sources/options.js";
+import { didYouMean, isParseArgsError, optionsIn, parseArgsMessage } from "./usage.js";
 
 export { type CliIo, loadConfigFile, UsageError };
 
@@ -30,14 +43,17 @@ Commands:
 Options: --help, --version. Exit codes: 0 ok, 1 a finding or failed check, 2 bad usage or input.`;
 
 const HELP = {
-  triage: `Usage: kms-responder triage [--json] [--all] [--config FILE] [--fail-on SEVERITY] PATH...
+  triage: `Usage: kms-responder triage [--json | --format table|json|ocsf] [--all] [--config FILE] [--fail-on SEVERITY] PATH...
 
 What the responders would do about recorded events: EventBridge events, CloudTrail records or log
 files (.gz too), JSON arrays, JSON lines, directories of them (symlinks followed). Calls nothing on AWS.
   --json        one JSON object per input record on stdout (nothing else on stdout)
+  --format      table (default), json (= --json) or ocsf: one OCSF Detection Finding (class 2004)
+                per finding, for Security Lake or the OCSF-based Security Hub
   --all         list skipped records in the table too
   --config      the responder config file (the same JSON the stack deploys)
   --fail-on     exit 1 when a finding is at least this severe (${SEVERITIES.join(", ")})
+  --profile, --region, --endpoint-url   for an s3:// or --athena source: as in the AWS CLI
 Exit 2 when a path is missing or not one record could be read.
 
 Examples:
@@ -81,7 +97,7 @@ Examples:
   aws kms get-key-policy --key-id KEY --query Policy --output text | kms-responder analyze-policy -`,
   run: `Usage: kms-responder run ACTION --key KEY --reason TEXT [--grant ID] [--grantee ARN]
        [--stated-by WHO] [--ticket ID] [--dry-run] [--stack-name NAME] [--function-name NAME]
-       [--direct] [--topic-arn ARN] [--config FILE] [--json]
+       [--direct] [--topic-arn ARN] [--config FILE] [--json] [--profile P] [--region R] [--endpoint-url URL]
 
 A runbook action: revoke-grant, revoke-grantee-grants, disable-key, enable-key,
 cancel-key-deletion, enable-key-rotation, analyze-key-policy. By default it starts the stack's SSM
@@ -91,12 +107,13 @@ the runbook function directly; --direct acts with your own credentials. --dry-ru
 called in the key ARN's Region; the rest in the configured Region, else the key's. --stated-by is
 shown as "stated by", never as who ran it.
 Exit 1 when the action failed (or analyze-key-policy finds something high or critical).
+${AWS_OPTIONS_HELP}
 
 Examples:
   kms-responder run revoke-grant --key arn:aws:kms:eu-west-1:111122223333:key/KEY-ID --grant GRANT-ID \
       --reason "grant from a leaked access key" --ticket INC-42 --dry-run
   kms-responder run cancel-key-deletion --key alias/payments --reason "not approved" --direct`,
-  doctor: `Usage: kms-responder doctor [--region REGION]... [--stack-name NAME] [--json]
+  doctor: `Usage: kms-responder doctor [--region REGION]... [--stack-name NAME] [--json] [--profile P] [--endpoint-url URL]
 
 Checks a deployment read-only with your credentials, one line per check (ok, or what to fix): a
 trail logging write management events (KMS included) in each Region, each incident's rule
@@ -106,11 +123,14 @@ publish, the notification key enabled. Exit 1 when a check fails.
   --region      a Region the trails must cover (repeatable; default the configured Region); the
                 stack is read in the first one
   --stack-name  the deployed stack (default kms-responder)
+  --profile     the AWS CLI profile to use (else AWS_PROFILE, else the default chain)
+  --endpoint-url  a custom endpoint for every service (else AWS_ENDPOINT_URL)
 
 Examples:
   kms-responder doctor
   kms-responder doctor --region us-east-1 --region eu-west-1 --stack-name kms-responder-prod`,
-  "notify-test": `Usage: kms-responder notify-test [--topic-arn ARN] [--stack-name NAME] [--region REGION]
+  "notify-test": `Usage: kms-responder notify-test [--topic-arn ARN] [--stack-name NAME] [--region R] [--profile P]
+       [--endpoint-url URL]
 
 Sends a test notification through the deployed topic. The topic admits only the responder roles,
 so by default the deployed runbook function does it: analyze-key-policy on the stack's own
@@ -118,6 +138,7 @@ notification key (read-only; --stack-name, default kms-responder), published lik
 --topic-arn publishes a "[TEST] kms-responder notification test" message (attributes severity=info
 incident=test outcome=notified) with your own credentials instead: a topic without the stack's
 policy, or a local emulator.
+${AWS_OPTIONS_HELP}
 
 Examples:
   kms-responder notify-test
@@ -134,6 +155,31 @@ Examples:
   kms-responder drill --only external-grant --verbose`,
 } as const;
 
+/**
+ * Fails now, naming the path, when `file` could not be written later: its folder is missing or
+ * not writable, or the path is a folder.
+ * @throws ConfigError (exit 2)
+ */
+export async function checkWritable(file: string, flag: string): Promise<void> {
+  const folder = dirname(resolve(file));
+  const info = await stat(folder).catch(() => undefined);
+  if (!info?.isDirectory())
+    throw new ConfigError(`${flag} ${file}: the folder ${folder} does not exist (create it first)`);
+  if ((await stat(file).catch(() => undefined))?.isDirectory())
+    throw new ConfigError(`${flag} ${file}: it is a folder; name a file`);
+  try {
+    await access(folder, constants.W_OK);
+  } catch {
+    throw new ConfigError(`${flag} ${file}: the folder ${folder} is not writable`);
+  }
+}
+
+/** Applies `--profile`, `--region`, `--endpoint-url` before any client exists. */
+export function useAwsFlags(flags: AwsFlags): void {
+  const problems = applyAwsFlags(flags);
+  if (problems.length) throw new UsageError(problems.join("; "));
+}
+
 function parseSeverity(value: string | undefined): Severity | undefined {
   if (value === undefined) return undefined;
   const found = SEVERITIES.find((s) => s === value.toLowerCase());
@@ -147,18 +193,29 @@ async function triage(args: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: "boolean", default: false },
+      format: { type: "string" },
       all: { type: "boolean", default: false },
       config: { type: "string" },
       "fail-on": { type: "string" },
       ...ARCHIVE_OPTIONS,
+      ...AWS_OPTIONS,
     },
   });
+  useAwsFlags(values);
   if (positionals.length === 0 && values.athena === undefined)
     throw new UsageError(
       "triage needs at least one PATH (a file or a directory), an s3:// location or --athena TABLE",
     );
+  const format = values.format ?? (values.json ? "json" : "table");
+  if (format !== "table" && format !== "json" && format !== "ocsf")
+    throw new UsageError(
+      `--format must be table, json or ocsf (got "${format}")${didYouMean(format, ["table", "json", "ocsf"])}`,
+    );
+  if (values.json && format !== "json") throw new UsageError("--json is --format json: pass one of them");
   const failOn = parseSeverity(values["fail-on"]);
   const config = await loadConfigFile(values.config);
+  // Before any work: a run over an archive can take hours, and its report must not be lost at the end.
+  if (values.report !== undefined) await checkWritable(values.report, "--report");
   // Loaded on demand: only an archive needs the S3 and Athena clients.
   const archive = wantsArchive(values, positionals)
     ? await (await import("./sources/index.js")).archiveInput(values, positionals, io)
@@ -180,7 +237,8 @@ async function triage(args: string[], io: CliIo): Promise<number> {
       {
         input: archive?.input ?? fileInput(positionals),
         config,
-        json: values.json,
+        json: format === "json",
+        ocsf: format === "ocsf",
         all: values.all,
         failOn,
         onRow: (row) => {
@@ -251,14 +309,17 @@ async function run(args: string[], io: CliIo): Promise<number> {
       "topic-arn": { type: "string" },
       config: { type: "string" },
       json: { type: "boolean", default: false },
+      ...AWS_OPTIONS,
     },
   });
+  useAwsFlags(values);
   const [action, ...extra] = positionals;
   if (!action) throw new UsageError("run needs an ACTION (revoke-grant, disable-key, ...)");
   if (extra.length) throw new UsageError(`run takes exactly one ACTION (got also ${extra.join(" ")})`);
   if (values["stated-by"] !== undefined && values["requested-by"] !== undefined)
     throw new UsageError("--requested-by is the old name of --stated-by: pass one of them");
   const config = await loadConfigFile(values.config);
+  quietMetricsOutsideLambda();
   // Loaded on demand: triage and analyze-policy never load the AWS SDK.
   const { DEFAULT_RUNBOOK_FUNCTION, defaultRunClients, runCommand } = await import("./run.js");
   const functionFlag = values["function-name"] ?? process.env.KMS_RESPONDER_RUNBOOK_FUNCTION;
@@ -337,7 +398,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   if (!isCommand(command)) {
-    io.err(`kms-responder: unknown command "${command}"\nsee kms-responder --help`);
+    const hint = command.startsWith("-")
+      ? `unknown option ${command}${didYouMean(command, ["--help", "--version"])}`
+      : `unknown command "${command}"${didYouMean(command, Object.keys(HELP))}`;
+    io.err(`kms-responder: ${hint}\nsee kms-responder --help`);
     return 2;
   }
   // Before "--": after it, "--help" is an argument (a file may be named so).
@@ -350,12 +414,32 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await COMMANDS[command](rest, io);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // parseArgs throws TypeError with codes ERR_PARSE_ARGS_*: usage errors too.
-    const usage = error instanceof UsageError || (error instanceof TypeError && "code" in error);
-    io.err(`kms-responder ${command}: ${message}${usage ? `\nsee kms-responder ${command} --help` : ""}`);
-    return usage || error instanceof ConfigError || error instanceof PayloadError ? 2 : 1;
+    const failure = describeFailure(command, error);
+    io.err(
+      `kms-responder ${command}: ${failure.message}${failure.usage ? `\nsee kms-responder ${command} --help` : ""}`,
+    );
+    return failure.code;
   }
+}
+
+/**
+ * What a command's error says and its exit code. Usage errors (parseArgs' TypeErrors with codes
+ * ERR_PARSE_ARGS_*, said plainly; a runbook payload built from wrong flags) end with the help hint.
+ * A credentials problem is said once, as such, whichever call met it first.
+ */
+function describeFailure(
+  command: keyof typeof HELP,
+  error: unknown,
+): { message: string; usage: boolean; code: number } {
+  if (error instanceof CredentialsError) return { message: error.message, usage: false, code: 2 };
+  if (isCredentialsError(error)) return { message: credentialsMessage(error), usage: false, code: 2 };
+  if (isMissingRegion(error))
+    return { message: "no Region configured: pass --region (or set AWS_REGION)", usage: true, code: 2 };
+  if (isParseArgsError(error))
+    return { message: parseArgsMessage(error, optionsIn(HELP[command])), usage: true, code: 2 };
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UsageError || error instanceof PayloadError) return { message, usage: true, code: 2 };
+  return { message, usage: false, code: error instanceof ConfigError ? 2 : 1 };
 }
 /** Runs the CLI on this process's arguments and sets its exit code. */
 export async function runCli(): Promise<void> {

@@ -16,6 +16,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { ConfigError, describeError } from "../functions/shared/errors.js";
 import { NOTIFICATION_SCHEMA } from "../functions/shared/notify.js";
+import { AWS_OPTIONS, applyAwsFlags, isCredentialsError, isMissingRegion } from "./aws.js";
 import { DEFAULT_STACK } from "./doctor.js";
 import { type CliIo, UsageError } from "./io.js";
 
@@ -65,11 +66,13 @@ export async function notifyTestCommand(args: string[], io: CliIo): Promise<numb
     options: {
       "topic-arn": { type: "string" },
       "stack-name": { type: "string", default: DEFAULT_STACK },
-      region: { type: "string" },
+      ...AWS_OPTIONS,
     },
   });
   if (positionals.length)
     throw new UsageError(`notify-test takes no arguments (got ${positionals.join(" ")})`);
+  const flagProblems = applyAwsFlags(values);
+  if (flagProblems.length) throw new UsageError(flagProblems.join("; "));
   const topicFlag = values["topic-arn"];
   if (topicFlag !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(topicFlag))
     throw new UsageError(`--topic-arn ${topicFlag} is not an SNS topic ARN`);
@@ -93,6 +96,8 @@ export async function notifyTestCommand(args: string[], io: CliIo): Promise<numb
         ),
       );
     } catch (error) {
+      // Neither says anything about the stack: main says them as they are.
+      if (isCredentialsError(error) || isMissingRegion(error)) throw error;
       throw new ConfigError(
         `cannot read the stack ${stackName} (${describeError(error)}): pass --topic-arn or --stack-name`,
       );

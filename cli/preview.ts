@@ -29,7 +29,7 @@ export function assumedResult(action: PlannedAction): ActionResult {
   const result: ActionResult = {
     ...base(action),
     status: "succeeded",
-    detail: "assumed to succeed (preview)",
+    detail: "(assumed: a preview performs nothing)",
   };
   if (action.previousPolicy !== undefined) result.previousPolicy = action.previousPolicy;
   if (action.grant !== undefined) result.grant = action.grant;
@@ -37,8 +37,11 @@ export function assumedResult(action: PlannedAction): ActionResult {
 }
 
 /** The notification a finding would produce if its actions succeeded. */
-export function previewNotification(finding: Finding): Notification {
-  return formatNotification({ finding, results: finding.actions.map(assumedResult) });
+export function previewNotification(
+  finding: Finding,
+  accountNames: Readonly<Record<string, string>> = {},
+): Notification {
+  return formatNotification({ finding, results: finding.actions.map(assumedResult), accountNames });
 }
 
 type Preview = { source: string; notification: Notification } | { source: string; none: string };
@@ -54,7 +57,7 @@ function previewEntry(entry: RecordEntry, config: Parameters<typeof decideAny>[2
   if (!event) return { source, none: "not a CloudTrail record or EventBridge event" };
   const decision = decideAny(INCIDENTS, event, config);
   if (decision.kind === "ignore") return { source, none: `${decision.skipped}: ${decision.why}` };
-  return { source, notification: previewNotification(decision) };
+  return { source, notification: previewNotification(decision, config.accountNames) };
 }
 
 function human(p: Preview): string[] {

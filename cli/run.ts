@@ -29,6 +29,7 @@ import type { Config } from "../functions/shared/config.js";
 import { ConfigError, describeError, PayloadError } from "../functions/shared/errors.js";
 import { cloudTrailHistory } from "../functions/shared/history.js";
 import { severityRank } from "../functions/shared/types.js";
+import { throwIfCredentials } from "./aws.js";
 
 export const DEFAULT_RUNBOOK_FUNCTION = "kms-responder-runbook";
 
@@ -123,6 +124,8 @@ async function callerIdentity(sts: STSClient): Promise<string> {
     const out = await sts.send(new GetCallerIdentityCommand({}));
     if (out.Arn) return out.Arn;
   } catch (error) {
+    // Without credentials nothing else would work either: say that, not "pass --stated-by".
+    throwIfCredentials(error);
     throw new ConfigError(
       `cannot tell who you are (STS GetCallerIdentity: ${describeError(error)}); pass --stated-by`,
     );

@@ -13,6 +13,7 @@ import type { Decision, PlannedAction } from "../functions/shared/decision.js";
 import { cloudTrailRecord, type KmsEvent, normalise } from "../functions/shared/event.js";
 import type { FactName } from "../functions/shared/facts.js";
 import { str } from "../functions/shared/json.js";
+import { detectionFinding } from "../functions/shared/ocsf.js";
 import { decideAny, incidentFor } from "../functions/shared/route.js";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
@@ -33,6 +34,10 @@ export interface TriageRow {
    */
   actions: Array<{ type: string; target: string; when?: string; hold?: string; why?: string }>;
   key: string | null;
+  /** The key's account (else the caller's), its name from config `accountNames`, the key's Region. */
+  account: string | null;
+  accountName: string | null;
+  region: string | null;
   actor: string | null;
   summary: string | null;
   skipped: string | null;
@@ -60,6 +65,11 @@ export interface TriageInput {
   inputs: number;
   /** After reading: what the inputs held besides records (e.g. "2 other files ignored"), if anything. */
   remark?: () => string | undefined;
+  /**
+   * True when every object of the input was done in an earlier run (`--resume` of a finished run):
+   * nothing left to read is then a success, said as such.
+   */
+  finished?: () => boolean;
   /** Files and bytes to read, for the progress bar (sources that cannot tell leave it out). */
   size?: () => Promise<{ files: number; bytes: number }>;
 }
@@ -68,12 +78,14 @@ export interface TriageOptions {
   input: TriageInput;
   config: Config;
   json: boolean;
+  /** One OCSF Detection Finding (class 2004) per finding on stdout, nothing else (`--format ocsf`). */
+  ocsf?: boolean;
   /** Show skipped records in the table too (the JSON output always has every record). */
   all: boolean;
   failOn: Severity | undefined;
   /** Show a progress bar when the input is at least this many bytes and stderr is a terminal. */
   progressThreshold?: number;
-  /** The table's width (default 120 columns). */
+  /** The table's width (default: the terminal's, see `terminalWidth`). */
   width?: number;
   /** Told every row as it is decided (the HTML report keeps the findings; a progress bar counts them). */
   onRow?: (row: TriageRow | NotKmsRow) => void;
@@ -109,8 +121,35 @@ export function fileInput(paths: readonly string[]): TriageInput {
   };
 }
 
+/**
+ * The width a table is laid out to: `COLUMNS` when set (shells export it, and a user can), else
+ * the terminal's width when stdout is one, else 120 (a pipe or a file has no width of its own).
+ */
+export function terminalWidth(
+  env: NodeJS.ProcessEnv = process.env,
+  stdout: { isTTY?: boolean; columns?: number } = process.stdout,
+): number {
+  const fromEnv = Number(env.COLUMNS);
+  if (Number.isInteger(fromEnv) && fromEnv >= 20) return fromEnv;
+  if (stdout.isTTY && stdout.columns && stdout.columns >= 20) return stdout.columns;
+  return 120;
+}
+
 /** Records between waits for `io.drain`: bounds what waits in the output buffer. */
 const DRAIN_EVERY = 256;
+
+/** The account (with its configured name) and Region a row is about. */
+function whereOf(
+  account: string | undefined,
+  region: string | undefined,
+  config: Config,
+): Pick<TriageRow, "account" | "accountName" | "region"> {
+  return {
+    account: account ?? null,
+    accountName: (account && config.accountNames[account]) || null,
+    region: region ?? null,
+  };
+}
 
 /** Turns one input entry into its triage row. Never throws. */
 export function triageEntry(entry: RecordEntry, config: Config): TriageRow | NotKmsRow {
@@ -124,6 +163,9 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow | Not
     reasons: [],
     actions: [],
     key: null,
+    account: null,
+    accountName: null,
+    region: null,
     actor: null,
     summary: null,
     skipped: null,
@@ -148,6 +190,7 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow | Not
     eventName: event.eventName ?? null,
     eventTime: event.eventTime ?? null,
     key: event.key?.arn ?? event.keyHint ?? null,
+    ...whereOf(event.key?.account ?? event.accountId, event.key?.region ?? event.region, config),
     actor: event.actor.roleArn ?? event.actor.arn ?? event.actor.invokedBy ?? null,
   };
   let decision: Decision;
@@ -231,15 +274,20 @@ function wouldDo(row: TriageRow): string {
 }
 
 /** The table's columns; the lower the priority number, the longer a column stays when space runs out. */
+// Cells wrap only between words: at spaces, after a path's `/` and after the `_` between the fields
+// of a CloudTrail file name, never inside `us-east-1` or `external-grantee`. The file is left out
+// (with a note) before the table gets taller than its rows need: --json always has it.
 const COLUMNS = [
   { header: "SEVERITY", priority: 0, required: true },
   { header: "INCIDENT", priority: 1, required: true },
-  { header: "KEY", priority: 2 },
-  { header: "WOULD DO", priority: 3, required: true },
-  { header: "FILE", priority: 4, required: true, breakAfter: ",/_#.-" },
-  { header: "REASONS", priority: 5 },
-  { header: "EVENT", priority: 6 },
-  { header: "ACTOR", priority: 7 },
+  { header: "ACCOUNT", priority: 2, required: true },
+  { header: "REGION", priority: 3 },
+  { header: "WOULD DO", priority: 4, required: true },
+  { header: "KEY", priority: 5 },
+  { header: "REASONS", priority: 6 },
+  { header: "FILE", priority: 7, breakAfter: "/_#" },
+  { header: "EVENT", priority: 8 },
+  { header: "ACTOR", priority: 9 },
 ] as const;
 
 /** The cells of a row, in COLUMNS order. */
@@ -247,10 +295,12 @@ function cells(row: TriageRow): string[] {
   return [
     (row.severity ?? "-").toUpperCase(),
     row.incident ?? "-",
-    shortKey(row.key),
+    row.account ? (row.accountName ? `${row.account} ${row.accountName}` : row.account) : "-",
+    row.region ?? "-",
     wouldDo(row),
-    `${row.source.file}#${row.source.index}`,
+    shortKey(row.key),
     row.reasons.join(", ") || "-",
+    `${row.source.file}#${row.source.index}`,
     row.eventName ?? "-",
     shortActor(row.actor),
   ];
@@ -336,8 +386,9 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
       }
       if (row.skipped !== "unparseable") readable++;
       if (row.skipped) counts.set(row.skipped, (counts.get(row.skipped) ?? 0) + 1);
-      if (options.json) {
-        io.out(jsonLine(row, fileJson));
+      if (options.json || options.ocsf) {
+        if (!options.ocsf) io.out(jsonLine(row, fileJson));
+        else if (isFull(row) && row.severity) io.out(JSON.stringify(triageOcsf(row, row.severity)));
         if (isFull(row) && row.severity) {
           bySeverity.set(row.severity, (bySeverity.get(row.severity) ?? 0) + 1);
           if (!worst || severityRank(row.severity) < severityRank(worst)) worst = row.severity;
@@ -366,8 +417,8 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
   bar?.update(size.files, { records });
   bar?.stop();
 
-  if (!options.json) {
-    const width = options.width ?? 120;
+  if (!options.json && !options.ocsf) {
+    const width = options.width ?? terminalWidth();
     if (shown.length) {
       shown.sort((a, b) => a.rank - b.rank || a.order - b.order);
       const table = renderTable(
@@ -377,7 +428,11 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
       );
       for (const line of table.lines) io.out(line);
       if (table.dropped.length)
-        io.out(`(${table.dropped.join(", ")} left out to fit ${width} columns: --json has every field)`);
+        for (const line of wrap(
+          `(${table.dropped.join(", ")} left out to fit ${width} columns: --json has every field)`,
+          width,
+        ))
+          io.out(line);
     } else io.out("No findings.");
     if (unreadable.length) {
       io.out("");
@@ -397,6 +452,12 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
     ))
       io.out(line);
   }
+  if (readable === 0 && records === 0 && input.finished?.()) {
+    io.err(
+      `kms-responder triage: nothing left to read: ${input.remark?.() ?? "every object was done before"}`,
+    );
+    return 0;
+  }
   if (readable === 0) {
     const remark = input.remark?.();
     io.err(
@@ -406,6 +467,27 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
   }
   if (options.failOn && worst && severityRank(worst) <= severityRank(options.failOn)) return 1;
   return 0;
+}
+
+/** A finding's row as an OCSF Detection Finding (the same mapping a sweep of current state uses). */
+export function triageOcsf(row: TriageRow, severity: Severity): Record<string, unknown> {
+  const time = row.eventTime ? Date.parse(row.eventTime) : Number.NaN;
+  return detectionFinding({
+    uid: row.eventId ?? `${row.source.file}#${row.source.index}`,
+    title: row.incident ?? "finding",
+    summary: row.summary ?? row.why ?? "",
+    incident: row.incident ?? "unknown",
+    severity,
+    reasons: row.reasons,
+    time: Number.isNaN(time) ? Date.now() : time,
+    account: row.account ?? undefined,
+    accountName: row.accountName ?? undefined,
+    region: row.region ?? undefined,
+    keyArn: row.key ?? undefined,
+    actor: row.actor ?? undefined,
+    eventName: row.eventName ?? undefined,
+    remediation: wouldDo(row),
+  });
 }
 
 /** A not-KMS row in the table's shape (`--all` lists them). */
@@ -418,6 +500,9 @@ function notKmsRow(row: NotKmsRow): TriageRow {
     reasons: [],
     actions: [],
     key: null,
+    account: null,
+    accountName: null,
+    region: null,
     actor: null,
     summary: null,
     why: null,

@@ -145,6 +145,7 @@ export async function archiveInput(
         if (p.skipped) parts.push(`${p.skipped} done in an earlier run (${checkpoint?.file})`);
         return parts.join("; ");
       },
+      finished: () => source.progress.listed > 0 && source.progress.skipped === source.progress.listed,
     },
     onRow: (row) => {
       if ("severity" in row && row.severity) source.finding();

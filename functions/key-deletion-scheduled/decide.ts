@@ -27,6 +27,19 @@ export function daysLeft(date: Date, from: Date): number {
   return Math.max(0, Math.ceil((date.getTime() - from.getTime()) / 86_400_000));
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * `30 days left`, or for a date already past (a recorded event triaged or previewed later)
+ * `expired 3 days ago` (`expired today` within the day): never "0 days left" for a date gone by.
+ */
+export function deletionCountdown(date: Date, from: Date): string {
+  const left = daysLeft(date, from);
+  if (left > 0) return `${plural(left, "day")} left`;
+  const ago = Math.floor((from.getTime() - date.getTime()) / 86_400_000);
+  return ago === 0 ? "expired today" : `expired ${plural(ago, "day")} ago`;
+}
+
 function approval(
   event: KmsEvent,
   config: Config,
@@ -69,7 +82,7 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}, no
   }
   if (request.deletionDate) {
     details.push(
-      `Deletion date: ${request.deletionDate.toISOString()} (${daysLeft(request.deletionDate, now)} days left)`,
+      `Deletion date: ${request.deletionDate.toISOString()} (${deletionCountdown(request.deletionDate, now)})`,
     );
   } else if (request.pendingWindowInDays !== undefined) {
     details.push(`Waiting period: ${request.pendingWindowInDays} days`);

@@ -215,7 +215,7 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
     severity,
     reasons,
     title: severity === "critical" ? "Dangerous KMS key policy" : "KMS key policy finding",
-    summary: `${event.eventName ?? "A call"} set a key policy with ${claimed.findings.length} finding(s): ${reasons.join(", ")}`,
+    summary: `${event.eventName ?? "A call"} set a key policy with ${claimed.findings.length} finding${claimed.findings.length === 1 ? "" : "s"}: ${reasons.join(", ")}`,
     details: [
       ...findingLines(claimed),
       ...offending.map((o) => `Statement ${o.index + 1}: ${preview(o.statement)}`),

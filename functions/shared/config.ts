@@ -139,8 +139,11 @@ const incidentsShape: Record<IncidentName, IncidentSettingsSchema> = Object.from
 );
 
 export const configSchema = strictObject({
-  /** `notify` decides and reports but changes nothing, whatever the per-incident modes say. */
-  mode: v.optional(v.picklist(["enforce", "notify"]), "enforce"),
+  /**
+   * `notify` decides and reports but changes nothing, whatever the per-incident modes say. The
+   * default: a new deployment watches before it acts, and `enforce` is a deliberate switch.
+   */
+  mode: v.optional(v.picklist(["enforce", "notify"]), "notify"),
   incidents: v.optional(strictObject(incidentsShape), defaultIncidents),
   /** Accounts other than the key's own that may be granted access. */
   trustedAccounts: listOf(matching(ACCOUNT_ID, "must be a 12-digit account id")),
@@ -191,6 +194,20 @@ export const configSchema = strictObject({
   ),
   /** Act on events replayed from an EventBridge archive (they carry `replay-name`); off: report only. */
   actOnReplays: v.optional(v.boolean(), false),
+  /**
+   * Account id -> a name people use for it (`"111122223333": "payments-prod"`), shown beside the
+   * id in subjects, notification text and the CLI's triage output.
+   */
+  accountNames: v.optional(
+    v.pipe(
+      v.record(
+        matching(ACCOUNT_ID, "must be a 12-digit account id"),
+        v.pipe(v.string(), v.regex(/^[\x20-\x7e]{1,50}$/, "must be 1-50 printable ASCII characters")),
+      ),
+      v.readonly(),
+    ),
+    () => ({}),
+  ),
   /** Publish findings to AWS Security Hub as well as to the topic. */
   securityHub: v.optional(v.boolean(), false),
   /** Present: the stack is a central responder for these accounts and Regions of an organisation. */

@@ -28,15 +28,17 @@ export class ActionError extends KmsResponderError {
 
 /**
  * A readable one-liner for any thrown value: `Name: message`. Only the message's first line is
- * kept: the SDK's error for an answer it cannot parse (an HTML error page) runs over several lines,
- * and its HTTP status says more than the parser's complaint, so that is added.
+ * kept. The SDK's error for an answer it cannot parse (an HTML error page from a proxy, a gateway
+ * or an emulator) is the parser's complaint about that page (`Unexpected token '<', "<!doctype "...`):
+ * it is said as what happened instead, with the HTTP status, which is what a reader can act on.
  */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const first = error.message.split("\n", 1)[0]?.trim() ?? "";
-  const text = first ? `${error.name}: ${first}` : error.name;
   const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
-  return error.name === "SyntaxError" && typeof status === "number" ? `${text} (HTTP ${status})` : text;
+  if (error.name === "SyntaxError" && typeof status === "number")
+    return `UnreadableResponse: HTTP ${status}, and the body was not an AWS answer (an error page?)`;
+  const first = error.message.split("\n", 1)[0]?.trim() ?? "";
+  return first ? `${error.name}: ${first}` : error.name;
 }
 
 /** The AWS SDK error name (`NotFoundException`, `KMSInvalidStateException`, ...), if any. */

@@ -14,6 +14,7 @@ import { ACTIONS } from "./actions/index.js";
 import { partitionOfRegion } from "./arn.js";
 import type { Finding } from "./decision.js";
 import { actorPrincipal } from "./event.js";
+import { remediationActivity } from "./ocsf.js";
 import type { ActionType, Severity } from "./types.js";
 
 export const NOTIFICATION_SCHEMA = "kms-responder/notification/v1";
@@ -50,6 +51,18 @@ export interface NotificationInput {
   request?: ManualRequest;
   /** Extra facts for the JSON document (e.g. offending policy statements); truncated to fit. */
   extra?: Record<string, unknown>;
+  /** Account id -> name (config `accountNames`), shown beside the id. */
+  accountNames?: Readonly<Record<string, string>>;
+}
+
+/** `111122223333 (payments-prod)`, or the id alone when it has no name. */
+export function accountLabel(
+  account: string | undefined,
+  names: Readonly<Record<string, string>> = {},
+): string {
+  if (!account) return "?";
+  const name = names[account];
+  return name ? `${account} (${name})` : account;
 }
 
 export interface NotificationDocument {
@@ -67,6 +80,8 @@ export interface NotificationDocument {
     aliases?: string[];
     description?: string;
     account?: string;
+    /** The account's name from config `accountNames`, when it has one. */
+    accountName?: string;
     region?: string;
   };
   actor: { type?: string; arn?: string; principal?: string; invokedBy?: string; mfaAuthenticated?: boolean };
@@ -90,6 +105,8 @@ export interface NotificationDocument {
   /** How the current state compared with the event's claim (codes such as `grant-gone`). */
   verdicts?: string[];
   extra?: Record<string, unknown>;
+  /** Each action taken, as an OCSF Remediation Activity (class 7001), for Security Lake and the like. */
+  ocsf?: Record<string, unknown>[];
   truncated: boolean;
 }
 
@@ -154,21 +171,38 @@ export function sanitiseSubject(text: string): string {
   return cutAtWord(asciiLine(text), MAX_SUBJECT);
 }
 
-function subjectOf(finding: Finding, outcome: Outcome, results: readonly ActionResult[]): string {
+/** The shortest a title is cut to before the subject gives up the account's name. */
+const MIN_TITLE = 16;
+
+function subjectOf(
+  finding: Finding,
+  outcome: Outcome,
+  results: readonly ActionResult[],
+  names: Readonly<Record<string, string>> = {},
+): string {
   const event = finding.event;
   const keyId = finding.key?.id;
   const shortKey = asciiLine(keyId ? keyId.slice(0, 8) : (event?.keyHint ?? "unknown")).slice(0, 24);
-  const where = `${finding.key?.account ?? event?.accountId ?? "?"}/${finding.key?.region ?? event?.region ?? "?"}`;
-  // Severity, what was done and the key always stay. When the subject is too long, detail goes
-  // first (the account and Region, which the body has), and only then is the title cut, between words.
+  const account = finding.key?.account ?? event?.accountId;
+  const region = finding.key?.region ?? event?.region ?? "?";
+  // Severity, what was done, the key, its account and its Region always stay: on call for many
+  // accounts, "where" decides who is paged. When the subject is too long, the title (the incident's
+  // description, which the body has) is cut first, between words; then the account's name goes;
+  // the account id and the Region go only when even a cut title cannot make room.
   const severity = `[${finding.severity.toUpperCase()}]`;
   const done = asciiLine(outcomePhrase(outcome, results));
   const title = asciiLine(finding.title);
-  const full = `: key ${shortKey} in ${where}`;
-  const short = `: key ${shortKey}`;
-  const fits = (tail: string) => asciiLine(`${severity} ${title}, ${done}${tail}`).length <= MAX_SUBJECT;
-  if (fits(full)) return sanitiseSubject(`${severity} ${title}, ${done}${full}`);
-  if (fits(short)) return sanitiseSubject(`${severity} ${title}, ${done}${short}`);
+  const tails = [
+    `: key ${shortKey} in ${asciiLine(accountLabel(account, names))}/${region}`,
+    `: key ${shortKey} in ${account ?? "?"}/${region}`,
+    `: key ${shortKey}`,
+  ];
+  for (const tail of tails) {
+    const room = MAX_SUBJECT - `${severity} , ${done}${tail}`.length;
+    if (title.length <= room) return sanitiseSubject(`${severity} ${title}, ${done}${tail}`);
+    if (room >= MIN_TITLE) return sanitiseSubject(`${severity} ${cutAtWord(title, room)}, ${done}${tail}`);
+  }
+  const short = tails[2] ?? "";
   const room = MAX_SUBJECT - `${severity} , ${done}${short}`.length;
   return sanitiseSubject(`${severity} ${cutAtWord(title, Math.max(room, 4))}, ${done}${short}`);
 }
@@ -250,6 +284,7 @@ function documentOf(input: NotificationInput): NotificationDocument {
       id: key?.id,
       alias: key?.alias ?? (call?.keyHint?.startsWith("alias/") ? call.keyHint : undefined),
       account: key?.account ?? call?.accountId,
+      accountName: input.accountNames?.[key?.account ?? call?.accountId ?? ""],
       region: key?.region ?? call?.region,
       aliases: input.keyInfo?.aliases,
       description: input.keyInfo?.description,
@@ -286,7 +321,35 @@ function documentOf(input: NotificationInput): NotificationDocument {
   if (input.request) doc.request = input.request;
   if (finding.verdicts?.length) doc.verdicts = finding.verdicts;
   if (input.extra) doc.extra = input.extra;
+  if (results.length) doc.ocsf = ocsfActions(input, doc);
   return doc;
+}
+
+/** The actions as OCSF Remediation Activities, timed now (when they ended). */
+function ocsfActions(input: NotificationInput, doc: NotificationDocument): Record<string, unknown>[] {
+  const finding = {
+    uid: input.finding.event?.eventId ?? doc.key.arn ?? doc.key.id ?? "unknown",
+    incident: doc.incident,
+    severity: doc.severity,
+    account: doc.key.account,
+    accountName: doc.key.accountName,
+    region: doc.key.region,
+  };
+  const now = Date.now();
+  return input.results.map((r) => remediationActivity(r, finding, now));
+}
+
+/**
+ * The user agent as a person reads it: the first product token (`aws-cli/2.22.4`, `Boto3/1.35.0`,
+ * `console.amazonaws.com`) and the CLI command when the agent names one (`md/command#kms.create-grant`);
+ * the rest (OS, language, retry mode, ...) is in the JSON document. At most 80 characters.
+ */
+export function shortUserAgent(userAgent: string): string {
+  const trimmed = userAgent.trim().replace(/^\[(.*)\]$/, "$1");
+  const first = trimmed.split(/\s+/, 1)[0] ?? "";
+  const command = /\bmd\/command#([\w.-]+)/.exec(trimmed)?.[1];
+  const short = command ? `${first} ${command}` : first;
+  return short.length > 80 ? `${short.slice(0, 79)}…` : short;
 }
 
 /** The readable text body (`default`/`email`) of a notification's document. */
@@ -307,12 +370,15 @@ export function notificationText(subject: string, doc: NotificationDocument): st
   lines.push(
     `Description: ${doc.key.description === undefined ? "(unknown)" : doc.key.description || "(none)"}`,
   );
-  lines.push(`Account/Region: ${doc.key.account ?? "?"} / ${doc.key.region ?? "?"}`);
+  const account = doc.key.accountName
+    ? `${doc.key.account} (${doc.key.accountName})`
+    : (doc.key.account ?? "?");
+  lines.push(`Account/Region: ${account} / ${doc.key.region ?? "?"}`);
   lines.push(
     `Who: ${doc.actor.arn ?? doc.actor.principal ?? "unknown"}${doc.actor.type ? ` (${doc.actor.type})` : ""}${doc.actor.invokedBy ? ` via ${doc.actor.invokedBy}` : ""}`,
   );
   lines.push(
-    `From: ${doc.event.sourceIp ?? "unknown"}${doc.event.userAgent ? ` (${doc.event.userAgent})` : ""}`,
+    `From: ${doc.event.sourceIp ?? "unknown"}${doc.event.userAgent ? ` (${shortUserAgent(doc.event.userAgent)})` : ""}`,
   );
   lines.push(`When: ${doc.event.time ?? "unknown"}`);
   lines.push(`Event: ${doc.event.name ?? "?"} ${doc.event.id ?? ""}`.trimEnd());
@@ -322,7 +388,9 @@ export function notificationText(subject: string, doc: NotificationDocument): st
   if (doc.actions.length === 0) lines.push("  - nothing (notification only)");
   for (const a of doc.actions) {
     const verified = a.verified === true ? ", verified" : a.verified === false ? ", NOT verified yet" : "";
-    lines.push(`  - ${a.type} on ${a.target}: ${a.status.toUpperCase()}${verified}. ${a.detail}`);
+    // A detail in parentheses qualifies the status ("(assumed: ...)"), it is not a sentence of its own.
+    const detail = a.detail.startsWith("(") ? ` ${a.detail}` : a.detail ? `. ${a.detail}` : "";
+    lines.push(`  - ${a.type} on ${a.target}: ${a.status.toUpperCase()}${verified}${detail}`);
     const impact =
       a.status === "succeeded" || a.status === "already-done" ? ACTIONS[a.type].impact : undefined;
     if (impact) lines.push(`    Impact: ${impact}`);
@@ -407,7 +475,7 @@ function messageOf(text: string, doc: NotificationDocument): string {
  */
 export function formatNotification(input: NotificationInput): Notification {
   let doc = documentOf(input);
-  const subject = subjectOf(input.finding, doc.outcome, input.results);
+  const subject = subjectOf(input.finding, doc.outcome, input.results, input.accountNames);
   let text = notificationText(subject, doc);
   let message = messageOf(text, doc);
   for (

@@ -84,10 +84,12 @@ async function publishSafely(
   results: readonly ActionResult[],
   request: ManualRequest | undefined,
   keyInfo: KeyInfo | undefined,
+  accountNames: Readonly<Record<string, string>>,
 ): Promise<{ outcome: Outcome; id?: string; error?: unknown }> {
   const notification = formatNotification({
     finding,
     results,
+    accountNames,
     ...(keyInfo && { keyInfo }),
     ...(request && { request }),
     ...(finding.extra && { extra: finding.extra }),
@@ -147,7 +149,15 @@ export async function act(
   const results = await runActions(finding.actions, executors, { kmsFor, config: deps.config });
   const actedAt = Date.now();
   const keyInfo = await readKeyInfo(finding, deps, kmsFor);
-  const published = await publishSafely(deps.sns, deps.topicArn, finding, results, request, keyInfo);
+  const published = await publishSafely(
+    deps.sns,
+    deps.topicArn,
+    finding,
+    results,
+    request,
+    keyInfo,
+    deps.config.accountNames,
+  );
   recordMetrics(finding, results, actedAt);
   // Security Hub (when on), after the notification: a failed import never undoes an action; it
   // fails the invocation like a failed notification (securityhub.ts).

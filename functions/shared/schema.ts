@@ -29,7 +29,8 @@ export function strictObject<const T extends v.ObjectEntries>(entries: T) {
   return v.pipe(
     v.custom<v.InferInput<typeof shape>>(
       (input) => typeof input === "object" && input !== null && !Array.isArray(input),
-      (issue) => `expected object, received ${typeName(issue.input)}`,
+      (issue) =>
+        issue.input === undefined ? "is required" : `expected object, received ${typeName(issue.input)}`,
     ),
     shape,
     v.rawCheck(({ dataset, addIssue }) => {
@@ -64,6 +65,8 @@ function genericMessage(issue: v.BaseIssue<unknown>): string {
     const options = (issue.expected ?? "").replace(/^\((.*)\)$/, "$1").replaceAll(" | ", "|");
     return `Invalid option: expected one of ${options}`;
   }
+  // A field that is absent, not one of the wrong type.
+  if (issue.input === undefined) return "is required";
   return `expected ${expectedType(issue)}, received ${typeName(issue.input)}`;
 }
 

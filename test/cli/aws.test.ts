@@ -321,6 +321,45 @@ describe.skipIf(!available)("against moto", () => {
     expect(grants.Grants?.map((g) => g.GrantId)).toEqual([grant.GrantId]);
   }, 60_000);
 
+  it("run --direct --json prints only its result: no CloudWatch metric lines outside Lambda", async () => {
+    // Prepare
+    const kms = new KMSClient(clientConfig());
+    const key = await createDrillKey(kms, "direct-json");
+    const grant = await kms.send(
+      new CreateGrantCommand({
+        KeyId: key.id,
+        GranteePrincipal: "arn:aws:iam::444455556666:role/exfil",
+        Operations: ["Decrypt"],
+      }),
+    );
+
+    // Act: the environment a user has (the test setup turns metrics off for every test)
+    const run = await spawn(
+      [
+        "run",
+        "revoke-grant",
+        "--key",
+        key.arn,
+        "--grant",
+        grant.GrantId ?? "",
+        "--reason",
+        "drill",
+        "--stated-by",
+        "me",
+        "--direct",
+        "--json",
+      ],
+      { ...awsEnv(), POWERTOOLS_METRICS_DISABLED: undefined },
+    );
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('"_aws"');
+    expect(JSON.parse(run.stdout)).toMatchObject({ action: "revoke-grant", outcome: "remediated" });
+    const grants = await kms.send(new ListGrantsCommand({ KeyId: key.id }));
+    expect(grants.Grants ?? []).toEqual([]);
+  }, 60_000);
+
   it("run takes the Region from the key ARN when none is configured", async () => {
     // Prepare
     const kms = new KMSClient(clientConfig());

@@ -64,7 +64,9 @@ describe("help, version and usage errors", () => {
   it("an unknown command points to the global help", async () => {
     const run = await spawn(["triag", "events"]);
     expect(run).toMatchObject({ code: 2, stdout: "" });
-    expect(run.stderr).toBe('kms-responder: unknown command "triag"\nsee kms-responder --help\n');
+    expect(run.stderr).toBe(
+      'kms-responder: unknown command "triag" (did you mean triage?)\nsee kms-responder --help\n',
+    );
   });
 });
 
@@ -179,10 +181,10 @@ describe("triage never lies", () => {
     expect(rows[1]).toMatchObject({ source: { index: 1 }, incident: "rogue-grant" });
   }, 120_000);
 
-  it("the table fits 120 columns, is sorted by severity, has a file column and cuts no word", async () => {
-    const run = await spawn(["triage", "events"]);
+  it("the table fits COLUMNS=120, is sorted by severity, has account and Region columns and cuts no word", async () => {
+    const run = await spawn(["triage", "events"], { COLUMNS: "120" });
     const lines = run.stdout.split("\n");
-    expect(lines[0]).toMatch(/^SEVERITY +INCIDENT +KEY +WOULD DO +FILE$/);
+    expect(lines[0]).toMatch(/^SEVERITY +INCIDENT +ACCOUNT +REGION +WOULD DO +KEY$/);
     expect(lines.filter((l) => l.length > 120)).toEqual([]);
     expect(run.stdout).not.toContain("~");
     const severities = lines.flatMap((l) => /^(CRITICAL|HIGH|MEDIUM|LOW|INFO) /.exec(l)?.[1] ?? []);
@@ -208,7 +210,7 @@ describe("triage never lies", () => {
 describe("preview", () => {
   it("renders subject, text with the undo command, JSON document and attributes, first line saying what it is", async () => {
     // Act
-    const run = await spawn(["preview", FIXTURE]);
+    const run = await spawn(["preview", "--config", "test/fixtures/enforce.config.json", FIXTURE]);
 
     // Assess
     expect(run.code).toBe(0);

@@ -1,5 +1,7 @@
 /** `drill --verbose` prints each notification's text body under the scenario's timeline. */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { SCENARIOS } from "../../cli/drill/scenarios.js";
 import { formatScenario, type ScenarioReport } from "../../cli/drill.js";
 
 const REPORT: ScenarioReport = {
@@ -39,5 +41,18 @@ describe("drill output", () => {
     const lines = formatScenario(REPORT, 1, 1);
     expect(lines.join("\n")).not.toContain("notification text");
     expect(lines.some((l) => l.includes("notified   [CRITICAL] Rogue KMS grant"))).toBe(true);
+  });
+});
+
+describe("the README's account of the drill", () => {
+  it("states the number of scenarios the drill runs", () => {
+    // Prepare
+    const readme = readFileSync("README.md", "utf8");
+
+    // Act
+    const stated = /performs (\d+)\s+attack and control scenarios/.exec(readme)?.[1];
+
+    // Assess
+    expect(Number(stated)).toBe(SCENARIOS.length);
   });
 });

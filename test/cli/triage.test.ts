@@ -16,7 +16,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { type CliIo, main } from "../../cli/main.js";
 import { fileInput, runTriage } from "../../cli/triage.js";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { parseConfig } from "../../functions/shared/config.js";
 import { GRANT_KEY_ARN } from "../helpers/fixtures.js";
 
 const CLOUDTRAIL = "test/fixtures/cloudtrail";
@@ -50,9 +50,15 @@ async function cli(...args: string[]): Promise<Run> {
   return { code, out, err };
 }
 
-/** `triage --json ...`: the rows, each parsed. */
+/**
+ * A config that acts (`"mode": "enforce"`): the default only notifies, and these tests pin what
+ * acting would do. A test's own `--config` comes later and wins.
+ */
+const ENFORCE = "test/fixtures/enforce.config.json";
+
+/** `triage --json ...` under {@link ENFORCE}: the rows, each parsed. */
 async function triageJson(...args: string[]): Promise<{ code: number; rows: Row[]; err: string[] }> {
-  const { code, out, err } = await cli("triage", "--json", ...args);
+  const { code, out, err } = await cli("triage", "--json", "--config", ENFORCE, ...args);
   return { code, rows: out.map((line) => JSON.parse(line) as Row), err };
 }
 
@@ -128,6 +134,16 @@ describe("triage --json", () => {
     expect(rows.map((r) => r.source.file)).toEqual(files);
     expect(rows.every((r) => r.source.index === 0)).toBe(true);
     expect(rows.every((r) => r.skipped !== "unparseable")).toBe(true);
+  });
+
+  it("without a config only notifies: the planned revocation is held in notify mode", async () => {
+    // Act
+    const { code, out } = await cli("triage", "--json", "events/rogue-grant/external-grantee.json");
+
+    // Assess
+    expect(code).toBe(0);
+    const [row] = out.map((line) => JSON.parse(line) as Row);
+    expect(row?.actions).toEqual([expect.objectContaining({ type: "revoke-grant", hold: "notify-mode" })]);
   });
 
   it("says what it would do about a rogue grant: the incident, severity, reasons and the exact grant", async () => {
@@ -447,7 +463,7 @@ describe("triage (human table)", () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(out[0]).toMatch(/^SEVERITY +INCIDENT +KEY +WOULD DO +FILE/);
+    expect(out[0]).toMatch(/^SEVERITY +INCIDENT +ACCOUNT +REGION +WOULD DO +KEY/);
     const shown = out.filter((l) => /^(CRITICAL|HIGH|MEDIUM|LOW|INFO) /.test(l));
     expect(shown).toHaveLength(findings.length);
     // Sorted by severity, most severe first.
@@ -665,7 +681,7 @@ describe("triage progress", () => {
     await runTriage(
       {
         input: fileInput(["events/rogue-grant"]),
-        config: DEFAULT_CONFIG,
+        config: parseConfig({ mode: "enforce" }),
         json: true,
         all: false,
         failOn: undefined,

@@ -1,13 +1,18 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { daysLeft, decide, parseDeletionDate } from "../../functions/key-deletion-scheduled/decide.js";
+import {
+  daysLeft,
+  decide,
+  deletionCountdown,
+  parseDeletionDate,
+} from "../../functions/key-deletion-scheduled/decide.js";
 import type { Config } from "../../functions/shared/config.js";
 import type { KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import {
   config,
-  DEFAULTS,
   decisionsFor,
+  ENFORCING,
   EXAMPLE,
   eventOf,
   FAILED_CALL,
@@ -56,34 +61,34 @@ const NO_MFA_KEY = "4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f";
 
 describe("key-deletion-scheduled decide: every fixture", () => {
   it.each([
-    ["unapproved", DEFAULTS, finding("critical", ["unapproved-deletion"], cancelAndRestore(UNAPPROVED_KEY))],
-    ["approved", DEFAULTS, finding("critical", ["unapproved-deletion"], cancelAndRestore(APPROVED_KEY))],
+    ["unapproved", ENFORCING, finding("critical", ["unapproved-deletion"], cancelAndRestore(UNAPPROVED_KEY))],
+    ["approved", ENFORCING, finding("critical", ["unapproved-deletion"], cancelAndRestore(APPROVED_KEY))],
     [
       "approved-without-mfa",
-      DEFAULTS,
+      ENFORCING,
       finding("critical", ["unapproved-deletion"], cancelAndRestore(NO_MFA_KEY)),
     ],
     [
       "legacy-date-format",
-      DEFAULTS,
+      ENFORCING,
       finding("critical", ["unapproved-deletion"], cancelAndRestore("5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9")),
     ],
     [
       "multi-region-primary",
-      DEFAULTS,
+      ENFORCING,
       finding("critical", ["unapproved-deletion"], cancelAndRestore("mrk-8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a")),
     ],
     [
       "root-user",
-      DEFAULTS,
+      ENFORCING,
       finding("critical", ["unapproved-deletion"], cancelAndRestore("8c9d0e1f-2a3b-4c4d-95e6-f7a8b9c0d1e2")),
     ],
     [
       "own-call",
-      DEFAULTS,
+      ENFORCING,
       finding("critical", ["unapproved-deletion"], cancelAndRestore("7b8c9d0e-1f2a-4b3c-84d5-e6f7a8b9c0d1")),
     ],
-    ["failed-call", DEFAULTS, FAILED_CALL],
+    ["failed-call", ENFORCING, FAILED_CALL],
     ["unapproved", EXAMPLE, finding("critical", ["unapproved-deletion"], cancelAndRestore(UNAPPROVED_KEY))],
     ["approved", EXAMPLE, finding("medium", ["approved-deletion"], [])],
     ["approved-without-mfa", EXAMPLE, finding("critical", ["mfa-missing"], cancelAndRestore(NO_MFA_KEY))],
@@ -254,7 +259,7 @@ describe("key-deletion-scheduled decide: what happens after the cancel", () => {
     };
 
     // Act
-    const decision = findingOf(decideFixture("unapproved", DEFAULTS, facts));
+    const decision = findingOf(decideFixture("unapproved", ENFORCING, facts));
 
     // Assess
     expect(decision.actions).toEqual(cancelOnly(UNAPPROVED_KEY));
@@ -267,7 +272,7 @@ describe("key-deletion-scheduled decide: what happens after the cancel", () => {
   ] as const)("afterCancel restore: %s -> cancel and enable", (_label, prior) => {
     // Act
     const decision = findingOf(
-      decideFixture("unapproved", DEFAULTS, { keyState: "PendingDeletion", prior, responder: HERE }),
+      decideFixture("unapproved", ENFORCING, { keyState: "PendingDeletion", prior, responder: HERE }),
     );
 
     // Assess
@@ -333,7 +338,7 @@ describe("key-deletion-scheduled decide: held actions", () => {
 
   it("holds the actions as skipped on an exempt key", () => {
     // Act
-    const decision = decideFixture("unapproved", DEFAULTS, { tags: { "kms-responder:exempt": "" } });
+    const decision = decideFixture("unapproved", ENFORCING, { tags: { "kms-responder:exempt": "" } });
 
     // Assess
     expect(findingOf(decision).actions.map((a) => a.hold?.code)).toEqual(["exempt-key", "exempt-key"]);
@@ -359,7 +364,7 @@ describe("key-deletion-scheduled decide: held actions", () => {
       if (alias) request.keyId = alias;
 
       // Act
-      const decision = findingOf(decideEvent(event, DEFAULTS, facts));
+      const decision = findingOf(decideEvent(event, ENFORCING, facts));
 
       // Assess
       expect(decision.actions.map((a) => [a.hold?.status, a.hold?.code])).toEqual([
@@ -506,13 +511,42 @@ describe("daysLeft", () => {
   });
 });
 
+describe("deletionCountdown", () => {
+  const deletion = new Date("2026-12-05T18:31:12Z");
+
+  it.each([
+    ["a week before", "2026-11-28T18:31:12Z", "7 days left"],
+    ["a minute before", "2026-12-05T18:30:12Z", "1 day left"],
+    ["at the deletion time", "2026-12-05T18:31:12Z", "expired today"],
+    ["a day and an hour after", "2026-12-06T19:31:12Z", "expired 1 day ago"],
+    ["three and a half days after", "2026-12-09T06:31:12Z", "expired 3 days ago"],
+  ])("%s: %s", (_label, from, expected) => {
+    expect(deletionCountdown(deletion, new Date(from))).toBe(expected);
+  });
+
+  it("a past deletion date in a decision says expired, never 0 days left", () => {
+    // Prepare: the approved fixture decided 40 days after its deletion date
+    const event = structuredClone(loadEvent("key-deletion-scheduled/approved"));
+
+    // Act
+    const normalised = normalise(event);
+    if (!normalised) throw new Error("the fixture does not normalise");
+    const decision = decide(normalised, EXAMPLE, {}, new Date("2027-02-06T14:05:09Z"));
+
+    // Assess
+    if (decision.kind !== "finding") throw new Error(`expected a finding, got ${decision.kind}`);
+    expect(decision.details.join("\n")).toContain("(expired 40 days ago)");
+    expect(decision.details.join("\n")).not.toContain("0 days left");
+  });
+});
+
 describe("key-deletion-scheduled decide: never throws", () => {
   it.each(loadAllEvents().map((f) => [f.path, f.event] as const))("decides %s", (_path, event) => {
     // Prepare
     const normalised = normalise(event);
 
     // Act / Assess
-    for (const cfg of [DEFAULTS, EXAMPLE, config({ mode: "notify", afterCancel: "keep-disabled" })]) {
+    for (const cfg of [ENFORCING, EXAMPLE, config({ mode: "notify", afterCancel: "keep-disabled" })]) {
       const decision =
         normalised && decide(normalised, cfg, { tags: { "kms-responder:protected": "" } }, NOW);
       expect(["finding", "ignore"]).toContain(decision?.kind);
@@ -548,7 +582,7 @@ describe("key-deletion-scheduled decide: the key's current state is the fact", (
     "not-pending-deletion: the key is %s now (a late replay or already cancelled), nothing to cancel",
     (keyState) => {
       // Act
-      const decision = findingOf(decideFixture("unapproved", DEFAULTS, { keyState, responder: HERE }));
+      const decision = findingOf(decideFixture("unapproved", ENFORCING, { keyState, responder: HERE }));
 
       // Assess
       expect(decision.verdicts).toEqual(["not-pending-deletion"]);
@@ -559,7 +593,7 @@ describe("key-deletion-scheduled decide: the key's current state is the fact", (
   it("a late replay for an Enabled key plans nothing at all", () => {
     // Act
     const decision = findingOf(
-      decideFixture("unapproved", DEFAULTS, { keyState: "Enabled", responder: HERE }),
+      decideFixture("unapproved", ENFORCING, { keyState: "Enabled", responder: HERE }),
     );
 
     // Assess
@@ -569,7 +603,7 @@ describe("key-deletion-scheduled decide: the key's current state is the fact", (
   it("a key cancelled since but left Disabled is still restored when it was enabled before", () => {
     // Act
     const decision = findingOf(
-      decideFixture("unapproved", DEFAULTS, {
+      decideFixture("unapproved", ENFORCING, {
         keyState: "Disabled",
         prior: { state: "enabled", detail: "enabled before" },
         responder: HERE,
@@ -583,7 +617,7 @@ describe("key-deletion-scheduled decide: the key's current state is the fact", (
   it("a multi-Region primary in PendingReplicaDeletion is still cancelled", () => {
     // Act
     const decision = findingOf(
-      decideFixture("multi-region-primary", DEFAULTS, {
+      decideFixture("multi-region-primary", ENFORCING, {
         keyState: "PendingReplicaDeletion",
         responder: HERE,
       }),
@@ -597,7 +631,7 @@ describe("key-deletion-scheduled decide: the key's current state is the fact", (
   it("holds the actions as failed/unverified when DescribeKey failed", () => {
     // Act
     const decision = findingOf(
-      decideFixture("unapproved", DEFAULTS, { readErrors: { key: "ThrottlingException" }, responder: HERE }),
+      decideFixture("unapproved", ENFORCING, { readErrors: { key: "ThrottlingException" }, responder: HERE }),
     );
 
     // Assess
@@ -613,7 +647,7 @@ describe("key-deletion-scheduled decide: the key's current state is the fact", (
   ] as const)("%s: the cancel and the restore are held", (code, responder) => {
     // Act
     const decision = findingOf(
-      decideFixture("unapproved", DEFAULTS, { keyState: "PendingDeletion", responder }),
+      decideFixture("unapproved", ENFORCING, { keyState: "PendingDeletion", responder }),
     );
 
     // Assess

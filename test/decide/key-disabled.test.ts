@@ -5,8 +5,8 @@ import type { PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import {
   config,
-  DEFAULTS,
   decisionsFor,
+  ENFORCING,
   EXAMPLE,
   FAILED_CALL,
   findingOf,
@@ -33,10 +33,10 @@ const skipped = (reason: string): Shape => ({ kind: "ignore", skipped: reason, i
 
 describe("key-disabled decide: every fixture", () => {
   it.each([
-    ["iam-user", DEFAULTS, finding("medium", ["unapproved-disable"], [])],
-    ["approved-admin", DEFAULTS, finding("medium", ["unapproved-disable"], [])],
-    ["own-call", DEFAULTS, finding("medium", ["unapproved-disable"], [])],
-    ["failed-call", DEFAULTS, FAILED_CALL],
+    ["iam-user", ENFORCING, finding("medium", ["unapproved-disable"], [])],
+    ["approved-admin", ENFORCING, finding("medium", ["unapproved-disable"], [])],
+    ["own-call", ENFORCING, finding("medium", ["unapproved-disable"], [])],
+    ["failed-call", ENFORCING, FAILED_CALL],
     ["iam-user", EXAMPLE, finding("medium", ["unapproved-disable"], [])],
     ["approved-admin", EXAMPLE, finding("low", ["approved-disable"], [])],
     ["own-call", EXAMPLE, skipped("own-call")],
@@ -187,7 +187,7 @@ describe("key-disabled decide: never throws", () => {
     const normalised = normalise(event);
 
     // Act / Assess
-    for (const cfg of [DEFAULTS, EXAMPLE, REENABLE]) {
+    for (const cfg of [ENFORCING, EXAMPLE, REENABLE]) {
       expect(["finding", "ignore"]).toContain(normalised && decide(normalised, cfg, {}).kind);
     }
   });

@@ -3,7 +3,7 @@ import { decide } from "../../functions/key-material-deleted/decide.js";
 import type { Config } from "../../functions/shared/config.js";
 import type { KeyFacts } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
-import { config, DEFAULTS, decisionsFor, EXAMPLE, eventOf, shapeOf } from "../helpers/decide.js";
+import { config, decisionsFor, ENFORCING, EXAMPLE, eventOf, shapeOf } from "../helpers/decide.js";
 import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
 const { decideFixture } = decisionsFor("key-material-deleted", decide);
@@ -18,11 +18,11 @@ const CRITICAL_NOTIFY = {
 
 describe("key-material-deleted decide", () => {
   it.each([
-    ["the defaults", DEFAULTS, {}],
+    ["the defaults", ENFORCING, {}],
     ["config/example.json", EXAMPLE, {}],
     ["notify mode", config({ mode: "notify" }), {}],
-    ["an exempt key", DEFAULTS, { tags: { "kms-responder:exempt": "" } }],
-    ["an AWS managed key", DEFAULTS, { keyManager: "AWS" }],
+    ["an exempt key", ENFORCING, { tags: { "kms-responder:exempt": "" } }],
+    ["an AWS managed key", ENFORCING, { keyManager: "AWS" }],
   ] as Array<[string, Config, KeyFacts]>)(
     "is a critical notification with no action, with %s",
     (_label, cfg, facts) => {
@@ -104,7 +104,7 @@ describe("key-material-deleted decide", () => {
       const normalised = normalise(event);
 
       // Act / Assess
-      for (const cfg of [DEFAULTS, EXAMPLE])
+      for (const cfg of [ENFORCING, EXAMPLE])
         expect(["finding", "ignore"]).toContain(normalised && decide(normalised, cfg, {}).kind);
     },
   );

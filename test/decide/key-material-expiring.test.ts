@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide, URGENT_DAYS } from "../../functions/key-material-expiring/decide.js";
 import { normalise } from "../../functions/shared/event.js";
-import { config, DEFAULTS, decisionsFor, findingOf, shapeOf } from "../helpers/decide.js";
+import { config, decisionsFor, ENFORCING, findingOf, shapeOf } from "../helpers/decide.js";
 import { loadEvent } from "../helpers/fixtures.js";
 
 const { decideFixture } = decisionsFor("key-material-expiring", decide);
@@ -44,7 +44,7 @@ describe("key-material-expiring decide", () => {
     if (!event) throw new Error("fixture did not normalise");
 
     // Act
-    const late = decide(event, DEFAULTS, {}, new Date("2030-01-01T00:00:00Z"));
+    const late = decide(event, ENFORCING, {}, new Date("2030-01-01T00:00:00Z"));
 
     // Assess
     expect(late.kind === "finding" && late.severity).toBe("medium");
@@ -58,7 +58,7 @@ describe("key-material-expiring decide", () => {
     // Act
     const event = normalise(raw);
     if (!event) throw new Error("fixture did not normalise");
-    const finding = findingOf(decide(event, DEFAULTS, {}));
+    const finding = findingOf(decide(event, ENFORCING, {}));
 
     // Assess
     expect(finding.severity).toBe("high");
@@ -72,7 +72,7 @@ describe("key-material-expiring decide", () => {
       raw.detail.requestParameters = { ...raw.detail.requestParameters, validTo };
       const event = normalise(raw);
       if (!event) throw new Error("fixture did not normalise");
-      return findingOf(decide(event, DEFAULTS, {})).severity;
+      return findingOf(decide(event, ENFORCING, {})).severity;
     };
     expect(at(URGENT_DAYS)).toBe("high");
     expect(at(URGENT_DAYS + 1)).toBe("medium");

@@ -3,8 +3,8 @@ import { decide } from "../../functions/key-policy-violation/decide.js";
 import { parseConfig } from "../../functions/shared/config.js";
 import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
 import {
-  DEFAULTS,
   decisionsFor,
+  ENFORCING,
   EXAMPLE,
   FAILED_CALL,
   HERE,
@@ -128,7 +128,7 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
     // Act
     const decision = decideFixture(
       "org-pinned-public",
-      parseConfig({ trustedOrganizationIds: ["o-exampleorgid"] }),
+      parseConfig({ mode: "enforce", trustedOrganizationIds: ["o-exampleorgid"] }),
     );
 
     // Assess
@@ -137,7 +137,10 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
 
   it("cross-account: no incident once the partner account is trusted", () => {
     // Act
-    const decision = decideFixture("cross-account", parseConfig({ trustedAccounts: ["444455556666"] }));
+    const decision = decideFixture(
+      "cross-account",
+      parseConfig({ mode: "enforce", trustedAccounts: ["444455556666"] }),
+    );
 
     // Assess
     expect(shapeOf(decision)).toEqual(NO_FINDING);
@@ -145,7 +148,10 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
 
   it("cross-account: still external when a different account is trusted", () => {
     // Act
-    const decision = decideFixture("cross-account", parseConfig({ trustedAccounts: ["555566667777"] }));
+    const decision = decideFixture(
+      "cross-account",
+      parseConfig({ mode: "enforce", trustedAccounts: ["555566667777"] }),
+    );
 
     // Assess
     expect(shapeOf(decision)).toEqual(
@@ -261,7 +267,7 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
       "external-account",
       "grant-without-service-condition",
     ]);
-    expect(decision.summary).toContain("3 finding(s)");
+    expect(decision.summary).toContain("3 findings:");
     expect(decision.details).toEqual([
       expect.stringMatching(/^\[critical\] public-principal in statement 2 \(Sid Everyone\): /),
       expect.stringMatching(/^\[critical\] external-account in statement 3 \(Sid Partner\): .*444455556666/),
@@ -330,7 +336,10 @@ describe("key-policy-violation decide: what the analyser's findings become", () 
 describe("key-policy-violation decide: onCritical, modes and held actions", () => {
   it("onCritical remove-statements plans remove-statements on the key", () => {
     // Act
-    const decision = decideFixture("public-policy", parseConfig({ onCritical: "remove-statements" }));
+    const decision = decideFixture(
+      "public-policy",
+      parseConfig({ mode: "enforce", onCritical: "remove-statements" }),
+    );
 
     // Assess
     expect(shapeOf(decision)).toEqual(
@@ -344,7 +353,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
 
   it("onCritical notify plans no action but still reports the critical finding", () => {
     // Act
-    const decision = decideFixture("public-policy", parseConfig({ onCritical: "notify" }));
+    const decision = decideFixture("public-policy", parseConfig({ mode: "enforce", onCritical: "notify" }));
 
     // Assess
     expect(shapeOf(decision)).toEqual(finding("critical", ["public-principal"]));
@@ -352,7 +361,10 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
 
   it("plans no action for a high finding, whatever onCritical says", () => {
     // Act
-    const decision = decideFixture("org-pinned-public", parseConfig({ onCritical: "remove-statements" }));
+    const decision = decideFixture(
+      "org-pinned-public",
+      parseConfig({ mode: "enforce", onCritical: "remove-statements" }),
+    );
 
     // Assess
     expect(shapeOf(decision)).toEqual(finding("high", ["external-account"]));
@@ -360,7 +372,10 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
 
   it.each([
     ["global notify mode", parseConfig({ mode: "notify" })],
-    ["incident notify mode", parseConfig({ incidents: { "key-policy-violation": { mode: "notify" } } })],
+    [
+      "incident notify mode",
+      parseConfig({ mode: "enforce", incidents: { "key-policy-violation": { mode: "notify" } } }),
+    ],
   ])("%s holds the disable as dry-run, still reporting the finding", (_label, config) => {
     // Act
     const decision = decideFixture("public-policy", config);
@@ -379,7 +394,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
     // Act
     const decision = decideFixture(
       "public-policy",
-      parseConfig({ incidents: { "key-policy-violation": { mode: "off" } } }),
+      parseConfig({ mode: "enforce", incidents: { "key-policy-violation": { mode: "off" } } }),
     );
 
     // Assess
@@ -392,7 +407,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
 
   it("holds the disable as skipped on a key tagged with the exempt tag", () => {
     // Act
-    const decision = decideFixture("public-policy", DEFAULTS, { tags: { "kms-responder:exempt": "true" } });
+    const decision = decideFixture("public-policy", ENFORCING, { tags: { "kms-responder:exempt": "true" } });
 
     // Assess
     expect(shapeOf(decision)).toEqual(
@@ -415,7 +430,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
     ["its key id", "1d2e3f4a-5b6c-4d14-a8f9-a0b1c2d3e4f5"],
   ])("never disables the stack's notification key (listed in ignoredKeys by %s)", (_label, ref) => {
     // Act
-    const decision = decideFixture("public-policy", parseConfig({ ignoredKeys: [ref] }));
+    const decision = decideFixture("public-policy", parseConfig({ mode: "enforce", ignoredKeys: [ref] }));
 
     // Assess
     expect(decision).toMatchObject({
@@ -429,7 +444,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
     // Act
     const decision = decideFixture(
       "public-policy",
-      parseConfig({ onCritical: "remove-statements", ignoredKeys: [KEYS["public-policy"]] }),
+      parseConfig({ mode: "enforce", onCritical: "remove-statements", ignoredKeys: [KEYS["public-policy"]] }),
     );
 
     // Assess
@@ -440,7 +455,10 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
 
   it("checks ignoredKeys against the replica a ReplicateKey created", () => {
     // Act
-    const decision = decideFixture("replicate-key-public", parseConfig({ ignoredKeys: [KEYS.replica] }));
+    const decision = decideFixture(
+      "replicate-key-public",
+      parseConfig({ mode: "enforce", ignoredKeys: [KEYS.replica] }),
+    );
 
     // Assess
     expect(decision).toMatchObject({
@@ -453,6 +471,7 @@ describe("key-policy-violation decide: onCritical, modes and held actions", () =
     const event = loadEvent("key-policy-violation/public-policy");
     event.detail.userIdentity = loadEvent("key-disabled/own-call").detail.userIdentity;
     const own = parseConfig({
+      mode: "enforce",
       responderRoleArns: [`arn:aws:iam::${KEY_ACCOUNT}:role/kms-responder-KeyPolicyViolationRole-EXAMPLE`],
     });
 
@@ -484,7 +503,7 @@ const PUBLIC_POLICY = JSON.stringify({
 describe("key-policy-violation decide: the key's current policy is the fact", () => {
   it("policy-differs: the current policy is the default one, nothing is disabled (a forged or stale event)", () => {
     // Act
-    const decision = decideFixture("public-policy", DEFAULTS, { policy: DEFAULT_POLICY, responder: HERE });
+    const decision = decideFixture("public-policy", ENFORCING, { policy: DEFAULT_POLICY, responder: HERE });
 
     // Assess
     expect(shapeOf(decision)).toEqual({
@@ -496,7 +515,7 @@ describe("key-policy-violation decide: the key's current policy is the fact", ()
   it("policy-differs: the current policy cannot be read as a policy, nothing is done on the claim", () => {
     // Act
     const decision = findingOf(
-      decideFixture("public-policy", DEFAULTS, { policy: "{ not json", responder: HERE }),
+      decideFixture("public-policy", ENFORCING, { policy: "{ not json", responder: HERE }),
     );
 
     // Assess
@@ -506,7 +525,7 @@ describe("key-policy-violation decide: the key's current policy is the fact", ()
 
   it("disables the key when the current policy is still critical", () => {
     // Act
-    const decision = decideFixture("public-policy", DEFAULTS, { policy: PUBLIC_POLICY, responder: HERE });
+    const decision = decideFixture("public-policy", ENFORCING, { policy: PUBLIC_POLICY, responder: HERE });
 
     // Assess
     expect(shapeOf(decision)).toEqual(
@@ -522,7 +541,7 @@ describe("key-policy-violation decide: the key's current policy is the fact", ()
     });
 
     // Act
-    const decision = decideFixture("public-policy", DEFAULTS, { policy: current, responder: HERE });
+    const decision = decideFixture("public-policy", ENFORCING, { policy: current, responder: HERE });
 
     // Assess
     expect(shapeOf(decision)).toEqual(
@@ -532,7 +551,7 @@ describe("key-policy-violation decide: the key's current policy is the fact", ()
 
   it("holds the disable as failed/unverified when GetKeyPolicy failed: never disable blind", () => {
     // Act
-    const decision = decideFixture("public-policy", DEFAULTS, {
+    const decision = decideFixture("public-policy", ENFORCING, {
       readErrors: { policy: "AccessDeniedException: not authorized" },
       responder: HERE,
     });
@@ -549,7 +568,7 @@ describe("key-policy-violation decide: the key's current policy is the fact", ()
 
   it("remove-statements with the current policy plans the repaired policy and keeps the previous one", () => {
     // Prepare
-    const cfg = parseConfig({ onCritical: "remove-statements" });
+    const cfg = parseConfig({ mode: "enforce", onCritical: "remove-statements" });
 
     // Act
     const decision = findingOf(
@@ -577,7 +596,7 @@ describe("key-policy-violation decide: the key's current policy is the fact", ()
       Resource: "*",
     };
     const current = JSON.stringify({ Version: "2012-10-17", Statement: [shared] });
-    const cfg = parseConfig({ onCritical: "remove-statements" });
+    const cfg = parseConfig({ mode: "enforce", onCritical: "remove-statements" });
 
     // Act
     const decision = findingOf(decideFixture("public-policy", cfg, { policy: current, responder: HERE }));
@@ -606,7 +625,7 @@ describe("key-policy-violation decide: the key's current policy is the fact", ()
         { ...PUBLIC_STATEMENT, Action: "kms:*" },
       ],
     });
-    const cfg = parseConfig({ onCritical: "remove-statements" });
+    const cfg = parseConfig({ mode: "enforce", onCritical: "remove-statements" });
 
     // Act
     const decision = findingOf(decideFixture("public-policy", cfg, { policy: current, responder: HERE }));
@@ -618,7 +637,7 @@ describe("key-policy-violation decide: the key's current policy is the fact", ()
   it("remove-statements with a current policy that is safe: policy-differs, nothing put back", () => {
     // Act
     const decision = findingOf(
-      decideFixture("public-policy", parseConfig({ onCritical: "remove-statements" }), {
+      decideFixture("public-policy", parseConfig({ mode: "enforce", onCritical: "remove-statements" }), {
         policy: DEFAULT_POLICY,
         responder: HERE,
       }),
@@ -637,7 +656,7 @@ describe("key-policy-violation decide: what this responder may touch", () => {
   ] as const)("%s: the disable is held", (code, responder) => {
     // Act
     const decision = findingOf(
-      decideFixture("public-policy", DEFAULTS, { policy: PUBLIC_POLICY, responder }),
+      decideFixture("public-policy", ENFORCING, { policy: PUBLIC_POLICY, responder }),
     );
 
     // Assess
@@ -646,7 +665,7 @@ describe("key-policy-violation decide: what this responder may touch", () => {
 
   it("the replica a ReplicateKey created lives in another Region: the us-east-1 responder holds it", () => {
     // Act
-    const decision = findingOf(decideFixture("replicate-key-public", DEFAULTS, { responder: HERE }));
+    const decision = findingOf(decideFixture("replicate-key-public", ENFORCING, { responder: HERE }));
 
     // Assess
     expect(decision.actions.map((a) => [a.keyRef, a.hold?.code])).toEqual([[KEYS.replica, "other-region"]]);
@@ -657,7 +676,7 @@ describe("key-policy-violation decide: what this responder may touch", () => {
     const facts: KeyFacts = { keyManager: "AWS", policy: PUBLIC_POLICY, responder: HERE };
 
     // Act
-    const decision = findingOf(decideFixture("public-policy", DEFAULTS, facts));
+    const decision = findingOf(decideFixture("public-policy", ENFORCING, facts));
 
     // Assess
     expect(decision.actions.map((a) => a.hold?.code)).toEqual(["aws-managed-key"]);
@@ -683,7 +702,7 @@ describe("key-policy-violation decide: the policy the event set stays in the not
 
     // Act
     const decision = findingOf(
-      decideEvent(event, parseConfig({ onCritical: "remove-statements" }), { policy: safe }),
+      decideEvent(event, parseConfig({ mode: "enforce", onCritical: "remove-statements" }), { policy: safe }),
     );
 
     // Assess
@@ -704,7 +723,7 @@ describe("key-policy-violation decide: the key's own organisation, learnt when t
     };
 
     // Act / Assess
-    expect(shapeOf(decideEvent(pinned(), DEFAULTS, facts))).toEqual({
+    expect(shapeOf(decideEvent(pinned(), ENFORCING, facts))).toEqual({
       kind: "ignore",
       skipped: "no-incident",
       incident: "key-policy-violation",
@@ -713,13 +732,13 @@ describe("key-policy-violation decide: the key's own organisation, learnt when t
 
   it("without it (not learnt, or another account's key), the pin stays high with a hint naming the setting", () => {
     const unknown = findingOf(
-      decideEvent(pinned(), DEFAULTS, { responder: { region: "us-east-1", account: "111122223333" } }),
+      decideEvent(pinned(), ENFORCING, { responder: { region: "us-east-1", account: "111122223333" } }),
     );
     expect(unknown.severity).toBe("high");
     expect(unknown.details.join("\n")).toMatch(/trustedOrganizationIds|organization\.id/);
     // Learnt for this account only: a key of another account is not judged by our organisation.
     const elsewhere = findingOf(
-      decideEvent(pinned(), DEFAULTS, {
+      decideEvent(pinned(), ENFORCING, {
         organizationId: "o-exampleorgid",
         responder: { region: "us-east-1", account: "999988887777" },
       }),

@@ -5,8 +5,8 @@ import type { PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import {
   config,
-  DEFAULTS,
   decisionsFor,
+  ENFORCING,
   EXAMPLE,
   eventOf,
   FAILED_CALL,
@@ -34,11 +34,11 @@ const finding = (actions: PlannedAction[]): Shape => ({
 
 describe("key-rotation-disabled decide: every fixture", () => {
   it.each([
-    ["disable-rotation", DEFAULTS, finding([ENABLE_ROTATION])],
+    ["disable-rotation", ENFORCING, finding([ENABLE_ROTATION])],
     ["disable-rotation", EXAMPLE, finding([ENABLE_ROTATION])],
     [
       "own-call",
-      DEFAULTS,
+      ENFORCING,
       finding([
         {
           type: "enable-key-rotation",
@@ -47,7 +47,7 @@ describe("key-rotation-disabled decide: every fixture", () => {
       ]),
     ],
     ["own-call", EXAMPLE, { kind: "ignore", skipped: "own-call", incident: "key-rotation-disabled" }],
-    ["failed-call", DEFAULTS, FAILED_CALL],
+    ["failed-call", ENFORCING, FAILED_CALL],
     ["failed-call", EXAMPLE, FAILED_CALL],
   ] as Array<[string, Config, Shape]>)("%s (%#)", (variant, cfg, expected) => {
     // Act
@@ -111,7 +111,7 @@ describe("key-rotation-disabled decide: modes and held actions", () => {
 
   it.each(
     holdCases(
-      DEFAULTS,
+      ENFORCING,
       { "a key in ignoredKeys (by id)": KEY_ID, "a key in ignoredKeys (by ARN)": KEY },
       "true",
     ),
@@ -156,7 +156,7 @@ describe("key-rotation-disabled decide: modes and held actions", () => {
     };
 
     // Act
-    const decision = findingOf(decide(resolved, DEFAULTS, { responder: HERE }));
+    const decision = findingOf(decide(resolved, ENFORCING, { responder: HERE }));
 
     // Assess
     expect(decision.actions.map((a) => [a.keyRef, a.hold?.code])).toEqual([[KEY, "aws-managed-key"]]);
@@ -167,7 +167,7 @@ describe("key-rotation-disabled decide: the rotation status now is the fact", ()
   it("state-differs: rotation is on again now, nothing to do", () => {
     // Act
     const decision = findingOf(
-      decideFixture("disable-rotation", DEFAULTS, { rotationEnabled: true, responder: HERE }),
+      decideFixture("disable-rotation", ENFORCING, { rotationEnabled: true, responder: HERE }),
     );
 
     // Assess
@@ -178,7 +178,7 @@ describe("key-rotation-disabled decide: the rotation status now is the fact", ()
   it("re-enables when rotation is still off", () => {
     // Act
     const decision = findingOf(
-      decideFixture("disable-rotation", DEFAULTS, { rotationEnabled: false, responder: HERE }),
+      decideFixture("disable-rotation", ENFORCING, { rotationEnabled: false, responder: HERE }),
     );
 
     // Assess
@@ -188,7 +188,7 @@ describe("key-rotation-disabled decide: the rotation status now is the fact", ()
   it("holds the re-enable as failed/unverified when GetKeyRotationStatus failed", () => {
     // Act
     const decision = findingOf(
-      decideFixture("disable-rotation", DEFAULTS, {
+      decideFixture("disable-rotation", ENFORCING, {
         readErrors: { rotation: "AccessDenied" },
         responder: HERE,
       }),
@@ -205,7 +205,7 @@ describe("key-rotation-disabled decide: never throws", () => {
     const normalised = normalise(event);
 
     // Act / Assess
-    for (const cfg of [DEFAULTS, EXAMPLE])
+    for (const cfg of [ENFORCING, EXAMPLE])
       expect(["finding", "ignore"]).toContain(normalised && decide(normalised, cfg, {}).kind);
   });
 });

@@ -8,8 +8,8 @@ import { normalise } from "../../functions/shared/event.js";
 import { decideAny, incidentFor } from "../../functions/shared/route.js";
 import {
   config,
-  DEFAULTS,
   decisionsFor,
+  ENFORCING,
   EXAMPLE,
   eventOf,
   FAILED_CALL,
@@ -56,21 +56,21 @@ const routed = (raw: unknown) => incidentFor(INCIDENTS, eventOf(raw))?.name;
 
 describe("pending-deletion-key-used decide: every fixture", () => {
   it.each([
-    ["decrypt-pending-deletion", DEFAULTS, finding(cancelAndRestore(DECRYPT_KEY))],
+    ["decrypt-pending-deletion", ENFORCING, finding(cancelAndRestore(DECRYPT_KEY))],
     ["decrypt-pending-deletion", EXAMPLE, finding(cancelAndRestore(DECRYPT_KEY))],
-    ["generate-data-key-via-s3", DEFAULTS, finding(cancelAndRestore(S3_KEY))],
+    ["generate-data-key-via-s3", ENFORCING, finding(cancelAndRestore(S3_KEY))],
     ["generate-data-key-via-s3", EXAMPLE, finding(cancelAndRestore(S3_KEY))],
     // A call on a disabled key is an ordinary failed call: not this incident.
-    ["disabled-key-error", DEFAULTS, NOT_THIS],
+    ["disabled-key-error", ENFORCING, NOT_THIS],
     ["disabled-key-error", EXAMPLE, NOT_THIS],
-    ["disabled-exception-pending", DEFAULTS, finding(cancelAndRestore(ENCRYPT_KEY))],
-    ["get-public-key-pending", DEFAULTS, finding(cancelAndRestore(SIGNING_KEY))],
-    ["replica-deletion-pending", DEFAULTS, finding(cancelAndRestore(PRIMARY_KEY))],
-    ["reencrypt-destination", DEFAULTS, finding(cancelAndRestore(DESTINATION_KEY))],
-    ["reencrypt-source", DEFAULTS, finding(cancelAndRestore(SOURCE_KEY))],
-    ["partner-key", DEFAULTS, FOREIGN],
+    ["disabled-exception-pending", ENFORCING, finding(cancelAndRestore(ENCRYPT_KEY))],
+    ["get-public-key-pending", ENFORCING, finding(cancelAndRestore(SIGNING_KEY))],
+    ["replica-deletion-pending", ENFORCING, finding(cancelAndRestore(PRIMARY_KEY))],
+    ["reencrypt-destination", ENFORCING, finding(cancelAndRestore(DESTINATION_KEY))],
+    ["reencrypt-source", ENFORCING, finding(cancelAndRestore(SOURCE_KEY))],
+    ["partner-key", ENFORCING, FOREIGN],
     ["partner-key", EXAMPLE, FOREIGN],
-    ["untrusted-caller", DEFAULTS, UNTRUSTED],
+    ["untrusted-caller", ENFORCING, UNTRUSTED],
     ["untrusted-caller", EXAMPLE, UNTRUSTED],
   ] as Array<[string, Config, Shape]>)("%s (%#)", (variant, cfg, expected) => {
     // Act
@@ -111,7 +111,7 @@ describe("pending-deletion-key-used decide: every fixture", () => {
     // Routed over every incident, a failed call no incident takes is a failed call.
     expect(
       shapeOf(
-        decideAny(INCIDENTS, eventOf(loadEvent("pending-deletion-key-used/disabled-key-error")), DEFAULTS),
+        decideAny(INCIDENTS, eventOf(loadEvent("pending-deletion-key-used/disabled-key-error")), ENFORCING),
       ),
     ).toEqual(FAILED_CALL);
   });
@@ -120,7 +120,7 @@ describe("pending-deletion-key-used decide: every fixture", () => {
     // Act
     const decision = decideDeletion(
       eventOf(loadEvent("pending-deletion-key-used/decrypt-pending-deletion")),
-      DEFAULTS,
+      ENFORCING,
     );
 
     // Assess
@@ -195,7 +195,7 @@ describe("pending-deletion-key-used decide: config", () => {
     ]);
   });
 
-  it.each(holdCases(DEFAULTS, { "a key in ignoredKeys": key(DECRYPT_KEY) }))(
+  it.each(holdCases(ENFORCING, { "a key in ignoredKeys": key(DECRYPT_KEY) }))(
     "holds the actions as skipped on %s",
     (_label, cfg, facts, code) => {
       // Act
@@ -246,7 +246,7 @@ describe("pending-deletion-key-used decide: never throws", () => {
     const normalised = normalise(event);
 
     // Act / Assess
-    for (const cfg of [DEFAULTS, EXAMPLE])
+    for (const cfg of [ENFORCING, EXAMPLE])
       expect(["finding", "ignore"]).toContain(normalised && decide(normalised, cfg, {}).kind);
   });
 });
@@ -338,7 +338,7 @@ describe("pending-deletion-key-used decide: whose key, whose call", () => {
   it("a caller from an untrusted account plans nothing: still having access is no reason to keep the key", () => {
     // Act
     const decision = findingOf(
-      decideFixture("untrusted-caller", DEFAULTS, { keyState: "PendingDeletion", responder: HERE }),
+      decideFixture("untrusted-caller", ENFORCING, { keyState: "PendingDeletion", responder: HERE }),
     );
 
     // Assess
@@ -361,7 +361,7 @@ describe("pending-deletion-key-used decide: the key's current state is the fact"
   it("not-pending-deletion: the key is Enabled now, nothing is cancelled or enabled", () => {
     // Act
     const decision = findingOf(
-      decideFixture("decrypt-pending-deletion", DEFAULTS, { keyState: "Enabled", responder: HERE }),
+      decideFixture("decrypt-pending-deletion", ENFORCING, { keyState: "Enabled", responder: HERE }),
     );
 
     // Assess
@@ -372,7 +372,7 @@ describe("pending-deletion-key-used decide: the key's current state is the fact"
   it("a key disabled before the deletion (facts.prior) is cancelled but not enabled", () => {
     // Act
     const decision = findingOf(
-      decideFixture("decrypt-pending-deletion", DEFAULTS, {
+      decideFixture("decrypt-pending-deletion", ENFORCING, {
         keyState: "PendingDeletion",
         prior: { state: "disabled", detail: "disabled before" },
         responder: HERE,
@@ -386,7 +386,7 @@ describe("pending-deletion-key-used decide: the key's current state is the fact"
   it("a DisableKey since the event (facts.disabledSince) is respected: cancelled, not enabled", () => {
     // Act
     const decision = findingOf(
-      decideFixture("decrypt-pending-deletion", DEFAULTS, {
+      decideFixture("decrypt-pending-deletion", ENFORCING, {
         keyState: "PendingDeletion",
         prior: { state: "enabled", detail: "enabled before" },
         disabledSince: "the key was disabled after the event",
@@ -401,7 +401,7 @@ describe("pending-deletion-key-used decide: the key's current state is the fact"
   it("holds the actions as failed/unverified when DescribeKey failed", () => {
     // Act
     const decision = findingOf(
-      decideFixture("decrypt-pending-deletion", DEFAULTS, {
+      decideFixture("decrypt-pending-deletion", ENFORCING, {
         readErrors: { key: "Throttling" },
         responder: HERE,
       }),

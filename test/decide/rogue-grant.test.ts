@@ -16,8 +16,8 @@ import {
 import { type KmsEvent, normalise } from "../../functions/shared/event.js";
 import {
   config,
-  DEFAULTS,
   decisionsFor,
+  ENFORCING,
   EXAMPLE,
   eventOf,
   FAILED_CALL,
@@ -230,7 +230,7 @@ function claimOf(event: KmsEvent): GrantUnderJudgement {
 }
 
 /** `trustOf` for a fixture (or an edited copy of one), judged against the key's account. */
-function trustOfEvent(raw: unknown, cfg = DEFAULTS): TrustCode | undefined {
+function trustOfEvent(raw: unknown, cfg = ENFORCING): TrustCode | undefined {
   const event = eventOf(raw);
   return trustOf(event.actor, claimOf(event), event.key?.account ?? KEY_ACCOUNT, cfg);
 }
@@ -463,7 +463,7 @@ describe("rogue-grant decide: a grant on another account's key (issue 15)", () =
 
   it("plans no revoke even when ListGrants shows the grant unchanged", () => {
     // Act
-    const decision = decideFixture("foreign-key", DEFAULTS, {
+    const decision = decideFixture("foreign-key", ENFORCING, {
       grant: {
         grantee: `arn:aws:iam::${KEY_ACCOUNT}:role/report-reader`,
         retiringPrincipal: undefined,
@@ -591,7 +591,7 @@ describe("rogue-grant decide: trusted accounts and principal patterns", () => {
 
   it("does not flag untrusted-grantee when no patterns are configured", () => {
     // Act
-    const decision = decideFixture("unconstrained", DEFAULTS);
+    const decision = decideFixture("unconstrained", ENFORCING);
 
     // Assess
     expect(decision).toMatchObject({ reasons: ["unconstrained-grant"] });
@@ -722,7 +722,7 @@ describe("rogue-grant decide: loop prevention, modes and held actions", () => {
 
   it("holds the revoke as skipped on a key tagged with the exempt tag", () => {
     // Act
-    const decision = decideFixture("exempt-key", DEFAULTS, { tags: { "kms-responder:exempt": "true" } });
+    const decision = decideFixture("exempt-key", ENFORCING, { tags: { "kms-responder:exempt": "true" } });
 
     // Assess
     expect(shapeOf(decision)).toEqual(
@@ -755,7 +755,7 @@ describe("rogue-grant decide: loop prevention, modes and held actions", () => {
 
   it("acts on a key whose tags say nothing about exemption", () => {
     // Act
-    const decision = decideFixture("exempt-key", DEFAULTS, { tags: { team: "payments" } });
+    const decision = decideFixture("exempt-key", ENFORCING, { tags: { team: "payments" } });
 
     // Assess
     expect(holdsOf(decision)).toEqual([undefined]);
@@ -794,7 +794,7 @@ describe("rogue-grant decide: loop prevention, modes and held actions", () => {
 
   it("holds the revoke as skipped on a key DescribeKey says is AWS managed (KeyManager AWS)", () => {
     // Act
-    const decision = decideFixture("external-grantee", DEFAULTS, { keyManager: "AWS", responder: HERE });
+    const decision = decideFixture("external-grantee", ENFORCING, { keyManager: "AWS", responder: HERE });
 
     // Assess
     expect(decision).toMatchObject({ actions: [{ hold: { status: "skipped", code: "aws-managed-key" } }] });
@@ -884,7 +884,7 @@ const LISTED: GrantFact = {
 describe("rogue-grant decide: the grant as ListGrants reports it is the fact", () => {
   it("revokes when the listed grant is what the event says", () => {
     // Act
-    const decision = decideFixture("external-grantee", DEFAULTS, { grant: LISTED, responder: HERE });
+    const decision = decideFixture("external-grantee", ENFORCING, { grant: LISTED, responder: HERE });
 
     // Assess
     expect(shapeOf(decision)).toEqual(
@@ -898,7 +898,7 @@ describe("rogue-grant decide: the grant as ListGrants reports it is the fact", (
 
   it("grant-gone: ListGrants no longer lists the grant, nothing to revoke", () => {
     // Act
-    const decision = decideFixture("external-grantee", DEFAULTS, { grant: null, responder: HERE });
+    const decision = decideFixture("external-grantee", ENFORCING, { grant: null, responder: HERE });
 
     // Assess
     expect(shapeOf(decision)).toEqual({
@@ -915,7 +915,7 @@ describe("rogue-grant decide: the grant as ListGrants reports it is the fact", (
     };
 
     // Act
-    const decision = findingOf(decideFixture("external-grantee", DEFAULTS, facts));
+    const decision = findingOf(decideFixture("external-grantee", ENFORCING, facts));
 
     // Assess
     expect(decision.verdicts).toEqual(["grant-differs"]);
@@ -936,7 +936,7 @@ describe("rogue-grant decide: the grant as ListGrants reports it is the fact", (
     };
 
     // Act
-    const decision = findingOf(decideFixture("external-grantee", DEFAULTS, facts));
+    const decision = findingOf(decideFixture("external-grantee", ENFORCING, facts));
 
     // Assess
     expect(decision.verdicts).toEqual(["grant-differs"]);
@@ -948,7 +948,7 @@ describe("rogue-grant decide: the grant as ListGrants reports it is the fact", (
     const facts: KeyFacts = { grant: LISTED, responder: HERE };
 
     // Act
-    const decision = findingOf(decideFixture("delegation", DEFAULTS, facts));
+    const decision = findingOf(decideFixture("delegation", ENFORCING, facts));
 
     // Assess: worse than claimed is still the grant to revoke; the reasons are the listed grant's.
     expect(decision.verdicts).toBeUndefined();
@@ -959,7 +959,7 @@ describe("rogue-grant decide: the grant as ListGrants reports it is the fact", (
 
   it("holds the revoke as failed/unverified when ListGrants failed: never revoke blind", () => {
     // Act
-    const decision = decideFixture("external-grantee", DEFAULTS, {
+    const decision = decideFixture("external-grantee", ENFORCING, {
       readErrors: { grant: "ThrottlingException: Rate exceeded" },
       responder: HERE,
     });
@@ -976,7 +976,7 @@ describe("rogue-grant decide: the grant as ListGrants reports it is the fact", (
 
   it("a failed read of something else (tags) does not hold the revoke", () => {
     // Act
-    const decision = decideFixture("external-grantee", DEFAULTS, {
+    const decision = decideFixture("external-grantee", ENFORCING, {
       grant: LISTED,
       readErrors: { history: "AccessDenied" },
       responder: HERE,
@@ -990,7 +990,7 @@ describe("rogue-grant decide: the grant as ListGrants reports it is the fact", (
 describe("rogue-grant decide: what this responder may touch", () => {
   it("other-account: the responder runs in another account than the key's", () => {
     // Act
-    const decision = decideFixture("external-grantee", DEFAULTS, {
+    const decision = decideFixture("external-grantee", ENFORCING, {
       responder: { region: "us-east-1", account: "999988887777" },
     });
 
@@ -1002,7 +1002,7 @@ describe("rogue-grant decide: what this responder may touch", () => {
 
   it("other-region: the responder runs in another Region than the key's", () => {
     // Act
-    const decision = decideFixture("external-grantee", DEFAULTS, {
+    const decision = decideFixture("external-grantee", ENFORCING, {
       responder: { region: "eu-west-1", account: KEY_ACCOUNT },
     });
 
@@ -1034,7 +1034,7 @@ describe("rogue-grant decide: what this responder may touch", () => {
       "rogue-grant",
       [revoke(EXTERNAL_GRANT.key, EXTERNAL_GRANT.grant)],
       undefined,
-      DEFAULTS,
+      ENFORCING,
       {},
     );
 
@@ -1050,7 +1050,7 @@ describe("rogue-grant decide: never throws", () => {
 
     // Act / Assess
     for (const cfg of [
-      DEFAULTS,
+      ENFORCING,
       EXAMPLE,
       config({ mode: "notify", trustedGranteePrincipals: ["*:role/x"] }),
     ]) {
@@ -1083,7 +1083,7 @@ describe("rogue-grant decide: never throws", () => {
         const event = structuredClone(base);
         event.detail.requestParameters = requestParameters as Record<string, unknown>;
         event.detail.responseElements = responseElements as Record<string, unknown>;
-        const decision = decide(eventOf(event), DEFAULTS, {});
+        const decision = decide(eventOf(event), ENFORCING, {});
         return decision.kind === "finding" || decision.kind === "ignore";
       }),
     );

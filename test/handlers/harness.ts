@@ -44,10 +44,13 @@ export async function coldStart(
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
   // Lambda sets AWS_REGION: the Region whose keys the responder acts on.
   vi.stubEnv("AWS_REGION", region);
-  // The fixtures were recorded days ago: no age limit unless a test sets one (test/handlers/delivery.test.ts).
+  // An object config acts (enforce) unless it sets a mode: these tests pin what acting sends. The
+  // fixtures were recorded days ago: no age limit unless a test sets one (test/handlers/delivery.test.ts).
   vi.stubEnv(
     "KMS_RESPONDER_CONFIG",
-    typeof config === "string" ? config : JSON.stringify({ maxEventAgeMinutes: 0, ...config }),
+    typeof config === "string"
+      ? config
+      : JSON.stringify({ mode: "enforce", maxEventAgeMinutes: 0, ...config }),
   );
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", topic ?? undefined);
   const mod = await HANDLERS[name]();

@@ -4,13 +4,23 @@
  */
 import { readFileSync } from "node:fs";
 import type { IncidentName } from "../../functions/registry.js";
-import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
+import {
+  type Config,
+  type ConfigInput,
+  parseConfig,
+  parseConfigText,
+} from "../../functions/shared/config.js";
 import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
 import { type KmsEvent, normalise } from "../../functions/shared/event.js";
 import { type FixtureEvent, loadEvent } from "./fixtures.js";
 
-/** The config with nothing set: every default. */
-export const DEFAULTS = parseConfig({});
+/**
+ * Every default but the global mode, switched to `enforce` as a deployment does on purpose (the
+ * default is `notify`): these tests pin what acting would plan. `NOTIFY_DEFAULTS` is the config with
+ * nothing set at all.
+ */
+export const ENFORCING = parseConfig({ mode: "enforce" });
+export const NOTIFY_DEFAULTS = parseConfig({});
 /**
  * The fixtures' responder roles (the `own-call` fixtures), as the stack fills them in: the shipped
  * example names none (whoever created a role of such a name would act unseen).
@@ -22,13 +32,18 @@ export const FIXTURE_RESPONDER_ROLES = [
   "arn:aws:iam::111122223333:role/kms-responder-KeyRotationRole-EXAMPLE",
 ];
 
-/** The repository's `config/example.json` as deployed: the stack adds its own role ARNs. */
+/**
+ * The repository's `config/example.json` as deployed: the stack adds its own role ARNs, and its
+ * `"mode": "notify"` is switched to `enforce`, as a deployment does once its notifications read right.
+ */
 export const EXAMPLE = parseConfig({
-  ...JSON.parse(readFileSync("config/example.json", "utf8")),
+  ...parseConfigText(readFileSync("config/example.json", "utf8"), "config/example.json"),
   responderRoleArns: FIXTURE_RESPONDER_ROLES,
+  mode: "enforce",
 });
 
-export const config = (input: ConfigInput): Config => parseConfig(input);
+/** A config in `enforce` mode unless `input` sets a mode. */
+export const config = (input: ConfigInput): Config => parseConfig({ mode: "enforce", ...input });
 
 /** The ARN of a key in the fixtures' account and region (111122223333, us-east-1). */
 export const keyArn = (id: string) => `arn:aws:kms:us-east-1:111122223333:key/${id}`;
@@ -85,15 +100,15 @@ export type Decide = (event: KmsEvent, config: Config, facts: KeyFacts) => Decis
 
 /**
  * `decideEvent(event, config?, facts?)` and `decideFixture(variant, config?, facts?)` for one
- * incident: the config defaults to {@link DEFAULTS}, the facts to none, and a variant names a file
+ * incident: the config defaults to {@link ENFORCING}, the facts to none, and a variant names a file
  * under `events/<incident>/`.
  */
 export function decisionsFor(incident: IncidentName, decide: Decide) {
-  function decideEvent(event: FixtureEvent, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
+  function decideEvent(event: FixtureEvent, config: Config = ENFORCING, facts: KeyFacts = {}): Decision {
     return decide(eventOf(event), config, facts);
   }
 
-  function decideFixture(variant: string, config: Config = DEFAULTS, facts: KeyFacts = {}): Decision {
+  function decideFixture(variant: string, config: Config = ENFORCING, facts: KeyFacts = {}): Decision {
     return decideEvent(loadEvent(`${incident}/${variant}`), config, facts);
   }
 

@@ -27,7 +27,7 @@ const ORG = {
   regions: ["us-east-1", "eu-west-1"],
   organizationalUnitIds: ["ou-ab12-cdefgh34"],
 };
-const orgConfig = (extra: ConfigInput = {}) => parseConfig({ organization: ORG, ...extra });
+const orgConfig = (extra: ConfigInput = {}) => parseConfig({ mode: "enforce", organization: ORG, ...extra });
 const DECLARED: readonly Incident[] = INCIDENTS;
 
 type Json = Record<string, unknown>;
@@ -51,7 +51,7 @@ describe("rolePermissions for a central responder", () => {
     "%s: sts:AssumeRole exactly when it reads or acts on keys, and only with an organization",
     (_name, incident) => {
       // Act
-      const single = rolePermissions(incident, parseConfig({}));
+      const single = rolePermissions(incident, parseConfig({ mode: "enforce" }));
       const org = rolePermissions(incident, orgConfig());
 
       // Assess

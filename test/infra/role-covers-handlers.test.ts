@@ -133,10 +133,11 @@ function notAllowed(calls: readonly string[], allowed: { kms: string[]; other: s
 }
 
 const CONFIGS: Array<[string, ConfigInput]> = [
-  ["default config", {}],
+  ["default config (notify)", {}],
+  ["enforce", { mode: "enforce" }],
   [
-    "remove-statements, re-enable disabled keys, restore after cancel",
-    { onCritical: "remove-statements", reenableDisabledKeys: true, afterCancel: "restore" },
+    "enforce, remove-statements, re-enable disabled keys, restore after cancel",
+    { mode: "enforce", onCritical: "remove-statements", reenableDisabledKeys: true, afterCancel: "restore" },
   ],
 ];
 
@@ -165,7 +166,7 @@ describe("every command a handler sends is allowed by its derived role", () => {
   });
 });
 
-describe("no permission is granted in vain (default config)", () => {
+describe("no permission is granted in vain (enforce)", () => {
   it.each(INCIDENTS.map((i) => [i.name, i] as const))(
     "%s: its fixtures use every action its role grants",
     async (_name, incident) => {
@@ -174,9 +175,9 @@ describe("no permission is granted in vain (default config)", () => {
         kms.reset();
         cloudTrail.reset();
         organizations.resetHistory();
-        for (const call of await callsOf(incident, {}, fixture)) used.add(call);
+        for (const call of await callsOf(incident, { mode: "enforce" }, fixture)) used.add(call);
       }
-      const role = rolePermissions(incident, parseConfig({}));
+      const role = rolePermissions(incident, parseConfig({ mode: "enforce" }));
       expect([...used].sort()).toEqual([...role.kms, ...role.other].sort());
     },
   );
@@ -188,8 +189,8 @@ describe("the check can fail", () => {
     const fixture = fixtures.find((f) => f.incident === rogue?.name && f.variant === "external-grantee");
     if (!rogue || !fixture)
       throw new Error("no incident revokes grants, or its external-grantee fixture is gone");
-    const calls = await callsOf(rogue, {}, fixture);
-    const role = rolePermissions(rogue, parseConfig({}));
+    const calls = await callsOf(rogue, { mode: "enforce" }, fixture);
+    const role = rolePermissions(rogue, parseConfig({ mode: "enforce" }));
     expect(calls).toContain("kms:RevokeGrant");
     expect(notAllowed(calls, { ...role, kms: role.kms.filter((a) => a !== "kms:RevokeGrant") })).toEqual([
       "kms:RevokeGrant",
@@ -204,9 +205,12 @@ describe("the check can fail", () => {
     const fixture = fixtures.find((f) => f.incident === deletion?.name && f.variant === "unapproved");
     if (!deletion || !fixture)
       throw new Error("no ScheduleKeyDeletion incident, or its unapproved fixture is gone");
-    const calls = await callsOf(deletion, { afterCancel: "restore" }, fixture);
+    const calls = await callsOf(deletion, { mode: "enforce", afterCancel: "restore" }, fixture);
     expect(
-      notAllowed(calls, rolePermissions(deletion, parseConfig({ afterCancel: "keep-disabled" }))),
+      notAllowed(
+        calls,
+        rolePermissions(deletion, parseConfig({ mode: "enforce", afterCancel: "keep-disabled" })),
+      ),
     ).toEqual(["cloudtrail:LookupEvents", "kms:EnableKey"]);
   });
 });

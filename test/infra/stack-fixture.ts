@@ -9,7 +9,11 @@ import { App, type AppProps, type CfnElement, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import type { IConstruct } from "constructs";
 import { INCIDENTS } from "../../functions/registry.js";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { parseConfig } from "../../functions/shared/config.js";
+
+/** Every default but the mode: enforce, as a deployment that acts sets it. */
+const ENFORCE_CONFIG = parseConfig({ mode: "enforce" });
+
 import { ResponderStack, type ResponderStackProps } from "../../infra/stack.js";
 
 export interface StubDist {
@@ -46,7 +50,7 @@ export function buildStack(props: Partial<ResponderStackProps> = {}, appOptions:
   const dist = stubDist();
   const app = new App({ builtinCloudFormationValidation: false, ...appOptions });
   const stack = new ResponderStack(app, "kms-responder", {
-    config: DEFAULT_CONFIG,
+    config: ENFORCE_CONFIG,
     distDir: dist.dir,
     ...props,
   });

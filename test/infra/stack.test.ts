@@ -6,7 +6,7 @@ import { CliCredentialsStackSynthesizer, DefaultStackSynthesizer } from "aws-cdk
 import { Match } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INCIDENTS as DECLARATIONS, type IncidentName } from "../../functions/registry.js";
-import { type ConfigInput, DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
+import { type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import { responderRoleStatements } from "./role-expectations.js";
 import { type BuiltStack, buildStack, getAtt, logicalId, ref, stubDist } from "./stack-fixture.js";
 
@@ -136,6 +136,7 @@ describe("rules", () => {
   it("disables the rule of an incident switched off (its function stays, reserving nothing)", () => {
     const off = buildStack({
       config: parseConfig({
+        mode: "enforce",
         incidents: { "rogue-grant": { mode: "off" }, "pending-deletion-key-used": { mode: "off" } },
       }),
     });
@@ -324,7 +325,8 @@ describe("roles", () => {
 describe("roles follow the deployed config", () => {
   /** Builds the stack under `input` and checks every incident's role: `changed` over the defaults. */
   function expectRoles(input: ConfigInput, changed: Partial<Record<IncidentName, DerivedRole>>): void {
-    const custom = buildStack({ config: parseConfig(input) });
+    // Over an acting deployment (enforce) unless `input` sets the mode.
+    const custom = buildStack({ config: parseConfig({ mode: "enforce", ...input }) });
     try {
       for (const incident of INCIDENTS)
         expectRole(custom, incident, changed[incident] ?? DEFAULT_ROLES[incident]);
@@ -489,7 +491,7 @@ describe("functions", () => {
     expect(config.notificationKeyArn).toBe(notificationKey);
     // Everything else is the validated config, and the whole document passes the schema.
     const { notificationKeyArn: _key, ...rest } = config;
-    expect({ ...rest, responderRoleArns: [], ignoredKeys: [] }).toEqual(DEFAULT_CONFIG);
+    expect({ ...rest, responderRoleArns: [], ignoredKeys: [] }).toEqual(parseConfig({ mode: "enforce" }));
     // Deployed, each token is a role or key ARN: the schema takes exact role ARNs only.
     const deployed = [...INCIDENTS.map((i) => responder(i).role), built.stack.runbook.role].map(
       (role) => `arn:aws:iam::111122223333:role/${logicalId(role)}`,

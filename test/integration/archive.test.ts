@@ -174,8 +174,8 @@ describe.skipIf(SKIP)("triage over an organisation trail archive (moto)", () => 
     s3.gets.length = 0;
     const third = await cli("triage", "--json", "--resume", file, `s3://${BUCKET}/`);
     expect(s3.gets).toEqual([]);
-    expect(third.code).toBe(2);
-    expect(third.err.join("\n")).toMatch(/13 done in an earlier run/);
+    expect(third.code).toBe(0);
+    expect(third.err.join("\n")).toMatch(/nothing left to read: .*13 done in an earlier run/);
   });
 
   it("decides the rows an Athena query returns like the same records from files", async () => {

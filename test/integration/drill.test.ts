@@ -3,10 +3,11 @@
  * one test each. global-setup.ts has just built the bundles, so the drill does not rebuild them (a
  * rebuild here could race with another file loading them).
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SCENARIOS } from "../../cli/drill/scenarios.js";
 import { formatReport, runDrill } from "../../cli/drill.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
+import { spawn } from "../cli/spawn.js";
 import { ENDPOINT, SKIP } from "./harness.js";
 
 describe.skipIf(SKIP)("kms-responder drill", () => {
@@ -31,4 +32,34 @@ describe.skipIf(SKIP)("kms-responder drill", () => {
     },
     60_000,
   );
+});
+
+describe.skipIf(SKIP)("kms-responder drill --json, as a user runs it", () => {
+  it("prints only the report on stdout: every line is JSON, none a CloudWatch metric line", async () => {
+    // Prepare: the environment a user has (the test setup turns metrics off for every test).
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", undefined);
+    try {
+      // Act
+      const run = await spawn([
+        "drill",
+        "--json",
+        "--endpoint",
+        ENDPOINT,
+        "--build",
+        "never",
+        "--only",
+        "external-grant",
+      ]);
+
+      // Assess
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      const report = JSON.parse(lines[0] ?? "") as Record<string, unknown>;
+      expect(report.scenario).toBe("external-grant");
+      expect(run.stdout).not.toContain('"_aws"');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }, 120_000);
 });

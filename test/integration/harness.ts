@@ -78,7 +78,8 @@ export function coldStart(name: BundleName, world: World, config: ConfigInput = 
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
     NOTIFICATION_TOPIC_ARN: world.topicArn,
-    KMS_RESPONDER_CONFIG: JSON.stringify(config),
+    // Enforce unless the config sets a mode: these tests pin what acting does to the emulator.
+    KMS_RESPONDER_CONFIG: JSON.stringify({ mode: "enforce", ...config }),
     POWERTOOLS_LOG_LEVEL: "SILENT",
     POWERTOOLS_METRICS_DISABLED: "true",
   });

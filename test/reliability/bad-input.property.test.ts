@@ -380,9 +380,10 @@ const cloudTrail = mockClient(CloudTrailClient);
 const RESPONDER = { region: "us-east-1", account: "111122223333" };
 
 const HANDLER_CONFIGS: readonly ConfigInput[] = [
-  {},
+  { mode: "enforce" },
   { mode: "notify" },
   {
+    mode: "enforce",
     afterCancel: "enable",
     onCritical: "remove-statements",
     reenableDisabledKeys: true,

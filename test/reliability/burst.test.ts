@@ -66,7 +66,8 @@ beforeAll(async () => {
   vi.stubEnv("AWS_REGION", "us-east-1");
   ({ createHandler } = await import("../../functions/shared/pipeline.js"));
   ({ cloudTrailHistory } = await import("../../functions/shared/history.js"));
-  ({ DEFAULT_CONFIG: config } = await import("../../functions/shared/config.js"));
+  // The burst is of responders acting: enforce, as a deployment that acts sets it.
+  config = (await import("../../functions/shared/config.js")).parseConfig({ mode: "enforce" });
   const { INCIDENTS } = await import("../../functions/registry.js");
   const { incidentFor } = await import("../../functions/shared/route.js");
   const { normalise } = await import("../../functions/shared/event.js");

@@ -17,7 +17,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
 import { parsePayload } from "../../functions/runbook/payload.js";
 import { runRunbook } from "../../functions/runbook/run.js";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { parseConfig } from "../../functions/shared/config.js";
+
+/** Every default but the mode: enforce, as a deployment that acts sets it. */
+const ENFORCE_CONFIG = parseConfig({ mode: "enforce" });
+
 import { normalise } from "../../functions/shared/event.js";
 import { factPermissions } from "../../functions/shared/facts.js";
 import { cloudTrailHistory } from "../../functions/shared/history.js";
@@ -56,9 +60,9 @@ const ERROR_OF: Record<FaultKind, RegExp> = {
   throttle: /ThrottlingException|Throttled/,
   timeout: /TimeoutError/,
   "5xx": /KMSInternalException|InternalServerError|InternalError/,
-  "bad-gateway": /SyntaxError.*\(HTTP 502\)|Unknown/,
+  "bad-gateway": /UnreadableResponse: HTTP 502,|Unknown/,
   "access-denied": /AccessDeniedException|AuthorizationError|not authorized/,
-  malformed: /SyntaxError.*\(HTTP 200\)|XML parse error/,
+  malformed: /UnreadableResponse: HTTP 200,|XML parse error/,
 };
 
 /** Attempts the SDK makes for a fault that never clears: all of them, or one when it is final. */
@@ -125,7 +129,7 @@ function mutationsApplied(aws: FakeAws, operation?: string): string[] {
 
 /** The service and operation each declared read calls (from the read's IAM permission). */
 function readOperations(incident: RegisteredIncident): Array<{ service: Service; operation: string }> {
-  return incident.reads(DEFAULT_CONFIG).flatMap((name) =>
+  return incident.reads(ENFORCE_CONFIG).flatMap((name) =>
     factPermissions(name).map((permission) => {
       const [prefix = "", operation = ""] = permission.split(":");
       return { service: prefix === "cloudtrail" ? "cloudtrail" : "kms", operation };
@@ -165,7 +169,7 @@ const ACTING = loadAllEvents().flatMap((f) => {
   const incident = event && incidentFor(INCIDENTS, event);
   if (!event || !incident || f.incident !== incident.name) return [];
   // Judged where the handlers run (us-east-1, 111122223333): a replica elsewhere is not ours to act on.
-  const decision = incident.decide(event, DEFAULT_CONFIG, { responder: RESPONDER });
+  const decision = incident.decide(event, ENFORCE_CONFIG, { responder: RESPONDER });
   const acts = decision.kind === "finding" && decision.actions.some((a) => !a.hold);
   return acts ? [{ name: `${f.incident}/${f.variant}`, incident, raw: f.event }] : [];
 });
@@ -173,7 +177,7 @@ const ACTING = loadAllEvents().flatMap((f) => {
 describe("every acting incident under faults, through functions/<name>/index.ts", () => {
   it("covers an acting fixture of every incident that can act under the default config", () => {
     const covered = new Set(ACTING.map((a) => a.incident.name));
-    const canAct = INCIDENTS.filter((i) => i.plans(DEFAULT_CONFIG).length > 0).map((i) => i.name);
+    const canAct = INCIDENTS.filter((i) => i.plans(ENFORCE_CONFIG).length > 0).map((i) => i.name);
     expect([...covered].sort()).toEqual([...canAct].sort());
   });
 
@@ -802,7 +806,7 @@ describe("runbook cancel-key-deletion under faults", () => {
     return runRunbook(parsePayload(payload), {
       kms: clients.kms,
       sns: clients.sns,
-      config: DEFAULT_CONFIG,
+      config: ENFORCE_CONFIG,
       topicArn: TOPIC_ARN,
       history: cloudTrailHistory(clients.cloudTrail),
       responder: RESPONDER,

@@ -36,8 +36,9 @@ export function stubLambdaEnv(config: object): void {
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
   // The metrics are tested on their own (test/shared/metrics.test.ts); here they would flood stdout.
   vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "true");
-  // The fixtures were recorded days ago: no age limit unless a test sets one (the limit has its own tests).
-  vi.stubEnv("KMS_RESPONDER_CONFIG", JSON.stringify({ maxEventAgeMinutes: 0, ...config }));
+  // Enforce unless the config sets a mode: the responders are tested acting. The fixtures were
+  // recorded days ago: no age limit unless a test sets one (the limit has its own tests).
+  vi.stubEnv("KMS_RESPONDER_CONFIG", JSON.stringify({ mode: "enforce", maxEventAgeMinutes: 0, ...config }));
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", TOPIC_ARN);
 }
 

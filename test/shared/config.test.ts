@@ -24,7 +24,7 @@ function configErrorOf(run: () => unknown): string {
 }
 
 function expectDefaults(config: Config): void {
-  expect(config.mode).toBe("enforce");
+  expect(config.mode).toBe("notify");
   expect(config.afterCancel).toBe("restore");
   expect(config.onCritical).toBe("disable-key");
   expect(config.requireMfa).toBe(false);
@@ -109,7 +109,8 @@ describe("parseConfig: defaults", () => {
     // Act
     const config = parseConfigText(text, "config/example.json");
 
-    // Assess
+    // Assess: it watches first; acting is a deliberate switch
+    expect(config.mode).toBe("notify");
     expect(config.trustedAccounts).toEqual(["555566667777"]);
     expect(config.requireMfa).toBe(true);
     // No responder roles: the stack fills in its own; a shipped name would let whoever creates
@@ -128,6 +129,7 @@ describe("parseConfig: defaults", () => {
     const config = parseConfigText(text, "config/organization.example.json");
 
     // Assess
+    expect(config.mode).toBe("notify");
     expect(config.securityHub).toBe(true);
     expect(config.responderRoleArns).toEqual([]);
     expect(config.organization).toEqual({
@@ -538,7 +540,7 @@ describe("parseConfig: organization", () => {
     const message = configErrorOf(() => parseConfig({ organization }));
 
     // Assess
-    expect(message).toContain(`organization.${field}: expected `);
+    expect(message).toContain(`organization.${field}: is required`);
   });
 
   it("rejects an unknown field inside the block and names its path", () => {

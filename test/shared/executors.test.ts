@@ -38,7 +38,11 @@ import { enableKey } from "../../functions/shared/actions/enable-key.js";
 import { enableKeyRotation } from "../../functions/shared/actions/enable-key-rotation.js";
 import { removeStatements } from "../../functions/shared/actions/remove-statements.js";
 import { revokeGrant } from "../../functions/shared/actions/revoke-grant.js";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { parseConfig } from "../../functions/shared/config.js";
+
+/** Every default but the mode: enforce, as a deployment that acts sets it. */
+const ENFORCE_CONFIG = parseConfig({ mode: "enforce" });
+
 import type { PlannedAction } from "../../functions/shared/decision.js";
 
 const kmsMock = mockClient(KMSClient);
@@ -66,7 +70,7 @@ function context() {
     asked.push(arn);
     return kms;
   };
-  return { ctx: { kmsFor, config: DEFAULT_CONFIG }, asked };
+  return { ctx: { kmsFor, config: ENFORCE_CONFIG }, asked };
 }
 
 const state = (KeyState: KeyState) => ({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState } });
@@ -723,7 +727,7 @@ describe("runActions", () => {
         { type: "disable-key", keyRef: KEY_ARN },
       ],
       ALL,
-      { kmsFor, config: DEFAULT_CONFIG },
+      { kmsFor, config: ENFORCE_CONFIG },
     );
 
     // Assess
@@ -746,7 +750,7 @@ describe("runActions", () => {
         { type: "enable-key-rotation", keyRef: KEY_ARN },
       ],
       ALL,
-      { kmsFor, config: DEFAULT_CONFIG },
+      { kmsFor, config: ENFORCE_CONFIG },
     );
 
     // Assess
@@ -805,7 +809,7 @@ describe("runActions", () => {
     // Assess
     expect(seen.map((c) => c.earlier.length)).toEqual([0, 1]);
     expect(seen[1]?.earlier[0]).toMatchObject({ status: "succeeded", detail: "ok" });
-    expect(seen[0]?.config).toBe(DEFAULT_CONFIG);
+    expect(seen[0]?.config).toBe(ENFORCE_CONFIG);
     expect(seen[0]?.kms).toBe(kms);
   });
 });

@@ -17,15 +17,15 @@ import {
 } from "../../functions/shared/notify.js";
 import { loadEvent } from "../helpers/fixtures.js";
 
-const DEFAULTS = parseConfig({});
+const ENFORCING = parseConfig({ mode: "enforce" });
 
 function findingOf(incident: "key-policy-violation" | "key-deletion-scheduled", variant: string): Finding {
   const event = normalise(loadEvent(`${incident}/${variant}`));
   if (!event) throw new Error("fixture did not normalise");
   const decision =
     incident === "key-policy-violation"
-      ? decidePolicy(event, DEFAULTS, {})
-      : decideDeletion(event, DEFAULTS, {});
+      ? decidePolicy(event, ENFORCING, {})
+      : decideDeletion(event, ENFORCING, {});
   if (decision.kind !== "finding") throw new Error(`expected a finding, got ${decision.skipped}`);
   return decision;
 }
@@ -138,8 +138,8 @@ describe("notifications for the on-call reader", () => {
 
     // Assess
     expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
-    expect(subject.startsWith("[CRITICAL] Unapproved KMS key deletion")).toBe(true);
-    expect(subject).toMatch(/\.\.\., deletion cancelled: key [0-9a-f]{8}$/);
+    expect(subject.startsWith("[CRITICAL] Unapproved KMS key")).toBe(true);
+    expect(subject).toMatch(/\.\.\., deletion cancelled: key [0-9a-f]{8} in 111122223333\/us-east-1$/);
     // No word is cut: the text before "..." ends with a whole word of the title.
     const before = subject.slice(0, subject.indexOf("..."));
     expect(long.title.startsWith(before.replace("[CRITICAL] ", ""))).toBe(true);

@@ -3,7 +3,11 @@ import { decide as decideDeletion } from "../../functions/key-deletion-scheduled
 import { decide as decideGrant } from "../../functions/rogue-grant/decide.js";
 import type { ActionResult } from "../../functions/shared/actions/action.js";
 import { parseKeyArn } from "../../functions/shared/arn.js";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { parseConfig } from "../../functions/shared/config.js";
+
+/** Every default but the mode: enforce, as a deployment that acts sets it. */
+const ENFORCE_CONFIG = parseConfig({ mode: "enforce" });
+
 import type { Finding } from "../../functions/shared/decision.js";
 import { type KmsEvent, normalise } from "../../functions/shared/event.js";
 import {
@@ -35,7 +39,7 @@ function findingOf(decision: ReturnType<typeof decideGrant>): Finding {
 
 /** The critical rogue-grant finding of events/rogue-grant/external-grantee.json. */
 function grantFinding(): Finding {
-  return findingOf(decideGrant(eventOf("rogue-grant/external-grantee"), DEFAULT_CONFIG));
+  return findingOf(decideGrant(eventOf("rogue-grant/external-grantee"), ENFORCE_CONFIG));
 }
 
 function revoked(status: ActionStatus = "succeeded"): ActionResult {
@@ -76,30 +80,54 @@ describe("formatNotification: subject", () => {
     expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
   });
 
-  it("drops the account/Region before cutting the title; the title is cut between words, severity, outcome and key stay", () => {
+  it("keeps the account and Region: the title is cut first, between words; severity, outcome and key stay", () => {
     // Prepare
     const base = grantFinding();
-    const fitsWithoutLocation: Finding = {
+    const long: Finding = {
       ...base,
       title: "Rogue KMS grant to an untrusted external principal",
     };
-    const tooLong: Finding = {
+    const longer: Finding = {
       ...base,
       title: "KMS key pending deletion still in use by a very busy service",
     };
 
     // Act
-    const shortened = formatNotification({ finding: fitsWithoutLocation, results: [revoked()] }).subject;
-    const cut = formatNotification({ finding: tooLong, results: [revoked()] }).subject;
+    const cut = formatNotification({ finding: long, results: [revoked()] }).subject;
+    const cutMore = formatNotification({ finding: longer, results: [revoked()] }).subject;
 
     // Assess
-    expect(shortened).toBe(
-      "[CRITICAL] Rogue KMS grant to an untrusted external principal, grant revoked: key 7f3c9a12",
-    );
     expect(cut).toBe(
-      "[CRITICAL] KMS key pending deletion still in use by a very busy..., grant revoked: key 7f3c9a12",
+      "[CRITICAL] Rogue KMS grant to an..., grant revoked: key 7f3c9a12 in 111122223333/us-east-1",
     );
-    expect(cut.length).toBeLessThanOrEqual(MAX_SUBJECT);
+    expect(cutMore).toBe(
+      "[CRITICAL] KMS key pending deletion..., grant revoked: key 7f3c9a12 in 111122223333/us-east-1",
+    );
+    expect(cutMore.length).toBeLessThanOrEqual(MAX_SUBJECT);
+  });
+
+  it("names the account from accountNames, and gives up the name before the title gets too short", () => {
+    // Prepare
+    const base = grantFinding();
+    const names = { "111122223333": "payments-prod" };
+    const long: Finding = { ...base, title: "KMS key pending deletion still in use by a very busy service" };
+
+    // Act
+    const named = formatNotification({ finding: base, results: [revoked()], accountNames: names });
+    const crowded = formatNotification({
+      finding: long,
+      results: [revoked()],
+      accountNames: { "111122223333": "the-payments-production-account-eu" },
+    }).subject;
+
+    // Assess
+    expect(named.subject).toBe(
+      "[CRITICAL] Rogue KMS grant, grant revoked: key 7f3c9a12 in 111122223333 (payments-prod)/us-east-1",
+    );
+    expect(named.text).toContain("Account/Region: 111122223333 (payments-prod) / us-east-1");
+    expect(named.document.key.accountName).toBe("payments-prod");
+    expect(crowded).toMatch(/, grant revoked: key 7f3c9a12 in 111122223333\/us-east-1$/);
+    expect(crowded.length).toBeLessThanOrEqual(MAX_SUBJECT);
   });
 
   it.each(["critical", "high", "medium", "low"] as const)(
@@ -211,7 +239,7 @@ describe("formatNotification: readable text", () => {
 
   it("the undo of a revoke keeps the grant's retiring principal, constraints and name (no wider grant)", () => {
     // Prepare: delegation.json's grant is limited to an encryption context.
-    const finding = findingOf(decideGrant(eventOf("rogue-grant/delegation"), DEFAULT_CONFIG));
+    const finding = findingOf(decideGrant(eventOf("rogue-grant/delegation"), ENFORCE_CONFIG));
     const key = "arn:aws:kms:us-east-1:111122223333:key/2b6e4f90-1c3d-4a5b-8e7f-9a0b1c2d3e4f";
     const revokedDelegation: ActionResult = { ...revoked(), target: key, keyRef: key };
 
@@ -246,7 +274,7 @@ describe("formatNotification: readable text", () => {
 
   it("after a cancelled deletion, gives the schedule-key-deletion command; nothing to undo for already-done", () => {
     // Prepare
-    const finding = findingOf(decideDeletion(eventOf("key-deletion-scheduled/unapproved"), DEFAULT_CONFIG));
+    const finding = findingOf(decideDeletion(eventOf("key-deletion-scheduled/unapproved"), ENFORCE_CONFIG));
 
     // Act
     const n = formatNotification({

@@ -13,7 +13,7 @@ import { pendingDeletionKeyUsed } from "../../functions/pending-deletion-key-use
 import { INCIDENTS } from "../../functions/registry.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { rolePermissions } from "../../functions/shared/permissions.js";
-import { config, DEFAULTS } from "../helpers/decide.js";
+import { config, ENFORCING } from "../helpers/decide.js";
 
 const MUTATING = [
   "kms:CancelKeyDeletion",
@@ -59,7 +59,7 @@ describe("rolePermissions with the defaults", () => {
     ],
   ] as const)("$name", (incident, kms, other) => {
     // Act / Assess
-    expect(rolePermissions(incident, DEFAULTS)).toEqual({ kms, other });
+    expect(rolePermissions(incident, ENFORCING)).toEqual({ kms, other });
   });
 });
 

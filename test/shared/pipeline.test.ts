@@ -46,7 +46,8 @@ const EVENT_ID = "7404c6cc-a32e-4c17-bddb-150a93c40481";
 const MEMBER_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0b0b0b0b-1111-4222-8333-444444444444";
 
 /** The fixtures were recorded days ago: no age limit here (test/handlers/delivery.test.ts pins it). */
-const NO_AGE_LIMIT = parseConfig({ maxEventAgeMinutes: 0 });
+/** Enforce, as a deployment that acts sets it, and no age limit: the fixtures were recorded days ago. */
+const NO_AGE_LIMIT = parseConfig({ mode: "enforce", maxEventAgeMinutes: 0 });
 
 const ORG_CONFIG = parseConfig({
   maxEventAgeMinutes: 0,

@@ -13,7 +13,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { INCIDENTS } from "../../functions/registry.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import type { ActionResult } from "../../functions/shared/actions/action.js";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { parseConfig } from "../../functions/shared/config.js";
+
+/** Every default but the mode: enforce, as a deployment that acts sets it. */
+const ENFORCE_CONFIG = parseConfig({ mode: "enforce" });
+
 import type { Finding } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import { logger } from "../../functions/shared/logger.js";
@@ -45,7 +49,7 @@ const NOW = new Date("2026-11-28T18:22:44.120Z");
 function rogueGrantFinding(fixture = "rogue-grant/external-grantee"): Finding {
   const event = normalise(loadEvent(fixture));
   if (!event) throw new Error("fixture does not normalise");
-  const decision = rogueGrant.decide(event, DEFAULT_CONFIG, { responder: HERE });
+  const decision = rogueGrant.decide(event, ENFORCE_CONFIG, { responder: HERE });
   if (decision.kind !== "finding") throw new Error("expected a finding");
   // The pipeline types a finding from its incident's declaration.
   return { ...decision, findingType: rogueGrant.securityHubType };
@@ -359,7 +363,7 @@ describe("importToSecurityHub", () => {
     const failure = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps);
     expect(failure?.name).toBe("ActionError");
     expect(failure?.message).toBe(
-      "security hub import failed: Error: Security Hub refused 1 finding(s): kms-responder/rogue-grant/x: InvalidInput bad Types",
+      "security hub import failed: Error: Security Hub refused 1 finding: kms-responder/rogue-grant/x: InvalidInput bad Types",
     );
   });
 

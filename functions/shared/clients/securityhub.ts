@@ -24,7 +24,7 @@ export async function batchImport(findings: AwsSecurityFinding[]): Promise<void>
   if ((out.FailedCount ?? 0) > 0 || failed.length > 0) {
     const why = failed.map((f) => `${f.Id ?? "?"}: ${f.ErrorCode ?? "?"} ${f.ErrorMessage ?? ""}`.trim());
     throw new Error(
-      `Security Hub refused ${out.FailedCount ?? failed.length} finding(s): ${why.join("; ") || "no detail"}`,
+      `Security Hub refused ${out.FailedCount ?? failed.length} finding${(out.FailedCount ?? failed.length) === 1 ? "" : "s"}: ${why.join("; ") || "no detail"}`,
     );
   }
 }
