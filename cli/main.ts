@@ -22,6 +22,7 @@ import {
 import { loadConfigFile } from "./config-file.js";
 import { type CliIo, quietMetricsOutsideLambda, UsageError } from "./io.js";
 import type { RunClients } from "./run.js";
+import { SCAN_HELP } from "./scan-help.js";
 import { ARCHIVE_OPTIONS, ATHENA_DDL_HELP, TRIAGE_ARCHIVE_HELP, wantsArchive } from "./sources/options.js";
 import { didYouMean, isParseArgsError, optionsIn, parseArgsMessage } from "./usage.js";
 
@@ -30,6 +31,7 @@ export { type CliIo, loadConfigFile, UsageError };
 export const USAGE = `Usage: kms-responder <command> [options]     (kms-responder <command> --help for one)
 
 Commands:
+  scan                    what is exposed now: every key's current state judged (read-only)
   triage PATH...          what the responders would do about recorded events (offline)
   athena-ddl              the Athena table (partition projection) of an organisation trail's bucket
   preview EVENT...        the notification subscribers would get for recorded events (offline)
@@ -76,6 +78,7 @@ Example:
   aws logs filter-log-events --log-group-name /aws/lambda/kms-responder-rogue-grant \\
     --filter-pattern ERROR --query 'events[].message' --output text \\
     | kms-responder stack-trace --function rogue-grant`,
+  scan: SCAN_HELP,
   preview: `Usage: kms-responder preview [--json] [--config FILE] EVENT...
 
 The notification subscribers would receive for each recorded event if every planned action
@@ -358,6 +361,7 @@ const COMMANDS: Record<keyof typeof HELP, (args: string[], io: CliIo) => Promise
   drill: async (args, io) => (await import("./drill.js")).drillCommand(args, io),
   "athena-ddl": async (args, io) => (await import("./sources/index.js")).athenaDdlCommand(args, io),
   "stack-trace": async (args, io) => (await import("./stack-trace.js")).stackTraceCommand(args, io),
+  scan: async (args, io) => (await import("./scan.js")).scanCommand(args, io, loadConfigFile),
 };
 
 function isCommand(name: string): name is keyof typeof HELP {

@@ -32,6 +32,10 @@ export interface ReportMeta {
   generatedAt: Date;
   /** Records read in all (findings are a few of them). */
   records?: number;
+  /** The page's heading (default: the triage report's). */
+  title?: string;
+  /** What the findings are, under the heading (default: triage's dry run). */
+  note?: string;
 }
 
 const COLORS: Record<Severity, string> = {
@@ -184,6 +188,7 @@ export function renderReport(rows: readonly ReportRow[], meta: ReportMeta): stri
   const counts = SEVERITIES.map((s) => [s, rows.filter((r) => r.severity === s).length] as const).filter(
     ([, n]) => n > 0,
   );
+  const title = meta.title ?? "kms-responder triage report";
   const summary = counts.length ? counts.map(([s, n]) => `${n} ${s}`).join(", ") : "no findings";
   const legend = SEVERITIES.map(
     (s) =>
@@ -195,12 +200,12 @@ export function renderReport(rows: readonly ReportRow[], meta: ReportMeta): stri
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>kms-responder triage report</title>
+<title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
-<h1>kms-responder triage report</h1>
-<p class="muted">Generated ${escapeHtml(meta.generatedAt.toISOString())} from ${escapeHtml(meta.inputs.join(", "))}${meta.records !== undefined ? ` (${meta.records} records read)` : ""}. A dry run: what the responders would have done; nothing was called on AWS.</p>
+<h1>${escapeHtml(title)}</h1>
+<p class="muted">Generated ${escapeHtml(meta.generatedAt.toISOString())} from ${escapeHtml(meta.inputs.join(", "))}${meta.records !== undefined ? ` (${meta.records} records read)` : ""}. ${escapeHtml(meta.note ?? "A dry run: what the responders would have done; nothing was called on AWS.")}</p>
 <p id="summary"><strong>${rows.length} finding${rows.length === 1 ? "" : "s"}</strong>: ${escapeHtml(summary)}</p>
 <h2>Findings per day</h2>
 <div class="legend muted">${legend}</div>

@@ -6,6 +6,7 @@ import type { Incident } from "../shared/incident.js";
 import { successfulCall } from "../shared/rule.js";
 import { decide, INCIDENT } from "./decide.js";
 import { restoreActions, restoreReads } from "./restore.js";
+import { keyDeletionScheduledState } from "./state.js";
 
 export const keyDeletionScheduled = {
   name: INCIDENT,
@@ -15,6 +16,7 @@ export const keyDeletionScheduled = {
   matches: () => true,
   pattern: (own) => successfulCall(["ScheduleKeyDeletion"], own),
   decide,
+  state: keyDeletionScheduledState,
   executors: [cancelKeyDeletion, enableKey],
   plans: restoreActions,
   reads: restoreReads,

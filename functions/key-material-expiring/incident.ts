@@ -2,6 +2,7 @@
 import type { Incident } from "../shared/incident.js";
 import { kmsApiCall, SUCCEEDED } from "../shared/rule.js";
 import { decide, expires, INCIDENT } from "./decide.js";
+import { keyMaterialExpiringState } from "./state.js";
 
 export const keyMaterialExpiring = {
   name: INCIDENT,
@@ -24,6 +25,7 @@ export const keyMaterialExpiring = {
       ...own,
     }),
   decide,
+  state: keyMaterialExpiringState,
   executors: [],
   plans: () => [],
   reads: () => [],

@@ -66,7 +66,7 @@ function preview(statement: unknown): string {
   return text.length > STATEMENT_PREVIEW ? `${text.slice(0, STATEMENT_PREVIEW)}... [truncated]` : text;
 }
 
-function findingLines(analysis: PolicyAnalysis): string[] {
+export function findingLines(analysis: PolicyAnalysis): string[] {
   return analysis.findings.map((f) => {
     const where =
       f.statementIndex === undefined
@@ -84,7 +84,7 @@ function isTakeover(analysis: PolicyAnalysis): boolean {
 }
 
 /** The actions a critical finding leads to, from the current policy when it was read. */
-function criticalActions(
+export function criticalActions(
   key: KeyRef,
   config: Config,
   current: string | undefined,

@@ -4,6 +4,7 @@ import { removeStatements } from "../shared/actions/remove-statements.js";
 import type { Incident } from "../shared/incident.js";
 import { kmsApiCall, SUCCEEDED } from "../shared/rule.js";
 import { decide, INCIDENT, policyActions } from "./decide.js";
+import { keyPolicyViolationState } from "./state.js";
 
 export const keyPolicyViolation = {
   name: INCIDENT,
@@ -26,6 +27,7 @@ export const keyPolicyViolation = {
       ...own,
     }),
   decide,
+  state: keyPolicyViolationState,
   executors: [disableKey, removeStatements],
   plans: policyActions,
   // The organisation is learnt only when the config does not name it (trusted like the key's account).

@@ -3,6 +3,7 @@ import { enableKeyRotation } from "../shared/actions/enable-key-rotation.js";
 import type { Incident } from "../shared/incident.js";
 import { successfulCall } from "../shared/rule.js";
 import { decide, INCIDENT } from "./decide.js";
+import { keyRotationDisabledState } from "./state.js";
 
 export const keyRotationDisabled = {
   name: INCIDENT,
@@ -12,6 +13,7 @@ export const keyRotationDisabled = {
   matches: () => true,
   pattern: (own) => successfulCall(["DisableKeyRotation"], own),
   decide,
+  state: keyRotationDisabledState,
   executors: [enableKeyRotation],
   plans: () => ["enable-key-rotation"],
   reads: () => ["key", "tags", "rotation"],

@@ -3,6 +3,7 @@ import { revokeGrant } from "../shared/actions/revoke-grant.js";
 import type { Incident } from "../shared/incident.js";
 import { successfulCall } from "../shared/rule.js";
 import { decide, INCIDENT } from "./decide.js";
+import { rogueGrantState } from "./state.js";
 
 export const rogueGrant = {
   name: INCIDENT,
@@ -23,6 +24,7 @@ export const rogueGrant = {
       ...own,
     }),
   decide,
+  state: rogueGrantState,
   executors: [revokeGrant],
   plans: () => ["revoke-grant"],
   reads: () => ["key", "tags", "grant"],

@@ -14,6 +14,7 @@ import type { DetailParser, KmsEvent } from "./event.js";
 import type { FactName, FactReader } from "./facts.js";
 import type { HistoryReader } from "./history-reader.js";
 import type { EventPattern } from "./rule.js";
+import type { StateJudgement } from "./state.js";
 import type { ActionType } from "./types.js";
 
 /**
@@ -62,4 +63,10 @@ export interface Incident<Name extends string = string, OwnFact extends string =
   summary: string;
   /** The ASFF finding type (`namespace/category/classifier`) its Security Hub findings carry. */
   securityHubType: string;
+  /**
+   * How it judges a key's current state (the sweep), with its own reason codes; absent for
+   * incidents about an act that leaves no trace in the key's state (who disabled a key, an alias
+   * moved, material deleted, a key pending deletion used).
+   */
+  state?: StateJudgement;
 }
