@@ -38,7 +38,7 @@ describe("help, version and usage errors", () => {
     expect(run).toMatchObject({ code: 0, stdout: `kms-responder ${VERSION}\n` });
   });
 
-  it.each(["triage", "preview", "analyze-policy", "run", "doctor", "notify-test", "drill"])(
+  it.each(["triage", "scan", "preview", "analyze-policy", "run", "doctor", "notify-test", "drill"])(
     "%s --help: its own short usage with examples, exit 0",
     async (command) => {
       const run = await spawn([command, "--help"]);
