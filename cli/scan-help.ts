@@ -1,7 +1,7 @@
 /**
  * `kms-responder scan --help`, apart from the command so that the CLI's help loads no AWS client.
  */
-import { DEFAULT_REQUESTS_PER_SECOND } from "../functions/scan/budget.js";
+import { DEFAULT_SHARE } from "../functions/scan/budget.js";
 import { SEVERITIES } from "../functions/shared/types.js";
 
 export const SCAN_HELP = `Usage: kms-responder scan [--regions R,...] [--accounts ID,... [--role-name NAME]] [--config FILE]
@@ -18,8 +18,8 @@ GetKeyRotationStatus, every page). AWS managed keys are counted and left out. Pr
   --json         one JSON object per finding on stdout (incident, severity, reasons, key, account, region, actions)
   --report       also write the findings as an HTML page
   --fail-on      exit 1 when a finding is at least this severe (${SEVERITIES.join(", ")})
-  --concurrency  keys read at once per account and Region (default 8); every account and Region also
-                 keeps to ${DEFAULT_REQUESTS_PER_SECOND} requests/s, whatever the concurrency
+  --concurrency  keys read at once per account and Region (default 8); whatever the concurrency, each
+                 account and Region gets at most ${DEFAULT_SHARE * 100}% of each read's default KMS quota
 Exit 2 when nothing could be read (no credentials, no Region, every account unreachable).
 
 Examples:

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { DEFAULT_REQUESTS_PER_SECOND, requestBudget } from "../functions/scan/budget.js";
+import { requestBudget } from "../functions/scan/budget.js";
 import { pool, type ScanResult, type ScanTarget, scanRegion } from "../functions/scan/scan.js";
 import { partitionOfRegion } from "../functions/shared/arn.js";
 import type { Config } from "../functions/shared/config.js";
@@ -246,7 +246,7 @@ export async function scanCommand(
         region: t.region,
         ...(t.credentials && { credentials: t.credentials }),
       });
-      result = await scanRegion({ kms, budget: requestBudget(DEFAULT_REQUESTS_PER_SECOND) }, target, config, {
+      result = await scanRegion({ kms, budget: requestBudget() }, target, config, {
         concurrency,
         describe: unreadableBecause,
       });

@@ -53,7 +53,7 @@ function nextOf(out: {
 /** Every key id in the account and Region (customer and AWS managed). */
 export function listKeyIds(r: Reader): Promise<string[]> {
   return allPages(async (Marker) => {
-    await r.budget.take();
+    await r.budget.take("ListKeys");
     const out = await r.kms.send(new ListKeysCommand({ Marker, Limit: 1000 }));
     return { items: (out.Keys ?? []).flatMap((k) => (k.KeyId ? [k.KeyId] : [])), next: nextOf(out) };
   });
@@ -62,7 +62,7 @@ export function listKeyIds(r: Reader): Promise<string[]> {
 /** Every alias of the Region, by the key id it names (one listing for all keys, not one per key). */
 export async function listAliases(r: Reader): Promise<Map<string, string[]>> {
   const aliases = await allPages(async (Marker) => {
-    await r.budget.take();
+    await r.budget.take("ListAliases");
     const out = await r.kms.send(new ListAliasesCommand({ Marker, Limit: 100 }));
     return { items: out.Aliases ?? [], next: nextOf(out) };
   });
@@ -87,7 +87,7 @@ function listedGrant(g: GrantListEntry): ListedGrant {
 
 function readGrants(r: Reader, keyId: string): Promise<ListedGrant[]> {
   return allPages(async (Marker) => {
-    await r.budget.take();
+    await r.budget.take("ListGrants");
     const out = await r.kms.send(new ListGrantsCommand({ KeyId: keyId, Marker, Limit: 100 }));
     return { items: (out.Grants ?? []).map(listedGrant), next: nextOf(out) };
   });
@@ -95,7 +95,7 @@ function readGrants(r: Reader, keyId: string): Promise<ListedGrant[]> {
 
 async function readTags(r: Reader, keyId: string): Promise<Record<string, string>> {
   const tags = await allPages(async (Marker) => {
-    await r.budget.take();
+    await r.budget.take("ListResourceTags");
     const out = await r.kms.send(new ListResourceTagsCommand({ KeyId: keyId, Marker, Limit: 50 }));
     return { items: out.Tags ?? [], next: nextOf(out) };
   });
@@ -103,13 +103,13 @@ async function readTags(r: Reader, keyId: string): Promise<Record<string, string
 }
 
 async function readPolicy(r: Reader, keyId: string): Promise<string> {
-  await r.budget.take();
+  await r.budget.take("GetKeyPolicy");
   const out = await r.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: "default" }));
   return out.Policy ?? "";
 }
 
 async function readRotation(r: Reader, keyId: string): Promise<NonNullable<KeyState["rotation"]>> {
-  await r.budget.take();
+  await r.budget.take("GetKeyRotationStatus");
   const out = await r.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }));
   return { enabled: out.KeyRotationEnabled === true, periodDays: out.RotationPeriodInDays };
 }
@@ -154,7 +154,7 @@ export async function readKeyState(
 ): Promise<KeyRead> {
   let meta: KeyMetadata | undefined;
   try {
-    await r.budget.take();
+    await r.budget.take("DescribeKey");
     meta = (await r.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
   } catch (error) {
     return { kind: "error", keyId, error: `DescribeKey: ${describeError(error)}` };

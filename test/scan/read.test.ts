@@ -15,7 +15,13 @@ import {
 } from "@aws-sdk/client-kms";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { type Budget, requestBudget, UNLIMITED } from "../../functions/scan/budget.js";
+import {
+  type Budget,
+  keysPerSecondBound,
+  PER_KEY_OPERATIONS,
+  requestBudget,
+  UNLIMITED,
+} from "../../functions/scan/budget.js";
 import { listAliases, listKeyIds, readKeyState } from "../../functions/scan/read.js";
 import { scanRegion } from "../../functions/scan/scan.js";
 import { parseConfig } from "../../functions/shared/config.js";
@@ -215,11 +221,11 @@ describe("scanRegion", () => {
 });
 
 describe("requestBudget", () => {
-  it("spaces requests 1000/perSecond ms apart, without sleeping while under the rate", async () => {
+  it("spaces each operation's requests at its share of the quota, operations independent", async () => {
     let now = 1_000;
     const waits: number[] = [];
     const budget = requestBudget(
-      50,
+      0.5,
       () => now,
       (ms) => {
         waits.push(ms);
@@ -227,16 +233,26 @@ describe("requestBudget", () => {
         return Promise.resolve();
       },
     );
-    await budget.take();
-    await budget.take();
-    await budget.take();
+    // ListGrants: 100 requests/s by default, half of it is one request every 20 ms.
+    await budget.take("ListGrants");
+    await budget.take("ListGrants");
+    await budget.take("ListGrants");
+    expect(waits).toEqual([20, 20]);
+    // DescribeKey has its own quota (2000/s): its first request does not wait behind ListGrants.
+    await budget.take("DescribeKey");
     expect(waits).toEqual([20, 20]);
     now += 1_000;
-    await budget.take();
+    await budget.take("ListGrants");
     expect(waits).toEqual([20, 20]);
   });
 
-  it("refuses a rate of zero", () => {
-    expect(() => requestBudget(0)).toThrow(/above 0/);
+  it("refuses a share outside (0, 1]", () => {
+    expect(() => requestBudget(0)).toThrow(/share/);
+    expect(() => requestBudget(1.5)).toThrow(/share/);
+  });
+
+  it("the keys/s bound is the lowest per-key quota (ListGrants)", () => {
+    expect(keysPerSecondBound(PER_KEY_OPERATIONS)).toBe(100);
+    expect(keysPerSecondBound(PER_KEY_OPERATIONS, 0.5)).toBe(50);
   });
 });
