@@ -33,9 +33,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** The runbook function: invoked by people, not by a rule, so it is not in the registry. */
 export const RUNBOOK = "runbook";
 
-/** Every function the stack deploys, in the registry's order, the runbook last. */
+/** The scheduled sweep of every key's state: run by a schedule or a state machine, not by a rule. */
+export const SCAN = "scan";
+
+/** Every function the stack deploys, in the registry's order, then the runbook and the sweep. */
 export function functionNames(): string[] {
-  return [...INCIDENTS.map((i) => i.name), RUNBOOK];
+  return [...INCIDENTS.map((i) => i.name), RUNBOOK, SCAN];
 }
 
 /**
@@ -45,6 +48,8 @@ export function functionNames(): string[] {
  * central responder's member roles) and Security Hub (findings, when configured).
  */
 export function expectedClients(name: string): string[] {
+  // The sweep also keeps its record of what it notified in S3, on every run.
+  if (name === SCAN) return ["kms", "s3", "sns"];
   if (name !== RUNBOOK && !INCIDENTS.some((i: Incident) => i.name === name)) {
     throw new Error(`${name} is neither a registered incident nor the runbook`);
   }

@@ -114,6 +114,27 @@ const organizationSchema = strictObject({
   ),
 });
 
+/** An EventBridge schedule expression: `rate(1 day)`, `rate(12 hours)`, `cron(0 6 * * ? *)`. */
+const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/;
+
+const scanSchema = strictObject({
+  /** When the stack's sweep runs (default daily), or `off`. */
+  schedule: v.optional(
+    v.union([
+      v.literal("off"),
+      matching(SCHEDULE, 'must be an EventBridge schedule like "rate(1 day)" or "cron(0 6 * * ? *)", or "off"'),
+    ]),
+    "rate(1 day)",
+  ),
+  /** Incidents whose findings the sweep acts on (through the same executors); default none. */
+  enforce: listOf(v.picklist(INCIDENTS as string[])),
+  /** Organisation: (account, Region) pairs swept at once by the state machine. */
+  maxConcurrency: v.optional(
+    v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1), v.maxValue(1000)),
+    40,
+  ),
+});
+
 const incidentModeSchema = v.picklist(["enforce", "notify", "off"]);
 type IncidentMode = v.InferOutput<typeof incidentModeSchema>;
 const incidentSettingsEntries = { mode: v.optional(incidentModeSchema, "enforce") };
@@ -212,6 +233,8 @@ export const configSchema = strictObject({
   securityHub: v.optional(v.boolean(), false),
   /** Present: the stack is a central responder for these accounts and Regions of an organisation. */
   organization: v.optional(organizationSchema),
+  /** The scheduled sweep of every key's current state. */
+  scan: v.optional(scanSchema, () => ({ schedule: "rate(1 day)" as const, enforce: [], maxConcurrency: 40 })),
 });
 
 function defaultIncidents(): Record<IncidentName, { mode: IncidentMode }> {
