@@ -101,6 +101,8 @@ export interface ResponderFunctionProps {
    *   never repeated (and notified again) unseen.
    */
   readonly invocation?: "event" | "request-response";
+  /** Default TIMEOUT; the sweep reads every key of an account and Region in one invocation. */
+  readonly timeout?: Duration;
 }
 
 export class ResponderFunction extends Construct {
@@ -182,7 +184,7 @@ export class ResponderFunction extends Construct {
       code: lambda.Code.fromAsset(bundleDir(props.distDir, name)),
       handler: "index.handler",
       memorySize: MEMORY_MB,
-      timeout: TIMEOUT,
+      timeout: props.timeout ?? TIMEOUT,
       role: this.role,
       logGroup,
       ...(this.failureQueue

@@ -55,6 +55,7 @@ import {
   type StackSetCallAs,
 } from "./organization.js";
 import { ResponderFunction } from "./responder-function.js";
+import { ScheduledScan } from "./scan.js";
 import {
   RUNBOOK_RESERVED_CONCURRENCY,
   RunbookAutomation,
@@ -104,6 +105,8 @@ export class ResponderStack extends Stack {
   readonly organizationRules = new Map<IncidentName, events.Rule>();
   /** The dashboard, the failed-actions alarm and (when on) the Security Hub permission. */
   readonly observability: Observability;
+  /** The scheduled sweep of every key's state (infra/scan.ts). */
+  readonly sweep: ScheduledScan;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, props);
@@ -185,9 +188,23 @@ export class ResponderStack extends Stack {
     // The function trusts who ran an automation execution only when it ran one of these documents.
     this.runbook.function.addEnvironment("RUNBOOK_DOCUMENT_PREFIX", runbookDocumentPrefix(this.stackName));
 
+    // The scheduled sweep: what is exposed now, judged by the incidents' own rules.
+    this.sweep = new ScheduledScan(this, "sweep", {
+      config: props.config,
+      distDir,
+      topic: this.topic,
+      notificationKey: this.notificationKey,
+      keys,
+    });
+    if (org) {
+      memberRoles.push(this.sweep.permissions);
+      assumers.push(this.sweep.function.role);
+      acknowledgeCentralRole(this.sweep.function.role, this, org);
+    }
+
     // Every function knows every responder role (loop prevention: the rules and the handlers ignore
     // the runbook's calls too, it notifies itself) and the key it must not touch.
-    const functions = [...this.responders.values(), this.runbook];
+    const functions = [...this.responders.values(), this.runbook, this.sweep.function];
     const roleArns = functions.map((r) => r.role.roleArn);
     for (const statement of notificationKeyPolicy(this, roleArns, props.config.notificationKeyAdmins)) {
       this.notificationKey.addToResourcePolicy(statement);
@@ -220,6 +237,8 @@ export class ResponderStack extends Stack {
           ...(props.stackSetCallAs && { callAs: props.stackSetCallAs }),
         })
       : undefined;
+
+    this.sweep.schedule(props.config);
 
     // One rule per incident, with the pattern its declaration gives (the responder roles' calls
     // left out); failed deliveries land in the function's failure queue. A central responder has

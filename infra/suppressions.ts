@@ -81,3 +81,43 @@ export function suppressAutomationExecutionRead(role: IConstruct): void {
       "list exists at deploy time. Limited to this account's and Region's automation executions.",
   });
 }
+
+export function suppressSweepBucketLogs(bucket: IConstruct): void {
+  Validations.of(bucket).acknowledge({
+    id: "AwsSolutions-S1",
+    reason:
+      "The sweep's bucket holds its own record of what it notified and the organisation's item lists " +
+      "and results, written and read only by the sweep and its state machine (whose calls CloudTrail " +
+      "records); server access logs would log the stack's own reads in a second bucket.",
+  });
+}
+
+export function suppressSweepRole(role: IConstruct, organization: boolean): void {
+  Validations.of(role).acknowledge({
+    id: KEY_WILDCARD_FINDING,
+    reason:
+      "The sweep reads every customer managed key of the account and Region, and keys are created at " +
+      "any time, so no list of key ARNs exists at deploy time. Limited to this account's keys (key/*, " +
+      "no aliases), to read actions plus the executors of the incidents scan.enforce lists; the " +
+      "notification key is explicitly denied.",
+  });
+  Validations.of(role).acknowledge({
+    id: STAR_RESOURCE_FINDING,
+    reason:
+      'kms:ListKeys and kms:ListAliases support no resource-level permissions, so "*" is the only valid ' +
+      "resource; read-only: the sweep lists the keys and aliases of the account and Region." +
+      (organization
+        ? " organizations:ListAccountsForParent and ListOrganizationalUnitsForParent are read-only and list the configured units' accounts."
+        : ""),
+  });
+}
+
+export function suppressSweepStateMachine(machine: IConstruct): void {
+  Validations.of(machine).acknowledge({
+    id: "AwsSolutions-IAM5",
+    reason:
+      "CDK's distributed Map grants its role the bucket's item list and result prefix (object ARNs under " +
+      "one bucket), StartExecution on its own child executions, and the sweep function's versions " +
+      "(function ARN with :*): each wildcard is within one resource the stack owns.",
+  });
+}

@@ -1,0 +1,233 @@
+/**
+ * The scheduled sweep, as a wiring diagram:
+ *
+ *   single account:  schedule -> sweep function (this account and Region) -> topic, Security Hub
+ *   organisation:    schedule -> state machine: list pairs -> distributed Map over (account, Region)
+ *                    pairs (items and results in the bucket, MaxConcurrency bounded) -> sweep
+ *                    function per pair, through the member role -> summary notification
+ *
+ * The function keeps what it notified in the bucket (notified/<account>/<region>.json); the state
+ * machine's items and results live there too (scan/). Reads every key; changes a key only for the
+ * incidents `scan.enforce` lists, with exactly their executors' permissions.
+ */
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { Construct } from "constructs";
+import { ITEMS_KEY, RESULTS_PREFIX } from "../functions/scan/organization.js";
+import { INCIDENTS } from "../functions/registry.js";
+import type { Config } from "../functions/shared/config.js";
+import { incidentMode } from "../functions/shared/decision.js";
+import { permissionsOf } from "../functions/shared/executors/executor.js";
+import { FACT_PERMISSIONS } from "../functions/shared/facts.js";
+import type { Incident } from "../functions/shared/incident.js";
+import { ASSUME_MEMBER_ROLE, type RolePermissions } from "../functions/shared/permissions.js";
+import { STATE_READ_PERMISSIONS, SWEEP_PERMISSIONS } from "../functions/shared/state.js";
+import { assumeMemberRoleStatement, type Organization } from "./organization.js";
+import { ResponderFunction } from "./responder-function.js";
+import { suppressSweepBucketLogs, suppressSweepRole, suppressSweepStateMachine } from "./suppressions.js";
+
+/** Reads without a resource ARN: granted on `*`. */
+const LISTINGS = ["kms:ListKeys", "kms:ListAliases"] as const;
+/** Organizations reads that list the organisation's accounts (organisation mode only). */
+const ORGANIZATION_READS = [
+  "organizations:ListAccountsForParent",
+  "organizations:ListOrganizationalUnitsForParent",
+] as const;
+
+/**
+ * What the sweep calls on keys: the reads every incident's state judgement needs, the key's name
+ * for the notification, and the executors of the incidents `scan.enforce` opts in (in enforce mode).
+ */
+export function sweepPermissions(config: Config): RolePermissions {
+  const reads = [
+    ...SWEEP_PERMISSIONS,
+    ...Object.values(STATE_READ_PERMISSIONS).flat(),
+    ...FACT_PERMISSIONS.notice,
+  ].filter((a) => !(LISTINGS as readonly string[]).includes(a));
+  const acts = INCIDENTS.filter(
+    (i) => config.scan.enforce.includes(i.name) && incidentMode(config, i.name) === "enforce",
+  ).flatMap((i: Incident) => permissionsOf(i.executors, i.plans(config)));
+  const kmsActions = [...new Set([...reads, ...acts])].sort();
+  return { kms: kmsActions, other: [...LISTINGS, ...(config.organization ? [ASSUME_MEMBER_ROLE] : [])] };
+}
+
+export interface ScheduledScanProps {
+  readonly config: Config;
+  readonly distDir: string;
+  readonly topic: sns.ITopic;
+  readonly notificationKey: kms.IKey;
+  /** The keys this account's role may read and act on (this account, the organisation's Regions). */
+  readonly keys: readonly string[];
+}
+
+/** The longest a sweep of one account and Region may take (Lambda's maximum). */
+const SWEEP_TIMEOUT = Duration.minutes(15);
+
+export class ScheduledScan extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly function: ResponderFunction;
+  readonly permissions: RolePermissions;
+  /** Organisation mode: the state machine the schedule starts. */
+  stateMachine: sfn.StateMachine | undefined;
+
+  constructor(scope: Construct, id: string, props: ScheduledScanProps) {
+    super(scope, id);
+    const { config } = props;
+    this.bucket = new s3.Bucket(this, "Bucket", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      // The organisation's item lists and Map results are for the summary; a quarter keeps a history.
+      lifecycleRules: [{ prefix: "scan/", expiration: Duration.days(90) }],
+    });
+    suppressSweepBucketLogs(this.bucket);
+    this.permissions = sweepPermissions(config);
+    const statements = [
+      new iam.PolicyStatement({ sid: "SweepKeys", actions: this.permissions.kms, resources: [...props.keys] }),
+      new iam.PolicyStatement({ sid: "ListKeysAndAliases", actions: [...LISTINGS], resources: ["*"] }),
+      new iam.PolicyStatement({
+        sid: "KeepWhatWasNotified",
+        actions: ["s3:GetObject", "s3:PutObject"],
+        resources: [this.bucket.arnForObjects("notified/*"), this.bucket.arnForObjects(`${ITEMS_KEY}`)],
+      }),
+      // Without it a first sweep's missing record reads as AccessDenied instead of NoSuchKey.
+      new iam.PolicyStatement({ sid: "ListTheBucket", actions: ["s3:ListBucket"], resources: [this.bucket.bucketArn] }),
+      ...organizationStatements(this, config.organization, this.bucket),
+      ...securityHubStatements(this, config),
+    ];
+    this.function = new ResponderFunction(this, "scan", {
+      name: "scan",
+      distDir: props.distDir,
+      topic: props.topic,
+      notificationKey: props.notificationKey,
+      statements,
+      timeout: SWEEP_TIMEOUT,
+      // The state machine calls it and sees each result; the schedule of a single account invokes
+      // it asynchronously (failures to its failure queue).
+      invocation: config.organization ? "request-response" : "event",
+      // One sweep at a time per pair is what keeps the notified record consistent; the Map's
+      // MaxConcurrency bounds the organisation's.
+    });
+    this.function.function.addEnvironment("SCAN_BUCKET", this.bucket.bucketName);
+    suppressSweepRole(this.function.role, config.organization !== undefined);
+    this.stateMachine = undefined;
+  }
+
+  /** Starts the sweep on the schedule: the function (single account) or the state machine. */
+  schedule(config: Config): void {
+    const expression = config.scan.schedule;
+    if (expression === "off") return;
+    const schedule = events.Schedule.expression(expression);
+    if (!config.organization) {
+      new events.Rule(this, "Schedule", {
+        description: "kms-responder: sweep every key's current state",
+        schedule,
+        targets: [
+          new targets.LambdaFunction(this.function.function, {
+            ...(this.function.failureQueue && { deadLetterQueue: this.function.failureQueue }),
+            retryAttempts: 2,
+          }),
+        ],
+      });
+      return;
+    }
+    this.stateMachine = this.organizationStateMachine(config.scan.maxConcurrency);
+    new events.Rule(this, "Schedule", {
+      description: "kms-responder: sweep every account and Region of the organisation",
+      schedule,
+      targets: [new targets.SfnStateMachine(this.stateMachine)],
+    });
+  }
+
+  private organizationStateMachine(maxConcurrency: number): sfn.StateMachine {
+    const fn = this.function.function;
+    const listPairs = new tasks.LambdaInvoke(this, "ListPairs", {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject({ action: "items" }),
+      resultPath: sfn.JsonPath.DISCARD,
+      retryOnServiceExceptions: true,
+    });
+    const map = new sfn.DistributedMap(this, "SweepEachPair", {
+      itemReader: new sfn.S3JsonItemReader({ bucket: this.bucket, key: ITEMS_KEY }),
+      itemSelector: {
+        action: "sweep",
+        account: sfn.JsonPath.stringAt("$$.Map.Item.Value.account"),
+        region: sfn.JsonPath.stringAt("$$.Map.Item.Value.region"),
+      },
+      maxConcurrency,
+      // A pair that cannot be swept (its member role missing, a Region disabled) is reported in the
+      // summary, not a reason to stop the others.
+      toleratedFailurePercentage: 100,
+      resultWriter: new sfn.ResultWriter({ bucket: this.bucket, prefix: RESULTS_PREFIX }),
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+    });
+    map.itemProcessor(
+      new tasks.LambdaInvoke(this, "SweepOnePair", {
+        lambdaFunction: fn,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+      }),
+    );
+    const summary = new tasks.LambdaInvoke(this, "NotifySummary", {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject({
+        action: "summary",
+        ResultWriterDetails: sfn.JsonPath.objectAt("$.ResultWriterDetails"),
+      }),
+      retryOnServiceExceptions: true,
+    });
+    const logGroup = new logs.LogGroup(this, "StateMachineLogs", {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const machine = new sfn.StateMachine(this, "Sweep", {
+      comment: "kms-responder: sweep every account and Region of the organisation",
+      definitionBody: sfn.DefinitionBody.fromChainable(listPairs.next(map).next(summary)),
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL },
+      tracingEnabled: true,
+    });
+    suppressSweepStateMachine(machine);
+    return machine;
+  }
+}
+
+function organizationStatements(
+  scope: Construct,
+  organization: Organization | undefined,
+  bucket: s3.IBucket,
+): iam.PolicyStatement[] {
+  if (!organization) return [];
+  return [
+    new iam.PolicyStatement({ sid: "ListTheOrganisation", actions: [...ORGANIZATION_READS], resources: ["*"] }),
+    new iam.PolicyStatement({
+      sid: "ReadTheMapResults",
+      actions: ["s3:GetObject"],
+      resources: [bucket.arnForObjects(`${RESULTS_PREFIX}/*`)],
+    }),
+    assumeMemberRoleStatement(Stack.of(scope), organization),
+  ];
+}
+
+function securityHubStatements(scope: Construct, config: Config): iam.PolicyStatement[] {
+  if (!config.securityHub) return [];
+  const stack = Stack.of(scope);
+  return [
+    new iam.PolicyStatement({
+      sid: "ImportAndResolveFindings",
+      actions: ["securityhub:BatchImportFindings", "securityhub:BatchUpdateFindings"],
+      resources: [
+        stack.formatArn({ service: "securityhub", resource: "product", resourceName: `${stack.account}/default` }),
+        stack.formatArn({ service: "securityhub", resource: "hub", resourceName: "default" }),
+      ],
+    }),
+  ];
+}
