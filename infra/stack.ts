@@ -55,13 +55,13 @@ import {
   type StackSetCallAs,
 } from "./organization.js";
 import { ResponderFunction } from "./responder-function.js";
-import { ScheduledScan } from "./scan.js";
 import {
   RUNBOOK_RESERVED_CONCURRENCY,
   RunbookAutomation,
   runbookDocumentPrefix,
   runbookPermissions,
 } from "./runbook.js";
+import { ScheduledScan } from "./scan.js";
 import {
   suppressAutomationExecutionRead,
   suppressKeyWildcard,

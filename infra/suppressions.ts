@@ -92,7 +92,7 @@ export function suppressSweepBucketLogs(bucket: IConstruct): void {
   });
 }
 
-export function suppressSweepRole(role: IConstruct, organization: boolean): void {
+export function suppressSweepRole(role: IConstruct, bucketId: string, organization: boolean): void {
   Validations.of(role).acknowledge({
     id: KEY_WILDCARD_FINDING,
     reason:
@@ -110,14 +110,41 @@ export function suppressSweepRole(role: IConstruct, organization: boolean): void
         ? " organizations:ListAccountsForParent and ListOrganizationalUnitsForParent are read-only and list the configured units' accounts."
         : ""),
   });
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/notified/*]`,
+    reason:
+      "One record object per account and Region the sweep covers (notified/<account>/<region>.json), " +
+      "in the stack's own bucket: the accounts are the organisation's, known only when it runs.",
+  });
+  if (organization) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/scan/results/*]`,
+      reason:
+        "The summary reads the distributed Map's result files, which Step Functions names per execution " +
+        "under this prefix of the stack's own bucket.",
+    });
+  }
 }
 
-export function suppressSweepStateMachine(machine: IConstruct): void {
-  Validations.of(machine).acknowledge({
-    id: "AwsSolutions-IAM5",
-    reason:
-      "CDK's distributed Map grants its role the bucket's item list and result prefix (object ARNs under " +
-      "one bucket), StartExecution on its own child executions, and the sweep function's versions " +
-      "(function ARN with :*): each wildcard is within one resource the stack owns.",
-  });
+/**
+ * What CDK grants a state machine with a distributed Map that reads its items from and writes its
+ * results to the stack's bucket, invokes the sweep function, traces and logs.
+ */
+export function suppressSweepStateMachine(
+  machine: IConstruct,
+  ids: { machine: string; bucket: string; function: string },
+): void {
+  const execution = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${ids.machine}"}]}]}`;
+  const reasons: Record<string, string> = {
+    [`<${ids.function}.Arn>:*`]:
+      "Invoking the sweep function's versions and aliases (lambda:InvokeFunction on the function ARN with :*): one function the stack owns.",
+    [`arn:<AWS::Partition>:s3:::<${ids.bucket}>/*`]:
+      "The distributed Map reads its item list and writes its results in the stack's own bucket.",
+    [`${execution}:*`]: "The distributed Map starts and stops its own child executions, named per run.",
+    [`${execution}/*:*`]: "The distributed Map reads its own child executions, named per run.",
+    "*": 'X-Ray tracing and log delivery (xray:PutTraceSegments, logs:CreateLogDelivery, ...) support no resource-level permissions, so "*" is the only valid resource.',
+  };
+  for (const [resource, reason] of Object.entries(reasons)) {
+    Validations.of(machine).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+  }
 }

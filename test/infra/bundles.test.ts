@@ -42,6 +42,8 @@ const LAZY: Record<string, string[]> = {
     ]),
   ),
   runbook: ["cloudtrail", "securityhub", "ssm", "sts"],
+  // The sweep: the organisation's listing, Security Hub's resolve and the member role on demand.
+  scan: ["cloudtrail", "organizations", "securityhub", "sts"],
 };
 /** The on-demand bundles (lazy/*.mjs) that carry those clients. */
 const LAZY_FILES: Record<string, string[]> = {
@@ -57,8 +59,12 @@ const LAZY_FILES: Record<string, string[]> = {
     ]),
   ),
   runbook: ["history-cloudtrail.mjs", "member.mjs", "securityhub.mjs", "ssm.mjs"],
+  scan: ["history-cloudtrail.mjs", "member.mjs", "organization.mjs", "resolve.mjs", "securityhub.mjs"],
 };
-const EXPECTED: Record<string, string[]> = Object.fromEntries(Object.keys(LAZY).map((name) => [name, COLD]));
+/** The sweep keeps its record of what it notified in S3 on every run: S3 is cold there. */
+const EXPECTED: Record<string, string[]> = Object.fromEntries(
+  Object.keys(LAZY).map((name) => [name, name === "scan" ? ["kms", "s3", "sns"] : COLD]),
+);
 
 describe("bundles", () => {
   it("one per registered incident, and the runbook, each written with its source map", () => {
@@ -70,7 +76,7 @@ describe("bundles", () => {
   });
 
   it.each(Object.entries(EXPECTED))(
-    "%s loads only KMS and SNS at cold start, the rest on demand",
+    "%s loads only KMS and SNS (the sweep S3 too) at cold start, the rest on demand",
     (name, clients) => {
       const bundle = built.find((b) => b.name === name);
       expect(bundle?.clients).toEqual(clients);

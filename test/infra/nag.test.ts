@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import { ResponderStack } from "../../infra/stack.js";
-import { type BuiltStack, buildStack, stubDist } from "./stack-fixture.js";
+import { type BuiltStack, buildStack, logicalId, stubDist } from "./stack-fixture.js";
 
 let built: BuiltStack;
 beforeAll(() => {
@@ -55,6 +55,7 @@ describe("cdk-nag AwsSolutions", () => {
         "kms-responder/key-rotation-disabled/Failures",
         "kms-responder/pending-deletion-key-used/Failures",
         "kms-responder/rogue-grant/Failures",
+        "kms-responder/sweep/scan/Failures",
       ],
       // Every function role reads the account's keys (at least DescribeKey, to name the key in
       // its notification) and so holds key/* (the runbook's too); the SSM documents' role may only
@@ -70,6 +71,7 @@ describe("cdk-nag AwsSolutions", () => {
         "kms-responder/pending-deletion-key-used/Role",
         "kms-responder/rogue-grant/Role",
         "kms-responder/runbook/Role",
+        "kms-responder/sweep/scan/Role",
       ],
       // The runbook reads the automation execution that invoked it (who started it); ids are per run.
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-execution/*]":
@@ -88,7 +90,14 @@ describe("cdk-nag AwsSolutions", () => {
         "kms-responder/pending-deletion-key-used/Role",
         "kms-responder/rogue-grant/Role",
         "kms-responder/runbook/Role",
+        "kms-responder/sweep/scan/Role",
       ],
+      // The sweep's record of what it notified: one object per account and Region, in its own bucket.
+      [`AwsSolutions-IAM5[Resource::<${logicalId(built.stack.sweep.bucket)}.Arn>/notified/*]`]: [
+        "kms-responder/sweep/scan/Role",
+      ],
+      // The sweep's bucket: no server access logs of the stack's own reads.
+      "AwsSolutions-S1": ["kms-responder/sweep/Bucket"],
     });
   });
 

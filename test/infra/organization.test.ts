@@ -20,6 +20,7 @@ import { notByResponder } from "../../functions/shared/rule.js";
 import { forwardingRules, MEMBER_KEY_WILDCARD_FINDING, MemberStack } from "../../infra/member-template.js";
 import { memberPermissionsOf } from "../../infra/organization.js";
 import { runbookPermissions } from "../../infra/runbook.js";
+import { sweepPermissions } from "../../infra/scan.js";
 import { type BuiltStack, buildStack, getAtt, logicalId } from "./stack-fixture.js";
 
 const ORG = {
@@ -116,7 +117,8 @@ describe("central stack: the organisation bus", () => {
     const bus = built.stack.organization?.bus;
     if (!bus) throw new Error("no organisation bus");
     const rules = resourcesOf(central, "AWS::Events::Rule");
-    expect(rules).toHaveLength(2 * DECLARED.length);
+    // And the sweep's schedule, which starts the state machine.
+    expect(rules).toHaveLength(2 * DECLARED.length + 1);
     for (const incident of DECLARED) {
       const onDefault = built.stack.rules.get(incident.name as never);
       const onBus = built.stack.organizationRules.get(incident.name as never);
@@ -248,7 +250,12 @@ describe("central stack: the member StackSet", () => {
       { ParameterKey: "CentralBusArn", ParameterValue: getAtt(bus) },
       {
         ParameterKey: "CentralRoleArns",
-        ParameterValue: { "Fn::Join": [",", [...roles, getAtt(built.stack.runbook.role)]] },
+        ParameterValue: {
+          "Fn::Join": [
+            ",",
+            [...roles, getAtt(built.stack.runbook.role), getAtt(built.stack.sweep.function.role)],
+          ],
+        },
       },
     ]);
   });
@@ -314,6 +321,7 @@ describe("member template", () => {
     const union = memberPermissionsOf([
       ...DECLARED.map((i) => rolePermissions(i, config)),
       runbookPermissions(config),
+      sweepPermissions(config),
     ]);
     const [policy] = resource("MemberRole").Properties.Policies as Array<{
       PolicyDocument: { Statement: Json[] };

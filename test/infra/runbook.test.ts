@@ -121,7 +121,8 @@ describe("runbook function", () => {
       expect(JSON.stringify(rule.Properties.Targets)).not.toContain(fn);
     }
     expect(runbook().failureQueue).toBeUndefined();
-    built.template.resourceCountIs("AWS::SQS::Queue", INCIDENTS.length);
+    // One per incident function and one for the sweep (a schedule invokes it asynchronously).
+    built.template.resourceCountIs("AWS::SQS::Queue", INCIDENTS.length + 1);
     const invokeConfigs = Object.values(
       built.template.findResources("AWS::Lambda::EventInvokeConfig", {
         Properties: { FunctionName: ref(runbook().function) },

@@ -21,8 +21,8 @@ export interface StubDist {
   remove(): void;
 }
 
-/** Every bundle the stack deploys: one per incident, and the runbook. */
-export const ALL_BUNDLES: readonly string[] = [...INCIDENTS.map((i) => i.name), "runbook"];
+/** Every bundle the stack deploys: one per incident, the runbook and the sweep. */
+export const ALL_BUNDLES: readonly string[] = [...INCIDENTS.map((i) => i.name), "runbook", "scan"];
 
 export function stubDist(names: readonly string[] = ALL_BUNDLES): StubDist {
   const dir = mkdtempSync(path.join(tmpdir(), "kms-responder-dist-"));

@@ -35,10 +35,11 @@ const failureQueue = (incident: IncidentName) => {
   if (!queue) throw new Error(`no failure queue for ${incident}`);
   return queue;
 };
-/** Every function role, the runbook's last: the rules and the config leave out their calls. */
+/** Every function role, the runbook's and the sweep's last: the rules and the config leave out their calls. */
 const allRoleArns = () => [
   ...INCIDENTS.map((i) => getAtt(responder(i).role)),
   getAtt(built.stack.runbook.role),
+  getAtt(built.stack.sweep.function.role),
 ];
 
 describe("rules", () => {
@@ -128,8 +129,8 @@ describe("rules", () => {
     "alias-changed": () => successful(["UpdateAlias", "DeleteAlias"]),
   };
 
-  it("deploys exactly one rule per registered incident", () => {
-    built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length);
+  it("deploys exactly one rule per registered incident, and the sweep's schedule", () => {
+    built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length + 1);
     expect([...built.stack.rules.keys()]).toEqual(INCIDENTS);
   });
 
@@ -290,7 +291,11 @@ describe("roles", () => {
   );
 
   it("function roles trust Lambda only and carry no managed policy (no AWSLambdaBasicExecutionRole)", () => {
-    const roles = [...INCIDENTS.map((i) => responder(i).role), built.stack.runbook.role].map(resource);
+    const roles = [
+      ...INCIDENTS.map((i) => responder(i).role),
+      built.stack.runbook.role,
+      built.stack.sweep.function.role,
+    ].map(resource);
     // The only other role is the SSM documents' (test/infra/runbook.test.ts).
     expect(Object.keys(built.template.findResources("AWS::IAM::Role"))).toHaveLength(roles.length + 1);
     for (const role of roles) {
@@ -305,6 +310,7 @@ describe("roles", () => {
     const readOnlyOnStar = new Set([
       "cloudtrail:LookupEvents",
       "kms:ListAliases",
+      "kms:ListKeys",
       "organizations:DescribeOrganization",
     ]);
     const policies = Object.values(built.template.findResources("AWS::IAM::Policy"));
@@ -481,9 +487,11 @@ describe("functions", () => {
     expect(env.NOTIFICATION_TOPIC_ARN).toEqual(ref(built.stack.topic));
 
     const config = configOf(incident);
-    const roleArns = [...INCIDENTS.map((i) => responder(i).role), built.stack.runbook.role].map(
-      (role) => `<${logicalId(role)}.Arn>`,
-    );
+    const roleArns = [
+      ...INCIDENTS.map((i) => responder(i).role),
+      built.stack.runbook.role,
+      built.stack.sweep.function.role,
+    ].map((role) => `<${logicalId(role)}.Arn>`);
     expect(config.responderRoleArns).toEqual(roleArns);
     const notificationKey = `<${logicalId(built.stack.notificationKey)}.Arn>`;
     expect(config.ignoredKeys).toEqual([notificationKey]);
@@ -493,9 +501,11 @@ describe("functions", () => {
     const { notificationKeyArn: _key, ...rest } = config;
     expect({ ...rest, responderRoleArns: [], ignoredKeys: [] }).toEqual(parseConfig({ mode: "enforce" }));
     // Deployed, each token is a role or key ARN: the schema takes exact role ARNs only.
-    const deployed = [...INCIDENTS.map((i) => responder(i).role), built.stack.runbook.role].map(
-      (role) => `arn:aws:iam::111122223333:role/${logicalId(role)}`,
-    );
+    const deployed = [
+      ...INCIDENTS.map((i) => responder(i).role),
+      built.stack.runbook.role,
+      built.stack.sweep.function.role,
+    ].map((role) => `arn:aws:iam::111122223333:role/${logicalId(role)}`);
     const keyArn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     expect(() =>
       parseConfig({ ...config, responderRoleArns: deployed, notificationKeyArn: keyArn }),
@@ -529,6 +539,7 @@ describe("functions", () => {
         "arn:aws:iam::111122223333:role/other-responder",
         ...INCIDENTS.map((i) => `<${logicalId(responder(i, custom).role)}.Arn>`),
         `<${logicalId(custom.stack.runbook.role)}.Arn>`,
+        `<${logicalId(custom.stack.sweep.function.role)}.Arn>`,
       ]);
       expect(config.ignoredKeys).toEqual([
         "arn:aws:kms:us-east-1:111122223333:key/keep-out",
@@ -803,9 +814,9 @@ describe("notifications", () => {
 });
 
 describe("alarms", () => {
-  it("has three alarms per incident function, two for the runbook and one on failed actions, each notifying the topic", () => {
+  it("has three alarms per incident function and the sweep, two for the runbook and one on failed actions, each notifying the topic", () => {
     const alarms = Object.values(built.template.findResources("AWS::CloudWatch::Alarm"));
-    expect(alarms).toHaveLength(3 * INCIDENTS.length + 2 + 1);
+    expect(alarms).toHaveLength(3 * INCIDENTS.length + 3 + 2 + 1);
     built.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Namespace: "kms-responder",
       MetricName: "Actions",
