@@ -20,6 +20,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2 } from "aws-cdk-lib/cx-api";
 import { Construct } from "constructs";
 import { INCIDENTS } from "../functions/registry.js";
 import { ITEMS_KEY, RESULTS_PREFIX } from "../functions/scan/organization.js";
@@ -164,7 +165,11 @@ export class ScheduledScan extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
       retryOnServiceExceptions: true,
     });
-    const map = new sfn.DistributedMap(this, "SweepEachPair", {
+    // The V2 result writer renders only under its feature flag: set for this one construct, so the
+    // app's other flags stay as they are.
+    const scope = new Construct(this, "Engine");
+    scope.node.setContext(STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
+    const map = new sfn.DistributedMap(scope, "SweepEachPair", {
       itemReader: new sfn.S3JsonItemReader({ bucket: this.bucket, key: ITEMS_KEY }),
       itemSelector: {
         action: "sweep",
