@@ -15,6 +15,8 @@
  *    reads, sent in parallel: the key, its tags and the grant, re-read before acting).
  * 4. Triage over an archive: records per second streaming the export from S3 (moto) beside the
  *    same files from disk (goal: within 1.5x), and the S3 path with objects from memory.
+ * 5. Sweep: keys judged per second in one account and Region (moto), beside the bound KMS's
+ *    default read quotas set (bench/scan.ts).
  *
  * Runs on a clean clone after `npm ci`: it builds first, with the build `npm run build` runs (what
  * it builds is what is measured), and skips sections 3 and 4 (saying so) when moto_server is not
@@ -36,6 +38,7 @@ import { type BundleReport, measureBundles } from "./bundles.js";
 import { cliStartSection, measureCliStart } from "./cli-start.js";
 import { type ExposureRow, exposureSection, measureExposure } from "./exposure.js";
 import { type LatencyReport, measureLatency } from "./latency.js";
+import { measureScan, type ScanReport, scanSection } from "./scan.js";
 import { type TriageRun, triageRun } from "./triage.js";
 import { writeExport, writeJsonLines } from "./triage-data.js";
 import { measureTriageSizes, sizesSection } from "./triage-sizes.js";
@@ -207,6 +210,12 @@ try {
     archive = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
   }
 
+  let sweep: ScanReport | string = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
+  if (motoAvailable()) {
+    log("sweep throughput against moto");
+    sweep = await measureScan();
+  }
+
   const lines = [
     "# kms-responder performance (npm run bench)",
     "",
@@ -221,6 +230,7 @@ try {
     ...latencySection(latency),
     ...exposureSection(exposure),
     ...archiveSection(archive),
+    ...scanSection(sweep),
   ];
   const text = lines.join("\n");
   process.stdout.write(`${text}\n`);
