@@ -122,7 +122,10 @@ const scanSchema = strictObject({
   schedule: v.optional(
     v.union([
       v.literal("off"),
-      matching(SCHEDULE, 'must be an EventBridge schedule like "rate(1 day)" or "cron(0 6 * * ? *)", or "off"'),
+      matching(
+        SCHEDULE,
+        'must be an EventBridge schedule like "rate(1 day)" or "cron(0 6 * * ? *)", or "off"',
+      ),
     ]),
     "rate(1 day)",
   ),
