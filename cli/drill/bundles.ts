@@ -11,11 +11,11 @@ import { INCIDENTS, type IncidentName } from "../../functions/registry.js";
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DIST_DIR = path.join(REPO_ROOT, "dist");
 
-/** A built function: one per registered incident, and the runbook. */
-export type BundleName = IncidentName | "runbook";
+/** A built function: one per registered incident, the runbook and the sweep. */
+export type BundleName = IncidentName | "runbook" | "scan";
 
 /** Every bundle the build makes, from the registry. */
-export const BUNDLES: readonly BundleName[] = [...INCIDENTS.map((i) => i.name), "runbook"];
+export const BUNDLES: readonly BundleName[] = [...INCIDENTS.map((i) => i.name), "runbook", "scan"];
 
 export type Handler = (event: unknown) => Promise<unknown>;
 
