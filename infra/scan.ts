@@ -24,10 +24,10 @@ import { STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2 } from "aws-cdk-lib/
 import { Construct } from "constructs";
 import { INCIDENTS } from "../functions/registry.js";
 import { ITEMS_KEY, RESULTS_PREFIX } from "../functions/scan/organization.js";
+import { permissionsOf } from "../functions/shared/actions/action.js";
 import type { Config } from "../functions/shared/config.js";
 import { incidentMode } from "../functions/shared/decision.js";
-import { permissionsOf } from "../functions/shared/executors/executor.js";
-import { FACT_PERMISSIONS } from "../functions/shared/facts.js";
+import { factPermissions } from "../functions/shared/facts.js";
 import type { Incident } from "../functions/shared/incident.js";
 import { ASSUME_MEMBER_ROLE, type RolePermissions } from "../functions/shared/permissions.js";
 import { STATE_READ_PERMISSIONS, SWEEP_PERMISSIONS } from "../functions/shared/state.js";
@@ -51,7 +51,7 @@ export function sweepPermissions(config: Config): RolePermissions {
   const reads = [
     ...SWEEP_PERMISSIONS,
     ...Object.values(STATE_READ_PERMISSIONS).flat(),
-    ...FACT_PERMISSIONS.notice,
+    ...factPermissions("notice"),
   ].filter((a) => !(LISTINGS as readonly string[]).includes(a));
   const acts = INCIDENTS.filter(
     (i) => config.scan.enforce.includes(i.name) && incidentMode(config, i.name) === "enforce",

@@ -10,11 +10,11 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { INCIDENTS } from "../registry.js";
+import type { Executor } from "../shared/actions/action.js";
 import { parseKeyArn } from "../shared/arn.js";
 import type { Config } from "../shared/config.js";
 import type { Finding, PlannedAction } from "../shared/decision.js";
 import { ActionError, describeError } from "../shared/errors.js";
-import type { Executor } from "../shared/executors/executor.js";
 import { logger } from "../shared/logger.js";
 import { act, type PipelineDeps } from "../shared/pipeline.js";
 import { findingId } from "../shared/securityhub.js";
@@ -49,7 +49,7 @@ export interface SweepSummary extends ScanTarget {
 
 /** The sweep reports; it acts only for incidents `scan.enforce` lists. */
 export function enforced(finding: Finding, config: Config): Finding {
-  if (config.scan.enforce.includes(finding.incident)) return finding;
+  if ((config.scan.enforce as readonly string[]).includes(finding.incident)) return finding;
   const hold: NonNullable<PlannedAction["hold"]> = {
     status: "dry-run",
     code: "notify-mode",

@@ -130,7 +130,7 @@ const scanSchema = strictObject({
     "rate(1 day)",
   ),
   /** Incidents whose findings the sweep acts on (through the same executors); default none. */
-  enforce: listOf(v.picklist(INCIDENTS as string[])),
+  enforce: listOf(v.picklist(INCIDENT_NAMES)),
   /** Organisation: (account, Region) pairs swept at once by the state machine. */
   maxConcurrency: v.optional(
     v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1), v.maxValue(1000)),
