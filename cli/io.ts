@@ -2,6 +2,10 @@
  * What every command shares: its output channels and the usage error. A module of its own so that
  * `main.ts` and the commands it loads on demand (the drill) import it, never each other.
  */
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { ConfigError } from "../functions/shared/errors.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -23,4 +27,23 @@ export interface CliIo {
  */
 export function quietMetricsOutsideLambda(env: NodeJS.ProcessEnv = process.env): void {
   if (env.AWS_LAMBDA_FUNCTION_NAME === undefined) env.POWERTOOLS_METRICS_DISABLED ??= "true";
+}
+
+/**
+ * Fails now, naming the path, when `file` could not be written later: its folder is missing or
+ * not writable, or the path is a folder.
+ * @throws ConfigError (exit 2)
+ */
+export async function checkWritable(file: string, flag: string): Promise<void> {
+  const folder = dirname(resolve(file));
+  const info = await stat(folder).catch(() => undefined);
+  if (!info?.isDirectory())
+    throw new ConfigError(`${flag} ${file}: the folder ${folder} does not exist (create it first)`);
+  if ((await stat(file).catch(() => undefined))?.isDirectory())
+    throw new ConfigError(`${flag} ${file}: it is a folder; name a file`);
+  try {
+    await access(folder, constants.W_OK);
+  } catch {
+    throw new ConfigError(`${flag} ${file}: the folder ${folder} is not writable`);
+  }
 }

@@ -20,13 +20,13 @@ import {
   isMissingRegion,
 } from "./aws.js";
 import { loadConfigFile } from "./config-file.js";
-import { type CliIo, quietMetricsOutsideLambda, UsageError } from "./io.js";
+import { type CliIo, checkWritable, quietMetricsOutsideLambda, UsageError } from "./io.js";
 import type { RunClients } from "./run.js";
 import { SCAN_HELP } from "./scan-help.js";
 import { ARCHIVE_OPTIONS, ATHENA_DDL_HELP, TRIAGE_ARCHIVE_HELP, wantsArchive } from "./sources/options.js";
 import { didYouMean, isParseArgsError, optionsIn, parseArgsMessage } from "./usage.js";
 
-export { type CliIo, loadConfigFile, UsageError };
+export { type CliIo, checkWritable, loadConfigFile, UsageError };
 
 export const USAGE = `Usage: kms-responder <command> [options]     (kms-responder <command> --help for one)
 
@@ -157,25 +157,6 @@ Examples:
   kms-responder drill
   kms-responder drill --only external-grant --verbose`,
 } as const;
-
-/**
- * Fails now, naming the path, when `file` could not be written later: its folder is missing or
- * not writable, or the path is a folder.
- * @throws ConfigError (exit 2)
- */
-export async function checkWritable(file: string, flag: string): Promise<void> {
-  const folder = dirname(resolve(file));
-  const info = await stat(folder).catch(() => undefined);
-  if (!info?.isDirectory())
-    throw new ConfigError(`${flag} ${file}: the folder ${folder} does not exist (create it first)`);
-  if ((await stat(file).catch(() => undefined))?.isDirectory())
-    throw new ConfigError(`${flag} ${file}: it is a folder; name a file`);
-  try {
-    await access(folder, constants.W_OK);
-  } catch {
-    throw new ConfigError(`${flag} ${file}: the folder ${folder} is not writable`);
-  }
-}
 
 /** Applies `--profile`, `--region`, `--endpoint-url` before any client exists. */
 export function useAwsFlags(flags: AwsFlags): void {

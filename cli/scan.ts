@@ -15,7 +15,8 @@ import type { Config } from "../functions/shared/config.js";
 import type { Finding } from "../functions/shared/decision.js";
 import { ConfigError } from "../functions/shared/errors.js";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
-import { type CliIo, UsageError } from "./io.js";
+import { AWS_OPTIONS, applyAwsFlags } from "./aws.js";
+import { type CliIo, checkWritable, UsageError } from "./io.js";
 import { renderTable } from "./table.js";
 
 /** One finding as `--json` prints it. */
@@ -210,17 +211,22 @@ export async function scanCommand(
       report: { type: "string" },
       "fail-on": { type: "string" },
       concurrency: { type: "string" },
+      ...AWS_OPTIONS,
     },
   });
+  const problems = applyAwsFlags(values);
+  if (problems.length) throw new UsageError(problems.join("; "));
   if (positionals.length) throw new UsageError(`scan takes no PATH (got ${positionals.join(" ")})`);
   const failOn = severityOf(values["fail-on"]);
   const concurrency = positiveInt(values.concurrency, "--concurrency", 8);
   const accounts = list(values.accounts, "--accounts", ACCOUNT, "a 12-digit account id");
   if (values["role-name"] !== undefined && !accounts)
     throw new UsageError("--role-name goes with --accounts");
+  if (values.report !== undefined) await checkWritable(values.report, "--report");
   const config = await loadConfig(values.config);
   const regions =
     list(values.regions, "--regions", REGION, "a Region name like eu-west-1") ??
+    (values.region !== undefined ? [values.region] : undefined) ??
     (await defaultRegions(config));
   const role = values["role-name"] ?? config.organization?.memberRoleName ?? "kms-responder-member";
   const { targets } = await plan(regions, accounts, role);

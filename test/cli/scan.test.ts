@@ -96,8 +96,14 @@ describe("scan --json", () => {
       ["key-rotation-disabled", "medium", OWN, "eu-west-1", `arn:aws:kms:eu-west-1:${OWN}:key/${KEY_ID}`],
       ["key-rotation-disabled", "medium", OWN, "us-east-1", `arn:aws:kms:us-east-1:${OWN}:key/${KEY_ID}`],
     ]);
+    // The default mode is notify: the action is planned and shown as held.
     expect(rows[0]?.actions).toEqual([
-      { type: "enable-key-rotation", target: `arn:aws:kms:eu-west-1:${OWN}:key/${KEY_ID}` },
+      {
+        type: "enable-key-rotation",
+        target: `arn:aws:kms:eu-west-1:${OWN}:key/${KEY_ID}`,
+        hold: "notify-mode",
+        why: "notify mode: decided but not changed",
+      },
     ]);
     expect(run.err.at(-1)).toMatch(/^scan: 2 customer managed keys in 2 account-Region pairs: 2 findings/);
     // Read-only: no command that changes anything was sent.
@@ -147,6 +153,14 @@ describe("scan --json", () => {
     expect(await main(["scan", "--regions", "eu-west-1", "--fail-on", "high"], io().io)).toBe(0);
   });
 
+  it("--region scans that one Region when --regions is not given", async () => {
+    oneKeyWithRotationOff();
+    const run = io();
+    expect(await main(["scan", "--region", "ap-south-1", "--json"], run.io)).toBe(0);
+    const rows = run.out.map((l) => JSON.parse(l) as ScanRow);
+    expect(rows.map((r) => r.region)).toEqual(["ap-south-1"]);
+  });
+
   it("--report writes the findings as the triage report's page, titled as a scan", async () => {
     oneKeyWithRotationOff();
     const file = join(scratch, "scan.html");
@@ -193,6 +207,9 @@ describe("usage", () => {
     [["--role-name", "x"], /--role-name goes with --accounts/],
     [["--concurrency", "0"], /--concurrency must be a whole number from 1 to 64/],
     [["--fail-on", "urgent"], /--fail-on must be one of/],
+    [["--region", "eu-west"], /--region eu-west is not a Region name/],
+    [["--endpoint-url", "localhost"], /--endpoint-url localhost is not an http\(s\) URL/],
+    [["--report", "/nonexistent-kms-responder/out.html"], /--report .*the folder .* does not exist/],
   ])("%j: exit 2, says what is wrong", async (args, message) => {
     const run = io();
     expect(await main(["scan", ...args], run.io)).toBe(2);

@@ -17,7 +17,8 @@ import type { KeyState, ListedGrant } from "../../functions/shared/state.js";
 const ACCOUNT = "111122223333";
 const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const NOW = new Date("2026-12-07T12:00:00Z");
-const config = (input: ConfigInput = {}) => parseConfig(input);
+/** Enforce unless the input sets a mode (the default is notify): these tests pin what acting would plan. */
+const config = (input: ConfigInput = {}) => parseConfig({ mode: "enforce", ...input });
 
 function keyOf(arn: string) {
   const key = parseKeyArn(arn);

@@ -202,7 +202,7 @@ describe("acting", () => {
   it("scan.enforce: the listed incident acts through its executor, the other only reports", async () => {
     keyWith({ policy: [ROOT, PUBLIC], rotation: false });
     kmsMock.on(EnableKeyRotationCommand).resolves({});
-    await sweep(target, reader(), deps({ scan: { enforce: ["key-rotation-disabled"] } }));
+    await sweep(target, reader(), deps({ mode: "enforce", scan: { enforce: ["key-rotation-disabled"] } }));
     expect(kmsMock).toHaveReceivedCommandWith(EnableKeyRotationCommand, { KeyId: KEY_ARN });
     expect(kmsMock).not.toHaveReceivedCommand(DisableKeyCommand);
   });
