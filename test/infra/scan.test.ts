@@ -75,7 +75,6 @@ describe("single account (default config)", () => {
     expect(fn.Properties.Environment.Variables.SCAN_BUCKET).toEqual(ref(built.stack.sweep.bucket));
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([
       "KMS_RESPONDER_CONFIG",
-      "NODE_OPTIONS",
       "NOTIFICATION_TOPIC_ARN",
       "SCAN_BUCKET",
     ]);
@@ -111,7 +110,8 @@ describe("single account (default config)", () => {
 
 describe("config", () => {
   it("scan.enforce adds exactly the executors of the incidents it lists", () => {
-    withStack({ scan: { enforce: ["rogue-grant", "key-rotation-disabled"] } }, (built) => {
+    // The global mode must be enforce too: in notify mode (the default) nothing acts.
+    withStack({ mode: "enforce", scan: { enforce: ["rogue-grant", "key-rotation-disabled"] } }, (built) => {
       expect(actionsOf(built, "SweepKeys")).toEqual([
         "kms:DescribeKey",
         "kms:EnableKeyRotation",
@@ -120,6 +120,18 @@ describe("config", () => {
         "kms:ListGrants",
         "kms:ListResourceTags",
         "kms:RevokeGrant",
+      ]);
+    });
+  });
+
+  it("scan.enforce in notify mode (the default) adds no write permission", () => {
+    withStack({ scan: { enforce: ["rogue-grant", "key-rotation-disabled"] } }, (built) => {
+      expect(actionsOf(built, "SweepKeys")).toEqual([
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "kms:GetKeyRotationStatus",
+        "kms:ListGrants",
+        "kms:ListResourceTags",
       ]);
     });
   });
