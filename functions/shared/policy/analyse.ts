@@ -385,33 +385,46 @@ interface Examination {
   removals: Map<number, Removal>;
 }
 
-function examine(statements: readonly unknown[], context: PolicyContext): Examination {
-  const organizations = new Set(context.trustedOrganizationIds);
-  if (context.keyOrganizationId !== undefined && context.keyOrganizationId !== "") {
-    organizations.add(context.keyOrganizationId);
-  }
-  const trust: Trust = {
-    keyAccount: context.keyAccount,
-    accounts: new Set(context.trustedAccounts),
-    organizations,
-  };
-  const keyOrganizationKnown = context.keyOrganizationId !== undefined && context.keyOrganizationId !== "";
-  const resolver = new ActionResolver();
-  const findings: PolicyFinding[] = [];
-  const removals = new Map<number, Removal>();
-  const holders = new Map<string, Holder>();
-  const sids: (string | undefined)[] = [];
-  let rootDelegated = false;
-  let rootDenied = false;
-  const perimeter = perimeterActions(statements, trust, resolver);
+/**
+ * The state one examination builds: the findings, what removal takes out, and what the checks
+ * over the whole policy need (administration and use per principal, the root's delegation).
+ */
+class Examiner {
+  readonly findings: PolicyFinding[] = [];
+  readonly removals = new Map<number, Removal>();
+  readonly holders = new Map<string, Holder>();
+  readonly sids: (string | undefined)[] = [];
+  readonly resolver = new ActionResolver();
+  readonly trust: Trust;
+  readonly keyOrganizationKnown: boolean;
+  readonly perimeter: ActionMask;
+  rootDelegated = false;
+  rootDenied = false;
 
-  const add = (
+  constructor(
+    statements: readonly unknown[],
+    readonly context: PolicyContext,
+  ) {
+    this.keyOrganizationKnown = context.keyOrganizationId !== undefined && context.keyOrganizationId !== "";
+    const organizations = new Set(context.trustedOrganizationIds);
+    if (context.keyOrganizationId !== undefined && this.keyOrganizationKnown) {
+      organizations.add(context.keyOrganizationId);
+    }
+    this.trust = {
+      keyAccount: context.keyAccount,
+      accounts: new Set(context.trustedAccounts),
+      organizations,
+    };
+    this.perimeter = perimeterActions(statements, this.trust, this.resolver);
+  }
+
+  add(
     reason: PolicyReason,
     severity: Severity,
     where: Where | undefined,
     explanation: string,
     hint?: string,
-  ): void => {
+  ): void {
     const finding: PolicyFinding = {
       reason,
       severity,
@@ -420,269 +433,406 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
       explanation,
     };
     if (hint !== undefined) finding.hint = hint;
-    findings.push(finding);
-  };
-  const remove = (index: number, principals: readonly PolicyPrincipal[] | "statement"): void => {
-    let removal = removals.get(index);
+    this.findings.push(finding);
+  }
+
+  remove(index: number, principals: readonly PolicyPrincipal[] | "statement"): void {
+    let removal = this.removals.get(index);
     if (removal === undefined) {
       removal = { statement: false, principals: new Set(), values: new Set() };
-      removals.set(index, removal);
+      this.removals.set(index, removal);
     }
-    if (principals === "statement") removal.statement = true;
-    else {
-      for (const p of principals) {
-        removal.principals.add(`${p.kind}\u0000${p.value}`);
-        removal.values.add(p.value);
-      }
+    if (principals === "statement") {
+      removal.statement = true;
+      return;
     }
-  };
+    for (const p of principals) {
+      removal.principals.add(`${p.kind}\u0000${p.value}`);
+      removal.values.add(p.value);
+    }
+  }
+}
 
+/** One Allow statement as every rule reads it: computed once, before the rules run. */
+interface AllowView {
+  statement: Statement;
+  label: string;
+  acts: string;
+  /** Every action the statement allows (NotAction: all but the listed ones). */
+  allowed: ActionMask;
+  grantsEverything: boolean;
+  /** A kms: pattern that matches no action we know: maybe a newer action, never counted as a read. */
+  unknownKms: boolean;
+  readOnly: boolean;
+  sensitive: boolean;
+  principals: Principals;
+  pin: PinVerdict | undefined;
+  publicTargets: readonly PolicyPrincipal[] | "statement";
+  /** Everyone may call with no pin: public-read-only or public-principal reported it. */
+  publicReported: boolean;
+  /** Set by the external-account rule when it reported the statement's outside principals. */
+  externalReported: boolean;
+  /** The principals wildcard-action reports (the key account's, or everyone under a trusted pin). */
+  wildcardTargets: Listing;
+}
+
+type AllowRule = (view: AllowView, exam: Examiner) => void;
+
+/** The checks of one Allow statement, in the order they run (a later rule may read an earlier's flag). */
+const ALLOW_RULES: readonly AllowRule[] = [
+  publicAccess,
+  externalAccess,
+  accountWideAdmin,
+  wildcardAction,
+  grantWithoutServiceCondition,
+  serviceWithoutSourceCondition,
+  collectHolders,
+  noteRootDelegation,
+];
+
+/** The checks over the whole policy, after every statement was examined. */
+const POLICY_RULES: ReadonlyArray<(exam: Examiner) => void> = [
+  adminAndUsageCombined,
+  lockoutAndRootDelegation,
+];
+
+function examine(statements: readonly unknown[], context: PolicyContext): Examination {
+  const exam = new Examiner(statements, context);
   for (let index = 0; index < statements.length; index++) {
     const raw = statements[index];
     if (!isRecord(raw)) continue; // a number, null or array where a statement should be: skipped
     const statement = readStatement(raw, index);
-    sids[index] = statement.sid;
-    const label = statementLabel(statement);
-    const acts = describeActions(statement);
-
-    if (statement.effect === "deny") {
-      if (statement.hasNotPrincipal) {
-        add(
-          "deny-with-notprincipal",
-          "medium",
-          statement,
-          `${label} denies ${acts} to every principal except ${describePrincipals(statement.notPrincipals)}, which also denies AWS services and the account's own administrators.`,
-        );
-      } else if (deniesRootAdministration(statement, trust, resolver)) {
-        rootDenied = true;
-      }
-      continue;
-    }
+    exam.sids[index] = statement.sid;
+    if (statement.effect === "deny") examineDeny(statement, exam);
     if (statement.effect !== "allow") continue;
-
-    const actionMask = resolver.resolveAll(statement.actions);
-    const allowed = statement.hasNotAction
-      ? actionMask | (ALL_ACTIONS & ~resolver.resolveAll(statement.notActions))
-      : actionMask;
-    const grantsEverything = actionMask === ALL_ACTIONS || statement.hasNotAction;
-    // A kms: pattern that matches no action we know may be a newer action: never count it as a read.
-    const unknownKms = statement.actions.some(
-      (pattern) => resolver.resolve(pattern) === NO_ACTIONS && pattern.toLowerCase().startsWith("kms:"),
-    );
-    const readOnly =
-      !statement.hasNotAction &&
-      !unknownKms &&
-      allowed !== NO_ACTIONS &&
-      (allowed & ~NON_SENSITIVE_READS) === NO_ACTIONS;
-    const sensitive =
-      statement.hasNotAction || unknownKms || (allowed & EXTERNAL_CRITICAL_ACTIONS) !== NO_ACTIONS;
-
-    const principals = sortPrincipals(statement, trust);
-    const { everyone, isPublic } = principals;
-    // One pin judges every principal of the statement: a condition that confines callers to
-    // trusted accounts confines the named principals too.
-    const conditionPin =
-      isPublic || principals.external.length > 0 ? pinVerdict(statement.condition, trust) : undefined;
-    // A Deny to everyone outside our organisation or accounts (a data perimeter) narrows this
-    // Allow when it covers every action the Allow grants: only trusted callers get them.
-    const narrowed =
-      isPublic &&
-      conditionPin?.kind === "none" &&
-      !statement.hasNotAction &&
-      (allowed & ~perimeter) === NO_ACTIONS;
-    const pin: PinVerdict | undefined = narrowed ? { kind: "trusted" } : conditionPin;
-    const publicTargets: readonly PolicyPrincipal[] | "statement" = statement.hasNotPrincipal
-      ? "statement"
-      : principals.public;
-
-    const publicReported = isPublic && pin?.kind === "none";
-    let externalReported = false;
-    if (publicReported) {
-      if (readOnly) {
-        const severity: Severity = allowed === GET_PUBLIC_KEY ? "low" : "medium";
-        add(
-          "public-read-only",
-          severity,
-          statement,
-          `${label} lets ${everyone} read ${namesOf(allowed)} with no condition that pins the caller's account or organization; nothing that uses or changes the key.`,
-        );
-      } else {
-        const via = mentionsViaService(statement.condition)
-          ? " (kms:ViaService limits the calling service, not the caller)"
-          : "";
-        add(
-          "public-principal",
-          "critical",
-          statement,
-          `${label} allows ${acts} to ${everyone} with no condition that pins the caller's account or organization${via}.`,
-        );
-        remove(index, publicTargets);
-      }
-    }
-
-    if (pin !== undefined && pin.kind !== "trusted") {
-      const external = new Listing();
-      for (const { principal, account } of principals.external) {
-        external.add(() => `${displayPrincipal(principal)} (account ${display(account)})`);
-      }
-      const pinned = isPublic && pin.kind === "untrusted" ? pin : undefined;
-      for (const account of pinned?.accounts ?? [])
-        external.add(() => `callers pinned to account ${display(account)}`);
-      for (const org of pinned?.organizations ?? []) {
-        external.add(() => `callers pinned to organization ${display(org)}`);
-      }
-      if (external.total > 0) {
-        externalReported = true;
-        const organizationsOnly = principals.external.length === 0 && (pinned?.accounts.length ?? 0) === 0;
-        // Nobody vouched for the organisation and the key's own is unknown: it may be ours.
-        const maybeOurs = organizationsOnly && !keyOrganizationKnown;
-        const severity: Severity = sensitive && !maybeOurs ? "critical" : "high";
-        const orgs = pinned?.organizations ?? [];
-        const hint =
-          orgs.length === 0
-            ? undefined
-            : keyOrganizationKnown
-              ? `add ${listHead(orgs, display)} to trustedOrganizationIds if you trust that organization`
-              : `set trustedOrganizationIds or organization.id to ${listHead(orgs, display)} if this is your organization`;
-        add(
-          "external-account",
-          severity,
-          statement,
-          `${label} allows ${acts} to ${external}, outside the key's account and the trusted accounts and organizations.`,
-          hint,
-        );
-        if (severity === "critical") {
-          remove(
-            index,
-            principals.external.map((e) => e.principal),
-          );
-          if (pinned !== undefined) remove(index, publicTargets);
-        }
-      }
-    }
-
-    // Everyone in the key's account may rewrite the policy, delete, disable or re-delegate the key.
-    // A kms:ViaService or kms:GrantIsForAWSResource condition (AWS managed keys' own policy) admits
-    // only calls an AWS service makes for a resource: never a policy change, deletion or disable.
-    const takeover = hasServiceCondition(statement.condition) ? NO_ACTIONS : allowed & TAKEOVER_ACTIONS;
-    if (
-      isPublic &&
-      pin?.kind === "trusted" &&
-      takeover !== NO_ACTIONS &&
-      pinsKeyAccountOnly(statement.condition, trust)
-    ) {
-      add(
-        "account-wide-admin",
-        "high",
-        statement,
-        `${label} allows ${namesOf(takeover)} to ${everyone} in account ${display(trust.keyAccount)}: anyone in the account may take the key over.`,
-      );
-    }
-
-    // kms:* for principals of the key's account other than its root; also for everyone when a
-    // condition confines "everyone" to trusted callers (every principal of the account then holds it).
-    const wildcardTargets = new Listing();
-    if (grantsEverything) {
-      for (const principal of principals.ownAccount) wildcardTargets.add(() => displayPrincipal(principal));
-      if (isPublic && pin?.kind === "trusted") wildcardTargets.add(() => `${everyone} (under its condition)`);
-    }
-    if (wildcardTargets.total > 0) {
-      add(
-        "wildcard-action",
-        "medium",
-        statement,
-        `${label} allows ${acts} to ${wildcardTargets}; only the key account's root should hold every KMS action (whoever holds kms:PutKeyPolicy can rewrite the policy).`,
-      );
-    }
-
-    // A pure administration statement (PutKeyPolicy, no cryptographic use) is exempt: its holder
-    // can already rewrite the whole policy, and the console's own "Allow access for Key
-    // Administrators" statement grants kms:Create* (hence CreateGrant) this way.
-    const adminOnly = (allowed & PUT_KEY_POLICY) !== NO_ACTIONS && (allowed & USAGE_ACTIONS) === NO_ACTIONS;
-    // Principals already reported (public, external, wildcard-action) are not reported again.
-    const grantees = new Listing();
-    if (statement.hasNotPrincipal && !publicReported) grantees.add(() => everyone);
-    if (!publicReported) for (const p of principals.public) grantees.add(() => displayPrincipal(p));
-    if (!externalReported)
-      for (const { principal } of principals.external) grantees.add(() => displayPrincipal(principal));
-    if (wildcardTargets.total === 0)
-      for (const p of principals.ownAccount) grantees.add(() => displayPrincipal(p));
-    for (const p of [...principals.trusted, ...principals.unknown]) grantees.add(() => displayPrincipal(p));
-    if (
-      (allowed & CREATE_GRANT) !== NO_ACTIONS &&
-      grantees.total > 0 &&
-      !adminOnly &&
-      !hasServiceCondition(statement.condition)
-    ) {
-      add(
-        "grant-without-service-condition",
-        "low",
-        statement,
-        `${label} allows kms:CreateGrant${createGrantSource(statement, resolver)} to ${grantees} without a kms:ViaService or kms:GrantIsForAWSResource condition, so they can delegate use of the key to any principal.`,
-      );
-    }
-
-    // Grant operations confined to AWS resources (kms:GrantIsForAWSResource) are how a service
-    // attaches the key to the resource it was given; reads leak little. The rest is use.
-    const serviceIgnores = hasServiceCondition(statement.condition)
-      ? NON_SENSITIVE_READS | GRANT_OPERATIONS
-      : NON_SENSITIVE_READS;
-    if (
-      principals.services.length > 0 &&
-      (statement.hasNotAction || unknownKms || (allowed & ~serviceIgnores) !== NO_ACTIONS) &&
-      !hasSourceCondition(statement.condition)
-    ) {
-      add(
-        "service-without-source-condition",
-        "low",
-        statement,
-        `${label} allows ${acts} to ${describePrincipals(principals.services)} without an aws:SourceAccount or aws:SourceArn condition, so the service can be made to use the key for resources of any account (confused deputy).`,
-      );
-    }
-
-    // Administration and use per principal and per condition: two statements with different
-    // conditions are two different grants. Principals already reported as wildcard-action do not
-    // count again, and other accounts' principals are out: KMS never lets another account
-    // administer a key, whatever the policy says.
-    const admin = allowed & ADMIN_ACTIONS;
-    const usage = allowed & USAGE_ACTIONS;
-    if (admin !== NO_ACTIONS || usage !== NO_ACTIONS) {
-      const conditionKey = canonicalCondition(statement.condition);
-      const candidates = [...principals.unknown];
-      if (!grantsEverything) candidates.push(...principals.ownAccount);
-      if (!publicReported && !(grantsEverything && pin?.kind === "trusted"))
-        candidates.push(...principals.public);
-      for (const principal of candidates) {
-        collect(holders, principal, conditionKey, index, admin, usage);
-      }
-    }
-
-    // The root can administer the key when named, or when everyone (`*`) may without conditions
-    // (public-principal's business, but no lockout).
-    if (
-      (principals.namesRoot || principals.public.length > 0) &&
-      isUnconditioned(statement.condition) &&
-      (allowed & PUT_KEY_POLICY) !== NO_ACTIONS
-    ) {
-      rootDelegated = true;
-    }
+    const view = viewAllow(statement, exam);
+    for (const rule of ALLOW_RULES) rule(view, exam);
   }
+  for (const rule of POLICY_RULES) rule(exam);
+  return { findings: sortFindings(exam.findings), removals: exam.removals };
+}
 
-  for (const holder of holders.values()) {
+function examineDeny(statement: Statement, exam: Examiner): void {
+  if (statement.hasNotPrincipal) {
+    exam.add(
+      "deny-with-notprincipal",
+      "medium",
+      statement,
+      `${statementLabel(statement)} denies ${describeActions(statement)} to every principal except ${describePrincipals(statement.notPrincipals)}, which also denies AWS services and the account's own administrators.`,
+    );
+  } else if (deniesRootAdministration(statement, exam.trust, exam.resolver)) {
+    exam.rootDenied = true;
+  }
+}
+
+function viewAllow(statement: Statement, exam: Examiner): AllowView {
+  const { resolver, trust } = exam;
+  const actionMask = resolver.resolveAll(statement.actions);
+  const allowed = statement.hasNotAction
+    ? actionMask | (ALL_ACTIONS & ~resolver.resolveAll(statement.notActions))
+    : actionMask;
+  const grantsEverything = actionMask === ALL_ACTIONS || statement.hasNotAction;
+  const unknownKms = statement.actions.some(
+    (pattern) => resolver.resolve(pattern) === NO_ACTIONS && pattern.toLowerCase().startsWith("kms:"),
+  );
+  const readOnly =
+    !statement.hasNotAction &&
+    !unknownKms &&
+    allowed !== NO_ACTIONS &&
+    (allowed & ~NON_SENSITIVE_READS) === NO_ACTIONS;
+  const sensitive =
+    statement.hasNotAction || unknownKms || (allowed & EXTERNAL_CRITICAL_ACTIONS) !== NO_ACTIONS;
+  const principals = sortPrincipals(statement, trust);
+  const pin = pinOf(statement, principals, allowed, exam);
+  return {
+    statement,
+    label: statementLabel(statement),
+    acts: describeActions(statement),
+    allowed,
+    grantsEverything,
+    unknownKms,
+    readOnly,
+    sensitive,
+    principals,
+    pin,
+    publicTargets: statement.hasNotPrincipal ? "statement" : principals.public,
+    publicReported: principals.isPublic && pin?.kind === "none",
+    externalReported: false,
+    wildcardTargets: wildcardTargetsOf(grantsEverything, principals, pin),
+  };
+}
+
+/**
+ * How the statement's condition pins its callers. One pin judges every principal of the
+ * statement: a condition that confines callers to trusted accounts confines the named principals
+ * too. A Deny to everyone outside our organisation or accounts (a data perimeter) narrows a public
+ * Allow when it covers every action the Allow grants: only trusted callers get them.
+ */
+function pinOf(
+  statement: Statement,
+  principals: Principals,
+  allowed: ActionMask,
+  exam: Examiner,
+): PinVerdict | undefined {
+  const { isPublic } = principals;
+  const conditionPin =
+    isPublic || principals.external.length > 0 ? pinVerdict(statement.condition, exam.trust) : undefined;
+  const narrowed =
+    isPublic &&
+    conditionPin?.kind === "none" &&
+    !statement.hasNotAction &&
+    (allowed & ~exam.perimeter) === NO_ACTIONS;
+  return narrowed ? { kind: "trusted" } : conditionPin;
+}
+
+/**
+ * kms:* for principals of the key's account other than its root; also for everyone when a
+ * condition confines "everyone" to trusted callers (every principal of the account then holds it).
+ */
+function wildcardTargetsOf(
+  grantsEverything: boolean,
+  principals: Principals,
+  pin: PinVerdict | undefined,
+): Listing {
+  const targets = new Listing();
+  if (!grantsEverything) return targets;
+  for (const principal of principals.ownAccount) targets.add(() => displayPrincipal(principal));
+  if (principals.isPublic && pin?.kind === "trusted") {
+    targets.add(() => `${principals.everyone} (under its condition)`);
+  }
+  return targets;
+}
+
+/** public-read-only or public-principal: everyone may call, with no pin on the caller. */
+function publicAccess(view: AllowView, exam: Examiner): void {
+  if (!view.publicReported) return;
+  const { statement, label, allowed } = view;
+  const { everyone } = view.principals;
+  if (view.readOnly) {
+    const severity: Severity = allowed === GET_PUBLIC_KEY ? "low" : "medium";
+    exam.add(
+      "public-read-only",
+      severity,
+      statement,
+      `${label} lets ${everyone} read ${namesOf(allowed)} with no condition that pins the caller's account or organization; nothing that uses or changes the key.`,
+    );
+    return;
+  }
+  const via = mentionsViaService(statement.condition)
+    ? " (kms:ViaService limits the calling service, not the caller)"
+    : "";
+  exam.add(
+    "public-principal",
+    "critical",
+    statement,
+    `${label} allows ${view.acts} to ${everyone} with no condition that pins the caller's account or organization${via}.`,
+  );
+  exam.remove(statement.index, view.publicTargets);
+}
+
+/** external-account: principals, or callers the condition pins, outside the trusted accounts. */
+function externalAccess(view: AllowView, exam: Examiner): void {
+  const { pin, principals, statement } = view;
+  if (pin === undefined || pin.kind === "trusted") return;
+  const pinned = principals.isPublic && pin.kind === "untrusted" ? pin : undefined;
+  const external = externalListing(principals, pinned);
+  if (external.total === 0) return;
+  view.externalReported = true;
+  const organizationsOnly = principals.external.length === 0 && (pinned?.accounts.length ?? 0) === 0;
+  // Nobody vouched for the organisation and the key's own is unknown: it may be ours.
+  const maybeOurs = organizationsOnly && !exam.keyOrganizationKnown;
+  const severity: Severity = view.sensitive && !maybeOurs ? "critical" : "high";
+  exam.add(
+    "external-account",
+    severity,
+    statement,
+    `${view.label} allows ${view.acts} to ${external}, outside the key's account and the trusted accounts and organizations.`,
+    organizationHint(pinned?.organizations ?? [], exam.keyOrganizationKnown),
+  );
+  if (severity !== "critical") return;
+  exam.remove(
+    statement.index,
+    principals.external.map((e) => e.principal),
+  );
+  if (pinned !== undefined) exam.remove(statement.index, view.publicTargets);
+}
+
+type UntrustedPin = Extract<PinVerdict, { kind: "untrusted" }>;
+
+function externalListing(principals: Principals, pinned: UntrustedPin | undefined): Listing {
+  const external = new Listing();
+  for (const { principal, account } of principals.external) {
+    external.add(() => `${displayPrincipal(principal)} (account ${display(account)})`);
+  }
+  for (const account of pinned?.accounts ?? []) {
+    external.add(() => `callers pinned to account ${display(account)}`);
+  }
+  for (const org of pinned?.organizations ?? []) {
+    external.add(() => `callers pinned to organization ${display(org)}`);
+  }
+  return external;
+}
+
+function organizationHint(orgs: readonly string[], keyOrganizationKnown: boolean): string | undefined {
+  if (orgs.length === 0) return undefined;
+  return keyOrganizationKnown
+    ? `add ${listHead(orgs, display)} to trustedOrganizationIds if you trust that organization`
+    : `set trustedOrganizationIds or organization.id to ${listHead(orgs, display)} if this is your organization`;
+}
+
+/**
+ * account-wide-admin: everyone in the key's account may rewrite the policy, delete, disable or
+ * re-delegate the key. A kms:ViaService or kms:GrantIsForAWSResource condition (AWS managed keys'
+ * own policy) admits only calls an AWS service makes for a resource: never a policy change,
+ * deletion or disable.
+ */
+function accountWideAdmin(view: AllowView, exam: Examiner): void {
+  const { statement } = view;
+  const takeover = hasServiceCondition(statement.condition) ? NO_ACTIONS : view.allowed & TAKEOVER_ACTIONS;
+  if (
+    !view.principals.isPublic ||
+    view.pin?.kind !== "trusted" ||
+    takeover === NO_ACTIONS ||
+    !pinsKeyAccountOnly(statement.condition, exam.trust)
+  ) {
+    return;
+  }
+  exam.add(
+    "account-wide-admin",
+    "high",
+    statement,
+    `${view.label} allows ${namesOf(takeover)} to ${view.principals.everyone} in account ${display(exam.trust.keyAccount)}: anyone in the account may take the key over.`,
+  );
+}
+
+/** wildcard-action: only the key account's root should hold every KMS action. */
+function wildcardAction(view: AllowView, exam: Examiner): void {
+  if (view.wildcardTargets.total === 0) return;
+  exam.add(
+    "wildcard-action",
+    "medium",
+    view.statement,
+    `${view.label} allows ${view.acts} to ${view.wildcardTargets}; only the key account's root should hold every KMS action (whoever holds kms:PutKeyPolicy can rewrite the policy).`,
+  );
+}
+
+/**
+ * grant-without-service-condition. A pure administration statement (PutKeyPolicy, no
+ * cryptographic use) is exempt: its holder can already rewrite the whole policy, and the console's
+ * own "Allow access for Key Administrators" statement grants kms:Create* (hence CreateGrant) this way.
+ */
+function grantWithoutServiceCondition(view: AllowView, exam: Examiner): void {
+  const { statement, allowed } = view;
+  const adminOnly = (allowed & PUT_KEY_POLICY) !== NO_ACTIONS && (allowed & USAGE_ACTIONS) === NO_ACTIONS;
+  if ((allowed & CREATE_GRANT) === NO_ACTIONS || adminOnly || hasServiceCondition(statement.condition)) {
+    return;
+  }
+  const grantees = granteesOf(view);
+  if (grantees.total === 0) return;
+  exam.add(
+    "grant-without-service-condition",
+    "low",
+    statement,
+    `${view.label} allows kms:CreateGrant${createGrantSource(statement, exam.resolver)} to ${grantees} without a kms:ViaService or kms:GrantIsForAWSResource condition, so they can delegate use of the key to any principal.`,
+  );
+}
+
+/** The statement's principals not already reported (public, external, wildcard-action). */
+function granteesOf(view: AllowView): Listing {
+  const { principals } = view;
+  const grantees = new Listing();
+  if (!view.publicReported) {
+    if (view.statement.hasNotPrincipal) grantees.add(() => principals.everyone);
+    for (const p of principals.public) grantees.add(() => displayPrincipal(p));
+  }
+  if (!view.externalReported) {
+    for (const { principal } of principals.external) grantees.add(() => displayPrincipal(principal));
+  }
+  if (view.wildcardTargets.total === 0) {
+    for (const p of principals.ownAccount) grantees.add(() => displayPrincipal(p));
+  }
+  for (const p of [...principals.trusted, ...principals.unknown]) grantees.add(() => displayPrincipal(p));
+  return grantees;
+}
+
+/**
+ * service-without-source-condition (confused deputy). Grant operations confined to AWS resources
+ * (kms:GrantIsForAWSResource) are how a service attaches the key to the resource it was given;
+ * reads leak little. The rest is use.
+ */
+function serviceWithoutSourceCondition(view: AllowView, exam: Examiner): void {
+  const { statement, principals } = view;
+  const serviceIgnores = hasServiceCondition(statement.condition)
+    ? NON_SENSITIVE_READS | GRANT_OPERATIONS
+    : NON_SENSITIVE_READS;
+  const uses = statement.hasNotAction || view.unknownKms || (view.allowed & ~serviceIgnores) !== NO_ACTIONS;
+  if (principals.services.length === 0 || !uses || hasSourceCondition(statement.condition)) return;
+  exam.add(
+    "service-without-source-condition",
+    "low",
+    statement,
+    `${view.label} allows ${view.acts} to ${describePrincipals(principals.services)} without an aws:SourceAccount or aws:SourceArn condition, so the service can be made to use the key for resources of any account (confused deputy).`,
+  );
+}
+
+/**
+ * Administration and use per principal and per condition: two statements with different
+ * conditions are two different grants. Principals already reported as wildcard-action do not
+ * count again, and other accounts' principals are out: KMS never lets another account
+ * administer a key, whatever the policy says.
+ */
+function collectHolders(view: AllowView, exam: Examiner): void {
+  const { statement, principals, grantsEverything } = view;
+  const admin = view.allowed & ADMIN_ACTIONS;
+  const usage = view.allowed & USAGE_ACTIONS;
+  if (admin === NO_ACTIONS && usage === NO_ACTIONS) return;
+  const conditionKey = canonicalCondition(statement.condition);
+  const candidates = [...principals.unknown];
+  if (!grantsEverything) candidates.push(...principals.ownAccount);
+  if (!view.publicReported && !(grantsEverything && view.pin?.kind === "trusted")) {
+    candidates.push(...principals.public);
+  }
+  for (const principal of candidates) {
+    collect(exam.holders, principal, conditionKey, statement.index, admin, usage);
+  }
+}
+
+/**
+ * The root can administer the key when named, or when everyone (`*`) may without conditions
+ * (public-principal's business, but no lockout).
+ */
+function noteRootDelegation(view: AllowView, exam: Examiner): void {
+  const { principals, statement } = view;
+  if (
+    (principals.namesRoot || principals.public.length > 0) &&
+    isUnconditioned(statement.condition) &&
+    (view.allowed & PUT_KEY_POLICY) !== NO_ACTIONS
+  ) {
+    exam.rootDelegated = true;
+  }
+}
+
+/** admin-and-usage-combined: one principal, under one set of conditions, holds both. */
+function adminAndUsageCombined(exam: Examiner): void {
+  for (const holder of exam.holders.values()) {
     if (holder.admin === NO_ACTIONS || holder.usage === NO_ACTIONS) continue;
     const first = holder.statements[0];
-    add(
+    exam.add(
       "admin-and-usage-combined",
       "low",
-      first === undefined ? undefined : { index: first, sid: sids[first] },
+      first === undefined ? undefined : { index: first, sid: exam.sids[first] },
       `${holder.name} gets both key administration (${namesOf(holder.admin)}) and cryptographic use (${namesOf(holder.usage)}) from ${holder.statements.length === 1 ? "statement" : "statements"} ${listHead(holder.statements, (i) => String(i + 1))}; separate key administrators from key users.`,
     );
   }
+}
 
+/** bypass-lockout-safety-check and missing-root-delegation. */
+function lockoutAndRootDelegation(exam: Examiner): void {
+  const { context, trust } = exam;
   const root = `arn:aws:iam::${display(trust.keyAccount)}:root`;
-  const missingRoot = context.keyManager !== "AWS" && (!rootDelegated || rootDenied);
+  const missingRoot = context.keyManager !== "AWS" && (!exam.rootDelegated || exam.rootDenied);
   if (context.bypassPolicyLockoutSafetyCheck === true) {
-    add(
+    exam.add(
       "bypass-lockout-safety-check",
       missingRoot ? "critical" : "high",
       undefined,
@@ -691,18 +841,15 @@ function examine(statements: readonly unknown[], context: PolicyContext): Examin
         : "The call set BypassPolicyLockoutSafetyCheck, so KMS did not check that the new policy still lets the caller manage the key.",
     );
   }
-  if (missingRoot) {
-    add(
-      "missing-root-delegation",
-      "medium",
-      undefined,
-      rootDenied
-        ? `A Deny statement takes kms:PutKeyPolicy from ${root}, so IAM policies in account ${display(trust.keyAccount)} cannot rescue the key if its administrators are lost.`
-        : `No statement lets ${root} administer the key (kms:*, kms:Put* or kms:PutKeyPolicy without conditions), so IAM policies in account ${display(trust.keyAccount)} cannot rescue the key if its administrators are lost.`,
-    );
-  }
-
-  return { findings: sortFindings(findings), removals };
+  if (!missingRoot) return;
+  exam.add(
+    "missing-root-delegation",
+    "medium",
+    undefined,
+    exam.rootDenied
+      ? `A Deny statement takes kms:PutKeyPolicy from ${root}, so IAM policies in account ${display(trust.keyAccount)} cannot rescue the key if its administrators are lost.`
+      : `No statement lets ${root} administer the key (kms:*, kms:Put* or kms:PutKeyPolicy without conditions), so IAM policies in account ${display(trust.keyAccount)} cannot rescue the key if its administrators are lost.`,
+  );
 }
 
 /** What takes a key over: rewriting its policy, deleting or disabling it, delegating it. */
