@@ -249,25 +249,41 @@ export function pinVerdict(condition: unknown, trust: Trust): PinVerdict {
   const accounts: string[] = [];
   const organizations: string[] = [];
   forEachCondition(condition, (operator, key, value) => {
-    const pinKind = PIN_KEYS.get(key);
-    if (pinKind === undefined) return;
-    const matching = MATCHING.get(operator.base);
-    if (matching === undefined) return;
-    if ((operator.ifExists || operator.forAll) && !ALWAYS_PRESENT.has(key)) return;
-    const values = conditionValues(value);
-    if (values.length === 0) return;
-    const names: Array<{ entity: "account" | "org"; id: string }> = [];
-    for (const text of values) {
-      const pin = pinOfValue(pinKind, text, matching);
-      if (pin.kind === "open") return;
-      if (pin.kind === "entity" && !isTrusted(pin.entity, pin.id, trust)) names.push(pin);
-    }
+    const names = untrustedPins(operator, key, value, trust);
+    if (names === undefined) return;
     if (names.length === 0) trusted = true;
     for (const name of names) (name.entity === "account" ? accounts : organizations).push(name.id);
   });
   if (trusted) return { kind: "trusted" };
   if (accounts.length > 0 || organizations.length > 0) return { kind: "untrusted", accounts, organizations };
   return { kind: "none" };
+}
+
+/**
+ * The untrusted accounts and organisations one operator/key pair pins the caller to: empty when
+ * it pins to trusted entities only, undefined when it pins nothing (not a pin key, an operator
+ * that does not match, an absent-key escape, or one value that lets anyone in).
+ */
+function untrustedPins(
+  operator: Operator,
+  key: string,
+  value: unknown,
+  trust: Trust,
+): Array<{ entity: "account" | "org"; id: string }> | undefined {
+  const pinKind = PIN_KEYS.get(key);
+  if (pinKind === undefined) return undefined;
+  const matching = MATCHING.get(operator.base);
+  if (matching === undefined) return undefined;
+  if ((operator.ifExists || operator.forAll) && !ALWAYS_PRESENT.has(key)) return undefined;
+  const values = conditionValues(value);
+  if (values.length === 0) return undefined;
+  const names: Array<{ entity: "account" | "org"; id: string }> = [];
+  for (const text of values) {
+    const pin = pinOfValue(pinKind, text, matching);
+    if (pin.kind === "open") return undefined;
+    if (pin.kind === "entity" && !isTrusted(pin.entity, pin.id, trust)) names.push(pin);
+  }
+  return names;
 }
 
 /** The keys that confine what an AWS service acts for, lower-cased. */
