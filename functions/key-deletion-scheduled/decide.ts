@@ -15,7 +15,7 @@ import {
   precheck,
   principalMatches,
 } from "../shared/decision.js";
-import type { KmsEvent } from "../shared/event.js";
+import type { DeletionDetail, KmsEvent } from "../shared/event.js";
 import { restorePlan } from "./restore.js";
 
 export const INCIDENT = "key-deletion-scheduled";
@@ -65,15 +65,8 @@ function approval(
   return { approved: true, reasons: ["approved-deletion"] };
 }
 
-export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}, now = new Date()): Decision {
-  const skip = precheck(event, config, INCIDENT);
-  if (skip) return skip;
-  const request = event.detail;
-  if (request.kind !== "deletion") {
-    return ignore("no-incident", `${event.eventName ?? "this event"} is not a ScheduleKeyDeletion`, INCIDENT);
-  }
-  const key = event.key;
-  const { approved, reasons } = approval(event, config, facts);
+/** What the deletion request says about when the key goes. */
+function scheduleDetails(request: DeletionDetail, now: Date): string[] {
   const details: string[] = [];
   if (request.keyState === "PendingReplicaDeletion") {
     details.push(
@@ -87,14 +80,28 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}, no
   } else if (request.pendingWindowInDays !== undefined) {
     details.push(`Waiting period: ${request.pendingWindowInDays} days`);
   }
-  if (approved) {
-    const ref = key?.arn ?? event.keyHint ?? "KEY";
-    const region = key?.region ?? event.region;
-    const r = region ? ` --region ${region}` : "";
-    details.push(
-      `To stop it: aws kms cancel-key-deletion --key-id ${ref}${r}; the key is then Disabled, so if it should be used again: aws kms enable-key --key-id ${ref}${r}`,
-    );
+  return details;
+}
+
+/** How a person stops an approved deletion (nothing acts on it). */
+function cancelHint(event: KmsEvent): string {
+  const ref = event.key?.arn ?? event.keyHint ?? "KEY";
+  const region = event.key?.region ?? event.region;
+  const r = region ? ` --region ${region}` : "";
+  return `To stop it: aws kms cancel-key-deletion --key-id ${ref}${r}; the key is then Disabled, so if it should be used again: aws kms enable-key --key-id ${ref}${r}`;
+}
+
+export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}, now = new Date()): Decision {
+  const skip = precheck(event, config, INCIDENT);
+  if (skip) return skip;
+  const request = event.detail;
+  if (request.kind !== "deletion") {
+    return ignore("no-incident", `${event.eventName ?? "this event"} is not a ScheduleKeyDeletion`, INCIDENT);
   }
+  const key = event.key;
+  const { approved, reasons } = approval(event, config, facts);
+  const details = scheduleDetails(request, now);
+  if (approved) details.push(cancelHint(event));
   if (reasons.includes("protected-key")) details.push(`The key is tagged ${config.protectedTagKey}.`);
   if (reasons.includes("mfa-missing"))
     details.push("requireMfa is set and the session was not MFA-authenticated.");

@@ -142,6 +142,47 @@ function unseenPolicy(event: KmsEvent, key: KeyRef | undefined): Finding {
   };
 }
 
+function unreadablePolicy(event: KmsEvent, key: KeyRef | undefined, error: string): Finding {
+  return {
+    kind: "finding",
+    incident: INCIDENT,
+    severity: "medium",
+    reasons: ["unreadable-policy"],
+    title: "Unreadable KMS key policy set",
+    summary: `${event.eventName ?? "A call"} set a key policy the analyser could not read (${error})`,
+    details: ["Read the key's current policy with the analyze-key-policy runbook action."],
+    actions: [],
+    event,
+    key,
+  };
+}
+
+/**
+ * The current policy is the fact: act only when it is still critical. Without a current policy
+ * read, the event's claim stands.
+ */
+function stillCritical(
+  claimedCritical: boolean,
+  current: unknown,
+  context: PolicyContext,
+): { critical: boolean; verdicts: string[]; lines: string[] } {
+  if (current === undefined || !claimedCritical)
+    return { critical: claimedCritical, verdicts: [], lines: [] };
+  const now = analysePolicy(current, context);
+  if (now.error === undefined && now.findings.some((f) => f.severity === "critical")) {
+    return { critical: true, verdicts: [], lines: [] };
+  }
+  return {
+    critical: false,
+    verdicts: ["policy-differs"],
+    lines: [
+      now.error === undefined
+        ? "The key's current policy has no critical finding (changed since, or the event does not match the key): nothing to do."
+        : `The key's current policy cannot be analysed (${now.error}): not acting on the event's claim.`,
+    ],
+  };
+}
+
 export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): Decision {
   const skip = precheck(event, config, INCIDENT);
   if (skip) return skip;
@@ -156,20 +197,7 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
   const context = policyContext(key, event, config, facts);
   const claimed = analysePolicy(detail.policy, context);
 
-  if (claimed.error !== undefined) {
-    return {
-      kind: "finding",
-      incident: INCIDENT,
-      severity: "medium",
-      reasons: ["unreadable-policy"],
-      title: "Unreadable KMS key policy set",
-      summary: `${event.eventName ?? "A call"} set a key policy the analyser could not read (${claimed.error})`,
-      details: ["Read the key's current policy with the analyze-key-policy runbook action."],
-      actions: [],
-      event,
-      key,
-    };
-  }
+  if (claimed.error !== undefined) return unreadablePolicy(event, key, claimed.error);
   if (claimed.findings.length === 0) return ignore("no-incident", "the key policy has no finding", INCIDENT);
 
   const severity = worstSeverity(claimed.findings.map((f) => f.severity));
@@ -178,24 +206,9 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
     .filter((i): i is number => i !== undefined)
     .map((i) => ({ index: i, statement: claimed.statements[i] }));
 
-  // The current policy is the fact: act only when it is still critical.
-  const verdicts: string[] = [];
-  const lines: string[] = [];
-  let actions: PlannedAction[] = [];
   const current = facts.policy;
-  let critical = severity === "critical";
-  if (current !== undefined && critical) {
-    const now = analysePolicy(current, context);
-    critical = now.error === undefined && now.findings.some((f) => f.severity === "critical");
-    if (!critical) {
-      verdicts.push("policy-differs");
-      lines.push(
-        now.error === undefined
-          ? "The key's current policy has no critical finding (changed since, or the event does not match the key): nothing to do."
-          : `The key's current policy cannot be analysed (${now.error}): not acting on the event's claim.`,
-      );
-    }
-  }
+  const { critical, verdicts, lines } = stillCritical(severity === "critical", current, context);
+  let actions: PlannedAction[] = [];
   if (critical && isTakeover(claimed)) {
     // The policy locks out the account's root and the lockout check was bypassed: the responder's
     // role has no kms:DisableKey left on this key (nor has anyone but the policy's new holders).

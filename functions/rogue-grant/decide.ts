@@ -207,6 +207,74 @@ function details(grant: GrantUnderJudgement): string[] {
   return lines;
 }
 
+/** The grant as judged: as it is now when it was read (handler), else the claim (offline). */
+interface Judged {
+  grant: GrantUnderJudgement;
+  reasons: RogueGrantReason[];
+  verdicts: string[];
+  lines: string[];
+}
+
+function judgeNow(
+  event: KmsEvent,
+  claim: GrantUnderJudgement,
+  claimed: RogueGrantReason[],
+  keyAccount: string,
+  config: Config,
+  facts: KeyFacts,
+): Judged {
+  if (facts.grant === null) {
+    return {
+      grant: claim,
+      reasons: claimed,
+      verdicts: ["grant-gone"],
+      lines: [
+        "ListGrants does not list the grant now (revoked or retired since, or never there): nothing to revoke.",
+      ],
+    };
+  }
+  if (!facts.grant) return { grant: claim, reasons: claimed, verdicts: [], lines: [] };
+  const grant = factGrant(facts.grant, claim.grantId);
+  const trustNow = trustOf(event.actor, grant, keyAccount, config);
+  const reasons = trustNow ? [] : reasonsFor(grant, keyAccount, config);
+  // The grant is judged as it is now: worse than claimed is still acted on (by its own reasons),
+  // milder or trusted is not.
+  if (!trustNow && reasons.length > 0 && severityRank(worst(reasons)) <= severityRank(worst(claimed))) {
+    return { grant, reasons, verdicts: [], lines: [] };
+  }
+  return {
+    grant,
+    reasons,
+    verdicts: ["grant-differs"],
+    lines: [
+      `The grant as ListGrants reports it differs from the event: ${trustNow ? TRUST_PROSE[trustNow] : reasons.length ? `now ${reasons.join(", ")}` : "it raises no concern"}.`,
+    ],
+  };
+}
+
+/** The revocation of exactly this grant, when warranted and ours; otherwise a line saying why not. */
+function planRevoke(
+  event: KmsEvent,
+  key: KeyRef | undefined,
+  grant: GrantUnderJudgement,
+  warranted: boolean,
+  lines: string[],
+): PlannedAction[] {
+  if (key !== undefined && event.accountId !== undefined && key.account !== event.accountId) {
+    lines.push(
+      `The key belongs to account ${key.account}: a grant on another account's key is never ours to revoke. Tell its owner.`,
+    );
+    return [];
+  }
+  if (warranted && grant.grantId && key) {
+    return [{ type: "revoke-grant", keyRef: key.arn, grantId: grant.grantId }];
+  }
+  if (warranted && !grant.grantId) {
+    lines.push("The record carries no grant ID, so the grant cannot be revoked automatically.");
+  }
+  return [];
+}
+
 /**
  * Decides what to do about a CreateGrant. Revokes (exactly the grant in the event, never in bulk)
  * when a reason is high or critical and the grant, as it is now, still warrants it; medium and
@@ -226,46 +294,13 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
   const claimed = reasonsFor(claim, keyAccount, config);
   if (claimed.length === 0) return ignore("no-incident", "the grant raises no concern", INCIDENT);
 
-  // Judge the grant as it is now when it was read (handler), else the claim (offline).
-  const verdicts: string[] = [];
-  let grant = claim;
-  let reasons = claimed;
-  const lines: string[] = [];
-  if (facts.grant === null) {
-    verdicts.push("grant-gone");
-    lines.push(
-      "ListGrants does not list the grant now (revoked or retired since, or never there): nothing to revoke.",
-    );
-    reasons = claimed;
-  } else if (facts.grant) {
-    grant = factGrant(facts.grant, claim.grantId);
-    const trustNow = trustOf(event.actor, grant, keyAccount, config);
-    reasons = trustNow ? [] : reasonsFor(grant, keyAccount, config);
-    // The grant is judged as it is now: worse than claimed is still acted on (by its own reasons),
-    // milder or trusted is not.
-    if (trustNow || reasons.length === 0 || severityRank(worst(reasons)) > severityRank(worst(claimed))) {
-      verdicts.push("grant-differs");
-      lines.push(
-        `The grant as ListGrants reports it differs from the event: ${trustNow ? TRUST_PROSE[trustNow] : reasons.length ? `now ${reasons.join(", ")}` : "it raises no concern"}.`,
-      );
-    }
-  }
+  const { grant, reasons, verdicts, lines } = judgeNow(event, claim, claimed, keyAccount, config, facts);
   const judged = reasons.length ? reasons : claimed;
   const severity = worst(judged);
   const warranted = verdicts.length === 0 && (severity === "critical" || severity === "high");
-  const foreignKey = key !== undefined && event.accountId !== undefined && key.account !== event.accountId;
 
-  const actions: PlannedAction[] = [];
   lines.unshift(...details(grant));
-  if (foreignKey) {
-    lines.push(
-      `The key belongs to account ${key.account}: a grant on another account's key is never ours to revoke. Tell its owner.`,
-    );
-  } else if (warranted && grant.grantId && key) {
-    actions.push({ type: "revoke-grant", keyRef: key.arn, grantId: grant.grantId });
-  } else if (warranted && !grant.grantId) {
-    lines.push("The record carries no grant ID, so the grant cannot be revoked automatically.");
-  }
+  const actions = planRevoke(event, key, grant, warranted, lines);
   const revoke = severity === "critical" || severity === "high";
 
   return {

@@ -65,6 +65,113 @@ function wouldDo(action: PlannedAction, state: string, config: Config): string {
   return ACTIONS[action.type].wouldDo?.(state, config) ?? `would run ${action.type}`;
 }
 
+/** What one runbook action's planner reads. */
+interface PlanInput {
+  payload: RunbookPayload;
+  facts: RunbookFacts;
+  config: Config;
+  key: KeyRef | undefined;
+  keyRef: string;
+  state: string;
+}
+
+/** What one runbook action plans; a severity only when the action's reads set it. */
+interface PlanStep {
+  actions: PlannedAction[];
+  details: string[];
+  findings?: PolicyFinding[];
+  severity?: Severity;
+}
+
+const nothing = (detail: string): PlanStep => ({ actions: [], details: [detail] });
+
+/** One planner per runbook action: a new action without a planner is a compile error. */
+const PLANNERS: { [A in RunbookPayload["action"]]: (input: PlanInput) => PlanStep } = {
+  "analyze-key-policy": planPolicyAnalysis,
+  "revoke-grant": ({ payload, facts, keyRef }) => {
+    const grant = facts.grants?.[0];
+    if (!grant) return nothing(`Nothing to do: grant ${payload.grantId} is not on the key.`);
+    return {
+      actions: [{ type: "revoke-grant", keyRef, grantId: payload.grantId ?? "", grant: grantSpec(grant) }],
+      details: [],
+    };
+  },
+  "revoke-grantee-grants": ({ payload, facts, keyRef }) => {
+    const grants = facts.grants ?? [];
+    return {
+      actions: grants.map((g) => ({
+        type: "revoke-grant",
+        keyRef,
+        grantId: g.GrantId ?? "",
+        grant: grantSpec(g),
+      })),
+      details:
+        grants.length === 0 ? [`Nothing to do: no grant on the key for ${payload.granteePrincipal}.`] : [],
+    };
+  },
+  "disable-key": ({ state, keyRef }) =>
+    state === "Enabled"
+      ? { actions: [{ type: "disable-key", keyRef }], details: [] }
+      : nothing(`Nothing to do: the key is ${state}.`),
+  "enable-key": ({ state, keyRef }) => {
+    if (isPendingDeletion(state)) {
+      return {
+        actions: [
+          {
+            type: "enable-key",
+            keyRef,
+            hold: {
+              status: "failed",
+              code: "unverified",
+              why: `the key is ${state}; cancel the deletion first`,
+            },
+          },
+        ],
+        details: [],
+      };
+    }
+    if (state === "Enabled") return nothing("Nothing to do: the key is already Enabled.");
+    return { actions: [{ type: "enable-key", keyRef }], details: [] };
+  },
+  "cancel-key-deletion": ({ state, key, config, facts }) => {
+    // Nothing to cancel. Running the restore step anyway would enable a key that someone
+    // disabled on purpose whenever its history does not show the DisableKey.
+    if (!isPendingDeletion(state) || !key)
+      return nothing(`Nothing to do: the key is ${state}, not pending deletion.`);
+    const plan = restorePlan(key, config, facts);
+    return { actions: plan.actions, details: [...plan.details] };
+  },
+  "enable-key-rotation": ({ facts, keyRef }) =>
+    facts.rotationEnabled
+      ? nothing("Nothing to do: automatic rotation is already on.")
+      : { actions: [{ type: "enable-key-rotation", keyRef }], details: [] },
+};
+
+function planPolicyAnalysis({ facts, config, key }: PlanInput): PlanStep {
+  const { meta } = facts;
+  const analysis = analysePolicy(facts.policy ?? "", {
+    keyAccount: key?.account ?? meta.AWSAccountId ?? "",
+    trustedAccounts: config.trustedAccounts,
+    trustedOrganizationIds: config.trustedOrganizationIds,
+    ...(config.organization?.id && { keyOrganizationId: config.organization.id }),
+    ...(meta.KeyManager === "AWS" || meta.KeyManager === "CUSTOMER" ? { keyManager: meta.KeyManager } : {}),
+  });
+  if (analysis.error !== undefined) {
+    return {
+      actions: [],
+      details: [`The key policy cannot be analysed: ${analysis.error}`],
+      severity: "medium",
+    };
+  }
+  const findings = analysis.findings;
+  const details = findings.map(
+    (f) =>
+      `[${f.severity}] ${f.reason}${f.statementIndex === undefined ? "" : ` in statement ${f.statementIndex + 1}`}: ${f.explanation}`,
+  );
+  if (findings.length === 0) return { actions: [], details: ["The key policy has no finding."], findings };
+  return { actions: [], details, findings, severity: worstSeverity(findings.map((f) => f.severity)) };
+}
+
 /**
  * Plans a runbook request from the reads: the actions to run (held as `dry-run` for a dry run, as
  * `failed` for a refusal), or none when there is nothing to do, which the details say.
@@ -78,92 +185,11 @@ export function planRunbook(payload: RunbookPayload, facts: RunbookFacts, config
       : parsed;
   const keyRef = key?.arn ?? payload.keyId;
   const state = facts.keyState ?? meta.KeyState ?? "unknown";
-  const details: string[] = [];
-  let actions: PlannedAction[] = [];
-  let findings: PolicyFinding[] | undefined;
-  let severity: Severity = payload.dryRun || !MUTATING.has(payload.action) ? "info" : "medium";
-
-  switch (payload.action) {
-    case "analyze-key-policy": {
-      const analysis = analysePolicy(facts.policy ?? "", {
-        keyAccount: key?.account ?? meta.AWSAccountId ?? "",
-        trustedAccounts: config.trustedAccounts,
-        trustedOrganizationIds: config.trustedOrganizationIds,
-        ...(config.organization?.id && { keyOrganizationId: config.organization.id }),
-        ...(meta.KeyManager === "AWS" || meta.KeyManager === "CUSTOMER"
-          ? { keyManager: meta.KeyManager }
-          : {}),
-      });
-      if (analysis.error !== undefined) {
-        details.push(`The key policy cannot be analysed: ${analysis.error}`);
-        severity = "medium";
-      } else {
-        findings = analysis.findings;
-        for (const f of findings) {
-          details.push(
-            `[${f.severity}] ${f.reason}${f.statementIndex === undefined ? "" : ` in statement ${f.statementIndex + 1}`}: ${f.explanation}`,
-          );
-        }
-        if (findings.length) severity = worstSeverity(findings.map((f) => f.severity));
-        else details.push("The key policy has no finding.");
-      }
-      break;
-    }
-    case "revoke-grant": {
-      const grant = facts.grants?.[0];
-      if (!grant) details.push(`Nothing to do: grant ${payload.grantId} is not on the key.`);
-      else
-        actions = [{ type: "revoke-grant", keyRef, grantId: payload.grantId ?? "", grant: grantSpec(grant) }];
-      break;
-    }
-    case "revoke-grantee-grants": {
-      const grants = facts.grants ?? [];
-      if (grants.length === 0)
-        details.push(`Nothing to do: no grant on the key for ${payload.granteePrincipal}.`);
-      actions = grants.map((g) => ({
-        type: "revoke-grant",
-        keyRef,
-        grantId: g.GrantId ?? "",
-        grant: grantSpec(g),
-      }));
-      break;
-    }
-    case "disable-key":
-      if (state === "Enabled") actions = [{ type: "disable-key", keyRef }];
-      else details.push(`Nothing to do: the key is ${state}.`);
-      break;
-    case "enable-key":
-      if (isPendingDeletion(state)) {
-        actions = [
-          {
-            type: "enable-key",
-            keyRef,
-            hold: {
-              status: "failed",
-              code: "unverified",
-              why: `the key is ${state}; cancel the deletion first`,
-            },
-          },
-        ];
-      } else if (state === "Enabled") details.push("Nothing to do: the key is already Enabled.");
-      else actions = [{ type: "enable-key", keyRef }];
-      break;
-    case "cancel-key-deletion":
-      if (!isPendingDeletion(state) || !key) {
-        // Nothing to cancel. Running the restore step anyway would enable a key that someone
-        // disabled on purpose whenever its history does not show the DisableKey.
-        details.push(`Nothing to do: the key is ${state}, not pending deletion.`);
-      } else {
-        const plan = restorePlan(key, config, facts);
-        actions = plan.actions;
-        details.push(...plan.details);
-      }
-      break;
-    case "enable-key-rotation":
-      if (facts.rotationEnabled) details.push("Nothing to do: automatic rotation is already on.");
-      else actions = [{ type: "enable-key-rotation", keyRef }];
-      break;
-  }
+  const step = PLANNERS[payload.action]({ payload, facts, config, key, keyRef, state });
+  const { details, findings } = step;
+  let actions = step.actions;
+  let severity: Severity =
+    step.severity ?? (payload.dryRun || !MUTATING.has(payload.action) ? "info" : "medium");
 
   const refused = refusal(payload, meta, config);
   if (refused) {

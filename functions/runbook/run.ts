@@ -167,6 +167,46 @@ function unplanned(payload: RunbookPayload, meta: KeyMetadata | undefined, detai
 }
 
 /**
+ * The key's state after the actions: as the last action saw it, else read again when a mutating
+ * action succeeded. Informational: undefined when it cannot be read.
+ */
+async function stateAfterRun(
+  payload: RunbookPayload,
+  meta: KeyMetadata | undefined,
+  actions: readonly ActionResult[],
+  access: ReturnType<typeof accessFor>,
+): Promise<string | undefined> {
+  const seen = [...actions].reverse().find((r) => r.keyStateAfter)?.keyStateAfter;
+  if (
+    !meta?.Arn ||
+    seen ||
+    !MUTATING.has(payload.action) ||
+    payload.dryRun ||
+    !actions.some((a) => a.status === "succeeded")
+  ) {
+    return seen;
+  }
+  try {
+    const client = await access.kmsFor(meta.Arn);
+    return (await client.send(new DescribeKeyCommand({ KeyId: meta.Arn }))).KeyMetadata?.KeyState;
+  } catch {
+    // The state after is informational; its absence is visible in the result.
+    return undefined;
+  }
+}
+
+/** Who asked for the request, when and why, as the notification tells it. */
+function manualRequest(payload: RunbookPayload, who: { executedBy?: string; at?: Date }): ManualRequest {
+  return {
+    at: (who.at ?? new Date()).toISOString(),
+    reason: payload.reason,
+    ...(who.executedBy && { executedBy: who.executedBy }),
+    ...(payload.statedBy && { statedBy: payload.statedBy }),
+    ...(payload.ticket && { ticket: payload.ticket }),
+  };
+}
+
+/**
  * Runs one validated runbook payload: read, plan, act, notify. Returns the result with `error`
  * set when the request failed; the Lambda handler then fails the invocation (after notifying).
  */
@@ -201,31 +241,14 @@ export async function runRunbook(
       `${meta ? `${payload.action} reads failed` : "DescribeKey failed"}: ${describeError(error)}`,
     );
   }
-  const request: ManualRequest = {
-    at: (who.at ?? new Date()).toISOString(),
-    reason: payload.reason,
-    ...(who.executedBy && { executedBy: who.executedBy }),
-    ...(payload.statedBy && { statedBy: payload.statedBy }),
-    ...(payload.ticket && { ticket: payload.ticket }),
-  };
-  const { result: handled, failure } = await act(finding, RUNBOOK_EXECUTORS, pipeline, request);
+  const { result: handled, failure } = await act(
+    finding,
+    RUNBOOK_EXECUTORS,
+    pipeline,
+    manualRequest(payload, who),
+  );
   const actions = handled.actions ?? [];
-  let stateAfter = [...actions].reverse().find((r) => r.keyStateAfter)?.keyStateAfter;
-  if (
-    meta?.Arn &&
-    !stateAfter &&
-    MUTATING.has(payload.action) &&
-    !payload.dryRun &&
-    actions.some((a) => a.status === "succeeded")
-  ) {
-    try {
-      const client = await access.kmsFor(meta.Arn);
-      stateAfter = (await client.send(new DescribeKeyCommand({ KeyId: meta.Arn }))).KeyMetadata?.KeyState;
-    } catch {
-      // The state after is informational; its absence is visible in the result.
-      stateAfter = undefined;
-    }
-  }
+  const stateAfter = await stateAfterRun(payload, meta, actions, access);
   const result: RunbookResult = {
     action: payload.action,
     dryRun: payload.dryRun,

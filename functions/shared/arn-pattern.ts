@@ -82,15 +82,16 @@ function resourceMatch(pattern: string, text: string): boolean {
     memo.set(id, result);
     return result;
   };
+  // Zero segments: the next pattern segment matches here; one more: consume text segment j.
+  const doubleStar = (i: number, j: number): boolean => {
+    if (i + 1 < p.parts.length && match(i + 1, j)) return true;
+    if (i + 1 === p.parts.length) return j < t.parts.length;
+    return j < t.parts.length && match(i, j + 1);
+  };
   const step = (i: number, j: number): boolean => {
     const part = p.parts[i];
     if (part === undefined) return j === t.parts.length;
-    if (part === "**") {
-      // Zero segments: the next pattern segment matches here; one more: consume text segment j.
-      if (i + 1 < p.parts.length && match(i + 1, j)) return true;
-      if (i + 1 === p.parts.length) return j < t.parts.length;
-      return j < t.parts.length && match(i, j + 1);
-    }
+    if (part === "**") return doubleStar(i, j);
     const text = t.parts[j];
     if (text === undefined || !segmentMatch(part, text)) return false;
     const last = i === p.parts.length - 1;

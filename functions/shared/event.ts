@@ -241,19 +241,22 @@ export function parseRecordDate(value: unknown): Date | undefined {
   const text = value.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return parseRecordDate(Number(text));
   const m = TEXT_DATE.exec(text);
-  if (m) {
-    const [, mon = "", day = "", year = "", h = "", min = "", sec = "", half] = m;
-    const month = MONTHS.indexOf(mon.toLowerCase());
-    let hour = Number(h);
-    // A 12-hour clock only when the hour says so: "18:58:30 PM" is 18:58.
-    if (half && hour <= 12) hour = (hour % 12) + (half.toUpperCase() === "PM" ? 12 : 0);
-    if (month < 0 || hour > 23 || Number(day) < 1 || Number(day) > 31) return undefined;
-    return new Date(Date.UTC(Number(year), month, Number(day), hour, Number(min), Number(sec)));
-  }
+  if (m) return parseTextDate(m);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
   // An ISO date-time without a zone is UTC too; Date.parse would read it as local time.
   const ms = Date.parse(/[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text.replace(" ", "T")}Z` : text);
   return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+/** The text form matched by `TEXT_DATE`, read as UTC; undefined for a month, day or hour out of range. */
+function parseTextDate(m: RegExpExecArray): Date | undefined {
+  const [, mon = "", day = "", year = "", h = "", min = "", sec = "", half] = m;
+  const month = MONTHS.indexOf(mon.toLowerCase());
+  let hour = Number(h);
+  // A 12-hour clock only when the hour says so: "18:58:30 PM" is 18:58.
+  if (half && hour <= 12) hour = (hour % 12) + (half.toUpperCase() === "PM" ? 12 : 0);
+  if (month < 0 || hour > 23 || Number(day) < 1 || Number(day) > 31) return undefined;
+  return new Date(Date.UTC(Number(year), month, Number(day), hour, Number(min), Number(sec)));
 }
 
 function stringRecord(value: unknown): Record<string, string> | undefined {

@@ -9,7 +9,11 @@
  * read at all the answer is `unknown` and the decider re-enables and says so: a key left disabled
  * by mistake breaks its users, while one wrongly re-enabled is only what it was before the attack.
  */
-import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import {
+  CloudTrailClient,
+  type Event as CloudTrailEvent,
+  LookupEventsCommand,
+} from "@aws-sdk/client-cloudtrail";
 import { parseKeyArn } from "./arn.js";
 import { cloudTrail } from "./clients/cloudtrail.js";
 import { RETRY } from "./clients/retry.js";
@@ -51,9 +55,11 @@ export async function readKeyHistory(
   keyArn: string,
   before: string | undefined,
 ): Promise<KeyHistory> {
-  const cutoff = validDate(before) ?? new Date();
-  let since: string | undefined;
-  let newestAfterSeen = false;
+  const scan: HistoryScan = {
+    cutoff: validDate(before) ?? new Date(),
+    since: undefined,
+    newestAfterSeen: false,
+  };
   let nextToken: string | undefined;
   try {
     for (let page = 0; page < MAX_PAGES; page++) {
@@ -66,27 +72,11 @@ export async function readKeyHistory(
         }),
       );
       for (const event of out.Events ?? []) {
-        if (event.EventName !== "DisableKey" && event.EventName !== "EnableKey") continue;
-        if (failedCall(event.CloudTrailEvent)) continue;
-        const when = event.EventTime;
-        const at = when?.toISOString() ?? "an unknown time";
-        if (when && when.getTime() > cutoff.getTime()) {
-          // Only the newest change after the event tells the key's present intent.
-          if (!newestAfterSeen && event.EventName === "DisableKey") {
-            since = `the key was disabled after the event (DisableKey at ${at})`;
-          }
-          newestAfterSeen = true;
-          continue;
-        }
-        const prior: PriorState =
-          event.EventName === "DisableKey"
-            ? { state: "disabled", detail: `the key was disabled before the event (DisableKey at ${at})` }
-            : { state: "enabled", detail: `the key was enabled before the event (EnableKey at ${at})` };
-        return since ? { prior, disabledSince: since } : { prior };
+        const prior = visitHistoryEvent(event, scan);
+        if (prior) return withSince(prior, scan.since);
       }
       nextToken = out.NextToken;
-      if (!nextToken)
-        return since ? { prior: ENABLED_NO_HISTORY, disabledSince: since } : { prior: ENABLED_NO_HISTORY };
+      if (!nextToken) return withSince(ENABLED_NO_HISTORY, scan.since);
     }
   } catch (error) {
     // A DisableKey already seen after the event still counts: a person's decision made since.
@@ -94,12 +84,43 @@ export async function readKeyHistory(
       state: "unknown",
       detail: `CloudTrail history could not be read (${describeError(error)}); re-enabled by default`,
     };
-    return since ? { prior, disabledSince: since } : { prior };
+    return withSince(prior, scan.since);
   }
   const prior: PriorState = {
     state: "unknown",
     detail: `no DisableKey or EnableKey in the newest ${MAX_PAGES * 50} history events; re-enabled by default`,
   };
+  return withSince(prior, scan.since);
+}
+
+/** Where a newest-first walk of the key's history stands. */
+interface HistoryScan {
+  cutoff: Date;
+  /** A DisableKey after the event that no newer EnableKey undid. */
+  since: string | undefined;
+  newestAfterSeen: boolean;
+}
+
+/** The prior state one history event proves, or undefined to read on (and `scan` updated). */
+function visitHistoryEvent(event: CloudTrailEvent, scan: HistoryScan): PriorState | undefined {
+  if (event.EventName !== "DisableKey" && event.EventName !== "EnableKey") return undefined;
+  if (failedCall(event.CloudTrailEvent)) return undefined;
+  const when = event.EventTime;
+  const at = when?.toISOString() ?? "an unknown time";
+  if (when && when.getTime() > scan.cutoff.getTime()) {
+    // Only the newest change after the event tells the key's present intent.
+    if (!scan.newestAfterSeen && event.EventName === "DisableKey") {
+      scan.since = `the key was disabled after the event (DisableKey at ${at})`;
+    }
+    scan.newestAfterSeen = true;
+    return undefined;
+  }
+  return event.EventName === "DisableKey"
+    ? { state: "disabled", detail: `the key was disabled before the event (DisableKey at ${at})` }
+    : { state: "enabled", detail: `the key was enabled before the event (EnableKey at ${at})` };
+}
+
+function withSince(prior: PriorState, since: string | undefined): KeyHistory {
   return since ? { prior, disabledSince: since } : { prior };
 }
 

@@ -354,63 +354,87 @@ export function shortUserAgent(userAgent: string): string {
 
 /** The readable text body (`default`/`email`) of a notification's document. */
 export function notificationText(subject: string, doc: NotificationDocument): string {
-  const lines: string[] = [subject, "", `What happened: ${doc.summary}.`];
-  lines.push(`Incident: ${doc.incident}   Severity: ${doc.severity}   Reasons: ${doc.reasons.join(", ")}`);
-  if (doc.request) {
-    const r = doc.request;
-    lines.push(`Run by: ${r.executedBy ?? "unknown (not run through SSM Automation)"}`);
-    if (r.statedBy) lines.push(`Stated by: ${r.statedBy} (as typed by the caller, not verified)`);
-    lines.push(`Reason: ${r.reason}${r.ticket ? `   Ticket: ${r.ticket}` : ""}`);
-  }
-  const aliases = doc.key.aliases ?? (doc.key.alias ? [doc.key.alias] : []);
-  lines.push(
+  const lines: string[] = [
+    subject,
     "",
-    `Key: ${doc.key.arn ?? doc.key.id ?? doc.key.alias ?? "unknown"}${aliases.length ? ` (${aliases.join(", ")})` : ""}`,
-  );
-  lines.push(
-    `Description: ${doc.key.description === undefined ? "(unknown)" : doc.key.description || "(none)"}`,
-  );
-  const account = doc.key.accountName
-    ? `${doc.key.account} (${doc.key.accountName})`
-    : (doc.key.account ?? "?");
-  lines.push(`Account/Region: ${account} / ${doc.key.region ?? "?"}`);
-  lines.push(
-    `Who: ${doc.actor.arn ?? doc.actor.principal ?? "unknown"}${doc.actor.type ? ` (${doc.actor.type})` : ""}${doc.actor.invokedBy ? ` via ${doc.actor.invokedBy}` : ""}`,
-  );
-  lines.push(
-    `From: ${doc.event.sourceIp ?? "unknown"}${doc.event.userAgent ? ` (${shortUserAgent(doc.event.userAgent)})` : ""}`,
-  );
-  lines.push(`When: ${doc.event.time ?? "unknown"}`);
-  lines.push(`Event: ${doc.event.name ?? "?"} ${doc.event.id ?? ""}`.trimEnd());
-  if (doc.event.errorCode) lines.push(`Error: ${doc.event.errorCode}: ${doc.event.errorMessage ?? ""}`);
+    `What happened: ${doc.summary}.`,
+    `Incident: ${doc.incident}   Severity: ${doc.severity}   Reasons: ${doc.reasons.join(", ")}`,
+    ...requestLines(doc),
+    "",
+    ...keyLines(doc),
+    ...eventLines(doc),
+  ];
   if (doc.details.length) lines.push("", "Details:", ...doc.details.map((d) => `  - ${d}`));
-  lines.push("", "What was done:");
-  if (doc.actions.length === 0) lines.push("  - nothing (notification only)");
-  for (const a of doc.actions) {
-    const verified = a.verified === true ? ", verified" : a.verified === false ? ", NOT verified yet" : "";
-    // A detail in parentheses qualifies the status ("(assumed: ...)"), it is not a sentence of its own.
-    const detail = a.detail.startsWith("(") ? ` ${a.detail}` : a.detail ? `. ${a.detail}` : "";
-    lines.push(`  - ${a.type} on ${a.target}: ${a.status.toUpperCase()}${verified}${detail}`);
-    const impact =
-      a.status === "succeeded" || a.status === "already-done" ? ACTIONS[a.type].impact : undefined;
-    if (impact) lines.push(`    Impact: ${impact}`);
-  }
-  lines.push(`Outcome: ${doc.outcome}`);
-  if (doc.undoSteps.length) {
-    lines.push("", "How to undo (in this order, each only when its condition holds):");
-    for (const [i, step] of doc.undoSteps.entries()) {
-      lines.push(`  ${i + 1}. ${step.when}:`, `     ${step.command}`);
-    }
-  }
-  if (doc.links.key || doc.links.cloudTrail) {
-    lines.push("", "Links:");
-    if (doc.links.key) lines.push(`  Key in the KMS console: ${doc.links.key}`);
-    if (doc.links.cloudTrail) lines.push(`  CloudTrail event: ${doc.links.cloudTrail}`);
-  }
+  lines.push("", "What was done:", ...actionLines(doc), `Outcome: ${doc.outcome}`);
+  lines.push(...undoLines(doc), ...linkLines(doc));
   if (doc.truncated) lines.push("", "(Some fields were shortened to fit the 256 KB SNS limit.)");
   // Each entry is one line by construction; free text inside it (a key description, an alias, a
   // user agent, a grantee) must not start a line of its own ("Outcome: remediated").
   return lines.map(oneLine).join("\n");
+}
+
+/** Who asked for a manual request, and why; nothing for an automatic response. */
+function requestLines(doc: NotificationDocument): string[] {
+  const r = doc.request;
+  if (!r) return [];
+  const lines = [`Run by: ${r.executedBy ?? "unknown (not run through SSM Automation)"}`];
+  if (r.statedBy) lines.push(`Stated by: ${r.statedBy} (as typed by the caller, not verified)`);
+  lines.push(`Reason: ${r.reason}${r.ticket ? `   Ticket: ${r.ticket}` : ""}`);
+  return lines;
+}
+
+function keyLines(doc: NotificationDocument): string[] {
+  const aliases = doc.key.aliases ?? (doc.key.alias ? [doc.key.alias] : []);
+  const account = doc.key.accountName
+    ? `${doc.key.account} (${doc.key.accountName})`
+    : (doc.key.account ?? "?");
+  return [
+    `Key: ${doc.key.arn ?? doc.key.id ?? doc.key.alias ?? "unknown"}${aliases.length ? ` (${aliases.join(", ")})` : ""}`,
+    `Description: ${doc.key.description === undefined ? "(unknown)" : doc.key.description || "(none)"}`,
+    `Account/Region: ${account} / ${doc.key.region ?? "?"}`,
+  ];
+}
+
+/** Who called, from where, when, and the event (with its error, if the call failed). */
+function eventLines(doc: NotificationDocument): string[] {
+  const lines = [
+    `Who: ${doc.actor.arn ?? doc.actor.principal ?? "unknown"}${doc.actor.type ? ` (${doc.actor.type})` : ""}${doc.actor.invokedBy ? ` via ${doc.actor.invokedBy}` : ""}`,
+    `From: ${doc.event.sourceIp ?? "unknown"}${doc.event.userAgent ? ` (${shortUserAgent(doc.event.userAgent)})` : ""}`,
+    `When: ${doc.event.time ?? "unknown"}`,
+    `Event: ${doc.event.name ?? "?"} ${doc.event.id ?? ""}`.trimEnd(),
+  ];
+  if (doc.event.errorCode) lines.push(`Error: ${doc.event.errorCode}: ${doc.event.errorMessage ?? ""}`);
+  return lines;
+}
+
+function actionLines(doc: NotificationDocument): string[] {
+  if (doc.actions.length === 0) return ["  - nothing (notification only)"];
+  return doc.actions.flatMap((a) => {
+    const verified = a.verified === true ? ", verified" : a.verified === false ? ", NOT verified yet" : "";
+    // A detail in parentheses qualifies the status ("(assumed: ...)"), it is not a sentence of its own.
+    const detail = a.detail.startsWith("(") ? ` ${a.detail}` : a.detail ? `. ${a.detail}` : "";
+    const line = `  - ${a.type} on ${a.target}: ${a.status.toUpperCase()}${verified}${detail}`;
+    const impact =
+      a.status === "succeeded" || a.status === "already-done" ? ACTIONS[a.type].impact : undefined;
+    return impact ? [line, `    Impact: ${impact}`] : [line];
+  });
+}
+
+function undoLines(doc: NotificationDocument): string[] {
+  if (!doc.undoSteps.length) return [];
+  return [
+    "",
+    "How to undo (in this order, each only when its condition holds):",
+    ...doc.undoSteps.flatMap((step, i) => [`  ${i + 1}. ${step.when}:`, `     ${step.command}`]),
+  ];
+}
+
+function linkLines(doc: NotificationDocument): string[] {
+  if (!doc.links.key && !doc.links.cloudTrail) return [];
+  const lines = ["", "Links:"];
+  if (doc.links.key) lines.push(`  Key in the KMS console: ${doc.links.key}`);
+  if (doc.links.cloudTrail) lines.push(`  CloudTrail event: ${doc.links.cloudTrail}`);
+  return lines;
 }
 
 /**

@@ -280,6 +280,31 @@ function plannedGrant(finding: Finding): string | undefined {
   return finding.actions.find((a) => a.type === "revoke-grant")?.grantId;
 }
 
+/**
+ * Reads what the first decision is about: the facts the incident reads (none when this responder
+ * cannot reach the key: decide then holds the actions and says why), the grant it plans to revoke.
+ */
+function readStateFor<Own extends string>(
+  incident: Incident<string, Own>,
+  deps: PipelineDeps,
+  event: NonNullable<ReturnType<typeof normalise>>,
+  first: Finding,
+): ReturnType<typeof readFacts> {
+  const grantId = plannedGrant(first);
+  const access = accessFor(deps, incident.name, event.eventId);
+  return readFacts(deps.kms, {
+    names: reachable(deps, first.key) ? incident.reads(deps.config) : [],
+    kmsFor: access.kmsFor,
+    credentialsFor: access.credentialsFor,
+    key: first.key,
+    keyHint: first.key ? undefined : event.keyHint,
+    ...(grantId && { grantId }),
+    ...(event.eventTime && { eventTime: event.eventTime }),
+    ...(incident.history && { history: incident.history }),
+    ...(incident.facts && { readers: incident.facts }),
+  });
+}
+
 /** The Lambda handler of one incident: the pipeline with the incident's own decide and executors. */
 export function createHandler<Own extends string>(incident: Incident<string, Own>, given: PipelineDeps) {
   const { config } = given;
@@ -305,20 +330,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     if (first.kind === "ignore") return ignored(name, event.eventId, first);
 
     // Then read the current state of what the decision is about, and judge that.
-    const grantId = plannedGrant(first);
-    const access = accessFor(deps, name, event.eventId);
-    const { key, facts } = await readFacts(deps.kms, {
-      // A key this responder cannot reach is not read: decide then holds the actions and says why.
-      names: reachable(deps, first.key) ? incident.reads(config) : [],
-      kmsFor: access.kmsFor,
-      credentialsFor: access.credentialsFor,
-      key: first.key,
-      keyHint: first.key ? undefined : event.keyHint,
-      ...(grantId && { grantId }),
-      ...(event.eventTime && { eventTime: event.eventTime }),
-      ...(incident.history && { history: incident.history }),
-      ...(incident.facts && { readers: incident.facts }),
-    });
+    const { key, facts } = await readStateFor(incident, deps, event, first);
     const resolved = !event.key && key ? { ...event, key } : event;
     const decision = incident.decide(
       resolved,
