@@ -116,12 +116,8 @@ function matchAnythingButAffix(arg: EventPattern, values: Leaf[]): boolean {
 
 const STAR = Symbol("star");
 
-/**
- * EventBridge wildcard: `*` matches any run of characters, `\*` a literal star, `\\` a backslash.
- * EventBridge's own operator: not IAM's `StringLike` (functions/shared/policy/glob.ts), which has
- * no escapes, nor the config's field-by-field `arnLike`; each operator keeps its own matcher.
- */
-export function wildcardMatch(pattern: string, value: string): boolean {
+/** The pattern as characters and stars, escapes resolved; throws on an escape of anything else. */
+function wildcardTokens(pattern: string): Array<string | typeof STAR> {
   const tokens: Array<string | typeof STAR> = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
@@ -135,6 +131,16 @@ export function wildcardMatch(pattern: string, value: string): boolean {
       tokens.push(c);
     }
   }
+  return tokens;
+}
+
+/**
+ * EventBridge wildcard: `*` matches any run of characters, `\*` a literal star, `\\` a backslash.
+ * EventBridge's own operator: not IAM's `StringLike` (functions/shared/policy/glob.ts), which has
+ * no escapes, nor the config's field-by-field `arnLike`; each operator keeps its own matcher.
+ */
+export function wildcardMatch(pattern: string, value: string): boolean {
+  const tokens = wildcardTokens(pattern);
   // Iterative glob match with backtracking to the last star: linear in practice.
   let t = 0;
   let v = 0;

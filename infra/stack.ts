@@ -135,29 +135,7 @@ export class ResponderStack extends Stack {
     const keys = centralKeyResources(this, org);
     const memberRoles: RolePermissions[] = [];
     const assumers: iam.IRole[] = [];
-    for (const incident of INCIDENTS) {
-      const declared: Incident = incident;
-      const permissions = rolePermissions(declared, props.config);
-      // A switched-off incident keeps its function (turning it back on is a config change, not a
-      // new resource) but reserves no concurrency: its rule is disabled below.
-      const off = incidentMode(props.config, declared.name) === "off";
-      const reserved = props.reservedConcurrency !== false && !off ? declared.reservedConcurrency : undefined;
-      const responder = new ResponderFunction(this, declared.name, {
-        name: declared.name,
-        distDir,
-        topic: this.topic,
-        notificationKey: this.notificationKey,
-        statements: roleStatements(this, permissions, keys, "IncidentActions", org),
-        ...(reserved !== undefined && { reservedConcurrency: reserved }),
-      });
-      acknowledgeWildcards(responder.role, permissions, suppressKeyWildcard);
-      if (org && permissions.other.includes(ASSUME_MEMBER_ROLE)) {
-        memberRoles.push(permissions);
-        assumers.push(responder.role);
-        acknowledgeCentralRole(responder.role, this, org);
-      }
-      this.responders.set(incident.name, responder);
-    }
+    this.addIncidentResponders(props, distDir, keys, { memberRoles, assumers });
 
     // The runbook: the same construct, invoked synchronously by people (CLI, SSM), so no rule and
     // no failure queue. Its name is fixed so the CLI finds it (`kms-responder-runbook` by default).
@@ -284,6 +262,42 @@ export class ResponderStack extends Stack {
       value: this.runbookAutomation.role.roleArn,
       description: "The SSM documents' default AutomationAssumeRole: on-call needs iam:PassRole on it",
     });
+  }
+
+  /**
+   * One function per incident of the registry, each with the role its declaration derives under
+   * the config; the roles that assume the member role are added to `central`.
+   */
+  private addIncidentResponders(
+    props: ResponderStackProps,
+    distDir: string,
+    keys: ReturnType<typeof centralKeyResources>,
+    central: { memberRoles: RolePermissions[]; assumers: iam.IRole[] },
+  ): void {
+    const org = props.config.organization;
+    for (const incident of INCIDENTS) {
+      const declared: Incident = incident;
+      const permissions = rolePermissions(declared, props.config);
+      // A switched-off incident keeps its function (turning it back on is a config change, not a
+      // new resource) but reserves no concurrency: its rule is disabled below.
+      const off = incidentMode(props.config, declared.name) === "off";
+      const reserved = props.reservedConcurrency !== false && !off ? declared.reservedConcurrency : undefined;
+      const responder = new ResponderFunction(this, declared.name, {
+        name: declared.name,
+        distDir,
+        topic: this.topic,
+        notificationKey: this.notificationKey,
+        statements: roleStatements(this, permissions, keys, "IncidentActions", org),
+        ...(reserved !== undefined && { reservedConcurrency: reserved }),
+      });
+      acknowledgeWildcards(responder.role, permissions, suppressKeyWildcard);
+      if (org && permissions.other.includes(ASSUME_MEMBER_ROLE)) {
+        central.memberRoles.push(permissions);
+        central.assumers.push(responder.role);
+        acknowledgeCentralRole(responder.role, this, org);
+      }
+      this.responders.set(incident.name, responder);
+    }
   }
 
   /** An incident's rule on the default bus (or `bus`), targeting its function. */
