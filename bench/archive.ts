@@ -41,6 +41,28 @@ export interface ArchiveReport {
   memory: ArchiveRun[];
 }
 
+/** One ListObjectsV2 page over the sorted keys: prefix, delimiter and start-after, as S3 applies them. */
+function listFromMemory(
+  objects: Map<string, Buffer>,
+  keys: readonly string[],
+  input: ListObjectsV2Command["input"],
+) {
+  const { Prefix: prefix = "", Delimiter: delimiter, StartAfter: after = "" } = input;
+  const prefixes = new Set<string>();
+  const contents: Array<{ Key: string; Size: number }> = [];
+  for (const key of keys) {
+    if (!key.startsWith(prefix) || key <= after) continue;
+    const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+    if (cut >= 0) prefixes.add(key.slice(0, cut + 1));
+    else contents.push({ Key: key, Size: objects.get(key)?.length ?? 0 });
+  }
+  return {
+    Contents: contents,
+    CommonPrefixes: [...prefixes].map((Prefix) => ({ Prefix })),
+    IsTruncated: false,
+  };
+}
+
 /**
  * A client answering ListObjectsV2 (prefix, delimiter, start-after; one page) and GetObject from
  * memory, as S3 does: isolates the listing, gunzip and scanning cost from the emulator's
@@ -53,22 +75,7 @@ function memoryClient(objects: Map<string, Buffer>): S3Client {
       const body = objects.get(command.input.Key ?? "");
       return { Body: Readable.from([body ?? Buffer.alloc(0)]) };
     }
-    if (command instanceof ListObjectsV2Command) {
-      const { Prefix: prefix = "", Delimiter: delimiter, StartAfter: after = "" } = command.input;
-      const prefixes = new Set<string>();
-      const contents: Array<{ Key: string; Size: number }> = [];
-      for (const key of keys) {
-        if (!key.startsWith(prefix) || key <= after) continue;
-        const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
-        if (cut >= 0) prefixes.add(key.slice(0, cut + 1));
-        else contents.push({ Key: key, Size: objects.get(key)?.length ?? 0 });
-      }
-      return {
-        Contents: contents,
-        CommonPrefixes: [...prefixes].map((Prefix) => ({ Prefix })),
-        IsTruncated: false,
-      };
-    }
+    if (command instanceof ListObjectsV2Command) return listFromMemory(objects, keys, command.input);
     throw new Error("not served from memory");
   };
   return { send } as unknown as S3Client;

@@ -111,20 +111,7 @@ export function bucketClient(
     const [from = "0", ...startAfter] = (input.ContinuationToken ?? "").split(":");
     const after =
       input.ContinuationToken === undefined ? input.StartAfter : startAfter.join(":") || undefined;
-    const entries: Array<{ kind: "key" | "prefix"; value: string }> = [];
-    const seen = new Set<string>();
-    for (const key of objects.keys()) {
-      if (!key.startsWith(prefix) || (after !== undefined && key <= after)) continue;
-      const rest = key.slice(prefix.length);
-      const cut = input.Delimiter ? rest.indexOf(input.Delimiter) : -1;
-      if (cut >= 0) {
-        const p = prefix + rest.slice(0, cut + 1);
-        if (!seen.has(p)) {
-          seen.add(p);
-          entries.push({ kind: "prefix", value: p });
-        }
-      } else entries.push({ kind: "key", value: key });
-    }
+    const entries = listingEntries(objects, prefix, input.Delimiter, after);
     const start = Number(from);
     const page = entries.slice(start, start + pageSize);
     const truncated = start + pageSize < entries.length;
@@ -145,6 +132,32 @@ export function bucketClient(
     return { Body: Readable.from([bytes]), ContentLength: bytes.length };
   });
   return { client, calls, restore: () => mock.restore() };
+}
+
+/** The keys and common prefixes a listing returns, in key order, before paging. */
+function listingEntries(
+  objects: Map<string, unknown>,
+  prefix: string,
+  delimiter: string | undefined,
+  after: string | undefined,
+): Array<{ kind: "key" | "prefix"; value: string }> {
+  const entries: Array<{ kind: "key" | "prefix"; value: string }> = [];
+  const seen = new Set<string>();
+  for (const key of objects.keys()) {
+    if (!key.startsWith(prefix) || (after !== undefined && key <= after)) continue;
+    const rest = key.slice(prefix.length);
+    const cut = delimiter ? rest.indexOf(delimiter) : -1;
+    if (cut < 0) {
+      entries.push({ kind: "key", value: key });
+      continue;
+    }
+    const p = prefix + rest.slice(0, cut + 1);
+    if (!seen.has(p)) {
+      seen.add(p);
+      entries.push({ kind: "prefix", value: p });
+    }
+  }
+  return entries;
 }
 
 /** A record as a row of the query: the columns the query selects. */

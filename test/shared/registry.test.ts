@@ -21,6 +21,14 @@ describe("the incident registry", () => {
     }
   });
 
+  /** The incidents a source file names in a string, other than the one whose folder it is in. */
+  const incidentsNamedIn = (file: string): string[] => {
+    const text = readFileSync(file, "utf8");
+    return INCIDENTS.map(({ name }) => name).filter(
+      (name) => !file.startsWith(`functions/${name}/`) && new RegExp(`["'\`]${name}["'\`/]`).test(text),
+    );
+  };
+
   it("is, with its names module, the only source file outside an incident's own folder that names an incident", () => {
     // Production code only: functions/, cli/, emulator/, infra/, scripts/, bench/ (tests and fixtures may).
     const roots = ["functions", "cli", "emulator", "infra", "scripts", "bench"];
@@ -30,11 +38,7 @@ describe("the incident registry", () => {
         const file = `${dir}/${entry.name}`;
         if (entry.isDirectory()) walk(file);
         else if (entry.name.endsWith(".ts") && !REGISTRY_FILES.includes(file)) {
-          const text = readFileSync(file, "utf8");
-          for (const { name } of INCIDENTS) {
-            if (file.startsWith(`functions/${name}/`)) continue;
-            if (new RegExp(`["'\`]${name}["'\`/]`).test(text)) offenders.push(`${file}: ${name}`);
-          }
+          offenders.push(...incidentsNamedIn(file).map((name) => `${file}: ${name}`));
         }
       }
     };
