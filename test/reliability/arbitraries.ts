@@ -246,27 +246,32 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 /** Applies mutations in order; a path is chosen among those that exist when the mutation runs. */
 export function mutate<T>(event: T, mutations: readonly Mutation[]): T {
-  for (const m of mutations) {
-    if (m.kind === "policy") setRequest(event, "policy", m.policy);
-    else if (m.kind === "operations") setRequest(event, "operations", OPERATIONS_5000);
-    else if (m.kind === "resources") {
-      const record = recordOf(event);
-      if (record) record.resources = m.value;
-    } else if (m.kind === "long-key") {
-      // A 100 KB key added to one of the objects in the record (an encryption context, say).
-      const objects = [[], ...pathsOf(event)].filter((p) => {
-        const node = p.reduce<unknown>((n, step) => (n as Record<string | number, unknown>)[step], event);
-        return typeof node === "object" && node !== null && !Array.isArray(node);
-      });
-      const path = objects[m.at % Math.max(1, objects.length)];
-      if (path) setAt(event, [...path, `${"k".repeat(KB100)}${m.at}`], "v");
-    } else {
-      const paths = pathsOf(event);
-      const path = paths[m.at % Math.max(1, paths.length)];
-      if (path) setAt(event, path, m.kind === "drop" ? DROP : m.value);
-    }
-  }
+  for (const m of mutations) applyMutation(event, m);
   return event;
+}
+
+function applyMutation(event: unknown, m: Mutation): void {
+  if (m.kind === "policy") setRequest(event, "policy", m.policy);
+  else if (m.kind === "operations") setRequest(event, "operations", OPERATIONS_5000);
+  else if (m.kind === "resources") {
+    const record = recordOf(event);
+    if (record) record.resources = m.value;
+  } else if (m.kind === "long-key") addLongKey(event, m.at);
+  else {
+    const paths = pathsOf(event);
+    const path = paths[m.at % Math.max(1, paths.length)];
+    if (path) setAt(event, path, m.kind === "drop" ? DROP : m.value);
+  }
+}
+
+/** A 100 KB key added to one of the objects in the record (an encryption context, say). */
+function addLongKey(event: unknown, at: number): void {
+  const objects = [[], ...pathsOf(event)].filter((p) => {
+    const node = p.reduce<unknown>((n, step) => (n as Record<string | number, unknown>)[step], event);
+    return typeof node === "object" && node !== null && !Array.isArray(node);
+  });
+  const path = objects[at % Math.max(1, objects.length)];
+  if (path) setAt(event, [...path, `${"k".repeat(KB100)}${at}`], "v");
 }
 
 export const FIXTURES: readonly FixtureEntry[] = loadAllEvents();

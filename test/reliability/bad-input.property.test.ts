@@ -20,7 +20,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { KMSClient } from "@aws-sdk/client-kms";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand, type PublishCommandInput, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -34,7 +34,7 @@ import {
 } from "../../cli/triage.js";
 import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
 import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
-import type { Decision } from "../../functions/shared/decision.js";
+import type { Decision, PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import { readFacts } from "../../functions/shared/facts.js";
 import { decideAny } from "../../functions/shared/route.js";
@@ -508,18 +508,45 @@ async function plannedOperations(
   fake.log.length = 0;
   const resolved = !event.key && key ? { ...event, key } : event;
   const decision = incident.decide(resolved, config, { ...facts, responder: RESPONDER });
-  if (decision.kind === "finding") {
-    for (const action of decision.actions) {
-      if (action.hold) continue;
-      const executor = incident.executors.find((e) => e.type === action.type);
-      for (const p of executor?.permissions ?? []) {
-        const operation = p.replace(/^kms:/, "");
-        if (MUTATING_OPERATIONS.has(operation))
-          operations.set(operation, (operations.get(operation) ?? 0) + 1);
-      }
+  if (decision.kind === "finding") countMutating(incident, decision.actions, operations);
+  return { decision, operations };
+}
+
+/** Counts, per mutating operation, how often the unheld actions' executors may send it. */
+function countMutating(
+  incident: RegisteredIncident,
+  actions: readonly PlannedAction[],
+  operations: Map<string, number>,
+): void {
+  for (const action of actions) {
+    if (action.hold) continue;
+    const executor = incident.executors.find((e) => e.type === action.type);
+    for (const p of executor?.permissions ?? []) {
+      const operation = p.replace(/^kms:/, "");
+      if (MUTATING_OPERATIONS.has(operation)) operations.set(operation, (operations.get(operation) ?? 0) + 1);
     }
   }
-  return { decision, operations };
+}
+
+/** Each published subject is printable ASCII of 1-99 characters, each message at most 256 KB. */
+function expectWithinSnsLimits(publishes: ReadonlyArray<{ args: [{ input: PublishCommandInput }] }>): void {
+  for (const p of publishes) {
+    const { Subject = "", Message = "" } = p.args[0].input;
+    expect(Subject).toMatch(/^[\x20-\x7e]{1,99}$/);
+    expect(Buffer.byteLength(Message, "utf8")).toBeLessThanOrEqual(262_144);
+  }
+}
+
+/** Runs the handler, keeping what it returned or threw. */
+async function invoke(
+  handler: Handler,
+  event: unknown,
+): Promise<{ result: Awaited<ReturnType<Handler>> | undefined; thrown: unknown }> {
+  try {
+    return { result: await handler(event), thrown: undefined };
+  } catch (error) {
+    return { result: undefined, thrown: error };
+  }
 }
 
 describe("every registered handler on mutated events (the shared fake KMS behind the mocks, faults included)", () => {
@@ -552,13 +579,7 @@ describe("every registered handler on mutated events (the shared fake KMS behind
           const expected = await plannedOperations(incident, input.event, config, fake);
 
           // Act
-          let thrown: unknown;
-          let result: Awaited<ReturnType<Handler>> | undefined;
-          try {
-            result = await handler(input.event);
-          } catch (error) {
-            thrown = error;
-          }
+          const { result, thrown } = await invoke(handler, input.event);
 
           // Assess: only the project's errors escape (an AWS failure Lambda should retry)...
           if (thrown !== undefined) {
@@ -576,11 +597,7 @@ describe("every registered handler on mutated events (the shared fake KMS behind
           // ...a finding is always notified, once, within SNS's limits; an ignored record never.
           const publishes = sns.commandCalls(PublishCommand);
           expect(publishes).toHaveLength(expected.decision?.kind === "finding" ? 1 : 0);
-          for (const p of publishes) {
-            const { Subject = "", Message = "" } = p.args[0].input;
-            expect(Subject).toMatch(/^[\x20-\x7e]{1,99}$/);
-            expect(Buffer.byteLength(Message, "utf8")).toBeLessThanOrEqual(262_144);
-          }
+          expectWithinSnsLimits(publishes);
           expectNoPollution();
         },
       ),
