@@ -123,6 +123,26 @@ function jsonFinding(f: PolicyFinding): JsonFinding {
   return out;
 }
 
+/** The findings as text, one line each; a line saying so when there are none. */
+function printFindings(
+  analysis: ReturnType<typeof analysePolicy>,
+  account: string,
+  out: (line: string) => void,
+): void {
+  if (analysis.findings.length === 0) {
+    out(`No findings (key account ${account}, ${analysis.statements.length} statements).`);
+    return;
+  }
+  for (const f of analysis.findings) {
+    const where =
+      f.statementIndex === undefined
+        ? "policy"
+        : `statement ${f.statementIndex + 1}${f.sid ? ` (Sid "${f.sid}")` : ""}`;
+    const hint = f.hint === undefined ? "" : ` Hint: ${f.hint}.`;
+    out(`${f.severity.toUpperCase().padEnd(8)} ${f.reason.padEnd(32)} ${where}: ${f.explanation}${hint}`);
+  }
+}
+
 export async function runAnalyzePolicy(
   options: AnalyzeOptions,
   out: (line: string) => void,
@@ -156,18 +176,7 @@ export async function runAnalyzePolicy(
       ),
     );
   } else {
-    if (analysis.findings.length === 0) {
-      out(`No findings (key account ${account}, ${analysis.statements.length} statements).`);
-    } else {
-      for (const f of analysis.findings) {
-        const where =
-          f.statementIndex === undefined
-            ? "policy"
-            : `statement ${f.statementIndex + 1}${f.sid ? ` (Sid "${f.sid}")` : ""}`;
-        const hint = f.hint === undefined ? "" : ` Hint: ${f.hint}.`;
-        out(`${f.severity.toUpperCase().padEnd(8)} ${f.reason.padEnd(32)} ${where}: ${f.explanation}${hint}`);
-      }
-    }
+    printFindings(analysis, account, out);
   }
   return analysis.findings.some((f) => severityRank(f.severity) <= severityRank("high")) ? 1 : 0;
 }

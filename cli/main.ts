@@ -171,6 +171,29 @@ function parseSeverity(value: string | undefined): Severity | undefined {
   return found;
 }
 
+/** `--format` (or `--json`, its short form for json), checked. */
+function triageFormat(given: string | undefined, json: boolean | undefined): "table" | "json" | "ocsf" {
+  const format = given ?? (json ? "json" : "table");
+  if (format !== "table" && format !== "json" && format !== "ocsf")
+    throw new UsageError(
+      `--format must be table, json or ocsf (got "${format}")${didYouMean(format, ["table", "json", "ocsf"])}`,
+    );
+  if (json && format !== "json") throw new UsageError("--json is --format json: pass one of them");
+  return format;
+}
+
+/** Every local path (`-` is stdin) exists and can be read, before any work. */
+async function checkReadable(paths: readonly string[]): Promise<void> {
+  for (const p of paths) {
+    if (p === "-") continue;
+    try {
+      await access(p);
+    } catch {
+      throw new ConfigError(`cannot read ${p}: no such file or directory, or not readable`);
+    }
+  }
+}
+
 async function triage(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -190,12 +213,7 @@ async function triage(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(
       "triage needs at least one PATH (a file or a directory), an s3:// location or --athena TABLE",
     );
-  const format = values.format ?? (values.json ? "json" : "table");
-  if (format !== "table" && format !== "json" && format !== "ocsf")
-    throw new UsageError(
-      `--format must be table, json or ocsf (got "${format}")${didYouMean(format, ["table", "json", "ocsf"])}`,
-    );
-  if (values.json && format !== "json") throw new UsageError("--json is --format json: pass one of them");
+  const format = triageFormat(values.format, values.json);
   const failOn = parseSeverity(values["fail-on"]);
   const config = await loadConfigFile(values.config);
   // Before any work: a run over an archive can take hours, and its report must not be lost at the end.
@@ -205,14 +223,7 @@ async function triage(args: string[], io: CliIo): Promise<number> {
     ? await (await import("./sources/index.js")).archiveInput(values, positionals, io)
     : undefined;
   const report = values.report === undefined ? undefined : (await import("./report.js")).reportCollector();
-  for (const p of archive ? [] : positionals) {
-    if (p === "-") continue;
-    try {
-      await access(p);
-    } catch {
-      throw new ConfigError(`cannot read ${p}: no such file or directory, or not readable`);
-    }
-  }
+  if (!archive) await checkReadable(positionals);
   // Loaded on demand, as every command's code is: `preview` never loads the triage pipeline.
   const { fileInput, runTriage } = await import("./triage.js");
   let code: number;
