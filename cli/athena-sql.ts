@@ -152,16 +152,9 @@ export interface QueryOptions {
   partitioned?: boolean;
 }
 
-/**
- * The one query of `triage --athena`: the KMS events the incidents care about, oldest first.
- * @throws UsageError on an invalid name, day, account or Region.
- */
-export function kmsEventsQuery(options: QueryOptions): string {
-  const { table, database } = tableName(options.table, options.database);
-  const from = database ? `"${database}"."${table}"` : `"${table}"`;
-  const { filter } = options;
-  const partitioned = options.partitioned ?? true;
-  const where = ["eventsource = 'kms.amazonaws.com'"];
+/** The day range: on the day partition (when partitioned) and on the event time. */
+function timeConditions(filter: ArchiveFilter, partitioned: boolean): string[] {
+  const where: string[] = [];
   const since = filter.since !== undefined ? parseDay(filter.since, "--since") : undefined;
   const until = filter.until !== undefined ? parseDay(filter.until, "--until") : undefined;
   if (partitioned) {
@@ -172,6 +165,12 @@ export function kmsEventsQuery(options: QueryOptions): string {
   }
   if (since) where.push(`eventtime >= ${literal(`${since}T00:00:00Z`)}`);
   if (until) where.push(`eventtime < ${literal(`${nextDay(until)}T00:00:00Z`)}`);
+  return where;
+}
+
+/** The accounts and Regions: on their partitions (when partitioned), else on the record's fields. */
+function placeConditions(filter: ArchiveFilter, partitioned: boolean): string[] {
+  const where: string[] = [];
   if (filter.accounts) {
     for (const a of filter.accounts) if (!isAccount(a)) throw new UsageError(`"${a}" is not an account id`);
     where.push(
@@ -188,6 +187,23 @@ export function kmsEventsQuery(options: QueryOptions): string {
         : `awsregion IN (${list(filter.regions)})`,
     );
   }
+  return where;
+}
+
+/**
+ * The one query of `triage --athena`: the KMS events the incidents care about, oldest first.
+ * @throws UsageError on an invalid name, day, account or Region.
+ */
+export function kmsEventsQuery(options: QueryOptions): string {
+  const { table, database } = tableName(options.table, options.database);
+  const from = database ? `"${database}"."${table}"` : `"${table}"`;
+  const { filter } = options;
+  const partitioned = options.partitioned ?? true;
+  const where = [
+    "eventsource = 'kms.amazonaws.com'",
+    ...timeConditions(filter, partitioned),
+    ...placeConditions(filter, partitioned),
+  ];
   where.push(`(\n    ${incidentCondition()}\n  )`);
   return `${SELECT}\nFROM ${from}\nWHERE ${where.join("\n  AND ")}\nORDER BY eventtime, eventid`;
 }
