@@ -508,6 +508,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       requireMfa: true,
       // Exact role ARNs, as the stack passes them (the config refuses patterns here).
       responderRoleArns: roles,
+      // The emulator's reads are consistent at once: a negative read is confirmed without waiting.
+      confirmAfterSeconds: 0,
       // A central responder: the member-account scenarios act through the member role.
       organization: DRILL_ORGANIZATION,
     };

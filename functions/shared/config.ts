@@ -216,6 +216,20 @@ export const configSchema = strictObject({
     v.pipe(v.number(), v.integer("must be a whole number of minutes"), v.minValue(0, "must be 0 or more")),
     60,
   ),
+  /**
+   * KMS reads are eventually consistent: a read that says "nothing to do" (grant not listed, policy
+   * differs, key not pending deletion) is read again this many seconds later before the
+   * invocation settles on it. 0 reads again at once. At most 20, well inside the 60 s timeout.
+   */
+  confirmAfterSeconds: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer("must be a whole number of seconds"),
+      v.minValue(0, "must be 0 or more"),
+      v.maxValue(20, "must be 20 or less (the functions time out after 60 s)"),
+    ),
+    5,
+  ),
   /** Act on events replayed from an EventBridge archive (they carry `replay-name`); off: report only. */
   actOnReplays: v.optional(v.boolean(), false),
   /**

@@ -84,6 +84,24 @@ export interface Finding {
   extra?: Record<string, unknown>;
 }
 
+/**
+ * Verdicts that say "nothing to do" because a read did not show what the event claims (the grant
+ * is not listed, the policy is not the event's, the key is not pending deletion or no longer in
+ * the event's state). KMS reads are eventually consistent, so the pipeline reads once more before
+ * settling on one of these.
+ */
+export const NEGATIVE_VERDICTS: readonly string[] = [
+  "grant-gone",
+  "policy-differs",
+  "state-differs",
+  "not-pending-deletion",
+];
+
+/** Whether a decision rests on a negative read that a second read should confirm. */
+export function restsOnNegativeRead(decision: Decision): boolean {
+  return decision.kind === "finding" && (decision.verdicts ?? []).some((v) => NEGATIVE_VERDICTS.includes(v));
+}
+
 export interface Ignore {
   kind: "ignore";
   skipped: SkipReason;

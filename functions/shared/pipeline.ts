@@ -21,9 +21,17 @@ import { type ActionResult, type Executor, type KmsFor, runActions } from "./act
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
 import type { Config } from "./config.js";
-import type { Finding, Ignore, PlannedAction } from "./decision.js";
+import {
+  type Decision,
+  type Finding,
+  type Ignore,
+  type KeyFacts,
+  NEGATIVE_VERDICTS,
+  type PlannedAction,
+  restsOnNegativeRead,
+} from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
-import { normalise } from "./event.js";
+import { type KmsEvent, normalise } from "./event.js";
 import { readFacts } from "./facts.js";
 import type { MemberCredentials } from "./history-reader.js";
 import type { Incident } from "./incident.js";
@@ -60,7 +68,12 @@ export interface PipelineDeps {
    * function gets only its own incident's actions in a member account, not the role's union.
    */
   memberActions?: readonly string[];
+  /** Waits before the read that confirms a negative one (default: a timer; tests pass their own). */
+  wait?: Wait;
 }
+
+/** Resolves after about `ms` milliseconds. */
+export type Wait = (ms: number) => Promise<void>;
 
 /** The topic from `NOTIFICATION_TOPIC_ARN`; a missing one fails the cold start. */
 export function topicFromEnv(env: NodeJS.ProcessEnv = process.env): string {
@@ -305,6 +318,69 @@ function readStateFor<Own extends string>(
   });
 }
 
+/** What the responder read about the key, and the decision judged with it. */
+interface Judged {
+  decision: Decision;
+  facts: KeyFacts;
+  /** The event with its key resolved (a record that named its key by alias). */
+  resolved: KmsEvent;
+}
+
+/** Reads the current state of what the first decision is about, and decides again with it. */
+async function judge<Own extends string>(
+  incident: Incident<string, Own>,
+  deps: PipelineDeps,
+  event: KmsEvent,
+  first: Finding,
+): Promise<Judged> {
+  const { key, facts } = await readStateFor(incident, deps, event, first);
+  const resolved = !event.key && key ? { ...event, key } : event;
+  const decision = incident.decide(
+    resolved,
+    deps.config,
+    deps.responder ? { ...facts, responder: deps.responder } : facts,
+  );
+  return { decision, facts, resolved };
+}
+
+/** Waits the given milliseconds (the default `PipelineDeps.wait`). */
+const sleep: Wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `judge`, confirmed: a decision that rests on a negative read (`NEGATIVE_VERDICTS`: the grant is
+ * not listed, the policy is not the event's, the key is not in the event's state) may be a stale
+ * read, as KMS reads are eventually consistent. The state is read once more
+ * `confirmAfterSeconds` later and the second decision stands (acting when the second read shows
+ * what the event claims); its details say which. Bounded: one extra round of reads and at most
+ * 20 s of waiting, inside the 60 s function timeout.
+ */
+async function judgeConfirmed<Own extends string>(
+  incident: Incident<string, Own>,
+  deps: PipelineDeps,
+  event: KmsEvent,
+  first: Finding,
+): Promise<Judged> {
+  const once = await judge(incident, deps, event, first);
+  if (once.decision.kind === "ignore" || !restsOnNegativeRead(once.decision)) return once;
+  const seconds = deps.config.confirmAfterSeconds;
+  await (deps.wait ?? sleep)(seconds * 1000);
+  const twice = await judge(incident, deps, event, first);
+  const negative = negativeVerdicts(once.decision);
+  logger.info("negative read read again", {
+    first: negative,
+    second: twice.decision.kind === "finding" ? negativeVerdicts(twice.decision) : twice.decision.skipped,
+  });
+  if (twice.decision.kind === "ignore") return twice;
+  const line = restsOnNegativeRead(twice.decision)
+    ? `Confirmed by a second read ${seconds} s later (KMS reads are eventually consistent): ${negativeVerdicts(twice.decision).join(", ")}.`
+    : `A first read showed ${negative.join(", ")}; a second read ${seconds} s later did not (KMS reads are eventually consistent): judged by the second read.`;
+  return { ...twice, decision: { ...twice.decision, details: [...twice.decision.details, line] } };
+}
+
+function negativeVerdicts(finding: Finding): string[] {
+  return (finding.verdicts ?? []).filter((v) => NEGATIVE_VERDICTS.includes(v));
+}
+
 /** The Lambda handler of one incident: the pipeline with the incident's own decide and executors. */
 export function createHandler<Own extends string>(incident: Incident<string, Own>, given: PipelineDeps) {
   const { config } = given;
@@ -329,14 +405,9 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     const first = incident.decide(event, config, {});
     if (first.kind === "ignore") return ignored(name, event.eventId, first);
 
-    // Then read the current state of what the decision is about, and judge that.
-    const { key, facts } = await readStateFor(incident, deps, event, first);
-    const resolved = !event.key && key ? { ...event, key } : event;
-    const decision = incident.decide(
-      resolved,
-      config,
-      deps.responder ? { ...facts, responder: deps.responder } : facts,
-    );
+    // Then read the current state of what the decision is about, and judge that (twice when the
+    // first read says "nothing to do": reads are eventually consistent).
+    const { decision, facts, resolved } = await judgeConfirmed(incident, deps, event, first);
     if (decision.kind === "ignore") return ignored(name, event.eventId, decision);
     logger.appendKeys({ keyArn: decision.key?.arn, severity: decision.severity });
     const typed = {

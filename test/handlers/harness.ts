@@ -50,7 +50,7 @@ export async function coldStart(
     "KMS_RESPONDER_CONFIG",
     typeof config === "string"
       ? config
-      : JSON.stringify({ mode: "enforce", maxEventAgeMinutes: 0, ...config }),
+      : JSON.stringify({ mode: "enforce", maxEventAgeMinutes: 0, confirmAfterSeconds: 0, ...config }),
   );
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", topic ?? undefined);
   const mod = await HANDLERS[name]();

@@ -238,8 +238,8 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
     // Act
     const result = await handler(loadEvent("key-policy-violation/public-policy"));
 
-    // Assess
-    expect(kms).toHaveReceivedCommandTimes(GetKeyPolicyCommand, 1);
+    // Assess: the negative read is confirmed by a second one before settling on it.
+    expect(kms).toHaveReceivedCommandTimes(GetKeyPolicyCommand, 2);
     expectNoKmsChange();
     expect(result).toMatchObject({ outcome: "notified", verdicts: ["policy-differs"], actions: [] });
   });
@@ -439,8 +439,9 @@ describe("key-policy-violation handler: the event is a claim, the current policy
     // Act
     const result = await handler(loadEvent("key-policy-violation/public-policy"));
 
-    // Assess
-    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyPolicyCommand, {
+    // Assess: read twice (the second read confirms the first), both times the key's own policy.
+    expect(kms).toHaveReceivedCommandTimes(GetKeyPolicyCommand, 2);
+    expect(kms).toHaveReceivedNthCommandWith(GetKeyPolicyCommand, 2, {
       KeyId: KEY_ARN,
       PolicyName: "default",
     });

@@ -111,7 +111,10 @@ async function callsOf(
   fakeFor(event);
   vi.resetModules();
   // The fixtures were recorded days ago: no age limit here (test/handlers/delivery.test.ts pins it).
-  vi.stubEnv("KMS_RESPONDER_CONFIG", JSON.stringify({ maxEventAgeMinutes: 0, ...config }));
+  vi.stubEnv(
+    "KMS_RESPONDER_CONFIG",
+    JSON.stringify({ maxEventAgeMinutes: 0, confirmAfterSeconds: 0, ...config }),
+  );
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", TOPIC_ARN);
   vi.stubEnv("AWS_REGION", "us-east-1");
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");

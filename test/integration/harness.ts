@@ -78,8 +78,9 @@ export function coldStart(name: BundleName, world: World, config: ConfigInput = 
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
     NOTIFICATION_TOPIC_ARN: world.topicArn,
-    // Enforce unless the config sets a mode: these tests pin what acting does to the emulator.
-    KMS_RESPONDER_CONFIG: JSON.stringify({ mode: "enforce", ...config }),
+    // Enforce unless the config sets a mode: these tests pin what acting does to the emulator,
+    // whose reads are consistent at once (a negative read is confirmed without waiting).
+    KMS_RESPONDER_CONFIG: JSON.stringify({ mode: "enforce", confirmAfterSeconds: 0, ...config }),
     POWERTOOLS_LOG_LEVEL: "SILENT",
     POWERTOOLS_METRICS_DISABLED: "true",
   });

@@ -95,6 +95,7 @@ beforeAll(async () => {
   const { parseConfig } = await import("../../functions/shared/config.js");
   config = parseConfig({
     maxEventAgeMinutes: 0,
+    confirmAfterSeconds: 0,
     mode: "enforce",
     organization: { id: "o-a1b2c3d4e5", regions: ["us-east-1"], organizationalUnitIds: ["ou-ab12-cdefgh34"] },
   });

@@ -38,7 +38,10 @@ export function stubLambdaEnv(config: object): void {
   vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "true");
   // Enforce unless the config sets a mode: the responders are tested acting. The fixtures were
   // recorded days ago: no age limit unless a test sets one (the limit has its own tests).
-  vi.stubEnv("KMS_RESPONDER_CONFIG", JSON.stringify({ mode: "enforce", maxEventAgeMinutes: 0, ...config }));
+  vi.stubEnv(
+    "KMS_RESPONDER_CONFIG",
+    JSON.stringify({ mode: "enforce", maxEventAgeMinutes: 0, confirmAfterSeconds: 0, ...config }),
+  );
   vi.stubEnv("NOTIFICATION_TOPIC_ARN", TOPIC_ARN);
 }
 

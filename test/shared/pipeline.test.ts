@@ -47,10 +47,11 @@ const MEMBER_KEY = "arn:aws:kms:eu-west-1:444455556666:key/0b0b0b0b-1111-4222-83
 
 /** The fixtures were recorded days ago: no age limit here (test/handlers/delivery.test.ts pins it). */
 /** Enforce, as a deployment that acts sets it, and no age limit: the fixtures were recorded days ago. */
-const NO_AGE_LIMIT = parseConfig({ mode: "enforce", maxEventAgeMinutes: 0 });
+const NO_AGE_LIMIT = parseConfig({ mode: "enforce", maxEventAgeMinutes: 0, confirmAfterSeconds: 0 });
 
 const ORG_CONFIG = parseConfig({
   maxEventAgeMinutes: 0,
+  confirmAfterSeconds: 0,
   organization: {
     id: "o-abcdefghij",
     regions: ["us-east-1", "eu-west-1"],
