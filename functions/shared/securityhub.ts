@@ -9,9 +9,10 @@
  *   every finding into the central (security) account: no Security Hub permission in the member
  *   role, and Security Hub's own cross-account aggregation lands member findings there anyway.
  *   The key's own account and Region stay in the resource (the key ARN) and in ProductFields.
- * - Identity: `Id` is stable per event (`kms-responder/<incident>/<event id>`), so a duplicate
- *   delivery or a retry updates the same finding instead of adding one. A runbook request has no
- *   event: its id is the action, the key and the request's time.
+ * - Identity: `Id` is stable per record (`kms-responder/<incident>/<event id>/<record digest>`), so
+ *   a duplicate delivery or a retry updates the same finding instead of adding one, and a forged
+ *   event reusing a real event's id cannot overwrite that finding (`findingId`). A runbook
+ *   request has no event: its id is the action, the key and the request's time.
  * - Security Hub ignores `Workflow` (and `Note`) on an update from the provider: the workflow
  *   status set at the first import stands until someone changes it (or Security Hub resets it to
  *   NEW when the compliance status turns from PASSED to FAILED).
@@ -19,13 +20,14 @@
  * The mapping (`toAsff`) is pure. The import loads the Security Hub client with a dynamic import,
  * only when enabled: a function with Security Hub off never evaluates it at cold start.
  */
+import { createHash } from "node:crypto";
 import type { AwsSecurityFinding, Partition, SeverityLabel } from "@aws-sdk/client-securityhub";
 import type { ActionResult } from "./actions/action.js";
 import { partitionOfRegion } from "./arn.js";
 import type { Config } from "./config.js";
-import type { Finding } from "./decision.js";
+import { type Finding, type HoldCode, NEGATIVE_VERDICTS } from "./decision.js";
 import { ActionError, describeError } from "./errors.js";
-import { actorPrincipal } from "./event.js";
+import { actorPrincipal, type KmsEvent } from "./event.js";
 import { logger } from "./logger.js";
 import { type ManualRequest, type Outcome, outcomeOf, undoCommand } from "./notify.js";
 import type { Severity } from "./types.js";
@@ -108,16 +110,45 @@ function timestamp(value: string | undefined): string | undefined {
 }
 
 /**
- * The finding's stable id: the event's id, so a duplicate delivery or a retry updates the finding.
- * A runbook request (no event) is identified by what was asked (its first reason, `manual-<action>`),
- * on which key, and when.
+ * Verdicts and holds that say the decision was not backed by the current state: the read showed
+ * nothing to fix (or not what the event claims), or the delivery itself is doubtful, or a read
+ * failed. Such an import goes to its own id (`.../unconfirmed`), never to the finding a backed
+ * decision about the same record made.
+ */
+const UNBACKED_VERDICTS: readonly string[] = [...NEGATIVE_VERDICTS, "grant-differs"];
+const UNBACKED_HOLDS: readonly HoldCode[] = ["unverified", "replayed", "stale-event", "inconsistent-record"];
+
+/** Whether the finding's decision was not backed by the current state (see UNBACKED_VERDICTS). */
+export function unbacked(finding: Finding): boolean {
+  return (
+    (finding.verdicts ?? []).some((v) => UNBACKED_VERDICTS.includes(v)) ||
+    finding.actions.some((a) => a.hold !== undefined && UNBACKED_HOLDS.includes(a.hold.code))
+  );
+}
+
+/** A short digest of the whole normalised record: only the very same record gives the same id. */
+function recordDigest(event: KmsEvent): string {
+  return createHash("sha256").update(JSON.stringify(event)).digest("hex").slice(0, 16);
+}
+
+/**
+ * The finding's stable id. For an event: the event's id and a digest of the whole record, so a
+ * duplicate delivery or a retry updates the finding, and an event sent straight to a function that
+ * reuses a real event's id but says anything else lands on another id (it cannot overwrite the
+ * real finding). A decision not backed by the current state (`unbacked`) adds `/unconfirmed`: it
+ * never updates the finding of a backed decision about the same record.
+ * A runbook request (no event) is identified by what was asked (its first reason,
+ * `manual-<action>`), on which key, and when.
  */
 export function findingId(finding: Finding, request?: ManualRequest): string {
-  const eventId = finding.event?.eventId;
-  if (eventId) return cut(`${PRODUCT}/${finding.incident}/${eventId}`, LIMITS.id);
+  const event = finding.event;
+  if (event?.eventId) {
+    const id = `${PRODUCT}/${finding.incident}/${cut(event.eventId, 128)}/${recordDigest(event)}`;
+    return unbacked(finding) ? `${id}/unconfirmed` : id;
+  }
   const what = finding.reasons[0] ?? finding.actions[0]?.type ?? "finding";
-  const key = finding.key?.arn ?? finding.actions[0]?.keyRef ?? finding.event?.keyHint ?? "unknown-key";
-  const when = request?.at ?? finding.event?.eventTime ?? "undated";
+  const key = finding.key?.arn ?? finding.actions[0]?.keyRef ?? event?.keyHint ?? "unknown-key";
+  const when = request?.at ?? event?.eventTime ?? "undated";
   return cut(`${PRODUCT}/${finding.incident}/${what}/${key}/${when}`, LIMITS.id);
 }
 

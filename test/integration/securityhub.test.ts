@@ -74,7 +74,7 @@ describe.skipIf(SKIP)("Security Hub findings from the rogue-grant bundle, agains
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({
       SchemaVersion: "2018-10-08",
-      Id: `kms-responder/rogue-grant/${EVENT_ID}`,
+      Id: expect.stringMatching(new RegExp(`^kms-responder/rogue-grant/${EVENT_ID}/[0-9a-f]{16}$`)),
       ProductArn: `arn:aws:securityhub:${REGION}:${world.account}:product/${world.account}/default`,
       GeneratorId: "kms-responder/rogue-grant",
       AwsAccountId: world.account,
@@ -91,7 +91,7 @@ describe.skipIf(SKIP)("Security Hub findings from the rogue-grant bundle, agains
     );
   });
 
-  it("updates the same finding on a duplicate delivery instead of adding one", async () => {
+  it("a copy of the event after the grant was revoked leaves the finding as it was (its own unconfirmed id)", async () => {
     // Prepare: the first delivery revoked the grant and imported the finding.
     const grantId = await rogueGrant(world, key);
     const event = eventFor("rogue-grant/external-grantee", { keyArn: key.arn, grantId, eventId: EVENT_ID });
@@ -99,17 +99,18 @@ describe.skipIf(SKIP)("Security Hub findings from the rogue-grant bundle, agains
     await invoke(handler, event);
     const [first] = await findings();
 
-    // Act: EventBridge delivers the same event again.
+    // Act: the same record again (a duplicate delivery, or anyone invoking the function with it).
     const again = await invoke(handler, structuredClone(event));
 
-    // Assess: one finding, the same id, updated with what the second delivery found (grant gone).
+    // Assess: the first finding is untouched; what the copy found (grant gone) is its own finding.
     expect(again.outcome).toBe("notified");
     const all = await findings();
-    expect(all).toHaveLength(1);
-    expect(all[0]?.Id).toBe(first?.Id);
-    expect(all[0]?.Resources?.[0]?.Id).toBe(key.arn);
-    expect(all[0]?.ProductFields?.["kms-responder/verdicts"]).toBe("grant-gone");
-    expect(Date.parse(all[0]?.UpdatedAt ?? "")).toBeGreaterThanOrEqual(Date.parse(first?.UpdatedAt ?? ""));
+    expect(all.map((f) => f.Id).sort()).toEqual([first?.Id, `${first?.Id}/unconfirmed`]);
+    const kept = all.find((f) => f.Id === first?.Id);
+    expect(kept?.ProductFields?.["kms-responder/verdicts"]).toBeUndefined();
+    expect(kept?.ProductFields?.["kms-responder/actions"]).toBe("revoke-grant:succeeded");
+    expect(kept?.Compliance?.Status).toBe("FAILED");
+    expect(kept?.UpdatedAt).toBe(first?.UpdatedAt);
   });
 
   it("sends nothing to Security Hub when securityHub is off", async () => {

@@ -18,7 +18,7 @@ import { parseConfig } from "../../functions/shared/config.js";
 /** Every default but the mode: enforce, as a deployment that acts sets it. */
 const ENFORCE_CONFIG = parseConfig({ mode: "enforce" });
 
-import type { Finding } from "../../functions/shared/decision.js";
+import type { Finding, PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import { logger } from "../../functions/shared/logger.js";
 import {
@@ -28,6 +28,7 @@ import {
   LIMITS,
   SEVERITY_LABEL,
   toAsff,
+  unbacked,
 } from "../../functions/shared/securityhub.js";
 import { coldStart, fakeKey, grantClaimedBy, onlyNotification } from "../handlers/harness.js";
 import { GRANT_KEY_ARN, GRANT_KEY_ID, loadEvent } from "../helpers/fixtures.js";
@@ -44,6 +45,9 @@ const TARGET = { partition: "aws", region: "us-east-1", account: ACCOUNT } as co
 const KEY_ARN = GRANT_KEY_ARN;
 const GRANT_ID = "17510749c7fcbec5a8474c1e465e979bfa0c4a2f4cc29db2b21fcdd442d1afd7";
 const NOW = new Date("2026-11-28T18:22:44.120Z");
+/** The finding id of external-grantee.json: its event id and the digest of the record. */
+const REAL_ID = "kms-responder/rogue-grant/7404c6cc-a32e-4c17-bddb-150a93c40481/d4192d282e080232";
+const PLANNED_REVOKE: PlannedAction = { type: "revoke-grant", keyRef: KEY_ARN, grantId: GRANT_ID };
 
 /** The finding the rogue-grant decider makes of external-grantee.json. */
 function rogueGrantFinding(fixture = "rogue-grant/external-grantee"): Finding {
@@ -92,7 +96,7 @@ describe("toAsff", () => {
     // Assess
     expect(document).toEqual({
       SchemaVersion: "2018-10-08",
-      Id: "kms-responder/rogue-grant/7404c6cc-a32e-4c17-bddb-150a93c40481",
+      Id: REAL_ID,
       ProductArn: "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default",
       ProductName: "kms-responder",
       GeneratorId: "kms-responder/rogue-grant",
@@ -405,7 +409,7 @@ describe("the rogue-grant handler with Security Hub", () => {
     const [call] = securityHub.commandCalls(BatchImportFindingsCommand);
     expect(call?.args[0].input.Findings).toEqual([
       expect.objectContaining({
-        Id: "kms-responder/rogue-grant/7404c6cc-a32e-4c17-bddb-150a93c40481",
+        Id: REAL_ID,
         ProductArn: "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default",
         Resources: [{ Type: "AwsKmsKey", Id: KEY_ARN, Partition: "aws", Region: "us-east-1" }],
         Workflow: { Status: "RESOLVED" },
@@ -436,7 +440,7 @@ describe("the rogue-grant handler with Security Hub", () => {
     expect(securityHub).toHaveReceivedCommandTimes(BatchImportFindingsCommand, 1);
   });
 
-  it("on the retry the grant is already gone and the same finding id is imported again", async () => {
+  it("on the retry the grant is already gone: the retry's unbacked finding goes to the unconfirmed id", async () => {
     // Prepare: the first attempt revoked the grant and then failed to import.
     const key = fakeKey(kms, { arn: KEY_ARN, grants: [grantClaimedBy(event())] });
     securityHub
@@ -455,9 +459,80 @@ describe("the rogue-grant handler with Security Hub", () => {
     const ids = securityHub
       .commandCalls(BatchImportFindingsCommand)
       .map((c) => c.args[0].input.Findings?.[0]?.Id);
-    expect(ids).toEqual([
-      "kms-responder/rogue-grant/7404c6cc-a32e-4c17-bddb-150a93c40481",
-      "kms-responder/rogue-grant/7404c6cc-a32e-4c17-bddb-150a93c40481",
-    ]);
+    expect(ids).toEqual([REAL_ID, `${REAL_ID}/unconfirmed`]);
+  });
+
+  it("a forged event reusing the real event's id (another grantee, grant not listed) never imports the real finding's id", async () => {
+    // Prepare: the real event made its finding; then someone with lambda:InvokeFunction sends a
+    // copy naming the same event id and grant id but a harmless grantee (to lower the severity).
+    fakeKey(kms, { arn: KEY_ARN, grants: [grantClaimedBy(event())] });
+    const handler = await coldStart("rogue-grant", { securityHub: true });
+    await handler(event());
+    const forged = event();
+    forged.detail.requestParameters = {
+      ...forged.detail.requestParameters,
+      granteePrincipal: "arn:aws:iam::111122223333:role/app-server",
+      operations: ["Decrypt"],
+    };
+    const forgedSameGrant = event();
+
+    // Act: the forged variant, and a byte-identical copy after the grant was revoked.
+    await handler(forged);
+    await handler(forgedSameGrant);
+
+    // Assess
+    const ids = securityHub
+      .commandCalls(BatchImportFindingsCommand)
+      .map((c) => c.args[0].input.Findings?.[0]?.Id);
+    expect(ids).toHaveLength(3);
+    expect(ids[0]).toBe(REAL_ID);
+    expect(ids.slice(1)).not.toContain(REAL_ID);
+    expect(ids[2]).toBe(`${REAL_ID}/unconfirmed`);
+  });
+});
+
+describe("findingId: only a backed decision about the very same record reaches a finding's id", () => {
+  it("is the event id and a digest of the record; a different record with the same event id gets another id", () => {
+    const real = rogueGrantFinding();
+    const event = real.event;
+    if (!event) throw new Error("expected an event");
+    const forged: Finding = { ...real, event: { ...event, sourceIp: "198.51.100.7" } };
+    expect(findingId(real)).toBe(REAL_ID);
+    expect(findingId(forged)).toMatch(
+      /^kms-responder\/rogue-grant\/7404c6cc-a32e-4c17-bddb-150a93c40481\/[0-9a-f]{16}$/,
+    );
+    expect(findingId(forged)).not.toBe(REAL_ID);
+  });
+
+  it.each<[string, Partial<Finding>]>([
+    ["a negative verdict", { verdicts: ["grant-gone"], actions: [] }],
+    ["grant-differs", { verdicts: ["grant-differs"], actions: [] }],
+    [
+      "a stale event",
+      { actions: [{ ...PLANNED_REVOKE, hold: { status: "skipped", code: "stale-event", why: "old" } }] },
+    ],
+    [
+      "a replay",
+      { actions: [{ ...PLANNED_REVOKE, hold: { status: "skipped", code: "replayed", why: "replay" } }] },
+    ],
+    [
+      "a failed read",
+      { actions: [{ ...PLANNED_REVOKE, hold: { status: "failed", code: "unverified", why: "read" } }] },
+    ],
+  ])("%s: the unconfirmed id, never the backed finding's", (_label, change) => {
+    const finding: Finding = { ...rogueGrantFinding(), ...change };
+    expect(unbacked(finding)).toBe(true);
+    expect(findingId(finding)).toBe(`${REAL_ID}/unconfirmed`);
+  });
+
+  it("a decision backed by the current state (or held only by mode) keeps the finding's id", () => {
+    const notify: Finding = {
+      ...rogueGrantFinding(),
+      actions: [{ ...PLANNED_REVOKE, hold: { status: "dry-run", code: "notify-mode", why: "notify" } }],
+    };
+    const takeover: Finding = { ...rogueGrantFinding(), verdicts: ["takeover"] };
+    expect(findingId(rogueGrantFinding())).toBe(REAL_ID);
+    expect(findingId(notify)).toBe(REAL_ID);
+    expect(findingId(takeover)).toBe(REAL_ID);
   });
 });
