@@ -1,11 +1,4 @@
-/**
- * `kms-responder`: the command line. Exit codes: 0 ok; 1 a finding reached `--fail-on` (or the
- * command's own failure condition); 2 bad usage, unreadable path or invalid config.
- * `bin/kms-responder.mjs` calls `runCli()`; tests call `main()` with their own io.
- */
-import { constants } from "node:fs";
-import { access, readFile, stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { access, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ConfigError, PayloadError } from "../functions/shared/errors.js";
 import { SEVERITIES, type Severity } from "../functions/shared/types.js";
