@@ -72,16 +72,19 @@ Example:
     --filter-pattern ERROR --query 'events[].message' --output text \\
     | kms-responder stack-trace --function rogue-grant`,
   scan: SCAN_HELP,
-  preview: `Usage: kms-responder preview [--json] [--config FILE] EVENT...
+  preview: `Usage: kms-responder preview [--json | --format text|json|chat] [--config FILE] EVENT...
 
 The notification subscribers would receive for each recorded event if every planned action
 succeeded: subject, text body with the undo commands, JSON document, message attributes. Offline:
 what only AWS knows (the key's description, its state now) is shown as unknown.
   --json        one JSON object per notification (subject, text, document, attributes)
+  --format chat the chat message (Slack/Teams through Amazon Q Developer in chat applications),
+                one JSON document a line, as the chat topic receives it
 
 Examples:
   kms-responder preview events/rogue-grant/external-grantee.json
-  kms-responder preview --config config.json recorded/*.json`,
+  kms-responder preview --config config.json recorded/*.json
+  kms-responder preview --format chat events/rogue-grant/external-grantee.json`,
   "analyze-policy": `Usage: kms-responder analyze-policy [--json] [--account ID | --key-arn ARN] [--config FILE] FILE|-
 
 The key-policy analyser's findings for a policy document (- reads stdin). The key's account:

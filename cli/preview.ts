@@ -9,6 +9,7 @@ import { access } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { DETAIL_PARSERS, INCIDENTS } from "../functions/registry.js";
 import { type ActionResult, base } from "../functions/shared/actions/action.js";
+import { chatMessage } from "../functions/shared/chat.js";
 import type { Finding, PlannedAction } from "../functions/shared/decision.js";
 import { normalise } from "../functions/shared/event.js";
 import { formatNotification, type Notification, oneLine } from "../functions/shared/notify.js";
@@ -82,13 +83,60 @@ function human(p: Preview): string[] {
   ];
 }
 
+type PreviewFormat = "text" | "json" | "chat";
+
+function formatOf(values: { json?: boolean; format?: string }): PreviewFormat {
+  const format = values.format ?? (values.json ? "json" : "text");
+  if (format !== "text" && format !== "json" && format !== "chat") {
+    throw new UsageError(`--format must be text, json or chat, not "${format}"`);
+  }
+  if (values.json && format !== "json") throw new UsageError(`--json and --format ${format} disagree`);
+  return format;
+}
+
+function jsonLine(p: Preview): string {
+  return JSON.stringify(
+    "none" in p
+      ? { source: p.source, notification: null, why: p.none }
+      : {
+          source: p.source,
+          subject: p.notification.subject,
+          text: p.notification.text,
+          document: p.notification.document,
+          attributes: Object.fromEntries(
+            Object.entries(p.notification.attributes).map(([k, v]) => [k, v.StringValue]),
+          ),
+        },
+  );
+}
+
+/**
+ * The chat format: stdout is only the chat messages, one JSON document a line, exactly what the
+ * chat topic receives; a record without a notification is said on stderr.
+ */
+function chatOutput(p: Preview, io: CliIo): void {
+  if ("none" in p) io.err(oneLine(`${p.source}: no notification (${p.none})`));
+  else io.out(JSON.stringify(chatMessage(p.notification.subject, p.notification.document)));
+}
+
+function output(p: Preview, format: PreviewFormat, io: CliIo): void {
+  if (format === "chat") chatOutput(p, io);
+  else if (format === "json") io.out(jsonLine(p));
+  else for (const line of human(p)) io.out(line);
+}
+
 /** The `preview` command. Exit 0; 2 for a missing path or when not one record could be read. */
 export async function previewCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { json: { type: "boolean", default: false }, config: { type: "string" } },
+    options: {
+      json: { type: "boolean", default: false },
+      format: { type: "string" },
+      config: { type: "string" },
+    },
   });
+  const format = formatOf(values);
   if (positionals.length === 0) throw new UsageError("preview needs at least one EVENT file");
   const config = await loadConfigFile(values.config);
   for (const p of positionals) {
@@ -98,28 +146,12 @@ export async function previewCommand(args: string[], io: CliIo): Promise<number>
       throw new UsageError(`cannot read ${p}: no such file or directory, or not readable`);
     }
   }
-  if (!values.json) io.out(PREVIEW_BANNER);
+  if (format === "text") io.out(PREVIEW_BANNER);
   let readable = 0;
   for await (const entry of readRecords(positionals)) {
     const p = previewEntry(entry, config);
     if (!("none" in p) || !p.none.startsWith("unreadable")) readable++;
-    if (values.json) {
-      io.out(
-        JSON.stringify(
-          "none" in p
-            ? { source: p.source, notification: null, why: p.none }
-            : {
-                source: p.source,
-                subject: p.notification.subject,
-                text: p.notification.text,
-                document: p.notification.document,
-                attributes: Object.fromEntries(
-                  Object.entries(p.notification.attributes).map(([k, v]) => [k, v.StringValue]),
-                ),
-              },
-        ),
-      );
-    } else for (const line of human(p)) io.out(line);
+    output(p, format, io);
   }
   if (readable === 0) {
     io.err(`kms-responder preview: no record could be read from the ${positionals.length} inputs given`);

@@ -33,7 +33,7 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 import { INCIDENTS, type IncidentName } from "../functions/registry.js";
-import type { Config } from "../functions/shared/config.js";
+import type { ChatConfig, Config } from "../functions/shared/config.js";
 import { incidentMode } from "../functions/shared/decision.js";
 import type { Incident } from "../functions/shared/incident.js";
 import {
@@ -43,6 +43,7 @@ import {
   rolePermissions,
 } from "../functions/shared/permissions.js";
 import { notByResponder } from "../functions/shared/rule.js";
+import { ChatChannel } from "./chat.js";
 import { nodeOptionsEnvironment } from "./node-options.js";
 import { Observability } from "./observability.js";
 import {
@@ -107,6 +108,8 @@ export class ResponderStack extends Stack {
   readonly observability: Observability;
   /** The scheduled sweep of every key's state (infra/scan.ts). */
   readonly sweep: ScheduledScan;
+  /** The chat topic and channel configuration (config `chat` only). */
+  readonly chat: ChatChannel | undefined;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, props);
@@ -190,6 +193,7 @@ export class ResponderStack extends Stack {
     for (const statement of topicPublishers(this, this.topic, roleArns)) {
       this.topic.addToResourcePolicy(statement);
     }
+    this.chat = props.config.chat ? this.chatChannel(props.config.chat, functions, roleArns) : undefined;
     const config = {
       ...props.config,
       responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
@@ -298,6 +302,35 @@ export class ResponderStack extends Stack {
       }
       this.responders.set(incident.name, responder);
     }
+  }
+
+  /** The chat topic and channel; every function publishes the chat message there too. */
+  private chatChannel(
+    chat: ChatConfig,
+    functions: readonly ResponderFunction[],
+    roleArns: readonly string[],
+  ): ChatChannel {
+    const channel = new ChatChannel(this, "chat", {
+      chat,
+      notificationKey: this.notificationKey,
+      name: `${this.stackName}-chat`,
+    });
+    channel.restrictPublishers(roleArns);
+    for (const responder of functions) {
+      responder.function.addEnvironment("CHAT_TOPIC_ARN", channel.topic.topicArn);
+      responder.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: "NotifyChat",
+          actions: ["sns:Publish"],
+          resources: [channel.topic.topicArn],
+        }),
+      );
+    }
+    new CfnOutput(this, "ChatTopicArn", {
+      value: channel.topic.topicArn,
+      description: "The chat channel's topic (Amazon Q Developer in chat applications' message schema)",
+    });
+    return channel;
   }
 
   /** An incident's rule on the default bus (or `bus`), targeting its function. */
@@ -606,9 +639,9 @@ function checkEnvironmentSize(config: Config): void {
     notificationKeyArn: resolved(config.notificationKeyArn ? [config.notificationKeyArn] : [])[0],
   }).length;
   const rest =
-    "KMS_RESPONDER_CONFIG NOTIFICATION_TOPIC_ARN RUNBOOK_DOCUMENT_PREFIX".length +
+    "KMS_RESPONDER_CONFIG NOTIFICATION_TOPIC_ARN CHAT_TOPIC_ARN RUNBOOK_DOCUMENT_PREFIX".length +
     JSON.stringify(nodeOptionsEnvironment()).length +
-    2 * 128;
+    3 * 128;
   if (estimate + rest > ENVIRONMENT_LIMIT) {
     throw new Error(
       `the config is too large for a Lambda environment (about ${estimate + rest} of ${ENVIRONMENT_LIMIT} bytes): shorten its lists`,

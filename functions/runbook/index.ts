@@ -10,7 +10,7 @@ import { sns } from "../shared/clients/sns.js";
 import { configFromEnv } from "../shared/config.js";
 import { cloudTrailHistory } from "../shared/history.js";
 import { logger } from "../shared/logger.js";
-import { responderFromEnv, topicFromEnv } from "../shared/pipeline.js";
+import { chatTopicFromEnv, responderFromEnv, topicFromEnv } from "../shared/pipeline.js";
 import { parsePayload } from "./payload.js";
 import { type RunbookResult, runRunbook } from "./run.js";
 import { executedBy } from "./who.js";
@@ -40,7 +40,15 @@ export async function handler(event: unknown, context?: Context): Promise<Runboo
   if (who.note) logger.warn("runbook caller unverified", { note: who.note });
   const { result, failure } = await runRunbook(
     payload,
-    { kms, sns, config, topicArn, history, responder: responderFromEnv(topicArn) },
+    {
+      kms,
+      sns,
+      config,
+      topicArn,
+      chatTopicArn: chatTopicFromEnv(),
+      history,
+      responder: responderFromEnv(topicArn),
+    },
     who.executedBy ? { executedBy: who.executedBy } : {},
   );
   logger.info("runbook action done", { outcome: result.outcome, actions: result.actions });

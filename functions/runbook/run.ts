@@ -47,6 +47,8 @@ export interface RunbookDeps {
   config: Config;
   /** Where to notify; undefined only for `--direct` runs without a topic (then nothing is published). */
   topicArn: string | undefined;
+  /** The chat topic (config `chat`); undefined: no chat message. */
+  chatTopicArn?: string | undefined;
   /** Key history for the restore after a cancelled deletion (omitted: the key is re-enabled per afterCancel). */
   history?: HistoryReader;
   /** Where the function runs: a key in another account is reached through the member role. */
@@ -223,6 +225,7 @@ export async function runRunbook(
     sns: deps.sns,
     config: deps.config,
     topicArn: deps.topicArn,
+    chatTopicArn: deps.chatTopicArn,
     ...(deps.responder && { responder: deps.responder }),
   };
   const access = accessFor(pipeline, "runbook", undefined);

@@ -138,6 +138,33 @@ const scanSchema = strictObject({
   ),
 });
 
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/**
+ * Where Amazon Q Developer in chat applications posts the chat message: one Slack channel or one
+ * Microsoft Teams channel (the workspace or team must already be authorised in its console).
+ */
+const slackSchema = strictObject({
+  workspaceId: matching(/^[0-9A-Z]{1,255}$/, "must be a Slack workspace id like T0123ABCD"),
+  channelId: matching(/^[A-Za-z0-9]{1,255}$/, "must be a Slack channel id like C0123ABCD"),
+});
+const teamsSchema = strictObject({
+  teamId: matching(UUID, "must be a Microsoft Teams team id (a GUID)"),
+  tenantId: matching(UUID, "must be a Microsoft Entra tenant id (a GUID)"),
+  channelId: matching(
+    /^19(?::|%3[aA])[\w=+/.,-]+(?:@|%40)thread\.(?:skype|tacv2)$/,
+    "must be a Teams channel id like 19:abc...@thread.tacv2",
+  ),
+});
+// Both fields optional with a check, not a union: a union's error would hide which id is wrong.
+const chatSchema = v.pipe(
+  strictObject({ slack: v.optional(slackSchema), teams: v.optional(teamsSchema) }),
+  v.check(
+    (chat) => (chat.slack === undefined) !== (chat.teams === undefined),
+    'must name exactly one of "slack" ({workspaceId, channelId}) or "teams" ({teamId, tenantId, channelId})',
+  ),
+);
+export type ChatConfig = v.InferOutput<typeof chatSchema>;
+
 const incidentModeSchema = v.picklist(["enforce", "notify", "off"]);
 type IncidentMode = v.InferOutput<typeof incidentModeSchema>;
 const incidentSettingsEntries = { mode: v.optional(incidentModeSchema, "enforce") };
@@ -248,6 +275,8 @@ export const configSchema = strictObject({
   ),
   /** Publish findings to AWS Security Hub as well as to the topic. */
   securityHub: v.optional(v.boolean(), false),
+  /** Present: notifications are also posted to this Slack or Teams channel (a second topic). */
+  chat: v.optional(chatSchema),
   /** Present: the stack is a central responder for these accounts and Regions of an organisation. */
   organization: v.optional(organizationSchema),
   /** The scheduled sweep of every key's current state. */

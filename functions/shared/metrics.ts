@@ -10,6 +10,8 @@
  * - `RemediationLatency` (Milliseconds) by `incident`: from the event's time to the end of the actions, for a
  *   finding from an event whose actions changed something (`succeeded`).
  *
+ * - `ChatFailures` (Count): a chat message that could not be published (the notification went out).
+ *
  * An EMF line gives one value per dimension, so each severity and each status is a line of its
  * own; the roll-up without `incident` is a line of its own too (Powertools 2.36 warns on every
  * dimension set that shares a key with another in the same line). A finding writes one line, two
@@ -29,6 +31,7 @@ export const METRIC = {
   findings: "Findings",
   actions: "Actions",
   latency: "RemediationLatency",
+  chatFailures: "ChatFailures",
 } as const;
 
 /** Module scope, as Powertools recommends: the constructor only reads the environment. */
@@ -72,6 +75,15 @@ export function recordMetrics(
     }
   } catch (error) {
     // Logged, not thrown (see above): the invocation's outcome does not depend on metrics.
+    logger.warn("metrics not written", { error: describeError(error) });
+  }
+}
+
+/** Counts a failed chat publish (never throws, like `recordMetrics`). */
+export function recordChatFailure(out: Metrics = metrics): void {
+  try {
+    out.singleMetric().addMetric(METRIC.chatFailures, MetricUnit.Count, 1);
+  } catch (error) {
     logger.warn("metrics not written", { error: describeError(error) });
   }
 }

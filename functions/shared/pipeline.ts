@@ -12,6 +12,10 @@
  *   safe: every action treats "already done" as success.
  * - A notification that fails never undoes an action; the invocation fails so the retry
  *   publishes it (the actions then answer `already-done`).
+ * - The chat message (when `chat` is configured) goes out after the main notification, to its own
+ *   topic. A failed chat publish is logged and counted, and nothing more: it never undoes an action,
+ *   never holds back the main notification (already sent), and never fails the invocation (a retry
+ *   would send the main notification twice for a copy that is a convenience, not the record).
  */
 
 import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
@@ -19,6 +23,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { type ActionResult, type Executor, type KmsFor, runActions } from "./actions/action.js";
 import { type KeyRef, parseKeyArn } from "./arn.js";
+import { publishChat } from "./chat.js";
 import { kmsForKey } from "./clients/kms.js";
 import type { Config } from "./config.js";
 import {
@@ -36,8 +41,15 @@ import { readFacts } from "./facts.js";
 import type { MemberCredentials } from "./history-reader.js";
 import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
-import { recordMetrics } from "./metrics.js";
-import { formatNotification, type KeyInfo, type ManualRequest, type Outcome, publish } from "./notify.js";
+import { recordChatFailure, recordMetrics } from "./metrics.js";
+import {
+  formatNotification,
+  type KeyInfo,
+  type ManualRequest,
+  type Notification,
+  type Outcome,
+  publish,
+} from "./notify.js";
 import { rolePermissions } from "./permissions.js";
 import { deliveryHold } from "./provenance.js";
 import { importToSecurityHub } from "./securityhub.js";
@@ -61,6 +73,8 @@ export interface PipelineDeps {
   config: Config;
   /** Where to notify; undefined only for `run --direct` without a topic (nothing is published). */
   topicArn: string | undefined;
+  /** The chat topic (config `chat`), which receives the chat message; undefined: no chat. */
+  chatTopicArn?: string | undefined;
   /** The responder's Region and account: its role acts on keys there. */
   responder?: { region: string | undefined; account: string | undefined };
   /**
@@ -84,37 +98,61 @@ export function topicFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return arn;
 }
 
+/** The chat topic from `CHAT_TOPIC_ARN`, set by the stack only when config `chat` is present. */
+export function chatTopicFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const arn = env.CHAT_TOPIC_ARN;
+  return arn?.startsWith("arn:") ? arn : undefined;
+}
+
 /** Where a deployed function runs: Lambda sets AWS_REGION; the account is the topic's (same stack). */
 export function responderFromEnv(topicArn: string, env: NodeJS.ProcessEnv = process.env) {
   return { region: env.AWS_REGION, account: topicArn.split(":")[4] || undefined };
 }
 
+interface Publication {
+  finding: Finding;
+  results: readonly ActionResult[];
+  request: ManualRequest | undefined;
+  keyInfo: KeyInfo | undefined;
+}
+
 /** Publishes; a failure is logged and returned, never thrown here (the actions stand). */
 async function publishSafely(
-  sns: SNSClient,
-  topicArn: string | undefined,
-  finding: Finding,
-  results: readonly ActionResult[],
-  request: ManualRequest | undefined,
-  keyInfo: KeyInfo | undefined,
-  accountNames: Readonly<Record<string, string>>,
+  deps: PipelineDeps,
+  { finding, results, request, keyInfo }: Publication,
 ): Promise<{ outcome: Outcome; id?: string; error?: unknown }> {
   const notification = formatNotification({
     finding,
     results,
-    accountNames,
+    accountNames: deps.config.accountNames,
     ...(keyInfo && { keyInfo }),
     ...(request && { request }),
     ...(finding.extra && { extra: finding.extra }),
   });
   const outcome = notification.document.outcome;
-  if (!topicArn) return { outcome };
+  if (!deps.topicArn) return { outcome };
+  let published: { outcome: Outcome; id?: string; error?: unknown };
   try {
-    const id = await publish(sns, topicArn, notification);
-    return id ? { outcome, id } : { outcome };
+    const id = await publish(deps.sns, deps.topicArn, notification);
+    published = id ? { outcome, id } : { outcome };
   } catch (error) {
     logger.error("notification failed; actions stand", { error: describeError(error) });
-    return { outcome, error };
+    published = { outcome, error };
+  }
+  await publishChatSafely(deps, notification);
+  return published;
+}
+
+/** The chat copy: a failure is logged and counted, never returned (see the failure policy above). */
+async function publishChatSafely(deps: PipelineDeps, notification: Notification): Promise<void> {
+  if (!deps.chatTopicArn) return;
+  try {
+    await publishChat(deps.sns, deps.chatTopicArn, notification.subject, notification.document);
+  } catch (error) {
+    logger.error("chat message failed; the notification and the actions stand", {
+      error: describeError(error),
+    });
+    recordChatFailure();
   }
 }
 
@@ -162,15 +200,7 @@ export async function act(
   const results = await runActions(finding.actions, executors, { kmsFor, config: deps.config });
   const actedAt = Date.now();
   const keyInfo = await readKeyInfo(finding, deps, kmsFor);
-  const published = await publishSafely(
-    deps.sns,
-    deps.topicArn,
-    finding,
-    results,
-    request,
-    keyInfo,
-    deps.config.accountNames,
-  );
+  const published = await publishSafely(deps, { finding, results, request, keyInfo });
   recordMetrics(finding, results, actedAt);
   // Security Hub (when on), after the notification: a failed import never undoes an action; it
   // fails the invocation like a failed notification (securityhub.ts).
@@ -384,9 +414,12 @@ function negativeVerdicts(finding: Finding): string[] {
 /** The Lambda handler of one incident: the pipeline with the incident's own decide and executors. */
 export function createHandler<Own extends string>(incident: Incident<string, Own>, given: PipelineDeps) {
   const { config } = given;
+  // The chat topic comes from the environment unless given: every incident's entry stays the same.
+  const withChat: PipelineDeps =
+    "chatTopicArn" in given ? given : { ...given, chatTopicArn: chatTopicFromEnv() };
   const deps: PipelineDeps = config.organization
-    ? { ...given, memberActions: rolePermissions(incident, config).kms }
-    : given;
+    ? { ...withChat, memberActions: rolePermissions(incident, config).kms }
+    : withChat;
   const name = incident.name;
   return async function handler(raw: unknown, context?: Context): Promise<HandlerResult> {
     logger.resetKeys();
