@@ -269,6 +269,37 @@ describe("preview", () => {
     expect(only?.document.undo).toEqual([]);
   });
 
+  it("--format chat: stdout is only the chat message (custom notification schema), one per line", async () => {
+    // Act
+    const run = await spawn([
+      "preview",
+      "--format",
+      "chat",
+      "--config",
+      "test/fixtures/enforce.config.json",
+      FIXTURE,
+      "events/rogue-grant/failed-call.json",
+    ]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const message = JSON.parse(lines[0] ?? "") as {
+      version: string;
+      source: string;
+      content: { textType: string; title: string; nextSteps: string[] };
+    };
+    expect(message).toMatchObject({ version: "1.0", source: "custom" });
+    expect(message.content.textType).toBe("client-markdown");
+    expect(message.content.title).toMatch(/^CRITICAL Rogue KMS grant in 111122223333/);
+    expect(message.content.nextSteps[0]).toMatch(/aws kms create-grant --key-id/);
+    expect(run.stderr).toContain("failed-call.json#0: no notification (failed-call:");
+    const bad = await spawn(["preview", "--format", "slack", FIXTURE]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--format must be text, json or chat");
+  });
+
   it("says why a record makes no notification, and exits 2 when nothing could be read", async () => {
     const failed = await spawn(["preview", "events/rogue-grant/failed-call.json"]);
     expect(failed.code).toBe(0);
