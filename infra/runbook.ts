@@ -20,6 +20,7 @@ import { RUNBOOK_ACTIONS, type RunbookAction } from "../functions/runbook/payloa
 import { RUNBOOK_EXECUTORS } from "../functions/runbook/run.js";
 import { permissionsOf } from "../functions/shared/actions/action.js";
 import { ACTIONS } from "../functions/shared/actions/index.js";
+import { approvalDocumentName } from "../functions/shared/approval.js";
 import type { Config } from "../functions/shared/config.js";
 import { type FactName, factPermissions } from "../functions/shared/facts.js";
 import { type RolePermissions, splitPermissions } from "../functions/shared/permissions.js";
@@ -124,12 +125,19 @@ export interface RunbookAutomationProps {
   readonly namePrefix: string;
   /** Roles (exact ARNs) that may invoke the function directly besides the automation role. */
   readonly invokers?: readonly string[];
+  /**
+   * Config `approval`, when an incident approves: each mutating action also gets its approval
+   * variant, `<namePrefix>-Approved-<Action>`, an `aws:approve` step before the runbook's step.
+   */
+  readonly approval?: { readonly approvers: readonly string[]; readonly timeoutMinutes: number } | undefined;
 }
 
 /** The SSM Automation documents and the role they run as, which may only invoke the runbook. */
 export class RunbookAutomation extends Construct {
   readonly role: iam.Role;
   readonly documents = new Map<RunbookAction, ssm.CfnDocument>();
+  /** The approval variants (config `approval` only), by action. */
+  readonly approvalDocuments = new Map<RunbookAction, ssm.CfnDocument>();
 
   constructor(scope: Construct, id: string, props: RunbookAutomationProps) {
     super(scope, id);
@@ -194,8 +202,56 @@ export class RunbookAutomation extends Construct {
         content: documentContent(action, spec, props.function.functionName, this.role.roleArn),
       });
       this.documents.set(action, document);
+      if (props.approval && spec.dryRun) {
+        const name = approvalDocumentName(prefix, action);
+        const content = documentContent(action, spec, props.function.functionName, this.role.roleArn);
+        this.approvalDocuments.set(
+          action,
+          new ssm.CfnDocument(this, `Approved${spec.suffix}`, {
+            name,
+            documentType: "Automation",
+            documentFormat: "JSON",
+            updateMethod: "Replace",
+            content: withApproval(content, action, props.approval),
+          }),
+        );
+      }
     }
   }
+}
+
+/** The step that waits for an approver, before the runbook's step. */
+export const APPROVE_STEP = "Approve";
+
+/**
+ * The approval variant of a document: the same parameters and runbook step, after an `aws:approve`
+ * step naming the approvers (one approval is enough; a rejection or the timeout ends the execution
+ * without invoking the runbook).
+ */
+function withApproval(
+  content: ReturnType<typeof documentContent>,
+  action: RunbookAction,
+  approval: NonNullable<RunbookAutomationProps["approval"]>,
+) {
+  return {
+    ...content,
+    description: `# kms-responder: approve ${action}\n\nStarted by a responder in approval mode: an approver approves or rejects (aws ssm send-automation-signal --signal-type Approve|Reject); on approval the runbook function verifies the key's state again and acts.\n\n${content.description}`,
+    mainSteps: [
+      {
+        name: APPROVE_STEP,
+        action: "aws:approve",
+        description: "Wait for one of the approvers.",
+        timeoutSeconds: approval.timeoutMinutes * 60,
+        onFailure: "Abort",
+        inputs: {
+          Approvers: [...approval.approvers],
+          MinRequiredApprovals: 1,
+          Message: `kms-responder asks to ${action} on key {{ KeyId }}: {{ Reason }}`,
+        },
+      },
+      ...content.mainSteps,
+    ],
+  };
 }
 
 type Parameter = {

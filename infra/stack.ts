@@ -33,7 +33,9 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 import { INCIDENTS, type IncidentName } from "../functions/registry.js";
-import type { ChatConfig, Config } from "../functions/shared/config.js";
+import type { RunbookAction } from "../functions/runbook/payload.js";
+import { approvalDocumentName } from "../functions/shared/approval.js";
+import { approvingIncidents, type ChatConfig, type Config } from "../functions/shared/config.js";
 import { incidentMode } from "../functions/shared/decision.js";
 import type { Incident } from "../functions/shared/incident.js";
 import {
@@ -165,7 +167,9 @@ export class ResponderStack extends Stack {
       function: this.runbook.function,
       namePrefix: this.stackName,
       invokers: props.config.runbookInvokers,
+      approval: approvingIncidents(props.config.incidents).length ? props.config.approval : undefined,
     });
+    this.approvalWiring(props.config);
     // The function trusts who ran an automation execution only when it ran one of these documents.
     this.runbook.function.addEnvironment("RUNBOOK_DOCUMENT_PREFIX", runbookDocumentPrefix(this.stackName));
 
@@ -302,6 +306,79 @@ export class ResponderStack extends Stack {
       }
       this.responders.set(incident.name, responder);
     }
+  }
+
+  /**
+   * Approval mode: each approving incident's function may start exactly the approval documents of
+   * its own actions (and pass the automation role they run as); a rejected, timed-out or cancelled
+   * approval reaches the topic through an EventBridge rule on the executions' status changes (no
+   * code: the rule's input transformer writes the message).
+   */
+  private approvalWiring(config: Config): void {
+    const approving = approvingIncidents(config.incidents);
+    const documents = this.runbookAutomation.approvalDocuments;
+    if (approving.length === 0 || documents.size === 0) return;
+    for (const incident of INCIDENTS) {
+      const responder = this.responders.get(incident.name);
+      if (!responder || !approving.includes(incident.name)) continue;
+      const declared: Incident = incident;
+      const names = [...new Set(declared.plans(config))]
+        .filter((type): type is RunbookAction => documents.has(type as RunbookAction))
+        .map((type) => approvalDocumentName(this.stackName, type));
+      responder.function.addEnvironment("APPROVAL_STACK_NAME", this.stackName);
+      if (names.length === 0) continue;
+      responder.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: "RequestApproval",
+          actions: ["ssm:StartAutomationExecution"],
+          resources: names.map((name) =>
+            this.formatArn({
+              service: "ssm",
+              resource: "automation-definition",
+              resourceName: `${name}:$DEFAULT`,
+            }),
+          ),
+        }),
+      );
+      responder.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: "PassTheAutomationRole",
+          actions: ["iam:PassRole"],
+          resources: [this.runbookAutomation.role.roleArn],
+          conditions: { StringEquals: { "iam:PassedToService": "ssm.amazonaws.com" } },
+        }),
+      );
+    }
+    this.approvalEndedRule([...documents.keys()].map((a) => approvalDocumentName(this.stackName, a)));
+  }
+
+  /** Rejected, timed out or cancelled approvals: a plain-text message on the topic. */
+  private approvalEndedRule(documentNames: readonly string[]): void {
+    const rule = new events.Rule(this, "ApprovalEnded", {
+      description: "kms-responder: an approval request was rejected, timed out or cancelled",
+      eventPattern: {
+        source: ["aws.ssm"],
+        detailType: ["EC2 Automation Execution Status-change Notification"],
+        detail: { Definition: [...documentNames], Status: ["Rejected", "Failed", "TimedOut", "Cancelled"] },
+      },
+    });
+    const detail = (field: string) => events.EventField.fromPath(`$.detail.${field}`);
+    rule.addTarget(
+      new targets.SnsTopic(this.topic, {
+        message: events.RuleTargetInput.fromText(
+          `kms-responder: approval request ${detail("ExecutionId")} (${detail("Definition")}) ended ${detail("Status")}: nothing was changed. Rejected or not answered in time; run the action with the runbook if it is still needed.`,
+        ),
+      }),
+    );
+    this.notificationKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "ApprovalRulePublishesToTheEncryptedTopic",
+        principals: [new iam.ServicePrincipal("events.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": this.account } },
+      }),
+    );
   }
 
   /** The chat topic and channel; every function publishes the chat message there too. */

@@ -165,7 +165,7 @@ const chatSchema = v.pipe(
 );
 export type ChatConfig = v.InferOutput<typeof chatSchema>;
 
-const incidentModeSchema = v.picklist(["enforce", "notify", "off"]);
+const incidentModeSchema = v.picklist(["enforce", "approve", "notify", "off"]);
 type IncidentMode = v.InferOutput<typeof incidentModeSchema>;
 const incidentSettingsEntries = { mode: v.optional(incidentModeSchema, "enforce") };
 
@@ -277,6 +277,28 @@ export const configSchema = strictObject({
   securityHub: v.optional(v.boolean(), false),
   /** Present: notifications are also posted to this Slack or Teams channel (a second topic). */
   chat: v.optional(chatSchema),
+  /**
+   * Who approves the actions of incidents in `mode: "approve"` (exact IAM role or user ARNs, as
+   * SSM Automation's approval step takes them) and how long a request waits before it times out.
+   */
+  approval: v.optional(
+    strictObject({
+      approvers: v.pipe(
+        v.array(exactPrincipalArn),
+        v.minLength(1, "must list at least one approver"),
+        v.maxLength(10, "must list at most 10 approvers"),
+      ),
+      timeoutMinutes: v.optional(
+        v.pipe(
+          v.number(),
+          v.integer("must be a whole number of minutes"),
+          v.minValue(1, "must be at least 1"),
+          v.maxValue(10_080, "must be at most 10080 (7 days)"),
+        ),
+        60,
+      ),
+    }),
+  ),
   /** Present: the stack is a central responder for these accounts and Regions of an organisation. */
   organization: v.optional(organizationSchema),
   /** The scheduled sweep of every key's current state. */
@@ -309,7 +331,20 @@ function deepFreeze<T>(value: T): T {
 export function parseConfig(input: unknown, origin = "config"): Config {
   const result = parseWith(configSchema, input ?? {}, "(top level)");
   if (!result.ok) throw new ConfigError(`invalid ${origin}: ${result.problems.join("; ")}`);
+  const approving = approvingIncidents(result.value.incidents);
+  if (approving.length && !result.value.approval) {
+    throw new ConfigError(
+      `invalid ${origin}: approval: is required (approvers) because ${approving.map((n) => `incidents.${n}.mode`).join(", ")} is "approve"`,
+    );
+  }
   return deepFreeze(result.value);
+}
+
+/** The incidents whose mode is `approve`. */
+export function approvingIncidents(incidents: Config["incidents"]): string[] {
+  return Object.entries(incidents as Readonly<Record<string, { mode: string }>>)
+    .filter(([, settings]) => settings.mode === "approve")
+    .map(([name]) => name);
 }
 
 /** Parses config JSON text (empty or whitespace means "all defaults"). */

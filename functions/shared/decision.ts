@@ -161,11 +161,14 @@ export function ignore(skipped: SkipReason, why: string, incident?: string): Ign
   return incident ? { kind: "ignore", skipped, why, incident } : { kind: "ignore", skipped, why };
 }
 
-/** Effective mode of one incident: the global `notify` wins over a per-incident `enforce`. */
-export function incidentMode(config: Config, incident: string): "enforce" | "notify" | "off" {
-  const settings = (config.incidents as Readonly<Record<string, { mode: "enforce" | "notify" | "off" }>>)[
-    incident
-  ];
+export type IncidentMode = "enforce" | "approve" | "notify" | "off";
+
+/**
+ * Effective mode of one incident: the global `notify` wins over a per-incident `enforce` or
+ * `approve`. `approve` decides as `enforce` does, then asks approvers instead of acting (approval.ts).
+ */
+export function incidentMode(config: Config, incident: string): IncidentMode {
+  const settings = (config.incidents as Readonly<Record<string, { mode: IncidentMode }>>)[incident];
   const mode = settings?.mode ?? "enforce";
   if (mode === "off") return "off";
   return config.mode === "notify" ? "notify" : mode;

@@ -22,7 +22,14 @@ export const MAX_SUBJECT = 99;
 /** SNS's limit is 262,144 bytes for the message; keep a margin for attributes and the subject. */
 export const MAX_MESSAGE_BYTES = 250_000;
 
-export type Outcome = "remediated" | "already-remediated" | "failed" | "dry-run" | "skipped" | "notified";
+export type Outcome =
+  | "remediated"
+  | "already-remediated"
+  | "failed"
+  | "pending-approval"
+  | "dry-run"
+  | "skipped"
+  | "notified";
 
 /**
  * Who asked for a manual (runbook) action, and why. `executedBy` is the identity SSM recorded for
@@ -122,6 +129,7 @@ export interface Notification {
 export function outcomeOf(results: readonly ActionResult[]): Outcome {
   const has = (s: ActionResult["status"]) => results.some((r) => r.status === s);
   if (has("failed")) return "failed";
+  if (has("pending-approval")) return "pending-approval";
   if (has("succeeded")) return "remediated";
   if (has("already-done")) return "already-remediated";
   if (has("dry-run")) return "dry-run";
@@ -138,6 +146,8 @@ function outcomePhrase(outcome: Outcome, results: readonly ActionResult[]): stri
       return first ? ACTIONS[first.type].done : "remediated";
     case "already-remediated":
       return "already remediated";
+    case "pending-approval":
+      return "approval requested";
     case "dry-run":
       return "dry run, no change";
     case "skipped":

@@ -21,7 +21,7 @@
 import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
-import { type ActionResult, type Executor, type KmsFor, runActions } from "./actions/action.js";
+import { type ActionResult, base, type Executor, type KmsFor, runActions } from "./actions/action.js";
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { publishChat } from "./chat.js";
 import { kmsForKey } from "./clients/kms.js";
@@ -30,6 +30,7 @@ import {
   type Decision,
   type Finding,
   type Ignore,
+  incidentMode,
   type KeyFacts,
   NEGATIVE_VERDICTS,
   type PlannedAction,
@@ -75,6 +76,8 @@ export interface PipelineDeps {
   topicArn: string | undefined;
   /** The chat topic (config `chat`), which receives the chat message; undefined: no chat. */
   chatTopicArn?: string | undefined;
+  /** The stack whose approval documents an incident in `mode: "approve"` starts (`APPROVAL_STACK_NAME`). */
+  approvalStack?: string | undefined;
   /** The responder's Region and account: its role acts on keys there. */
   responder?: { region: string | undefined; account: string | undefined };
   /**
@@ -197,7 +200,7 @@ export async function act(
   request?: ManualRequest,
 ): Promise<{ result: HandlerResult; failure: ActionError | undefined }> {
   const { kmsFor } = accessFor(deps, finding.incident, finding.event?.eventId);
-  const results = await runActions(finding.actions, executors, { kmsFor, config: deps.config });
+  const results = await runOrRequestApproval(finding, executors, deps, kmsFor);
   const actedAt = Date.now();
   const keyInfo = await readKeyInfo(finding, deps, kmsFor);
   const published = await publishSafely(deps, { finding, results, request, keyInfo });
@@ -224,6 +227,37 @@ export async function act(
   if (finding.verdicts?.length) result.verdicts = finding.verdicts;
   if (published.id) result.notificationId = published.id;
   return { result, failure: failureOf(results, published.error) ?? imported };
+}
+
+/**
+ * Enforce runs the actions; approve asks for them (the approval documents, loaded on demand: only
+ * approving functions load SSM). Without the stack's approval documents nothing can be asked, and
+ * nothing is done: the actions are reported skipped, never run unapproved.
+ */
+async function runOrRequestApproval(
+  finding: Finding,
+  executors: readonly Executor[],
+  deps: PipelineDeps,
+  kmsFor: KmsFor,
+): Promise<ActionResult[]> {
+  if (incidentMode(deps.config, finding.incident) !== "approve") {
+    return runActions(finding.actions, executors, { kmsFor, config: deps.config });
+  }
+  if (!deps.approvalStack) {
+    return finding.actions.map((a) => ({
+      ...base(a),
+      status: "skipped",
+      detail: "approval mode, but no approval documents are deployed (APPROVAL_STACK_NAME): not done",
+    }));
+  }
+  const region = finding.key?.region ?? finding.event?.region;
+  const { requestApprovals } = await import("./approval.js");
+  return requestApprovals(finding.actions, {
+    stackName: deps.approvalStack,
+    incident: finding.incident,
+    eventId: finding.event?.eventId,
+    region: region ? ` --region ${region}` : "",
+  });
 }
 
 /** The error that fails the invocation: failed actions first, then a failed publish. */
@@ -415,8 +449,11 @@ function negativeVerdicts(finding: Finding): string[] {
 export function createHandler<Own extends string>(incident: Incident<string, Own>, given: PipelineDeps) {
   const { config } = given;
   // The chat topic comes from the environment unless given: every incident's entry stays the same.
-  const withChat: PipelineDeps =
-    "chatTopicArn" in given ? given : { ...given, chatTopicArn: chatTopicFromEnv() };
+  const withChat: PipelineDeps = {
+    ...given,
+    chatTopicArn: "chatTopicArn" in given ? given.chatTopicArn : chatTopicFromEnv(),
+    approvalStack: "approvalStack" in given ? given.approvalStack : process.env.APPROVAL_STACK_NAME,
+  };
   const deps: PipelineDeps = config.organization
     ? { ...withChat, memberActions: rolePermissions(incident, config).kms }
     : withChat;

@@ -171,6 +171,8 @@ function recommendation(finding: Finding, results: readonly ActionResult[], outc
       "The automatic action failed: read the error in the SNS notification, fix the cause, and run the action again with the runbook (kms-responder run).",
     remediated: "Remediated: nothing to undo.",
     "already-remediated": "The key was already in the intended state: nothing was changed.",
+    "pending-approval":
+      "Approval requested: nothing was changed yet. An approver approves or rejects the SSM Automation execution named in the notification.",
     "dry-run": "Dry run or notify mode: nothing was changed. Run the action with the runbook to apply it.",
     skipped:
       "No automatic action (the key is exempt, unknown or out of this responder's reach): review the key and act with the runbook if needed.",

@@ -30,7 +30,14 @@ export const ACTION_TYPES = [
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
-export const ACTION_STATUSES = ["succeeded", "already-done", "failed", "skipped", "dry-run"] as const;
+export const ACTION_STATUSES = [
+  "succeeded",
+  "already-done",
+  "failed",
+  "skipped",
+  "dry-run",
+  "pending-approval",
+] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
 /**
