@@ -87,6 +87,36 @@ describe("runbook handler: who ran it", () => {
     expect(note.doc.request).toMatchObject({ executedBy: ALICE, statedBy: ON_CALL });
   });
 
+  it("an approved execution of the action's approval document is proof like the runbook's own", async () => {
+    // Prepare: a responder in approval mode started it; an approver approved; its runbook step runs now.
+    fakeKey(kms);
+    const responderRole = "arn:aws:sts::111122223333:assumed-role/kms-responder-rogue-grant/fn";
+    execution(`${PREFIX}-Approved-DisableKey`, responderRole);
+    const handler = await coldStart();
+
+    // Act
+    const result = await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+
+    // Assess
+    expect(result).toMatchObject({ executedBy: responderRole, outcome: "remediated" });
+    // Used once: the same execution cannot prove a second request.
+    const again = await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+    expect(again.executedBy).toBeUndefined();
+  });
+
+  it("an approval document of another action proves nothing", async () => {
+    // Prepare
+    fakeKey(kms);
+    execution(`${PREFIX}-Approved-EnableKey`, ALICE);
+    const handler = await coldStart();
+
+    // Act
+    const result = await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+
+    // Assess
+    expect(result.executedBy).toBeUndefined();
+  });
+
   it("an execution of a document that is not one of this stack's runbooks proves nothing: Run by unknown", async () => {
     // Prepare: a direct caller passes the id of someone else's execution of another document.
     fakeKey(kms);
