@@ -30,7 +30,8 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
  * is a bundle of its own under lazy/, loaded on demand: STS (a central responder's member roles)
  * and Security Hub (findings, when configured) everywhere, Organizations where the key policy
  * facts are read (the responder learns its own organisation once), CloudTrail only in the
- * incidents that declare a history reader, and SSM in the runbook.
+ * incidents that declare a history reader, SSM in the runbook and, everywhere, in the approval
+ * requests of an incident in approval mode.
  */
 const COLD = ["kms", "sns"];
 const readsHistory = (i: Incident) => i.history !== undefined;
@@ -38,7 +39,7 @@ const LAZY: Record<string, string[]> = {
   ...Object.fromEntries(
     INCIDENTS.map((i) => [
       i.name,
-      [...(readsHistory(i) ? ["cloudtrail"] : []), "organizations", "securityhub", "sts"],
+      [...(readsHistory(i) ? ["cloudtrail"] : []), "organizations", "securityhub", "ssm", "sts"],
     ]),
   ),
   runbook: ["cloudtrail", "securityhub", "ssm", "sts"],
@@ -51,6 +52,7 @@ const LAZY_FILES: Record<string, string[]> = {
     INCIDENTS.map((i) => [
       i.name,
       [
+        "approval.mjs",
         ...(readsHistory(i) ? ["history-cloudtrail.mjs"] : []),
         "member.mjs",
         "organizations.mjs",
@@ -58,7 +60,7 @@ const LAZY_FILES: Record<string, string[]> = {
       ],
     ]),
   ),
-  runbook: ["history-cloudtrail.mjs", "member.mjs", "securityhub.mjs", "ssm.mjs"],
+  runbook: ["approval.mjs", "history-cloudtrail.mjs", "member.mjs", "securityhub.mjs", "ssm.mjs"],
   scan: ["history-cloudtrail.mjs", "member.mjs", "organization.mjs", "resolve.mjs", "securityhub.mjs"],
 };
 /** The sweep keeps its record of what it notified in S3 on every run: S3 is cold there. */
