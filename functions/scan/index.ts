@@ -13,7 +13,7 @@ import { sns } from "../shared/clients/sns.js";
 import { configFromEnv } from "../shared/config.js";
 import { ConfigError, PayloadError } from "../shared/errors.js";
 import { logger } from "../shared/logger.js";
-import { responderFromEnv, topicFromEnv } from "../shared/pipeline.js";
+import { chatTopicFromEnv, responderFromEnv, topicFromEnv } from "../shared/pipeline.js";
 import { requestBudget } from "./budget.js";
 import type { Reader } from "./read.js";
 import type { ScanTarget } from "./scan.js";
@@ -30,6 +30,7 @@ const deps: SweepDeps = {
   sns,
   config,
   topicArn,
+  chatTopicArn: chatTopicFromEnv(),
   responder,
   s3,
   bucket,
