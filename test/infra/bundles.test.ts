@@ -44,7 +44,7 @@ const LAZY: Record<string, string[]> = {
   ),
   runbook: ["cloudtrail", "securityhub", "ssm", "sts"],
   // The sweep: the organisation's listing, Security Hub's resolve and the member role on demand.
-  scan: ["cloudtrail", "organizations", "securityhub", "sts"],
+  scan: ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
 };
 /** The on-demand bundles (lazy/*.mjs) that carry those clients. */
 const LAZY_FILES: Record<string, string[]> = {
@@ -61,7 +61,7 @@ const LAZY_FILES: Record<string, string[]> = {
     ]),
   ),
   runbook: ["approval.mjs", "history-cloudtrail.mjs", "member.mjs", "securityhub.mjs", "ssm.mjs"],
-  scan: ["history-cloudtrail.mjs", "member.mjs", "organization.mjs", "resolve.mjs", "securityhub.mjs"],
+  scan: ["approval.mjs", "history-cloudtrail.mjs", "member.mjs", "organization.mjs", "resolve.mjs", "securityhub.mjs"],
 };
 /** The sweep keeps its record of what it notified in S3 on every run: S3 is cold there. */
 const EXPECTED: Record<string, string[]> = Object.fromEntries(
