@@ -61,7 +61,14 @@ const LAZY_FILES: Record<string, string[]> = {
     ]),
   ),
   runbook: ["approval.mjs", "history-cloudtrail.mjs", "member.mjs", "securityhub.mjs", "ssm.mjs"],
-  scan: ["approval.mjs", "history-cloudtrail.mjs", "member.mjs", "organization.mjs", "resolve.mjs", "securityhub.mjs"],
+  scan: [
+    "approval.mjs",
+    "history-cloudtrail.mjs",
+    "member.mjs",
+    "organization.mjs",
+    "resolve.mjs",
+    "securityhub.mjs",
+  ],
 };
 /** The sweep keeps its record of what it notified in S3 on every run: S3 is cold there. */
 const EXPECTED: Record<string, string[]> = Object.fromEntries(
