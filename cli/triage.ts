@@ -12,6 +12,7 @@ import type { Config } from "../functions/shared/config.js";
 import type { Decision, PlannedAction } from "../functions/shared/decision.js";
 import { cloudTrailRecord, type KmsEvent, normalise } from "../functions/shared/event.js";
 import type { FactName } from "../functions/shared/facts.js";
+import type { Incident } from "../functions/shared/incident.js";
 import { str } from "../functions/shared/json.js";
 import { detectionFinding } from "../functions/shared/ocsf.js";
 import { decideAny, incidentFor } from "../functions/shared/route.js";
@@ -151,8 +152,45 @@ function whereOf(
   };
 }
 
+/** The event names some incident reads earlier calls of (`remembers`). */
+const REMEMBERED: ReadonlySet<string> = new Set(
+  (INCIDENTS as readonly Incident[]).flatMap((i) => i.remembers ?? []),
+);
+
+/**
+ * Offline correlation: the records of remembered event names read so far in this run, by key ARN.
+ * A decision about one record sees the key's earlier ones, across files, in time order (an import
+ * in one log file, the on-demand rotation in the next).
+ */
+export type TriageMemory = Map<string, KmsEvent[]>;
+
+function timeOf(event: KmsEvent): number {
+  const t = event.eventTime ? Date.parse(event.eventTime) : Number.NaN;
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/** The key's remembered records at or before the event, oldest first. */
+function earlierOf(memory: TriageMemory | undefined, event: KmsEvent): KmsEvent[] {
+  const seen = event.key ? memory?.get(event.key.arn) : undefined;
+  if (!seen) return [];
+  const at = timeOf(event);
+  return seen.filter((e) => e !== event && timeOf(e) <= at).sort((a, b) => timeOf(a) - timeOf(b));
+}
+
+function remember(memory: TriageMemory | undefined, event: KmsEvent): void {
+  if (!memory || !event.key || event.errorCode !== undefined) return;
+  if (!event.eventName || !REMEMBERED.has(event.eventName)) return;
+  const seen = memory.get(event.key.arn);
+  if (seen) seen.push(event);
+  else memory.set(event.key.arn, [event]);
+}
+
 /** Turns one input entry into its triage row. Never throws. */
-export function triageEntry(entry: RecordEntry, config: Config): TriageRow | NotKmsRow {
+export function triageEntry(
+  entry: RecordEntry,
+  config: Config,
+  memory?: TriageMemory,
+): TriageRow | NotKmsRow {
   const base: TriageRow = {
     eventId: null,
     eventName: null,
@@ -195,7 +233,8 @@ export function triageEntry(entry: RecordEntry, config: Config): TriageRow | Not
   };
   let decision: Decision;
   try {
-    decision = decideAny(INCIDENTS, event, config);
+    decision = decideAny(INCIDENTS, event, config, { earlier: earlierOf(memory, event) });
+    remember(memory, event);
   } catch (error) {
     // A decide() that throws is a bug; the record is still answered, and the bug is visible.
     return {
@@ -360,12 +399,13 @@ export async function runTriage(options: TriageOptions, io: Io): Promise<number>
   let worst: Severity | undefined;
   const shown: Shown[] = [];
   const unreadable: string[] = [];
+  const memory: TriageMemory = new Map();
 
   for await (const batch of input.records) {
     for (const entry of batch) {
       let row: TriageRow | NotKmsRow;
       try {
-        row = triageEntry(entry, options.config);
+        row = triageEntry(entry, options.config, memory);
       } catch (error) {
         // A record that breaks the reader's assumptions (deeply nested, odd types) is reported, never fatal.
         row = {

@@ -6,6 +6,7 @@
  * declarations carry exactly these names.
  */
 import type * as v from "valibot";
+import { OPTIONS as KEY_ROTATION_WEAKENED } from "./key-rotation-weakened/options.js";
 
 export const INCIDENT_OPTIONS = {
   "rogue-grant": {},
@@ -17,6 +18,7 @@ export const INCIDENT_OPTIONS = {
   "pending-deletion-key-used": {},
   "key-material-expiring": {},
   "alias-changed": {},
+  "key-rotation-weakened": KEY_ROTATION_WEAKENED,
 } as const satisfies Readonly<Record<string, v.ObjectEntries>>;
 
 export type IncidentName = keyof typeof INCIDENT_OPTIONS;

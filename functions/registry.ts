@@ -11,6 +11,7 @@ import { keyMaterialDeleted } from "./key-material-deleted/incident.js";
 import { keyMaterialExpiring } from "./key-material-expiring/incident.js";
 import { keyPolicyViolation } from "./key-policy-violation/incident.js";
 import { keyRotationDisabled } from "./key-rotation-disabled/incident.js";
+import { keyRotationWeakened } from "./key-rotation-weakened/incident.js";
 import { pendingDeletionKeyUsed } from "./pending-deletion-key-used/incident.js";
 import type { IncidentName } from "./registry-names.js";
 import { rogueGrant } from "./rogue-grant/incident.js";
@@ -26,6 +27,7 @@ export const INCIDENTS = [
   pendingDeletionKeyUsed,
   keyMaterialExpiring,
   aliasChanged,
+  keyRotationWeakened,
 ] as const;
 
 /** The declared names equal the names module's, both ways: a mismatch does not compile. */

@@ -1,4 +1,7 @@
-/** key-rotation-disabled: DisableKeyRotation. Re-enables automatic rotation if it is still off. */
+/**
+ * key-rotation-disabled: DisableKeyRotation. Re-enables automatic rotation if it is still off,
+ * with the rotation period the key had (EnableKeyRotation without one resets it to 365 days).
+ */
 import type { Config } from "../shared/config.js";
 import {
   type Decision,
@@ -9,6 +12,7 @@ import {
   precheck,
 } from "../shared/decision.js";
 import type { KmsEvent } from "../shared/event.js";
+import { periodFromHistory } from "../shared/rotation.js";
 
 export const INCIDENT = "key-rotation-disabled";
 
@@ -17,7 +21,22 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
   if (skip) return skip;
   const key = event.key;
   const on = facts.rotationEnabled === true;
-  const actions: PlannedAction[] = key && !on ? [{ type: "enable-key-rotation", keyRef: key.arn }] : [];
+  const period = facts.rotationPeriodInDays ?? periodFromHistory(facts);
+  const actions: PlannedAction[] =
+    key && !on
+      ? [
+          {
+            type: "enable-key-rotation",
+            keyRef: key.arn,
+            ...(period !== undefined && { rotationPeriodInDays: period }),
+          },
+        ]
+      : [];
+  const details = on
+    ? ["Automatic rotation is on again now: nothing to do."]
+    : period !== undefined
+      ? [`Rotation period before it was switched off: ${period} days (kept when re-enabling).`]
+      : [];
   return {
     kind: "finding",
     incident: INCIDENT,
@@ -25,7 +44,7 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
     reasons: ["rotation-disabled"],
     title: "KMS key rotation disabled",
     summary: "Automatic rotation of the key was switched off",
-    details: on ? ["Automatic rotation is on again now: nothing to do."] : [],
+    details,
     actions: holdUnverified(holdActions(INCIDENT, actions, key, config, facts), facts, ["rotation"]),
     event,
     key,

@@ -16,5 +16,7 @@ export const keyRotationDisabled = {
   state: keyRotationDisabledState,
   executors: [enableKeyRotation],
   plans: () => ["enable-key-rotation"],
-  reads: () => ["key", "tags", "rotation"],
+  // `earlier`: the EnableKeyRotation that set the period, when the status no longer reports it.
+  reads: () => ["key", "tags", "rotation", "earlier"],
+  remembers: ["EnableKeyRotation"],
 } as const satisfies Incident<typeof INCIDENT>;

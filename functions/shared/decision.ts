@@ -35,6 +35,13 @@ export interface PlannedAction {
   previousPolicy?: string;
   /** `revoke-grant` from the runbook: the grant as listed before, so the undo re-creates exactly it. */
   grant?: Record<string, unknown>;
+  /**
+   * `enable-key-rotation`: the rotation period to set. EnableKeyRotation without a period sets
+   * 365 days whatever the key had, so re-enabling passes the period the key had.
+   */
+  rotationPeriodInDays?: number;
+  /** `enable-key-rotation` restoring a period: the period it replaces (for the undo). */
+  replacedRotationPeriodInDays?: number;
   /** Set when the action is planned but will not be performed, and why. */
   hold?: { status: "dry-run" | "skipped" | "failed"; why: string; code: HoldCode };
 }
@@ -151,6 +158,17 @@ export interface KeyFacts {
   prior?: PriorState;
   /** A DisableKey made after the event, when the history shows one. */
   disabledSince?: string;
+  /**
+   * The key's earlier successful calls of the event names the incident remembers (`remembers`),
+   * oldest first, up to the event: its CloudTrail history when deployed, the records read before
+   * it in the same run offline (triage). Undefined when not read.
+   */
+  earlier?: readonly KmsEvent[];
+  /**
+   * When and for what the key was last used (GetKeyLastUsage), as one sentence; "unknown" when
+   * the API or the permission is missing. Undefined when not read.
+   */
+  lastUsage?: string;
   /** Reads that failed, by fact name (`tags`, `key`, `grant`, `policy`, `history`), with the error. */
   readErrors?: Readonly<Record<string, string>>;
   /** Where the responder runs; its role acts on keys of this account and Region. */

@@ -70,11 +70,37 @@ export interface PolicyDetail {
   target: KeyRef | undefined;
 }
 
-/** ImportKeyMaterial: whether and when the material expires. */
+/**
+ * ImportKeyMaterial: whether and when the material expires, and which material it is. A `validTo`
+ * without an `expirationModel` expires (KEY_MATERIAL_EXPIRES is the API's default). `importType`
+ * is absent in older records and when the caller left it out: KMS then takes the key's first
+ * import as NEW_KEY_MATERIAL and later ones as EXISTING_KEY_MATERIAL.
+ */
 export interface ImportDetail {
   kind: "import";
   expirationModel: string | undefined;
   validTo: Date | undefined;
+  /** `NEW_KEY_MATERIAL` | `EXISTING_KEY_MATERIAL` as the record says; undefined when it says nothing. */
+  importType: string | undefined;
+  /** The material KMS imported (`responseElements.keyMaterialId`). */
+  keyMaterialId: string | undefined;
+  keyMaterialDescription: string | undefined;
+}
+
+/**
+ * DeleteImportedKeyMaterial (the material named by the request, else the current one) and
+ * DeleteExpiredKeyMaterial (KMS's own, the material in `serviceEventDetails`).
+ */
+export interface MaterialDeletionDetail {
+  kind: "material-deletion";
+  /** Undefined when the record names none (older records; the current material was deleted). */
+  keyMaterialId: string | undefined;
+}
+
+/** EnableKeyRotation: the period it set (undefined: the API's default, 365 days). */
+export interface RotationDetail {
+  kind: "rotation";
+  rotationPeriodInDays: number | undefined;
 }
 
 /** UpdateAlias / DeleteAlias. */
@@ -105,6 +131,8 @@ export interface EventDetails {
   deletion: DeletionDetail;
   policy: PolicyDetail;
   import: ImportDetail;
+  "material-deletion": MaterialDeletionDetail;
+  rotation: RotationDetail;
   alias: AliasDetail;
   none: NoDetail;
 }
@@ -116,6 +144,10 @@ export interface DetailInput {
   eventName: string;
   request: JsonObject;
   response: JsonObject;
+  /** `serviceEventDetails` of an AWS service event (RotateKey, DeleteExpiredKeyMaterial); `{}` otherwise. */
+  service: JsonObject;
+  /** `additionalEventData` (a custom key store's name, ...); `{}` when absent. */
+  additional: JsonObject;
   key: KeyRef | undefined;
   /** The record's Region, account and partition (to qualify a key id or alias it names). */
   where: Where;
@@ -292,16 +324,23 @@ function detailFor(
       return { kind: "none" };
     }
   }
-  return detailOf(eventName, input.request, input.response, input.key, input.where);
+  return detailOf(eventName, input);
 }
 
-function detailOf(
-  eventName: string | undefined,
-  request: JsonObject,
-  response: JsonObject,
-  key: KeyRef | undefined,
-  where: Where,
-): EventDetail {
+function importDetail(request: JsonObject, response: JsonObject): ImportDetail {
+  const validTo = parseRecordDate(request.validTo);
+  return {
+    kind: "import",
+    expirationModel: str(request.expirationModel) ?? (validTo ? "KEY_MATERIAL_EXPIRES" : undefined),
+    validTo,
+    importType: str(request.importType),
+    keyMaterialId: str(response.keyMaterialId),
+    keyMaterialDescription: str(request.keyMaterialDescription),
+  };
+}
+
+function detailOf(eventName: string | undefined, input: Omit<DetailInput, "eventName">): EventDetail {
+  const { request, response, key, where, service } = input;
   switch (eventName) {
     case "CreateGrant": {
       const ops = request.operations;
@@ -344,11 +383,21 @@ function detailOf(
       };
     }
     case "ImportKeyMaterial":
+      return importDetail(request, response);
+    case "DeleteImportedKeyMaterial":
+    case "DeleteExpiredKeyMaterial":
       return {
-        kind: "import",
-        expirationModel: str(request.expirationModel),
-        validTo: parseRecordDate(request.validTo),
+        kind: "material-deletion",
+        keyMaterialId:
+          str(request.keyMaterialId) ?? str(response.keyMaterialId) ?? str(service.keyMaterialId),
       };
+    case "EnableKeyRotation": {
+      const period = request.rotationPeriodInDays;
+      return {
+        kind: "rotation",
+        rotationPeriodInDays: typeof period === "number" && Number.isFinite(period) ? period : undefined,
+      };
+    }
     case "UpdateAlias":
     case "DeleteAlias":
       return {
@@ -411,7 +460,14 @@ export function normalise(input: unknown, parsers: readonly DetailParser[] = [])
     userAgent: str(record.userAgent),
     errorCode,
     errorMessage,
-    detail: detailFor(parsers, eventName, { request, response, key, where }),
+    detail: detailFor(parsers, eventName, {
+      request,
+      response,
+      service: obj(record.serviceEventDetails),
+      additional: obj(record.additionalEventData),
+      key,
+      where,
+    }),
   };
 }
 

@@ -10,6 +10,7 @@
  */
 import {
   DescribeKeyCommand,
+  GetKeyLastUsageCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   type GrantListEntry,
@@ -21,6 +22,7 @@ import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
 import type { GrantFact, KeyFacts } from "./decision.js";
 import { awsErrorName, describeError } from "./errors.js";
+import type { DetailParser } from "./event.js";
 import type { HistoryReader, MemberCredentials } from "./history-reader.js";
 import { ownOrganization } from "./organization.js";
 
@@ -35,6 +37,10 @@ export interface FactRequest {
   grantId?: string;
   eventTime?: string;
   history?: HistoryReader;
+  /** The event names whose earlier calls on the key the incident reads (`earlier`). */
+  remember?: readonly string[];
+  /** The incident's own event-detail parsers, to normalise those earlier calls with. */
+  parsers?: readonly DetailParser[];
   /** The client for the key's account and Region (default: the given client, per Region). */
   kmsFor?: (keyArn: string) => Promise<KMSClient>;
   /** The member role's credentials for a key in another account (its history is read there). */
@@ -109,6 +115,25 @@ async function readTags(kms: KMSClient, keyArn: string): Promise<Record<string, 
   return tags;
 }
 
+/**
+ * When and for what the key was last used, as one sentence. GetKeyLastUsage reports the last
+ * successful cryptographic operation since KMS began tracking (`TrackingStartDate`); an empty
+ * answer means no use since then. Any error (an older Region, a missing permission) is "unknown".
+ */
+export async function lastUsage(client: KMSClient, arn: string): Promise<string> {
+  try {
+    const out = await client.send(new GetKeyLastUsageCommand({ KeyId: arn }));
+    const used = out.KeyLastUsage;
+    const since = out.TrackingStartDate?.toISOString();
+    if (used?.Timestamp) {
+      return `${used.Timestamp.toISOString()} (${used.Operation ?? "an operation"}${used.CloudTrailEventId ? `, CloudTrail event ${used.CloudTrailEventId}` : ""})`;
+    }
+    return since ? `not used since ${since}, when KMS began tracking its use` : "never (no use recorded)";
+  } catch (error) {
+    return `unknown (${describeError(error)})`;
+  }
+}
+
 /** What a fact reader reads with: the key's client and ARN, and the request (grant id, history, ...). */
 export interface FactContext {
   client: KMSClient;
@@ -175,6 +200,28 @@ export const FACT_READERS = {
       const h = await history.read(arn, request.eventTime, credentials);
       return { prior: h.prior, ...(h.disabledSince && { disabledSince: h.disabledSince }) };
     },
+  },
+  earlier: {
+    permissions: ["cloudtrail:LookupEvents"],
+    async read({ arn, request }) {
+      const names = request.remember ?? [];
+      if (names.length === 0) return {};
+      const credentials = request.credentialsFor ? await request.credentialsFor(arn) : undefined;
+      // Loaded on the first read, as the deletion history is: most invocations never get here.
+      const { earlierCalls } = await import("./earlier-cloudtrail.js");
+      const earlier = await earlierCalls(arn, {
+        names,
+        before: request.eventTime,
+        parsers: request.parsers ?? [],
+        ...(credentials && { credentials }),
+      });
+      return { earlier };
+    },
+  },
+  "last-usage": {
+    permissions: ["kms:GetKeyLastUsage"],
+    // Never fails: a Region without the API, or a role without the permission, says "unknown".
+    read: async ({ client, arn }) => ({ lastUsage: await lastUsage(client, arn) }),
   },
   notice: { permissions: ["kms:DescribeKey", "kms:ListAliases"] },
   organization: {

@@ -55,6 +55,11 @@ export interface Incident<Name extends string = string, OwnFact extends string =
    * kinds the incident adds to `EventDetails` (event.ts) from its folder.
    */
   details?: readonly DetailParser[];
+  /**
+   * The event names of the key's earlier calls this incident's `decide` reads (`facts.earlier`,
+   * with the `earlier` fact): CloudTrail history deployed, the run's earlier records in triage.
+   */
+  remembers?: readonly string[];
   /** The CloudTrail history reader, for incidents that read `history` (bundled only into them). */
   history?: HistoryReader;
   /** Reserved concurrency (see the sizing notes in each declaration). */

@@ -378,6 +378,8 @@ function readStateFor<Own extends string>(
     ...(grantId && { grantId }),
     ...(event.eventTime && { eventTime: event.eventTime }),
     ...(incident.history && { history: incident.history }),
+    ...(incident.remembers && { remember: incident.remembers }),
+    ...(incident.details && { parsers: incident.details }),
     ...(incident.facts && { readers: incident.facts }),
   });
 }

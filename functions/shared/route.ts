@@ -3,7 +3,7 @@
  * (the CLI's triage, the drill). Each Lambda handler runs only its own incident.
  */
 import type { Config } from "./config.js";
-import { type Decision, ignore, notKms } from "./decision.js";
+import { type Decision, ignore, type KeyFacts, notKms } from "./decision.js";
 import type { KmsEvent } from "./event.js";
 import type { Incident } from "./incident.js";
 
@@ -14,8 +14,16 @@ export function incidentFor<I extends Incident>(incidents: readonly I[], event: 
   return incidents.find((i) => i.eventNames.includes(name) && i.matches(event));
 }
 
-/** Decides any record with the incident it belongs to (offline: no facts). */
-export function decideAny(incidents: readonly Incident[], event: KmsEvent, config: Config): Decision {
+/**
+ * Decides any record with the incident it belongs to. Offline there are no facts but what the
+ * caller gives: triage gives the key's earlier records it read (`earlier`), nothing else.
+ */
+export function decideAny(
+  incidents: readonly Incident[],
+  event: KmsEvent,
+  config: Config,
+  facts: KeyFacts = {},
+): Decision {
   if (event.eventSource !== "kms.amazonaws.com") return notKms(event.eventSource);
   const incident = incidentFor(incidents, event);
   if (!incident) {
@@ -23,5 +31,5 @@ export function decideAny(incidents: readonly Incident[], event: KmsEvent, confi
       return ignore("failed-call", `the call failed (${event.errorCode}): nothing changed`);
     return ignore("no-incident", `${event.eventName ?? "this event"} is not an incident`);
   }
-  return incident.decide(event, config, {});
+  return incident.decide(event, config, incident.remembers ? facts : {});
 }

@@ -52,6 +52,63 @@ describe("key-rotation-disabled handler", () => {
     expect(note.text).toContain(`aws kms disable-key-rotation --key-id ${KEY_ARN}`);
   });
 
+  it("a key at 90 days: re-enabled at 90 days (the period from its EnableKeyRotation), never the API's 365", async () => {
+    // Prepare: rotation was on at 90 days, then switched off (the status no longer reports a period)
+    const key = fakeKey(
+      kms,
+      {
+        arn: KEY_ARN,
+        rotation: false,
+        rotationPeriodInDays: 90,
+        history: [
+          { name: "DisableKeyRotation", time: new Date("2026-11-28T18:37:19Z") },
+          {
+            name: "EnableKeyRotation",
+            time: new Date("2026-10-01T09:00:00Z"),
+            request: { keyId: KEY_ARN, rotationPeriodInDays: 90 },
+          },
+        ],
+      },
+      cloudTrail,
+    );
+    const handler = await coldStart("key-rotation-disabled");
+
+    // Act
+    const result = await handler(loadEvent("key-rotation-disabled/disable-rotation"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyRotationCommand, {
+      KeyId: KEY_ARN,
+      RotationPeriodInDays: 90,
+    });
+    expect(key.rotation).toBe(true);
+    expect(key.rotationPeriodInDays).toBe(90);
+    expect(result.actions).toMatchObject([
+      { type: "enable-key-rotation", status: "succeeded", verified: true, rotationPeriodInDays: 90 },
+    ]);
+    expect(onlyNotification(sns).text).toContain("Rotation period before it was switched off: 90 days");
+  });
+
+  it("no period in the history: the executor reads the status first and passes what it reports", async () => {
+    // Prepare: a late replay; the status still reports a period but the first read said off
+    fakeKey(kms, { arn: KEY_ARN, rotation: false }, cloudTrail);
+    kms
+      .on(GetKeyRotationStatusCommand)
+      .resolvesOnce({ KeyRotationEnabled: false })
+      .resolvesOnce({ KeyRotationEnabled: false, RotationPeriodInDays: 180 })
+      .resolves({ KeyRotationEnabled: true, RotationPeriodInDays: 180 });
+    const handler = await coldStart("key-rotation-disabled");
+
+    // Act
+    await handler(loadEvent("key-rotation-disabled/disable-rotation"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(EnableKeyRotationCommand, {
+      KeyId: KEY_ARN,
+      RotationPeriodInDays: 180,
+    });
+  });
+
   it("rotation still reads as off after EnableKeyRotation: succeeded, reported as not verified", async () => {
     // Prepare
     fakeKey(kms, { arn: KEY_ARN });

@@ -69,6 +69,10 @@ export interface HistoryEntry {
   name: string;
   time: Date;
   errorCode?: string;
+  /** The record's `requestParameters` (an EnableKeyRotation's period, an import's type, ...). */
+  request?: Record<string, unknown>;
+  /** The caller's ARN (an IAM user), when the test needs one. */
+  caller?: string;
 }
 
 export interface FakeKmsKey {
@@ -83,6 +87,8 @@ export interface FakeKmsKey {
   grants: FakeGrant[];
   policy: string;
   rotation: boolean;
+  /** The rotation period; GetKeyRotationStatus reports it only while rotation is on. */
+  rotationPeriodInDays: number;
   deletionDate: Date | undefined;
   /** Newest first, as LookupEvents answers. */
   history: HistoryEntry[];
@@ -202,6 +208,7 @@ export class FakeKms {
       grants: [],
       policy: defaultPolicy(account),
       rotation: false,
+      rotationPeriodInDays: 365,
       deletionDate: undefined,
       history: [],
       ...init,
@@ -470,11 +477,15 @@ export class FakeKms {
         return {};
       }
       case "GetKeyRotationStatus":
-        return { KeyRotationEnabled: key.rotation };
+        return key.rotation
+          ? { KeyRotationEnabled: true, RotationPeriodInDays: key.rotationPeriodInDays }
+          : { KeyRotationEnabled: false };
       case "EnableKeyRotation":
       case "DisableKeyRotation":
         if (pending) throw invalid("is pending deletion.");
         key.rotation = operation === "EnableKeyRotation";
+        // Without a period, EnableKeyRotation sets the API's default, whatever the key had.
+        if (key.rotation) key.rotationPeriodInDays = num(input.RotationPeriodInDays) ?? 365;
         return {};
       default:
         throw new KmsError("UnsupportedOperationException", `the fake does not model ${operation}`);
@@ -503,6 +514,12 @@ export class FakeKms {
       CloudTrailEvent: JSON.stringify({
         eventName: h.name,
         eventTime: h.time.toISOString(),
+        eventSource: "kms.amazonaws.com",
+        awsRegion: key?.region,
+        recipientAccountId: key?.account,
+        ...(h.caller && { userIdentity: { type: "IAMUser", arn: h.caller, accountId: key?.account } }),
+        ...(h.request && { requestParameters: h.request }),
+        resources: [{ type: "AWS::KMS::Key", ARN: key?.arn }],
         ...(h.errorCode && { errorCode: h.errorCode }),
       }),
     }));

@@ -127,6 +127,7 @@ describe("rules", () => {
         ...loopPrevention(),
       }),
     "alias-changed": () => successful(["UpdateAlias", "DeleteAlias"]),
+    "key-rotation-weakened": () => successful(["EnableKeyRotation"]),
   };
 
   it("deploys exactly one rule per registered incident, and the sweep's schedule", () => {
@@ -270,9 +271,10 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
   // Notify only unless reenableDisabledKeys: it reads the key (for the notification) and changes nothing.
   "key-disabled": { kms: ["kms:DescribeKey"], history: false },
   "key-material-deleted": { kms: ["kms:DescribeKey"], history: false },
+  // History: the EnableKeyRotation that set the period, when the status no longer reports it.
   "key-rotation-disabled": {
     kms: ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
-    history: false,
+    history: true,
   },
   "pending-deletion-key-used": {
     kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
@@ -280,6 +282,10 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
   },
   "key-material-expiring": { kms: ["kms:DescribeKey"], history: false },
   "alias-changed": { kms: ["kms:DescribeKey"], history: false },
+  "key-rotation-weakened": {
+    kms: ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+    history: true,
+  },
 };
 
 describe("roles", () => {
@@ -416,9 +422,13 @@ describe("roles follow the deployed config", () => {
         "key-disabled": { kms: ["kms:DescribeKey", "kms:ListResourceTags"], history: false },
         "key-rotation-disabled": {
           kms: ["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
-          history: false,
+          history: true,
         },
         "pending-deletion-key-used": deletionReads,
+        "key-rotation-weakened": {
+          kms: ["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+          history: true,
+        },
       },
     );
   });

@@ -23,6 +23,11 @@ function configErrorOf(run: () => unknown): string {
   throw new Error("expected a ConfigError, nothing was thrown");
 }
 
+/** Incidents with options of their own, at their defaults. */
+const DEFAULT_SETTINGS: Partial<Record<string, object>> = {
+  "key-rotation-weakened": { mode: "enforce", maxPeriodDays: 365, approvedPrincipals: [] },
+};
+
 function expectDefaults(config: Config): void {
   expect(config.mode).toBe("notify");
   expect(config.afterCancel).toBe("restore");
@@ -43,7 +48,9 @@ function expectDefaults(config: Config): void {
   expect(config.securityHub).toBe(false);
   expect(config.organization).toBeUndefined();
   expect(Object.keys(config.incidents).sort()).toEqual([...INCIDENTS].sort());
-  for (const incident of INCIDENTS) expect(config.incidents[incident]).toEqual({ mode: "enforce" });
+  // `mode` and each incident's own options at their defaults.
+  for (const incident of INCIDENTS)
+    expect(config.incidents[incident]).toEqual(DEFAULT_SETTINGS[incident] ?? { mode: "enforce" });
 }
 
 describe("parseConfig: defaults", () => {

@@ -367,7 +367,19 @@ describe("normalise: the typed detail of each event name", () => {
       kind: "import",
       expirationModel: "KEY_MATERIAL_EXPIRES",
       validTo: new Date("2026-12-12T00:00:00Z"),
+      importType: "NEW_KEY_MATERIAL",
+      keyMaterialId: "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0",
+      keyMaterialDescription: "payments-hsm-export",
     });
+  });
+
+  it("ImportKeyMaterial: a validTo without an expirationModel expires (the API's default)", () => {
+    // Prepare
+    const raw = loadEvent("key-material-expiring/expires-soon");
+    delete (raw.detail.requestParameters as Record<string, unknown>).expirationModel;
+
+    // Act / Assess
+    expect(detailOf(mustNormalise(raw), "import").expirationModel).toBe("KEY_MATERIAL_EXPIRES");
   });
 
   it("ImportKeyMaterial: validTo in epoch seconds; material that does not expire has none", () => {

@@ -412,6 +412,38 @@ describe("enable-key-rotation", () => {
     expect(result).toMatchObject({ status: "succeeded", verified: false });
   });
 
+  it("a planned period is passed as is (no read before) and verified against the status", async () => {
+    // Prepare
+    kmsMock.on(EnableKeyRotationCommand).resolves({});
+    kmsMock.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true, RotationPeriodInDays: 365 });
+
+    // Act
+    const result = await runOne({ ...rotate, rotationPeriodInDays: 90 });
+
+    // Assess: the key reads 365, not the 90 asked for: succeeded, not verified
+    expect(kmsMock).toHaveReceivedCommandWith(EnableKeyRotationCommand, {
+      KeyId: KEY_ARN,
+      RotationPeriodInDays: 90,
+    });
+    expect(kmsMock).toHaveReceivedCommandTimes(GetKeyRotationStatusCommand, 1);
+    expect(result).toMatchObject({ status: "succeeded", verified: false, rotationPeriodInDays: 90 });
+  });
+
+  it("no planned period: the period the status reports is kept (never the API's default)", async () => {
+    // Prepare
+    kmsMock.on(EnableKeyRotationCommand).resolves({});
+    kmsMock.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true, RotationPeriodInDays: 120 });
+
+    // Act
+    await runOne(rotate);
+
+    // Assess
+    expect(kmsMock).toHaveReceivedCommandWith(EnableKeyRotationCommand, {
+      KeyId: KEY_ARN,
+      RotationPeriodInDays: 120,
+    });
+  });
+
   it("a failed EnableKeyRotation is reported as failed", async () => {
     // Prepare
     kmsMock.on(EnableKeyRotationCommand).rejects(invalidState("key is disabled"));
@@ -421,7 +453,8 @@ describe("enable-key-rotation", () => {
 
     // Assess
     expect(result.status).toBe("failed");
-    expect(kmsMock).toHaveReceivedCommandTimes(GetKeyRotationStatusCommand, 0);
+    // The read before (the period to keep), and no read-back after the failure.
+    expect(kmsMock).toHaveReceivedCommandTimes(GetKeyRotationStatusCommand, 1);
   });
 });
 

@@ -54,7 +54,7 @@ describe("an incident declares what it needs in its own folder", () => {
       periodInDays: 90,
     });
     expect(normalise(loadEvent("rogue-grant/external-grantee"), parsers)?.detail.kind).toBe("grant");
-    expect(normalise(enableRotation(90))?.detail).toEqual({ kind: "none" });
+    expect(normalise(enableRotation(90))?.detail).toEqual({ kind: "rotation", rotationPeriodInDays: 90 });
   });
 
   it("a detail parser that throws on an odd record leaves the event without detail, never crashes", () => {

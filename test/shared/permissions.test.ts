@@ -55,7 +55,8 @@ describe("rolePermissions with the defaults", () => {
     [
       keyRotationDisabled,
       ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
-      ["kms:ListAliases"],
+      // The EnableKeyRotation that set the period, when the status no longer reports it.
+      ["cloudtrail:LookupEvents", "kms:ListAliases"],
     ],
   ] as const)("$name", (incident, kms, other) => {
     // Act / Assess

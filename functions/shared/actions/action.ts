@@ -31,6 +31,9 @@ export interface ActionResult {
   keyStateBefore?: string;
   keyStateAfter?: string;
   error?: string;
+  /** `enable-key-rotation`: the period set, and the period it replaced (for the undo). */
+  rotationPeriodInDays?: number;
+  replacedRotationPeriodInDays?: number;
   /** The key policy before a `remove-statements` change (for the undo). */
   previousPolicy?: string;
   /**

@@ -1,43 +1,118 @@
-/** `enable-key-rotation`: EnableKeyRotation is idempotent as is; the status is read back. */
-import { EnableKeyRotationCommand, GetKeyRotationStatusCommand } from "@aws-sdk/client-kms";
-import { base, DRY_RUN_PLAN, type ExecutingAction, failed, oneStep, type WithRunbook } from "./action.js";
+/**
+ * `enable-key-rotation`: EnableKeyRotation with the key's rotation period. Called without
+ * `RotationPeriodInDays`, KMS sets 365 days whatever the key had (a key at 90 days would silently
+ * rotate four times less often), so the period is planned from what was read before (the key's
+ * status, or the EnableKeyRotation that set it), and when the plan has none the executor reads
+ * GetKeyRotationStatus first and keeps the period it reports. Idempotent as is; read back.
+ */
+import { EnableKeyRotationCommand, GetKeyRotationStatusCommand, type KMSClient } from "@aws-sdk/client-kms";
+import type { PlannedAction } from "../decision.js";
+import {
+  type ActionResult,
+  base,
+  DRY_RUN_PLAN,
+  type ExecutingAction,
+  failed,
+  shellArg,
+  type WithRunbook,
+} from "./action.js";
+
+/** The period the key reports now, if any (best effort: unknown leaves the API's default). */
+async function currentPeriod(kms: KMSClient, keyRef: string): Promise<number | undefined> {
+  try {
+    return (await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyRef }))).RotationPeriodInDays;
+  } catch {
+    // Unreadable: EnableKeyRotation still runs; the read-back below says what the key got.
+    return undefined;
+  }
+}
+
+function withPeriod(action: PlannedAction, period: number | undefined): Partial<ActionResult> {
+  return {
+    ...(period !== undefined && { rotationPeriodInDays: period }),
+    ...(action.replacedRotationPeriodInDays !== undefined && {
+      replacedRotationPeriodInDays: action.replacedRotationPeriodInDays,
+    }),
+  };
+}
+
+async function verify(
+  kms: KMSClient,
+  action: PlannedAction,
+  period: number | undefined,
+): Promise<ActionResult> {
+  const extra = withPeriod(action, period);
+  try {
+    const out = await kms.send(new GetKeyRotationStatusCommand({ KeyId: action.keyRef }));
+    const on = out.KeyRotationEnabled === true;
+    const periodOk =
+      period === undefined || out.RotationPeriodInDays === undefined || out.RotationPeriodInDays === period;
+    const every = period === undefined ? "" : ` every ${period} days`;
+    return {
+      ...base(action),
+      ...extra,
+      status: "succeeded",
+      detail: !on
+        ? "EnableKeyRotation succeeded but rotation still reads as off"
+        : periodOk
+          ? `automatic rotation enabled${every}`
+          : `automatic rotation enabled, but the period reads ${out.RotationPeriodInDays} days, not ${period}`,
+      verified: on && periodOk,
+    };
+  } catch {
+    // Verification is best effort; the action itself succeeded.
+    return {
+      ...base(action),
+      ...extra,
+      status: "succeeded",
+      detail: "automatic rotation enabled (not verified)",
+    };
+  }
+}
 
 export const enableKeyRotation: ExecutingAction<"enable-key-rotation"> & WithRunbook = {
   type: "enable-key-rotation",
   permissions: ["kms:EnableKeyRotation", "kms:GetKeyRotationStatus"],
   async run(action, { kms }) {
+    const period = action.rotationPeriodInDays ?? (await currentPeriod(kms, action.keyRef));
     try {
-      await kms.send(new EnableKeyRotationCommand({ KeyId: action.keyRef }));
+      await kms.send(
+        new EnableKeyRotationCommand({
+          KeyId: action.keyRef,
+          ...(period !== undefined && { RotationPeriodInDays: period }),
+        }),
+      );
     } catch (error) {
-      return failed(action, error, "EnableKeyRotation");
+      return { ...failed(action, error, "EnableKeyRotation"), ...withPeriod(action, period) };
     }
-    try {
-      const out = await kms.send(new GetKeyRotationStatusCommand({ KeyId: action.keyRef }));
-      const on = out.KeyRotationEnabled === true;
-      return {
-        ...base(action),
-        status: "succeeded",
-        detail: on
-          ? "automatic rotation re-enabled"
-          : "EnableKeyRotation succeeded but rotation still reads as off",
-        verified: on,
-      };
-    } catch {
-      // Verification is best effort; the action itself succeeded.
-      return { ...base(action), status: "succeeded", detail: "automatic rotation re-enabled (not verified)" };
-    }
+    return verify(kms, action, period);
   },
   done: "rotation re-enabled",
   impact: "KMS rotates the key material automatically again; nothing that uses the key notices",
   wouldDo: () => "would enable automatic rotation",
   undo: {
-    command: (result, { region }) => `aws kms disable-key-rotation --key-id ${result.keyRef}${region}`,
-    steps: oneStep(3, "only if rotation must stay off (an owner's documented decision)"),
+    command: (result, { region }) =>
+      result.replacedRotationPeriodInDays === undefined
+        ? `aws kms disable-key-rotation --key-id ${shellArg(result.keyRef)}${region}`
+        : `aws kms enable-key-rotation --key-id ${shellArg(result.keyRef)} --rotation-period-in-days ${result.replacedRotationPeriodInDays}${region}`,
+    steps: (result, _where, command) =>
+      command
+        ? [
+            {
+              order: 3,
+              when:
+                result.replacedRotationPeriodInDays === undefined
+                  ? "only if rotation must stay off (an owner's documented decision)"
+                  : "only if the longer rotation period was an owner's documented decision",
+              command,
+            },
+          ]
+        : [],
   },
   runbook: {
     document: "EnableKeyRotation",
     description:
-      `Turn on automatic rotation of a KMS key's material. ${DRY_RUN_PLAN} ` +
+      `Turn on automatic rotation of a KMS key's material, keeping its rotation period. ${DRY_RUN_PLAN} ` +
       "Undo: aws kms disable-key-rotation --key-id KEY.",
     mutating: true,
   },
