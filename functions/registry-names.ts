@@ -19,6 +19,7 @@ export const INCIDENT_OPTIONS = {
   "key-material-expiring": {},
   "alias-changed": {},
   "key-rotation-weakened": KEY_ROTATION_WEAKENED,
+  "key-material-imported": {},
 } as const satisfies Readonly<Record<string, v.ObjectEntries>>;
 
 export type IncidentName = keyof typeof INCIDENT_OPTIONS;

@@ -9,6 +9,7 @@ import { keyDeletionScheduled } from "./key-deletion-scheduled/incident.js";
 import { keyDisabled } from "./key-disabled/incident.js";
 import { keyMaterialDeleted } from "./key-material-deleted/incident.js";
 import { keyMaterialExpiring } from "./key-material-expiring/incident.js";
+import { keyMaterialImported } from "./key-material-imported/incident.js";
 import { keyPolicyViolation } from "./key-policy-violation/incident.js";
 import { keyRotationDisabled } from "./key-rotation-disabled/incident.js";
 import { keyRotationWeakened } from "./key-rotation-weakened/incident.js";
@@ -28,6 +29,7 @@ export const INCIDENTS = [
   keyMaterialExpiring,
   aliasChanged,
   keyRotationWeakened,
+  keyMaterialImported,
 ] as const;
 
 /** The declared names equal the names module's, both ways: a mismatch does not compile. */

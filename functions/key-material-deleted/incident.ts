@@ -7,7 +7,7 @@ export const keyMaterialDeleted = {
   name: INCIDENT,
   securityHubType: "Effects/Data Destruction/KMS Key Material Deleted",
   summary:
-    "DeleteImportedKeyMaterial, or KMS deleting expired material: critical notification (only re-importing the same material undoes it)",
+    "DeleteImportedKeyMaterial, or KMS deleting expired material: critical (material pending rotation: high), names the material and the re-import that undoes it",
   eventNames: ["DeleteImportedKeyMaterial", "DeleteExpiredKeyMaterial"],
   matches: () => true,
   // DeleteExpiredKeyMaterial is KMS's own doing: it arrives as an "AWS Service Event via CloudTrail".
@@ -18,6 +18,8 @@ export const keyMaterialDeleted = {
   decide,
   executors: [],
   plans: () => [],
-  // Notify only: it may resolve an alias to the key ARN, nothing else.
-  reads: () => ["key"],
+  // Notify only: the key, its materials (which one went: current or pending rotation), the
+  // imports and rotations before (the same offline), and when it was last used.
+  reads: () => ["key", "key-material", "earlier", "last-usage"],
+  remembers: ["ImportKeyMaterial", "RotateKeyOnDemand"],
 } as const satisfies Incident<typeof INCIDENT>;

@@ -205,6 +205,11 @@ export const configSchema = strictObject({
   approvedDeletionPrincipals: listOf(principalPattern),
   /** Principal patterns allowed to disable keys. */
   approvedDisablePrincipals: listOf(principalPattern),
+  /**
+   * Principal patterns allowed to import new key material (ImportKeyMaterial NEW_KEY_MATERIAL) and
+   * to make it current (RotateKeyOnDemand).
+   */
+  approvedKeyMaterialPrincipals: listOf(principalPattern),
   /** When true, a deletion by a session without MFA is never approved. */
   requireMfa: v.optional(v.boolean(), false),
   /** Keys with this tag get notifications but no automatic action. */

@@ -87,6 +87,11 @@ export interface Finding {
   verdicts?: string[];
   /** The ASFF finding type for Security Hub (from the incident's declaration; the pipeline sets it). */
   findingType?: string;
+  /**
+   * What a person can run to undo what the event did, when no automatic action could (re-import
+   * the deleted material): listed with the actions' undo steps, after them.
+   */
+  undo?: ManualUndo[];
   /** Incident-specific facts for the JSON notification (e.g. the offending policy statements). */
   extra?: Record<string, unknown>;
 }
@@ -127,6 +132,21 @@ export interface GrantFact {
   name: string | undefined;
 }
 
+/** One key material as ListKeyRotations lists it. */
+export interface KeyMaterialFact {
+  id: string;
+  /** `CURRENT`, `NON_CURRENT`, `PENDING_ROTATION`, `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`. */
+  state: string | undefined;
+  /** `IMPORTED` or `PENDING_IMPORT` (deleted, or not imported yet). */
+  importState: string | undefined;
+}
+
+/** A step that undoes what the event did, run by a person (nothing automatic could). */
+export interface ManualUndo {
+  when: string;
+  command: string;
+}
+
 /** The key's state before an event, from its CloudTrail history. */
 export interface PriorState {
   state: "enabled" | "disabled" | "unknown";
@@ -144,6 +164,12 @@ export interface KeyFacts {
   keyManager?: string;
   /** DescribeKey's KeyState. */
   keyState?: string;
+  /** DescribeKey's Origin: `AWS_KMS`, `EXTERNAL` (imported material), `AWS_CLOUDHSM`, `EXTERNAL_KEY_STORE`. */
+  keyOrigin?: string;
+  /** DescribeKey's CurrentKeyMaterialId. */
+  currentKeyMaterialId?: string;
+  /** The key's materials (ListKeyRotations with IncludeKeyMaterial), oldest first. */
+  keyMaterials?: readonly KeyMaterialFact[];
   /** The grant named by the event as it is now; `null` when it no longer exists. */
   grant?: GrantFact | null;
   /** The key's current policy text. */

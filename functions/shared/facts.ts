@@ -16,11 +16,12 @@ import {
   type GrantListEntry,
   type KMSClient,
   ListGrantsCommand,
+  ListKeyRotationsCommand,
   ListResourceTagsCommand,
 } from "@aws-sdk/client-kms";
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
-import type { GrantFact, KeyFacts } from "./decision.js";
+import type { GrantFact, KeyFacts, KeyMaterialFact } from "./decision.js";
 import { awsErrorName, describeError } from "./errors.js";
 import type { DetailParser } from "./event.js";
 import type { HistoryReader, MemberCredentials } from "./history-reader.js";
@@ -115,6 +116,23 @@ async function readTags(kms: KMSClient, keyArn: string): Promise<Record<string, 
   return tags;
 }
 
+/** Every material of the key, with its state (ListKeyRotations, every page). */
+async function readKeyMaterials(client: KMSClient, arn: string): Promise<KeyMaterialFact[]> {
+  const out: KeyMaterialFact[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await client.send(
+      new ListKeyRotationsCommand({ KeyId: arn, IncludeKeyMaterial: "ALL_KEY_MATERIAL", Marker: marker }),
+    );
+    for (const r of page.Rotations ?? []) {
+      if (r.KeyMaterialId)
+        out.push({ id: r.KeyMaterialId, state: r.KeyMaterialState, importState: r.ImportState });
+    }
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return out;
+}
+
 /**
  * When and for what the key was last used, as one sentence. GetKeyLastUsage reports the last
  * successful cryptographic operation since KMS began tracking (`TrackingStartDate`); an empty
@@ -161,6 +179,8 @@ export const FACT_READERS = {
       return {
         ...(meta?.KeyState && { keyState: meta.KeyState }),
         ...(meta?.KeyManager && { keyManager: meta.KeyManager }),
+        ...(meta?.Origin && { keyOrigin: meta.Origin }),
+        ...(meta?.CurrentKeyMaterialId && { currentKeyMaterialId: meta.CurrentKeyMaterialId }),
       };
     },
   },
@@ -200,6 +220,10 @@ export const FACT_READERS = {
       const h = await history.read(arn, request.eventTime, credentials);
       return { prior: h.prior, ...(h.disabledSince && { disabledSince: h.disabledSince }) };
     },
+  },
+  "key-material": {
+    permissions: ["kms:ListKeyRotations"],
+    read: async ({ client, arn }) => ({ keyMaterials: await readKeyMaterials(client, arn) }),
   },
   earlier: {
     permissions: ["cloudtrail:LookupEvents"],

@@ -231,7 +231,8 @@ export function undoCommand(result: ActionResult, finding: Finding): string | un
 
 /** One undo command and when it applies. */
 export interface UndoStep {
-  action: ActionType;
+  /** The action it undoes, or `manual` for what the event did that no action could undo. */
+  action: ActionType | "manual";
   when: string;
   command: string;
 }
@@ -248,7 +249,8 @@ export function undoSteps(results: readonly ActionResult[], finding: Finding): U
     const drafts = undo ? undo.steps(result, where, undoCommand(result, finding)) : [];
     return drafts.map((d) => ({ action: result.type, ...d }));
   });
-  return steps.sort((a, b) => a.order - b.order).map(({ order: _o, ...step }) => step);
+  const sorted = steps.sort((a, b) => a.order - b.order).map(({ order: _o, ...step }): UndoStep => step);
+  return [...sorted, ...(finding.undo ?? []).map((u): UndoStep => ({ action: "manual", ...u }))];
 }
 
 /** The AWS console's host for a Region, by partition. */

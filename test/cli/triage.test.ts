@@ -500,7 +500,7 @@ describe("triage (human table)", () => {
     // Assess
     expect(code).toBe(0);
     expect(out[0]).toBe("No findings.");
-    expect(out.at(-1)).toBe("4 records: 0 findings; skipped: 4 no-incident");
+    expect(out.at(-1)).toBe("5 records: 0 findings; skipped: 5 no-incident");
   });
 });
 
@@ -704,5 +704,26 @@ describe("triage progress", () => {
   it("stays silent for small input or when stderr is not a terminal", async () => {
     expect(await progressOf(true, 1024 * 1024 * 1024)).toBe("");
     expect(await progressOf(false, 0)).toBe("");
+  });
+});
+
+describe("triage correlates a key's records across files, in time order", () => {
+  it("an unapproved import in one file, the on-demand rotation in the next: the rotation is critical", async () => {
+    // Act
+    const { rows } = await triageJson(
+      "events/key-material-imported/new-material.json",
+      "events/key-material-imported/rotate-on-demand.json",
+    );
+
+    // Assess
+    expect(rows.map((r) => [r.eventName, r.incident, r.severity, r.reasons])).toEqual([
+      ["ImportKeyMaterial", "key-material-imported", "high", ["unapproved-key-material"]],
+      ["RotateKeyOnDemand", "key-material-imported", "critical", ["unapproved-key-material-current"]],
+    ]);
+  });
+
+  it("the rotation alone: no import seen in the run, not an incident", async () => {
+    const { rows } = await triageJson("events/key-material-imported/rotate-on-demand.json");
+    expect(rows.map((r) => [r.incident, r.skipped])).toEqual([["key-material-imported", "no-incident"]]);
   });
 });

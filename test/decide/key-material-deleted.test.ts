@@ -8,6 +8,8 @@ import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
 const { decideFixture } = decisionsFor("key-material-deleted", decide);
 
+const PENDING = "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1";
+
 const CRITICAL_NOTIFY = {
   kind: "finding",
   incident: "key-material-deleted",
@@ -33,6 +35,51 @@ describe("key-material-deleted decide", () => {
       expect(shapeOf(decision)).toEqual(CRITICAL_NOTIFY);
     },
   );
+
+  it.each([
+    [
+      "current now (listed CURRENT)",
+      { keyMaterials: [{ id: PENDING, state: "CURRENT", importState: "PENDING_IMPORT" }] },
+      "critical",
+    ],
+    [
+      "an earlier material (NON_CURRENT)",
+      { keyMaterials: [{ id: PENDING, state: "NON_CURRENT", importState: "PENDING_IMPORT" }] },
+      "critical",
+    ],
+    [
+      "pending rotation",
+      { keyMaterials: [{ id: PENDING, state: "PENDING_ROTATION", importState: "PENDING_IMPORT" }] },
+      "high",
+    ],
+    ["unknown (nothing read)", {}, "critical"],
+  ] as Array<[string, KeyFacts, string]>)("graded by the material: %s -> %s", (_label, facts, severity) => {
+    expect(decideFixture("delete-pending-rotation", DEFAULTS, facts)).toMatchObject({ severity });
+  });
+
+  it("offline: a new import into a key with material, no on-demand rotation since: pending (high); rotated: critical", () => {
+    // Prepare
+    const first = eventOf(loadEvent("key-material-imported/first-import-no-type"));
+    const added = eventOf(loadEvent("key-material-imported/new-material"));
+    const rotated = eventOf(loadEvent("key-material-imported/rotate-on-demand"));
+
+    // Act / Assess
+    expect(decideFixture("delete-pending-rotation", DEFAULTS, { earlier: [first, added] })).toMatchObject({
+      severity: "high",
+    });
+    expect(
+      decideFixture("delete-pending-rotation", DEFAULTS, { earlier: [first, added, rotated] }),
+    ).toMatchObject({
+      severity: "critical",
+    });
+  });
+
+  it("DeleteExpiredKeyMaterial names the material (from serviceEventDetails)", () => {
+    const decision = decideFixture("delete-expired");
+    expect(decision.kind === "finding" && decision.details[0]).toBe(
+      "Key material: 9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    );
+  });
 
   it("says that nothing automatic can undo it", () => {
     // Act
@@ -94,7 +141,7 @@ describe("key-material-deleted decide", () => {
         .filter((f) => f.incident === "key-material-deleted")
         .map((f) => f.variant)
         .sort(),
-    ).toEqual(["delete-expired", "delete-imported", "failed-call"]);
+    ).toEqual(["delete-expired", "delete-imported", "delete-pending-rotation", "failed-call"]);
   });
 
   it.each(loadAllEvents().map((f) => [f.path, f.event] as const))(

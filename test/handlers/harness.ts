@@ -23,6 +23,7 @@ const HANDLERS = {
   "key-rotation-disabled": () => import("../../functions/key-rotation-disabled/index.js"),
   "pending-deletion-key-used": () => import("../../functions/pending-deletion-key-used/index.js"),
   "key-rotation-weakened": () => import("../../functions/key-rotation-weakened/index.js"),
+  "key-material-imported": () => import("../../functions/key-material-imported/index.js"),
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;

@@ -28,12 +28,14 @@ import {
   DisableKeyRotationCommand,
   EnableKeyCommand,
   EnableKeyRotationCommand,
+  GetKeyLastUsageCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   type GrantOperation,
   type KMSClient,
   ListAliasesCommand,
   ListGrantsCommand,
+  ListKeyRotationsCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
   RetireGrantCommand,
@@ -87,6 +89,12 @@ export interface FakeKmsKey {
   grants: FakeGrant[];
   policy: string;
   rotation: boolean;
+  /** `AWS_KMS` by default; `EXTERNAL` for imported material (with `materials`). */
+  origin: string;
+  /** Imported materials as ListKeyRotations lists them (IncludeKeyMaterial), oldest first. */
+  materials: Array<{ id: string; state: string; importState: string }>;
+  /** GetKeyLastUsage's answer; undefined: the operation is denied (a role without the permission). */
+  lastUsage: { operation: string; time: Date } | null | undefined;
   /** The rotation period; GetKeyRotationStatus reports it only while rotation is on. */
   rotationPeriodInDays: number;
   deletionDate: Date | undefined;
@@ -209,6 +217,9 @@ export class FakeKms {
       policy: defaultPolicy(account),
       rotation: false,
       rotationPeriodInDays: 365,
+      origin: "AWS_KMS",
+      materials: [],
+      lastUsage: undefined,
       deletionDate: undefined,
       history: [],
       ...init,
@@ -309,8 +320,10 @@ export class FakeKms {
       EnableKeyCommand,
       EnableKeyRotationCommand,
       GetKeyPolicyCommand,
+      GetKeyLastUsageCommand,
       GetKeyRotationStatusCommand,
       ListAliasesCommand,
+      ListKeyRotationsCommand,
       ListGrantsCommand,
       ListResourceTagsCommand,
       PutKeyPolicyCommand,
@@ -344,6 +357,10 @@ export class FakeKms {
       Enabled: key.state === "Enabled",
       KeyManager: key.keyManager,
       KeyUsage: "ENCRYPT_DECRYPT",
+      Origin: key.origin,
+      ...(key.materials.find((m) => m.state === "CURRENT") && {
+        CurrentKeyMaterialId: key.materials.find((m) => m.state === "CURRENT")?.id,
+      }),
       MultiRegion: key.id.startsWith("mrk-"),
       ...(key.deletionDate && { DeletionDate: key.deletionDate }),
     };
@@ -476,6 +493,26 @@ export class FakeKms {
         key.policy = policy;
         return {};
       }
+      case "ListKeyRotations":
+        return {
+          Rotations: key.materials.map((m) => ({
+            KeyId: key.id,
+            KeyMaterialId: m.id,
+            KeyMaterialState: m.state,
+            ImportState: m.importState,
+          })),
+          Truncated: false,
+        };
+      case "GetKeyLastUsage":
+        if (key.lastUsage === undefined)
+          throw new KmsError("AccessDeniedException", "not authorized to perform: kms:GetKeyLastUsage");
+        return {
+          KeyId: key.id,
+          TrackingStartDate: new Date("2026-01-01T00:00:00Z"),
+          ...(key.lastUsage && {
+            KeyLastUsage: { Operation: key.lastUsage.operation, Timestamp: key.lastUsage.time },
+          }),
+        };
       case "GetKeyRotationStatus":
         return key.rotation
           ? { KeyRotationEnabled: true, RotationPeriodInDays: key.rotationPeriodInDays }

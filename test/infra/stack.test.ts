@@ -128,6 +128,17 @@ describe("rules", () => {
       }),
     "alias-changed": () => successful(["UpdateAlias", "DeleteAlias"]),
     "key-rotation-weakened": () => successful(["EnableKeyRotation"]),
+    // An import without importType may be the key's first, new material: the handler tells.
+    "key-material-imported": () =>
+      envelope({
+        $or: [
+          { eventName: ["ImportKeyMaterial"], requestParameters: { importType: ["NEW_KEY_MATERIAL"] } },
+          { eventName: ["ImportKeyMaterial"], requestParameters: { importType: [{ exists: false }] } },
+          { eventName: ["RotateKeyOnDemand"] },
+        ],
+        errorCode: [{ exists: false }],
+        ...loopPrevention(),
+      }),
   };
 
   it("deploys exactly one rule per registered incident, and the sweep's schedule", () => {
@@ -270,7 +281,11 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
   },
   // Notify only unless reenableDisabledKeys: it reads the key (for the notification) and changes nothing.
   "key-disabled": { kms: ["kms:DescribeKey"], history: false },
-  "key-material-deleted": { kms: ["kms:DescribeKey"], history: false },
+  // Which material went (ListKeyRotations, CloudTrail) and when the key was last used.
+  "key-material-deleted": {
+    kms: ["kms:DescribeKey", "kms:GetKeyLastUsage", "kms:ListKeyRotations"],
+    history: true,
+  },
   // History: the EnableKeyRotation that set the period, when the status no longer reports it.
   "key-rotation-disabled": {
     kms: ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
@@ -286,6 +301,7 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     kms: ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
     history: true,
   },
+  "key-material-imported": { kms: ["kms:DescribeKey", "kms:ListKeyRotations"], history: true },
 };
 
 describe("roles", () => {

@@ -51,7 +51,12 @@ describe("rolePermissions with the defaults", () => {
     ],
     // reenableDisabledKeys is off by default: notify only, it reads the key for the notification.
     [keyDisabled, ["kms:DescribeKey"], ["kms:ListAliases"]],
-    [keyMaterialDeleted, ["kms:DescribeKey"], ["kms:ListAliases"]],
+    // Which material went, the imports and rotations before it, and when the key was last used.
+    [
+      keyMaterialDeleted,
+      ["kms:DescribeKey", "kms:GetKeyLastUsage", "kms:ListKeyRotations"],
+      ["cloudtrail:LookupEvents", "kms:ListAliases"],
+    ],
     [
       keyRotationDisabled,
       ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
