@@ -39,6 +39,8 @@ export interface TriageRow {
   account: string | null;
   accountName: string | null;
   region: string | null;
+  /** The custom key store a finding is about, when its event names a store and no key. */
+  customKeyStore?: string;
   actor: string | null;
   summary: string | null;
   skipped: string | null;
@@ -253,6 +255,7 @@ export function triageEntry(
     reasons: decision.reasons,
     summary: decision.summary,
     actions: decision.actions.map((a) => rowAction(a, readsOf(event, config))),
+    ...(decision.store && { customKeyStore: decision.store.id }),
   };
 }
 
@@ -337,7 +340,7 @@ function cells(row: TriageRow): string[] {
     row.account ? (row.accountName ? `${row.account} ${row.accountName}` : row.account) : "-",
     row.region ?? "-",
     wouldDo(row),
-    shortKey(row.key),
+    row.customKeyStore ? `store ${row.customKeyStore}` : shortKey(row.key),
     row.reasons.join(", ") || "-",
     `${row.source.file}#${row.source.index}`,
     row.eventName ?? "-",

@@ -20,6 +20,7 @@ export const INCIDENT_OPTIONS = {
   "alias-changed": {},
   "key-rotation-weakened": KEY_ROTATION_WEAKENED,
   "key-material-imported": {},
+  "custom-key-store-changed": {},
 } as const satisfies Readonly<Record<string, v.ObjectEntries>>;
 
 export type IncidentName = keyof typeof INCIDENT_OPTIONS;

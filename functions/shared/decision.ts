@@ -81,6 +81,11 @@ export interface Finding {
   /** The key the finding is about (for ReplicateKey the new replica); undefined when unknown. */
   key: KeyRef | undefined;
   /**
+   * What the finding is about when it is not a key: a custom key store (its events name the store,
+   * no key). Notifications, Security Hub and triage name it where they would name the key.
+   */
+  store?: StoreRef;
+  /**
    * Codes for how the current state compared with the event's claim (`grant-gone`,
    * `policy-differs`, `state-differs`, ...): tests and the JSON document assert these.
    */
@@ -130,6 +135,14 @@ export interface GrantFact {
   operations: string[];
   constrained: boolean;
   name: string | undefined;
+}
+
+/** A custom key store (CloudHSM or external), as its events name it. */
+export interface StoreRef {
+  id: string;
+  name: string | undefined;
+  account: string | undefined;
+  region: string | undefined;
 }
 
 /** One key material as ListKeyRotations lists it. */

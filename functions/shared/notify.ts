@@ -107,7 +107,9 @@ export interface NotificationDocument {
   undo: string[];
   /** Each undo command with the condition under which it applies, in a safe order. */
   undoSteps: UndoStep[];
-  links: { key?: string; cloudTrail?: string };
+  links: { key?: string; store?: string; cloudTrail?: string };
+  /** The custom key store the finding is about, when it is about a store rather than a key. */
+  customKeyStore?: { id: string; name?: string };
   request?: ManualRequest;
   /** How the current state compared with the event's claim (codes such as `grant-gone`). */
   verdicts?: string[];
@@ -192,9 +194,13 @@ function subjectOf(
 ): string {
   const event = finding.event;
   const keyId = finding.key?.id;
-  const shortKey = asciiLine(keyId ? keyId.slice(0, 8) : (event?.keyHint ?? "unknown")).slice(0, 24);
-  const account = finding.key?.account ?? event?.accountId;
-  const region = finding.key?.region ?? event?.region ?? "?";
+  const store = finding.store;
+  // A custom key store's events name the store, no key: the subject names the store instead.
+  const shortKey = store
+    ? `store ${asciiLine(store.id).slice(0, 24)}`
+    : `key ${asciiLine(keyId ? keyId.slice(0, 8) : (event?.keyHint ?? "unknown")).slice(0, 24)}`;
+  const account = finding.key?.account ?? store?.account ?? event?.accountId;
+  const region = finding.key?.region ?? store?.region ?? event?.region ?? "?";
   // Severity, what was done, the key, its account and its Region always stay: on call for many
   // accounts, "where" decides who is paged. When the subject is too long, the title (the incident's
   // description, which the body has) is cut first, between words; then the account's name goes;
@@ -203,9 +209,9 @@ function subjectOf(
   const done = asciiLine(outcomePhrase(outcome, results));
   const title = asciiLine(finding.title);
   const tails = [
-    `: key ${shortKey} in ${asciiLine(accountLabel(account, names))}/${region}`,
-    `: key ${shortKey} in ${account ?? "?"}/${region}`,
-    `: key ${shortKey}`,
+    `: ${shortKey} in ${asciiLine(accountLabel(account, names))}/${region}`,
+    `: ${shortKey} in ${account ?? "?"}/${region}`,
+    `: ${shortKey}`,
   ];
   for (const tail of tails) {
     const room = MAX_SUBJECT - `${severity} , ${done}${tail}`.length;
@@ -268,6 +274,7 @@ function links(finding: Finding): NotificationDocument["links"] {
   const out: NotificationDocument["links"] = {};
   const keyId = finding.key?.id;
   if (keyId) out.key = `${consoleHost(region)}/kms/home?region=${region}#/kms/keys/${keyId}`;
+  if (finding.store) out.store = `${consoleHost(region)}/kms/home?region=${region}#/kms/custom-key-stores`;
   // The event is in the Region where the call was made (a replica's key may live elsewhere).
   const trail = event?.region ?? region;
   if (event?.eventId)
@@ -295,9 +302,9 @@ function documentOf(input: NotificationInput): NotificationDocument {
       arn: key?.arn,
       id: key?.id,
       alias: key?.alias ?? (call?.keyHint?.startsWith("alias/") ? call.keyHint : undefined),
-      account: key?.account ?? call?.accountId,
-      accountName: input.accountNames?.[key?.account ?? call?.accountId ?? ""],
-      region: key?.region ?? call?.region,
+      account: key?.account ?? finding.store?.account ?? call?.accountId,
+      accountName: input.accountNames?.[key?.account ?? finding.store?.account ?? call?.accountId ?? ""],
+      region: key?.region ?? finding.store?.region ?? call?.region,
       aliases: input.keyInfo?.aliases,
       description: input.keyInfo?.description,
     }),
@@ -330,6 +337,7 @@ function documentOf(input: NotificationInput): NotificationDocument {
   };
   doc.undoSteps = undoSteps(results, finding);
   doc.undo = doc.undoSteps.map((s) => s.command);
+  if (finding.store) doc.customKeyStore = compact({ id: finding.store.id, name: finding.store.name });
   if (input.request) doc.request = input.request;
   if (finding.verdicts?.length) doc.verdicts = finding.verdicts;
   if (input.extra) doc.extra = input.extra;
@@ -400,11 +408,14 @@ function keyLines(doc: NotificationDocument): string[] {
   const account = doc.key.accountName
     ? `${doc.key.account} (${doc.key.accountName})`
     : (doc.key.account ?? "?");
-  return [
-    `Key: ${doc.key.arn ?? doc.key.id ?? doc.key.alias ?? "unknown"}${aliases.length ? ` (${aliases.join(", ")})` : ""}`,
-    `Description: ${doc.key.description === undefined ? "(unknown)" : doc.key.description || "(none)"}`,
-    `Account/Region: ${account} / ${doc.key.region ?? "?"}`,
-  ];
+  const store = doc.customKeyStore;
+  const subject = store
+    ? [`Custom key store: ${store.id}${store.name ? ` (${store.name})` : ""}`]
+    : [
+        `Key: ${doc.key.arn ?? doc.key.id ?? doc.key.alias ?? "unknown"}${aliases.length ? ` (${aliases.join(", ")})` : ""}`,
+        `Description: ${doc.key.description === undefined ? "(unknown)" : doc.key.description || "(none)"}`,
+      ];
+  return [...subject, `Account/Region: ${account} / ${doc.key.region ?? "?"}`];
 }
 
 /** Who called, from where, when, and the event (with its error, if the call failed). */
@@ -442,9 +453,10 @@ function undoLines(doc: NotificationDocument): string[] {
 }
 
 function linkLines(doc: NotificationDocument): string[] {
-  if (!doc.links.key && !doc.links.cloudTrail) return [];
+  if (!doc.links.key && !doc.links.store && !doc.links.cloudTrail) return [];
   const lines = ["", "Links:"];
   if (doc.links.key) lines.push(`  Key in the KMS console: ${doc.links.key}`);
+  if (doc.links.store) lines.push(`  Custom key stores in the KMS console: ${doc.links.store}`);
   if (doc.links.cloudTrail) lines.push(`  CloudTrail event: ${doc.links.cloudTrail}`);
   return lines;
 }

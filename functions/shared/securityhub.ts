@@ -21,7 +21,12 @@
  * only when enabled: a function with Security Hub off never evaluates it at cold start.
  */
 import { createHash } from "node:crypto";
-import type { AwsSecurityFinding, Partition, SeverityLabel } from "@aws-sdk/client-securityhub";
+import type {
+  Resource as AsffResource,
+  AwsSecurityFinding,
+  Partition,
+  SeverityLabel,
+} from "@aws-sdk/client-securityhub";
 import type { ActionResult } from "./actions/action.js";
 import { partitionOfRegion } from "./arn.js";
 import type { Config } from "./config.js";
@@ -192,8 +197,11 @@ function description(finding: Finding, results: readonly ActionResult[], outcome
 
 function title(finding: Finding): string {
   const where = `${finding.key?.account ?? finding.event?.accountId ?? "?"}/${finding.key?.region ?? finding.event?.region ?? "?"}`;
-  const key = finding.key?.id ?? finding.event?.keyHint ?? "unknown key";
-  return cut(`${finding.title}: key ${key} in ${where}`, LIMITS.title);
+  const store = finding.store;
+  const key = store
+    ? `custom key store ${store.id}`
+    : `key ${finding.key?.id ?? finding.event?.keyHint ?? "unknown"}`;
+  return cut(`${finding.title}: ${key} in ${where}`, LIMITS.title);
 }
 
 /** Solution-specific facts as ProductFields: string values, keys under `kms-responder/`. */
@@ -215,6 +223,8 @@ function productFields(
     keyAccount: finding.key?.account ?? event?.accountId,
     keyRegion: finding.key?.region ?? event?.region,
     keyAlias: finding.key?.alias,
+    customKeyStoreId: finding.store?.id,
+    customKeyStoreName: finding.store?.name,
     actor: event ? actorPrincipal(event.actor) : request?.executedBy,
     actorType: event ? event.actor.type : "Runbook",
     invokedBy: event?.actor.invokedBy,
@@ -249,6 +259,33 @@ export interface AsffInput {
 }
 
 /**
+ * The finding's resource: the key (`AwsKmsKey`), or a custom key store, which ASFF has no type
+ * for: `Other`, identified by the store's ARN-shaped name (KMS gives custom key stores no ARN).
+ */
+function resourceOf(finding: Finding, target: ImportTarget, region: string): AsffResource {
+  const partition = asffPartition(finding.key?.partition ?? finding.event?.partition ?? target.partition);
+  const store = finding.store;
+  if (store && !finding.key) {
+    const account = store.account ?? target.account;
+    return {
+      Type: "Other",
+      Id: `arn:${finding.event?.partition ?? target.partition}:kms:${store.region ?? region}:${account}:custom-key-store/${store.id}`,
+      Partition: partition,
+      Region: store.region ?? region,
+      Details: {
+        Other: { customKeyStoreId: store.id, ...(store.name && { customKeyStoreName: store.name }) },
+      },
+    };
+  }
+  return {
+    Type: "AwsKmsKey",
+    Id: finding.key?.arn ?? finding.event?.keyHint ?? "unknown",
+    Partition: partition,
+    Region: region,
+  };
+}
+
+/**
  * The ASFF document of a finding and what was done about it. Pure: the same input gives the same
  * document. Every text field is cut to ASFF's limits.
  */
@@ -279,14 +316,7 @@ export function toAsff(input: AsffInput): AwsSecurityFinding {
     Description: description(finding, results, outcome),
     Remediation: { Recommendation: { Text: recommendation(finding, results, outcome) } },
     ProductFields: productFields(finding, results, outcome, request),
-    Resources: [
-      {
-        Type: "AwsKmsKey",
-        Id: finding.key?.arn ?? finding.event?.keyHint ?? "unknown",
-        Partition: asffPartition(finding.key?.partition ?? finding.event?.partition ?? target.partition),
-        Region: region,
-      },
-    ],
+    Resources: [resourceOf(finding, target, region)],
     Compliance: { Status: nothingWrongNow(finding) ? "PASSED" : "FAILED" },
     Workflow: { Status: outcome === "remediated" || outcome === "already-remediated" ? "RESOLVED" : "NEW" },
     RecordState: "ACTIVE",

@@ -208,6 +208,18 @@ describe("triage never lies", () => {
 });
 
 describe("preview", () => {
+  it("an incident without a key (a custom key store disconnect): names the store", async () => {
+    // Act
+    const run = await spawn(["preview", "events/custom-key-store-changed/disconnect.json"]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Subject: [CRITICAL] KMS custom key store disconnected, for review: store cks-1234567890abcdef0",
+    );
+    expect(run.stdout).toContain("Custom key store: cks-1234567890abcdef0 (ExampleKeyStore)");
+  });
+
   it("renders subject, text with the undo command, JSON document and attributes, first line saying what it is", async () => {
     // Act
     const run = await spawn(["preview", "--config", "test/fixtures/enforce.config.json", FIXTURE]);

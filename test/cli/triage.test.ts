@@ -500,7 +500,7 @@ describe("triage (human table)", () => {
     // Assess
     expect(code).toBe(0);
     expect(out[0]).toBe("No findings.");
-    expect(out.at(-1)).toBe("5 records: 0 findings; skipped: 5 no-incident");
+    expect(out.at(-1)).toBe("7 records: 0 findings; skipped: 7 no-incident");
   });
 });
 
@@ -725,5 +725,25 @@ describe("triage correlates a key's records across files, in time order", () => 
   it("the rotation alone: no import seen in the run, not an incident", async () => {
     const { rows } = await triageJson("events/key-material-imported/rotate-on-demand.json");
     expect(rows.map((r) => [r.incident, r.skipped])).toEqual([["key-material-imported", "no-incident"]]);
+  });
+});
+
+describe("triage of an incident without a key", () => {
+  it("a custom key store disconnect: the row names the store, no key", async () => {
+    const { rows } = await triageJson("events/custom-key-store-changed/disconnect.json");
+    expect(rows).toMatchObject([
+      {
+        incident: "custom-key-store-changed",
+        severity: "critical",
+        key: null,
+        customKeyStore: "cks-1234567890abcdef0",
+      },
+    ]);
+  });
+
+  it("the table shows the store in the key column", async () => {
+    const { out } = await cli("triage", "events/custom-key-store-changed/disconnect.json");
+    expect(out[1]).toMatch(/^CRITICAL\s+custom-key-store-changed\s+store\s/);
+    expect(out[2]).toContain("cks-1234567890abcdef0");
   });
 });

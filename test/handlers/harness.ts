@@ -24,6 +24,7 @@ const HANDLERS = {
   "pending-deletion-key-used": () => import("../../functions/pending-deletion-key-used/index.js"),
   "key-rotation-weakened": () => import("../../functions/key-rotation-weakened/index.js"),
   "key-material-imported": () => import("../../functions/key-material-imported/index.js"),
+  "custom-key-store-changed": () => import("../../functions/custom-key-store-changed/index.js"),
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;

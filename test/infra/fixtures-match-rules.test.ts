@@ -54,6 +54,7 @@ const FILTERED_IN_CODE = [
   "key-rotation-weakened/within-maximum",
   "key-rotation-weakened/default-period",
   "key-rotation-weakened/approved",
+  "custom-key-store-changed/rename-only",
 ];
 
 /**

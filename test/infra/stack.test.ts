@@ -139,6 +139,8 @@ describe("rules", () => {
         errorCode: [{ exists: false }],
         ...loopPrevention(),
       }),
+    "custom-key-store-changed": () =>
+      successful(["DisconnectCustomKeyStore", "UpdateCustomKeyStore", "DeleteCustomKeyStore"]),
   };
 
   it("deploys exactly one rule per registered incident, and the sweep's schedule", () => {
@@ -302,6 +304,8 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     history: true,
   },
   "key-material-imported": { kms: ["kms:DescribeKey", "kms:ListKeyRotations"], history: true },
+  // Its events name a store, no key: it reads nothing (the notice's read stays in the role).
+  "custom-key-store-changed": { kms: ["kms:DescribeKey"], history: false },
 };
 
 describe("roles", () => {
