@@ -6,6 +6,7 @@
  * declarations carry exactly these names.
  */
 import type * as v from "valibot";
+import { OPTIONS as KEY_REGION_CHANGED } from "./key-region-changed/options.js";
 import { OPTIONS as KEY_ROTATION_WEAKENED } from "./key-rotation-weakened/options.js";
 
 export const INCIDENT_OPTIONS = {
@@ -21,6 +22,8 @@ export const INCIDENT_OPTIONS = {
   "key-rotation-weakened": KEY_ROTATION_WEAKENED,
   "key-material-imported": {},
   "custom-key-store-changed": {},
+  "key-region-changed": KEY_REGION_CHANGED,
+  "key-deleted": {},
 } as const satisfies Readonly<Record<string, v.ObjectEntries>>;
 
 export type IncidentName = keyof typeof INCIDENT_OPTIONS;

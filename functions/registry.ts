@@ -6,12 +6,14 @@
  */
 import { aliasChanged } from "./alias-changed/incident.js";
 import { customKeyStoreChanged } from "./custom-key-store-changed/incident.js";
+import { keyDeleted } from "./key-deleted/incident.js";
 import { keyDeletionScheduled } from "./key-deletion-scheduled/incident.js";
 import { keyDisabled } from "./key-disabled/incident.js";
 import { keyMaterialDeleted } from "./key-material-deleted/incident.js";
 import { keyMaterialExpiring } from "./key-material-expiring/incident.js";
 import { keyMaterialImported } from "./key-material-imported/incident.js";
 import { keyPolicyViolation } from "./key-policy-violation/incident.js";
+import { keyRegionChanged } from "./key-region-changed/incident.js";
 import { keyRotationDisabled } from "./key-rotation-disabled/incident.js";
 import { keyRotationWeakened } from "./key-rotation-weakened/incident.js";
 import { pendingDeletionKeyUsed } from "./pending-deletion-key-used/incident.js";
@@ -32,6 +34,8 @@ export const INCIDENTS = [
   keyRotationWeakened,
   keyMaterialImported,
   customKeyStoreChanged,
+  keyRegionChanged,
+  keyDeleted,
 ] as const;
 
 /** The declared names equal the names module's, both ways: a mismatch does not compile. */

@@ -17,5 +17,6 @@ export const customKeyStoreChanged = {
   plans: () => [],
   // The events name no key: nothing to read.
   reads: () => [],
+  keyless: true,
   details: [storeDetail],
 } as const satisfies Incident<typeof INCIDENT>;

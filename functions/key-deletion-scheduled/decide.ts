@@ -40,7 +40,8 @@ export function deletionCountdown(date: Date, from: Date): string {
   return ago === 0 ? "expired today" : `expired ${plural(ago, "day")} ago`;
 }
 
-function approval(
+/** Whether a ScheduleKeyDeletion was approved, with the reason codes (also judged when the key is finally deleted). */
+export function approval(
   event: KmsEvent,
   config: Config,
   facts: KeyFacts,

@@ -44,6 +44,14 @@ function restore(event: KmsEvent, period: number, facts: KeyFacts): Plan {
       verdicts: ["state-differs"],
     };
   }
+  if (previous === undefined && facts.earlier === undefined && event.key) {
+    // Not read yet (the handler's first look, or offline): the restore the history will decide.
+    return {
+      actions: [{ type: "enable-key-rotation", keyRef: event.key.arn, replacedRotationPeriodInDays: period }],
+      details: ["The previous rotation period is read from the key's history before acting."],
+      verdicts: [],
+    };
+  }
   if (previous === undefined || !event.key) {
     return {
       actions: [],

@@ -62,6 +62,11 @@ export interface Incident<Name extends string = string, OwnFact extends string =
   remembers?: readonly string[];
   /** The CloudTrail history reader, for incidents that read `history` (bundled only into them). */
   history?: HistoryReader;
+  /**
+   * Its events name no key (custom key stores): nothing is read about a key, not even the key's
+   * aliases for the notification, so the role holds no KMS read.
+   */
+  keyless?: true;
   /** Reserved concurrency (see the sizing notes in each declaration). */
   reservedConcurrency?: number;
   /** One line for the README and `--help`. */

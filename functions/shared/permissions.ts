@@ -52,7 +52,7 @@ export function rolePermissions<Own extends string>(
   const mode = incidentMode(config, incident.name);
   if (mode === "off") return { kms: [], other: [] };
   // Every function names the key in its notification (read after acting, best effort).
-  const reads = [...incident.reads(config), "notice"].flatMap((r) => [
+  const reads = [...incident.reads(config), ...(incident.keyless ? [] : ["notice"])].flatMap((r) => [
     ...(factReader(r, incident.facts)?.permissions ?? []),
   ]);
   // In notify mode nothing is changed: no mutating permission at all.

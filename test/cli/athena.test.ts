@@ -23,7 +23,7 @@ import { recordsFor, resultRows, rowOf } from "./archive-fixture.js";
 const athena = mockClient(AthenaClient);
 afterEach(() => athena.reset());
 
-const CONDITION = `(errorcode IS NULL AND eventname IN ('CreateGrant', 'ScheduleKeyDeletion', 'PutKeyPolicy', 'CreateKey', 'ReplicateKey', 'DisableKey', 'DeleteImportedKeyMaterial', 'DeleteExpiredKeyMaterial', 'DisableKeyRotation', 'ImportKeyMaterial', 'UpdateAlias', 'DeleteAlias'))
+const CONDITION = `(errorcode IS NULL AND eventname IN ('CreateGrant', 'ScheduleKeyDeletion', 'PutKeyPolicy', 'CreateKey', 'ReplicateKey', 'DisableKey', 'DeleteImportedKeyMaterial', 'DeleteExpiredKeyMaterial', 'DisableKeyRotation', 'ImportKeyMaterial', 'UpdateAlias', 'DeleteAlias', 'EnableKeyRotation', 'RotateKeyOnDemand', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'DeleteCustomKeyStore', 'UpdatePrimaryRegion', 'DeleteKey'))
     OR (eventname IN ('Decrypt', 'DeriveSharedSecret', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext', 'GenerateDataKeyWithoutPlaintext', 'GenerateMac', 'GetPublicKey', 'ReEncrypt', 'ReEncryptFrom', 'ReEncryptTo', 'Sign', 'Verify', 'VerifyMac') AND errorcode IN ('DisabledException', 'KMSInvalidStateException') AND errormessage LIKE '%deletion.')`;
 
 const SELECT = `SELECT

@@ -747,3 +747,30 @@ describe("triage of an incident without a key", () => {
     expect(out[2]).toContain("cks-1234567890abcdef0");
   });
 });
+
+describe("triage judges a DeleteKey by the ScheduleKeyDeletion read before it", () => {
+  it("approved schedule earlier in the run: info; unapproved: critical", async () => {
+    // Prepare
+    const config = join(mkdtempSync(join(tmpdir(), "kms-triage-")), "config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({ approvedDeletionPrincipals: ["arn:aws:iam::111122223333:role/KeyAdmin"] }),
+    );
+
+    // Act
+    const { rows } = await triageJson(
+      "--config",
+      config,
+      "events/key-deletion-scheduled/approved.json",
+      "events/key-deletion-scheduled/unapproved.json",
+      "events/key-deleted/delete-approved-key.json",
+      "events/key-deleted/delete-unapproved-key.json",
+    );
+
+    // Assess
+    expect(rows.filter((r) => r.incident === "key-deleted").map((r) => [r.severity, r.reasons])).toEqual([
+      ["info", ["approved-deletion-completed"]],
+      ["critical", ["unapproved-deletion-completed"]],
+    ]);
+  });
+});

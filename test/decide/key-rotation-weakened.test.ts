@@ -61,8 +61,21 @@ describe("key-rotation-weakened decide", () => {
     ]);
   });
 
+  it("history not read yet: a provisional restore (the handler reads the history before acting)", () => {
+    expect(findingOf(decideFixture("lengthened")).actions).toEqual([
+      { type: "enable-key-rotation", keyRef: KEY, replacedRotationPeriodInDays: 2560 },
+    ]);
+  });
+
+  it("history unreadable: the restore is held as unverified", () => {
+    const decision = findingOf(
+      decideFixture("lengthened", DEFAULTS, { readErrors: { earlier: "AccessDenied" } }),
+    );
+    expect(decision.actions.map((a) => a.hold?.code)).toEqual(["unverified"]);
+  });
+
   it("previous period unknown (no earlier EnableKeyRotation): notify only, and says why", () => {
-    const decision = findingOf(decideFixture("lengthened"));
+    const decision = findingOf(decideFixture("lengthened", DEFAULTS, { earlier: [] }));
     expect(decision.actions).toEqual([]);
     expect(decision.details.join(" ")).toContain("previous rotation period is unknown");
   });

@@ -24,6 +24,19 @@ afterEach(() => {
 });
 
 describe("key-rotation-weakened handler", () => {
+  it("no earlier EnableKeyRotation in the history: the previous period is unknown, notify only", async () => {
+    // Prepare
+    fakeKey(kms, { arn: KEY_ARN, rotation: true, rotationPeriodInDays: 2560 }, cloudTrail);
+    const handler = await coldStart("key-rotation-weakened");
+
+    // Act
+    const result = await handler(loadEvent("key-rotation-weakened/lengthened"));
+
+    // Assess
+    expect(result).toMatchObject({ outcome: "notified", actions: [] });
+    expect(kms).toHaveReceivedCommandTimes(EnableKeyRotationCommand, 0);
+  });
+
   it("puts the previous period (90 days, from the key's history) back and says how to undo", async () => {
     // Prepare: rotation at 90 days, then the attacker's EnableKeyRotation at 2560
     const key = fakeKey(
@@ -69,18 +82,18 @@ describe("key-rotation-weakened handler", () => {
     ]);
   });
 
-  it("history unreadable: the previous period is unknown, so nothing is changed (never guessed); it notifies", async () => {
+  it("history unreadable: the restore is held (never guessed), it notifies, then fails for the retry", async () => {
     // Prepare
     fakeKey(kms, { arn: KEY_ARN, rotation: true, rotationPeriodInDays: 2560 });
     cloudTrail.rejects(new Error("AccessDenied"));
     const handler = await coldStart("key-rotation-weakened");
 
     // Act
-    const result = await handler(loadEvent("key-rotation-weakened/lengthened"));
+    const run = handler(loadEvent("key-rotation-weakened/lengthened"));
 
     // Assess
-    expect(result).toMatchObject({ outcome: "notified", actions: [] });
+    await expect(run).rejects.toThrow(/earlier/);
     expect(kms).toHaveReceivedCommandTimes(EnableKeyRotationCommand, 0);
-    expect(onlyNotification(sns).doc.details.join(" ")).toContain("previous rotation period is unknown");
+    expect(onlyNotification(sns).attributes.outcome).toBe("failed");
   });
 });

@@ -39,7 +39,8 @@ const LAZY: Record<string, string[]> = {
   ...Object.fromEntries(
     INCIDENTS.map((i) => [
       i.name,
-      [...(readsHistory(i) ? ["cloudtrail"] : []), "organizations", "securityhub", "ssm", "sts"],
+      // CloudTrail for every incident: the shared `earlier` fact reader loads it on demand.
+      ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
     ]),
   ),
   runbook: ["cloudtrail", "securityhub", "ssm", "sts"],
@@ -53,6 +54,7 @@ const LAZY_FILES: Record<string, string[]> = {
       i.name,
       [
         "approval.mjs",
+        "earlier-cloudtrail.mjs",
         ...(readsHistory(i) ? ["history-cloudtrail.mjs"] : []),
         "member.mjs",
         "organizations.mjs",

@@ -24,6 +24,8 @@ const MATCH_NONE_VARIANTS = new Set(["failed-call", "own-call"]);
 const MATCH_NONE_FOLDERS = new Set(["other"]);
 /** ...and these negative controls. */
 const MATCH_NONE_FIXTURES = new Set([
+  // DeleteKey as an API call: nobody can call it; only KMS's service event ends a deletion.
+  "key-deleted/not-a-service-event",
   // Re-imported existing material: nothing new.
   "key-material-imported/existing-material",
   // A failed call on a disabled key ("is disabled."), not a key pending deletion.
@@ -55,6 +57,7 @@ const FILTERED_IN_CODE = [
   "key-rotation-weakened/default-period",
   "key-rotation-weakened/approved",
   "custom-key-store-changed/rename-only",
+  "key-deleted/delete-approved-key",
 ];
 
 /**
@@ -65,6 +68,8 @@ const ALSO_MATCHES: Readonly<Record<string, IncidentName[]>> = {
   "key-material-expiring/expires-soon": ["key-material-imported"],
   "key-material-expiring/expires-later": ["key-material-imported"],
   "key-material-expiring/does-not-expire": ["key-material-imported"],
+  // A replica with a public policy: a policy to analyse and a Region to judge.
+  "key-policy-violation/replicate-key-public": ["key-region-changed"],
 };
 
 const INCIDENTS: IncidentName[] = DECLARATIONS.map((i) => i.name);

@@ -141,6 +141,12 @@ describe("rules", () => {
       }),
     "custom-key-store-changed": () =>
       successful(["DisconnectCustomKeyStore", "UpdateCustomKeyStore", "DeleteCustomKeyStore"]),
+    "key-region-changed": () => successful(["UpdatePrimaryRegion", "ReplicateKey"]),
+    // The end of a pending deletion is KMS's own doing: a service event.
+    "key-deleted": () => ({
+      ...successful(["DeleteKey"]),
+      "detail-type": ["AWS Service Event via CloudTrail"],
+    }),
   };
 
   it("deploys exactly one rule per registered incident, and the sweep's schedule", () => {
@@ -304,8 +310,11 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     history: true,
   },
   "key-material-imported": { kms: ["kms:DescribeKey", "kms:ListKeyRotations"], history: true },
-  // Its events name a store, no key: it reads nothing (the notice's read stays in the role).
-  "custom-key-store-changed": { kms: ["kms:DescribeKey"], history: false },
+  // Its events name a store, no key: it reads nothing, not even the key's aliases.
+  "custom-key-store-changed": { kms: [], history: false, aliases: false },
+  "key-region-changed": { kms: ["kms:DescribeKey"], history: false },
+  // The key is gone: its history says whether the deletion was approved.
+  "key-deleted": { kms: ["kms:DescribeKey"], history: true },
 };
 
 describe("roles", () => {

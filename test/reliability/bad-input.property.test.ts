@@ -35,7 +35,7 @@ import {
 import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
 import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import type { Decision, PlannedAction } from "../../functions/shared/decision.js";
-import { normalise } from "../../functions/shared/event.js";
+import { type DetailParser, normalise } from "../../functions/shared/event.js";
 import { readFacts } from "../../functions/shared/facts.js";
 import { decideAny } from "../../functions/shared/route.js";
 import { ACTION_STATUSES, ACTION_TYPES, SEVERITIES } from "../../functions/shared/types.js";
@@ -488,7 +488,9 @@ async function plannedOperations(
   fake: FakeKms,
 ): Promise<{ decision: Decision | undefined; operations: Map<string, number> }> {
   const operations = new Map<string, number>();
-  const event = normalise(raw);
+  // As the handler normalises: with the incident's own event-detail parsers.
+  const own = incident as { details?: readonly DetailParser[]; remembers?: readonly string[] };
+  const event = normalise(raw, own.details);
   if (!event) return { decision: undefined, operations };
   const first = incident.decide(event, config, {});
   if (first.kind === "ignore") return { decision: first, operations };
@@ -503,6 +505,8 @@ async function plannedOperations(
     ...(grantId && { grantId }),
     ...(event.eventTime && { eventTime: event.eventTime }),
     ...("history" in incident && { history: incident.history }),
+    ...(own.remembers && { remember: own.remembers }),
+    ...(own.details && { parsers: own.details }),
   });
   // The reads above are the pipeline's, not the handler's: they must not count as its calls.
   fake.log.length = 0;

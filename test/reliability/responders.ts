@@ -123,6 +123,12 @@ export function seedFromEvent(kms: FakeKms, raw: unknown): FakeKmsKey | undefine
     init.policy = typeof d.policy === "string" ? d.policy : JSON.stringify(d.policy);
   }
   if (event.eventName === "DisableKey") init.state = "Disabled";
+  if (d.kind === "rotation") {
+    // The period the call set, over the one an earlier EnableKeyRotation (the default) had set.
+    init.rotation = true;
+    init.rotationPeriodInDays = d.rotationPeriodInDays ?? 365;
+    init.history = [{ name: "EnableKeyRotation", time: before, request: {} }];
+  }
   if (key.alias) init.aliases = [key.alias];
   return kms.addKey(init);
 }

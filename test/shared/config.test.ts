@@ -26,6 +26,7 @@ function configErrorOf(run: () => unknown): string {
 /** Incidents with options of their own, at their defaults. */
 const DEFAULT_SETTINGS: Partial<Record<string, object>> = {
   "key-rotation-weakened": { mode: "enforce", maxPeriodDays: 365, approvedPrincipals: [] },
+  "key-region-changed": { mode: "enforce", allowedRegions: [] },
 };
 
 function expectDefaults(config: Config): void {
