@@ -215,7 +215,7 @@ describe("preview", () => {
     // Assess
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      "Subject: [CRITICAL] KMS custom key store disconnected, for review: store cks-1234567890abcdef0",
+      "Subject: [CRITICAL] KMS custom key..., for review: store cks-1234567890abcdef0 in 111122223333/us-east-1",
     );
     expect(run.stdout).toContain("Custom key store: cks-1234567890abcdef0 (ExampleKeyStore)");
   });

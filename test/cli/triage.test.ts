@@ -743,8 +743,7 @@ describe("triage of an incident without a key", () => {
 
   it("the table shows the store in the key column", async () => {
     const { out } = await cli("triage", "events/custom-key-store-changed/disconnect.json");
-    expect(out[1]).toMatch(/^CRITICAL\s+custom-key-store-changed\s+store\s/);
-    expect(out[2]).toContain("cks-1234567890abcdef0");
+    expect(out[1]).toMatch(/^CRITICAL\s+custom-key-store-changed\s.*\sstore cks-1234567890abcdef0$/);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/custom-key-store-changed/decide.js";
 import { storeDetail } from "../../functions/custom-key-store-changed/detail.js";
 import { normalise } from "../../functions/shared/event.js";
-import { DEFAULTS, FAILED_CALL, findingOf, shapeOf } from "../helpers/decide.js";
+import { ENFORCING, FAILED_CALL, findingOf, shapeOf } from "../helpers/decide.js";
 import { loadEvent } from "../helpers/fixtures.js";
 
 const STORE = "cks-1234567890abcdef0";
@@ -10,7 +10,7 @@ const STORE = "cks-1234567890abcdef0";
 function decideFixture(variant: string) {
   const event = normalise(loadEvent(`custom-key-store-changed/${variant}`), [storeDetail]);
   if (!event) throw new Error("fixture did not normalise");
-  return decide(event, DEFAULTS, {});
+  return decide(event, ENFORCING, {});
 }
 
 describe("custom-key-store-changed decide", () => {
@@ -65,7 +65,7 @@ describe("custom-key-store-changed decide", () => {
     raw.detail.requestParameters = null;
     const event = normalise(raw, [storeDetail]);
     if (!event) throw new Error("did not normalise");
-    const decision = findingOf(decide(event, DEFAULTS, {}));
+    const decision = findingOf(decide(event, ENFORCING, {}));
     expect(decision.store).toBeUndefined();
     expect(decision.details[0]).toBe("Custom key store: (not in the record)");
   });

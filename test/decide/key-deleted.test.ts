@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-deleted/decide.js";
-import { config, DEFAULTS, decisionsFor, eventOf, findingOf } from "../helpers/decide.js";
+import { config, ENFORCING, decisionsFor, eventOf, findingOf } from "../helpers/decide.js";
 import { loadEvent } from "../helpers/fixtures.js";
 
 const { decideFixture } = decisionsFor("key-deleted", decide);
@@ -51,7 +51,7 @@ describe("key-deleted decide", () => {
   });
 
   it("never approved by the defaults (no approved principals)", () => {
-    expect(decideFixture("delete-approved-key", DEFAULTS, { earlier: [schedule("approved")] })).toMatchObject(
+    expect(decideFixture("delete-approved-key", ENFORCING, { earlier: [schedule("approved")] })).toMatchObject(
       {
         severity: "critical",
       },

@@ -54,7 +54,7 @@ describe("key-material-deleted decide", () => {
     ],
     ["unknown (nothing read)", {}, "critical"],
   ] as Array<[string, KeyFacts, string]>)("graded by the material: %s -> %s", (_label, facts, severity) => {
-    expect(decideFixture("delete-pending-rotation", DEFAULTS, facts)).toMatchObject({ severity });
+    expect(decideFixture("delete-pending-rotation", ENFORCING, facts)).toMatchObject({ severity });
   });
 
   it("offline: a new import into a key with material, no on-demand rotation since: pending (high); rotated: critical", () => {
@@ -64,11 +64,11 @@ describe("key-material-deleted decide", () => {
     const rotated = eventOf(loadEvent("key-material-imported/rotate-on-demand"));
 
     // Act / Assess
-    expect(decideFixture("delete-pending-rotation", DEFAULTS, { earlier: [first, added] })).toMatchObject({
+    expect(decideFixture("delete-pending-rotation", ENFORCING, { earlier: [first, added] })).toMatchObject({
       severity: "high",
     });
     expect(
-      decideFixture("delete-pending-rotation", DEFAULTS, { earlier: [first, added, rotated] }),
+      decideFixture("delete-pending-rotation", ENFORCING, { earlier: [first, added, rotated] }),
     ).toMatchObject({
       severity: "critical",
     });

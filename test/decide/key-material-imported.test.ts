@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-material-imported/decide.js";
 import {
   config,
-  DEFAULTS,
+  ENFORCING,
   decisionsFor,
   eventOf,
   FAILED_CALL,
@@ -39,7 +39,7 @@ describe("key-material-imported decide: imports", () => {
   });
 
   it("no importType after an earlier import of the key: existing material, not an incident", () => {
-    expect(decideFixture("first-import-no-type", DEFAULTS, { earlier: [added()] })).toMatchObject({
+    expect(decideFixture("first-import-no-type", ENFORCING, { earlier: [added()] })).toMatchObject({
       kind: "ignore",
       skipped: "no-incident",
     });
@@ -50,11 +50,11 @@ describe("key-material-imported decide: imports", () => {
       { id: "a", state: "CURRENT", importState: "IMPORTED" },
       { id: "b", state: "PENDING_ROTATION", importState: "IMPORTED" },
     ];
-    expect(decideFixture("first-import-no-type", DEFAULTS, { keyMaterials }).kind).toBe("ignore");
+    expect(decideFixture("first-import-no-type", ENFORCING, { keyMaterials }).kind).toBe("ignore");
   });
 
   it.each([
-    ["existing-material", DEFAULTS],
+    ["existing-material", ENFORCING],
     ["approved", APPROVED],
   ] as const)("%s: not an incident", (variant, cfg) => {
     expect(decideFixture(variant, cfg)).toMatchObject({ kind: "ignore", skipped: "no-incident" });
@@ -75,14 +75,14 @@ describe("key-material-imported decide: the on-demand rotation", () => {
 
   it("history unreadable: high, says who imported the material is unknown", () => {
     const decision = findingOf(
-      decideFixture("rotate-on-demand", DEFAULTS, { readErrors: { earlier: "AccessDenied" } }),
+      decideFixture("rotate-on-demand", ENFORCING, { readErrors: { earlier: "AccessDenied" } }),
     );
     expect(decision.severity).toBe("high");
     expect(decision.details[0]).toContain("could not be read (AccessDenied)");
   });
 
   it("after an unapproved import of new material: critical, names who imported it", () => {
-    const decision = findingOf(decideFixture("rotate-on-demand", DEFAULTS, { earlier: [first(), added()] }));
+    const decision = findingOf(decideFixture("rotate-on-demand", ENFORCING, { earlier: [first(), added()] }));
     expect(shapeOf(decision)).toEqual({
       kind: "finding",
       incident: "key-material-imported",
@@ -98,7 +98,7 @@ describe("key-material-imported decide: the on-demand rotation", () => {
   it("the materials read show the imported one current: verdict material-current", () => {
     const keyMaterials = [{ id: NEW, state: "CURRENT", importState: "IMPORTED" }];
     const decision = findingOf(
-      decideFixture("rotate-on-demand", DEFAULTS, {
+      decideFixture("rotate-on-demand", ENFORCING, {
         earlier: [added()],
         keyMaterials,
         keyOrigin: "EXTERNAL",
@@ -108,9 +108,9 @@ describe("key-material-imported decide: the on-demand rotation", () => {
   });
 
   it.each([
-    ["no import seen before (an AWS_KMS key, or history without one)", { earlier: [] }, DEFAULTS],
+    ["no import seen before (an AWS_KMS key, or history without one)", { earlier: [] }, ENFORCING],
     ["the import was approved", { earlier: [approvedImport()] }, APPROVED],
-    ["the key's material is not imported", { earlier: [added()], keyOrigin: "AWS_KMS" }, DEFAULTS],
+    ["the key's material is not imported", { earlier: [added()], keyOrigin: "AWS_KMS" }, ENFORCING],
   ] as const)("not an incident: %s", (_label, facts, cfg) => {
     expect(decideFixture("rotate-on-demand", cfg, facts)).toMatchObject({
       kind: "ignore",

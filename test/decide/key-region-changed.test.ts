@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-region-changed/decide.js";
 import { keyRegionChanged } from "../../functions/key-region-changed/incident.js";
 import { normalise } from "../../functions/shared/event.js";
-import { config, DEFAULTS, FAILED_CALL, findingOf, shapeOf } from "../helpers/decide.js";
+import { config, ENFORCING, FAILED_CALL, findingOf, shapeOf } from "../helpers/decide.js";
 import { loadEvent } from "../helpers/fixtures.js";
 
 const ALLOWED = config({
@@ -31,7 +31,7 @@ describe("key-region-changed decide", () => {
   });
 
   it("allowedRegions not configured (the default): not judged", () => {
-    expect(decideFixture("key-region-changed/replicate-key", DEFAULTS)).toMatchObject({
+    expect(decideFixture("key-region-changed/replicate-key", ENFORCING)).toMatchObject({
       kind: "ignore",
       skipped: "no-incident",
     });

@@ -3,7 +3,7 @@ import { decide } from "../../functions/key-rotation-weakened/decide.js";
 import type { KeyFacts } from "../../functions/shared/decision.js";
 import {
   config,
-  DEFAULTS,
+  ENFORCING,
   decisionsFor,
   eventOf,
   FAILED_CALL,
@@ -30,7 +30,7 @@ function history(days: number | undefined): KeyFacts {
 describe("key-rotation-weakened decide", () => {
   it("a period above the maximum by an unapproved caller, previous period known: put it back (medium)", () => {
     // Act
-    const decision = decideFixture("lengthened", DEFAULTS, history(90));
+    const decision = decideFixture("lengthened", ENFORCING, history(90));
 
     // Assess
     expect(shapeOf(decision)).toEqual({
@@ -50,7 +50,7 @@ describe("key-rotation-weakened decide", () => {
   });
 
   it("an earlier EnableKeyRotation without a period: the previous period was the default 365", () => {
-    const decision = findingOf(decideFixture("lengthened", DEFAULTS, history(undefined)));
+    const decision = findingOf(decideFixture("lengthened", ENFORCING, history(undefined)));
     expect(decision.actions).toEqual([
       {
         type: "enable-key-rotation",
@@ -69,20 +69,20 @@ describe("key-rotation-weakened decide", () => {
 
   it("history unreadable: the restore is held as unverified", () => {
     const decision = findingOf(
-      decideFixture("lengthened", DEFAULTS, { readErrors: { earlier: "AccessDenied" } }),
+      decideFixture("lengthened", ENFORCING, { readErrors: { earlier: "AccessDenied" } }),
     );
     expect(decision.actions.map((a) => a.hold?.code)).toEqual(["unverified"]);
   });
 
   it("previous period unknown (no earlier EnableKeyRotation): notify only, and says why", () => {
-    const decision = findingOf(decideFixture("lengthened", DEFAULTS, { earlier: [] }));
+    const decision = findingOf(decideFixture("lengthened", ENFORCING, { earlier: [] }));
     expect(decision.actions).toEqual([]);
     expect(decision.details.join(" ")).toContain("previous rotation period is unknown");
   });
 
   it("the key has another period now (someone fixed it): nothing to put back", () => {
     const decision = findingOf(
-      decideFixture("lengthened", DEFAULTS, {
+      decideFixture("lengthened", ENFORCING, {
         ...history(90),
         rotationEnabled: true,
         rotationPeriodInDays: 90,
@@ -93,7 +93,7 @@ describe("key-rotation-weakened decide", () => {
   });
 
   it.each([
-    ["within-maximum", DEFAULTS, "no-incident"],
+    ["within-maximum", ENFORCING, "no-incident"],
     [
       "approved",
       config({
@@ -103,7 +103,7 @@ describe("key-rotation-weakened decide", () => {
       }),
       "no-incident",
     ],
-    ["default-period", DEFAULTS, "no-incident"],
+    ["default-period", ENFORCING, "no-incident"],
   ] as const)("%s: ignored (%#)", (variant, cfg, skipped) => {
     expect(decideFixture(variant, cfg)).toMatchObject({ kind: "ignore", skipped });
   });
@@ -134,7 +134,7 @@ describe("key-rotation-weakened decide", () => {
     expect(shapeOf(decideFixture(variant))).toEqual(expected);
   });
 
-  it.each(holdCases(DEFAULTS, { "the key ARN": KEY }))(
+  it.each(holdCases(ENFORCING, { "the key ARN": KEY }))(
     "%s: the restore is held (%s)",
     (_label, cfg, facts, code) => {
       const decision = findingOf(decideFixture("lengthened", cfg, { ...history(90), ...facts }));

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { DETAIL_PARSERS, INCIDENTS } from "../../functions/registry.js";
 import { normalise } from "../../functions/shared/event.js";
 import { decideAny } from "../../functions/shared/route.js";
-import { DEFAULTS, EXAMPLE } from "../helpers/decide.js";
+import { ENFORCING, EXAMPLE } from "../helpers/decide.js";
 import { loadAllEvents } from "../helpers/fixtures.js";
 
 /** The record as it reads for an ML_DSA key: the key spec wherever CloudTrail writes one. */
@@ -20,7 +20,7 @@ function asMlDsa(raw: unknown, spec: string): unknown {
   return copy;
 }
 
-const decideAll = (raw: unknown, config: typeof DEFAULTS) => {
+const decideAll = (raw: unknown, config: typeof ENFORCING) => {
   const event = normalise(raw, DETAIL_PARSERS);
   if (!event) throw new Error("did not normalise");
   return decideAny(INCIDENTS, event, config, { earlier: [] });
@@ -39,7 +39,7 @@ describe("ML_DSA keys decide like any other key, in every incident", () => {
       ["ML_DSA_44", "ML_DSA_65", "ML_DSA_87"].map((spec) => [f.path, spec, f.event] as const),
     ),
   )("%s as %s", (_path, spec, raw) => {
-    for (const config of [DEFAULTS, EXAMPLE]) {
+    for (const config of [ENFORCING, EXAMPLE]) {
       expect(decideAll(asMlDsa(raw, spec), config)).toEqual(decideAll(raw, config));
     }
   });

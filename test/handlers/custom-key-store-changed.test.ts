@@ -42,8 +42,8 @@ describe("custom-key-store-changed handler: an incident without a key", () => {
     expect(result).toMatchObject({ outcome: "notified", severity: "critical", actions: [] });
     const note = onlyNotification(sns);
     expect(note.subject).toBe(
-      // At most 99 characters: the account and Region go first (the body has them).
-      `[CRITICAL] KMS custom key store disconnected, for review: store ${STORE}`,
+      // At most 99 characters: the title is cut first, the store, account and Region stay.
+      `[CRITICAL] KMS custom key..., for review: store ${STORE} in 111122223333/us-east-1`,
     );
     expect(note.text).toContain(`Custom key store: ${STORE} (ExampleKeyStore)`);
     expect(note.text).not.toContain("Key: unknown");

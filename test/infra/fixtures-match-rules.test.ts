@@ -68,6 +68,7 @@ const ALSO_MATCHES: Readonly<Record<string, IncidentName[]>> = {
   "key-material-expiring/expires-soon": ["key-material-imported"],
   "key-material-expiring/expires-later": ["key-material-imported"],
   "key-material-expiring/does-not-expire": ["key-material-imported"],
+  "key-material-expiring/default-model": ["key-material-imported"],
   // A replica with a public policy: a policy to analyse and a Region to judge.
   "key-policy-violation/replicate-key-public": ["key-region-changed"],
 };
