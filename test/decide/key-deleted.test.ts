@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-deleted/decide.js";
-import { config, ENFORCING, decisionsFor, eventOf, findingOf } from "../helpers/decide.js";
+import { config, decisionsFor, ENFORCING, eventOf, findingOf } from "../helpers/decide.js";
 import { loadEvent } from "../helpers/fixtures.js";
 
 const { decideFixture } = decisionsFor("key-deleted", decide);
@@ -51,10 +51,10 @@ describe("key-deleted decide", () => {
   });
 
   it("never approved by the defaults (no approved principals)", () => {
-    expect(decideFixture("delete-approved-key", ENFORCING, { earlier: [schedule("approved")] })).toMatchObject(
-      {
-        severity: "critical",
-      },
-    );
+    expect(
+      decideFixture("delete-approved-key", ENFORCING, { earlier: [schedule("approved")] }),
+    ).toMatchObject({
+      severity: "critical",
+    });
   });
 });

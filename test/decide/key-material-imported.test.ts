@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/key-material-imported/decide.js";
 import {
   config,
-  ENFORCING,
   decisionsFor,
+  ENFORCING,
   eventOf,
   FAILED_CALL,
   findingOf,

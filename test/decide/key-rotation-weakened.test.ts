@@ -3,8 +3,8 @@ import { decide } from "../../functions/key-rotation-weakened/decide.js";
 import type { KeyFacts } from "../../functions/shared/decision.js";
 import {
   config,
-  ENFORCING,
   decisionsFor,
+  ENFORCING,
   eventOf,
   FAILED_CALL,
   findingOf,
