@@ -35,7 +35,12 @@ import type { Construct } from "constructs";
 import { INCIDENTS, type IncidentName } from "../functions/registry.js";
 import type { RunbookAction } from "../functions/runbook/payload.js";
 import { approvalDocumentName } from "../functions/shared/approval.js";
-import { approvingIncidents, type ChatConfig, type Config } from "../functions/shared/config.js";
+import {
+  approvingIncidents,
+  type ChatConfig,
+  type Config,
+  DEFAULT_CONFIG,
+} from "../functions/shared/config.js";
 import { incidentMode } from "../functions/shared/decision.js";
 import type { Incident } from "../functions/shared/incident.js";
 import {
@@ -207,7 +212,7 @@ export class ResponderStack extends Stack {
       notificationKeyArn: this.notificationKey.keyArn,
     };
     checkEnvironmentSize(config);
-    const configJson = this.toJsonString(config);
+    const configJson = this.toJsonString(withoutDefaults(config, DEFAULT_CONFIG));
     for (const responder of functions) {
       responder.function.addEnvironment("KMS_RESPONDER_CONFIG", configJson);
     }
@@ -703,18 +708,47 @@ function topicPublishers(
   ];
 }
 
+/**
+ * The config without the values its schema would fill in anyway: every function validates it again
+ * at cold start with the same defaults, so what it reads is the same config, and Lambda's 4 KB
+ * environment keeps room for the responders' own role ARNs.
+ */
+export function withoutDefaults(value: unknown, defaults: unknown): unknown {
+  if (!isPlainObject(value) || !isPlainObject(defaults)) return value;
+  const kept: Record<string, unknown> = {};
+  for (const [name, own] of Object.entries(value)) {
+    const fallback = defaults[name];
+    if (fallback !== undefined && sameJson(own, fallback)) continue;
+    kept[name] = withoutDefaults(own, fallback);
+  }
+  return kept;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return !Token.isUnresolved(a) && JSON.stringify(a) === JSON.stringify(b);
+}
+
 /** Lambda caps a function's environment at 4 KB; fail the synth, not the deploy, when the config is too big. */
 const ENVIRONMENT_LIMIT = 4096;
 /** Tokens count as 128 characters: a role or key ARN resolves to at most about 110. */
 function checkEnvironmentSize(config: Config): void {
   const resolved = (values: readonly string[]) =>
     values.map((v) => (Token.isUnresolved(v) ? "x".repeat(128) : v));
-  const estimate = JSON.stringify({
-    ...config,
-    responderRoleArns: resolved(config.responderRoleArns),
-    ignoredKeys: resolved(config.ignoredKeys),
-    notificationKeyArn: resolved(config.notificationKeyArn ? [config.notificationKeyArn] : [])[0],
-  }).length;
+  const estimate = JSON.stringify(
+    withoutDefaults(
+      {
+        ...config,
+        responderRoleArns: resolved(config.responderRoleArns),
+        ignoredKeys: resolved(config.ignoredKeys),
+        notificationKeyArn: resolved(config.notificationKeyArn ? [config.notificationKeyArn] : [])[0],
+      },
+      DEFAULT_CONFIG,
+    ),
+  ).length;
   const rest =
     "KMS_RESPONDER_CONFIG NOTIFICATION_TOPIC_ARN CHAT_TOPIC_ARN RUNBOOK_DOCUMENT_PREFIX".length +
     JSON.stringify(nodeOptionsEnvironment()).length +

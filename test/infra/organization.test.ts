@@ -347,8 +347,18 @@ describe("member template", () => {
     expect(union.kms.every((a) => a.startsWith("kms:") && !a.includes("*"))).toBe(true);
   });
 
-  it("reads no CloudTrail history when no central function does (afterCancel keep-disabled)", () => {
-    const other = buildStack({ config: orgConfig({ afterCancel: "keep-disabled" }) });
+  it("reads no CloudTrail history when no central function does (afterCancel keep-disabled, the history readers off)", () => {
+    // These incidents read a key's earlier calls (the period it had, the material's import, the
+    // approved deletion) whatever afterCancel says.
+    const off = { mode: "off" } as const;
+    const incidents = {
+      "key-deleted": off,
+      "key-material-deleted": off,
+      "key-material-imported": off,
+      "key-rotation-disabled": off,
+      "key-rotation-weakened": off,
+    };
+    const other = buildStack({ config: orgConfig({ afterCancel: "keep-disabled", incidents }) });
     try {
       const body = other.stack.organization?.memberTemplate as Json;
       const role = (body.Resources as Record<string, Resource>).MemberRole;
