@@ -17,6 +17,7 @@ export const INCIDENT_OPTIONS = {
   "pending-deletion-key-used": {},
   "key-material-expiring": {},
   "alias-changed": {},
+  "exemption-tampered": {},
 } as const satisfies Readonly<Record<string, v.ObjectEntries>>;
 
 export type IncidentName = keyof typeof INCIDENT_OPTIONS;

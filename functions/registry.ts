@@ -5,6 +5,7 @@
  * config options) in `registry-names.ts`; the compiler rejects the two disagreeing.
  */
 import { aliasChanged } from "./alias-changed/incident.js";
+import { exemptionTampered } from "./exemption-tampered/incident.js";
 import { keyDeletionScheduled } from "./key-deletion-scheduled/incident.js";
 import { keyDisabled } from "./key-disabled/incident.js";
 import { keyMaterialDeleted } from "./key-material-deleted/incident.js";
@@ -26,6 +27,7 @@ export const INCIDENTS = [
   pendingDeletionKeyUsed,
   keyMaterialExpiring,
   aliasChanged,
+  exemptionTampered,
 ] as const;
 
 /** The declared names equal the names module's, both ways: a mismatch does not compile. */

@@ -178,6 +178,11 @@ export const configSchema = strictObject({
   approvedDeletionPrincipals: listOf(principalPattern),
   /** Principal patterns allowed to disable keys. */
   approvedDisablePrincipals: listOf(principalPattern),
+  /**
+   * Principal patterns allowed to set the exempt tag or remove the protected tag
+   * (exemption-tampered); anyone else's change is undone.
+   */
+  approvedExemptionPrincipals: listOf(principalPattern),
   /** When true, a deletion by a session without MFA is never approved. */
   requireMfa: v.optional(v.boolean(), false),
   /** Keys with this tag get notifications but no automatic action. */

@@ -35,6 +35,8 @@ export interface PlannedAction {
   previousPolicy?: string;
   /** `revoke-grant` from the runbook: the grant as listed before, so the undo re-creates exactly it. */
   grant?: Record<string, unknown>;
+  /** `untag-exempt` / `restore-protected-tag`: the tag removed or put back (its value for the undo). */
+  tag?: { key: string; value: string };
   /** Set when the action is planned but will not be performed, and why. */
   hold?: { status: "dry-run" | "skipped" | "failed"; why: string; code: HoldCode };
 }
@@ -232,9 +234,18 @@ export function holdActions(
   key: KeyRef | undefined,
   config: Config,
   facts: KeyFacts,
+  options: { exemptionApplies?: boolean } = {},
 ): PlannedAction[] {
-  const hold = holdReason(incident, key, config, facts);
+  // Undoing the exemption itself must not be held by that exemption (exemption-tampered).
+  const seen = options.exemptionApplies === false ? withoutExemptTag(facts, config) : facts;
+  const hold = holdReason(incident, key, config, seen);
   return hold ? actions.map((a) => ({ ...a, hold })) : actions;
+}
+
+function withoutExemptTag(facts: KeyFacts, config: Config): KeyFacts {
+  if (!facts.tags || !(config.exemptTagKey in facts.tags)) return facts;
+  const { [config.exemptTagKey]: _exempt, ...tags } = facts.tags;
+  return { ...facts, tags };
 }
 
 /** Whether the key is the stack's own notification key. */

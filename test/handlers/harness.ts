@@ -22,6 +22,7 @@ const HANDLERS = {
   "key-material-deleted": () => import("../../functions/key-material-deleted/index.js"),
   "key-rotation-disabled": () => import("../../functions/key-rotation-disabled/index.js"),
   "pending-deletion-key-used": () => import("../../functions/pending-deletion-key-used/index.js"),
+  "exemption-tampered": () => import("../../functions/exemption-tampered/index.js"),
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;

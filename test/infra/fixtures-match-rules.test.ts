@@ -48,6 +48,9 @@ const FILTERED_IN_CODE = [
   "key-disabled/approved-admin",
   "key-policy-violation/create-key-default-policy",
   "key-policy-violation/org-pinned-public",
+  // Any tag change reaches the rule; only the exempt and protected tag keys (config) are incidents.
+  "exemption-tampered/approved-exempt",
+  "exemption-tampered/other-tag",
 ];
 
 const INCIDENTS: IncidentName[] = DECLARATIONS.map((i) => i.name);

@@ -127,6 +127,7 @@ describe("rules", () => {
         ...loopPrevention(),
       }),
     "alias-changed": () => successful(["UpdateAlias", "DeleteAlias"]),
+    "exemption-tampered": () => successful(["TagResource", "UntagResource"]),
   };
 
   it("deploys exactly one rule per registered incident, and the sweep's schedule", () => {
@@ -280,6 +281,10 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
   },
   "key-material-expiring": { kms: ["kms:DescribeKey"], history: false },
   "alias-changed": { kms: ["kms:DescribeKey"], history: false },
+  "exemption-tampered": {
+    kms: ["kms:DescribeKey", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource"],
+    history: false,
+  },
 };
 
 describe("roles", () => {
@@ -419,6 +424,7 @@ describe("roles follow the deployed config", () => {
           history: false,
         },
         "pending-deletion-key-used": deletionReads,
+        "exemption-tampered": { kms: ["kms:DescribeKey", "kms:ListResourceTags"], history: false },
       },
     );
   });
