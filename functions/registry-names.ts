@@ -6,6 +6,7 @@
  * declarations carry exactly these names.
  */
 import type * as v from "valibot";
+import { OPTIONS as RESPONDER_TAMPERED } from "./responder-tampered/options.js";
 
 export const INCIDENT_OPTIONS = {
   "rogue-grant": {},
@@ -18,6 +19,7 @@ export const INCIDENT_OPTIONS = {
   "key-material-expiring": {},
   "alias-changed": {},
   "exemption-tampered": {},
+  "responder-tampered": RESPONDER_TAMPERED,
 } as const satisfies Readonly<Record<string, v.ObjectEntries>>;
 
 export type IncidentName = keyof typeof INCIDENT_OPTIONS;

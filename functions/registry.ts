@@ -14,6 +14,7 @@ import { keyPolicyViolation } from "./key-policy-violation/incident.js";
 import { keyRotationDisabled } from "./key-rotation-disabled/incident.js";
 import { pendingDeletionKeyUsed } from "./pending-deletion-key-used/incident.js";
 import type { IncidentName } from "./registry-names.js";
+import { responderTampered } from "./responder-tampered/incident.js";
 import { rogueGrant } from "./rogue-grant/incident.js";
 import type { DetailParser } from "./shared/event.js";
 
@@ -28,6 +29,7 @@ export const INCIDENTS = [
   keyMaterialExpiring,
   aliasChanged,
   exemptionTampered,
+  responderTampered,
 ] as const;
 
 /** The declared names equal the names module's, both ways: a mismatch does not compile. */

@@ -190,6 +190,7 @@ export class ResponderStack extends Stack {
     for (const statement of topicPublishers(this, this.topic, roleArns)) {
       this.topic.addToResourcePolicy(statement);
     }
+    const deployment = deploymentRoleArn(this);
     const config = {
       ...props.config,
       responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
@@ -197,6 +198,13 @@ export class ResponderStack extends Stack {
       // The one key the responders repair (never change otherwise): a disabled notification key
       // silences every notification and alarm.
       notificationKeyArn: this.notificationKey.keyArn,
+      // What is the stack's own (responder-tampered): CloudFormation names the functions, rules,
+      // roles and topic `<stack>-<logical id>-<suffix>`, and deploys as its execution role.
+      resourcePrefix: `${this.stackName}-`,
+      deploymentRoleArns: [
+        ...props.config.deploymentRoleArns,
+        ...(deployment === undefined ? [] : [deployment]),
+      ],
     };
     checkEnvironmentSize(config);
     const configJson = this.toJsonString(config);
@@ -603,6 +611,7 @@ function checkEnvironmentSize(config: Config): void {
     ...config,
     responderRoleArns: resolved(config.responderRoleArns),
     ignoredKeys: resolved(config.ignoredKeys),
+    deploymentRoleArns: resolved(config.deploymentRoleArns),
     notificationKeyArn: resolved(config.notificationKeyArn ? [config.notificationKeyArn] : [])[0],
   }).length;
   const rest =

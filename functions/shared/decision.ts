@@ -385,9 +385,10 @@ export function precheck(
   event: KmsEvent,
   config: Config,
   incident: string,
-  options: { failedCalls?: boolean } = {},
+  options: { failedCalls?: boolean; eventSources?: readonly string[] } = {},
 ): Ignore | undefined {
-  if (event.eventSource !== "kms.amazonaws.com") return notKms(event.eventSource);
+  const sources = options.eventSources ?? [KMS_SOURCE];
+  if (!sources.includes(event.eventSource ?? "")) return notKms(event.eventSource, sources);
   if (event.errorCode !== undefined && !options.failedCalls) {
     return ignore("failed-call", `the call failed (${event.errorCode}): nothing changed`);
   }
@@ -400,7 +401,10 @@ export function precheck(
   return undefined;
 }
 
-/** A record of another AWS service. */
-export function notKms(eventSource: string | undefined): Ignore {
-  return ignore("not-kms", `event source is ${eventSource ?? "missing"}, not kms.amazonaws.com`);
+/** KMS's CloudTrail event source: what every incident handles unless it declares others. */
+export const KMS_SOURCE = "kms.amazonaws.com";
+
+/** A record of an AWS service no incident (or not this one) watches. */
+export function notKms(eventSource: string | undefined, watched: readonly string[] = [KMS_SOURCE]): Ignore {
+  return ignore("not-kms", `event source is ${eventSource ?? "missing"}, not ${watched.join(" or ")}`);
 }

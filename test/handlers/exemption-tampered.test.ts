@@ -1,9 +1,4 @@
-import {
-  KMSClient,
-  ListResourceTagsCommand,
-  TagResourceCommand,
-  UntagResourceCommand,
-} from "@aws-sdk/client-kms";
+import { KMSClient, TagResourceCommand, UntagResourceCommand } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";

@@ -51,6 +51,9 @@ const FILTERED_IN_CODE = [
   // Any tag change reaches the rule; only the exempt and protected tag keys (config) are incidents.
   "exemption-tampered/approved-exempt",
   "exemption-tampered/other-tag",
+  // The rule takes every watched call; whose resource it is and who deploys are judged in code.
+  "responder-tampered/deployment-put-function-concurrency",
+  "responder-tampered/other-function",
 ];
 
 const INCIDENTS: IncidentName[] = DECLARATIONS.map((i) => i.name);

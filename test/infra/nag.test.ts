@@ -47,6 +47,7 @@ describe("cdk-nag AwsSolutions", () => {
       // The failure queues are themselves dead-letter queues (the runbook, synchronous, has none).
       "AwsSolutions-SQS3": [
         "kms-responder/alias-changed/Failures",
+        "kms-responder/exemption-tampered/Failures",
         "kms-responder/key-deletion-scheduled/Failures",
         "kms-responder/key-disabled/Failures",
         "kms-responder/key-material-deleted/Failures",
@@ -54,14 +55,16 @@ describe("cdk-nag AwsSolutions", () => {
         "kms-responder/key-policy-violation/Failures",
         "kms-responder/key-rotation-disabled/Failures",
         "kms-responder/pending-deletion-key-used/Failures",
+        "kms-responder/responder-tampered/Failures",
         "kms-responder/rogue-grant/Failures",
         "kms-responder/sweep/scan/Failures",
       ],
-      // Every function role reads the account's keys (at least DescribeKey, to name the key in
+      // Every function role about keys reads them (at least DescribeKey, to name the key in
       // its notification) and so holds key/* (the runbook's too); the SSM documents' role may only
       // invoke the runbook function.
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]": [
         "kms-responder/alias-changed/Role",
+        "kms-responder/exemption-tampered/Role",
         "kms-responder/key-deletion-scheduled/Role",
         "kms-responder/key-disabled/Role",
         "kms-responder/key-material-deleted/Role",
@@ -81,6 +84,7 @@ describe("cdk-nag AwsSolutions", () => {
       // cancelled deletion, afterCancel restore by default).
       "AwsSolutions-IAM5[Resource::*]": [
         "kms-responder/alias-changed/Role",
+        "kms-responder/exemption-tampered/Role",
         "kms-responder/key-deletion-scheduled/Role",
         "kms-responder/key-disabled/Role",
         "kms-responder/key-material-deleted/Role",

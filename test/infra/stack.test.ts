@@ -128,6 +128,46 @@ describe("rules", () => {
       }),
     "alias-changed": () => successful(["UpdateAlias", "DeleteAlias"]),
     "exemption-tampered": () => successful(["TagResource", "UntagResource"]),
+    // Other services' CloudTrail events, each under its own source.
+    "responder-tampered": () => ({
+      source: ["aws.cloudtrail", "aws.events", "aws.lambda", "aws.sns", "aws.iam"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: [
+          "cloudtrail.amazonaws.com",
+          "events.amazonaws.com",
+          "lambda.amazonaws.com",
+          "sns.amazonaws.com",
+          "iam.amazonaws.com",
+        ],
+        eventName: [
+          "StopLogging",
+          "DeleteTrail",
+          "UpdateTrail",
+          "PutEventSelectors",
+          "DisableRule",
+          "DeleteRule",
+          "RemoveTargets",
+          "PutRule",
+          "PutPermission",
+          "UpdateFunctionConfiguration20150331v2",
+          "UpdateFunctionCode20150331v2",
+          "DeleteFunction20150331",
+          "PutFunctionConcurrency20171031",
+          "RemovePermission20150331v2",
+          "Unsubscribe",
+          "SetTopicAttributes",
+          "DeleteTopic",
+          "PutRolePolicy",
+          "AttachRolePolicy",
+          "DetachRolePolicy",
+          "DeleteRolePolicy",
+          "UpdateAssumeRolePolicy",
+        ],
+        errorCode: [{ exists: false }],
+        ...loopPrevention(),
+      },
+    }),
   };
 
   it("deploys exactly one rule per registered incident, and the sweep's schedule", () => {
@@ -285,6 +325,8 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     kms: ["kms:DescribeKey", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource"],
     history: false,
   },
+  // Keyless: it reads nothing and changes nothing (repairs are not automated yet).
+  "responder-tampered": { kms: [], history: false, aliases: false },
 };
 
 describe("roles", () => {
@@ -455,6 +497,8 @@ describe("functions", () => {
     const text = join["Fn::Join"][1]
       .map((part) => {
         if (typeof part === "string") return part;
+        const sub = (part as { "Fn::Sub"?: string })["Fn::Sub"];
+        if (sub !== undefined) return `<Sub:${sub}>`;
         const [id, attribute] = (part as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"];
         return `<${id}.${attribute}>`;
       })
@@ -504,8 +548,16 @@ describe("functions", () => {
     // The one key the responders repair.
     expect(config.notificationKeyArn).toBe(notificationKey);
     // Everything else is the validated config, and the whole document passes the schema.
-    const { notificationKeyArn: _key, ...rest } = config;
-    expect({ ...rest, responderRoleArns: [], ignoredKeys: [] }).toEqual(parseConfig({ mode: "enforce" }));
+    // What is the stack's own (responder-tampered): its name prefix and the deployment role.
+    expect(config.resourcePrefix).toBe(`${built.stack.stackName}-`);
+    expect(config.deploymentRoleArns).toEqual([
+      `<Sub:arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-\${AWS::AccountId}-\${AWS::Region}>`,
+    ]);
+    const { notificationKeyArn: _key, resourcePrefix: _prefix, ...rest } = config;
+    expect({ ...rest, responderRoleArns: [], ignoredKeys: [], deploymentRoleArns: [] }).toEqual({
+      ...parseConfig({ mode: "enforce" }),
+      resourcePrefix: undefined,
+    });
     // Deployed, each token is a role or key ARN: the schema takes exact role ARNs only.
     const deployed = [
       ...INCIDENTS.map((i) => responder(i).role),
@@ -514,7 +566,14 @@ describe("functions", () => {
     ].map((role) => `arn:aws:iam::111122223333:role/${logicalId(role)}`);
     const keyArn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     expect(() =>
-      parseConfig({ ...config, responderRoleArns: deployed, notificationKeyArn: keyArn }),
+      parseConfig({
+        ...config,
+        responderRoleArns: deployed,
+        notificationKeyArn: keyArn,
+        deploymentRoleArns: [
+          "arn:aws:iam::111122223333:role/cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1",
+        ],
+      }),
     ).not.toThrow();
   });
 

@@ -32,7 +32,7 @@ import {
   type TriageRow,
   triageEntry,
 } from "../../cli/triage.js";
-import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
+import { DETAIL_PARSERS, INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
 import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import type { Decision, PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
@@ -488,7 +488,7 @@ async function plannedOperations(
   fake: FakeKms,
 ): Promise<{ decision: Decision | undefined; operations: Map<string, number> }> {
   const operations = new Map<string, number>();
-  const event = normalise(raw);
+  const event = normalise(raw, DETAIL_PARSERS);
   if (!event) return { decision: undefined, operations };
   const first = incident.decide(event, config, {});
   if (first.kind === "ignore") return { decision: first, operations };
