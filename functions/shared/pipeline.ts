@@ -36,7 +36,7 @@ import { readFacts } from "./facts.js";
 import type { MemberCredentials } from "./history-reader.js";
 import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
-import { recordMetrics } from "./metrics.js";
+import { recordDeliveryLag, recordMetrics } from "./metrics.js";
 import { formatNotification, type KeyInfo, type ManualRequest, type Outcome, publish } from "./notify.js";
 import { rolePermissions } from "./permissions.js";
 import { deliveryHold } from "./provenance.js";
@@ -389,6 +389,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     : given;
   const name = incident.name;
   return async function handler(raw: unknown, context?: Context): Promise<HandlerResult> {
+    const receivedAt = Date.now();
     logger.resetKeys();
     if (context) logger.addContext(context);
     logger.appendKeys({ incident: name });
@@ -400,6 +401,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
       return { eventId: undefined, incident: name, outcome: "ignored", skipped: "unparseable" };
     }
     logger.appendKeys({ eventId: event.eventId, eventName: event.eventName, keyArn: event.key?.arn });
+    recordDeliveryLag(name, event.eventTime, receivedAt);
 
     // Decide from the event alone first: most events end here without any AWS call.
     const first = incident.decide(event, config, {});
