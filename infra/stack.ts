@@ -44,6 +44,7 @@ import {
 } from "../functions/shared/permissions.js";
 import { notByResponder } from "../functions/shared/rule.js";
 import { nodeOptionsEnvironment } from "./node-options.js";
+import { Heartbeat } from "./heartbeat.js";
 import { Observability } from "./observability.js";
 import {
   acknowledgeCentralRole,
@@ -107,6 +108,8 @@ export class ResponderStack extends Stack {
   readonly observability: Observability;
   /** The scheduled sweep of every key's state (infra/scan.ts). */
   readonly sweep: ScheduledScan;
+  /** The canary key, its schedule and rule, and the alarm when the heartbeat stops. */
+  readonly heartbeat: Heartbeat;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, props);
@@ -255,6 +258,10 @@ export class ResponderStack extends Stack {
       ]),
       config: props.config,
     });
+
+    // Proof that a KMS call still reaches the rules: a schedule touches a canary key, its event
+    // is counted, and an alarm tells the topic when the count stops (infra/heartbeat.ts).
+    this.heartbeat = new Heartbeat(this, "heartbeat", { topic: this.topic });
 
     new CfnOutput(this, "NotificationTopicArn", {
       value: this.topic.topicArn,

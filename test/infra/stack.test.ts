@@ -170,8 +170,8 @@ describe("rules", () => {
     }),
   };
 
-  it("deploys exactly one rule per registered incident, and the sweep's schedule", () => {
-    built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length + 1);
+  it("deploys exactly one rule per registered incident, the sweep's schedule and the heartbeat's rule", () => {
+    built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length + 2);
     expect([...built.stack.rules.keys()]).toEqual(INCIDENTS);
   });
 
@@ -343,8 +343,8 @@ describe("roles", () => {
       built.stack.runbook.role,
       built.stack.sweep.function.role,
     ].map(resource);
-    // The only other role is the SSM documents' (test/infra/runbook.test.ts).
-    expect(Object.keys(built.template.findResources("AWS::IAM::Role"))).toHaveLength(roles.length + 1);
+    // The only other roles: the SSM documents' (test/infra/runbook.test.ts), the heartbeat schedule's.
+    expect(Object.keys(built.template.findResources("AWS::IAM::Role"))).toHaveLength(roles.length + 2);
     for (const role of roles) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       expect((role.Properties.AssumeRolePolicyDocument as { Statement: unknown }).Statement).toEqual([
@@ -879,9 +879,9 @@ describe("notifications", () => {
 });
 
 describe("alarms", () => {
-  it("has three alarms per incident function and the sweep, two for the runbook and one on failed actions, each notifying the topic", () => {
+  it("has three alarms per incident function and the sweep, two for the runbook, one on failed actions and the heartbeat's, each notifying the topic", () => {
     const alarms = Object.values(built.template.findResources("AWS::CloudWatch::Alarm"));
-    expect(alarms).toHaveLength(3 * INCIDENTS.length + 3 + 2 + 1);
+    expect(alarms).toHaveLength(3 * INCIDENTS.length + 3 + 2 + 1 + 1);
     built.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Namespace: "kms-responder",
       MetricName: "Actions",
@@ -922,6 +922,68 @@ describe("alarms", () => {
       MetricName: "ApproximateNumberOfMessagesVisible",
       Statistic: "Maximum",
       Dimensions: [{ Name: "QueueName", Value: getAtt(failureQueue(incident), "QueueName") }],
+    });
+  });
+});
+
+describe("heartbeat", () => {
+  const hb = () => built.stack.heartbeat;
+
+  it("a schedule touches the canary key's description every 5 minutes, with a role that may do only that", () => {
+    const { Properties } = resource(hb().schedule);
+    expect(Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    expect(Properties.FlexibleTimeWindow).toEqual({ Mode: "OFF" });
+    const target = Properties.Target as { Arn: string; Input: unknown };
+    expect(target.Arn).toBe("arn:aws:scheduler:::aws-sdk:kms:updateKeyDescription");
+    expect(JSON.stringify(target.Input)).toContain(logicalId(hb().canaryKey));
+    built.template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: [
+          { Action: "kms:UpdateKeyDescription", Effect: "Allow", Resource: getAtt(hb().canaryKey) },
+        ],
+      },
+    });
+  });
+
+  it("a rule takes exactly the canary key's successful UpdateKeyDescription", () => {
+    const { Properties } = resource(hb().rule);
+    expect(Properties.EventPattern).toEqual({
+      source: ["aws.kms"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: ["kms.amazonaws.com"],
+        eventName: ["UpdateKeyDescription"],
+        errorCode: [{ exists: false }],
+        requestParameters: { keyId: [getAtt(hb().canaryKey)] },
+      },
+    });
+  });
+
+  it("counts each beat by account and Region, and alarms to the topic after 2 x 15 minutes without one (missing data breaching)", () => {
+    built.template.hasResourceProperties("AWS::Logs::MetricFilter", {
+      MetricTransformations: [
+        {
+          MetricNamespace: "kms-responder",
+          MetricName: "Heartbeat",
+          MetricValue: "1",
+          Dimensions: [
+            { Key: "account", Value: "$.account" },
+            { Key: "region", Value: "$.region" },
+          ],
+        },
+      ],
+    });
+    const { Properties } = resource(hb().alarm);
+    expect(Properties).toMatchObject({
+      Namespace: "kms-responder",
+      MetricName: "Heartbeat",
+      Statistic: "Sum",
+      Period: 900,
+      EvaluationPeriods: 2,
+      Threshold: 1,
+      ComparisonOperator: "LessThanThreshold",
+      TreatMissingData: "breaching",
+      AlarmActions: [ref(built.stack.topic)],
     });
   });
 });
