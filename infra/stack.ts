@@ -43,8 +43,8 @@ import {
   rolePermissions,
 } from "../functions/shared/permissions.js";
 import { notByResponder } from "../functions/shared/rule.js";
-import { nodeOptionsEnvironment } from "./node-options.js";
 import { Heartbeat } from "./heartbeat.js";
+import { nodeOptionsEnvironment } from "./node-options.js";
 import { Observability } from "./observability.js";
 import {
   acknowledgeCentralRole,

@@ -114,7 +114,7 @@ function unapproved(event: KmsEvent, config: Config, facts: KeyFacts, change: Ch
     } else {
       actions = [
         {
-          type: "restore-protected-tag",
+          type: "retag-protected",
           keyRef: key.arn,
           tag: { key: config.protectedTagKey, value: RESTORED_PROTECTED_VALUE },
         },

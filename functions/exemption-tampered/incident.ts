@@ -1,5 +1,5 @@
 /** exemption-tampered: TagResource (exempt tag) / UntagResource (protected tag) -> undo it (critical). */
-import { restoreProtectedTag, untagExempt } from "../shared/actions/tag-undo.js";
+import { retagProtected, untagExempt } from "../shared/actions/tag-undo.js";
 import type { DetailInput, EventDetail } from "../shared/event.js";
 import type { Incident } from "../shared/incident.js";
 import { isObject, str } from "../shared/json.js";
@@ -33,8 +33,8 @@ export const exemptionTampered = {
   matches: () => true,
   pattern: (own) => successfulCall(EVENT_NAMES, own),
   decide,
-  executors: [untagExempt, restoreProtectedTag],
-  plans: () => ["untag-exempt", "restore-protected-tag"],
+  executors: [untagExempt, retagProtected],
+  plans: () => ["untag-exempt", "retag-protected"],
   reads: () => ["key", "tags"],
   details: [{ eventNames: EVENT_NAMES, parse: parseTagging }],
 } as const satisfies Incident<typeof INCIDENT>;

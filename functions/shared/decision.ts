@@ -35,7 +35,7 @@ export interface PlannedAction {
   previousPolicy?: string;
   /** `revoke-grant` from the runbook: the grant as listed before, so the undo re-creates exactly it. */
   grant?: Record<string, unknown>;
-  /** `untag-exempt` / `restore-protected-tag`: the tag removed or put back (its value for the undo). */
+  /** `untag-exempt` / `retag-protected`: the tag removed or put back (its value for the undo). */
   tag?: { key: string; value: string };
   /** Set when the action is planned but will not be performed, and why. */
   hold?: { status: "dry-run" | "skipped" | "failed"; why: string; code: HoldCode };

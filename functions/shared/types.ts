@@ -28,7 +28,7 @@ export const ACTION_TYPES = [
   "remove-statements",
   "analyze-key-policy",
   "untag-exempt",
-  "restore-protected-tag",
+  "retag-protected",
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 

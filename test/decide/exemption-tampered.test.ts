@@ -6,7 +6,7 @@ import type { PlannedAction } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import {
   config,
-  DEFAULTS,
+  ENFORCING,
   EXAMPLE,
   FAILED_CALL,
   findingOf,
@@ -19,7 +19,7 @@ import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
 const parsers = [{ eventNames: ["TagResource", "UntagResource"], parse: parseTagging }];
 /** The fixtures normalised with the incident's own parser, as the pipeline and triage do. */
-const decideFixture = (variant: string, cfg: Config = DEFAULTS, facts = {}) => {
+const decideFixture = (variant: string, cfg: Config = ENFORCING, facts = {}) => {
   const event = normalise(loadEvent(`exemption-tampered/${variant}`), parsers);
   if (!event) throw new Error("fixture did not normalise");
   return decide(event, cfg, facts);
@@ -32,7 +32,7 @@ const UNTAG: PlannedAction = {
   tag: { key: "kms-responder:exempt", value: "true" },
 };
 const RETAG: PlannedAction = {
-  type: "restore-protected-tag",
+  type: "retag-protected",
   keyRef: KEY,
   tag: { key: "kms-responder:protected", value: RESTORED_PROTECTED_VALUE },
 };
@@ -55,21 +55,21 @@ const NO_INCIDENT: Shape = { kind: "ignore", skipped: "no-incident", incident: "
 
 describe("exemption-tampered decide: every fixture", () => {
   it.each([
-    ["tag-exempt", DEFAULTS, critical("unapproved-exemption", [UNTAG])],
+    ["tag-exempt", ENFORCING, critical("unapproved-exemption", [UNTAG])],
     ["tag-exempt", EXAMPLE, critical("unapproved-exemption", [UNTAG])],
-    ["untag-protected", DEFAULTS, critical("unapproved-unprotection", [RETAG])],
+    ["untag-protected", ENFORCING, critical("unapproved-unprotection", [RETAG])],
     // No approved principals by default: even a security admin's exemption is undone.
     [
       "approved-exempt",
-      DEFAULTS,
+      ENFORCING,
       critical("unapproved-exemption", [
         { ...UNTAG, tag: { key: "kms-responder:exempt", value: "migration-2026" } },
       ]),
     ],
     ["approved-exempt", EXAMPLE, info("approved-exemption")],
-    ["other-tag", DEFAULTS, NO_INCIDENT],
+    ["other-tag", ENFORCING, NO_INCIDENT],
     ["own-call", EXAMPLE, { kind: "ignore", skipped: "own-call", incident: "exemption-tampered" }],
-    ["failed-call", DEFAULTS, FAILED_CALL],
+    ["failed-call", ENFORCING, FAILED_CALL],
   ] as Array<[string, Config, Shape]>)("%s (%#)", (variant, cfg, expected) => {
     // Act
     const decision = decideFixture(variant, cfg);
@@ -124,14 +124,14 @@ function normaliseWith(raw: unknown) {
 
 describe("exemption-tampered decide: judged by the tags now", () => {
   it("the exempt tag already gone: nothing to undo", () => {
-    expect(shapeOf(decideFixture("tag-exempt", DEFAULTS, { tags: {} }))).toEqual(
+    expect(shapeOf(decideFixture("tag-exempt", ENFORCING, { tags: {} }))).toEqual(
       critical("unapproved-exemption", [], ["tag-gone"]),
     );
   });
 
   it("the protected tag already back: nothing to undo", () => {
     expect(
-      shapeOf(decideFixture("untag-protected", DEFAULTS, { tags: { "kms-responder:protected": "yes" } })),
+      shapeOf(decideFixture("untag-protected", ENFORCING, { tags: { "kms-responder:protected": "yes" } })),
     ).toEqual(critical("unapproved-unprotection", [], ["tag-back"]));
   });
 
@@ -140,7 +140,7 @@ describe("exemption-tampered decide: judged by the tags now", () => {
     const facts = { tags: { "kms-responder:exempt": "true" }, responder: HERE };
 
     // Act
-    const decision = findingOf(decideFixture("tag-exempt", DEFAULTS, facts));
+    const decision = findingOf(decideFixture("tag-exempt", ENFORCING, facts));
 
     // Assess
     expect(decision.actions).toEqual([UNTAG]);
@@ -148,13 +148,13 @@ describe("exemption-tampered decide: judged by the tags now", () => {
 
   it("an unreadable tag list holds the undo as unverified", () => {
     const decision = findingOf(
-      decideFixture("tag-exempt", DEFAULTS, { readErrors: { tags: "AccessDenied" } }),
+      decideFixture("tag-exempt", ENFORCING, { readErrors: { tags: "AccessDenied" } }),
     );
     expect(decision.actions.map((a) => a.hold?.code)).toEqual(["unverified"]);
   });
 
   it.each(
-    holdCases(DEFAULTS, { "an ignored key (ARN)": KEY }).filter(([label]) => label !== "an exempt key"),
+    holdCases(ENFORCING, { "an ignored key (ARN)": KEY }).filter(([label]) => label !== "an exempt key"),
   )("holds the undo on %s", (_label, cfg, facts, code) => {
     const decision = findingOf(
       decideFixture("tag-exempt", cfg, { tags: { "kms-responder:exempt": "true" }, ...facts }),
@@ -176,13 +176,13 @@ describe("exemption-tampered decide: odd but real records", () => {
   ])("%s: no incident, no crash", (_label, params) => {
     const event = structuredClone(loadEvent("exemption-tampered/tag-exempt"));
     event.detail.requestParameters = params;
-    expect(shapeOf(decide(normaliseWith(event), DEFAULTS, {}))).toEqual(NO_INCIDENT);
+    expect(shapeOf(decide(normaliseWith(event), ENFORCING, {}))).toEqual(NO_INCIDENT);
   });
 
   it("an empty exempt tag value still exempts", () => {
     const event = structuredClone(loadEvent("exemption-tampered/tag-exempt"));
     event.detail.requestParameters = { keyId: KEY, tags: [{ tagKey: "kms-responder:exempt" }] };
-    expect(shapeOf(decide(normaliseWith(event), DEFAULTS, {}))).toEqual(
+    expect(shapeOf(decide(normaliseWith(event), ENFORCING, {}))).toEqual(
       critical("unapproved-exemption", [{ ...UNTAG, tag: { key: "kms-responder:exempt", value: "" } }]),
     );
   });

@@ -4,7 +4,7 @@ import { decide } from "../../functions/responder-tampered/decide.js";
 import type { Config } from "../../functions/shared/config.js";
 import { normalise } from "../../functions/shared/event.js";
 import { decideAny } from "../../functions/shared/route.js";
-import { config, DEFAULTS, FAILED_CALL, findingOf, type Shape, shapeOf } from "../helpers/decide.js";
+import { config, ENFORCING, FAILED_CALL, findingOf, type Shape, shapeOf } from "../helpers/decide.js";
 import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
 
 const DEPLOYMENT = "arn:aws:iam::111122223333:role/cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1";
@@ -100,7 +100,7 @@ describe("responder-tampered decide: what is the responder's own", () => {
 
   it("the deployment role's own change is nothing, anyone else's the same change is critical", () => {
     expect(shapeOf(decideFixture("deployment-put-function-concurrency"))).toEqual(ignored("own-call"));
-    expect(shapeOf(decideFixture("deployment-put-function-concurrency", DEFAULTS))).toEqual(
+    expect(shapeOf(decideFixture("deployment-put-function-concurrency", ENFORCING))).toEqual(
       critical("function-concurrency-changed"),
     );
   });

@@ -63,9 +63,7 @@ describe("exemption-tampered handler", () => {
       Tags: [{ TagKey: "kms-responder:protected", TagValue: "true" }],
     });
     expect(key.tags).toEqual({ "kms-responder:protected": "true" });
-    expect(result.actions).toMatchObject([
-      { type: "restore-protected-tag", status: "succeeded", verified: true },
-    ]);
+    expect(result.actions).toMatchObject([{ type: "retag-protected", status: "succeeded", verified: true }]);
     expect(onlyNotification(sns).text).toContain(
       `aws kms untag-resource --key-id ${KEY_ARN} --tag-keys kms-responder:protected --region us-east-1`,
     );

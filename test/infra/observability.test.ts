@@ -139,7 +139,8 @@ describe("Observability", () => {
         (w.properties as { title: string }).title ===
         "Delivery lag (ms, eventTime to the handler, all functions)",
     );
-    const metrics = (widget?.properties as { metrics: unknown[][] }).metrics;
+    if (!widget) throw new Error("no delivery lag widget");
+    const metrics = (widget.properties as { metrics: unknown[][] }).metrics;
     expect(metrics.map((m) => m.slice(0, 4))).toEqual([
       ["kms-responder", "DeliveryLag", "service", "kms-responder"],
       ["kms-responder", "DeliveryLag", "service", "kms-responder"],

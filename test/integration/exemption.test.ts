@@ -62,8 +62,6 @@ describe.skipIf(SKIP)("exemption-tampered bundle against moto", () => {
 
     // Assess
     expect(await tagsOf(world, key)).toEqual({ "kms-responder:protected": "true" });
-    expect(result.actions).toMatchObject([
-      { type: "restore-protected-tag", status: "succeeded", verified: true },
-    ]);
+    expect(result.actions).toMatchObject([{ type: "retag-protected", status: "succeeded", verified: true }]);
   });
 });

@@ -38,7 +38,7 @@ export interface ActionResult {
    * `operations`, `retiringPrincipal`, `constraints`, `name`): the undo re-creates exactly it.
    */
   grant?: Record<string, unknown>;
-  /** The tag removed or put back (`untag-exempt`, `restore-protected-tag`), for the undo. */
+  /** The tag removed or put back (`untag-exempt`, `retag-protected`), for the undo. */
   tag?: { key: string; value: string };
 }
 

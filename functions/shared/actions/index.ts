@@ -14,7 +14,7 @@ import { enableKeyRotation } from "./enable-key-rotation.js";
 import { removeStatements } from "./remove-statements.js";
 import { revokeGrant } from "./revoke-grant.js";
 import { revokeGranteeGrants } from "./revoke-grantee-grants.js";
-import { restoreProtectedTag, untagExempt } from "./tag-undo.js";
+import { retagProtected, untagExempt } from "./tag-undo.js";
 
 export const ACTIONS = {
   "revoke-grant": revokeGrant,
@@ -26,7 +26,7 @@ export const ACTIONS = {
   "remove-statements": removeStatements,
   "analyze-key-policy": analyzeKeyPolicy,
   "untag-exempt": untagExempt,
-  "restore-protected-tag": restoreProtectedTag,
+  "retag-protected": retagProtected,
 } as const satisfies { readonly [T in ActionType]: ActionModule<T> };
 
 export type Actions = typeof ACTIONS;

@@ -77,8 +77,8 @@ export const untagExempt: ExecutingAction<"untag-exempt"> = {
   },
 };
 
-export const restoreProtectedTag: ExecutingAction<"restore-protected-tag"> = {
-  type: "restore-protected-tag",
+export const retagProtected: ExecutingAction<"retag-protected"> = {
+  type: "retag-protected",
   permissions: ["kms:TagResource", "kms:ListResourceTags"],
   async run(action, { kms }) {
     const tag = tagOf(action);
