@@ -12,6 +12,7 @@
  */
 import { INCIDENTS } from "../functions/registry.js";
 import type { Incident } from "../functions/shared/incident.js";
+import { watchedSources } from "../functions/shared/route.js";
 import { UsageError } from "./io.js";
 import { type ArchiveFilter, isAccount, isRegion, nextDay, parseDay } from "./sources/filter.js";
 
@@ -200,7 +201,8 @@ export function kmsEventsQuery(options: QueryOptions): string {
   const { filter } = options;
   const partitioned = options.partitioned ?? true;
   const where = [
-    "eventsource = 'kms.amazonaws.com'",
+    // KMS, and the services the responder depends on (responder-tampered watches their calls).
+    `eventsource IN (${list([...watchedSources(INCIDENTS)])})`,
     ...timeConditions(filter, partitioned),
     ...placeConditions(filter, partitioned),
   ];

@@ -15,11 +15,14 @@ import type { FactName } from "../functions/shared/facts.js";
 import type { Incident } from "../functions/shared/incident.js";
 import { str } from "../functions/shared/json.js";
 import { detectionFinding } from "../functions/shared/ocsf.js";
-import { decideAny, incidentFor } from "../functions/shared/route.js";
+import { decideAny, incidentFor, watchedSources } from "../functions/shared/route.js";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
 import { listFiles, type RecordEntry, type RecordSource, readRecordBatches, STDIN } from "./read-records.js";
 import { renderTable, wrap } from "./table.js";
+
+/** The event sources some incident handles: KMS, and the services the responder depends on. */
+const WATCHED = watchedSources(INCIDENTS);
 
 export interface TriageRow {
   eventId: string | null;
@@ -213,7 +216,7 @@ export function triageEntry(
   };
   if (entry.error !== undefined) return { ...base, skipped: "unparseable", why: entry.error };
   const record = cloudTrailRecord(entry.value);
-  if (record && record.eventSource !== "kms.amazonaws.com") {
+  if (record && !WATCHED.has(str(record.eventSource) ?? "")) {
     // Most of a CloudTrail export is other services: answered without building the whole call.
     return {
       eventId: str(record.eventID) ?? null,

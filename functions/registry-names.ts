@@ -8,6 +8,7 @@
 import type * as v from "valibot";
 import { OPTIONS as KEY_REGION_CHANGED } from "./key-region-changed/options.js";
 import { OPTIONS as KEY_ROTATION_WEAKENED } from "./key-rotation-weakened/options.js";
+import { OPTIONS as RESPONDER_TAMPERED } from "./responder-tampered/options.js";
 
 export const INCIDENT_OPTIONS = {
   "rogue-grant": {},
@@ -24,6 +25,8 @@ export const INCIDENT_OPTIONS = {
   "custom-key-store-changed": {},
   "key-region-changed": KEY_REGION_CHANGED,
   "key-deleted": {},
+  "exemption-tampered": {},
+  "responder-tampered": RESPONDER_TAMPERED,
 } as const satisfies Readonly<Record<string, v.ObjectEntries>>;
 
 export type IncidentName = keyof typeof INCIDENT_OPTIONS;

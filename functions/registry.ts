@@ -6,6 +6,7 @@
  */
 import { aliasChanged } from "./alias-changed/incident.js";
 import { customKeyStoreChanged } from "./custom-key-store-changed/incident.js";
+import { exemptionTampered } from "./exemption-tampered/incident.js";
 import { keyDeleted } from "./key-deleted/incident.js";
 import { keyDeletionScheduled } from "./key-deletion-scheduled/incident.js";
 import { keyDisabled } from "./key-disabled/incident.js";
@@ -18,6 +19,7 @@ import { keyRotationDisabled } from "./key-rotation-disabled/incident.js";
 import { keyRotationWeakened } from "./key-rotation-weakened/incident.js";
 import { pendingDeletionKeyUsed } from "./pending-deletion-key-used/incident.js";
 import type { IncidentName } from "./registry-names.js";
+import { responderTampered } from "./responder-tampered/incident.js";
 import { rogueGrant } from "./rogue-grant/incident.js";
 import type { DetailParser } from "./shared/event.js";
 
@@ -36,6 +38,8 @@ export const INCIDENTS = [
   customKeyStoreChanged,
   keyRegionChanged,
   keyDeleted,
+  exemptionTampered,
+  responderTampered,
 ] as const;
 
 /** The declared names equal the names module's, both ways: a mismatch does not compile. */

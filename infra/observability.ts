@@ -85,6 +85,12 @@ export class Observability extends Construct {
         height: HEIGHT,
       }),
       new cloudwatch.GraphWidget({
+        title: "Delivery lag (ms, eventTime to the handler, all functions)",
+        left: ["p50", "p99"].map((statistic) => metric(METRIC.deliveryLag, {}, statistic, statistic)),
+        width: WIDTH,
+        height: HEIGHT,
+      }),
+      new cloudwatch.GraphWidget({
         title: "Actions by status (all functions)",
         left: ACTION_STATUSES.map((status) => metric(METRIC.actions, { status }, "Sum", status)),
         stacked: true,

@@ -51,6 +51,7 @@ import {
 } from "../functions/shared/permissions.js";
 import { notByResponder } from "../functions/shared/rule.js";
 import { ChatChannel } from "./chat.js";
+import { Heartbeat } from "./heartbeat.js";
 import { nodeOptionsEnvironment } from "./node-options.js";
 import { Observability } from "./observability.js";
 import {
@@ -117,6 +118,8 @@ export class ResponderStack extends Stack {
   readonly sweep: ScheduledScan;
   /** The chat topic and channel configuration (config `chat` only). */
   readonly chat: ChatChannel | undefined;
+  /** The canary key, its schedule and rule, and the alarm when the heartbeat stops. */
+  readonly heartbeat: Heartbeat;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, props);
@@ -203,6 +206,7 @@ export class ResponderStack extends Stack {
       this.topic.addToResourcePolicy(statement);
     }
     this.chat = props.config.chat ? this.chatChannel(props.config.chat, functions, roleArns) : undefined;
+    const deployment = deploymentRoleArn(this);
     const config = {
       ...props.config,
       responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
@@ -210,6 +214,13 @@ export class ResponderStack extends Stack {
       // The one key the responders repair (never change otherwise): a disabled notification key
       // silences every notification and alarm.
       notificationKeyArn: this.notificationKey.keyArn,
+      // What is the stack's own (responder-tampered): CloudFormation names the functions, rules,
+      // roles and topic `<stack>-<logical id>-<suffix>`, and deploys as its execution role.
+      resourcePrefix: `${this.stackName}-`,
+      deploymentRoleArns: [
+        ...props.config.deploymentRoleArns,
+        ...(deployment === undefined ? [] : [deployment]),
+      ],
     };
     checkEnvironmentSize(config);
     const configJson = this.toJsonString(withoutDefaults(config, DEFAULT_CONFIG));
@@ -260,6 +271,10 @@ export class ResponderStack extends Stack {
       ]),
       config: props.config,
     });
+
+    // Proof that a KMS call still reaches the rules: a schedule touches a canary key, its event
+    // is counted, and an alarm tells the topic when the count stops (infra/heartbeat.ts).
+    this.heartbeat = new Heartbeat(this, "heartbeat", { topic: this.topic });
 
     new CfnOutput(this, "NotificationTopicArn", {
       value: this.topic.topicArn,
@@ -744,6 +759,7 @@ function checkEnvironmentSize(config: Config): void {
         ...config,
         responderRoleArns: resolved(config.responderRoleArns),
         ignoredKeys: resolved(config.ignoredKeys),
+        deploymentRoleArns: resolved(config.deploymentRoleArns),
         notificationKeyArn: resolved(config.notificationKeyArn ? [config.notificationKeyArn] : [])[0],
       },
       DEFAULT_CONFIG,

@@ -16,6 +16,8 @@
  * object's body, a local file's stream) through it, for `triage s3://...` and for local files alike.
  */
 import { StringDecoder } from "node:string_decoder";
+import { INCIDENTS } from "../../functions/registry.js";
+import { watchedSources } from "../../functions/shared/route.js";
 
 /** One record read from an input (a file, an S3 object, stdin), or why it could not be. */
 export interface RecordEntry {
@@ -42,8 +44,9 @@ const COLON = 58;
 const COMMA = 44;
 const BOM = 0xfeff;
 
-const KMS_SOURCE = "kms.amazonaws.com";
-/** The top-level fields kept of a record of another service. */
+/** The records parsed whole: those of a source some incident handles (KMS, and what the responder depends on). */
+const WATCHED = watchedSources(INCIDENTS);
+/** The top-level fields kept of a record of a service no incident watches. */
 const KEPT = ["eventSource", "eventName", "eventID"];
 /** Their lengths: a key of another length is not noted at all. */
 const KEPT_LENGTHS = new Set(KEPT.map((key) => key.length));
@@ -67,6 +70,8 @@ function isSpace(c: number): boolean {
 }
 
 export class LogScanner {
+  /** `watched`: the event sources whose records are parsed whole (the others keep KEPT only). */
+  constructor(private readonly watched: ReadonlySet<string> = WATCHED) {}
   /** Nesting depth outside strings: 1 inside the document's top object (or array). */
   private depth = 0;
   private inString = false;
@@ -314,7 +319,7 @@ export class LogScanner {
       if (key) kept[key] = jsonString(text.slice((f[k + 2] ?? 0) - start, (f[k + 3] ?? 0) - start));
     }
     const source = kept.eventSource;
-    if (source !== undefined && source !== KMS_SOURCE) {
+    if (source !== undefined && !this.watched.has(source)) {
       emit({ index, value: kept });
       return;
     }

@@ -210,6 +210,11 @@ export const configSchema = strictObject({
    * to make it current (RotateKeyOnDemand).
    */
   approvedKeyMaterialPrincipals: listOf(principalPattern),
+  /**
+   * Principal patterns allowed to set the exempt tag or remove the protected tag
+   * (exemption-tampered); anyone else's change is undone.
+   */
+  approvedExemptionPrincipals: listOf(principalPattern),
   /** When true, a deletion by a session without MFA is never approved. */
   requireMfa: v.optional(v.boolean(), false),
   /** Keys with this tag get notifications but no automatic action. */
@@ -227,6 +232,19 @@ export const configSchema = strictObject({
    * in by the stack.
    */
   responderRoleArns: listOf(exactRoleArn),
+  /**
+   * Who deploys the stack (exact role ARNs): their changes to the responder's own resources are
+   * the deployment, not tampering. The stack adds CloudFormation's execution role.
+   */
+  deploymentRoleArns: listOf(exactRoleArn),
+  /**
+   * The name prefix of the stack's own resources (functions, rules, roles, topic):
+   * CloudFormation names them `<stack name>-<logical id>-<suffix>`. Filled in by the stack.
+   */
+  resourcePrefix: v.optional(
+    v.pipe(v.string(), v.minLength(2, "must be at least 2 characters")),
+    "kms-responder-",
+  ),
   /** Keys the responder must never act on (the stack adds its notification key). ARNs or key ids. */
   ignoredKeys: listOf(nonEmptyString()),
   /**

@@ -42,6 +42,8 @@ export interface PlannedAction {
   rotationPeriodInDays?: number;
   /** `enable-key-rotation` restoring a period: the period it replaces (for the undo). */
   replacedRotationPeriodInDays?: number;
+  /** `untag-exempt` / `retag-protected`: the tag removed or put back (its value for the undo). */
+  tag?: { key: string; value: string };
   /** Set when the action is planned but will not be performed, and why. */
   hold?: { status: "dry-run" | "skipped" | "failed"; why: string; code: HoldCode };
 }
@@ -292,9 +294,18 @@ export function holdActions(
   key: KeyRef | undefined,
   config: Config,
   facts: KeyFacts,
+  options: { exemptionApplies?: boolean } = {},
 ): PlannedAction[] {
-  const hold = holdReason(incident, key, config, facts);
+  // Undoing the exemption itself must not be held by that exemption (exemption-tampered).
+  const seen = options.exemptionApplies === false ? withoutExemptTag(facts, config) : facts;
+  const hold = holdReason(incident, key, config, seen);
   return hold ? actions.map((a) => ({ ...a, hold })) : actions;
+}
+
+function withoutExemptTag(facts: KeyFacts, config: Config): KeyFacts {
+  if (!facts.tags || !(config.exemptTagKey in facts.tags)) return facts;
+  const { [config.exemptTagKey]: _exempt, ...tags } = facts.tags;
+  return { ...facts, tags };
 }
 
 /** Whether the key is the stack's own notification key. */
@@ -434,9 +445,10 @@ export function precheck(
   event: KmsEvent,
   config: Config,
   incident: string,
-  options: { failedCalls?: boolean } = {},
+  options: { failedCalls?: boolean; eventSources?: readonly string[] } = {},
 ): Ignore | undefined {
-  if (event.eventSource !== "kms.amazonaws.com") return notKms(event.eventSource);
+  const sources = options.eventSources ?? [KMS_SOURCE];
+  if (!sources.includes(event.eventSource ?? "")) return notKms(event.eventSource, sources);
   if (event.errorCode !== undefined && !options.failedCalls) {
     return ignore("failed-call", `the call failed (${event.errorCode}): nothing changed`);
   }
@@ -449,7 +461,10 @@ export function precheck(
   return undefined;
 }
 
-/** A record of another AWS service. */
-export function notKms(eventSource: string | undefined): Ignore {
-  return ignore("not-kms", `event source is ${eventSource ?? "missing"}, not kms.amazonaws.com`);
+/** KMS's CloudTrail event source: what every incident handles unless it declares others. */
+export const KMS_SOURCE = "kms.amazonaws.com";
+
+/** A record of an AWS service no incident (or not this one) watches. */
+export function notKms(eventSource: string | undefined, watched: readonly string[] = [KMS_SOURCE]): Ignore {
+  return ignore("not-kms", `event source is ${eventSource ?? "missing"}, not ${watched.join(" or ")}`);
 }

@@ -29,6 +29,12 @@ export const ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVE
  */
 export interface Incident<Name extends string = string, OwnFact extends string = never> {
   name: Name;
+  /**
+   * The CloudTrail event sources it handles (`kms.amazonaws.com` when absent): an incident about
+   * another service's calls (the trail, the rules, the functions that watch KMS) names them here,
+   * and routing, precheck and triage then accept those records for it.
+   */
+  eventSources?: readonly string[];
   /** The CloudTrail event names this incident handles (routing and the rule pattern). */
   eventNames: readonly string[];
   /** Whether a normalised KMS event of one of `eventNames` belongs here (e.g. CreateKey only with a policy). */

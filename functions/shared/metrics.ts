@@ -8,7 +8,10 @@
  * - `Actions` (Count) by `incident` and `status` (`succeeded`, `already-done`, `failed`, `skipped`,
  *   `dry-run`), and by `status` alone, so one alarm on `status=failed` covers every function;
  * - `RemediationLatency` (Milliseconds) by `incident`: from the event's time to the end of the actions, for a
- *   finding from an event whose actions changed something (`succeeded`).
+ *   finding from an event whose actions changed something (`succeeded`);
+ * - `DeliveryLag` (Milliseconds) by `incident`, and with `service` alone for every function: from
+ *   the record's `eventTime` to the moment the handler received it, for every event with a time
+ *   (ignored ones too): how late CloudTrail and EventBridge deliver (docs/performance.md).
  *
  * - `ChatFailures` (Count): a chat message that could not be published (the notification went out).
  *
@@ -32,6 +35,7 @@ export const METRIC = {
   actions: "Actions",
   latency: "RemediationLatency",
   chatFailures: "ChatFailures",
+  deliveryLag: "DeliveryLag",
 } as const;
 
 /** Module scope, as Powertools recommends: the constructor only reads the environment. */
@@ -43,6 +47,35 @@ export function remediationLatency(finding: Finding, actedAt: number): number | 
   if (!eventTime) return undefined;
   const at = Date.parse(eventTime);
   return Number.isNaN(at) ? undefined : Math.max(0, actedAt - at);
+}
+
+/** Milliseconds from an event's `eventTime` to `receivedAt`, or undefined without a readable time. */
+export function deliveryLag(eventTime: string | undefined, receivedAt: number): number | undefined {
+  const at = eventTime ? Date.parse(eventTime) : Number.NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, receivedAt - at);
+}
+
+/**
+ * Writes how late the event arrived, by incident and for every function. Never throws (as
+ * recordMetrics).
+ */
+export function recordDeliveryLag(
+  incident: string,
+  eventTime: string | undefined,
+  receivedAt: number,
+  out: Metrics = metrics,
+): void {
+  const lag = deliveryLag(eventTime, receivedAt);
+  if (lag === undefined) return;
+  try {
+    out
+      .singleMetric()
+      .addDimensions({ incident })
+      .addMetric(METRIC.deliveryLag, MetricUnit.Milliseconds, lag);
+    out.singleMetric().addMetric(METRIC.deliveryLag, MetricUnit.Milliseconds, lag);
+  } catch (error) {
+    logger.warn("metrics not written", { error: describeError(error) });
+  }
 }
 
 /**

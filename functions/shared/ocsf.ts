@@ -34,6 +34,8 @@ const TACTIC: Record<ActionType, [number, string]> = {
   "enable-key": [3, "Restore"],
   "enable-key-rotation": [4, "Harden"],
   "analyze-key-policy": [99, "Other"],
+  "untag-exempt": [3, "Restore"],
+  "retag-protected": [3, "Restore"],
 };
 
 /** OCSF status_id: 1 Success, 2 Failure, 99 Other (a held, skipped or dry-run action). */

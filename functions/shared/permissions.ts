@@ -6,9 +6,10 @@
 
 import { permissionsOf } from "./actions/action.js";
 import type { Config } from "./config.js";
-import { incidentMode } from "./decision.js";
+import { incidentMode, KMS_SOURCE } from "./decision.js";
 import { factReader } from "./facts.js";
 import type { Incident } from "./incident.js";
+import { sourcesOf } from "./route.js";
 
 export interface RolePermissions {
   /** KMS actions, granted on the account's keys only. */
@@ -51,8 +52,9 @@ export function rolePermissions<Own extends string>(
 ): RolePermissions {
   const mode = incidentMode(config, incident.name);
   if (mode === "off") return { kms: [], other: [] };
-  // Every function names the key in its notification (read after acting, best effort).
-  const reads = [...incident.reads(config), ...(incident.keyless ? [] : ["notice"])].flatMap((r) => [
+  // Every function about keys names the key in its notification (read after acting, best effort).
+  const notice = sourcesOf(incident).includes(KMS_SOURCE) && !incident.keyless ? ["notice"] : [];
+  const reads = [...incident.reads(config), ...notice].flatMap((r) => [
     ...(factReader(r, incident.facts)?.permissions ?? []),
   ]);
   // In notify mode nothing is changed: no mutating permission at all.

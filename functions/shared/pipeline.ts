@@ -42,7 +42,7 @@ import { readFacts } from "./facts.js";
 import type { MemberCredentials } from "./history-reader.js";
 import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
-import { recordChatFailure, recordMetrics } from "./metrics.js";
+import { recordChatFailure, recordDeliveryLag, recordMetrics } from "./metrics.js";
 import {
   formatNotification,
   type KeyInfo,
@@ -461,6 +461,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     : withChat;
   const name = incident.name;
   return async function handler(raw: unknown, context?: Context): Promise<HandlerResult> {
+    const receivedAt = Date.now();
     logger.resetKeys();
     if (context) logger.addContext(context);
     logger.appendKeys({ incident: name });
@@ -472,6 +473,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
       return { eventId: undefined, incident: name, outcome: "ignored", skipped: "unparseable" };
     }
     logger.appendKeys({ eventId: event.eventId, eventName: event.eventName, keyArn: event.key?.arn });
+    recordDeliveryLag(name, event.eventTime, receivedAt);
 
     // Decide from the event alone first: most events end here without any AWS call.
     const first = incident.decide(event, config, {});

@@ -3,15 +3,29 @@
  * (the CLI's triage, the drill). Each Lambda handler runs only its own incident.
  */
 import type { Config } from "./config.js";
-import { type Decision, ignore, type KeyFacts, notKms } from "./decision.js";
+import { type Decision, ignore, type KeyFacts, KMS_SOURCE, notKms } from "./decision.js";
 import type { KmsEvent } from "./event.js";
 import type { Incident } from "./incident.js";
 
-/** The incident of a KMS event, by event name and the incident's own `matches`, or undefined. */
+/** The CloudTrail event sources an incident handles (KMS's unless it declares others). */
+export function sourcesOf(incident: Pick<Incident, "name" | "eventSources">): readonly string[] {
+  return incident.eventSources ?? [KMS_SOURCE];
+}
+
+/** Every event source some incident handles. */
+export function watchedSources(
+  incidents: readonly Pick<Incident, "name" | "eventSources">[],
+): ReadonlySet<string> {
+  return new Set(incidents.flatMap(sourcesOf));
+}
+
+/** The incident of an event, by source, event name and the incident's own `matches`, or undefined. */
 export function incidentFor<I extends Incident>(incidents: readonly I[], event: KmsEvent): I | undefined {
-  if (event.eventSource !== "kms.amazonaws.com") return undefined;
+  const source = event.eventSource ?? "";
   const name = event.eventName ?? "";
-  return incidents.find((i) => i.eventNames.includes(name) && i.matches(event));
+  return incidents.find(
+    (i) => sourcesOf(i).includes(source) && i.eventNames.includes(name) && i.matches(event),
+  );
 }
 
 /**
@@ -24,7 +38,8 @@ export function decideAny(
   config: Config,
   facts: KeyFacts = {},
 ): Decision {
-  if (event.eventSource !== "kms.amazonaws.com") return notKms(event.eventSource);
+  const watched = watchedSources(incidents);
+  if (!watched.has(event.eventSource ?? "")) return notKms(event.eventSource, [...watched]);
   const incident = incidentFor(incidents, event);
   if (!incident) {
     if (event.errorCode !== undefined)

@@ -37,6 +37,25 @@ export function kmsApiCall(detail: Record<string, unknown>): EventPattern {
   };
 }
 
+/**
+ * A CloudTrail API call of another service (`aws.cloudtrail` / `cloudtrail.amazonaws.com`, ...)
+ * with the given `detail` fields: EventBridge delivers each service's CloudTrail events under its
+ * own `source`.
+ */
+export function serviceApiCall(
+  calls: ReadonlyArray<{ source: string; eventSource: string }>,
+  detail: Record<string, unknown>,
+): EventPattern {
+  return {
+    source: [...new Set(calls.map((c) => c.source))],
+    "detail-type": ["AWS API Call via CloudTrail"],
+    detail: {
+      eventSource: [...new Set(calls.map((c) => c.eventSource))],
+      ...(detail as Record<string, Json>),
+    },
+  };
+}
+
 /** A successful call of one of `eventNames`, not made by the responder. */
 export function successfulCall(eventNames: readonly string[], own: Record<string, unknown>): EventPattern {
   return kmsApiCall({ eventName: [...eventNames], ...SUCCEEDED, ...own });

@@ -27,6 +27,8 @@ export const ACTION_TYPES = [
   "enable-key-rotation",
   "remove-statements",
   "analyze-key-policy",
+  "untag-exempt",
+  "retag-protected",
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 

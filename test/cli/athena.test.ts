@@ -23,7 +23,7 @@ import { recordsFor, resultRows, rowOf } from "./archive-fixture.js";
 const athena = mockClient(AthenaClient);
 afterEach(() => athena.reset());
 
-const CONDITION = `(errorcode IS NULL AND eventname IN ('CreateGrant', 'ScheduleKeyDeletion', 'PutKeyPolicy', 'CreateKey', 'ReplicateKey', 'DisableKey', 'DeleteImportedKeyMaterial', 'DeleteExpiredKeyMaterial', 'DisableKeyRotation', 'ImportKeyMaterial', 'UpdateAlias', 'DeleteAlias', 'EnableKeyRotation', 'RotateKeyOnDemand', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'DeleteCustomKeyStore', 'UpdatePrimaryRegion', 'DeleteKey'))
+const CONDITION = `(errorcode IS NULL AND eventname IN ('CreateGrant', 'ScheduleKeyDeletion', 'PutKeyPolicy', 'CreateKey', 'ReplicateKey', 'DisableKey', 'DeleteImportedKeyMaterial', 'DeleteExpiredKeyMaterial', 'DisableKeyRotation', 'ImportKeyMaterial', 'UpdateAlias', 'DeleteAlias', 'EnableKeyRotation', 'RotateKeyOnDemand', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'DeleteCustomKeyStore', 'UpdatePrimaryRegion', 'DeleteKey', 'TagResource', 'UntagResource', 'StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors', 'DisableRule', 'DeleteRule', 'RemoveTargets', 'PutRule', 'PutPermission', 'UpdateFunctionConfiguration20150331v2', 'UpdateFunctionCode20150331v2', 'DeleteFunction20150331', 'PutFunctionConcurrency20171031', 'RemovePermission20150331v2', 'Unsubscribe', 'SetTopicAttributes', 'DeleteTopic', 'PutRolePolicy', 'AttachRolePolicy', 'DetachRolePolicy', 'DeleteRolePolicy', 'UpdateAssumeRolePolicy'))
     OR (eventname IN ('Decrypt', 'DeriveSharedSecret', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext', 'GenerateDataKeyWithoutPlaintext', 'GenerateMac', 'GetPublicKey', 'ReEncrypt', 'ReEncryptFrom', 'ReEncryptTo', 'Sign', 'Verify', 'VerifyMac') AND errorcode IN ('DisabledException', 'KMSInvalidStateException') AND errormessage LIKE '%deletion.')`;
 
 const SELECT = `SELECT
@@ -59,7 +59,7 @@ describe("the triage query", () => {
       }),
     ).toBe(`${SELECT}
 FROM "security"."cloudtrail_org"
-WHERE eventsource = 'kms.amazonaws.com'
+WHERE eventsource IN ('kms.amazonaws.com', 'cloudtrail.amazonaws.com', 'events.amazonaws.com', 'lambda.amazonaws.com', 'sns.amazonaws.com', 'iam.amazonaws.com')
   AND "day" >= '2026/11/01'
   AND "day" <= '2026/12/01'
   AND eventtime >= '2026-11-01T00:00:00Z'
@@ -81,7 +81,7 @@ ORDER BY eventtime, eventid`);
       }),
     ).toBe(`${SELECT}
 FROM "trail"
-WHERE eventsource = 'kms.amazonaws.com'
+WHERE eventsource IN ('kms.amazonaws.com', 'cloudtrail.amazonaws.com', 'events.amazonaws.com', 'lambda.amazonaws.com', 'sns.amazonaws.com', 'iam.amazonaws.com')
   AND recipientaccountid IN ('111122223333')
   AND awsregion IN ('eu-west-1')
   AND (

@@ -210,7 +210,8 @@ describe("triage --json", () => {
       ["AssumeRole", null, null, "not-kms"],
       ["DescribeInstances", null, null, "not-kms"],
       ["Decrypt", null, null, "no-incident"],
-      ["ListRoles", null, null, "not-kms"],
+      // IAM is a watched source (responder-tampered): read whole, and no incident.
+      ["ListRoles", null, null, "no-incident"],
       ["CreateGrant", "rogue-grant", "critical", null],
       ["DescribeKey", null, null, "no-incident"],
       ["ScheduleKeyDeletion", "key-deletion-scheduled", "critical", null],

@@ -25,6 +25,7 @@ const HANDLERS = {
   "key-rotation-weakened": () => import("../../functions/key-rotation-weakened/index.js"),
   "key-material-imported": () => import("../../functions/key-material-imported/index.js"),
   "custom-key-store-changed": () => import("../../functions/custom-key-store-changed/index.js"),
+  "exemption-tampered": () => import("../../functions/exemption-tampered/index.js"),
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;

@@ -42,6 +42,7 @@ import {
   RevokeGrantCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
+  UntagResourceCommand,
 } from "@aws-sdk/client-kms";
 import type { AwsClientStub } from "aws-sdk-client-mock";
 
@@ -125,6 +126,7 @@ export const MUTATING_OPERATIONS: ReadonlySet<string> = new Set([
   "DisableKeyRotation",
   "PutKeyPolicy",
   "TagResource",
+  "UntagResource",
 ]);
 
 /** An error shaped like the SDK's service exceptions: the `name` is KMS's error code. */
@@ -331,6 +333,7 @@ export class FakeKms {
       RevokeGrantCommand,
       ScheduleKeyDeletionCommand,
       TagResourceCommand,
+      UntagResourceCommand,
     ];
     // The stub's typing is per command; the model takes any input object.
     const stub = kms as unknown as {
@@ -399,6 +402,9 @@ export class FakeKms {
         for (const t of (input.Tags as Array<{ TagKey: string; TagValue: string }> | undefined) ?? []) {
           key.tags[t.TagKey] = t.TagValue;
         }
+        return {};
+      case "UntagResource":
+        for (const k of (input.TagKeys as string[] | undefined) ?? []) delete key.tags[k];
         return {};
       case "ListGrants": {
         const grantId = str(input.GrantId);

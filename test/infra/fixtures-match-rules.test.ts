@@ -58,6 +58,12 @@ const FILTERED_IN_CODE = [
   "key-rotation-weakened/approved",
   "custom-key-store-changed/rename-only",
   "key-deleted/delete-approved-key",
+  // Any tag change reaches the rule; only the exempt and protected tag keys (config) are incidents.
+  "exemption-tampered/approved-exempt",
+  "exemption-tampered/other-tag",
+  // The rule takes every watched call; whose resource it is and who deploys are judged in code.
+  "responder-tampered/deployment-put-function-concurrency",
+  "responder-tampered/other-function",
 ];
 
 /**

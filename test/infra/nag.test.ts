@@ -49,6 +49,7 @@ describe("cdk-nag AwsSolutions", () => {
         "kms-responder/alias-changed/Failures",
         "kms-responder/custom-key-store-changed/Failures",
         "kms-responder/key-deleted/Failures",
+        "kms-responder/exemption-tampered/Failures",
         "kms-responder/key-deletion-scheduled/Failures",
         "kms-responder/key-disabled/Failures",
         "kms-responder/key-material-deleted/Failures",
@@ -59,15 +60,17 @@ describe("cdk-nag AwsSolutions", () => {
         "kms-responder/key-rotation-disabled/Failures",
         "kms-responder/key-rotation-weakened/Failures",
         "kms-responder/pending-deletion-key-used/Failures",
+        "kms-responder/responder-tampered/Failures",
         "kms-responder/rogue-grant/Failures",
         "kms-responder/sweep/scan/Failures",
       ],
-      // Every function role reads the account's keys (at least DescribeKey, to name the key in
+      // Every function role about keys reads them (at least DescribeKey, to name the key in
       // its notification) and so holds key/* (the runbook's too); the SSM documents' role may only
       // invoke the runbook function.
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]": [
         "kms-responder/alias-changed/Role",
         "kms-responder/key-deleted/Role",
+        "kms-responder/exemption-tampered/Role",
         "kms-responder/key-deletion-scheduled/Role",
         "kms-responder/key-disabled/Role",
         "kms-responder/key-material-deleted/Role",
@@ -91,6 +94,7 @@ describe("cdk-nag AwsSolutions", () => {
       "AwsSolutions-IAM5[Resource::*]": [
         "kms-responder/alias-changed/Role",
         "kms-responder/key-deleted/Role",
+        "kms-responder/exemption-tampered/Role",
         "kms-responder/key-deletion-scheduled/Role",
         "kms-responder/key-disabled/Role",
         "kms-responder/key-material-deleted/Role",

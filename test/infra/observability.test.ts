@@ -84,6 +84,7 @@ describe("Observability", () => {
     const titles = widgets.map((w) => (w.properties as { title: string }).title);
     expect(titles).toEqual([
       "Failed actions (all functions)",
+      "Delivery lag (ms, eventTime to the handler, all functions)",
       "Actions by status (all functions)",
       ...NAMES.flatMap((n) => [
         `${n}: findings by severity`,
@@ -129,6 +130,22 @@ describe("Observability", () => {
         expect.objectContaining({}),
       ]),
     );
+  });
+
+  it("shows the delivery lag's p50 and p99 over every function (the service dimension alone)", () => {
+    const { template } = build(false);
+    const widget = dashboardBody(template).widgets.find(
+      (w) =>
+        (w.properties as { title: string }).title ===
+        "Delivery lag (ms, eventTime to the handler, all functions)",
+    );
+    if (!widget) throw new Error("no delivery lag widget");
+    const metrics = (widget.properties as { metrics: unknown[][] }).metrics;
+    expect(metrics.map((m) => m.slice(0, 4))).toEqual([
+      ["kms-responder", "DeliveryLag", "service", "kms-responder"],
+      ["kms-responder", "DeliveryLag", "service", "kms-responder"],
+    ]);
+    expect(metrics.map((m) => (m[4] as { stat: string }).stat)).toEqual(["p50", "p99"]);
   });
 
   it("grants no Security Hub action when securityHub is off", () => {

@@ -117,8 +117,8 @@ describe("central stack: the organisation bus", () => {
     const bus = built.stack.organization?.bus;
     if (!bus) throw new Error("no organisation bus");
     const rules = resourcesOf(central, "AWS::Events::Rule");
-    // And the sweep's schedule, which starts the state machine.
-    expect(rules).toHaveLength(2 * DECLARED.length + 1);
+    // And the sweep's schedule, which starts the state machine, and the heartbeat's rule.
+    expect(rules).toHaveLength(2 * DECLARED.length + 2);
     for (const incident of DECLARED) {
       const onDefault = built.stack.rules.get(incident.name as never);
       const onBus = built.stack.organizationRules.get(incident.name as never);

@@ -12,7 +12,7 @@ import { DescribeOrganizationCommand, OrganizationsClient } from "@aws-sdk/clien
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
+import { DETAIL_PARSERS, INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
 import { type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import { type KmsEvent, normalise } from "../../functions/shared/event.js";
 import { rolePermissions } from "../../functions/shared/permissions.js";
@@ -89,6 +89,8 @@ function fakeFor(event: KmsEvent): FakeKms {
       rotationPeriodInDays: event.detail.rotationPeriodInDays ?? 365,
       history: [{ name: "EnableKeyRotation", time: new Date("2026-01-01T00:00:00Z"), request: {} }],
     }),
+    // The tags a TagResource set are on the key now.
+    ...(event.detail.kind === "tagging" && { tags: { ...event.detail.set } }),
   });
   const target = event.detail.kind === "policy" ? event.detail.target : undefined;
   if (target && target.arn !== keyArn)
@@ -111,7 +113,7 @@ async function callsOf(
   config: ConfigInput,
   fixture: FixtureEntry,
 ): Promise<string[]> {
-  const event = normalise(fixture.event);
+  const event = normalise(fixture.event, DETAIL_PARSERS);
   if (!event) throw new Error(`${fixture.path} does not normalise`);
   fakeFor(event);
   vi.resetModules();

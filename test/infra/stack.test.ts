@@ -147,10 +147,51 @@ describe("rules", () => {
       ...successful(["DeleteKey"]),
       "detail-type": ["AWS Service Event via CloudTrail"],
     }),
+    "exemption-tampered": () => successful(["TagResource", "UntagResource"]),
+    // Other services' CloudTrail events, each under its own source.
+    "responder-tampered": () => ({
+      source: ["aws.cloudtrail", "aws.events", "aws.lambda", "aws.sns", "aws.iam"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: [
+          "cloudtrail.amazonaws.com",
+          "events.amazonaws.com",
+          "lambda.amazonaws.com",
+          "sns.amazonaws.com",
+          "iam.amazonaws.com",
+        ],
+        eventName: [
+          "StopLogging",
+          "DeleteTrail",
+          "UpdateTrail",
+          "PutEventSelectors",
+          "DisableRule",
+          "DeleteRule",
+          "RemoveTargets",
+          "PutRule",
+          "PutPermission",
+          "UpdateFunctionConfiguration20150331v2",
+          "UpdateFunctionCode20150331v2",
+          "DeleteFunction20150331",
+          "PutFunctionConcurrency20171031",
+          "RemovePermission20150331v2",
+          "Unsubscribe",
+          "SetTopicAttributes",
+          "DeleteTopic",
+          "PutRolePolicy",
+          "AttachRolePolicy",
+          "DetachRolePolicy",
+          "DeleteRolePolicy",
+          "UpdateAssumeRolePolicy",
+        ],
+        errorCode: [{ exists: false }],
+        ...loopPrevention(),
+      },
+    }),
   };
 
-  it("deploys exactly one rule per registered incident, and the sweep's schedule", () => {
-    built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length + 1);
+  it("deploys exactly one rule per registered incident, the sweep's schedule and the heartbeat's rule", () => {
+    built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length + 2);
     expect([...built.stack.rules.keys()]).toEqual(INCIDENTS);
   });
 
@@ -315,6 +356,12 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
   "key-region-changed": { kms: ["kms:DescribeKey"], history: false },
   // The key is gone: its history says whether the deletion was approved.
   "key-deleted": { kms: ["kms:DescribeKey"], history: true },
+  "exemption-tampered": {
+    kms: ["kms:DescribeKey", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource"],
+    history: false,
+  },
+  // Keyless: it reads nothing and changes nothing (repairs are not automated yet).
+  "responder-tampered": { kms: [], history: false, aliases: false },
 };
 
 describe("roles", () => {
@@ -331,8 +378,8 @@ describe("roles", () => {
       built.stack.runbook.role,
       built.stack.sweep.function.role,
     ].map(resource);
-    // The only other role is the SSM documents' (test/infra/runbook.test.ts).
-    expect(Object.keys(built.template.findResources("AWS::IAM::Role"))).toHaveLength(roles.length + 1);
+    // The only other roles: the SSM documents' (test/infra/runbook.test.ts), the heartbeat schedule's.
+    expect(Object.keys(built.template.findResources("AWS::IAM::Role"))).toHaveLength(roles.length + 2);
     for (const role of roles) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       expect((role.Properties.AssumeRolePolicyDocument as { Statement: unknown }).Statement).toEqual([
@@ -458,6 +505,7 @@ describe("roles follow the deployed config", () => {
           kms: ["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
           history: true,
         },
+        "exemption-tampered": { kms: ["kms:DescribeKey", "kms:ListResourceTags"], history: false },
       },
     );
   });
@@ -488,6 +536,8 @@ describe("functions", () => {
     const text = join["Fn::Join"][1]
       .map((part) => {
         if (typeof part === "string") return part;
+        const sub = (part as { "Fn::Sub"?: string })["Fn::Sub"];
+        if (sub !== undefined) return `<Sub:${sub}>`;
         const [id, attribute] = (part as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"];
         return `<${id}.${attribute}>`;
       })
@@ -559,8 +609,16 @@ describe("functions", () => {
     // The one key the responders repair.
     expect(config.notificationKeyArn).toBe(notificationKey);
     // Everything else is the validated config, and the whole document passes the schema.
-    const { notificationKeyArn: _key, ...rest } = config;
-    expect({ ...rest, responderRoleArns: [], ignoredKeys: [] }).toEqual(parseConfig({ mode: "enforce" }));
+    // What is the stack's own (responder-tampered): its name prefix and the deployment role.
+    expect(config.resourcePrefix).toBe(`${built.stack.stackName}-`);
+    expect(config.deploymentRoleArns).toEqual([
+      `<Sub:arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-\${AWS::AccountId}-\${AWS::Region}>`,
+    ]);
+    const { notificationKeyArn: _key, resourcePrefix: _prefix, ...rest } = config;
+    expect({ ...rest, responderRoleArns: [], ignoredKeys: [], deploymentRoleArns: [] }).toEqual({
+      ...parseConfig({ mode: "enforce" }),
+      resourcePrefix: undefined,
+    });
     // Deployed, each token is a role or key ARN: the schema takes exact role ARNs only.
     const deployed = [
       ...INCIDENTS.map((i) => responder(i).role),
@@ -569,7 +627,14 @@ describe("functions", () => {
     ].map((role) => `arn:aws:iam::111122223333:role/${logicalId(role)}`);
     const keyArn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     expect(() =>
-      parseConfig({ ...config, responderRoleArns: deployed, notificationKeyArn: keyArn }),
+      parseConfig({
+        ...config,
+        responderRoleArns: deployed,
+        notificationKeyArn: keyArn,
+        deploymentRoleArns: [
+          "arn:aws:iam::111122223333:role/cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1",
+        ],
+      }),
     ).not.toThrow();
   });
 
@@ -875,9 +940,9 @@ describe("notifications", () => {
 });
 
 describe("alarms", () => {
-  it("has three alarms per incident function and the sweep, two for the runbook and one on failed actions, each notifying the topic", () => {
+  it("has three alarms per incident function and the sweep, two for the runbook, one on failed actions and the heartbeat's, each notifying the topic", () => {
     const alarms = Object.values(built.template.findResources("AWS::CloudWatch::Alarm"));
-    expect(alarms).toHaveLength(3 * INCIDENTS.length + 3 + 2 + 1);
+    expect(alarms).toHaveLength(3 * INCIDENTS.length + 3 + 2 + 1 + 1);
     built.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Namespace: "kms-responder",
       MetricName: "Actions",
@@ -918,6 +983,68 @@ describe("alarms", () => {
       MetricName: "ApproximateNumberOfMessagesVisible",
       Statistic: "Maximum",
       Dimensions: [{ Name: "QueueName", Value: getAtt(failureQueue(incident), "QueueName") }],
+    });
+  });
+});
+
+describe("heartbeat", () => {
+  const hb = () => built.stack.heartbeat;
+
+  it("a schedule touches the canary key's description every 5 minutes, with a role that may do only that", () => {
+    const { Properties } = resource(hb().schedule);
+    expect(Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    expect(Properties.FlexibleTimeWindow).toEqual({ Mode: "OFF" });
+    const target = Properties.Target as { Arn: string; Input: unknown };
+    expect(target.Arn).toBe("arn:aws:scheduler:::aws-sdk:kms:updateKeyDescription");
+    expect(JSON.stringify(target.Input)).toContain(logicalId(hb().canaryKey));
+    built.template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: [
+          { Action: "kms:UpdateKeyDescription", Effect: "Allow", Resource: getAtt(hb().canaryKey) },
+        ],
+      },
+    });
+  });
+
+  it("a rule takes exactly the canary key's successful UpdateKeyDescription", () => {
+    const { Properties } = resource(hb().rule);
+    expect(Properties.EventPattern).toEqual({
+      source: ["aws.kms"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: ["kms.amazonaws.com"],
+        eventName: ["UpdateKeyDescription"],
+        errorCode: [{ exists: false }],
+        requestParameters: { keyId: [getAtt(hb().canaryKey)] },
+      },
+    });
+  });
+
+  it("counts each beat by account and Region, and alarms to the topic after 2 x 15 minutes without one (missing data breaching)", () => {
+    built.template.hasResourceProperties("AWS::Logs::MetricFilter", {
+      MetricTransformations: [
+        {
+          MetricNamespace: "kms-responder",
+          MetricName: "Heartbeat",
+          MetricValue: "1",
+          Dimensions: [
+            { Key: "account", Value: "$.account" },
+            { Key: "region", Value: "$.region" },
+          ],
+        },
+      ],
+    });
+    const { Properties } = resource(hb().alarm);
+    expect(Properties).toMatchObject({
+      Namespace: "kms-responder",
+      MetricName: "Heartbeat",
+      Statistic: "Sum",
+      Period: 900,
+      EvaluationPeriods: 2,
+      Threshold: 1,
+      ComparisonOperator: "LessThanThreshold",
+      TreatMissingData: "breaching",
+      AlarmActions: [ref(built.stack.topic)],
     });
   });
 });

@@ -14,7 +14,7 @@ import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
+import { DETAIL_PARSERS, INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
 import { parsePayload } from "../../functions/runbook/payload.js";
 import { runRunbook } from "../../functions/runbook/run.js";
 import { parseConfig } from "../../functions/shared/config.js";
@@ -165,7 +165,7 @@ afterEach(() => {
  * incident with an acting fixture is covered without a line here.
  */
 const ACTING = loadAllEvents().flatMap((f) => {
-  const event = normalise(f.event);
+  const event = normalise(f.event, DETAIL_PARSERS);
   const incident = event && incidentFor(INCIDENTS, event);
   if (!event || !incident || f.incident !== incident.name) return [];
   // Judged where the handlers run (us-east-1, 111122223333): a replica elsewhere is not ours to act on.

@@ -5,7 +5,7 @@
  * event claims, in the state the claim implies (so the handler's re-read confirms it).
  */
 import { vi } from "vitest";
-import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
+import { DETAIL_PARSERS, INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
 import { normalise } from "../../functions/shared/event.js";
 import type { HandlerResult } from "../../functions/shared/pipeline.js";
 import { incidentFor } from "../../functions/shared/route.js";
@@ -107,7 +107,7 @@ export async function coldStartRunbook(config: object = {}): Promise<{
  * event's typed detail and name, never by incident.
  */
 export function seedFromEvent(kms: FakeKms, raw: unknown): FakeKmsKey | undefined {
-  const event = normalise(raw);
+  const event = normalise(raw, DETAIL_PARSERS);
   const key = event?.key;
   if (!event || !key) return undefined;
   const init: FakeKeyInit = { arn: key.arn };
@@ -129,6 +129,8 @@ export function seedFromEvent(kms: FakeKms, raw: unknown): FakeKmsKey | undefine
     init.rotationPeriodInDays = d.rotationPeriodInDays ?? 365;
     init.history = [{ name: "EnableKeyRotation", time: before, request: {} }];
   }
+  // The tags a TagResource set are on the key now.
+  if (d.kind === "tagging") init.tags = { ...d.set };
   if (key.alias) init.aliases = [key.alias];
   return kms.addKey(init);
 }

@@ -198,26 +198,31 @@ describe("a handler's metrics", () => {
     vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
     const handler = await coldStart("rogue-grant");
     const lines = captureEmf();
+    // Received 2.5 s after the event (only Date is faked: the handler's promises run as usual).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(EVENT_TIME + 2500);
 
     // Act
     const outcome = await handler(raw);
+    vi.useRealTimers();
 
-    // Assess: the lines are out when the handler returns; the latency is from the fixture's
-    // 2026 event time to now, so only its presence is asserted.
+    // Assess: the lines are out when the handler returns; first how late the event arrived.
     expect(outcome.outcome).toBe("remediated");
     const written = lines();
-    expect(written.slice(0, 3)).toEqual([
+    expect(written.slice(0, 5)).toEqual([
+      emf("DeliveryLag", "Milliseconds", 2500, { incident: "rogue-grant" }),
+      emf("DeliveryLag", "Milliseconds", 2500, {}),
       emf("Findings", "Count", 1, { incident: "rogue-grant", severity: "critical" }),
       emf("Actions", "Count", 1, { incident: "rogue-grant", status: "succeeded" }),
       emf("Actions", "Count", 1, { status: "succeeded" }),
     ]);
-    expect(written).toHaveLength(4);
-    expect(written[3]?._aws.CloudWatchMetrics[0]?.Metrics).toEqual([
+    expect(written).toHaveLength(6);
+    expect(written[5]?._aws.CloudWatchMetrics[0]?.Metrics).toEqual([
       { Name: "RemediationLatency", Unit: "Milliseconds" },
     ]);
   });
 
-  it("writes nothing for an ignored event (no finding)", async () => {
+  it("writes only the delivery lag for an ignored event (no finding)", async () => {
     vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
     const handler = await coldStart("rogue-grant");
     const lines = captureEmf();
@@ -225,6 +230,23 @@ describe("a handler's metrics", () => {
     const outcome = await handler(loadEvent("rogue-grant/failed-call"));
 
     expect(outcome.outcome).toBe("ignored");
+    expect(
+      lines().map((l) => [l._aws.CloudWatchMetrics[0]?.Metrics, l._aws.CloudWatchMetrics[0]?.Dimensions]),
+    ).toEqual([
+      [[{ Name: "DeliveryLag", Unit: "Milliseconds" }], [["service", "incident"]]],
+      [[{ Name: "DeliveryLag", Unit: "Milliseconds" }], [["service"]]],
+    ]);
+  });
+
+  it("writes no delivery lag for a record without a readable eventTime", async () => {
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    const handler = await coldStart("rogue-grant");
+    const lines = captureEmf();
+    const raw = structuredClone(loadEvent("rogue-grant/failed-call"));
+    raw.detail.eventTime = "yesterday";
+
+    await handler(raw);
+
     expect(lines()).toEqual([]);
   });
 });

@@ -41,6 +41,8 @@ export interface ActionResult {
    * `operations`, `retiringPrincipal`, `constraints`, `name`): the undo re-creates exactly it.
    */
   grant?: Record<string, unknown>;
+  /** The tag removed or put back (`untag-exempt`, `retag-protected`), for the undo. */
+  tag?: { key: string; value: string };
 }
 
 /** The KMS client to call a key with: its Region, and its account (through the member role). */

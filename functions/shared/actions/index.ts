@@ -14,6 +14,7 @@ import { enableKeyRotation } from "./enable-key-rotation.js";
 import { removeStatements } from "./remove-statements.js";
 import { revokeGrant } from "./revoke-grant.js";
 import { revokeGranteeGrants } from "./revoke-grantee-grants.js";
+import { retagProtected, untagExempt } from "./tag-undo.js";
 
 export const ACTIONS = {
   "revoke-grant": revokeGrant,
@@ -24,6 +25,8 @@ export const ACTIONS = {
   "enable-key-rotation": enableKeyRotation,
   "remove-statements": removeStatements,
   "analyze-key-policy": analyzeKeyPolicy,
+  "untag-exempt": untagExempt,
+  "retag-protected": retagProtected,
 } as const satisfies { readonly [T in ActionType]: ActionModule<T> };
 
 export type Actions = typeof ACTIONS;

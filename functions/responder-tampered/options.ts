@@ -1,0 +1,11 @@
+/**
+ * `incidents.responder-tampered.*`: valibot entries only (the config schema reads them through
+ * registry-names.ts, without the incident's code). What is the stack's own (`resourcePrefix`,
+ * `deploymentRoleArns`) is top-level config the stack fills in.
+ */
+import * as v from "valibot";
+
+export const OPTIONS = {
+  /** The trails the responder depends on, by name or ARN; none listed: every trail counts. */
+  trails: v.optional(v.array(v.pipe(v.string(), v.minLength(1, "must not be empty")))),
+};

@@ -1,0 +1,134 @@
+/**
+ * The heartbeat: proof, every few minutes, that a KMS call still travels the whole path the
+ * responders depend on (the trail, EventBridge's CloudTrail delivery, a rule), and an alarm when it
+ * stops.
+ *
+ *   schedule (EventBridge Scheduler) -> kms:UpdateKeyDescription on the canary key
+ *     -> CloudTrail -> EventBridge -> rule (that key's UpdateKeyDescription)
+ *     -> log group -> metric filter -> `Heartbeat` (by account and Region)
+ *     -> alarm (missing data is breaching: 2 x 15 minutes without one) -> topic
+ *
+ * UpdateKeyDescription is a cheap management write that CloudTrail records and EventBridge
+ * delivers like the calls the incidents watch, and changes nothing anyone uses: the canary key
+ * encrypts nothing. The metric is recorded by a metric filter on the rule's log group: no function
+ * to run, throttle or break.
+ */
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as events from "aws-cdk-lib/aws-events";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as scheduler from "aws-cdk-lib/aws-scheduler";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import { Construct } from "constructs";
+import { METRICS_NAMESPACE } from "../functions/shared/metrics.js";
+
+export const HEARTBEAT_METRIC = "Heartbeat";
+/** The canary is touched every 5 minutes: three beats per 15-minute period. */
+export const HEARTBEAT_RATE_MINUTES = 5;
+export const HEARTBEAT_DESCRIPTION =
+  "kms-responder heartbeat canary: encrypts nothing, touched by a schedule";
+
+export interface HeartbeatProps {
+  topic: sns.ITopic;
+  /** The alarm's period in minutes and how many empty periods in a row alarm (default 15 and 2). */
+  periodMinutes?: number;
+  evaluationPeriods?: number;
+}
+
+export class Heartbeat extends Construct {
+  readonly canaryKey: kms.Key;
+  readonly schedule: scheduler.CfnSchedule;
+  readonly rule: events.Rule;
+  readonly alarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: HeartbeatProps) {
+    super(scope, id);
+    this.canaryKey = new kms.Key(this, "CanaryKey", {
+      description: HEARTBEAT_DESCRIPTION,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+
+    // The schedule calls KMS directly (a universal target): exactly one action, on exactly this key.
+    const role = new iam.Role(this, "ScheduleRole", {
+      assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com"),
+      description: "kms-responder heartbeat: touch the canary key's description",
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ["kms:UpdateKeyDescription"], resources: [this.canaryKey.keyArn] }),
+    );
+    this.schedule = new scheduler.CfnSchedule(this, "Schedule", {
+      description: "kms-responder heartbeat: one recorded KMS write on the canary key",
+      scheduleExpression: `rate(${HEARTBEAT_RATE_MINUTES} minutes)`,
+      flexibleTimeWindow: { mode: "OFF" },
+      target: {
+        arn: "arn:aws:scheduler:::aws-sdk:kms:updateKeyDescription",
+        roleArn: role.roleArn,
+        input: JSON.stringify({ KeyId: this.canaryKey.keyArn, Description: HEARTBEAT_DESCRIPTION }),
+      },
+    });
+
+    const log = new logs.LogGroup(this, "Beats", {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.rule = new events.Rule(this, "Rule", {
+      description: "kms-responder heartbeat: the canary key's UpdateKeyDescription came through",
+      eventPattern: {
+        source: ["aws.kms"],
+        detailType: ["AWS API Call via CloudTrail"],
+        detail: {
+          eventSource: ["kms.amazonaws.com"],
+          eventName: ["UpdateKeyDescription"],
+          errorCode: [{ exists: false }],
+          requestParameters: { keyId: [this.canaryKey.keyArn] },
+        },
+      },
+      // The log group as a plain target with a native resource policy: CDK's CloudWatchLogGroup
+      // target would add a custom-resource function (with a managed policy) to write the policy.
+      targets: [{ bind: () => ({ arn: log.logGroupArn }) }],
+    });
+    new logs.ResourcePolicy(this, "EventsWriteBeats", {
+      policyStatements: [
+        new iam.PolicyStatement({
+          principals: [
+            new iam.ServicePrincipal("events.amazonaws.com"),
+            new iam.ServicePrincipal("delivery.logs.amazonaws.com"),
+          ],
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [log.logGroupArn],
+        }),
+      ],
+    });
+    new logs.MetricFilter(this, "BeatFilter", {
+      logGroup: log,
+      filterPattern: logs.FilterPattern.stringValue("$.detail.eventName", "=", "UpdateKeyDescription"),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: HEARTBEAT_METRIC,
+      metricValue: "1",
+      dimensions: { account: "$.account", region: "$.region" },
+    });
+
+    const period = Duration.minutes(props.periodMinutes ?? 15);
+    const beats = new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: HEARTBEAT_METRIC,
+      dimensionsMap: { account: this.canaryKey.stack.account, region: this.canaryKey.stack.region },
+      statistic: "Sum",
+      period,
+    });
+    this.alarm = beats.createAlarm(this, "Alarm", {
+      alarmDescription:
+        "kms-responder went quiet: no heartbeat from this account and Region (the trail, EventBridge's delivery or the rule is broken, or stopped)",
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: props.evaluationPeriods ?? 2,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.alarm.addAlarmAction(new actions.SnsAction(props.topic));
+  }
+}

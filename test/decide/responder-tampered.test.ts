@@ -1,0 +1,189 @@
+import { describe, expect, it } from "vitest";
+import { DETAIL_PARSERS, INCIDENTS } from "../../functions/registry.js";
+import { decide } from "../../functions/responder-tampered/decide.js";
+import type { Config } from "../../functions/shared/config.js";
+import { normalise } from "../../functions/shared/event.js";
+import { decideAny } from "../../functions/shared/route.js";
+import { config, ENFORCING, FAILED_CALL, findingOf, type Shape, shapeOf } from "../helpers/decide.js";
+import { loadAllEvents, loadEvent } from "../helpers/fixtures.js";
+
+const DEPLOYMENT = "arn:aws:iam::111122223333:role/cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1";
+const DEPLOYED = config({
+  deploymentRoleArns: [DEPLOYMENT],
+  responderRoleArns: ["arn:aws:iam::111122223333:role/kms-responder-KeyPolicyViolationRole-EXAMPLE"],
+});
+
+const eventOf = (variant: string) => {
+  const event = normalise(loadEvent(`responder-tampered/${variant}`), DETAIL_PARSERS);
+  if (!event) throw new Error("fixture did not normalise");
+  return event;
+};
+const decideFixture = (variant: string, cfg: Config = DEPLOYED) => decide(eventOf(variant), cfg, {});
+
+const critical = (reason: string): Shape => ({
+  kind: "finding",
+  incident: "responder-tampered",
+  severity: "critical",
+  reasons: [reason],
+  actions: [],
+});
+const ignored = (skipped: string): Shape => ({ kind: "ignore", skipped, incident: "responder-tampered" });
+
+const CALLS: Array<[string, string]> = [
+  ["stop-logging", "trail-stopped"],
+  ["delete-trail", "trail-deleted"],
+  ["update-trail", "trail-changed"],
+  ["put-event-selectors", "event-selectors-changed"],
+  ["disable-rule", "rule-disabled"],
+  ["delete-rule", "rule-deleted"],
+  ["remove-targets", "targets-removed"],
+  ["put-rule", "rule-changed"],
+  ["put-permission", "bus-opened"],
+  ["update-function-configuration", "function-changed"],
+  ["update-function-code", "function-code-changed"],
+  ["delete-function", "function-deleted"],
+  ["put-function-concurrency", "function-throttled"],
+  ["remove-permission", "invoke-permission-removed"],
+  ["unsubscribe", "unsubscribed"],
+  ["set-topic-attributes", "topic-changed"],
+  ["delete-topic", "topic-deleted"],
+  ["put-role-policy", "role-policy-added"],
+  ["attach-role-policy", "role-policy-attached"],
+  ["detach-role-policy", "role-policy-detached"],
+  ["delete-role-policy", "role-policy-deleted"],
+  ["update-assume-role-policy", "role-trust-changed"],
+];
+
+describe("responder-tampered decide: every watched call on the responder's own resources", () => {
+  it.each(CALLS)("%s is critical (%s)", (variant, reason) => {
+    expect(shapeOf(decideFixture(variant))).toEqual(critical(reason));
+  });
+
+  it.each([
+    ["deployment-put-function-concurrency", ignored("own-call")],
+    ["own-call", ignored("own-call")],
+    ["other-function", ignored("no-incident")],
+    ["failed-call", FAILED_CALL],
+  ] as Array<[string, Shape]>)("%s", (variant, expected) => {
+    expect(shapeOf(decideFixture(variant))).toEqual(expected);
+  });
+
+  it("covers every responder-tampered fixture", () => {
+    const variants = loadAllEvents()
+      .filter((f) => f.incident === "responder-tampered")
+      .map((f) => f.variant)
+      .sort();
+    expect(variants).toEqual(
+      [
+        ...CALLS.map(([v]) => v),
+        "deployment-put-function-concurrency",
+        "other-function",
+        "failed-call",
+        "own-call",
+      ].sort(),
+    );
+  });
+});
+
+describe("responder-tampered decide: what is the responder's own", () => {
+  it("another stack name: the same rule is not ours", () => {
+    const other = config({ resourcePrefix: "kms-responder-prod-" });
+    expect(shapeOf(decideFixture("disable-rule", other))).toEqual(ignored("no-incident"));
+  });
+
+  it("trails listed: only those count, by name or ARN", () => {
+    const listed = config({ incidents: { "responder-tampered": { trails: ["management-events"] } } });
+    const elsewhere = config({ incidents: { "responder-tampered": { trails: ["security-trail"] } } });
+    expect(shapeOf(decideFixture("stop-logging", listed))).toEqual(critical("trail-stopped"));
+    expect(shapeOf(decideFixture("stop-logging", elsewhere))).toEqual(ignored("no-incident"));
+  });
+
+  it("the deployment role's own change is nothing, anyone else's the same change is critical", () => {
+    expect(shapeOf(decideFixture("deployment-put-function-concurrency"))).toEqual(ignored("own-call"));
+    expect(shapeOf(decideFixture("deployment-put-function-concurrency", ENFORCING))).toEqual(
+      critical("function-concurrency-changed"),
+    );
+  });
+
+  it("PutPermission on another account's bus name is not ours; on the stack's bus it is", () => {
+    const event = structuredClone(loadEvent("responder-tampered/put-permission"));
+    (event.detail.requestParameters as Record<string, unknown>).eventBusName = "payments-bus";
+    const parsed = normalise(event, DETAIL_PARSERS);
+    if (!parsed) throw new Error("did not normalise");
+    expect(shapeOf(decide(parsed, DEPLOYED, {}))).toEqual(ignored("no-incident"));
+    (event.detail.requestParameters as Record<string, unknown>).eventBusName =
+      "arn:aws:events:us-east-1:111122223333:event-bus/kms-responder-organization";
+    const ours = normalise(event, DETAIL_PARSERS);
+    if (!ours) throw new Error("did not normalise");
+    expect(shapeOf(decide(ours, DEPLOYED, {}))).toEqual(critical("bus-opened"));
+  });
+});
+
+describe("responder-tampered decide: how to put it back", () => {
+  it.each([
+    [
+      "stop-logging",
+      `aws cloudtrail start-logging --name arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region us-east-1`,
+    ],
+    [
+      "disable-rule",
+      "aws events enable-rule --name kms-responder-rogueGrantrule8D1F2A3B-EXAMPLE1 --region us-east-1",
+    ],
+    [
+      "put-function-concurrency",
+      "aws lambda delete-function-concurrency --function-name kms-responder-rogueGrantFunction5E6F7A8B-EXAMPLE2 --region us-east-1",
+    ],
+    ["put-permission", "aws events remove-permission --statement-id open-to-all --region us-east-1"],
+    [
+      "attach-role-policy",
+      "aws iam detach-role-policy --role-name kms-responder-rogueGrantRole1A2B3C4D-EXAMPLE4 --policy-arn arn:aws:iam::aws:policy/AWSDenyAll",
+    ],
+  ])("%s", (variant, command) => {
+    expect(findingOf(decideFixture(variant)).details.join("\n")).toContain(command);
+  });
+});
+
+describe("triage's router takes the tamper records", () => {
+  it.each([
+    ["responder-tampered/stop-logging", "trail-stopped"],
+    ["responder-tampered/disable-rule", "rule-disabled"],
+    ["responder-tampered/put-function-concurrency", "function-throttled"],
+    ["responder-tampered/unsubscribe", "unsubscribed"],
+    ["exemption-tampered/tag-exempt", "unapproved-exemption"],
+  ])("%s: critical", (fixture, reason) => {
+    const event = normalise(loadEvent(fixture), DETAIL_PARSERS);
+    if (!event) throw new Error("did not normalise");
+    expect(shapeOf(decideAny(INCIDENTS, event, DEPLOYED))).toMatchObject({
+      severity: "critical",
+      reasons: [reason],
+    });
+  });
+
+  it("the deployment's own change: nothing", () => {
+    const event = normalise(
+      loadEvent("responder-tampered/deployment-put-function-concurrency"),
+      DETAIL_PARSERS,
+    );
+    if (!event) throw new Error("did not normalise");
+    expect(decideAny(INCIDENTS, event, DEPLOYED)).toMatchObject({ kind: "ignore", skipped: "own-call" });
+  });
+
+  it("a call of a service no incident watches is still not-kms", () => {
+    const event = normalise({ eventSource: "s3.amazonaws.com", eventName: "PutObject" }, DETAIL_PARSERS);
+    if (!event) throw new Error("did not normalise");
+    expect(decideAny(INCIDENTS, event, DEPLOYED)).toMatchObject({ kind: "ignore", skipped: "not-kms" });
+  });
+});
+
+describe("responder-tampered decide: odd but real records", () => {
+  it.each([
+    ["requestParameters null", null],
+    ["functionName not a string", { functionName: 42 }],
+  ])("%s: no crash, not ours", (_label, params) => {
+    const event = structuredClone(loadEvent("responder-tampered/delete-function"));
+    event.detail.requestParameters = params;
+    const parsed = normalise(event, DETAIL_PARSERS);
+    if (!parsed) throw new Error("did not normalise");
+    expect(shapeOf(decide(parsed, DEPLOYED, {}))).toEqual(ignored("no-incident"));
+  });
+});
