@@ -32,7 +32,7 @@ import {
   type TriageRow,
   triageEntry,
 } from "../../cli/triage.js";
-import { DETAIL_PARSERS, INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
+import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
 import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import type { Decision, PlannedAction } from "../../functions/shared/decision.js";
 import { type DetailParser, normalise } from "../../functions/shared/event.js";
