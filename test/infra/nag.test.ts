@@ -48,8 +48,8 @@ describe("cdk-nag AwsSolutions", () => {
       "AwsSolutions-SQS3": [
         "kms-responder/alias-changed/Failures",
         "kms-responder/custom-key-store-changed/Failures",
-        "kms-responder/key-deleted/Failures",
         "kms-responder/exemption-tampered/Failures",
+        "kms-responder/key-deleted/Failures",
         "kms-responder/key-deletion-scheduled/Failures",
         "kms-responder/key-disabled/Failures",
         "kms-responder/key-material-deleted/Failures",
@@ -69,8 +69,8 @@ describe("cdk-nag AwsSolutions", () => {
       // invoke the runbook function.
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]": [
         "kms-responder/alias-changed/Role",
-        "kms-responder/key-deleted/Role",
         "kms-responder/exemption-tampered/Role",
+        "kms-responder/key-deleted/Role",
         "kms-responder/key-deletion-scheduled/Role",
         "kms-responder/key-disabled/Role",
         "kms-responder/key-material-deleted/Role",
@@ -93,8 +93,8 @@ describe("cdk-nag AwsSolutions", () => {
       // cancelled deletion, afterCancel restore by default).
       "AwsSolutions-IAM5[Resource::*]": [
         "kms-responder/alias-changed/Role",
-        "kms-responder/key-deleted/Role",
         "kms-responder/exemption-tampered/Role",
+        "kms-responder/key-deleted/Role",
         "kms-responder/key-deletion-scheduled/Role",
         "kms-responder/key-disabled/Role",
         "kms-responder/key-material-deleted/Role",
