@@ -565,13 +565,17 @@ export const SCENARIOS: readonly Scenario[] = [
     async stage(world) {
       const key = await world.createKey(keyMaterialExpiring.name, { Origin: "EXTERNAL" });
       const fixture = fixtureOf(keyMaterialExpiring, "expires-soon");
+      const { event, request } = template(fixture, { keyArn: key.arn });
+      // A re-import of the key's own material with a new expiry: the expiry alone is this
+      // scenario's incident (new material also reaches key-material-imported's rule).
+      request.importType = "EXISTING_KEY_MATERIAL";
       return {
-        attack: `alice (IAM user) ImportKeyMaterial with ValidTo on ${key.alias} (Origin EXTERNAL)`,
+        attack: `alice (IAM user) ImportKeyMaterial (EXISTING_KEY_MATERIAL) with ValidTo on ${key.alias} (Origin EXTERNAL)`,
         // moto cannot import key material: the event is emitted only.
         performed: false,
         note: "moto does not implement ImportKeyMaterial: the event is emitted only",
         fixture,
-        event: template(fixture, { keyArn: key.arn }).event,
+        event,
         expect: { rule: keyMaterialExpiring.name, outcome: "notified", actions: [], severity: "HIGH" },
         verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
       };
