@@ -23,10 +23,12 @@ import {
 import { INCIDENTS, type IncidentName } from "../functions/registry.js";
 import { parseKeyArn } from "../functions/shared/arn.js";
 import type { ConfigInput } from "../functions/shared/config.js";
+import { KMS_SOURCE } from "../functions/shared/decision.js";
 import { describeError } from "../functions/shared/errors.js";
 import { ALL_MANAGEMENT_EVENTS, type Incident } from "../functions/shared/incident.js";
 import { isObject, type JsonObject, str } from "../functions/shared/json.js";
 import { type NotificationDocument, notificationText } from "../functions/shared/notify.js";
+import { sourcesOf } from "../functions/shared/route.js";
 import { notByResponder } from "../functions/shared/rule.js";
 import { BUNDLES, buildBundles, type Handler, loadHandler, staleBundles } from "./drill/bundles.js";
 import { MUTATING_KMS_CALLS, recordCalls } from "./drill/calls.js";
@@ -50,7 +52,7 @@ const REGION = "us-east-1";
  */
 // Only incidents about KMS calls: the drill rewrites a fixture for a real key, and the callers of the
 // other own-call fixtures (trail, rules, functions) are the same responder roles.
-const OWN_CALL_FIXTURES = INCIDENTS.filter((i) => i.eventSources === undefined)
+const OWN_CALL_FIXTURES = INCIDENTS.filter((i) => sourcesOf(i).every((source) => source === KMS_SOURCE))
   .map((i) => `${i.name}/own-call`)
   .filter((name) => existsSync(`${EVENTS_DIR}${name}.json`));
 
