@@ -222,7 +222,7 @@ async function checkFunction(
         ? ok(`function ${label}`, `ok: ${fn} present, no errors in the last 24 hours`)
         : fail(
             `function ${label}`,
-            `${fn} failed ${errors} time(s) in the last 24 hours: read its log group (/aws/lambda/${fn})`,
+            `${fn} failed ${errors} time${errors === 1 ? "" : "s"} in the last 24 hours: read its log group (/aws/lambda/${fn})`,
           ),
     );
   } catch (error) {

@@ -55,7 +55,7 @@ export function judgePolicy(state: KeyState, config: Config): Finding | undefine
     severity,
     reasons,
     title: severity === "critical" ? "Dangerous KMS key policy" : "KMS key policy finding",
-    summary: `The key's policy has ${analysis.findings.length} finding(s): ${reasons.join(", ")}`,
+    summary: `The key's policy has ${analysis.findings.length} finding${analysis.findings.length === 1 ? "" : "s"}: ${reasons.join(", ")}`,
     details: [...findingLines(analysis), ...planned.lines],
     actions: holdUnverified(holdActions(INCIDENT, planned.actions, key, config, facts), facts, ["tags"]),
     event: undefined,

@@ -141,7 +141,7 @@ describe("doctor, with mocked clients", () => {
     const check = (await doctor()).get(`function ${first}`);
     expect(check).toMatchObject({
       ok: false,
-      message: expect.stringContaining("failed 3 time(s) in the last 24 hours"),
+      message: expect.stringContaining("failed 3 times in the last 24 hours"),
     });
     expect(check?.message).toContain(`/aws/lambda/kms-responder-${first}`);
   });
