@@ -173,7 +173,8 @@ function asciiLine(text: string): string {
 export function cutAtWord(text: string, max: number): string {
   if (text.length <= max) return text;
   const room = text.slice(0, Math.max(0, max - 3));
-  const space = room.lastIndexOf(" ");
+  // When the cut falls just before a space, the last word fits whole: keep it.
+  const space = text[room.length] === " " ? room.length : room.lastIndexOf(" ");
   const cut = space > max / 3 ? room.slice(0, space) : room;
   return `${cut.replace(/[\s,;:.-]+$/, "")}...`;
 }

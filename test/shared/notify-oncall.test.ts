@@ -149,6 +149,8 @@ describe("notifications for the on-call reader", () => {
   it("cutAtWord and sanitiseSubject never cut inside a word when there is a space to cut at", () => {
     expect(cutAtWord("alpha beta gamma delta", 16)).toBe("alpha beta...");
     expect(cutAtWord("short", 16)).toBe("short");
+    // "alpha beta" plus "..." is exactly 13: the word before the cut fits and stays.
+    expect(cutAtWord("alpha beta gamma", 13)).toBe("alpha beta...");
     const subject = sanitiseSubject(`[HIGH] ${"word ".repeat(40)}`);
     expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
     expect(subject.endsWith("word...")).toBe(true);

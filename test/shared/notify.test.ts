@@ -101,7 +101,8 @@ describe("formatNotification: subject", () => {
       "[CRITICAL] Rogue KMS grant to an..., grant revoked: key 7f3c9a12 in 111122223333/us-east-1",
     );
     expect(cutMore).toBe(
-      "[CRITICAL] KMS key pending deletion..., grant revoked: key 7f3c9a12 in 111122223333/us-east-1",
+      // 99 characters: "still" fits exactly and stays.
+      "[CRITICAL] KMS key pending deletion still..., grant revoked: key 7f3c9a12 in 111122223333/us-east-1",
     );
     expect(cutMore.length).toBeLessThanOrEqual(MAX_SUBJECT);
   });
