@@ -69,6 +69,32 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
+/**
+ * The closing quote of the string whose text starts at `from`: the next quote not escaped by an odd
+ * run of backslashes, or -1 when the string goes on past the chunk.
+ */
+function closingQuote(chunk: string, from: number): number {
+  let q = chunk.indexOf('"', from);
+  while (q !== -1) {
+    let k = q - 1;
+    while (k >= from && chunk.charCodeAt(k) === BACKSLASH) k--;
+    if ((q - 1 - k) % 2 === 0) break;
+    q = chunk.indexOf('"', q + 1);
+  }
+  return q;
+}
+
+/**
+ * Whether a chunk that ends inside a string (whose text starts at `from`) ends in an odd run of
+ * backslashes: the next chunk's first character is then escaped.
+ */
+function endsEscaped(chunk: string, from: number): boolean {
+  const n = chunk.length;
+  let k = n - 1;
+  while (k >= from && chunk.charCodeAt(k) === BACKSLASH) k--;
+  return (n - 1 - k) % 2 === 1;
+}
+
 export class LogScanner {
   /** `watched`: the event sources whose records are parsed whole (the others keep KEPT only). */
   constructor(private readonly watched: ReadonlySet<string> = WATCHED) {}
@@ -114,82 +140,97 @@ export class LogScanner {
     const n = chunk.length;
     let i = 0;
     while (i < n) {
-      if (this.inString) {
-        if (this.escaped) {
-          this.escaped = false;
-          i++;
-          continue;
-        }
-        // Jump to the next quote; it closes the string unless an odd run of backslashes precedes it.
-        let q = chunk.indexOf('"', i);
-        while (q !== -1) {
-          let k = q - 1;
-          while (k >= i && chunk.charCodeAt(k) === BACKSLASH) k--;
-          if ((q - 1 - k) % 2 === 0) break;
-          q = chunk.indexOf('"', q + 1);
-        }
-        if (q === -1) {
-          // The string goes on in the next chunk; an odd run of backslashes at the end escapes its first char.
-          let k = n - 1;
-          while (k >= i && chunk.charCodeAt(k) === BACKSLASH) k--;
-          this.escaped = (n - 1 - k) % 2 === 1;
-          i = n;
-          break;
-        }
-        this.inString = false;
-        this.endString(chunk, this.base + q);
-        i = q + 1;
-        continue;
-      }
-      if (this.recordStart >= 0 && this.depth > this.recordsDepth + 1) {
-        i = this.skipNested(chunk, i);
-        continue;
-      }
-      const c = chunk.charCodeAt(i);
-      if (c === QUOTE) {
-        this.inString = true;
-        this.startString(this.base + i + 1);
-      } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-        if (!this.started) this.started = true;
-        this.depth++;
-        if (this.depth === 1 && c === OPEN_ARRAY) this.recordsDepth = 1;
-        else if (
-          this.depth === 2 &&
-          c === OPEN_ARRAY &&
-          this.recordsDepth === 0 &&
-          this.lastTopString === "Records"
-        )
-          this.recordsDepth = 2;
-        else if (this.recordsDepth > 0 && !this.recordsClosed && this.depth === this.recordsDepth + 1) {
-          if (c === OPEN_OBJECT) {
-            this.recordStart = this.base + i;
-            this.pieces = [];
-            this.fields = [];
-            this.expectKey = true;
-          } else this.skipElement("an array");
-        }
-      } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-        if (this.recordStart >= 0 && this.depth === this.recordsDepth + 1) {
-          this.endRecord(chunk, i);
-        } else if (this.recordsDepth > 0 && this.depth === this.recordsDepth) this.recordsClosed = true;
-        this.depth--;
-        if (this.depth === 0) this.endDocument();
-      } else if (this.recordStart >= 0 && this.depth === this.recordsDepth + 1) {
-        if (c === COMMA) this.expectKey = true;
-        else if (c === COLON) this.expectKey = false;
-      } else if (!this.started && !isSpace(c) && c !== BOM) {
-        this.invalid = "not a CloudTrail log file (it does not start with { or [)";
-        return;
-      }
-      i++;
+      if (this.inString) i = this.continueString(chunk, i);
+      else if (this.recordStart >= 0 && this.depth > this.recordsDepth + 1) i = this.skipNested(chunk, i);
+      else if (this.structural(chunk, i)) i++;
+      else return;
     }
+    this.keepTail(chunk);
+    this.base += n;
+  }
+
+  /**
+   * Inside a string from `i`: returns where the caller goes on, just past the closing quote, or the
+   * chunk's end when the string goes on in the next chunk.
+   */
+  private continueString(chunk: string, i: number): number {
+    if (this.escaped) {
+      this.escaped = false;
+      return i + 1;
+    }
+    const q = closingQuote(chunk, i);
+    if (q === -1) {
+      this.escaped = endsEscaped(chunk, i);
+      return chunk.length;
+    }
+    this.inString = false;
+    this.endString(chunk, this.base + q);
+    return q + 1;
+  }
+
+  /**
+   * A character outside strings and outside a record's nested values. Returns false when it shows
+   * the document is not a log file (`invalid` is then set and nothing more is read).
+   */
+  private structural(chunk: string, i: number): boolean {
+    const c = chunk.charCodeAt(i);
+    if (c === QUOTE) {
+      this.inString = true;
+      this.startString(this.base + i + 1);
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) this.open(c, this.base + i);
+    else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) this.close(chunk, i);
+    else if (this.recordStart >= 0 && this.depth === this.recordsDepth + 1) {
+      if (c === COMMA) this.expectKey = true;
+      else if (c === COLON) this.expectKey = false;
+    } else if (!this.started && !isSpace(c) && c !== BOM) {
+      this.invalid = "not a CloudTrail log file (it does not start with { or [)";
+      return false;
+    }
+    return true;
+  }
+
+  /** An opening bracket `c` at global offset `at`: the records array, a record, or a nesting level. */
+  private open(c: number, at: number): void {
+    this.started = true;
+    this.depth++;
+    if (this.depth === 1 && c === OPEN_ARRAY) this.recordsDepth = 1;
+    else if (
+      this.depth === 2 &&
+      c === OPEN_ARRAY &&
+      this.recordsDepth === 0 &&
+      this.lastTopString === "Records"
+    )
+      this.recordsDepth = 2;
+    else if (this.recordsDepth > 0 && !this.recordsClosed && this.depth === this.recordsDepth + 1) {
+      if (c === OPEN_OBJECT) this.startRecord(at);
+      else this.skipElement("an array");
+    }
+  }
+
+  private startRecord(at: number): void {
+    this.recordStart = at;
+    this.pieces = [];
+    this.fields = [];
+    this.expectKey = true;
+  }
+
+  /** A closing bracket at `i`: it ends a record, the records array or a document. */
+  private close(chunk: string, i: number): void {
+    if (this.recordStart >= 0 && this.depth === this.recordsDepth + 1) {
+      this.endRecord(chunk, i);
+    } else if (this.recordsDepth > 0 && this.depth === this.recordsDepth) this.recordsClosed = true;
+    this.depth--;
+    if (this.depth === 0) this.endDocument();
+  }
+
+  /** At a chunk's end: keeps what the next chunk needs of it (a top-level key's start, the record's text). */
+  private keepTail(chunk: string): void {
     if (this.inString && this.topStringStart >= 0 && this.topPiece.length <= 16)
       this.topPiece += chunk.slice(Math.max(0, this.topStringStart - this.base));
     if (this.recordStart >= 0) {
       const from = Math.max(0, this.recordStart - this.base);
       this.pieces.push(from === 0 ? chunk : chunk.slice(from));
     }
-    this.base += n;
   }
 
   /**
@@ -205,18 +246,10 @@ export class LogScanner {
     while (i < n) {
       const c = chunk.charCodeAt(i);
       if (c === QUOTE) {
-        let q = chunk.indexOf('"', i + 1);
-        while (q !== -1) {
-          let k = q - 1;
-          while (k > i && chunk.charCodeAt(k) === BACKSLASH) k--;
-          if ((q - 1 - k) % 2 === 0) break;
-          q = chunk.indexOf('"', q + 1);
-        }
+        const q = closingQuote(chunk, i + 1);
         if (q === -1) {
           // The string goes on in the next chunk: the main loop's string state takes over.
-          let k = n - 1;
-          while (k > i && chunk.charCodeAt(k) === BACKSLASH) k--;
-          this.escaped = (n - 1 - k) % 2 === 1;
+          this.escaped = endsEscaped(chunk, i + 1);
           this.inString = true;
           this.stringStart = this.base + i + 1;
           this.depth = depth;
