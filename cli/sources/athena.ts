@@ -118,84 +118,105 @@ function cells(row: Row): Array<string | undefined> {
 export function athenaRecords(options: AthenaSourceOptions): { records: RecordSource; stats: AthenaStats } {
   const stats: AthenaStats = { rows: 0, pages: 0 };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const { client } = options;
 
   async function* records(): RecordSource {
-    let id: string | undefined;
-    try {
-      const started = await client.send(
-        new StartQueryExecutionCommand({
-          QueryString: options.query,
-          ...(options.database && { QueryExecutionContext: { Database: options.database } }),
-          ...(options.workgroup && { WorkGroup: options.workgroup }),
-          ...(options.outputLocation && { ResultConfiguration: { OutputLocation: options.outputLocation } }),
-        }),
-      );
-      id = started.QueryExecutionId;
-    } catch (error) {
-      throw new ConfigError(`cannot start the Athena query: ${message(error)}`);
-    }
-    if (!id) throw new ConfigError("Athena started no query (no QueryExecutionId)");
+    const id = await startQuery(options);
     stats.queryExecutionId = id;
-    const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
-    let wait = options.pollMs ?? 500;
-    for (;;) {
-      let state: string | undefined;
-      let reason: string | undefined;
-      try {
-        const got = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-        state = got.QueryExecution?.Status?.State;
-        reason = got.QueryExecution?.Status?.StateChangeReason;
-        stats.scannedBytes = got.QueryExecution?.Statistics?.DataScannedInBytes;
-      } catch (error) {
-        throw new ConfigError(`cannot follow the Athena query ${id}: ${message(error)}`);
-      }
-      if (state === "SUCCEEDED") break;
-      if (state === "FAILED" || state === "CANCELLED")
-        throw new ConfigError(
-          `the Athena query ${id} ${state.toLowerCase()}: ${reason ?? "no reason given"}`,
-        );
-      if (Date.now() > deadline)
-        throw new ConfigError(`the Athena query ${id} did not finish in time (still ${state ?? "unknown"})`);
-      await sleep(wait);
-      wait = Math.min(wait * 2, 5_000);
-    }
-    const file = `athena:${id}`;
-    let names: string[] | undefined;
-    let token: string | undefined;
-    do {
-      let page: Awaited<ReturnType<typeof readPage>>;
-      try {
-        page = await readPage(client, id, token);
-      } catch (error) {
-        throw new ConfigError(`cannot read the results of the Athena query ${id}: ${message(error)}`);
-      }
-      stats.pages++;
-      let rows = page.rows;
-      if (!names) {
-        names = page.columns.length ? page.columns : (rows[0] ?? []).map((c) => c ?? "");
-        // The first row of the first page repeats the column names.
-        const first = rows[0];
-        if (first?.every((c, i) => c === names?.[i])) rows = rows.slice(1);
-      }
-      const batch: RecordEntry[] = [];
-      for (const row of rows) {
-        const values: Partial<Record<Column, string>> = {};
-        for (const [i, name] of names.entries()) {
-          const value = row[i];
-          if (value !== undefined && (COLUMNS as readonly string[]).includes(name))
-            values[name as Column] = value;
-        }
-        const rebuilt = recordOfRow(values);
-        batch.push({ file, index: stats.rows, ...rebuilt });
-        stats.rows++;
-      }
-      if (batch.length) yield batch;
-      token = page.next;
-    } while (token);
+    await waitForQuery(options, id, stats, sleep);
+    yield* resultBatches(options.client, id, stats);
   }
 
   return { records: records(), stats };
+}
+
+/** Starts the query; returns its execution id. */
+async function startQuery(options: AthenaSourceOptions): Promise<string> {
+  let id: string | undefined;
+  try {
+    const started = await options.client.send(
+      new StartQueryExecutionCommand({
+        QueryString: options.query,
+        ...(options.database && { QueryExecutionContext: { Database: options.database } }),
+        ...(options.workgroup && { WorkGroup: options.workgroup }),
+        ...(options.outputLocation && { ResultConfiguration: { OutputLocation: options.outputLocation } }),
+      }),
+    );
+    id = started.QueryExecutionId;
+  } catch (error) {
+    throw new ConfigError(`cannot start the Athena query: ${message(error)}`);
+  }
+  if (!id) throw new ConfigError("Athena started no query (no QueryExecutionId)");
+  return id;
+}
+
+/** Polls the query (backing off to 5 s) until it succeeds; throws when it fails, is cancelled or runs out of time. */
+async function waitForQuery(
+  options: AthenaSourceOptions,
+  id: string,
+  stats: AthenaStats,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  let wait = options.pollMs ?? 500;
+  for (;;) {
+    let state: string | undefined;
+    let reason: string | undefined;
+    try {
+      const got = await options.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
+      state = got.QueryExecution?.Status?.State;
+      reason = got.QueryExecution?.Status?.StateChangeReason;
+      stats.scannedBytes = got.QueryExecution?.Statistics?.DataScannedInBytes;
+    } catch (error) {
+      throw new ConfigError(`cannot follow the Athena query ${id}: ${message(error)}`);
+    }
+    if (state === "SUCCEEDED") return;
+    if (state === "FAILED" || state === "CANCELLED")
+      throw new ConfigError(`the Athena query ${id} ${state.toLowerCase()}: ${reason ?? "no reason given"}`);
+    if (Date.now() > deadline)
+      throw new ConfigError(`the Athena query ${id} did not finish in time (still ${state ?? "unknown"})`);
+    await sleep(wait);
+    wait = Math.min(wait * 2, 5_000);
+  }
+}
+
+/** The finished query's result pages as batches of record entries. */
+async function* resultBatches(client: AthenaClient, id: string, stats: AthenaStats): RecordSource {
+  const file = `athena:${id}`;
+  let names: string[] | undefined;
+  let token: string | undefined;
+  do {
+    let page: Awaited<ReturnType<typeof readPage>>;
+    try {
+      page = await readPage(client, id, token);
+    } catch (error) {
+      throw new ConfigError(`cannot read the results of the Athena query ${id}: ${message(error)}`);
+    }
+    stats.pages++;
+    let rows = page.rows;
+    if (!names) {
+      names = page.columns.length ? page.columns : (rows[0] ?? []).map((c) => c ?? "");
+      // The first row of the first page repeats the column names.
+      const first = rows[0];
+      if (first?.every((c, i) => c === names?.[i])) rows = rows.slice(1);
+    }
+    const batch: RecordEntry[] = [];
+    for (const row of rows) {
+      batch.push({ file, index: stats.rows, ...recordOfRow(rowValues(names, row)) });
+      stats.rows++;
+    }
+    if (batch.length) yield batch;
+    token = page.next;
+  } while (token);
+}
+
+/** A row's cells by column name, only the columns a record is rebuilt from. */
+function rowValues(names: string[], row: Array<string | undefined>): Partial<Record<Column, string>> {
+  const values: Partial<Record<Column, string>> = {};
+  for (const [i, name] of names.entries()) {
+    const value = row[i];
+    if (value !== undefined && (COLUMNS as readonly string[]).includes(name)) values[name as Column] = value;
+  }
+  return values;
 }
 
 async function readPage(

@@ -229,25 +229,41 @@ export async function* listTrailObjects(
     }
     const children = direct(prefix, level);
     if (children) {
-      for (const child of children) {
-        const below = levelOf(child);
-        if (below && keeps(below, filter)) yield* walk(child, above);
-      }
+      for (const child of children.filter(kept)) yield* walk(child, above);
       return;
     }
     for await (const page of list(prefix)) {
-      for (const object of page.objects) {
-        if (!wanted(object, levelOf(object.key.slice(0, object.key.lastIndexOf("/") + 1)))) continue;
-        stats.listed++;
-        yield object;
-      }
-      const trail = page.prefixes.filter((p) => p.endsWith("/AWSLogs/") || p === "AWSLogs/");
-      for (const child of trail.length ? trail : page.prefixes) {
-        const below = levelOf(child);
-        if (!below || !keeps(below, filter)) continue;
-        if (below.kind === "above" && above >= MAX_ABOVE) continue;
-        yield* walk(child, below.kind === "above" ? above + 1 : above);
-      }
+      yield* pageObjects(page);
+      for (const [child, depth] of childrenToWalk(page, above)) yield* walk(child, depth);
+    }
+  }
+
+  /** Whether the filter keeps a folder of the trail layout (one outside it is not kept). */
+  function kept(folder: string): boolean {
+    const level = levelOf(folder);
+    return level !== undefined && keeps(level, filter);
+  }
+
+  /** The log files of a listed page that the filter keeps. */
+  function* pageObjects(page: Page): Generator<S3Object> {
+    for (const object of page.objects) {
+      if (!wanted(object, levelOf(object.key.slice(0, object.key.lastIndexOf("/") + 1)))) continue;
+      stats.listed++;
+      yield object;
+    }
+  }
+
+  /**
+   * The folders of a listed page worth walking, each with how many folders above the trail layout
+   * it sits (`above`): an `AWSLogs/` folder, when the page has one, is the only one walked.
+   */
+  function* childrenToWalk(page: Page, above: number): Generator<[string, number]> {
+    const trail = page.prefixes.filter((p) => p.endsWith("/AWSLogs/") || p === "AWSLogs/");
+    for (const child of trail.length ? trail : page.prefixes) {
+      const below = levelOf(child);
+      if (!below || !keeps(below, filter)) continue;
+      if (below.kind === "above" && above >= MAX_ABOVE) continue;
+      yield [child, below.kind === "above" ? above + 1 : above];
     }
   }
 
