@@ -23,7 +23,7 @@
  * Where triage's records come from is this module's `RecordSource`: an async iterable of batches of
  * entries. Another source (an S3 bucket, an Athena query) is another function returning one.
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, type Dirent } from "node:fs";
 import { open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { constants, createGunzip, gunzipSync } from "node:zlib";
@@ -64,22 +64,7 @@ export async function listInput(target: string, seen = new Set<string>()): Promi
   const out: InputListing = { files: [], ignored: 0 };
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const full = path.join(target, entry.name);
-    let kind: "dir" | "file" | "broken" | "other" = entry.isDirectory()
-      ? "dir"
-      : entry.isFile()
-        ? "file"
-        : "other";
-    if (entry.isSymbolicLink()) {
-      const followed = await stat(full).catch(() => undefined);
-      kind =
-        followed === undefined
-          ? "broken"
-          : followed.isDirectory()
-            ? "dir"
-            : followed.isFile()
-              ? "file"
-              : "other";
-    }
+    const kind = await entryKind(entry, full);
     if (kind === "dir") {
       const below = await listInput(full, seen);
       out.files.push(...below.files);
@@ -88,6 +73,14 @@ export async function listInput(target: string, seen = new Set<string>()): Promi
     else if (kind === "file") out.ignored++;
   }
   return out;
+}
+
+/** What a directory entry is, a symbolic link followed: "broken" when its target is missing. */
+async function entryKind(entry: Dirent, full: string): Promise<"dir" | "file" | "broken" | "other"> {
+  if (!entry.isSymbolicLink()) return entry.isDirectory() ? "dir" : entry.isFile() ? "file" : "other";
+  const followed = await stat(full).catch(() => undefined);
+  if (followed === undefined) return "broken";
+  return followed.isDirectory() ? "dir" : followed.isFile() ? "file" : "other";
 }
 
 /** The data files under a path (see listInput). */
@@ -353,21 +346,23 @@ async function largeFileKind(
     if ("damage" in item) break;
     if ("oversized" in item) return { kind: "lines" };
     if (item.line.trim() === "") continue;
-    if (first !== undefined && first !== "broken") return { kind: "lines" };
+    if (typeof first === "object") return { kind: "lines" };
     if (first === "broken") {
       if (item.line.startsWith("{") && isJson(item.line)) return { kind: "lines" };
       if (++looked >= SNIFF_LINES) break;
       continue;
     }
-    try {
-      first = { value: JSON.parse(item.line) };
-    } catch {
-      first = "broken";
-    }
+    first = parsedOrBroken(item.line);
   }
-  return first !== undefined && first !== "broken"
-    ? { kind: "document", value: first.value }
-    : { kind: "other" };
+  return typeof first === "object" ? { kind: "document", value: first.value } : { kind: "other" };
+}
+
+function parsedOrBroken(line: string): { value: unknown } | "broken" {
+  try {
+    return { value: JSON.parse(line) };
+  } catch {
+    return "broken";
+  }
 }
 
 /** A large file of JSON lines, line by line: the same entries `recordsOfLines` gives, in flat memory. */
@@ -574,6 +569,19 @@ async function* streamedLogFile(file: string, gzip: boolean): AsyncGenerator<Rec
   }
 }
 
+/** A large file of JSON lines in batches of BATCH entries (see streamedLines). */
+async function* streamedLineBatches(file: string, gzip: boolean): AsyncGenerator<RecordEntry[]> {
+  let batch: RecordEntry[] = [];
+  for await (const entry of streamedLines(file, gzip)) {
+    batch.push(entry);
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
 /** A file of at least STREAM_FROM_BYTES of text, in batches, never holding more than one record. */
 async function* largeFileBatches(
   file: string,
@@ -590,15 +598,7 @@ async function* largeFileBatches(
     return;
   }
   if (start.kind === "lines") {
-    let batch: RecordEntry[] = [];
-    for await (const entry of streamedLines(file, gzip)) {
-      batch.push(entry);
-      if (batch.length >= BATCH) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length) yield batch;
+    yield* streamedLineBatches(file, gzip);
     return;
   }
   // One document over several lines (or not JSON at all): read whole, when it is small enough.
