@@ -60,6 +60,19 @@ export function testMessage(at: Date, topicArn: string): string {
 }
 
 export async function notifyTestCommand(args: string[], io: CliIo): Promise<number> {
+  const { topicFlag, stackName, region } = notifyTestArgs(args);
+  const at = region ? { region } : {};
+  const clients: NotifyTestClients = {
+    sns: new SNSClient(at),
+    cloudFormation: new CloudFormationClient(at),
+    lambda: new LambdaClient(at),
+  };
+  if (!topicFlag) return viaRunbook(clients, at, stackName, io);
+  return viaTopic(clients, topicFlag, io);
+}
+
+/** The command line checked: the topic flag (an SNS topic ARN), the stack name and the Region to use. */
+function notifyTestArgs(args: string[]): { topicFlag?: string; stackName: string; region?: string } {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -78,65 +91,77 @@ export async function notifyTestCommand(args: string[], io: CliIo): Promise<numb
     throw new UsageError(`--topic-arn ${topicFlag} is not an SNS topic ARN`);
   // A topic ARN names its Region: publish there whatever Region is configured.
   const region = values.region ?? topicFlag?.split(":")[3];
-  const at = region ? { region } : {};
-  const clients: NotifyTestClients = {
-    sns: new SNSClient(at),
-    cloudFormation: new CloudFormationClient(at),
-    lambda: new LambdaClient(at),
-  };
-  if (!topicFlag) {
-    const stackName = values["stack-name"];
-    let outputs: Record<string, string> = {};
-    try {
-      const stack = (await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName })))
-        .Stacks?.[0];
-      outputs = Object.fromEntries(
-        (stack?.Outputs ?? []).flatMap((o) =>
-          o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue]] : [],
-        ),
-      );
-    } catch (error) {
-      // Neither says anything about the stack: main says them as they are.
-      if (isCredentialsError(error) || isMissingRegion(error)) throw error;
-      throw new ConfigError(
-        `cannot read the stack ${stackName} (${describeError(error)}): pass --topic-arn or --stack-name`,
-      );
-    }
-    const functionName = outputs.RunbookFunctionName;
-    const keyArn = outputs.NotificationKeyArn;
-    if (!functionName || !keyArn) {
-      throw new ConfigError(
-        `the stack ${stackName} has no RunbookFunctionName/NotificationKeyArn output: pass --topic-arn`,
-      );
-    }
-    const lambda = clients.lambda ?? new LambdaClient(at);
-    const out = await lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        Payload: new TextEncoder().encode(JSON.stringify(testPayload(keyArn))),
-      }),
+  return { topicFlag, stackName: values["stack-name"], region };
+}
+
+/** The stack's outputs by key. */
+async function stackOutputs(clients: NotifyTestClients, stackName: string): Promise<Record<string, string>> {
+  try {
+    const stack = (await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName })))
+      .Stacks?.[0];
+    return Object.fromEntries(
+      (stack?.Outputs ?? []).flatMap((o) =>
+        o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue]] : [],
+      ),
     );
-    const body = out.Payload ? new TextDecoder().decode(out.Payload) : "";
-    if (out.FunctionError) {
-      io.err(`kms-responder notify-test: the runbook function failed: ${body.slice(0, 500)}`);
-      return 1;
-    }
-    let id: unknown;
-    try {
-      id = (JSON.parse(body) as { notificationId?: unknown }).notificationId;
-    } catch {
-      // An unreadable answer: the function ran; say what is known.
-      id = undefined;
-    }
-    io.out(
-      `test notification ${typeof id === "string" ? id : "(no id)"} published through ${outputs.NotificationTopicArn ?? "the stack's topic"} by the runbook function ${functionName}`,
+  } catch (error) {
+    // Neither says anything about the stack: main says them as they are.
+    if (isCredentialsError(error) || isMissingRegion(error)) throw error;
+    throw new ConfigError(
+      `cannot read the stack ${stackName} (${describeError(error)}): pass --topic-arn or --stack-name`,
     );
-    io.out(
-      'subject "[INFO] Runbook analyze-key-policy..." (or the key policy\'s findings): every subscriber should receive it',
-    );
-    return 0;
   }
-  const topicArn = topicFlag;
+}
+
+/** The default test: the deployed runbook function publishes through the stack's topic. */
+async function viaRunbook(
+  clients: NotifyTestClients,
+  at: { region?: string },
+  stackName: string,
+  io: CliIo,
+): Promise<number> {
+  const outputs = await stackOutputs(clients, stackName);
+  const functionName = outputs.RunbookFunctionName;
+  const keyArn = outputs.NotificationKeyArn;
+  if (!functionName || !keyArn) {
+    throw new ConfigError(
+      `the stack ${stackName} has no RunbookFunctionName/NotificationKeyArn output: pass --topic-arn`,
+    );
+  }
+  const lambda = clients.lambda ?? new LambdaClient(at);
+  const out = await lambda.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      Payload: new TextEncoder().encode(JSON.stringify(testPayload(keyArn))),
+    }),
+  );
+  const body = out.Payload ? new TextDecoder().decode(out.Payload) : "";
+  if (out.FunctionError) {
+    io.err(`kms-responder notify-test: the runbook function failed: ${body.slice(0, 500)}`);
+    return 1;
+  }
+  const id = notificationId(body);
+  io.out(
+    `test notification ${typeof id === "string" ? id : "(no id)"} published through ${outputs.NotificationTopicArn ?? "the stack's topic"} by the runbook function ${functionName}`,
+  );
+  io.out(
+    'subject "[INFO] Runbook analyze-key-policy..." (or the key policy\'s findings): every subscriber should receive it',
+  );
+  return 0;
+}
+
+/** The runbook function's answer's notification id, if it says one. */
+function notificationId(body: string): unknown {
+  try {
+    return (JSON.parse(body) as { notificationId?: unknown }).notificationId;
+  } catch {
+    // An unreadable answer: the function ran; say what is known.
+    return undefined;
+  }
+}
+
+/** `--topic-arn`: a `[TEST]` message published with the caller's own credentials. */
+async function viaTopic(clients: NotifyTestClients, topicArn: string, io: CliIo): Promise<number> {
   const out = await clients.sns.send(
     new PublishCommand({
       TopicArn: topicArn,
