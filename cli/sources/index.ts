@@ -15,7 +15,7 @@ import { type CliIo, UsageError } from "../io.js";
 import type { NotKmsRow, TriageInput, TriageRow } from "../triage.js";
 import { athenaRecords } from "./athena.js";
 import { type Checkpoint, openCheckpoint } from "./checkpoint.js";
-import { parseFilter } from "./filter.js";
+import { type ArchiveFilter, parseFilter } from "./filter.js";
 import type { ArchiveValues } from "./options.js";
 import { DEFAULT_CONCURRENCY, defaultS3Client, isS3Uri, parseS3Uri, s3ProgressBar, s3Records } from "./s3.js";
 
@@ -51,66 +51,91 @@ export async function archiveInput(
   io: CliIo & { stderr?: NodeJS.WritableStream },
 ): Promise<ArchiveRun | undefined> {
   const s3 = positionals.filter(isS3Uri);
-  const filterGiven = [values.since, values.until, values.accounts, values.regions].some(
-    (v) => v !== undefined,
-  );
   if (values.athena === undefined && s3.length === 0) {
-    const stray = (
-      [
-        ["--since", values.since],
-        ["--until", values.until],
-        ["--accounts", values.accounts],
-        ["--regions", values.regions],
-        ["--concurrency", values.concurrency],
-        ["--resume", values.resume],
-        ["--workgroup", values.workgroup],
-        ["--database", values.database],
-        ["--output-location", values["output-location"]],
-      ] as const
-    ).filter(([, v]) => v !== undefined);
-    if (stray.length)
-      throw new UsageError(
-        `${stray.map(([f]) => f).join(", ")} appl${stray.length === 1 ? "ies" : "y"} to an s3:// location or --athena only`,
-      );
+    rejectArchiveFlags(values);
     return undefined;
   }
   const filter = parseFilter(values);
-  if (values.athena !== undefined) {
-    if (positionals.length)
-      throw new UsageError("--athena reads a table: give no PATH or s3:// location with it");
-    if (values.resume !== undefined || values.concurrency !== undefined)
-      throw new UsageError("--resume and --concurrency apply to an s3:// location");
-    const outputLocation = values["output-location"];
-    if (outputLocation !== undefined && !isS3Uri(outputLocation))
-      throw new UsageError(`--output-location must be an s3:// location (got "${outputLocation}")`);
-    const { database, table } = tableName(values.athena, values.database);
-    const query = kmsEventsQuery({ table, database, filter, partitioned: values.unpartitioned !== true });
-    const client = clients.athena ? await clients.athena() : await defaultAthenaClient();
-    const source = athenaRecords({
-      client,
-      query,
-      database,
-      workgroup: values.workgroup,
-      outputLocation,
-    });
-    return {
-      input: {
-        records: source.records,
-        inputs: 1,
-        remark: () =>
-          `the query ${source.stats.queryExecutionId ?? "(not started)"} returned ${source.stats.rows} rows`,
-      },
-      finish: async () => {
-        const scanned =
-          source.stats.scannedBytes !== undefined
-            ? `, ${(source.stats.scannedBytes / 1024 / 1024).toFixed(1)} MiB scanned`
-            : "";
-        io.err(
-          `athena: query ${source.stats.queryExecutionId ?? "-"}: ${source.stats.rows} KMS events in ${source.stats.pages} pages${scanned}`,
-        );
-      },
-    };
-  }
+  if (values.athena !== undefined) return athenaRun(values.athena, values, positionals, filter, io);
+  return s3Run(values, positionals, s3, filter, io);
+}
+
+/** Files are read: the archive flags are refused. */
+function rejectArchiveFlags(values: ArchiveValues): void {
+  const stray = (
+    [
+      ["--since", values.since],
+      ["--until", values.until],
+      ["--accounts", values.accounts],
+      ["--regions", values.regions],
+      ["--concurrency", values.concurrency],
+      ["--resume", values.resume],
+      ["--workgroup", values.workgroup],
+      ["--database", values.database],
+      ["--output-location", values["output-location"]],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (stray.length)
+    throw new UsageError(
+      `${stray.map(([f]) => f).join(", ")} appl${stray.length === 1 ? "ies" : "y"} to an s3:// location or --athena only`,
+    );
+}
+
+/** `--athena TABLE`: the query's rows. */
+async function athenaRun(
+  athena: string,
+  values: ArchiveValues,
+  positionals: readonly string[],
+  filter: ArchiveFilter,
+  io: CliIo,
+): Promise<ArchiveRun> {
+  if (positionals.length)
+    throw new UsageError("--athena reads a table: give no PATH or s3:// location with it");
+  if (values.resume !== undefined || values.concurrency !== undefined)
+    throw new UsageError("--resume and --concurrency apply to an s3:// location");
+  const outputLocation = values["output-location"];
+  if (outputLocation !== undefined && !isS3Uri(outputLocation))
+    throw new UsageError(`--output-location must be an s3:// location (got "${outputLocation}")`);
+  const { database, table } = tableName(athena, values.database);
+  const query = kmsEventsQuery({ table, database, filter, partitioned: values.unpartitioned !== true });
+  const client = clients.athena ? await clients.athena() : await defaultAthenaClient();
+  const source = athenaRecords({
+    client,
+    query,
+    database,
+    workgroup: values.workgroup,
+    outputLocation,
+  });
+  return {
+    input: {
+      records: source.records,
+      inputs: 1,
+      remark: () =>
+        `the query ${source.stats.queryExecutionId ?? "(not started)"} returned ${source.stats.rows} rows`,
+    },
+    finish: async () => {
+      const scanned =
+        source.stats.scannedBytes !== undefined
+          ? `, ${(source.stats.scannedBytes / 1024 / 1024).toFixed(1)} MiB scanned`
+          : "";
+      io.err(
+        `athena: query ${source.stats.queryExecutionId ?? "-"}: ${source.stats.rows} KMS events in ${source.stats.pages} pages${scanned}`,
+      );
+    },
+  };
+}
+
+/** An `s3://` location: its log objects, read concurrently, with a progress bar and a checkpoint. */
+async function s3Run(
+  values: ArchiveValues,
+  positionals: readonly string[],
+  s3: string[],
+  filter: ArchiveFilter,
+  io: CliIo & { stderr?: NodeJS.WritableStream },
+): Promise<ArchiveRun> {
+  const filterGiven = [values.since, values.until, values.accounts, values.regions].some(
+    (v) => v !== undefined,
+  );
   if (s3.length !== positionals.length)
     throw new UsageError("give either s3:// locations or local paths, not both");
   if (s3.length > 1) throw new UsageError("triage reads one s3:// location at a time");
