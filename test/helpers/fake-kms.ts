@@ -380,102 +380,43 @@ export class FakeKms {
       };
     }
     const key = this.find(input.KeyId, region);
-    const pending = key.state === "PendingDeletion" || key.state === "PendingReplicaDeletion";
-    const invalid = (message: string) => new KmsError("KMSInvalidStateException", `${key.arn} ${message}`);
     const mutating =
       MUTATING_OPERATIONS.has(operation) && operation !== "RevokeGrant" && operation !== "RetireGrant";
     if (mutating && key.keyManager === "AWS") {
       // Nobody may change an AWS managed key: its policy allows only the service.
       throw new KmsError("AccessDeniedException", `not authorized to perform kms:${operation} on ${key.arn}`);
     }
+    return this.keyOperation(operation, key, input);
+  }
+
+  /** An operation on one key the caller may call it on. */
+  private keyOperation(operation: string, key: FakeKmsKey, input: Record<string, unknown>): unknown {
+    const pending = key.state === "PendingDeletion" || key.state === "PendingReplicaDeletion";
+    const invalid = (message: string) => new KmsError("KMSInvalidStateException", `${key.arn} ${message}`);
     switch (operation) {
       case "DescribeKey":
         return { KeyMetadata: this.metadata(key) };
-      case "ListResourceTags": {
-        const tags = Object.entries(key.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
-        const p = page(tags, input.Marker, num(input.Limit) ?? this.pageSize.tags);
-        return p.next
-          ? { Tags: p.items, Truncated: true, NextMarker: p.next }
-          : { Tags: p.items, Truncated: false };
-      }
+      case "ListResourceTags":
+        return this.listResourceTags(key, input);
       case "TagResource":
-        for (const t of (input.Tags as Array<{ TagKey: string; TagValue: string }> | undefined) ?? []) {
-          key.tags[t.TagKey] = t.TagValue;
-        }
-        return {};
       case "UntagResource":
-        for (const k of (input.TagKeys as string[] | undefined) ?? []) delete key.tags[k];
-        return {};
-      case "ListGrants": {
-        const grantId = str(input.GrantId);
-        const grantee = str(input.GranteePrincipal);
-        const grants = key.grants.filter(
-          (g) => (!grantId || g.GrantId === grantId) && (!grantee || g.GranteePrincipal === grantee),
-        );
-        if (grantId && grants.length === 0 && this.missingGrant === "not-found") {
-          throw new KmsError("NotFoundException", `Grant ID ${grantId} not found`);
-        }
-        const listed = grants.map((g) => ({
-          KeyId: key.arn,
-          IssuingAccount: `arn:aws:iam::${key.account}:root`,
-          ...g,
-        }));
-        const p = page(listed, input.Marker, num(input.Limit) ?? this.pageSize.grants);
-        return p.next
-          ? { Grants: p.items, Truncated: true, NextMarker: p.next }
-          : { Grants: p.items, Truncated: false };
-      }
-      case "CreateGrant": {
-        if (input.DryRun)
-          throw new KmsError(
-            "DryRunOperationException",
-            "The request would have succeeded, but the DryRun flag is set.",
-          );
-        const GrantId = `${(++this.grantCounter).toString(16).padStart(64, "0")}`;
-        key.grants.push({
-          GrantId,
-          GranteePrincipal: str(input.GranteePrincipal) ?? "",
-          Operations: (input.Operations as GrantOperation[] | undefined) ?? [],
-          ...(str(input.RetiringPrincipal) && { RetiringPrincipal: str(input.RetiringPrincipal) }),
-          ...(str(input.Name) && { Name: str(input.Name) }),
-        });
-        return { GrantId, GrantToken: `token-${GrantId}` };
-      }
+        return this.changeTags(operation, key, input);
+      case "ListGrants":
+        return this.listGrants(key, input);
+      case "CreateGrant":
+        return this.createGrant(key, input);
       case "RevokeGrant":
-      case "RetireGrant": {
-        const grantId = str(input.GrantId) ?? "";
-        if (!/^[A-Za-z0-9]+$/.test(grantId))
-          throw new KmsError("InvalidGrantIdException", `Invalid grant ID ${grantId}`);
-        const index = key.grants.findIndex((g) => g.GrantId === grantId);
-        if (index < 0) throw new KmsError("NotFoundException", `Grant ID ${grantId} not found`);
-        if (input.DryRun)
-          throw new KmsError(
-            "DryRunOperationException",
-            "The request would have succeeded, but the DryRun flag is set.",
-          );
-        key.grants.splice(index, 1);
-        return {};
-      }
+      case "RetireGrant":
+        return this.removeGrant(key, input);
       case "CancelKeyDeletion":
         if (!pending) throw invalid("is not pending deletion.");
         // KMS leaves the key Disabled after a cancelled deletion.
         key.state = "Disabled";
         key.deletionDate = undefined;
         return { KeyId: key.arn };
-      case "ScheduleKeyDeletion": {
+      case "ScheduleKeyDeletion":
         if (pending) throw invalid("is pending deletion.");
-        const days = num(input.PendingWindowInDays) ?? 30;
-        if (days < 7 || days > 30)
-          throw new KmsError("ValidationException", "PendingWindowInDays must be 7-30");
-        key.state = "PendingDeletion";
-        key.deletionDate = new Date(Date.now() + days * 86_400_000);
-        return {
-          KeyId: key.arn,
-          DeletionDate: key.deletionDate,
-          KeyState: key.state,
-          PendingWindowInDays: days,
-        };
-      }
+        return this.scheduleDeletion(key, input);
       case "EnableKey":
         if (pending) throw invalid("is pending deletion.");
         key.state = "Enabled";
@@ -487,18 +428,8 @@ export class FakeKms {
       case "GetKeyPolicy":
         this.policyName(input);
         return { Policy: key.policy, PolicyName: "default" };
-      case "PutKeyPolicy": {
-        this.policyName(input);
-        const policy = str(input.Policy) ?? "";
-        try {
-          JSON.parse(policy);
-        } catch {
-          // KMS rejects a document that is not JSON before judging it.
-          throw new KmsError("MalformedPolicyDocumentException", "The policy is not valid JSON");
-        }
-        key.policy = policy;
-        return {};
-      }
+      case "PutKeyPolicy":
+        return this.putKeyPolicy(key, input);
       case "ListKeyRotations":
         return {
           Rotations: key.materials.map((m) => ({
@@ -510,15 +441,7 @@ export class FakeKms {
           Truncated: false,
         };
       case "GetKeyLastUsage":
-        if (key.lastUsage === undefined)
-          throw new KmsError("AccessDeniedException", "not authorized to perform: kms:GetKeyLastUsage");
-        return {
-          KeyId: key.id,
-          TrackingStartDate: new Date("2026-01-01T00:00:00Z"),
-          ...(key.lastUsage && {
-            KeyLastUsage: { Operation: key.lastUsage.operation, Timestamp: key.lastUsage.time },
-          }),
-        };
+        return this.keyLastUsage(key);
       case "GetKeyRotationStatus":
         return key.rotation
           ? { KeyRotationEnabled: true, RotationPeriodInDays: key.rotationPeriodInDays }
@@ -526,13 +449,128 @@ export class FakeKms {
       case "EnableKeyRotation":
       case "DisableKeyRotation":
         if (pending) throw invalid("is pending deletion.");
-        key.rotation = operation === "EnableKeyRotation";
-        // Without a period, EnableKeyRotation sets the API's default, whatever the key had.
-        if (key.rotation) key.rotationPeriodInDays = num(input.RotationPeriodInDays) ?? 365;
-        return {};
+        return this.setRotation(operation, key, input);
       default:
         throw new KmsError("UnsupportedOperationException", `the fake does not model ${operation}`);
     }
+  }
+
+  /** TagResource and UntagResource. */
+  private changeTags(operation: string, key: FakeKmsKey, input: Record<string, unknown>): unknown {
+    if (operation === "TagResource") {
+      for (const t of (input.Tags as Array<{ TagKey: string; TagValue: string }> | undefined) ?? []) {
+        key.tags[t.TagKey] = t.TagValue;
+      }
+    } else for (const k of (input.TagKeys as string[] | undefined) ?? []) delete key.tags[k];
+    return {};
+  }
+
+  /** EnableKeyRotation and DisableKeyRotation of a key not pending deletion. */
+  private setRotation(operation: string, key: FakeKmsKey, input: Record<string, unknown>): unknown {
+    key.rotation = operation === "EnableKeyRotation";
+    // Without a period, EnableKeyRotation sets the API's default, whatever the key had.
+    if (key.rotation) key.rotationPeriodInDays = num(input.RotationPeriodInDays) ?? 365;
+    return {};
+  }
+
+  private listResourceTags(key: FakeKmsKey, input: Record<string, unknown>): unknown {
+    const tags = Object.entries(key.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
+    const p = page(tags, input.Marker, num(input.Limit) ?? this.pageSize.tags);
+    return p.next
+      ? { Tags: p.items, Truncated: true, NextMarker: p.next }
+      : { Tags: p.items, Truncated: false };
+  }
+
+  private listGrants(key: FakeKmsKey, input: Record<string, unknown>): unknown {
+    const grantId = str(input.GrantId);
+    const grantee = str(input.GranteePrincipal);
+    const grants = key.grants.filter(
+      (g) => (!grantId || g.GrantId === grantId) && (!grantee || g.GranteePrincipal === grantee),
+    );
+    if (grantId && grants.length === 0 && this.missingGrant === "not-found") {
+      throw new KmsError("NotFoundException", `Grant ID ${grantId} not found`);
+    }
+    const listed = grants.map((g) => ({
+      KeyId: key.arn,
+      IssuingAccount: `arn:aws:iam::${key.account}:root`,
+      ...g,
+    }));
+    const p = page(listed, input.Marker, num(input.Limit) ?? this.pageSize.grants);
+    return p.next
+      ? { Grants: p.items, Truncated: true, NextMarker: p.next }
+      : { Grants: p.items, Truncated: false };
+  }
+
+  private createGrant(key: FakeKmsKey, input: Record<string, unknown>): unknown {
+    if (input.DryRun)
+      throw new KmsError(
+        "DryRunOperationException",
+        "The request would have succeeded, but the DryRun flag is set.",
+      );
+    const GrantId = `${(++this.grantCounter).toString(16).padStart(64, "0")}`;
+    key.grants.push({
+      GrantId,
+      GranteePrincipal: str(input.GranteePrincipal) ?? "",
+      Operations: (input.Operations as GrantOperation[] | undefined) ?? [],
+      ...(str(input.RetiringPrincipal) && { RetiringPrincipal: str(input.RetiringPrincipal) }),
+      ...(str(input.Name) && { Name: str(input.Name) }),
+    });
+    return { GrantId, GrantToken: `token-${GrantId}` };
+  }
+
+  /** RevokeGrant and RetireGrant. */
+  private removeGrant(key: FakeKmsKey, input: Record<string, unknown>): unknown {
+    const grantId = str(input.GrantId) ?? "";
+    if (!/^[A-Za-z0-9]+$/.test(grantId))
+      throw new KmsError("InvalidGrantIdException", `Invalid grant ID ${grantId}`);
+    const index = key.grants.findIndex((g) => g.GrantId === grantId);
+    if (index < 0) throw new KmsError("NotFoundException", `Grant ID ${grantId} not found`);
+    if (input.DryRun)
+      throw new KmsError(
+        "DryRunOperationException",
+        "The request would have succeeded, but the DryRun flag is set.",
+      );
+    key.grants.splice(index, 1);
+    return {};
+  }
+
+  /** ScheduleKeyDeletion of a key not pending deletion. */
+  private scheduleDeletion(key: FakeKmsKey, input: Record<string, unknown>): unknown {
+    const days = num(input.PendingWindowInDays) ?? 30;
+    if (days < 7 || days > 30) throw new KmsError("ValidationException", "PendingWindowInDays must be 7-30");
+    key.state = "PendingDeletion";
+    key.deletionDate = new Date(Date.now() + days * 86_400_000);
+    return {
+      KeyId: key.arn,
+      DeletionDate: key.deletionDate,
+      KeyState: key.state,
+      PendingWindowInDays: days,
+    };
+  }
+
+  private putKeyPolicy(key: FakeKmsKey, input: Record<string, unknown>): unknown {
+    this.policyName(input);
+    const policy = str(input.Policy) ?? "";
+    try {
+      JSON.parse(policy);
+    } catch {
+      // KMS rejects a document that is not JSON before judging it.
+      throw new KmsError("MalformedPolicyDocumentException", "The policy is not valid JSON");
+    }
+    key.policy = policy;
+    return {};
+  }
+
+  private keyLastUsage(key: FakeKmsKey): unknown {
+    if (key.lastUsage === undefined)
+      throw new KmsError("AccessDeniedException", "not authorized to perform: kms:GetKeyLastUsage");
+    return {
+      KeyId: key.id,
+      TrackingStartDate: new Date("2026-01-01T00:00:00Z"),
+      ...(key.lastUsage && {
+        KeyLastUsage: { Operation: key.lastUsage.operation, Timestamp: key.lastUsage.time },
+      }),
+    };
   }
 
   /** KMS keys have one policy, named `default`; another name is not found. */
