@@ -339,6 +339,30 @@ function importDetail(request: JsonObject, response: JsonObject): ImportDetail {
   };
 }
 
+/** PutKeyPolicy, CreateKey and ReplicateKey: the policy set, and on which key. */
+function policyDetail(
+  eventName: "PutKeyPolicy" | "CreateKey" | "ReplicateKey",
+  request: JsonObject,
+  response: JsonObject,
+  key: DetailInput["key"],
+): EventDetail {
+  // The replica: from the response, else the primary's id in the requested Region (a replica
+  // shares its primary's id), never the primary itself.
+  const replicaRegion = str(request.replicaRegion);
+  const replica =
+    parseKeyArn(str(obj(response.replicaKeyMetadata).arn)) ??
+    (key && replicaRegion
+      ? keyRefOf(key.id, { region: replicaRegion, account: key.account, partition: key.partition })
+      : undefined);
+  const policy = request.policy ?? (eventName === "ReplicateKey" ? response.replicaPolicy : undefined);
+  return {
+    kind: "policy",
+    policy: policy === null ? undefined : policy,
+    bypassLockoutSafetyCheck: request.bypassPolicyLockoutSafetyCheck === true,
+    target: eventName === "ReplicateKey" ? replica : key,
+  };
+}
+
 function detailOf(eventName: string | undefined, input: Omit<DetailInput, "eventName">): EventDetail {
   const { request, response, key, where, service } = input;
   switch (eventName) {
@@ -365,23 +389,8 @@ function detailOf(eventName: string | undefined, input: Omit<DetailInput, "event
     }
     case "PutKeyPolicy":
     case "CreateKey":
-    case "ReplicateKey": {
-      // The replica: from the response, else the primary's id in the requested Region (a replica
-      // shares its primary's id), never the primary itself.
-      const replicaRegion = str(request.replicaRegion);
-      const replica =
-        parseKeyArn(str(obj(response.replicaKeyMetadata).arn)) ??
-        (key && replicaRegion
-          ? keyRefOf(key.id, { region: replicaRegion, account: key.account, partition: key.partition })
-          : undefined);
-      const policy = request.policy ?? (eventName === "ReplicateKey" ? response.replicaPolicy : undefined);
-      return {
-        kind: "policy",
-        policy: policy === null ? undefined : policy,
-        bypassLockoutSafetyCheck: request.bypassPolicyLockoutSafetyCheck === true,
-        target: eventName === "ReplicateKey" ? replica : key,
-      };
-    }
+    case "ReplicateKey":
+      return policyDetail(eventName, request, response, key);
     case "ImportKeyMaterial":
       return importDetail(request, response);
     case "DeleteImportedKeyMaterial":

@@ -114,7 +114,7 @@ export function seedFromEvent(kms: FakeKms, raw: unknown): FakeKmsKey | undefine
   const d = event.detail;
   const before = new Date(new Date(event.eventTime ?? Date.now()).getTime() - 20 * 86_400_000);
   if (d.kind === "grant" && d.grantId && d.grantee) init.grants = [grantClaimedBy(raw)];
-  if (d.kind === "deletion" || (event.errorCode !== undefined && /pending/i.test(event.errorMessage ?? ""))) {
+  if (d.kind === "deletion" || failedAsPending(event)) {
     init.state =
       d.kind === "deletion" && d.keyState === "PendingReplicaDeletion" ? d.keyState : "PendingDeletion";
     init.history = [{ name: "EnableKey", time: before }];
@@ -125,14 +125,26 @@ export function seedFromEvent(kms: FakeKms, raw: unknown): FakeKmsKey | undefine
   if (event.eventName === "DisableKey") init.state = "Disabled";
   if (d.kind === "rotation") {
     // The period the call set, over the one an earlier EnableKeyRotation (the default) had set.
-    init.rotation = true;
-    init.rotationPeriodInDays = d.rotationPeriodInDays ?? 365;
-    init.history = [{ name: "EnableKeyRotation", time: before, request: {} }];
+    Object.assign(init, rotationSeed(d.rotationPeriodInDays, before));
   }
   // The tags a TagResource set are on the key now.
   if (d.kind === "tagging") init.tags = { ...d.set };
   if (key.alias) init.aliases = [key.alias];
   return kms.addKey(init);
+}
+
+/** A call that failed because the key is pending deletion. */
+function failedAsPending(event: { errorCode?: string; errorMessage?: string }): boolean {
+  return event.errorCode !== undefined && /pending/i.test(event.errorMessage ?? "");
+}
+
+/** Rotation on with the period the call set (the default when it set none), enabled once before. */
+function rotationSeed(period: number | undefined, before: Date): Partial<FakeKeyInit> {
+  return {
+    rotation: true,
+    rotationPeriodInDays: period ?? 365,
+    history: [{ name: "EnableKeyRotation", time: before, request: {} }],
+  };
 }
 
 /** A fresh copy of a fixture, and the incident the registry routes it to. */

@@ -30,6 +30,18 @@ function schemaProblems(value: unknown): string[] {
   if (m.id !== undefined && typeof m.id !== "string") problems.push("id must be a string");
   const c = m.content;
   if (!c || typeof c !== "object") return [...problems, "content is required"];
+  problems.push(...contentProblems(c));
+  if (m.metadata !== undefined) {
+    for (const k of Object.keys(m.metadata)) {
+      if (k !== "threadId" && k !== "summary") problems.push(`unknown metadata ${k}`);
+    }
+  }
+  return problems;
+}
+
+/** The schema's rules for `content`. */
+function contentProblems(c: Partial<ChatMessage["content"]>): string[] {
+  const problems: string[] = [];
   if (c.textType !== "client-markdown") problems.push("textType must be client-markdown");
   if (typeof c.description !== "string" || c.description.length === 0)
     problems.push("description is required");
@@ -44,11 +56,6 @@ function schemaProblems(value: unknown): string[] {
   };
   strings(c.nextSteps, CHAT_LIMITS.nextStep, CHAT_LIMITS.nextSteps, "nextSteps");
   strings(c.keywords, CHAT_LIMITS.keyword, CHAT_LIMITS.keywords, "keywords");
-  if (m.metadata !== undefined) {
-    for (const k of Object.keys(m.metadata)) {
-      if (k !== "threadId" && k !== "summary") problems.push(`unknown metadata ${k}`);
-    }
-  }
   return problems;
 }
 
