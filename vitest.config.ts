@@ -5,7 +5,7 @@ export default defineConfig({
     setupFiles: ["test/setup.ts"],
     testTimeout: 20_000,
     // `npm run coverage`: the unit tier's coverage of the product code (v8's own counters), without
-    // the burst sizing simulations (minutes of simulated load; they size, they do not cover). The
+    // the burst simulations (simulated load at the declared concurrency; they check, they do not cover). The
     // thresholds sit just under what the tier measures today, so a change that drops coverage fails.
     coverage: {
       provider: "v8",

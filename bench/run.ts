@@ -17,6 +17,8 @@
  *    same files from disk (goal: within 1.5x), and the S3 path with objects from memory.
  * 5. Sweep: keys judged per second in one account and Region (moto), beside the bound KMS's
  *    default read quotas set (bench/scan.ts).
+ * 6. Burst sizing: the simulated bursts the declared reserved concurrencies come from
+ *    (bench/burst-sizing.sim.ts, run by vitest; `npm run bench:burst` alone).
  *
  * Runs on a clean clone after `npm ci`: it builds first, with the build `npm run build` runs (what
  * it builds is what is measured), and skips sections 3 and 4 (saying so) when moto_server is not
@@ -35,6 +37,7 @@ import { buildAll, unusedClients } from "../scripts/build.js";
 import { buildCli } from "../scripts/build-cli.mjs";
 import { type ArchiveReport, archiveSection, measureArchive } from "./archive.js";
 import { type BundleReport, measureBundles } from "./bundles.js";
+import { burstSection, measureBurstSizing } from "./burst.js";
 import { cliStartSection, measureCliStart } from "./cli-start.js";
 import { type ExposureRow, exposureSection, measureExposure } from "./exposure.js";
 import { type LatencyReport, measureLatency } from "./latency.js";
@@ -216,6 +219,9 @@ try {
     sweep = await measureScan();
   }
 
+  log("burst sizing: simulated bursts against the default quotas");
+  const burstSizing = measureBurstSizing(ROOT, work);
+
   const lines = [
     "# kms-responder performance (npm run bench)",
     "",
@@ -231,6 +237,7 @@ try {
     ...exposureSection(exposure),
     ...archiveSection(archive),
     ...scanSection(sweep),
+    ...burstSection(burstSizing),
   ];
   const text = lines.join("\n");
   process.stdout.write(`${text}\n`);

@@ -29,7 +29,7 @@ export const rogueGrant = {
   plans: () => ["revoke-grant"],
   reads: () => ["key", "tags", "grant"],
   /**
-   * Sized by the burst simulation (test/reliability/burst.test.ts, 500 CreateGrant events against
+   * Sized by the burst simulation (bench/burst-sizing.sim.ts, 500 CreateGrant events against
    * quota-like throttling, SDK retries on): two or three environments already saturate
    * RevokeGrant's 30 requests/s; at 5 no call needed more than 5 of its 6 attempts.
    */

@@ -6,5 +6,5 @@ import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { RETRY } from "./retry.js";
 
 // LookupEvents allows 2 requests/s: the same retry budget as KMS keeps a burst of deletions from
-// falling back to "history unreadable" (test/reliability/burst.test.ts).
+// falling back to "history unreadable" (bench/burst-sizing.sim.ts).
 export const cloudTrail = new CloudTrailClient(RETRY);
