@@ -5,8 +5,9 @@ export default defineConfig({
     setupFiles: ["test/setup.ts"],
     testTimeout: 20_000,
     // `npm run coverage`: the unit tier's coverage of the product code (v8's own counters), without
-    // the burst simulations (simulated load at the declared concurrency; they check, they do not cover). The
-    // thresholds sit just under what the tier measures today, so a change that drops coverage fails.
+    // the burst simulations (simulated load at the declared concurrency; they check, they do not
+    // cover). The thresholds sit just under what the tier measures today, so a change that drops
+    // coverage fails.
     coverage: {
       provider: "v8",
       include: ["functions/**/*.ts", "cli/**/*.ts", "infra/**/*.ts", "emulator/**/*.ts"],
