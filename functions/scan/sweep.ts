@@ -121,7 +121,9 @@ export async function sweep(
     try {
       await deps.resolve(gone, deps, now);
     } catch (error) {
-      failures.push(`resolving ${gone.length} finding${gone.length === 1 ? "" : "s"} in Security Hub: ${describeError(error)}`);
+      failures.push(
+        `resolving ${gone.length} finding${gone.length === 1 ? "" : "s"} in Security Hub: ${describeError(error)}`,
+      );
     }
   }
   await writeNotified(deps.s3, deps.bucket, target.account, target.region, next);
