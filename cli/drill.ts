@@ -20,6 +20,7 @@ import {
   type QueueRef,
   type ReceivedNotification,
 } from "../emulator/sqs.js";
+import { SCENARIOS } from "../functions/drill-scenarios.js";
 import { INCIDENTS, type IncidentName } from "../functions/registry.js";
 import { parseKeyArn } from "../functions/shared/arn.js";
 import type { ConfigInput } from "../functions/shared/config.js";
@@ -39,7 +40,6 @@ import {
   DRILL_ORGANIZATION,
   type DrillWorld,
   kmsInAccount,
-  SCENARIOS,
   type Scenario,
   type StagedAttack,
 } from "./drill/scenarios.js";

@@ -1,8 +1,8 @@
 /** `drill --verbose` prints each notification's text body under the scenario's timeline. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SCENARIOS } from "../../cli/drill/scenarios.js";
 import { formatScenario, type ScenarioReport } from "../../cli/drill.js";
+import { SCENARIOS } from "../../functions/drill-scenarios.js";
 
 const REPORT: ScenarioReport = {
   scenario: "external-grant",

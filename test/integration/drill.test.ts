@@ -4,8 +4,8 @@
  * rebuild here could race with another file loading them).
  */
 import { describe, expect, it, vi } from "vitest";
-import { SCENARIOS } from "../../cli/drill/scenarios.js";
 import { formatReport, runDrill } from "../../cli/drill.js";
+import { SCENARIOS } from "../../functions/drill-scenarios.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { spawn } from "../cli/spawn.js";
 import { ENDPOINT, SKIP } from "./harness.js";
