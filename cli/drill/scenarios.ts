@@ -27,7 +27,7 @@ import {
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { matchesPattern } from "../../emulator/event-pattern.js";
 import { INCIDENTS, type IncidentName } from "../../functions/registry.js";
-import { parseConfig } from "../../functions/shared/config.js";
+import { type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import { forwardingRules } from "../../functions/shared/forwarding-rules.js";
 import { isObject, type JsonObject, str } from "../../functions/shared/json.js";
 import { cloudTrailDeletionDate, type EventTarget, eventForKey, readFixture } from "./events.js";
@@ -47,6 +47,34 @@ export interface DrillWorld {
   createKey(name: string, input?: CreateKeyCommandInput): Promise<DrillKey>;
   /** A client acting in another account (through an assumed role, as moto models it) and Region. */
   kmsIn(account: string, region: string): Promise<KMSClient>;
+  /** The config the handlers run with. */
+  config: ConfigInput;
+  /** How the drill's SDK clients reach the emulator (for clients of other services). */
+  clientConfig: DrillClientConfig;
+  /**
+   * Delivers an event through the rules to the handler of the rule it matches, as a scenario's
+   * event is: an earlier step of a multi-step attack.
+   */
+  deliver(event: JsonObject): Promise<StepResult>;
+}
+
+export interface DrillClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts: number;
+}
+
+/** What came of an earlier step's event. */
+export interface StepResult {
+  /** The rules whose patterns matched it. */
+  rules: IncidentName[];
+  /** The handler's outcome, `not-delivered` when no rule matched. */
+  outcome: string;
+  /** `<type>:<status>` of each action, in order. */
+  actions: string[];
+  /** The subjects of the notifications it published. */
+  subjects: string[];
 }
 
 /**
@@ -164,12 +192,24 @@ export interface StagedAttack {
   verify(): Promise<Check[]>;
 }
 
+/**
+ * A sweep scenario: no event, the problem predates the responder; `verify` runs the sweep and says
+ * whether it found exactly what was planted. No notification may be published.
+ */
+export interface StagedSweep {
+  sweep: true;
+  attack: string;
+  performed: boolean;
+  note?: string;
+  verify(): Promise<Check[]>;
+}
+
 export interface Scenario {
   id: string;
   title: string;
   /** What the responder promises, in a few words. */
   promise: string;
-  stage(world: DrillWorld): Promise<StagedAttack>;
+  stage(world: DrillWorld): Promise<StagedAttack | StagedSweep>;
 }
 
 // ---- reading the end state back ----
