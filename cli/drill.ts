@@ -271,7 +271,7 @@ function decisionOf(delivery: Delivery | undefined): ScenarioReport["decision"] 
 }
 
 /** What one delivery of a scenario's event led to, as the judge compares it with the promise. */
-interface Observed {
+export interface Observed {
   rule: IncidentName | null;
   matched: readonly IncidentName[];
   decision: ScenarioReport["decision"];
@@ -339,7 +339,10 @@ function notificationFailures(want: Expectation, seen: Observed): string[] {
       `notification attributes: incident ${note.attributes.incident}/outcome ${note.attributes.outcome} do not match the handler's ${want.rule}/${decision.outcome}`,
     ];
   }
-  return [];
+  const text = notificationOf(note)?.text ?? "";
+  return (want.notificationIncludes ?? [])
+    .filter((part) => !text.includes(part))
+    .map((part) => `notification text: expected it to contain ${JSON.stringify(part)}`);
 }
 
 function endStateFailures(endState: readonly Check[]): string[] {
@@ -347,7 +350,7 @@ function endStateFailures(endState: readonly Check[]): string[] {
 }
 
 /** Compares what happened with what the scenario promised; returns the differences. */
-function judge(want: Expectation, seen: Observed): string[] {
+export function judge(want: Expectation, seen: Observed): string[] {
   return [
     ...routeFailures(want, seen),
     ...decisionFailures(want, want.rule === null ? seen.direct : seen.decision),
@@ -396,6 +399,9 @@ async function readEndState(verify: () => Promise<Check[]>): Promise<Check[]> {
   }
 }
 
+/** The outcome of a sweep scenario: nothing was delivered, the sweep read the keys. */
+export const SWEPT = "swept";
+
 /** A sweep scenario: no event; the sweep's findings are its end state. */
 async function runSweep(
   base: Pick<ScenarioReport, "scenario" | "title" | "promise">,
@@ -411,8 +417,8 @@ async function runSweep(
   ];
   return {
     ...undelivered(base, failures, staged),
-    event: { fixture: "(none: the sweep reads the keys)" },
-    decision: { outcome: "swept" },
+    event: { fixture: "" },
+    decision: { outcome: SWEPT },
     endState,
   };
 }
@@ -725,6 +731,7 @@ function statusWord(a: ScenarioReport["actions"][number]): string {
 }
 
 function ruleText(r: ScenarioReport): string {
+  if (r.decision.outcome === SWEPT) return "none: a sweep reads the keys, no event is delivered";
   if (!r.rule) return "no rule matched: not delivered";
   const state = DECLARED.find((i) => i.name === r.rule)?.ruleState;
   return `${r.rule} matched${state ? ` (rule state ${state})` : ""}`;
@@ -764,7 +771,12 @@ export function formatScenario(r: ScenarioReport, index: number, total: number, 
   row("promise", r.promise);
   row("attack", `${r.attack}${r.performed ? "" : "  [event emitted only]"}`);
   if (r.note) row("note", r.note);
-  row("event", `${r.event.eventName ?? "?"} ${r.event.eventId ?? ""} from ${r.event.fixture}`);
+  row(
+    "event",
+    r.decision.outcome === SWEPT
+      ? "none (the problem predates the responder)"
+      : `${r.event.eventName ?? "?"} ${r.event.eventId ?? ""} from ${r.event.fixture}`,
+  );
   row("rule", ruleText(r));
   row("decision", decisionText(r));
   row("actions", r.actions.length ? r.actions.map(statusWord).join("; ") : "none");

@@ -173,6 +173,8 @@ export interface Expectation {
   noChange?: boolean;
   /** The severity the notification's subject starts with; undefined when none may be published. */
   severity?: string;
+  /** Text the notification's body must contain (how to undo, what to run). */
+  notificationIncludes?: readonly string[];
 }
 
 export interface StagedAttack {

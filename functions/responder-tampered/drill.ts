@@ -49,7 +49,13 @@ export const scenarios: readonly Scenario[] = [
           region: world.region,
           request: { name: arn },
         }),
-        expect: { rule: responderTampered.name, outcome: "notified", actions: [], severity: "CRITICAL" },
+        expect: {
+          rule: responderTampered.name,
+          outcome: "notified",
+          actions: [],
+          severity: "CRITICAL",
+          notificationIncludes: [`aws cloudtrail start-logging --name ${arn}`],
+        },
         verify: async () => [await loggingCheck(cloudtrail, name)],
       };
     },
