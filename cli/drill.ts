@@ -20,6 +20,7 @@ import {
   type QueueRef,
   type ReceivedNotification,
 } from "../emulator/sqs.js";
+import { SCENARIOS } from "../functions/drill-scenarios.js";
 import { INCIDENTS, type IncidentName } from "../functions/registry.js";
 import { parseKeyArn } from "../functions/shared/arn.js";
 import type { ConfigInput } from "../functions/shared/config.js";
@@ -30,7 +31,14 @@ import { isObject, type JsonObject, str } from "../functions/shared/json.js";
 import { type NotificationDocument, notificationText } from "../functions/shared/notify.js";
 import { sourcesOf } from "../functions/shared/route.js";
 import { notByResponder } from "../functions/shared/rule.js";
-import { BUNDLES, buildBundles, type Handler, loadHandler, staleBundles } from "./drill/bundles.js";
+import {
+  BUNDLES,
+  type BundleName,
+  buildBundles,
+  type Handler,
+  loadHandler,
+  staleBundles,
+} from "./drill/bundles.js";
 import { MUTATING_KMS_CALLS, recordCalls } from "./drill/calls.js";
 import { EVENTS_DIR, eventForKey, readFixture } from "./drill/events.js";
 import {
@@ -38,10 +46,12 @@ import {
   createDrillKey,
   DRILL_ORGANIZATION,
   type DrillWorld,
+  type Expectation,
   kmsInAccount,
-  SCENARIOS,
   type Scenario,
   type StagedAttack,
+  type StagedSweep,
+  type StepResult,
 } from "./drill/scenarios.js";
 import { type CliIo, UsageError } from "./io.js";
 
@@ -260,66 +270,94 @@ function decisionOf(delivery: Delivery | undefined): ScenarioReport["decision"] 
   return decision;
 }
 
-/** Compares what happened with what the scenario promised; returns the differences. */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: being split in the drill work (temporary)
-function judge(
-  staged: StagedAttack,
-  rule: IncidentName | null,
-  matched: readonly IncidentName[],
-  decision: ScenarioReport["decision"],
-  direct: ScenarioReport["decision"] | undefined,
-  actions: ScenarioReport["actions"],
-  calls: ScenarioReport["timing"]["calls"],
-  notifications: readonly ReceivedNotification[],
-  endState: readonly Check[],
-): string[] {
+/** What one delivery of a scenario's event led to, as the judge compares it with the promise. */
+export interface Observed {
+  rule: IncidentName | null;
+  matched: readonly IncidentName[];
+  decision: ScenarioReport["decision"];
+  /** The directly called handler's decision (a scenario whose event no rule delivers). */
+  direct: ScenarioReport["decision"] | undefined;
+  actions: ScenarioReport["actions"];
+  calls: ScenarioReport["timing"]["calls"];
+  notifications: readonly ReceivedNotification[];
+  endState: readonly Check[];
+}
+
+function routeFailures(want: Expectation, seen: Observed): string[] {
   const failures: string[] = [];
-  const want = staged.expect;
-  if (matched.length > 1)
-    failures.push(`the event matched ${matched.length} rules (${matched.join(", ")}); exactly one expected`);
-  if (rule !== want.rule)
-    failures.push(`rule: expected ${want.rule ?? "no rule"} to match, got ${rule ?? "none"}`);
-  const seen = want.rule === null ? direct : decision;
-  if (want.outcome && seen?.outcome !== want.outcome) {
+  if (seen.matched.length > 1)
     failures.push(
-      `outcome: expected ${want.outcome}, got ${seen?.outcome ?? "none"}${seen?.error ? ` (${seen.error})` : ""}`,
+      `the event matched ${seen.matched.length} rules (${seen.matched.join(", ")}); exactly one expected`,
     );
+  if (seen.rule !== want.rule)
+    failures.push(`rule: expected ${want.rule ?? "no rule"} to match, got ${seen.rule ?? "none"}`);
+  return failures;
+}
+
+function decisionFailures(want: Expectation, seen: ScenarioReport["decision"] | undefined): string[] {
+  const failures: string[] = [];
+  if (want.outcome && seen?.outcome !== want.outcome) {
+    const error = seen?.error ? ` (${seen.error})` : "";
+    failures.push(`outcome: expected ${want.outcome}, got ${seen?.outcome ?? "none"}${error}`);
   }
-  if (want.skipped && seen?.skipped !== want.skipped) {
+  if (want.skipped && seen?.skipped !== want.skipped)
     failures.push(`skipped: expected ${want.skipped}, got ${seen?.skipped ?? "none"}`);
-  }
   const verdicts = (seen?.verdicts ?? []).join(", ") || "none";
   const expectedVerdicts = (want.verdicts ?? []).join(", ") || "none";
   if (verdicts !== expectedVerdicts) failures.push(`verdicts: expected ${expectedVerdicts}, got ${verdicts}`);
+  return failures;
+}
+
+function actionFailures(want: Expectation, seen: Observed): string[] {
+  const failures: string[] = [];
   if (want.actions) {
-    const got = actions.map((a) => `${a.type}:${a.status}`).join(", ") || "none";
+    const got = seen.actions.map((a) => `${a.type}:${a.status}`).join(", ") || "none";
     const expected = want.actions.map((a) => `${a.type}:${a.status}`).join(", ") || "none";
     if (got !== expected) failures.push(`actions: expected ${expected}, got ${got}`);
   }
   if (want.noChange) {
-    const changed = calls.filter((c) => MUTATING_KMS_CALLS.has(c.operation)).map((c) => c.operation);
+    const changed = seen.calls.filter((c) => MUTATING_KMS_CALLS.has(c.operation)).map((c) => c.operation);
     if (changed.length) failures.push(`calls: expected no key-changing KMS call, got ${changed.join(", ")}`);
   }
-  if (want.severity) {
-    const note = notifications[0];
-    if (notifications.length !== 1)
-      failures.push(`notifications: expected 1 on the queue, got ${notifications.length}`);
-    else if (!note?.subject?.startsWith(`[${want.severity}]`)) {
-      failures.push(
-        `notification subject: expected [${want.severity}] first, got ${note?.subject ?? "none"}`,
-      );
-    } else if (note.attributes.outcome !== decision.outcome || note.attributes.incident !== want.rule) {
-      failures.push(
-        `notification attributes: incident ${note.attributes.incident}/outcome ${note.attributes.outcome} do not match the handler's ${want.rule}/${decision.outcome}`,
-      );
-    }
-  } else if (notifications.length) {
-    failures.push(
-      `notifications: expected none, got ${notifications.length} (${notifications[0]?.subject ?? ""})`,
-    );
-  }
-  for (const check of endState) if (!check.ok) failures.push(`end state: ${check.what}: ${check.observed}`);
   return failures;
+}
+
+function notificationFailures(want: Expectation, seen: Observed): string[] {
+  const { notifications, decision } = seen;
+  if (!want.severity) {
+    return notifications.length
+      ? [`notifications: expected none, got ${notifications.length} (${notifications[0]?.subject ?? ""})`]
+      : [];
+  }
+  const note = notifications[0];
+  if (notifications.length !== 1 || !note)
+    return [`notifications: expected 1 on the queue, got ${notifications.length}`];
+  if (!note.subject?.startsWith(`[${want.severity}]`))
+    return [`notification subject: expected [${want.severity}] first, got ${note.subject ?? "none"}`];
+  if (note.attributes.outcome !== decision.outcome || note.attributes.incident !== want.rule) {
+    return [
+      `notification attributes: incident ${note.attributes.incident}/outcome ${note.attributes.outcome} do not match the handler's ${want.rule}/${decision.outcome}`,
+    ];
+  }
+  const text = notificationOf(note)?.text ?? "";
+  return (want.notificationIncludes ?? [])
+    .filter((part) => !text.includes(part))
+    .map((part) => `notification text: expected it to contain ${JSON.stringify(part)}`);
+}
+
+function endStateFailures(endState: readonly Check[]): string[] {
+  return endState.filter((c) => !c.ok).map((c) => `end state: ${c.what}: ${c.observed}`);
+}
+
+/** Compares what happened with what the scenario promised; returns the differences. */
+export function judge(want: Expectation, seen: Observed): string[] {
+  return [
+    ...routeFailures(want, seen),
+    ...decisionFailures(want, want.rule === null ? seen.direct : seen.decision),
+    ...actionFailures(want, seen),
+    ...notificationFailures(want, seen),
+    ...endStateFailures(seen.endState),
+  ];
 }
 
 interface Runtime {
@@ -327,38 +365,78 @@ interface Runtime {
   endpoint: string;
   queue: QueueRef;
   rules: readonly DrillRule[];
-  handler(incident: IncidentName): Promise<Handler>;
+  handler(incident: BundleName): Promise<Handler>;
 }
 
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: being split in the drill work (temporary)
-async function runScenario(scenario: Scenario, rt: Runtime): Promise<ScenarioReport> {
-  const base = { scenario: scenario.id, title: scenario.title, promise: scenario.promise };
-  let staged: StagedAttack;
+/** The report of a scenario that ended before its event: nothing was delivered. */
+function undelivered(
+  base: Pick<ScenarioReport, "scenario" | "title" | "promise">,
+  failures: string[],
+  staged?: Pick<StagedSweep, "attack" | "performed" | "note">,
+): ScenarioReport {
+  return {
+    ...base,
+    passed: failures.length === 0,
+    failures,
+    attack: staged?.attack ?? "(not staged)",
+    performed: staged?.performed ?? false,
+    ...(staged?.note ? { note: staged.note } : {}),
+    event: { fixture: "" },
+    rule: null,
+    decision: { outcome: "not-delivered" },
+    actions: [],
+    endState: [],
+    notification: null,
+    timing: { calls: [] },
+  };
+}
+
+async function readEndState(verify: () => Promise<Check[]>): Promise<Check[]> {
   try {
-    staged = await scenario.stage(rt.world);
+    return await verify();
   } catch (error) {
-    return {
-      ...base,
-      passed: false,
-      failures: [`the attack could not be staged: ${describeError(error)}`],
-      attack: "(not staged)",
-      performed: false,
-      event: { fixture: "" },
-      rule: null,
-      decision: { outcome: "not-delivered" },
-      actions: [],
-      endState: [],
-      notification: null,
-      timing: { calls: [] },
-    };
+    return [{ what: "end state readable", ok: false, observed: describeError(error) }];
   }
-  const detail = isObject(staged.event.detail) ? staged.event.detail : {};
+}
+
+/** The outcome of a sweep scenario: nothing was delivered, the sweep read the keys. */
+export const SWEPT = "swept";
+
+/** A sweep scenario: no event; the sweep's findings are its end state. */
+async function runSweep(
+  base: Pick<ScenarioReport, "scenario" | "title" | "promise">,
+  staged: StagedSweep,
+  rt: Runtime,
+): Promise<ScenarioReport> {
+  await drainNotifications(rt.queue);
+  const endState = await readEndState(staged.verify);
+  const notifications = await drainNotifications(rt.queue);
+  const failures = [
+    ...endStateFailures(endState),
+    ...(notifications.length ? [`notifications: expected none, got ${notifications.length}`] : []),
+  ];
+  return {
+    ...undelivered(base, failures, staged),
+    event: { fixture: "" },
+    decision: { outcome: SWEPT },
+    endState,
+  };
+}
+
+interface Deliveries {
+  matched: IncidentName[];
+  rule: IncidentName | null;
+  delivery: Delivery | undefined;
+  direct: ScenarioReport["decision"] | undefined;
+  notifications: ReceivedNotification[];
+}
+
+/** Delivers the staged event through the rules (twice for a duplicate), and to a direct handler if named. */
+async function deliverStaged(staged: StagedAttack, rt: Runtime): Promise<Deliveries> {
   const matched = matchingRules(rt.rules, staged.event);
   const rule = matched[0] ?? null;
   await drainNotifications(rt.queue);
-
   let delivery: Delivery | undefined;
-  let direct: ScenarioReport["decision"] | undefined;
   if (rule) {
     // Cold start before delivery, as Lambda does: the timing starts when the event arrives.
     const handler = await rt.handler(rule);
@@ -368,68 +446,112 @@ async function runScenario(scenario: Scenario, rt: Runtime): Promise<ScenarioRep
     }
     delivery = await deliver(handler, staged.event);
   }
-  if (staged.directHandler) {
-    direct = decisionOf(await deliver(await rt.handler(staged.directHandler), staged.event));
-  }
-  const notifications = await drainNotifications(rt.queue);
-  let endState: Check[];
+  const direct = staged.directHandler
+    ? decisionOf(await deliver(await rt.handler(staged.directHandler), staged.event))
+    : undefined;
+  return { matched, rule, delivery, direct, notifications: await drainNotifications(rt.queue) };
+}
+
+function notificationOf(note: ReceivedNotification | undefined): ScenarioReport["notification"] {
+  if (!note) return null;
+  const outcome = str(note.document.outcome);
+  return {
+    ...(note.subject ? { subject: note.subject } : {}),
+    attributes: note.attributes,
+    ...(outcome ? { outcome } : {}),
+    // SQS subscribers get the JSON member; the text body is rendered from it the same way.
+    ...(note.subject && note.document.schema
+      ? { text: notificationText(note.subject, note.document as unknown as NotificationDocument) }
+      : {}),
+  };
+}
+
+function timingOf(delivery: Delivery | undefined): ScenarioReport["timing"] {
+  return {
+    ...(delivery?.remediationMs !== undefined ? { remediationMs: delivery.remediationMs } : {}),
+    ...(delivery ? { handlerMs: delivery.handlerMs } : {}),
+    calls: delivery?.calls ?? [],
+  };
+}
+
+/** The reported decision: the direct handler's when no rule delivered the event. */
+function reportedDecision(staged: StagedAttack, d: Deliveries): ScenarioReport["decision"] {
+  const { direct, delivery } = d;
+  if (!direct || delivery) return decisionOf(delivery);
+  return {
+    ...direct,
+    outcome: "not-delivered",
+    skipped: direct.skipped ?? "?",
+    why: `no rule delivers it; the ${staged.directHandler} handler, called directly, says: ${direct.why ?? direct.outcome}`,
+  };
+}
+
+function eventOf(staged: StagedAttack): ScenarioReport["event"] {
+  const detail = isObject(staged.event.detail) ? staged.event.detail : {};
+  const eventName = str(detail.eventName);
+  const eventId = str(detail.eventID);
+  return {
+    fixture: `events/${staged.fixture}.json`,
+    ...(eventName ? { eventName } : {}),
+    ...(eventId ? { eventId } : {}),
+  };
+}
+
+async function runScenario(scenario: Scenario, rt: Runtime): Promise<ScenarioReport> {
+  const base = { scenario: scenario.id, title: scenario.title, promise: scenario.promise };
+  let staged: StagedAttack | StagedSweep;
   try {
-    endState = await staged.verify();
+    staged = await scenario.stage(rt.world);
   } catch (error) {
-    endState = [{ what: "end state readable", ok: false, observed: describeError(error) }];
+    return undelivered(base, [`the attack could not be staged: ${describeError(error)}`]);
   }
-  const decision = decisionOf(delivery);
-  const actions = actionsOf(delivery?.result);
-  const failures = judge(
-    staged,
-    rule,
-    matched,
-    decision,
-    direct,
+  if ("sweep" in staged) return runSweep(base, staged, rt);
+  const d = await deliverStaged(staged, rt);
+  const endState = await readEndState(staged.verify);
+  const actions = actionsOf(d.delivery?.result);
+  const failures = judge(staged.expect, {
+    rule: d.rule,
+    matched: d.matched,
+    decision: decisionOf(d.delivery),
+    direct: d.direct,
     actions,
-    delivery?.calls ?? [],
-    notifications,
+    calls: d.delivery?.calls ?? [],
+    notifications: d.notifications,
     endState,
-  );
-  const note = notifications[0];
-  const report: ScenarioReport = {
+  });
+  return {
     ...base,
     passed: failures.length === 0,
     failures,
     attack: staged.attack,
     performed: staged.performed,
-    event: { fixture: `events/${staged.fixture}.json` },
-    rule,
-    decision: direct && !delivery ? { ...direct, outcome: "not-delivered" } : decision,
+    ...(staged.note ? { note: staged.note } : {}),
+    event: eventOf(staged),
+    rule: d.rule,
+    decision: reportedDecision(staged, d),
     actions,
     endState,
-    notification: note
-      ? {
-          ...(note.subject ? { subject: note.subject } : {}),
-          attributes: note.attributes,
-          ...(str(note.document.outcome) ? { outcome: str(note.document.outcome) } : {}),
-          // SQS subscribers get the JSON member; the text body is rendered from it the same way.
-          ...(note.subject && note.document.schema
-            ? { text: notificationText(note.subject, note.document as unknown as NotificationDocument) }
-            : {}),
-        }
-      : null,
-    timing: {
-      ...(delivery?.remediationMs !== undefined ? { remediationMs: delivery.remediationMs } : {}),
-      ...(delivery ? { handlerMs: delivery.handlerMs } : {}),
-      calls: delivery?.calls ?? [],
-    },
+    notification: notificationOf(d.notifications[0]),
+    timing: timingOf(d.delivery),
   };
-  const eventName = str(detail.eventName);
-  const eventId = str(detail.eventID);
-  if (eventName) report.event.eventName = eventName;
-  if (eventId) report.event.eventId = eventId;
-  if (staged.note) report.note = staged.note;
-  if (direct && !delivery) {
-    report.decision.skipped = direct.skipped ?? "?";
-    report.decision.why = `no rule delivers it; the ${staged.directHandler} handler, called directly, says: ${direct.why ?? direct.outcome}`;
-  }
-  return report;
+}
+
+/**
+ * An earlier step of a multi-step attack: the event goes through the rules to the handler of the
+ * rule that matched, as in a scenario, and what came of it is returned for the scenario to check.
+ */
+async function deliverStep(event: JsonObject, rt: Runtime): Promise<StepResult> {
+  const rules = matchingRules(rt.rules, event);
+  await drainNotifications(rt.queue);
+  const rule = rules[0];
+  const delivery = rule ? await deliver(await rt.handler(rule), event) : undefined;
+  const notifications = await drainNotifications(rt.queue);
+  return {
+    rules,
+    outcome: decisionOf(delivery).outcome,
+    actions: actionsOf(delivery?.result).map((a) => `${a.type}:${a.status}`),
+    subjects: notifications.map((n) => n.subject ?? "(no subject)"),
+  };
 }
 
 /** The responder role ARNs the drill's rules leave out: the callers of the own-call fixtures, in the emulator's account. */
@@ -444,109 +566,151 @@ function responderRoles(keyArn: string): string[] {
   return [...new Set(roles.filter((r): r is string => r !== undefined))];
 }
 
-/**
- * Runs the drill. Starts moto unless `endpoint` is given (and stops it, by its pid, at the end),
- * builds the bundles when needed, and runs every scenario in order. Never throws for a scenario
- * that fails: it is reported. Throws when the emulator cannot be started or the bundles built.
- */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: being split in the drill work (temporary)
-export async function runDrill(options: DrillOptions = {}): Promise<DrillReport> {
-  const started = performance.now();
-  const progress = options.progress ?? (() => {});
-  const scenarios = options.only?.length ? SCENARIOS.filter((s) => options.only?.includes(s.id)) : SCENARIOS;
-  if (options.only?.length && scenarios.length !== options.only.length) {
+/** The scenarios `only` names (all by default). @throws naming the ids that are not scenarios. */
+function selectScenarios(only: readonly string[] | undefined): readonly Scenario[] {
+  if (!only?.length) return SCENARIOS;
+  const scenarios = SCENARIOS.filter((s) => only.includes(s.id));
+  if (scenarios.length !== only.length) {
     const known = new Set(SCENARIOS.map((s) => s.id));
     throw new Error(
-      `unknown scenario ${options.only.filter((id) => !known.has(id)).join(", ")}; known: ${[...known].join(", ")}`,
+      `unknown scenario ${only.filter((id) => !known.has(id)).join(", ")}; known: ${[...known].join(", ")}`,
     );
   }
-  if (options.build === "never") {
+  return scenarios;
+}
+
+/** Builds the bundles when `build` asks for it (or they are stale); @throws when `never` finds one missing. */
+async function ensureBundles(build: DrillOptions["build"], progress: (line: string) => void): Promise<void> {
+  if (build === "never") {
     const missing = staleBundles(BUNDLES, { missingOnly: true });
     if (missing) throw new Error(`the bundles are not built: ${missing}; run npm run build`);
-  } else {
-    const stale = options.build === "always" ? "--build always" : staleBundles(BUNDLES);
-    if (stale) {
-      progress(`building the bundles (${stale})`);
-      await buildBundles();
-    }
+    return;
   }
+  const stale = build === "always" ? "--build always" : staleBundles(BUNDLES);
+  if (stale) {
+    progress(`building the bundles (${stale})`);
+    await buildBundles();
+  }
+}
 
-  let moto: MotoServer | undefined;
-  let endpoint = options.endpoint;
+/** The emulator to run against: the given endpoint, or a moto_server started here (stopped by the caller). */
+async function emulator(
+  endpoint: string | undefined,
+  progress: (line: string) => void,
+): Promise<{ endpoint: string; moto?: MotoServer }> {
   if (endpoint) {
     await waitForMoto(endpoint, 5_000);
-  } else {
-    if (!motoAvailable())
-      throw new Error('moto_server is not on PATH: pip install "moto[server]", or pass --endpoint URL');
-    progress("starting moto_server");
-    moto = await startMoto();
-    endpoint = moto.endpoint;
-    progress(`moto_server ${moto.endpoint} (pid ${moto.pid})`);
+    return { endpoint };
   }
-  const clientConfig = {
+  if (!motoAvailable())
+    throw new Error('moto_server is not on PATH: pip install "moto[server]", or pass --endpoint URL');
+  progress("starting moto_server");
+  const moto = await startMoto();
+  progress(`moto_server ${moto.endpoint} (pid ${moto.pid})`);
+  return { endpoint: moto.endpoint, moto };
+}
+
+function clientConfigFor(endpoint: string) {
+  return {
     endpoint,
     region: REGION,
     credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
     maxAttempts: 1,
   };
+}
+
+/** The topic the handlers publish to, and the queue subscribed to it that the drill reads. */
+async function notificationChannel(
+  endpoint: string,
+  sns: SNSClient,
+): Promise<{ topicArn: string; queue: QueueRef }> {
+  const run = `${Date.now().toString(36)}`;
+  const topic = await sns.send(new CreateTopicCommand({ Name: `kms-responder-drill-${run}` }));
+  const topicArn = topic.TopicArn;
+  if (!topicArn) throw new Error("CreateTopic returned no topic ARN");
+  const queue = await createQueue(endpoint, REGION, `kms-responder-drill-${run}`);
+  // Raw message delivery stays off: subscribers get the SNS envelope with Subject and attributes.
+  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queue.arn }));
+  return { topicArn, queue };
+}
+
+function drillConfig(account: string, roles: readonly string[]): ConfigInput {
+  return {
+    // The drill shows the responders acting: the default mode only notifies.
+    mode: "enforce",
+    approvedDeletionPrincipals: [`arn:aws:iam::${account}:role/KeyAdmin`],
+    requireMfa: true,
+    // Exact role ARNs, as the stack passes them (the config refuses patterns here).
+    responderRoleArns: [...roles],
+    // The emulator's reads are consistent at once: a negative read is confirmed without waiting.
+    confirmAfterSeconds: 0,
+    // A central responder: the member-account scenarios act through the member role.
+    organization: DRILL_ORGANIZATION,
+  };
+}
+
+/** The drill's world on the emulator: clients, the config the handlers get, and the runtime that delivers. */
+async function setUp(
+  endpoint: string,
+  verbose: boolean,
+  saved: Record<string, string | undefined>,
+): Promise<Runtime> {
+  const clientConfig = clientConfigFor(endpoint);
+  const kms = new KMSClient(clientConfig);
+  const { topicArn, queue } = await notificationChannel(endpoint, new SNSClient(clientConfig));
+  const probe = await createDrillKey(kms, "account-probe");
+  const account = parseKeyArn(probe.arn)?.account ?? "";
+  const roles = responderRoles(probe.arn);
+  const config = drillConfig(account, roles);
+  const env = drillEnv(endpoint, topicArn, config, verbose);
+  for (const k of Object.keys(env)) if (!(k in saved)) saved[k] = process.env[k];
+  const handlers = new Map<BundleName, Handler>();
+  const rt: Runtime = {
+    endpoint,
+    queue,
+    rules: drillRules(roles),
+    world: {
+      kms,
+      account,
+      region: REGION,
+      config,
+      clientConfig,
+      createKey: (name, input) => createDrillKey(kms, name, input),
+      kmsIn: (other, region) => kmsInAccount(clientConfig, other, region),
+      deliver: (event) => deliverStep(event, rt),
+    },
+    async handler(incident) {
+      let handler = handlers.get(incident);
+      if (!handler) {
+        handler = await loadHandler(incident, env);
+        handlers.set(incident, handler);
+      }
+      return handler;
+    },
+  };
+  return rt;
+}
+
+/**
+ * Runs the drill. Starts moto unless `endpoint` is given (and stops it, by its pid, at the end),
+ * builds the bundles when needed, and runs every scenario in order. Never throws for a scenario
+ * that fails: it is reported. Throws when the emulator cannot be started or the bundles built.
+ */
+export async function runDrill(options: DrillOptions = {}): Promise<DrillReport> {
+  const started = performance.now();
+  const progress = options.progress ?? (() => {});
+  const scenarios = selectScenarios(options.only);
+  await ensureBundles(options.build, progress);
+  const { endpoint, moto } = await emulator(options.endpoint, progress);
   const saved: Record<string, string | undefined> = {};
   try {
     // Set before any client exists: this machine's Node is older than the SDK's next minimum.
     saved.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED =
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-    const kms = new KMSClient(clientConfig);
-    const sns = new SNSClient(clientConfig);
-    const run = `${Date.now().toString(36)}`;
-    const topic = await sns.send(new CreateTopicCommand({ Name: `kms-responder-drill-${run}` }));
-    const topicArn = topic.TopicArn;
-    if (!topicArn) throw new Error("CreateTopic returned no topic ARN");
-    const queue = await createQueue(endpoint, REGION, `kms-responder-drill-${run}`);
-    // Raw message delivery stays off: subscribers get the SNS envelope with Subject and attributes.
-    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queue.arn }));
-
-    const probe = await createDrillKey(kms, "account-probe");
-    const account = parseKeyArn(probe.arn)?.account ?? "";
-    const roles = responderRoles(probe.arn);
-    const config: ConfigInput = {
-      // The drill shows the responders acting: the default mode only notifies.
-      mode: "enforce",
-      approvedDeletionPrincipals: [`arn:aws:iam::${account}:role/KeyAdmin`],
-      requireMfa: true,
-      // Exact role ARNs, as the stack passes them (the config refuses patterns here).
-      responderRoleArns: roles,
-      // The emulator's reads are consistent at once: a negative read is confirmed without waiting.
-      confirmAfterSeconds: 0,
-      // A central responder: the member-account scenarios act through the member role.
-      organization: DRILL_ORGANIZATION,
-    };
-    const env = drillEnv(endpoint, topicArn, config, options.verbose === true);
-    for (const k of Object.keys(env)) if (!(k in saved)) saved[k] = process.env[k];
-    const handlers = new Map<IncidentName, Handler>();
-    const rt: Runtime = {
-      endpoint,
-      queue,
-      rules: drillRules(roles),
-      world: {
-        kms,
-        account,
-        region: REGION,
-        createKey: (name, input) => createDrillKey(kms, name, input),
-        kmsIn: (other, region) => kmsInAccount(clientConfig, other, region),
-      },
-      async handler(incident) {
-        let handler = handlers.get(incident);
-        if (!handler) {
-          handler = await loadHandler(incident, env);
-          handlers.set(incident, handler);
-        }
-        return handler;
-      },
-    };
+    const rt = await setUp(endpoint, options.verbose === true, saved);
     const reports: ScenarioReport[] = [];
-    for (const scenario of scenarios) {
-      reports.push(await runScenario(scenario, rt));
-    }
+    for (const scenario of scenarios) reports.push(await runScenario(scenario, rt));
     return {
       endpoint,
       passed: reports.every((r) => r.passed),
@@ -566,45 +730,61 @@ function statusWord(a: ScenarioReport["actions"][number]): string {
   return `${a.type} ${a.status}${verified}`;
 }
 
+function ruleText(r: ScenarioReport): string {
+  if (r.decision.outcome === SWEPT) return "none: a sweep reads the keys, no event is delivered";
+  if (!r.rule) return "no rule matched: not delivered";
+  const state = DECLARED.find((i) => i.name === r.rule)?.ruleState;
+  return `${r.rule} matched${state ? ` (rule state ${state})` : ""}`;
+}
+
+function decisionText(r: ScenarioReport): string {
+  const d = r.decision;
+  const error = d.error ? ` [${d.error}]` : "";
+  if (d.skipped) return `${d.outcome}: ${d.skipped}${d.why ? ` (${d.why})` : ""}${error}`;
+  const reasons = d.reasons?.length ? `: ${d.reasons.join(", ")}` : "";
+  const verdicts = d.verdicts?.length ? ` [verdicts: ${d.verdicts.join(", ")}]` : "";
+  return `${d.incident ?? r.rule ?? ""} ${d.severity ?? ""}${reasons}${verdicts} -> ${d.outcome}${error}`.trim();
+}
+
+function timingText(timing: ScenarioReport["timing"]): string | undefined {
+  if (timing.handlerMs === undefined) return undefined;
+  const calls = timing.calls
+    .map(
+      (c) =>
+        `${c.operation} ${c.ms}${c.status !== undefined && c.status >= 300 ? ` (HTTP ${c.status})` : ""}`,
+    )
+    .join(", ");
+  const remediation =
+    timing.remediationMs !== undefined ? `remediated ${timing.remediationMs} ms after delivery, ` : "";
+  return `${remediation}handler ${timing.handlerMs} ms${calls ? ` (calls, ms: ${calls})` : ""}`;
+}
+
+function notificationLines(r: ScenarioReport, verbose: boolean): string[] {
+  if (!verbose || !r.notification?.text) return [];
+  return ["      ---- notification text ----", ...r.notification.text.split("\n").map((l) => `      | ${l}`)];
+}
+
 /** The human timeline of one scenario. */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: being split in the drill work (temporary)
 export function formatScenario(r: ScenarioReport, index: number, total: number, verbose = false): string[] {
   const lines = [`${r.passed ? "PASS" : "FAIL"}  ${index}/${total} ${r.scenario}: ${r.title}`];
   const row = (label: string, text: string) => lines.push(`      ${label.padEnd(10)} ${text}`);
   row("promise", r.promise);
   row("attack", `${r.attack}${r.performed ? "" : "  [event emitted only]"}`);
   if (r.note) row("note", r.note);
-  row("event", `${r.event.eventName ?? "?"} ${r.event.eventId ?? ""} from ${r.event.fixture}`);
-  const state = r.rule ? DECLARED.find((i) => i.name === r.rule)?.ruleState : undefined;
   row(
-    "rule",
-    r.rule ? `${r.rule} matched${state ? ` (rule state ${state})` : ""}` : "no rule matched: not delivered",
+    "event",
+    r.decision.outcome === SWEPT
+      ? "none (the problem predates the responder)"
+      : `${r.event.eventName ?? "?"} ${r.event.eventId ?? ""} from ${r.event.fixture}`,
   );
-  const d = r.decision;
-  const decided = d.skipped
-    ? `${d.outcome}: ${d.skipped}${d.why ? ` (${d.why})` : ""}`
-    : `${d.incident ?? r.rule ?? ""} ${d.severity ?? ""}${d.reasons?.length ? `: ${d.reasons.join(", ")}` : ""}${d.verdicts?.length ? ` [verdicts: ${d.verdicts.join(", ")}]` : ""} -> ${d.outcome}`;
-  row("decision", `${decided}${d.error ? ` [${d.error}]` : ""}`.trim());
+  row("rule", ruleText(r));
+  row("decision", decisionText(r));
   row("actions", r.actions.length ? r.actions.map(statusWord).join("; ") : "none");
   for (const c of r.endState) row("end state", `${c.ok ? "ok  " : "FAIL"} ${c.what} (${c.observed})`);
   row("notified", r.notification ? (r.notification.subject ?? "(no subject)") : "nothing published");
-  if (verbose && r.notification?.text) {
-    lines.push(
-      "      ---- notification text ----",
-      ...r.notification.text.split("\n").map((l) => `      | ${l}`),
-    );
-  }
-  if (r.timing.handlerMs !== undefined) {
-    const calls = r.timing.calls
-      .map(
-        (c) =>
-          `${c.operation} ${c.ms}${c.status !== undefined && c.status >= 300 ? ` (HTTP ${c.status})` : ""}`,
-      )
-      .join(", ");
-    const remediation =
-      r.timing.remediationMs !== undefined ? `remediated ${r.timing.remediationMs} ms after delivery, ` : "";
-    row("timing", `${remediation}handler ${r.timing.handlerMs} ms${calls ? ` (calls, ms: ${calls})` : ""}`);
-  }
+  lines.push(...notificationLines(r, verbose));
+  const timing = timingText(r.timing);
+  if (timing) row("timing", timing);
   for (const f of r.failures) row("BROKEN", f);
   return lines;
 }

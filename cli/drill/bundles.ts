@@ -19,12 +19,19 @@ export const BUNDLES: readonly BundleName[] = [...INCIDENTS.map((i) => i.name), 
 
 export type Handler = (event: unknown) => Promise<unknown>;
 
+/** Files under functions/ that no bundle holds: the drill's scenario declarations. */
+export function isDrillOnly(file: string): boolean {
+  const name = path.basename(file);
+  return name === "drill.ts" || name === "drill-scenarios.ts";
+}
+
 function newestSource(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(full).mtimeMs);
+    else if (entry.name.endsWith(".ts") && !isDrillOnly(full))
+      newest = Math.max(newest, statSync(full).mtimeMs);
   }
   return newest;
 }

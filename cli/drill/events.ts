@@ -77,6 +77,39 @@ export function eventForKey(fixture: JsonObject, target: EventTarget): JsonObjec
   ]);
   const oldGrant = recorded.detail.kind === "grant" ? recorded.detail.grantId : undefined;
   if (oldGrant && target.grantId) pairs.set(oldGrant, target.grantId);
+  return rewrite(fixture, pairs, target);
+}
+
+/**
+ * Rewrites a fixture that names no key (a CloudTrail call, a Lambda change) for the emulator's
+ * account and Region: every mention of the recorded account and Region is replaced, the event gets
+ * a new id and time, and `target.request` is merged into the request.
+ * @throws when the fixture records no account or Region.
+ */
+export function eventInAccount(
+  fixture: JsonObject,
+  target: Omit<EventTarget, "keyArn" | "grantId"> & { account: string; region: string },
+): JsonObject {
+  const detail = isObject(fixture.detail) ? fixture.detail : fixture;
+  const account = typeof detail.recipientAccountId === "string" ? detail.recipientAccountId : undefined;
+  const region = typeof detail.awsRegion === "string" ? detail.awsRegion : undefined;
+  if (!account || !region) throw new Error("the fixture records no account (recipientAccountId) or Region");
+  return rewrite(
+    fixture,
+    new Map([
+      [account, target.account],
+      [region, target.region],
+    ]),
+    target,
+  );
+}
+
+/** Replaces every `pairs` key in the fixture in one pass, gives it a fresh id and time, merges the request and response. */
+function rewrite(
+  fixture: JsonObject,
+  pairs: Map<string, string>,
+  target: Omit<EventTarget, "keyArn">,
+): JsonObject {
   for (const [from, to] of pairs) if (from === to) pairs.delete(from);
   const pattern = pairs.size
     ? new RegExp(

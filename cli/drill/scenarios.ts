@@ -1,8 +1,10 @@
 /**
- * The drill's scenarios. Each builds its own piece of the world on the emulator (a key with an
- * alias, grants, policies), performs the attack with the SDK as an attacker would, and returns
- * the CloudTrail-shaped event AWS would deliver for that call, what the responder promises to do
- * about it, and how to read the end state back.
+ * What a drill scenario is, and the building blocks scenarios are written with. Each incident
+ * declares its own scenarios in `functions/<incident>/drill.ts` (listed in
+ * `functions/drill-scenarios.ts`); a scenario builds its own piece of the world on the emulator (a
+ * key with an alias, grants, policies), performs the attack with the SDK as an attacker would, and
+ * returns the CloudTrail-shaped event AWS would deliver for that call, what the responder promises
+ * to do about it, and how to read the end state back.
  *
  * Where moto cannot perform a call (its gaps are listed in docs/development.md and in the
  * scenario notes), the event is emitted as AWS would have written it and the report says so.
@@ -13,12 +15,7 @@ import {
   CreateGrantCommand,
   CreateKeyCommand,
   type CreateKeyCommandInput,
-  DecryptCommand,
-  DeleteImportedKeyMaterialCommand,
   DescribeKeyCommand,
-  DisableKeyRotationCommand,
-  EnableKeyRotationCommand,
-  EncryptCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   type GrantOperation,
@@ -26,21 +23,11 @@ import {
   ListGrantsCommand,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
-  UpdateAliasCommand,
 } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { matchesPattern } from "../../emulator/event-pattern.js";
-import { aliasChanged } from "../../functions/alias-changed/incident.js";
-import { keyDeletionScheduled } from "../../functions/key-deletion-scheduled/incident.js";
-import { keyMaterialDeleted } from "../../functions/key-material-deleted/incident.js";
-import { keyMaterialExpiring } from "../../functions/key-material-expiring/incident.js";
-import { keyPolicyViolation } from "../../functions/key-policy-violation/incident.js";
-import { keyRotationDisabled } from "../../functions/key-rotation-disabled/incident.js";
-import { pendingDeletionKeyUsed } from "../../functions/pending-deletion-key-used/incident.js";
 import { INCIDENTS, type IncidentName } from "../../functions/registry.js";
-import { rogueGrant } from "../../functions/rogue-grant/incident.js";
-import { parseConfig } from "../../functions/shared/config.js";
-import { describeError } from "../../functions/shared/errors.js";
+import { type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import { forwardingRules } from "../../functions/shared/forwarding-rules.js";
 import { isObject, type JsonObject, str } from "../../functions/shared/json.js";
 import { cloudTrailDeletionDate, type EventTarget, eventForKey, readFixture } from "./events.js";
@@ -60,6 +47,34 @@ export interface DrillWorld {
   createKey(name: string, input?: CreateKeyCommandInput): Promise<DrillKey>;
   /** A client acting in another account (through an assumed role, as moto models it) and Region. */
   kmsIn(account: string, region: string): Promise<KMSClient>;
+  /** The config the handlers run with. */
+  config: ConfigInput;
+  /** How the drill's SDK clients reach the emulator (for clients of other services). */
+  clientConfig: DrillClientConfig;
+  /**
+   * Delivers an event through the rules to the handler of the rule it matches, as a scenario's
+   * event is: an earlier step of a multi-step attack.
+   */
+  deliver(event: JsonObject): Promise<StepResult>;
+}
+
+export interface DrillClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts: number;
+}
+
+/** What came of an earlier step's event. */
+export interface StepResult {
+  /** The rules whose patterns matched it. */
+  rules: IncidentName[];
+  /** The handler's outcome, `not-delivered` when no rule matched. */
+  outcome: string;
+  /** `<type>:<status>` of each action, in order. */
+  actions: string[];
+  /** The subjects of the notifications it published. */
+  subjects: string[];
 }
 
 /**
@@ -111,7 +126,7 @@ export async function kmsInAccount(
  * the incident (its pattern without the member role's calls), and that the member role's own
  * call is dropped there.
  */
-function forwardedFromMember(incident: { name: IncidentName }, event: JsonObject): Check[] {
+export function forwardedFromMember(incident: { name: IncidentName }, event: JsonObject): Check[] {
   const config = parseConfig({ organization: DRILL_ORGANIZATION });
   const role = `arn:aws:iam::${DRILL_MEMBER}:role/${config.organization?.memberRoleName ?? ""}`;
   const rule = forwardingRules(config, role, INCIDENTS).find((r) => r.incident === incident.name);
@@ -158,6 +173,8 @@ export interface Expectation {
   noChange?: boolean;
   /** The severity the notification's subject starts with; undefined when none may be published. */
   severity?: string;
+  /** Text the notification's body must contain (how to undo, what to run). */
+  notificationIncludes?: readonly string[];
 }
 
 export interface StagedAttack {
@@ -177,12 +194,24 @@ export interface StagedAttack {
   verify(): Promise<Check[]>;
 }
 
+/**
+ * A sweep scenario: no event, the problem predates the responder; `verify` runs the sweep and says
+ * whether it found exactly what was planted. No notification may be published.
+ */
+export interface StagedSweep {
+  sweep: true;
+  attack: string;
+  performed: boolean;
+  note?: string;
+  verify(): Promise<Check[]>;
+}
+
 export interface Scenario {
   id: string;
   title: string;
   /** What the responder promises, in a few words. */
   promise: string;
-  stage(world: DrillWorld): Promise<StagedAttack>;
+  stage(world: DrillWorld): Promise<StagedAttack | StagedSweep>;
 }
 
 // ---- reading the end state back ----
@@ -220,7 +249,7 @@ export async function checkGrant(
   };
 }
 
-async function checkRotation(kms: KMSClient, key: DrillKey): Promise<Check> {
+export async function checkRotation(kms: KMSClient, key: DrillKey): Promise<Check> {
   const out = await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.arn }));
   return {
     what: "automatic rotation is on",
@@ -229,7 +258,7 @@ async function checkRotation(kms: KMSClient, key: DrillKey): Promise<Check> {
   };
 }
 
-async function checkPolicyMentions(
+export async function checkPolicyMentions(
   kms: KMSClient,
   key: DrillKey,
   text: string,
@@ -250,31 +279,35 @@ async function checkPolicyMentions(
  * A fixture of an incident: `events/<incident>/<variant>.json`. Incidents are named through their
  * declarations (the registry's), never as text here.
  */
-function fixtureOf(incident: { name: IncidentName }, variant: string): string {
+export function fixtureOf(incident: { name: IncidentName }, variant: string): string {
   return `${incident.name}/${variant}`;
 }
 
-function detailOf(event: JsonObject): JsonObject {
+export function detailOf(event: JsonObject): JsonObject {
   return isObject(event.detail) ? event.detail : event;
 }
 
-function requestOf(event: JsonObject): JsonObject {
+export function requestOf(event: JsonObject): JsonObject {
   const req = detailOf(event).requestParameters;
   return isObject(req) ? req : {};
 }
 
-function strings(value: unknown): string[] {
+export function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
 /** The event the fixture records, for the given key (and grant), and the request it records. */
-function template(fixture: string, target: EventTarget): { event: JsonObject; request: JsonObject } {
+export function template(fixture: string, target: EventTarget): { event: JsonObject; request: JsonObject } {
   const event = eventForKey(readFixture(fixture), target);
   return { event, request: requestOf(event) };
 }
 
 /** Performs the CreateGrant a fixture records, on the real key; returns the real grant id. */
-async function createGrantAsRecorded(kms: KMSClient, key: DrillKey, request: JsonObject): Promise<string> {
+export async function createGrantAsRecorded(
+  kms: KMSClient,
+  key: DrillKey,
+  request: JsonObject,
+): Promise<string> {
   const constraints = isObject(request.constraints) ? request.constraints : undefined;
   const subset =
     constraints && isObject(constraints.encryptionContextSubset)
@@ -300,7 +333,7 @@ async function createGrantAsRecorded(kms: KMSClient, key: DrillKey, request: Jso
   return out.GrantId;
 }
 
-function grantScenario(
+export function grantScenario(
   id: string,
   title: string,
   promise: string,
@@ -334,7 +367,7 @@ function grantScenario(
 }
 
 /** A ScheduleKeyDeletion performed on moto, delivered as CloudTrail records it, and the key's end state. */
-function deletionScenario(
+export function deletionScenario(
   id: string,
   title: string,
   promise: string,
@@ -369,17 +402,8 @@ function deletionScenario(
   };
 }
 
-const revoked = (severity: string) => ({
-  expect: {
-    rule: rogueGrant.name,
-    outcome: "remediated",
-    actions: [{ type: "revoke-grant", status: "succeeded" }],
-    severity,
-  },
-});
-
 /** A policy-setting scenario: the attacker puts the policy the fixture records. */
-function policyScenario(
+export function policyScenario(
   id: string,
   title: string,
   promise: string,
@@ -411,371 +435,10 @@ function policyScenario(
 }
 
 /** Schedules the key's deletion (moto needs the key id here, not the ARN); returns the real date. */
-async function scheduleDeletion(kms: KMSClient, key: DrillKey, days: number): Promise<Date> {
+export async function scheduleDeletion(kms: KMSClient, key: DrillKey, days: number): Promise<Date> {
   const out = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.id, PendingWindowInDays: days }));
   return out.DeletionDate ?? new Date(Date.now() + days * 86_400_000);
 }
-
-export const SCENARIOS: readonly Scenario[] = [
-  grantScenario(
-    "external-grant",
-    "Grant to another account",
-    "grant revoked",
-    fixtureOf(rogueGrant, "external-grantee"),
-    "mallory (IAM user)",
-    revoked("CRITICAL"),
-    true,
-  ),
-  grantScenario(
-    "delegation-grant",
-    "Grant that lets the grantee re-delegate (CreateGrant)",
-    "grant revoked",
-    fixtureOf(rogueGrant, "delegation"),
-    "Developer role",
-    revoked("HIGH"),
-    true,
-  ),
-  grantScenario(
-    "aws-service-grant",
-    "Grant DynamoDB creates for a table (control)",
-    "not delivered: the rule leaves AWS service grantees out (the handler trusts them too)",
-    fixtureOf(rogueGrant, "dynamodb-service"),
-    "dynamodb.amazonaws.com on behalf of the Admin role",
-    {
-      expect: { rule: null, outcome: "ignored", skipped: "trusted-grant" },
-      directHandler: rogueGrant.name,
-    },
-    false,
-  ),
-  deletionScenario(
-    "unapproved-deletion",
-    "Key deletion scheduled by a principal that is not approved",
-    "deletion cancelled, key Enabled",
-    fixtureOf(keyDeletionScheduled, "unapproved"),
-    "mallory (IAM user)",
-    7,
-    {
-      rule: keyDeletionScheduled.name,
-      outcome: "remediated",
-      actions: [
-        { type: "cancel-key-deletion", status: "succeeded" },
-        { type: "enable-key", status: "succeeded" },
-      ],
-      severity: "CRITICAL",
-    },
-    "Enabled",
-    "moto has no CloudTrail LookupEvents: the key's prior state cannot be read, so it is re-enabled (the notification says so)",
-  ),
-  deletionScenario(
-    "approved-deletion",
-    "Key deletion scheduled by the approved KeyAdmin role with MFA (control)",
-    "no action: approved deletion, notified",
-    fixtureOf(keyDeletionScheduled, "approved"),
-    "KeyAdmin role (MFA)",
-    30,
-    { rule: keyDeletionScheduled.name, outcome: "notified", actions: [], severity: "MEDIUM" },
-    "PendingDeletion",
-  ),
-  policyScenario(
-    "public-policy",
-    "Key policy that allows Decrypt to everyone (Principal AWS: *)",
-    "key disabled",
-    fixtureOf(keyPolicyViolation, "public-policy"),
-    'Principal {"AWS":"*"}',
-    {
-      rule: keyPolicyViolation.name,
-      outcome: "remediated",
-      actions: [{ type: "disable-key", status: "succeeded" }],
-      severity: "CRITICAL",
-    },
-    async (world, key) => [await checkKeyState(world.kms, key, "Disabled")],
-  ),
-  policyScenario(
-    "cross-account-policy",
-    "Key policy that lets an untrusted account decrypt",
-    "key disabled (critical: cryptographic use by an untrusted account), policy left as it is",
-    fixtureOf(keyPolicyViolation, "cross-account"),
-    "account 444455556666",
-    {
-      rule: keyPolicyViolation.name,
-      outcome: "remediated",
-      actions: [{ type: "disable-key", status: "succeeded" }],
-      severity: "CRITICAL",
-    },
-    async (world, key) => [
-      await checkKeyState(world.kms, key, "Disabled"),
-      // Disabling is the default onCritical: the statement stays for the key's owner to fix.
-      await checkPolicyMentions(world.kms, key, "444455556666", true),
-    ],
-  ),
-  {
-    id: "rotation-disabled",
-    title: "Automatic key rotation switched off",
-    promise: "rotation re-enabled",
-    async stage(world) {
-      const key = await world.createKey("rotation-disabled");
-      await world.kms.send(new EnableKeyRotationCommand({ KeyId: key.arn }));
-      await world.kms.send(new DisableKeyRotationCommand({ KeyId: key.arn }));
-      const fixture = fixtureOf(keyRotationDisabled, "disable-rotation");
-      return {
-        attack: `mallory (IAM user) DisableKeyRotation on ${key.alias}`,
-        performed: true,
-        fixture,
-        event: template(fixture, { keyArn: key.arn }).event,
-        expect: {
-          rule: keyRotationDisabled.name,
-          outcome: "remediated",
-          actions: [{ type: "enable-key-rotation", status: "succeeded" }],
-          severity: "MEDIUM",
-        },
-        verify: async () => [await checkRotation(world.kms, key)],
-      };
-    },
-  },
-  {
-    id: keyMaterialDeleted.name,
-    title: "Imported key material deleted",
-    promise: "notified: critical, nothing can undo it",
-    async stage(world) {
-      const key = await world.createKey(keyMaterialDeleted.name, { Origin: "EXTERNAL" });
-      let performed = true;
-      let note: string | undefined;
-      try {
-        await world.kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.id }));
-      } catch (error) {
-        performed = false;
-        note = `moto cannot perform DeleteImportedKeyMaterial (${describeError(error)}): the event is emitted only`;
-      }
-      const fixture = fixtureOf(keyMaterialDeleted, "delete-imported");
-      return {
-        attack: `alice (IAM user) DeleteImportedKeyMaterial on ${key.alias} (Origin EXTERNAL)`,
-        performed,
-        ...(note ? { note } : {}),
-        fixture,
-        event: template(fixture, { keyArn: key.arn }).event,
-        expect: { rule: keyMaterialDeleted.name, outcome: "notified", actions: [], severity: "CRITICAL" },
-        verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
-      };
-    },
-  },
-  {
-    id: keyMaterialExpiring.name,
-    title: "Key material imported with an expiry date",
-    promise: "notified: high, with the date the key stops working",
-    async stage(world) {
-      const key = await world.createKey(keyMaterialExpiring.name, { Origin: "EXTERNAL" });
-      const fixture = fixtureOf(keyMaterialExpiring, "expires-soon");
-      const { event, request } = template(fixture, { keyArn: key.arn });
-      // A re-import of the key's own material with a new expiry: the expiry alone is this
-      // scenario's incident (new material also reaches key-material-imported's rule).
-      request.importType = "EXISTING_KEY_MATERIAL";
-      return {
-        attack: `alice (IAM user) ImportKeyMaterial (EXISTING_KEY_MATERIAL) with ValidTo on ${key.alias} (Origin EXTERNAL)`,
-        // moto cannot import key material: the event is emitted only.
-        performed: false,
-        note: "moto does not implement ImportKeyMaterial: the event is emitted only",
-        fixture,
-        event,
-        expect: { rule: keyMaterialExpiring.name, outcome: "notified", actions: [], severity: "HIGH" },
-        verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
-      };
-    },
-  },
-  {
-    id: aliasChanged.name,
-    title: "An alias is pointed at another key",
-    promise: "notified: medium, nothing changed (an alias change is often a deployment)",
-    async stage(world) {
-      const key = await world.createKey(aliasChanged.name);
-      const other = await world.createKey(`${aliasChanged.name}-other`);
-      await world.kms.send(new UpdateAliasCommand({ AliasName: key.alias, TargetKeyId: other.id }));
-      const fixture = fixtureOf(aliasChanged, "update-alias");
-      return {
-        attack: `the Deployer role UpdateAlias ${key.alias} -> ${other.alias}`,
-        performed: true,
-        fixture,
-        event: template(fixture, {
-          keyArn: other.arn,
-          request: { aliasName: key.alias, targetKeyId: other.id },
-        }).event,
-        expect: { rule: aliasChanged.name, outcome: "notified", actions: [], severity: "MEDIUM" },
-        verify: async () => [await checkKeyState(world.kms, other, "Enabled")],
-      };
-    },
-  },
-  {
-    id: pendingDeletionKeyUsed.name,
-    title: "An application decrypts with a key that is pending deletion",
-    promise: "deletion cancelled, key Enabled",
-    async stage(world) {
-      const key = await world.createKey(pendingDeletionKeyUsed.name);
-      const sealed = await world.kms.send(
-        new EncryptCommand({ KeyId: key.arn, Plaintext: Buffer.from("card-token") }),
-      );
-      await scheduleDeletion(world.kms, key, 7);
-      let performed = false;
-      let note: string | undefined;
-      try {
-        await world.kms.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob }));
-        note =
-          "moto decrypts with a key pending deletion (AWS answers KMSInvalidStateException): the failed call's event is emitted as AWS writes it";
-      } catch (error) {
-        performed = /pending deletion/i.test(describeError(error));
-        if (!performed)
-          note = `Decrypt failed unexpectedly (${describeError(error)}): the event is emitted as AWS writes it`;
-      }
-      const fixture = fixtureOf(pendingDeletionKeyUsed, "decrypt-pending-deletion");
-      return {
-        attack: `orders-service role Decrypt with ${key.alias} after a 7-day deletion was scheduled`,
-        performed,
-        ...(note ? { note } : {}),
-        fixture,
-        event: template(fixture, { keyArn: key.arn }).event,
-        expect: {
-          rule: pendingDeletionKeyUsed.name,
-          outcome: "remediated",
-          actions: [
-            { type: "cancel-key-deletion", status: "succeeded" },
-            { type: "enable-key", status: "succeeded" },
-          ],
-          severity: "HIGH",
-        },
-        verify: async () => [await checkKeyState(world.kms, key, "Enabled")],
-      };
-    },
-  },
-  grantScenario(
-    "own-call",
-    "The responder's own role creates a grant (loop prevention)",
-    "ignored: own call",
-    fixtureOf(rogueGrant, "own-call"),
-    "the responder's RogueGrant role",
-    {
-      expect: { rule: null, outcome: "ignored", skipped: "own-call" },
-      directHandler: rogueGrant.name,
-    },
-    false,
-  ),
-  grantScenario(
-    "duplicate-event",
-    "The same external-grant event delivered twice (EventBridge delivers at least once)",
-    "nothing more changed: ListGrants shows the grant gone (grant-gone), notified for review",
-    fixtureOf(rogueGrant, "external-grantee"),
-    "mallory (IAM user)",
-    {
-      deliverTwice: true,
-      expect: {
-        rule: rogueGrant.name,
-        outcome: "notified",
-        verdicts: ["grant-gone"],
-        actions: [],
-        noChange: true,
-        severity: "CRITICAL",
-      },
-    },
-    true,
-  ),
-  {
-    id: "member-account-grant",
-    title: `Grant to another account, on a key of member account ${DRILL_MEMBER} in ${DRILL_MEMBER_REGION}`,
-    promise: "forwarded to the central bus, grant revoked there through the member role",
-    async stage(world) {
-      const member = await world.kmsIn(DRILL_MEMBER, DRILL_MEMBER_REGION);
-      const key = await createDrillKey(member, "member-account-grant");
-      const fixture = fixtureOf(rogueGrant, "external-grantee");
-      const { request } = template(fixture, { keyArn: key.arn });
-      const grantId = await createGrantAsRecorded(member, key, request);
-      const { event } = template(fixture, { keyArn: key.arn, grantId });
-      return {
-        attack: `mallory (IAM user of ${DRILL_MEMBER}) CreateGrant on ${key.alias} in ${DRILL_MEMBER_REGION} to ${str(request.granteePrincipal)} -> grant ${grantId}`,
-        performed: true,
-        fixture,
-        event,
-        ...revoked("CRITICAL"),
-        verify: async () => [
-          ...forwardedFromMember(rogueGrant, event),
-          await checkGrant(member, key, grantId, "gone"),
-          await checkKeyState(member, key, "Enabled"),
-        ],
-      };
-    },
-  },
-  {
-    id: "member-look-alike-role",
-    title: `Grant on a key of member account ${DRILL_MEMBER} by a role named like the member role, in an outside account`,
-    promise: "a look-alike of the member role is an ordinary caller: grant revoked",
-    async stage(world) {
-      const member = await world.kmsIn(DRILL_MEMBER, DRILL_MEMBER_REGION);
-      const key = await createDrillKey(member, "member-look-alike-role");
-      const fixture = fixtureOf(rogueGrant, "external-grantee");
-      const { request } = template(fixture, { keyArn: key.arn });
-      const grantId = await createGrantAsRecorded(member, key, request);
-      const { event } = template(fixture, { keyArn: key.arn, grantId });
-      // The caller: a role of the member role's name in an account outside the organisation, with
-      // the responder's SourceIdentity (anyone may set any SourceIdentity on their own sessions).
-      const outside = "999988887777";
-      const lookAlike = `arn:aws:iam::${outside}:role/${parseConfig({ organization: DRILL_ORGANIZATION }).organization?.memberRoleName ?? ""}`;
-      detailOf(event).userIdentity = {
-        type: "AssumedRole",
-        principalId: "AROAEXAMPLELOOKALIKE1:kmsr-rogue-grant-x",
-        arn: `arn:aws:sts::${outside}:assumed-role/kms-responder-member/kmsr-rogue-grant-x`,
-        accountId: outside,
-        sessionContext: {
-          sessionIssuer: { type: "Role", arn: lookAlike, accountId: outside },
-          sourceIdentity: "kms-responder",
-        },
-      };
-      return {
-        attack: `${lookAlike} (outside the organisation) CreateGrant on ${key.alias} in ${DRILL_MEMBER_REGION} to ${str(request.granteePrincipal)} -> grant ${grantId}`,
-        performed: true,
-        note: "the grant is created by the emulator's own identity; the event names the look-alike role as CloudTrail would",
-        fixture,
-        event,
-        ...revoked("CRITICAL"),
-        verify: async () => [
-          ...forwardedFromMember(rogueGrant, event),
-          await checkGrant(member, key, grantId, "gone"),
-          await checkKeyState(member, key, "Enabled"),
-        ],
-      };
-    },
-  },
-  {
-    id: "member-account-deletion",
-    title: `Key deletion scheduled in member account ${DRILL_MEMBER}, ${DRILL_MEMBER_REGION}`,
-    promise: "forwarded to the central bus, deletion cancelled there through the member role, key Enabled",
-    async stage(world) {
-      const member = await world.kmsIn(DRILL_MEMBER, DRILL_MEMBER_REGION);
-      const key = await createDrillKey(member, "member-account-deletion");
-      const date = await scheduleDeletion(member, key, 7);
-      const fixture = fixtureOf(keyDeletionScheduled, "unapproved");
-      const { event } = template(fixture, {
-        keyArn: key.arn,
-        response: { deletionDate: cloudTrailDeletionDate(date) },
-      });
-      return {
-        attack: `mallory (IAM user of ${DRILL_MEMBER}) ScheduleKeyDeletion on ${key.alias} in ${DRILL_MEMBER_REGION}, 7-day window`,
-        performed: true,
-        note: "moto has no CloudTrail LookupEvents: the key's prior state cannot be read, so it is re-enabled",
-        fixture,
-        event,
-        expect: {
-          rule: keyDeletionScheduled.name,
-          outcome: "remediated",
-          actions: [
-            { type: "cancel-key-deletion", status: "succeeded" },
-            { type: "enable-key", status: "succeeded" },
-          ],
-          severity: "CRITICAL",
-        },
-        verify: async () => [
-          ...forwardedFromMember(keyDeletionScheduled, event),
-          await checkKeyState(member, key, "Enabled"),
-        ],
-      };
-    },
-  },
-];
 
 /** Creates a key with an alias; `CreateAlias` takes the key id (what the console and CLI pass). */
 export async function createDrillKey(

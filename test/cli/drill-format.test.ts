@@ -1,8 +1,9 @@
 /** `drill --verbose` prints each notification's text body under the scenario's timeline. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SCENARIOS } from "../../cli/drill/scenarios.js";
-import { formatScenario, type ScenarioReport } from "../../cli/drill.js";
+import type { Expectation } from "../../cli/drill/scenarios.js";
+import { formatScenario, judge, type Observed, type ScenarioReport, SWEPT } from "../../cli/drill.js";
+import { SCENARIOS } from "../../functions/drill-scenarios.js";
 
 const REPORT: ScenarioReport = {
   scenario: "external-grant",
@@ -54,5 +55,92 @@ describe("the README's account of the drill", () => {
 
     // Assess
     expect(Number(stated)).toBe(SCENARIOS.length);
+  });
+});
+
+describe("a sweep scenario's report", () => {
+  it("says no event was delivered, and what the sweep found", () => {
+    // Prepare
+    const swept: ScenarioReport = {
+      ...REPORT,
+      scenario: "sweep-before-deployment",
+      event: { fixture: "" },
+      rule: null,
+      decision: { outcome: SWEPT },
+      notification: null,
+      endState: [
+        {
+          what: "the sweep reports exactly rogue-grant:critical",
+          ok: true,
+          observed: "findings: rogue-grant:critical",
+        },
+      ],
+    };
+
+    // Act
+    const lines = formatScenario(swept, 1, 1);
+
+    // Assess
+    expect(lines).toContain("      event      none (the problem predates the responder)");
+    expect(lines).toContain("      rule       none: a sweep reads the keys, no event is delivered");
+    expect(lines).toContain("      decision   -> swept");
+    expect(lines).toContain(
+      "      end state  ok   the sweep reports exactly rogue-grant:critical (findings: rogue-grant:critical)",
+    );
+  });
+});
+
+describe("the drill's judge", () => {
+  const seen: Observed = {
+    rule: "responder-tampered",
+    matched: ["responder-tampered"],
+    decision: { outcome: "notified" },
+    direct: undefined,
+    actions: [],
+    calls: [],
+    notifications: [
+      {
+        subject: "[CRITICAL] kms-responder tampered with",
+        attributes: { incident: "responder-tampered", outcome: "notified" },
+        document: {},
+        topicArn: undefined,
+      },
+    ],
+    endState: [{ what: "the trail is still stopped", ok: true, observed: "IsLogging false" }],
+  };
+  const want: Expectation = {
+    rule: "responder-tampered",
+    outcome: "notified",
+    actions: [],
+    severity: "CRITICAL",
+  };
+
+  it("keeps a promise the delivery kept", () => {
+    expect(judge(want, seen)).toEqual([]);
+  });
+
+  it("names the text a notification was promised to contain and does not", () => {
+    expect(judge({ ...want, notificationIncludes: ["aws cloudtrail start-logging"] }, seen)).toEqual([
+      'notification text: expected it to contain "aws cloudtrail start-logging"',
+    ]);
+  });
+
+  it("names every broken part: the rule, the outcome, the actions, the end state", () => {
+    const broken: Observed = {
+      ...seen,
+      rule: null,
+      matched: [],
+      decision: { outcome: "ignored" },
+      actions: [{ type: "disable-key", status: "succeeded" }],
+      notifications: [],
+      endState: [{ what: "the trail is still stopped", ok: false, observed: "IsLogging true" }],
+    };
+    expect(judge(want, broken)).toEqual([
+      "rule: expected responder-tampered to match, got none",
+      "outcome: expected notified, got ignored",
+      "actions: expected none, got disable-key:succeeded",
+      "notifications: expected 1 on the queue, got 0",
+      "end state: the trail is still stopped: IsLogging true",
+    ]);
   });
 });

@@ -4,11 +4,52 @@
  * rebuild here could race with another file loading them).
  */
 import { describe, expect, it, vi } from "vitest";
-import { SCENARIOS } from "../../cli/drill/scenarios.js";
 import { formatReport, runDrill } from "../../cli/drill.js";
+import { SCENARIOS } from "../../functions/drill-scenarios.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { spawn } from "../cli/spawn.js";
 import { ENDPOINT, SKIP } from "./harness.js";
+
+/** The newer scenarios' ends, pinned beyond "no failure": the rule, outcome, actions, subject, end state. */
+const PROMISED: Record<
+  string,
+  { rule: string | null; outcome: string; actions: string[]; subject: string; endState: string[] }
+> = {
+  "exempt-then-grant": {
+    rule: "rogue-grant",
+    outcome: "remediated",
+    actions: ["revoke-grant:succeeded"],
+    subject: "[CRITICAL]",
+    endState: [
+      "ok rules: exemption-tampered; outcome remediated; actions untag-exempt:succeeded",
+      expect.stringMatching(/^ok notified: \[CRITICAL\] /) as unknown as string,
+      "ok ListResourceTags: no tags",
+      "ok ListGrants: not listed",
+      "ok DescribeKey: Enabled",
+    ],
+  },
+  "trail-stopped": {
+    rule: "responder-tampered",
+    outcome: "notified",
+    actions: [],
+    subject: "[CRITICAL]",
+    endState: ["ok GetTrailStatus: IsLogging false"],
+  },
+  "new-key-material": {
+    rule: "key-material-imported",
+    outcome: "notified",
+    actions: [],
+    subject: "[HIGH]",
+    endState: ["ok DescribeKey: Enabled"],
+  },
+  "sweep-before-deployment": {
+    rule: null,
+    outcome: "swept",
+    actions: [],
+    subject: "",
+    endState: ["ok findings: rogue-grant:critical, key-rotation-disabled:medium", "ok no errors"],
+  },
+};
 
 describe.skipIf(SKIP)("kms-responder drill", () => {
   it.each(SCENARIOS.map((s) => [s.id, s.promise]))(
@@ -29,6 +70,18 @@ describe.skipIf(SKIP)("kms-responder drill", () => {
         expect(scenario?.notification?.subject).toMatch(/^\[CRITICAL\] /);
       }
       if (id === "own-call") expect(scenario?.rule).toBeNull();
+      const promised = PROMISED[id];
+      if (promised) {
+        expect(scenario?.rule ?? null).toBe(promised.rule);
+        expect(scenario?.decision.outcome).toBe(promised.outcome);
+        expect(scenario?.actions.map((a) => `${a.type}:${a.status}`)).toEqual(promised.actions);
+        expect(scenario?.notification?.subject?.slice(0, promised.subject.length) ?? "").toBe(
+          promised.subject,
+        );
+        expect(scenario?.endState.map((c) => `${c.ok ? "ok" : "FAIL"} ${c.observed}`)).toEqual(
+          promised.endState,
+        );
+      }
     },
     60_000,
   );
