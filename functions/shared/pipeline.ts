@@ -25,6 +25,7 @@ import { type ActionResult, base, type Executor, type KmsFor, runActions } from 
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { publishChat } from "./chat.js";
 import { kmsForKey } from "./clients/kms.js";
+import type { KeyScope } from "./clients/member.js";
 import type { Config } from "./config.js";
 import {
   type Decision,
@@ -85,6 +86,11 @@ export interface PipelineDeps {
    * function gets only its own incident's actions in a member account, not the role's union.
    */
   memberActions?: readonly string[];
+  /**
+   * Narrower than `memberActions`, for a request about one key (the runbook): the session may use
+   * only those actions, and only on that key.
+   */
+  memberScope?: KeyScope;
   /** Waits before the read that confirms a negative one (default: a timer; tests pass their own). */
   wait?: Wait;
 }
@@ -309,6 +315,7 @@ export function accessFor(
             incident,
             eventId,
             ...(deps.memberActions && { actions: deps.memberActions }),
+            ...(deps.memberScope && { scope: deps.memberScope }),
           },
         }
       : undefined;
