@@ -34,7 +34,6 @@ import {
   incidentMode,
   type KeyFacts,
   NEGATIVE_VERDICTS,
-  type PlannedAction,
   restsOnNegativeRead,
 } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
@@ -53,7 +52,7 @@ import {
   publish,
 } from "./notify.js";
 import { rolePermissions } from "./permissions.js";
-import { deliveryHold } from "./provenance.js";
+import { deliveryHold, heldFinding } from "./provenance.js";
 import { importToSecurityHub } from "./securityhub.js";
 
 export interface HandlerResult {
@@ -348,17 +347,6 @@ function reachable(deps: PipelineDeps, key: KeyRef | undefined): boolean {
   );
 }
 
-/** The finding with every action held (and the reason said) when the delivery itself is doubtful. */
-function held(finding: Finding, hold: PlannedAction["hold"]): Finding {
-  if (!hold) return finding;
-  return {
-    ...finding,
-    details: [...finding.details, `Not acted on: ${hold.why}`],
-    verdicts: [...(finding.verdicts ?? []), hold.code],
-    actions: finding.actions.map((a) => ({ ...a, hold })),
-  };
-}
-
 /** The grant id the first decision plans to revoke (the grant to re-read). */
 function plannedGrant(finding: Finding): string | undefined {
   return finding.actions.find((a) => a.type === "revoke-grant")?.grantId;
@@ -492,7 +480,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     if (decision.kind === "ignore") return ignored(name, event.eventId, decision);
     logger.appendKeys({ keyArn: decision.key?.arn, severity: decision.severity });
     const typed = {
-      ...held(decision, deliveryHold(raw, resolved, config)),
+      ...heldFinding(decision, deliveryHold(raw, resolved, config)),
       findingType: incident.securityHubType,
     };
     const unresolved = decision.key ? undefined : facts.readErrors?.key;
