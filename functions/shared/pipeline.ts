@@ -34,6 +34,7 @@ import {
   incidentMode,
   type KeyFacts,
   NEGATIVE_VERDICTS,
+  type PlannedAction,
   restsOnNegativeRead,
 } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
@@ -246,7 +247,7 @@ async function runOrRequestApproval(
   kmsFor: KmsFor,
 ): Promise<ActionResult[]> {
   if (incidentMode(deps.config, finding.incident) !== "approve") {
-    return runActions(finding.actions, executors, { kmsFor, config: deps.config });
+    return runConfirmed(finding.actions, executors, deps, kmsFor);
   }
   if (!deps.approvalStack) {
     return finding.actions.map((a) => ({
@@ -263,6 +264,55 @@ async function runOrRequestApproval(
     eventId: finding.event?.eventId,
     region: region ? ` --region ${region}` : "",
   });
+}
+
+/**
+ * Runs the actions. One that found its target already done (the grant gone, the key already
+ * disabled, the deletion already cancelled) may have met a stale read, as KMS reads are eventually
+ * consistent: `confirmAfterSeconds` later it runs again (executors are idempotent), with every
+ * action after it that did not succeed (they may depend on it, as enabling a key depends on the
+ * cancelled deletion), and the second results stand. One wait per invocation, so the function
+ * stays inside its timeout.
+ */
+async function runConfirmed(
+  actions: readonly PlannedAction[],
+  executors: readonly Executor[],
+  deps: PipelineDeps,
+  kmsFor: KmsFor,
+): Promise<ActionResult[]> {
+  const ctx = { kmsFor, config: deps.config };
+  const first = await runActions(actions, executors, ctx);
+  const from = first.findIndex((r) => r.status === "already-done");
+  if (from < 0) return first;
+  const redo = actions
+    .map((action, i) => ({ action, i }))
+    .filter(({ action, i }) => i >= from && !action.hold && first[i]?.status !== "succeeded");
+  const seconds = deps.config.confirmAfterSeconds;
+  await (deps.wait ?? sleep)(seconds * 1000);
+  const second = await runActions(
+    redo.map((r) => r.action),
+    executors,
+    ctx,
+  );
+  logger.info("already done, tried again", {
+    first: redo.map(({ i }) => first[i]?.status),
+    second: second.map((r) => r.status),
+  });
+  const results = [...first];
+  redo.forEach(({ i }, n) => {
+    const again = second[n];
+    if (again) results[i] = first[i]?.status === "already-done" ? reconfirmed(again, seconds) : again;
+  });
+  return results;
+}
+
+/** The second attempt of an action the first found already done, saying which attempt it stands on. */
+function reconfirmed(again: ActionResult, seconds: number): ActionResult {
+  const note =
+    again.status === "already-done"
+      ? `confirmed by a second attempt ${seconds} s later`
+      : `a first attempt found it already done; a second attempt ${seconds} s later did not (KMS reads are eventually consistent)`;
+  return { ...again, detail: `${again.detail} (${note})` };
 }
 
 /** The error that fails the invocation: failed actions first, then a failed publish. */
