@@ -9,7 +9,7 @@ import { SingleBar } from "cli-progress";
 import { DETAIL_PARSERS, INCIDENTS } from "../functions/registry.js";
 import { parseArn, parseKeyArn } from "../functions/shared/arn.js";
 import type { Config } from "../functions/shared/config.js";
-import type { Decision, PlannedAction } from "../functions/shared/decision.js";
+import type { Decision, Finding, PlannedAction } from "../functions/shared/decision.js";
 import { cloudTrailRecord, type KmsEvent, normalise } from "../functions/shared/event.js";
 import type { FactName } from "../functions/shared/facts.js";
 import type { Incident } from "../functions/shared/incident.js";
@@ -257,8 +257,19 @@ export function triageEntry(
   if (decision.kind === "ignore") {
     return { ...row, incident: decision.incident ?? null, skipped: decision.skipped, why: decision.why };
   }
-  // As the handler does: a record whose accounts disagree is reported, and nothing would be done.
-  const hold = inconsistentRecordHold(entry.value, event);
+  return findingRow(row, decision, inconsistentRecordHold(entry.value, event), readsOf(event, config));
+}
+
+/**
+ * The row of a finding. As the handler does, a record whose accounts disagree (`hold`) is
+ * reported with every action held: nothing would be done.
+ */
+function findingRow(
+  row: TriageRow,
+  decision: Finding,
+  hold: PlannedAction["hold"],
+  reads: readonly FactName[],
+): TriageRow {
   const finding = heldFinding(decision, hold);
   return {
     ...row,
@@ -266,7 +277,7 @@ export function triageEntry(
     severity: finding.severity,
     reasons: finding.reasons,
     summary: finding.summary,
-    actions: finding.actions.map((a) => rowAction(a, readsOf(event, config))),
+    actions: finding.actions.map((a) => rowAction(a, reads)),
     ...(finding.store && { customKeyStore: finding.store.id }),
     ...(hold && { held: hold.code, why: hold.why }),
   };
