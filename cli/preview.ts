@@ -2,8 +2,9 @@
  * `kms-responder preview EVENT...`: what subscribers would receive for recorded events, offline.
  * The same `decideAny` as triage and the same `formatNotification` as the handlers, with every
  * planned action assumed to succeed (a held action keeps its hold status, as the pipeline reports
- * it). What only AWS knows (the key's aliases and description, its state now) is left out, so the
- * notification shows it as unknown.
+ * it, and a record whose accounts disagree holds every action, as the handler does). What only AWS
+ * knows (the key's aliases and description, its state now) is left out, so the notification shows
+ * it as unknown.
  */
 import { access } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -13,6 +14,7 @@ import { chatMessage } from "../functions/shared/chat.js";
 import type { Finding, PlannedAction } from "../functions/shared/decision.js";
 import { normalise } from "../functions/shared/event.js";
 import { formatNotification, type Notification, oneLine } from "../functions/shared/notify.js";
+import { heldFinding, inconsistentRecordHold } from "../functions/shared/provenance.js";
 import { decideAny } from "../functions/shared/route.js";
 import { loadConfigFile } from "./config-file.js";
 import { type CliIo, UsageError } from "./io.js";
@@ -58,7 +60,9 @@ function previewEntry(entry: RecordEntry, config: Parameters<typeof decideAny>[2
   if (!event) return { source, none: "not a CloudTrail record or EventBridge event" };
   const decision = decideAny(INCIDENTS, event, config);
   if (decision.kind === "ignore") return { source, none: `${decision.skipped}: ${decision.why}` };
-  return { source, notification: previewNotification(decision, config.accountNames) };
+  // As the handler does: a record whose accounts disagree notifies with every action held.
+  const finding = heldFinding(decision, inconsistentRecordHold(entry.value, event));
+  return { source, notification: previewNotification(finding, config.accountNames) };
 }
 
 function human(p: Preview): string[] {

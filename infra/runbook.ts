@@ -10,37 +10,56 @@
  * identity that started it) from SSM, so who asked is a fact, and the text a person types is
  * only what they state (`statedBy`).
  */
-import { Stack } from "aws-cdk-lib";
+import { RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
 import { RUNBOOK_STEP } from "../functions/runbook/documents.js";
 import { RUNBOOK_ACTIONS, type RunbookAction } from "../functions/runbook/payload.js";
-import { RUNBOOK_EXECUTORS } from "../functions/runbook/run.js";
-import { permissionsOf } from "../functions/shared/actions/action.js";
+import { runbookActionPermissions } from "../functions/runbook/scope.js";
 import { ACTIONS } from "../functions/shared/actions/index.js";
 import { approvalDocumentName } from "../functions/shared/approval.js";
 import type { Config } from "../functions/shared/config.js";
-import { type FactName, factPermissions } from "../functions/shared/facts.js";
 import { type RolePermissions, splitPermissions } from "../functions/shared/permissions.js";
 
 /**
- * The runbook's permissions, derived like an incident's role: every IAM action its executors
- * (`RUNBOOK_EXECUTORS`, all their action types) may call, plus what it reads before planning: the
- * key (DescribeKey), its grants (ListGrants), its policy (GetKeyPolicy, analyze-key-policy), its
- * rotation (GetKeyRotationStatus) and, when the config restores a key's prior state after a
- * cancelled deletion (`afterCancel: restore`), its DisableKey/EnableKey history in CloudTrail.
+ * The runbook's permissions: the union, over every runbook action, of what one request may call
+ * (functions/runbook/scope.ts: its reads before planning and its action modules' permissions; the
+ * CloudTrail history only when the config restores a key's prior state after a cancelled deletion,
+ * `afterCancel: restore`). The same table scopes a central runbook's member session to one request.
  * The runbook plans from people's requests, not events, so the incidents' modes do not narrow it.
  */
 export function runbookPermissions(config: Config): RolePermissions {
-  const reads: FactName[] = ["key", "grant", "policy", "rotation", "notice"];
-  if (config.afterCancel === "restore") reads.push("history");
-  const types = RUNBOOK_EXECUTORS.map((e) => e.type);
-  return splitPermissions([
-    ...reads.flatMap((r) => factPermissions(r)),
-    ...permissionsOf(RUNBOOK_EXECUTORS, types),
-  ]);
+  return splitPermissions(RUNBOOK_ACTIONS.flatMap((a) => runbookActionPermissions(a, config)));
+}
+
+/**
+ * The SSM Automation execution ids the runbook has used (functions/runbook/once.ts): one
+ * conditional write per request makes an execution prove one request across every Lambda
+ * environment. On demand (a few writes a day); claims expire by TTL (`expiresAt`, after any
+ * execution has stopped running); encrypted with the AWS managed key; point-in-time recovery on.
+ * Deleted with the stack: a claim matters only while its execution runs.
+ */
+export function runbookExecutionsTable(scope: Construct): dynamodb.Table {
+  return new dynamodb.Table(scope, "RunbookExecutions", {
+    partitionKey: { name: "executionId", type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    timeToLiveAttribute: "expiresAt",
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+}
+
+/** The runbook's only right on its table: claim an execution id (a conditional PutItem). */
+export function claimExecutionStatement(table: dynamodb.ITable): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "ClaimAutomationExecution",
+    actions: ["dynamodb:PutItem"],
+    resources: [table.tableArn],
+  });
 }
 
 /**

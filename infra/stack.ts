@@ -26,6 +26,7 @@ import {
   type StackProps,
   Token,
 } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -65,9 +66,11 @@ import {
 } from "./organization.js";
 import { ResponderFunction } from "./responder-function.js";
 import {
+  claimExecutionStatement,
   RUNBOOK_RESERVED_CONCURRENCY,
   RunbookAutomation,
   runbookDocumentPrefix,
+  runbookExecutionsTable,
   runbookPermissions,
 } from "./runbook.js";
 import { ScheduledScan } from "./scan.js";
@@ -106,6 +109,8 @@ export class ResponderStack extends Stack {
   readonly rules = new Map<IncidentName, events.Rule>();
   /** The runbook function (`<stack name>-runbook`), invoked synchronously by people. */
   readonly runbook: ResponderFunction;
+  /** The SSM Automation execution ids the runbook has used (each proves one request). */
+  readonly runbookExecutions: dynamodb.Table;
   /** The SSM Automation documents that invoke it, and the role they run as. */
   readonly runbookAutomation: RunbookAutomation;
   /** The organisation bus and the member StackSet (central responder only). */
@@ -154,13 +159,17 @@ export class ResponderStack extends Stack {
     // no failure queue. Its name is fixed so the CLI finds it (`kms-responder-runbook` by default).
     // The runbook acts on member keys through the member role too (functions/runbook/run.ts).
     const runbookPermission = withMemberRole(runbookPermissions(props.config), props.config);
+    this.runbookExecutions = runbookExecutionsTable(this);
     this.runbook = new ResponderFunction(this, "runbook", {
       name: "runbook",
       functionName: `${this.stackName}-runbook`,
       distDir,
       topic: this.topic,
       notificationKey: this.notificationKey,
-      statements: runbookStatements(this, runbookPermission, keys, org),
+      statements: [
+        ...runbookStatements(this, runbookPermission, keys, org),
+        claimExecutionStatement(this.runbookExecutions),
+      ],
       invocation: "request-response",
       ...(props.reservedConcurrency !== false && { reservedConcurrency: RUNBOOK_RESERVED_CONCURRENCY }),
     });
@@ -180,6 +189,8 @@ export class ResponderStack extends Stack {
     this.approvalWiring(props.config);
     // The function trusts who ran an automation execution only when it ran one of these documents.
     this.runbook.function.addEnvironment("RUNBOOK_DOCUMENT_PREFIX", runbookDocumentPrefix(this.stackName));
+    // An execution proves one request: its id is claimed in this table, across every environment.
+    this.runbook.function.addEnvironment("RUNBOOK_EXECUTIONS_TABLE", this.runbookExecutions.tableName);
 
     // The scheduled sweep: what is exposed now, judged by the incidents' own rules.
     this.sweep = new ScheduledScan(this, "sweep", {

@@ -1,6 +1,7 @@
 /**
  * Lambda entry point of the runbook function: validate the payload (a bad one throws a
- * PayloadError naming the field, and nothing happens), learn who ran it from SSM, then read, plan,
+ * PayloadError naming the field, and nothing happens), claim its SSM execution id (used once: a
+ * reused one is refused the same way), learn who ran it from SSM, then read, plan,
  * act and notify through the shared pipeline. A failed action or notification fails the
  * invocation (after notifying), so the SSM execution shows the failure and the alarms fire.
  */
@@ -11,6 +12,7 @@ import { configFromEnv } from "../shared/config.js";
 import { cloudTrailHistory } from "../shared/history.js";
 import { logger } from "../shared/logger.js";
 import { chatTopicFromEnv, responderFromEnv, topicFromEnv } from "../shared/pipeline.js";
+import { claimExecution } from "./once.js";
 import { parsePayload } from "./payload.js";
 import { type RunbookResult, runRunbook } from "./run.js";
 import { executedBy } from "./who.js";
@@ -25,6 +27,10 @@ export async function handler(event: unknown, context?: Context): Promise<Runboo
   logger.resetKeys();
   if (context) logger.addContext(context);
   const payload = parsePayload(event);
+  // An execution proves one request: a second request with its id is refused before anything is read.
+  if (payload.automationExecutionId) {
+    await claimExecution(payload.automationExecutionId, { action: payload.action, keyId: payload.keyId });
+  }
   const who = await executedBy(undefined, payload.automationExecutionId, documentPrefix, {
     action: payload.action,
     keyId: payload.keyId,

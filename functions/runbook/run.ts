@@ -34,6 +34,7 @@ import type { PolicyFinding } from "../shared/policy/analyse.js";
 import type { Severity } from "../shared/types.js";
 import { RUNBOOK_ACTIONS, type RunbookAction, type RunbookPayload } from "./payload.js";
 import { isGranteeOf, MUTATING, planRunbook, type RunbookFacts, refusal } from "./plan.js";
+import { runbookScope } from "./scope.js";
 
 /** The runbook's executor table: the modules of its action types that run something. */
 export const RUNBOOK_EXECUTORS: readonly Executor[] = RUNBOOK_ACTIONS.flatMap((a) => {
@@ -228,6 +229,10 @@ export async function runRunbook(
     chatTopicArn: deps.chatTopicArn,
     ...(deps.responder && { responder: deps.responder }),
   };
+  // A member account's key is reached in a session that may do this request's action on this key
+  // only (the role itself holds every runbook action on every key of the account).
+  const target = parseKeyArn(payload.keyId);
+  if (target) pipeline.memberScope = runbookScope(payload.action, target.arn, deps.config);
   const access = accessFor(pipeline, "runbook", undefined);
   try {
     // A key ARN of a member account is described through the member role (central responder).

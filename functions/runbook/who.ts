@@ -20,13 +20,6 @@ export interface BoundRequest {
 /** An execution is running while it invokes the function; a finished one proves nothing now. */
 const RUNNING = new Set(["InProgress", "Pending", "Waiting"]);
 
-/**
- * Execution ids already used by this environment: an execution proves one request. (Lambda keeps
- * this per environment; SSM's own running-state check bounds a replay across environments to the
- * execution's lifetime.)
- */
-const used = new Set<string>();
-
 /** Why the execution does not prove this request, or undefined when it does. */
 function mismatch(execution: AutomationExecution, request: BoundRequest | undefined): string | undefined {
   const status = execution.AutomationExecutionStatus ?? "unknown";
@@ -70,9 +63,6 @@ export async function executedBy(
     const wrong = execution ? mismatch(execution, request) : "could not be found";
     if (wrong !== undefined)
       return { note: `execution ${executionId} ${wrong}: it does not prove who asked` };
-    if (used.has(executionId))
-      return { note: `execution ${executionId} was already used for another request` };
-    used.add(executionId);
     return execution?.ExecutedBy
       ? { executedBy: execution.ExecutedBy }
       : { note: `execution ${executionId} names nobody` };

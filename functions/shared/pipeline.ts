@@ -25,6 +25,7 @@ import { type ActionResult, base, type Executor, type KmsFor, runActions } from 
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { publishChat } from "./chat.js";
 import { kmsForKey } from "./clients/kms.js";
+import type { KeyScope } from "./clients/member.js";
 import type { Config } from "./config.js";
 import {
   type Decision,
@@ -52,7 +53,7 @@ import {
   publish,
 } from "./notify.js";
 import { rolePermissions } from "./permissions.js";
-import { deliveryHold } from "./provenance.js";
+import { deliveryHold, heldFinding } from "./provenance.js";
 import { importToSecurityHub } from "./securityhub.js";
 
 export interface HandlerResult {
@@ -85,6 +86,11 @@ export interface PipelineDeps {
    * function gets only its own incident's actions in a member account, not the role's union.
    */
   memberActions?: readonly string[];
+  /**
+   * Narrower than `memberActions`, for a request about one key (the runbook): the session may use
+   * only those actions, and only on that key.
+   */
+  memberScope?: KeyScope;
   /** Waits before the read that confirms a negative one (default: a timer; tests pass their own). */
   wait?: Wait;
 }
@@ -241,7 +247,7 @@ async function runOrRequestApproval(
   kmsFor: KmsFor,
 ): Promise<ActionResult[]> {
   if (incidentMode(deps.config, finding.incident) !== "approve") {
-    return runActions(finding.actions, executors, { kmsFor, config: deps.config });
+    return runConfirmed(finding.actions, executors, deps, kmsFor);
   }
   if (!deps.approvalStack) {
     return finding.actions.map((a) => ({
@@ -258,6 +264,55 @@ async function runOrRequestApproval(
     eventId: finding.event?.eventId,
     region: region ? ` --region ${region}` : "",
   });
+}
+
+/**
+ * Runs the actions. One that found its target already done (the grant gone, the key already
+ * disabled, the deletion already cancelled) may have met a stale read, as KMS reads are eventually
+ * consistent: `confirmAfterSeconds` later it runs again (executors are idempotent), with every
+ * action after it that did not succeed (they may depend on it, as enabling a key depends on the
+ * cancelled deletion), and the second results stand. One wait per invocation, so the function
+ * stays inside its timeout.
+ */
+async function runConfirmed(
+  actions: readonly PlannedAction[],
+  executors: readonly Executor[],
+  deps: PipelineDeps,
+  kmsFor: KmsFor,
+): Promise<ActionResult[]> {
+  const ctx = { kmsFor, config: deps.config };
+  const first = await runActions(actions, executors, ctx);
+  const from = first.findIndex((r) => r.status === "already-done");
+  if (from < 0) return first;
+  const redo = actions
+    .map((action, i) => ({ action, i }))
+    .filter(({ action, i }) => i >= from && !action.hold && first[i]?.status !== "succeeded");
+  const seconds = deps.config.confirmAfterSeconds;
+  await (deps.wait ?? sleep)(seconds * 1000);
+  const second = await runActions(
+    redo.map((r) => r.action),
+    executors,
+    ctx,
+  );
+  logger.info("already done, tried again", {
+    first: redo.map(({ i }) => first[i]?.status),
+    second: second.map((r) => r.status),
+  });
+  const results = [...first];
+  redo.forEach(({ i }, n) => {
+    const again = second[n];
+    if (again) results[i] = first[i]?.status === "already-done" ? reconfirmed(again, seconds) : again;
+  });
+  return results;
+}
+
+/** The second attempt of an action the first found already done, saying which attempt it stands on. */
+function reconfirmed(again: ActionResult, seconds: number): ActionResult {
+  const note =
+    again.status === "already-done"
+      ? `confirmed by a second attempt ${seconds} s later`
+      : `a first attempt found it already done; a second attempt ${seconds} s later did not (KMS reads are eventually consistent)`;
+  return { ...again, detail: `${again.detail} (${note})` };
 }
 
 /** The error that fails the invocation: failed actions first, then a failed publish. */
@@ -309,6 +364,7 @@ export function accessFor(
             incident,
             eventId,
             ...(deps.memberActions && { actions: deps.memberActions }),
+            ...(deps.memberScope && { scope: deps.memberScope }),
           },
         }
       : undefined;
@@ -339,17 +395,6 @@ function reachable(deps: PipelineDeps, key: KeyRef | undefined): boolean {
     (here.account === undefined || key.account === here.account) &&
     (here.region === undefined || key.region === here.region)
   );
-}
-
-/** The finding with every action held (and the reason said) when the delivery itself is doubtful. */
-function held(finding: Finding, hold: PlannedAction["hold"]): Finding {
-  if (!hold) return finding;
-  return {
-    ...finding,
-    details: [...finding.details, `Not acted on: ${hold.why}`],
-    verdicts: [...(finding.verdicts ?? []), hold.code],
-    actions: finding.actions.map((a) => ({ ...a, hold })),
-  };
 }
 
 /** The grant id the first decision plans to revoke (the grant to re-read). */
@@ -485,7 +530,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     if (decision.kind === "ignore") return ignored(name, event.eventId, decision);
     logger.appendKeys({ keyArn: decision.key?.arn, severity: decision.severity });
     const typed = {
-      ...held(decision, deliveryHold(raw, resolved, config)),
+      ...heldFinding(decision, deliveryHold(raw, resolved, config)),
       findingType: incident.securityHubType,
     };
     const unresolved = decision.key ? undefined : facts.readErrors?.key;

@@ -1,11 +1,12 @@
 /**
  * Where an event came from and when, judged before acting: an EventBridge archive replay, an event
  * older than the config allows, or a record whose accounts disagree in a way no real CloudTrail
- * record does is held (reported, not acted on). These are properties of the delivery, not of the
- * call, so the offline triage (which reads archives by design) does not apply them.
+ * record does is held (reported, not acted on). Replays and age are properties of the delivery,
+ * not of the call, so the offline triage and preview (which read archives by design) do not apply
+ * them; a record whose accounts disagree is doubtful wherever it is read, so they hold it too.
  */
 import type { Config } from "./config.js";
-import type { PlannedAction } from "./decision.js";
+import type { Finding, PlannedAction } from "./decision.js";
 import type { KmsEvent } from "./event.js";
 import { isObject } from "./json.js";
 
@@ -70,6 +71,25 @@ export function accountMismatch(raw: unknown, event: KmsEvent): string | undefin
   return undefined;
 }
 
+/** The hold of a record whose accounts disagree, or undefined when they could be real. */
+export function inconsistentRecordHold(raw: unknown, event: KmsEvent): Hold | undefined {
+  const mismatch = accountMismatch(raw, event);
+  return mismatch === undefined
+    ? undefined
+    : { status: "skipped", code: "inconsistent-record", why: `${mismatch}: not acting on it` };
+}
+
+/** The finding with every action held, and the reason said, when the record itself is doubtful. */
+export function heldFinding(finding: Finding, hold: Hold | undefined): Finding {
+  if (!hold) return finding;
+  return {
+    ...finding,
+    details: [...finding.details, `Not acted on: ${hold.why}`],
+    verdicts: [...(finding.verdicts ?? []), hold.code],
+    actions: finding.actions.map((a) => ({ ...a, hold })),
+  };
+}
+
 /** How old the event is, in minutes, by its envelope's time (else the record's); undefined when unknown. */
 function ageMinutes(raw: unknown, event: KmsEvent, now: number): number | undefined {
   const time = text(envelopeOf(raw)?.time) ?? event.eventTime;
@@ -89,9 +109,8 @@ export function deliveryHold(
   config: Config,
   now = Date.now(),
 ): Hold | undefined {
-  const mismatch = accountMismatch(raw, event);
-  if (mismatch)
-    return { status: "skipped", code: "inconsistent-record", why: `${mismatch}: not acting on it` };
+  const inconsistent = inconsistentRecordHold(raw, event);
+  if (inconsistent) return inconsistent;
   const replay = text(envelopeOf(raw)?.["replay-name"]);
   if (replay !== undefined && !config.actOnReplays) {
     return {

@@ -774,3 +774,59 @@ describe("triage judges a DeleteKey by the ScheduleKeyDeletion read before it", 
     ]);
   });
 });
+
+describe("triage and preview hold a record whose accounts disagree, as the handler does", () => {
+  // Member B's bus forwards a record that claims to be member A's: the envelope was sent by B, the
+  // record says it was delivered to A. No real record looks so.
+  const forged = () => {
+    const event = JSON.parse(readFileSync("events/rogue-grant/external-grantee.json", "utf8"));
+    event.account = "444455556666";
+    return scratchFile("inconsistent/forwarded-by-b.json", JSON.stringify(event));
+  };
+  const why =
+    "the event was sent by account 444455556666 but the record says it was delivered to 111122223333: not acting on it";
+
+  it("triage --json: held inconsistent-record, every action held with the reason", async () => {
+    // Act
+    const { rows } = await triageJson(forged(), "events/rogue-grant/external-grantee.json");
+
+    // Assess
+    const [held, real] = rows as Array<Row & { held?: string }>;
+    expect(held).toMatchObject({ incident: "rogue-grant", held: "inconsistent-record", why });
+    expect(held?.actions).toEqual([
+      expect.objectContaining({ type: "revoke-grant", hold: "inconsistent-record", why }),
+    ]);
+    // The same record as CloudTrail really delivers it is judged as usual.
+    expect(real).not.toHaveProperty("held");
+    expect(real?.actions.every((a) => a.hold === undefined)).toBe(true);
+  });
+
+  it("triage (table): would notify only, held", async () => {
+    // Prepare: wide enough that the cell does not wrap.
+    const columns = process.env.COLUMNS;
+    process.env.COLUMNS = "250";
+
+    // Act
+    const { out } = await cli("triage", "--config", ENFORCE, forged()).finally(() => {
+      if (columns === undefined) delete process.env.COLUMNS;
+      else process.env.COLUMNS = columns;
+    });
+
+    // Assess
+    expect(out.find((line) => line.startsWith("CRITICAL"))).toContain(
+      "notify only (held: inconsistent-record)",
+    );
+  });
+
+  it("preview: the notification says why nothing would be done and shows the action skipped", async () => {
+    // Act
+    const { code, out } = await cli("preview", "--json", "--config", ENFORCE, forged());
+
+    // Assess
+    expect(code).toBe(0);
+    const [preview] = out.map((line) => JSON.parse(line));
+    expect(preview.text).toContain(`Not acted on: ${why}`);
+    expect(preview.document.verdicts).toContain("inconsistent-record");
+    expect(preview.document.actions).toEqual([expect.objectContaining({ status: "skipped" })]);
+  });
+});

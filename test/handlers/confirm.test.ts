@@ -25,6 +25,7 @@ import { keyPolicyViolation } from "../../functions/key-policy-violation/inciden
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { parseConfig } from "../../functions/shared/config.js";
 import { createHandler, type PipelineDeps } from "../../functions/shared/pipeline.js";
+import { KmsError } from "../helpers/fake-kms.js";
 import { GRANT_KEY_ARN, loadEvent } from "../helpers/fixtures.js";
 import { fakeKey, grantClaimedBy, onlyNotification, TOPIC_ARN } from "./harness.js";
 
@@ -230,5 +231,91 @@ describe("a negative read is confirmed by a second read", () => {
 
     // Assess
     expect(waits).toEqual([12000]);
+  });
+});
+
+describe("an action that finds its target already done is tried again", () => {
+  const notFound = () => new KmsError("NotFoundException", `Grant ID ${CLAIMED.GrantId} not found`);
+
+  it("revoke-grant: the first RevokeGrant says the grant is gone, the second (5 s later) revokes it", async () => {
+    // Prepare: the judging read lists the grant; the revoke first meets a replica that has not seen it.
+    const key = fakeKey(kms, { arn: GRANT_KEY_ARN, grants: [structuredClone(CLAIMED)] });
+    key.fake.fail("RevokeGrant", notFound, 1);
+    const { waits, wait } = waitThen();
+
+    // Act
+    const result = await createHandler(rogueGrant, deps(wait))(loadEvent(GRANT_EVENT));
+
+    // Assess
+    expect(waits).toEqual([5000]);
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 2);
+    expect(key.grants).toEqual([]);
+    expect(result.actions).toEqual([
+      expect.objectContaining({
+        type: "revoke-grant",
+        status: "succeeded",
+        detail:
+          "revoked (a first attempt found it already done; a second attempt 5 s later did not (KMS reads are eventually consistent))",
+      }),
+    ]);
+    expect(result.outcome).toBe("remediated");
+  });
+
+  it("revoke-grant: both attempts find the grant gone: already done, confirmed", async () => {
+    // Prepare: the grant is listed when judged, then someone else revokes it.
+    const key = fakeKey(kms, { arn: GRANT_KEY_ARN, grants: [structuredClone(CLAIMED)] });
+    key.fake.fail("RevokeGrant", notFound, 2);
+    const { waits, wait } = waitThen();
+
+    // Act
+    const result = await createHandler(rogueGrant, deps(wait))(loadEvent(GRANT_EVENT));
+
+    // Assess
+    expect(waits).toEqual([5000]);
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 2);
+    expect(result.actions).toEqual([
+      expect.objectContaining({
+        status: "already-done",
+        detail: "the grant was already gone (NotFoundException) (confirmed by a second attempt 5 s later)",
+      }),
+    ]);
+  });
+
+  it("cancel-key-deletion: a stale 'not pending deletion' is tried again; the deletion is cancelled and the key restored", async () => {
+    // Prepare: the first CancelKeyDeletion meets a replica that has not seen the schedule, so the
+    // restore's EnableKey after it fails on the key still pending deletion.
+    const key = fakeKey(kms, { arn: DELETION_KEY, state: "PendingDeletion" }, cloudTrail);
+    key.fake.fail(
+      "CancelKeyDeletion",
+      new KmsError("KMSInvalidStateException", `${DELETION_KEY} is not pending deletion`),
+      1,
+    );
+    const { waits, wait } = waitThen();
+
+    // Act
+    const result = await createHandler(keyDeletionScheduled, deps(wait))(loadEvent(DELETION_EVENT));
+
+    // Assess: both actions ran again after the wait, and the second results stand.
+    expect(waits).toEqual([5000]);
+    expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 2);
+    expect(key.state).toBe("Enabled");
+    expect(result.actions?.map((a) => [a.type, a.status])).toEqual([
+      ["cancel-key-deletion", "succeeded"],
+      ["enable-key", "succeeded"],
+    ]);
+    expect(result.outcome).toBe("remediated");
+  });
+
+  it("an action that does what it should causes no wait and no second attempt", async () => {
+    // Prepare
+    fakeKey(kms, { arn: GRANT_KEY_ARN, grants: [structuredClone(CLAIMED)] });
+    const { waits, wait } = waitThen();
+
+    // Act
+    await createHandler(rogueGrant, deps(wait))(loadEvent(GRANT_EVENT));
+
+    // Assess
+    expect(waits).toEqual([]);
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 1);
   });
 });

@@ -212,8 +212,8 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     // Act
     const result = await handler(loadEvent("key-deletion-scheduled/unapproved"));
 
-    // Assess
-    expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 1);
+    // Assess: "already cancelled" is tried once more (confirmAfterSeconds later) before it stands.
+    expect(kms).toHaveReceivedCommandTimes(CancelKeyDeletionCommand, 2);
     expect(kms).toHaveReceivedCommandTimes(EnableKeyCommand, 0);
     expect(result).toMatchObject({
       outcome: "already-remediated",

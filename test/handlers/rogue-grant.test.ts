@@ -213,14 +213,21 @@ describe("rogue-grant handler: idempotency and eventual consistency", () => {
   it("RevokeGrant NotFoundException after ListGrants listed it (revoked in between): already-remediated, no failure", async () => {
     // Prepare: the grant is listed when read, then someone revokes it before the responder does.
     const key = fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
-    key.fake.fail("RevokeGrant", new KmsError("NotFoundException", `Grant ID ${GRANT_ID} not found`), 1);
+    key.fake.fail(
+      "RevokeGrant",
+      () => {
+        key.grants.length = 0;
+        return new KmsError("NotFoundException", `Grant ID ${GRANT_ID} not found`);
+      },
+      1,
+    );
     const handler = await coldStart("rogue-grant");
 
     // Act
     const result = await handler(loadEvent("rogue-grant/external-grantee"));
 
-    // Assess
-    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 1);
+    // Assess: "already gone" is tried once more (confirmAfterSeconds later) before it stands.
+    expect(kms).toHaveReceivedCommandTimes(RevokeGrantCommand, 2);
     expect(result).toMatchObject({
       outcome: "already-remediated",
       actions: [{ type: "revoke-grant", status: "already-done" }],

@@ -30,7 +30,7 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
  * is a bundle of its own under lazy/, loaded on demand: STS (a central responder's member roles)
  * and Security Hub (findings, when configured) everywhere, Organizations where the key policy
  * facts are read (the responder learns its own organisation once), CloudTrail only in the
- * incidents that declare a history reader, SSM in the runbook and, everywhere, in the approval
+ * incidents that declare a history reader, SSM in the runbook (with DynamoDB) and, everywhere, in the approval
  * requests of an incident in approval mode.
  */
 const COLD = ["kms", "sns"];
@@ -43,7 +43,8 @@ const LAZY: Record<string, string[]> = {
       ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
     ]),
   ),
-  runbook: ["cloudtrail", "securityhub", "ssm", "sts"],
+  // DynamoDB: the runbook claims an SSM execution id once, only for requests that name one.
+  runbook: ["cloudtrail", "dynamodb", "securityhub", "ssm", "sts"],
   // The sweep: the organisation's listing, Security Hub's resolve and the member role on demand.
   scan: ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
 };
@@ -62,7 +63,14 @@ const LAZY_FILES: Record<string, string[]> = {
       ],
     ]),
   ),
-  runbook: ["approval.mjs", "history-cloudtrail.mjs", "member.mjs", "securityhub.mjs", "ssm.mjs"],
+  runbook: [
+    "approval.mjs",
+    "dynamodb.mjs",
+    "history-cloudtrail.mjs",
+    "member.mjs",
+    "securityhub.mjs",
+    "ssm.mjs",
+  ],
   scan: [
     "approval.mjs",
     "history-cloudtrail.mjs",

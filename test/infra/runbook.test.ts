@@ -100,15 +100,19 @@ describe("runbook function", () => {
     expect(resource(runbook().function.logGroup).Properties).toEqual({ RetentionInDays: 365 });
   });
 
-  it("gets the incident functions' environment (config with every role, topic) and its documents' name prefix", () => {
-    const { RUNBOOK_DOCUMENT_PREFIX: prefix, ...env } = (
-      resource(runbook().function).Properties.Environment as { Variables: Record<string, unknown> }
-    ).Variables;
+  it("gets the incident functions' environment (config with every role, topic), its documents' name prefix and its executions table", () => {
+    const {
+      RUNBOOK_DOCUMENT_PREFIX: prefix,
+      RUNBOOK_EXECUTIONS_TABLE: table,
+      ...env
+    } = (resource(runbook().function).Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
     const incident = resource(built.stack.responders.get("rogue-grant")?.function ?? runbook().function);
     expect(env).toEqual((incident.Properties.Environment as { Variables: unknown }).Variables);
     expect(Object.keys(env).sort()).toEqual(["KMS_RESPONDER_CONFIG", "NOTIFICATION_TOPIC_ARN"]);
     // The function trusts an execution's ExecutedBy only for a document named so: every one is.
     expect(prefix).toBe("kms-responder-");
+    expect(table).toEqual(ref(built.stack.runbookExecutions));
     for (const name of Object.values(DOCUMENT_NAMES)) expect(name.startsWith("kms-responder-")).toBe(true);
     expect(env.NOTIFICATION_TOPIC_ARN).toEqual(ref(built.stack.topic));
     // The config names the runbook's role among the responder roles (its calls are not incidents).
@@ -217,6 +221,12 @@ describe("runbook function", () => {
 
 describe("runbook role", () => {
   it("holds exactly the runbook's KMS actions on key/*, CloudTrail history, its executions, the topic, and the Deny", () => {
+    const claim = {
+      Sid: "ClaimAutomationExecution",
+      Effect: "Allow",
+      Action: "dynamodb:PutItem",
+      Resource: getAtt(built.stack.runbookExecutions, "Arn"),
+    };
     expect(statementsOf(runbook().role)).toEqual([
       { Sid: "RunbookActions", Effect: "Allow", Action: RUNBOOK_KMS_ACTIONS, Resource: KEYS },
       { Sid: "ReadKeyHistory", Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" },
@@ -241,8 +251,33 @@ describe("runbook role", () => {
           ],
         },
       },
+      claim,
       ...responderRoleStatements(built.stack, runbook().function.logGroup),
     ]);
+    // The table is the runbook's alone: no other role of the stack names it.
+    const policies = built.template.findResources("AWS::IAM::Policy");
+    const naming = Object.entries(policies)
+      .filter(([, p]) => JSON.stringify(p).includes(logicalId(built.stack.runbookExecutions)))
+      .map(([, p]) => p.Properties.Roles);
+    expect(naming).toEqual([[ref(runbook().role)]]);
+  });
+
+  it("keeps used execution ids in an encrypted on-demand table whose items expire", () => {
+    expect(resource(built.stack.runbookExecutions)).toMatchObject({
+      Type: "AWS::DynamoDB::Table",
+      Properties: {
+        KeySchema: [{ AttributeName: "executionId", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "executionId", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+        TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+    });
+    expect(built.template.findResources("AWS::DynamoDB::Table")).toHaveProperty(
+      logicalId(built.stack.runbookExecutions),
+    );
+    expect(Object.keys(built.template.findResources("AWS::DynamoDB::Table"))).toHaveLength(1);
   });
 
   it("reads no CloudTrail when the config never restores a key's prior state (afterCancel keep-disabled or enable)", () => {

@@ -67,9 +67,15 @@ export async function createKey(world: World, name: string, tags: Tag[] = []): P
 
 /**
  * A cold start of a built bundle with the environment a deployed function gets (emulator
- * endpoint, Region, fake credentials, topic, config). Each call loads a fresh module.
+ * endpoint, Region, fake credentials, topic, config, and `env` on top). Each call loads a fresh
+ * module. The environment is the process's: a test that sets more in `env` unsets it after.
  */
-export function coldStart(name: BundleName, world: World, config: ConfigInput = {}): Promise<Handler> {
+export function coldStart(
+  name: BundleName,
+  world: World,
+  config: ConfigInput = {},
+  env: Record<string, string | undefined> = {},
+): Promise<Handler> {
   return loadHandler(name, {
     AWS_ENDPOINT_URL: ENDPOINT,
     AWS_REGION: REGION,
@@ -83,6 +89,7 @@ export function coldStart(name: BundleName, world: World, config: ConfigInput = 
     KMS_RESPONDER_CONFIG: JSON.stringify({ mode: "enforce", confirmAfterSeconds: 0, ...config }),
     POWERTOOLS_LOG_LEVEL: "SILENT",
     POWERTOOLS_METRICS_DISABLED: "true",
+    ...env,
   });
 }
 

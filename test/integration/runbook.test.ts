@@ -3,6 +3,8 @@
  * dry runs change nothing, bad payloads are refused with the field named and nothing changed, and
  * every run notifies naming who asked and why.
  */
+
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   CreateGrantCommand,
   DescribeKeyCommand,
@@ -12,15 +14,17 @@ import {
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Handler } from "../../cli/drill/bundles.js";
 import type { DrillKey } from "../../cli/drill/scenarios.js";
 import {
   coldStart,
   createKey,
+  ENDPOINT,
   freshWorld,
   notifications,
   onlyNotification,
+  REGION,
   SKIP,
   type World,
 } from "./harness.js";
@@ -279,5 +283,53 @@ describe.skipIf(SKIP)("runbook bundle against moto", () => {
     expect(await keyState()).toBe("Enabled");
     expect(await grants()).toEqual([rogue]);
     expect(await notifications(world)).toEqual([]);
+  });
+
+  describe("an SSM execution proves one request, across Lambda environments", () => {
+    const TABLE = "kms-responder-RunbookExecutions";
+    const EXECUTION_ID = "5f2a1c3e-8b7d-4e6f-9a0b-1c2d3e4f5a6b";
+    const dynamodb = new DynamoDBClient({
+      endpoint: ENDPOINT || "http://127.0.0.1:1",
+      region: REGION,
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+      maxAttempts: 1,
+    });
+    afterEach(() => {
+      delete process.env.RUNBOOK_EXECUTIONS_TABLE;
+    });
+
+    it("a second environment refuses a request with an execution id the first one used, and changes nothing", async () => {
+      // Prepare: the stack's table, and two cold starts (two Lambda environments) that share it.
+      await dynamodb.send(
+        new CreateTableCommand({
+          TableName: TABLE,
+          KeySchema: [{ AttributeName: "executionId", KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: "executionId", AttributeType: "S" }],
+          BillingMode: "PAY_PER_REQUEST",
+        }),
+      );
+      const env = { RUNBOOK_EXECUTIONS_TABLE: TABLE };
+      const first = await coldStart("runbook", world, {}, env);
+      const second = await coldStart("runbook", world, {}, env);
+      const request = { reason: "INC-4711 drill", automationExecutionId: EXECUTION_ID };
+      await first({ ...request, action: "disable-key", keyId: key.arn });
+      expect(await keyState()).toBe("Disabled");
+      await notifications(world);
+
+      // Act
+      const replay = second({ ...request, action: "enable-key", keyId: key.arn });
+
+      // Assess
+      await expect(replay).rejects.toMatchObject({
+        name: "PayloadError",
+        message: expect.stringContaining(`execution ${EXECUTION_ID} was already used for a runbook request`),
+      });
+      expect(await keyState()).toBe("Disabled");
+      expect(await notifications(world)).toEqual([]);
+      const claim = await dynamodb.send(
+        new GetItemCommand({ TableName: TABLE, Key: { executionId: { S: EXECUTION_ID } } }),
+      );
+      expect(claim.Item?.usedFor).toEqual({ S: `disable-key ${key.arn}` });
+    });
   });
 });

@@ -4,6 +4,7 @@
  * runbook documents are trusted, and a failed request fails the invocation after notifying.
  */
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { DisableKeyCommand, GetKeyPolicyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import {
@@ -20,6 +21,7 @@ const kms = mockClient(KMSClient);
 const sns = mockClient(SNSClient);
 const ssm = mockClient(SSMClient);
 const cloudTrail = mockClient(CloudTrailClient);
+const dynamodb = mockClient(DynamoDBClient);
 
 const PREFIX = "kms-responder-Runbook";
 const EXECUTION_ID = "5f2a1c3e-8b7d-4e6f-9a0b-1c2d3e4f5a6b";
@@ -99,9 +101,10 @@ describe("runbook handler: who ran it", () => {
 
     // Assess
     expect(result).toMatchObject({ executedBy: responderRole, outcome: "remediated" });
-    // Used once: the same execution cannot prove a second request.
-    const again = await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
-    expect(again.executedBy).toBeUndefined();
+    // Used once: the same execution cannot serve a second request.
+    await expect(handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }))).rejects.toThrow(
+      `execution ${EXECUTION_ID} was already used for a runbook request`,
+    );
   });
 
   it("an approval document of another action proves nothing", async () => {
@@ -156,18 +159,26 @@ describe("runbook handler: who ran it", () => {
     expect(onlyNotification(sns).text).not.toContain(ALICE);
   });
 
-  it("an execution proves one request: a second request with its id is Run by unknown", async () => {
-    // Prepare
+  it("an execution proves one request: a second request with its id is refused and does nothing", async () => {
+    // Prepare: no table (a function deployed by hand): the claim holds in this environment.
     fakeKey(kms);
     execution(`${PREFIX}-DisableKey`, ALICE);
     const handler = await coldStart();
     await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+    kms.resetHistory();
+    sns.resetHistory();
+    ssm.resetHistory();
 
     // Act
-    const second = await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+    const second = handler(payloadFor("enable-key", { automationExecutionId: EXECUTION_ID }));
 
     // Assess
-    expect(second.executedBy).toBeUndefined();
+    await expect(second).rejects.toThrow(
+      `automationExecutionId: execution ${EXECUTION_ID} was already used for a runbook request: request refused, nothing was done`,
+    );
+    expect(kms).not.toHaveReceivedAnyCommand();
+    expect(sns).not.toHaveReceivedAnyCommand();
+    expect(ssm).not.toHaveReceivedAnyCommand();
   });
 
   it("without an execution id SSM is not asked and Run by says unknown", async () => {
@@ -198,6 +209,96 @@ describe("runbook handler: who ran it", () => {
     // Assess
     expect(result).toMatchObject({ outcome: "remediated" });
     expect(result.executedBy).toBeUndefined();
+  });
+});
+
+describe("runbook handler: an execution is used once, across every environment (the stack's table)", () => {
+  const TABLE = "kms-responder-RunbookExecutions";
+  beforeEach(() => dynamodb.reset());
+
+  /** A cold start with the table the stack names. */
+  async function withTable() {
+    vi.stubEnv("RUNBOOK_EXECUTIONS_TABLE", TABLE);
+    return coldStart();
+  }
+
+  it("claims the execution id with a conditional write before reading or acting", async () => {
+    // Prepare
+    fakeKey(kms);
+    execution(`${PREFIX}-DisableKey`, ALICE);
+    dynamodb.on(PutItemCommand).resolves({});
+    const handler = await withTable();
+
+    // Act
+    const result = await handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+
+    // Assess
+    expect(result).toMatchObject({ executedBy: ALICE, outcome: "remediated" });
+    expect(dynamodb).toHaveReceivedCommandExactlyOnceWith(PutItemCommand, {
+      TableName: TABLE,
+      Item: expect.objectContaining({
+        executionId: { S: EXECUTION_ID },
+        usedFor: { S: `disable-key ${payloadFor("disable-key").keyId}` },
+      }),
+      ConditionExpression: "attribute_not_exists(executionId)",
+    });
+    const expiresAt = Number(dynamodb.commandCalls(PutItemCommand)[0]?.args[0].input.Item?.expiresAt?.N);
+    expect(expiresAt).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it("an id another environment claimed already is refused: no SSM read, no KMS call, no notification", async () => {
+    // Prepare: the first request ran in another Lambda environment, so this one has no memory of it.
+    fakeKey(kms);
+    execution(`${PREFIX}-DisableKey`, ALICE);
+    dynamodb
+      .on(PutItemCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }),
+      );
+    const handler = await withTable();
+
+    // Act
+    const outcome = handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+
+    // Assess
+    await expect(outcome).rejects.toThrow(
+      `automationExecutionId: execution ${EXECUTION_ID} was already used for a runbook request: request refused, nothing was done`,
+    );
+    expect(kms).not.toHaveReceivedAnyCommand();
+    expect(ssm).not.toHaveReceivedAnyCommand();
+    expect(sns).not.toHaveReceivedAnyCommand();
+  });
+
+  it("a claim that cannot be written refuses the request (it cannot know the id is unused)", async () => {
+    // Prepare
+    fakeKey(kms);
+    execution(`${PREFIX}-DisableKey`, ALICE);
+    const denied = new Error("not authorized to perform: dynamodb:PutItem");
+    denied.name = "AccessDeniedException";
+    dynamodb.on(PutItemCommand).rejects(denied);
+    const handler = await withTable();
+
+    // Act
+    const outcome = handler(payloadFor("disable-key", { automationExecutionId: EXECUTION_ID }));
+
+    // Assess
+    await expect(outcome).rejects.toThrow(
+      /could not be recorded as used \(AccessDeniedException: not authorized/,
+    );
+    expect(kms).not.toHaveReceivedAnyCommand();
+  });
+
+  it("a request without an execution id claims nothing", async () => {
+    // Prepare
+    fakeKey(kms);
+    const handler = await withTable();
+
+    // Act
+    const result = await handler(payloadFor("disable-key"));
+
+    // Assess
+    expect(result.outcome).toBe("remediated");
+    expect(dynamodb).not.toHaveReceivedAnyCommand();
   });
 });
 

@@ -71,7 +71,8 @@ export function depsWith(config: ConfigInput = {}, topicArn: string | null = TOP
     kms: new KMSClient({}),
     sns: new SNSClient({}),
     history: cloudTrailHistory(new CloudTrailClient({})),
-    config: parseConfig(config),
+    // No wait before an "already done" is tried again: the fake KMS is consistent at once.
+    config: parseConfig({ confirmAfterSeconds: 0, ...config }),
     topicArn: topicArn ?? undefined,
   };
 }

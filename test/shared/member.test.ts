@@ -96,6 +96,29 @@ describe("memberCredentials: the role assumed", () => {
     });
   });
 
+  it("a session scoped to one key is never reused for another key: one AssumeRole per key scope", async () => {
+    // Prepare: two runbook requests in one environment, about two keys of the same account.
+    stsMock.on(AssumeRoleCommand).resolvesOnce(assumed("ASIA1")).resolvesOnce(assumed("ASIA2"));
+    const other = key("arn:aws:kms:eu-west-1:444455556666:key/1c1c1c1c-2222-4333-8444-555555555555");
+    const scoped = (k: KeyRef): MemberAccess => ({
+      ...access,
+      incident: "runbook",
+      scope: { keyArn: k.arn, onKey: ["kms:DescribeKey", "kms:DisableKey"], anywhere: ["kms:ListAliases"] },
+    });
+
+    // Act
+    const first = await memberCredentials(MEMBER_KEY, scoped(MEMBER_KEY), NOW);
+    const again = await memberCredentials(MEMBER_KEY, scoped(MEMBER_KEY), NOW);
+    const second = await memberCredentials(other, scoped(other), NOW);
+
+    // Assess
+    expect([first.accessKeyId, again.accessKeyId, second.accessKeyId]).toEqual(["ASIA1", "ASIA1", "ASIA2"]);
+    const policies = stsMock
+      .commandCalls(AssumeRoleCommand)
+      .map((c) => JSON.parse(c.args[0].input.Policy ?? "null").Statement[0].Resource);
+    expect(policies).toEqual([MEMBER_KEY.arn, other.arn]);
+  });
+
   it.each([
     ["aws-cn", "cn-north-1"],
     ["aws-us-gov", "us-gov-west-1"],

@@ -40,6 +40,19 @@ export interface MemberAccess {
    * function gets only its own incident's actions, not the union the member role holds.
    */
   actions?: readonly string[];
+  /**
+   * Narrower still, for one request about one key (the runbook): `onKey` only on `keyArn`, and the
+   * reads that support no resource ARN (`anywhere`, e.g. kms:ListAliases) on `*`. Takes precedence
+   * over `actions`.
+   */
+  scope?: KeyScope;
+}
+
+/** A session limited to one key: the actions on it, and the resourceless reads beside them. */
+export interface KeyScope {
+  keyArn: string;
+  onKey: readonly string[];
+  anywhere: readonly string[];
 }
 
 /** A session policy allowing only `actions` (the member role's own policy still scopes the keys). */
@@ -48,6 +61,19 @@ export function sessionPolicy(actions: readonly string[]): string {
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Action: [...actions], Resource: "*" }],
   });
+}
+
+/** A session policy allowing `onKey` on the one key only, and `anywhere` (resourceless reads) on `*`. */
+export function keySessionPolicy(scope: KeyScope): string {
+  const statements = [{ Effect: "Allow", Action: [...scope.onKey], Resource: scope.keyArn }];
+  if (scope.anywhere.length) statements.push({ Effect: "Allow", Action: [...scope.anywhere], Resource: "*" });
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/** The session policy of an access, if any: the key scope first, else the function's actions. */
+function policyOf(access: MemberAccess): string | undefined {
+  if (access.scope) return keySessionPolicy(access.scope);
+  return access.actions ? sessionPolicy(access.actions) : undefined;
 }
 
 /** The member role's ARN in an account. */
@@ -89,7 +115,10 @@ export async function memberKms(
 }
 
 async function entryFor(key: KeyRef, access: MemberAccess, now: number): Promise<Cached> {
-  const cacheKey = `${key.account}/${access.incident}`;
+  const policy = policyOf(access);
+  // Credentials are reused only for the same session policy: a session scoped to one key must
+  // never serve a request about another.
+  const cacheKey = `${key.account}/${access.incident}/${policy ?? ""}`;
   let entry = cache.get(cacheKey);
   if (!entry || entry.expires - MARGIN_MS <= now) {
     const roleArn = memberRoleArn(key.account, access);
@@ -102,7 +131,7 @@ async function entryFor(key: KeyRef, access: MemberAccess, now: number): Promise
           // Marks the session as the responder's in the member account's CloudTrail (the member
           // role's trust requires it); the loop prevention in code recognises it.
           SourceIdentity: RESPONDER_SOURCE_IDENTITY,
-          ...(access.actions && { Policy: sessionPolicy(access.actions) }),
+          ...(policy && { Policy: policy }),
         }),
       );
     } catch (error) {
