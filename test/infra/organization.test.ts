@@ -3,10 +3,6 @@
  * incident rules on it, the functions' member-role scope, the service-managed StackSet, and the
  * member template it embeds (member role, forwarding rules); cdk-nag and cfn-lint on both.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { App, Validations } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -21,6 +17,7 @@ import { forwardingRules, MEMBER_KEY_WILDCARD_FINDING, MemberStack } from "../..
 import { memberPermissionsOf } from "../../infra/organization.js";
 import { runbookPermissions } from "../../infra/runbook.js";
 import { sweepPermissions } from "../../infra/scan.js";
+import { CFN_LINT_TIMEOUT_MS, cfnLint, hasCfnLint } from "../helpers/cfn-lint.js";
 import { type BuiltStack, buildStack, getAtt, logicalId } from "./stack-fixture.js";
 
 const ORG = {
@@ -519,31 +516,19 @@ describe("cdk-nag AwsSolutions on both templates", () => {
   });
 });
 
-const hasCfnLint = spawnSync("cfn-lint", ["--version"], { stdio: "ignore" }).status === 0;
 if (!hasCfnLint && process.env.CI) throw new Error("cfn-lint is not installed");
 
 describe.skipIf(!hasCfnLint)("cfn-lint on the central and member templates", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "kms-responder-org-cfn-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  it.each(["central", "member"] as const)(
+    "%s: no error or warning",
+    (which) => {
+      // Act
+      const { output, status } = cfnLint(which === "central" ? central : member, which);
 
-  it.each(["central", "member"] as const)("%s: no error or warning", (which) => {
-    // Prepare
-    const file = path.join(dir, `${which}.json`);
-    writeFileSync(file, JSON.stringify(which === "central" ? central : member));
-
-    // Act
-    let output = "";
-    let status = 0;
-    try {
-      output = execFileSync("cfn-lint", ["--format", "parseable", file], { encoding: "utf8" });
-    } catch (error) {
-      const failure = error as { status?: number; stdout?: string };
-      status = failure.status ?? 1;
-      output = failure.stdout ?? "";
-    }
-
-    // Assess
-    expect(output.trim()).toBe("");
-    expect(status).toBe(0);
-  });
+      // Assess
+      expect(output.trim()).toBe("");
+      expect(status).toBe(0);
+    },
+    CFN_LINT_TIMEOUT_MS,
+  );
 });
