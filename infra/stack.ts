@@ -335,6 +335,8 @@ export class ResponderStack extends Stack {
         ...(reserved !== undefined && { reservedConcurrency: reserved }),
       });
       acknowledgeWildcards(responder.role, permissions, suppressKeyWildcard);
+      if (props.config.securityHub && declared.closesKeyFindings && !off)
+        responder.role.addToPrincipalPolicy(closeFindingsStatement(this));
       if (org && permissions.other.includes(DESCRIBE_ACCOUNT))
         acknowledgeDescribeAccount(responder.role, org);
       if (org && permissions.other.includes(ASSUME_MEMBER_ROLE)) {
@@ -476,6 +478,20 @@ export class ResponderStack extends Stack {
     else if (declared.ruleState) cfnRule.state = declared.ruleState;
     return rule;
   }
+}
+
+/**
+ * What an incident whose event ends a key (`closesKeyFindings`) needs to close the key's open
+ * Security Hub findings: find them (GetFindings) and resolve their workflow (BatchUpdateFindings),
+ * on this account's hub only. Their archiving is an import (BatchImportFindings, granted to every
+ * function with Security Hub on).
+ */
+function closeFindingsStatement(stack: Stack): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "CloseTheDeletedKeysFindings",
+    actions: ["securityhub:BatchUpdateFindings", "securityhub:GetFindings"],
+    resources: [stack.formatArn({ service: "securityhub", resource: "hub", resourceName: "default" })],
+  });
 }
 
 /**

@@ -534,6 +534,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     const typed = {
       ...heldFinding(decision, deliveryHold(raw, resolved, config)),
       findingType: incident.securityHubType,
+      ...(incident.closesKeyFindings && { closesKeyFindings: incident.closesKeyFindings }),
     };
     const unresolved = decision.key ? undefined : facts.readErrors?.key;
     if (unresolved === undefined) return execute(typed, incident.executors, deps);
