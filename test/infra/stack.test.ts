@@ -6,6 +6,10 @@ import { CliCredentialsStackSynthesizer, DefaultStackSynthesizer } from "aws-cdk
 import { Match } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INCIDENTS as DECLARATIONS, type IncidentName } from "../../functions/registry.js";
+import {
+  FASTEST_REVOKING_INVOCATION_SECONDS,
+  REVOKE_GRANT_QUOTA,
+} from "../../functions/rogue-grant/incident.js";
 import { type ConfigInput, DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import { responderRoleStatements } from "./role-expectations.js";
 import { type BuiltStack, buildStack, getAtt, logicalId, ref, stubDist } from "./stack-fixture.js";
@@ -587,6 +591,16 @@ describe("functions", () => {
       LoggingConfig: { LogGroup: ref(responder(incident).function.logGroup) },
     });
     expect(Properties.ReservedConcurrentExecutions).toBe(reserved[incident]);
+  });
+
+  it("rogue-grant: its reserved concurrency keeps up with RevokeGrant's quota at the fastest invocation, and one more would exceed it", () => {
+    const { Properties } = resource(responder("rogue-grant").function);
+    const environments = Number(Properties.ReservedConcurrentExecutions);
+    // One RevokeGrant per invocation: the most a second can see is environments / fastest invocation.
+    const peak = (n: number) => n / FASTEST_REVOKING_INVOCATION_SECONDS;
+    expect(REVOKE_GRANT_QUOTA).toBe(50);
+    expect(peak(environments)).toBeLessThanOrEqual(REVOKE_GRANT_QUOTA);
+    expect(peak(environments + 1)).toBeGreaterThan(REVOKE_GRANT_QUOTA);
   });
 
   it.each(INCIDENTS)("%s: environment (topic, the stack's config; no NODE_OPTIONS)", (incident) => {
