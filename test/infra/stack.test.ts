@@ -324,8 +324,15 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     kms: ["kms:DescribeKey", "kms:ListGrants", "kms:ListResourceTags", "kms:RevokeGrant"],
     history: false,
   },
+  // When the key was last used (GetKeyLastUsage) tells who still needs it.
   "key-deletion-scheduled": {
-    kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+    kms: [
+      "kms:CancelKeyDeletion",
+      "kms:DescribeKey",
+      "kms:EnableKey",
+      "kms:GetKeyLastUsage",
+      "kms:ListResourceTags",
+    ],
     history: true,
   },
   "key-policy-violation": {
@@ -345,7 +352,13 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     history: true,
   },
   "pending-deletion-key-used": {
-    kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+    kms: [
+      "kms:CancelKeyDeletion",
+      "kms:DescribeKey",
+      "kms:EnableKey",
+      "kms:GetKeyLastUsage",
+      "kms:ListResourceTags",
+    ],
     history: true,
   },
   "key-material-expiring": { kms: ["kms:DescribeKey"], history: false },
@@ -468,7 +481,7 @@ describe("roles follow the deployed config", () => {
 
   it("afterCancel keep-disabled: the deletion incidents cancel only, and never read CloudTrail", () => {
     const cancelOnly = {
-      kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:ListResourceTags"],
+      kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:GetKeyLastUsage", "kms:ListResourceTags"],
       history: false,
     };
     expectRoles(
@@ -479,7 +492,13 @@ describe("roles follow the deployed config", () => {
 
   it("afterCancel enable: the deletion incidents re-enable without reading CloudTrail", () => {
     const enable = {
-      kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+      kms: [
+        "kms:CancelKeyDeletion",
+        "kms:DescribeKey",
+        "kms:EnableKey",
+        "kms:GetKeyLastUsage",
+        "kms:ListResourceTags",
+      ],
       history: false,
     };
     expectRoles(
@@ -489,7 +508,10 @@ describe("roles follow the deployed config", () => {
   });
 
   it("mode notify: every incident keeps its reads and loses every mutating action", () => {
-    const deletionReads = { kms: ["kms:DescribeKey", "kms:ListResourceTags"], history: true };
+    const deletionReads = {
+      kms: ["kms:DescribeKey", "kms:GetKeyLastUsage", "kms:ListResourceTags"],
+      history: true,
+    };
     expectRoles(
       { mode: "notify", onCritical: "remove-statements", reenableDisabledKeys: true },
       {
