@@ -38,17 +38,22 @@ Commands:
 Options: --help, --version. Exit codes: 0 ok, 1 a finding or failed check, 2 bad usage or input.`;
 
 const HELP = {
-  triage: `Usage: kms-responder triage [--json | --format table|json|ocsf] [--all] [--config FILE] [--fail-on SEVERITY] PATH...
+  triage: `Usage: kms-responder triage [--json | --format table|json|ocsf] [--all] [--config FILE] [--fail-on SEVERITY] [--org-names] PATH...
 
 What the responders would do about recorded events: EventBridge events, CloudTrail records or log
-files (.gz too), JSON arrays, JSON lines, directories of them (symlinks followed). Calls nothing on AWS.
+files (.gz too), JSON arrays, JSON lines, directories of them (symlinks followed). Calls nothing on
+AWS for local files, except Organizations' account names with --org-names.
   --json        one JSON object per input record on stdout (nothing else on stdout)
   --format      table (default), json (= --json) or ocsf: one OCSF Detection Finding (class 2004)
                 per finding, for Security Lake or the OCSF-based Security Hub
   --all         list skipped records in the table too
   --config      the responder config file (the same JSON the stack deploys)
   --fail-on     exit 1 when a finding is at least this severe (${SEVERITIES.join(", ")})
-  --profile, --region, --endpoint-url   for an s3:// or --athena source: as in the AWS CLI
+  --org-names   name the accounts as the organisation does (organizations:ListAccounts, from the
+                management or a delegated administrator account); on by itself when the config
+                has an organization block. The config's accountNames win; if the listing fails,
+                one line on stderr and the ids alone
+  --profile, --region, --endpoint-url   for an s3:// or --athena source or --org-names: as in the AWS CLI
 Exit 2 when a path is missing or not one record could be read.
 
 Examples:
@@ -200,6 +205,7 @@ async function triage(args: string[], io: CliIo): Promise<number> {
       all: { type: "boolean", default: false },
       config: { type: "string" },
       "fail-on": { type: "string" },
+      "org-names": { type: "boolean", default: false },
       ...ARCHIVE_OPTIONS,
       ...AWS_OPTIONS,
     },
@@ -211,7 +217,13 @@ async function triage(args: string[], io: CliIo): Promise<number> {
     );
   const format = triageFormat(values.format, values.json);
   const failOn = parseSeverity(values["fail-on"]);
-  const config = await loadConfigFile(values.config);
+  const loaded = await loadConfigFile(values.config);
+  // The only call triage makes on its own: the organisation's account names, when asked for (or
+  // when the config is an organisation's); without credentials it says so once and goes on.
+  const config =
+    values["org-names"] || loaded.organization
+      ? await (await import("./account-names.js")).withOrganizationNames(loaded, io)
+      : loaded;
   // Before any work: a run over an archive can take hours, and its report must not be lost at the end.
   if (values.report !== undefined) await checkWritable(values.report, "--report");
   // Loaded on demand: only an archive needs the S3 and Athena clients.

@@ -27,6 +27,8 @@ export interface ScanRow {
   key: string | null;
   alias: string | null;
   account: string;
+  /** The account's name: config `accountNames`, else the organisation's (organisation mode). */
+  accountName: string | null;
   region: string;
   title: string;
   summary: string;
@@ -34,7 +36,11 @@ export interface ScanRow {
   actions: Array<{ type: string; target: string; hold?: string; why?: string }>;
 }
 
-export function scanRow(finding: Finding, target: ScanTarget): ScanRow {
+export function scanRow(
+  finding: Finding,
+  target: ScanTarget,
+  names: Readonly<Record<string, string>> = {},
+): ScanRow {
   return {
     incident: finding.incident,
     severity: finding.severity,
@@ -42,6 +48,7 @@ export function scanRow(finding: Finding, target: ScanTarget): ScanRow {
     key: finding.key?.arn ?? null,
     alias: finding.key?.alias ?? null,
     account: target.account,
+    accountName: names[target.account] ?? null,
     region: target.region,
     title: finding.title,
     summary: finding.summary,
@@ -180,7 +187,7 @@ function tableLines(rows: readonly ScanRow[]): string[] {
   const cells = rows.map((r) => [
     r.severity.toUpperCase(),
     r.incident,
-    r.account,
+    r.accountName ? `${r.account} (${r.accountName})` : r.account,
     r.region,
     r.alias ? `${r.key ?? "-"} (${r.alias})` : (r.key ?? "-"),
     r.reasons.join(", "),
@@ -223,13 +230,18 @@ export async function scanCommand(
   if (values["role-name"] !== undefined && !accounts)
     throw new UsageError("--role-name goes with --accounts");
   if (values.report !== undefined) await checkWritable(values.report, "--report");
-  const config = await loadConfig(values.config);
+  const loaded = await loadConfig(values.config);
   const regions =
     list(values.regions, "--regions", REGION, "a Region name like eu-west-1") ??
     (values.region !== undefined ? [values.region] : undefined) ??
-    (await defaultRegions(config));
-  const role = values["role-name"] ?? config.organization?.memberRoleName ?? "kms-responder-member";
+    (await defaultRegions(loaded));
+  const role = values["role-name"] ?? loaded.organization?.memberRoleName ?? "kms-responder-member";
   const { targets } = await plan(regions, accounts, role);
+  // Organisation mode (member accounts, or an organisation's config): the accounts by their names.
+  const config =
+    accounts || loaded.organization
+      ? await (await import("./account-names.js")).withOrganizationNames(loaded, io, regions[0])
+      : loaded;
 
   const results: ScanResult[] = [];
   // A few accounts and Regions at a time: each has its own budget, so they do not slow each other.
@@ -260,7 +272,14 @@ export async function scanCommand(
     results.push(result);
     io.err(progressLine(result));
   });
-  return finish(results, { io, json: values.json, report: values.report, failOn, generatedAt: new Date() });
+  return finish(results, {
+    io,
+    json: values.json,
+    report: values.report,
+    failOn,
+    generatedAt: new Date(),
+    names: config.accountNames,
+  });
 }
 
 interface FinishOptions {
@@ -269,6 +288,7 @@ interface FinishOptions {
   report: string | undefined;
   failOn: Severity | undefined;
   generatedAt: Date;
+  names: Readonly<Record<string, string>>;
 }
 
 async function finish(results: ScanResult[], options: FinishOptions): Promise<number> {
@@ -279,7 +299,7 @@ async function finish(results: ScanResult[], options: FinishOptions): Promise<nu
     throw new NothingRead(`nothing could be read: ${why}`);
   }
   results.sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
-  const rows = results.flatMap((r) => r.findings.map((f) => scanRow(f, r)));
+  const rows = results.flatMap((r) => r.findings.map((f) => scanRow(f, r, options.names)));
   rows.sort((a, b) => severityRank(a.severity) - severityRank(b.severity));
   if (options.json) for (const row of rows) io.out(JSON.stringify(row));
   else for (const line of tableLines(rows)) io.out(line);

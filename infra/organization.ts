@@ -18,7 +18,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct, type IConstruct } from "constructs";
 import type { Config } from "../functions/shared/config.js";
 import type { RolePermissions } from "../functions/shared/permissions.js";
-import { ASSUME_MEMBER_ROLE } from "../functions/shared/permissions.js";
+import { ASSUME_MEMBER_ROLE, DESCRIBE_ACCOUNT } from "../functions/shared/permissions.js";
 import {
   MEMBER_PARAMETERS,
   type MemberPermissions,
@@ -58,15 +58,46 @@ export function assumeMemberRoleStatement(stack: Stack, organization: Organizati
   });
 }
 
+/** The organisation's accounts, as Organizations names them (any management account id). */
+function organizationAccountsPattern(stack: Stack, organization: Organization): string {
+  return `arn:${stack.partition}:organizations::*:account/${organization.id}/*`;
+}
+
+/**
+ * `organizations:DescribeAccount` on the organisation's accounts only: a central function names
+ * the account it notifies about (its name in the organisation).
+ */
+export function describeAccountStatement(stack: Stack, organization: Organization): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "NameTheOrganisationsAccounts",
+    actions: [DESCRIBE_ACCOUNT],
+    resources: [organizationAccountsPattern(stack, organization)],
+  });
+}
+
+/** Acknowledges the wildcard of describeAccountStatement, with its reason. */
+export function acknowledgeDescribeAccount(role: IConstruct, organization: Organization): void {
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:account/${organization.id}/*]`,
+    reason:
+      "A central responder names the account of whichever key a KMS event comes from, and accounts " +
+      "join the organisation at any time, so no list of account ids exists at deploy time. Read-only " +
+      "(organizations:DescribeAccount), limited to the accounts of the configured organisation.",
+  });
+}
+
 function memberRoleArnPattern(stack: Stack, organization: Organization): string {
   return `arn:${stack.partition}:iam::*:role/${organization.memberRoleName}`;
 }
 
-/** The union of what the central functions do to keys: the member role's permissions. */
+/**
+ * The union of what the central functions do to keys: the member role's permissions (naming
+ * accounts is the central account's business, not the member role's).
+ */
 export function memberPermissionsOf(roles: readonly RolePermissions[]): MemberPermissions {
   const kms = [...new Set(roles.flatMap((r) => r.kms))].sort();
   const resourceless = [...new Set(roles.flatMap((r) => r.other))]
-    .filter((a) => a !== ASSUME_MEMBER_ROLE)
+    .filter((a) => a !== ASSUME_MEMBER_ROLE && a !== DESCRIBE_ACCOUNT)
     .sort();
   return { kms, resourceless };
 }

@@ -29,9 +29,18 @@ import type { Config } from "../functions/shared/config.js";
 import { incidentMode } from "../functions/shared/decision.js";
 import { factPermissions } from "../functions/shared/facts.js";
 import type { Incident } from "../functions/shared/incident.js";
-import { ASSUME_MEMBER_ROLE, type RolePermissions } from "../functions/shared/permissions.js";
+import {
+  ASSUME_MEMBER_ROLE,
+  DESCRIBE_ACCOUNT,
+  type RolePermissions,
+} from "../functions/shared/permissions.js";
 import { STATE_READ_PERMISSIONS, SWEEP_PERMISSIONS } from "../functions/shared/state.js";
-import { assumeMemberRoleStatement, type Organization } from "./organization.js";
+import {
+  acknowledgeDescribeAccount,
+  assumeMemberRoleStatement,
+  describeAccountStatement,
+  type Organization,
+} from "./organization.js";
 import { ResponderFunction } from "./responder-function.js";
 import { suppressSweepBucketLogs, suppressSweepRole, suppressSweepStateMachine } from "./suppressions.js";
 
@@ -57,7 +66,10 @@ export function sweepPermissions(config: Config): RolePermissions {
     (i) => config.scan.enforce.includes(i.name) && incidentMode(config, i.name) === "enforce",
   ).flatMap((i: Incident) => permissionsOf(i.executors, i.plans(config)));
   const kmsActions = [...new Set([...reads, ...acts])].sort();
-  return { kms: kmsActions, other: [...LISTINGS, ...(config.organization ? [ASSUME_MEMBER_ROLE] : [])] };
+  return {
+    kms: kmsActions,
+    other: [...LISTINGS, ...(config.organization ? [ASSUME_MEMBER_ROLE, DESCRIBE_ACCOUNT] : [])],
+  };
 }
 
 export interface ScheduledScanProps {
@@ -128,6 +140,7 @@ export class ScheduledScan extends Construct {
     });
     this.function.function.addEnvironment("SCAN_BUCKET", this.bucket.bucketName);
     suppressSweepRole(this.function.role, logicalIdOf(this.bucket), config.organization !== undefined);
+    if (config.organization) acknowledgeDescribeAccount(this.function.role, config.organization);
     this.stateMachine = undefined;
   }
 
@@ -246,6 +259,8 @@ function organizationStatements(
       resources: [bucket.arnForObjects(`${RESULTS_PREFIX}/*`)],
     }),
     assumeMemberRoleStatement(Stack.of(scope), organization),
+    // The sweep's notifications name the account (account-names.ts).
+    describeAccountStatement(Stack.of(scope), organization),
   ];
 }
 

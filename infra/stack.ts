@@ -46,6 +46,7 @@ import { incidentMode } from "../functions/shared/decision.js";
 import type { Incident } from "../functions/shared/incident.js";
 import {
   ASSUME_MEMBER_ROLE,
+  DESCRIBE_ACCOUNT,
   RESOURCELESS_READS,
   type RolePermissions,
   rolePermissions,
@@ -57,9 +58,11 @@ import { nodeOptionsEnvironment } from "./node-options.js";
 import { Observability } from "./observability.js";
 import {
   acknowledgeCentralRole,
+  acknowledgeDescribeAccount,
   assumeMemberRoleStatement,
   CentralOrganization,
   centralKeyResources,
+  describeAccountStatement,
   memberPermissionsOf,
   type Organization,
   type StackSetCallAs,
@@ -174,6 +177,8 @@ export class ResponderStack extends Stack {
       ...(props.reservedConcurrency !== false && { reservedConcurrency: RUNBOOK_RESERVED_CONCURRENCY }),
     });
     acknowledgeWildcards(this.runbook.role, runbookPermission, suppressRunbookKeyWildcard);
+    if (org && runbookPermission.other.includes(DESCRIBE_ACCOUNT))
+      acknowledgeDescribeAccount(this.runbook.role, org);
     if (org && runbookPermission.other.includes(ASSUME_MEMBER_ROLE)) {
       memberRoles.push(runbookPermission);
       assumers.push(this.runbook.role);
@@ -330,6 +335,10 @@ export class ResponderStack extends Stack {
         ...(reserved !== undefined && { reservedConcurrency: reserved }),
       });
       acknowledgeWildcards(responder.role, permissions, suppressKeyWildcard);
+      if (props.config.securityHub && declared.closesKeyFindings && !off)
+        responder.role.addToPrincipalPolicy(closeFindingsStatement(this));
+      if (org && permissions.other.includes(DESCRIBE_ACCOUNT))
+        acknowledgeDescribeAccount(responder.role, org);
       if (org && permissions.other.includes(ASSUME_MEMBER_ROLE)) {
         central.memberRoles.push(permissions);
         central.assumers.push(responder.role);
@@ -471,11 +480,28 @@ export class ResponderStack extends Stack {
   }
 }
 
-/** The runbook's permissions plus the member role for a central responder (as rolePermissions adds it). */
+/**
+ * What an incident whose event ends a key (`closesKeyFindings`) needs to close the key's open
+ * Security Hub findings: find them (GetFindings) and resolve their workflow (BatchUpdateFindings),
+ * on this account's hub only. Their archiving is an import (BatchImportFindings, granted to every
+ * function with Security Hub on).
+ */
+function closeFindingsStatement(stack: Stack): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "CloseTheDeletedKeysFindings",
+    actions: ["securityhub:BatchUpdateFindings", "securityhub:GetFindings"],
+    resources: [stack.formatArn({ service: "securityhub", resource: "hub", resourceName: "default" })],
+  });
+}
+
+/**
+ * The runbook's permissions plus, for a central responder, the member role and the accounts'
+ * names (as rolePermissions adds them).
+ */
 function withMemberRole(permissions: RolePermissions, config: Config): RolePermissions {
-  if (!config.organization || permissions.kms.length === 0) return permissions;
-  if (permissions.other.includes(ASSUME_MEMBER_ROLE)) return permissions;
-  return { ...permissions, other: [...permissions.other, ASSUME_MEMBER_ROLE] };
+  if (!config.organization) return permissions;
+  const central = [...(permissions.kms.length ? [ASSUME_MEMBER_ROLE] : []), DESCRIBE_ACCOUNT];
+  return { ...permissions, other: [...new Set([...permissions.other, ...central])] };
 }
 
 /**
@@ -492,7 +518,8 @@ function roleStatements(
   organization: Organization | undefined,
 ): iam.PolicyStatement[] {
   const assumes = permissions.other.includes(ASSUME_MEMBER_ROLE);
-  const reads = permissions.other.filter((a) => a !== ASSUME_MEMBER_ROLE);
+  const namesAccounts = permissions.other.includes(DESCRIBE_ACCOUNT);
+  const reads = permissions.other.filter((a) => a !== ASSUME_MEMBER_ROLE && a !== DESCRIBE_ACCOUNT);
   const unexpected = reads.filter((a) => !RESOURCELESS_READS.includes(a));
   if (unexpected.length) {
     throw new Error(`${unexpected.join(", ")}: not a read-only action without a resource ARN`);
@@ -523,6 +550,10 @@ function roleStatements(
   if (assumes) {
     if (!organization) throw new Error(`${ASSUME_MEMBER_ROLE} without an organization in the config`);
     statements.push(assumeMemberRoleStatement(stack, organization));
+  }
+  if (namesAccounts) {
+    if (!organization) throw new Error(`${DESCRIBE_ACCOUNT} without an organization in the config`);
+    statements.push(describeAccountStatement(stack, organization));
   }
   return statements;
 }

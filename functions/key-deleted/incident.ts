@@ -6,6 +6,8 @@ import { decide, INCIDENT } from "./decide.js";
 export const keyDeleted = {
   name: INCIDENT,
   securityHubType: "Effects/Data Destruction/KMS Key Deleted",
+  // Nothing about a deleted key can be fixed any more: its open Security Hub findings are closed.
+  closesKeyFindings: true,
   summary:
     "DeleteKey (KMS ending a pending deletion): critical when the deletion was not approved, info otherwise",
   eventNames: ["DeleteKey"],

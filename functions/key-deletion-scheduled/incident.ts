@@ -19,7 +19,8 @@ export const keyDeletionScheduled = {
   state: keyDeletionScheduledState,
   executors: [cancelKeyDeletion, enableKey],
   plans: restoreActions,
-  reads: restoreReads,
+  // The key's last use tells who still needs it (GetKeyLastUsage; "unknown" where it cannot be read).
+  reads: (config) => [...restoreReads(config), "last-usage"],
   history: cloudTrailHistory(),
   /**
    * CloudTrail LookupEvents (2 requests/s) is the bottleneck, not CancelKeyDeletion/EnableKey

@@ -33,7 +33,8 @@ export const pendingDeletionKeyUsed = {
   decide,
   executors: [cancelKeyDeletion, enableKey],
   plans: restoreActions,
-  reads: restoreReads,
+  // The key's last use tells who still needs it (GetKeyLastUsage; "unknown" where it cannot be read).
+  reads: (config) => [...restoreReads(config), "last-usage"],
   history: cloudTrailHistory(),
   /** CloudTrail LookupEvents (2 requests/s) is the bottleneck, as for key-deletion-scheduled. */
   reservedConcurrency: 1,

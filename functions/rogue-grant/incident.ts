@@ -5,6 +5,19 @@ import { successfulCall } from "../shared/rule.js";
 import { decide, INCIDENT } from "./decide.js";
 import { rogueGrantState } from "./state.js";
 
+/**
+ * RevokeGrant's default request quota: requests per second per account and Region, shared by
+ * every caller there (the runbook, a sweep that enforces, the account's own tooling). Adjustable.
+ */
+export const REVOKE_GRANT_QUOTA = 50;
+
+/**
+ * The shortest a warm invocation that revokes takes: five calls one after another (the reads,
+ * RevokeGrant, the verifying ListGrants, the key's name, the SNS publish), in-Region round trips
+ * of 10-30 ms each plus Lambda's own dispatch.
+ */
+export const FASTEST_REVOKING_INVOCATION_SECONDS = 0.1;
+
 export const rogueGrant = {
   name: INCIDENT,
   securityHubType: "TTPs/Persistence/KMS Grant To Untrusted Principal",
@@ -29,9 +42,11 @@ export const rogueGrant = {
   plans: () => ["revoke-grant"],
   reads: () => ["key", "tags", "grant"],
   /**
-   * Sized by the burst simulation (bench/burst-sizing.sim.ts, 500 CreateGrant events against
-   * quota-like throttling, SDK retries on): two or three environments already saturate
-   * RevokeGrant's 30 requests/s; at 5 no call needed more than 5 of its 6 attempts.
+   * Sized from RevokeGrant's quota: each environment revokes at most one grant per invocation, so
+   * R environments send at most R / (the fastest invocation) RevokeGrant requests per second.
+   * 50 x 0.1 s = 5: at 100 ms an invocation, 5 environments keep up with the full quota, and they
+   * exceed it only when invocations get faster than that (the SDK's retries absorb the excess).
+   * The burst simulation (bench/burst-sizing.sim.ts) checks it under quota-like throttling.
    */
-  reservedConcurrency: 5,
+  reservedConcurrency: Math.floor(REVOKE_GRANT_QUOTA * FASTEST_REVOKING_INVOCATION_SECONDS),
 } as const satisfies Incident<typeof INCIDENT>;

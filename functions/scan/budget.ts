@@ -8,11 +8,15 @@
 
 /**
  * Default request quotas (requests per second, per account and Region) of the reads a sweep
- * makes, from the KMS request quotas page. All are adjustable: a larger account's may be higher.
+ * makes, from the AWS KMS Developer Guide's "Request quotas" table (2026; docs/scan.md has the
+ * table and what each figure was before). Each operation has a quota of its own: none of these
+ * reads shares one with another operation (only the cryptographic operations share quotas). Each
+ * is shared by every caller in the account and Region: its workloads, AWS services on its behalf,
+ * the responders. All are adjustable: a larger account's may be higher.
  */
 export const READ_QUOTAS = {
-  ListKeys: 100,
-  ListAliases: 100,
+  ListKeys: 500,
+  ListAliases: 500,
   ListGrants: 100,
   DescribeKey: 2000,
   ListResourceTags: 2000,

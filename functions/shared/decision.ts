@@ -95,6 +95,11 @@ export interface Finding {
   /** The ASFF finding type for Security Hub (from the incident's declaration; the pipeline sets it). */
   findingType?: string;
   /**
+   * The key is gone for good: Security Hub's open findings about it are closed after this one is
+   * imported (from the incident's declaration; the pipeline sets it).
+   */
+  closesKeyFindings?: true;
+  /**
    * What a person can run to undo what the event did, when no automatic action could (re-import
    * the deleted material): listed with the actions' undo steps, after them.
    */

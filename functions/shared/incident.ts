@@ -80,6 +80,12 @@ export interface Incident<Name extends string = string, OwnFact extends string =
   /** The ASFF finding type (`namespace/category/classifier`) its Security Hub findings carry. */
   securityHubType: string;
   /**
+   * Its event means the key is gone for good: with `securityHub` on, the key's open findings there
+   * are archived and resolved once its own finding is imported (the role gets
+   * securityhub:GetFindings and BatchUpdateFindings for it).
+   */
+  closesKeyFindings?: true;
+  /**
    * How it judges a key's current state (the sweep), with its own reason codes; absent for
    * incidents about an act that leaves no trace in the key's state (who disabled a key, an alias
    * moved, material deleted, a key pending deletion used).

@@ -58,8 +58,13 @@ export interface NotificationInput {
   request?: ManualRequest;
   /** Extra facts for the JSON document (e.g. offending policy statements); truncated to fit. */
   extra?: Record<string, unknown>;
-  /** Account id -> name (config `accountNames`), shown beside the id. */
+  /** Account id -> name (config `accountNames`, or the organisation's), shown beside the id. */
   accountNames?: Readonly<Record<string, string>>;
+}
+
+/** The account a finding is about: its key's, else its custom key store's, else the caller's. */
+export function findingAccount(finding: Finding): string | undefined {
+  return finding.key?.account ?? finding.store?.account ?? finding.event?.accountId;
 }
 
 /** `111122223333 (payments-prod)`, or the id alone when it has no name. */
@@ -87,7 +92,7 @@ export interface NotificationDocument {
     aliases?: string[];
     description?: string;
     account?: string;
-    /** The account's name from config `accountNames`, when it has one. */
+    /** The account's name (config `accountNames`, or the organisation's), when it has one. */
     accountName?: string;
     region?: string;
   };
@@ -303,8 +308,8 @@ function documentOf(input: NotificationInput): NotificationDocument {
       arn: key?.arn,
       id: key?.id,
       alias: key?.alias ?? (call?.keyHint?.startsWith("alias/") ? call.keyHint : undefined),
-      account: key?.account ?? finding.store?.account ?? call?.accountId,
-      accountName: input.accountNames?.[key?.account ?? finding.store?.account ?? call?.accountId ?? ""],
+      account: findingAccount(finding),
+      accountName: input.accountNames?.[findingAccount(finding) ?? ""],
       region: key?.region ?? finding.store?.region ?? call?.region,
       aliases: input.keyInfo?.aliases,
       description: input.keyInfo?.description,

@@ -18,7 +18,8 @@ export interface RolePermissions {
    * Other actions: cloudtrail:LookupEvents (no resource ARN), and `sts:AssumeRole` for a central
    * responder (`config.organization`) that reads or acts on keys, to reach member accounts' keys
    * through the member role. The stack scopes each one (AssumeRole only on the member role name,
-   * inside the organisation).
+   * inside the organisation), and `organizations:DescribeAccount` for a central responder (the
+   * account's name in notifications; the stack scopes it to the organisation's accounts).
    */
   other: string[];
 }
@@ -42,6 +43,12 @@ export function splitPermissions(actions: readonly string[]): RolePermissions {
   };
 }
 
+/**
+ * What a central responder needs to name the organisation's accounts in its notifications
+ * (account-names.ts). The stack grants it on the organisation's accounts only.
+ */
+export const DESCRIBE_ACCOUNT = "organizations:DescribeAccount";
+
 /** What a central responder needs to reach a key in a member account (the member role). */
 export const ASSUME_MEMBER_ROLE = "sts:AssumeRole";
 
@@ -62,5 +69,7 @@ export function rolePermissions<Own extends string>(
   const { kms, other } = splitPermissions([...reads, ...acts]);
   // A function that never touches a key never needs another account's credentials.
   if (config.organization && kms.length) other.push(ASSUME_MEMBER_ROLE);
+  // Every function notifies, and a central one names the account it notifies about.
+  if (config.organization) other.push(DESCRIBE_ACCOUNT);
   return { kms, other };
 }

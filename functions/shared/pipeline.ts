@@ -21,6 +21,7 @@
 import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
+import { accountNamesFor } from "./account-names.js";
 import { type ActionResult, base, type Executor, type KmsFor, runActions } from "./actions/action.js";
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { publishChat } from "./chat.js";
@@ -45,6 +46,7 @@ import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
 import { recordChatFailure, recordDeliveryLag, recordMetrics } from "./metrics.js";
 import {
+  findingAccount,
   formatNotification,
   type KeyInfo,
   type ManualRequest,
@@ -133,7 +135,7 @@ async function publishSafely(
   const notification = formatNotification({
     finding,
     results,
-    accountNames: deps.config.accountNames,
+    accountNames: await accountNamesFor(deps.config, findingAccount(finding)),
     ...(keyInfo && { keyInfo }),
     ...(request && { request }),
     ...(finding.extra && { extra: finding.extra }),
@@ -532,6 +534,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     const typed = {
       ...heldFinding(decision, deliveryHold(raw, resolved, config)),
       findingType: incident.securityHubType,
+      ...(incident.closesKeyFindings && { closesKeyFindings: incident.closesKeyFindings }),
     };
     const unresolved = decision.key ? undefined : facts.readErrors?.key;
     if (unresolved === undefined) return execute(typed, incident.executors, deps);

@@ -348,9 +348,64 @@ export async function importToSecurityHub(
     const { batchImport } = await import("./clients/securityhub.js");
     await batchImport([document]);
     logger.info("imported into security hub", { findingId: document.Id });
+    if (finding.closesKeyFindings) await closeKeyFindings(finding, target, document.Id, now);
     return undefined;
   } catch (error) {
     logger.error("security hub import failed; actions stand", { error: describeError(error) });
     return new ActionError(`security hub import failed: ${describeError(error)}`, { cause: error });
+  }
+}
+
+/** A found finding as it is re-imported archived: the fields the provider owns, updated now. */
+function archivedCopy(found: AwsSecurityFinding, now: Date): AwsSecurityFinding {
+  return {
+    SchemaVersion: found.SchemaVersion,
+    Id: found.Id,
+    ProductArn: found.ProductArn,
+    GeneratorId: found.GeneratorId,
+    AwsAccountId: found.AwsAccountId,
+    Types: found.Types,
+    CreatedAt: found.CreatedAt,
+    UpdatedAt: now.toISOString(),
+    Severity: found.Severity,
+    Title: found.Title,
+    Description: found.Description,
+    Resources: found.Resources,
+    ...(found.FindingProviderFields && { FindingProviderFields: found.FindingProviderFields }),
+    ...(found.FirstObservedAt && { FirstObservedAt: found.FirstObservedAt }),
+    ...(found.LastObservedAt && { LastObservedAt: found.LastObservedAt }),
+    ...(found.Remediation && { Remediation: found.Remediation }),
+  };
+}
+
+/**
+ * The key is gone for good: every open finding this responder imported about it (other than
+ * `keep`, the finding saying so) is archived and resolved through the sweep's path
+ * (archiveResolved): nothing about a deleted key can be fixed any more.
+ *
+ * Failure policy: logged, never thrown. The findings stay open for a person to close (the sweep
+ * resolves its own as soon as the key is no longer listed); failing the invocation would only
+ * send the notification of the deletion again.
+ */
+async function closeKeyFindings(finding: Finding, target: ImportTarget, keep: string | undefined, now: Date) {
+  const key = finding.key;
+  if (!key) return;
+  try {
+    const { archiveResolved, openFindingsAbout } = await import("./clients/securityhub.js");
+    const open = (await openFindingsAbout(productArn(target), key.arn)).filter((f) => f.Id !== keep);
+    if (open.length === 0) return;
+    const event = finding.event?.eventId ?? "?";
+    await archiveResolved(
+      open.map((f) => archivedCopy(f, now)),
+      cut(
+        `The key was deleted (KMS DeleteKey, event ${event}): nothing about it can be fixed any more.`,
+        512,
+      ),
+    );
+    logger.info("closed the deleted key's findings", { closed: open.map((f) => f.Id) });
+  } catch (error) {
+    logger.error("closing the deleted key's findings failed; they stay open", {
+      error: describeError(error),
+    });
   }
 }

@@ -3,7 +3,7 @@
  * finding with account and Region, member accounts through the role, --fail-on, the report, and
  * exit 2 saying why when nothing could be read.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -16,6 +16,7 @@ import {
   ListKeysCommand,
   ListResourceTagsCommand,
 } from "@aws-sdk/client-kms";
+import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -24,6 +25,7 @@ import type { ScanRow } from "../../cli/scan.js";
 
 const kmsMock = mockClient(KMSClient);
 const stsMock = mockClient(STSClient);
+const organizationsMock = mockClient(OrganizationsClient);
 const OWN = "111122223333";
 const MEMBER = "444455556666";
 const KEY_ID = "00000000-0000-4000-8000-000000000001";
@@ -80,6 +82,10 @@ function oneKeyWithRotationOff() {
 beforeEach(() => {
   kmsMock.reset();
   stsMock.reset();
+  organizationsMock.reset();
+  organizationsMock
+    .on(ListAccountsCommand)
+    .rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
   process.env.AWS_ACCESS_KEY_ID = "own";
   process.env.AWS_SECRET_ACCESS_KEY = "own";
   stsMock.on(GetCallerIdentityCommand).resolves({ Account: OWN });
@@ -145,6 +151,55 @@ describe("scan --json", () => {
       "scan: 777788889999 eu-west-1: nothing read (could not assume role auditor: AccessDenied: not authorized)",
     );
     expect(stsMock).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleSessionName: "kms-responder-scan" });
+  });
+
+  it("--accounts: the accounts by their organisation names (ListAccounts, every page), config accountNames first", async () => {
+    // Prepare
+    oneKeyWithRotationOff();
+    stsMock.on(AssumeRoleCommand).resolves({
+      Credentials: { AccessKeyId: "member", SecretAccessKey: "s", SessionToken: "t", Expiration: new Date() },
+    });
+    organizationsMock
+      .on(ListAccountsCommand)
+      .resolvesOnce({ Accounts: [{ Id: OWN, Name: "security" }], NextToken: "page-2" })
+      .resolvesOnce({ Accounts: [{ Id: MEMBER, Name: "payments-prod" }] });
+    const configFile = join(scratch, "names.json");
+    writeFileSync(configFile, JSON.stringify({ accountNames: { [OWN]: "security-tooling" } }));
+    const run = io();
+
+    // Act
+    const code = await main(
+      ["scan", "--regions", "eu-west-1", "--accounts", `${OWN},${MEMBER}`, "--config", configFile, "--json"],
+      run.io,
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    const rows = run.out.map((l) => JSON.parse(l) as ScanRow);
+    expect(rows.map((r) => [r.account, r.accountName])).toEqual([
+      [OWN, "security-tooling"],
+      [MEMBER, "payments-prod"],
+    ]);
+    expect(organizationsMock).toHaveReceivedCommandTimes(ListAccountsCommand, 2);
+    expect(organizationsMock.commandCalls(ListAccountsCommand)[1]?.args[0].input).toEqual({
+      NextToken: "page-2",
+    });
+  });
+
+  it("--accounts where Organizations refuses the listing: ids only, said once on stderr, the scan goes on", async () => {
+    oneKeyWithRotationOff();
+    const run = io();
+    expect(await main(["scan", "--regions", "eu-west-1", "--accounts", OWN, "--json"], run.io)).toBe(0);
+    expect(run.out.map((l) => (JSON.parse(l) as ScanRow).accountName)).toEqual([null]);
+    expect(run.err.filter((l) => l.startsWith("account names:"))).toEqual([
+      "account names: Organizations could not list the accounts (AccessDeniedException: denied): ids only",
+    ]);
+  });
+
+  it("a single account without an organisation config never asks Organizations", async () => {
+    oneKeyWithRotationOff();
+    expect(await main(["scan", "--regions", "eu-west-1", "--json"], io().io)).toBe(0);
+    expect(organizationsMock.calls()).toHaveLength(0);
   });
 
   it("--fail-on medium exits 1; --fail-on high exits 0", async () => {

@@ -3,6 +3,7 @@ import {
   CancelKeyDeletionCommand,
   DescribeKeyCommand,
   EnableKeyCommand,
+  GetKeyLastUsageCommand,
   KMSClient,
   ListResourceTagsCommand,
 } from "@aws-sdk/client-kms";
@@ -36,6 +37,26 @@ afterEach(() => {
 });
 
 describe("key-deletion-scheduled handler: unapproved deletion", () => {
+  it("the notification says when and for what the key was last used (GetKeyLastUsage)", async () => {
+    fakeKey(
+      kms,
+      {
+        arn: KEY_ARN,
+        state: "PendingDeletion",
+        lastUsage: { operation: "GenerateDataKey", time: new Date("2026-11-28T17:00:00Z") },
+      },
+      cloudTrail,
+    );
+    const handler = await coldStart("key-deletion-scheduled");
+
+    await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    expect(kms).toHaveReceivedCommandWith(GetKeyLastUsageCommand, { KeyId: KEY_ARN });
+    expect(onlyNotification(sns).doc.details).toContain(
+      "Last used: 2026-11-28T17:00:00.000Z (GenerateDataKey)",
+    );
+  });
+
   it("reads state, tags and history in parallel, cancels by key ID and re-enables when the key was enabled before", async () => {
     // Prepare
     const key = fakeKey(

@@ -1,5 +1,10 @@
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import { CancelKeyDeletionCommand, EnableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import {
+  CancelKeyDeletionCommand,
+  EnableKeyCommand,
+  GetKeyLastUsageCommand,
+  KMSClient,
+} from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -41,6 +46,40 @@ describe("pending-deletion-key-used handler", () => {
     expect(key.fake.mutations()).toEqual(["CancelKeyDeletion", "EnableKey"]);
     expect(key.state).toBe("Enabled");
     expect(result).toMatchObject({ outcome: "remediated", severity: "high" });
+  });
+
+  it("the notification says when the key was last used (GetKeyLastUsage), or unknown without the permission", async () => {
+    // Prepare
+    fakeKey(
+      kms,
+      {
+        arn: KEY_ARN,
+        state: "PendingDeletion",
+        lastUsage: { operation: "Decrypt", time: new Date("2026-11-27T09:00:00Z") },
+      },
+      cloudTrail,
+    );
+    const handler = await coldStart("pending-deletion-key-used");
+
+    // Act
+    await handler(loadEvent("pending-deletion-key-used/decrypt-pending-deletion"));
+
+    // Assess
+    expect(kms).toHaveReceivedCommandWith(GetKeyLastUsageCommand, { KeyId: KEY_ARN });
+    expect(onlyNotification(sns).doc.details).toContain("Last used: 2026-11-27T09:00:00.000Z (Decrypt)");
+
+    // Without the permission: unknown, and the deletion is still cancelled.
+    kms.reset();
+    sns.reset();
+    sns.on(PublishCommand).resolves({ MessageId: "msg-2" });
+    fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" }, cloudTrail);
+    const again = await (await coldStart("pending-deletion-key-used"))(
+      loadEvent("pending-deletion-key-used/decrypt-pending-deletion"),
+    );
+    expect(again.outcome).toBe("remediated");
+    expect(onlyNotification(sns).doc.details.find((d) => d.startsWith("Last used: "))).toMatch(
+      /^Last used: unknown \(AccessDeniedException/,
+    );
   });
 
   it("the notification names the key, the caller and the failed operation", async () => {

@@ -28,9 +28,10 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 /**
  * Every function loads KMS and SNS at cold start, nothing else. What only some invocations need
  * is a bundle of its own under lazy/, loaded on demand: STS (a central responder's member roles)
- * and Security Hub (findings, when configured) everywhere, Organizations where the key policy
- * facts are read (the responder learns its own organisation once), CloudTrail only in the
- * incidents that declare a history reader, SSM in the runbook (with DynamoDB) and, everywhere, in the approval
+ * and Security Hub (findings, when configured) everywhere, Organizations everywhere too (a central
+ * responder names the account it notifies about; the key policy responder learns its own
+ * organisation once), CloudTrail only in the incidents that declare a history reader, SSM in the
+ * runbook (with DynamoDB) and, everywhere, in the approval
  * requests of an incident in approval mode.
  */
 const COLD = ["kms", "sns"];
@@ -44,7 +45,8 @@ const LAZY: Record<string, string[]> = {
     ]),
   ),
   // DynamoDB: the runbook claims an SSM execution id once, only for requests that name one.
-  runbook: ["cloudtrail", "dynamodb", "securityhub", "ssm", "sts"],
+  // Organizations in every function that notifies: a central responder names the account.
+  runbook: ["cloudtrail", "dynamodb", "organizations", "securityhub", "ssm", "sts"],
   // The sweep: the organisation's listing, Security Hub's resolve and the member role on demand.
   scan: ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
 };
@@ -68,6 +70,7 @@ const LAZY_FILES: Record<string, string[]> = {
     "dynamodb.mjs",
     "history-cloudtrail.mjs",
     "member.mjs",
+    "organizations.mjs",
     "securityhub.mjs",
     "ssm.mjs",
   ],
@@ -76,6 +79,7 @@ const LAZY_FILES: Record<string, string[]> = {
     "history-cloudtrail.mjs",
     "member.mjs",
     "organization.mjs",
+    "organizations.mjs",
     "resolve.mjs",
     "securityhub.mjs",
   ],

@@ -46,7 +46,7 @@ afterAll(() => built.cleanup());
 
 describe("rolePermissions for a central responder", () => {
   it.each(DECLARED.map((i) => [i.name, i] as const))(
-    "%s: sts:AssumeRole exactly when it reads or acts on keys, and only with an organization",
+    "%s: sts:AssumeRole exactly when it reads or acts on keys, DescribeAccount always, and only with an organization",
     (_name, incident) => {
       // Act
       const single = rolePermissions(incident, parseConfig({ mode: "enforce" }));
@@ -54,10 +54,13 @@ describe("rolePermissions for a central responder", () => {
 
       // Assess
       expect(single.other).not.toContain("sts:AssumeRole");
+      expect(single.other).not.toContain("organizations:DescribeAccount");
       expect(org.kms).toEqual(single.kms);
       // With the organisation named in the config, nothing needs to learn it (DescribeOrganization).
       const known = single.other.filter((a) => !a.startsWith("organizations:"));
-      expect(org.other).toEqual(single.kms.length ? [...known, "sts:AssumeRole"] : known);
+      const assume = single.kms.length ? ["sts:AssumeRole"] : [];
+      // Every central function notifies, naming the account by its name in the organisation.
+      expect(org.other).toEqual([...known, ...assume, "organizations:DescribeAccount"]);
     },
   );
 
@@ -214,6 +217,43 @@ describe("central stack: the functions' roles", () => {
     const config = orgConfig();
     const expected = DECLARED.filter((i) => rolePermissions(i, config).kms.length).map((i) => i.name);
     expect(assumers.sort()).toEqual([...expected, "runbook"].sort());
+  });
+});
+
+describe("central stack: naming the organisation's accounts", () => {
+  const describeAccount = {
+    Sid: "NameTheOrganisationsAccounts",
+    Effect: "Allow",
+    Action: "organizations:DescribeAccount",
+    Resource: {
+      "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, `:organizations::*:account/${ORG.id}/*`]],
+    },
+  };
+
+  it("every central function (incidents, runbook, sweep) may DescribeAccount on the organisation's accounts only", () => {
+    const roles = [
+      ...[...built.stack.responders].map(([name, f]) => [name, f.role] as const),
+      ["runbook", built.stack.runbook.role] as const,
+      ["scan", built.stack.sweep.function.role] as const,
+    ];
+    for (const [name, role] of roles) {
+      if (!role) throw new Error(`${name} has no role`);
+      const statements = statementsOf(logicalId(role));
+      const naming = statements.filter((s) =>
+        JSON.stringify(s.Action).includes("organizations:DescribeAccount"),
+      );
+      expect(naming, name).toEqual([describeAccount]);
+    }
+  });
+
+  it("the member role cannot name accounts, and a single-account stack never asks", () => {
+    expect(JSON.stringify(member)).not.toContain("organizations:DescribeAccount");
+    const single = buildStack();
+    try {
+      expect(JSON.stringify(single.template.toJSON())).not.toContain("organizations:DescribeAccount");
+    } finally {
+      single.cleanup();
+    }
   });
 });
 

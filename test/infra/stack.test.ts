@@ -6,6 +6,10 @@ import { CliCredentialsStackSynthesizer, DefaultStackSynthesizer } from "aws-cdk
 import { Match } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INCIDENTS as DECLARATIONS, type IncidentName } from "../../functions/registry.js";
+import {
+  FASTEST_REVOKING_INVOCATION_SECONDS,
+  REVOKE_GRANT_QUOTA,
+} from "../../functions/rogue-grant/incident.js";
 import { type ConfigInput, DEFAULT_CONFIG, parseConfig } from "../../functions/shared/config.js";
 import { responderRoleStatements } from "./role-expectations.js";
 import { type BuiltStack, buildStack, getAtt, logicalId, ref, stubDist } from "./stack-fixture.js";
@@ -320,8 +324,15 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     kms: ["kms:DescribeKey", "kms:ListGrants", "kms:ListResourceTags", "kms:RevokeGrant"],
     history: false,
   },
+  // When the key was last used (GetKeyLastUsage) tells who still needs it.
   "key-deletion-scheduled": {
-    kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+    kms: [
+      "kms:CancelKeyDeletion",
+      "kms:DescribeKey",
+      "kms:EnableKey",
+      "kms:GetKeyLastUsage",
+      "kms:ListResourceTags",
+    ],
     history: true,
   },
   "key-policy-violation": {
@@ -341,7 +352,13 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     history: true,
   },
   "pending-deletion-key-used": {
-    kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+    kms: [
+      "kms:CancelKeyDeletion",
+      "kms:DescribeKey",
+      "kms:EnableKey",
+      "kms:GetKeyLastUsage",
+      "kms:ListResourceTags",
+    ],
     history: true,
   },
   "key-material-expiring": { kms: ["kms:DescribeKey"], history: false },
@@ -464,7 +481,7 @@ describe("roles follow the deployed config", () => {
 
   it("afterCancel keep-disabled: the deletion incidents cancel only, and never read CloudTrail", () => {
     const cancelOnly = {
-      kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:ListResourceTags"],
+      kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:GetKeyLastUsage", "kms:ListResourceTags"],
       history: false,
     };
     expectRoles(
@@ -475,7 +492,13 @@ describe("roles follow the deployed config", () => {
 
   it("afterCancel enable: the deletion incidents re-enable without reading CloudTrail", () => {
     const enable = {
-      kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+      kms: [
+        "kms:CancelKeyDeletion",
+        "kms:DescribeKey",
+        "kms:EnableKey",
+        "kms:GetKeyLastUsage",
+        "kms:ListResourceTags",
+      ],
       history: false,
     };
     expectRoles(
@@ -485,7 +508,10 @@ describe("roles follow the deployed config", () => {
   });
 
   it("mode notify: every incident keeps its reads and loses every mutating action", () => {
-    const deletionReads = { kms: ["kms:DescribeKey", "kms:ListResourceTags"], history: true };
+    const deletionReads = {
+      kms: ["kms:DescribeKey", "kms:GetKeyLastUsage", "kms:ListResourceTags"],
+      history: true,
+    };
     expectRoles(
       { mode: "notify", onCritical: "remove-statements", reenableDisabledKeys: true },
       {
@@ -587,6 +613,16 @@ describe("functions", () => {
       LoggingConfig: { LogGroup: ref(responder(incident).function.logGroup) },
     });
     expect(Properties.ReservedConcurrentExecutions).toBe(reserved[incident]);
+  });
+
+  it("rogue-grant: its reserved concurrency keeps up with RevokeGrant's quota at the fastest invocation, and one more would exceed it", () => {
+    const { Properties } = resource(responder("rogue-grant").function);
+    const environments = Number(Properties.ReservedConcurrentExecutions);
+    // One RevokeGrant per invocation: the most a second can see is environments / fastest invocation.
+    const peak = (n: number) => n / FASTEST_REVOKING_INVOCATION_SECONDS;
+    expect(REVOKE_GRANT_QUOTA).toBe(50);
+    expect(peak(environments)).toBeLessThanOrEqual(REVOKE_GRANT_QUOTA);
+    expect(peak(environments + 1)).toBeGreaterThan(REVOKE_GRANT_QUOTA);
   });
 
   it.each(INCIDENTS)("%s: environment (topic, the stack's config; no NODE_OPTIONS)", (incident) => {

@@ -19,6 +19,7 @@ import {
   type Budget,
   keysPerSecondBound,
   PER_KEY_OPERATIONS,
+  READ_QUOTAS,
   requestBudget,
   UNLIMITED,
 } from "../../functions/scan/budget.js";
@@ -244,6 +245,35 @@ describe("requestBudget", () => {
     now += 1_000;
     await budget.take("ListGrants");
     expect(waits).toEqual([20, 20]);
+  });
+
+  it("spaces the listings at half of their 500 requests/s (ListKeys, ListAliases), each on its own quota", async () => {
+    let now = 0;
+    const waits: number[] = [];
+    const budget = requestBudget(
+      0.5,
+      () => now,
+      (ms) => {
+        waits.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    );
+    for (let i = 0; i < 3; i++) await budget.take("ListKeys");
+    await budget.take("ListAliases");
+    expect(waits).toEqual([4, 4]);
+  });
+
+  it("the quotas are the 2026 defaults of the KMS request quotas table", () => {
+    expect(READ_QUOTAS).toEqual({
+      ListKeys: 500,
+      ListAliases: 500,
+      ListGrants: 100,
+      DescribeKey: 2000,
+      ListResourceTags: 2000,
+      GetKeyPolicy: 1000,
+      GetKeyRotationStatus: 1000,
+    });
   });
 
   it("refuses a share outside (0, 1]", () => {

@@ -35,12 +35,24 @@ describe("rolePermissions with the defaults", () => {
     ],
     [
       keyDeletionScheduled,
-      ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+      [
+        "kms:CancelKeyDeletion",
+        "kms:DescribeKey",
+        "kms:EnableKey",
+        "kms:GetKeyLastUsage",
+        "kms:ListResourceTags",
+      ],
       ["cloudtrail:LookupEvents", "kms:ListAliases"],
     ],
     [
       pendingDeletionKeyUsed,
-      ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+      [
+        "kms:CancelKeyDeletion",
+        "kms:DescribeKey",
+        "kms:EnableKey",
+        "kms:GetKeyLastUsage",
+        "kms:ListResourceTags",
+      ],
       ["cloudtrail:LookupEvents", "kms:ListAliases"],
     ],
     [
@@ -111,7 +123,7 @@ describe("rolePermissions under other configs", () => {
 
       // Assess
       expect(role).toEqual({
-        kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:ListResourceTags"],
+        kms: ["kms:CancelKeyDeletion", "kms:DescribeKey", "kms:GetKeyLastUsage", "kms:ListResourceTags"],
         other: ["kms:ListAliases"],
       });
     },

@@ -14,6 +14,7 @@ import {
   NotFoundException,
   RevokeGrantCommand,
 } from "@aws-sdk/client-kms";
+import { DescribeAccountCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -23,9 +24,9 @@ import type { Executor } from "../../functions/shared/actions/action.js";
 import { revokeGrant } from "../../functions/shared/actions/revoke-grant.js";
 import { type Config, parseConfig } from "../../functions/shared/config.js";
 import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
-import type { KmsEvent } from "../../functions/shared/event.js";
+import { type KmsEvent, normalise } from "../../functions/shared/event.js";
 import type { Incident } from "../../functions/shared/incident.js";
-import { accessFor, createHandler, type PipelineDeps } from "../../functions/shared/pipeline.js";
+import { accessFor, act, createHandler, type PipelineDeps } from "../../functions/shared/pipeline.js";
 import { successfulCall } from "../../functions/shared/rule.js";
 import { GRANT_KEY_ID, loadEvent } from "../helpers/fixtures.js";
 
@@ -33,6 +34,7 @@ const kmsMock = mockClient(KMSClient);
 const snsMock = mockClient(SNSClient);
 const stsMock = mockClient(STSClient);
 const securityHubMock = mockClient(SecurityHubClient);
+const organizationsMock = mockClient(OrganizationsClient);
 
 const kms = new KMSClient({ region: "us-east-1" });
 const sns = new SNSClient({ region: "us-east-1" });
@@ -139,6 +141,7 @@ beforeEach(() => {
   securityHubMock.reset();
   snsMock.reset();
   stsMock.reset();
+  organizationsMock.reset();
   // The member credential cache lives in a module the pipeline imports on demand: start afresh.
   vi.resetModules();
   snsMock.on(PublishCommand).resolves({ MessageId: "m-1" });
@@ -516,5 +519,63 @@ describe("createHandler: the pipeline order", () => {
       GrantId: GRANT_ID,
     });
     expect(result.outcome).toBe("remediated");
+  });
+});
+
+describe("act: the account's name in a central responder's notification", () => {
+  /**
+   * A finding about a member account's key, with nothing to do. The names learnt live as long as
+   * the module (the container): each test names an account of its own.
+   */
+  const memberFinding = (account = "444455556666"): Finding => {
+    const event = normalise(loadEvent("rogue-grant/external-grantee"));
+    if (!event) throw new Error("the external-grantee fixture does not normalise");
+    const key = {
+      arn: MEMBER_KEY.replace("444455556666", account),
+      id: "0b0b0b0b-1111-4222-8333-444444444444",
+      region: "eu-west-1",
+      account,
+      partition: "aws",
+    };
+    return finding(event, [], { key });
+  };
+  const subject = () => snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Subject ?? "";
+  const message = () => JSON.parse(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? "{}");
+
+  it("names the key's account with its name in the organisation (DescribeAccount)", async () => {
+    // Prepare
+    organizationsMock
+      .on(DescribeAccountCommand, { AccountId: "444455556666" })
+      .resolves({ Account: { Id: "444455556666", Name: "payments-prod" } });
+
+    // Act
+    await act(memberFinding(), [], deps(ORG_CONFIG));
+
+    // Assess
+    expect(subject()).toContain("in 444455556666 (payments-prod)/eu-west-1");
+    expect(message().default).toContain("444455556666 (payments-prod)");
+  });
+
+  it("a DescribeAccount that fails leaves the account unnamed and the notification goes out", async () => {
+    // Prepare
+    organizationsMock.on(DescribeAccountCommand).rejects(new Error("AccessDeniedException"));
+
+    // Act
+    const { failure } = await act(memberFinding("777788889999"), [], deps(ORG_CONFIG));
+
+    // Assess
+    expect(failure).toBeUndefined();
+    expect(subject()).toContain("in 777788889999/eu-west-1");
+    expect(organizationsMock.commandCalls(DescribeAccountCommand)).toHaveLength(1);
+  });
+
+  it("config accountNames wins, and a single-account stack never asks Organizations", async () => {
+    // Act
+    await act(memberFinding(), [], deps({ ...ORG_CONFIG, accountNames: { "444455556666": "payments" } }));
+    await act(memberFinding(), [], deps(parseConfig({ accountNames: {} })));
+
+    // Assess
+    expect(subject()).toContain("in 444455556666 (payments)/eu-west-1");
+    expect(organizationsMock.calls()).toHaveLength(0);
   });
 });

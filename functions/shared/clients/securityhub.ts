@@ -6,6 +6,8 @@
 import {
   type AwsSecurityFinding,
   BatchImportFindingsCommand,
+  BatchUpdateFindingsCommand,
+  GetFindingsCommand,
   SecurityHubClient,
 } from "@aws-sdk/client-securityhub";
 import { RETRY } from "./retry.js";
@@ -27,4 +29,60 @@ export async function batchImport(findings: AwsSecurityFinding[]): Promise<void>
       `Security Hub refused ${out.FailedCount ?? failed.length} finding${(out.FailedCount ?? failed.length) === 1 ? "" : "s"}: ${why.join("; ") || "no detail"}`,
     );
   }
+}
+
+/** Security Hub's batch limit (BatchImportFindings, BatchUpdateFindings, a GetFindings page). */
+const BATCH = 100;
+
+/**
+ * Closes findings this responder imported earlier: each re-imported with `RecordState: ARCHIVED`
+ * (only the provider changes the record state, through BatchImportFindings) and its workflow set
+ * to RESOLVED with `note` (BatchUpdateFindings: the customer-side field, which the provider's
+ * import cannot set). `documents` are the findings as they should read once archived.
+ * @throws what either call throws, or a refused import (batchImport).
+ */
+export async function archiveResolved(documents: readonly AwsSecurityFinding[], note: string): Promise<void> {
+  for (let i = 0; i < documents.length; i += BATCH) {
+    const batch = documents.slice(i, i + BATCH).map((d) => ({ ...d, RecordState: "ARCHIVED" as const }));
+    await batchImport(batch);
+    await securityHub.send(
+      new BatchUpdateFindingsCommand({
+        FindingIdentifiers: batch.map((d) => ({ Id: d.Id, ProductArn: d.ProductArn })),
+        Workflow: { Status: "RESOLVED" },
+        Note: { Text: note, UpdatedBy: "kms-responder" },
+      }),
+    );
+  }
+}
+
+/**
+ * The open findings (record ACTIVE, workflow NEW or NOTIFIED) a product imported about one
+ * resource, every page. Throws what GetFindings throws.
+ */
+export async function openFindingsAbout(
+  productArn: string,
+  resourceId: string,
+): Promise<AwsSecurityFinding[]> {
+  const found: AwsSecurityFinding[] = [];
+  let token: string | undefined;
+  do {
+    const out = await securityHub.send(
+      new GetFindingsCommand({
+        Filters: {
+          ProductArn: [{ Value: productArn, Comparison: "EQUALS" }],
+          ResourceId: [{ Value: resourceId, Comparison: "EQUALS" }],
+          RecordState: [{ Value: "ACTIVE", Comparison: "EQUALS" }],
+          WorkflowStatus: [
+            { Value: "NEW", Comparison: "EQUALS" },
+            { Value: "NOTIFIED", Comparison: "EQUALS" },
+          ],
+        },
+        MaxResults: BATCH,
+        NextToken: token,
+      }),
+    );
+    found.push(...(out.Findings ?? []));
+    token = out.NextToken || undefined;
+  } while (token);
+  return found;
 }
