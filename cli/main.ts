@@ -50,9 +50,8 @@ AWS for local files, except Organizations' account names with --org-names.
   --config      the responder config file (the same JSON the stack deploys)
   --fail-on     exit 1 when a finding is at least this severe (${SEVERITIES.join(", ")})
   --org-names   name the accounts as the organisation does (organizations:ListAccounts, from the
-                management or a delegated administrator account); on by itself when the config
-                has an organization block. The config's accountNames win; if the listing fails,
-                one line on stderr and the ids alone
+                management or a delegated administrator account). The config's accountNames
+                win; if the listing fails, one line on stderr and the ids alone
   --profile, --region, --endpoint-url   for an s3:// or --athena source or --org-names: as in the AWS CLI
 Exit 2 when a path is missing or not one record could be read.
 
@@ -218,12 +217,12 @@ async function triage(args: string[], io: CliIo): Promise<number> {
   const format = triageFormat(values.format, values.json);
   const failOn = parseSeverity(values["fail-on"]);
   const loaded = await loadConfigFile(values.config);
-  // The only call triage makes on its own: the organisation's account names, when asked for (or
-  // when the config is an organisation's); without credentials it says so once and goes on.
-  const config =
-    values["org-names"] || loaded.organization
-      ? await (await import("./account-names.js")).withOrganizationNames(loaded, io)
-      : loaded;
+  // The only call triage makes for local files: the organisation's account names, and only when
+  // asked for (evidence on a laptop without credentials stays offline, even under an organisation's
+  // config); without credentials it says so once and goes on.
+  const config = values["org-names"]
+    ? await (await import("./account-names.js")).withOrganizationNames(loaded, io)
+    : loaded;
   // Before any work: a run over an archive can take hours, and its report must not be lost at the end.
   if (values.report !== undefined) await checkWritable(values.report, "--report");
   // Loaded on demand: only an archive needs the S3 and Athena clients.

@@ -1,8 +1,8 @@
 /**
- * `triage --org-names` (and triage under an organisation's config): the accounts named as the
- * organisation names them (organizations:ListAccounts, every page), config `accountNames` first;
- * a listing that fails is said once on stderr and triage goes on with the ids. Without either,
- * triage calls nothing.
+ * `triage --org-names`: the accounts named as the organisation names them
+ * (organizations:ListAccounts, every page), config `accountNames` first; a listing that fails is
+ * said once on stderr and triage goes on with the ids. Without the flag triage calls nothing, even
+ * under an organisation's config.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,13 +52,17 @@ describe("triage: the organisation's account names", () => {
     ]);
   });
 
-  it("an organisation's config lists the names without the flag; its accountNames win", async () => {
+  it("an organisation's config alone calls nothing (its accountNames still name); with --org-names they win over the listing", async () => {
     const config = configFile("org.json", {
       organization: { id: "o-a1b2c3d4e5", regions: ["us-east-1"], organizationalUnitIds: ["r-abcd"] },
       accountNames: { [ACCOUNT]: "payments" },
     });
-    const { rows } = await cli("triage", "--json", "--config", config, FIXTURE);
-    expect(rows[0]?.accountName).toBe("payments");
+    const offline = await cli("triage", "--json", "--config", config, FIXTURE);
+    expect(offline.rows[0]?.accountName).toBe("payments");
+    expect(organizations.calls()).toHaveLength(0);
+
+    const named = await cli("triage", "--json", "--org-names", "--config", config, FIXTURE);
+    expect(named.rows[0]?.accountName).toBe("payments");
     expect(organizations.commandCalls(ListAccountsCommand).length).toBeGreaterThan(0);
   });
 
