@@ -220,6 +220,11 @@ export class ResponderStack extends Stack {
     const deployment = deploymentRoleArn(this);
     const config = {
       ...props.config,
+      // The heartbeat's member accounts are the stack's alone (its alarms): no function reads them,
+      // and a long list would crowd the functions' 4 KB environment.
+      ...(props.config.organization && {
+        organization: { ...props.config.organization, heartbeatAccounts: [] },
+      }),
       responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
       ignoredKeys: [...props.config.ignoredKeys, this.notificationKey.keyArn],
       // The one key the responders repair (never change otherwise): a disabled notification key
@@ -286,6 +291,15 @@ export class ResponderStack extends Stack {
     // Proof that a KMS call still reaches the rules: a schedule touches a canary key, its event
     // is counted, and an alarm tells the topic when the count stops (infra/heartbeat.ts).
     this.heartbeat = new Heartbeat(this, "heartbeat", { topic: this.topic });
+    if (org && this.organization) {
+      const pairs = org.heartbeatAccounts.length * org.regions.length;
+      if (pairs > MAX_MEMBER_HEARTBEAT_ALARMS) {
+        throw new Error(
+          `organization.heartbeatAccounts: ${org.heartbeatAccounts.length} accounts x ${org.regions.length} Regions is ${pairs} heartbeat alarms, over the ${MAX_MEMBER_HEARTBEAT_ALARMS} one stack holds beside its other resources`,
+        );
+      }
+      this.heartbeat.watchOrganization(this.organization.bus, org.heartbeatAccounts, org.regions);
+    }
 
     new CfnOutput(this, "NotificationTopicArn", {
       value: this.topic.topicArn,
@@ -470,6 +484,12 @@ export class ResponderStack extends Stack {
     return rule;
   }
 }
+
+/**
+ * The member heartbeat alarms one stack may hold: a template has at most 500 resources and the
+ * rest of the stack uses some 200.
+ */
+const MAX_MEMBER_HEARTBEAT_ALARMS = 250;
 
 /** The runbook's permissions plus the member role for a central responder (as rolePermissions adds it). */
 function withMemberRole(permissions: RolePermissions, config: Config): RolePermissions {
