@@ -25,6 +25,7 @@ import {
   Stack,
   type StackProps,
   Token,
+  Validations,
 } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
@@ -340,10 +341,14 @@ export class ResponderStack extends Stack {
         distDir,
         topic: this.topic,
         notificationKey: this.notificationKey,
-        statements: roleStatements(this, permissions, keys, "IncidentActions", org),
+        statements: [
+          ...roleStatements(this, withoutRepairs(permissions), keys, "IncidentActions", org),
+          ...repairStatements(this, permissions, repairTrails(declared, props.config)),
+        ],
         ...(reserved !== undefined && { reservedConcurrency: reserved }),
       });
       acknowledgeWildcards(responder.role, permissions, suppressKeyWildcard);
+      acknowledgeRepairs(responder.role, this, permissions, repairTrails(declared, props.config));
       if (org && permissions.other.includes(ASSUME_MEMBER_ROLE)) {
         central.memberRoles.push(permissions);
         central.assumers.push(responder.role);
@@ -482,6 +487,118 @@ export class ResponderStack extends Stack {
     if (incidentMode(config, declared.name) === "off") cfnRule.state = "DISABLED";
     else if (declared.ruleState) cfnRule.state = declared.ruleState;
     return rule;
+  }
+}
+
+/** The IAM actions of the repairs of the responder's own resources (by service prefix). */
+const REPAIR_SERVICES = ["events:", "lambda:", "cloudtrail:StartLogging", "cloudtrail:GetTrailStatus"];
+const isRepair = (action: string) => REPAIR_SERVICES.some((p) => action.startsWith(p));
+
+function withoutRepairs(permissions: RolePermissions): RolePermissions {
+  return { ...permissions, other: permissions.other.filter((a) => !isRepair(a)) };
+}
+
+/** The trails a repairing incident may restart: those its `trails` option lists. */
+function repairTrails(declared: Incident, config: Config): string[] {
+  const options = (config.incidents as Record<string, { trails?: unknown } | undefined>)[declared.name];
+  const trails = options?.trails;
+  return Array.isArray(trails) ? trails.filter((t): t is string => typeof t === "string") : [];
+}
+
+/**
+ * The repairs' statements, each on the responder's own resources only: its rules (the stack's
+ * name prefix, on the default bus and on its organisation bus), the trails listed, its functions.
+ */
+function repairStatements(
+  stack: Stack,
+  permissions: RolePermissions,
+  trails: readonly string[],
+): iam.PolicyStatement[] {
+  const actions = permissions.other.filter(isRepair);
+  const prefix = `${stack.stackName}-`;
+  const of = (service: string) => actions.filter((a) => a.startsWith(`${service}:`));
+  const statements: iam.PolicyStatement[] = [];
+  if (of("events").length) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "RepairOwnRules",
+        actions: of("events"),
+        resources: [
+          stack.formatArn({ service: "events", resource: "rule", resourceName: `${prefix}*` }),
+          stack.formatArn({
+            service: "events",
+            resource: "rule",
+            resourceName: `${prefix}organization/${prefix}*`,
+          }),
+        ],
+      }),
+    );
+  }
+  if (of("cloudtrail").length && trails.length) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "RepairOwnTrail",
+        actions: of("cloudtrail"),
+        resources: trails.map((t) =>
+          t.startsWith("arn:")
+            ? t
+            : stack.formatArn({ service: "cloudtrail", region: "*", resource: "trail", resourceName: t }),
+        ),
+      }),
+    );
+  }
+  if (of("lambda").length) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "RepairOwnFunctions",
+        actions: of("lambda"),
+        resources: [
+          stack.formatArn({
+            service: "lambda",
+            resource: "function",
+            resourceName: `${prefix}*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+  }
+  return statements;
+}
+
+/** The repairs' name-prefix wildcards, acknowledged with their reason (cdk-nag IAM5). */
+function acknowledgeRepairs(
+  role: iam.Role,
+  stack: Stack,
+  permissions: RolePermissions,
+  trails: readonly string[],
+): void {
+  const actions = permissions.other.filter(isRepair);
+  if (!actions.length) return;
+  const prefix = `${stack.stackName}-`;
+  const reason =
+    "The responder's own resources, by the stack's name prefix: CloudFormation names them " +
+    "<stack>-<id>-<suffix> at deploy time. Only the repairs' actions and their read-back.";
+  const findings = [
+    ...(actions.some((a) => a.startsWith("events:"))
+      ? [
+          `arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/${prefix}*`,
+          `arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/${prefix}organization/${prefix}*`,
+        ]
+      : []),
+    ...(actions.some((a) => a.startsWith("lambda:"))
+      ? [`arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${prefix}*`]
+      : []),
+  ];
+  for (const finding of findings)
+    Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
+  if (!actions.some((a) => a.startsWith("cloudtrail:"))) return;
+  for (const trail of trails.filter((t) => !t.startsWith("arn:"))) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:trail/${trail}]`,
+      reason:
+        "One trail the config lists, by name, in any Region: a multi-Region trail is started in its home Region, which the config does not name.",
+    });
   }
 }
 

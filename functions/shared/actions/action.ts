@@ -10,10 +10,13 @@
  * state back, and returns a result instead of throwing: the pipeline notifies first, then fails
  * the invocation if any action failed.
  */
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { KMSClient } from "@aws-sdk/client-kms";
+import type { LambdaClient } from "@aws-sdk/client-lambda";
 import { parseKeyArn } from "../arn.js";
 import type { Config } from "../config.js";
-import type { Finding, PlannedAction } from "../decision.js";
+import type { Finding, PlannedAction, RepairTarget } from "../decision.js";
 import { describeError } from "../errors.js";
 import type { ActionStatus, ActionType } from "../types.js";
 
@@ -43,7 +46,20 @@ export interface ActionResult {
   grant?: Record<string, unknown>;
   /** The tag removed or put back (`untag-exempt`, `retag-protected`), for the undo. */
   tag?: { key: string; value: string };
+  /** The responder's resource a repair acted on, for the undo. */
+  resource?: RepairTarget;
 }
+
+/**
+ * The clients a repair of the responder's own resources calls, in a Region (loaded on demand, by
+ * the one function that repairs: ../clients/repair.ts).
+ */
+export interface RepairClients {
+  events: EventBridgeClient;
+  cloudTrail: CloudTrailClient;
+  lambda: LambdaClient;
+}
+export type RepairClientsFor = (region: string | undefined) => Promise<RepairClients>;
 
 /** The KMS client to call a key with: its Region, and its account (through the member role). */
 export type KmsFor = (keyArn: string) => Promise<KMSClient>;
@@ -54,6 +70,8 @@ export interface ActionContext {
   config: Config;
   /** Results of the actions run before this one in the same plan. */
   earlier: readonly ActionResult[];
+  /** The repair clients, where the function repairs the responder's own resources. */
+  repair?: RepairClientsFor | undefined;
 }
 
 export interface Executor {
@@ -188,7 +206,9 @@ export async function runActions(
     }
     try {
       const kms = await ctx.kmsFor(action.keyRef);
-      results.push(await executor.run(action, { config: ctx.config, kms, earlier: [...results] }));
+      results.push(
+        await executor.run(action, { config: ctx.config, kms, earlier: [...results], repair: ctx.repair }),
+      );
     } catch (error) {
       // Executors return failures; anything thrown (a verification read) is still reported, never lost.
       results.push(failed(action, error, action.type));
