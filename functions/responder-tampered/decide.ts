@@ -12,6 +12,7 @@ import { type Config, incidentOptions } from "../shared/config.js";
 import {
   callerIsOneOf,
   type Decision,
+  type Finding,
   ignore,
   type KeyFacts,
   modeHold,
@@ -158,6 +159,14 @@ const REPAIRS: Readonly<Record<string, ActionType>> = {
   PutFunctionConcurrency20171031: "restore-function-concurrency",
 };
 
+/** The resource the finding names instead of a key; `short` drops the stack's prefix for the subject. */
+function changedResource(call: WatchedCall, d: TamperDetail, config: Config): Finding["resource"] {
+  const kind = call.kind === "bus" ? "event bus" : call.kind === "subscription" ? "topic" : call.kind;
+  const name = call.kind === "bus" ? (d.bus ?? "default") : (d.resource ?? "?");
+  const short = name.startsWith(config.resourcePrefix) ? name.slice(config.resourcePrefix.length) : undefined;
+  return { kind, name, ...(short && { short }) };
+}
+
 function finding(event: KmsEvent, call: WatchedCall, d: TamperDetail, config: Config): Decision {
   const name = event.eventName ?? "";
   const who = actorPrincipal(event.actor) ?? "an unknown caller";
@@ -182,10 +191,7 @@ function finding(event: KmsEvent, call: WatchedCall, d: TamperDetail, config: Co
     actions: repairOf(event, name, d, config),
     event,
     key: undefined,
-    resource: {
-      kind: call.kind === "bus" ? "event bus" : call.kind === "subscription" ? "topic" : call.kind,
-      name: d.resource ?? d.bus ?? "?",
-    },
+    resource: changedResource(call, d, config),
     extra: { resource: { kind: call.kind, name: d.resource ?? null, bus: d.bus ?? null, eventName: name } },
   };
 }

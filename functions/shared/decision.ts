@@ -105,7 +105,11 @@ export interface Finding {
    * function, the topic, a role): `responder-tampered`'s events name no key. Notifications name it
    * where they would name the key.
    */
-  resource?: { kind: string; name: string };
+  resource?: {
+    kind: string;
+    name: string /** The name without the stack's prefix, for the subject. */;
+    short?: string;
+  };
   /**
    * Codes for how the current state compared with the event's claim (`grant-gone`,
    * `policy-differs`, `state-differs`, ...): tests and the JSON document assert these.

@@ -203,7 +203,7 @@ function subjectOf(
   const shortKey = store
     ? `store ${asciiLine(store.id).slice(0, 24)}`
     : changed
-      ? `${asciiLine(changed.kind)} ${asciiLine(changed.name).slice(0, 48)}`
+      ? asciiLine(`${changed.kind} ${changed.short ?? changed.name}`).slice(0, 27)
       : `key ${asciiLine(keyId ? keyId.slice(0, 8) : (event?.keyHint ?? "unknown")).slice(0, 24)}`;
   const account = finding.key?.account ?? store?.account ?? event?.accountId;
   const region = finding.key?.region ?? store?.region ?? event?.region ?? "?";
@@ -344,7 +344,7 @@ function documentOf(input: NotificationInput): NotificationDocument {
   doc.undoSteps = undoSteps(results, finding);
   doc.undo = doc.undoSteps.map((s) => s.command);
   if (finding.store) doc.customKeyStore = compact({ id: finding.store.id, name: finding.store.name });
-  if (finding.resource) doc.resource = { ...finding.resource };
+  if (finding.resource) doc.resource = { kind: finding.resource.kind, name: finding.resource.name };
   if (input.request) doc.request = input.request;
   if (finding.verdicts?.length) doc.verdicts = finding.verdicts;
   if (input.extra) doc.extra = input.extra;

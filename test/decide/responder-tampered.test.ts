@@ -264,6 +264,7 @@ describe("responder-tampered decide: repair where safe and configured", () => {
     expect(decision.kind === "finding" && decision.resource).toEqual({
       kind: "function",
       name: "kms-responder-rogueGrantFunction5E6F7A8B-EXAMPLE2",
+      short: "rogueGrantFunction5E6F7A8B-EXAMPLE2",
     });
     const unsubscribe = decideFixture("unsubscribe");
     expect(unsubscribe.kind === "finding" && unsubscribe.resource?.kind).toBe("topic");

@@ -26,6 +26,7 @@ const HANDLERS = {
   "key-material-imported": () => import("../../functions/key-material-imported/index.js"),
   "custom-key-store-changed": () => import("../../functions/custom-key-store-changed/index.js"),
   "exemption-tampered": () => import("../../functions/exemption-tampered/index.js"),
+  "responder-tampered": () => import("../../functions/responder-tampered/index.js"),
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;
