@@ -102,7 +102,7 @@ export interface Finding {
   store?: StoreRef;
   /**
    * What the finding is about when it is one of the responder's own resources (its trail, a rule, a
-   * function, the topic, a role): `responder-tampered`'s events name no key. Notifications name it
+   * function, the topic, a role): the tampering incident's events name no key. Notifications name it
    * where they would name the key.
    */
   resource?: {

@@ -110,7 +110,7 @@ export interface NotificationDocument {
   links: { key?: string; store?: string; cloudTrail?: string };
   /** The custom key store the finding is about, when it is about a store rather than a key. */
   customKeyStore?: { id: string; name?: string };
-  /** The responder's own resource the finding is about (responder-tampered), rather than a key. */
+  /** The responder's own resource the finding is about (a tampering finding), rather than a key. */
   resource?: { kind: string; name: string };
   request?: ManualRequest;
   /** How the current state compared with the event's claim (codes such as `grant-gone`). */

@@ -100,7 +100,7 @@ export interface PipelineDeps {
   memberScope?: KeyScope;
   /** Waits before the read that confirms a negative one (default: a timer; tests pass their own). */
   wait?: Wait;
-  /** The clients that repair the responder's own resources (responder-tampered only, on demand). */
+  /** The clients that repair the responder's own resources (the tampering incident only, on demand). */
   repair?: RepairClientsFor;
 }
 

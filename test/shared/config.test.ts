@@ -27,6 +27,7 @@ function configErrorOf(run: () => unknown): string {
 const DEFAULT_SETTINGS: Partial<Record<string, object>> = {
   "key-rotation-weakened": { mode: "enforce", maxPeriodDays: 365, approvedPrincipals: [] },
   "key-region-changed": { mode: "enforce", allowedRegions: [] },
+  "responder-tampered": { mode: "enforce", repair: false },
 };
 
 function expectDefaults(config: Config): void {
@@ -145,6 +146,7 @@ describe("parseConfig: defaults", () => {
       memberRoleName: "kms-responder-member",
       regions: ["us-east-1", "eu-west-1"],
       organizationalUnitIds: ["ou-ab12-cdefgh34"],
+      heartbeatAccounts: [],
     });
   });
 });
@@ -455,7 +457,11 @@ describe("parseConfig: organization", () => {
     const config = parseConfig({ organization: ORGANIZATION });
 
     // Assess
-    expect(config.organization).toEqual({ ...ORGANIZATION, memberRoleName: "kms-responder-member" });
+    expect(config.organization).toEqual({
+      ...ORGANIZATION,
+      memberRoleName: "kms-responder-member",
+      heartbeatAccounts: [],
+    });
     expect(Object.isFrozen(config.organization)).toBe(true);
     expect(Object.isFrozen(config.organization?.regions)).toBe(true);
   });
@@ -477,7 +483,7 @@ describe("parseConfig: organization", () => {
     const config = parseConfig({ organization });
 
     // Assess
-    expect(config.organization).toEqual(organization);
+    expect(config.organization).toEqual({ ...organization, heartbeatAccounts: [] });
   });
 
   it.each([

@@ -10,10 +10,7 @@
  * state back, and returns a result instead of throwing: the pipeline notifies first, then fails
  * the invocation if any action failed.
  */
-import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { KMSClient } from "@aws-sdk/client-kms";
-import type { LambdaClient } from "@aws-sdk/client-lambda";
 import { parseKeyArn } from "../arn.js";
 import type { Config } from "../config.js";
 import type { Finding, PlannedAction, RepairTarget } from "../decision.js";
@@ -51,13 +48,20 @@ export interface ActionResult {
 }
 
 /**
- * The clients a repair of the responder's own resources calls, in a Region (loaded on demand, by
- * the one function that repairs: ../clients/repair.ts).
+ * The calls a repair of the responder's own resources makes, in one Region. They live in an
+ * on-demand module (../clients/repair.ts) loaded by the one function that repairs: the action
+ * modules, which every bundle carries, import no EventBridge, CloudTrail or Lambda code.
  */
 export interface RepairClients {
-  events: EventBridgeClient;
-  cloudTrail: CloudTrailClient;
-  lambda: LambdaClient;
+  /** DescribeRule's State. */
+  ruleState(rule: { name: string; bus?: string }): Promise<string | undefined>;
+  enableRule(rule: { name: string; bus?: string }): Promise<void>;
+  /** GetTrailStatus's IsLogging. */
+  trailLogging(trail: string): Promise<boolean | undefined>;
+  startLogging(trail: string): Promise<void>;
+  /** GetFunctionConcurrency's ReservedConcurrentExecutions (undefined: none reserved). */
+  reservedConcurrency(functionName: string): Promise<number | undefined>;
+  deleteConcurrency(functionName: string): Promise<void>;
 }
 export type RepairClientsFor = (region: string | undefined) => Promise<RepairClients>;
 

@@ -1,8 +1,7 @@
 /**
- * Re-enables one of the responder's EventBridge rules that someone disabled (responder-tampered,
+ * Re-enables one of the responder's EventBridge rules that someone disabled (the tampering incident,
  * `repair` on). EnableRule is idempotent; the rule's state is read back with DescribeRule.
  */
-import { DescribeRuleCommand, EnableRuleCommand } from "@aws-sdk/client-eventbridge";
 import { base, type ExecutingAction, failed, oneStep, shellArg } from "./action.js";
 import { reach, regionArg, repaired } from "./repair-target.js";
 
@@ -16,24 +15,27 @@ export const enableRule: ExecutingAction<"enable-rule"> = {
     const reached = await reach(action, ctx);
     if ("result" in reached) return reached.result;
     const { target, clients } = reached;
-    const at = { Name: target.name, ...(target.bus && { EventBusName: target.bus }) };
+    const at = { name: target.name, ...(target.bus && { bus: target.bus }) };
     try {
-      const before = await clients.events.send(new DescribeRuleCommand(at));
-      if (ENABLED.has(before.State ?? "")) {
+      const before = await clients.ruleState(at);
+      if (ENABLED.has(before ?? "")) {
         return {
           ...base(action),
           resource: target,
           status: "already-done",
-          detail: `rule ${target.name} is ${before.State}`,
+          detail: `rule ${target.name} is ${before}`,
           verified: true,
         };
       }
-      await clients.events.send(new EnableRuleCommand(at));
+      await clients.enableRule(at);
     } catch (error) {
       return failed(action, error, "EnableRule");
     }
-    const after = await clients.events.send(new DescribeRuleCommand(at)).catch(() => undefined);
-    return repaired(action, target, `rule ${target.name} enabled`, after && ENABLED.has(after.State ?? ""));
+    const after = await clients.ruleState(at).then(
+      (state) => ENABLED.has(state ?? ""),
+      () => undefined,
+    );
+    return repaired(action, target, `rule ${target.name} enabled`, after);
   },
   done: "rule re-enabled",
   impact:

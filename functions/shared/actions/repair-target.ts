@@ -1,7 +1,7 @@
 /**
  * What the three repairs of the responder's own resources share (enable-rule, start-logging,
  * restore-function-concurrency): the resource the decider named, the Region's clients, and the
- * result shapes. A repair runs only where the function was given repair clients (responder-tampered
+ * result shapes. A repair runs only where the function was given repair clients (the tampering incident
  * with `repair` on); anywhere else it is a bug in a decider, reported as failed.
  */
 import type { PlannedAction, RepairTarget } from "../decision.js";

@@ -1,10 +1,9 @@
 /**
  * Puts a responder function's concurrency back after someone reserved 0 (or fewer) for it
- * (responder-tampered, `repair` on): DeleteFunctionConcurrency removes the reservation, so the
+ * (the tampering incident with `repair` on): DeleteFunctionConcurrency removes the reservation, so the
  * function runs from the account's unreserved pool again; the stack's own reservation, where it
  * sets one, comes back with the next deploy. GetFunctionConcurrency reads it back.
  */
-import { DeleteFunctionConcurrencyCommand, GetFunctionConcurrencyCommand } from "@aws-sdk/client-lambda";
 import { base, type ExecutingAction, failed, oneStep, shellArg } from "./action.js";
 import { reach, regionArg, repaired } from "./repair-target.js";
 
@@ -15,10 +14,8 @@ export const restoreFunctionConcurrency: ExecutingAction<"restore-function-concu
     const reached = await reach(action, ctx);
     if ("result" in reached) return reached.result;
     const { target, clients } = reached;
-    const at = { FunctionName: target.name };
     try {
-      const before = await clients.lambda.send(new GetFunctionConcurrencyCommand(at));
-      if (before.ReservedConcurrentExecutions === undefined) {
+      if ((await clients.reservedConcurrency(target.name)) === undefined) {
         return {
           ...base(action),
           resource: target,
@@ -27,17 +24,15 @@ export const restoreFunctionConcurrency: ExecutingAction<"restore-function-concu
           verified: true,
         };
       }
-      await clients.lambda.send(new DeleteFunctionConcurrencyCommand(at));
+      await clients.deleteConcurrency(target.name);
     } catch (error) {
       return failed(action, error, "DeleteFunctionConcurrency");
     }
-    const after = await clients.lambda.send(new GetFunctionConcurrencyCommand(at)).catch(() => undefined);
-    return repaired(
-      action,
-      target,
-      `function ${target.name}'s reserved concurrency removed`,
-      after && after.ReservedConcurrentExecutions === undefined,
+    const after = await clients.reservedConcurrency(target.name).then(
+      (reserved) => reserved === undefined,
+      () => undefined,
     );
+    return repaired(action, target, `function ${target.name}'s reserved concurrency removed`, after);
   },
   done: "function concurrency restored",
   impact:

@@ -1,9 +1,8 @@
 /**
- * Restarts the trail the responder depends on after someone stopped it (responder-tampered,
+ * Restarts the trail the responder depends on after someone stopped it (the tampering incident,
  * `repair` on, the trail listed in its `trails`). StartLogging is idempotent; GetTrailStatus reads
  * IsLogging back. A multi-Region trail is started in its home Region, where StopLogging was called.
  */
-import { GetTrailStatusCommand, StartLoggingCommand } from "@aws-sdk/client-cloudtrail";
 import { base, type ExecutingAction, failed, oneStep, shellArg } from "./action.js";
 import { reach, regionArg, repaired } from "./repair-target.js";
 
@@ -15,8 +14,7 @@ export const startLogging: ExecutingAction<"start-logging"> = {
     if ("result" in reached) return reached.result;
     const { target, clients } = reached;
     try {
-      const before = await clients.cloudTrail.send(new GetTrailStatusCommand({ Name: target.name }));
-      if (before.IsLogging) {
+      if (await clients.trailLogging(target.name)) {
         return {
           ...base(action),
           resource: target,
@@ -25,14 +23,12 @@ export const startLogging: ExecutingAction<"start-logging"> = {
           verified: true,
         };
       }
-      await clients.cloudTrail.send(new StartLoggingCommand({ Name: target.name }));
+      await clients.startLogging(target.name);
     } catch (error) {
       return failed(action, error, "StartLogging");
     }
-    const after = await clients.cloudTrail
-      .send(new GetTrailStatusCommand({ Name: target.name }))
-      .catch(() => undefined);
-    return repaired(action, target, `trail ${target.name} logging again`, after?.IsLogging);
+    const after = await clients.trailLogging(target.name).catch(() => undefined);
+    return repaired(action, target, `trail ${target.name} logging again`, after);
   },
   done: "trail restarted",
   impact:
