@@ -466,6 +466,14 @@ describe("parseConfig: organization", () => {
     expect(Object.isFrozen(config.organization?.regions)).toBe(true);
   });
 
+  it("takes the heartbeat's member accounts as 12-digit ids, and names a wrong one", () => {
+    const config = parseConfig({ organization: { ...ORGANIZATION, heartbeatAccounts: ["222233334444"] } });
+    expect(config.organization?.heartbeatAccounts).toEqual(["222233334444"]);
+    expect(() =>
+      parseConfig({ organization: { ...ORGANIZATION, heartbeatAccounts: ["2222-3333-4444"] } }),
+    ).toThrow(/organization\.heartbeatAccounts\.0: must be a 12-digit account id/);
+  });
+
   it("accepts roots, units, a custom member role and Regions of every partition", () => {
     // Prepare
     const organization = {
