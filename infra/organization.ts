@@ -18,7 +18,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct, type IConstruct } from "constructs";
 import type { Config } from "../functions/shared/config.js";
 import type { RolePermissions } from "../functions/shared/permissions.js";
-import { ASSUME_MEMBER_ROLE, RESOURCELESS_READS } from "../functions/shared/permissions.js";
+import { ASSUME_MEMBER_ROLE, isRepairAction } from "../functions/shared/permissions.js";
 import {
   MEMBER_PARAMETERS,
   type MemberPermissions,
@@ -68,7 +68,7 @@ export function memberPermissionsOf(roles: readonly RolePermissions[]): MemberPe
   // Only the read-only actions without a resource ARN: a repair of the responder's own resources
   // (its rules, trail, functions) is the central account's, never a member's.
   const resourceless = [...new Set(roles.flatMap((r) => r.other))]
-    .filter((a) => RESOURCELESS_READS.includes(a))
+    .filter((a) => a !== ASSUME_MEMBER_ROLE && !isRepairAction(a))
     .sort();
   return { kms, resourceless };
 }

@@ -47,6 +47,7 @@ import { incidentMode } from "../functions/shared/decision.js";
 import type { Incident } from "../functions/shared/incident.js";
 import {
   ASSUME_MEMBER_ROLE,
+  isRepairAction,
   RESOURCELESS_READS,
   type RolePermissions,
   rolePermissions,
@@ -490,9 +491,7 @@ export class ResponderStack extends Stack {
   }
 }
 
-/** The IAM actions of the repairs of the responder's own resources (by service prefix). */
-const REPAIR_SERVICES = ["events:", "lambda:", "cloudtrail:StartLogging", "cloudtrail:GetTrailStatus"];
-const isRepair = (action: string) => REPAIR_SERVICES.some((p) => action.startsWith(p));
+const isRepair = isRepairAction;
 
 function withoutRepairs(permissions: RolePermissions): RolePermissions {
   return { ...permissions, other: permissions.other.filter((a) => !isRepair(a)) };
