@@ -224,9 +224,7 @@ export class ResponderStack extends Stack {
       ...props.config,
       // The heartbeat's member accounts are the stack's alone (its alarms): no function reads them,
       // and a long list would crowd the functions' 4 KB environment.
-      ...(props.config.organization && {
-        organization: { ...props.config.organization, heartbeatAccounts: [] },
-      }),
+      organization: withoutHeartbeatAccounts(props.config.organization),
       responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
       ignoredKeys: [...props.config.ignoredKeys, this.notificationKey.keyArn],
       // The one key the responders repair (never change otherwise): a disabled notification key
@@ -293,15 +291,7 @@ export class ResponderStack extends Stack {
     // Proof that a KMS call still reaches the rules: a schedule touches a canary key, its event
     // is counted, and an alarm tells the topic when the count stops (infra/heartbeat.ts).
     this.heartbeat = new Heartbeat(this, "heartbeat", { topic: this.topic });
-    if (org && this.organization) {
-      const pairs = org.heartbeatAccounts.length * org.regions.length;
-      if (pairs > MAX_MEMBER_HEARTBEAT_ALARMS) {
-        throw new Error(
-          `organization.heartbeatAccounts: ${org.heartbeatAccounts.length} accounts x ${org.regions.length} Regions is ${pairs} heartbeat alarms, over the ${MAX_MEMBER_HEARTBEAT_ALARMS} one stack holds beside its other resources`,
-        );
-      }
-      this.heartbeat.watchOrganization(this.organization.bus, org.heartbeatAccounts, org.regions);
-    }
+    watchMembers(this.heartbeat, this.organization, org);
 
     new CfnOutput(this, "NotificationTopicArn", {
       value: this.topic.topicArn,
@@ -599,6 +589,27 @@ function acknowledgeRepairs(
         "One trail the config lists, by name, in any Region: a multi-Region trail is started in its home Region, which the config does not name.",
     });
   }
+}
+
+/** The members' heartbeats: one alarm per listed account and configured Region (infra/heartbeat.ts). */
+function watchMembers(
+  heartbeat: Heartbeat,
+  central: CentralOrganization | undefined,
+  org: Organization | undefined,
+): void {
+  if (!central || !org) return;
+  const pairs = org.heartbeatAccounts.length * org.regions.length;
+  if (pairs > MAX_MEMBER_HEARTBEAT_ALARMS) {
+    throw new Error(
+      `organization.heartbeatAccounts: ${org.heartbeatAccounts.length} accounts x ${org.regions.length} Regions is ${pairs} heartbeat alarms, over the ${MAX_MEMBER_HEARTBEAT_ALARMS} one stack holds beside its other resources`,
+    );
+  }
+  heartbeat.watchOrganization(central.bus, org.heartbeatAccounts, org.regions);
+}
+
+/** The organisation block as the functions get it: the heartbeat's accounts are the stack's alone. */
+function withoutHeartbeatAccounts(org: Organization | undefined): Organization | undefined {
+  return org && { ...org, heartbeatAccounts: [] };
 }
 
 /**
