@@ -5,7 +5,8 @@
  * What it finds by what: the stack's outputs (CloudFormation DescribeStacks) name the topic and
  * the notification key; the incident rules are the stack's rules (EventBridge names them
  * `<stack>-...`) told apart by their description (`kms-responder: <incident>`, infra/stack.ts);
- * each rule's target is its function and the target's dead-letter queue its on-failure queue.
+ * each rule's target is its function and the target's dead-letter queue its on-failure queue;
+ * the heartbeat is the `Heartbeat` metric of the stack's account (its StackId) and Region.
  *
  * Failure policy: a call that fails (denied, throttled) fails its check with the error, and the
  * other checks still run: the report is complete whatever one call does.
@@ -354,14 +355,79 @@ async function checkKey(kms: KMSClient, keyArn: string | undefined): Promise<Che
   }
 }
 
+/**
+ * The heartbeat's metric (infra/heartbeat.ts; named here so the command line does not load the
+ * stack's code): one `Heartbeat` per canary event, by account and Region.
+ */
+export const HEARTBEAT = { namespace: "kms-responder", metric: "Heartbeat" } as const;
+/** The heartbeat alarm's window: 2 periods of 15 minutes without a beat. */
+const HEARTBEAT_QUIET_MINUTES = 30;
+/** How far back doctor looks for the last beat. */
+const HEARTBEAT_LOOKBACK_HOURS = 3;
+
+/**
+ * The last heartbeat's age: the latest 5-minute period with a beat, in the last 3 hours. Older
+ * than the alarm's window, or none, fails: the path a KMS event takes to the rules is broken.
+ */
+export async function checkHeartbeat(
+  cloudWatch: CloudWatchClient,
+  account: string | undefined,
+  region: string,
+  now = new Date(),
+): Promise<Check> {
+  const name = "heartbeat";
+  if (!account)
+    return fail(name, "the stack's account is unknown (the stack was not found): deploy it first");
+  let latest: Date | undefined;
+  try {
+    const stats = await cloudWatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: HEARTBEAT.namespace,
+        MetricName: HEARTBEAT.metric,
+        Dimensions: [
+          { Name: "account", Value: account },
+          { Name: "region", Value: region },
+        ],
+        StartTime: new Date(now.getTime() - HEARTBEAT_LOOKBACK_HOURS * 3600 * 1000),
+        EndTime: now,
+        Period: 300,
+        Statistics: ["Sum"],
+      }),
+    );
+    for (const point of stats.Datapoints ?? []) {
+      if ((point.Sum ?? 0) > 0 && point.Timestamp && (!latest || point.Timestamp > latest))
+        latest = point.Timestamp;
+    }
+  } catch (error) {
+    throwIfCredentials(error);
+    return fail(name, `cannot read the Heartbeat metric (${describeError(error)})`);
+  }
+  const fix =
+    "the canary's UpdateKeyDescription no longer reaches the heartbeat rule: check the trail above, " +
+    "the schedule and the rule of the stack's heartbeat (aws scheduler list-schedules, aws events list-rules " +
+    "--name-prefix <stack>-heartbeat), and whether someone stopped or changed them";
+  if (!latest)
+    return fail(
+      name,
+      `no heartbeat from ${account} in ${region} in the last ${HEARTBEAT_LOOKBACK_HOURS} hours: ${fix}`,
+    );
+  const minutes = Math.max(0, Math.round((now.getTime() - latest.getTime()) / 60_000));
+  const at = `last heartbeat ${minutes} minute(s) ago (the 5 minutes from ${latest.toISOString().slice(11, 16)} UTC)`;
+  return minutes <= HEARTBEAT_QUIET_MINUTES
+    ? ok(name, `ok: ${at}`)
+    : fail(name, `${at}, over the alarm's ${HEARTBEAT_QUIET_MINUTES} minutes: ${fix}`);
+}
+
 /** Every check of the stack in its Region. */
 async function checkStack(clients: DoctorClients, stackName: string, region: string): Promise<Check[]> {
   const checks: Check[] = [];
   let outputs: Output[] = [];
+  let account: string | undefined;
   try {
     const stack = (await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName })))
       .Stacks?.[0];
     outputs = stack?.Outputs ?? [];
+    account = stack?.StackId ? parseArn(stack.StackId)?.account : undefined;
     checks.push(ok("stack", `ok: ${stackName} is ${stack?.StackStatus ?? "present"} in ${region}`));
   } catch (error) {
     throwIfCredentials(error);
@@ -413,6 +479,7 @@ async function checkStack(clients: DoctorClients, stackName: string, region: str
   }
   checks.push(...(await checkTopic(clients.sns, output(outputs, "NotificationTopicArn"))));
   checks.push(await checkKey(clients.kms, output(outputs, "NotificationKeyArn")));
+  checks.push(await checkHeartbeat(clients.cloudWatch, account, region));
   return checks;
 }
 

@@ -8,12 +8,26 @@
  *     -> log group -> metric filter -> `Heartbeat` (by account and Region)
  *     -> alarm (missing data is breaching: 2 x 15 minutes without one) -> topic
  *
+ * In an organisation each member account and Region has its own canary (the member template,
+ * infra/member-template.ts), whose event its forwarding rule sends to the central bus; a rule there
+ * writes it to the same log group, and the central stack has one alarm per listed member account
+ * and Region (`organization.heartbeatAccounts`), named after them:
+ *
+ *   member: schedule -> its canary key -> its trail -> its default bus -> forwarding rule
+ *     -> central bus -> rule (the canary's description) -> log group -> `Heartbeat` (account, Region)
+ *     -> alarm `<stack>-heartbeat-<account>-<Region>` -> topic
+ *
+ * Why one alarm per pair rather than one alarm over a query (Metrics Insights, Contributor
+ * Insights): those see only the time series that report, so an account that goes quiet drops out
+ * of the result instead of showing as zero, and nothing names it. An alarm on the pair's own
+ * metric treats its missing data as breaching and is named after the account and Region.
+ *
  * UpdateKeyDescription is a cheap management write that CloudTrail records and EventBridge
  * delivers like the calls the incidents watch, and changes nothing anyone uses: the canary key
  * encrypts nothing. The metric is recorded by a metric filter on the rule's log group: no function
  * to run, throttle or break.
  */
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as events from "aws-cdk-lib/aws-events";
@@ -43,9 +57,14 @@ export class Heartbeat extends Construct {
   readonly schedule: scheduler.CfnSchedule;
   readonly rule: events.Rule;
   readonly alarm: cloudwatch.Alarm;
+  /** The member accounts' alarms, by `<account> <Region>` (central responder only). */
+  readonly memberAlarms = new Map<string, cloudwatch.Alarm>();
+  private readonly log: logs.LogGroup;
+  private readonly props: HeartbeatProps;
 
   constructor(scope: Construct, id: string, props: HeartbeatProps) {
     super(scope, id);
+    this.props = props;
     this.canaryKey = new kms.Key(this, "CanaryKey", {
       description: HEARTBEAT_DESCRIPTION,
       enableKeyRotation: true,
@@ -104,31 +123,88 @@ export class Heartbeat extends Construct {
         }),
       ],
     });
+    this.log = log;
     new logs.MetricFilter(this, "BeatFilter", {
       logGroup: log,
       filterPattern: logs.FilterPattern.stringValue("$.detail.eventName", "=", "UpdateKeyDescription"),
       metricNamespace: METRICS_NAMESPACE,
       metricName: HEARTBEAT_METRIC,
       metricValue: "1",
-      dimensions: { account: "$.account", region: "$.region" },
+      // The CloudTrail record's own account and Region: a member's event forwarded to the central
+      // bus keeps them whatever its envelope says.
+      dimensions: { account: "$.detail.recipientAccountId", region: "$.detail.awsRegion" },
     });
 
-    const period = Duration.minutes(props.periodMinutes ?? 15);
+    this.alarm = this.quietAlarm(
+      "Alarm",
+      this.canaryKey.stack.account,
+      this.canaryKey.stack.region,
+      "kms-responder went quiet: no heartbeat from this account and Region (the trail, EventBridge's delivery or the rule is broken, or stopped)",
+    );
+  }
+
+  /**
+   * The members' beats: a rule on the organisation bus for any canary's UpdateKeyDescription (the
+   * member's forwarding rule already matched its own canary key), and one alarm per account and
+   * Region listed.
+   */
+  watchOrganization(bus: events.IEventBus, accounts: readonly string[], regions: readonly string[]): void {
+    new events.Rule(this, "OrganizationRule", {
+      description: "kms-responder heartbeat: a member's canary UpdateKeyDescription came through",
+      eventBus: bus,
+      eventPattern: {
+        source: ["aws.kms"],
+        detailType: ["AWS API Call via CloudTrail"],
+        detail: {
+          eventSource: ["kms.amazonaws.com"],
+          eventName: ["UpdateKeyDescription"],
+          errorCode: [{ exists: false }],
+          requestParameters: { description: [HEARTBEAT_DESCRIPTION] },
+        },
+      },
+      targets: [{ bind: () => ({ arn: this.log.logGroupArn }) }],
+    });
+    const stack = Stack.of(this);
+    for (const account of accounts) {
+      for (const region of regions) {
+        // The central account's own Region beats through the stack's own canary (the alarm above).
+        if (account === stack.account && region === stack.region) continue;
+        const alarm = this.quietAlarm(
+          `Member${account}${region}`,
+          account,
+          region,
+          `kms-responder: member account ${account} in ${region} went quiet: no heartbeat reached the central bus (its trail, its forwarding rule, the member stack or the delivery to the central bus is broken, or stopped)`,
+          `${stack.stackName}-heartbeat-${account}-${region}`,
+        );
+        this.memberAlarms.set(`${account} ${region}`, alarm);
+      }
+    }
+  }
+
+  /** An alarm on one account and Region's beats: missing data is breaching, the topic is told. */
+  private quietAlarm(
+    id: string,
+    account: string,
+    region: string,
+    description: string,
+    alarmName?: string,
+  ): cloudwatch.Alarm {
     const beats = new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName: HEARTBEAT_METRIC,
-      dimensionsMap: { account: this.canaryKey.stack.account, region: this.canaryKey.stack.region },
+      dimensionsMap: { account, region },
       statistic: "Sum",
-      period,
+      period: Duration.minutes(this.props.periodMinutes ?? 15),
     });
-    this.alarm = beats.createAlarm(this, "Alarm", {
-      alarmDescription:
-        "kms-responder went quiet: no heartbeat from this account and Region (the trail, EventBridge's delivery or the rule is broken, or stopped)",
+    const alarm = beats.createAlarm(this, id, {
+      ...(alarmName && { alarmName }),
+      alarmDescription: description,
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: props.evaluationPeriods ?? 2,
+      evaluationPeriods: this.props.evaluationPeriods ?? 2,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    this.alarm.addAlarmAction(new actions.SnsAction(props.topic));
+    alarm.addAlarmAction(new actions.SnsAction(this.props.topic));
+    return alarm;
   }
 }

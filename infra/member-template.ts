@@ -6,6 +6,8 @@
  *   member account, each Region:
  *     CloudTrail KMS event -> rule on the default bus (one per incident, the member role's own
  *       calls left out) -> central bus (through a role allowed only events:PutEvents on it)
+ *   member account, each Region (but the central account's own): the heartbeat's canary key, a
+ *     schedule touching it, and a rule forwarding that key's UpdateKeyDescription to the central bus
  *   member account, first Region only (IAM is global):
  *     role <memberRoleName>, trusted by exactly the central functions' roles, with the KMS actions
  *     the central functions use on this account's keys (never kms:*), and the read-only actions that
@@ -25,17 +27,21 @@ import {
   CfnParameter,
   DefaultStackSynthesizer,
   Fn,
+  RemovalPolicy,
   Stack,
   type StackProps,
   Validations,
 } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import type { Construct } from "constructs";
 import { INCIDENTS } from "../functions/registry.js";
 import type { Config } from "../functions/shared/config.js";
 import { forwardingRules } from "../functions/shared/forwarding-rules.js";
 import { RESPONDER_SOURCE_IDENTITY } from "../functions/shared/source-identity.js";
+import { HEARTBEAT_DESCRIPTION, HEARTBEAT_RATE_MINUTES } from "./heartbeat.js";
 
 /** How long EventBridge keeps retrying a delivery to the central bus (its maximum). */
 const FORWARD_RETRY_ATTEMPTS = 185;
@@ -77,6 +83,7 @@ export class MemberStack extends Stack {
   readonly memberRole: iam.CfnRole;
   readonly forwardingRole: iam.CfnRole;
   readonly rules: events.CfnRule[] = [];
+  readonly canary: MemberCanary;
 
   constructor(scope: Construct, id: string, allProps: MemberStackProps) {
     const { config, memberRoleName, roleRegion, permissions, ...stackProps } = allProps;
@@ -209,7 +216,109 @@ export class MemberStack extends Stack {
       cfnRule.cfnOptions.condition = forwards;
       this.rules.push(cfnRule);
     }
+    this.canary = memberCanary(this, busArn.valueAsString, this.forwardingRole, forwards);
   }
+}
+
+/** The member's heartbeat: its canary key, the schedule touching it, and the rule forwarding it. */
+export interface MemberCanary {
+  key: kms.CfnKey;
+  schedule: scheduler.CfnSchedule;
+  scheduleRole: iam.CfnRole;
+  rule: events.CfnRule;
+}
+
+/**
+ * The member's own canary path (the central stack's heartbeat, infra/heartbeat.ts, in every member
+ * account and Region): a schedule touches a canary key of this account, the event travels this
+ * Region's trail and default bus, and a rule forwards exactly that key's UpdateKeyDescription to the
+ * central bus, where it is counted by account and Region. Left out where the forwarding is (the
+ * central account's own Region has the central stack's canary).
+ */
+function memberCanary(
+  stack: Stack,
+  busArn: string,
+  forwardingRole: iam.CfnRole,
+  forwards: CfnCondition,
+): MemberCanary {
+  const key = new kms.CfnKey(stack, "CanaryKey", {
+    description: HEARTBEAT_DESCRIPTION,
+    enableKeyRotation: true,
+    pendingWindowInDays: 7,
+    keyPolicy: {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "AccountAdministersTheCanary",
+          Effect: "Allow",
+          Principal: { AWS: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:root` },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ],
+    },
+  });
+  key.applyRemovalPolicy(RemovalPolicy.DESTROY);
+  const scheduleRole = new iam.CfnRole(stack, "CanaryScheduleRole", {
+    description: "kms-responder heartbeat: touch the canary key's description",
+    assumeRolePolicyDocument: {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "scheduler.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID } },
+        },
+      ],
+    },
+    policies: [
+      {
+        policyName: "touch-the-canary",
+        policyDocument: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "kms:UpdateKeyDescription", Resource: key.attrArn }],
+        },
+      },
+    ],
+  });
+  const schedule = new scheduler.CfnSchedule(stack, "CanarySchedule", {
+    description: "kms-responder heartbeat: one recorded KMS write on this account's canary key",
+    scheduleExpression: `rate(${HEARTBEAT_RATE_MINUTES} minutes)`,
+    flexibleTimeWindow: { mode: "OFF" },
+    target: {
+      arn: "arn:aws:scheduler:::aws-sdk:kms:updateKeyDescription",
+      roleArn: scheduleRole.attrArn,
+      input: stack.toJsonString({ KeyId: key.attrArn, Description: HEARTBEAT_DESCRIPTION }),
+    },
+  });
+  const rule = new events.CfnRule(stack, "CanaryForward", {
+    description: "kms-responder heartbeat: forward this account's canary event to the central bus",
+    eventPattern: {
+      source: ["aws.kms"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: ["kms.amazonaws.com"],
+        eventName: ["UpdateKeyDescription"],
+        errorCode: [{ exists: false }],
+        requestParameters: { keyId: [key.attrArn] },
+      },
+    },
+    state: "ENABLED",
+    targets: [
+      {
+        id: "central-bus",
+        arn: busArn,
+        roleArn: forwardingRole.attrArn,
+        retryPolicy: {
+          maximumRetryAttempts: FORWARD_RETRY_ATTEMPTS,
+          maximumEventAgeInSeconds: FORWARD_MAX_EVENT_AGE_SECONDS,
+        },
+      },
+    ],
+  });
+  for (const resource of [key, scheduleRole, schedule, rule]) resource.cfnOptions.condition = forwards;
+  return { key, schedule, scheduleRole, rule };
 }
 
 /** cdk-nag's findings on the member role, acknowledged with their reasons. */

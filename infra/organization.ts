@@ -18,7 +18,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct, type IConstruct } from "constructs";
 import type { Config } from "../functions/shared/config.js";
 import type { RolePermissions } from "../functions/shared/permissions.js";
-import { ASSUME_MEMBER_ROLE, DESCRIBE_ACCOUNT } from "../functions/shared/permissions.js";
+import { ASSUME_MEMBER_ROLE, DESCRIBE_ACCOUNT, isRepairAction } from "../functions/shared/permissions.js";
 import {
   MEMBER_PARAMETERS,
   type MemberPermissions,
@@ -96,8 +96,10 @@ function memberRoleArnPattern(stack: Stack, organization: Organization): string 
  */
 export function memberPermissionsOf(roles: readonly RolePermissions[]): MemberPermissions {
   const kms = [...new Set(roles.flatMap((r) => r.kms))].sort();
+  // Only the read-only actions without a resource ARN: a repair of the responder's own resources
+  // (its rules, trail, functions) is the central account's, never a member's.
   const resourceless = [...new Set(roles.flatMap((r) => r.other))]
-    .filter((a) => a !== ASSUME_MEMBER_ROLE && a !== DESCRIBE_ACCOUNT)
+    .filter((a) => a !== ASSUME_MEMBER_ROLE && a !== DESCRIBE_ACCOUNT && !isRepairAction(a))
     .sort();
   return { kms, resourceless };
 }

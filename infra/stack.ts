@@ -25,6 +25,7 @@ import {
   Stack,
   type StackProps,
   Token,
+  Validations,
 } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
@@ -47,6 +48,7 @@ import type { Incident } from "../functions/shared/incident.js";
 import {
   ASSUME_MEMBER_ROLE,
   DESCRIBE_ACCOUNT,
+  isRepairAction,
   RESOURCELESS_READS,
   type RolePermissions,
   rolePermissions,
@@ -225,6 +227,9 @@ export class ResponderStack extends Stack {
     const deployment = deploymentRoleArn(this);
     const config = {
       ...props.config,
+      // The heartbeat's member accounts are the stack's alone (its alarms): no function reads them,
+      // and a long list would crowd the functions' 4 KB environment.
+      organization: withoutHeartbeatAccounts(props.config.organization),
       responderRoleArns: [...props.config.responderRoleArns, ...roleArns],
       ignoredKeys: [...props.config.ignoredKeys, this.notificationKey.keyArn],
       // The one key the responders repair (never change otherwise): a disabled notification key
@@ -291,6 +296,7 @@ export class ResponderStack extends Stack {
     // Proof that a KMS call still reaches the rules: a schedule touches a canary key, its event
     // is counted, and an alarm tells the topic when the count stops (infra/heartbeat.ts).
     this.heartbeat = new Heartbeat(this, "heartbeat", { topic: this.topic });
+    watchMembers(this.heartbeat, this.organization, org);
 
     new CfnOutput(this, "NotificationTopicArn", {
       value: this.topic.topicArn,
@@ -331,7 +337,10 @@ export class ResponderStack extends Stack {
         distDir,
         topic: this.topic,
         notificationKey: this.notificationKey,
-        statements: roleStatements(this, permissions, keys, "IncidentActions", org),
+        statements: [
+          ...roleStatements(this, withoutRepairs(permissions), keys, "IncidentActions", org),
+          ...repairStatements(this, permissions, repairTrails(declared, props.config)),
+        ],
         ...(reserved !== undefined && { reservedConcurrency: reserved }),
       });
       acknowledgeWildcards(responder.role, permissions, suppressKeyWildcard);
@@ -339,6 +348,7 @@ export class ResponderStack extends Stack {
         responder.role.addToPrincipalPolicy(closeFindingsStatement(this));
       if (org && permissions.other.includes(DESCRIBE_ACCOUNT))
         acknowledgeDescribeAccount(responder.role, org);
+      acknowledgeRepairs(responder.role, this, permissions, repairTrails(declared, props.config));
       if (org && permissions.other.includes(ASSUME_MEMBER_ROLE)) {
         central.memberRoles.push(permissions);
         central.assumers.push(responder.role);
@@ -493,6 +503,143 @@ function closeFindingsStatement(stack: Stack): iam.PolicyStatement {
     resources: [stack.formatArn({ service: "securityhub", resource: "hub", resourceName: "default" })],
   });
 }
+
+const isRepair = isRepairAction;
+
+function withoutRepairs(permissions: RolePermissions): RolePermissions {
+  return { ...permissions, other: permissions.other.filter((a) => !isRepair(a)) };
+}
+
+/** The trails a repairing incident may restart: those its `trails` option lists. */
+function repairTrails(declared: Incident, config: Config): string[] {
+  const options = (config.incidents as Record<string, { trails?: unknown } | undefined>)[declared.name];
+  const trails = options?.trails;
+  return Array.isArray(trails) ? trails.filter((t): t is string => typeof t === "string") : [];
+}
+
+/**
+ * The repairs' statements, each on the responder's own resources only: its rules (the stack's
+ * name prefix, on the default bus and on its organisation bus), the trails listed, its functions.
+ */
+function repairStatements(
+  stack: Stack,
+  permissions: RolePermissions,
+  trails: readonly string[],
+): iam.PolicyStatement[] {
+  const actions = permissions.other.filter(isRepair);
+  const prefix = `${stack.stackName}-`;
+  const of = (service: string) => actions.filter((a) => a.startsWith(`${service}:`));
+  const statements: iam.PolicyStatement[] = [];
+  if (of("events").length) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "RepairOwnRules",
+        actions: of("events"),
+        resources: [
+          stack.formatArn({ service: "events", resource: "rule", resourceName: `${prefix}*` }),
+          stack.formatArn({
+            service: "events",
+            resource: "rule",
+            resourceName: `${prefix}organization/${prefix}*`,
+          }),
+        ],
+      }),
+    );
+  }
+  if (of("cloudtrail").length && trails.length) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "RepairOwnTrail",
+        actions: of("cloudtrail"),
+        resources: trails.map((t) =>
+          t.startsWith("arn:")
+            ? t
+            : stack.formatArn({ service: "cloudtrail", region: "*", resource: "trail", resourceName: t }),
+        ),
+      }),
+    );
+  }
+  if (of("lambda").length) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "RepairOwnFunctions",
+        actions: of("lambda"),
+        resources: [
+          stack.formatArn({
+            service: "lambda",
+            resource: "function",
+            resourceName: `${prefix}*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+  }
+  return statements;
+}
+
+/** The repairs' name-prefix wildcards, acknowledged with their reason (cdk-nag IAM5). */
+function acknowledgeRepairs(
+  role: iam.Role,
+  stack: Stack,
+  permissions: RolePermissions,
+  trails: readonly string[],
+): void {
+  const actions = permissions.other.filter(isRepair);
+  if (!actions.length) return;
+  const prefix = `${stack.stackName}-`;
+  const reason =
+    "The responder's own resources, by the stack's name prefix: CloudFormation names them " +
+    "<stack>-<id>-<suffix> at deploy time. Only the repairs' actions and their read-back.";
+  const findings = [
+    ...(actions.some((a) => a.startsWith("events:"))
+      ? [
+          `arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/${prefix}*`,
+          `arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/${prefix}organization/${prefix}*`,
+        ]
+      : []),
+    ...(actions.some((a) => a.startsWith("lambda:"))
+      ? [`arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${prefix}*`]
+      : []),
+  ];
+  for (const finding of findings)
+    Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
+  if (!actions.some((a) => a.startsWith("cloudtrail:"))) return;
+  for (const trail of trails.filter((t) => !t.startsWith("arn:"))) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:trail/${trail}]`,
+      reason:
+        "One trail the config lists, by name, in any Region: a multi-Region trail is started in its home Region, which the config does not name.",
+    });
+  }
+}
+
+/** The members' heartbeats: one alarm per listed account and configured Region (infra/heartbeat.ts). */
+function watchMembers(
+  heartbeat: Heartbeat,
+  central: CentralOrganization | undefined,
+  org: Organization | undefined,
+): void {
+  if (!central || !org) return;
+  const pairs = org.heartbeatAccounts.length * org.regions.length;
+  if (pairs > MAX_MEMBER_HEARTBEAT_ALARMS) {
+    throw new Error(
+      `organization.heartbeatAccounts: ${org.heartbeatAccounts.length} accounts x ${org.regions.length} Regions is ${pairs} heartbeat alarms, over the ${MAX_MEMBER_HEARTBEAT_ALARMS} one stack holds beside its other resources`,
+    );
+  }
+  heartbeat.watchOrganization(central.bus, org.heartbeatAccounts, org.regions);
+}
+
+/** The organisation block as the functions get it: the heartbeat's accounts are the stack's alone. */
+function withoutHeartbeatAccounts(org: Organization | undefined): Organization | undefined {
+  return org && { ...org, heartbeatAccounts: [] };
+}
+
+/**
+ * The member heartbeat alarms one stack may hold: a template has at most 500 resources, a central
+ * stack has some 275 without them, and approval and chat add a few more.
+ */
+const MAX_MEMBER_HEARTBEAT_ALARMS = 180;
 
 /**
  * The runbook's permissions plus, for a central responder, the member role and the accounts'

@@ -9,8 +9,19 @@
  * and the default event bus the rules sit on.
  */
 import { type Config, incidentOptions } from "../shared/config.js";
-import { callerIsOneOf, type Decision, ignore, type KeyFacts, precheck } from "../shared/decision.js";
+import {
+  callerIsOneOf,
+  type Decision,
+  type Finding,
+  ignore,
+  type KeyFacts,
+  modeHold,
+  type PlannedAction,
+  precheck,
+  type RepairTarget,
+} from "../shared/decision.js";
 import { actorPrincipal, type KmsEvent } from "../shared/event.js";
+import type { ActionType } from "../shared/types.js";
 import { WATCHED_CALLS, WATCHED_SOURCES, type WatchedCall } from "./calls.js";
 import { OPTIONS } from "./options.js";
 
@@ -99,7 +110,7 @@ export function decide(event: KmsEvent, config: Config, _facts: KeyFacts = {}): 
       `${d.resource ?? d.bus ?? "the resource"} is not one of the responder's`,
       INCIDENT,
     );
-  return finding(event, call, d);
+  return finding(event, call, d, config);
 }
 
 function what(call: WatchedCall, d: TamperDetail): string {
@@ -121,7 +132,42 @@ function putBack(call: WatchedCall, event: KmsEvent, d: TamperDetail): string {
     .replace(/ ([,)])/g, "$1");
 }
 
-function finding(event: KmsEvent, call: WatchedCall, d: TamperDetail): Decision {
+/**
+ * The repair of a call, when `repair` is on and one is safe: the rule re-enabled, the trail (one
+ * listed in `trails`: the role may start only those) restarted, the function's reservation
+ * removed. Held in notify mode like any action.
+ */
+function repairOf(event: KmsEvent, name: string, d: TamperDetail, config: Config): PlannedAction[] {
+  const options = incidentOptions(config, INCIDENT, OPTIONS);
+  if (!options.repair || d.resource === undefined) return [];
+  const type = REPAIRS[name];
+  if (!type) return [];
+  if (type === "start-logging" && !(options.trails ?? []).length) return [];
+  const resource: RepairTarget = {
+    name: d.resource,
+    ...(type === "enable-rule" && d.bus && d.bus !== "default" && { bus: d.bus }),
+    ...(event.region && { region: event.region }),
+  };
+  const hold = modeHold(INCIDENT, config);
+  return [{ type, keyRef: d.resource, resource, ...(hold && { hold }) }];
+}
+
+/** The calls a repair puts back, by event name. */
+const REPAIRS: Readonly<Record<string, ActionType>> = {
+  DisableRule: "enable-rule",
+  StopLogging: "start-logging",
+  PutFunctionConcurrency20171031: "restore-function-concurrency",
+};
+
+/** The resource the finding names instead of a key; `short` drops the stack's prefix for the subject. */
+function changedResource(call: WatchedCall, d: TamperDetail, config: Config): Finding["resource"] {
+  const kind = call.kind === "bus" ? "event bus" : call.kind === "subscription" ? "topic" : call.kind;
+  const name = call.kind === "bus" ? (d.bus ?? "default") : (d.resource ?? "?");
+  const short = name.startsWith(config.resourcePrefix) ? name.slice(config.resourcePrefix.length) : undefined;
+  return { kind, name, ...(short && { short }) };
+}
+
+function finding(event: KmsEvent, call: WatchedCall, d: TamperDetail, config: Config): Decision {
   const name = event.eventName ?? "";
   const who = actorPrincipal(event.actor) ?? "an unknown caller";
   const target = what(call, d);
@@ -142,9 +188,10 @@ function finding(event: KmsEvent, call: WatchedCall, d: TamperDetail): Decision 
     title: "kms-responder tampered with",
     summary: `${who} called ${name} on the responder's ${target}: the responder may no longer see or report KMS incidents`,
     details,
-    actions: [],
+    actions: repairOf(event, name, d, config),
     event,
     key: undefined,
+    resource: changedResource(call, d, config),
     extra: { resource: { kind: call.kind, name: d.resource ?? null, bus: d.bus ?? null, eventName: name } },
   };
 }

@@ -1,10 +1,15 @@
 /** responder-tampered: calls that blind or silence the responder -> notify (critical), with how to put it back. */
+import { enableRule } from "../shared/actions/enable-rule.js";
+import { restoreFunctionConcurrency } from "../shared/actions/restore-function-concurrency.js";
+import { startLogging } from "../shared/actions/start-logging.js";
+import { incidentOptions } from "../shared/config.js";
 import type { DetailInput, EventDetail } from "../shared/event.js";
 import type { Incident } from "../shared/incident.js";
 import { str } from "../shared/json.js";
 import { SUCCEEDED, serviceApiCall } from "../shared/rule.js";
 import { WATCHED_CALLS, WATCHED_EVENT_NAMES, WATCHED_SOURCES } from "./calls.js";
 import { decide, INCIDENT } from "./decide.js";
+import { OPTIONS } from "./options.js";
 
 /** `arn:aws:lambda:r:a:function:NAME[:qualifier]`, `a:function:NAME`, or NAME. */
 function functionName(ref: string): string {
@@ -63,8 +68,12 @@ export const responderTampered = {
       ...own,
     }),
   decide,
-  executors: [],
-  plans: () => [],
+  executors: [enableRule, startLogging, restoreFunctionConcurrency],
+  // The repairs only when configured: without `repair` the role has no permission to change anything.
+  plans: (config) =>
+    incidentOptions(config, INCIDENT, OPTIONS).repair
+      ? ["enable-rule", "start-logging", "restore-function-concurrency"]
+      : [],
   reads: () => [],
   details: [{ eventNames: WATCHED_EVENT_NAMES, parse: parseTamper }],
 } as const satisfies Incident<typeof INCIDENT>;

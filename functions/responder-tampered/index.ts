@@ -13,4 +13,6 @@ export const handler = createHandler(responderTampered, {
   config: configFromEnv(),
   topicArn,
   responder: responderFromEnv(topicArn),
+  // Its repairs' clients (EventBridge, CloudTrail, Lambda) load only when a repair runs.
+  repair: async (region) => (await import("../shared/clients/repair.js")).repairClients(region),
 });

@@ -37,6 +37,26 @@ export function judgeKey(
 ): Finding[] {
   return incidents.flatMap((i) => {
     const finding = i.state.judge(state, config, now);
-    return finding ? [{ ...finding, findingType: i.securityHubType }] : [];
+    return finding ? [unknownExemption({ ...finding, findingType: i.securityHubType }, state, config)] : [];
   });
+}
+
+/**
+ * The exempt tag counts only when an approved principal set it. An event says who set it
+ * (exemption-tampered); a sweep sees only the tag, not who set it: it treats the exemption as
+ * unapproved, so the finding says its origin is unknown, and nothing is done (notify only) until
+ * someone confirms it or removes the tag.
+ */
+export function unknownExemption(finding: Finding, state: KeyState, config: Config): Finding {
+  if (!(config.exemptTagKey in state.tags)) return finding;
+  const why = `key is tagged ${config.exemptTagKey}, and who set it is unknown to a sweep (it counts only when one of approvedExemptionPrincipals set it): notify only`;
+  return {
+    ...finding,
+    verdicts: [...(finding.verdicts ?? []), "exemption-origin-unknown"],
+    details: [
+      ...finding.details,
+      `The key's ${config.exemptTagKey} tag holds the response, but a sweep cannot tell who set it: confirm with an approved principal (approvedExemptionPrincipals) that the exemption is intended, or remove the tag (aws kms untag-resource --key-id ${state.key.arn} --tag-keys ${config.exemptTagKey} --region ${state.key.region}).`,
+    ],
+    actions: finding.actions.map((a) => ({ ...a, hold: { status: "skipped", code: "exempt-key", why } })),
+  };
 }

@@ -112,6 +112,12 @@ const organizationSchema = strictObject({
   organizationalUnitIds: distinctNonEmptyList(
     matching(ROOT_OR_OU_ID, "must be a root id (r-...) or an organizational unit id (ou-...)"),
   ),
+  /**
+   * The member accounts whose heartbeat the central stack alarms on, one alarm per account and
+   * configured Region (a CloudWatch alarm watches a time series it is told of: an account that never
+   * beat, or joined later, has none until it is listed).
+   */
+  heartbeatAccounts: listOf(matching(ACCOUNT_ID, "must be a 12-digit account id")),
 });
 
 /** An EventBridge schedule expression: `rate(1 day)`, `rate(12 hours)`, `cron(0 6 * * ? *)`. */

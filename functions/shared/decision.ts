@@ -25,6 +25,13 @@ export type SkipReason =
   | "incident-off"
   | "trusted-grant";
 
+/** The responder's own resource a repair acts on. */
+export interface RepairTarget {
+  name: string;
+  bus?: string;
+  region?: string;
+}
+
 export interface PlannedAction {
   type: ActionType;
   /** The key acted on, as an ARN. */
@@ -44,6 +51,12 @@ export interface PlannedAction {
   replacedRotationPeriodInDays?: number;
   /** `untag-exempt` / `retag-protected`: the tag removed or put back (its value for the undo). */
   tag?: { key: string; value: string };
+  /**
+   * A repair of the responder's own resource (`enable-rule`, `start-logging`,
+   * `restore-function-concurrency`): its name, the event bus of a rule (absent: the default bus)
+   * and the Region it is in. `keyRef` then names the same resource.
+   */
+  resource?: RepairTarget;
   /** Set when the action is planned but will not be performed, and why. */
   hold?: { status: "dry-run" | "skipped" | "failed"; why: string; code: HoldCode };
 }
@@ -87,6 +100,16 @@ export interface Finding {
    * no key). Notifications, Security Hub and triage name it where they would name the key.
    */
   store?: StoreRef;
+  /**
+   * What the finding is about when it is one of the responder's own resources (its trail, a rule, a
+   * function, the topic, a role): the tampering incident's events name no key. Notifications name it
+   * where they would name the key.
+   */
+  resource?: {
+    kind: string;
+    name: string /** The name without the stack's prefix, for the subject. */;
+    short?: string;
+  };
   /**
    * Codes for how the current state compared with the event's claim (`grant-gone`,
    * `policy-differs`, `state-differs`, ...): tests and the JSON document assert these.
@@ -368,7 +391,7 @@ function reachHold(key: KeyRef, facts: KeyFacts, config: Config): PlannedAction[
   return undefined;
 }
 
-function modeHold(incident: string, config: Config): PlannedAction["hold"] | undefined {
+export function modeHold(incident: string, config: Config): PlannedAction["hold"] | undefined {
   return incidentMode(config, incident) === "notify"
     ? { status: "dry-run", code: "notify-mode", why: "notify mode: decided but not changed" }
     : undefined;

@@ -115,6 +115,8 @@ export interface NotificationDocument {
   links: { key?: string; store?: string; cloudTrail?: string };
   /** The custom key store the finding is about, when it is about a store rather than a key. */
   customKeyStore?: { id: string; name?: string };
+  /** The responder's own resource the finding is about (a tampering finding), rather than a key. */
+  resource?: { kind: string; name: string };
   request?: ManualRequest;
   /** How the current state compared with the event's claim (codes such as `grant-gone`). */
   verdicts?: string[];
@@ -202,9 +204,12 @@ function subjectOf(
   const keyId = finding.key?.id;
   const store = finding.store;
   // A custom key store's events name the store, no key: the subject names the store instead.
+  const changed = finding.resource;
   const shortKey = store
     ? `store ${asciiLine(store.id).slice(0, 24)}`
-    : `key ${asciiLine(keyId ? keyId.slice(0, 8) : (event?.keyHint ?? "unknown")).slice(0, 24)}`;
+    : changed
+      ? asciiLine(`${changed.kind} ${changed.short ?? changed.name}`).slice(0, 27)
+      : `key ${asciiLine(keyId ? keyId.slice(0, 8) : (event?.keyHint ?? "unknown")).slice(0, 24)}`;
   const account = finding.key?.account ?? store?.account ?? event?.accountId;
   const region = finding.key?.region ?? store?.region ?? event?.region ?? "?";
   // Severity, what was done, the key, its account and its Region always stay: on call for many
@@ -344,6 +349,7 @@ function documentOf(input: NotificationInput): NotificationDocument {
   doc.undoSteps = undoSteps(results, finding);
   doc.undo = doc.undoSteps.map((s) => s.command);
   if (finding.store) doc.customKeyStore = compact({ id: finding.store.id, name: finding.store.name });
+  if (finding.resource) doc.resource = { kind: finding.resource.kind, name: finding.resource.name };
   if (input.request) doc.request = input.request;
   if (finding.verdicts?.length) doc.verdicts = finding.verdicts;
   if (input.extra) doc.extra = input.extra;
@@ -417,10 +423,12 @@ function keyLines(doc: NotificationDocument): string[] {
   const store = doc.customKeyStore;
   const subject = store
     ? [`Custom key store: ${store.id}${store.name ? ` (${store.name})` : ""}`]
-    : [
-        `Key: ${doc.key.arn ?? doc.key.id ?? doc.key.alias ?? "unknown"}${aliases.length ? ` (${aliases.join(", ")})` : ""}`,
-        `Description: ${doc.key.description === undefined ? "(unknown)" : doc.key.description || "(none)"}`,
-      ];
+    : doc.resource
+      ? [`Resource changed: the responder's ${doc.resource.kind} ${doc.resource.name}`]
+      : [
+          `Key: ${doc.key.arn ?? doc.key.id ?? doc.key.alias ?? "unknown"}${aliases.length ? ` (${aliases.join(", ")})` : ""}`,
+          `Description: ${doc.key.description === undefined ? "(unknown)" : doc.key.description || "(none)"}`,
+        ];
   return [...subject, `Account/Region: ${account} / ${doc.key.region ?? "?"}`];
 }
 

@@ -36,6 +36,9 @@ const TACTIC: Record<ActionType, [number, string]> = {
   "analyze-key-policy": [99, "Other"],
   "untag-exempt": [3, "Restore"],
   "retag-protected": [3, "Restore"],
+  "enable-rule": [3, "Restore"],
+  "start-logging": [3, "Restore"],
+  "restore-function-concurrency": [3, "Restore"],
 };
 
 /** OCSF status_id: 1 Success, 2 Failure, 99 Other (a held, skipped or dry-run action). */

@@ -49,6 +49,13 @@ export function splitPermissions(actions: readonly string[]): RolePermissions {
  */
 export const DESCRIBE_ACCOUNT = "organizations:DescribeAccount";
 
+/**
+ * The repairs of the responder's own resources (its rules, trail, functions): the stack scopes them
+ * to those resources, and they are never a member role's.
+ */
+const REPAIR_ACTIONS = ["events:", "lambda:", "cloudtrail:StartLogging", "cloudtrail:GetTrailStatus"];
+export const isRepairAction = (action: string): boolean => REPAIR_ACTIONS.some((p) => action.startsWith(p));
+
 /** What a central responder needs to reach a key in a member account (the member role). */
 export const ASSUME_MEMBER_ROLE = "sts:AssumeRole";
 

@@ -22,7 +22,14 @@ import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/clie
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { accountNamesFor } from "./account-names.js";
-import { type ActionResult, base, type Executor, type KmsFor, runActions } from "./actions/action.js";
+import {
+  type ActionResult,
+  base,
+  type Executor,
+  type KmsFor,
+  type RepairClientsFor,
+  runActions,
+} from "./actions/action.js";
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { publishChat } from "./chat.js";
 import { kmsForKey } from "./clients/kms.js";
@@ -95,6 +102,8 @@ export interface PipelineDeps {
   memberScope?: KeyScope;
   /** Waits before the read that confirms a negative one (default: a timer; tests pass their own). */
   wait?: Wait;
+  /** The clients that repair the responder's own resources (the tampering incident only, on demand). */
+  repair?: RepairClientsFor;
 }
 
 /** Resolves after about `ms` milliseconds. */
@@ -282,7 +291,7 @@ async function runConfirmed(
   deps: PipelineDeps,
   kmsFor: KmsFor,
 ): Promise<ActionResult[]> {
-  const ctx = { kmsFor, config: deps.config };
+  const ctx = { kmsFor, config: deps.config, repair: deps.repair };
   const first = await runActions(actions, executors, ctx);
   const from = first.findIndex((r) => r.status === "already-done");
   if (from < 0) return first;

@@ -29,6 +29,9 @@ export const ACTION_TYPES = [
   "analyze-key-policy",
   "untag-exempt",
   "retag-protected",
+  "enable-rule",
+  "start-logging",
+  "restore-function-concurrency",
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 

@@ -18,9 +18,11 @@ import {
   PutEventSelectorsCommand,
   StartLoggingCommand,
 } from "@aws-sdk/client-cloudtrail";
+import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { CreateGrantCommand, KMSClient, ListGrantsCommand } from "@aws-sdk/client-kms";
 import { SetTopicAttributesCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { HEARTBEAT } from "../../cli/doctor.js";
 import { createDrillKey } from "../../cli/drill/scenarios.js";
 import { type MotoServer, motoAvailable, resetMoto, startMoto } from "../../emulator/moto.js";
 import { createQueue, drainNotifications } from "../../emulator/sqs.js";
@@ -28,6 +30,8 @@ import { INCIDENTS } from "../../functions/registry.js";
 import { spawn } from "./spawn.js";
 
 const REGION = "us-east-1";
+/** moto's default account: the stack it creates lives there. */
+const MOTO_ACCOUNT = "123456789012";
 let moto: MotoServer | undefined;
 const available = motoAvailable();
 if (!available) console.warn("!! moto_server is not on PATH: the CLI's AWS tests are skipped");
@@ -176,6 +180,23 @@ async function setUpAccount(): Promise<{ topicArn: string }> {
     }),
   );
   await trail.send(new StartLoggingCommand({ Name: "management" }));
+  // A heartbeat 5 minutes ago, as the stack's metric filter records it (moto runs no schedule).
+  await new CloudWatchClient(clientConfig()).send(
+    new PutMetricDataCommand({
+      Namespace: HEARTBEAT.namespace,
+      MetricData: [
+        {
+          MetricName: HEARTBEAT.metric,
+          Dimensions: [
+            { Name: "account", Value: MOTO_ACCOUNT },
+            { Name: "region", Value: REGION },
+          ],
+          Timestamp: new Date(Date.now() - 5 * 60_000),
+          Value: 1,
+        },
+      ],
+    }),
+  );
   return { topicArn };
 }
 
@@ -239,6 +260,7 @@ describe.skipIf(!available)("against moto", () => {
       "topic subscribers",
       "topic policy",
       "notification key",
+      "heartbeat",
     ]);
     // The human form: one line per check and a verdict.
     const human = await spawn(["doctor"], awsEnv());

@@ -24,8 +24,10 @@ import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient }
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { type Check, type DoctorClients, runDoctor } from "../../cli/doctor.js";
+import { type Check, type DoctorClients, HEARTBEAT, runDoctor } from "../../cli/doctor.js";
 import { INCIDENTS } from "../../functions/registry.js";
+import { METRICS_NAMESPACE } from "../../functions/shared/metrics.js";
+import { HEARTBEAT_METRIC } from "../../infra/heartbeat.js";
 
 const ACCOUNT = "111122223333";
 const TOPIC = `arn:aws:sns:us-east-1:${ACCOUNT}:kms-responder-Notifications`;
@@ -69,6 +71,7 @@ function healthy(): void {
     Stacks: [
       {
         StackName: "kms-responder",
+        StackId: `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/kms-responder/0f0e`,
         StackStatus: "UPDATE_COMPLETE",
         CreationTime: new Date(),
         Outputs: [
@@ -98,6 +101,7 @@ function healthy(): void {
   }
   mocks.lambda.on(GetFunctionCommand).resolves({});
   mocks.cloudWatch.on(GetMetricStatisticsCommand).resolves({ Datapoints: [] });
+  beatsAt([10, 5]);
   mocks.sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: "https://sqs/queue" });
   mocks.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: "0" } });
   mocks.sns.on(ListSubscriptionsByTopicCommand).resolves({
@@ -113,6 +117,13 @@ function healthy(): void {
     },
   });
   mocks.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: "k", KeyState: "Enabled" } });
+}
+
+/** Heartbeats in the 5-minute periods that started these many minutes ago. */
+function beatsAt(minutesAgo: readonly number[]): void {
+  mocks.cloudWatch.on(GetMetricStatisticsCommand, { MetricName: "Heartbeat" }).resolves({
+    Datapoints: minutesAgo.map((m) => ({ Sum: 1, Timestamp: new Date(Date.now() - m * 60_000) })),
+  });
 }
 
 async function doctor(): Promise<Map<string, Check>> {
@@ -205,12 +216,53 @@ describe("doctor, with mocked clients", () => {
     expect(checks.get(`rule ${first}`)?.message).toContain(`aws events enable-rule --name ${name}`);
   });
 
+  it("reports the last heartbeat's age, read from the Heartbeat metric of the stack's account and Region", async () => {
+    const check = (await doctor()).get("heartbeat");
+    expect(check).toMatchObject({
+      ok: true,
+      message: expect.stringMatching(/^ok: last heartbeat 5 minute\(s\) ago/),
+    });
+    const reads = mocks.cloudWatch
+      .commandCalls(GetMetricStatisticsCommand)
+      .filter((c) => c.args[0].input.MetricName === "Heartbeat");
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.args[0].input).toMatchObject({
+      Namespace: "kms-responder",
+      Dimensions: [
+        { Name: "account", Value: ACCOUNT },
+        { Name: "region", Value: "us-east-1" },
+      ],
+      Statistics: ["Sum"],
+    });
+  });
+
+  it("fails a heartbeat older than the alarm's 30 minutes, and none at all, saying what to check", async () => {
+    beatsAt([95, 120]);
+    const old = (await doctor()).get("heartbeat");
+    expect(old).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^last heartbeat 95 minute\(s\) ago/),
+    });
+    expect(old?.message).toContain("over the alarm's 30 minutes");
+    expect(old?.message).toContain("--name-prefix <stack>-heartbeat");
+    beatsAt([]);
+    expect((await doctor()).get("heartbeat")).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^no heartbeat from 111122223333 in us-east-1 in the last 3 hours: /),
+    });
+  });
+
+  it("names the metric the stack's heartbeat writes", () => {
+    expect(HEARTBEAT).toEqual({ namespace: METRICS_NAMESPACE, metric: HEARTBEAT_METRIC });
+  });
+
   it("a denied call fails its own check and the others still run", async () => {
     mocks.cloudWatch
       .on(GetMetricStatisticsCommand)
       .rejects(Object.assign(new Error("denied"), { name: "AccessDenied" }));
     const checks = await doctor();
     expect(checks.get(`function ${first}`)?.ok).toBe(false);
+    expect(checks.get("heartbeat")?.message).toMatch(/^cannot read the Heartbeat metric/);
     expect(checks.get("notification key")?.ok).toBe(true);
   });
 });

@@ -187,3 +187,92 @@ describe("responder-tampered decide: odd but real records", () => {
     expect(shapeOf(decide(parsed, DEPLOYED, {}))).toEqual(ignored("no-incident"));
   });
 });
+
+describe("responder-tampered decide: repair where safe and configured", () => {
+  const repairing = (extra: Record<string, unknown> = {}, mode: "enforce" | "notify" = "enforce") =>
+    config({
+      mode,
+      deploymentRoleArns: [DEPLOYMENT],
+      incidents: { "responder-tampered": { repair: true, trails: ["management-events"], ...extra } },
+    });
+  const actionsOf = (variant: string, cfg: Config) => {
+    const decision = decideFixture(variant, cfg);
+    if (decision.kind !== "finding") throw new Error(`${variant}: not a finding`);
+    return decision.actions;
+  };
+
+  it("plans the put-back of a disabled rule, a stopped trail and a throttled function, on the resource the record names", () => {
+    expect(actionsOf("disable-rule", repairing())).toEqual([
+      {
+        type: "enable-rule",
+        keyRef: "kms-responder-rogueGrantrule8D1F2A3B-EXAMPLE1",
+        resource: { name: "kms-responder-rogueGrantrule8D1F2A3B-EXAMPLE1", region: "us-east-1" },
+      },
+    ]);
+    const trail = "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events";
+    expect(actionsOf("stop-logging", repairing())).toEqual([
+      { type: "start-logging", keyRef: trail, resource: { name: trail, region: "us-east-1" } },
+    ]);
+    const fn = "kms-responder-rogueGrantFunction5E6F7A8B-EXAMPLE2";
+    expect(actionsOf("put-function-concurrency", repairing())).toEqual([
+      { type: "restore-function-concurrency", keyRef: fn, resource: { name: fn, region: "us-east-1" } },
+    ]);
+  });
+
+  it("a rule on the stack's organisation bus is enabled on that bus", () => {
+    const event = structuredClone(loadEvent("responder-tampered/disable-rule"));
+    (event.detail.requestParameters as Record<string, unknown>).eventBusName = "kms-responder-organization";
+    const parsed = normalise(event, DETAIL_PARSERS);
+    if (!parsed) throw new Error("did not normalise");
+    const decision = decide(parsed, repairing(), {});
+    expect(decision.kind === "finding" && decision.actions[0]?.resource).toEqual({
+      name: "kms-responder-rogueGrantrule8D1F2A3B-EXAMPLE1",
+      bus: "kms-responder-organization",
+      region: "us-east-1",
+    });
+  });
+
+  it("plans nothing with repair off (the default), and nothing for calls it cannot safely put back", () => {
+    expect(actionsOf("disable-rule", DEPLOYED)).toEqual([]);
+    expect(actionsOf("put-function-concurrency", DEPLOYED)).toEqual([]);
+    for (const variant of [
+      "delete-rule",
+      "delete-function",
+      "unsubscribe",
+      "put-role-policy",
+      "update-trail",
+    ])
+      expect(actionsOf(variant, repairing()), variant).toEqual([]);
+  });
+
+  it("restarts no trail unless the trails are listed (the role may start only those)", () => {
+    const unlisted = config({
+      deploymentRoleArns: [DEPLOYMENT],
+      incidents: { "responder-tampered": { repair: true } },
+    });
+    expect(actionsOf("stop-logging", unlisted)).toEqual([]);
+    expect(actionsOf("disable-rule", unlisted).map((a) => a.type)).toEqual(["enable-rule"]);
+  });
+
+  it("holds the repair in notify mode", () => {
+    const [action] = actionsOf("disable-rule", repairing({ mode: "notify" }));
+    expect(action?.hold).toMatchObject({ status: "dry-run", code: "notify-mode" });
+  });
+
+  it("names the resource changed, not a key", () => {
+    const decision = decideFixture("put-function-concurrency");
+    expect(decision.kind === "finding" && decision.resource).toEqual({
+      kind: "function",
+      name: "kms-responder-rogueGrantFunction5E6F7A8B-EXAMPLE2",
+      short: "rogueGrantFunction5E6F7A8B-EXAMPLE2",
+    });
+    const unsubscribe = decideFixture("unsubscribe");
+    expect(unsubscribe.kind === "finding" && unsubscribe.resource?.kind).toBe("topic");
+  });
+
+  it("repair must be a boolean", () => {
+    expect(() => config({ incidents: { "responder-tampered": { repair: "yes" } } })).toThrow(
+      /incidents\.responder-tampered\.repair: must be true or false/,
+    );
+  });
+});

@@ -27,6 +27,7 @@ const HANDLERS = {
   "custom-key-store-changed": () => import("../../functions/custom-key-store-changed/index.js"),
   "exemption-tampered": () => import("../../functions/exemption-tampered/index.js"),
   "key-deleted": () => import("../../functions/key-deleted/index.js"),
+  "responder-tampered": () => import("../../functions/responder-tampered/index.js"),
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;

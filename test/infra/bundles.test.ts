@@ -36,12 +36,17 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
  */
 const COLD = ["kms", "sns"];
 const readsHistory = (i: Incident) => i.history !== undefined;
+/** The incident whose executors repair the responder's own resources (their calls load on demand). */
+const repairs = (i: Incident) => i.executors.some((e) => e.type === "enable-rule");
 const LAZY: Record<string, string[]> = {
   ...Object.fromEntries(
     INCIDENTS.map((i) => [
       i.name,
       // CloudTrail for every incident: the shared `earlier` fact reader loads it on demand.
-      ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
+      // EventBridge and Lambda only where the responder's own resources are repaired.
+      repairs(i)
+        ? ["cloudtrail", "eventbridge", "lambda", "organizations", "securityhub", "ssm", "sts"]
+        : ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
     ]),
   ),
   // DynamoDB: the runbook claims an SSM execution id once, only for requests that name one.
@@ -61,6 +66,7 @@ const LAZY_FILES: Record<string, string[]> = {
         ...(readsHistory(i) ? ["history-cloudtrail.mjs"] : []),
         "member.mjs",
         "organizations.mjs",
+        ...(repairs(i) ? ["repair.mjs"] : []),
         "securityhub.mjs",
       ],
     ]),

@@ -13,6 +13,7 @@ import { type ConfigInput, parseConfig } from "../../functions/shared/config.js"
 import { ALL_MANAGEMENT_EVENTS, type Incident } from "../../functions/shared/incident.js";
 import { rolePermissions } from "../../functions/shared/permissions.js";
 import { notByResponder } from "../../functions/shared/rule.js";
+import { HEARTBEAT_DESCRIPTION } from "../../infra/heartbeat.js";
 import { forwardingRules, MEMBER_KEY_WILDCARD_FINDING, MemberStack } from "../../infra/member-template.js";
 import { memberPermissionsOf } from "../../infra/organization.js";
 import { runbookPermissions } from "../../infra/runbook.js";
@@ -24,6 +25,7 @@ const ORG = {
   id: "o-a1b2c3d4e5",
   regions: ["us-east-1", "eu-west-1"],
   organizationalUnitIds: ["ou-ab12-cdefgh34"],
+  heartbeatAccounts: ["222233334444", "333344445555"],
 };
 const orgConfig = (extra: ConfigInput = {}) => parseConfig({ mode: "enforce", organization: ORG, ...extra });
 const DECLARED: readonly Incident[] = INCIDENTS;
@@ -117,8 +119,9 @@ describe("central stack: the organisation bus", () => {
     const bus = built.stack.organization?.bus;
     if (!bus) throw new Error("no organisation bus");
     const rules = resourcesOf(central, "AWS::Events::Rule");
-    // And the sweep's schedule, which starts the state machine, and the heartbeat's rule.
-    expect(rules).toHaveLength(2 * DECLARED.length + 2);
+    // And the sweep's schedule, which starts the state machine, and the heartbeat's rules (the
+    // stack's own canary on the default bus, the members' canaries on the organisation bus).
+    expect(rules).toHaveLength(2 * DECLARED.length + 3);
     for (const incident of DECLARED) {
       const onDefault = built.stack.rules.get(incident.name as never);
       const onBus = built.stack.organizationRules.get(incident.name as never);
@@ -429,7 +432,9 @@ describe("member template", () => {
   });
 
   it("has one forwarding rule per incident: its pattern without the member role's calls, its state, to the bus", () => {
-    const rules = Object.values(resources()).filter((r) => r.Type === "AWS::Events::Rule");
+    const rules = Object.entries(resources()).filter(
+      ([id, r]) => r.Type === "AWS::Events::Rule" && id !== "CanaryForward",
+    );
     expect(rules).toHaveLength(DECLARED.length);
     const memberRole = {
       // CloudFormation's own substitution syntax (`${...}`), not a JavaScript template.
@@ -486,6 +491,192 @@ describe("member template", () => {
         (r) => r.incident,
       ),
     ).toEqual(DECLARED.map((i) => i.name).filter((n) => n !== "alias-changed"));
+  });
+});
+
+describe("member template: the heartbeat's canary path", () => {
+  const resources = () => member.Resources as Record<string, Resource>;
+  const canary = (id: string): Resource => {
+    const found = resources()[id];
+    if (!found) throw new Error(`member template has no ${id}`);
+    return found;
+  };
+
+  it("has its own canary key, a schedule touching it every 5 minutes through a role allowed only that", () => {
+    const key = canary("CanaryKey");
+    expect(key.Type).toBe("AWS::KMS::Key");
+    expect(key.Properties.Description).toBe(HEARTBEAT_DESCRIPTION);
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const schedule = canary("CanarySchedule");
+    expect(schedule.Type).toBe("AWS::Scheduler::Schedule");
+    expect(schedule.Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    const target = schedule.Properties.Target as Json;
+    expect(target.Arn).toBe("arn:aws:scheduler:::aws-sdk:kms:updateKeyDescription");
+    expect(target.RoleArn).toEqual({ "Fn::GetAtt": ["CanaryScheduleRole", "Arn"] });
+    expect(target.Input).toEqual({
+      "Fn::Join": [
+        "",
+        ['{"KeyId":"', { "Fn::GetAtt": ["CanaryKey", "Arn"] }, `","Description":"${HEARTBEAT_DESCRIPTION}"}`],
+      ],
+    });
+    const role = canary("CanaryScheduleRole");
+    expect((role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "scheduler.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+      },
+    ]);
+    expect(role.Properties.Policies).toEqual([
+      {
+        PolicyName: "touch-the-canary",
+        PolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: "kms:UpdateKeyDescription",
+              Resource: { "Fn::GetAtt": ["CanaryKey", "Arn"] },
+            },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it("forwards exactly that key's UpdateKeyDescription to the central bus, except in the central account's own Region", () => {
+    const rule = canary("CanaryForward");
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ["aws.kms"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: ["kms.amazonaws.com"],
+        eventName: ["UpdateKeyDescription"],
+        errorCode: [{ exists: false }],
+        requestParameters: { keyId: [{ "Fn::GetAtt": ["CanaryKey", "Arn"] }] },
+      },
+    });
+    expect(rule.Properties.Targets).toEqual([
+      {
+        Id: "central-bus",
+        Arn: { Ref: "CentralBusArn" },
+        RoleArn: { "Fn::GetAtt": ["ForwardingRole", "Arn"] },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+      },
+    ]);
+    for (const id of ["CanaryKey", "CanaryScheduleRole", "CanarySchedule", "CanaryForward"])
+      expect(canary(id).Condition, id).toBe("ForwardsToCentralBus");
+  });
+});
+
+describe("central stack: the members' heartbeats", () => {
+  const alarms = () =>
+    resourcesOf(central, "AWS::CloudWatch::Alarm").filter(([, a]) => a.Properties.MetricName === "Heartbeat");
+
+  it("counts the members' canaries from the organisation bus into the heartbeat log group", () => {
+    const bus = built.stack.organization?.bus;
+    if (!bus) throw new Error("no organisation bus");
+    const onBus = resourcesOf(central, "AWS::Events::Rule").filter(
+      ([, r]) =>
+        JSON.stringify(r.Properties.EventBusName) === JSON.stringify({ Ref: logicalId(bus) }) &&
+        JSON.stringify(r.Properties.EventPattern ?? {}).includes("UpdateKeyDescription"),
+    );
+    expect(onBus).toHaveLength(1);
+    const [[, rule] = ["", { Properties: {} } as Resource]] = onBus;
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ["aws.kms"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: ["kms.amazonaws.com"],
+        eventName: ["UpdateKeyDescription"],
+        errorCode: [{ exists: false }],
+        requestParameters: { description: [HEARTBEAT_DESCRIPTION] },
+      },
+    });
+    const [[, filter] = ["", { Properties: {} } as Resource]] = resourcesOf(
+      central,
+      "AWS::Logs::MetricFilter",
+    );
+    const [[, ownRule] = ["", { Properties: {} } as Resource]] = resourcesOf(
+      central,
+      "AWS::Events::Rule",
+    ).filter(
+      ([, r]) =>
+        r.Properties.EventBusName === undefined &&
+        JSON.stringify(r.Properties.EventPattern ?? {}).includes("UpdateKeyDescription"),
+    );
+    // Both rules write to the log group the metric filter counts.
+    const logGroup = { "Fn::GetAtt": [(filter.Properties.LogGroupName as { Ref: string }).Ref, "Arn"] };
+    expect((rule.Properties.Targets as Json[])[0]?.Arn).toEqual(logGroup);
+    expect((ownRule.Properties.Targets as Json[])[0]?.Arn).toEqual(logGroup);
+    expect(filter.Properties.MetricTransformations).toEqual([
+      expect.objectContaining({
+        MetricName: "Heartbeat",
+        Dimensions: [
+          { Key: "account", Value: "$.detail.recipientAccountId" },
+          { Key: "region", Value: "$.detail.awsRegion" },
+        ],
+      }),
+    ]);
+  });
+
+  it("has one alarm per listed account and Region, named after them, missing data breaching, to the topic", () => {
+    const members = alarms().filter(([, a]) => String(a.Properties.AlarmName ?? "").includes("-heartbeat-"));
+    const pairs = ORG.heartbeatAccounts.flatMap((account) => ORG.regions.map((region) => [account, region]));
+    expect(members).toHaveLength(pairs.length);
+    for (const [account, region] of pairs) {
+      const found = members.find(
+        ([, a]) => a.Properties.AlarmName === `kms-responder-heartbeat-${account}-${region}`,
+      );
+      if (!found) throw new Error(`no heartbeat alarm for ${account} ${region}`);
+      const [, alarm] = found;
+      expect(alarm.Properties).toMatchObject({
+        Namespace: "kms-responder",
+        MetricName: "Heartbeat",
+        Dimensions: [
+          { Name: "account", Value: account },
+          { Name: "region", Value: region },
+        ],
+        Statistic: "Sum",
+        Period: 900,
+        EvaluationPeriods: 2,
+        Threshold: 1,
+        ComparisonOperator: "LessThanThreshold",
+        TreatMissingData: "breaching",
+        AlarmActions: [{ Ref: logicalId(built.stack.topic) }],
+      });
+      expect(String(alarm.Properties.AlarmDescription)).toContain(`member account ${account} in ${region}`);
+    }
+    // The list is the stack's alone: the functions' environment does not carry it.
+    for (const [, fn] of resourcesOf(central, "AWS::Lambda::Function"))
+      expect(JSON.stringify(fn.Properties.Environment ?? {})).not.toContain("222233334444");
+  });
+
+  it("has no member alarm without heartbeatAccounts, and refuses more alarms than the stack can hold", () => {
+    const { heartbeatAccounts: _, ...withoutAccounts } = ORG;
+    const none = buildStack({ config: parseConfig({ mode: "enforce", organization: withoutAccounts }) });
+    try {
+      expect(none.stack.heartbeat.memberAlarms.size).toBe(0);
+    } finally {
+      none.cleanup();
+    }
+    const many = Array.from({ length: 91 }, (_, i) => String(100000000000 + i));
+    expect(() =>
+      buildStack({ config: orgConfig({ organization: { ...ORG, heartbeatAccounts: many } }) }),
+    ).toThrow(
+      /organization\.heartbeatAccounts: 91 accounts x 2 Regions is 182 heartbeat alarms, over the 180/,
+    );
+    // The most it allows fits CloudFormation's 500 resources (the synth checks the count).
+    const most = buildStack({
+      config: orgConfig({ organization: { ...ORG, heartbeatAccounts: many.slice(0, 90) } }),
+    });
+    try {
+      expect(most.stack.heartbeat.memberAlarms.size).toBe(180);
+      expect(Object.keys(most.template.toJSON().Resources).length).toBeLessThanOrEqual(500);
+    } finally {
+      most.cleanup();
+    }
   });
 });
 

@@ -1064,8 +1064,8 @@ describe("heartbeat", () => {
           MetricName: "Heartbeat",
           MetricValue: "1",
           Dimensions: [
-            { Key: "account", Value: "$.account" },
-            { Key: "region", Value: "$.region" },
+            { Key: "account", Value: "$.detail.recipientAccountId" },
+            { Key: "region", Value: "$.detail.awsRegion" },
           ],
         },
       ],

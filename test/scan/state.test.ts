@@ -153,6 +153,28 @@ describe("rogue-grant on listed grants", () => {
     });
     expect(judgeGrants(s, config())?.actions[0]?.hold?.code).toBe("exempt-key");
   });
+
+  it("in a sweep, an exempt key's exemption is of unknown origin: reported as such, nothing done", () => {
+    const exempt = state({
+      tags: { "kms-responder:exempt": "yes" },
+      grants: [grant({ grantee: "arn:aws:iam::999988887777:role/x" })],
+    });
+    const [finding, ...rest] = judgeKey(exempt, config(), stateIncidents(config()), NOW);
+    expect(rest.filter((f) => f.incident === "rogue-grant")).toEqual([]);
+    expect(finding).toMatchObject({ incident: "rogue-grant", verdicts: ["exemption-origin-unknown"] });
+    expect(finding?.actions.length).toBeGreaterThan(0);
+    for (const action of finding?.actions ?? [])
+      expect(action.hold).toMatchObject({ status: "skipped", code: "exempt-key" });
+    expect(finding?.actions[0]?.hold?.why).toContain("who set it is unknown to a sweep");
+    expect(finding?.details.at(-1)).toContain(
+      `aws kms untag-resource --key-id ${exempt.key.arn} --tag-keys kms-responder:exempt`,
+    );
+    // The same key without the tag: nothing about an exemption, the revoke not held.
+    const plain = state({ grants: [grant({ grantee: "arn:aws:iam::999988887777:role/x" })] });
+    const [acting] = judgeKey(plain, config(), stateIncidents(config()), NOW);
+    expect(acting?.verdicts ?? []).not.toContain("exemption-origin-unknown");
+    expect(acting?.actions[0]?.hold).toBeUndefined();
+  });
 });
 
 describe("key-policy-violation on the current policy", () => {

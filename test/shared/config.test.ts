@@ -27,6 +27,7 @@ function configErrorOf(run: () => unknown): string {
 const DEFAULT_SETTINGS: Partial<Record<string, object>> = {
   "key-rotation-weakened": { mode: "enforce", maxPeriodDays: 365, approvedPrincipals: [] },
   "key-region-changed": { mode: "enforce", allowedRegions: [] },
+  "responder-tampered": { mode: "enforce", repair: false },
 };
 
 function expectDefaults(config: Config): void {
@@ -145,6 +146,7 @@ describe("parseConfig: defaults", () => {
       memberRoleName: "kms-responder-member",
       regions: ["us-east-1", "eu-west-1"],
       organizationalUnitIds: ["ou-ab12-cdefgh34"],
+      heartbeatAccounts: [],
     });
   });
 });
@@ -455,9 +457,21 @@ describe("parseConfig: organization", () => {
     const config = parseConfig({ organization: ORGANIZATION });
 
     // Assess
-    expect(config.organization).toEqual({ ...ORGANIZATION, memberRoleName: "kms-responder-member" });
+    expect(config.organization).toEqual({
+      ...ORGANIZATION,
+      memberRoleName: "kms-responder-member",
+      heartbeatAccounts: [],
+    });
     expect(Object.isFrozen(config.organization)).toBe(true);
     expect(Object.isFrozen(config.organization?.regions)).toBe(true);
+  });
+
+  it("takes the heartbeat's member accounts as 12-digit ids, and names a wrong one", () => {
+    const config = parseConfig({ organization: { ...ORGANIZATION, heartbeatAccounts: ["222233334444"] } });
+    expect(config.organization?.heartbeatAccounts).toEqual(["222233334444"]);
+    expect(() =>
+      parseConfig({ organization: { ...ORGANIZATION, heartbeatAccounts: ["2222-3333-4444"] } }),
+    ).toThrow(/organization\.heartbeatAccounts\.0: must be a 12-digit account id/);
   });
 
   it("accepts roots, units, a custom member role and Regions of every partition", () => {
@@ -477,7 +491,7 @@ describe("parseConfig: organization", () => {
     const config = parseConfig({ organization });
 
     // Assess
-    expect(config.organization).toEqual(organization);
+    expect(config.organization).toEqual({ ...organization, heartbeatAccounts: [] });
   });
 
   it.each([

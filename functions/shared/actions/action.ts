@@ -13,7 +13,7 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { parseKeyArn } from "../arn.js";
 import type { Config } from "../config.js";
-import type { Finding, PlannedAction } from "../decision.js";
+import type { Finding, PlannedAction, RepairTarget } from "../decision.js";
 import { describeError } from "../errors.js";
 import type { ActionStatus, ActionType } from "../types.js";
 
@@ -43,7 +43,27 @@ export interface ActionResult {
   grant?: Record<string, unknown>;
   /** The tag removed or put back (`untag-exempt`, `retag-protected`), for the undo. */
   tag?: { key: string; value: string };
+  /** The responder's resource a repair acted on, for the undo. */
+  resource?: RepairTarget;
 }
+
+/**
+ * The calls a repair of the responder's own resources makes, in one Region. They live in an
+ * on-demand module (../clients/repair.ts) loaded by the one function that repairs: the action
+ * modules, which every bundle carries, import no EventBridge, CloudTrail or Lambda code.
+ */
+export interface RepairClients {
+  /** DescribeRule's State. */
+  ruleState(rule: { name: string; bus?: string }): Promise<string | undefined>;
+  enableRule(rule: { name: string; bus?: string }): Promise<void>;
+  /** GetTrailStatus's IsLogging. */
+  trailLogging(trail: string): Promise<boolean | undefined>;
+  startLogging(trail: string): Promise<void>;
+  /** GetFunctionConcurrency's ReservedConcurrentExecutions (undefined: none reserved). */
+  reservedConcurrency(functionName: string): Promise<number | undefined>;
+  deleteConcurrency(functionName: string): Promise<void>;
+}
+export type RepairClientsFor = (region: string | undefined) => Promise<RepairClients>;
 
 /** The KMS client to call a key with: its Region, and its account (through the member role). */
 export type KmsFor = (keyArn: string) => Promise<KMSClient>;
@@ -54,6 +74,8 @@ export interface ActionContext {
   config: Config;
   /** Results of the actions run before this one in the same plan. */
   earlier: readonly ActionResult[];
+  /** The repair clients, where the function repairs the responder's own resources. */
+  repair?: RepairClientsFor | undefined;
 }
 
 export interface Executor {
@@ -188,7 +210,9 @@ export async function runActions(
     }
     try {
       const kms = await ctx.kmsFor(action.keyRef);
-      results.push(await executor.run(action, { config: ctx.config, kms, earlier: [...results] }));
+      results.push(
+        await executor.run(action, { config: ctx.config, kms, earlier: [...results], repair: ctx.repair }),
+      );
     } catch (error) {
       // Executors return failures; anything thrown (a verification read) is still reported, never lost.
       results.push(failed(action, error, action.type));

@@ -11,9 +11,12 @@ import { cancelKeyDeletion } from "./cancel-key-deletion.js";
 import { disableKey } from "./disable-key.js";
 import { enableKey } from "./enable-key.js";
 import { enableKeyRotation } from "./enable-key-rotation.js";
+import { enableRule } from "./enable-rule.js";
 import { removeStatements } from "./remove-statements.js";
+import { restoreFunctionConcurrency } from "./restore-function-concurrency.js";
 import { revokeGrant } from "./revoke-grant.js";
 import { revokeGranteeGrants } from "./revoke-grantee-grants.js";
+import { startLogging } from "./start-logging.js";
 import { retagProtected, untagExempt } from "./tag-undo.js";
 
 export const ACTIONS = {
@@ -27,6 +30,9 @@ export const ACTIONS = {
   "analyze-key-policy": analyzeKeyPolicy,
   "untag-exempt": untagExempt,
   "retag-protected": retagProtected,
+  "enable-rule": enableRule,
+  "start-logging": startLogging,
+  "restore-function-concurrency": restoreFunctionConcurrency,
 } as const satisfies { readonly [T in ActionType]: ActionModule<T> };
 
 export type Actions = typeof ACTIONS;

@@ -1,0 +1,56 @@
+/**
+ * The calls that repair the responder's own resources (EventBridge rules, the trail, the
+ * functions' concurrency), with one set of clients per Region, created on first use. Loaded on
+ * demand by the one function that repairs: no other bundle carries these clients.
+ */
+import { CloudTrailClient, GetTrailStatusCommand, StartLoggingCommand } from "@aws-sdk/client-cloudtrail";
+import { DescribeRuleCommand, EnableRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import {
+  DeleteFunctionConcurrencyCommand,
+  GetFunctionConcurrencyCommand,
+  LambdaClient,
+} from "@aws-sdk/client-lambda";
+import type { RepairClients } from "../actions/action.js";
+import { RETRY } from "./retry.js";
+
+const byRegion = new Map<string, RepairClients>();
+
+const ruleInput = (rule: { name: string; bus?: string }) => ({
+  Name: rule.name,
+  ...(rule.bus && { EventBusName: rule.bus }),
+});
+
+function repairCalls(region: string | undefined): RepairClients {
+  const at = region ? { ...RETRY, region } : RETRY;
+  const events = new EventBridgeClient(at);
+  const cloudTrail = new CloudTrailClient(at);
+  const lambda = new LambdaClient(at);
+  return {
+    ruleState: async (rule) => (await events.send(new DescribeRuleCommand(ruleInput(rule)))).State,
+    enableRule: async (rule) => {
+      await events.send(new EnableRuleCommand(ruleInput(rule)));
+    },
+    trailLogging: async (trail) =>
+      (await cloudTrail.send(new GetTrailStatusCommand({ Name: trail }))).IsLogging,
+    startLogging: async (trail) => {
+      await cloudTrail.send(new StartLoggingCommand({ Name: trail }));
+    },
+    reservedConcurrency: async (fn) =>
+      (await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: fn })))
+        .ReservedConcurrentExecutions,
+    deleteConcurrency: async (fn) => {
+      await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: fn }));
+    },
+  };
+}
+
+/** The repair calls in a Region (undefined: the function's own Region). */
+export async function repairClients(region: string | undefined): Promise<RepairClients> {
+  const key = region ?? "";
+  let calls = byRegion.get(key);
+  if (!calls) {
+    calls = repairCalls(region);
+    byRegion.set(key, calls);
+  }
+  return calls;
+}
