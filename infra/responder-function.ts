@@ -7,7 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { type CfnResource, Duration, RemovalPolicy } from "aws-cdk-lib";
+import { type CfnResource, Duration, RemovalPolicy, Tags } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -18,6 +18,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { RESERVED_CONCURRENCY_TAG } from "../functions/shared/actions/restore-function-concurrency.js";
 import { nodeOptionsEnvironment } from "./node-options.js";
 import { suppressFailureQueueDlq } from "./suppressions.js";
 
@@ -202,6 +203,12 @@ export class ResponderFunction extends Construct {
         reservedConcurrentExecutions: props.reservedConcurrency,
       }),
     });
+
+    // What the stack reserves, where the repair of a tampered function can read it back
+    // (GetFunction returns the tags): it puts that value back rather than guessing.
+    if (props.reservedConcurrency !== undefined) {
+      Tags.of(this.function).add(RESERVED_CONCURRENCY_TAG, String(props.reservedConcurrency));
+    }
 
     // cfn-lint W3005 flags the function's DependsOn on its role as redundant with the GetAtt. CDK
     // adds it on purpose, together with the DependsOn on the role's policy (which no GetAtt

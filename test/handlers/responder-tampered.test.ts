@@ -9,8 +9,9 @@ import { DescribeRuleCommand, EnableRuleCommand, EventBridgeClient } from "@aws-
 import { KMSClient } from "@aws-sdk/client-kms";
 import {
   DeleteFunctionConcurrencyCommand,
-  GetFunctionConcurrencyCommand,
+  GetFunctionCommand,
   LambdaClient,
+  PutFunctionConcurrencyCommand,
 } from "@aws-sdk/client-lambda";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
@@ -110,9 +111,40 @@ describe("responder-tampered handler", () => {
     expect(onlyNotification(sns).subject).toContain("trail restarted");
   });
 
-  it("with repair on, removes a function's reservation of 0 and reads it back", async () => {
+  it("with repair on, puts back the reservation the stack declares (its tag) and reads it back", async () => {
+    // Prepare: the stack reserves 5 and says so in the tag; someone set 0.
+    const tags = { "kms-responder:reserved-concurrency": "5" };
+    lambda
+      .on(GetFunctionCommand)
+      .resolvesOnce({ Concurrency: { ReservedConcurrentExecutions: 0 }, Tags: tags })
+      .resolves({ Concurrency: { ReservedConcurrentExecutions: 5 }, Tags: tags });
+    lambda.on(PutFunctionConcurrencyCommand).resolves({});
+    const handler = await coldStart("responder-tampered", REPAIR);
+
+    // Act
+    const result = await handler(loadEvent("responder-tampered/put-function-concurrency"));
+
+    // Assess
+    expect(lambda).toHaveReceivedCommandExactlyOnceWith(PutFunctionConcurrencyCommand, {
+      FunctionName: FUNCTION,
+      ReservedConcurrentExecutions: 5,
+    });
+    expect(lambda).not.toHaveReceivedCommand(DeleteFunctionConcurrencyCommand);
+    expect(result).toMatchObject({
+      reasons: ["function-throttled"],
+      actions: [{ type: "restore-function-concurrency", status: "succeeded", verified: true }],
+    });
+    expect(onlyNotification(sns).text).toContain(
+      `aws lambda put-function-concurrency --function-name ${FUNCTION} --reserved-concurrent-executions 0 --region us-east-1`,
+    );
+  });
+
+  it("with repair on, removes a reservation of 0 from a function the stack reserves nothing for", async () => {
     // Prepare
-    lambda.on(GetFunctionConcurrencyCommand).resolvesOnce({ ReservedConcurrentExecutions: 0 }).resolves({});
+    lambda
+      .on(GetFunctionCommand)
+      .resolvesOnce({ Concurrency: { ReservedConcurrentExecutions: 0 }, Tags: {} })
+      .resolves({ Tags: {} });
     lambda.on(DeleteFunctionConcurrencyCommand).resolves({});
     const handler = await coldStart("responder-tampered", REPAIR);
 
@@ -123,13 +155,27 @@ describe("responder-tampered handler", () => {
     expect(lambda).toHaveReceivedCommandExactlyOnceWith(DeleteFunctionConcurrencyCommand, {
       FunctionName: FUNCTION,
     });
-    expect(result).toMatchObject({
-      reasons: ["function-throttled"],
-      actions: [{ type: "restore-function-concurrency", status: "succeeded", verified: true }],
+    expect(lambda).not.toHaveReceivedCommand(PutFunctionConcurrencyCommand);
+    expect(result.actions).toMatchObject([
+      { type: "restore-function-concurrency", status: "succeeded", verified: true },
+    ]);
+  });
+
+  it("a reservation already as the stack declares it: nothing sent but the read", async () => {
+    // Prepare
+    lambda.on(GetFunctionCommand).resolves({
+      Concurrency: { ReservedConcurrentExecutions: 5 },
+      Tags: { "kms-responder:reserved-concurrency": "5" },
     });
-    expect(onlyNotification(sns).text).toContain(
-      `aws lambda put-function-concurrency --function-name ${FUNCTION} --reserved-concurrent-executions 0 --region us-east-1`,
-    );
+    const handler = await coldStart("responder-tampered", REPAIR);
+
+    // Act
+    const result = await handler(loadEvent("responder-tampered/put-function-concurrency"));
+
+    // Assess
+    expect(lambda).not.toHaveReceivedCommand(PutFunctionConcurrencyCommand);
+    expect(lambda).not.toHaveReceivedCommand(DeleteFunctionConcurrencyCommand);
+    expect(result.actions).toMatchObject([{ type: "restore-function-concurrency", status: "already-done" }]);
   });
 
   it("a rule already enabled again: nothing sent but the read", async () => {
@@ -147,7 +193,7 @@ describe("responder-tampered handler", () => {
 
   it("a denied repair fails the invocation after notifying, with the error", async () => {
     // Prepare
-    lambda.on(GetFunctionConcurrencyCommand).resolves({ ReservedConcurrentExecutions: 0 });
+    lambda.on(GetFunctionCommand).resolves({ Concurrency: { ReservedConcurrentExecutions: 0 } });
     lambda
       .on(DeleteFunctionConcurrencyCommand)
       .rejects(Object.assign(new Error("not authorized"), { name: "AccessDeniedException" }));

@@ -75,7 +75,7 @@ describe("responder-tampered's repairs in the stack", () => {
       {
         Sid: "RepairOwnFunctions",
         Effect: "Allow",
-        Action: ["lambda:DeleteFunctionConcurrency", "lambda:GetFunctionConcurrency"],
+        Action: ["lambda:DeleteFunctionConcurrency", "lambda:GetFunction", "lambda:PutFunctionConcurrency"],
         Resource: arn("lambda", "here", ":function:kms-responder-*"),
       },
     ]);

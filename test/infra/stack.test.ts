@@ -712,6 +712,22 @@ describe("functions", () => {
     }
   });
 
+  it("tags each function with the concurrency it reserves, and only those (the repair puts that value back)", () => {
+    // Arrange
+    const functions = Object.values(built.template.findResources("AWS::Lambda::Function")) as {
+      Properties: { ReservedConcurrentExecutions?: number; Tags?: { Key: string; Value: string }[] };
+    }[];
+    const tagged = (fn: (typeof functions)[number]) =>
+      fn.Properties.Tags?.find((t) => t.Key === "kms-responder:reserved-concurrency")?.Value;
+
+    // Assert
+    expect(functions.some((fn) => fn.Properties.ReservedConcurrentExecutions !== undefined)).toBe(true);
+    for (const fn of functions) {
+      const reserved = fn.Properties.ReservedConcurrentExecutions;
+      expect(tagged(fn)).toBe(reserved === undefined ? undefined : String(reserved));
+    }
+  });
+
   it("reserves no concurrency when told not to (accounts with a low concurrency limit)", () => {
     const unreserved = buildStack({ reservedConcurrency: false });
     try {

@@ -59,8 +59,12 @@ export interface RepairClients {
   /** GetTrailStatus's IsLogging. */
   trailLogging(trail: string): Promise<boolean | undefined>;
   startLogging(trail: string): Promise<void>;
-  /** GetFunctionConcurrency's ReservedConcurrentExecutions (undefined: none reserved). */
-  reservedConcurrency(functionName: string): Promise<number | undefined>;
+  /**
+   * GetFunction: the reservation now (undefined: none) and the one the stack declared in the
+   * function's `kms-responder:reserved-concurrency` tag (undefined: the stack reserves none).
+   */
+  concurrency(functionName: string): Promise<{ reserved?: number; declared?: number }>;
+  putConcurrency(functionName: string, reserved: number): Promise<void>;
   deleteConcurrency(functionName: string): Promise<void>;
 }
 export type RepairClientsFor = (region: string | undefined) => Promise<RepairClients>;

@@ -1,42 +1,55 @@
 /**
- * Puts a responder function's concurrency back after someone reserved 0 (or fewer) for it
- * (the tampering incident with `repair` on): DeleteFunctionConcurrency removes the reservation, so the
- * function runs from the account's unreserved pool again; the stack's own reservation, where it
- * sets one, comes back with the next deploy. GetFunctionConcurrency reads it back.
+ * Puts a responder function's concurrency back after someone changed its reservation (the
+ * tampering incident with `repair` on). The stack writes the reservation it declares into the
+ * function's `kms-responder:reserved-concurrency` tag; GetFunction returns both, so the repair puts
+ * that value back (PutFunctionConcurrency), or removes the reservation (DeleteFunctionConcurrency)
+ * when the stack reserves none. GetFunction reads the result back.
  */
-import { base, type ExecutingAction, failed, oneStep, shellArg } from "./action.js";
+import { type ActionResult, base, type ExecutingAction, failed, oneStep, shellArg } from "./action.js";
 import { reach, regionArg, repaired } from "./repair-target.js";
+
+/** The tag in which the stack records the reservation it declares for a function. */
+export const RESERVED_CONCURRENCY_TAG = "kms-responder:reserved-concurrency";
+
+const described = (reserved: number | undefined) =>
+  reserved === undefined ? "no reserved concurrency" : `a reserved concurrency of ${reserved}`;
 
 export const restoreFunctionConcurrency: ExecutingAction<"restore-function-concurrency"> = {
   type: "restore-function-concurrency",
-  permissions: ["lambda:DeleteFunctionConcurrency", "lambda:GetFunctionConcurrency"],
+  permissions: ["lambda:DeleteFunctionConcurrency", "lambda:GetFunction", "lambda:PutFunctionConcurrency"],
   async run(action, ctx) {
     const reached = await reach(action, ctx);
     if ("result" in reached) return reached.result;
     const { target, clients } = reached;
+    let wanted: number | undefined;
+    let step = "GetFunction";
     try {
-      if ((await clients.reservedConcurrency(target.name)) === undefined) {
+      const now = await clients.concurrency(target.name);
+      wanted = now.declared;
+      if (now.reserved === wanted) {
         return {
           ...base(action),
           resource: target,
           status: "already-done",
-          detail: `function ${target.name} has no reserved concurrency`,
+          detail: `function ${target.name} has ${described(wanted)}, as the stack declares`,
           verified: true,
-        };
+        } satisfies ActionResult;
       }
-      await clients.deleteConcurrency(target.name);
+      step = wanted === undefined ? "DeleteFunctionConcurrency" : "PutFunctionConcurrency";
+      if (wanted === undefined) await clients.deleteConcurrency(target.name);
+      else await clients.putConcurrency(target.name, wanted);
     } catch (error) {
-      return failed(action, error, "DeleteFunctionConcurrency");
+      return failed(action, error, step);
     }
-    const after = await clients.reservedConcurrency(target.name).then(
-      (reserved) => reserved === undefined,
+    const after = await clients.concurrency(target.name).then(
+      (read) => read.reserved === wanted,
       () => undefined,
     );
-    return repaired(action, target, `function ${target.name}'s reserved concurrency removed`, after);
+    return repaired(action, target, `function ${target.name} put back to ${described(wanted)}`, after);
   },
   done: "function concurrency restored",
   impact:
-    "the function is invoked again (from the account's unreserved concurrency); events sent to it while it could not run were retried by EventBridge or are in its failure queue. The stack's own reservation, if it sets one, returns with the next deploy",
+    "the function is invoked again, with the concurrency the stack gives it; events sent to it while it could not run were retried by EventBridge or are in its failure queue",
   undo: {
     command: (result, { region }) =>
       result.resource

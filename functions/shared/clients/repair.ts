@@ -7,10 +7,12 @@ import { CloudTrailClient, GetTrailStatusCommand, StartLoggingCommand } from "@a
 import { DescribeRuleCommand, EnableRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import {
   DeleteFunctionConcurrencyCommand,
-  GetFunctionConcurrencyCommand,
+  GetFunctionCommand,
   LambdaClient,
+  PutFunctionConcurrencyCommand,
 } from "@aws-sdk/client-lambda";
 import type { RepairClients } from "../actions/action.js";
+import { RESERVED_CONCURRENCY_TAG } from "../actions/restore-function-concurrency.js";
 import { RETRY } from "./retry.js";
 
 const byRegion = new Map<string, RepairClients>();
@@ -35,9 +37,20 @@ function repairCalls(region: string | undefined): RepairClients {
     startLogging: async (trail) => {
       await cloudTrail.send(new StartLoggingCommand({ Name: trail }));
     },
-    reservedConcurrency: async (fn) =>
-      (await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: fn })))
-        .ReservedConcurrentExecutions,
+    concurrency: async (fn) => {
+      const out = await lambda.send(new GetFunctionCommand({ FunctionName: fn }));
+      const reserved = out.Concurrency?.ReservedConcurrentExecutions;
+      const declared = Number(out.Tags?.[RESERVED_CONCURRENCY_TAG]);
+      return {
+        ...(reserved !== undefined && { reserved }),
+        ...(Number.isInteger(declared) && declared >= 0 && { declared }),
+      };
+    },
+    putConcurrency: async (fn, reserved) => {
+      await lambda.send(
+        new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: reserved }),
+      );
+    },
     deleteConcurrency: async (fn) => {
       await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: fn }));
     },
