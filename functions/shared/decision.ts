@@ -207,6 +207,10 @@ export interface KeyFacts {
   keyManager?: string;
   /** DescribeKey's KeyState. */
   keyState?: string;
+  /** DescribeKey's Description (for the notification; "" when the key has none). */
+  keyDescription?: string;
+  /** The aliases that name the key (ListAliases, for the notification). */
+  aliases?: readonly string[];
   /** DescribeKey's Origin: `AWS_KMS`, `EXTERNAL` (imported material), `AWS_CLOUDHSM`, `EXTERNAL_KEY_STORE`. */
   keyOrigin?: string;
   /** DescribeKey's CurrentKeyMaterialId. */

@@ -15,6 +15,7 @@ import {
   GetKeyRotationStatusCommand,
   type GrantListEntry,
   type KMSClient,
+  ListAliasesCommand,
   ListGrantsCommand,
   ListKeyRotationsCommand,
   ListResourceTagsCommand,
@@ -52,7 +53,7 @@ export interface FactRequest {
 export async function resolveKey(
   kms: KMSClient,
   hint: string,
-): Promise<{ key?: KeyRef; state?: string; manager?: string; error?: string }> {
+): Promise<{ key?: KeyRef; state?: string; manager?: string; description?: string; error?: string }> {
   try {
     const meta = (await kms.send(new DescribeKeyCommand({ KeyId: hint }))).KeyMetadata;
     const key = parseKeyArn(meta?.Arn);
@@ -62,6 +63,7 @@ export async function resolveKey(
       key: alias ? { ...key, alias } : key,
       ...(meta?.KeyState && { state: meta.KeyState }),
       ...(meta?.KeyManager && { manager: meta.KeyManager }),
+      description: meta?.Description ?? "",
     };
   } catch (error) {
     return { error: describeError(error) };
@@ -157,13 +159,38 @@ export interface FactContext {
   client: KMSClient;
   arn: string;
   request: FactRequest;
+  /** Whether another read of this round already sends DescribeKey (the `key` fact, or resolving an alias). */
+  described: boolean;
+}
+
+/** The key's aliases (one ListAliases page: a key has few), as the notification names them. */
+async function readAliases(client: KMSClient, arn: string): Promise<string[]> {
+  const out = await client.send(new ListAliasesCommand({ KeyId: arn }));
+  return (out.Aliases ?? []).flatMap((a) => (a.AliasName ? [a.AliasName] : []));
+}
+
+/**
+ * What the notification says to name the key (its aliases and description), read in the same
+ * parallel round as the facts the decision needs, so that acting is followed by no read but the
+ * verification. Best effort: a failed read leaves the field unknown, never holds an action. The
+ * description comes from the round's DescribeKey when another read sends one.
+ */
+async function readNotice({ client, arn, described }: FactContext): Promise<Partial<KeyFacts>> {
+  const [aliases, meta] = await Promise.allSettled([
+    readAliases(client, arn),
+    described ? Promise.resolve(undefined) : client.send(new DescribeKeyCommand({ KeyId: arn })),
+  ]);
+  const facts: Partial<KeyFacts> = {};
+  if (aliases.status === "fulfilled") facts.aliases = aliases.value;
+  if (meta.status === "fulfilled" && meta.value)
+    facts.keyDescription = meta.value.KeyMetadata?.Description ?? "";
+  return facts;
 }
 
 /**
  * One fact, read by name: the IAM actions it needs (the roles are derived from the reads an
  * incident declares) and the read, which returns the fields of `KeyFacts` it fills and keeps
- * everything it read that a decider may want. No `read`: the fact is read elsewhere (`notice`,
- * after acting, for the notification).
+ * everything it read that a decider may want. No `read`: the fact is read elsewhere.
  */
 export interface FactReader {
   permissions: readonly string[];
@@ -177,6 +204,8 @@ export const FACT_READERS = {
     async read({ client, arn }) {
       const meta = (await client.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata;
       return {
+        // Read here for the notification too (see `notice`).
+        ...(meta && { keyDescription: meta.Description ?? "" }),
         ...(meta?.KeyState && { keyState: meta.KeyState }),
         ...(meta?.KeyManager && { keyManager: meta.KeyManager }),
         ...(meta?.Origin && { keyOrigin: meta.Origin }),
@@ -247,7 +276,7 @@ export const FACT_READERS = {
     // Never fails: a Region without the API, or a role without the permission, says "unknown".
     read: async ({ client, arn }) => ({ lastUsage: await lastUsage(client, arn) }),
   },
-  notice: { permissions: ["kms:DescribeKey", "kms:ListAliases"] },
+  notice: { permissions: ["kms:DescribeKey", "kms:ListAliases"], read: readNotice },
   organization: {
     permissions: ["organizations:DescribeOrganization"],
     async read() {
@@ -286,12 +315,15 @@ export async function readFacts(
   const facts: KeyFacts = {};
   let key = request.key;
   const wants = new Set<string>(request.names);
+  let described = wants.has("key");
   if (!key && request.keyHint) {
     const resolved = await resolveKey(kms, request.keyHint);
     if (resolved.error) errors.key = resolved.error;
     key = resolved.key;
     if (resolved.state) facts.keyState = resolved.state;
     if (resolved.manager) facts.keyManager = resolved.manager;
+    if (resolved.description !== undefined) facts.keyDescription = resolved.description;
+    described = resolved.description !== undefined;
     wants.delete("key");
   }
   if (!key) return { key, facts: Object.keys(errors).length ? { ...facts, readErrors: errors } : facts };
@@ -304,7 +336,7 @@ export async function readFacts(
     for (const name of wants) errors[name] = describeError(error);
     return { key, facts: { ...facts, readErrors: errors } };
   }
-  const ctx: FactContext = { client, arn, request };
+  const ctx: FactContext = { client, arn, request, described };
   const reads = [...wants].map(async (name) => {
     const reader = factReader(name, request.readers);
     if (!reader?.read) return;

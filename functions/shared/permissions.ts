@@ -59,6 +59,20 @@ export const isRepairAction = (action: string): boolean => REPAIR_ACTIONS.some((
 /** What a central responder needs to reach a key in a member account (the member role). */
 export const ASSUME_MEMBER_ROLE = "sts:AssumeRole";
 
+/**
+ * The facts a handler reads in its one round before deciding again: the incident's own reads and,
+ * for every function about keys, what its notification names the key by (`notice`: aliases and
+ * description, best effort), read in the same round so that nothing is read after acting but the
+ * verification.
+ */
+export function roundReads<Own extends string>(
+  incident: Incident<string, Own>,
+  config: Config,
+): readonly string[] {
+  const notice = sourcesOf(incident).includes(KMS_SOURCE) && !incident.keyless ? ["notice"] : [];
+  return [...incident.reads(config), ...notice];
+}
+
 /** The IAM actions an incident's function needs under `config`; empty when the incident is off. */
 export function rolePermissions<Own extends string>(
   incident: Incident<string, Own>,
@@ -66,9 +80,7 @@ export function rolePermissions<Own extends string>(
 ): RolePermissions {
   const mode = incidentMode(config, incident.name);
   if (mode === "off") return { kms: [], other: [] };
-  // Every function about keys names the key in its notification (read after acting, best effort).
-  const notice = sourcesOf(incident).includes(KMS_SOURCE) && !incident.keyless ? ["notice"] : [];
-  const reads = [...incident.reads(config), ...notice].flatMap((r) => [
+  const reads = roundReads(incident, config).flatMap((r) => [
     ...(factReader(r, incident.facts)?.permissions ?? []),
   ]);
   // In notify mode nothing is changed: no mutating permission at all.

@@ -27,6 +27,7 @@ import {
   base,
   type Executor,
   type KmsFor,
+  type KnownFacts,
   type RepairClientsFor,
   runActions,
 } from "./actions/action.js";
@@ -61,7 +62,7 @@ import {
   type Outcome,
   publish,
 } from "./notify.js";
-import { rolePermissions } from "./permissions.js";
+import { rolePermissions, roundReads } from "./permissions.js";
 import { deliveryHold, heldFinding } from "./provenance.js";
 import { importToSecurityHub } from "./securityhub.js";
 
@@ -177,15 +178,18 @@ async function publishChatSafely(deps: PipelineDeps, notification: Notification)
 }
 
 /**
- * The key's aliases and description, read once after acting so the reader knows which key this is
- * (`alias/payments` says more than an id). Best effort and never before remediation: a failed read
+ * The key's aliases and description, so the reader knows which key this is (`alias/payments` says
+ * more than an id). An incident's handler read them with its facts (`notice`); a planner that read
+ * nothing (the runbook, the sweep) reads them here, after acting. Best effort: a failed read
  * leaves them unknown in the notification.
  */
 async function readKeyInfo(
   finding: Finding,
   deps: PipelineDeps,
   kmsFor: KmsFor,
+  read: KeyFacts | undefined,
 ): Promise<KeyInfo | undefined> {
+  if (read) return keyInfoOf(read);
   const key = finding.key;
   if (!key || !reachable(deps, key)) return undefined;
   try {
@@ -206,6 +210,15 @@ async function readKeyInfo(
   }
 }
 
+/** The notification's key facts from a round of reads; undefined when the round read neither. */
+function keyInfoOf(read: KeyFacts): KeyInfo | undefined {
+  if (read.aliases === undefined && read.keyDescription === undefined) return undefined;
+  return {
+    ...(read.aliases && { aliases: [...read.aliases] }),
+    ...(read.keyDescription !== undefined && { description: read.keyDescription }),
+  };
+}
+
 /**
  * act -> notify, for a finding from any planner. Returns the result and, when an action or the
  * notification failed, the error that must fail the invocation (after the notification went out).
@@ -215,11 +228,12 @@ export async function act(
   executors: readonly Executor[],
   deps: PipelineDeps,
   request?: ManualRequest,
+  read?: KeyFacts,
 ): Promise<{ result: HandlerResult; failure: ActionError | undefined }> {
   const { kmsFor } = accessFor(deps, finding.incident, finding.event?.eventId);
-  const results = await runOrRequestApproval(finding, executors, deps, kmsFor);
+  const results = await runOrRequestApproval(finding, executors, deps, kmsFor, read);
   const actedAt = Date.now();
-  const keyInfo = await readKeyInfo(finding, deps, kmsFor);
+  const keyInfo = await readKeyInfo(finding, deps, kmsFor, read);
   const published = await publishSafely(deps, { finding, results, request, keyInfo });
   recordMetrics(finding, results, actedAt);
   // Security Hub (when on), after the notification: a failed import never undoes an action; it
@@ -256,9 +270,11 @@ async function runOrRequestApproval(
   executors: readonly Executor[],
   deps: PipelineDeps,
   kmsFor: KmsFor,
+  read: KeyFacts | undefined,
 ): Promise<ActionResult[]> {
   if (incidentMode(deps.config, finding.incident) !== "approve") {
-    return runConfirmed(finding.actions, executors, deps, kmsFor);
+    const known = read && finding.key ? { keyArn: finding.key.arn, facts: read } : undefined;
+    return runConfirmed(finding.actions, executors, deps, kmsFor, known);
   }
   if (!deps.approvalStack) {
     return finding.actions.map((a) => ({
@@ -290,9 +306,11 @@ async function runConfirmed(
   executors: readonly Executor[],
   deps: PipelineDeps,
   kmsFor: KmsFor,
+  known: KnownFacts | undefined,
 ): Promise<ActionResult[]> {
   const ctx = { kmsFor, config: deps.config, repair: deps.repair };
-  const first = await runActions(actions, executors, ctx);
+  // The first attempt starts from the facts read before deciding; a second one reads afresh.
+  const first = await runActions(actions, executors, known ? { ...ctx, known } : ctx);
   const from = first.findIndex((r) => r.status === "already-done");
   if (from < 0) return first;
   const redo = actions
@@ -342,8 +360,9 @@ export async function execute(
   executors: readonly Executor[],
   deps: PipelineDeps,
   request?: ManualRequest,
+  read?: KeyFacts,
 ): Promise<HandlerResult> {
-  const { result, failure } = await act(finding, executors, deps, request);
+  const { result, failure } = await act(finding, executors, deps, request, read);
   if (failure) throw failure;
   return result;
 }
@@ -426,7 +445,7 @@ function readStateFor<Own extends string>(
   const grantId = plannedGrant(first);
   const access = accessFor(deps, incident.name, event.eventId);
   return readFacts(deps.kms, {
-    names: reachable(deps, first.key) ? incident.reads(deps.config) : [],
+    names: reachable(deps, first.key) ? roundReads(incident, deps.config) : [],
     kmsFor: access.kmsFor,
     credentialsFor: access.credentialsFor,
     key: first.key,
@@ -546,14 +565,14 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
       ...(incident.closesKeyFindings && { closesKeyFindings: incident.closesKeyFindings }),
     };
     const unresolved = decision.key ? undefined : facts.readErrors?.key;
-    if (unresolved === undefined) return execute(typed, incident.executors, deps);
+    if (unresolved === undefined) return execute(typed, incident.executors, deps, undefined, facts);
     // The record named its key by alias and the lookup failed: notify with what is known, then
     // fail the invocation so the retry resolves it (never act blind, never stay silent).
     const noted = {
       ...typed,
       details: [...decision.details, `The key could not be resolved: ${unresolved}`],
     };
-    const { failure } = await act(noted, incident.executors, deps);
+    const { failure } = await act(noted, incident.executors, deps, undefined, facts);
     throw failure ?? new ActionError(`the key could not be resolved: ${unresolved}`);
   };
 }

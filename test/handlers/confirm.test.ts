@@ -13,6 +13,7 @@ import {
   EnableKeyCommand,
   GetKeyPolicyCommand,
   KMSClient,
+  ListAliasesCommand,
   ListGrantsCommand,
   PutKeyPolicyCommand,
   RevokeGrantCommand,
@@ -202,7 +203,7 @@ describe("a negative read is confirmed by a second read", () => {
     expect(onlyNotification(sns).text).toContain("A first read showed not-pending-deletion");
   });
 
-  it("deletion: both reads say Enabled: nothing sent, one extra DescribeKey, confirmed", async () => {
+  it("deletion: both reads say Enabled: nothing sent, one extra round of reads, confirmed", async () => {
     // Prepare
     const key = fakeKey(kms, { arn: DELETION_KEY, state: "Enabled" }, cloudTrail);
     const { waits, wait } = waitThen();
@@ -210,9 +211,10 @@ describe("a negative read is confirmed by a second read", () => {
     // Act
     const result = await createHandler(keyDeletionScheduled, deps(wait))(loadEvent(DELETION_EVENT));
 
-    // Assess: two judging DescribeKeys and the notification's own.
+    // Assess: two rounds of reads (each with the notification's aliases), nothing after them.
     expect(waits).toEqual([5000]);
-    expect(kms).toHaveReceivedCommandTimes(DescribeKeyCommand, 3);
+    expect(kms).toHaveReceivedCommandTimes(DescribeKeyCommand, 2);
+    expect(kms).toHaveReceivedCommandTimes(ListAliasesCommand, 2);
     expect(kms).not.toHaveReceivedCommand(CancelKeyDeletionCommand);
     expect(kms).not.toHaveReceivedCommand(EnableKeyCommand);
     expect(key.fake.mutations()).toEqual([]);

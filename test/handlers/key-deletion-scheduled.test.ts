@@ -57,7 +57,7 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     );
   });
 
-  it("reads state, tags and history in parallel, cancels by key ID and re-enables when the key was enabled before", async () => {
+  it("reads state, tags, aliases and history in parallel, cancels by key ID and re-enables when the key was enabled before", async () => {
     // Prepare
     const key = fakeKey(
       kms,
@@ -87,6 +87,18 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     expect(kms).toHaveReceivedCommandExactlyOnceWith(CancelKeyDeletionCommand, { KeyId: KEY_ID });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(EnableKeyCommand, { KeyId: KEY_ID });
     expect(key.fake.mutations()).toEqual(["CancelKeyDeletion", "EnableKey"]);
+    // One parallel round of reads (the notification's aliases with them), then each action and the
+    // read verifying it: EnableKey starts from the state CancelKeyDeletion's verification read.
+    expect(key.fake.operations()).toEqual([
+      "DescribeKey",
+      "ListResourceTags",
+      "ListAliases",
+      "LookupEvents",
+      "CancelKeyDeletion",
+      "DescribeKey",
+      "EnableKey",
+      "DescribeKey",
+    ]);
     expect(key.state).toBe("Enabled");
     expect(result).toMatchObject({
       outcome: "remediated",

@@ -85,7 +85,7 @@ afterEach(() => {
 });
 
 describe("key-policy-violation handler: onCritical disable-key (the default)", () => {
-  it("reads the key, tags and current policy in parallel, disables the key by key ID, verifies, never changes the policy", async () => {
+  it("reads the key, tags, current policy and aliases in parallel, disables the key by key ID, verifies, never changes the policy", async () => {
     // Prepare
     const key = fakeKey(kms, { arn: KEY_ARN, policy: PUBLIC_POLICY });
     const handler = await coldStart("key-policy-violation");
@@ -94,16 +94,15 @@ describe("key-policy-violation handler: onCritical disable-key (the default)", (
     const result = await handler(loadEvent("key-policy-violation/public-policy"));
 
     // Assess
+    // One parallel round of reads (the notification's aliases with them; the state DisableKey
+    // starts from is the round's DescribeKey), the action, its verification: nothing else.
     expect(kmsCommands()).toEqual([
       "DescribeKeyCommand",
       "ListResourceTagsCommand",
       "GetKeyPolicyCommand",
-      "DescribeKeyCommand",
+      "ListAliasesCommand",
       "DisableKeyCommand",
       "DescribeKeyCommand",
-      // After acting, once, for the notification: the key's description and aliases.
-      "DescribeKeyCommand",
-      "ListAliasesCommand",
     ]);
     expect(kms).toHaveReceivedCommandWith(ListResourceTagsCommand, { KeyId: KEY_ARN });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(DisableKeyCommand, { KeyId: KEY_ID });
@@ -191,12 +190,11 @@ describe("key-policy-violation handler: onCritical remove-statements", () => {
       "DescribeKeyCommand",
       "ListResourceTagsCommand",
       "GetKeyPolicyCommand",
+      "ListAliasesCommand",
       // Read again right before the write: unchanged since the decision read it.
       "GetKeyPolicyCommand",
       "PutKeyPolicyCommand",
       "GetKeyPolicyCommand",
-      "DescribeKeyCommand",
-      "ListAliasesCommand",
     ]);
     expect(kms).toHaveReceivedCommandWith(GetKeyPolicyCommand, { KeyId: KEY_ARN, PolicyName: "default" });
     expect(kms).toHaveReceivedCommandExactlyOnceWith(PutKeyPolicyCommand, {
@@ -316,7 +314,6 @@ describe("key-policy-violation handler: keys and findings it must not act on", (
       "DescribeKeyCommand",
       "ListResourceTagsCommand",
       "GetKeyPolicyCommand",
-      "DescribeKeyCommand",
       "ListAliasesCommand",
     ]);
     expect(result).toMatchObject({ outcome: "notified", severity: "critical", actions: [] });

@@ -54,7 +54,7 @@ afterEach(() => {
 });
 
 describe("rogue-grant handler: a grant to another account", () => {
-  it("reads the key, its tags and the grant in parallel, revokes exactly the event's grant by key ARN, then verifies", async () => {
+  it("reads the key, its tags, the grant and the key's aliases in parallel, revokes exactly the event's grant by key ARN, then verifies", async () => {
     // Prepare
     const key = fakeKey(kms, { arn: KEY_ARN, grants: [CLAIMED] });
     const handler = await coldStart("rogue-grant");
@@ -71,15 +71,15 @@ describe("rogue-grant handler: a grant to another account", () => {
     expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_ARN });
     expect(kms).toHaveReceivedCommandTimes(ListGrantsCommand, 2);
     expect(kms).toHaveReceivedCommandWith(ListGrantsCommand, { KeyId: KEY_ARN, GrantId: GRANT_ID });
+    // One parallel round of reads (the notification's aliases with them, its description from the
+    // same DescribeKey), the action, its verification: nothing else.
     expect(key.fake.operations()).toEqual([
       "DescribeKey",
       "ListResourceTags",
       "ListGrants",
+      "ListAliases",
       "RevokeGrant",
       "ListGrants",
-      // After acting, once, for the notification: the key's description and aliases.
-      "DescribeKey",
-      "ListAliases",
     ]);
     expect(key.grants.map((g) => g.GrantId)).not.toContain(GRANT_ID);
     expect(result).toMatchObject({

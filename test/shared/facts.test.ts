@@ -8,6 +8,7 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
+  ListAliasesCommand,
   ListGrantsCommand,
   ListResourceTagsCommand,
   NotFoundException,
@@ -73,6 +74,7 @@ describe("readFacts: reads in parallel", () => {
     // Assess
     expect(sentBeforeAnyAnswer).toBe(4);
     expect(facts).toEqual({
+      keyDescription: "",
       keyState: "Enabled",
       keyManager: "CUSTOMER",
       tags: { team: "payments" },
@@ -201,7 +203,13 @@ describe("readFacts: an alias is resolved first", () => {
 
     // Assess
     expect(key).toEqual({ ...KEY, alias: "alias/payments" });
-    expect(facts).toEqual({ keyState: "Enabled", keyManager: "CUSTOMER", tags: {}, policy: POLICY });
+    expect(facts).toEqual({
+      keyState: "Enabled",
+      keyManager: "CUSTOMER",
+      keyDescription: "",
+      tags: {},
+      policy: POLICY,
+    });
     const calls = kmsMock.calls().map((c) => c.args[0].input as { KeyId?: string });
     expect(calls[0]).toEqual({ KeyId: "alias/payments" });
     expect(calls.slice(1).map((c) => c.KeyId)).toEqual([KEY_ARN, KEY_ARN]);
@@ -242,6 +250,7 @@ describe("readFacts: failures and missing grants", () => {
 
     // Assess
     expect(facts).toEqual({
+      keyDescription: "",
       keyState: "Enabled",
       readErrors: { policy: "ThrottlingException: Rate exceeded" },
     });
@@ -315,5 +324,65 @@ describe("readFacts: failures and missing grants", () => {
 
     // Assess
     expect(facts).toEqual({ readErrors: { grant: "AccessDeniedException: denied" } });
+  });
+});
+
+describe("readFacts: what the notification names the key by (notice), in the same round", () => {
+  it("with the key read: ListAliases beside it, the description from its DescribeKey (sent once)", async () => {
+    // Prepare
+    const describe = deferred<object>();
+    kmsMock.on(DescribeKeyCommand).callsFake(() => describe.promise);
+    kmsMock.on(ListAliasesCommand).resolves({ Aliases: [{ AliasName: "alias/payments" }, {}] });
+
+    // Act
+    const reading = readFacts(kms, { names: ["key", "notice"], key: KEY, keyHint: undefined });
+    await settle();
+    const sentBeforeAnyAnswer = kmsMock.calls().map((c) => c.args[0].constructor.name);
+    describe.resolve({ KeyMetadata: { KeyId: "k", KeyState: "Enabled", Description: "payments" } });
+    const { facts } = await reading;
+
+    // Assess
+    expect(sentBeforeAnyAnswer).toEqual(["DescribeKeyCommand", "ListAliasesCommand"]);
+    expect(kmsMock.commandCalls(DescribeKeyCommand)).toHaveLength(1);
+    expect(kmsMock).toHaveReceivedCommandWith(ListAliasesCommand, { KeyId: KEY_ARN });
+    expect(facts).toEqual({ keyState: "Enabled", keyDescription: "payments", aliases: ["alias/payments"] });
+  });
+
+  it("without the key read: its own DescribeKey and ListAliases; failures leave them unknown, never a read error", async () => {
+    // Prepare
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: "k", KeyState: "Disabled" } });
+    kmsMock
+      .on(ListAliasesCommand)
+      .rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
+
+    // Act
+    const { facts } = await readFacts(kms, { names: ["notice"], key: KEY, keyHint: undefined });
+
+    // Assess: the description only (the state is not a fact this incident asked for)
+    expect(
+      kmsMock
+        .calls()
+        .map((c) => c.args[0].constructor.name)
+        .sort(),
+    ).toEqual(["DescribeKeyCommand", "ListAliasesCommand"]);
+    expect(facts).toEqual({ keyDescription: "" });
+  });
+
+  it("a key resolved from its alias: the resolution's DescribeKey gives the description", async () => {
+    // Prepare
+    kmsMock.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { KeyId: "k", Arn: KEY_ARN, KeyState: "Enabled", Description: "payments" },
+    });
+    kmsMock.on(ListAliasesCommand).resolves({ Aliases: [{ AliasName: "alias/payments" }] });
+
+    // Act
+    const { facts } = await readFacts(kms, { names: ["notice"], key: undefined, keyHint: "alias/payments" });
+
+    // Assess
+    expect(kmsMock.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      "DescribeKeyCommand",
+      "ListAliasesCommand",
+    ]);
+    expect(facts).toMatchObject({ keyDescription: "payments", aliases: ["alias/payments"] });
   });
 });

@@ -9,6 +9,7 @@ import {
   DescribeKeyCommand,
   DisableKeyCommand,
   KMSClient,
+  ListAliasesCommand,
   ListGrantsCommand,
   ListResourceTagsCommand,
   NotFoundException,
@@ -279,9 +280,7 @@ describe("createHandler: the pipeline order", () => {
       KeyManager: "CUSTOMER" as const,
     };
     kmsMock.on(DescribeKeyCommand).callsFake(async () => {
-      // After acting, the key may be described again for the notification's benefit: not a decision read.
-      if (steps.includes("act")) return { KeyMetadata: meta };
-      steps.push("read");
+      steps.push(steps.includes("act") ? "read after acting" : "read");
       await settle();
       sentWhenFirstReadAnswered = kmsMock.calls().length;
       return { KeyMetadata: meta };
@@ -300,6 +299,10 @@ describe("createHandler: the pipeline order", () => {
       steps.push("act");
       return {};
     });
+    kmsMock.on(ListAliasesCommand).callsFake(async () => {
+      steps.push(steps.includes("act") ? "read after acting" : "read");
+      return { Aliases: [{ AliasName: "alias/payments" }] };
+    });
     snsMock.on(PublishCommand).callsFake(async () => {
       steps.push("notify");
       return { MessageId: "m-1" };
@@ -313,11 +316,15 @@ describe("createHandler: the pipeline order", () => {
     const result = await createHandler(incident, deps())(loadEvent("rogue-grant/external-grantee"));
 
     // Assess
-    expect(steps).toEqual(["decide", "read", "read", "read", "decide", "act", "verify", "notify"]);
-    expect(sentWhenFirstReadAnswered).toBe(3);
+    // The notification's aliases are read in the same round; nothing is read after acting but the
+    // verification.
+    expect(steps).toEqual(["decide", "read", "read", "read", "read", "decide", "act", "verify", "notify"]);
+    expect(sentWhenFirstReadAnswered).toBe(4);
     expect(decisions.map((d) => d.facts)).toEqual([
       {},
       {
+        keyDescription: "",
+        aliases: ["alias/payments"],
         keyState: "Enabled",
         keyManager: "CUSTOMER",
         tags: { team: "payments" },

@@ -13,7 +13,7 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { parseKeyArn } from "../arn.js";
 import type { Config } from "../config.js";
-import type { Finding, PlannedAction, RepairTarget } from "../decision.js";
+import type { Finding, KeyFacts, PlannedAction, RepairTarget } from "../decision.js";
 import { describeError } from "../errors.js";
 import type { ActionStatus, ActionType } from "../types.js";
 
@@ -80,6 +80,35 @@ export interface ActionContext {
   earlier: readonly ActionResult[];
   /** The repair clients, where the function repairs the responder's own resources. */
   repair?: RepairClientsFor | undefined;
+  /**
+   * What the handler read about the key in its round of reads, moments before acting (the
+   * decision rests on it): an executor's "already done?" check starts from it instead of reading
+   * the same thing again. Absent for planners that read nothing (the runbook, the sweep).
+   */
+  known?: KnownFacts;
+}
+
+/** The facts read before acting, and the key they are about. */
+export interface KnownFacts {
+  keyArn: string;
+  facts: KeyFacts;
+}
+
+/**
+ * The facts read before acting about this action's key, while they still hold: no action of the
+ * plan has reached that key yet. Undefined otherwise (the executor reads).
+ */
+export function knownFor(action: PlannedAction, ctx: ActionContext): KeyFacts | undefined {
+  const known = ctx.known;
+  if (!known || known.keyArn !== action.keyRef) return undefined;
+  return ctx.earlier.some((r) => ranOn(r, action)) ? undefined : known.facts;
+}
+
+/** Whether an earlier result reached this action's key (it acted, or found the change already made). */
+export function ranOn(result: ActionResult, action: PlannedAction): boolean {
+  return (
+    result.keyRef === action.keyRef && (result.status === "succeeded" || result.status === "already-done")
+  );
 }
 
 export interface Executor {
@@ -214,8 +243,15 @@ export async function runActions(
     }
     try {
       const kms = await ctx.kmsFor(action.keyRef);
+      const known = ctx.known;
       results.push(
-        await executor.run(action, { config: ctx.config, kms, earlier: [...results], repair: ctx.repair }),
+        await executor.run(action, {
+          config: ctx.config,
+          kms,
+          earlier: [...results],
+          repair: ctx.repair,
+          ...(known && { known }),
+        }),
       );
     } catch (error) {
       // Executors return failures; anything thrown (a verification read) is still reported, never lost.

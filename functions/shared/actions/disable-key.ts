@@ -2,13 +2,14 @@
 import { DisableKeyCommand } from "@aws-sdk/client-kms";
 import { isPendingDeletion } from "../decision.js";
 import { base, DRY_RUN_PLAN, type ExecutingAction, failed, keyIdOf, type WithRunbook } from "./action.js";
-import { tryKeyState, withStates } from "./key-state.js";
+import { stateBefore, tryKeyState, withStates } from "./key-state.js";
 
 export const disableKey: ExecutingAction<"disable-key"> & WithRunbook = {
   type: "disable-key",
   permissions: ["kms:DisableKey", "kms:DescribeKey"],
-  async run(action, { kms }) {
-    const before = await tryKeyState(kms, action.keyRef);
+  async run(action, ctx) {
+    const { kms } = ctx;
+    const before = await stateBefore(action, ctx);
     if (before === "Disabled") {
       return {
         ...base(action),

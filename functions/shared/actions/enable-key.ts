@@ -9,13 +9,14 @@ import {
   oneStep,
   type WithRunbook,
 } from "./action.js";
-import { tryKeyState, withStates } from "./key-state.js";
+import { stateBefore, tryKeyState, withStates } from "./key-state.js";
 
 export const enableKey: ExecutingAction<"enable-key"> & WithRunbook = {
   type: "enable-key",
   permissions: ["kms:EnableKey", "kms:DescribeKey"],
-  async run(action, { kms }) {
-    const before = await tryKeyState(kms, action.keyRef);
+  async run(action, ctx) {
+    const { kms } = ctx;
+    const before = await stateBefore(action, ctx);
     if (before === "Enabled") {
       return {
         ...base(action),

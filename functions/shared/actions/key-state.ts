@@ -4,7 +4,8 @@
  * history; these only act, idempotently, and read the state back.
  */
 import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
-import type { ActionResult } from "./action.js";
+import type { PlannedAction } from "../decision.js";
+import { type ActionContext, type ActionResult, knownFor, ranOn } from "./action.js";
 
 /** Reads the key state, returning undefined instead of throwing (verification is best effort). */
 export async function tryKeyState(kms: KMSClient, keyRef: string): Promise<string | undefined> {
@@ -14,6 +15,17 @@ export async function tryKeyState(kms: KMSClient, keyRef: string): Promise<strin
     // Verification failure must not turn a successful action into a failed one: reported as unverified.
     return undefined;
   }
+}
+
+/**
+ * The key's state before acting: the state the handler read moments ago when no action has changed
+ * the key since; else the state the last action on the key read back; else read now.
+ */
+export async function stateBefore(action: PlannedAction, ctx: ActionContext): Promise<string | undefined> {
+  const known = knownFor(action, ctx)?.keyState;
+  if (known !== undefined) return known;
+  const last = ctx.earlier.findLast((r) => ranOn(r, action));
+  return last?.keyStateAfter ?? tryKeyState(ctx.kms, action.keyRef);
 }
 
 export function withStates(
