@@ -1,19 +1,43 @@
 /**
- * The exposure window as the drill sees it: each scenario of `kms-responder drill --json` (moto,
- * the built bundles loaded in-process as Lambda loads them, the first delivery to each bundle a
- * cold start) gives the time from delivery to the last successful change of the key
- * (`remediationMs`) and every AWS call the handler made. Beside each acting incident's calls, the
- * minimum: one round of its distinct reads, each action, and one read verifying each action.
- * Calls above that are listed by name.
+ * The exposure window: from the delivery of an event to the end of the read that verifies the
+ * handler's change, for each acting incident, cold and warm, on moto.
  *
- * One sample per scenario, not a distribution: the warm p50/p99 of rogue-grant is the latency
- * section's. What moto cannot answer (CloudTrail LookupEvents returns 500 there, retried by the
- * SDK) is counted apart.
+ * Each of `processes` fresh processes runs the drill's acting scenarios `rounds` times
+ * (bench/exposure-child.ts): the built bundles are loaded in-process as Lambda loads them, the
+ * first delivery to each bundle in a process is its cold start (import excluded: the clock starts
+ * at delivery, as Lambda's does after init), every later one warm. Beside each incident, its AWS
+ * calls per delivery and the minimum: one parallel round of its distinct reads, each action, one
+ * read verifying each action; calls above that are listed by name.
+ *
+ * moto has no CloudTrail LookupEvents (it answers 500, which the SDK retries for about a second):
+ * a small proxy in front of moto answers it with an empty history, as CloudTrail would for a key
+ * with no earlier calls, and forwards everything else.
  */
 import { execFile } from "node:child_process";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { startMoto } from "../emulator/moto.js";
+import { pendingDeletionKeyUsed } from "../functions/pending-deletion-key-used/incident.js";
+import { type BurstReport, burstSection, measureBurst } from "./exposure-burst.js";
 
 const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL("./exposure-child.ts", import.meta.url));
+
+/** The drill scenarios in which a handler changes a key (one or more per acting incident). */
+export const ACTING_SCENARIOS = [
+  "external-grant",
+  "delegation-grant",
+  "unapproved-deletion",
+  "public-policy",
+  "cross-account-policy",
+  "rotation-disabled",
+  // This scenario is named after its incident.
+  pendingDeletionKeyUsed.name,
+  "member-account-grant",
+  "member-account-deletion",
+] as const;
 
 /** The KMS calls that change a key: an action. */
 const ACTIONS = new Set([
@@ -29,78 +53,212 @@ const ACTIONS = new Set([
 interface Scenario {
   scenario: string;
   rule: string | null;
-  decision?: { outcome?: string };
+  passed: boolean;
   timing?: {
     remediationMs?: number;
-    handlerMs?: number;
+    verifiedMs?: number;
     calls: Array<{ operation: string; status?: number }>;
   };
 }
 
-export interface ExposureRow {
-  scenario: string;
-  incident: string;
-  remediationMs: number;
-  handlerMs: number;
+export interface CallCount {
   calls: number;
   minimum: number;
   above: string[];
   unanswered: number;
 }
 
-/** The AWS calls a scenario's handler made, beside the minimum; undefined when nothing acted. */
-export function exposureOf(s: Scenario): ExposureRow | undefined {
-  const timing = s.timing;
-  if (!timing || timing.remediationMs === undefined || !s.rule) return undefined;
-  const calls = timing.calls.filter((c) => c.operation !== "sns" && c.operation !== "sts");
-  const unanswered = calls.filter((c) => (c.status ?? 200) >= 500).length;
-  const answered = calls.filter((c) => (c.status ?? 200) < 500);
-  const first = answered.findIndex((c) => ACTIONS.has(c.operation));
-  const before = answered.slice(0, first === -1 ? answered.length : first).map((c) => c.operation);
-  const actions = answered.filter((c) => ACTIONS.has(c.operation)).length;
-  const minimum = new Set(before).size + 2 * actions;
-  // Above the minimum: repeated reads before the action, and every read after it but one per action.
-  const repeated = before.filter((op, i) => before.indexOf(op) !== i);
-  const after = answered.slice(first + 1).filter((c) => !ACTIONS.has(c.operation));
-  const extraAfter = after.slice(actions).map((c) => c.operation);
+/** The AWS calls of one delivery beside the minimum (SNS and STS are not calls about the key). */
+export function callCount(calls: ReadonlyArray<{ operation: string; status?: number }>): CallCount {
+  const aboutKey = calls.filter((c) => c.operation !== "sns" && c.operation !== "sts");
+  const unanswered = aboutKey.filter((c) => (c.status ?? 200) >= 500).length;
+  const answered = aboutKey.filter((c) => (c.status ?? 200) < 500).map((c) => c.operation);
+  const first = answered.findIndex((op) => ACTIONS.has(op));
+  const before = answered.slice(0, first === -1 ? answered.length : first);
+  const actions = answered.filter((op) => ACTIONS.has(op)).length;
+  // Above the minimum: a read repeated before the first action, and any read after an action but
+  // the one that verifies it.
+  const repeated = before
+    .filter((op, i) => before.indexOf(op) !== i)
+    .map((op) => `${op} (again before acting)`);
+  const extraAfter: string[] = [];
+  if (first !== -1) {
+    let pending = 0;
+    for (const op of answered.slice(first)) {
+      if (ACTIONS.has(op)) pending++;
+      else if (pending > 0) pending--;
+      else extraAfter.push(`${op} (after acting, not verifying)`);
+    }
+  }
   return {
-    scenario: s.scenario,
-    incident: s.rule,
-    remediationMs: timing.remediationMs,
-    handlerMs: timing.handlerMs ?? 0,
     calls: answered.length,
-    minimum,
-    above: [...repeated.map((op) => `${op} (again before acting)`), ...extraAfter],
+    minimum: new Set(before).size + 2 * actions,
+    above: [...repeated, ...extraAfter],
     unanswered,
   };
 }
 
-/** Runs the drill with the bin and reads its scenarios. */
-export async function measureExposure(bin: string): Promise<ExposureRow[]> {
-  const { stdout } = await run(process.execPath, [bin, "drill", "--json"], {
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout
-    .split("\n")
-    .filter((line) => line.startsWith('{"scenario"'))
-    .map((line) => exposureOf(JSON.parse(line) as Scenario))
-    .filter((row): row is ExposureRow => row !== undefined);
+export interface Percentiles {
+  n: number;
+  p50: number;
+  p99: number;
 }
 
-export function exposureSection(rows: readonly ExposureRow[] | string): string[] {
-  if (typeof rows === "string") return ["## Exposure window (drill on moto)", "", rows, ""];
+export function percentiles(values: readonly number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+  return { n: sorted.length, p50: at(50), p99: at(99) };
+}
+
+export interface IncidentExposure extends CallCount {
+  incident: string;
+  cold: Percentiles;
+  warm: Percentiles;
+  /** Scenario runs that did not keep the drill's promise (their timings are left out). */
+  broken: number;
+}
+
+export interface ExposureReport {
+  processes: number;
+  rounds: number;
+  incidents: IncidentExposure[];
+  burst: BurstReport;
+}
+
+interface Sample {
+  incident: string;
+  cold: boolean;
+  verifiedMs: number;
+  count: CallCount;
+}
+
+/** The samples of one child's output: the first delivery to each bundle is cold. */
+export function samplesOf(lines: readonly string[]): { samples: Sample[]; broken: Map<string, number> } {
+  const seen = new Set<string>();
+  const samples: Sample[] = [];
+  const broken = new Map<string, number>();
+  for (const line of lines) {
+    if (!line.startsWith('{"scenario"')) continue;
+    const s = JSON.parse(line) as Scenario;
+    if (!s.rule) continue;
+    const cold = !seen.has(s.rule);
+    seen.add(s.rule);
+    const verifiedMs = s.timing?.verifiedMs;
+    if (!s.passed || verifiedMs === undefined) {
+      broken.set(s.rule, (broken.get(s.rule) ?? 0) + 1);
+      continue;
+    }
+    samples.push({ incident: s.rule, cold, verifiedMs, count: callCount(s.timing?.calls ?? []) });
+  }
+  return { samples, broken };
+}
+
+/** Answers CloudTrail LookupEvents with an empty history and forwards every other request to moto. */
+async function historyStub(target: string): Promise<{ endpoint: string; server: Server }> {
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (String(req.headers["x-amz-target"] ?? "").endsWith(".LookupEvents")) {
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+        res.end('{"Events":[]}');
+        return;
+      }
+      const forward = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      forward.on("error", (error) => {
+        res.writeHead(502);
+        res.end(String(error));
+      });
+      forward.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, server };
+}
+
+function summarise(samples: readonly Sample[], broken: ReadonlyMap<string, number>): IncidentExposure[] {
+  const incidents = [...new Set(samples.map((s) => s.incident))];
+  return incidents.map((incident) => {
+    const mine = samples.filter((s) => s.incident === incident);
+    // The delivery with the most calls: every delivery of an incident should make the same.
+    const worst = mine.reduce((a, b) =>
+      b.count.calls - b.count.minimum > a.count.calls - a.count.minimum ? b : a,
+    );
+    return {
+      incident,
+      cold: percentiles(mine.filter((s) => s.cold).map((s) => s.verifiedMs)),
+      warm: percentiles(mine.filter((s) => !s.cold).map((s) => s.verifiedMs)),
+      ...worst.count,
+      broken: broken.get(incident) ?? 0,
+    };
+  });
+}
+
+export async function measureExposure(
+  processes: number,
+  rounds: number,
+  log: (line: string) => void,
+): Promise<ExposureReport> {
+  const moto = await startMoto();
+  const stub = await historyStub(moto.endpoint);
+  try {
+    const samples: Sample[] = [];
+    const broken = new Map<string, number>();
+    for (let p = 0; p < processes; p++) {
+      const { stdout } = await run(
+        process.execPath,
+        ["--import", "tsx", CHILD, stub.endpoint, String(rounds), ACTING_SCENARIOS.join(",")],
+        {
+          env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+          maxBuffer: 256 * 1024 * 1024,
+        },
+      );
+      const got = samplesOf(stdout.split("\n"));
+      samples.push(...got.samples);
+      for (const [k, v] of got.broken) broken.set(k, (broken.get(k) ?? 0) + v);
+      log(`exposure: process ${p + 1}/${processes} done`);
+    }
+    const burst = await measureBurst(moto.endpoint);
+    return { processes, rounds, incidents: summarise(samples, broken), burst };
+  } finally {
+    stub.server.closeAllConnections();
+    await new Promise<void>((resolve) => stub.server.close(() => resolve()));
+    await moto.stop();
+  }
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "-");
+
+export function exposureSection(r: ExposureReport | string): string[] {
+  if (typeof r === "string") return ["## Exposure window (moto)", "", r, ""];
+  const atMinimum = r.incidents.every((i) => i.calls === i.minimum);
   return [
-    "## Exposure window per acting scenario (drill on moto; delivery to the last successful change, first delivery to each bundle cold; one sample each)",
+    `## Exposure window per acting incident (moto; delivery to the end of the read verifying the change; ${r.processes} fresh processes x ${r.rounds} rounds of the drill's acting scenarios; cold = the first delivery to a bundle in a process)`,
     "",
-    "| scenario | incident | delivery to remediation ms | handler ms | AWS calls | minimum | above the minimum | unanswered by moto (retried) |",
-    "|---|---|---:|---:|---:|---:|---|---:|",
-    ...rows.map(
-      (r) =>
-        `| ${r.scenario} | ${r.incident} | ${r.remediationMs} | ${r.handlerMs} | ${r.calls} | ${r.minimum} | ${r.above.join(", ") || "-"} | ${r.unanswered} |`,
+    "| incident | cold p50 ms | cold p99 ms (n) | warm p50 ms | warm p99 ms (n) | AWS calls per delivery | minimum | above the minimum | runs not as promised |",
+    "|---|---:|---:|---:|---:|---:|---:|---|---:|",
+    ...r.incidents.map(
+      (i) =>
+        `| ${i.incident} | ${ms(i.cold.p50)} | ${ms(i.cold.p99)} (${i.cold.n}) | ${ms(i.warm.p50)} | ${ms(i.warm.p99)} (${i.warm.n}) | ${i.calls} | ${i.minimum} | ${i.above.join(", ") || "-"} | ${i.broken} |`,
     ),
     "",
-    "Minimum: one parallel round of the incident's distinct reads, the action, one read verifying it. Not measured here: p50/p99 per incident and a burst of 200 grants across 10 accounts.",
+    "Minimum: one parallel round of the incident's distinct reads (the notification's aliases and description among them), each action, one read verifying each action. SNS (the notification) and STS (the member role) are not counted. CloudTrail LookupEvents is answered by a stub (empty history) in front of moto.",
+    `Goal: every acting incident at its minimum: ${atMinimum ? "met" : "missed"}.`,
     "",
+    ...burstSection(r.burst),
   ];
 }

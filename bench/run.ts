@@ -13,6 +13,9 @@
  * 3. Warm handler latency against moto: event to remediating call, p50/p99 over 200 events, and
  *    the AWS calls made before the remediating call (goal: one round of the incident's declared
  *    reads, sent in parallel: the key, its tags and the grant, re-read before acting).
+ *    Then the exposure window (bench/exposure.ts): delivery to verified action, cold and warm
+ *    p50/p99 per acting incident, each incident's AWS calls beside the minimum, and a burst of 200
+ *    rogue grants across 10 accounts (bench/exposure-burst.ts).
  * 4. Triage over an archive: records per second streaming the export from S3 (moto) beside the
  *    same files from disk (goal: within 1.5x), and the S3 path with objects from memory.
  * 5. Sweep: keys judged per second in one account and Region (moto), beside the bound KMS's
@@ -32,6 +35,7 @@ import { motoAvailable } from "../emulator/moto.js";
 import { rogueGrant } from "../functions/rogue-grant/incident.js";
 import { DEFAULT_CONFIG } from "../functions/shared/config.js";
 import type { Incident } from "../functions/shared/incident.js";
+import { roundReads } from "../functions/shared/permissions.js";
 import { FUNCTION_NODE_OPTIONS } from "../infra/node-options.js";
 import { buildAll, unusedClients } from "../scripts/build.js";
 import { buildCli } from "../scripts/build-cli.mjs";
@@ -39,7 +43,7 @@ import { type ArchiveReport, archiveSection, measureArchive } from "./archive.js
 import { type BundleReport, measureBundles } from "./bundles.js";
 import { burstSection, measureBurstSizing } from "./burst.js";
 import { cliStartSection, measureCliStart } from "./cli-start.js";
-import { type ExposureRow, exposureSection, measureExposure } from "./exposure.js";
+import { type ExposureReport, exposureSection, measureExposure } from "./exposure.js";
 import { type LatencyReport, measureLatency } from "./latency.js";
 import { measureScan, type ScanReport, scanSection } from "./scan.js";
 import { type TriageRun, triageRun } from "./triage.js";
@@ -54,6 +58,8 @@ const DIST = path.join(ROOT, "dist");
 const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 25);
 const TRIAGE_ROUNDS = Number(process.env.BENCH_TRIAGE_ROUNDS ?? 3);
 const CLI_ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 15);
+const EXPOSURE_PROCESSES = Number(process.env.BENCH_EXPOSURE_PROCESSES ?? 10);
+const EXPOSURE_ROUNDS = Number(process.env.BENCH_EXPOSURE_ROUNDS ?? 3);
 
 const work = mkdtempSync(path.join(tmpdir(), "kms-responder-bench-"));
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -68,8 +74,8 @@ function median(values: number[]): number {
 }
 
 const COLD_START_GOAL = 1.2;
-/** The reads rogue-grant makes before it revokes (verify before acting), all in one round. */
-const ROGUE_READS = (rogueGrant as Incident).reads(DEFAULT_CONFIG).length;
+/** The reads rogue-grant makes before it revokes (verify before acting, and name the key), all in one round. */
+const ROGUE_READS = roundReads(rogueGrant as Incident, DEFAULT_CONFIG).length;
 
 function bundleSection(r: BundleReport): string[] {
   const f = r.floor;
@@ -198,10 +204,10 @@ try {
   } else {
     latency = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
   }
-  let exposure: ExposureRow[] | string;
+  let exposure: ExposureReport | string;
   if (motoAvailable()) {
-    log("exposure window: the drill's scenarios");
-    exposure = await measureExposure(path.join(ROOT, "bin", "kms-responder.mjs"));
+    log("exposure window: the drill's acting scenarios, cold and warm, and a burst");
+    exposure = await measureExposure(EXPOSURE_PROCESSES, EXPOSURE_ROUNDS, log);
   } else {
     exposure = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
   }

@@ -39,7 +39,7 @@ import {
   loadHandler,
   staleBundles,
 } from "./drill/bundles.js";
-import { MUTATING_KMS_CALLS, recordCalls } from "./drill/calls.js";
+import { MUTATING_KMS_CALLS, type ObservedCall, recordCalls } from "./drill/calls.js";
 import { EVENTS_DIR, eventForKey, readFixture } from "./drill/events.js";
 import {
   type Check,
@@ -93,6 +93,11 @@ export interface DrillOptions {
   progress?: (line: string) => void;
   /** Keep the handlers' structured logs (silenced by default). */
   verbose?: boolean;
+  /**
+   * How many times to run the scenarios, in order, with the same handlers (default 1). The first
+   * delivery to each bundle is its cold start; every later one is warm (the exposure benchmark).
+   */
+  rounds?: number;
 }
 
 export interface ScenarioReport {
@@ -132,6 +137,8 @@ export interface ScenarioReport {
   timing: {
     /** From delivery to the end of the last key-changing KMS call; undefined when nothing was changed. */
     remediationMs?: number;
+    /** From delivery to the end of the KMS read that verified that call; undefined when none followed it. */
+    verifiedMs?: number;
     /** From delivery to the handler's return (actions, verification and notification). */
     handlerMs?: number;
     /** Every AWS call the handler made, in order, with its duration and HTTP status. */
@@ -151,6 +158,7 @@ interface Delivery {
   error?: string;
   handlerMs: number;
   remediationMs?: number;
+  verifiedMs?: number;
   calls: ScenarioReport["timing"]["calls"];
 }
 
@@ -233,8 +241,22 @@ async function deliver(handler: Handler, event: JsonObject): Promise<Delivery> {
     }),
   };
   if (error !== undefined) delivery.error = error;
-  if (last !== undefined) delivery.remediationMs = Math.round(last);
+  if (last !== undefined) {
+    delivery.remediationMs = Math.round(last);
+    const verified = verifyingRead(recorder.calls, last);
+    if (verified !== undefined) delivery.verifiedMs = Math.round(verified);
+  }
   return delivery;
+}
+
+/**
+ * When the read verifying the remediation ended: the first KMS call sent after the last key change
+ * (KMS operations are named bare, other services `service:Operation` or by the service alone).
+ */
+function verifyingRead(calls: readonly ObservedCall[], changedAt: number): number | undefined {
+  return calls.find(
+    (c) => c.startMs >= changedAt && /^[A-Z]/.test(c.operation) && !MUTATING_KMS_CALLS.has(c.operation),
+  )?.endMs;
 }
 
 function actionsOf(result: JsonObject | undefined): ScenarioReport["actions"] {
@@ -469,6 +491,7 @@ function notificationOf(note: ReceivedNotification | undefined): ScenarioReport[
 function timingOf(delivery: Delivery | undefined): ScenarioReport["timing"] {
   return {
     ...(delivery?.remediationMs !== undefined ? { remediationMs: delivery.remediationMs } : {}),
+    ...(delivery?.verifiedMs !== undefined ? { verifiedMs: delivery.verifiedMs } : {}),
     ...(delivery ? { handlerMs: delivery.handlerMs } : {}),
     calls: delivery?.calls ?? [],
   };
@@ -691,6 +714,15 @@ async function setUp(
   return rt;
 }
 
+/** Every scenario in order, `rounds` times, with the same handlers (cold first, warm after). */
+async function runRounds(scenarios: readonly Scenario[], rt: Runtime, rounds: number): Promise<ScenarioReport[]> {
+  const reports: ScenarioReport[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const scenario of scenarios) reports.push(await runScenario(scenario, rt));
+  }
+  return reports;
+}
+
 /**
  * Runs the drill. Starts moto unless `endpoint` is given (and stops it, by its pid, at the end),
  * builds the bundles when needed, and runs every scenario in order. Never throws for a scenario
@@ -709,8 +741,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
     const rt = await setUp(endpoint, options.verbose === true, saved);
-    const reports: ScenarioReport[] = [];
-    for (const scenario of scenarios) reports.push(await runScenario(scenario, rt));
+    const reports = await runRounds(scenarios, rt, options.rounds ?? 1);
     return {
       endpoint,
       passed: reports.every((r) => r.passed),

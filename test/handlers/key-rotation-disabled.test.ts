@@ -89,24 +89,50 @@ describe("key-rotation-disabled handler", () => {
     expect(onlyNotification(sns).text).toContain("Rotation period before it was switched off: 90 days");
   });
 
-  it("no period in the history: the executor reads the status first and passes what it reports", async () => {
-    // Prepare: a late replay; the status still reports a period but the first read said off
+  it("no period in the history: the period the round's status read reports is kept, not read again", async () => {
+    // Prepare: the status reports the period the key had while rotation is off
     fakeKey(kms, { arn: KEY_ARN, rotation: false }, cloudTrail);
     kms
       .on(GetKeyRotationStatusCommand)
-      .resolvesOnce({ KeyRotationEnabled: false })
       .resolvesOnce({ KeyRotationEnabled: false, RotationPeriodInDays: 180 })
       .resolves({ KeyRotationEnabled: true, RotationPeriodInDays: 180 });
+    const handler = await coldStart("key-rotation-disabled");
+
+    // Act
+    const result = await handler(loadEvent("key-rotation-disabled/disable-rotation"));
+
+    // Assess: one status read before acting (the round), one verifying
+    expect(kms).toHaveReceivedCommandWith(EnableKeyRotationCommand, {
+      KeyId: KEY_ARN,
+      RotationPeriodInDays: 180,
+    });
+    expect(kms).toHaveReceivedCommandTimes(GetKeyRotationStatusCommand, 2);
+    expect(result.actions).toMatchObject([{ status: "succeeded", verified: true }]);
+  });
+
+  it("no period anywhere: EnableKeyRotation without one, and no second status read before it", async () => {
+    // Prepare
+    const key = fakeKey(kms, { arn: KEY_ARN, rotation: false }, cloudTrail);
+    kms
+      .on(GetKeyRotationStatusCommand)
+      .resolvesOnce({ KeyRotationEnabled: false })
+      .resolves({ KeyRotationEnabled: true, RotationPeriodInDays: 365 });
     const handler = await coldStart("key-rotation-disabled");
 
     // Act
     await handler(loadEvent("key-rotation-disabled/disable-rotation"));
 
     // Assess
-    expect(kms).toHaveReceivedCommandWith(EnableKeyRotationCommand, {
-      KeyId: KEY_ARN,
-      RotationPeriodInDays: 180,
-    });
+    expect(kms).toHaveReceivedCommandWith(EnableKeyRotationCommand, { KeyId: KEY_ARN });
+    expect(kms.commandCalls(EnableKeyRotationCommand)[0]?.args[0].input.RotationPeriodInDays).toBeUndefined();
+    expect(kms).toHaveReceivedCommandTimes(GetKeyRotationStatusCommand, 2);
+    expect(key.fake.operations().filter((op) => op !== "GetKeyRotationStatus")).toEqual([
+      "DescribeKey",
+      "ListResourceTags",
+      "ListAliases",
+      "LookupEvents",
+      "EnableKeyRotation",
+    ]);
   });
 
   it("rotation still reads as off after EnableKeyRotation: succeeded, reported as not verified", async () => {

@@ -2,17 +2,20 @@
  * `enable-key-rotation`: EnableKeyRotation with the key's rotation period. Called without
  * `RotationPeriodInDays`, KMS sets 365 days whatever the key had (a key at 90 days would silently
  * rotate four times less often), so the period is planned from what was read before (the key's
- * status, or the EnableKeyRotation that set it), and when the plan has none the executor reads
- * GetKeyRotationStatus first and keeps the period it reports. Idempotent as is; read back.
+ * status, or the EnableKeyRotation that set it), and when the plan has none the executor keeps the
+ * period GetKeyRotationStatus reports (read by the handler before deciding, or by the executor when
+ * nothing was read: the runbook, the sweep). Idempotent as is; read back.
  */
 import { EnableKeyRotationCommand, GetKeyRotationStatusCommand, type KMSClient } from "@aws-sdk/client-kms";
 import type { PlannedAction } from "../decision.js";
 import {
+  type ActionContext,
   type ActionResult,
   base,
   DRY_RUN_PLAN,
   type ExecutingAction,
   failed,
+  knownFor,
   shellArg,
   type WithRunbook,
 } from "./action.js";
@@ -25,6 +28,17 @@ async function currentPeriod(kms: KMSClient, keyRef: string): Promise<number | u
     // Unreadable: EnableKeyRotation still runs; the read-back below says what the key got.
     return undefined;
   }
+}
+
+/**
+ * The period to keep when the plan has none: when the handler read the rotation status moments ago
+ * (the decision rests on it), what that read reported, none included (a second read would see the
+ * same); else read it now.
+ */
+async function periodBefore(action: PlannedAction, ctx: ActionContext): Promise<number | undefined> {
+  const known = knownFor(action, ctx);
+  if (known?.rotationEnabled !== undefined) return known.rotationPeriodInDays;
+  return currentPeriod(ctx.kms, action.keyRef);
 }
 
 function withPeriod(action: PlannedAction, period: number | undefined): Partial<ActionResult> {
@@ -73,8 +87,9 @@ async function verify(
 export const enableKeyRotation: ExecutingAction<"enable-key-rotation"> & WithRunbook = {
   type: "enable-key-rotation",
   permissions: ["kms:EnableKeyRotation", "kms:GetKeyRotationStatus"],
-  async run(action, { kms }) {
-    const period = action.rotationPeriodInDays ?? (await currentPeriod(kms, action.keyRef));
+  async run(action, ctx) {
+    const { kms } = ctx;
+    const period = action.rotationPeriodInDays ?? (await periodBefore(action, ctx));
     try {
       await kms.send(
         new EnableKeyRotationCommand({
