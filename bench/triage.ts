@@ -15,12 +15,15 @@ export interface TriageRun {
   mode: "triage" | "floor";
   lines: number;
   seconds: number;
+  /** CPU seconds of the child (user + system, all threads). */
+  cpuSeconds: number;
   maxRssMb: number;
 }
 
 interface ChildFigures {
   lines: number;
   ms: number;
+  cpuMs: number;
   maxRssMb: number;
 }
 
@@ -63,7 +66,14 @@ export async function triageRun(
       else reject(new Error(`${label}: the triage child exited with ${code}`));
     });
   });
-  return { label, mode, lines: figures.lines, seconds: figures.ms / 1000, maxRssMb: figures.maxRssMb };
+  return {
+    label,
+    mode,
+    lines: figures.lines,
+    seconds: figures.ms / 1000,
+    cpuSeconds: figures.cpuMs / 1000,
+    maxRssMb: figures.maxRssMb,
+  };
 }
 
 export function relative(file: string): string {

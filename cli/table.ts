@@ -25,10 +25,19 @@ const GAP = "  ";
 
 const DEFAULT_BREAKS = ",/_#";
 
+/** The word pattern of each set of separators, built once: a table asks for every cell twice. */
+const WORD_PATTERNS = new Map<string, RegExp>();
+
 /** The pieces a cell may wrap between: after a space, or after a separator that keeps the piece readable. */
 export function words(text: string, breakAfter = DEFAULT_BREAKS): string[] {
-  const set = breakAfter.replace(/[\\\]^-]/g, "\\$&");
-  return text.match(new RegExp(`[^\\s${set}]*[${set}]+|[^\\s${set}]+`, "g")) ?? [];
+  let pattern = WORD_PATTERNS.get(breakAfter);
+  if (!pattern) {
+    const set = breakAfter.replace(/[\\\]^-]/g, "\\$&");
+    pattern = new RegExp(`[^\\s${set}]*[${set}]+|[^\\s${set}]+`, "g");
+    WORD_PATTERNS.set(breakAfter, pattern);
+  }
+  // A global pattern's match() starts from 0 and leaves no state behind.
+  return text.match(pattern) ?? [];
 }
 
 function longestWord(text: string, breakAfter?: string): number {

@@ -5,17 +5,15 @@
  * reads first (tags, the grant or key state now, history): those are unknown offline.
  */
 import { stat } from "node:fs/promises";
-import { SingleBar } from "cli-progress";
 import { DETAIL_PARSERS, INCIDENTS } from "../functions/registry.js";
 import { parseArn, parseKeyArn } from "../functions/shared/arn.js";
 import type { Config } from "../functions/shared/config.js";
-import type { Decision, Finding, PlannedAction } from "../functions/shared/decision.js";
+import type { Decision, PlannedAction } from "../functions/shared/decision.js";
 import { cloudTrailRecord, type KmsEvent, normalise } from "../functions/shared/event.js";
 import type { FactName } from "../functions/shared/facts.js";
 import type { Incident } from "../functions/shared/incident.js";
 import { str } from "../functions/shared/json.js";
 import { detectionFinding } from "../functions/shared/ocsf.js";
-import { heldFinding, inconsistentRecordHold } from "../functions/shared/provenance.js";
 import { decideAny, incidentFor, watchedSources } from "../functions/shared/route.js";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
@@ -45,11 +43,6 @@ export interface TriageRow {
   region: string | null;
   /** The custom key store a finding is about, when its event names a store and no key. */
   customKeyStore?: string;
-  /**
-   * Set when the record itself is doubtful (`inconsistent-record`: its accounts disagree in a way
-   * no real CloudTrail record does): the responder would notify, hold every action, and `why` says why.
-   */
-  held?: string;
   actor: string | null;
   summary: string | null;
   skipped: string | null;
@@ -171,29 +164,72 @@ const REMEMBERED: ReadonlySet<string> = new Set(
 /**
  * Offline correlation: the records of remembered event names read so far in this run, by key ARN.
  * A decision about one record sees the key's earlier ones, across files, in time order (an import
- * in one log file, the on-demand rotation in the next).
+ * in one log file, the on-demand rotation in the next). Each key's records are kept sorted by time
+ * as they arrive (nearly always in order: one insertion from the end), so that finding the ones at
+ * or before a record is a binary search, not a sort of every earlier record for every record.
  */
-export type TriageMemory = Map<string, KmsEvent[]>;
+export type TriageMemory = Map<string, Remembered[]>;
+
+interface Remembered {
+  at: number;
+  event: KmsEvent;
+}
 
 function timeOf(event: KmsEvent): number {
   const t = event.eventTime ? Date.parse(event.eventTime) : Number.NaN;
   return Number.isNaN(t) ? 0 : t;
 }
 
+/** How many of the sorted records are at or before `at`. */
+function countUpTo(seen: readonly Remembered[], at: number): number {
+  let lo = 0;
+  let hi = seen.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((seen[mid]?.at ?? 0) <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The key's remembered records at or before the event, oldest first. */
 function earlierOf(memory: TriageMemory | undefined, event: KmsEvent): KmsEvent[] {
   const seen = event.key ? memory?.get(event.key.arn) : undefined;
   if (!seen) return [];
-  const at = timeOf(event);
-  return seen.filter((e) => e !== event && timeOf(e) <= at).sort((a, b) => timeOf(a) - timeOf(b));
+  const upTo = countUpTo(seen, timeOf(event));
+  const out: KmsEvent[] = [];
+  for (let i = 0; i < upTo; i++) {
+    const e = seen[i]?.event;
+    if (e && e !== event) out.push(e);
+  }
+  return out;
+}
+
+/**
+ * The facts a record is judged with offline: its key's earlier records, gathered only when a
+ * decider reads them (most records are judged without).
+ */
+function offlineFacts(memory: TriageMemory | undefined, event: KmsEvent): { earlier: readonly KmsEvent[] } {
+  let earlier: KmsEvent[] | undefined;
+  return {
+    get earlier() {
+      earlier ??= earlierOf(memory, event);
+      return earlier;
+    },
+  };
 }
 
 function remember(memory: TriageMemory | undefined, event: KmsEvent): void {
   if (!memory || !event.key || event.errorCode !== undefined) return;
   if (!event.eventName || !REMEMBERED.has(event.eventName)) return;
+  const entry = { at: timeOf(event), event };
   const seen = memory.get(event.key.arn);
-  if (seen) seen.push(event);
-  else memory.set(event.key.arn, [event]);
+  if (!seen) {
+    memory.set(event.key.arn, [entry]);
+    return;
+  }
+  // After every record of the same time or earlier: records of one time keep their reading order.
+  seen.splice(countUpTo(seen, entry.at), 0, entry);
 }
 
 /** Turns one input entry into its triage row. Never throws. */
@@ -244,7 +280,7 @@ export function triageEntry(
   };
   let decision: Decision;
   try {
-    decision = decideAny(INCIDENTS, event, config, { earlier: earlierOf(memory, event) });
+    decision = decideAny(INCIDENTS, event, config, offlineFacts(memory, event));
     remember(memory, event);
   } catch (error) {
     // A decide() that throws is a bug; the record is still answered, and the bug is visible.
@@ -257,29 +293,14 @@ export function triageEntry(
   if (decision.kind === "ignore") {
     return { ...row, incident: decision.incident ?? null, skipped: decision.skipped, why: decision.why };
   }
-  return findingRow(row, decision, inconsistentRecordHold(entry.value, event), readsOf(event, config));
-}
-
-/**
- * The row of a finding. As the handler does, a record whose accounts disagree (`hold`) is
- * reported with every action held: nothing would be done.
- */
-function findingRow(
-  row: TriageRow,
-  decision: Finding,
-  hold: PlannedAction["hold"],
-  reads: readonly FactName[],
-): TriageRow {
-  const finding = heldFinding(decision, hold);
   return {
     ...row,
-    incident: finding.incident,
-    severity: finding.severity,
-    reasons: finding.reasons,
-    summary: finding.summary,
-    actions: finding.actions.map((a) => rowAction(a, reads)),
-    ...(finding.store && { customKeyStore: finding.store.id }),
-    ...(hold && { held: hold.code, why: hold.why }),
+    incident: decision.incident,
+    severity: decision.severity,
+    reasons: decision.reasons,
+    summary: decision.summary,
+    actions: decision.actions.map((a) => rowAction(a, readsOf(event, config))),
+    ...(decision.store && { customKeyStore: decision.store.id }),
   };
 }
 
@@ -333,7 +354,6 @@ function shortActor(actor: string | null): string {
 
 function wouldDo(row: TriageRow): string {
   if (row.skipped) return `skipped: ${row.skipped}`;
-  if (row.held) return `notify only (held: ${row.held})`;
   if (row.actions.length === 0) return "notify";
   return row.actions
     .map((a) => (a.hold ? `${a.type} (held: ${a.hold})` : a.when ? `${a.type} (if enabled before)` : a.type))
@@ -398,144 +418,213 @@ function jsonLine(row: TriageRow | NotKmsRow, fileJson: string): string {
   return `{"eventId":${row.eventId === null ? "null" : JSON.stringify(row.eventId)},"eventName":${row.eventName === null ? "null" : JSON.stringify(row.eventName)},"source":{"file":${fileJson},"index":${row.source.index}},"skipped":"not-kms"}`;
 }
 
+/** What a run of triage has seen so far: the counts, the table's rows, the key memory. */
+interface TriageState {
+  counts: Map<string, number>;
+  bySeverity: Map<Severity, number>;
+  records: number;
+  readable: number;
+  worst: Severity | undefined;
+  shown: Shown[];
+  unreadable: string[];
+  memory: TriageMemory;
+  currentFile: string | undefined;
+  /** The current file's name as JSON, written into every not-KMS line of it. */
+  fileJson: string;
+}
+
+/** The progress bar's part of `SingleBar` (loaded only when a bar is drawn). */
+interface Bar {
+  start(total: number, value: number, payload: { records: number }): void;
+  increment(step: number, payload: { records: number }): void;
+  update(value: number, payload: { records: number }): void;
+  stop(): void;
+}
+
 /**
- * Runs triage; returns the exit code: 0; 1 when a finding reaches `failOn`; NOTHING_READ (2) when
- * not one record could be read from the inputs (a scheduled `--fail-on` job must not pass on garbage).
+ * The progress bar, on a terminal only (stderr), whatever stdout is: `triage --json big/ > out.jsonl`
+ * shows it too. Its package is loaded only then: a small file starts nothing it does not draw.
  */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: being split in the perf work (temporary)
-export async function runTriage(options: TriageOptions, io: Io): Promise<number> {
+async function progressBar(options: TriageOptions, io: Io): Promise<{ bar?: Bar; files: number }> {
   const threshold = options.progressThreshold ?? 5 * 1024 * 1024;
-  const { input } = options;
-  // On a terminal only (stderr), whatever stdout is: `triage --json big/ > out.jsonl` shows it too.
-  const size = io.isTty && input.size ? await input.size() : { files: 0, bytes: 0 };
-  const bar =
-    io.isTty && size.bytes >= threshold
-      ? new SingleBar({
-          stream: io.stderr ?? process.stderr,
-          format: "triage [{bar}] {value}/{total} files | {records} records",
-          // The terminal check is ours (io.isTty), so the bar draws on the stream it is given.
-          noTTYOutput: true,
-        })
-      : undefined;
-  bar?.start(size.files, 0, { records: 0 });
-  let currentFile: string | undefined;
-  let fileJson = "";
+  const size = io.isTty && options.input.size ? await options.input.size() : { files: 0, bytes: 0 };
+  if (!io.isTty || size.bytes < threshold) return { files: size.files };
+  const { SingleBar } = await import("cli-progress");
+  const bar: Bar = new SingleBar({
+    stream: io.stderr ?? process.stderr,
+    format: "triage [{bar}] {value}/{total} files | {records} records",
+    // The terminal check is ours (io.isTty), so the bar draws on the stream it is given.
+    noTTYOutput: true,
+  });
+  bar.start(size.files, 0, { records: 0 });
+  return { bar, files: size.files };
+}
 
-  const counts = new Map<string, number>();
-  const bySeverity = new Map<Severity, number>();
-  let records = 0;
-  let readable = 0;
-  let worst: Severity | undefined;
-  const shown: Shown[] = [];
-  const unreadable: string[] = [];
-  const memory: TriageMemory = new Map();
+/** The row of one entry; a record that breaks the reader's assumptions is reported, never fatal. */
+function safeRow(entry: RecordEntry, config: Config, memory: TriageMemory): TriageRow | NotKmsRow {
+  try {
+    return triageEntry(entry, config, memory);
+  } catch (error) {
+    return {
+      ...triageEntry({ file: entry.file, index: entry.index, error: "unreadable record" }, config),
+      why: `unreadable record (${error instanceof Error ? error.message : String(error)})`,
+    };
+  }
+}
 
-  for await (const batch of input.records) {
+function noteSeverity(state: TriageState, severity: Severity): void {
+  state.bySeverity.set(severity, (state.bySeverity.get(severity) ?? 0) + 1);
+  if (!state.worst || severityRank(severity) < severityRank(state.worst)) state.worst = severity;
+}
+
+/** `--json` / `--ocsf`: the row goes out at once. */
+function writeMachineRow(
+  row: TriageRow | NotKmsRow,
+  state: TriageState,
+  options: TriageOptions,
+  io: Io,
+): void {
+  const finding = isFull(row) && row.severity ? row.severity : undefined;
+  if (!options.ocsf) io.out(jsonLine(row, state.fileJson));
+  else if (finding && isFull(row)) io.out(JSON.stringify(triageOcsf(row, finding)));
+  if (finding) noteSeverity(state, finding);
+}
+
+/** The table: the row is kept (sorted at the end), or only counted. */
+function keepForTable(row: TriageRow | NotKmsRow, state: TriageState, options: TriageOptions): void {
+  if (!isFull(row)) {
+    if (options.all)
+      state.shown.push({ rank: SEVERITIES.length, order: state.records, cells: cells(notKmsRow(row)) });
+    return;
+  }
+  if (row.severity) noteSeverity(state, row.severity);
+  if (row.skipped === "unparseable") {
+    state.unreadable.push(
+      `${row.source.file}${row.source.index >= 0 ? `#${row.source.index}` : ""}: ${row.why}`,
+    );
+    return;
+  }
+  if (row.skipped && !options.all) return;
+  state.shown.push({ rank: rankOf(row), order: state.records, cells: cells(row) });
+}
+
+/** Counts the row and its file (the bar moves when a file is done), then writes or keeps it. */
+function takeRow(row: TriageRow | NotKmsRow, entry: RecordEntry, state: TriageState, run: Run): void {
+  const { options, io, bar } = run;
+  if (entry.file !== state.currentFile) {
+    if (bar && state.currentFile !== undefined) bar.increment(1, { records: state.records });
+    state.currentFile = entry.file;
+    state.fileJson = JSON.stringify(entry.file);
+  }
+  if (row.skipped !== "unparseable") state.readable++;
+  if (row.skipped) state.counts.set(row.skipped, (state.counts.get(row.skipped) ?? 0) + 1);
+  if (options.json || options.ocsf) writeMachineRow(row, state, options, io);
+  else keepForTable(row, state, options);
+}
+
+interface Run {
+  options: TriageOptions;
+  io: Io;
+  bar: Bar | undefined;
+}
+
+/** Reads every record of the input and takes its row. */
+async function readAll(state: TriageState, run: Run): Promise<void> {
+  const { options, io } = run;
+  for await (const batch of options.input.records) {
     for (const entry of batch) {
-      let row: TriageRow | NotKmsRow;
-      try {
-        row = triageEntry(entry, options.config, memory);
-      } catch (error) {
-        // A record that breaks the reader's assumptions (deeply nested, odd types) is reported, never fatal.
-        row = {
-          ...triageEntry(
-            { file: entry.file, index: entry.index, error: "unreadable record" },
-            options.config,
-          ),
-          why: `unreadable record (${error instanceof Error ? error.message : String(error)})`,
-        };
-      }
+      const row = safeRow(entry, options.config, state.memory);
       options.onRow?.(row);
-      records++;
-      if (io.drain && records % DRAIN_EVERY === 0) await io.drain();
-      if (entry.file !== currentFile) {
-        if (bar && currentFile !== undefined) bar.increment(1, { records });
-        currentFile = entry.file;
-        fileJson = JSON.stringify(entry.file);
-      }
-      if (row.skipped !== "unparseable") readable++;
-      if (row.skipped) counts.set(row.skipped, (counts.get(row.skipped) ?? 0) + 1);
-      if (options.json || options.ocsf) {
-        if (!options.ocsf) io.out(jsonLine(row, fileJson));
-        else if (isFull(row) && row.severity) io.out(JSON.stringify(triageOcsf(row, row.severity)));
-        if (isFull(row) && row.severity) {
-          bySeverity.set(row.severity, (bySeverity.get(row.severity) ?? 0) + 1);
-          if (!worst || severityRank(row.severity) < severityRank(worst)) worst = row.severity;
-        }
-        continue;
-      }
-      if (!isFull(row)) {
-        if (options.all)
-          shown.push({ rank: SEVERITIES.length, order: records, cells: cells(notKmsRow(row)) });
-        continue;
-      }
-      if (row.severity) {
-        bySeverity.set(row.severity, (bySeverity.get(row.severity) ?? 0) + 1);
-        if (!worst || severityRank(row.severity) < severityRank(worst)) worst = row.severity;
-      }
-      if (row.skipped === "unparseable") {
-        unreadable.push(
-          `${row.source.file}${row.source.index >= 0 ? `#${row.source.index}` : ""}: ${row.why}`,
-        );
-        continue;
-      }
-      if (row.skipped && !options.all) continue;
-      shown.push({ rank: rankOf(row), order: records, cells: cells(row) });
+      state.records++;
+      if (io.drain && state.records % DRAIN_EVERY === 0) await io.drain();
+      takeRow(row, entry, state, run);
     }
   }
-  bar?.update(size.files, { records });
-  bar?.stop();
+}
 
-  if (!options.json && !options.ocsf) {
-    const width = options.width ?? terminalWidth();
-    if (shown.length) {
-      shown.sort((a, b) => a.rank - b.rank || a.order - b.order);
-      const table = renderTable(
-        COLUMNS,
-        shown.map((r) => r.cells),
-        width,
-      );
-      for (const line of table.lines) io.out(line);
-      if (table.dropped.length)
-        for (const line of wrap(
-          `(${table.dropped.join(", ")} left out to fit ${width} columns: --json has every field)`,
-          width,
-        ))
-          io.out(line);
-    } else io.out("No findings.");
-    if (unreadable.length) {
-      io.out("");
-      io.out(`Could not read (${unreadable.length}):`);
-      for (const line of unreadable) for (const part of wrap(line, width - 2)) io.out(`  ${part}`);
-    }
-    const findings = [...bySeverity.values()].reduce((a, b) => a + b, 0);
-    const sev = [...bySeverity.entries()]
-      .sort(([a], [b]) => severityRank(a) - severityRank(b))
-      .map(([s, n]) => `${n} ${s}`)
-      .join(", ");
-    const skipped = [...counts.entries()].map(([why, n]) => `${n} ${why}`).join(", ");
-    io.out("");
-    for (const line of wrap(
-      `${records} records: ${findings} findings${sev ? ` (${sev})` : ""}; skipped: ${skipped || "none"}`,
-      width,
-    ))
-      io.out(line);
+/** The table of findings (or "No findings."), and what was left out to fit the width. */
+function printTable(state: TriageState, width: number, io: Io): void {
+  if (!state.shown.length) {
+    io.out("No findings.");
+    return;
   }
-  if (readable === 0 && records === 0 && input.finished?.()) {
+  state.shown.sort((a, b) => a.rank - b.rank || a.order - b.order);
+  const table = renderTable(
+    COLUMNS,
+    state.shown.map((r) => r.cells),
+    width,
+  );
+  for (const line of table.lines) io.out(line);
+  if (!table.dropped.length) return;
+  const note = `(${table.dropped.join(", ")} left out to fit ${width} columns: --json has every field)`;
+  for (const line of wrap(note, width)) io.out(line);
+}
+
+/** The unreadable records, then one line of counts. */
+function printSummary(state: TriageState, width: number, io: Io): void {
+  if (state.unreadable.length) {
+    io.out("");
+    io.out(`Could not read (${state.unreadable.length}):`);
+    for (const line of state.unreadable) for (const part of wrap(line, width - 2)) io.out(`  ${part}`);
+  }
+  const findings = [...state.bySeverity.values()].reduce((a, b) => a + b, 0);
+  const sev = [...state.bySeverity.entries()]
+    .sort(([a], [b]) => severityRank(a) - severityRank(b))
+    .map(([s, n]) => `${n} ${s}`)
+    .join(", ");
+  const skipped = [...state.counts.entries()].map(([why, n]) => `${n} ${why}`).join(", ");
+  io.out("");
+  const line = `${state.records} records: ${findings} findings${sev ? ` (${sev})` : ""}; skipped: ${skipped || "none"}`;
+  for (const part of wrap(line, width)) io.out(part);
+}
+
+/** The exit code, saying on stderr why nothing was read when nothing was. */
+function exitCode(state: TriageState, options: TriageOptions, io: Io): number {
+  const { input } = options;
+  if (state.readable === 0 && state.records === 0 && input.finished?.()) {
     io.err(
       `kms-responder triage: nothing left to read: ${input.remark?.() ?? "every object was done before"}`,
     );
     return 0;
   }
-  if (readable === 0) {
+  if (state.readable === 0) {
     const remark = input.remark?.();
     io.err(
-      `kms-responder triage: no record could be read from the ${input.inputs} input${input.inputs === 1 ? "" : "s"} given${remark ? ` (${remark})` : ""}${records ? `: ${records} unreadable` : ""}`,
+      `kms-responder triage: no record could be read from the ${input.inputs} input${input.inputs === 1 ? "" : "s"} given${remark ? ` (${remark})` : ""}${state.records ? `: ${state.records} unreadable` : ""}`,
     );
     return NOTHING_READ;
   }
-  if (options.failOn && worst && severityRank(worst) <= severityRank(options.failOn)) return 1;
+  if (options.failOn && state.worst && severityRank(state.worst) <= severityRank(options.failOn)) return 1;
   return 0;
+}
+
+/**
+ * Runs triage; returns the exit code: 0; 1 when a finding reaches `failOn`; NOTHING_READ (2) when
+ * not one record could be read from the inputs (a scheduled `--fail-on` job must not pass on garbage).
+ */
+export async function runTriage(options: TriageOptions, io: Io): Promise<number> {
+  const { bar, files } = await progressBar(options, io);
+  const state: TriageState = {
+    counts: new Map(),
+    bySeverity: new Map(),
+    records: 0,
+    readable: 0,
+    worst: undefined,
+    shown: [],
+    unreadable: [],
+    memory: new Map(),
+    currentFile: undefined,
+    fileJson: "",
+  };
+  await readAll(state, { options, io, bar });
+  bar?.update(files, { records: state.records });
+  bar?.stop();
+  if (!options.json && !options.ocsf) {
+    const width = options.width ?? terminalWidth();
+    printTable(state, width, io);
+    printSummary(state, width, io);
+  }
+  return exitCode(state, options, io);
 }
 
 /** A finding's row as an OCSF Detection Finding (the same mapping a sweep of current state uses). */

@@ -19,13 +19,41 @@ export function watchedSources(
   return new Set(incidents.flatMap(sourcesOf));
 }
 
+/**
+ * The incidents that may take an event of this source and name, per list of incidents: triage asks
+ * for every record of a large export, and a lookup by source and name beats testing each incident.
+ */
+const candidatesByList = new WeakMap<readonly Incident[], Map<string, readonly Incident[]>>();
+const watchedByList = new WeakMap<readonly Incident[], ReadonlySet<string>>();
+
+function candidates<I extends Incident>(incidents: readonly I[], source: string, name: string): readonly I[] {
+  let byKey = candidatesByList.get(incidents);
+  if (!byKey) {
+    byKey = new Map();
+    candidatesByList.set(incidents, byKey);
+  }
+  const key = `${source}\u0000${name}`;
+  let found = byKey.get(key);
+  if (!found) {
+    found = incidents.filter((i) => sourcesOf(i).includes(source) && i.eventNames.includes(name));
+    byKey.set(key, found);
+  }
+  // The list holds only members of `incidents` (filtered from it above).
+  return found as readonly I[];
+}
+
+function watchedOf(incidents: readonly Incident[]): ReadonlySet<string> {
+  let watched = watchedByList.get(incidents);
+  if (!watched) {
+    watched = watchedSources(incidents);
+    watchedByList.set(incidents, watched);
+  }
+  return watched;
+}
+
 /** The incident of an event, by source, event name and the incident's own `matches`, or undefined. */
 export function incidentFor<I extends Incident>(incidents: readonly I[], event: KmsEvent): I | undefined {
-  const source = event.eventSource ?? "";
-  const name = event.eventName ?? "";
-  return incidents.find(
-    (i) => sourcesOf(i).includes(source) && i.eventNames.includes(name) && i.matches(event),
-  );
+  return candidates(incidents, event.eventSource ?? "", event.eventName ?? "").find((i) => i.matches(event));
 }
 
 /**
@@ -38,7 +66,7 @@ export function decideAny(
   config: Config,
   facts: KeyFacts = {},
 ): Decision {
-  const watched = watchedSources(incidents);
+  const watched = watchedOf(incidents);
   if (!watched.has(event.eventSource ?? "")) return notKms(event.eventSource, [...watched]);
   const incident = incidentFor(incidents, event);
   if (!incident) {
