@@ -151,6 +151,8 @@ async function importCpuMs(bundle: string, options: readonly string[]): Promise<
       AWS_REGION: "us-east-1",
       KMS_RESPONDER_CONFIG: "{}",
       NOTIFICATION_TOPIC_ARN: "arn:aws:sns:us-east-1:111122223333:kms-responder-notifications",
+      // The sweep's bucket, which the stack sets on the sweep function (its cold start needs one).
+      SCAN_BUCKET: "kms-responder-sweep-111122223333",
       POWERTOOLS_LOG_LEVEL: "SILENT",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     },
