@@ -715,7 +715,11 @@ async function setUp(
 }
 
 /** Every scenario in order, `rounds` times, with the same handlers (cold first, warm after). */
-async function runRounds(scenarios: readonly Scenario[], rt: Runtime, rounds: number): Promise<ScenarioReport[]> {
+async function runRounds(
+  scenarios: readonly Scenario[],
+  rt: Runtime,
+  rounds: number,
+): Promise<ScenarioReport[]> {
   const reports: ScenarioReport[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const scenario of scenarios) reports.push(await runScenario(scenario, rt));
