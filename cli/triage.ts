@@ -8,12 +8,13 @@ import { stat } from "node:fs/promises";
 import { DETAIL_PARSERS, INCIDENTS } from "../functions/registry.js";
 import { parseArn, parseKeyArn } from "../functions/shared/arn.js";
 import type { Config } from "../functions/shared/config.js";
-import type { Decision, PlannedAction } from "../functions/shared/decision.js";
+import type { Decision, Finding, PlannedAction } from "../functions/shared/decision.js";
 import { cloudTrailRecord, type KmsEvent, normalise } from "../functions/shared/event.js";
 import type { FactName } from "../functions/shared/facts.js";
 import type { Incident } from "../functions/shared/incident.js";
 import { str } from "../functions/shared/json.js";
 import { detectionFinding } from "../functions/shared/ocsf.js";
+import { heldFinding, inconsistentRecordHold } from "../functions/shared/provenance.js";
 import { decideAny, incidentFor, watchedSources } from "../functions/shared/route.js";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
@@ -43,6 +44,11 @@ export interface TriageRow {
   region: string | null;
   /** The custom key store a finding is about, when its event names a store and no key. */
   customKeyStore?: string;
+  /**
+   * Set when the record itself is doubtful (`inconsistent-record`: its accounts disagree in a way
+   * no real CloudTrail record does): the responder would notify, hold every action, and `why` says why.
+   */
+  held?: string;
   actor: string | null;
   summary: string | null;
   skipped: string | null;
@@ -293,14 +299,29 @@ export function triageEntry(
   if (decision.kind === "ignore") {
     return { ...row, incident: decision.incident ?? null, skipped: decision.skipped, why: decision.why };
   }
+  return findingRow(row, decision, inconsistentRecordHold(entry.value, event), readsOf(event, config));
+}
+
+/**
+ * The row of a finding. As the handler does, a record whose accounts disagree (`hold`) is
+ * reported with every action held: nothing would be done.
+ */
+function findingRow(
+  row: TriageRow,
+  decision: Finding,
+  hold: PlannedAction["hold"],
+  reads: readonly FactName[],
+): TriageRow {
+  const finding = heldFinding(decision, hold);
   return {
     ...row,
-    incident: decision.incident,
-    severity: decision.severity,
-    reasons: decision.reasons,
-    summary: decision.summary,
-    actions: decision.actions.map((a) => rowAction(a, readsOf(event, config))),
-    ...(decision.store && { customKeyStore: decision.store.id }),
+    incident: finding.incident,
+    severity: finding.severity,
+    reasons: finding.reasons,
+    summary: finding.summary,
+    actions: finding.actions.map((a) => rowAction(a, reads)),
+    ...(finding.store && { customKeyStore: finding.store.id }),
+    ...(hold && { held: hold.code, why: hold.why }),
   };
 }
 
@@ -354,6 +375,7 @@ function shortActor(actor: string | null): string {
 
 function wouldDo(row: TriageRow): string {
   if (row.skipped) return `skipped: ${row.skipped}`;
+  if (row.held) return `notify only (held: ${row.held})`;
   if (row.actions.length === 0) return "notify";
   return row.actions
     .map((a) => (a.hold ? `${a.type} (held: ${a.hold})` : a.when ? `${a.type} (if enabled before)` : a.type))

@@ -57,7 +57,7 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     );
   });
 
-  it("reads state, tags, aliases and history in parallel, cancels by key ID and re-enables when the key was enabled before", async () => {
+  it("reads state, tags, last use, aliases and history in parallel, cancels by key ID and re-enables when the key was enabled before", async () => {
     // Prepare
     const key = fakeKey(
       kms,
@@ -92,6 +92,7 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     expect(key.fake.operations()).toEqual([
       "DescribeKey",
       "ListResourceTags",
+      "GetKeyLastUsage",
       "ListAliases",
       "LookupEvents",
       "CancelKeyDeletion",
