@@ -553,6 +553,9 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     // Decide from the event alone first: most events end here without any AWS call.
     const first = incident.decide(event, config, {});
     if (first.kind === "ignore") return ignored(name, event.eventId, first);
+    // A central responder's notification names the account (Organizations, once per account per
+    // container): asked now, beside the round of reads, not after acting. It never throws.
+    void accountNamesFor(config, findingAccount(first));
 
     // Then read the current state of what the decision is about, and judge that (twice when the
     // first read says "nothing to do": reads are eventually consistent).

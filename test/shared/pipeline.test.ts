@@ -529,6 +529,44 @@ describe("createHandler: the pipeline order", () => {
   });
 });
 
+describe("createHandler: a central responder's account name", () => {
+  it("is asked beside the round of reads, not after acting", async () => {
+    // Prepare
+    const steps: string[] = [];
+    // The grant read answers only once the account's name was asked for: were it asked after
+    // acting, the handler would never get there (and the test would time out).
+    let asked: () => void = () => undefined;
+    const nameAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    organizationsMock.on(DescribeAccountCommand).callsFake(async () => {
+      steps.push("DescribeAccount");
+      asked();
+      return { Account: { Name: "core" } };
+    });
+    kmsMock.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: "Enabled", KeyManager: "CUSTOMER" },
+    });
+    kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    kmsMock.on(ListAliasesCommand).resolves({ Aliases: [] });
+    kmsMock.on(ListGrantsCommand).callsFake(async () => {
+      await nameAsked;
+      return { Grants: [{ GrantId: GRANT_ID, GranteePrincipal: "arn:aws:iam::444455556666:role/exfil" }] };
+    });
+    kmsMock.on(RevokeGrantCommand).callsFake(async () => {
+      steps.push("RevokeGrant");
+      return {};
+    });
+    const { incident } = fakeIncident((event, facts) => judgeGrant(event, facts));
+
+    // Act
+    await createHandler(incident, deps(ORG_CONFIG))(loadEvent("rogue-grant/external-grantee"));
+
+    // Assess
+    expect(steps).toEqual(["DescribeAccount", "RevokeGrant"]);
+  });
+});
+
 describe("act: the account's name in a central responder's notification", () => {
   /**
    * A finding about a member account's key, with nothing to do. The names learnt live as long as
