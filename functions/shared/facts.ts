@@ -136,13 +136,27 @@ async function readKeyMaterials(client: KMSClient, arn: string): Promise<KeyMate
 }
 
 /**
+ * How long the action may wait for the key's last use. It is read in the same round as the facts
+ * the action needs, only for the notification, and its quota is small (5 requests per second per
+ * account and Region): throttled and retried, it would hold back the action it only describes.
+ */
+const LAST_USAGE_WAIT_MS = 1500;
+
+/**
  * When and for what the key was last used, as one sentence. GetKeyLastUsage reports the last
  * successful cryptographic operation since KMS began tracking (`TrackingStartDate`); an empty
- * answer means no use since then. Any error (an older Region, a missing permission) is "unknown".
+ * answer means no use since then. Any error (an older Region, a missing permission, no answer
+ * within the wait) is "unknown".
  */
-export async function lastUsage(client: KMSClient, arn: string): Promise<string> {
+export async function lastUsage(
+  client: Pick<KMSClient, "send">,
+  arn: string,
+  waitMs = LAST_USAGE_WAIT_MS,
+): Promise<string> {
   try {
-    const out = await client.send(new GetKeyLastUsageCommand({ KeyId: arn }));
+    const out = await client.send(new GetKeyLastUsageCommand({ KeyId: arn }), {
+      abortSignal: AbortSignal.timeout(waitMs),
+    });
     const used = out.KeyLastUsage;
     const since = out.TrackingStartDate?.toISOString();
     if (used?.Timestamp) {

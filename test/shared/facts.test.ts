@@ -16,7 +16,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseKeyArn } from "../../functions/shared/arn.js";
-import { readFacts } from "../../functions/shared/facts.js";
+import { lastUsage, readFacts } from "../../functions/shared/facts.js";
 import type { HistoryReader } from "../../functions/shared/history-reader.js";
 
 const kmsMock = mockClient(KMSClient);
@@ -384,5 +384,27 @@ describe("readFacts: what the notification names the key by (notice), in the sam
       "ListAliasesCommand",
     ]);
     expect(facts).toMatchObject({ keyDescription: "payments", aliases: ["alias/payments"] });
+  });
+});
+
+describe("lastUsage", () => {
+  const ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+  it("gives up after its wait and says unknown: a throttled read never holds back the action", async () => {
+    // Arrange: a GetKeyLastUsage that answers only when its request is aborted.
+    const neverAnswers = {
+      send: (_command: unknown, options?: { abortSignal?: AbortSignal }) =>
+        new Promise<never>((_resolve, reject) => {
+          options?.abortSignal?.addEventListener("abort", () =>
+            reject(Object.assign(new Error("Request aborted"), { name: "AbortError" })),
+          );
+        }),
+    } as unknown as Parameters<typeof lastUsage>[0];
+
+    // Act
+    const said = await lastUsage(neverAnswers, ARN, 20);
+
+    // Assert
+    expect(said).toMatch(/^unknown \(AbortError/);
   });
 });
