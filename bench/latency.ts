@@ -10,8 +10,10 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CreateGrantCommand, CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { eventForKey } from "../cli/drill/events.js";
 import { startMoto } from "../emulator/moto.js";
 import { rogueGrant } from "../functions/rogue-grant/incident.js";
+import type { JsonObject } from "../functions/shared/json.js";
 
 const REGION = "us-east-1";
 
@@ -74,22 +76,18 @@ export interface LatencyReport {
   outcomes: Record<string, number>;
 }
 
-/** A CreateGrant event for a real key and grant (events/rogue-grant/external-grantee.json, rewritten). */
-function grantEvent(fixture: Record<string, unknown>, keyArn: string, grantId: string, n: number): unknown {
-  const event = structuredClone(fixture);
-  const detail = event.detail as Record<string, unknown>;
-  const account = keyArn.split(":")[4] ?? "";
-  detail.eventID = `b0000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
-  detail.recipientAccountId = account;
-  detail.requestParameters = { ...(detail.requestParameters as object), keyId: keyArn };
-  detail.responseElements = { ...(detail.responseElements as object), keyId: keyArn, grantId };
-  detail.resources = [{ accountId: account, type: "AWS::KMS::Key", ARN: keyArn }];
-  return event;
+/**
+ * A CreateGrant event for a real key and grant (events/rogue-grant/external-grantee.json, rewritten
+ * by the drill's rewriter: key, account, Region, grant id, and a fresh id and time, so the
+ * responder's replay and event-age checks treat it as the live event it stands for).
+ */
+function grantEvent(fixture: JsonObject, keyArn: string, grantId: string): unknown {
+  return eventForKey(fixture, { keyArn, grantId });
 }
 
 export async function measureLatency(
   distDir: string,
-  fixture: Record<string, unknown>,
+  fixture: JsonObject,
   events = 200,
 ): Promise<LatencyReport> {
   const moto = await startMoto();
@@ -132,7 +130,8 @@ export async function measureLatency(
       AWS_ACCESS_KEY_ID: "testing",
       AWS_SECRET_ACCESS_KEY: "testing",
       NOTIFICATION_TOPIC_ARN: topic.TopicArn ?? "",
-      KMS_RESPONDER_CONFIG: "{}",
+      // Enforce: the default (notify) would decide and change nothing, and there would be no revoke to time.
+      KMS_RESPONDER_CONFIG: JSON.stringify({ mode: "enforce" }),
       POWERTOOLS_LOG_LEVEL: "SILENT",
       // Metrics go to stdout (EMF); the bench's stdout carries only its figures.
       POWERTOOLS_METRICS_DISABLED: "true",
@@ -147,7 +146,7 @@ export async function measureLatency(
     const outcomes: Record<string, number> = {};
     let maxBefore = 0;
     for (const [i, { keyArn, grantId }] of work.entries()) {
-      const event = grantEvent(fixture, keyArn, grantId, i);
+      const event = grantEvent(fixture, keyArn, grantId);
       const first = calls.length;
       const started = performance.now();
       const result = await mod.handler(event);
