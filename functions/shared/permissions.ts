@@ -92,3 +92,17 @@ export function rolePermissions<Own extends string>(
   if (config.organization) other.push(DESCRIBE_ACCOUNT);
   return { kms, other };
 }
+
+/**
+ * What a central function's session in a member account may do (its session policy): its own KMS
+ * actions and the resourceless reads it makes there (ListAliases for the notification, LookupEvents
+ * for a key's history). The member role holds the union of every function's; the session narrows it.
+ */
+export function memberSessionActions<Own extends string>(
+  incident: Incident<string, Own>,
+  config: Config,
+): string[] {
+  const { kms, other } = rolePermissions(incident, config);
+  if (!kms.length) return [];
+  return [...kms, ...other.filter((a) => RESOURCELESS_READS.includes(a))];
+}

@@ -62,7 +62,7 @@ import {
   type Outcome,
   publish,
 } from "./notify.js";
-import { rolePermissions, roundReads } from "./permissions.js";
+import { memberSessionActions, roundReads } from "./permissions.js";
 import { deliveryHold, heldFinding } from "./provenance.js";
 import { importToSecurityHub } from "./securityhub.js";
 
@@ -532,7 +532,7 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
     approvalStack: "approvalStack" in given ? given.approvalStack : process.env.APPROVAL_STACK_NAME,
   };
   const deps: PipelineDeps = config.organization
-    ? { ...withChat, memberActions: rolePermissions(incident, config).kms }
+    ? { ...withChat, memberActions: memberSessionActions(incident, config) }
     : withChat;
   const name = incident.name;
   return async function handler(raw: unknown, context?: Context): Promise<HandlerResult> {

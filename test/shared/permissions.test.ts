@@ -12,7 +12,8 @@ import { keyRotationDisabled } from "../../functions/key-rotation-disabled/incid
 import { pendingDeletionKeyUsed } from "../../functions/pending-deletion-key-used/incident.js";
 import { INCIDENTS } from "../../functions/registry.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
-import { rolePermissions } from "../../functions/shared/permissions.js";
+import { parseConfig } from "../../functions/shared/config.js";
+import { memberSessionActions, rolePermissions } from "../../functions/shared/permissions.js";
 import { config, ENFORCING } from "../helpers/decide.js";
 
 const MUTATING = [
@@ -178,4 +179,37 @@ describe("rolePermissions under other configs", () => {
       expect(role).toEqual({ kms: [], other: [] });
     },
   );
+});
+
+describe("memberSessionActions: a central function's session in a member account", () => {
+  const org = parseConfig({
+    mode: "enforce",
+    organization: { id: "o-abcdefghij", regions: ["us-east-1"], organizationalUnitIds: ["r-abcd"] },
+  });
+
+  it("carries its KMS actions and the resourceless reads it makes there (aliases, the key's history)", () => {
+    // Act
+    const deletion = memberSessionActions(keyDeletionScheduled, org);
+    const grant = memberSessionActions(rogueGrant, org);
+
+    // Assert: the reads run with the member session's credentials, so the session must allow them.
+    expect(deletion).toEqual(expect.arrayContaining(["kms:CancelKeyDeletion", "kms:ListAliases"]));
+    expect(deletion.includes("cloudtrail:LookupEvents")).toBe(
+      rolePermissions(keyDeletionScheduled, org).other.includes("cloudtrail:LookupEvents"),
+    );
+    expect(grant).toEqual(expect.arrayContaining(["kms:RevokeGrant", "kms:ListGrants", "kms:ListAliases"]));
+    // Never the central account's own business.
+    for (const actions of [deletion, grant]) {
+      expect(actions).not.toContain("sts:AssumeRole");
+      expect(actions).not.toContain("organizations:DescribeAccount");
+    }
+  });
+
+  it("is empty for a function that never touches a key in another account (turned off)", () => {
+    const off = parseConfig({
+      organization: org.organization,
+      incidents: { "rogue-grant": { mode: "off" } },
+    });
+    expect(memberSessionActions(rogueGrant, off)).toEqual([]);
+  });
 });
