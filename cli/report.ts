@@ -22,6 +22,9 @@ export type ReportRow = Pick<
   | "reasons"
   | "actions"
   | "key"
+  | "account"
+  | "accountName"
+  | "region"
   | "actor"
   | "summary"
 >;
@@ -123,12 +126,21 @@ function wouldDo(row: ReportRow): string {
   return row.actions.map((a) => (a.hold ? `${a.type} (held: ${a.hold})` : a.type)).join(", ");
 }
 
+/** The account id, with its name (config `accountNames` or the organisation's) beside it. */
+function accountCell(row: ReportRow): string {
+  if (!row.account) return "-";
+  const name = row.accountName ? ` <span class="muted">${escapeHtml(row.accountName)}</span>` : "";
+  return `<span class="mono">${escapeHtml(row.account)}</span>${name}`;
+}
+
 function tableRow(row: ReportRow, order: number): string {
   const severity = row.severity ?? "info";
   const cells = [
     `<td><span class="sev sev-${severity}">${severity.toUpperCase()}</span></td>`,
     `<td>${escapeHtml(row.incident ?? "-")}</td>`,
     `<td class="mono">${escapeHtml(row.key ?? "-")}</td>`,
+    `<td>${accountCell(row)}</td>`,
+    `<td class="mono">${escapeHtml(row.region ?? "-")}</td>`,
     `<td class="mono">${escapeHtml(row.actor ?? "-")}</td>`,
     `<td class="mono">${escapeHtml(row.eventTime ?? "-")}</td>`,
     `<td>${escapeHtml(row.eventName ?? "-")}</td>`,
@@ -212,7 +224,7 @@ export function renderReport(rows: readonly ReportRow[], meta: ReportMeta): stri
 ${timelineSvg(rows)}
 <h2>Findings</h2>
 <table id="findings">
-<thead><tr><th data-sort="severity" aria-sort="none">Severity</th><th>Incident</th><th data-sort="key" aria-sort="none">Key</th><th data-sort="actor" aria-sort="none">Actor</th><th data-sort="time" aria-sort="none">Time (UTC)</th><th>Event</th><th>Would do</th><th>Reasons</th><th>Source</th></tr></thead>
+<thead><tr><th data-sort="severity" aria-sort="none">Severity</th><th>Incident</th><th data-sort="key" aria-sort="none">Key</th><th>Account</th><th>Region</th><th data-sort="actor" aria-sort="none">Actor</th><th data-sort="time" aria-sort="none">Time (UTC)</th><th>Event</th><th>Would do</th><th>Reasons</th><th>Source</th></tr></thead>
 <tbody>
 ${ordered.map((r, i) => tableRow(r, i)).join("\n")}
 </tbody>

@@ -342,6 +342,9 @@ function reportRow(row: ScanRow, index: number, at: Date) {
     reasons: row.reasons,
     actions: row.actions,
     key: row.alias ? `${row.key ?? ""} (${row.alias})` : row.key,
+    account: row.account,
+    accountName: row.accountName,
+    region: row.region,
     actor: null,
     summary: row.summary,
   };

@@ -19,6 +19,9 @@ function row(over: Partial<ReportRow>): ReportRow {
     reasons: ["external-grantee"],
     actions: [{ type: "revoke-grant", target: "arn:aws:kms:us-east-1:111122223333:key/k grant g" }],
     key: "arn:aws:kms:us-east-1:111122223333:key/k",
+    account: "111122223333",
+    accountName: null,
+    region: "us-east-1",
     actor: "arn:aws:iam::111122223333:user/alice",
     summary: "A grant to another account",
     ...over,
@@ -56,6 +59,22 @@ describe("the HTML report", () => {
     );
     // Exactly one script: the page's own sorting code.
     expect(html.match(/<script/g)).toHaveLength(1);
+  });
+
+  it("names each finding's account (with its name when known, escaped) and Region", () => {
+    // Act
+    const named = renderReport(
+      [row({ account: "444455556666", accountName: "payments <prod>", region: "eu-west-1" })],
+      META,
+    );
+
+    // Assert
+    expect(named).toContain("<th>Account</th><th>Region</th>");
+    expect(named).toContain(
+      '<td><span class="mono">444455556666</span> <span class="muted">payments &lt;prod&gt;</span></td>',
+    );
+    expect(named).toContain('<td class="mono">eu-west-1</td>');
+    expect(renderReport([row({ account: null, region: null })], META)).toContain("<td>-</td>");
   });
 
   it("is self-contained: no external URL, and a policy that forbids any fetch", () => {
@@ -114,7 +133,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the report rendered in headless Chromium
       expect(await severities()).toEqual(["CRITICAL", "HIGH", "HIGH", "MEDIUM", "LOW"]);
       expect(await page.locator("#findings tbody tr").count()).toBe(5);
       // The hostile actor is shown as text.
-      expect(await page.locator('#findings tbody tr[data-key="key-a"] td:nth-child(4)').textContent()).toBe(
+      expect(await page.locator('#findings tbody tr[data-key="key-a"] td:nth-child(6)').textContent()).toBe(
         HOSTILE,
       );
 

@@ -219,11 +219,18 @@ describe("scan --json", () => {
   it("--report writes the findings as the triage report's page, titled as a scan", async () => {
     oneKeyWithRotationOff();
     const file = join(scratch, "scan.html");
-    expect(await main(["scan", "--regions", "eu-west-1", "--report", file], io().io)).toBe(0);
+    const configFile = join(scratch, "report-names.json");
+    writeFileSync(configFile, JSON.stringify({ accountNames: { [OWN]: "security-tooling" } }));
+    expect(
+      await main(["scan", "--regions", "eu-west-1", "--config", configFile, "--report", file], io().io),
+    ).toBe(0);
     const html = readFileSync(file, "utf8");
     expect(html).toContain("<h1>kms-responder scan report</h1>");
     expect(html).toContain("key-rotation-disabled");
     expect(html).toContain(`${OWN} eu-west-1`);
+    // The account by its name, and the Region, in their own columns.
+    expect(html).toContain(`<span class="mono">${OWN}</span> <span class="muted">security-tooling</span>`);
+    expect(html).toContain('<td class="mono">eu-west-1</td>');
   });
 });
 
