@@ -42,6 +42,14 @@ const PROMISED: Record<
     subject: "[HIGH]",
     endState: ["ok DescribeKey: Enabled"],
   },
+  "custom-key-store-disconnected": {
+    rule: "custom-key-store-changed",
+    outcome: "notified",
+    actions: [],
+    subject: "[CRITICAL] KMS custom key",
+    // Event only: moto has no custom key stores, so there is nothing to read back.
+    endState: [],
+  },
   "sweep-before-deployment": {
     rule: null,
     outcome: "swept",
@@ -70,6 +78,11 @@ describe.skipIf(SKIP)("kms-responder drill", () => {
         expect(scenario?.notification?.subject).toMatch(/^\[CRITICAL\] /);
       }
       if (id === "own-call") expect(scenario?.rule).toBeNull();
+      // The event names a store and no key: the subject names the store where a key would be.
+      if (id === "custom-key-store-disconnected") {
+        expect(scenario?.notification?.subject).toMatch(/: store cks-[0-9a-f]{17} in \d{12}\/us-east-1$/);
+        expect(scenario?.performed).toBe(false);
+      }
       const promised = PROMISED[id];
       if (promised) {
         expect(scenario?.rule ?? null).toBe(promised.rule);
