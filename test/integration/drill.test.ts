@@ -42,6 +42,20 @@ const PROMISED: Record<
     subject: "[HIGH]",
     endState: ["ok DescribeKey: Enabled"],
   },
+  "material-rotated-onto-foreign-material": {
+    rule: "key-material-imported",
+    outcome: "notified",
+    actions: [],
+    // High, not critical: moto has no LookupEvents, so the rotation is not tied to the import.
+    subject: "[HIGH] KMS key rotated on demand",
+    endState: [
+      expect.stringMatching(
+        /^ok rules: key-material-imported; outcome notified; notified: \[HIGH\] New KMS key material imported, /,
+      ) as unknown as string,
+      "ok ListKeyRotations: 1 on demand",
+      "ok DescribeKey: Enabled",
+    ],
+  },
   "custom-key-store-disconnected": {
     rule: "custom-key-store-changed",
     outcome: "notified",
