@@ -362,9 +362,15 @@ function notificationFailures(want: Expectation, seen: Observed): string[] {
     ];
   }
   const text = notificationOf(note)?.text ?? "";
-  return (want.notificationIncludes ?? [])
-    .filter((part) => !text.includes(part))
-    .map((part) => `notification text: expected it to contain ${JSON.stringify(part)}`);
+  const subject = note.subject;
+  return [
+    ...(want.subjectIncludes ?? [])
+      .filter((part) => !subject.includes(part))
+      .map((part) => `notification subject: expected it to contain ${JSON.stringify(part)}`),
+    ...(want.notificationIncludes ?? [])
+      .filter((part) => !text.includes(part))
+      .map((part) => `notification text: expected it to contain ${JSON.stringify(part)}`),
+  ];
 }
 
 function endStateFailures(endState: readonly Check[]): string[] {

@@ -5,6 +5,7 @@
  */
 import type { Scenario } from "../cli/drill/scenarios.js";
 import { scenarios as aliasChanged } from "./alias-changed/drill.js";
+import { scenarios as customKeyStoreChanged } from "./custom-key-store-changed/drill.js";
 import { scenarios as exemptionTampered } from "./exemption-tampered/drill.js";
 import { scenarios as keyDeletionScheduled } from "./key-deletion-scheduled/drill.js";
 import { scenarios as keyMaterialDeleted } from "./key-material-deleted/drill.js";
@@ -27,6 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...keyMaterialExpiring,
   ...aliasChanged,
   ...keyMaterialImported,
+  ...customKeyStoreChanged,
   ...exemptionTampered,
   ...responderTampered,
   // Last: the sweep reads every key the scenarios before it left.

@@ -175,6 +175,8 @@ export interface Expectation {
   severity?: string;
   /** Text the notification's body must contain (how to undo, what to run). */
   notificationIncludes?: readonly string[];
+  /** Text the notification's subject must contain (what it is about, when that is not a key). */
+  subjectIncludes?: readonly string[];
 }
 
 export interface StagedAttack {

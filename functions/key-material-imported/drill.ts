@@ -1,10 +1,93 @@
 /**
- * The drill's key-material-imported scenario: new key material imported into a key by a caller
- * not approved for key material. Drill code only: no Lambda entry imports this file.
+ * The drill's key-material-imported scenarios: new key material imported into a key by a caller
+ * not approved for key material, and that import followed by the on-demand rotation that makes
+ * the material current. Drill code only: no Lambda entry imports this file.
  */
-import { checkKeyState, detailOf, fixtureOf, type Scenario, template } from "../../cli/drill/scenarios.js";
+import { ListKeyRotationsCommand, RotateKeyOnDemandCommand } from "@aws-sdk/client-kms";
+import {
+  type Check,
+  checkKeyState,
+  type DrillKey,
+  type DrillWorld,
+  detailOf,
+  fixtureOf,
+  type Scenario,
+  type StepResult,
+  template,
+} from "../../cli/drill/scenarios.js";
 import { isObject, str } from "../shared/json.js";
 import { keyMaterialImported } from "./incident.js";
+
+/** That the rotation was performed: the key lists it among its rotations. */
+async function onDemandRotations(world: DrillWorld, key: DrillKey): Promise<Check> {
+  const out = await world.kms.send(new ListKeyRotationsCommand({ KeyId: key.arn }));
+  const count = (out.Rotations ?? []).filter((r) => r.RotationType === "ON_DEMAND").length;
+  return {
+    what: "the key was rotated on demand once",
+    ok: count === 1,
+    observed: `ListKeyRotations: ${count} on demand`,
+  };
+}
+
+/** What the import's own event (the attack's first step) must have led to. */
+function importChecks(step: StepResult): Check[] {
+  const rules = step.rules.join(", ") || "none";
+  const subjects = step.subjects.join(" | ") || "none";
+  return [
+    {
+      what: `the import's event reached ${keyMaterialImported.name}, which notified it (high)`,
+      ok:
+        rules === keyMaterialImported.name &&
+        step.outcome === "notified" &&
+        step.subjects.length === 1 &&
+        subjects.startsWith("[HIGH]"),
+      observed: `rules: ${rules}; outcome ${step.outcome}; notified: ${subjects}`,
+    },
+  ];
+}
+
+const rotatedOntoForeignMaterial: Scenario = {
+  id: "material-rotated-onto-foreign-material",
+  title:
+    "New key material imported by a caller not approved for it, then made current by an on-demand rotation",
+  // What the deployed responder says, critical, needs the import from the key's CloudTrail history:
+  // moto has no LookupEvents, so the drill pins what the responder says without it.
+  promise:
+    "the import notified (high); the rotation notified high, saying the key's history (which moto lacks) could not be read",
+  async stage(world) {
+    const key = await world.createKey("material-rotated", { Origin: "EXTERNAL" });
+    // Step 1: the import, emitted only (moto has no ImportKeyMaterial), a minute before the rotation.
+    const imported = template(fixtureOf(keyMaterialImported, "new-material"), {
+      keyArn: key.arn,
+      time: new Date(Date.now() - 60_000),
+    }).event;
+    const step = await world.deliver(imported);
+    const checks = importChecks(step);
+    // Step 2: the rotation, performed on moto and delivered as CloudTrail records it.
+    await world.kms.send(new RotateKeyOnDemandCommand({ KeyId: key.arn }));
+    const fixture = fixtureOf(keyMaterialImported, "rotate-on-demand");
+    const { event } = template(fixture, { keyArn: key.arn });
+    return {
+      attack: `mallory (IAM user) ImportKeyMaterial (NEW_KEY_MATERIAL) into ${key.alias} (Origin EXTERNAL), then RotateKeyOnDemand`,
+      performed: true,
+      note: "moto has no ImportKeyMaterial: the import's event is emitted only (its outcome is checked in the end state). moto performs RotateKeyOnDemand without any pending material to make current. moto has no CloudTrail LookupEvents either, so the rotation cannot be tied to the import: the responder says high (history unreadable) where, with the import in the key's history, it says critical (the rotation made unapproved material current), which the unit and triage tests pin",
+      fixture,
+      event,
+      expect: {
+        rule: keyMaterialImported.name,
+        outcome: "notified",
+        actions: [],
+        severity: "HIGH",
+        notificationIncludes: ["KMS key rotated on demand", "The key's history could not be read"],
+      },
+      verify: async () => [
+        ...checks,
+        await onDemandRotations(world, key),
+        await checkKeyState(world.kms, key, "Enabled"),
+      ],
+    };
+  },
+};
 
 export const scenarios: readonly Scenario[] = [
   {
@@ -36,4 +119,5 @@ export const scenarios: readonly Scenario[] = [
       };
     },
   },
+  rotatedOntoForeignMaterial,
 ];

@@ -125,6 +125,13 @@ describe("the drill's judge", () => {
     ]);
   });
 
+  it("names the text a subject was promised to contain and does not", () => {
+    expect(judge({ ...want, subjectIncludes: ["store cks-1234567890abcdef0"] }, seen)).toEqual([
+      'notification subject: expected it to contain "store cks-1234567890abcdef0"',
+    ]);
+    expect(judge({ ...want, subjectIncludes: ["tampered with"] }, seen)).toEqual([]);
+  });
+
   it("names every broken part: the rule, the outcome, the actions, the end state", () => {
     const broken: Observed = {
       ...seen,

@@ -42,6 +42,28 @@ const PROMISED: Record<
     subject: "[HIGH]",
     endState: ["ok DescribeKey: Enabled"],
   },
+  "material-rotated-onto-foreign-material": {
+    rule: "key-material-imported",
+    outcome: "notified",
+    actions: [],
+    // High, not critical: moto has no LookupEvents, so the rotation is not tied to the import.
+    subject: "[HIGH] KMS key rotated on demand",
+    endState: [
+      expect.stringMatching(
+        /^ok rules: key-material-imported; outcome notified; notified: \[HIGH\] New KMS key material imported, /,
+      ) as unknown as string,
+      "ok ListKeyRotations: 1 on demand",
+      "ok DescribeKey: Enabled",
+    ],
+  },
+  "custom-key-store-disconnected": {
+    rule: "custom-key-store-changed",
+    outcome: "notified",
+    actions: [],
+    subject: "[CRITICAL] KMS custom key",
+    // Event only: moto has no custom key stores, so there is nothing to read back.
+    endState: [],
+  },
   "sweep-before-deployment": {
     rule: null,
     outcome: "swept",
@@ -70,6 +92,11 @@ describe.skipIf(SKIP)("kms-responder drill", () => {
         expect(scenario?.notification?.subject).toMatch(/^\[CRITICAL\] /);
       }
       if (id === "own-call") expect(scenario?.rule).toBeNull();
+      // The event names a store and no key: the subject names the store where a key would be.
+      if (id === "custom-key-store-disconnected") {
+        expect(scenario?.notification?.subject).toMatch(/: store cks-[0-9a-f]{17} in \d{12}\/us-east-1$/);
+        expect(scenario?.performed).toBe(false);
+      }
       const promised = PROMISED[id];
       if (promised) {
         expect(scenario?.rule ?? null).toBe(promised.rule);
