@@ -89,10 +89,8 @@ export function decide(event: KmsEvent, config: Config, _facts: KeyFacts = {}): 
     reasons: [verdict.reason],
     title: verdict.title,
     summary: verdict.summary,
-    details: [
-      `Custom key store: ${store?.id ?? "(not in the record)"}${store?.name ? ` (${store.name})` : ""}`,
-      ...verdict.details,
-    ],
+    // A named store heads the notification (its id and name); say so only when the record names none.
+    details: [...(store ? [] : ["Custom key store: (not in the record)"]), ...verdict.details],
     actions: [],
     event,
     key: undefined,

@@ -45,7 +45,8 @@ describe("custom-key-store-changed handler: an incident without a key", () => {
       // At most 99 characters: the title is cut first, the store, account and Region stay.
       `[CRITICAL] KMS custom key..., for review: store ${STORE} in 111122223333/us-east-1`,
     );
-    expect(note.text).toContain(`Custom key store: ${STORE} (ExampleKeyStore)`);
+    // Once, at the head: the details do not repeat it.
+    expect(note.text.split(`Custom key store: ${STORE} (ExampleKeyStore)`)).toHaveLength(2);
     expect(note.text).not.toContain("Key: unknown");
     expect(note.doc.key).toEqual({ account: "111122223333", region: "us-east-1" });
     expect((note.doc as unknown as { customKeyStore: unknown }).customKeyStore).toEqual({
