@@ -10,8 +10,6 @@
  * and includes its wait for a free handler. A proxy between the function and moto sees every
  * call: per event, the window ends with the ListGrants that verified its RevokeGrant.
  */
-import { createServer, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { BUNDLES, DIST_DIR, loadHandler } from "../cli/drill/bundles.js";
 import {
@@ -27,6 +25,7 @@ import { rogueGrant } from "../functions/rogue-grant/incident.js";
 import { parseConfig } from "../functions/shared/config.js";
 import { isObject, type JsonObject } from "../functions/shared/json.js";
 import { roundReads } from "../functions/shared/permissions.js";
+import { forwardingProxy, operationOf } from "./proxy.js";
 
 const REGION = "us-east-1";
 const ACCOUNTS = 10;
@@ -41,17 +40,11 @@ interface Seen {
 }
 
 /** Forwards to moto; records each call's operation, grant id and when its answer ended. */
-async function watchingProxy(target: string, seen: Seen[]): Promise<{ endpoint: string; server: Server }> {
-  const upstream = new URL(target);
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const operation =
-        String(req.headers["x-amz-target"] ?? "")
-          .split(".")
-          .pop() || "other";
+function watchingProxy(target: string, seen: Seen[]): ReturnType<typeof forwardingProxy> {
+  return forwardingProxy(target, {
+    answered(req, body) {
+      // KMS calls name their operation in X-Amz-Target; SNS and STS (query protocol) do not.
+      const operation = typeof req.headers["x-amz-target"] === "string" ? operationOf(req, body) : "other";
       let grantId: string | undefined;
       try {
         const parsed: unknown = JSON.parse(body.toString("utf8"));
@@ -59,30 +52,9 @@ async function watchingProxy(target: string, seen: Seen[]): Promise<{ endpoint: 
       } catch {
         // Not JSON (SNS, STS): no grant id.
       }
-      const forward = httpRequest(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-          up.on("end", () => seen.push({ operation, grantId, endedAt: performance.now() }));
-        },
-      );
-      forward.on("error", (error) => {
-        res.writeHead(502);
-        res.end(String(error));
-      });
-      forward.end(body);
-    });
+      seen.push({ operation, grantId, endedAt: performance.now() });
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { endpoint: `http://127.0.0.1:${port}`, server };
 }
 
 export interface BurstReport {

@@ -14,13 +14,12 @@
  * with no earlier calls, and forwards everything else.
  */
 import { execFile } from "node:child_process";
-import { createServer, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startMoto } from "../emulator/moto.js";
 import { pendingDeletionKeyUsed } from "../functions/pending-deletion-key-used/incident.js";
 import { type BurstReport, burstSection, measureBurst } from "./exposure-burst.js";
+import { forwardingProxy } from "./proxy.js";
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL("./exposure-child.ts", import.meta.url));
@@ -154,40 +153,13 @@ export function samplesOf(lines: readonly string[]): { samples: Sample[]; broken
 }
 
 /** Answers CloudTrail LookupEvents with an empty history and forwards every other request to moto. */
-async function historyStub(target: string): Promise<{ endpoint: string; server: Server }> {
-  const upstream = new URL(target);
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      if (String(req.headers["x-amz-target"] ?? "").endsWith(".LookupEvents")) {
-        res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
-        res.end('{"Events":[]}');
-        return;
-      }
-      const forward = httpRequest(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      forward.on("error", (error) => {
-        res.writeHead(502);
-        res.end(String(error));
-      });
-      forward.end(Buffer.concat(chunks));
-    });
+function historyStub(target: string): ReturnType<typeof forwardingProxy> {
+  return forwardingProxy(target, {
+    answer: (req) =>
+      String(req.headers["x-amz-target"] ?? "").endsWith(".LookupEvents")
+        ? { status: 200, type: "application/x-amz-json-1.1", body: '{"Events":[]}' }
+        : undefined,
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { endpoint: `http://127.0.0.1:${port}`, server };
 }
 
 function summarise(samples: readonly Sample[], broken: ReadonlyMap<string, number>): IncidentExposure[] {

@@ -4,8 +4,6 @@
  * handler and moto timestamps every AWS call it makes. For each event: the time from the event
  * to the remediating call (RevokeGrant reaching the proxy) and the AWS calls made before it.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CreateGrantCommand, CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
@@ -14,6 +12,7 @@ import { eventForKey } from "../cli/drill/events.js";
 import { startMoto } from "../emulator/moto.js";
 import { rogueGrant } from "../functions/rogue-grant/incident.js";
 import type { JsonObject } from "../functions/shared/json.js";
+import { forwardingProxy, operationOf } from "./proxy.js";
 
 const REGION = "us-east-1";
 
@@ -23,43 +22,10 @@ interface Call {
 }
 
 /** Forwards every request to moto and records which operation it was and when it arrived. */
-async function countingProxy(target: string, calls: Call[]): Promise<{ endpoint: string; server: Server }> {
-  const upstream = new URL(target);
-  const server = createServer((req: IncomingMessage, res) => {
-    const at = performance.now();
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const target = req.headers["x-amz-target"];
-      const operation =
-        typeof target === "string"
-          ? (target.split(".").pop() ?? "?")
-          : (new URLSearchParams(body.toString("utf8")).get("Action") ?? "?");
-      calls.push({ at, operation });
-      const forward = httpRequest(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      forward.on("error", (error) => {
-        res.writeHead(502);
-        res.end(String(error));
-      });
-      forward.end(body);
-    });
+function countingProxy(target: string, calls: Call[]): ReturnType<typeof forwardingProxy> {
+  return forwardingProxy(target, {
+    received: (req, body, at) => calls.push({ at, operation: operationOf(req, body) }),
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { endpoint: `http://127.0.0.1:${port}`, server };
 }
 
 function percentile(sorted: number[], p: number): number {
