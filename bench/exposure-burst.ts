@@ -21,11 +21,11 @@ import {
   kmsInAccount,
   template,
 } from "../cli/drill/scenarios.js";
+import { closeProxy, forwardingProxy, operationOf } from "../emulator/proxy.js";
 import { rogueGrant } from "../functions/rogue-grant/incident.js";
 import { parseConfig } from "../functions/shared/config.js";
 import { isObject, type JsonObject } from "../functions/shared/json.js";
 import { roundReads } from "../functions/shared/permissions.js";
-import { forwardingProxy, operationOf } from "./proxy.js";
 
 const REGION = "us-east-1";
 const ACCOUNTS = 10;
@@ -153,8 +153,7 @@ export async function measureBurst(motoEndpoint: string): Promise<BurstReport> {
       outcomes,
     };
   } finally {
-    proxy.server.closeAllConnections();
-    await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+    await closeProxy(proxy.server);
   }
 }
 

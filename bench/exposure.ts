@@ -17,9 +17,9 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startMoto } from "../emulator/moto.js";
+import { closeProxy, forwardingProxy } from "../emulator/proxy.js";
 import { pendingDeletionKeyUsed } from "../functions/pending-deletion-key-used/incident.js";
 import { type BurstReport, burstSection, measureBurst } from "./exposure-burst.js";
-import { forwardingProxy } from "./proxy.js";
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL("./exposure-child.ts", import.meta.url));
@@ -207,8 +207,7 @@ export async function measureExposure(
     const burst = await measureBurst(moto.endpoint);
     return { processes, rounds, incidents: summarise(samples, broken), burst };
   } finally {
-    stub.server.closeAllConnections();
-    await new Promise<void>((resolve) => stub.server.close(() => resolve()));
+    await closeProxy(stub.server);
     await moto.stop();
   }
 }

@@ -10,9 +10,9 @@ import { CreateGrantCommand, CreateKeyCommand, KMSClient } from "@aws-sdk/client
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { eventForKey } from "../cli/drill/events.js";
 import { startMoto } from "../emulator/moto.js";
+import { closeProxy, forwardingProxy, operationOf } from "../emulator/proxy.js";
 import { rogueGrant } from "../functions/rogue-grant/incident.js";
 import type { JsonObject } from "../functions/shared/json.js";
-import { forwardingProxy, operationOf } from "./proxy.js";
 
 const REGION = "us-east-1";
 
@@ -145,8 +145,7 @@ export async function measureLatency(
       outcomes,
     };
   } finally {
-    proxy.server.closeAllConnections();
-    await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+    await closeProxy(proxy.server);
     await moto.stop();
   }
 }
