@@ -14,6 +14,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { type EventPattern, matchesPattern } from "../emulator/event-pattern.js";
 import { type MotoServer, motoAvailable, startMoto, waitForMoto } from "../emulator/moto.js";
+import { type MotoShim, motoShim } from "../emulator/moto-shim.js";
 import {
   createQueue,
   drainNotifications,
@@ -680,10 +681,11 @@ function drillConfig(account: string, roles: readonly string[]): ConfigInput {
 
 /** The drill's world on the emulator: clients, the config the handlers get, and the runtime that delivers. */
 async function setUp(
-  endpoint: string,
+  shim: MotoShim,
   verbose: boolean,
   saved: Record<string, string | undefined>,
 ): Promise<Runtime> {
+  const endpoint = shim.endpoint;
   const clientConfig = clientConfigFor(endpoint);
   const kms = new KMSClient(clientConfig);
   const { topicArn, queue } = await notificationChannel(endpoint, new SNSClient(clientConfig));
@@ -707,6 +709,7 @@ async function setUp(
       createKey: (name, input) => createDrillKey(kms, name, input),
       kmsIn: (other, region) => kmsInAccount(clientConfig, other, region),
       deliver: (event) => deliverStep(event, rt),
+      addToHistory: (event) => shim.addToHistory(event),
     },
     async handler(incident) {
       let handler = handlers.get(incident);
@@ -734,6 +737,32 @@ async function runRounds(
 }
 
 /**
+ * The shim in front of each emulator, one per endpoint for the life of the process: every client
+ * and handler reaches moto through it, which adds the rotation period and the CloudTrail history
+ * moto lacks (emulator/moto-shim.ts). One per endpoint, because the loaded bundles keep their SDK
+ * clients (with the endpoint they started with) from one run to the next.
+ */
+const shims = new Map<string, Promise<MotoShim>>();
+
+function shimFor(endpoint: string): Promise<MotoShim> {
+  let shim = shims.get(endpoint);
+  if (!shim) {
+    shim = motoShim(endpoint);
+    shims.set(endpoint, shim);
+    // A failed start is not kept: the next run tries again.
+    shim.catch(() => shims.delete(endpoint));
+  }
+  return shim;
+}
+
+/** Stops the shim of an emulator that stops now. */
+async function dropShim(endpoint: string): Promise<void> {
+  const shim = shims.get(endpoint);
+  shims.delete(endpoint);
+  await (await shim?.catch(() => undefined))?.stop();
+}
+
+/**
  * Runs the drill. Starts moto unless `endpoint` is given (and stops it, by its pid, at the end),
  * builds the bundles when needed, and runs every scenario in order. Never throws for a scenario
  * that fails: it is reported. Throws when the emulator cannot be started or the bundles built.
@@ -746,11 +775,12 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
   const { endpoint, moto } = await emulator(options.endpoint, progress);
   const saved: Record<string, string | undefined> = {};
   try {
+    const shim = await shimFor(endpoint);
     // Set before any client exists: this machine's Node is older than the SDK's next minimum.
     saved.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED =
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-    const rt = await setUp(endpoint, options.verbose === true, saved);
+    const rt = await setUp(shim, options.verbose === true, saved);
     const reports = await runRounds(scenarios, rt, options.rounds ?? 1);
     return {
       endpoint,
@@ -760,6 +790,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     };
   } finally {
     restoreEnv(saved);
+    if (moto) await dropShim(endpoint);
     await moto?.stop();
   }
 }

@@ -157,6 +157,8 @@ export async function motoShim(endpoint: string): Promise<MotoShim> {
     amends: (req, body) => state.amends(req, body),
     amend: (req, body, status, answer) => state.amend(req, body, status, answer),
   });
+  // A shim kept for the process's life (the drill keeps one per emulator) does not keep it alive.
+  proxy.server.unref();
   return {
     endpoint: proxy.endpoint,
     enableKeyRotationRequests: state.requests,

@@ -56,6 +56,12 @@ export interface DrillWorld {
    * event is: an earlier step of a multi-step attack.
    */
   deliver(event: JsonObject): Promise<StepResult>;
+  /**
+   * Adds a CloudTrail record to the event history of the key it names, which the handlers read
+   * through LookupEvents. moto has no LookupEvents: the drill's shim in front of moto answers it
+   * from these records, for the keys that have some (emulator/moto-shim.ts).
+   */
+  addToHistory(event: JsonObject): void;
 }
 
 export interface DrillClientConfig {

@@ -15,7 +15,8 @@ export const keyDisabled = {
   decide,
   executors: [enableKey],
   plans: (config) => (config.reenableDisabledKeys ? ["enable-key"] : []),
-  reads: (config) => (config.reenableDisabledKeys ? ["key", "tags"] : []),
+  // The key's last use tells what stopped working (GetKeyLastUsage; "unknown" where it cannot be read).
+  reads: (config) => [...(config.reenableDisabledKeys ? (["key", "tags"] as const) : []), "last-usage"],
   /** Shares the 5/s EnableKey/DisableKey quota with key-policy-violation. */
   reservedConcurrency: 2,
 } as const satisfies Incident<typeof INCIDENT>;

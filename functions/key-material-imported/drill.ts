@@ -50,10 +50,8 @@ const rotatedOntoForeignMaterial: Scenario = {
   id: "material-rotated-onto-foreign-material",
   title:
     "New key material imported by a caller not approved for it, then made current by an on-demand rotation",
-  // What the deployed responder says, critical, needs the import from the key's CloudTrail history:
-  // moto has no LookupEvents, so the drill pins what the responder says without it.
   promise:
-    "the import notified (high); the rotation notified high, saying the key's history (which moto lacks) could not be read",
+    "the import notified (high); the rotation, tied to that import through the key's history, notified critical",
   async stage(world) {
     const key = await world.createKey("material-rotated", { Origin: "EXTERNAL" });
     // Step 1: the import, emitted only (moto has no ImportKeyMaterial), a minute before the rotation.
@@ -62,6 +60,8 @@ const rotatedOntoForeignMaterial: Scenario = {
       time: new Date(Date.now() - 60_000),
     }).event;
     const step = await world.deliver(imported);
+    // CloudTrail keeps the import in the key's history, where the handler looks for it.
+    world.addToHistory(imported);
     const checks = importChecks(step);
     // Step 2: the rotation, performed on moto and delivered as CloudTrail records it.
     await world.kms.send(new RotateKeyOnDemandCommand({ KeyId: key.arn }));
@@ -70,15 +70,17 @@ const rotatedOntoForeignMaterial: Scenario = {
     return {
       attack: `mallory (IAM user) ImportKeyMaterial (NEW_KEY_MATERIAL) into ${key.alias} (Origin EXTERNAL), then RotateKeyOnDemand`,
       performed: true,
-      note: "moto has no ImportKeyMaterial: the import's event is emitted only (its outcome is checked in the end state). moto performs RotateKeyOnDemand without any pending material to make current. moto has no CloudTrail LookupEvents either, so the rotation cannot be tied to the import: the responder says high (history unreadable) where, with the import in the key's history, it says critical (the rotation made unapproved material current), which the unit and triage tests pin",
+      note: "moto has no ImportKeyMaterial: the import's event is emitted only (its outcome is checked in the end state). moto performs RotateKeyOnDemand without any pending material to make current. moto has no CloudTrail LookupEvents either: the drill's shim in front of moto answers it with the import's record, added to the key's history as CloudTrail would keep it, which is how the handler ties the rotation to the import",
       fixture,
       event,
       expect: {
         rule: keyMaterialImported.name,
         outcome: "notified",
         actions: [],
-        severity: "HIGH",
-        notificationIncludes: ["KMS key rotated on demand", "The key's history could not be read"],
+        severity: "CRITICAL",
+        subjectIncludes: ["KMS key rotated onto"],
+        // Who imported the material that is current now, read from the import's record.
+        notificationIncludes: ["imported by arn:aws:iam::", ":user/mallory"],
       },
       verify: async () => [
         ...checks,
@@ -104,7 +106,7 @@ export const scenarios: readonly Scenario[] = [
       return {
         attack: `mallory (IAM user) ImportKeyMaterial (NEW_KEY_MATERIAL) into ${key.alias} (Origin EXTERNAL)`,
         performed: false,
-        note: "moto does not implement ImportKeyMaterial: the event is emitted only. A weakened rotation period (EnableKeyRotation with RotationPeriodInDays) is not drilled: moto ignores the period, so the key's state could not show it",
+        note: "moto does not implement ImportKeyMaterial: the event is emitted only",
         fixture,
         event,
         expect: {

@@ -1,5 +1,5 @@
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import { DisableKeyCommand, EnableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { DisableKeyCommand, EnableKeyCommand, GetKeyLastUsageCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -47,6 +47,29 @@ describe("key-disabled handler", () => {
     const note = onlyNotification(sns);
     expect(note.subject).toMatch(/^\[MEDIUM\] /);
     expect(note.text).toContain("reenableDisabledKeys is off");
+    // The role may not read the key's last use: said, never a failure.
+    expect(kms).toHaveReceivedCommandWith(GetKeyLastUsageCommand, { KeyId: KEY_ARN });
+    expect(note.doc.details.find((d) => d.startsWith("Last used: "))).toMatch(/^Last used: unknown \(/);
+  });
+
+  it("says when and for what the key was last used: what stops working now", async () => {
+    // Prepare
+    fakeKey(kms, {
+      arn: KEY_ARN,
+      state: "Disabled",
+      lastUsage: { operation: "GenerateDataKey", time: new Date("2026-11-28T18:02:00Z") },
+    });
+    const handler = await coldStart("key-disabled");
+
+    // Act
+    const result = await handler(loadEvent("key-disabled/iam-user"));
+
+    // Assess
+    expect(result).toMatchObject({ outcome: "notified", severity: "medium" });
+    expect(kms).toHaveReceivedCommandExactlyOnceWith(GetKeyLastUsageCommand, { KeyId: KEY_ARN });
+    expect(onlyNotification(sns).doc.details).toContain(
+      "Last used: 2026-11-28T18:02:00.000Z (GenerateDataKey)",
+    );
   });
 
   it("reenableDisabledKeys: re-enables a key disabled by an unapproved principal (by key ID)", async () => {

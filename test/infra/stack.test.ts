@@ -339,8 +339,9 @@ const DEFAULT_ROLES: Record<IncidentName, DerivedRole> = {
     kms: ["kms:DescribeKey", "kms:DisableKey", "kms:GetKeyPolicy", "kms:ListResourceTags"],
     history: false,
   },
-  // Notify only unless reenableDisabledKeys: it reads the key (for the notification) and changes nothing.
-  "key-disabled": { kms: ["kms:DescribeKey"], history: false },
+  // Notify only unless reenableDisabledKeys: it reads the key and its last use (for the notification:
+  // what stops working now) and changes nothing.
+  "key-disabled": { kms: ["kms:DescribeKey", "kms:GetKeyLastUsage"], history: false },
   // Which material went (ListKeyRotations, CloudTrail) and when the key was last used.
   "key-material-deleted": {
     kms: ["kms:DescribeKey", "kms:GetKeyLastUsage", "kms:ListKeyRotations"],
@@ -474,7 +475,10 @@ describe("roles follow the deployed config", () => {
     expectRoles(
       { reenableDisabledKeys: true },
       {
-        "key-disabled": { kms: ["kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"], history: false },
+        "key-disabled": {
+          kms: ["kms:DescribeKey", "kms:EnableKey", "kms:GetKeyLastUsage", "kms:ListResourceTags"],
+          history: false,
+        },
       },
     );
   });
@@ -521,7 +525,10 @@ describe("roles follow the deployed config", () => {
           kms: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListResourceTags"],
           history: false,
         },
-        "key-disabled": { kms: ["kms:DescribeKey", "kms:ListResourceTags"], history: false },
+        "key-disabled": {
+          kms: ["kms:DescribeKey", "kms:GetKeyLastUsage", "kms:ListResourceTags"],
+          history: false,
+        },
         "key-rotation-disabled": {
           kms: ["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
           history: true,

@@ -46,8 +46,8 @@ const PROMISED: Record<
     rule: "key-material-imported",
     outcome: "notified",
     actions: [],
-    // High, not critical: moto has no LookupEvents, so the rotation is not tied to the import.
-    subject: "[HIGH] KMS key rotated on demand",
+    // Critical: the drill's shim answers LookupEvents with the import's record (moto has none).
+    subject: "[CRITICAL] KMS key rotated onto",
     endState: [
       expect.stringMatching(
         /^ok rules: key-material-imported; outcome notified; notified: \[HIGH\] New KMS key material imported, /,
@@ -55,6 +55,21 @@ const PROMISED: Record<
       "ok ListKeyRotations: 1 on demand",
       "ok DescribeKey: Enabled",
     ],
+  },
+  // Through the drill's shim, which keeps the period moto drops and answers LookupEvents.
+  "rotation-period-restored": {
+    rule: "key-rotation-disabled",
+    outcome: "remediated",
+    actions: ["enable-key-rotation:succeeded"],
+    subject: "[MEDIUM]",
+    endState: ["ok GetKeyRotationStatus: 90 days"],
+  },
+  "rotation-period-lengthened": {
+    rule: "key-rotation-weakened",
+    outcome: "remediated",
+    actions: ["enable-key-rotation:succeeded"],
+    subject: "[MEDIUM]",
+    endState: ["ok GetKeyRotationStatus: 90 days"],
   },
   "custom-key-store-disconnected": {
     rule: "custom-key-store-changed",

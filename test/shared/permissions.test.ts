@@ -62,8 +62,9 @@ describe("rolePermissions with the defaults", () => {
       // Its own organisation, learnt once when the config names none (trusted like its account).
       ["kms:ListAliases", "organizations:DescribeOrganization"],
     ],
-    // reenableDisabledKeys is off by default: notify only, it reads the key for the notification.
-    [keyDisabled, ["kms:DescribeKey"], ["kms:ListAliases"]],
+    // reenableDisabledKeys is off by default: notify only, it reads the key and its last use for the
+    // notification.
+    [keyDisabled, ["kms:DescribeKey", "kms:GetKeyLastUsage"], ["kms:ListAliases"]],
     // Which material went, the imports and rotations before it, and when the key was last used.
     [
       keyMaterialDeleted,
@@ -111,7 +112,7 @@ describe("rolePermissions under other configs", () => {
 
     // Assess
     expect(role).toEqual({
-      kms: ["kms:DescribeKey", "kms:EnableKey", "kms:ListResourceTags"],
+      kms: ["kms:DescribeKey", "kms:EnableKey", "kms:GetKeyLastUsage", "kms:ListResourceTags"],
       other: ["kms:ListAliases"],
     });
   });
