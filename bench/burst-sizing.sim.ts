@@ -70,11 +70,15 @@ describe("a burst of 500 rogue grants and 50 unapproved deletions in one account
     }
     const declared = at(deletion, "deletion", reserved(keyDeletion));
     expect(declared.failedInvocations + declared.keysNotEnabled + declared.historyFallbacks).toBe(0);
-    // ...and beyond the budget it runs out: RevokeGrant calls that fail after 6 attempts, and history
-    // reads that give up (LookupEvents' 2/s; the key is then re-enabled without knowing its prior
-    // state). One pass over the history per event (not two) holds up to 5 environments and gives
-    // up at 15; the declaration keeps one, with room to spare.
-    expect(at(rogue, "rogue", 50).failedInvocations).toBeGreaterThan(0);
+    // ...and beyond it the budget runs thin or out. At RevokeGrant's 50/s, 50 environments still
+    // revoke every grant but some RevokeGrant needs its last attempt (none to spare: a little more
+    // load or latency and it fails), and the burst drains no faster than at 15, the backoff eating
+    // what the extra environments add. History reads give up (LookupEvents' 2/s; the key is then
+    // re-enabled without knowing its prior state): one pass over the history per event (not two)
+    // holds up to 5 environments and gives up at 15; the declaration keeps one, with room to spare.
+    const wide = at(rogue, "rogue", 50);
+    expect(wide.maxAttempt["kms:RevokeGrant"]).toBe(attempts.kms);
+    expect(wide.simulatedSeconds).toBeGreaterThanOrEqual(at(rogue, "rogue", 15).simulatedSeconds);
     expect(at(deletion, "deletion", 5).historyFallbacks).toBe(0);
     expect(at(deletion, "deletion", 15).historyFallbacks).toBeGreaterThan(0);
     // Eight simulated bursts: seconds of real time on a shared machine.
@@ -104,9 +108,11 @@ describe("a central rogue-grant responder under an organisation-wide burst", () 
     // faster, with no failure (each account sees about the declared concurrency)...
     expect(spreadWide.failedInvocations + spreadWide.grantsLeft).toBe(0);
     expect(spreadWide.simulatedSeconds * 3).toBeLessThan(spreadDeclared.simulatedSeconds);
-    // ...but when the burst is in one account, the same concurrency exhausts RevokeGrant's retry
-    // budget there: invocations fail (Lambda retries them, then the failure queue).
-    expect(oneAccountWide.failedInvocations).toBeGreaterThan(0);
+    // ...but when the burst is in one account, the same concurrency spends RevokeGrant's retry
+    // budget there to the last attempt (one more throttle and an invocation fails: Lambda retries
+    // it, then the failure queue), and drains it twenty times slower than spread.
+    expect(oneAccountWide.throttled).toBeGreaterThan(0);
     expect(oneAccountWide.maxRevokeAttempt).toBe(orgKmsAttempts);
+    expect(oneAccountWide.simulatedSeconds).toBeGreaterThan(spreadWide.simulatedSeconds * 10);
   }, 120_000);
 });

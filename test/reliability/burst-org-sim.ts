@@ -28,13 +28,15 @@ import { loadEvent } from "../helpers/fixtures.js";
 import { FakeAws } from "./fake-aws.js";
 
 const TOPIC_ARN = "arn:aws:sns:us-east-1:999988887777:kms-responder-notifications";
+/** The default quotas (burst-sim.ts says where from); RevokeGrant's as rogue-grant's declaration states it. */
 const QUOTAS = {
-  "kms:RevokeGrant": 30,
   "kms:DescribeKey": 2000,
   "kms:ListGrants": 100,
   "kms:ListResourceTags": 100,
 };
 const LATENCY = { kms: 15, sns: 20, cloudtrail: 150 } as const;
+let revokeGrantQuota = 0;
+const quotas = () => ({ ...QUOTAS, "kms:RevokeGrant": revokeGrantQuota });
 
 const accounts = new Map<string, FakeAws>();
 export let kmsAttempts = 6;
@@ -96,7 +98,9 @@ export async function loadOrgBurstModel(): Promise<void> {
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
   vi.stubEnv("AWS_REGION", "us-east-1");
   ({ createHandler } = await import("../../functions/shared/pipeline.js"));
-  ({ rogueGrant } = await import("../../functions/rogue-grant/incident.js"));
+  ({ rogueGrant, REVOKE_GRANT_QUOTA: revokeGrantQuota } = await import(
+    "../../functions/rogue-grant/incident.js"
+  ));
   const { parseConfig } = await import("../../functions/shared/config.js");
   config = parseConfig({
     maxEventAgeMinutes: 0,
@@ -168,12 +172,12 @@ export async function orgBurst(accountCount: number, grants: number, concurrency
   });
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: new Date("2026-11-28T19:00:00Z") });
   accounts.clear();
-  const central = new FakeAws({ latencyMs: LATENCY, quotas: QUOTAS });
+  const central = new FakeAws({ latencyMs: LATENCY, quotas: quotas() });
   const queue: unknown[] = [];
   const perAccount: unknown[][] = [];
   for (let a = 0; a < accountCount; a++) {
     const account = accountId(a);
-    const aws = new FakeAws({ latencyMs: LATENCY, quotas: QUOTAS });
+    const aws = new FakeAws({ latencyMs: LATENCY, quotas: quotas() });
     accounts.set(account, aws);
     const events: unknown[] = [];
     for (let k = 0; k < Math.ceil(grants / accountCount / 10); k++) {

@@ -29,10 +29,10 @@ const TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:kms-responder-notification
  * KMS's default request quotas per second (AWS KMS Developer Guide, "Request quotas"), and
  * CloudTrail LookupEvents (2/s per account and Region, CloudTrail API reference). ListResourceTags
  * has no published figure there: 100/s assumed,
- * like the other List* calls; it is never the bottleneck here.
+ * like the other List* calls; it is never the bottleneck here. RevokeGrant's (50/s) is the one
+ * rogue-grant's declaration sizes itself from, read with it (`quotas()`).
  */
 const QUOTAS = {
-  "kms:RevokeGrant": 30,
   "kms:CancelKeyDeletion": 5,
   "kms:EnableKey": 5,
   "kms:DisableKey": 5,
@@ -43,6 +43,9 @@ const QUOTAS = {
 } as const;
 /** Simulated in-Region latency per request, ms. */
 const LATENCY = { kms: 15, sns: 20, cloudtrail: 150 } as const;
+/** RevokeGrant's quota, as rogue-grant's declaration states it (loaded with the model). */
+let revokeGrantQuota = 0;
+const quotas = () => ({ ...QUOTAS, "kms:RevokeGrant": revokeGrantQuota });
 
 /** The incident a fixture's event routes to, from the registry (no table of names here). */
 export let rogueGrant: Incident;
@@ -50,7 +53,7 @@ export let keyDeletion: Incident;
 /**
  * The reserved concurrency each declaration sets (its sizing notes cite this simulation): the
  * sweep below checks those figures. rogue-grant is quota-bound at two or three environments
- * already (RevokeGrant 30/s); key-deletion-scheduled is bound by CloudTrail LookupEvents (2/s).
+ * already (RevokeGrant 50/s); key-deletion-scheduled is bound by CloudTrail LookupEvents (2/s).
  */
 export const reserved = (incident: Incident): number => {
   if (incident.reservedConcurrency === undefined)
@@ -82,6 +85,7 @@ export async function loadBurstModel(): Promise<void> {
     return incident;
   };
   rogueGrant = routed("rogue-grant/external-grantee");
+  ({ REVOKE_GRANT_QUOTA: revokeGrantQuota } = await import("../../functions/rogue-grant/incident.js"));
   keyDeletion = routed("key-deletion-scheduled/unapproved");
   const { kms } = await import("../../functions/shared/clients/kms.js");
   const { sns } = await import("../../functions/shared/clients/sns.js");
@@ -192,7 +196,7 @@ export async function burst(options: {
     return seed / 2 ** 31;
   });
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: new Date("2026-11-28T19:00:00Z") });
-  const aws = new FakeAws({ latencyMs: LATENCY, quotas: QUOTAS });
+  const aws = new FakeAws({ latencyMs: LATENCY, quotas: quotas() });
 
   // 500 grants on 50 keys (ten each), 50 other keys scheduled for deletion.
   const rogueQueue: unknown[] = [];
