@@ -755,6 +755,11 @@ function shimFor(endpoint: string): Promise<MotoShim> {
   return shim;
 }
 
+/** Stops every shim this process keeps (the command line, once its drill is over). */
+export async function stopShims(): Promise<void> {
+  await Promise.all([...shims.keys()].map((endpoint) => dropShim(endpoint)));
+}
+
 /** Stops the shim of an emulator that stops now. */
 async function dropShim(endpoint: string): Promise<void> {
   const shim = shims.get(endpoint);
@@ -915,6 +920,8 @@ export async function drillCommand(args: string[], io: CliIo): Promise<number> {
   } catch (error) {
     io.err(`kms-responder drill: ${describeError(error)}`);
     return 2;
+  } finally {
+    await stopShims();
   }
   if (values.json) for (const r of report.scenarios) io.out(JSON.stringify(r));
   else for (const line of formatReport(report, values.verbose)) io.out(line);
