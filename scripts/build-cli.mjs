@@ -41,6 +41,38 @@ const sourceUrls = {
   },
 };
 
+/**
+ * An action's AWS calls live beside its declaration, in `<action>.run.ts` (the declaration imports
+ * its `run` from there). In the command line, that import becomes a wrapper that loads the module
+ * on the first call: `preview` and `triage` read the declarations (phrases, undo commands, plans)
+ * and never load the AWS SDK's command classes, while `run`, `scan` and the drill load them when
+ * they act. The functions' bundles keep the static import. A run module exports only async
+ * functions, so a wrapper that awaits the load is the same function.
+ */
+const lazyCalls = {
+  name: "lazy-calls",
+  setup(plugin) {
+    plugin.onResolve({ filter: /\.run\.js$/ }, (args) => {
+      if (args.kind !== "import-statement" || args.importer.endsWith(".run.ts")) return undefined;
+      return {
+        path: path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts")),
+        namespace: "lazy-calls",
+      };
+    });
+    plugin.onLoad({ filter: /.*/, namespace: "lazy-calls" }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const exported = [...text.matchAll(/^export\s+(.*)$/gm)].map((m) => m[1] ?? "");
+      const names = exported.map((line) => /^async function (\w+)/.exec(line)?.[1]);
+      if (names.some((n) => n === undefined)) {
+        return { errors: [{ text: `${args.path}: a run module may export only async functions` }] };
+      }
+      const load = `const load = () => import(${JSON.stringify(`./${path.basename(args.path)}`)});`;
+      const wrappers = names.map((n) => `export const ${n} = (...a) => load().then((m) => m.${n}(...a));`);
+      return { contents: [load, ...wrappers].join("\n"), loader: "js", resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 /** The newest modification time of a TypeScript source below `dir` (0 when there is none). */
 function newest(dir) {
   let at = 0;
@@ -94,7 +126,7 @@ export async function buildCli() {
     sourcemap: true,
     sourcesContent: false,
     absWorkingDir: ROOT,
-    plugins: [sourceUrls],
+    plugins: [lazyCalls, sourceUrls],
     logLevel: "warning",
   });
   rmSync(CLI_DIR, { recursive: true, force: true });
