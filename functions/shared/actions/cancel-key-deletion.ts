@@ -2,6 +2,13 @@
 import { DRY_RUN_PLAN, type ExecutingAction, oneStep, type WithRunbook } from "./action.js";
 import { run } from "./cancel-key-deletion.run.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "cancel-key-deletion": true;
+  }
+}
+
 export const cancelKeyDeletion: ExecutingAction<"cancel-key-deletion"> & WithRunbook = {
   type: "cancel-key-deletion",
   permissions: ["kms:CancelKeyDeletion", "kms:DescribeKey"],

@@ -2,6 +2,13 @@
 import { DRY_RUN_PLAN, type ExecutingAction, type WithRunbook } from "./action.js";
 import { run } from "./disable-key.run.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "disable-key": true;
+  }
+}
+
 export const disableKey: ExecutingAction<"disable-key"> & WithRunbook = {
   type: "disable-key",
   permissions: ["kms:DisableKey", "kms:DescribeKey"],

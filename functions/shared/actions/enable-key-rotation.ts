@@ -9,6 +9,13 @@
 import { DRY_RUN_PLAN, type ExecutingAction, shellArg, type WithRunbook } from "./action.js";
 import { run } from "./enable-key-rotation.run.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "enable-key-rotation": true;
+  }
+}
+
 export const enableKeyRotation: ExecutingAction<"enable-key-rotation"> & WithRunbook = {
   type: "enable-key-rotation",
   permissions: ["kms:EnableKeyRotation", "kms:GetKeyRotationStatus"],

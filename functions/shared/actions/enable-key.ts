@@ -2,6 +2,13 @@
 import { DRY_RUN_PLAN, type ExecutingAction, oneStep, type WithRunbook } from "./action.js";
 import { run } from "./enable-key.run.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "enable-key": true;
+  }
+}
+
 export const enableKey: ExecutingAction<"enable-key"> & WithRunbook = {
   type: "enable-key",
   permissions: ["kms:EnableKey", "kms:DescribeKey"],

@@ -11,6 +11,13 @@
 import { type ExecutingAction, oneStep } from "./action.js";
 import { run } from "./remove-statements.run.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "remove-statements": true;
+  }
+}
+
 export const removeStatements: ExecutingAction<"remove-statements"> = {
   type: "remove-statements",
   permissions: ["kms:PutKeyPolicy", "kms:GetKeyPolicy"],

@@ -4,6 +4,13 @@ import { isObject, type JsonObject } from "../json.js";
 import { type ExecutingAction, oneStep, shellArg, type WithRunbook } from "./action.js";
 import { run } from "./revoke-grant.run.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "revoke-grant": true;
+  }
+}
+
 function compact<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

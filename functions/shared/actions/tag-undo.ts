@@ -6,6 +6,14 @@
 import { type ExecutingAction, oneStep, shellArg } from "./action.js";
 import { runRetagProtected, runUntagExempt } from "./tag-undo.run.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "untag-exempt": true;
+    "retag-protected": true;
+  }
+}
+
 export const untagExempt: ExecutingAction<"untag-exempt"> = {
   type: "untag-exempt",
   permissions: ["kms:UntagResource", "kms:ListResourceTags"],
