@@ -1,7 +1,7 @@
 /**
  * Builds the command line: `cli/main.ts` and the code it loads into `dist/cli/` as ES modules, one
  * chunk per command (main.ts imports each command's module on demand, so `preview` never loads the
- * S3 client, nor `triage` the emulator). Packages stay in node_modules, loaded as they are.
+ * S3 client, nor `triage` the emulator), with the packages it uses bundled in.
  *
  * Plain JavaScript, run by `node` itself: `npm ci` runs it (`prepare`) before tsx could,
  * `npm run build` runs it, and `bin/kms-responder.mjs` runs it on first use when the build is
@@ -109,9 +109,9 @@ export async function buildCli() {
     bundle: true,
     splitting: true,
     // The packages are bundled too, tree-shaken and minified: the SDK as node_modules holds it is
-    // hundreds of CommonJS files (255 ms to import the KMS client alone), and preview and triage
-    // reach its command classes through the incidents' executors. esbuild stays a package: the
-    // drill builds the functions with it.
+    // hundreds of CommonJS files (255 ms to import the KMS client alone), and the commands that
+    // call AWS load it at every start. esbuild stays a package: the drill builds the functions
+    // with it.
     external: ["esbuild"],
     minify: true,
     // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
