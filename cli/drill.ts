@@ -21,7 +21,6 @@ import {
   type QueueRef,
   type ReceivedNotification,
 } from "../emulator/sqs.js";
-import { SCENARIOS } from "../functions/drill-scenarios.js";
 import { INCIDENTS, type IncidentName } from "../functions/registry.js";
 import { parseKeyArn } from "../functions/shared/arn.js";
 import type { ConfigInput } from "../functions/shared/config.js";
@@ -42,6 +41,7 @@ import {
 } from "./drill/bundles.js";
 import { MUTATING_KMS_CALLS, type ObservedCall, recordCalls } from "./drill/calls.js";
 import { EVENTS_DIR, eventForKey, readFixture } from "./drill/events.js";
+import { gatherScenarios } from "./drill/gather.js";
 import {
   type Check,
   createDrillKey,
@@ -597,11 +597,12 @@ function responderRoles(keyArn: string): string[] {
 }
 
 /** The scenarios `only` names (all by default). @throws naming the ids that are not scenarios. */
-function selectScenarios(only: readonly string[] | undefined): readonly Scenario[] {
-  if (!only?.length) return SCENARIOS;
-  const scenarios = SCENARIOS.filter((s) => only.includes(s.id));
+async function selectScenarios(only: readonly string[] | undefined): Promise<readonly Scenario[]> {
+  const all = await gatherScenarios();
+  if (!only?.length) return all;
+  const scenarios = all.filter((s) => only.includes(s.id));
   if (scenarios.length !== only.length) {
-    const known = new Set(SCENARIOS.map((s) => s.id));
+    const known = new Set(all.map((s) => s.id));
     throw new Error(
       `unknown scenario ${only.filter((id) => !known.has(id)).join(", ")}; known: ${[...known].join(", ")}`,
     );
@@ -775,7 +776,7 @@ async function dropShim(endpoint: string): Promise<void> {
 export async function runDrill(options: DrillOptions = {}): Promise<DrillReport> {
   const started = performance.now();
   const progress = options.progress ?? (() => {});
-  const scenarios = selectScenarios(options.only);
+  const scenarios = await selectScenarios(options.only);
   await ensureBundles(options.build, progress);
   const { endpoint, moto } = await emulator(options.endpoint, progress);
   const saved: Record<string, string | undefined> = {};

@@ -1,7 +1,7 @@
 /**
  * Builds the command line: `cli/main.ts` and the code it loads into `dist/cli/` as ES modules, one
  * chunk per command (main.ts imports each command's module on demand, so `preview` never loads the
- * S3 client, nor `triage` the emulator). Packages stay in node_modules, loaded as they are.
+ * S3 client, nor `triage` the emulator), with the packages it uses bundled in.
  *
  * Plain JavaScript, run by `node` itself: `npm ci` runs it (`prepare`) before tsx could,
  * `npm run build` runs it, and `bin/kms-responder.mjs` runs it on first use when the build is
@@ -37,6 +37,38 @@ const sourceUrls = {
       // Only where it is an argument (`new URL("..", import.meta.url)`, `fileURLToPath(import.meta.url)`):
       // not in a string that esbuild's own banner option holds (`__cr(import.meta.url)`).
       return { contents: text.replace(SOURCE_URL_ARGUMENT, `$1${url}`), loader: "ts" };
+    });
+  },
+};
+
+/**
+ * An action's AWS calls live beside its declaration, in `<action>.run.ts` (the declaration imports
+ * its `run` from there). In the command line, that import becomes a wrapper that loads the module
+ * on the first call: `preview` and `triage` read the declarations (phrases, undo commands, plans)
+ * and never load the AWS SDK's command classes, while `run`, `scan` and the drill load them when
+ * they act. The functions' bundles keep the static import. A run module exports only async
+ * functions, so a wrapper that awaits the load is the same function.
+ */
+const lazyCalls = {
+  name: "lazy-calls",
+  setup(plugin) {
+    plugin.onResolve({ filter: /\.run\.js$/ }, (args) => {
+      if (args.kind !== "import-statement" || args.importer.endsWith(".run.ts")) return undefined;
+      return {
+        path: path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts")),
+        namespace: "lazy-calls",
+      };
+    });
+    plugin.onLoad({ filter: /.*/, namespace: "lazy-calls" }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const exported = [...text.matchAll(/^export\s+(.*)$/gm)].map((m) => m[1] ?? "");
+      const names = exported.map((line) => /^async function (\w+)/.exec(line)?.[1]);
+      if (names.some((n) => n === undefined)) {
+        return { errors: [{ text: `${args.path}: a run module may export only async functions` }] };
+      }
+      const load = `const load = () => import(${JSON.stringify(`./${path.basename(args.path)}`)});`;
+      const wrappers = names.map((n) => `export const ${n} = (...a) => load().then((m) => m.${n}(...a));`);
+      return { contents: [load, ...wrappers].join("\n"), loader: "js", resolveDir: path.dirname(args.path) };
     });
   },
 };
@@ -77,9 +109,9 @@ export async function buildCli() {
     bundle: true,
     splitting: true,
     // The packages are bundled too, tree-shaken and minified: the SDK as node_modules holds it is
-    // hundreds of CommonJS files (255 ms to import the KMS client alone), and preview and triage
-    // reach its command classes through the incidents' executors. esbuild stays a package: the
-    // drill builds the functions with it.
+    // hundreds of CommonJS files (255 ms to import the KMS client alone), and the commands that
+    // call AWS load it at every start. esbuild stays a package: the drill builds the functions
+    // with it.
     external: ["esbuild"],
     minify: true,
     // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
@@ -94,7 +126,7 @@ export async function buildCli() {
     sourcemap: true,
     sourcesContent: false,
     absWorkingDir: ROOT,
-    plugins: [sourceUrls],
+    plugins: [lazyCalls, sourceUrls],
     logLevel: "warning",
   });
   rmSync(CLI_DIR, { recursive: true, force: true });

@@ -21,8 +21,7 @@ export type Handler = (event: unknown) => Promise<unknown>;
 
 /** Files under functions/ that no bundle holds: the drill's scenario declarations. */
 export function isDrillOnly(file: string): boolean {
-  const name = path.basename(file);
-  return name === "drill.ts" || name === "drill-scenarios.ts";
+  return path.basename(file) === "drill.ts";
 }
 
 function newestSource(dir: string): number {

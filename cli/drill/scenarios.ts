@@ -1,7 +1,7 @@
 /**
  * What a drill scenario is, and the building blocks scenarios are written with. Each incident
- * declares its own scenarios in `functions/<incident>/drill.ts` (listed in
- * `functions/drill-scenarios.ts`); a scenario builds its own piece of the world on the emulator (a
+ * declares its own scenarios in `functions/<incident>/drill.ts` (gathered by `./gather.ts`);
+ * a scenario builds its own piece of the world on the emulator (a
  * key with an alias, grants, policies), performs the attack with the SDK as an attacker would, and
  * returns the CloudTrail-shaped event AWS would deliver for that call, what the responder promises
  * to do about it, and how to read the end state back.

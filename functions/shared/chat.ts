@@ -10,7 +10,6 @@
  * message: a title of 250 characters, a description of 3,000 (a Slack text block's limit), at most
  * 10 next steps of 1,000 characters and 10 keywords of 50. Longer text is cut between words.
  */
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { NotificationDocument } from "./notify.js";
 import { cutAtWord, oneLine } from "./notify.js";
 
@@ -113,17 +112,4 @@ export function chatMessage(subject: string, doc: NotificationDocument): ChatMes
   if (thread && message.metadata) message.metadata.threadId = thread;
   if (doc.event.id) message.id = doc.event.id;
   return message;
-}
-
-/** Publishes the chat message (plain JSON: the chat service reads the message body as is). */
-export async function publishChat(
-  sns: SNSClient,
-  topicArn: string,
-  subject: string,
-  doc: NotificationDocument,
-): Promise<string | undefined> {
-  const out = await sns.send(
-    new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(chatMessage(subject, doc)) }),
-  );
-  return out.MessageId;
 }

@@ -8,7 +8,6 @@
  * - The whole message stays under SNS's 256 KB: long fields (policies, raw values) are cut
  *   deliberately and the document says so (`truncated: true`).
  */
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { ActionResult, UndoWhere } from "./actions/action.js";
 import { ACTIONS } from "./actions/index.js";
 import { partitionOfRegion } from "./arn.js";
@@ -564,22 +563,4 @@ export function formatNotification(input: NotificationInput): Notification {
       outcome: { DataType: "String", StringValue: doc.outcome },
     },
   };
-}
-
-/** Publishes a formatted notification; returns the SNS message id. Throws what SNS throws. */
-export async function publish(
-  sns: SNSClient,
-  topicArn: string,
-  notification: Notification,
-): Promise<string | undefined> {
-  const out = await sns.send(
-    new PublishCommand({
-      TopicArn: topicArn,
-      Subject: notification.subject,
-      Message: notification.message,
-      MessageStructure: "json",
-      MessageAttributes: notification.attributes,
-    }),
-  );
-  return out.MessageId;
 }

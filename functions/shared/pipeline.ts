@@ -32,7 +32,6 @@ import {
   runActions,
 } from "./actions/action.js";
 import { type KeyRef, parseKeyArn } from "./arn.js";
-import { publishChat } from "./chat.js";
 import { kmsForKey } from "./clients/kms.js";
 import type { KeyScope } from "./clients/member.js";
 import type { Config } from "./config.js";
@@ -60,10 +59,10 @@ import {
   type ManualRequest,
   type Notification,
   type Outcome,
-  publish,
 } from "./notify.js";
 import { memberSessionActions, roundReads } from "./permissions.js";
 import { deliveryHold, heldFinding } from "./provenance.js";
+import { publish, publishChat } from "./publish.js";
 import { importToSecurityHub } from "./securityhub.js";
 
 export interface HandlerResult {

@@ -18,22 +18,19 @@ export function worstSeverity(severities: readonly Severity[]): Severity {
   return worst;
 }
 
-export const ACTION_TYPES = [
-  "revoke-grant",
-  "revoke-grantee-grants",
-  "cancel-key-deletion",
-  "enable-key",
-  "disable-key",
-  "enable-key-rotation",
-  "remove-statements",
-  "analyze-key-policy",
-  "untag-exempt",
-  "retag-protected",
-  "enable-rule",
-  "start-logging",
-  "restore-function-concurrency",
-] as const;
-export type ActionType = (typeof ACTION_TYPES)[number];
+/**
+ * The action types, by declaration merging: each action module adds its own type from its file
+ * (`functions/shared/actions/<type>.ts`),
+ *
+ *     declare module "../types.js" {
+ *       interface ActionTypes { "revoke-grant": true }
+ *     }
+ *
+ * and the action registry (`actions/index.ts`) must list a module for exactly these types.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by the action modules (declaration merging).
+export interface ActionTypes {}
+export type ActionType = keyof ActionTypes;
 
 export const ACTION_STATUSES = [
   "succeeded",

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isDrillOnly } from "../../cli/drill/bundles.js";
-import { SCENARIOS } from "../../functions/drill-scenarios.js";
+import { DRILL_FOLDERS, gatherScenarios } from "../../cli/drill/gather.js";
 import { INCIDENTS } from "../../functions/registry.js";
 import { type Edge, importEdges } from "./import-graph.js";
 
@@ -43,20 +43,26 @@ describe("the drill's scenario declarations", () => {
     expect(leaks).toEqual([]);
   });
 
-  it("would see a leak: the drill's list reaches the incidents' drill files", () => {
-    const files = reachable(edges, "functions/drill-scenarios.ts");
-    expect(files).toContain("functions/rogue-grant/drill.ts");
+  it("would see a leak: a drill file reaches the drill's building blocks, and counts as drill code", () => {
+    const files = reachable(edges, "functions/rogue-grant/drill.ts");
+    expect(isDrillOnly("functions/rogue-grant/drill.ts")).toBe(true);
     expect(files).toContain("cli/drill/scenarios.ts");
   });
 
-  it("are gathered from the folders: every drill.ts under functions/ is in the list, each id once", () => {
+  it("are gathered from the folders: every drill.ts under functions/ is a registered incident's or the sweep's, each id once", async () => {
     const declared = readdirSync("functions", { withFileTypes: true })
       .filter((d) => d.isDirectory() && existsSync(`functions/${d.name}/drill.ts`))
-      .map((d) => `functions/${d.name}/drill.ts`);
+      .map((d) => d.name);
     expect(declared.length).toBeGreaterThan(5);
-    const listed = edges.filter((e) => e.from === "functions/drill-scenarios.ts").map((e) => e.to);
-    expect(listed).toEqual(expect.arrayContaining(declared));
-    const ids = SCENARIOS.map((s) => s.id);
-    expect(new Set(ids).size).toBe(ids.length);
+    expect(DRILL_FOLDERS).toEqual(expect.arrayContaining(declared));
+
+    const gathered = (await gatherScenarios()).map((s) => s.id);
+    for (const folder of declared) {
+      const own = ((await import(`../../functions/${folder}/drill.ts`)) as { scenarios: { id: string }[] })
+        .scenarios;
+      expect(gathered, folder).toEqual(expect.arrayContaining(own.map((s) => s.id)));
+    }
+    expect(new Set(gathered).size).toBe(gathered.length);
+    expect(gathered.at(-1)).toBe("sweep-before-deployment");
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ACTION_TYPES } from "../../functions/shared/types.js";
+import { ACTION_TYPES } from "../../functions/shared/actions/index.js";
 
 /** The first cell of each row of the README's "Undoing an automatic action" table. */
 function undoRows(): string[] {

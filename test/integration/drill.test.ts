@@ -4,8 +4,8 @@
  * rebuild here could race with another file loading them).
  */
 import { describe, expect, it, vi } from "vitest";
+import { gatherScenarios } from "../../cli/drill/gather.js";
 import { formatReport, runDrill } from "../../cli/drill.js";
-import { SCENARIOS } from "../../functions/drill-scenarios.js";
 import { rogueGrant } from "../../functions/rogue-grant/incident.js";
 import { spawn } from "../cli/spawn.js";
 import { ENDPOINT, SKIP } from "./harness.js";
@@ -87,6 +87,8 @@ const PROMISED: Record<
     endState: ["ok findings: rogue-grant:critical, key-rotation-disabled:medium", "ok no errors"],
   },
 };
+
+const SCENARIOS = await gatherScenarios();
 
 describe.skipIf(SKIP)("kms-responder drill", () => {
   it.each(SCENARIOS.map((s) => [s.id, s.promise]))(

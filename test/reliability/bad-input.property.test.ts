@@ -33,12 +33,13 @@ import {
   triageEntry,
 } from "../../cli/triage.js";
 import { INCIDENTS, type RegisteredIncident } from "../../functions/registry.js";
+import { ACTION_TYPES } from "../../functions/shared/actions/index.js";
 import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
 import type { Decision, PlannedAction } from "../../functions/shared/decision.js";
 import { type DetailParser, normalise } from "../../functions/shared/event.js";
 import { readFacts } from "../../functions/shared/facts.js";
 import { decideAny } from "../../functions/shared/route.js";
-import { ACTION_STATUSES, ACTION_TYPES, SEVERITIES } from "../../functions/shared/types.js";
+import { ACTION_STATUSES, SEVERITIES } from "../../functions/shared/types.js";
 import { FakeKms, KmsError, MUTATING_OPERATIONS } from "../helpers/fake-kms.js";
 import {
   configInput,

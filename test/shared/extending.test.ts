@@ -3,17 +3,18 @@
  * (test/fixtures/incidents/rotation-period-shortened/) declares its own event field, fact reader
  * and config option in its folder, and the shared code runs it without a change.
  */
+
+import { readdirSync, readFileSync } from "node:fs";
 import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import * as v from "valibot";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ACTIONS } from "../../functions/shared/actions/index.js";
+import { ACTION_TYPES, ACTIONS } from "../../functions/shared/actions/index.js";
 import { type Config, DEFAULT_CONFIG, incidentSettingsSchema } from "../../functions/shared/config.js";
 import { normalise } from "../../functions/shared/event.js";
 import { rolePermissions } from "../../functions/shared/permissions.js";
 import { createHandler } from "../../functions/shared/pipeline.js";
-import { ACTION_TYPES } from "../../functions/shared/types.js";
 import {
   INCIDENT,
   OPTIONS,
@@ -109,8 +110,18 @@ describe("an incident declares what it needs in its own folder", () => {
 });
 
 describe("an action is one module, listed once", () => {
-  it("has a module for every action type, each naming its own type", () => {
-    expect(Object.keys(ACTIONS).sort()).toEqual([...ACTION_TYPES].sort());
+  it("has a module for every action type (each module adds its own), each naming its own type", () => {
+    const dir = "functions/shared/actions";
+    const declared = readdirSync(dir)
+      .filter((f) => f.endsWith(".ts"))
+      .flatMap((f) => {
+        const block =
+          /interface ActionTypes \{([^}]*)\}/.exec(readFileSync(`${dir}/${f}`, "utf8"))?.[1] ?? "";
+        return [...block.matchAll(/"([\w-]+)": true/g)].flatMap((m) => (m[1] ? [m[1]] : []));
+      });
+
+    expect(declared.length).toBeGreaterThan(10);
+    expect([...ACTION_TYPES].sort()).toEqual(declared.sort());
     for (const [type, module] of Object.entries(ACTIONS)) expect(module.type).toBe(type);
   });
 

@@ -1,8 +1,10 @@
 /**
  * An action is one module (`functions/shared/actions/<type>.ts`, as a Cloud Custodian action is one
  * class): its type, the IAM actions it calls, `run` with the read that verifies it, its phrases in
- * notifications, its undo and its runbook document. The registry (`./index.ts`) lists the modules;
- * notifications, the runbook, its SSM documents and the stack read them from there.
+ * notifications, its undo and its runbook document. `run` and the AWS SDK it sends through live
+ * beside it in `<type>.run.ts`, so what only reads the declaration (the command line's preview and
+ * triage) does not load the SDK. The registry (`./index.ts`) lists the modules; notifications, the
+ * runbook, its SSM documents and the stack read them from there.
  *
  * Executors never decide: the decider judged the current state already. An executor treats
  * "already done" as success (KMS answers an idempotent error, such as NotFoundException for a grant

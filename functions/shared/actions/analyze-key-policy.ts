@@ -4,6 +4,13 @@
  */
 import type { ActionModule, WithRunbook } from "./action.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "analyze-key-policy": true;
+  }
+}
+
 export const analyzeKeyPolicy: ActionModule<"analyze-key-policy"> & WithRunbook = {
   type: "analyze-key-policy",
   permissions: [],

@@ -1,49 +1,18 @@
 /** `disable-key`: quarantines a key; a Disabled key, or one pending deletion, is already done. */
-import { DisableKeyCommand } from "@aws-sdk/client-kms";
-import { isPendingDeletion } from "../decision.js";
-import { base, DRY_RUN_PLAN, type ExecutingAction, failed, keyIdOf, type WithRunbook } from "./action.js";
-import { stateBefore, tryKeyState, withStates } from "./key-state.js";
+import { DRY_RUN_PLAN, type ExecutingAction, type WithRunbook } from "./action.js";
+import { run } from "./disable-key.run.js";
+
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "disable-key": true;
+  }
+}
 
 export const disableKey: ExecutingAction<"disable-key"> & WithRunbook = {
   type: "disable-key",
   permissions: ["kms:DisableKey", "kms:DescribeKey"],
-  async run(action, ctx) {
-    const { kms } = ctx;
-    const before = await stateBefore(action, ctx);
-    if (before === "Disabled") {
-      return {
-        ...base(action),
-        status: "already-done",
-        detail: "the key is already Disabled",
-        keyStateBefore: before,
-        keyStateAfter: before,
-        verified: true,
-      };
-    }
-    if (isPendingDeletion(before)) {
-      // DisableKey answers KMSInvalidStateException here; a key pending deletion is unusable already.
-      return {
-        ...base(action),
-        status: "already-done",
-        detail: `the key is ${before}: it cannot be used`,
-        keyStateBefore: before ?? "",
-        keyStateAfter: before ?? "",
-        verified: true,
-      };
-    }
-    try {
-      await kms.send(new DisableKeyCommand({ KeyId: keyIdOf(action.keyRef) }));
-    } catch (error) {
-      return failed(action, error, "DisableKey");
-    }
-    const after = await tryKeyState(kms, action.keyRef);
-    return withStates(
-      { ...base(action), status: "succeeded", detail: "key disabled" },
-      before,
-      after,
-      "Disabled",
-    );
-  },
+  run,
   done: "key disabled",
   impact:
     "every cryptographic call with this key (Decrypt, Encrypt, GenerateDataKey, ...) now fails until it is enabled; data encrypted under it cannot be read meanwhile",

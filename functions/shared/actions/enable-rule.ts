@@ -5,6 +5,13 @@
 import { base, type ExecutingAction, failed, oneStep, shellArg } from "./action.js";
 import { reach, regionArg, repaired } from "./repair-target.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "enable-rule": true;
+  }
+}
+
 /** Both enabled states count: the rule of failed decrypts takes read-only management events too. */
 const ENABLED = new Set(["ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"]);
 

@@ -1,8 +1,8 @@
 /**
- * The action registry: every action type's module, keyed by its type. The mapped type makes a
- * missing or extra module a compile error; notifications, the runbook, its SSM documents and the
- * stack read actions from here. Adding an action is its module in this folder, its name in
- * `ACTION_TYPES` (../types.ts) and one line here.
+ * The action registry: every action type's module, keyed by its type. Each module adds its type to
+ * `ActionType` itself (declaration merging, ../types.ts), and the mapped type makes a missing or
+ * extra module a compile error; notifications, the runbook, its SSM documents and the stack read
+ * actions from here. Adding an action is its module in this folder and one line here.
  */
 import type { ActionType } from "../types.js";
 import type { ActionModule } from "./action.js";
@@ -36,6 +36,9 @@ export const ACTIONS = {
 } as const satisfies { readonly [T in ActionType]: ActionModule<T> };
 
 export type Actions = typeof ACTIONS;
+
+/** Every action type, in the registry's order. */
+export const ACTION_TYPES = Object.keys(ACTIONS) as readonly ActionType[];
 
 /** The module of an action type. */
 export function actionOf(type: ActionType): ActionModule {

@@ -8,77 +8,20 @@
  * nothing and fails (the retry decides again on the new policy). When it already is the repaired
  * policy (a retry after the first attempt wrote it), it is `already-done`.
  */
-import { GetKeyPolicyCommand, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
-import { base, type ExecutingAction, failed, oneStep } from "./action.js";
+import { type ExecutingAction, oneStep } from "./action.js";
+import { run } from "./remove-statements.run.js";
 
-function sameJson(a: string, b: string): boolean {
-  try {
-    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
-  } catch {
-    // An unreadable read-back is not the policy we wrote.
-    return false;
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "remove-statements": true;
   }
 }
 
 export const removeStatements: ExecutingAction<"remove-statements"> = {
   type: "remove-statements",
   permissions: ["kms:PutKeyPolicy", "kms:GetKeyPolicy"],
-  async run(action, { kms }) {
-    const policy = action.policy;
-    const previousPolicy = action.previousPolicy;
-    if (!policy || previousPolicy === undefined) {
-      return {
-        ...base(action),
-        status: "failed",
-        detail: "no repaired policy was planned (the current policy was not read)",
-      };
-    }
-    let current: string;
-    try {
-      const read = await kms.send(new GetKeyPolicyCommand({ KeyId: action.keyRef, PolicyName: "default" }));
-      current = read.Policy ?? "";
-    } catch (error) {
-      return { ...failed(action, error, "GetKeyPolicy"), previousPolicy };
-    }
-    if (sameJson(current, policy)) {
-      return {
-        ...base(action),
-        status: "already-done",
-        detail: "the key policy is already the repaired one",
-        previousPolicy,
-      };
-    }
-    if (!sameJson(current, previousPolicy)) {
-      return {
-        ...base(action),
-        status: "failed",
-        detail: "the key policy changed since it was read: not overwritten (the retry judges the new policy)",
-        previousPolicy,
-      };
-    }
-    try {
-      await kms.send(
-        new PutKeyPolicyCommand({ KeyId: action.keyRef, PolicyName: "default", Policy: policy }),
-      );
-    } catch (error) {
-      return { ...failed(action, error, "PutKeyPolicy"), previousPolicy };
-    }
-    let verified: boolean | undefined;
-    try {
-      const after = await kms.send(new GetKeyPolicyCommand({ KeyId: action.keyRef, PolicyName: "default" }));
-      verified = sameJson(after.Policy ?? "", policy);
-    } catch {
-      // Verification is best effort: the PutKeyPolicy succeeded.
-      verified = undefined;
-    }
-    const result = {
-      ...base(action),
-      status: "succeeded" as const,
-      detail: "removed the offending principals from the key policy",
-      previousPolicy,
-    };
-    return verified === undefined ? result : { ...result, verified };
-  },
+  run,
   done: "statements removed",
   impact:
     "the removed principals lose the access the key policy gave them; the other statements are unchanged",

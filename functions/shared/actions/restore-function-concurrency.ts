@@ -8,6 +8,13 @@
 import { type ActionResult, base, type ExecutingAction, failed, oneStep, shellArg } from "./action.js";
 import { reach, regionArg, repaired } from "./repair-target.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "restore-function-concurrency": true;
+  }
+}
+
 /** The tag in which the stack records the reservation it declares for a function. */
 export const RESERVED_CONCURRENCY_TAG = "kms-responder:reserved-concurrency";
 

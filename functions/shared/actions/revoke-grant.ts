@@ -1,18 +1,15 @@
 /** `revoke-grant`: revokes exactly the grant planned (never in bulk), with the key ARN. */
-import { ListGrantsCommand, RevokeGrantCommand } from "@aws-sdk/client-kms";
-import { awsErrorName } from "../errors.js";
 import type { GrantDetail } from "../event.js";
 import { isObject, type JsonObject } from "../json.js";
-import {
-  type ActionResult,
-  type ActionStatus,
-  base,
-  type ExecutingAction,
-  failed,
-  oneStep,
-  shellArg,
-  type WithRunbook,
-} from "./action.js";
+import { type ExecutingAction, oneStep, shellArg, type WithRunbook } from "./action.js";
+import { run } from "./revoke-grant.run.js";
+
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "revoke-grant": true;
+  }
+}
 
 function compact<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
@@ -52,40 +49,7 @@ function grantLimits(req: JsonObject): string {
 export const revokeGrant: ExecutingAction<"revoke-grant"> & WithRunbook = {
   type: "revoke-grant",
   permissions: ["kms:RevokeGrant", "kms:ListGrants"],
-  async run(action, { kms }) {
-    const grantId = action.grantId;
-    if (!grantId) return { ...base(action), status: "failed", detail: "no grant id to revoke" };
-    let status: ActionStatus = "succeeded";
-    try {
-      // The key ARN (not an id) so a grant on another account's key can be revoked too.
-      await kms.send(new RevokeGrantCommand({ KeyId: action.keyRef, GrantId: grantId }));
-    } catch (error) {
-      if (awsErrorName(error) !== "NotFoundException") return failed(action, error, "RevokeGrant");
-      status = "already-done";
-    }
-    // Grants are eventually consistent (up to ~5 minutes): a grant still listed right after a
-    // successful revoke is reported as not yet verified, not as a failure.
-    let verified: boolean | undefined;
-    try {
-      const out = await kms.send(new ListGrantsCommand({ KeyId: action.keyRef, GrantId: grantId }));
-      verified = !(out.Grants ?? []).some((g) => g.GrantId === grantId);
-    } catch (error) {
-      if (awsErrorName(error) === "NotFoundException") verified = true;
-    }
-    const detail =
-      status === "already-done"
-        ? "the grant was already gone (NotFoundException)"
-        : verified === false
-          ? "revoked; ListGrants still lists it (grant changes take up to five minutes to propagate)"
-          : "revoked";
-    const result: ActionResult = {
-      ...base(action),
-      status,
-      detail,
-      ...(action.grant && { grant: action.grant }),
-    };
-    return verified === undefined ? result : { ...result, verified };
-  },
+  run,
   done: "grant revoked",
   impact:
     "the grantee can no longer use the key through this grant; whatever relied on it fails until a grant is created again",

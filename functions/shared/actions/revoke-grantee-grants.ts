@@ -4,6 +4,13 @@
  */
 import type { ActionModule, WithRunbook } from "./action.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "revoke-grantee-grants": true;
+  }
+}
+
 export const revokeGranteeGrants: ActionModule<"revoke-grantee-grants"> & WithRunbook = {
   type: "revoke-grantee-grants",
   permissions: [],

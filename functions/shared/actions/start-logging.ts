@@ -6,6 +6,13 @@
 import { base, type ExecutingAction, failed, oneStep, shellArg } from "./action.js";
 import { reach, regionArg, repaired } from "./repair-target.js";
 
+/** Its action type, added to the vocabulary (`ActionType`) from here. */
+declare module "../types.js" {
+  interface ActionTypes {
+    "start-logging": true;
+  }
+}
+
 export const startLogging: ExecutingAction<"start-logging"> = {
   type: "start-logging",
   permissions: ["cloudtrail:StartLogging", "cloudtrail:GetTrailStatus"],

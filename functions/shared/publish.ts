@@ -1,0 +1,39 @@
+/**
+ * The SNS calls that deliver a notification: the formatted notification (notify.ts) and the chat
+ * message (chat.ts) are pure, so the command line's preview formats them without the SNS client;
+ * the handlers publish them from here.
+ */
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { chatMessage } from "./chat.js";
+import type { Notification, NotificationDocument } from "./notify.js";
+
+/** Publishes a formatted notification; returns the SNS message id. Throws what SNS throws. */
+export async function publish(
+  sns: SNSClient,
+  topicArn: string,
+  notification: Notification,
+): Promise<string | undefined> {
+  const out = await sns.send(
+    new PublishCommand({
+      TopicArn: topicArn,
+      Subject: notification.subject,
+      Message: notification.message,
+      MessageStructure: "json",
+      MessageAttributes: notification.attributes,
+    }),
+  );
+  return out.MessageId;
+}
+
+/** Publishes the chat message (plain JSON: the chat service reads the message body as is). */
+export async function publishChat(
+  sns: SNSClient,
+  topicArn: string,
+  subject: string,
+  doc: NotificationDocument,
+): Promise<string | undefined> {
+  const out = await sns.send(
+    new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(chatMessage(subject, doc)) }),
+  );
+  return out.MessageId;
+}
