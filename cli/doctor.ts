@@ -6,7 +6,8 @@
  * the notification key; the incident rules are the stack's rules (EventBridge names them
  * `<stack>-...`) told apart by their description (`kms-responder: <incident>`, infra/stack.ts);
  * each rule's target is its function and the target's dead-letter queue its on-failure queue;
- * the heartbeat is the `Heartbeat` metric of the stack's account (its StackId) and Region.
+ * the heartbeat is the `Heartbeat` metric of the stack's account (its StackId) and Region, and of
+ * every other account and Region its heartbeat alarms name or that beat lately (an organisation).
  *
  * Failure policy: a call that fails (denied, throttled) fails its check with the error, and the
  * other checks still run: the report is complete whatever one call does.
@@ -22,7 +23,12 @@ import {
   GetTrailStatusCommand,
   type Trail,
 } from "@aws-sdk/client-cloudtrail";
-import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricStatisticsCommand,
+  ListMetricsCommand,
+} from "@aws-sdk/client-cloudwatch";
 import {
   DescribeRuleCommand,
   EventBridgeClient,
@@ -37,6 +43,13 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-s
 import { INCIDENTS } from "../functions/registry.js";
 import { parseArn } from "../functions/shared/arn.js";
 import { describeError } from "../functions/shared/errors.js";
+import {
+  DISCOVERED,
+  HEARTBEAT_ALARM_INFIX,
+  HEARTBEAT_EVALUATION_PERIODS,
+  HEARTBEAT_METRIC,
+  HEARTBEAT_PERIOD_MINUTES,
+} from "../functions/shared/heartbeat.js";
 import { isObject } from "../functions/shared/json.js";
 import { AWS_OPTIONS, applyAwsFlags, throwIfCredentials } from "./aws.js";
 import { type CliIo, UsageError } from "./io.js";
@@ -356,26 +369,36 @@ async function checkKey(kms: KMSClient, keyArn: string | undefined): Promise<Che
 }
 
 /**
- * The heartbeat's metric (infra/heartbeat.ts; named here so the command line does not load the
- * stack's code): one `Heartbeat` per canary event, by account and Region.
+ * The heartbeat's metric (infra/heartbeat.ts): one `Heartbeat` per canary event, by account and
+ * Region, all in the stack's own account and Region (a member's beat is counted centrally). The
+ * namespace is spelt here so the command line does not load the functions' metrics library.
  */
-export const HEARTBEAT = { namespace: "kms-responder", metric: "Heartbeat" } as const;
+export const HEARTBEAT = { namespace: "kms-responder", metric: HEARTBEAT_METRIC } as const;
 /** The heartbeat alarm's window: 2 periods of 15 minutes without a beat. */
-const HEARTBEAT_QUIET_MINUTES = 30;
+const HEARTBEAT_QUIET_MINUTES = HEARTBEAT_PERIOD_MINUTES * HEARTBEAT_EVALUATION_PERIODS;
 /** How far back doctor looks for the last beat. */
 const HEARTBEAT_LOOKBACK_HOURS = 3;
+/** How many pairs' metrics are read at once (an organisation has hundreds). */
+const HEARTBEAT_READS_AT_ONCE = 8;
+
+/** An account and Region whose heartbeat doctor reports. */
+export interface HeartbeatPair {
+  account: string;
+  region: string;
+}
 
 /**
  * The last heartbeat's age: the latest 5-minute period with a beat, in the last 3 hours. Older
  * than the alarm's window, or none, fails: the path a KMS event takes to the rules is broken.
+ * `name` is the check's name (`heartbeat` for the stack's own pair, `heartbeat <account> <Region>`).
  */
 export async function checkHeartbeat(
   cloudWatch: CloudWatchClient,
   account: string | undefined,
   region: string,
   now = new Date(),
+  name = "heartbeat",
 ): Promise<Check> {
-  const name = "heartbeat";
   if (!account)
     return fail(name, "the stack's account is unknown (the stack was not found): deploy it first");
   let latest: Date | undefined;
@@ -403,9 +426,13 @@ export async function checkHeartbeat(
     return fail(name, `cannot read the Heartbeat metric (${describeError(error)})`);
   }
   const fix =
-    "the canary's UpdateKeyDescription no longer reaches the heartbeat rule: check the trail above, " +
-    "the schedule and the rule of the stack's heartbeat (aws scheduler list-schedules, aws events list-rules " +
-    "--name-prefix <stack>-heartbeat), and whether someone stopped or changed them";
+    name === "heartbeat"
+      ? "the canary's UpdateKeyDescription no longer reaches the heartbeat rule: check the trail above, " +
+        "the schedule and the rule of the stack's heartbeat (aws scheduler list-schedules, aws events list-rules " +
+        "--name-prefix <stack>-heartbeat), and whether someone stopped or changed them"
+      : `no canary event from ${account} in ${region} reaches the central bus: check that account's trail in ` +
+        "that Region, its member stack (the StackSet's instance: canary key, schedule, forwarding rule), and " +
+        "whether someone stopped or changed them";
   if (!latest)
     return fail(
       name,
@@ -416,6 +443,93 @@ export async function checkHeartbeat(
   return minutes <= HEARTBEAT_QUIET_MINUTES
     ? ok(name, `ok: ${at}`)
     : fail(name, `${at}, over the alarm's ${HEARTBEAT_QUIET_MINUTES} minutes: ${fix}`);
+}
+
+const ALARMED_PAIR = new RegExp(`^(?:${DISCOVERED})?(\\d{12})-([a-z0-9-]+)$`);
+
+/**
+ * The other accounts and Regions whose heartbeat the stack watches: the pairs its heartbeat alarms
+ * name (`<stack>-heartbeat-[discovered-]<account>-<Region>`: listed in the config, or kept by the
+ * sweep function for every member account), and the pairs that beat in the last 3 hours (an
+ * account with a canary but no alarm yet). Every page of both.
+ */
+export async function heartbeatPairs(
+  cloudWatch: CloudWatchClient,
+  stackName: string,
+): Promise<HeartbeatPair[]> {
+  const pairs = new Map<string, HeartbeatPair>();
+  const add = (account: string | undefined, region: string | undefined) => {
+    if (account && region) pairs.set(`${account} ${region}`, { account, region });
+  };
+  const base = `${stackName}-${HEARTBEAT_ALARM_INFIX}`;
+  let token: string | undefined;
+  do {
+    const out = await cloudWatch.send(
+      new DescribeAlarmsCommand({ AlarmNamePrefix: base, AlarmTypes: ["MetricAlarm"], NextToken: token }),
+    );
+    for (const alarm of out.MetricAlarms ?? []) {
+      const match = ALARMED_PAIR.exec(alarm.AlarmName?.slice(base.length) ?? "");
+      add(match?.[1], match?.[2]);
+    }
+    token = out.NextToken;
+  } while (token);
+  do {
+    const out = await cloudWatch.send(
+      new ListMetricsCommand({
+        Namespace: HEARTBEAT.namespace,
+        MetricName: HEARTBEAT.metric,
+        RecentlyActive: "PT3H",
+        NextToken: token,
+      }),
+    );
+    for (const metric of out.Metrics ?? []) {
+      const value = (n: string) => metric.Dimensions?.find((d) => d.Name === n)?.Value;
+      add(value("account"), value("region"));
+    }
+    token = out.NextToken;
+  } while (token);
+  return [...pairs.values()].sort((a, b) =>
+    `${a.account} ${a.region}`.localeCompare(`${b.account} ${b.region}`),
+  );
+}
+
+/**
+ * The heartbeat of the stack's own account and Region (`heartbeat`), then of every other pair
+ * it watches (`heartbeat <account> <Region>`), read a few at a time.
+ */
+async function checkHeartbeats(
+  cloudWatch: CloudWatchClient,
+  stackName: string,
+  account: string | undefined,
+  region: string,
+): Promise<Check[]> {
+  const checks = [await checkHeartbeat(cloudWatch, account, region)];
+  let others: HeartbeatPair[];
+  try {
+    others = (await heartbeatPairs(cloudWatch, stackName)).filter(
+      (p) => p.account !== account || p.region !== region,
+    );
+  } catch (error) {
+    throwIfCredentials(error);
+    return [
+      ...checks,
+      fail(
+        "heartbeat pairs",
+        `cannot list the accounts and Regions the heartbeat watches (${describeError(error)}): doctor needs cloudwatch:DescribeAlarms and cloudwatch:ListMetrics`,
+      ),
+    ];
+  }
+  for (let i = 0; i < others.length; i += HEARTBEAT_READS_AT_ONCE) {
+    const batch = others.slice(i, i + HEARTBEAT_READS_AT_ONCE);
+    checks.push(
+      ...(await Promise.all(
+        batch.map((p) =>
+          checkHeartbeat(cloudWatch, p.account, p.region, new Date(), `heartbeat ${p.account} ${p.region}`),
+        ),
+      )),
+    );
+  }
+  return checks;
 }
 
 /** Every check of the stack in its Region. */
@@ -479,7 +593,7 @@ async function checkStack(clients: DoctorClients, stackName: string, region: str
   }
   checks.push(...(await checkTopic(clients.sns, output(outputs, "NotificationTopicArn"))));
   checks.push(await checkKey(clients.kms, output(outputs, "NotificationKeyArn")));
-  checks.push(await checkHeartbeat(clients.cloudWatch, account, region));
+  checks.push(...(await checkHeartbeats(clients.cloudWatch, stackName, account, region)));
   return checks;
 }
 

@@ -37,13 +37,21 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
+import {
+  HEARTBEAT_DESCRIPTION,
+  HEARTBEAT_EVALUATION_PERIODS,
+  HEARTBEAT_METRIC,
+  HEARTBEAT_PERIOD_MINUTES,
+  HEARTBEAT_ROLE_PATH,
+  heartbeatAlarmName,
+  heartbeatCaller,
+  memberQuietDescription,
+} from "../functions/shared/heartbeat.js";
 import { METRICS_NAMESPACE } from "../functions/shared/metrics.js";
 
-export const HEARTBEAT_METRIC = "Heartbeat";
+export { HEARTBEAT_DESCRIPTION, HEARTBEAT_METRIC };
 /** The canary is touched every 5 minutes: three beats per 15-minute period. */
 export const HEARTBEAT_RATE_MINUTES = 5;
-export const HEARTBEAT_DESCRIPTION =
-  "kms-responder heartbeat canary: encrypts nothing, touched by a schedule";
 
 export interface HeartbeatProps {
   topic: sns.ITopic;
@@ -55,6 +63,8 @@ export interface HeartbeatProps {
 export class Heartbeat extends Construct {
   readonly canaryKey: kms.Key;
   readonly schedule: scheduler.CfnSchedule;
+  /** The role the schedule beats as: the only caller the heartbeat rule counts. */
+  readonly scheduleRole: iam.Role;
   readonly rule: events.Rule;
   readonly alarm: cloudwatch.Alarm;
   /** The member accounts' alarms, by `<account> <Region>` (central responder only). */
@@ -75,8 +85,10 @@ export class Heartbeat extends Construct {
     // The schedule calls KMS directly (a universal target): exactly one action, on exactly this key.
     const role = new iam.Role(this, "ScheduleRole", {
       assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com"),
+      path: HEARTBEAT_ROLE_PATH,
       description: "kms-responder heartbeat: touch the canary key's description",
     });
+    this.scheduleRole = role;
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ["kms:UpdateKeyDescription"], resources: [this.canaryKey.keyArn] }),
     );
@@ -105,6 +117,8 @@ export class Heartbeat extends Construct {
           eventName: ["UpdateKeyDescription"],
           errorCode: [{ exists: false }],
           requestParameters: { keyId: [this.canaryKey.keyArn] },
+          // Only the schedule's beat counts: anyone else touching the canary proves nothing.
+          ...heartbeatCaller(role.roleArn),
         },
       },
       // The log group as a plain target with a native resource policy: CDK's CloudWatchLogGroup
@@ -160,6 +174,8 @@ export class Heartbeat extends Construct {
           eventName: ["UpdateKeyDescription"],
           errorCode: [{ exists: false }],
           requestParameters: { description: [HEARTBEAT_DESCRIPTION] },
+          // Made by a member's schedule role (the heartbeat path), not by whoever may touch the key.
+          ...heartbeatCaller(),
         },
       },
       targets: [{ bind: () => ({ arn: this.log.logGroupArn }) }],
@@ -173,8 +189,8 @@ export class Heartbeat extends Construct {
           `Member${account}${region}`,
           account,
           region,
-          `kms-responder: member account ${account} in ${region} went quiet: no heartbeat reached the central bus (its trail, its forwarding rule, the member stack or the delivery to the central bus is broken, or stopped)`,
-          `${stack.stackName}-heartbeat-${account}-${region}`,
+          memberQuietDescription(account, region),
+          heartbeatAlarmName(`${stack.stackName}-`, account, region),
         );
         this.memberAlarms.set(`${account} ${region}`, alarm);
       }
@@ -194,14 +210,14 @@ export class Heartbeat extends Construct {
       metricName: HEARTBEAT_METRIC,
       dimensionsMap: { account, region },
       statistic: "Sum",
-      period: Duration.minutes(this.props.periodMinutes ?? 15),
+      period: Duration.minutes(this.props.periodMinutes ?? HEARTBEAT_PERIOD_MINUTES),
     });
     const alarm = beats.createAlarm(this, id, {
       ...(alarmName && { alarmName }),
       alarmDescription: description,
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: this.props.evaluationPeriods ?? 2,
+      evaluationPeriods: this.props.evaluationPeriods ?? HEARTBEAT_EVALUATION_PERIODS,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
     alarm.addAlarmAction(new actions.SnsAction(this.props.topic));

@@ -40,6 +40,7 @@ import type { Construct } from "constructs";
 import { INCIDENTS } from "../functions/registry.js";
 import type { Config } from "../functions/shared/config.js";
 import { forwardingRules } from "../functions/shared/forwarding-rules.js";
+import { HEARTBEAT_ROLE_PATH } from "../functions/shared/heartbeat.js";
 import { RESPONDER_SOURCE_IDENTITY } from "../functions/shared/source-identity.js";
 import { HEARTBEAT_DESCRIPTION, HEARTBEAT_RATE_MINUTES } from "./heartbeat.js";
 
@@ -261,6 +262,8 @@ function memberCanary(
   key.applyRemovalPolicy(RemovalPolicy.DESTROY);
   const scheduleRole = new iam.CfnRole(stack, "CanaryScheduleRole", {
     description: "kms-responder heartbeat: touch the canary key's description",
+    // The central heartbeat rule counts only beats made by a role on this path.
+    path: HEARTBEAT_ROLE_PATH,
     assumeRolePolicyDocument: {
       Version: "2012-10-17",
       Statement: [

@@ -10,7 +10,7 @@
  * machine's items and results live there too (scan/). Reads every key; changes a key only for the
  * incidents `scan.enforce` lists, with exactly their executors' permissions.
  */
-import { type CfnElement, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -28,6 +28,7 @@ import { permissionsOf } from "../functions/shared/actions/action.js";
 import type { Config } from "../functions/shared/config.js";
 import { incidentMode } from "../functions/shared/decision.js";
 import { factPermissions } from "../functions/shared/facts.js";
+import { DISCOVERED, HEARTBEAT_ALARM_INFIX } from "../functions/shared/heartbeat.js";
 import type { Incident } from "../functions/shared/incident.js";
 import {
   ASSUME_MEMBER_ROLE,
@@ -42,7 +43,12 @@ import {
   type Organization,
 } from "./organization.js";
 import { ResponderFunction } from "./responder-function.js";
-import { suppressSweepBucketLogs, suppressSweepRole, suppressSweepStateMachine } from "./suppressions.js";
+import {
+  suppressHeartbeatAlarms,
+  suppressSweepBucketLogs,
+  suppressSweepRole,
+  suppressSweepStateMachine,
+} from "./suppressions.js";
 
 /** Reads without a resource ARN: granted on `*`. */
 const LISTINGS = ["kms:ListKeys", "kms:ListAliases"] as const;
@@ -50,7 +56,12 @@ const LISTINGS = ["kms:ListKeys", "kms:ListAliases"] as const;
 const ORGANIZATION_READS = [
   "organizations:ListAccountsForParent",
   "organizations:ListOrganizationalUnitsForParent",
+  // The management account, which has no canary (functions/scan/heartbeat.ts).
+  "organizations:DescribeOrganization",
 ] as const;
+
+/** How often the sweep function puts an alarm on the heartbeat of accounts that have none. */
+export const HEARTBEAT_ALARMS_SCHEDULE = "rate(1 hour)";
 
 /**
  * What the sweep calls on keys: the reads every incident's state judgement needs, the key's name
@@ -140,12 +151,20 @@ export class ScheduledScan extends Construct {
     });
     this.function.function.addEnvironment("SCAN_BUCKET", this.bucket.bucketName);
     suppressSweepRole(this.function.role, logicalIdOf(this.bucket), config.organization !== undefined);
-    if (config.organization) acknowledgeDescribeAccount(this.function.role, config.organization);
+    if (config.organization) {
+      acknowledgeDescribeAccount(this.function.role, config.organization);
+      suppressHeartbeatAlarms(
+        this.function.role,
+        `${Stack.of(this).stackName}-${HEARTBEAT_ALARM_INFIX}`,
+        DISCOVERED,
+      );
+    }
     this.stateMachine = undefined;
   }
 
   /** Starts the sweep on the schedule: the function (single account) or the state machine. */
   schedule(config: Config): void {
+    if (config.organization) this.heartbeatAlarms();
     const expression = config.scan.schedule;
     if (expression === "off") return;
     const schedule = events.Schedule.expression(expression);
@@ -167,6 +186,24 @@ export class ScheduledScan extends Construct {
       description: "kms-responder: sweep every account and Region of the organisation",
       schedule,
       targets: [new targets.SfnStateMachine(this.stateMachine)],
+    });
+  }
+
+  /**
+   * Organisation mode: every hour the function puts an alarm on the heartbeat of each member
+   * account and Region that has none (an account that joined after the deploy, or one not listed
+   * in `organization.heartbeatAccounts`), whatever the sweep's own schedule says.
+   */
+  private heartbeatAlarms(): void {
+    new events.Rule(this, "HeartbeatAlarms", {
+      description: "kms-responder: an alarm on the heartbeat of every member account and Region",
+      schedule: events.Schedule.expression(HEARTBEAT_ALARMS_SCHEDULE),
+      targets: [
+        new targets.LambdaFunction(this.function.function, {
+          event: events.RuleTargetInput.fromObject({ action: "heartbeat-alarms" }),
+          retryAttempts: 2,
+        }),
+      ],
     });
   }
 
@@ -261,6 +298,34 @@ function organizationStatements(
     assumeMemberRoleStatement(Stack.of(scope), organization),
     // The sweep's notifications name the account (account-names.ts).
     describeAccountStatement(Stack.of(scope), organization),
+    ...heartbeatAlarmStatements(Stack.of(scope)),
+  ];
+}
+
+/**
+ * The member heartbeat alarms (functions/scan/heartbeat.ts): read the stack's heartbeat alarms,
+ * write and delete only those whose names say the function discovered them.
+ */
+function heartbeatAlarmStatements(stack: Stack): iam.PolicyStatement[] {
+  const alarms = (name: string) =>
+    stack.formatArn({
+      service: "cloudwatch",
+      resource: "alarm",
+      resourceName: `${name}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  const prefix = `${stack.stackName}-${HEARTBEAT_ALARM_INFIX}`;
+  return [
+    new iam.PolicyStatement({
+      sid: "ReadHeartbeatAlarms",
+      actions: ["cloudwatch:DescribeAlarms"],
+      resources: [alarms(prefix)],
+    }),
+    new iam.PolicyStatement({
+      sid: "KeepDiscoveredHeartbeatAlarms",
+      actions: ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
+      resources: [alarms(`${prefix}${DISCOVERED}`)],
+    }),
   ];
 }
 

@@ -107,7 +107,7 @@ export function suppressSweepRole(role: IConstruct, bucketId: string, organizati
       'kms:ListKeys and kms:ListAliases support no resource-level permissions, so "*" is the only valid ' +
       "resource; read-only: the sweep lists the keys and aliases of the account and Region." +
       (organization
-        ? " organizations:ListAccountsForParent and ListOrganizationalUnitsForParent are read-only and list the configured units' accounts."
+        ? " organizations:ListAccountsForParent and ListOrganizationalUnitsForParent are read-only and list the configured units' accounts; organizations:DescribeOrganization names the management account, which has no heartbeat canary."
         : ""),
   });
   Validations.of(role).acknowledge({
@@ -124,6 +124,28 @@ export function suppressSweepRole(role: IConstruct, bucketId: string, organizati
         "under this prefix of the stack's own bucket.",
     });
   }
+}
+
+/**
+ * The sweep function's member heartbeat alarms (organisation mode): alarms of accounts that join
+ * at any time, so known only by their names' prefix.
+ */
+export function suppressHeartbeatAlarms(role: IConstruct, prefix: string, discovered: string): void {
+  const alarm = (name: string) =>
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:${name}*]`;
+  Validations.of(role).acknowledge({
+    id: alarm(prefix),
+    reason:
+      "cloudwatch:DescribeAlarms, read-only, on the stack's own heartbeat alarms (listed and discovered), " +
+      "whose names carry the member account and Region: the function needs to know which pairs have one.",
+  });
+  Validations.of(role).acknowledge({
+    id: alarm(`${prefix}${discovered}`),
+    reason:
+      "cloudwatch:PutMetricAlarm and DeleteAlarms only on the heartbeat alarms the function itself keeps " +
+      "(named <stack>-heartbeat-discovered-<account>-<Region>), one per member account and Region: the " +
+      "accounts join the organisation at any time, so no list exists at deploy time.",
+  });
 }
 
 /**

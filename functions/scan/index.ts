@@ -2,7 +2,8 @@
  * Lambda entry point of the scheduled sweep. Single account: the schedule's event sweeps this
  * account and Region. Organisation: the state machine calls it three ways: `items` (list the
  * (account, Region) pairs into the bucket), `sweep` (one pair, through the member role), and
- * `summary` (add up the Map's results and notify once).
+ * `summary` (add up the Map's results and notify once); and a schedule of its own calls
+ * `heartbeat-alarms` (an alarm on every member account's heartbeat, heartbeat.ts).
  */
 import { KMSClient } from "@aws-sdk/client-kms";
 import type { Context } from "aws-lambda";
@@ -93,6 +94,12 @@ export async function handler(raw: unknown, context?: Context): Promise<unknown>
     const sum = await summarise(s3, bucket, details.Key);
     await publishSummary(sns, topicArn, sum);
     return sum;
+  }
+  if (action === "heartbeat-alarms") {
+    const { account, region } = responder;
+    if (!account || !region) throw new ConfigError("the function's account and Region are unknown");
+    const { maintainHeartbeatAlarms } = await import("./heartbeat.js");
+    return maintainHeartbeatAlarms({ config, sns, topicArn, home: { account, region } });
   }
   if (action === "sweep") {
     const target = itemOf(event);

@@ -11,7 +11,12 @@ import {
   GetEventSelectorsCommand,
   GetTrailStatusCommand,
 } from "@aws-sdk/client-cloudtrail";
-import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricStatisticsCommand,
+  ListMetricsCommand,
+} from "@aws-sdk/client-cloudwatch";
 import {
   DescribeRuleCommand,
   EventBridgeClient,
@@ -102,6 +107,17 @@ function healthy(): void {
   mocks.lambda.on(GetFunctionCommand).resolves({});
   mocks.cloudWatch.on(GetMetricStatisticsCommand).resolves({ Datapoints: [] });
   beatsAt([10, 5]);
+  mocks.cloudWatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  mocks.cloudWatch.on(ListMetricsCommand).resolves({
+    Metrics: [
+      {
+        Dimensions: [
+          { Name: "account", Value: ACCOUNT },
+          { Name: "region", Value: "us-east-1" },
+        ],
+      },
+    ],
+  });
   mocks.sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: "https://sqs/queue" });
   mocks.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: "0" } });
   mocks.sns.on(ListSubscriptionsByTopicCommand).resolves({
@@ -249,6 +265,99 @@ describe("doctor, with mocked clients", () => {
     expect((await doctor()).get("heartbeat")).toMatchObject({
       ok: false,
       message: expect.stringMatching(/^no heartbeat from 111122223333 in us-east-1 in the last 3 hours: /),
+    });
+  });
+
+  it("reports every account and Region the heartbeat alarms name or that beat lately, each with its age", async () => {
+    // An organisation: a listed member, a discovered one (every page), and a member that beats but
+    // has no alarm yet; the stack's own pair is reported once, as `heartbeat`.
+    mocks.cloudWatch
+      .on(DescribeAlarmsCommand, { NextToken: undefined })
+      .resolves({
+        MetricAlarms: [
+          { AlarmName: "kms-responder-heartbeat-222233334444-eu-west-1" },
+          { AlarmName: "kms-responder-heartbeat-other" },
+        ],
+        NextToken: "a2",
+      })
+      .on(DescribeAlarmsCommand, { NextToken: "a2" })
+      .resolves({
+        MetricAlarms: [{ AlarmName: "kms-responder-heartbeat-discovered-333344445555-us-east-1" }],
+      });
+    mocks.cloudWatch.on(ListMetricsCommand).resolves({
+      Metrics: [
+        {
+          Dimensions: [
+            { Name: "account", Value: ACCOUNT },
+            { Name: "region", Value: "us-east-1" },
+          ],
+        },
+        {
+          Dimensions: [
+            { Name: "account", Value: "444455556666" },
+            { Name: "region", Value: "eu-west-1" },
+          ],
+        },
+      ],
+    });
+    const beats = (account: string, region: string, minutesAgo: number[]) =>
+      mocks.cloudWatch
+        .on(GetMetricStatisticsCommand, {
+          MetricName: "Heartbeat",
+          Dimensions: [
+            { Name: "account", Value: account },
+            { Name: "region", Value: region },
+          ],
+        })
+        .resolves({
+          Datapoints: minutesAgo.map((m) => ({ Sum: 1, Timestamp: new Date(Date.now() - m * 60_000) })),
+        });
+    beats("222233334444", "eu-west-1", [15]);
+    beats("333344445555", "us-east-1", []);
+    beats("444455556666", "eu-west-1", [50]);
+
+    const checks = await doctor();
+
+    expect([...checks.keys()].filter((n) => n.startsWith("heartbeat"))).toEqual([
+      "heartbeat",
+      "heartbeat 222233334444 eu-west-1",
+      "heartbeat 333344445555 us-east-1",
+      "heartbeat 444455556666 eu-west-1",
+    ]);
+    expect(checks.get("heartbeat")?.ok).toBe(true);
+    expect(checks.get("heartbeat 222233334444 eu-west-1")).toMatchObject({
+      ok: true,
+      message: expect.stringMatching(/^ok: last heartbeat 15 minute\(s\) ago/),
+    });
+    expect(checks.get("heartbeat 333344445555 us-east-1")).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^no heartbeat from 333344445555 in us-east-1 in the last 3 hours: /),
+    });
+    expect(checks.get("heartbeat 333344445555 us-east-1")?.message).toContain("its member stack");
+    expect(checks.get("heartbeat 444455556666 eu-west-1")).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^last heartbeat 50 minute\(s\) ago/),
+    });
+    expect(mocks.cloudWatch).toHaveReceivedCommandWith(DescribeAlarmsCommand, {
+      AlarmNamePrefix: "kms-responder-heartbeat-",
+      AlarmTypes: ["MetricAlarm"],
+    });
+    expect(mocks.cloudWatch).toHaveReceivedCommandWith(ListMetricsCommand, {
+      Namespace: "kms-responder",
+      MetricName: "Heartbeat",
+      RecentlyActive: "PT3H",
+    });
+  });
+
+  it("a denied listing of the watched pairs fails its own check; the stack's own heartbeat is still read", async () => {
+    mocks.cloudWatch
+      .on(DescribeAlarmsCommand)
+      .rejects(Object.assign(new Error("denied"), { name: "AccessDenied" }));
+    const checks = await doctor();
+    expect(checks.get("heartbeat")?.ok).toBe(true);
+    expect(checks.get("heartbeat pairs")).toMatchObject({
+      ok: false,
+      message: expect.stringContaining("cloudwatch:DescribeAlarms and cloudwatch:ListMetrics"),
     });
   });
 

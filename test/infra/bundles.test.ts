@@ -52,8 +52,9 @@ const LAZY: Record<string, string[]> = {
   // DynamoDB: the runbook claims an SSM execution id once, only for requests that name one.
   // Organizations in every function that notifies: a central responder names the account.
   runbook: ["cloudtrail", "dynamodb", "organizations", "securityhub", "ssm", "sts"],
-  // The sweep: the organisation's listing, Security Hub's resolve and the member role on demand.
-  scan: ["cloudtrail", "organizations", "securityhub", "ssm", "sts"],
+  // The sweep: the organisation's listing, Security Hub's resolve and the member role on demand;
+  // CloudWatch for the member heartbeat alarms (organisation mode, its own schedule).
+  scan: ["cloudtrail", "cloudwatch", "organizations", "securityhub", "ssm", "sts"],
 };
 /** The on-demand bundles (lazy/*.mjs) that carry those clients. */
 const LAZY_FILES: Record<string, string[]> = {
@@ -82,6 +83,7 @@ const LAZY_FILES: Record<string, string[]> = {
   ],
   scan: [
     "approval.mjs",
+    "heartbeat.mjs",
     "history-cloudtrail.mjs",
     "member.mjs",
     "organization.mjs",

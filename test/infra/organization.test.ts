@@ -119,9 +119,10 @@ describe("central stack: the organisation bus", () => {
     const bus = built.stack.organization?.bus;
     if (!bus) throw new Error("no organisation bus");
     const rules = resourcesOf(central, "AWS::Events::Rule");
-    // And the sweep's schedule, which starts the state machine, and the heartbeat's rules (the
-    // stack's own canary on the default bus, the members' canaries on the organisation bus).
-    expect(rules).toHaveLength(2 * DECLARED.length + 3);
+    // And the sweep's schedule, which starts the state machine, the heartbeat's rules (the
+    // stack's own canary on the default bus, the members' canaries on the organisation bus), and
+    // the hourly schedule of the member heartbeat alarms.
+    expect(rules).toHaveLength(2 * DECLARED.length + 4);
     for (const incident of DECLARED) {
       const onDefault = built.stack.rules.get(incident.name as never);
       const onBus = built.stack.organizationRules.get(incident.name as never);
@@ -520,6 +521,8 @@ describe("member template: the heartbeat's canary path", () => {
       ],
     });
     const role = canary("CanaryScheduleRole");
+    // The central rule counts a beat only from a role on this path.
+    expect(role.Properties.Path).toBe("/kms-responder-heartbeat/");
     expect((role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }).Statement).toEqual([
       {
         Effect: "Allow",
@@ -592,8 +595,44 @@ describe("central stack: the members' heartbeats", () => {
         eventName: ["UpdateKeyDescription"],
         errorCode: [{ exists: false }],
         requestParameters: { description: [HEARTBEAT_DESCRIPTION] },
+        userIdentity: {
+          sessionContext: {
+            sessionIssuer: { arn: [{ wildcard: "arn:*:iam::*:role/kms-responder-heartbeat/*" }] },
+          },
+        },
       },
     });
+    // A member's schedule role beats; anyone else touching a canary (the same call, the same
+    // description) does not.
+    const beat = (issuer: string) => ({
+      source: "aws.kms",
+      "detail-type": "AWS API Call via CloudTrail",
+      detail: {
+        eventSource: "kms.amazonaws.com",
+        eventName: "UpdateKeyDescription",
+        requestParameters: {
+          keyId: "arn:aws:kms:eu-west-1:222233334444:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+          description: HEARTBEAT_DESCRIPTION,
+        },
+        userIdentity: {
+          type: "AssumedRole",
+          sessionContext: { sessionIssuer: { type: "Role", arn: issuer } },
+        },
+      },
+    });
+    const pattern = rule.Properties.EventPattern as Parameters<typeof matchesPattern>[0];
+    expect(
+      matchesPattern(
+        pattern,
+        beat(
+          "arn:aws:iam::222233334444:role/kms-responder-heartbeat/kms-responder-member-CanaryScheduleRole-AbC",
+        ),
+      ),
+    ).toBe(true);
+    expect(matchesPattern(pattern, beat("arn:aws:iam::222233334444:role/Developer"))).toBe(false);
+    expect(matchesPattern(pattern, beat("arn:aws:iam::222233334444:role/kms-responder-heartbeat"))).toBe(
+      false,
+    );
     const [[, filter] = ["", { Properties: {} } as Resource]] = resourcesOf(
       central,
       "AWS::Logs::MetricFilter",

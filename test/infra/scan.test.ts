@@ -217,6 +217,7 @@ describe("organisation", () => {
     const statements = sweepStatements(built);
     expect(statements.find((s) => s.Sid === "AssumeTheMemberRole")).toBeDefined();
     expect(actionsOf(built, "ListTheOrganisation")).toEqual([
+      "organizations:DescribeOrganization",
       "organizations:ListAccountsForParent",
       "organizations:ListOrganizationalUnitsForParent",
     ]);
@@ -228,5 +229,71 @@ describe("organisation", () => {
     for (const action of ["kms:ListKeys", "kms:ListGrants", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"]) {
       expect(text).toContain(action);
     }
+  });
+});
+
+describe("organisation: the member heartbeat alarms", () => {
+  const alarmArn = (name: string) => ({
+    "Fn::Join": [
+      "",
+      [
+        "arn:",
+        { Ref: "AWS::Partition" },
+        ":cloudwatch:",
+        { Ref: "AWS::Region" },
+        ":",
+        { Ref: "AWS::AccountId" },
+        `:alarm:${name}`,
+      ],
+    ],
+  });
+
+  it("an hourly rule asks the sweep function for them, whatever the sweep's schedule", () => {
+    withStack({ organization: ORG, scan: { schedule: "off" } }, (built) => {
+      const rules = Object.values(
+        built.template.findResources("AWS::Events::Rule", {
+          Properties: { ScheduleExpression: "rate(1 hour)" },
+        }),
+      );
+      expect(rules).toHaveLength(1);
+      expect(rules[0]?.Properties.Targets).toEqual([
+        expect.objectContaining({
+          Arn: getAtt(built.stack.sweep.function.function),
+          Input: JSON.stringify({ action: "heartbeat-alarms" }),
+        }),
+      ]);
+      expect(built.stack.sweep.stateMachine).toBeUndefined();
+    });
+  });
+
+  it("reads the stack's heartbeat alarms, writes and deletes only the discovered ones", () => {
+    withStack({ organization: ORG }, (built) => {
+      const statements = sweepStatements(built);
+      expect(statements.find((s) => s.Sid === "ReadHeartbeatAlarms")).toEqual({
+        Sid: "ReadHeartbeatAlarms",
+        Effect: "Allow",
+        Action: "cloudwatch:DescribeAlarms",
+        Resource: alarmArn("kms-responder-heartbeat-*"),
+      });
+      expect(statements.find((s) => s.Sid === "KeepDiscoveredHeartbeatAlarms")).toEqual({
+        Sid: "KeepDiscoveredHeartbeatAlarms",
+        Effect: "Allow",
+        Action: ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
+        Resource: alarmArn("kms-responder-heartbeat-discovered-*"),
+      });
+      const cloudwatch = statements.filter((s) => JSON.stringify(s.Action).includes("cloudwatch:"));
+      expect(cloudwatch).toHaveLength(2);
+    });
+  });
+
+  it("a single account has neither the rule nor the statements", () => {
+    withStack({}, (built) => {
+      expect(
+        built.template.findResources("AWS::Events::Rule", {
+          Properties: { ScheduleExpression: "rate(1 hour)" },
+        }),
+      ).toEqual({});
+      expect(JSON.stringify(sweepStatements(built))).not.toContain("cloudwatch:");
+    });
   });
 });

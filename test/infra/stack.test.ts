@@ -1065,8 +1065,9 @@ describe("heartbeat", () => {
     });
   });
 
-  it("a rule takes exactly the canary key's successful UpdateKeyDescription", () => {
+  it("a rule takes exactly the canary key's successful UpdateKeyDescription made by the schedule's role", () => {
     const { Properties } = resource(hb().rule);
+    const scheduleRole = hb().scheduleRole;
     expect(Properties.EventPattern).toEqual({
       source: ["aws.kms"],
       "detail-type": ["AWS API Call via CloudTrail"],
@@ -1075,8 +1076,10 @@ describe("heartbeat", () => {
         eventName: ["UpdateKeyDescription"],
         errorCode: [{ exists: false }],
         requestParameters: { keyId: [getAtt(hb().canaryKey)] },
+        userIdentity: { sessionContext: { sessionIssuer: { arn: [getAtt(scheduleRole)] } } },
       },
     });
+    expect(resource(scheduleRole).Properties.Path).toBe("/kms-responder-heartbeat/");
   });
 
   it("counts each beat by account and Region, and alarms to the topic after 2 x 15 minutes without one (missing data breaching)", () => {
