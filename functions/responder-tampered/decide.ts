@@ -14,6 +14,7 @@ import {
   type Decision,
   type Finding,
   ignore,
+  incidentMode,
   type KeyFacts,
   modeHold,
   type PlannedAction,
@@ -94,7 +95,7 @@ function isOurs(call: WatchedCall, d: TamperDetail, config: Config): boolean {
   }
 }
 
-export function decide(event: KmsEvent, config: Config, _facts: KeyFacts = {}): Decision {
+export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): Decision {
   const skip = precheck(event, config, INCIDENT, { eventSources: WATCHED_SOURCES });
   if (skip) return skip;
   const name = event.eventName ?? "";
@@ -110,7 +111,7 @@ export function decide(event: KmsEvent, config: Config, _facts: KeyFacts = {}): 
       `${d.resource ?? d.bus ?? "the resource"} is not one of the responder's`,
       INCIDENT,
     );
-  return finding(event, call, d, config);
+  return finding(event, call, d, config, facts);
 }
 
 function what(call: WatchedCall, d: TamperDetail): string {
@@ -135,9 +136,18 @@ function putBack(call: WatchedCall, event: KmsEvent, d: TamperDetail): string {
 /**
  * The repair of a call, when `repair` is on and one is safe: the rule re-enabled, the trail (one
  * listed in `trails`: the role may start only those) restarted, the function's reservation
- * removed. Held in notify mode like any action.
+ * removed. Held in notify mode like any action; in approve mode proposed (no approval document
+ * runs a repair: the approver runs the put-back command); held when the resource is not where
+ * the stack owns it.
  */
-function repairOf(event: KmsEvent, name: string, d: TamperDetail, config: Config): PlannedAction[] {
+function repairOf(
+  event: KmsEvent,
+  call: WatchedCall,
+  d: TamperDetail,
+  config: Config,
+  facts: KeyFacts,
+): PlannedAction[] {
+  const name = event.eventName ?? "";
   const options = incidentOptions(config, INCIDENT, OPTIONS);
   if (!options.repair || d.resource === undefined) return [];
   const type = REPAIRS[name];
@@ -148,8 +158,49 @@ function repairOf(event: KmsEvent, name: string, d: TamperDetail, config: Config
     ...(type === "enable-rule" && d.bus && d.bus !== "default" && { bus: d.bus }),
     ...(event.region && { region: event.region }),
   };
-  const hold = modeHold(INCIDENT, config);
+  const hold =
+    placeHold(event, type, facts) ?? modeHold(INCIDENT, config) ?? approveHold(call, event, d, config);
   return [{ type, keyRef: d.resource, resource, ...(hold && { hold }) }];
+}
+
+/**
+ * A repair acts with the responder's own role, on the stack's own resources: in its own account
+ * (a member account's resource of the same name is not the stack's, and the role could not reach
+ * it), and for a rule or a function in its own Region (a trail is restarted in its home Region,
+ * which may be another). Known from the responder's account and Region, which the pipeline gives.
+ */
+function placeHold(event: KmsEvent, type: ActionType, facts: KeyFacts): PlannedAction["hold"] | undefined {
+  const here = facts.responder;
+  if (here?.account && event.accountId !== here.account) {
+    return {
+      status: "skipped",
+      code: "other-account",
+      why: `the changed resource is in account ${event.accountId ?? "(unknown)"}; the stack's own resources are in ${here.account}: not repaired`,
+    };
+  }
+  if (type !== "start-logging" && here?.region && event.region !== here.region) {
+    return {
+      status: "skipped",
+      code: "other-region",
+      why: `the changed resource is in ${event.region ?? "(unknown Region)"}; the stack's own rules and functions are in ${here.region}: not repaired`,
+    };
+  }
+  return undefined;
+}
+
+/** Approve mode: the repair is proposed as the command an approver runs, never run unapproved. */
+function approveHold(
+  call: WatchedCall,
+  event: KmsEvent,
+  d: TamperDetail,
+  config: Config,
+): PlannedAction["hold"] | undefined {
+  if (incidentMode(config, INCIDENT) !== "approve") return undefined;
+  return {
+    status: "skipped",
+    code: "approve-by-hand",
+    why: `approve mode: a repair has no approval document; to approve it, run: ${putBack(call, event, d)}`,
+  };
 }
 
 /** The calls a repair puts back, by event name. */
@@ -167,7 +218,13 @@ function changedResource(call: WatchedCall, d: TamperDetail, config: Config): Fi
   return { kind, name, ...(short && { short }) };
 }
 
-function finding(event: KmsEvent, call: WatchedCall, d: TamperDetail, config: Config): Decision {
+function finding(
+  event: KmsEvent,
+  call: WatchedCall,
+  d: TamperDetail,
+  config: Config,
+  facts: KeyFacts,
+): Decision {
   const name = event.eventName ?? "";
   const who = actorPrincipal(event.actor) ?? "an unknown caller";
   const target = what(call, d);
@@ -188,7 +245,7 @@ function finding(event: KmsEvent, call: WatchedCall, d: TamperDetail, config: Co
     title: "kms-responder tampered with",
     summary: `${who} called ${name} on the responder's ${target}: the responder may no longer see or report KMS incidents`,
     details,
-    actions: repairOf(event, name, d, config),
+    actions: repairOf(event, call, d, config, facts),
     event,
     key: undefined,
     resource: changedResource(call, d, config),

@@ -64,6 +64,8 @@ export interface PlannedAction {
 /**
  * Why an action is held: stable codes tests and subscribers can rely on (the `why` is prose).
  * `unverified` means a read of the current state failed: the responder does not act blind.
+ * `approve-by-hand`: approve mode, for an action with no approval document (the responder's own
+ * repairs); the notification carries the command an approver runs.
  */
 export type HoldCode =
   | "notify-mode"
@@ -77,7 +79,8 @@ export type HoldCode =
   | "dry-run"
   | "inconsistent-record"
   | "replayed"
-  | "stale-event";
+  | "stale-event"
+  | "approve-by-hand";
 
 export interface Finding {
   kind: "finding";

@@ -259,6 +259,63 @@ describe("responder-tampered decide: repair where safe and configured", () => {
     expect(action?.hold).toMatchObject({ status: "dry-run", code: "notify-mode" });
   });
 
+  it("repairs only the stack's own resources: another account's is held, and another Region's rule or function", () => {
+    const here = { responder: { account: "111122223333", region: "us-east-1" } };
+    const planned = (variant: string, edit: (d: Record<string, unknown>) => void, cfg = repairing()) => {
+      const event = structuredClone(loadEvent(`responder-tampered/${variant}`));
+      edit(event.detail as Record<string, unknown>);
+      const parsed = normalise(event, DETAIL_PARSERS);
+      if (!parsed) throw new Error("did not normalise");
+      const decision = decide(parsed, cfg, here);
+      if (decision.kind !== "finding") throw new Error(`${variant}: not a finding`);
+      return decision.actions;
+    };
+    // The stack's own account and Region: planned, not held.
+    expect(planned("disable-rule", () => {})[0]?.hold).toBeUndefined();
+    // A member account's rule of the same name (forwarded to the organisation bus) is not the stack's.
+    const member = (d: Record<string, unknown>) => {
+      d.recipientAccountId = "222233334444";
+      (d.userIdentity as Record<string, unknown>).accountId = "222233334444";
+    };
+    const org = repairing({});
+    for (const variant of ["disable-rule", "stop-logging", "put-function-concurrency"]) {
+      const [action] = planned(variant, member, org);
+      expect(action?.hold, variant).toMatchObject({ status: "skipped", code: "other-account" });
+      expect(action?.hold?.why, variant).toContain("account 222233334444");
+    }
+    // Another Region of the stack's account: rules and functions are the stack's only in its own;
+    // a trail is restarted in its home Region, whichever it is.
+    const elsewhere = (d: Record<string, unknown>) => {
+      d.awsRegion = "eu-west-1";
+    };
+    expect(planned("disable-rule", elsewhere)[0]?.hold).toMatchObject({ code: "other-region" });
+    expect(planned("put-function-concurrency", elsewhere)[0]?.hold).toMatchObject({ code: "other-region" });
+    expect(planned("stop-logging", elsewhere)[0]?.hold).toBeUndefined();
+  });
+
+  it("proposes the repair in approve mode: held, with the command an approver runs", () => {
+    const approving = config({
+      deploymentRoleArns: [DEPLOYMENT],
+      approval: { approvers: ["arn:aws:iam::111122223333:role/OnCall"] },
+      incidents: {
+        "responder-tampered": { mode: "approve", repair: true, trails: ["management-events"] },
+      },
+    });
+    const [rule] = actionsOf("disable-rule", approving);
+    expect(rule).toMatchObject({
+      type: "enable-rule",
+      hold: {
+        status: "skipped",
+        code: "approve-by-hand",
+        why: "approve mode: a repair has no approval document; to approve it, run: aws events enable-rule --name kms-responder-rogueGrantrule8D1F2A3B-EXAMPLE1 --region us-east-1",
+      },
+    });
+    const [trail] = actionsOf("stop-logging", approving);
+    expect(trail?.hold?.why).toContain(
+      "run: aws cloudtrail start-logging --name arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region us-east-1",
+    );
+  });
+
   it("names the resource changed, not a key", () => {
     const decision = decideFixture("put-function-concurrency");
     expect(decision.kind === "finding" && decision.resource).toEqual({

@@ -217,4 +217,44 @@ describe("responder-tampered handler", () => {
     expect(events.calls()).toHaveLength(0);
     expect(result.actions).toMatchObject([{ type: "enable-rule", status: "dry-run" }]);
   });
+
+  it("in approve mode the repair is proposed: nothing sent, no approval document started, the command to run notified", async () => {
+    // Prepare
+    vi.stubEnv("APPROVAL_STACK_NAME", "kms-responder");
+    const handler = await coldStart("responder-tampered", {
+      approval: { approvers: ["arn:aws:iam::111122223333:role/OnCall"] },
+      incidents: { "responder-tampered": { mode: "approve", repair: true } },
+    });
+
+    // Act
+    const result = await handler(loadEvent("responder-tampered/disable-rule"));
+
+    // Assess
+    expect(events.calls()).toHaveLength(0);
+    expect(result.actions).toMatchObject([{ type: "enable-rule", status: "skipped" }]);
+    const note = onlyNotification(sns);
+    expect(note.text).toContain(
+      `approve mode: a repair has no approval document; to approve it, run: aws events enable-rule --name ${RULE} --region us-east-1`,
+    );
+  });
+
+  it("a rule of another account (a member's, forwarded) is not the stack's: not repaired, said so", async () => {
+    // Prepare
+    const handler = await coldStart("responder-tampered", REPAIR);
+    const event = loadEvent("responder-tampered/disable-rule");
+    event.account = "222233334444";
+    const detail = event.detail as Record<string, unknown>;
+    detail.recipientAccountId = "222233334444";
+    (detail.userIdentity as Record<string, unknown>).accountId = "222233334444";
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(events.calls()).toHaveLength(0);
+    expect(result.actions).toMatchObject([{ type: "enable-rule", status: "skipped" }]);
+    expect(onlyNotification(sns).text).toContain(
+      "the changed resource is in account 222233334444; the stack's own resources are in 111122223333: not repaired",
+    );
+  });
 });
