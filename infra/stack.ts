@@ -44,7 +44,7 @@ import {
   DEFAULT_CONFIG,
 } from "../functions/shared/config.js";
 import { incidentMode } from "../functions/shared/decision.js";
-import type { Incident } from "../functions/shared/incident.js";
+import { ALL_MANAGEMENT_EVENTS, type Incident } from "../functions/shared/incident.js";
 import {
   ASSUME_MEMBER_ROLE,
   DESCRIBE_ACCOUNT,
@@ -281,6 +281,8 @@ export class ResponderStack extends Stack {
       }
     }
 
+    this.declareReadOnlyRules(props.config);
+
     // What the functions did, where people look: a dashboard of findings, actions and remediation
     // latency per incident, an alarm on the first failed action (to the topic), and the Security
     // Hub import permission when the config turns findings on there.
@@ -461,6 +463,23 @@ export class ResponderStack extends Stack {
   }
 
   /** An incident's rule on the default bus (or `bus`), targeting its function. */
+  /**
+   * A function that may re-enable the stack's rules (responder-tampered's repair) is told which
+   * take read-only management events: EnableRule would bring them back without those, so the
+   * repair puts their state back with PutRule (functions/shared/actions/enable-rule.ts).
+   */
+  private declareReadOnlyRules(config: Config): void {
+    const names = INCIDENTS.filter((i: Incident) => i.ruleState === ALL_MANAGEMENT_EVENTS).flatMap((i) =>
+      [this.rules.get(i.name), this.organizationRules.get(i.name)].flatMap((r) => (r ? [r.ruleName] : [])),
+    );
+    for (const incident of INCIDENTS) {
+      const declared: Incident = incident;
+      const responder = this.responders.get(incident.name);
+      if (!responder || !rolePermissions(declared, config).other.includes("events:EnableRule")) continue;
+      responder.function.addEnvironment("KMS_RESPONDER_READ_ONLY_RULES", this.toJsonString(names));
+    }
+  }
+
   private incidentRule(
     declared: Incident,
     responder: ResponderFunction,

@@ -5,7 +5,12 @@
  * and nothing is sent without it.
  */
 import { CloudTrailClient, GetTrailStatusCommand, StartLoggingCommand } from "@aws-sdk/client-cloudtrail";
-import { DescribeRuleCommand, EnableRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import {
+  DescribeRuleCommand,
+  EnableRuleCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+} from "@aws-sdk/client-eventbridge";
 import { KMSClient } from "@aws-sdk/client-kms";
 import {
   DeleteFunctionConcurrencyCommand,
@@ -93,6 +98,62 @@ describe("responder-tampered handler", () => {
     const note = onlyNotification(sns);
     expect(note.subject).toContain("rule re-enabled");
     expect(note.text).toContain(`aws events disable-rule --name ${RULE} --region us-east-1`);
+  });
+
+  it("with repair on, a rule that takes read-only management events gets that state back (PutRule with its own pattern), not just ENABLED", async () => {
+    // Prepare: the stack lists the rule as one that takes read-only management events.
+    vi.stubEnv("KMS_RESPONDER_READ_ONLY_RULES", JSON.stringify(["kms-responder-other-rule", RULE]));
+    const pattern = '{"source":["aws.kms"],"detail":{"eventName":["Decrypt"]}}';
+    events
+      .on(DescribeRuleCommand)
+      .resolvesOnce({ Name: RULE, State: "DISABLED", EventPattern: pattern, Description: "kms-responder: x" })
+      .resolvesOnce({ Name: RULE, State: "DISABLED", EventPattern: pattern, Description: "kms-responder: x" })
+      .resolves({
+        Name: RULE,
+        State: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+        EventPattern: pattern,
+      });
+    events.on(PutRuleCommand).resolves({});
+    const handler = await coldStart("responder-tampered", REPAIR);
+
+    // Act
+    const result = await handler(loadEvent("responder-tampered/disable-rule"));
+
+    // Assess
+    expect(events).toHaveReceivedCommandTimes(EnableRuleCommand, 0);
+    expect(events).toHaveReceivedCommandExactlyOnceWith(PutRuleCommand, {
+      Name: RULE,
+      EventPattern: pattern,
+      Description: "kms-responder: x",
+      State: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+    });
+    expect(result.actions).toMatchObject([
+      {
+        type: "enable-rule",
+        status: "succeeded",
+        verified: true,
+        detail: `rule ${RULE} ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`,
+      },
+    ]);
+  });
+
+  it("with repair on, a read-only-events rule someone enabled without them (ENABLED) is not taken as put back", async () => {
+    // Prepare
+    vi.stubEnv("KMS_RESPONDER_READ_ONLY_RULES", JSON.stringify([RULE]));
+    events
+      .on(DescribeRuleCommand)
+      .resolvesOnce({ Name: RULE, State: "ENABLED", EventPattern: "{}" })
+      .resolvesOnce({ Name: RULE, State: "ENABLED", EventPattern: "{}" })
+      .resolves({ Name: RULE, State: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" });
+    events.on(PutRuleCommand).resolves({});
+    const handler = await coldStart("responder-tampered", REPAIR);
+
+    // Act
+    const result = await handler(loadEvent("responder-tampered/disable-rule"));
+
+    // Assess
+    expect(events).toHaveReceivedCommandTimes(PutRuleCommand, 1);
+    expect(result.actions).toMatchObject([{ type: "enable-rule", status: "succeeded" }]);
   });
 
   it("with repair on, restarts the listed trail and reads IsLogging back", async () => {

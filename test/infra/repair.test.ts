@@ -60,7 +60,7 @@ describe("responder-tampered's repairs in the stack", () => {
       {
         Sid: "RepairOwnRules",
         Effect: "Allow",
-        Action: ["events:DescribeRule", "events:EnableRule"],
+        Action: ["events:DescribeRule", "events:EnableRule", "events:PutRule"],
         Resource: [
           arn("events", "here", ":rule/kms-responder-*"),
           arn("events", "here", ":rule/kms-responder-organization/kms-responder-*"),
@@ -79,6 +79,29 @@ describe("responder-tampered's repairs in the stack", () => {
         Resource: arn("lambda", "here", ":function:kms-responder-*"),
       },
     ]);
+  });
+
+  it("tells the repairing function which of the stack's rules take read-only management events, and no other function", () => {
+    const envOf = (built: BuiltStack, incident: string) => {
+      const fn = built.stack.responders.get(incident as never)?.function;
+      if (!fn) throw new Error(`no ${incident} function`);
+      const variables = built.template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
+      return variables.KMS_RESPONDER_READ_ONLY_RULES as unknown;
+    };
+    const readOnly = [...repairing.stack.rules].filter(
+      ([, rule]) =>
+        (rule.node.defaultChild as { state?: string }).state ===
+        "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+    );
+    // One incident takes read-only management events; a single account has its rule on the default bus only.
+    expect(readOnly).toHaveLength(1);
+    const [[, rule] = ["", undefined]] = readOnly;
+    if (!rule) throw new Error("no read-only rule");
+    expect(envOf(repairing, "responder-tampered")).toEqual({
+      "Fn::Join": ["", ['["', { Ref: logicalId(rule) }, '"]']],
+    });
+    expect(envOf(repairing, "rogue-grant")).toBeUndefined();
+    expect(envOf(plain, "responder-tampered")).toBeUndefined();
   });
 
   it("may change nothing without repair (the default)", () => {

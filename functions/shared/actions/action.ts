@@ -58,6 +58,17 @@ export interface RepairClients {
   /** DescribeRule's State. */
   ruleState(rule: { name: string; bus?: string }): Promise<string | undefined>;
   enableRule(rule: { name: string; bus?: string }): Promise<void>;
+  /**
+   * The state the stack declares for the rule: `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` for
+   * a rule that takes read-only management events (the stack lists them in the function's
+   * environment), else `ENABLED`.
+   */
+  declaredRuleState(rule: { name: string; bus?: string }): string;
+  /**
+   * Puts a rule back in a state EnableRule cannot set: PutRule with the rule's own pattern,
+   * description and role as DescribeRule reads them, and the state given.
+   */
+  putRuleState(rule: { name: string; bus?: string }, state: string): Promise<void>;
   /** GetTrailStatus's IsLogging. */
   trailLogging(trail: string): Promise<boolean | undefined>;
   startLogging(trail: string): Promise<void>;

@@ -1,6 +1,10 @@
 /**
  * Re-enables one of the responder's EventBridge rules that someone disabled (the tampering incident,
- * `repair` on). EnableRule is idempotent; the rule's state is read back with DescribeRule.
+ * `repair` on), in the state the stack declares for it. EnableRule sets `ENABLED` only: a rule that
+ * takes read-only management events (`ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`) is put back
+ * with PutRule instead, with its own pattern, description and role as DescribeRule reads them (a
+ * PutRule that changed the pattern is a finding of its own). Both are idempotent; the rule's state
+ * is read back with DescribeRule.
  */
 import { base, type ExecutingAction, failed, oneStep, shellArg } from "./action.js";
 import { reach, regionArg, repaired } from "./repair-target.js";
@@ -17,15 +21,19 @@ const ENABLED = new Set(["ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVEN
 
 export const enableRule: ExecutingAction<"enable-rule"> = {
   type: "enable-rule",
-  permissions: ["events:EnableRule", "events:DescribeRule"],
+  // PutRule: a rule that takes read-only management events is put back in that state.
+  permissions: ["events:EnableRule", "events:DescribeRule", "events:PutRule"],
   async run(action, ctx) {
     const reached = await reach(action, ctx);
     if ("result" in reached) return reached.result;
     const { target, clients } = reached;
     const at = { name: target.name, ...(target.bus && { bus: target.bus }) };
+    const declared = clients.declaredRuleState(at);
+    const isBack = (state: string | undefined) =>
+      declared === "ENABLED" ? ENABLED.has(state ?? "") : state === declared;
     try {
       const before = await clients.ruleState(at);
-      if (ENABLED.has(before ?? "")) {
+      if (isBack(before)) {
         return {
           ...base(action),
           resource: target,
@@ -34,19 +42,17 @@ export const enableRule: ExecutingAction<"enable-rule"> = {
           verified: true,
         };
       }
-      await clients.enableRule(at);
+      if (declared === "ENABLED") await clients.enableRule(at);
+      else await clients.putRuleState(at, declared);
     } catch (error) {
-      return failed(action, error, "EnableRule");
+      return failed(action, error, declared === "ENABLED" ? "EnableRule" : "PutRule");
     }
-    const after = await clients.ruleState(at).then(
-      (state) => ENABLED.has(state ?? ""),
-      () => undefined,
-    );
-    return repaired(action, target, `rule ${target.name} enabled`, after);
+    const after = await clients.ruleState(at).then(isBack, () => undefined);
+    return repaired(action, target, `rule ${target.name} ${declared}`, after);
   },
   done: "rule re-enabled",
   impact:
-    "the rule matches KMS events again; events between the DisableRule and now were not delivered to it (triage the trail for them). A rule that took read-only management events is ENABLED again, without them, until the stack is deployed",
+    "the rule matches KMS events again, in the state the stack declares (a rule that takes read-only management events gets them back); events between the DisableRule and now were not delivered to it (triage the trail for them)",
   undo: {
     command: (result, { region }) =>
       result.resource

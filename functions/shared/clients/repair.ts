@@ -4,7 +4,13 @@
  * demand by the one function that repairs: no other bundle carries these clients.
  */
 import { CloudTrailClient, GetTrailStatusCommand, StartLoggingCommand } from "@aws-sdk/client-cloudtrail";
-import { DescribeRuleCommand, EnableRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import {
+  DescribeRuleCommand,
+  EnableRuleCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  type RuleState,
+} from "@aws-sdk/client-eventbridge";
 import {
   DeleteFunctionConcurrencyCommand,
   GetFunctionCommand,
@@ -16,6 +22,23 @@ import { RESERVED_CONCURRENCY_TAG } from "../actions/restore-function-concurrenc
 import { RETRY } from "./retry.js";
 
 const byRegion = new Map<string, RepairClients>();
+
+/** The state of a rule that takes read-only management events (EnableRule sets only `ENABLED`). */
+const ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
+
+/**
+ * The stack's rules that take read-only management events, by name: `KMS_RESPONDER_READ_ONLY_RULES`,
+ * a JSON list the stack sets on the function that repairs. Anything else there is ignored: the
+ * repair then enables the rule as EnableRule does, and says so.
+ */
+function readOnlyRules(env: NodeJS.ProcessEnv = process.env): Set<string> {
+  try {
+    const parsed: unknown = JSON.parse(env.KMS_RESPONDER_READ_ONLY_RULES ?? "[]");
+    return new Set(Array.isArray(parsed) ? parsed.filter((n): n is string => typeof n === "string") : []);
+  } catch {
+    return new Set();
+  }
+}
 
 const ruleInput = (rule: { name: string; bus?: string }) => ({
   Name: rule.name,
@@ -31,6 +54,19 @@ function repairCalls(region: string | undefined): RepairClients {
     ruleState: async (rule) => (await events.send(new DescribeRuleCommand(ruleInput(rule)))).State,
     enableRule: async (rule) => {
       await events.send(new EnableRuleCommand(ruleInput(rule)));
+    },
+    declaredRuleState: (rule) => (readOnlyRules().has(rule.name) ? ALL_MANAGEMENT_EVENTS : "ENABLED"),
+    putRuleState: async (rule, state) => {
+      const now = await events.send(new DescribeRuleCommand(ruleInput(rule)));
+      await events.send(
+        new PutRuleCommand({
+          ...ruleInput(rule),
+          EventPattern: now.EventPattern,
+          ...(now.Description !== undefined && { Description: now.Description }),
+          ...(now.RoleArn !== undefined && { RoleArn: now.RoleArn }),
+          State: state as RuleState,
+        }),
+      );
     },
     trailLogging: async (trail) =>
       (await cloudTrail.send(new GetTrailStatusCommand({ Name: trail }))).IsLogging,
