@@ -52,6 +52,8 @@ import {
 
 /** Reads without a resource ARN: granted on `*`. */
 const LISTINGS = ["kms:ListKeys", "kms:ListAliases"] as const;
+/** CloudTrail's event history: supports no resource ARN, so granted on `*`. */
+const TAG_HISTORY = "cloudtrail:LookupEvents";
 /** Organizations reads that list the organisation's accounts (organisation mode only). */
 const ORGANIZATION_READS = [
   "organizations:ListAccountsForParent",
@@ -79,7 +81,12 @@ export function sweepPermissions(config: Config): RolePermissions {
   const kmsActions = [...new Set([...reads, ...acts])].sort();
   return {
     kms: kmsActions,
-    other: [...LISTINGS, ...(config.organization ? [ASSUME_MEMBER_ROLE, DESCRIBE_ACCOUNT] : [])],
+    other: [
+      ...LISTINGS,
+      // Who set an exempt tag, from the key's CloudTrail history (functions/scan/exemption-origin.ts).
+      TAG_HISTORY,
+      ...(config.organization ? [ASSUME_MEMBER_ROLE, DESCRIBE_ACCOUNT] : []),
+    ],
   };
 }
 
@@ -122,6 +129,7 @@ export class ScheduledScan extends Construct {
         resources: [...props.keys],
       }),
       new iam.PolicyStatement({ sid: "ListKeysAndAliases", actions: [...LISTINGS], resources: ["*"] }),
+      new iam.PolicyStatement({ sid: "ReadTagHistory", actions: [TAG_HISTORY], resources: ["*"] }),
       new iam.PolicyStatement({
         sid: "KeepWhatWasNotified",
         actions: ["s3:GetObject", "s3:PutObject"],

@@ -104,8 +104,8 @@ export function suppressSweepRole(role: IConstruct, bucketId: string, organizati
   Validations.of(role).acknowledge({
     id: STAR_RESOURCE_FINDING,
     reason:
-      'kms:ListKeys and kms:ListAliases support no resource-level permissions, so "*" is the only valid ' +
-      "resource; read-only: the sweep lists the keys and aliases of the account and Region." +
+      'kms:ListKeys, kms:ListAliases and cloudtrail:LookupEvents support no resource-level permissions, so "*" is the only valid ' +
+      "resource; read-only: the sweep lists the keys and aliases of the account and Region, and reads an exempt-tagged key's history for who set the tag." +
       (organization
         ? " organizations:ListAccountsForParent and ListOrganizationalUnitsForParent are read-only and list the configured units' accounts; organizations:DescribeOrganization names the management account, which has no heartbeat canary."
         : ""),

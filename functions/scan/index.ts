@@ -13,6 +13,7 @@ import { s3 } from "../shared/clients/s3.js";
 import { sns } from "../shared/clients/sns.js";
 import { configFromEnv } from "../shared/config.js";
 import { ConfigError, PayloadError } from "../shared/errors.js";
+import type { MemberCredentials } from "../shared/history-reader.js";
 import { logger } from "../shared/logger.js";
 import { chatTopicFromEnv, responderFromEnv, topicFromEnv } from "../shared/pipeline.js";
 import { requestBudget } from "./budget.js";
@@ -59,21 +60,48 @@ function itemOf(event: Record<string, unknown>): ScanTarget {
   return { account, region };
 }
 
+/** The member role's access for the sweep (no session policy: the member role's own scope). */
+function memberAccess(target: ScanTarget, roleName: string) {
+  const key = { ...target, arn: "", id: "", partition: partitionOfRegion(target.region) };
+  return { key, access: { partition: key.partition, roleName, incident: "scan", eventId: undefined } };
+}
+
+/**
+ * Who set a tag, from the pair's CloudTrail history: the CloudTrail client (a member's through
+ * the member role's credentials) is made on the first question, as few keys ever ask.
+ */
+function tagSetterFor(target: ScanTarget, memberRole: string | undefined): Reader["tagSetter"] {
+  let read: Reader["tagSetter"];
+  return async (keyArn, tagKey) => {
+    if (!read) {
+      const { tagSetterReader } = await import("./exemption-origin.js");
+      let credentials: MemberCredentials | undefined;
+      if (memberRole) {
+        const { memberCredentials } = await import("../shared/clients/member.js");
+        const { key, access } = memberAccess(target, memberRole);
+        credentials = await memberCredentials(key, access);
+      }
+      read = tagSetterReader(target.region, credentials);
+    }
+    return read(keyArn, tagKey);
+  };
+}
+
 /** The reader of a pair: this account's client, or the member role's in another account. */
 async function readerFor(target: ScanTarget): Promise<Reader> {
   const budget = requestBudget();
   const org = config.organization;
   if (!org || target.account === responder.account) {
-    return { kms: new KMSClient({ ...SWEEP_RETRY, region: target.region }), budget };
+    return {
+      kms: new KMSClient({ ...SWEEP_RETRY, region: target.region }),
+      budget,
+      tagSetter: tagSetterFor(target, undefined),
+    };
   }
   const { memberKms } = await import("../shared/clients/member.js");
-  const key = { ...target, arn: "", id: "", partition: partitionOfRegion(target.region) };
-  const client = await memberKms(
-    key,
-    { partition: key.partition, roleName: org.memberRoleName, incident: "scan", eventId: undefined },
-    (c) => new KMSClient({ ...c, ...SWEEP_RETRY }),
-  );
-  return { kms: client, budget };
+  const { key, access } = memberAccess(target, org.memberRoleName);
+  const client = await memberKms(key, access, (c) => new KMSClient({ ...c, ...SWEEP_RETRY }));
+  return { kms: client, budget, tagSetter: tagSetterFor(target, org.memberRoleName) };
 }
 
 export async function handler(raw: unknown, context?: Context): Promise<unknown> {

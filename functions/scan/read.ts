@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { parseKeyArn } from "../shared/arn.js";
 import { describeError } from "../shared/errors.js";
+import type { KmsEvent } from "../shared/event.js";
 import type { KeyState, ListedGrant, StateRead } from "../shared/state.js";
 import type { Budget } from "./budget.js";
 
@@ -26,6 +27,11 @@ import type { Budget } from "./budget.js";
 export interface Reader {
   kms: KMSClient;
   budget: Budget;
+  /**
+   * Who set a tag on a key, from its CloudTrail history (exemption-origin.ts), where the sweep can
+   * read it: asked only for exempt-tagged keys with a finding.
+   */
+  tagSetter?: (keyArn: string, tagKey: string) => Promise<KmsEvent | undefined>;
 }
 
 type Paged<T> = { items: T[]; next: string | undefined };

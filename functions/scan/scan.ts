@@ -6,7 +6,9 @@
 import type { Config } from "../shared/config.js";
 import type { Finding } from "../shared/decision.js";
 import { describeError } from "../shared/errors.js";
-import { judgeKey, readsOf, stateIncidents } from "./judge.js";
+import type { KmsEvent } from "../shared/event.js";
+import type { KeyState } from "../shared/state.js";
+import { judgeKey, readsOf, type StateIncident, stateIncidents } from "./judge.js";
 import { listAliases, listKeyIds, type Reader, readKeyState } from "./read.js";
 
 export interface ScanTarget {
@@ -53,6 +55,29 @@ export async function pool<T>(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
+/**
+ * The key's findings; an exempt-tagged key with findings first has its tag's setter looked up in
+ * its CloudTrail history (where the reader can), a failed lookup recorded and taken as unknown.
+ */
+async function judged(
+  reader: Reader,
+  state: KeyState,
+  config: Config,
+  incidents: readonly StateIncident[],
+  now: Date,
+  errors: string[],
+): Promise<Finding[]> {
+  const findings = judgeKey(state, config, incidents, now);
+  if (!findings.length || !reader.tagSetter || !(config.exemptTagKey in state.tags)) return findings;
+  let setter: KmsEvent | undefined;
+  try {
+    setter = await reader.tagSetter(state.key.arn, config.exemptTagKey);
+  } catch (error) {
+    errors.push(`${state.key.id}: exemption origin: ${describeError(error)}`);
+  }
+  return judgeKey(state, config, incidents, now, { setter });
+}
+
 export async function scanRegion(
   reader: Reader,
   target: ScanTarget,
@@ -80,7 +105,7 @@ export async function scanRegion(
       result.keys++;
       for (const [name, error] of Object.entries(read.state.readErrors ?? {}))
         result.errors.push(`${read.state.key.id}: ${name}: ${error}`);
-      result.findings.push(...judgeKey(read.state, config, incidents, now));
+      result.findings.push(...(await judged(reader, read.state, config, incidents, now, result.errors)));
     }
     options.onKey?.(++done, ids.length);
   });

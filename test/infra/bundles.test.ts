@@ -83,6 +83,7 @@ const LAZY_FILES: Record<string, string[]> = {
   ],
   scan: [
     "approval.mjs",
+    "exemption-origin.mjs",
     "heartbeat.mjs",
     "history-cloudtrail.mjs",
     "member.mjs",

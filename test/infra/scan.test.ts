@@ -286,6 +286,17 @@ describe("organisation: the member heartbeat alarms", () => {
     });
   });
 
+  it("the sweep reads who set an exempt tag from CloudTrail's history, read-only, on * (no resource ARN)", () => {
+    withStack({}, (built) => {
+      expect(sweepStatements(built).find((s) => s.Sid === "ReadTagHistory")).toEqual({
+        Sid: "ReadTagHistory",
+        Effect: "Allow",
+        Action: "cloudtrail:LookupEvents",
+        Resource: "*",
+      });
+    });
+  });
+
   it("a single account has neither the rule nor the statements", () => {
     withStack({}, (built) => {
       expect(
