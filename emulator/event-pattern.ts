@@ -89,7 +89,7 @@ function matchOperator(matcher: EventPattern, values: Leaf[]): boolean {
       if (isPattern(arg)) return matchAnythingButAffix(arg, values);
       const excluded = Array.isArray(arg) ? arg : [arg];
       if (excluded.some((e) => isPattern(e) || Array.isArray(e)))
-        throw new Error("only value lists, prefix and suffix are supported in anything-but");
+        throw new Error("only value lists, prefix, suffix and wildcard are supported in anything-but");
       return values.some((v) => !excluded.includes(v));
     }
     case "wildcard":
@@ -100,17 +100,25 @@ function matchOperator(matcher: EventPattern, values: Leaf[]): boolean {
 }
 
 /**
- * `{"anything-but": {"prefix": "x"}}` / `{"anything-but": {"suffix": "x"}}`: a string value that
- * does not start (end) with `x`. Like every anything-but, an absent field does not match; values
+ * `{"anything-but": {"prefix": "x"}}` / `{"anything-but": {"suffix": "x"}}` /
+ * `{"anything-but": {"wildcard": "x*"}}`: a string value that does not start (end) with `x`, or
+ * does not match the wildcard. Like every anything-but, an absent field does not match; values
  * that are not strings do not match either (event-ruler compares strings only here).
  */
 function matchAnythingButAffix(arg: EventPattern, values: Leaf[]): boolean {
   const [affix, ...extra] = Object.keys(arg);
   const text = affix === undefined ? undefined : arg[affix];
-  if (extra.length || typeof text !== "string" || (affix !== "prefix" && affix !== "suffix")) {
-    throw new Error(`only one prefix or suffix is supported in anything-but: ${JSON.stringify(arg)}`);
+  if (
+    extra.length ||
+    typeof text !== "string" ||
+    (affix !== "prefix" && affix !== "suffix" && affix !== "wildcard")
+  ) {
+    throw new Error(
+      `only one prefix, suffix or wildcard is supported in anything-but: ${JSON.stringify(arg)}`,
+    );
   }
-  const has = (v: string) => (affix === "prefix" ? v.startsWith(text) : v.endsWith(text));
+  const has = (v: string) =>
+    affix === "prefix" ? v.startsWith(text) : affix === "suffix" ? v.endsWith(text) : wildcardMatch(text, v);
   return values.some((v) => typeof v === "string" && !has(v));
 }
 

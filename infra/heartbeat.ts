@@ -38,6 +38,7 @@ import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import {
+  CANARY_TOUCHED_METRIC,
   HEARTBEAT_DESCRIPTION,
   HEARTBEAT_EVALUATION_PERIODS,
   HEARTBEAT_METRIC,
@@ -46,6 +47,7 @@ import {
   heartbeatAlarmName,
   heartbeatCaller,
   memberQuietDescription,
+  notHeartbeatCaller,
 } from "../functions/shared/heartbeat.js";
 import { METRICS_NAMESPACE } from "../functions/shared/metrics.js";
 
@@ -69,7 +71,11 @@ export class Heartbeat extends Construct {
   readonly alarm: cloudwatch.Alarm;
   /** The member accounts' alarms, by `<account> <Region>` (central responder only). */
   readonly memberAlarms = new Map<string, cloudwatch.Alarm>();
+  /** The canary touched by anyone but the schedule: the rule, and the alarm on the first touch. */
+  readonly touchRule: events.Rule;
+  readonly touchAlarm: cloudwatch.Alarm;
   private readonly log: logs.LogGroup;
+  private readonly touches: logs.LogGroup;
   private readonly props: HeartbeatProps;
 
   constructor(scope: Construct, id: string, props: HeartbeatProps) {
@@ -125,6 +131,28 @@ export class Heartbeat extends Construct {
       // target would add a custom-resource function (with a managed policy) to write the policy.
       targets: [{ bind: () => ({ arn: log.logGroupArn }) }],
     });
+    // A touch of the canary by anyone else is no beat, and suspicious: a forged beat can keep a
+    // blind path looking alive. Those go to a log group of their own (never counted as beats),
+    // and an alarm tells the topic of the first.
+    const touches = new logs.LogGroup(this, "Touches", {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.touchRule = new events.Rule(this, "TouchRule", {
+      description: "kms-responder heartbeat: the canary key touched by someone other than its schedule",
+      eventPattern: {
+        source: ["aws.kms"],
+        detailType: ["AWS API Call via CloudTrail"],
+        detail: {
+          eventSource: ["kms.amazonaws.com"],
+          eventName: ["UpdateKeyDescription"],
+          // The record's resources name the key by ARN however the caller named it (id, alias).
+          resources: { ARN: [this.canaryKey.keyArn] },
+          ...notHeartbeatCaller(role.roleArn),
+        },
+      },
+      targets: [{ bind: () => ({ arn: touches.logGroupArn }) }],
+    });
     new logs.ResourcePolicy(this, "EventsWriteBeats", {
       policyStatements: [
         new iam.PolicyStatement({
@@ -133,11 +161,32 @@ export class Heartbeat extends Construct {
             new iam.ServicePrincipal("delivery.logs.amazonaws.com"),
           ],
           actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-          resources: [log.logGroupArn],
+          resources: [log.logGroupArn, touches.logGroupArn],
         }),
       ],
     });
     this.log = log;
+    this.touches = touches;
+    new logs.MetricFilter(this, "TouchFilter", {
+      logGroup: touches,
+      filterPattern: logs.FilterPattern.stringValue("$.detail.eventName", "=", "UpdateKeyDescription"),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: CANARY_TOUCHED_METRIC,
+      metricValue: "1",
+    });
+    this.touchAlarm = new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: CANARY_TOUCHED_METRIC,
+      statistic: "Sum",
+      period: Duration.minutes(5),
+    }).createAlarm(this, "TouchAlarm", {
+      alarmDescription: `kms-responder: a heartbeat canary key was touched (UpdateKeyDescription) by someone other than the heartbeat's schedule: not counted as a beat, but a forged beat can keep a blind path looking alive. The record (account, Region, caller) is in the stack's heartbeat Touches log group.`,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.touchAlarm.addAlarmAction(new actions.SnsAction(this.props.topic));
     new logs.MetricFilter(this, "BeatFilter", {
       logGroup: log,
       filterPattern: logs.FilterPattern.stringValue("$.detail.eventName", "=", "UpdateKeyDescription"),
@@ -179,6 +228,22 @@ export class Heartbeat extends Construct {
         },
       },
       targets: [{ bind: () => ({ arn: this.log.logGroupArn }) }],
+    });
+    new events.Rule(this, "OrganizationTouchRule", {
+      description: "kms-responder heartbeat: a member's canary touched by someone other than its schedule",
+      eventBus: bus,
+      eventPattern: {
+        source: ["aws.kms"],
+        detailType: ["AWS API Call via CloudTrail"],
+        detail: {
+          eventSource: ["kms.amazonaws.com"],
+          eventName: ["UpdateKeyDescription"],
+          // Nothing but the members' canary forwards sends UpdateKeyDescription to this bus (no
+          // incident watches it), so any description: a forger need not keep the canary's.
+          ...notHeartbeatCaller(),
+        },
+      },
+      targets: [{ bind: () => ({ arn: this.touches.logGroupArn }) }],
     });
     const stack = Stack.of(this);
     for (const account of accounts) {

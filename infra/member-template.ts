@@ -304,7 +304,9 @@ function memberCanary(
         eventSource: ["kms.amazonaws.com"],
         eventName: ["UpdateKeyDescription"],
         errorCode: [{ exists: false }],
-        requestParameters: { keyId: [key.attrArn] },
+        // The record's resources name the key by ARN however the caller named it: a touch by
+        // anyone else (by key id) is forwarded too, and the central stack alarms on it.
+        resources: { ARN: [key.attrArn] },
       },
     },
     state: "ENABLED",

@@ -24,6 +24,22 @@ export function heartbeatCaller(roleArn?: string): Record<string, unknown> {
   return { userIdentity: { sessionContext: { sessionIssuer: { arn: [arn] } } } };
 }
 
+/**
+ * The pattern of a canary's UpdateKeyDescription made by anyone but the heartbeat's roles: the
+ * role given (exactly), or any role on the heartbeat path; `anything-but` alone does not match an
+ * absent field, so a caller without a role session (a user, the root) is matched by `exists: false`.
+ */
+export function notHeartbeatCaller(roleArn?: string): Record<string, unknown> {
+  const issuer = (matcher: unknown) => ({ sessionContext: { sessionIssuer: { arn: [matcher] } } });
+  const other = roleArn
+    ? { "anything-but": [roleArn] }
+    : { "anything-but": { wildcard: `arn:*:iam::*:role${HEARTBEAT_ROLE_PATH}*` } };
+  return { userIdentity: { $or: [issuer(other), issuer({ exists: false })] } };
+}
+
+/** The metric of canary touches by anyone but the heartbeat's roles (no dimensions: one series). */
+export const CANARY_TOUCHED_METRIC = "CanaryTouchedByOthers";
+
 /** The alarm's window: 2 periods of 15 minutes without a beat. */
 export const HEARTBEAT_PERIOD_MINUTES = 15;
 export const HEARTBEAT_EVALUATION_PERIODS = 2;

@@ -202,14 +202,23 @@ describe("matchesPattern: $or", () => {
   });
 });
 
+describe("matchesPattern: anything-but wildcard", () => {
+  it("matches a string that the wildcard does not, never an absent field", () => {
+    const pattern = { s: [{ "anything-but": { wildcard: "arn:*:role/path/*" } }] };
+    expect(matchesPattern(pattern, { s: "arn:aws:iam::1:role/path/x" })).toBe(false);
+    expect(matchesPattern(pattern, { s: "arn:aws:iam::1:role/other" })).toBe(true);
+    expect(matchesPattern(pattern, {})).toBe(false);
+  });
+});
+
 describe("matchesPattern: unsupported operators", () => {
   it("throws rather than guess", () => {
     expect(() => matchesPattern({ n: [{ numeric: [">", 0] }] }, { n: 1 })).toThrow(
       /unsupported pattern operator "numeric"/,
     );
-    expect(() => matchesPattern({ s: [{ "anything-but": { wildcard: "a*" } }] }, { s: "b" })).toThrow(
-      /anything-but/,
-    );
+    expect(() =>
+      matchesPattern({ s: [{ "anything-but": { "equals-ignore-case": "a" } }] }, { s: "b" }),
+    ).toThrow(/anything-but/);
     expect(() =>
       matchesPattern({ s: [{ "anything-but": { prefix: "a", suffix: "b" } }] }, { s: "c" }),
     ).toThrow(/anything-but/);

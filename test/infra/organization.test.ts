@@ -120,9 +120,9 @@ describe("central stack: the organisation bus", () => {
     if (!bus) throw new Error("no organisation bus");
     const rules = resourcesOf(central, "AWS::Events::Rule");
     // And the sweep's schedule, which starts the state machine, the heartbeat's rules (the
-    // stack's own canary on the default bus, the members' canaries on the organisation bus), and
-    // the hourly schedule of the member heartbeat alarms.
-    expect(rules).toHaveLength(2 * DECLARED.length + 4);
+    // stack's own canary on the default bus, the members' canaries on the organisation bus, and
+    // the canary touches on both), and the hourly schedule of the member heartbeat alarms.
+    expect(rules).toHaveLength(2 * DECLARED.length + 6);
     for (const incident of DECLARED) {
       const onDefault = built.stack.rules.get(incident.name as never);
       const onBus = built.stack.organizationRules.get(incident.name as never);
@@ -559,7 +559,7 @@ describe("member template: the heartbeat's canary path", () => {
         eventSource: ["kms.amazonaws.com"],
         eventName: ["UpdateKeyDescription"],
         errorCode: [{ exists: false }],
-        requestParameters: { keyId: [{ "Fn::GetAtt": ["CanaryKey", "Arn"] }] },
+        resources: { ARN: [{ "Fn::GetAtt": ["CanaryKey", "Arn"] }] },
       },
     });
     expect(rule.Properties.Targets).toEqual([
@@ -585,7 +585,9 @@ describe("central stack: the members' heartbeats", () => {
     const onBus = resourcesOf(central, "AWS::Events::Rule").filter(
       ([, r]) =>
         JSON.stringify(r.Properties.EventBusName) === JSON.stringify({ Ref: logicalId(bus) }) &&
-        JSON.stringify(r.Properties.EventPattern ?? {}).includes("UpdateKeyDescription"),
+        JSON.stringify(r.Properties.EventPattern ?? {}).includes("UpdateKeyDescription") &&
+        // The rule of the touches by anyone else is below.
+        !String(r.Properties.Description).includes("touched by someone other"),
     );
     expect(onBus).toHaveLength(1);
     const [[, rule] = ["", { Properties: {} } as Resource]] = onBus;
@@ -635,17 +637,65 @@ describe("central stack: the members' heartbeats", () => {
     expect(matchesPattern(pattern, beat("arn:aws:iam::222233334444:role/kms-responder-heartbeat"))).toBe(
       false,
     );
+    // Anyone else's touch of a member canary goes to the touches' log group (any description:
+    // only the canary forwards send UpdateKeyDescription to this bus), never the beats'.
+    const touchRules = resourcesOf(central, "AWS::Events::Rule").filter(
+      ([, r]) =>
+        JSON.stringify(r.Properties.EventBusName) === JSON.stringify({ Ref: logicalId(bus) }) &&
+        String(r.Properties.Description).includes("touched by someone other"),
+    );
+    expect(touchRules).toHaveLength(1);
+    const [[, touchRule] = ["", { Properties: {} } as Resource]] = touchRules;
+    const touch = touchRule.Properties.EventPattern as Parameters<typeof matchesPattern>[0];
+    expect(touch).toEqual({
+      source: ["aws.kms"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: ["kms.amazonaws.com"],
+        eventName: ["UpdateKeyDescription"],
+        userIdentity: {
+          $or: [
+            {
+              sessionContext: {
+                sessionIssuer: {
+                  arn: [{ "anything-but": { wildcard: "arn:*:iam::*:role/kms-responder-heartbeat/*" } }],
+                },
+              },
+            },
+            { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } },
+          ],
+        },
+      },
+    });
+    const forged = beat("arn:aws:iam::222233334444:role/Developer");
+    expect(matchesPattern(touch, forged)).toBe(true);
+    const byUser = structuredClone(forged);
+    byUser.detail.userIdentity = { type: "IAMUser", arn: "arn:aws:iam::222233334444:user/mallory" } as never;
+    expect(matchesPattern(touch, byUser)).toBe(true);
+    expect(
+      matchesPattern(
+        touch,
+        beat(
+          "arn:aws:iam::222233334444:role/kms-responder-heartbeat/kms-responder-member-CanaryScheduleRole-AbC",
+        ),
+      ),
+    ).toBe(false);
+    expect(JSON.stringify(touchRule.Properties.Targets)).not.toEqual(JSON.stringify(rule.Properties.Targets));
+    // No incident watches UpdateKeyDescription: only the canary forwards bring it to this bus.
+    expect(DECLARED.filter((i) => i.eventNames.includes("UpdateKeyDescription"))).toEqual([]);
+
     const [[, filter] = ["", { Properties: {} } as Resource]] = resourcesOf(
       central,
       "AWS::Logs::MetricFilter",
-    );
+    ).filter(([, f]) => JSON.stringify(f.Properties.MetricTransformations).includes('"Heartbeat"'));
     const [[, ownRule] = ["", { Properties: {} } as Resource]] = resourcesOf(
       central,
       "AWS::Events::Rule",
     ).filter(
       ([, r]) =>
         r.Properties.EventBusName === undefined &&
-        JSON.stringify(r.Properties.EventPattern ?? {}).includes("UpdateKeyDescription"),
+        JSON.stringify(r.Properties.EventPattern ?? {}).includes("UpdateKeyDescription") &&
+        !String(r.Properties.Description).includes("touched by someone other"),
     );
     // Both rules write to the log group the metric filter counts.
     const logGroup = { "Fn::GetAtt": [(filter.Properties.LogGroupName as { Ref: string }).Ref, "Arn"] };

@@ -5,6 +5,7 @@
 import { CliCredentialsStackSynthesizer, DefaultStackSynthesizer } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { matchesPattern } from "../../emulator/event-pattern.js";
 import { INCIDENTS as DECLARATIONS, type IncidentName } from "../../functions/registry.js";
 import {
   FASTEST_REVOKING_INVOCATION_SECONDS,
@@ -194,8 +195,8 @@ describe("rules", () => {
     }),
   };
 
-  it("deploys exactly one rule per registered incident, the sweep's schedule and the heartbeat's rule", () => {
-    built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length + 2);
+  it("deploys exactly one rule per registered incident, the sweep's schedule and the heartbeat's rules (beats, touches)", () => {
+    built.template.resourceCountIs("AWS::Events::Rule", INCIDENTS.length + 3);
     expect([...built.stack.rules.keys()]).toEqual(INCIDENTS);
   });
 
@@ -999,9 +1000,9 @@ describe("notifications", () => {
 });
 
 describe("alarms", () => {
-  it("has three alarms per incident function and the sweep, two for the runbook, one on failed actions and the heartbeat's, each notifying the topic", () => {
+  it("has three alarms per incident function and the sweep, two for the runbook, one on failed actions and the heartbeat's two, each notifying the topic", () => {
     const alarms = Object.values(built.template.findResources("AWS::CloudWatch::Alarm"));
-    expect(alarms).toHaveLength(3 * INCIDENTS.length + 3 + 2 + 1 + 1);
+    expect(alarms).toHaveLength(3 * INCIDENTS.length + 3 + 2 + 1 + 2);
     built.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Namespace: "kms-responder",
       MetricName: "Actions",
@@ -1080,6 +1081,46 @@ describe("heartbeat", () => {
       },
     });
     expect(resource(scheduleRole).Properties.Path).toBe("/kms-responder-heartbeat/");
+  });
+
+  it("a touch of the canary by anyone but the schedule goes to a log group of its own, and alarms at the first", () => {
+    const { Properties } = resource(hb().touchRule);
+    const pattern = Properties.EventPattern as Parameters<typeof matchesPattern>[0];
+    expect(pattern).toEqual({
+      source: ["aws.kms"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: ["kms.amazonaws.com"],
+        eventName: ["UpdateKeyDescription"],
+        resources: { ARN: [getAtt(hb().canaryKey)] },
+        userIdentity: {
+          $or: [
+            { sessionContext: { sessionIssuer: { arn: [{ "anything-but": [getAtt(hb().scheduleRole)] }] } } },
+            { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } },
+          ],
+        },
+      },
+    });
+    // Not the beats' log group: a touch is never counted as a beat.
+    expect(JSON.stringify(Properties.Targets)).not.toEqual(
+      JSON.stringify(resource(hb().rule).Properties.Targets),
+    );
+    built.template.hasResourceProperties("AWS::Logs::MetricFilter", {
+      MetricTransformations: [
+        { MetricNamespace: "kms-responder", MetricName: "CanaryTouchedByOthers", MetricValue: "1" },
+      ],
+    });
+    expect(resource(hb().touchAlarm).Properties).toMatchObject({
+      Namespace: "kms-responder",
+      MetricName: "CanaryTouchedByOthers",
+      Statistic: "Sum",
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+      AlarmActions: [ref(built.stack.topic)],
+    });
   });
 
   it("counts each beat by account and Region, and alarms to the topic after 2 x 15 minutes without one (missing data breaching)", () => {
