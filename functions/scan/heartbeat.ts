@@ -58,6 +58,8 @@ export interface HeartbeatAlarmDeps {
   home: ScanTarget;
   cloudwatch?: CloudWatchClient;
   organizations?: OrganizationsClient;
+  /** The most alarms one run puts (default MAX_PUTS_PER_RUN); the rest are the next runs'. */
+  maxPuts?: number;
 }
 
 export interface HeartbeatAlarmsResult {
@@ -65,10 +67,20 @@ export interface HeartbeatAlarmsResult {
   watched: number;
   created: string[];
   deleted: string[];
+  /** Pairs still without an alarm, left to the next runs (the per-run bound). */
+  pending: number;
 }
 
 /** DeleteAlarms takes at most 100 names a call. */
 const DELETE_BATCH = 100;
+/**
+ * The most alarms one run puts. PutMetricAlarm has a low request quota per account and Region
+ * (a few a second): a first run in a large organisation puts this many and the hourly runs after
+ * it the rest, well inside the function's 15 minutes even when throttled.
+ */
+export const MAX_PUTS_PER_RUN = 300;
+/** CloudWatch's writes retry in adaptive mode: the client slows itself down when throttled. */
+const CLOUDWATCH_RETRY = { maxAttempts: 10, retryMode: "adaptive" } as const;
 
 const pairKey = (p: ScanTarget) => `${p.account} ${p.region}`;
 
@@ -146,6 +158,12 @@ async function publishChange(deps: HeartbeatAlarmDeps, result: HeartbeatAlarmsRe
           ...result.deleted.map((p) => `  ${p}`),
         ]
       : []),
+    ...(result.pending
+      ? [
+          "",
+          `${result.pending} more pair(s) without an alarm get theirs in the next hourly runs (at most ${MAX_PUTS_PER_RUN} a run).`,
+        ]
+      : []),
     ...(failures.length
       ? ["", "Could not be changed (the next run tries again):", ...failures.map((f) => `  ${f}`)]
       : []),
@@ -207,7 +225,7 @@ async function deleteStale(
  */
 export async function maintainHeartbeatAlarms(deps: HeartbeatAlarmDeps): Promise<HeartbeatAlarmsResult> {
   if (!deps.config.organization) throw new Error("the heartbeat alarms need organization in the config");
-  const cloudwatch = deps.cloudwatch ?? new CloudWatchClient(RETRY);
+  const cloudwatch = deps.cloudwatch ?? new CloudWatchClient(CLOUDWATCH_RETRY);
   const organizations = deps.organizations ?? new OrganizationsClient(RETRY);
   const [wanted, existing] = await Promise.all([
     wantedPairs(deps, organizations),
@@ -219,13 +237,14 @@ export async function maintainHeartbeatAlarms(deps: HeartbeatAlarmDeps): Promise
   const stale = [...existing.discovered].filter(([key]) => !wantedKeys.has(key) || existing.listed.has(key));
 
   const failures: string[] = [];
-  const created = await createMissing(cloudwatch, deps, missing, failures);
+  const bounded = missing.slice(0, deps.maxPuts ?? MAX_PUTS_PER_RUN);
+  const created = await createMissing(cloudwatch, deps, bounded, failures);
   const deleted = await deleteStale(cloudwatch, stale, failures);
   const watched = wanted.filter((p) => {
     const key = pairKey(p);
     return existing.listed.has(key) || existing.discovered.has(key) || created.includes(key);
   }).length;
-  const result = { watched, created, deleted };
+  const result = { watched, created, deleted, pending: missing.length - created.length };
   if (created.length || deleted.length || failures.length) await publishChange(deps, result, failures);
   if (failures.length) throw new Error(`heartbeat alarms: ${failures.join("; ")}`);
   return result;

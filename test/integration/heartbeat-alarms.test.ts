@@ -71,6 +71,7 @@ describe.skipIf(SKIP)("the member heartbeat alarms on moto", () => {
       watched: 2,
       created: [`${first} ${REGION}`, `${first} ${OTHER_REGION}`],
       deleted: [],
+      pending: 0,
     });
     const alarms = await heartbeatAlarms();
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual([

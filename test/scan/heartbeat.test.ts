@@ -131,6 +131,7 @@ describe("maintainHeartbeatAlarms", () => {
       watched: 5,
       created: ["111111111111 eu-west-1", "333333333333 us-east-1", "333333333333 eu-west-1"],
       deleted: [],
+      pending: 0,
     });
 
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
@@ -165,6 +166,7 @@ describe("maintainHeartbeatAlarms", () => {
       watched: 2,
       created: [],
       deleted: ["222222222222 us-east-1", "444444444444 us-east-1"],
+      pending: 0,
     });
     expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(
       "Heartbeat alarms removed for 2 pair(s)",
@@ -197,6 +199,28 @@ describe("maintainHeartbeatAlarms", () => {
     expect(message?.MessageAttributes?.severity?.StringValue).toBe("medium");
     expect(message?.Message).toContain(
       "Could not be changed (the next run tries again):\n  222222222222 us-east-1",
+    );
+  });
+
+  it("puts at most the bound in one run and says how many are left for the next runs", async () => {
+    organisation(["222222222222", "333333333333"]);
+    alarms([[]]);
+    cwMock.on(PutMetricAlarmCommand).resolves({});
+
+    const result = await maintainHeartbeatAlarms({
+      config,
+      sns: new SNSClient({ region: "us-east-1" }),
+      topicArn: TOPIC,
+      home: HOME,
+      cloudwatch: new CloudWatchClient({ region: "us-east-1" }),
+      organizations: new OrganizationsClient({ region: "us-east-1" }),
+      maxPuts: 3,
+    });
+
+    expect(cwMock).toHaveReceivedCommandTimes(PutMetricAlarmCommand, 3);
+    expect(result).toMatchObject({ watched: 3, pending: 1 });
+    expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(
+      "1 more pair(s) without an alarm get theirs in the next hourly runs",
     );
   });
 
