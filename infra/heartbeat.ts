@@ -4,18 +4,23 @@
  * stops.
  *
  *   schedule (EventBridge Scheduler) -> kms:UpdateKeyDescription on the canary key
- *     -> CloudTrail -> EventBridge -> rule (that key's UpdateKeyDescription)
+ *     -> CloudTrail -> EventBridge -> rule (that key's UpdateKeyDescription, by the schedule's role)
  *     -> log group -> metric filter -> `Heartbeat` (by account and Region)
  *     -> alarm (missing data is breaching: 2 x 15 minutes without one) -> topic
+ *   anyone else's UpdateKeyDescription on a canary -> rule -> the Touches log group
+ *     -> `CanaryTouchedByOthers` -> alarm at the first -> topic
  *
  * In an organisation each member account and Region has its own canary (the member template,
- * infra/member-template.ts), whose event its forwarding rule sends to the central bus; a rule there
- * writes it to the same log group, and the central stack has one alarm per listed member account
- * and Region (`organization.heartbeatAccounts`), named after them:
+ * infra/member-template.ts), whose events its forwarding rule sends to the central bus; a rule there
+ * writes the beats (made by a role on the heartbeat path) to the same log group, and every member
+ * account and Region has an alarm named after it: in the template for the accounts listed in
+ * `organization.heartbeatAccounts`, and kept by the sweep function for every other one
+ * (functions/scan/heartbeat.ts):
  *
  *   member: schedule -> its canary key -> its trail -> its default bus -> forwarding rule
- *     -> central bus -> rule (the canary's description) -> log group -> `Heartbeat` (account, Region)
- *     -> alarm `<stack>-heartbeat-<account>-<Region>` -> topic
+ *     -> central bus -> rule (the canary's description, a heartbeat role) -> log group
+ *     -> `Heartbeat` (account, Region) -> alarm `<stack>-heartbeat-[discovered-]<account>-<Region>`
+ *     -> topic
  *
  * Why one alarm per pair rather than one alarm over a query (Metrics Insights, Contributor
  * Insights): those see only the time series that report, so an account that goes quiet drops out
@@ -207,9 +212,9 @@ export class Heartbeat extends Construct {
   }
 
   /**
-   * The members' beats: a rule on the organisation bus for any canary's UpdateKeyDescription (the
-   * member's forwarding rule already matched its own canary key), and one alarm per account and
-   * Region listed.
+   * The members' beats: a rule on the organisation bus for any canary's UpdateKeyDescription by a
+   * role on the heartbeat path (the member's forwarding rule already matched its own canary key),
+   * one for anyone else's (to the Touches log group), and one alarm per account and Region listed.
    */
   watchOrganization(bus: events.IEventBus, accounts: readonly string[], regions: readonly string[]): void {
     new events.Rule(this, "OrganizationRule", {
