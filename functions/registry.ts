@@ -1,8 +1,8 @@
 /**
- * The registry: every incident, in one list. Routing, triage, the stack (rules, functions, roles,
- * concurrency), the build and the drill read it. Adding an incident is one folder under
- * `functions/` with an `incident.ts`, its declaration in INCIDENTS here, and its name (with its
- * config options) in `registry-names.ts`; the compiler rejects the two disagreeing.
+ * The registry: every incident, in one list. Routing, triage, the config check (names and each
+ * incident's own options), the stack (rules, functions, roles, concurrency), the build and the
+ * drill read it. Adding an incident is one folder under `functions/` with an `incident.ts`, and its
+ * declaration in INCIDENTS here; its name and options come from the declaration.
  */
 import { aliasChanged } from "./alias-changed/incident.js";
 import { customKeyStoreChanged } from "./custom-key-store-changed/incident.js";
@@ -18,7 +18,6 @@ import { keyRegionChanged } from "./key-region-changed/incident.js";
 import { keyRotationDisabled } from "./key-rotation-disabled/incident.js";
 import { keyRotationWeakened } from "./key-rotation-weakened/incident.js";
 import { pendingDeletionKeyUsed } from "./pending-deletion-key-used/incident.js";
-import type { IncidentName } from "./registry-names.js";
 import { responderTampered } from "./responder-tampered/incident.js";
 import { rogueGrant } from "./rogue-grant/incident.js";
 import type { DetailParser } from "./shared/event.js";
@@ -42,16 +41,15 @@ export const INCIDENTS = [
   responderTampered,
 ] as const;
 
-/** The declared names equal the names module's, both ways: a mismatch does not compile. */
-type Declared = (typeof INCIDENTS)[number]["name"];
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameNames: Same<Declared, IncidentName> = true;
-void sameNames;
-
 export type RegisteredIncident = (typeof INCIDENTS)[number];
+
+/** An incident's name: one of the declarations', by the type system. */
+export type IncidentName = RegisteredIncident["name"];
+
+/** The names, in the registry's order. */
+export const INCIDENT_NAMES: readonly IncidentName[] = /* @__PURE__ */ INCIDENTS.map((i) => i.name);
 
 /** The incidents' own event-detail parsers: what triage, preview and the drill normalise records with. */
 export const DETAIL_PARSERS: readonly DetailParser[] = /* @__PURE__ */ INCIDENTS.flatMap(
   (i: RegisteredIncident & { details?: readonly DetailParser[] }) => i.details ?? [],
 );
-export { INCIDENT_NAMES, type IncidentName } from "./registry-names.js";

@@ -37,12 +37,7 @@ import type { Construct } from "constructs";
 import { INCIDENTS, type IncidentName } from "../functions/registry.js";
 import type { RunbookAction } from "../functions/runbook/payload.js";
 import { approvalDocumentName } from "../functions/shared/approval.js";
-import {
-  approvingIncidents,
-  type ChatConfig,
-  type Config,
-  DEFAULT_CONFIG,
-} from "../functions/shared/config.js";
+import { approvingIncidents, type ChatConfig, type Config, parseConfig } from "../functions/shared/config.js";
 import { incidentMode } from "../functions/shared/decision.js";
 import { ALL_MANAGEMENT_EVENTS, type Incident } from "../functions/shared/incident.js";
 import {
@@ -131,8 +126,11 @@ export class ResponderStack extends Stack {
   /** The canary key, its schedule and rule, and the alarm when the heartbeat stops. */
   readonly heartbeat: Heartbeat;
 
-  constructor(scope: Construct, id: string, props: ResponderStackProps) {
-    super(scope, id, props);
+  constructor(scope: Construct, id: string, given: ResponderStackProps) {
+    super(scope, id, given);
+    // The config checked against the registry at synth: the one place that sees every incident's
+    // options before they are deployed (an incident's Lambda checks only its own).
+    const props = { ...given, config: parseConfig(given.config, "config", INCIDENTS) };
     const distDir = props.distDir ?? "dist";
 
     // Notifications: one topic, encrypted with a key of its own that the responders only ever
@@ -244,7 +242,7 @@ export class ResponderStack extends Stack {
       ],
     };
     checkEnvironmentSize(config);
-    const configJson = this.toJsonString(withoutDefaults(config, DEFAULT_CONFIG));
+    const configJson = this.toJsonString(withoutDefaults(config, DEFAULTS));
     for (const responder of functions) {
       responder.function.addEnvironment("KMS_RESPONDER_CONFIG", configJson);
     }
@@ -956,6 +954,9 @@ function sameJson(a: unknown, b: unknown): boolean {
   return !Token.isUnresolved(a) && JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** The defaults, every incident listed with its mode and options: what the functions' config leaves out. */
+const DEFAULTS: Config = /* @__PURE__ */ parseConfig({}, "defaults", INCIDENTS);
+
 /** Lambda caps a function's environment at 4 KB; fail the synth, not the deploy, when the config is too big. */
 const ENVIRONMENT_LIMIT = 4096;
 /** Tokens count as 128 characters: a role or key ARN resolves to at most about 110. */
@@ -971,7 +972,7 @@ function checkEnvironmentSize(config: Config): void {
         deploymentRoleArns: resolved(config.deploymentRoleArns),
         notificationKeyArn: resolved(config.notificationKeyArn ? [config.notificationKeyArn] : [])[0],
       },
-      DEFAULT_CONFIG,
+      DEFAULTS,
     ),
   ).length;
   const rest =

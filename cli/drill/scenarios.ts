@@ -133,7 +133,7 @@ export async function kmsInAccount(
  * call is dropped there.
  */
 export function forwardedFromMember(incident: { name: IncidentName }, event: JsonObject): Check[] {
-  const config = parseConfig({ organization: DRILL_ORGANIZATION });
+  const config = parseConfig({ organization: DRILL_ORGANIZATION }, "config", INCIDENTS);
   const role = `arn:aws:iam::${DRILL_MEMBER}:role/${config.organization?.memberRoleName ?? ""}`;
   const rule = forwardingRules(config, role, INCIDENTS).find((r) => r.incident === incident.name);
   const own = structuredClone(event);

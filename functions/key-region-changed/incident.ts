@@ -3,9 +3,11 @@ import type { Incident } from "../shared/incident.js";
 import { str } from "../shared/json.js";
 import { successfulCall } from "../shared/rule.js";
 import { decide, INCIDENT } from "./decide.js";
+import { OPTIONS } from "./options.js";
 
 export const keyRegionChanged = {
   name: INCIDENT,
+  options: OPTIONS,
   securityHubType: "Software and Configuration Checks/AWS Security Best Practices/KMS Key Region Not Allowed",
   summary:
     "UpdatePrimaryRegion or ReplicateKey into a Region outside allowedRegions (when set): high, notify",

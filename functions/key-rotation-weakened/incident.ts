@@ -3,9 +3,11 @@ import { enableKeyRotation } from "../shared/actions/enable-key-rotation.js";
 import type { Incident } from "../shared/incident.js";
 import { successfulCall } from "../shared/rule.js";
 import { decide, INCIDENT } from "./decide.js";
+import { OPTIONS } from "./options.js";
 
 export const keyRotationWeakened = {
   name: INCIDENT,
+  options: OPTIONS,
   securityHubType: "Software and Configuration Checks/AWS Security Best Practices/KMS Key Rotation Weakened",
   summary:
     "EnableKeyRotation with a period above the maximum (365 days by default) by an unapproved caller: put the previous period back",

@@ -54,6 +54,7 @@ export function parseTamper({ eventName, request }: DetailInput): EventDetail {
 
 export const responderTampered = {
   name: INCIDENT,
+  options: OPTIONS,
   securityHubType: "TTPs/Defense Evasion/KMS Responder Tampered",
   summary:
     "The trail, rules, bus, functions, topic or roles the responder depends on changed by anyone but the stack's deployment: notify (critical) with how to put it back",

@@ -1,7 +1,6 @@
 /**
- * `incidents.responder-tampered.*`: valibot entries only (the config schema reads them through
- * registry-names.ts, without the incident's code). What is the stack's own (`resourcePrefix`,
- * `deploymentRoleArns`) is top-level config the stack fills in.
+ * `incidents.responder-tampered.*`: valibot entries, carried by the declaration (`options`). What
+ * is the stack's own (`resourcePrefix`, `deploymentRoleArns`) is top-level config the stack fills in.
  */
 import * as v from "valibot";
 

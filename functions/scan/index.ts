@@ -7,6 +7,7 @@
  */
 import { KMSClient } from "@aws-sdk/client-kms";
 import type { Context } from "aws-lambda";
+import { INCIDENTS } from "../registry.js";
 import { partitionOfRegion } from "../shared/arn.js";
 import { kms } from "../shared/clients/kms.js";
 import { s3 } from "../shared/clients/s3.js";
@@ -21,7 +22,8 @@ import type { Reader } from "./read.js";
 import type { ScanTarget } from "./scan.js";
 import { type SweepDeps, sweep } from "./sweep.js";
 
-const config = configFromEnv();
+// The sweep carries every incident (it judges them all): it checks the whole config strictly.
+const config = configFromEnv(process.env, INCIDENTS);
 const topicArn = topicFromEnv();
 const responder = responderFromEnv(topicArn);
 const bucket = process.env.SCAN_BUCKET ?? "";

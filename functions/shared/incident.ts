@@ -1,12 +1,13 @@
 /**
  * What an incident declares, in its own folder (`functions/<incident>/incident.ts`): its name, the
  * events it handles, its rule pattern, its pure `decide`, the actions it may run, the facts it
- * reads, and, when it needs them, its own event fields (`details`) and fact readers (`facts`). Its
- * config options are valibot entries in its folder, listed with its name in
- * `functions/registry-names.ts`. The registry (`functions/registry.ts`) lists the declarations;
- * routing, triage, the stack (rules, roles, concurrency), the build and the drill read them.
+ * reads, and, when it needs them, its own event fields (`details`), fact readers (`facts`) and
+ * config options (`options`). The registry (`functions/registry.ts`) lists the declarations;
+ * routing, triage, the config check, the stack (rules, roles, concurrency), the build and the
+ * drill read them.
  */
 
+import type * as v from "valibot";
 import type { Executor } from "./actions/action.js";
 import type { Config } from "./config.js";
 import type { Decision, KeyFacts } from "./decision.js";
@@ -54,6 +55,12 @@ export interface Incident<Name extends string = string, OwnFact extends string =
   plans(config: Config): readonly ActionType[];
   /** What it reads before deciding again, under a config (also derives the role). */
   reads(config: Config): readonly (FactName | OwnFact)[];
+  /**
+   * Its own config options: valibot entries (usually `options.ts` in its folder), the fields
+   * `incidents.<name>` accepts besides `mode`. Checked with the whole config where the registry is
+   * at hand (CLI, stack), and by its own handler when it is created; read with `incidentOptions`.
+   */
+  options?: v.ObjectEntries;
   /** Its own fact readers, by name (each with the IAM actions it needs): read like the shared ones. */
   facts?: Readonly<Record<OwnFact, FactReader>>;
   /**

@@ -34,7 +34,7 @@ import {
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
 import type { KeyScope } from "./clients/member.js";
-import type { Config } from "./config.js";
+import { type Config, incidentOptions } from "./config.js";
 import {
   type Decision,
   type Finding,
@@ -524,6 +524,9 @@ function negativeVerdicts(finding: Finding): string[] {
 /** The Lambda handler of one incident: the pipeline with the incident's own decide and executors. */
 export function createHandler<Own extends string>(incident: Incident<string, Own>, given: PipelineDeps) {
   const { config } = given;
+  // Its own options, checked at cold start: a Lambda's config is checked without the registry
+  // (config.ts), so an unknown or wrong option of this incident fails here, naming the field.
+  incidentOptions(config, incident.name, incident.options ?? {});
   // The chat topic comes from the environment unless given: every incident's entry stays the same.
   const withChat: PipelineDeps = {
     ...given,

@@ -20,6 +20,18 @@ function isUnknownKey(issue: v.BaseIssue<unknown>): boolean {
 }
 
 /**
+ * The check that an input is an object (not an array, not null), with the message the config's
+ * errors use: `expected object, received array`.
+ */
+export function anObject<T>() {
+  return v.custom<T>(
+    (input) => typeof input === "object" && input !== null && !Array.isArray(input),
+    (issue) =>
+      issue.input === undefined ? "is required" : `expected object, received ${typeName(issue.input)}`,
+  );
+}
+
+/**
  * A strict object that reports every unknown field: valibot's own stops at the first one, and a
  * user fixing a config should not have to run it once per typo. An array is not an object here
  * (valibot's object schemas take `[]` as an object without fields).
@@ -27,11 +39,7 @@ function isUnknownKey(issue: v.BaseIssue<unknown>): boolean {
 export function strictObject<const T extends v.ObjectEntries>(entries: T) {
   const shape = v.strictObject(entries);
   return v.pipe(
-    v.custom<v.InferInput<typeof shape>>(
-      (input) => typeof input === "object" && input !== null && !Array.isArray(input),
-      (issue) =>
-        issue.input === undefined ? "is required" : `expected object, received ${typeName(issue.input)}`,
-    ),
+    anObject<v.InferInput<typeof shape>>(),
     shape,
     v.rawCheck(({ dataset, addIssue }) => {
       // The issue valibot raised for this object's first unknown key holds the object itself.

@@ -3,16 +3,21 @@
  * compare decisions by, and `decideEvent` / `decideFixture` bound to one incident's decide function.
  */
 import { readFileSync } from "node:fs";
-import type { IncidentName } from "../../functions/registry.js";
+import { type IncidentName, INCIDENTS } from "../../functions/registry.js";
 import {
   type Config,
   type ConfigInput,
-  parseConfig,
-  parseConfigText,
+  parseConfig as parseAnyIncidents,
+  parseConfigText as parseAnyIncidentsText,
 } from "../../functions/shared/config.js";
 import type { Decision, Finding, KeyFacts, PlannedAction } from "../../functions/shared/decision.js";
 import { type KmsEvent, normalise } from "../../functions/shared/event.js";
 import { type FixtureEvent, loadEvent } from "./fixtures.js";
+
+/** Configs as the CLI and the stack check them: against the registry (each incident's options). */
+const parseConfig = (input: unknown): Config => parseAnyIncidents(input, "config", INCIDENTS);
+const parseConfigText = (text: string, origin: string): Config =>
+  parseAnyIncidentsText(text, origin, INCIDENTS);
 
 /**
  * Every default but the global mode, switched to `enforce` as a deployment does on purpose (the

@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { INCIDENT_NAMES as INCIDENTS } from "../../functions/registry.js";
+import { INCIDENT_NAMES, INCIDENTS } from "../../functions/registry.js";
 import {
   type Config,
   configFromEnv,
   DEFAULT_CONFIG,
-  parseConfig,
-  parseConfigText,
+  incidentOptions,
+  parseConfig as parseAnyIncidents,
+  parseConfigText as parseAnyIncidentsText,
 } from "../../functions/shared/config.js";
 import { incidentMode } from "../../functions/shared/decision.js";
 import { ConfigError } from "../../functions/shared/errors.js";
@@ -23,6 +24,14 @@ function configErrorOf(run: () => unknown): string {
   throw new Error("expected a ConfigError, nothing was thrown");
 }
 
+/**
+ * The config as the CLI and the stack check it, with the registry's declarations: what these
+ * tests pin (an incident's Lambda checks without them: "without the declarations" below).
+ */
+const parseConfig = (input: unknown, origin?: string) => parseAnyIncidents(input, origin, INCIDENTS);
+const parseConfigText = (text: string | undefined, origin?: string) =>
+  parseAnyIncidentsText(text, origin, INCIDENTS);
+
 /** Incidents with options of their own, at their defaults. */
 const DEFAULT_SETTINGS: Partial<Record<string, object>> = {
   "key-rotation-weakened": { mode: "enforce", maxPeriodDays: 365, approvedPrincipals: [] },
@@ -31,6 +40,14 @@ const DEFAULT_SETTINGS: Partial<Record<string, object>> = {
 };
 
 function expectDefaults(config: Config): void {
+  expectDefaultsBesideIncidents(config);
+  expect(Object.keys(config.incidents).sort()).toEqual([...INCIDENT_NAMES].sort());
+  // `mode` and each incident's own options at their defaults.
+  for (const incident of INCIDENT_NAMES)
+    expect(config.incidents[incident]).toEqual(DEFAULT_SETTINGS[incident] ?? { mode: "enforce" });
+}
+
+function expectDefaultsBesideIncidents(config: Config): void {
   expect(config.mode).toBe("notify");
   expect(config.afterCancel).toBe("restore");
   expect(config.onCritical).toBe("disable-key");
@@ -49,10 +66,6 @@ function expectDefaults(config: Config): void {
   expect(config.runbookInvokers).toEqual([]);
   expect(config.securityHub).toBe(false);
   expect(config.organization).toBeUndefined();
-  expect(Object.keys(config.incidents).sort()).toEqual([...INCIDENTS].sort());
-  // `mode` and each incident's own options at their defaults.
-  for (const incident of INCIDENTS)
-    expect(config.incidents[incident]).toEqual(DEFAULT_SETTINGS[incident] ?? { mode: "enforce" });
 }
 
 describe("parseConfig: defaults", () => {
@@ -79,8 +92,8 @@ describe("parseConfig: defaults", () => {
 
   it("reads KMS_RESPONDER_CONFIG from the environment, defaults when unset", () => {
     // Act
-    const fromEnv = configFromEnv({ KMS_RESPONDER_CONFIG: '{"mode":"notify"}' });
-    const unset = configFromEnv({});
+    const fromEnv = configFromEnv({ KMS_RESPONDER_CONFIG: '{"mode":"notify"}' }, INCIDENTS);
+    const unset = configFromEnv({}, INCIDENTS);
 
     // Assess
     expect(fromEnv.mode).toBe("notify");
@@ -96,9 +109,12 @@ describe("parseConfig: defaults", () => {
     expect(message).toContain("mode");
   });
 
-  it("is the DEFAULT_CONFIG", () => {
+  it("is the DEFAULT_CONFIG, whose incidents are all left out (each then runs in mode enforce)", () => {
     // Assess
-    expectDefaults(DEFAULT_CONFIG);
+    expectDefaultsBesideIncidents(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG.incidents).toEqual({});
+    for (const incident of INCIDENT_NAMES) expect(incidentMode(DEFAULT_CONFIG, incident)).toBe("notify");
+    expect(incidentMode({ ...DEFAULT_CONFIG, mode: "enforce" }, "key-disabled")).toBe("enforce");
   });
 
   it("keeps the other incidents' defaults when one incident is configured", () => {
@@ -573,5 +589,107 @@ describe("parseConfig: organization", () => {
 
     // Assess
     expect(message).toBe('invalid config: unknown field "organization.accounts"');
+  });
+});
+
+describe("parseConfig without the incidents' declarations (an incident's Lambda)", () => {
+  it.each([
+    ["a bad mode", { incidents: { "key-disabled": { mode: "loud" } } }],
+    ["incidents not an object", { incidents: [] }],
+    ["an entry not an object", { incidents: { "rogue-grant": "off" } }],
+    ["a bad field beside incidents", { incidents: { "rogue-grant": {} }, afterCancel: "later" }],
+  ])("rejects %s with the message the strict check gives", (_label, input) => {
+    // Act
+    const lambda = configErrorOf(() => parseAnyIncidents(input));
+    const strict = configErrorOf(() => parseConfig(input));
+
+    // Assess
+    expect(lambda).toBe(strict);
+  });
+
+  it("keeps the fields it does not know (an incident checks its own), where the strict check names them", () => {
+    // Prepare
+    const input = { incidents: { "key-disabled": { mode: "off", colour: "red" }, "later-incident": {} } };
+
+    // Act
+    const config = parseAnyIncidents(input);
+    const message = configErrorOf(() => parseConfig(input));
+
+    // Assess
+    expect(config.incidents).toEqual({
+      "key-disabled": { mode: "off", colour: "red" },
+      "later-incident": { mode: "enforce" },
+    });
+    expect(incidentMode({ ...config, mode: "enforce" }, "key-disabled")).toBe("off");
+    expect(message).toBe(
+      'invalid config: unknown field "incidents.key-disabled.colour", "incidents.later-incident"',
+    );
+  });
+
+  it("takes any incident name in scan.enforce, where the strict check takes the registry's only", () => {
+    // Act
+    const config = parseAnyIncidents({ scan: { enforce: ["later-incident"] } });
+    const message = configErrorOf(() => parseConfig({ scan: { enforce: ["later-incident"] } }));
+
+    // Assess
+    expect(config.scan.enforce).toEqual(["later-incident"]);
+    expect(message).toMatch(
+      /^invalid config: scan\.enforce\.0: Invalid option: expected one of "rogue-grant"\|/,
+    );
+  });
+
+  it("still asks for approvers when an incident's mode is approve", () => {
+    // Act
+    const message = configErrorOf(() =>
+      parseAnyIncidents({ incidents: { "key-disabled": { mode: "approve" } } }),
+    );
+
+    // Assess
+    expect(message).toBe(
+      'invalid config: approval: is required (approvers) because incidents.key-disabled.mode is "approve"',
+    );
+  });
+});
+
+describe("incidentOptions", () => {
+  const rotation = INCIDENTS.find((i) => i.name === "key-rotation-weakened");
+  const entries = rotation?.options ?? {};
+
+  it("gives an incident left out of the config its options' defaults", () => {
+    // Act
+    const options = incidentOptions(DEFAULT_CONFIG, "key-rotation-weakened", entries);
+
+    // Assess
+    expect(rotation?.options).toBeDefined();
+    expect(options).toEqual({ mode: "enforce", maxPeriodDays: 365, approvedPrincipals: [] });
+    expect(Object.isFrozen(options)).toBe(true);
+  });
+
+  it("reads the options as written, with the defaults of those left out", () => {
+    // Act
+    const config = parseAnyIncidents({ incidents: { "key-rotation-weakened": { maxPeriodDays: 180 } } });
+
+    // Assess
+    expect(incidentOptions(config, "key-rotation-weakened", entries)).toEqual({
+      mode: "enforce",
+      maxPeriodDays: 180,
+      approvedPrincipals: [],
+    });
+  });
+
+  it("fails on a wrong or unknown option of its own, naming the field as the strict check does", () => {
+    // Prepare
+    const input = { incidents: { "key-rotation-weakened": { maxPeriodDays: 3000, maxPeriod: 100 } } };
+    const config = parseAnyIncidents(input);
+
+    // Act
+    const message = configErrorOf(() => incidentOptions(config, "key-rotation-weakened", entries));
+
+    // Assess
+    expect(message).toBe(configErrorOf(() => parseConfig(input)));
+    expect(message).toBe(
+      'invalid config: unknown field "incidents.key-rotation-weakened.maxPeriod"; ' +
+        "incidents.key-rotation-weakened.maxPeriodDays: expected <=2560, received number",
+    );
   });
 });

@@ -1,23 +1,24 @@
 /**
  * The shape new incidents and actions build on: a hypothetical incident
  * (test/fixtures/incidents/rotation-period-shortened/) declares its own event field, fact reader
- * and config option in its folder, and the shared code runs it without a change.
+ * and config option in its folder, is listed the way the registry lists one (one entry), and the
+ * shared code checks its config and runs it without a change.
  */
 
 import { readdirSync, readFileSync } from "node:fs";
 import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
-import * as v from "valibot";
 import { beforeEach, describe, expect, it } from "vitest";
+import { INCIDENTS } from "../../functions/registry.js";
 import { ACTION_TYPES, ACTIONS } from "../../functions/shared/actions/index.js";
-import { type Config, DEFAULT_CONFIG, incidentSettingsSchema } from "../../functions/shared/config.js";
+import { type Config, type ConfigInput, parseConfig } from "../../functions/shared/config.js";
+import { ConfigError } from "../../functions/shared/errors.js";
 import { normalise } from "../../functions/shared/event.js";
 import { rolePermissions } from "../../functions/shared/permissions.js";
 import { createHandler } from "../../functions/shared/pipeline.js";
 import {
   INCIDENT,
-  OPTIONS,
   rotationPeriodShortened,
 } from "../fixtures/incidents/rotation-period-shortened/incident.js";
 import { GRANT_KEY_ARN, loadEvent } from "../helpers/fixtures.js";
@@ -34,10 +35,29 @@ function enableRotation(periodInDays: number) {
   return event;
 }
 
-/** The defaults, with the hypothetical incident's settings as the config schema would parse them. */
-function configWith(settings: unknown): Config {
-  const parsed = v.parse(incidentSettingsSchema(OPTIONS), settings);
-  return { ...DEFAULT_CONFIG, incidents: { ...DEFAULT_CONFIG.incidents, [INCIDENT]: parsed } };
+/** The registry with the hypothetical incident added as an incident is added: one entry in the list. */
+const REGISTERED = [...INCIDENTS, rotationPeriodShortened] as const;
+
+/** Its name is one of the registry's names by the type system, from its declaration alone. */
+const named: (typeof REGISTERED)[number]["name"] = INCIDENT;
+
+/** The config as the CLI and the stack check it, with the hypothetical incident registered. */
+const checked = (input: ConfigInput): Config => parseConfig(input, "config", REGISTERED);
+
+/** The defaults, with the hypothetical incident's settings. */
+function configWith(settings: Record<string, unknown>): Config {
+  return checked({ incidents: { [named]: settings } });
+}
+
+/** The message of the ConfigError `run` throws. */
+function configErrorOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error("expected a ConfigError, nothing was thrown");
 }
 
 beforeEach(() => {
@@ -64,13 +84,45 @@ describe("an incident declares what it needs in its own folder", () => {
     expect(normalise(enableRotation(90), throwing)?.detail).toEqual({ kind: "none" });
   });
 
-  it("its config options are validated under incidents.<name>, with their defaults", () => {
-    const schema = incidentSettingsSchema(OPTIONS);
+  it("its config options are checked under incidents.<name> once it is listed, with their defaults", () => {
+    expect(checked({}).incidents[INCIDENT]).toEqual({ mode: "enforce", minimumDays: 365 });
+    expect(configWith({ minimumDays: 180 }).incidents[INCIDENT]).toEqual({
+      mode: "enforce",
+      minimumDays: 180,
+    });
+    expect(configErrorOf(() => configWith({ minimumDays: 30 }))).toBe(
+      "invalid config: incidents.rotation-period-shortened.minimumDays: expected >=90, received number",
+    );
+    expect(configErrorOf(() => configWith({ minDays: 180 }))).toBe(
+      'invalid config: unknown field "incidents.rotation-period-shortened.minDays"',
+    );
+    expect(checked({ scan: { enforce: [INCIDENT] } }).scan.enforce).toEqual([INCIDENT]);
+  });
 
-    expect(v.parse(schema, undefined)).toEqual({ mode: "enforce", minimumDays: 365 });
-    expect(v.parse(schema, { minimumDays: 180 })).toEqual({ mode: "enforce", minimumDays: 180 });
-    expect(v.safeParse(schema, { minimumDays: 30 }).success).toBe(false);
-    expect(v.safeParse(schema, { minDays: 180 }).success).toBe(false);
+  it("is unknown to the config check until it is listed", () => {
+    const registryOnly = (input: ConfigInput) => () => parseConfig(input, "config", INCIDENTS);
+
+    expect(configErrorOf(registryOnly({ incidents: { [INCIDENT]: {} } }))).toBe(
+      'invalid config: unknown field "incidents.rotation-period-shortened"',
+    );
+    expect(configErrorOf(registryOnly({ scan: { enforce: [INCIDENT] } }))).toMatch(
+      /^invalid config: scan\.enforce\.0: Invalid option: expected one of "rogue-grant"\|/,
+    );
+  });
+
+  it("its handler checks its own options when it is created, from a config checked without the registry", () => {
+    const deps = { kms: new KMSClient({}), sns: new SNSClient({}), topicArn: TOPIC };
+    // What a Lambda reads: KMS_RESPONDER_CONFIG, checked without the incidents' declarations.
+    const lambdaConfig = (input: ConfigInput) => parseConfig(input, "KMS_RESPONDER_CONFIG");
+
+    const wrong = lambdaConfig({ incidents: { [INCIDENT]: { minimumDays: 30, minDays: 1 } } });
+    expect(configErrorOf(() => createHandler(rotationPeriodShortened, { ...deps, config: wrong }))).toBe(
+      'invalid config: unknown field "incidents.rotation-period-shortened.minDays"; ' +
+        "incidents.rotation-period-shortened.minimumDays: expected >=90, received number",
+    );
+    // Another incident's options are that incident's to check (the stack checked all at synth).
+    const others = lambdaConfig({ incidents: { "key-disabled": { colour: "red" } } });
+    expect(() => createHandler(rotationPeriodShortened, { ...deps, config: others })).not.toThrow();
   });
 
   it("the pipeline reads its own fact with its own reader and decides with its option", async () => {
@@ -80,8 +132,8 @@ describe("an incident declares what it needs in its own folder", () => {
     });
     const deps = { kms: new KMSClient({}), sns: new SNSClient({}), topicArn: TOPIC };
 
-    // Act
-    const short = await createHandler(rotationPeriodShortened, { ...deps, config: configWith({}) })(
+    // Act: the defaults (minimumDays 365), and the option set to 180.
+    const short = await createHandler(rotationPeriodShortened, { ...deps, config: checked({}) })(
       enableRotation(180),
     );
     const allowed = await createHandler(rotationPeriodShortened, {
@@ -102,7 +154,7 @@ describe("an incident declares what it needs in its own folder", () => {
   });
 
   it("its role gets its own reader's permissions", () => {
-    const role = rolePermissions(rotationPeriodShortened, configWith({}));
+    const role = rolePermissions(rotationPeriodShortened, checked({}));
 
     expect(role.kms).toEqual(expect.arrayContaining(["kms:DescribeKey"]));
     expect(role.kms.filter((a) => !a.startsWith("kms:Describe") && a !== "kms:ListAliases")).toEqual([]);

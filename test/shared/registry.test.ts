@@ -2,11 +2,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { INCIDENT_NAMES, INCIDENTS } from "../../functions/registry.js";
 
-/** The registry and the names module the config schema reads (the compiler keeps them equal). */
-const REGISTRY_FILES = ["functions/registry.ts", "functions/registry-names.ts"];
+/** The one file outside an incident's own folder that names it: the registry's list. */
+const REGISTRY_FILES = ["functions/registry.ts"];
+
+/** `rogue-grant` -> `rogueGrant`: the identifier a declaration is exported as. */
+const camel = (name: string) => name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
 
 describe("the incident registry", () => {
-  it("lists each declaration once, and its names list (read by the config schema) is the same list", () => {
+  it("lists each declaration once; the names (read by the config check) are the declarations'", () => {
     const names = INCIDENTS.map((i) => i.name);
     expect(new Set(names).size).toBe(names.length);
     expect(INCIDENT_NAMES).toEqual(names);
@@ -29,20 +32,34 @@ describe("the incident registry", () => {
     );
   };
 
-  it("is, with its names module, the only source file outside an incident's own folder that names an incident", () => {
-    // Production code only: functions/, cli/, emulator/, infra/, scripts/, bench/ (tests and fixtures may).
-    const roots = ["functions", "cli", "emulator", "infra", "scripts", "bench"];
-    const offenders: string[] = [];
+  /** Production code only: functions/, cli/, emulator/, infra/, scripts/, bench/ (tests and fixtures may). */
+  const productionFiles = (): string[] => {
+    const files: string[] = [];
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const file = `${dir}/${entry.name}`;
         if (entry.isDirectory()) walk(file);
-        else if (entry.name.endsWith(".ts") && !REGISTRY_FILES.includes(file)) {
-          offenders.push(...incidentsNamedIn(file).map((name) => `${file}: ${name}`));
-        }
+        else if (entry.name.endsWith(".ts")) files.push(file);
       }
     };
-    for (const root of roots) walk(root);
+    for (const root of ["functions", "cli", "emulator", "infra", "scripts", "bench"]) walk(root);
+    return files;
+  };
+
+  it("is the only source file outside an incident's own folder that names an incident", () => {
+    const offenders = productionFiles()
+      .filter((file) => !REGISTRY_FILES.includes(file))
+      .flatMap((file) => incidentsNamedIn(file).map((name) => `${file}: ${name}`));
+
     expect(offenders).toEqual([]);
+  });
+
+  it("names each incident once outside its folder: the one line that adds it (its name and options come from its declaration)", () => {
+    const registry = readFileSync("functions/registry.ts", "utf8");
+    for (const { name } of INCIDENTS) {
+      const lines = registry.split("\n").filter((line) => new RegExp(`["'\`/]${name}["'\`/]`).test(line));
+      expect(lines, name).toEqual([`import { ${camel(name)} } from "./${name}/incident.js";`]);
+      expect(registry, name).toMatch(new RegExp(`^  ${camel(name)},$`, "m"));
+    }
   });
 });
