@@ -579,6 +579,23 @@ describe("triage: bad usage, paths and config exit 2 and say which", () => {
     expect(err.join("\n")).toContain("trustedAcounts");
   });
 
+  it("checks each incident's own options against the registry, naming an unknown one", async () => {
+    // Prepare: options only the registry knows (an incident's Lambda checks its own alone).
+    const bad = scratchFile(
+      "incident-option-config.json",
+      JSON.stringify({ incidents: { "key-disabled": { colour: "red" }, "later-incident": {} } }),
+    );
+
+    // Act
+    const { code, err } = await cli("triage", "--config", bad, "events");
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err.join("\n")).toContain(
+      `invalid config file ${bad}: unknown field "incidents.key-disabled.colour", "incidents.later-incident"`,
+    );
+  });
+
   it("names a config file that cannot be read", async () => {
     // Act
     const { code, err } = await cli("triage", "--config", "config/missing.json", "events");

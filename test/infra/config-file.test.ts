@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG } from "../../functions/shared/config.js";
+import { INCIDENTS } from "../../functions/registry.js";
+import { parseConfig } from "../../functions/shared/config.js";
 import { ConfigError } from "../../functions/shared/errors.js";
 import { DEFAULT_CONFIG_FILE, loadConfig } from "../../infra/config-file.js";
 
@@ -14,7 +15,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("loadConfig (the CDK app's config)", () => {
   it("uses the defaults when no file is named and kms-responder.config.json is absent", () => {
-    expect(loadConfig(undefined, dir)).toEqual({ config: DEFAULT_CONFIG, source: "defaults" });
+    const defaults = parseConfig({}, "defaults", INCIDENTS);
+    expect(loadConfig(undefined, dir)).toEqual({ config: defaults, source: "defaults" });
+    // Every incident listed with its mode and options (checked against the registry).
+    expect(Object.keys(defaults.incidents)).toEqual(INCIDENTS.map((i) => i.name));
   });
 
   it("reads kms-responder.config.json at the root when no file is named", () => {

@@ -766,6 +766,20 @@ describe("functions", () => {
     });
     expect(() => buildStack({ config: big })).toThrow(/too large for a Lambda environment/);
   });
+
+  it("checks the config against the registry at synth: an option no incident declares fails, naming it", () => {
+    // A config checked without the declarations (as a Lambda checks it) keeps what it does not know.
+    const config = parseConfig({
+      incidents: { "key-disabled": { colour: "red" }, "key-rotation-weakened": { maxPeriodDays: 30 } },
+      scan: { enforce: ["later-incident"] },
+    });
+
+    expect(() => buildStack({ config })).toThrow(
+      'invalid config: unknown field "incidents.key-disabled.colour"; ' +
+        "incidents.key-rotation-weakened.maxPeriodDays: expected >=90, received number; " +
+        'scan.enforce.0: Invalid option: expected one of "rogue-grant"|',
+    );
+  });
 });
 
 describe("failure queues", () => {
