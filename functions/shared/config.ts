@@ -191,18 +191,18 @@ export interface IncidentOptionsDeclaration {
  * declaration, from its folder). The Config type shows `mode` only; an incident reads its options
  * with `incidentOptions`.
  */
+type IncidentSettingsInput = { mode?: IncidentMode; [option: string]: unknown };
 type IncidentSettingsSchema = v.GenericSchema<
-  { mode?: IncidentMode; [option: string]: unknown } | undefined,
+  IncidentSettingsInput | undefined,
   { readonly mode: IncidentMode }
 >;
 /** The schema of `incidents.<name>` for an incident declaring these options: `mode` and them, strict. */
-export function incidentSettingsSchema(options: v.ObjectEntries): IncidentSettingsSchema {
+function incidentSettingsSchema(options: v.ObjectEntries): IncidentSettingsSchema {
   return v.optional(strictObject({ ...incidentSettingsEntries, ...options }), () => ({
     mode: "enforce" as const,
   }));
 }
 
-type IncidentSettingsInput = { mode?: IncidentMode; [option: string]: unknown };
 type IncidentsSchema = v.GenericSchema<
   Readonly<Record<string, IncidentSettingsInput | undefined>>,
   Readonly<Record<string, { readonly mode: IncidentMode }>>
