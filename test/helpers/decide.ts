@@ -3,7 +3,7 @@
  * compare decisions by, and `decideEvent` / `decideFixture` bound to one incident's decide function.
  */
 import { readFileSync } from "node:fs";
-import { type IncidentName, INCIDENTS } from "../../functions/registry.js";
+import { INCIDENTS, type IncidentName } from "../../functions/registry.js";
 import {
   type Config,
   type ConfigInput,
