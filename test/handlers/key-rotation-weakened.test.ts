@@ -97,3 +97,31 @@ describe("key-rotation-weakened handler", () => {
     expect(onlyNotification(sns).attributes.outcome).toBe("failed");
   });
 });
+
+describe("key-rotation-weakened handler: its own options, checked at cold start", () => {
+  it("a wrong or unknown option of its own fails the cold start, naming the field", async () => {
+    // Act
+    const start = coldStart("key-rotation-weakened", {
+      incidents: { "key-rotation-weakened": { maxPeriodDays: 30, maxPeriod: 100 } },
+    });
+
+    // Assess
+    await expect(start).rejects.toThrow(
+      'invalid config: unknown field "incidents.key-rotation-weakened.maxPeriod"; ' +
+        "incidents.key-rotation-weakened.maxPeriodDays: expected >=90, received number",
+    );
+  });
+
+  it("another incident's function starts: it checks its own options only (the stack checked the rest)", async () => {
+    // Act
+    const handler = await coldStart("key-disabled", {
+      incidents: { "key-rotation-weakened": { maxPeriod: 100 }, "later-incident": {} },
+    });
+
+    // Assess
+    expect(typeof handler).toBe("function");
+    await expect(
+      coldStart("key-disabled", { incidents: { "key-disabled": { colour: "red" } } }),
+    ).rejects.toThrow('invalid config: unknown field "incidents.key-disabled.colour"');
+  });
+});
