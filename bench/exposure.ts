@@ -67,23 +67,33 @@ export interface CallCount {
   unanswered: number;
 }
 
+/**
+ * Reads only the notification waits for: the key's last use (started with the round of reads,
+ * never awaited by the action) and a central responder's name for the account (asked beside the
+ * round once the Organizations client has loaded, so it may go out after the action). Each is one
+ * read of the round wherever it falls; only a repeat is above the minimum.
+ */
+const NOTICE_READS = new Set(["GetKeyLastUsage", "organizations:DescribeAccount"]);
+
 /** The AWS calls of one delivery beside the minimum (SNS and STS are not calls about the key). */
 export function callCount(calls: ReadonlyArray<{ operation: string; status?: number }>): CallCount {
   const aboutKey = calls.filter((c) => c.operation !== "sns" && c.operation !== "sts");
   const unanswered = aboutKey.filter((c) => (c.status ?? 200) >= 500).length;
   const answered = aboutKey.filter((c) => (c.status ?? 200) < 500).map((c) => c.operation);
-  const first = answered.findIndex((op) => ACTIONS.has(op));
-  const before = answered.slice(0, first === -1 ? answered.length : first);
-  const actions = answered.filter((op) => ACTIONS.has(op)).length;
+  const notices = answered.filter((op) => NOTICE_READS.has(op));
+  const path = answered.filter((op) => !NOTICE_READS.has(op));
+  const first = path.findIndex((op) => ACTIONS.has(op));
+  const before = path.slice(0, first === -1 ? path.length : first);
+  const actions = path.filter((op) => ACTIONS.has(op)).length;
   // Above the minimum: a read repeated before the first action, and any read after an action but
   // the one that verifies it.
-  const repeated = before
-    .filter((op, i) => before.indexOf(op) !== i)
-    .map((op) => `${op} (again before acting)`);
+  const repeated = [...before, ...notices]
+    .filter((op, i, all) => all.indexOf(op) !== i)
+    .map((op) => `${op} (again${NOTICE_READS.has(op) ? "" : " before acting"})`);
   const extraAfter: string[] = [];
   if (first !== -1) {
     let pending = 0;
-    for (const op of answered.slice(first)) {
+    for (const op of path.slice(first)) {
       if (ACTIONS.has(op)) pending++;
       else if (pending > 0) pending--;
       else extraAfter.push(`${op} (after acting, not verifying)`);
@@ -91,7 +101,7 @@ export function callCount(calls: ReadonlyArray<{ operation: string; status?: num
   }
   return {
     calls: answered.length,
-    minimum: new Set(before).size + 2 * actions,
+    minimum: new Set(before).size + new Set(notices).size + 2 * actions,
     above: [...repeated, ...extraAfter],
     unanswered,
   };
@@ -227,7 +237,7 @@ export function exposureSection(r: ExposureReport | string): string[] {
         `| ${i.incident} | ${ms(i.cold.p50)} | ${ms(i.cold.p99)} (${i.cold.n}) | ${ms(i.warm.p50)} | ${ms(i.warm.p99)} (${i.warm.n}) | ${i.calls} | ${i.minimum} | ${i.above.join(", ") || "-"} | ${i.broken} |`,
     ),
     "",
-    "Minimum: one parallel round of the incident's distinct reads (the notification's aliases and description among them), each action, one read verifying each action. SNS (the notification) and STS (the member role) are not counted. CloudTrail LookupEvents is answered by a stub (empty history) in front of moto.",
+    "Minimum: one parallel round of the incident's distinct reads (the notification's aliases and description among them, and the reads only the notification waits for: the key's last use, a member account's name, wherever they fall), each action, one read verifying each action. SNS (the notification) and STS (the member role) are not counted. CloudTrail LookupEvents is answered by a stub (empty history) in front of moto.",
     `Goal: every acting incident at its minimum: ${atMinimum ? "met" : "missed"}.`,
     "",
     ...burstSection(r.burst),

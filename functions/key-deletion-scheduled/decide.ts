@@ -102,7 +102,6 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}, no
   const key = event.key;
   const { approved, reasons } = approval(event, config, facts);
   const details = scheduleDetails(request, now);
-  if (facts.lastUsage) details.push(`Last used: ${facts.lastUsage}`);
   if (approved) details.push(cancelHint(event));
   if (reasons.includes("protected-key")) details.push(`The key is tagged ${config.protectedTagKey}.`);
   if (reasons.includes("mfa-missing"))

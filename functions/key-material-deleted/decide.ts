@@ -76,7 +76,6 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
       ...(grade === "unknown"
         ? ["Whether the material was current is unknown: taken as permanently associated."]
         : []),
-      ...(facts.lastUsage ? [`Last used: ${facts.lastUsage}`] : []),
       "No automatic action can undo this: only a re-import of the very same key material restores it.",
     ],
     actions: [],

@@ -57,8 +57,6 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
     : (actor.arn ?? "an unknown principal");
   const details = [
     `Failed operation: ${event.eventName ?? "unknown"} (${event.errorCode ?? "error"}: ${event.errorMessage ?? ""})`,
-    // The last successful use before the deletion was scheduled: how much still depends on the key.
-    ...(facts.lastUsage ? [`Last used: ${facts.lastUsage}`] : []),
   ];
   const callerAccount = actor.accountId;
   const foreignKey = key !== undefined && event.accountId !== undefined && key.account !== event.accountId;

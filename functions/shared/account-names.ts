@@ -3,8 +3,9 @@
  * responder (config `organization`) asks Organizations (`organizations:DescribeAccount`) for the
  * name of an account the config does not name, once per account per container. An account
  * Organizations does not answer for (not allowed, throttled, not in the organisation) has no name
- * until the container is replaced: a name is a convenience, never worth a failed notification or a
- * call per event.
+ * for the next five minutes, then is asked again: a name is a convenience, never worth a failed
+ * notification or a call per event, but a throttled call should not leave the account unnamed for
+ * a warm container's whole life.
  */
 import type { Config } from "./config.js";
 import { describeError } from "./errors.js";
@@ -15,7 +16,11 @@ const NAME_LIMIT = 50;
 
 const ACCOUNT = /^\d{12}$/;
 
-const learnt = new Map<string, Promise<string | undefined>>();
+/** How long an account Organizations did not answer for stays unnamed before it is asked again. */
+const FAILURE_KEPT_MS = 5 * 60_000;
+
+/** Per account: the name (once asked), and when a failed ask may be repeated. */
+const learnt = new Map<string, { name: Promise<string | undefined>; askAgainAt?: number }>();
 
 /** An Organizations account name fit for a subject line: printable ASCII, shortened. */
 function cleanName(name: string | undefined): string | undefined {
@@ -27,20 +32,23 @@ function cleanName(name: string | undefined): string | undefined {
 }
 
 function organizationName(account: string): Promise<string | undefined> {
-  let name = learnt.get(account);
-  if (!name) {
-    name = (async () => {
-      try {
-        const { describeAccountName } = await import("./clients/organizations.js");
-        return cleanName(await describeAccountName(account));
-      } catch (error) {
-        logger.info("account name not learnt", { account, error: describeError(error) });
-        return undefined;
-      }
-    })();
-    learnt.set(account, name);
-  }
-  return name;
+  const known = learnt.get(account);
+  if (known && (known.askAgainAt === undefined || Date.now() < known.askAgainAt)) return known.name;
+  const entry: { name: Promise<string | undefined>; askAgainAt?: number } = {
+    name: Promise.resolve(undefined),
+  };
+  entry.name = (async () => {
+    try {
+      const { describeAccountName } = await import("./clients/organizations.js");
+      return cleanName(await describeAccountName(account));
+    } catch (error) {
+      logger.info("account name not learnt", { account, error: describeError(error) });
+      entry.askAgainAt = Date.now() + FAILURE_KEPT_MS;
+      return undefined;
+    }
+  })();
+  learnt.set(account, entry);
+  return entry.name;
 }
 
 /**

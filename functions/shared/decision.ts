@@ -132,6 +132,12 @@ export interface Finding {
   undo?: ManualUndo[];
   /** Incident-specific facts for the JSON notification (e.g. the offending policy statements). */
   extra?: Record<string, unknown>;
+  /**
+   * Details only the notification needs, still being read while the actions run (the pipeline
+   * sets it from the reads declared `notice`): awaited after acting, added to `details`. Never
+   * rejects.
+   */
+  detailsToCome?: Promise<string[]>;
 }
 
 /**
@@ -242,7 +248,8 @@ export interface KeyFacts {
   earlier?: readonly KmsEvent[];
   /**
    * When and for what the key was last used (GetKeyLastUsage), as one sentence; "unknown" when
-   * the API or the permission is missing. Undefined when not read.
+   * the API or the permission is missing. Undefined when not read. Read for the notification
+   * only: the pipeline adds it to the details after acting, and no decision waits for it.
    */
   lastUsage?: string;
   /** Reads that failed, by fact name (`tags`, `key`, `grant`, `policy`, `history`), with the error. */

@@ -136,9 +136,10 @@ async function readKeyMaterials(client: KMSClient, arn: string): Promise<KeyMate
 }
 
 /**
- * How long the action may wait for the key's last use. It is read in the same round as the facts
- * the action needs, only for the notification, and its quota is small (5 requests per second per
- * account and Region): throttled and retried, it would hold back the action it only describes.
+ * How long the notification may wait for the key's last use. It is started with the round of
+ * reads, but only the notification waits for it (never the decision or the action: see
+ * `FactReader.notice`); its quota is small (5 requests per second per account and Region), and a
+ * throttled, retried read should not hold back the notification much either.
  */
 const LAST_USAGE_WAIT_MS = 1500;
 
@@ -209,6 +210,12 @@ async function readNotice({ client, arn, described }: FactContext): Promise<Part
 export interface FactReader {
   permissions: readonly string[];
   read?(ctx: FactContext): Promise<Partial<KeyFacts>>;
+  /**
+   * Set for a read only the notification uses: it starts with the round, but neither the decision
+   * nor the actions wait for it; what it read becomes these lines of the notification's details,
+   * added after acting. Such a read must never throw.
+   */
+  notice?(read: Partial<KeyFacts>): string[];
 }
 
 /** The shared fact readers, by name. An incident may declare its own (`Incident.facts`). */
@@ -289,6 +296,8 @@ export const FACT_READERS = {
     permissions: ["kms:GetKeyLastUsage"],
     // Never fails: a Region without the API, or a role without the permission, says "unknown".
     read: async ({ client, arn }) => ({ lastUsage: await lastUsage(client, arn) }),
+    // Who still needs the key is for the reader of the notification: the action never waits for it.
+    notice: (read) => (read.lastUsage ? [`Last used: ${read.lastUsage}`] : []),
   },
   notice: { permissions: ["kms:DescribeKey", "kms:ListAliases"], read: readNotice },
   organization: {
@@ -317,14 +326,40 @@ export function factReader(
   return own?.[name] ?? (FACT_READERS as Readonly<Record<string, FactReader>>)[name];
 }
 
+/** What a round of reads gives: the key (resolved from an alias when needed) and its facts. */
+export interface FactsRead {
+  key: KeyRef | undefined;
+  facts: KeyFacts;
+  /**
+   * The notification's lines from the reads only it uses (`FactReader.notice`), started with the
+   * round and still running when `readFacts` returns. Never rejects.
+   */
+  notices: Promise<string[]>;
+}
+
+const NO_NOTICES: Promise<string[]> = Promise.resolve([]);
+
+/** Starts the notification-only reads; their lines, in the order requested. */
+function startNotices(readers: readonly FactReader[], ctx: FactContext): Promise<string[]> {
+  if (readers.length === 0) return NO_NOTICES;
+  return Promise.all(
+    readers.map(async (reader) => {
+      try {
+        return reader.notice?.((await reader.read?.(ctx)) ?? {}) ?? [];
+      } catch {
+        // A notice read is declared never to throw; were one to, the notification only lacks its line.
+        return [];
+      }
+    }),
+  ).then((lines) => lines.flat());
+}
+
 /**
  * Reads the requested facts in parallel. Never throws: a failed read goes to `readErrors`.
- * Returns the key too (resolved from an alias when needed).
+ * Returns the key too (resolved from an alias when needed). The reads only the notification uses
+ * are started with the others but not awaited (`notices`).
  */
-export async function readFacts(
-  kms: KMSClient,
-  request: FactRequest,
-): Promise<{ key: KeyRef | undefined; facts: KeyFacts }> {
+export async function readFacts(kms: KMSClient, request: FactRequest): Promise<FactsRead> {
   const errors: Record<string, string> = {};
   const facts: KeyFacts = {};
   let key = request.key;
@@ -340,7 +375,12 @@ export async function readFacts(
     described = resolved.description !== undefined;
     wants.delete("key");
   }
-  if (!key) return { key, facts: Object.keys(errors).length ? { ...facts, readErrors: errors } : facts };
+  const done = (notices = NO_NOTICES): FactsRead => ({
+    key,
+    facts: Object.keys(errors).length ? { ...facts, readErrors: errors } : facts,
+    notices,
+  });
+  if (!key) return done();
   const arn = key.arn;
   let client: KMSClient;
   try {
@@ -348,19 +388,27 @@ export async function readFacts(
   } catch (error) {
     // The member role could not be assumed: every read (and so every action) is unverified.
     for (const name of wants) errors[name] = describeError(error);
-    return { key, facts: { ...facts, readErrors: errors } };
+    return done();
   }
   const ctx: FactContext = { client, arn, request, described };
-  const reads = [...wants].map(async (name) => {
+  const readers = [...wants].flatMap((name) => {
     const reader = factReader(name, request.readers);
-    if (!reader?.read) return;
-    try {
-      // Merged in place: the reads run concurrently, each adds its own fields.
-      Object.assign(facts, await reader.read(ctx));
-    } catch (error) {
-      errors[name] = describeError(error);
-    }
+    return reader?.read ? [{ name, reader }] : [];
   });
+  const reads = readers
+    .filter(({ reader }) => !reader.notice)
+    .map(async ({ name, reader }) => {
+      try {
+        // Merged in place: the reads run concurrently, each adds its own fields.
+        Object.assign(facts, await reader.read?.(ctx));
+      } catch (error) {
+        errors[name] = describeError(error);
+      }
+    });
+  const notices = startNotices(
+    readers.flatMap(({ reader }) => (reader.notice ? [reader] : [])),
+    ctx,
+  );
   await Promise.all(reads);
-  return { key, facts: Object.keys(errors).length ? { ...facts, readErrors: errors } : facts };
+  return done(notices);
 }

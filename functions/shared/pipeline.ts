@@ -47,7 +47,7 @@ import {
 } from "./decision.js";
 import { ActionError, ConfigError, describeError } from "./errors.js";
 import { type KmsEvent, normalise } from "./event.js";
-import { readFacts } from "./facts.js";
+import { factReader, readFacts } from "./facts.js";
 import type { MemberCredentials } from "./history-reader.js";
 import type { Incident } from "./incident.js";
 import { logger } from "./logger.js";
@@ -223,15 +223,17 @@ function keyInfoOf(read: KeyFacts): KeyInfo | undefined {
  * notification failed, the error that must fail the invocation (after the notification went out).
  */
 export async function act(
-  finding: Finding,
+  planned: Finding,
   executors: readonly Executor[],
   deps: PipelineDeps,
   request?: ManualRequest,
   read?: KeyFacts,
 ): Promise<{ result: HandlerResult; failure: ActionError | undefined }> {
-  const { kmsFor } = accessFor(deps, finding.incident, finding.event?.eventId);
-  const results = await runOrRequestApproval(finding, executors, deps, kmsFor, read);
+  const { kmsFor } = accessFor(deps, planned.incident, planned.event?.eventId);
+  // The actions never wait for what only the notification says (`detailsToCome`).
+  const results = await runOrRequestApproval(planned, executors, deps, kmsFor, read);
   const actedAt = Date.now();
+  const finding = await withDetailsCome(planned);
   const keyInfo = await readKeyInfo(finding, deps, kmsFor, read);
   const published = await publishSafely(deps, { finding, results, request, keyInfo });
   recordMetrics(finding, results, actedAt);
@@ -257,6 +259,13 @@ export async function act(
   if (finding.verdicts?.length) result.verdicts = finding.verdicts;
   if (published.id) result.notificationId = published.id;
   return { result, failure: failureOf(results, published.error) ?? imported };
+}
+
+/** The finding with the details read for the notification only (`detailsToCome`) added, once acted. */
+async function withDetailsCome(finding: Finding): Promise<Finding> {
+  const { detailsToCome, ...rest } = finding;
+  if (!detailsToCome) return finding;
+  return { ...rest, details: [...finding.details, ...(await detailsToCome)] };
 }
 
 /**
@@ -440,11 +449,13 @@ function readStateFor<Own extends string>(
   deps: PipelineDeps,
   event: NonNullable<ReturnType<typeof normalise>>,
   first: Finding,
+  again: boolean,
 ): ReturnType<typeof readFacts> {
   const grantId = plannedGrant(first);
   const access = accessFor(deps, incident.name, event.eventId);
+  const names = reachable(deps, first.key) ? roundReads(incident, deps.config) : [];
   return readFacts(deps.kms, {
-    names: reachable(deps, first.key) ? roundReads(incident, deps.config) : [],
+    names: again ? names.filter((name) => !factReader(name, incident.facts)?.notice) : names,
     kmsFor: access.kmsFor,
     credentialsFor: access.credentialsFor,
     key: first.key,
@@ -462,6 +473,8 @@ function readStateFor<Own extends string>(
 interface Judged {
   decision: Decision;
   facts: KeyFacts;
+  /** The notification's lines from the reads only it uses, still being read (`FactsRead.notices`). */
+  notices: Promise<string[]>;
   /** The event with its key resolved (a record that named its key by alias). */
   resolved: KmsEvent;
 }
@@ -472,15 +485,16 @@ async function judge<Own extends string>(
   deps: PipelineDeps,
   event: KmsEvent,
   first: Finding,
+  again = false,
 ): Promise<Judged> {
-  const { key, facts } = await readStateFor(incident, deps, event, first);
+  const { key, facts, notices } = await readStateFor(incident, deps, event, first, again);
   const resolved = !event.key && key ? { ...event, key } : event;
   const decision = incident.decide(
     resolved,
     deps.config,
     deps.responder ? { ...facts, responder: deps.responder } : facts,
   );
-  return { decision, facts, resolved };
+  return { decision, facts, notices, resolved };
 }
 
 /** Waits the given milliseconds (the default `PipelineDeps.wait`). */
@@ -504,7 +518,8 @@ async function judgeConfirmed<Own extends string>(
   if (once.decision.kind === "ignore" || !restsOnNegativeRead(once.decision)) return once;
   const seconds = deps.config.confirmAfterSeconds;
   await (deps.wait ?? sleep)(seconds * 1000);
-  const twice = await judge(incident, deps, event, first);
+  // The notification-only reads of the first round still stand: they are not sent again.
+  const twice = { ...(await judge(incident, deps, event, first, true)), notices: once.notices };
   const negative = negativeVerdicts(once.decision);
   logger.info("negative read read again", {
     first: negative,
@@ -561,13 +576,14 @@ export function createHandler<Own extends string>(incident: Incident<string, Own
 
     // Then read the current state of what the decision is about, and judge that (twice when the
     // first read says "nothing to do": reads are eventually consistent).
-    const { decision, facts, resolved } = await judgeConfirmed(incident, deps, event, first);
+    const { decision, facts, notices, resolved } = await judgeConfirmed(incident, deps, event, first);
     if (decision.kind === "ignore") return ignored(name, event.eventId, decision);
     logger.appendKeys({ keyArn: decision.key?.arn, severity: decision.severity });
     const typed = {
       ...heldFinding(decision, deliveryHold(raw, resolved, config)),
       findingType: incident.securityHubType,
       ...(incident.closesKeyFindings && { closesKeyFindings: incident.closesKeyFindings }),
+      detailsToCome: notices,
     };
     const unresolved = decision.key ? undefined : facts.readErrors?.key;
     if (unresolved === undefined) return execute(typed, incident.executors, deps, undefined, facts);

@@ -57,6 +57,33 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     );
   });
 
+  it("cancels and re-enables without waiting for GetKeyLastUsage, which only the notification waits for", async () => {
+    // Arrange: GetKeyLastUsage answers only when the test lets it.
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" }, cloudTrail);
+    let answer: () => void = () => undefined;
+    const late = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    kms.on(GetKeyLastUsageCommand).callsFake(async () => {
+      await late;
+      return { KeyLastUsage: { Operation: "Decrypt", Timestamp: new Date("2026-11-28T17:30:00Z") } };
+    });
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    const running = handler(loadEvent("key-deletion-scheduled/unapproved"));
+    await vi.waitFor(() => expect(key.fake.mutations()).toEqual(["CancelKeyDeletion", "EnableKey"]));
+    const publishedBeforeAnswer = sns.commandCalls(PublishCommand).length;
+    answer();
+    const result = await running;
+
+    // Assert: both actions went out while GetKeyLastUsage was unanswered; the notification waited.
+    expect(kms).toHaveReceivedCommandWith(GetKeyLastUsageCommand, { KeyId: KEY_ARN });
+    expect(publishedBeforeAnswer).toBe(0);
+    expect(result.outcome).toBe("remediated");
+    expect(onlyNotification(sns).doc.details).toContain("Last used: 2026-11-28T17:30:00.000Z (Decrypt)");
+  });
+
   it("reads state, tags, last use, aliases and history in parallel, cancels by key ID and re-enables when the key was enabled before", async () => {
     // Prepare
     const key = fakeKey(
@@ -92,8 +119,9 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     expect(key.fake.operations()).toEqual([
       "DescribeKey",
       "ListResourceTags",
-      "GetKeyLastUsage",
       "ListAliases",
+      // Started with the round, for the notification only: nothing waits for it but the notification.
+      "GetKeyLastUsage",
       "LookupEvents",
       "CancelKeyDeletion",
       "DescribeKey",

@@ -8,6 +8,7 @@ import {
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { KmsError } from "../helpers/fake-kms.js";
 import { loadEvent } from "../helpers/fixtures.js";
 import { coldStart, fakeKey, onlyNotification } from "./harness.js";
 
@@ -79,6 +80,34 @@ describe("pending-deletion-key-used handler", () => {
     expect(again.outcome).toBe("remediated");
     expect(onlyNotification(sns).doc.details.find((d) => d.startsWith("Last used: "))).toMatch(
       /^Last used: unknown \(AccessDeniedException/,
+    );
+  });
+
+  it("cancels the deletion before GetKeyLastUsage answers; a read that fails says unknown", async () => {
+    // Arrange: GetKeyLastUsage fails, but only when the test lets it.
+    const key = fakeKey(kms, { arn: KEY_ARN, state: "PendingDeletion" }, cloudTrail);
+    let fail: () => void = () => undefined;
+    const late = new Promise<void>((resolve) => {
+      fail = resolve;
+    });
+    kms.on(GetKeyLastUsageCommand).callsFake(async () => {
+      await late;
+      throw new KmsError("ThrottlingException", "Rate exceeded");
+    });
+    const handler = await coldStart("pending-deletion-key-used");
+
+    // Act
+    const running = handler(loadEvent("pending-deletion-key-used/decrypt-pending-deletion"));
+    await vi.waitFor(() => expect(key.fake.mutations()).toEqual(["CancelKeyDeletion", "EnableKey"]));
+    const publishedBeforeAnswer = sns.commandCalls(PublishCommand).length;
+    fail();
+    const result = await running;
+
+    // Assert
+    expect(publishedBeforeAnswer).toBe(0);
+    expect(result.outcome).toBe("remediated");
+    expect(onlyNotification(sns).doc.details.find((d) => d.startsWith("Last used: "))).toMatch(
+      /^Last used: unknown \(ThrottlingException/,
     );
   });
 

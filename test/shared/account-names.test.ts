@@ -1,15 +1,16 @@
 /**
  * A central responder's account names: config `accountNames` first, else the organisation's name
  * from organizations:DescribeAccount, asked once per account per container; a failed call leaves
- * the account unnamed and never fails anything. A single-account stack never asks.
+ * the account unnamed for five minutes and never fails anything. A single-account stack never asks.
  */
 import {
   AccessDeniedException,
   DescribeAccountCommand,
   OrganizationsClient,
+  TooManyRequestsException,
 } from "@aws-sdk/client-organizations";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../functions/shared/config.js";
 
 const organizations = mockClient(OrganizationsClient);
@@ -25,6 +26,10 @@ async function fresh() {
 
 beforeEach(() => {
   organizations.reset();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 describe("accountNamesFor", () => {
@@ -58,16 +63,35 @@ describe("accountNamesFor", () => {
     expect(organizations.calls()).toHaveLength(0);
   });
 
-  it("a refused call leaves the account unnamed, does not throw, and is not repeated in the container", async () => {
+  it("a refused call leaves the account unnamed, does not throw, and is not repeated for five minutes", async () => {
     organizations
       .on(DescribeAccountCommand)
       .rejects(new AccessDeniedException({ message: "not a delegated administrator", $metadata: {} }));
     const accountNamesFor = await fresh();
     const config = parseConfig({ organization: ORGANIZATION });
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-12-08T03:00:00Z") });
 
     expect(await accountNamesFor(config, MEMBER)).toEqual({});
+    vi.setSystemTime(new Date("2026-12-08T03:04:59Z"));
     expect(await accountNamesFor(config, MEMBER)).toEqual({});
     expect(organizations.commandCalls(DescribeAccountCommand)).toHaveLength(1);
+  });
+
+  it("a failed call is asked again five minutes later, and a name then learnt is kept", async () => {
+    organizations
+      .on(DescribeAccountCommand)
+      .rejectsOnce(new TooManyRequestsException({ message: "throttled", $metadata: {} }))
+      .resolves({ Account: { Id: MEMBER, Name: "payments-prod" } });
+    const accountNamesFor = await fresh();
+    const config = parseConfig({ organization: ORGANIZATION });
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-12-08T03:00:00Z") });
+
+    expect(await accountNamesFor(config, MEMBER)).toEqual({});
+    vi.setSystemTime(new Date("2026-12-08T03:05:00Z"));
+    expect(await accountNamesFor(config, MEMBER)).toEqual({ [MEMBER]: "payments-prod" });
+    vi.setSystemTime(new Date("2026-12-09T03:05:00Z"));
+    expect(await accountNamesFor(config, MEMBER)).toEqual({ [MEMBER]: "payments-prod" });
+    expect(organizations.commandCalls(DescribeAccountCommand)).toHaveLength(2);
   });
 
   it("a name that is not printable ASCII is made printable and cut to 50 characters", async () => {
