@@ -23,6 +23,9 @@
  * 6. Burst sizing: the simulated bursts the declared reserved concurrencies come from
  *    (bench/burst-sizing.sim.ts, run by vitest; `npm run bench:burst` alone).
  *
+ * `BENCH_SECTIONS=cold,cli,sizes,export,latency,exposure,archive,sweep,burst` (comma-separated)
+ * runs only those sections; unset, all of them.
+ *
  * Runs on a clean clone after `npm ci`: it builds first, with the build `npm run build` runs (what
  * it builds is what is measured), and skips sections 3 and 4 (saying so) when moto_server is not
  * installed.
@@ -39,13 +42,13 @@ import { roundReads } from "../functions/shared/permissions.js";
 import { FUNCTION_NODE_OPTIONS } from "../infra/node-options.js";
 import { buildAll, unusedClients } from "../scripts/build.js";
 import { buildCli } from "../scripts/build-cli.mjs";
-import { type ArchiveReport, archiveSection, measureArchive } from "./archive.js";
+import { archiveSection, measureArchive } from "./archive.js";
 import { type BundleReport, measureBundles } from "./bundles.js";
 import { burstSection, measureBurstSizing } from "./burst.js";
 import { cliStartSection, measureCliStart } from "./cli-start.js";
-import { type ExposureReport, exposureSection, measureExposure } from "./exposure.js";
+import { exposureSection, measureExposure } from "./exposure.js";
 import { type LatencyReport, measureLatency } from "./latency.js";
-import { measureScan, type ScanReport, scanSection } from "./scan.js";
+import { measureScan, scanSection } from "./scan.js";
 import { type TriageRun, triageRun } from "./triage.js";
 import { writeExport, writeJsonLines } from "./triage-data.js";
 import { measureTriageSizes, sizesSection } from "./triage-sizes.js";
@@ -60,6 +63,12 @@ const TRIAGE_ROUNDS = Number(process.env.BENCH_TRIAGE_ROUNDS ?? 3);
 const CLI_ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 15);
 const EXPOSURE_PROCESSES = Number(process.env.BENCH_EXPOSURE_PROCESSES ?? 10);
 const EXPOSURE_ROUNDS = Number(process.env.BENCH_EXPOSURE_ROUNDS ?? 3);
+
+const SECTIONS = new Set(
+  (process.env.BENCH_SECTIONS ?? "cold,cli,sizes,export,latency,exposure,archive,sweep,burst").split(","),
+);
+const wanted = (name: string) => SECTIONS.has(name);
+const skippedSection = (title: string) => [`## ${title}`, "", "Not run (BENCH_SECTIONS).", ""];
 
 const work = mkdtempSync(path.join(tmpdir(), "kms-responder-bench-"));
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -149,29 +158,32 @@ function latencySection(r: LatencyReport | string): string[] {
   ];
 }
 
-try {
-  const started = performance.now();
-  log("building the functions (npm run build's buildAll)");
-  const built = await buildAll(DIST);
-  const unused = unusedClients(built);
-  if (unused.length)
-    throw new Error(`bundles hold AWS clients their functions do not use: ${unused.join("; ")}`);
-  log("building the floor, timing cold starts");
-  const bundles = await measureBundles(work, built, DIST, IMPORT_RUNS);
+const NO_MOTO = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
 
-  log("building the command line (dist/cli), timing its start");
-  await buildCli();
-  const cliStart = await measureCliStart(
-    path.join(ROOT, "bin", "kms-responder.mjs"),
-    "events/rogue-grant/external-grantee.json",
-    "test/fixtures/cloudtrail/111122223333_CloudTrail_us-east-1_20261128T1830Z_abcd.json.gz",
-    CLI_ROUNDS,
-  );
+/** A section that needs moto: its measurement, or why it was not made. */
+async function withMoto<T>(
+  name: string,
+  what: string,
+  measure: () => Promise<T>,
+): Promise<T | string | undefined> {
+  if (!wanted(name)) return undefined;
+  if (!motoAvailable()) return NO_MOTO;
+  log(what);
+  return measure();
+}
 
-  const sizes = await measureTriageSizes(work, path.join(ROOT, "events"), TRIAGE_ROUNDS, 200_000, log);
+let generated: ReturnType<typeof writeExport> | undefined;
+/** The generated export (200,000 records), written once for the sections that read it. */
+function theExport(): ReturnType<typeof writeExport> {
+  if (!generated) {
+    log("generating the CloudTrail export (200,000 records)");
+    generated = writeExport(path.join(work, "export"), path.join(ROOT, "events"));
+  }
+  return generated;
+}
 
-  log("generating the CloudTrail export (200,000 records)");
-  const exported = writeExport(path.join(work, "export"), path.join(ROOT, "events"));
+async function exportSection(): Promise<string[]> {
+  const exported = theExport();
   const jsonl50 = path.join(work, "50k.jsonl");
   const jsonl200 = path.join(work, "200k.jsonl");
   await writeJsonLines(jsonl50, exported, 50_000);
@@ -193,40 +205,68 @@ try {
     await triageRun("S3 export, 50k, stdout a slow pipe (13 MB/s)", "triage", [quarter], "slow-pipe"),
     await triageRun("S3 export, 200k, stdout a slow pipe (13 MB/s)", "triage", [exported.root], "slow-pipe"),
   ].map((r, i) => (i === 1 ? { ...r, label: "S3 export, 200k records (four days)" } : r));
+  return triageSection(exported, pairs, memory);
+}
 
-  let latency: LatencyReport | string;
-  if (motoAvailable()) {
-    log("warm handler latency against moto");
+try {
+  const started = performance.now();
+  log("building the functions (npm run build's buildAll)");
+  const built = await buildAll(DIST);
+  const unused = unusedClients(built);
+  if (unused.length)
+    throw new Error(`bundles hold AWS clients their functions do not use: ${unused.join("; ")}`);
+  const out: string[] = [];
+  if (wanted("cold")) {
+    log("building the floor, timing cold starts");
+    out.push(...bundleSection(await measureBundles(work, built, DIST, IMPORT_RUNS)));
+  } else out.push(...skippedSection("Cold start"));
+
+  if (wanted("cli")) {
+    log("building the command line (dist/cli), timing its start");
+    await buildCli();
+    const cliStart = await measureCliStart(
+      path.join(ROOT, "bin", "kms-responder.mjs"),
+      "events/rogue-grant/external-grantee.json",
+      "test/fixtures/cloudtrail/111122223333_CloudTrail_us-east-1_20261128T1830Z_abcd.json.gz",
+      CLI_ROUNDS,
+    );
+    out.push(...cliStartSection(cliStart));
+  } else {
+    await buildCli();
+    out.push(...skippedSection("The CLI's start"));
+  }
+
+  if (wanted("sizes")) {
+    const sizes = await measureTriageSizes(work, path.join(ROOT, "events"), TRIAGE_ROUNDS, 200_000, log);
+    out.push(...sizesSection(sizes, TRIAGE_ROUNDS));
+  } else out.push(...skippedSection("Triage by file size"));
+
+  out.push(...(wanted("export") ? await exportSection() : skippedSection("Triage of an S3 export")));
+
+  const latency = await withMoto("latency", "warm handler latency against moto", () => {
     const fixture = JSON.parse(
       readFileSync(path.join(ROOT, "events/rogue-grant/external-grantee.json"), "utf8"),
     );
-    latency = await measureLatency(DIST, fixture);
-  } else {
-    latency = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
-  }
-  let exposure: ExposureReport | string;
-  if (motoAvailable()) {
-    log("exposure window: the drill's acting scenarios, cold and warm, and a burst");
-    exposure = await measureExposure(EXPOSURE_PROCESSES, EXPOSURE_ROUNDS, log);
-  } else {
-    exposure = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
-  }
-  let archive: ArchiveReport | string;
-  if (motoAvailable()) {
-    log("triage over an archive: S3 on moto vs disk");
-    archive = await measureArchive(path.dirname(exported.root), TRIAGE_ROUNDS);
-  } else {
-    archive = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
-  }
+    return measureLatency(DIST, fixture);
+  });
+  out.push(...(latency === undefined ? skippedSection("Warm handler latency") : latencySection(latency)));
+  const exposure = await withMoto(
+    "exposure",
+    "exposure window: the drill's acting scenarios, cold and warm, and a burst",
+    () => measureExposure(EXPOSURE_PROCESSES, EXPOSURE_ROUNDS, log),
+  );
+  out.push(...(exposure === undefined ? skippedSection("Exposure window") : exposureSection(exposure)));
+  const archive = await withMoto("archive", "triage over an archive: S3 on moto vs disk", () =>
+    measureArchive(path.dirname(theExport().root), TRIAGE_ROUNDS),
+  );
+  out.push(...(archive === undefined ? skippedSection("Triage over an archive") : archiveSection(archive)));
+  const sweep = await withMoto("sweep", "sweep throughput against moto", () => measureScan());
+  out.push(...(sweep === undefined ? skippedSection("Sweep") : scanSection(sweep)));
 
-  let sweep: ScanReport | string = 'Skipped: moto_server is not on PATH (pip install "moto[server]").';
-  if (motoAvailable()) {
-    log("sweep throughput against moto");
-    sweep = await measureScan();
-  }
-
-  log("burst sizing: simulated bursts against the default quotas");
-  const burstSizing = measureBurstSizing(ROOT, work);
+  if (wanted("burst")) {
+    log("burst sizing: simulated bursts against the default quotas");
+    out.push(...burstSection(measureBurstSizing(ROOT, work)));
+  } else out.push(...skippedSection("Burst sizing"));
 
   const lines = [
     "# kms-responder performance (npm run bench)",
@@ -235,15 +275,7 @@ try {
     "",
     "Timings on a shared machine are noisy: every goal is judged on ratios paired within a round (the two sides measured back to back), never on absolute times or on medians taken apart.",
     "",
-    ...bundleSection(bundles),
-    ...cliStartSection(cliStart),
-    ...sizesSection(sizes, TRIAGE_ROUNDS),
-    ...triageSection(exported, pairs, memory),
-    ...latencySection(latency),
-    ...exposureSection(exposure),
-    ...archiveSection(archive),
-    ...scanSection(sweep),
-    ...burstSection(burstSizing),
+    ...out,
   ];
   const text = lines.join("\n");
   process.stdout.write(`${text}\n`);

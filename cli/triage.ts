@@ -244,6 +244,16 @@ export function triageEntry(
   config: Config,
   memory?: TriageMemory,
 ): TriageRow | NotKmsRow {
+  const record = entry.error === undefined ? cloudTrailRecord(entry.value) : undefined;
+  if (record && !WATCHED.has(str(record.eventSource) ?? "")) {
+    // Most of a CloudTrail export is other services: answered without building the whole call.
+    return {
+      eventId: str(record.eventID) ?? null,
+      eventName: str(record.eventName) ?? null,
+      source: { file: entry.file, index: entry.index },
+      skipped: "not-kms",
+    };
+  }
   const base: TriageRow = {
     eventId: null,
     eventName: null,
@@ -263,16 +273,6 @@ export function triageEntry(
     why: null,
   };
   if (entry.error !== undefined) return { ...base, skipped: "unparseable", why: entry.error };
-  const record = cloudTrailRecord(entry.value);
-  if (record && !WATCHED.has(str(record.eventSource) ?? "")) {
-    // Most of a CloudTrail export is other services: answered without building the whole call.
-    return {
-      eventId: str(record.eventID) ?? null,
-      eventName: str(record.eventName) ?? null,
-      source: base.source,
-      skipped: "not-kms",
-    };
-  }
   const event = normalise(entry.value, DETAIL_PARSERS);
   if (!event) return { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" };
   const row: TriageRow = {
