@@ -10,7 +10,6 @@ import type { Context } from "aws-lambda";
 import { INCIDENTS } from "../registry.js";
 import { partitionOfRegion } from "../shared/arn.js";
 import { kms } from "../shared/clients/kms.js";
-import { s3 } from "../shared/clients/s3.js";
 import { sns } from "../shared/clients/sns.js";
 import { configFromEnv } from "../shared/config.js";
 import { ConfigError, PayloadError } from "../shared/errors.js";
@@ -36,7 +35,6 @@ const deps: SweepDeps = {
   topicArn,
   chatTopicArn: chatTopicFromEnv(),
   responder,
-  s3,
   bucket,
   resolve: async (gone, d, now) => (await import("./resolve.js")).resolveGone(gone, d, now),
 };
@@ -112,7 +110,7 @@ export async function handler(raw: unknown, context?: Context): Promise<unknown>
   const event = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
   const action = event.action;
   if (action === "items") {
-    const { organizationItems, writeItems } = await import("./organization.js");
+    const { organizationItems, writeItems, s3 } = await import("./organization.js");
     const items = await organizationItems(config);
     await writeItems(s3, bucket, items);
     return { items: items.length };
@@ -120,7 +118,7 @@ export async function handler(raw: unknown, context?: Context): Promise<unknown>
   if (action === "summary") {
     const details = event.ResultWriterDetails as { Key?: unknown } | undefined;
     if (typeof details?.Key !== "string") throw new PayloadError("summary needs ResultWriterDetails.Key");
-    const { publishSummary, summarise } = await import("./organization.js");
+    const { publishSummary, summarise, s3 } = await import("./organization.js");
     const sum = await summarise(s3, bucket, details.Key);
     await publishSummary(sns, topicArn, sum);
     return sum;

@@ -6,9 +6,7 @@
  * one Map item), so the object needs no locking.
  */
 import { createHash } from "node:crypto";
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Finding } from "../shared/decision.js";
-import { awsErrorName } from "../shared/errors.js";
 import type { Severity } from "../shared/types.js";
 
 /** What is kept of a notified finding: enough to recognise it and to archive it in Security Hub. */
@@ -56,39 +54,4 @@ export function notifiedOf(finding: Finding): NotifiedFinding {
 
 export function objectKey(account: string, region: string): string {
   return `notified/${account}/${region}.json`;
-}
-
-/** The record, or an empty one the first time. @throws on any other S3 error (the sweep fails, nothing is notified twice). */
-export async function readNotified(
-  s3: S3Client,
-  bucket: string,
-  account: string,
-  region: string,
-): Promise<Notified> {
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(account, region) }));
-    const text = (await out.Body?.transformToString()) ?? "{}";
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === "object" && parsed !== null ? (parsed as Notified) : {};
-  } catch (error) {
-    if (awsErrorName(error) === "NoSuchKey") return {};
-    throw error;
-  }
-}
-
-export async function writeNotified(
-  s3: S3Client,
-  bucket: string,
-  account: string,
-  region: string,
-  notified: Notified,
-): Promise<void> {
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: objectKey(account, region),
-      Body: JSON.stringify(notified),
-      ContentType: "application/json",
-    }),
-  );
 }

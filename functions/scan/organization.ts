@@ -9,7 +9,7 @@ import {
   ListOrganizationalUnitsForParentCommand,
   OrganizationsClient,
 } from "@aws-sdk/client-organizations";
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { RETRY } from "../shared/clients/retry.js";
@@ -23,6 +23,8 @@ export const ITEMS_KEY = "scan/items.json";
 export const RESULTS_PREFIX = "scan/results";
 
 const organizations = new OrganizationsClient(RETRY);
+/** The bucket's client for the items and the results (this module is loaded on demand, with it). */
+export const s3 = new S3Client(RETRY);
 
 async function pages<T>(
   page: (token: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,

@@ -18,19 +18,13 @@ import { ActionError, describeError } from "../shared/errors.js";
 import { logger } from "../shared/logger.js";
 import { act, type PipelineDeps } from "../shared/pipeline.js";
 import { findingId } from "../shared/securityhub.js";
-import {
-  type Notified,
-  type NotifiedFinding,
-  notifiedId,
-  notifiedOf,
-  readNotified,
-  writeNotified,
-} from "./notified.js";
+import { type Notified, type NotifiedFinding, notifiedId, notifiedOf } from "./notified.js";
 import type { Reader } from "./read.js";
 import { type ScanTarget, scanRegion } from "./scan.js";
 
 export interface SweepDeps extends PipelineDeps {
-  s3: S3Client;
+  /** The bucket's client; undefined: the record's own (store.ts, loaded with the record on demand). */
+  s3?: S3Client;
   /** The stack's bucket: the notified record (and, in an organisation, the items and results). */
   bucket: string;
   /** Archives findings no longer seen (loaded only when Security Hub is on). */
@@ -93,7 +87,9 @@ export async function sweep(
   const result = await scanRegion(reader, target, deps.config, { concurrency: 8, now });
   if (result.failed)
     throw new Error(`${target.account} ${target.region}: nothing could be read: ${result.failed}`);
-  const previous: Notified = await readNotified(deps.s3, deps.bucket, target.account, target.region);
+  const { bucketClient, readNotified, writeNotified } = await import("./store.js");
+  const s3 = deps.s3 ?? bucketClient();
+  const previous: Notified = await readNotified(s3, deps.bucket, target.account, target.region);
   const next: Notified = {};
   const failures: string[] = [];
   let notified = 0;
@@ -126,7 +122,7 @@ export async function sweep(
       );
     }
   }
-  await writeNotified(deps.s3, deps.bucket, target.account, target.region, next);
+  await writeNotified(s3, deps.bucket, target.account, target.region, next);
   const summary: SweepSummary = {
     ...target,
     keys: result.keys,
