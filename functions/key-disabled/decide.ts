@@ -38,7 +38,6 @@ export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): D
       details.push(`The key is ${facts.keyState} now, not Disabled: nothing to re-enable.`);
     }
   }
-  if (facts.lastUsage) details.push(`Last used: ${facts.lastUsage}`);
   return {
     kind: "finding",
     incident: INCIDENT,
