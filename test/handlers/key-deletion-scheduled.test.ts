@@ -84,6 +84,28 @@ describe("key-deletion-scheduled handler: unapproved deletion", () => {
     expect(onlyNotification(sns).doc.details).toContain("Last used: 2026-11-28T17:30:00.000Z (Decrypt)");
   });
 
+  it("a negative read is read again, but the key's last use is asked once: the notification keeps the first answer", async () => {
+    // Arrange: the key is no longer pending deletion (someone cancelled it): a negative read.
+    fakeKey(
+      kms,
+      {
+        arn: KEY_ARN,
+        state: "Enabled",
+        lastUsage: { operation: "Sign", time: new Date("2026-11-28T16:00:00Z") },
+      },
+      cloudTrail,
+    );
+    const handler = await coldStart("key-deletion-scheduled");
+
+    // Act
+    await handler(loadEvent("key-deletion-scheduled/unapproved"));
+
+    // Assert: the state was read twice, the last use once, and the notification says it.
+    expect(kms.commandCalls(DescribeKeyCommand).length).toBeGreaterThanOrEqual(2);
+    expect(kms).toHaveReceivedCommandTimes(GetKeyLastUsageCommand, 1);
+    expect(onlyNotification(sns).doc.details).toContain("Last used: 2026-11-28T16:00:00.000Z (Sign)");
+  });
+
   it("reads state, tags, last use, aliases and history in parallel, cancels by key ID and re-enables when the key was enabled before", async () => {
     // Prepare
     const key = fakeKey(
