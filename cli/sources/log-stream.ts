@@ -1,7 +1,8 @@
 /**
  * An incremental reader of a CloudTrail log file's text (`{"Records":[{...},{...}]}`, or a bare
  * array of records): fed the text chunk by chunk as gunzip produces it, it hands over one record at
- * a time, so an object is never held whole in memory (only the record being read).
+ * a time, so an object is never held whole in memory (only the record being read). A small file
+ * (PARSE_WHOLE_BYTES) is parsed whole instead, and the scanner reads only what JSON.parse refuses.
  *
  * Most of an organisation's trail is other services. A record's top-level `eventSource` is noted
  * while scanning; only KMS records (and records without a source, which the normaliser judges) are
@@ -442,9 +443,12 @@ function scanChunk(
     scanner.push(decoder.write(chunk.subarray(at, at + TEXT_PIECE)), take);
 }
 
-/** The text of chunks held back (a file small enough to be parsed whole). */
+/**
+ * The text of chunks held back (a file small enough to be parsed whole). Bytes are joined before
+ * they are decoded: a character may be split between two chunks.
+ */
 function heldText(held: ReadonlyArray<Buffer | string>): string {
-  if (held.length === 1 && typeof held[0] === "string") return held[0];
+  if (held.every((c): c is Buffer => typeof c !== "string")) return Buffer.concat(held).toString("utf8");
   return held.map((c) => (typeof c === "string" ? c : c.toString("utf8"))).join("");
 }
 

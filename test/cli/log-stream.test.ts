@@ -92,6 +92,18 @@ describe("logFileBatches", () => {
     expect(streamed.every((e) => e.error === undefined)).toBe(true);
   });
 
+  it("a character split between two chunks of bytes is read whole", async () => {
+    // Arrange: cut the bytes inside the two-byte "\u00e9" of the S3 record's id.
+    const bytes = Buffer.from(text);
+    const at = bytes.indexOf(Buffer.from("\u00e9")) + 1;
+
+    // Act
+    const got = await entries([bytes.subarray(0, at), bytes.subarray(at)]);
+
+    // Assert
+    expect(got.map((e) => e.value)).toEqual(records);
+  });
+
   it("a file JSON.parse refuses is read by the scanner: the records around a broken one survive", async () => {
     // Arrange: a KMS record that is not JSON (a stray comma) between good ones.
     const broken = `{"Records":[${JSON.stringify(S3_RECORD)},{"eventSource":"kms.amazonaws.com","eventID":"bad",},${JSON.stringify(KMS_RECORD)}]}`;
