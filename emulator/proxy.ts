@@ -14,6 +14,13 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/**
+ * A header the proxy adds to each request it forwards, so that whoever watches the process's
+ * outgoing HTTP requests (the drill's call recorder) can tell the proxy's own requests to moto from
+ * the calls of the code under test: in one process, every call would be seen twice.
+ */
+export const FORWARDED_HEADER = "x-kms-responder-forwarded";
+
 /** An answer the proxy sends itself. */
 export interface OwnAnswer {
   status: number;
@@ -100,7 +107,7 @@ export async function forwardingProxy(
           port: upstream.port,
           path: req.url,
           method: req.method,
-          headers: req.headers,
+          headers: { ...req.headers, [FORWARDED_HEADER]: "1" },
         },
         (up) => relay(req, body, up, res, hooks),
       );

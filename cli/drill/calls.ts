@@ -6,6 +6,7 @@
  */
 import diagnostics from "node:diagnostics_channel";
 import type { ClientRequest, IncomingMessage } from "node:http";
+import { FORWARDED_HEADER } from "../../emulator/proxy.js";
 
 export interface ObservedCall {
   operation: string;
@@ -55,6 +56,8 @@ export function recordCalls(): CallRecorder {
   const open = new WeakMap<ClientRequest, ObservedCall>();
   const onStart = (message: unknown) => {
     const request = (message as { request?: ClientRequest }).request;
+    // The moto proxy's own request, forwarding a call already recorded: not a call of the handler.
+    if (request?.hasHeader(FORWARDED_HEADER)) return;
     const operation = request && operationOf(request);
     if (!request || !operation) return;
     const call: ObservedCall = { operation, startMs: performance.now() - origin };
