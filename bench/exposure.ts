@@ -172,19 +172,25 @@ function historyStub(target: string): ReturnType<typeof forwardingProxy> {
   });
 }
 
+/** What an incident none of whose runs kept the drill's promise reports: no window, no count. */
+const NO_COUNT: CallCount = { calls: Number.NaN, minimum: Number.NaN, above: [], unanswered: 0 };
+
 function summarise(samples: readonly Sample[], broken: ReadonlyMap<string, number>): IncidentExposure[] {
-  const incidents = [...new Set(samples.map((s) => s.incident))];
+  // An incident whose every run broke is listed too (with its broken runs), not left out.
+  const incidents = [...new Set([...samples.map((s) => s.incident), ...broken.keys()])];
   return incidents.map((incident) => {
     const mine = samples.filter((s) => s.incident === incident);
     // The delivery with the most calls: every delivery of an incident should make the same.
-    const worst = mine.reduce((a, b) =>
-      b.count.calls - b.count.minimum > a.count.calls - a.count.minimum ? b : a,
+    const worst = mine.reduce<Sample | undefined>(
+      (a, b) =>
+        a === undefined || b.count.calls - b.count.minimum > a.count.calls - a.count.minimum ? b : a,
+      undefined,
     );
     return {
       incident,
       cold: percentiles(mine.filter((s) => s.cold).map((s) => s.verifiedMs)),
       warm: percentiles(mine.filter((s) => !s.cold).map((s) => s.verifiedMs)),
-      ...worst.count,
+      ...(worst?.count ?? NO_COUNT),
       broken: broken.get(incident) ?? 0,
     };
   });
@@ -234,7 +240,7 @@ export function exposureSection(r: ExposureReport | string): string[] {
     "|---|---:|---:|---:|---:|---:|---:|---|---:|",
     ...r.incidents.map(
       (i) =>
-        `| ${i.incident} | ${ms(i.cold.p50)} | ${ms(i.cold.p99)} (${i.cold.n}) | ${ms(i.warm.p50)} | ${ms(i.warm.p99)} (${i.warm.n}) | ${i.calls} | ${i.minimum} | ${i.above.join(", ") || "-"} | ${i.broken} |`,
+        `| ${i.incident} | ${ms(i.cold.p50)} | ${ms(i.cold.p99)} (${i.cold.n}) | ${ms(i.warm.p50)} | ${ms(i.warm.p99)} (${i.warm.n}) | ${ms(i.calls)} | ${ms(i.minimum)} | ${i.above.join(", ") || "-"} | ${i.broken} |`,
     ),
     "",
     "Minimum: one parallel round of the incident's distinct reads (the notification's aliases and description among them, and the reads only the notification waits for: the key's last use, a member account's name, wherever they fall), each action, one read verifying each action. SNS (the notification) and STS (the member role) are not counted. CloudTrail LookupEvents is answered by a stub (empty history) in front of moto.",
