@@ -3,6 +3,15 @@
  * chunk per command (main.ts imports each command's module on demand, so `preview` never loads the
  * S3 client, nor `triage` the emulator), with the packages it uses bundled in.
  *
+ * The commands on-call runs many times at 3am, `preview` and `triage`, get a build of their own
+ * besides: `dist/cli/commands/<command>.mjs`, the whole of main.ts with that command's code in ONE
+ * file (the bin starts it for that command). Code splitting spreads their code over about 30
+ * files, half of them under 2 KB, and Node pays for each module file it loads. What such a file
+ * loads only on demand (the S3 source, the organisation's names, an action's AWS calls, the other
+ * commands) stays in the split build: the file imports those chunks, and the error classes that
+ * cross between them (errors.ts, io.ts, aws.ts) come from the split build too, so that main's
+ * `instanceof` checks hold for an error thrown in a chunk.
+ *
  * Plain JavaScript, run by `node` itself: `npm ci` runs it (`prepare`) before tsx could,
  * `npm run build` runs it, and `bin/kms-responder.mjs` runs it on first use when the build is
  * missing. `node scripts/build-cli.mjs --if-stale` builds only when a source is newer than the
@@ -25,21 +34,21 @@ const SOURCE_DIRS = ["cli", "functions", "scripts", "emulator", "infra"].map((d)
 const SOURCE_URL_ARGUMENT = /(?<!__cr)(\(|,\s*)import\.meta\.url(?=\s*\))/g;
 
 /** Rewrites `import.meta.url` in our own sources to the source file's URL (see above). */
-const sourceUrls = {
+const sourceUrls = (outDir) => ({
   name: "source-urls",
   setup(plugin) {
     plugin.onLoad({ filter: /\.ts$/ }, (args) => {
       if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
       const text = readFileSync(args.path, "utf8");
       if (!text.includes("import.meta.url")) return { contents: text, loader: "ts" };
-      const fromBundle = path.relative(CLI_DIR, args.path).split(path.sep).join("/");
+      const fromBundle = path.relative(outDir, args.path).split(path.sep).join("/");
       const url = `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`;
       // Only where it is an argument (`new URL("..", import.meta.url)`, `fileURLToPath(import.meta.url)`):
       // not in a string that esbuild's own banner option holds (`__cr(import.meta.url)`).
       return { contents: text.replace(SOURCE_URL_ARGUMENT, `$1${url}`), loader: "ts" };
     });
   },
-};
+});
 
 /**
  * An action's AWS calls live beside its declaration, in `<action>.run.ts` (the declaration imports
@@ -92,6 +101,93 @@ export function cliStale() {
   return sources > built ? "dist/cli is older than the sources" : undefined;
 }
 
+/** The commands built as one file each, and the module main.ts loads for each. */
+const ONE_FILE_COMMANDS = { preview: "cli/preview.ts", triage: "cli/triage.ts" };
+
+/**
+ * The modules whose classes cross between a one-file command and the chunks it loads on demand
+ * (main's `instanceof` checks on errors a chunk throws): one copy, from the split build.
+ */
+const SHARED = ["functions/shared/errors.ts", "cli/io.ts", "cli/aws.ts"];
+const SHARED_FILE = "shared.mjs";
+
+/** The split build's entry that re-exports the shared modules, for the one-file commands. */
+const sharedEntry = {
+  name: "shared-entry",
+  setup(plugin) {
+    plugin.onResolve({ filter: /^shared-entry$/ }, () => ({ path: "shared", namespace: "shared-entry" }));
+    plugin.onLoad({ filter: /.*/, namespace: "shared-entry" }, () => ({
+      contents: SHARED.map((file) => `export * from ${JSON.stringify(`./${file}`)};`).join("\n"),
+      loader: "js",
+      resolveDir: ROOT,
+    }));
+  },
+};
+
+/** What both builds share. */
+const COMMON = {
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  // The packages are bundled too, tree-shaken and minified: the SDK as node_modules holds it is
+  // hundreds of CommonJS files (255 ms to import the KMS client alone), and the commands that
+  // call AWS load it at every start. esbuild stays a package: the drill builds the functions
+  // with it.
+  external: ["esbuild"],
+  minify: true,
+  // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+  legalComments: "none",
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  mainFields: ["module", "main"],
+  // Written beside the bundles for `stack-trace`-like reading; nothing loads them at start (no
+  // --enable-source-maps, no source-map-support).
+  sourcemap: true,
+  sourcesContent: false,
+  absWorkingDir: ROOT,
+  logLevel: "warning",
+};
+
+/** A source path as the resolver sees it: `./x.js` in TypeScript means `./x.ts`. */
+const sourceOf = (args) => path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
+
+/**
+ * In a one-file command: its own module is bundled in; every other module loaded on demand
+ * (`import()`) and the shared modules are imported from the split build (`chunks` maps a source to
+ * the split build's file for it).
+ */
+const oneFile = (own, chunks) => ({
+  name: "one-file",
+  setup(plugin) {
+    plugin.onResolve({ filter: /^\./ }, (args) => {
+      const source = sourceOf(args);
+      if (args.kind === "dynamic-import" && source !== own) {
+        const file = chunks.get(source);
+        if (!file) return { errors: [{ text: `${source}: not loaded on demand by the split build` }] };
+        return { path: `../${file}`, external: true };
+      }
+      if (args.kind === "import-statement" && SHARED.some((file) => path.join(ROOT, file) === source)) {
+        return { path: `../${SHARED_FILE}`, external: true };
+      }
+      return undefined;
+    });
+  },
+});
+
+/** The split build's file for each module it loads on demand or names (from esbuild's metafile). */
+function entryFiles(metafile, outDir) {
+  const files = new Map();
+  for (const [out, meta] of Object.entries(metafile.outputs)) {
+    if (meta.entryPoint && !meta.entryPoint.includes(":")) {
+      files.set(path.resolve(ROOT, meta.entryPoint), path.relative(outDir, path.resolve(ROOT, out)));
+    }
+  }
+  return files;
+}
+
 /**
  * Builds into a folder of its own, then puts it in place, so that a command started meanwhile
  * never reads half a build.
@@ -101,34 +197,28 @@ export async function buildCli() {
   rmSync(staging, { recursive: true, force: true });
   // Loaded here, not at the top: the bin imports this module on every run to check the build.
   const { build } = await import("esbuild");
-  await build({
-    entryPoints: { main: path.join(ROOT, "cli", "main.ts") },
+  const split = await build({
+    ...COMMON,
+    entryPoints: { main: path.join(ROOT, "cli", "main.ts"), shared: "shared-entry" },
     outdir: staging,
-    outExtension: { ".js": ".mjs" },
     chunkNames: "[name]-[hash]",
-    bundle: true,
     splitting: true,
-    // The packages are bundled too, tree-shaken and minified: the SDK as node_modules holds it is
-    // hundreds of CommonJS files (255 ms to import the KMS client alone), and the commands that
-    // call AWS load it at every start. esbuild stays a package: the drill builds the functions
-    // with it.
-    external: ["esbuild"],
-    minify: true,
-    // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    legalComments: "none",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    mainFields: ["module", "main"],
-    sourcemap: true,
-    sourcesContent: false,
-    absWorkingDir: ROOT,
-    plugins: [lazyCalls, sourceUrls],
-    logLevel: "warning",
+    metafile: true,
+    plugins: [sharedEntry, lazyCalls, sourceUrls(CLI_DIR)],
   });
+  const chunks = entryFiles(split.metafile, staging);
+  for (const [command, file] of Object.entries(ONE_FILE_COMMANDS)) {
+    await build({
+      ...COMMON,
+      entryPoints: { [command]: path.join(ROOT, "cli", "main.ts") },
+      outdir: path.join(staging, "commands"),
+      plugins: [
+        lazyCalls,
+        oneFile(path.join(ROOT, file), chunks),
+        sourceUrls(path.join(CLI_DIR, "commands")),
+      ],
+    });
+  }
   rmSync(CLI_DIR, { recursive: true, force: true });
   renameSync(staging, CLI_DIR);
 }

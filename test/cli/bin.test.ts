@@ -51,6 +51,18 @@ describe("help, version and usage errors", () => {
     },
   );
 
+  it("a usage error raised by code triage loads on demand (the S3 source) is still one, exit 2", async () => {
+    // triage starts from a file of its own and loads the S3 source from the split build: both
+    // must see one UsageError class, or the error reads as a crash (exit 1, no pointer to help).
+    const run = await spawn(["triage", "s3://"]);
+    expect(run).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr:
+        'kms-responder triage: "s3://" is not an s3://bucket/prefix location\nsee kms-responder triage --help\n',
+    });
+  });
+
   it("a usage error is one line and a pointer to the command's help, never the global help", async () => {
     const run = await spawn(["triage", "--jsn", "events"]);
     expect(run.code).toBe(2);
