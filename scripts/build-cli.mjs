@@ -8,9 +8,8 @@
  * file (the bin starts it for that command). Code splitting spreads their code over about 30
  * files, half of them under 2 KB, and Node pays for each module file it loads. What such a file
  * loads only on demand (the S3 source, the organisation's names, an action's AWS calls, the other
- * commands) stays in the split build: the file imports those chunks, and the error classes that
- * cross between them (errors.ts, io.ts, aws.ts) come from the split build too, so that main's
- * `instanceof` checks hold for an error thrown in a chunk.
+ * commands) stays in the split build: the file imports those chunks. They hold their own copy of
+ * the error classes, so main tells an error's kind by its name, not by `instanceof`.
  *
  * Plain JavaScript, run by `node` itself: `npm ci` runs it (`prepare`) before tsx could,
  * `npm run build` runs it, and `bin/kms-responder.mjs` runs it on first use when the build is
@@ -104,26 +103,6 @@ export function cliStale() {
 /** The commands built as one file each, and the module main.ts loads for each. */
 const ONE_FILE_COMMANDS = { preview: "cli/preview.ts", triage: "cli/triage.ts" };
 
-/**
- * The modules whose classes cross between a one-file command and the chunks it loads on demand
- * (main's `instanceof` checks on errors a chunk throws): one copy, from the split build.
- */
-const SHARED = ["functions/shared/errors.ts", "cli/io.ts", "cli/aws.ts"];
-const SHARED_FILE = "shared.mjs";
-
-/** The split build's entry that re-exports the shared modules, for the one-file commands. */
-const sharedEntry = {
-  name: "shared-entry",
-  setup(plugin) {
-    plugin.onResolve({ filter: /^shared-entry$/ }, () => ({ path: "shared", namespace: "shared-entry" }));
-    plugin.onLoad({ filter: /.*/, namespace: "shared-entry" }, () => ({
-      contents: SHARED.map((file) => `export * from ${JSON.stringify(`./${file}`)};`).join("\n"),
-      loader: "js",
-      resolveDir: ROOT,
-    }));
-  },
-};
-
 /** What both builds share. */
 const COMMON = {
   outExtension: { ".js": ".mjs" },
@@ -143,8 +122,8 @@ const COMMON = {
   format: "esm",
   target: "node20",
   mainFields: ["module", "main"],
-  // Written beside the bundles for `stack-trace`-like reading; nothing loads them at start (no
-  // --enable-source-maps, no source-map-support).
+  // Beside the bundles, for a reader of a stack (node --enable-source-maps) and the architecture
+  // test; a command never loads them (no --enable-source-maps, no source-map-support at start).
   sourcemap: true,
   sourcesContent: false,
   absWorkingDir: ROOT,
@@ -156,8 +135,8 @@ const sourceOf = (args) => path.resolve(args.resolveDir, args.path.replace(/\.js
 
 /**
  * In a one-file command: its own module is bundled in; every other module loaded on demand
- * (`import()`) and the shared modules are imported from the split build (`chunks` maps a source to
- * the split build's file for it).
+ * (`import()`) is loaded from the split build (`chunks` maps a source to the split build's file
+ * for it).
  */
 const oneFile = (own, chunks) => ({
   name: "one-file",
@@ -168,9 +147,6 @@ const oneFile = (own, chunks) => ({
         const file = chunks.get(source);
         if (!file) return { errors: [{ text: `${source}: not loaded on demand by the split build` }] };
         return { path: `../${file}`, external: true };
-      }
-      if (args.kind === "import-statement" && SHARED.some((file) => path.join(ROOT, file) === source)) {
-        return { path: `../${SHARED_FILE}`, external: true };
       }
       return undefined;
     });
@@ -199,12 +175,12 @@ export async function buildCli() {
   const { build } = await import("esbuild");
   const split = await build({
     ...COMMON,
-    entryPoints: { main: path.join(ROOT, "cli", "main.ts"), shared: "shared-entry" },
+    entryPoints: { main: path.join(ROOT, "cli", "main.ts") },
     outdir: staging,
     chunkNames: "[name]-[hash]",
     splitting: true,
     metafile: true,
-    plugins: [sharedEntry, lazyCalls, sourceUrls(CLI_DIR)],
+    plugins: [lazyCalls, sourceUrls(CLI_DIR)],
   });
   const chunks = entryFiles(split.metafile, staging);
   for (const [command, file] of Object.entries(ONE_FILE_COMMANDS)) {

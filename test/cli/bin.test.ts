@@ -52,8 +52,8 @@ describe("help, version and usage errors", () => {
   );
 
   it("a usage error raised by code triage loads on demand (the S3 source) is still one, exit 2", async () => {
-    // triage starts from a file of its own and loads the S3 source from the split build: both
-    // must see one UsageError class, or the error reads as a crash (exit 1, no pointer to help).
+    // triage starts from a file of its own and loads the S3 source from the split build, whose
+    // UsageError is another copy of the class: still a usage error, not a crash (exit 1, no hint).
     const run = await spawn(["triage", "s3://"]);
     expect(run).toMatchObject({
       code: 2,
