@@ -141,14 +141,16 @@ const sourceOf = (args) => path.resolve(args.resolveDir, args.path.replace(/\.js
 const oneFile = (own, chunks) => ({
   name: "one-file",
   setup(plugin) {
-    plugin.onResolve({ filter: /^\./ }, (args) => {
-      const source = sourceOf(args);
-      if (args.kind === "dynamic-import" && source !== own) {
-        const file = chunks.get(source);
-        if (!file) return { errors: [{ text: `${source}: not loaded on demand by the split build` }] };
-        return { path: `../${file}`, external: true };
-      }
-      return undefined;
+    plugin.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.kind !== "dynamic-import") return undefined;
+      // A package (`import("cli-progress")`) as its file, the way the split build's metafile names it.
+      const source = args.path.startsWith(".")
+        ? sourceOf(args)
+        : (await plugin.resolve(args.path, { kind: "import-statement", resolveDir: args.resolveDir })).path;
+      if (source === own) return undefined;
+      const file = chunks.get(source);
+      if (!file) return { errors: [{ text: `${source}: not loaded on demand by the split build` }] };
+      return { path: `../${file}`, external: true };
     });
   },
 });
