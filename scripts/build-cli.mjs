@@ -20,7 +20,16 @@
  * import.meta.url)`) keeps working from a bundle: each source's `import.meta.url` is replaced by
  * that source file's own URL, computed from the bundle's location.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -155,6 +164,36 @@ const oneFile = (own, chunks) => ({
   },
 });
 
+/**
+ * A one-file command is a script the bin compiles itself (`vm.Script`), with V8's code cache of
+ * its previous run beside it: compiling it is most of what is left of the start, and Node 20's
+ * module loader keeps no code cache (Node 22's `module.enableCompileCache` would). So it is
+ * CommonJS, its `import.meta.url` is a variable the bin passes, and so is its dynamic import.
+ */
+const ONE_FILE_FORMAT = {
+  format: "cjs",
+  outExtension: { ".js": ".cjs" },
+  define: { "import.meta.url": "__importMetaUrl" },
+  // The bin gives it a `require`.
+  banner: {},
+  write: false,
+};
+
+/**
+ * `import("../chunk.mjs")` becomes `__load("../chunk.mjs")`, the bin's import relative to the
+ * file: V8 drops a script's dynamic import callback when it runs from a code cache (Node 20).
+ * Same length, so the source map's columns still hold. Any other `import(` fails the build.
+ */
+function loadsThroughBin(text, file) {
+  const rewritten = text.replaceAll('import("../', '__load("../');
+  const left = /\bimport\s*\(/.exec(rewritten);
+  if (left)
+    throw new Error(
+      `${file}: a dynamic import the bin cannot load (${rewritten.slice(left.index, left.index + 60)})`,
+    );
+  return rewritten;
+}
+
 /** The split build's file for each module it loads on demand or names (from esbuild's metafile). */
 function entryFiles(metafile, outDir) {
   const files = new Map();
@@ -186,16 +225,21 @@ export async function buildCli() {
   });
   const chunks = entryFiles(split.metafile, staging);
   for (const [command, file] of Object.entries(ONE_FILE_COMMANDS)) {
-    await build({
+    const built = await build({
       ...COMMON,
       entryPoints: { [command]: path.join(ROOT, "cli", "main.ts") },
       outdir: path.join(staging, "commands"),
+      ...ONE_FILE_FORMAT,
       plugins: [
         lazyCalls,
         oneFile(path.join(ROOT, file), chunks),
         sourceUrls(path.join(CLI_DIR, "commands")),
       ],
     });
+    for (const out of built.outputFiles) {
+      mkdirSync(path.dirname(out.path), { recursive: true });
+      writeFileSync(out.path, out.path.endsWith(".cjs") ? loadsThroughBin(out.text, out.path) : out.contents);
+    }
   }
   rmSync(CLI_DIR, { recursive: true, force: true });
   renameSync(staging, CLI_DIR);

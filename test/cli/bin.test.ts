@@ -219,6 +219,25 @@ describe("triage never lies", () => {
   });
 });
 
+describe("the one-file commands' code cache", () => {
+  it("a cache V8 refuses (another Node, a torn write) changes nothing in the output and is written anew", async () => {
+    const cache = "dist/cli/commands/preview.cjs.cache";
+    const expected = await spawn(["preview", FIXTURE]);
+    writeFileSync(cache, "not a code cache");
+
+    const run = await spawn(["preview", FIXTURE]);
+
+    // The JSON document carries the time it was made.
+    const untimed = (text: string) => text.replace(/"time": \d+/g, '"time": 0');
+    expect(untimed(run.stdout)).toBe(untimed(expected.stdout));
+    expect(run.stdout).toContain("Subject: [CRITICAL] Rogue KMS grant");
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(readFileSync(cache).toString("latin1")).not.toBe("not a code cache");
+    expect(readFileSync(cache).length).toBeGreaterThan(10_000);
+  });
+});
+
 describe("preview", () => {
   it("an incident without a key (a custom key store disconnect): names the store", async () => {
     // Act
