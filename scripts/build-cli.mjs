@@ -12,7 +12,7 @@
  * the error classes, so main tells an error's kind by its name, not by `instanceof`.
  *
  * Plain JavaScript, run by `node` itself: `npm ci` runs it (`prepare`) before tsx could,
- * `npm run build` runs it, and `bin/kms-responder.mjs` runs it on first use when the build is
+ * `npm run build` runs it, and `bin/kms-responder.cjs` runs it on first use when the build is
  * missing. `node scripts/build-cli.mjs --if-stale` builds only when a source is newer than the
  * build (the npm scripts that run the CLI use it, and so does the test setup).
  *

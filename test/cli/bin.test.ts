@@ -1,5 +1,5 @@
 /**
- * The real bin, spawned as a user runs it (`node bin/kms-responder.mjs ...`): help, version and
+ * The real bin, spawned as a user runs it (`node bin/kms-responder.cjs ...`): help, version and
  * usage errors; triage that never lies (nothing readable -> exit 2, symlinks followed, an
  * oversized record skipped, JSON-only stdout through npx); preview's rendering.
  */
