@@ -10,7 +10,7 @@
 // CommonJS: Node starts a CommonJS file without setting up its ES module loader first (about
 // 5 ms of CPU on each start); the loader is set up when a command imports the split build.
 "use strict";
-const { existsSync, readFileSync, renameSync, writeFileSync } = require("node:fs");
+const { existsSync, readFileSync, renameSync, rmSync, writeFileSync } = require("node:fs");
 const { createRequire } = require("node:module");
 const { fileURLToPath, pathToFileURL } = require("node:url");
 const { Script } = require("node:vm");
@@ -21,6 +21,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const here = pathToFileURL(__filename);
 
+/** The code cache, or undefined when there is none (or it cannot be read: then it is compiled). */
+function readCache(file) {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs a one-file command: a CommonJS script given `require`, its URL and an import relative to
  * it. V8's code cache (`<file>.cache`) skips compiling what the last run compiled; it is written
@@ -30,7 +39,7 @@ const here = pathToFileURL(__filename);
 async function runOneFile(url) {
   const file = fileURLToPath(url);
   const cacheFile = `${file}.cache`;
-  const cachedData = existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
+  const cachedData = readCache(cacheFile);
   const wrapper = "(function (exports, require, module, __filename, __dirname, __load, __importMetaUrl) {\n";
   // lineOffset: stack traces give the file's own lines despite the wrapper's.
   const script = new Script(`${wrapper}${readFileSync(file, "utf8")}\n})`, {
@@ -51,12 +60,14 @@ async function runOneFile(url) {
   );
   await module.exports.runCli();
   if (cachedData && !script.cachedDataRejected) return;
+  // Written aside, then renamed: a command started meanwhile never reads half a cache.
+  const partial = `${cacheFile}.${process.pid}`;
   try {
-    const partial = `${cacheFile}.${process.pid}`;
     writeFileSync(partial, script.createCachedData());
     renameSync(partial, cacheFile);
   } catch {
     // Not writable: the next run compiles again.
+    rmSync(partial, { force: true });
   }
 }
 

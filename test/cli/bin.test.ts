@@ -7,6 +7,7 @@ import {
   createWriteStream,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -235,6 +236,22 @@ describe("the one-file commands' code cache", () => {
     expect(run.stderr).toBe("");
     expect(readFileSync(cache).toString("latin1")).not.toBe("not a code cache");
     expect(readFileSync(cache).length).toBeGreaterThan(10_000);
+  });
+
+  it("a cache that cannot be read or written (a read-only install) is compiled around, and leaves nothing behind", async () => {
+    const cache = "dist/cli/commands/triage.cjs.cache";
+    rmSync(cache, { force: true });
+    mkdirSync(cache);
+    try {
+      const run = await spawn(["triage", "test/fixtures/cloudtrail"]);
+
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe("");
+      expect(run.stdout).toMatch(/\d+ records: \d+ findings/);
+      expect(readdirSync("dist/cli/commands").filter((f) => f.startsWith("triage.cjs.cache."))).toEqual([]);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
 
