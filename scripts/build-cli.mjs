@@ -4,12 +4,13 @@
  * S3 client, nor `triage` the emulator), with the packages it uses bundled in.
  *
  * The commands on-call runs many times at 3am, `preview` and `triage`, get a build of their own
- * besides: `dist/cli/commands/<command>.mjs`, the whole of main.ts with that command's code in ONE
- * file (the bin starts it for that command). Code splitting spreads their code over about 30
- * files, half of them under 2 KB, and Node pays for each module file it loads. What such a file
- * loads only on demand (the S3 source, the organisation's names, an action's AWS calls, the other
- * commands) stays in the split build: the file imports those chunks. They hold their own copy of
- * the error classes, so main tells an error's kind by its name, not by `instanceof`.
+ * besides: `dist/cli/commands/<command>.cjs`, the whole of main.ts with that command's code in ONE
+ * file (the bin starts it for that command, with V8's code cache). Code splitting spreads their
+ * code over about 30 files, half of them under 2 KB, and Node pays for each module file it loads.
+ * What such a file loads only on demand (the S3 source, the organisation's names, an action's AWS
+ * calls, the other commands) stays in the split build: the file loads those chunks through the
+ * bin. They hold their own copy of the error classes, so main tells an error's kind by its class
+ * or its name.
  *
  * Plain JavaScript, run by `node` itself: `npm ci` runs it (`prepare`) before tsx could,
  * `npm run build` runs it, and `bin/kms-responder.cjs` runs it on first use when the build is
