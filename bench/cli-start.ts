@@ -1,7 +1,7 @@
 /**
  * The CLI's start as on-call feels it: the wall time of `kms-responder preview EVENT` and
  * `kms-responder triage FILE` (one small CloudTrail file) beside `node -e 0`, each a fresh process
- * running bin/kms-responder.mjs as a user does (the prebuilt dist/cli). Wall time, not CPU: the
+ * running bin/kms-responder.cjs as a user does (the prebuilt dist/cli). Wall time, not CPU: the
  * person at the terminal waits for the whole process. Paired rounds: each round runs the three in
  * turn, and a command's ratio is the median over rounds of its time over `node -e 0`'s in the same
  * round, so a burst of load on the machine hits both sides.
@@ -37,7 +37,7 @@ async function wallMs(args: string[]): Promise<number> {
   return performance.now() - started;
 }
 
-/** `node -e 0`, then each command, `rounds` times; `bin` is bin/kms-responder.mjs. */
+/** `node -e 0`, then each command, `rounds` times; `bin` is bin/kms-responder.cjs. */
 export async function measureCliStart(
   bin: string,
   event: string,

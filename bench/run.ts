@@ -225,7 +225,7 @@ try {
     log("building the command line (dist/cli), timing its start");
     await buildCli();
     const cliStart = await measureCliStart(
-      path.join(ROOT, "bin", "kms-responder.mjs"),
+      path.join(ROOT, "bin", "kms-responder.cjs"),
       "events/rogue-grant/external-grantee.json",
       "test/fixtures/cloudtrail/111122223333_CloudTrail_us-east-1_20261128T1830Z_abcd.json.gz",
       CLI_ROUNDS,

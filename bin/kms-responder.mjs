@@ -1,20 +1,4 @@
 #!/usr/bin/env node
-// The package's command. It runs the JavaScript that `npm run build` (or `npm ci`, through
-// `prepare`) built into dist/cli/, one chunk per command, so a command loads only its own code.
-// When that build is missing (a checkout that skipped `prepare`), it is built first. After editing
-// the sources, `npm run build` (or `npm run kms-responder -- ...`, which rebuilds what is stale).
-// npx prints no npm banner on stdout, so `--json` output stays clean.
-import { existsSync } from "node:fs";
-
-// The SDK warns on every command that its releases from 2027 need Node 22; the CLI runs on Node 20
-// by design, and the warning (on stderr) is noise for a responder at 3am.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
-const entry = new URL("../dist/cli/main.mjs", import.meta.url);
-if (!existsSync(entry)) {
-  process.stderr.write("kms-responder: building the command line (dist/cli/main.mjs is missing)\n");
-  const { buildCli } = await import("../scripts/build-cli.mjs");
-  await buildCli();
-}
-const { runCli } = await import(entry.href);
-await runCli();
+// The command as it was first named: `node bin/kms-responder.mjs ...` runs the package's bin,
+// bin/kms-responder.cjs (CommonJS, which starts faster).
+import "./kms-responder.cjs";

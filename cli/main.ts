@@ -426,6 +426,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 /**
+ * Whether `error` is of this class (a subclass too), or of a copy of it under the same name:
+ * `preview` and `triage` start from a build of their own (one file), and what they load on demand
+ * (the S3 source, the organisation's names) comes from the split build, with its own copy of each
+ * class (scripts/build-cli.mjs).
+ */
+function isKind(
+  error: unknown,
+  kind: abstract new (...args: never[]) => Error,
+  name: string,
+): error is Error {
+  return error instanceof kind || (error instanceof Error && error.name === name);
+}
+
+/**
  * What a command's error says and its exit code. Usage errors (parseArgs' TypeErrors with codes
  * ERR_PARSE_ARGS_*, said plainly; a runbook payload built from wrong flags) end with the help hint.
  * A credentials problem is said once, as such, whichever call met it first.
@@ -434,15 +448,17 @@ function describeFailure(
   command: keyof typeof HELP,
   error: unknown,
 ): { message: string; usage: boolean; code: number } {
-  if (error instanceof CredentialsError) return { message: error.message, usage: false, code: 2 };
+  if (isKind(error, CredentialsError, "CredentialsError"))
+    return { message: error.message, usage: false, code: 2 };
   if (isCredentialsError(error)) return { message: credentialsMessage(error), usage: false, code: 2 };
   if (isMissingRegion(error))
     return { message: "no Region configured: pass --region (or set AWS_REGION)", usage: true, code: 2 };
   if (isParseArgsError(error))
     return { message: parseArgsMessage(error, optionsIn(HELP[command])), usage: true, code: 2 };
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof UsageError || error instanceof PayloadError) return { message, usage: true, code: 2 };
-  return { message, usage: false, code: error instanceof ConfigError ? 2 : 1 };
+  if (isKind(error, UsageError, "UsageError") || isKind(error, PayloadError, "PayloadError"))
+    return { message, usage: true, code: 2 };
+  return { message, usage: false, code: isKind(error, ConfigError, "ConfigError") ? 2 : 1 };
 }
 /** Runs the CLI on this process's arguments and sets its exit code. */
 export async function runCli(): Promise<void> {

@@ -5,15 +5,20 @@
  * `<action>.run.ts`, which the command line loads when something runs (scripts/build-cli.mjs).
  * These tests read the built command line (the unit tier's setup builds it when stale).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI_DIR } from "../../scripts/build-cli.mjs";
 
-/** The chunks a built file imports statically (not `import("...")`, which loads on demand). */
+/**
+ * The files a built file imports statically (not `import("...")`, which loads on demand), as paths
+ * in dist/cli: a one-file command in commands/ imports the split build's shared module from `..`.
+ */
 function staticImports(file: string): string[] {
   const text = readFileSync(path.join(CLI_DIR, file), "utf8");
-  return [...text.matchAll(/(?:from|import)\s*"\.\/([\w-]+\.mjs)"/g)].flatMap((m) => (m[1] ? [m[1]] : []));
+  return [...text.matchAll(/(?:from|import)\s*"(\.{1,2}\/[\w./-]+\.mjs)"/g)].flatMap((m) =>
+    m[1] ? [path.posix.join(path.posix.dirname(file), m[1])] : [],
+  );
 }
 
 /** The file and every chunk it loads before running: what starting it compiles. */
@@ -34,7 +39,7 @@ function sourcesOf(file: string): string[] {
   return map.sources;
 }
 
-/** The command's own chunk, as main.mjs imports it when the command runs. */
+/** The command's own chunk in the split build, as main.mjs imports it when the command runs. */
 function commandChunk(command: string): string {
   const main = readFileSync(path.join(CLI_DIR, "main.mjs"), "utf8");
   const chunk = new RegExp(`import\\("\\./(${command}-[\\w]+\\.mjs)"\\)`).exec(main)?.[1];
@@ -42,20 +47,48 @@ function commandChunk(command: string): string {
   return chunk;
 }
 
+/** The source files `files` hold that are the AWS SDK's, each with the file holding it. */
+function sdkIn(files: Iterable<string>): string[] {
+  return [...files].flatMap((f) =>
+    sourcesOf(f)
+      .filter((s) => SDK.test(s))
+      .map((s) => `${f}: ${s}`),
+  );
+}
+
 const SDK = /node_modules\/@(aws-sdk|smithy)\//;
 
 describe("the offline commands' start", () => {
-  it.each(["preview", "triage"])("%s loads no AWS SDK code before it runs", (command) => {
-    const files = [...closure("main.mjs"), ...closure(commandChunk(command))];
-    const sdk = files.flatMap((f) =>
-      sourcesOf(f)
-        .filter((s) => SDK.test(s))
-        .map((s) => `${f}: ${s}`),
-    );
+  it.each(["preview", "triage"])(
+    "%s loads no AWS SDK code before it runs (split build, through main.mjs)",
+    (command) => {
+      const files = [...closure("main.mjs"), ...closure(commandChunk(command))];
 
-    expect(files.length).toBeGreaterThan(5);
-    expect(sdk).toEqual([]);
-  });
+      expect(files.length).toBeGreaterThan(5);
+      expect(sdkIn(files)).toEqual([]);
+    },
+  );
+
+  it.each(["preview", "triage"])(
+    "%s as the bin starts it: one file, main and the command together, that requires only Node's modules, no SDK",
+    (command) => {
+      const file = `commands/${command}.cjs`;
+      const text = readFileSync(path.join(CLI_DIR, file), "utf8");
+      const required = new Set([...text.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]));
+      const onDemand = [...text.matchAll(/\b__load\("\.\.\/([\w.-]+\.mjs)"\)/g)].map((m) => m[1] ?? "");
+      const own = sourcesOf(file);
+
+      // Split, the same code is about 30 files (Node pays per module file it loads).
+      expect([...required].filter((r) => !r?.startsWith("node:"))).toEqual([]);
+      expect(required.size).toBeGreaterThan(2);
+      // What it loads on demand (the S3 source, the other commands) is the split build's.
+      expect(onDemand).toContain(commandChunk(command === "preview" ? "triage" : "preview"));
+      expect(onDemand.filter((f) => !existsSync(path.join(CLI_DIR, f)))).toEqual([]);
+      expect(own).toContain(`../../../cli/${command}.ts`);
+      expect(own).toContain("../../../cli/main.ts");
+      expect(sdkIn([file])).toEqual([]);
+    },
+  );
 
   it("would see the SDK: the actions' calls are in the build, in chunks loaded when an action runs", () => {
     const chunks = readdirSync(CLI_DIR).filter((f) => f.endsWith(".mjs"));

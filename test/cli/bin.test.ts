@@ -1,5 +1,5 @@
 /**
- * The real bin, spawned as a user runs it (`node bin/kms-responder.mjs ...`): help, version and
+ * The real bin, spawned as a user runs it (`node bin/kms-responder.cjs ...`): help, version and
  * usage errors; triage that never lies (nothing readable -> exit 2, symlinks followed, an
  * oversized record skipped, JSON-only stdout through npx); preview's rendering.
  */
@@ -7,6 +7,7 @@ import {
   createWriteStream,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -50,6 +51,18 @@ describe("help, version and usage errors", () => {
       expect(run.stdout.split("\n").length).toBeLessThan(40);
     },
   );
+
+  it("a usage error raised by code triage loads on demand (the S3 source) is still one, exit 2", async () => {
+    // triage starts from a file of its own and loads the S3 source from the split build, whose
+    // UsageError is another copy of the class: still a usage error, not a crash (exit 1, no hint).
+    const run = await spawn(["triage", "s3://"]);
+    expect(run).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr:
+        'kms-responder triage: "s3://" is not an s3://bucket/prefix location\nsee kms-responder triage --help\n',
+    });
+  });
 
   it("a usage error is one line and a pointer to the command's help, never the global help", async () => {
     const run = await spawn(["triage", "--jsn", "events"]);
@@ -204,6 +217,41 @@ describe("triage never lies", () => {
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines.length).toBeGreaterThan(50);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
+
+describe("the one-file commands' code cache", () => {
+  it("a cache V8 refuses (another Node, a torn write) changes nothing in the output and is written anew", async () => {
+    const cache = "dist/cli/commands/preview.cjs.cache";
+    const expected = await spawn(["preview", FIXTURE]);
+    writeFileSync(cache, "not a code cache");
+
+    const run = await spawn(["preview", FIXTURE]);
+
+    // The JSON document carries the time it was made.
+    const untimed = (text: string) => text.replace(/"time": \d+/g, '"time": 0');
+    expect(untimed(run.stdout)).toBe(untimed(expected.stdout));
+    expect(run.stdout).toContain("Subject: [CRITICAL] Rogue KMS grant");
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(readFileSync(cache).toString("latin1")).not.toBe("not a code cache");
+    expect(readFileSync(cache).length).toBeGreaterThan(10_000);
+  });
+
+  it("a cache that cannot be read or written (a read-only install) is compiled around, and leaves nothing behind", async () => {
+    const cache = "dist/cli/commands/triage.cjs.cache";
+    rmSync(cache, { force: true });
+    mkdirSync(cache);
+    try {
+      const run = await spawn(["triage", "test/fixtures/cloudtrail"]);
+
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe("");
+      expect(run.stdout).toMatch(/\d+ records: \d+ findings/);
+      expect(readdirSync("dist/cli/commands").filter((f) => f.startsWith("triage.cjs.cache."))).toEqual([]);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /** Spawning the real bin as a user runs it, for the CLI tests. */
 import { execFile } from "node:child_process";
 
-export const BIN = "bin/kms-responder.mjs";
+export const BIN = "bin/kms-responder.cjs";
 
 export interface Spawned {
   code: number;
