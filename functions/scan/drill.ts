@@ -19,7 +19,7 @@ import { parseConfig } from "../shared/config.js";
 import { UNLIMITED } from "./budget.js";
 import { scanRegion } from "./scan.js";
 
-/** The findings the sweep must report for the key: incident and severity, in the registry's order. */
+/** The findings the sweep must report for the key: incident and severity, in any order. */
 const PLANTED = [`${rogueGrant.name}:critical`, `${keyRotationDisabled.name}:medium`];
 
 async function sweepChecks(world: DrillWorld, key: DrillKey): Promise<Check[]> {
@@ -35,7 +35,7 @@ async function sweepChecks(world: DrillWorld, key: DrillKey): Promise<Check[]> {
   return [
     {
       what: `the sweep reports exactly ${PLANTED.join(" and ")} for ${key.alias}`,
-      ok: got.join(", ") === PLANTED.join(", "),
+      ok: [...got].sort().join(", ") === [...PLANTED].sort().join(", "),
       observed: `findings: ${got.join(", ") || "none"}`,
     },
     {

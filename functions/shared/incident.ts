@@ -2,7 +2,7 @@
  * What an incident declares, in its own folder (`functions/<incident>/incident.ts`): its name, the
  * events it handles, its rule pattern, its pure `decide`, the actions it may run, the facts it
  * reads, and, when it needs them, its own event fields (`details`), fact readers (`facts`) and
- * config options (`options`). The registry (`functions/registry.ts`) lists the declarations;
+ * config options (`options`). The registry (`functions/incidents.ts`, read by `functions/registry.ts`) lists the declarations;
  * routing, triage, the config check, the stack (rules, roles, concurrency), the build and the
  * drill read them.
  */

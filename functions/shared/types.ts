@@ -26,7 +26,7 @@ export function worstSeverity(severities: readonly Severity[]): Severity {
  *       interface ActionTypes { "revoke-grant": true }
  *     }
  *
- * and the action registry (`actions/index.ts`) must list a module for exactly these types.
+ * and the action registry (`actions/modules.ts`) must list a module for each of these types.
  */
 // biome-ignore lint/suspicious/noEmptyInterface: filled by the action modules (declaration merging).
 export interface ActionTypes {}

@@ -753,7 +753,7 @@ describe("functions", () => {
     const partial = stubDist(["rogue-grant"]);
     try {
       expect(() => buildStack({ distDir: partial.dir })).toThrow(
-        /key-deletion-scheduled\/index\.mjs is missing: run "npm run build" first/,
+        /alias-changed\/index\.mjs is missing: run "npm run build" first/,
       );
     } finally {
       partial.remove();
@@ -777,7 +777,7 @@ describe("functions", () => {
     expect(() => buildStack({ config })).toThrow(
       'invalid config: unknown field "incidents.key-disabled.colour"; ' +
         "incidents.key-rotation-weakened.maxPeriodDays: expected >=90, received number; " +
-        'scan.enforce.0: Invalid option: expected one of "rogue-grant"|',
+        'scan.enforce.0: Invalid option: expected one of "alias-changed"|',
     );
   });
 });

@@ -84,7 +84,7 @@ const PROMISED: Record<
     outcome: "swept",
     actions: [],
     subject: "",
-    endState: ["ok findings: rogue-grant:critical, key-rotation-disabled:medium", "ok no errors"],
+    endState: ["ok findings: key-rotation-disabled:medium, rogue-grant:critical", "ok no errors"],
   },
 };
 

@@ -634,7 +634,7 @@ describe("parseConfig without the incidents' declarations (an incident's Lambda)
     // Assess
     expect(config.scan.enforce).toEqual(["later-incident"]);
     expect(message).toMatch(
-      /^invalid config: scan\.enforce\.0: Invalid option: expected one of "rogue-grant"\|/,
+      /^invalid config: scan\.enforce\.0: Invalid option: expected one of "alias-changed"\|/,
     );
   });
 

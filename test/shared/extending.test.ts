@@ -106,7 +106,7 @@ describe("an incident declares what it needs in its own folder", () => {
       'invalid config: unknown field "incidents.rotation-period-shortened"',
     );
     expect(configErrorOf(registryOnly({ scan: { enforce: [INCIDENT] } }))).toMatch(
-      /^invalid config: scan\.enforce\.0: Invalid option: expected one of "rogue-grant"\|/,
+      /^invalid config: scan\.enforce\.0: Invalid option: expected one of "alias-changed"\|/,
     );
   });
 
