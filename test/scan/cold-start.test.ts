@@ -33,7 +33,7 @@ describe("the sweep's cold start", () => {
     // Assess
     await expect(start).rejects.toThrow(
       'invalid KMS_RESPONDER_CONFIG: unknown field "incidents.key-disabled.colour"; ' +
-        'scan.enforce.0: Invalid option: expected one of "rogue-grant"|',
+        'scan.enforce.0: Invalid option: expected one of "alias-changed"|',
     );
   });
 

@@ -86,11 +86,11 @@ describe("a clean key", () => {
   it("the incidents that judge state, and what they need read", () => {
     const c = config();
     expect(stateIncidents(c).map((i) => i.name)).toEqual([
-      "rogue-grant",
       "key-deletion-scheduled",
+      "key-material-expiring",
       "key-policy-violation",
       "key-rotation-disabled",
-      "key-material-expiring",
+      "rogue-grant",
     ]);
     expect([...readsOf(stateIncidents(c))].sort()).toEqual(["grants", "policy", "rotation"]);
   });
@@ -325,7 +325,7 @@ describe("one key, several problems", () => {
     });
     const c = config();
     const findings = judgeKey(s, c, stateIncidents(c), NOW);
-    expect(findings.map((f) => f.incident)).toEqual(["rogue-grant", "key-rotation-disabled"]);
-    expect(findings[0]?.findingType).toBe("TTPs/Persistence/KMS Grant To Untrusted Principal");
+    expect(findings.map((f) => f.incident)).toEqual(["key-rotation-disabled", "rogue-grant"]);
+    expect(findings[1]?.findingType).toBe("TTPs/Persistence/KMS Grant To Untrusted Principal");
   });
 });
