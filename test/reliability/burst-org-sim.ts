@@ -25,6 +25,7 @@ import type { Incident } from "../../functions/shared/incident.js";
 import type { HandlerResult } from "../../functions/shared/pipeline.js";
 import { grantClaimedBy } from "../handlers/harness.js";
 import { loadEvent } from "../helpers/fixtures.js";
+import { drive } from "./burst-sim.js";
 import { FakeAws } from "./fake-aws.js";
 
 const TOPIC_ARN = "arn:aws:sns:us-east-1:999988887777:kms-responder-notifications";
@@ -133,18 +134,6 @@ function grantEvent(keyArn: string, account: string, grantId: string, n: number)
   detail.responseElements = { ...detail.responseElements, keyId: keyArn, grantId };
   detail.resources = [{ accountId: account, type: "AWS::KMS::Key", ARN: keyArn }];
   return event;
-}
-
-async function drive<T>(work: Promise<T>): Promise<T> {
-  let settled = false;
-  const tracked = work.finally(() => {
-    settled = true;
-  });
-  while (!settled) {
-    await vi.advanceTimersToNextTimerAsync();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return tracked;
 }
 
 export interface OrgBurst {

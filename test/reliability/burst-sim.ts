@@ -151,7 +151,7 @@ function deletionEvent(keyId: string, n: number): unknown {
 }
 
 /** Runs the simulation until `work` settles: fake time jumps from timer to timer. */
-async function drive<T>(work: Promise<T>): Promise<T> {
+export async function drive<T>(work: Promise<T>): Promise<T> {
   let settled = false;
   const tracked = work.finally(() => {
     settled = true;
