@@ -18,7 +18,6 @@
  *   would send the main notification twice for a copy that is a convenience, not the record).
  */
 
-import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { accountNamesFor } from "./account-names.js";
@@ -33,6 +32,7 @@ import {
 } from "./actions/action.js";
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
+import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "./clients/kms-sdk.js";
 import type { KeyScope } from "./clients/member.js";
 import { type Config, incidentOptions } from "./config.js";
 import {

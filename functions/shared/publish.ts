@@ -3,8 +3,9 @@
  * message (chat.ts) are pure, so the command line's preview formats them without the SNS client;
  * the handlers publish them from here.
  */
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { SNSClient } from "@aws-sdk/client-sns";
 import { chatMessage } from "./chat.js";
+import { PublishCommand } from "./clients/sns-sdk.js";
 import type { Notification, NotificationDocument } from "./notify.js";
 
 /** Publishes a formatted notification; returns the SNS message id. Throws what SNS throws. */
