@@ -286,19 +286,17 @@ async function importFinding(
     const { importToSecurityHub } = await import("./securityhub.js");
     report = await importToSecurityHub(finding, results, deps, request);
   } catch (error) {
-    report = {
-      failure: new ActionError(`security hub import failed: ${describeError(error)}`, { cause: error }),
-    };
+    report = { failed: { message: describeError(error), cause: error } };
   }
   if (report.imported) logger.info("imported into security hub", { findingId: report.imported });
-  if (report.failure) {
-    logger.error("security hub import failed; actions stand", { error: describeError(report.failure.cause) });
-  }
   if (report.closed) logger.info("closed the deleted key's findings", { closed: report.closed });
   if (report.closeError) {
     logger.error("closing the deleted key's findings failed; they stay open", { error: report.closeError });
   }
-  return report.failure;
+  if (!report.failed) return undefined;
+  const { message, cause } = report.failed;
+  logger.error("security hub import failed; actions stand", { error: message });
+  return new ActionError(`security hub import failed: ${message}`, { cause });
 }
 
 /** The finding with the details read for the notification only (`detailsToCome`) added, once acted. */

@@ -30,7 +30,7 @@ import type { ActionResult } from "./actions/action.js";
 import { partitionOfRegion } from "./arn.js";
 import type { Config } from "./config.js";
 import type { Finding } from "./decision.js";
-import { ActionError, describeError } from "./errors.js";
+import { describeError } from "./errors.js";
 import { actorPrincipal } from "./event.js";
 import { cut, findingId, ID_LIMIT, PRODUCT } from "./finding-id.js";
 import { type ManualRequest, type Outcome, outcomeOf, undoCommand } from "./notify.js";
@@ -281,8 +281,11 @@ export function toAsff(input: AsffInput): AwsSecurityFinding {
 export interface SecurityHubReport {
   /** The id of the finding imported. */
   imported?: string;
-  /** The import failed: the error that fails the invocation (the actions stand). */
-  failure?: ActionError;
+  /**
+   * The import failed: what went wrong, and the error itself. The pipeline fails the invocation
+   * with it (the actions stand); plain values, as this module's error classes are its own copies.
+   */
+  failed?: { message: string; cause: unknown };
   /** The deleted key's other findings, archived and resolved. */
   closed?: string[];
   /** Why the deleted key's findings could not be closed (they stay open; the invocation goes on). */
@@ -306,25 +309,26 @@ export async function importToSecurityHub(
   now: Date = new Date(),
 ): Promise<SecurityHubReport> {
   if (!deps.config.securityHub) return {};
-  let target: ImportTarget | undefined;
+  const target = importTarget(deps, finding);
+  if (!target) return failedWith(new Error("the account and Region to import into are unknown"));
   let id: string | undefined;
   try {
-    target = importTarget(deps, finding);
-    if (!target) throw new Error("the account and Region to import into are unknown");
     const document = toAsff({ finding, results, target, now, ...(request && { request }) });
     id = document.Id;
     // Loaded here, only when enabled: see the module comment.
     const { batchImport } = await import("./clients/securityhub.js");
     await batchImport([document]);
   } catch (error) {
-    return {
-      failure: new ActionError(`security hub import failed: ${describeError(error)}`, { cause: error }),
-    };
+    return failedWith(error);
   }
   const report: SecurityHubReport = id === undefined ? {} : { imported: id };
   return finding.closesKeyFindings
     ? { ...report, ...(await closeKeyFindings(finding, target, id, now)) }
     : report;
+}
+
+function failedWith(error: unknown): SecurityHubReport {
+  return { failed: { message: describeError(error), cause: error } };
 }
 
 /** A found finding as it is re-imported archived: the fields the provider owns, updated now. */

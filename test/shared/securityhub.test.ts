@@ -364,11 +364,10 @@ describe("importToSecurityHub", () => {
         { Id: "kms-responder/rogue-grant/x", ErrorCode: "InvalidInput", ErrorMessage: "bad Types" },
       ],
     });
-    const { failure, imported } = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps);
+    const { failed, imported } = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps);
     expect(imported).toBeUndefined();
-    expect(failure?.name).toBe("ActionError");
-    expect(failure?.message).toBe(
-      "security hub import failed: Error: Security Hub refused 1 finding: kms-responder/rogue-grant/x: InvalidInput bad Types",
+    expect(failed?.message).toBe(
+      "Error: Security Hub refused 1 finding: kms-responder/rogue-grant/x: InvalidInput bad Types",
     );
   });
 
@@ -377,11 +376,18 @@ describe("importToSecurityHub", () => {
       name: "AccessDeniedException",
     });
     securityHub.on(BatchImportFindingsCommand).rejects(denied);
-    const { failure } = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps);
-    expect(failure?.message).toBe(
-      "security hub import failed: AccessDeniedException: not authorized to perform securityhub:BatchImportFindings",
+    const { failed } = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps);
+    expect(failed?.message).toBe(
+      "AccessDeniedException: not authorized to perform securityhub:BatchImportFindings",
     );
-    expect(failure?.cause).toBe(denied);
+    expect(failed?.cause).toBe(denied);
+  });
+
+  it("reports where it cannot import: no account or Region known, nothing sent", async () => {
+    const placeless: Finding = { ...rogueGrantFinding(), key: undefined, event: undefined };
+    const { failed } = await importToSecurityHub(placeless, [REVOKED], { config: { securityHub: true } });
+    expect(failed?.message).toBe("Error: the account and Region to import into are unknown");
+    expect(securityHub).toHaveReceivedCommandTimes(BatchImportFindingsCommand, 0);
   });
 });
 
