@@ -4,15 +4,7 @@
  * and one failure policy with the automatic responders. Used by the runbook Lambda and by
  * `kms-responder run --direct` (with the caller's own credentials).
  */
-import {
-  DescribeKeyCommand,
-  GetKeyPolicyCommand,
-  GetKeyRotationStatusCommand,
-  type GrantListEntry,
-  type KeyMetadata,
-  type KMSClient,
-  ListGrantsCommand,
-} from "@aws-sdk/client-kms";
+import type { GrantListEntry, KeyMetadata, KMSClient } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import {
   type ActionModule,
@@ -22,6 +14,12 @@ import {
 } from "../shared/actions/action.js";
 import { ACTIONS } from "../shared/actions/index.js";
 import { parseKeyArn } from "../shared/arn.js";
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  ListGrantsCommand,
+} from "../shared/clients/kms-sdk.js";
 import type { Config } from "../shared/config.js";
 import type { Finding } from "../shared/decision.js";
 import type { ActionError } from "../shared/errors.js";

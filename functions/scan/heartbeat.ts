@@ -33,8 +33,9 @@ import {
   Statistic,
 } from "@aws-sdk/client-cloudwatch";
 import { DescribeOrganizationCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { SNSClient } from "@aws-sdk/client-sns";
 import { RETRY } from "../shared/clients/retry.js";
+import { PublishCommand } from "../shared/clients/sns-sdk.js";
 import type { Config } from "../shared/config.js";
 import { describeError } from "../shared/errors.js";
 import {

@@ -5,11 +5,11 @@
  * `summary` (add up the Map's results and notify once); and a schedule of its own calls
  * `heartbeat-alarms` (an alarm on every member account's heartbeat, heartbeat.ts).
  */
-import { KMSClient } from "@aws-sdk/client-kms";
 import type { Context } from "aws-lambda";
 import { INCIDENTS } from "../registry.js";
 import { partitionOfRegion } from "../shared/arn.js";
 import { kms } from "../shared/clients/kms.js";
+import { KMSClient } from "../shared/clients/kms-sdk.js";
 import { sns } from "../shared/clients/sns.js";
 import { configFromEnv } from "../shared/config.js";
 import { ConfigError, PayloadError } from "../shared/errors.js";

@@ -11,8 +11,8 @@ import {
 } from "@aws-sdk/client-organizations";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { PublishCommand } from "@aws-sdk/client-sns";
 import { RETRY } from "../shared/clients/retry.js";
+import { PublishCommand } from "../shared/clients/sns-sdk.js";
 import type { Config } from "../shared/config.js";
 import type { ScanTarget } from "./scan.js";
 import type { SweepSummary } from "./sweep.js";

@@ -5,19 +5,17 @@
  * clients retry throttling themselves (adaptive mode). A read that fails for one key is recorded
  * in the state's `readErrors`; only DescribeKey failing leaves the key unjudged.
  */
+import type { GrantListEntry, KeyMetadata, KMSClient } from "@aws-sdk/client-kms";
+import { parseKeyArn } from "../shared/arn.js";
 import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
-  type GrantListEntry,
-  type KeyMetadata,
-  type KMSClient,
   ListAliasesCommand,
   ListGrantsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
-} from "@aws-sdk/client-kms";
-import { parseKeyArn } from "../shared/arn.js";
+} from "../shared/clients/kms-sdk.js";
 import { describeError } from "../shared/errors.js";
 import type { KmsEvent } from "../shared/event.js";
 import type { KeyState, ListedGrant, StateRead } from "../shared/state.js";

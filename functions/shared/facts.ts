@@ -8,20 +8,19 @@
  * A read that fails is recorded in `readErrors`; the deciders then hold the actions that depend on
  * it (`holdUnverified`): the responder never acts blind.
  */
+import type { GrantListEntry, KMSClient } from "@aws-sdk/client-kms";
+import { type KeyRef, parseKeyArn } from "./arn.js";
+import { kmsForKey } from "./clients/kms.js";
 import {
   DescribeKeyCommand,
   GetKeyLastUsageCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
-  type GrantListEntry,
-  type KMSClient,
   ListAliasesCommand,
   ListGrantsCommand,
   ListKeyRotationsCommand,
   ListResourceTagsCommand,
-} from "@aws-sdk/client-kms";
-import { type KeyRef, parseKeyArn } from "./arn.js";
-import { kmsForKey } from "./clients/kms.js";
+} from "./clients/kms-sdk.js";
 import type { GrantFact, KeyFacts, KeyMaterialFact } from "./decision.js";
 import { awsErrorName, describeError } from "./errors.js";
 import type { DetailParser } from "./event.js";

@@ -1,9 +1,8 @@
 /**
- * Per-incident metrics in CloudWatch's embedded metric format (Powertools Metrics): JSON lines on
- * stdout that CloudWatch Logs turns into metrics, no API call and no extra permission.
+ * Per-incident metrics in CloudWatch's embedded metric format (EMF): JSON lines on stdout that
+ * CloudWatch Logs turns into metrics, no API call and no extra permission.
  *
- * Namespace `kms-responder`, every metric with the dimension `service` (Powertools' default,
- * `kms-responder`), and:
+ * Namespace `kms-responder`, every metric with the dimension `service` (`kms-responder`), and:
  * - `Findings` (Count) by `incident` and `severity`: one per finding acted on;
  * - `Actions` (Count) by `incident` and `status` (`succeeded`, `already-done`, `failed`, `skipped`,
  *   `dry-run`), and by `status` alone, so one alarm on `status=failed` covers every function;
@@ -16,11 +15,14 @@
  * - `ChatFailures` (Count): a chat message that could not be published (the notification went out).
  *
  * An EMF line gives one value per dimension, so each severity and each status is a line of its
- * own; the roll-up without `incident` is a line of its own too (Powertools 2.36 warns on every
- * dimension set that shares a key with another in the same line). A finding writes one line, two
+ * own; the roll-up without `incident` is a line of its own too. A finding writes one line, two
  * per action status, and one for the latency, per invocation, from `act`, right after the actions and the notification.
+ *
+ * The writer is ours (`EmfWriter`), not Powertools Metrics: one line per metric is all the
+ * functions write, and the library cost every cold start more than the rest of our shared code.
+ * `POWERTOOLS_METRICS_DISABLED=true` still turns the lines off (the command line sets it outside
+ * Lambda, where nothing turns them into metrics).
  */
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ActionResult } from "./actions/action.js";
 import type { Finding } from "./decision.js";
 import { describeError } from "./errors.js";
@@ -38,8 +40,98 @@ export const METRIC = {
   deliveryLag: "DeliveryLag",
 } as const;
 
-/** Module scope, as Powertools recommends: the constructor only reads the environment. */
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
+/** The CloudWatch units the metrics use. */
+export type MetricUnit = "Count" | "Milliseconds";
+
+/**
+ * One EMF document: `_aws` (when, and which members of the root are metrics, by which dimensions,
+ * in which namespace), then the dimension values and the metric value at the top level, where the
+ * directive points.
+ */
+export interface EmfDocument {
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: Array<{
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: Array<{ Name: string; Unit: MetricUnit }>;
+    }>;
+  };
+  [member: string]: unknown;
+}
+
+/** The environment switch's true values (as Powertools reads it: `true`, `1`, `yes`, `on`). */
+const TRUE_VALUES: readonly string[] = ["true", "1", "yes", "on"];
+
+/** Whether `POWERTOOLS_METRICS_DISABLED` turns the metric lines off. */
+export function metricsDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.POWERTOOLS_METRICS_DISABLED;
+  return value !== undefined && TRUE_VALUES.includes(value.trim().toLowerCase());
+}
+
+export interface EmfWriterOptions {
+  namespace: string;
+  /** The value of the `service` dimension every metric carries. */
+  service: string;
+  /** Where a line goes (default: stdout, which Lambda sends to the function's log stream). */
+  write?: (line: string) => void;
+  /** Read at every line, so a switch set after loading still counts (default: `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** The line's timestamp, ms since the epoch (default: now). */
+  now?: () => number;
+}
+
+/** Writes metrics as EMF log lines, one metric per line. */
+export class EmfWriter {
+  readonly #options: EmfWriterOptions;
+
+  constructor(options: EmfWriterOptions) {
+    this.#options = options;
+  }
+
+  /** The EMF document of one metric with the `service` dimension and `dimensions`. */
+  document(
+    metric: string,
+    unit: MetricUnit,
+    value: number,
+    dimensions: Record<string, string> = {},
+  ): EmfDocument {
+    // CloudWatch drops a line whose metric is not a number, or whose dimension has no value.
+    if (!Number.isFinite(value)) throw new RangeError(`metric ${metric}: ${value} is not a finite number`);
+    const empty = Object.keys(dimensions).find((name) => !dimensions[name]);
+    if (empty !== undefined) throw new RangeError(`metric ${metric}: dimension ${empty} has no value`);
+    const { namespace, service, now = Date.now } = this.#options;
+    return {
+      _aws: {
+        Timestamp: now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: namespace,
+            Dimensions: [["service", ...Object.keys(dimensions).filter((name) => name !== "service")]],
+            Metrics: [{ Name: metric, Unit: unit }],
+          },
+        ],
+      },
+      service,
+      ...dimensions,
+      [metric]: value,
+    };
+  }
+
+  /**
+   * Writes one metric as one line, unless `POWERTOOLS_METRICS_DISABLED` says not to.
+   * @throws RangeError for a value that is not a finite number or a dimension without a value
+   */
+  emit(metric: string, unit: MetricUnit, value: number, dimensions: Record<string, string> = {}): void {
+    if (metricsDisabled(this.#options.env)) return;
+    const line = `${JSON.stringify(this.document(metric, unit, value, dimensions))}\n`;
+    const write = this.#options.write ?? ((text: string) => process.stdout.write(text));
+    write(line);
+  }
+}
+
+/** Module scope: one writer for the function. */
+export const metrics = new EmfWriter({ namespace: METRICS_NAMESPACE, service: SERVICE });
 
 /** Milliseconds from the event to `actedAt`, or undefined when there is no event time. */
 export function remediationLatency(finding: Finding, actedAt: number): number | undefined {
@@ -63,16 +155,13 @@ export function recordDeliveryLag(
   incident: string,
   eventTime: string | undefined,
   receivedAt: number,
-  out: Metrics = metrics,
+  out: EmfWriter = metrics,
 ): void {
   const lag = deliveryLag(eventTime, receivedAt);
   if (lag === undefined) return;
   try {
-    out
-      .singleMetric()
-      .addDimensions({ incident })
-      .addMetric(METRIC.deliveryLag, MetricUnit.Milliseconds, lag);
-    out.singleMetric().addMetric(METRIC.deliveryLag, MetricUnit.Milliseconds, lag);
+    out.emit(METRIC.deliveryLag, "Milliseconds", lag, { incident });
+    out.emit(METRIC.deliveryLag, "Milliseconds", lag);
   } catch (error) {
     logger.warn("metrics not written", { error: describeError(error) });
   }
@@ -80,31 +169,29 @@ export function recordDeliveryLag(
 
 /**
  * Writes the finding's metrics. Never throws: metrics are an observation, and a failure here must
- * not fail an invocation whose actions and notification went through (Powertools refuses invalid
- * dimension values with a warning, not an error).
+ * not fail an invocation whose actions and notification went through.
  * @param actedAt when the actions ended (ms since the epoch)
  */
 export function recordMetrics(
   finding: Finding,
   results: readonly ActionResult[],
   actedAt: number,
-  out: Metrics = metrics,
+  out: EmfWriter = metrics,
 ): void {
   try {
     const incident = finding.incident;
-    const line = (dimensions: Record<string, string>) => out.singleMetric().addDimensions(dimensions);
-    line({ incident, severity: finding.severity }).addMetric(METRIC.findings, MetricUnit.Count, 1);
+    out.emit(METRIC.findings, "Count", 1, { incident, severity: finding.severity });
 
     const counts = new Map<ActionStatus, number>();
     for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     for (const [status, count] of counts) {
-      line({ incident, status }).addMetric(METRIC.actions, MetricUnit.Count, count);
-      line({ status }).addMetric(METRIC.actions, MetricUnit.Count, count);
+      out.emit(METRIC.actions, "Count", count, { incident, status });
+      out.emit(METRIC.actions, "Count", count, { status });
     }
 
     const latency = remediationLatency(finding, actedAt);
     if (latency !== undefined && counts.has("succeeded")) {
-      line({ incident }).addMetric(METRIC.latency, MetricUnit.Milliseconds, latency);
+      out.emit(METRIC.latency, "Milliseconds", latency, { incident });
     }
   } catch (error) {
     // Logged, not thrown (see above): the invocation's outcome does not depend on metrics.
@@ -113,9 +200,9 @@ export function recordMetrics(
 }
 
 /** Counts a failed chat publish (never throws, like `recordMetrics`). */
-export function recordChatFailure(out: Metrics = metrics): void {
+export function recordChatFailure(out: EmfWriter = metrics): void {
   try {
-    out.singleMetric().addMetric(METRIC.chatFailures, MetricUnit.Count, 1);
+    out.emit(METRIC.chatFailures, "Count", 1);
   } catch (error) {
     logger.warn("metrics not written", { error: describeError(error) });
   }

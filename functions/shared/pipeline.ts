@@ -18,7 +18,6 @@
  *   would send the main notification twice for a copy that is a convenience, not the record).
  */
 
-import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { accountNamesFor } from "./account-names.js";
@@ -33,6 +32,7 @@ import {
 } from "./actions/action.js";
 import { type KeyRef, parseKeyArn } from "./arn.js";
 import { kmsForKey } from "./clients/kms.js";
+import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from "./clients/kms-sdk.js";
 import type { KeyScope } from "./clients/member.js";
 import { type Config, incidentOptions } from "./config.js";
 import {
@@ -63,7 +63,7 @@ import {
 import { memberSessionActions, roundReads } from "./permissions.js";
 import { deliveryHold, heldFinding } from "./provenance.js";
 import { publish, publishChat } from "./publish.js";
-import { importToSecurityHub } from "./securityhub.js";
+import type { SecurityHubReport } from "./securityhub.js";
 
 export interface HandlerResult {
   eventId: string | undefined;
@@ -163,11 +163,17 @@ async function publishSafely(
   return published;
 }
 
-/** The chat copy: a failure is logged and counted, never returned (see the failure policy above). */
+/**
+ * The chat copy: a failure is logged and counted, never returned (see the failure policy above).
+ * Its formatting (chat.ts) loads on demand, only where `chat` is configured: a function without
+ * chat never parses it at cold start.
+ */
 async function publishChatSafely(deps: PipelineDeps, notification: Notification): Promise<void> {
   if (!deps.chatTopicArn) return;
   try {
-    await publishChat(deps.sns, deps.chatTopicArn, notification.subject, notification.document);
+    const { chatMessage } = await import("./chat.js");
+    const message = chatMessage(notification.subject, notification.document);
+    await publishChat(deps.sns, deps.chatTopicArn, message);
   } catch (error) {
     logger.error("chat message failed; the notification and the actions stand", {
       error: describeError(error),
@@ -239,7 +245,7 @@ export async function act(
   recordMetrics(finding, results, actedAt);
   // Security Hub (when on), after the notification: a failed import never undoes an action; it
   // fails the invocation like a failed notification (securityhub.ts).
-  const imported = await importToSecurityHub(finding, results, deps, request);
+  const imported = await importFinding(finding, results, deps, request);
   // Policies go to DEBUG only: they can be large and are the key owner's business.
   logger.info("decided and acted", {
     severity: finding.severity,
@@ -259,6 +265,38 @@ export async function act(
   if (finding.verdicts?.length) result.verdicts = finding.verdicts;
   if (published.id) result.notificationId = published.id;
   return { result, failure: failureOf(results, published.error) ?? imported };
+}
+
+/**
+ * Imports the finding into Security Hub when `securityHub` is on, and logs what the import did.
+ * The mapping (securityhub.ts) loads on demand, only then: a function with Security Hub off never
+ * parses it at cold start. It logs nothing itself (an on-demand bundle has a logger of its own,
+ * without the invocation's keys), so its report is logged here. Returns the error that fails the
+ * invocation, if any.
+ */
+async function importFinding(
+  finding: Finding,
+  results: readonly ActionResult[],
+  deps: PipelineDeps,
+  request: ManualRequest | undefined,
+): Promise<ActionError | undefined> {
+  if (!deps.config.securityHub) return undefined;
+  let report: SecurityHubReport;
+  try {
+    const { importToSecurityHub } = await import("./securityhub.js");
+    report = await importToSecurityHub(finding, results, deps, request);
+  } catch (error) {
+    report = { failed: { message: describeError(error), cause: error } };
+  }
+  if (report.imported) logger.info("imported into security hub", { findingId: report.imported });
+  if (report.closed) logger.info("closed the deleted key's findings", { closed: report.closed });
+  if (report.closeError) {
+    logger.error("closing the deleted key's findings failed; they stay open", { error: report.closeError });
+  }
+  if (!report.failed) return undefined;
+  const { message, cause } = report.failed;
+  logger.error("security hub import failed; actions stand", { error: message });
+  return new ActionError(`security hub import failed: ${message}`, { cause });
 }
 
 /** The finding with the details read for the notification only (`detailsToCome`) added, once acted. */

@@ -1,11 +1,12 @@
 /**
  * The SNS calls that deliver a notification: the formatted notification (notify.ts) and the chat
  * message (chat.ts) are pure, so the command line's preview formats them without the SNS client;
- * the handlers publish them from here.
+ * the handlers publish them from here. The chat message comes formatted (chat.ts loads on demand).
  */
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { chatMessage } from "./chat.js";
-import type { Notification, NotificationDocument } from "./notify.js";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { ChatMessage } from "./chat.js";
+import { PublishCommand } from "./clients/sns-sdk.js";
+import type { Notification } from "./notify.js";
 
 /** Publishes a formatted notification; returns the SNS message id. Throws what SNS throws. */
 export async function publish(
@@ -29,11 +30,8 @@ export async function publish(
 export async function publishChat(
   sns: SNSClient,
   topicArn: string,
-  subject: string,
-  doc: NotificationDocument,
+  message: ChatMessage,
 ): Promise<string | undefined> {
-  const out = await sns.send(
-    new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(chatMessage(subject, doc)) }),
-  );
+  const out = await sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(message) }));
   return out.MessageId;
 }

@@ -20,7 +20,6 @@
  * The mapping (`toAsff`) is pure. The import loads the Security Hub client with a dynamic import,
  * only when enabled: a function with Security Hub off never evaluates it at cold start.
  */
-import { createHash } from "node:crypto";
 import type {
   Resource as AsffResource,
   AwsSecurityFinding,
@@ -30,20 +29,19 @@ import type {
 import type { ActionResult } from "./actions/action.js";
 import { partitionOfRegion } from "./arn.js";
 import type { Config } from "./config.js";
-import { type Finding, type HoldCode, NEGATIVE_VERDICTS } from "./decision.js";
-import { ActionError, describeError } from "./errors.js";
-import { actorPrincipal, type KmsEvent } from "./event.js";
-import { logger } from "./logger.js";
+import type { Finding } from "./decision.js";
+import { describeError } from "./errors.js";
+import { actorPrincipal } from "./event.js";
+import { cut, findingId, ID_LIMIT, PRODUCT } from "./finding-id.js";
 import { type ManualRequest, type Outcome, outcomeOf, undoCommand } from "./notify.js";
 import type { Severity } from "./types.js";
 
 export const ASFF_SCHEMA_VERSION = "2018-10-08";
-/** The prefix of every finding id, generator id and product field key. */
-export const PRODUCT = "kms-responder";
+export { findingId, PRODUCT, unbacked } from "./finding-id.js";
 
 /** ASFF's limits (AwsSecurityFinding, Recommendation, ProductFields in the API reference). */
 export const LIMITS = {
-  id: 512,
+  id: ID_LIMIT,
   title: 256,
   description: 1024,
   recommendation: 512,
@@ -103,58 +101,11 @@ function asffPartition(partition: string): Partition | undefined {
   return ASFF_PARTITIONS.includes(partition) ? (partition as Partition) : undefined;
 }
 
-function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 3).trimEnd()}...`;
-}
-
 /** An ASFF timestamp (ISO 8601, UTC), or undefined for a missing or unparseable one. */
 function timestamp(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
-}
-
-/**
- * Verdicts and holds that say the decision was not backed by the current state: the read showed
- * nothing to fix (or not what the event claims), or the delivery itself is doubtful, or a read
- * failed. Such an import goes to its own id (`.../unconfirmed`), never to the finding a backed
- * decision about the same record made.
- */
-const UNBACKED_VERDICTS: readonly string[] = [...NEGATIVE_VERDICTS, "grant-differs"];
-const UNBACKED_HOLDS: readonly HoldCode[] = ["unverified", "replayed", "stale-event", "inconsistent-record"];
-
-/** Whether the finding's decision was not backed by the current state (see UNBACKED_VERDICTS). */
-export function unbacked(finding: Finding): boolean {
-  return (
-    (finding.verdicts ?? []).some((v) => UNBACKED_VERDICTS.includes(v)) ||
-    finding.actions.some((a) => a.hold !== undefined && UNBACKED_HOLDS.includes(a.hold.code))
-  );
-}
-
-/** A short digest of the whole normalised record: only the very same record gives the same id. */
-function recordDigest(event: KmsEvent): string {
-  return createHash("sha256").update(JSON.stringify(event)).digest("hex").slice(0, 16);
-}
-
-/**
- * The finding's stable id. For an event: the event's id and a digest of the whole record, so a
- * duplicate delivery or a retry updates the finding, and an event sent straight to a function that
- * reuses a real event's id but says anything else lands on another id (it cannot overwrite the
- * real finding). A decision not backed by the current state (`unbacked`) adds `/unconfirmed`: it
- * never updates the finding of a backed decision about the same record.
- * A runbook request (no event) is identified by what was asked (its first reason,
- * `manual-<action>`), on which key, and when.
- */
-export function findingId(finding: Finding, request?: ManualRequest): string {
-  const event = finding.event;
-  if (event?.eventId) {
-    const id = `${PRODUCT}/${finding.incident}/${cut(event.eventId, 128)}/${recordDigest(event)}`;
-    return unbacked(finding) ? `${id}/unconfirmed` : id;
-  }
-  const what = finding.reasons[0] ?? finding.actions[0]?.type ?? "finding";
-  const key = finding.key?.arn ?? finding.actions[0]?.keyRef ?? event?.keyHint ?? "unknown-key";
-  const when = request?.at ?? event?.eventTime ?? "undated";
-  return cut(`${PRODUCT}/${finding.incident}/${what}/${key}/${when}`, LIMITS.id);
 }
 
 /** The current state shows nothing to fix: a verdict (`grant-gone`, ...) and nothing planned. */
@@ -324,13 +275,31 @@ export function toAsff(input: AsffInput): AwsSecurityFinding {
 }
 
 /**
+ * What an import did, for the pipeline to log with the invocation's keys: this module loads on
+ * demand, apart from the cold path's logger, so it logs nothing itself.
+ */
+export interface SecurityHubReport {
+  /** The id of the finding imported. */
+  imported?: string;
+  /**
+   * The import failed: what went wrong, and the error itself. The pipeline fails the invocation
+   * with it (the actions stand); plain values, as this module's error classes are its own copies.
+   */
+  failed?: { message: string; cause: unknown };
+  /** The deleted key's other findings, archived and resolved. */
+  closed?: string[];
+  /** Why the deleted key's findings could not be closed (they stay open; the invocation goes on). */
+  closeError?: string;
+}
+
+/**
  * Imports the finding into Security Hub when the config says so; otherwise does nothing (and
  * loads nothing).
  *
  * Failure policy: the import runs after the actions and the notification. A failed import never
- * undoes an action: it is logged and returned as the error that fails the invocation, like a
- * failed notification, so Lambda's retry imports it again (the actions then answer
- * `already-done`, and the stable id updates the same finding).
+ * undoes an action: it is reported as the error that fails the invocation, like a failed
+ * notification, so Lambda's retry imports it again (the actions then answer `already-done`, and
+ * the stable id updates the same finding).
  */
 export async function importToSecurityHub(
   finding: Finding,
@@ -338,22 +307,28 @@ export async function importToSecurityHub(
   deps: SecurityHubDeps,
   request?: ManualRequest,
   now: Date = new Date(),
-): Promise<ActionError | undefined> {
-  if (!deps.config.securityHub) return undefined;
+): Promise<SecurityHubReport> {
+  if (!deps.config.securityHub) return {};
+  const target = importTarget(deps, finding);
+  if (!target) return failedWith(new Error("the account and Region to import into are unknown"));
+  let id: string | undefined;
   try {
-    const target = importTarget(deps, finding);
-    if (!target) throw new Error("the account and Region to import into are unknown");
     const document = toAsff({ finding, results, target, now, ...(request && { request }) });
+    id = document.Id;
     // Loaded here, only when enabled: see the module comment.
     const { batchImport } = await import("./clients/securityhub.js");
     await batchImport([document]);
-    logger.info("imported into security hub", { findingId: document.Id });
-    if (finding.closesKeyFindings) await closeKeyFindings(finding, target, document.Id, now);
-    return undefined;
   } catch (error) {
-    logger.error("security hub import failed; actions stand", { error: describeError(error) });
-    return new ActionError(`security hub import failed: ${describeError(error)}`, { cause: error });
+    return failedWith(error);
   }
+  const report: SecurityHubReport = id === undefined ? {} : { imported: id };
+  return finding.closesKeyFindings
+    ? { ...report, ...(await closeKeyFindings(finding, target, id, now)) }
+    : report;
+}
+
+function failedWith(error: unknown): SecurityHubReport {
+  return { failed: { message: describeError(error), cause: error } };
 }
 
 /** A found finding as it is re-imported archived: the fields the provider owns, updated now. */
@@ -383,17 +358,22 @@ function archivedCopy(found: AwsSecurityFinding, now: Date): AwsSecurityFinding 
  * `keep`, the finding saying so) is archived and resolved through the sweep's path
  * (archiveResolved): nothing about a deleted key can be fixed any more.
  *
- * Failure policy: logged, never thrown. The findings stay open for a person to close (the sweep
+ * Failure policy: reported, never thrown. The findings stay open for a person to close (the sweep
  * resolves its own as soon as the key is no longer listed); failing the invocation would only
  * send the notification of the deletion again.
  */
-async function closeKeyFindings(finding: Finding, target: ImportTarget, keep: string | undefined, now: Date) {
+async function closeKeyFindings(
+  finding: Finding,
+  target: ImportTarget,
+  keep: string | undefined,
+  now: Date,
+): Promise<Pick<SecurityHubReport, "closed" | "closeError">> {
   const key = finding.key;
-  if (!key) return;
+  if (!key) return {};
   try {
     const { archiveResolved, openFindingsAbout } = await import("./clients/securityhub.js");
     const open = (await openFindingsAbout(productArn(target), key.arn)).filter((f) => f.Id !== keep);
-    if (open.length === 0) return;
+    if (open.length === 0) return {};
     const event = finding.event?.eventId ?? "?";
     await archiveResolved(
       open.map((f) => archivedCopy(f, now)),
@@ -402,10 +382,8 @@ async function closeKeyFindings(finding: Finding, target: ImportTarget, keep: st
         512,
       ),
     );
-    logger.info("closed the deleted key's findings", { closed: open.map((f) => f.Id) });
+    return { closed: open.flatMap((f) => (f.Id ? [f.Id] : [])) };
   } catch (error) {
-    logger.error("closing the deleted key's findings failed; they stay open", {
-      error: describeError(error),
-    });
+    return { closeError: describeError(error) };
   }
 }

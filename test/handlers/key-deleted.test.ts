@@ -78,12 +78,16 @@ describe("key-deleted handler", () => {
         Findings: [openFinding("kms-responder/key-deletion-scheduled/e-2/bb", "key-deletion-scheduled")],
       });
     const handler = await coldStart("key-deleted", { securityHub: true });
+    const info = vi.spyOn((await import("../../functions/shared/logger.js")).logger, "info");
 
     // Act
     const result = await handler(loadEvent("key-deleted/delete-unapproved-key"));
 
     // Assess
     expect(result).toMatchObject({ outcome: "notified", severity: "critical" });
+    expect(info).toHaveBeenCalledWith("closed the deleted key's findings", {
+      closed: ["kms-responder/rogue-grant/e-1/aa", "kms-responder/key-deletion-scheduled/e-2/bb"],
+    });
     expect(onlyNotification(sns).attributes).toMatchObject({ incident: "key-deleted" });
     expect(hub.commandCalls(GetFindingsCommand)[0]?.args[0].input).toEqual({
       Filters: {
@@ -143,11 +147,16 @@ describe("key-deleted handler", () => {
   it("a lookup that fails leaves the findings open and the invocation succeeds", async () => {
     hub.on(GetFindingsCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
     const handler = await coldStart("key-deleted", { securityHub: true });
+    // The handler's own logger (coldStart loads fresh modules): the pipeline logs the import's report.
+    const error = vi.spyOn((await import("../../functions/shared/logger.js")).logger, "error");
 
     await expect(handler(loadEvent("key-deleted/delete-unapproved-key"))).resolves.toMatchObject({
       outcome: "notified",
     });
     expect(hub).not.toHaveReceivedCommand(BatchUpdateFindingsCommand);
+    expect(error).toHaveBeenCalledWith("closing the deleted key's findings failed; they stay open", {
+      error: "AccessDeniedException: denied",
+    });
   });
 
   it("without Security Hub nothing is looked up", async () => {

@@ -63,6 +63,7 @@ const LAZY_FILES: Record<string, string[]> = {
       i.name,
       [
         "approval.mjs",
+        "chat.mjs",
         "earlier-cloudtrail.mjs",
         ...(readsHistory(i) ? ["history-cloudtrail.mjs"] : []),
         "member.mjs",
@@ -74,6 +75,7 @@ const LAZY_FILES: Record<string, string[]> = {
   ),
   runbook: [
     "approval.mjs",
+    "chat.mjs",
     "dynamodb.mjs",
     "history-cloudtrail.mjs",
     "member.mjs",
@@ -83,6 +85,7 @@ const LAZY_FILES: Record<string, string[]> = {
   ],
   scan: [
     "approval.mjs",
+    "chat.mjs",
     "exemption-origin.mjs",
     "heartbeat.mjs",
     "history-cloudtrail.mjs",
@@ -94,6 +97,14 @@ const LAZY_FILES: Record<string, string[]> = {
     "store.mjs",
   ],
 };
+/** The sources the source maps in `dir` name (only `files`, when given). */
+function sourcesIn(dir: string, files?: string[]): string[] {
+  const maps = files ?? (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".mjs.map")) : []);
+  return maps.flatMap(
+    (map) => (JSON.parse(readFileSync(path.join(dir, map), "utf8")) as { sources: string[] }).sources,
+  );
+}
+
 /** Every function, the sweep included (its S3 record is read on demand, after the keys are judged). */
 const EXPECTED: Record<string, string[]> = Object.fromEntries(Object.keys(LAZY).map((name) => [name, COLD]));
 
@@ -180,6 +191,30 @@ describe("bundles", () => {
           "./lazy/",
         );
       }
+    },
+  );
+
+  it.each(Object.keys(EXPECTED))(
+    "%s: a cold start parses neither the Security Hub mapping nor the chat formatting (loaded when configured)",
+    (name) => {
+      const cold = [
+        ...sourcesIn(path.join(outdir, name), ["index.mjs.map"]),
+        ...sourcesIn(path.join(outdir, name, "chunks")),
+      ];
+      const lazy = [
+        ...sourcesIn(path.join(outdir, name, "lazy")),
+        ...sourcesIn(path.join(outdir, name, "lazy", "chunks")),
+      ];
+      const ours = (sources: string[]) =>
+        sources.filter((s) => /functions\/shared\/(securityhub|chat)\.ts$/.test(s));
+
+      expect(cold.some((s) => s.endsWith("functions/shared/pipeline.ts"))).toBe(true);
+      expect(ours(cold)).toEqual([]);
+      expect(
+        ours(lazy)
+          .map((s) => path.basename(s))
+          .sort(),
+      ).toEqual(["chat.ts", "securityhub.ts"]);
     },
   );
 

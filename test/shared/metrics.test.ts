@@ -1,10 +1,10 @@
 /**
- * Metrics as EMF lines on stdout: which lines a finding writes (findings by severity, actions by
- * status with a roll-up for the alarm, remediation latency only when something changed), that
- * nothing breaks an invocation, and that a handler writes them once per invocation.
+ * Metrics as EMF lines on stdout: the document one metric makes (as CloudWatch's embedded metric
+ * format specifies it), which lines a finding writes (findings by severity, actions by status with
+ * a roll-up for the alarm, remediation latency only when something changed), that nothing breaks
+ * an invocation, and that a handler writes them once per invocation.
  */
 
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
@@ -14,7 +14,11 @@ import type { Finding } from "../../functions/shared/decision.js";
 import { normalise } from "../../functions/shared/event.js";
 import { logger } from "../../functions/shared/logger.js";
 import {
+  EmfWriter,
   METRICS_NAMESPACE,
+  metricsDisabled,
+  recordChatFailure,
+  recordDeliveryLag,
   recordMetrics,
   remediationLatency,
   SERVICE,
@@ -97,10 +101,10 @@ const result = (status: ActionResult["status"]): ActionResult => ({
   detail: status,
 });
 
-/** A Metrics instance made now, with metrics enabled whatever the environment says. */
-function freshMetrics(): Metrics {
+/** A writer to stdout, with metrics enabled whatever the environment says. */
+function freshMetrics(): EmfWriter {
   vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
-  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
+  return new EmfWriter({ namespace: METRICS_NAMESPACE, service: SERVICE });
 }
 
 beforeEach(() => {
@@ -167,14 +171,112 @@ describe("recordMetrics", () => {
   });
 
   it("never throws: a failure to write is logged and the invocation goes on", () => {
-    const broken = freshMetrics();
-    vi.spyOn(broken, "singleMetric").mockImplementation(() => {
-      throw new RangeError("too many dimensions");
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    const broken = new EmfWriter({
+      namespace: METRICS_NAMESPACE,
+      service: SERVICE,
+      write: () => {
+        throw new Error("EPIPE: broken pipe");
+      },
     });
     const warn = vi.spyOn(logger, "warn").mockImplementation(() => undefined);
 
     expect(() => recordMetrics(finding(), [result("succeeded")], EVENT_TIME, broken)).not.toThrow();
-    expect(warn).toHaveBeenCalledWith("metrics not written", { error: "RangeError: too many dimensions" });
+    expect(() => recordDeliveryLag("rogue-grant", "2026-11-28T18:22:41Z", EVENT_TIME, broken)).not.toThrow();
+    expect(() => recordChatFailure(broken)).not.toThrow();
+    expect(warn).toHaveBeenCalledTimes(3);
+    expect(warn).toHaveBeenCalledWith("metrics not written", { error: "Error: EPIPE: broken pipe" });
+  });
+});
+
+describe("recordChatFailure", () => {
+  it("counts one failed chat message, by service only", () => {
+    const out = freshMetrics();
+    const lines = captureEmf();
+
+    recordChatFailure(out);
+
+    expect(lines()).toEqual([emf("ChatFailures", "Count", 1, {})]);
+  });
+});
+
+describe("EmfWriter", () => {
+  const at = Date.parse("2026-12-08T04:00:00Z");
+
+  function writer(env: NodeJS.ProcessEnv = {}): { out: EmfWriter; written: string[] } {
+    const written: string[] = [];
+    const out = new EmfWriter({
+      namespace: METRICS_NAMESPACE,
+      service: SERVICE,
+      env,
+      now: () => at,
+      write: (line) => written.push(line),
+    });
+    return { out, written };
+  }
+
+  it("writes one metric as one JSON line: the _aws directive first, then the dimension values and the value", () => {
+    const { out, written } = writer();
+
+    out.emit("Actions", "Count", 2, { incident: "rogue-grant", status: "failed" });
+
+    expect(written).toHaveLength(1);
+    const [line = ""] = written;
+    // One log event per line, and the document is the whole event (nothing before or after it).
+    expect(line.endsWith("\n")).toBe(true);
+    expect(line.slice(0, -1)).not.toContain("\n");
+    expect(line.startsWith('{"_aws":')).toBe(true);
+    expect(JSON.parse(line)).toEqual({
+      _aws: {
+        Timestamp: at,
+        CloudWatchMetrics: [
+          {
+            Namespace: "kms-responder",
+            Dimensions: [["service", "incident", "status"]],
+            Metrics: [{ Name: "Actions", Unit: "Count" }],
+          },
+        ],
+      },
+      service: "kms-responder",
+      incident: "rogue-grant",
+      status: "failed",
+      Actions: 2,
+    });
+  });
+
+  it("refuses a value CloudWatch would drop: not a finite number, or a dimension without a value", () => {
+    const { out, written } = writer();
+
+    expect(() => out.emit("DeliveryLag", "Milliseconds", Number.NaN)).toThrow(RangeError);
+    expect(() => out.emit("DeliveryLag", "Milliseconds", Number.POSITIVE_INFINITY)).toThrow(RangeError);
+    expect(() => out.emit("Findings", "Count", 1, { incident: "" })).toThrow(
+      "dimension incident has no value",
+    );
+    expect(written).toEqual([]);
+  });
+
+  it("writes nothing when POWERTOOLS_METRICS_DISABLED is true (read at each line)", () => {
+    const env: NodeJS.ProcessEnv = { POWERTOOLS_METRICS_DISABLED: "true" };
+    const { out, written } = writer(env);
+
+    out.emit("Findings", "Count", 1, { incident: "rogue-grant" });
+    env.POWERTOOLS_METRICS_DISABLED = "false";
+    out.emit("Findings", "Count", 1, { incident: "key-disabled" });
+
+    expect(written.map((l) => (JSON.parse(l) as { incident: string }).incident)).toEqual(["key-disabled"]);
+  });
+
+  it.each([
+    ["true", true],
+    ["1", true],
+    ["YES", true],
+    [" on ", true],
+    ["false", false],
+    ["0", false],
+    ["", false],
+    [undefined, false],
+  ])("reads POWERTOOLS_METRICS_DISABLED=%j as disabled: %s", (value, disabled) => {
+    expect(metricsDisabled(value === undefined ? {} : { POWERTOOLS_METRICS_DISABLED: value })).toBe(disabled);
   });
 });
 

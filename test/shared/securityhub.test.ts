@@ -340,17 +340,17 @@ describe("importToSecurityHub", () => {
   const deps = { config: { securityHub: true }, responder: HERE };
 
   it("sends nothing when securityHub is off", async () => {
-    const failure = await importToSecurityHub(rogueGrantFinding(), [REVOKED], {
+    const report = await importToSecurityHub(rogueGrantFinding(), [REVOKED], {
       ...deps,
       config: { securityHub: false },
     });
-    expect(failure).toBeUndefined();
+    expect(report).toEqual({});
     expect(securityHub).toHaveReceivedCommandTimes(BatchImportFindingsCommand, 0);
   });
 
-  it("imports the one ASFF document of the finding", async () => {
-    const failure = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps, undefined, NOW);
-    expect(failure).toBeUndefined();
+  it("imports the one ASFF document of the finding, and reports its id", async () => {
+    const report = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps, undefined, NOW);
+    expect(report).toEqual({ imported: findingId(rogueGrantFinding()) });
     expect(securityHub).toHaveReceivedCommandExactlyOnceWith(BatchImportFindingsCommand, {
       Findings: [toAsff({ finding: rogueGrantFinding(), results: [REVOKED], target: TARGET, now: NOW })],
     });
@@ -364,10 +364,10 @@ describe("importToSecurityHub", () => {
         { Id: "kms-responder/rogue-grant/x", ErrorCode: "InvalidInput", ErrorMessage: "bad Types" },
       ],
     });
-    const failure = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps);
-    expect(failure?.name).toBe("ActionError");
-    expect(failure?.message).toBe(
-      "security hub import failed: Error: Security Hub refused 1 finding: kms-responder/rogue-grant/x: InvalidInput bad Types",
+    const { failed, imported } = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps);
+    expect(imported).toBeUndefined();
+    expect(failed?.message).toBe(
+      "Error: Security Hub refused 1 finding: kms-responder/rogue-grant/x: InvalidInput bad Types",
     );
   });
 
@@ -376,11 +376,18 @@ describe("importToSecurityHub", () => {
       name: "AccessDeniedException",
     });
     securityHub.on(BatchImportFindingsCommand).rejects(denied);
-    const failure = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps);
-    expect(failure?.message).toBe(
-      "security hub import failed: AccessDeniedException: not authorized to perform securityhub:BatchImportFindings",
+    const { failed } = await importToSecurityHub(rogueGrantFinding(), [REVOKED], deps);
+    expect(failed?.message).toBe(
+      "AccessDeniedException: not authorized to perform securityhub:BatchImportFindings",
     );
-    expect(failure?.cause).toBe(denied);
+    expect(failed?.cause).toBe(denied);
+  });
+
+  it("reports where it cannot import: no account or Region known, nothing sent", async () => {
+    const placeless: Finding = { ...rogueGrantFinding(), key: undefined, event: undefined };
+    const { failed } = await importToSecurityHub(placeless, [REVOKED], { config: { securityHub: true } });
+    expect(failed?.message).toBe("Error: the account and Region to import into are unknown");
+    expect(securityHub).toHaveReceivedCommandTimes(BatchImportFindingsCommand, 0);
   });
 });
 
@@ -397,11 +404,15 @@ describe("the rogue-grant handler with Security Hub", () => {
     expect(securityHub.calls()).toHaveLength(0);
   });
 
-  it("imports one finding after revoking and notifying", async () => {
+  it("imports one finding after revoking and notifying, and logs its id", async () => {
     fakeKey(kms, { arn: KEY_ARN, grants: [grantClaimedBy(event())] });
     const handler = await coldStart("rogue-grant", { securityHub: true });
+    // The handler's own logger (coldStart loads fresh modules): the import logs through it.
+    const info = vi.spyOn((await import("../../functions/shared/logger.js")).logger, "info");
 
     const result = await handler(event());
+
+    expect(info).toHaveBeenCalledWith("imported into security hub", { findingId: REAL_ID });
 
     expect(result.outcome).toBe("remediated");
     expect(onlyNotification(sns).doc.outcome).toBe("remediated");
@@ -422,6 +433,7 @@ describe("the rogue-grant handler with Security Hub", () => {
     const key = fakeKey(kms, { arn: KEY_ARN, grants: [grantClaimedBy(event())] });
     securityHub.on(BatchImportFindingsCommand).rejects(new Error("Security Hub is not enabled"));
     const handler = await coldStart("rogue-grant", { securityHub: true });
+    const error = vi.spyOn((await import("../../functions/shared/logger.js")).logger, "error");
 
     // Act
     const invocation = handler(event());
@@ -438,6 +450,9 @@ describe("the rogue-grant handler with Security Hub", () => {
     expect(key.fake.operations()).not.toContain("CreateGrant");
     expect(onlyNotification(sns).doc.outcome).toBe("remediated");
     expect(securityHub).toHaveReceivedCommandTimes(BatchImportFindingsCommand, 1);
+    expect(error).toHaveBeenCalledWith("security hub import failed; actions stand", {
+      error: "Error: Security Hub is not enabled",
+    });
   });
 
   it("on the retry the grant is already gone: the retry's unbacked finding goes to the unconfirmed id", async () => {

@@ -1,5 +1,5 @@
 /** `cancel-key-deletion`'s calls: CancelKeyDeletion, then the key state read back. */
-import { CancelKeyDeletionCommand } from "@aws-sdk/client-kms";
+import { CancelKeyDeletionCommand } from "../clients/kms-sdk.js";
 import { isPendingDeletion, type PlannedAction } from "../decision.js";
 import { awsErrorName, describeError } from "../errors.js";
 import { type ActionContext, type ActionResult, type ActionStatus, base, failed, keyIdOf } from "./action.js";

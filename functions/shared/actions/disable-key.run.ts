@@ -1,5 +1,5 @@
 /** `disable-key`'s calls: the state before, DisableKey, the state read back. */
-import { DisableKeyCommand } from "@aws-sdk/client-kms";
+import { DisableKeyCommand } from "../clients/kms-sdk.js";
 import { isPendingDeletion, type PlannedAction } from "../decision.js";
 import { type ActionContext, type ActionResult, base, failed, keyIdOf } from "./action.js";
 import { stateBefore, tryKeyState, withStates } from "./key-state.run.js";

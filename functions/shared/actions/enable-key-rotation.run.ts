@@ -1,5 +1,6 @@
 /** `enable-key-rotation`'s calls: the period kept, EnableKeyRotation, the status read back. */
-import { EnableKeyRotationCommand, GetKeyRotationStatusCommand, type KMSClient } from "@aws-sdk/client-kms";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import { EnableKeyRotationCommand, GetKeyRotationStatusCommand } from "../clients/kms-sdk.js";
 import type { PlannedAction } from "../decision.js";
 import { type ActionContext, type ActionResult, base, failed, knownFor } from "./action.js";
 

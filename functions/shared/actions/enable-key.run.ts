@@ -1,5 +1,5 @@
 /** `enable-key`'s calls: the state before, EnableKey, the state read back. */
-import { EnableKeyCommand } from "@aws-sdk/client-kms";
+import { EnableKeyCommand } from "../clients/kms-sdk.js";
 import type { PlannedAction } from "../decision.js";
 import { type ActionContext, type ActionResult, base, failed, keyIdOf } from "./action.js";
 import { stateBefore, tryKeyState, withStates } from "./key-state.run.js";

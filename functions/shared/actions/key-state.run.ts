@@ -3,7 +3,8 @@
  * state read before and after. Whether to act was decided from the key's current state and
  * history; these only act, idempotently, and read the state back.
  */
-import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import { DescribeKeyCommand } from "../clients/kms-sdk.js";
 import type { PlannedAction } from "../decision.js";
 import { type ActionContext, type ActionResult, knownFor, ranOn } from "./action.js";
 

@@ -1,5 +1,5 @@
 /** `remove-statements`'s calls: the policy read again, PutKeyPolicy, the policy read back. */
-import { GetKeyPolicyCommand, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
+import { GetKeyPolicyCommand, PutKeyPolicyCommand } from "../clients/kms-sdk.js";
 import type { PlannedAction } from "../decision.js";
 import { type ActionContext, type ActionResult, base, failed } from "./action.js";
 

@@ -1,5 +1,5 @@
 /** `revoke-grant`'s calls: RevokeGrant on exactly the planned grant, then ListGrants to verify. */
-import { ListGrantsCommand, RevokeGrantCommand } from "@aws-sdk/client-kms";
+import { ListGrantsCommand, RevokeGrantCommand } from "../clients/kms-sdk.js";
 import type { PlannedAction } from "../decision.js";
 import { awsErrorName } from "../errors.js";
 import { type ActionContext, type ActionResult, type ActionStatus, base, failed } from "./action.js";

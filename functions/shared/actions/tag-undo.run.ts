@@ -1,10 +1,6 @@
 /** The tag undos' calls: the tags read, UntagResource or TagResource, the tags read back. */
-import {
-  type KMSClient,
-  ListResourceTagsCommand,
-  TagResourceCommand,
-  UntagResourceCommand,
-} from "@aws-sdk/client-kms";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import { ListResourceTagsCommand, TagResourceCommand, UntagResourceCommand } from "../clients/kms-sdk.js";
 import type { PlannedAction } from "../decision.js";
 import { type ActionContext, type ActionResult, base, failed } from "./action.js";
 

@@ -3,8 +3,8 @@
  * bundle holds only the clients it uses). aws-sdk-client-mock intercepts them in tests;
  * `AWS_ENDPOINT_URL` points them at a local emulator.
  */
-import { KMSClient } from "@aws-sdk/client-kms";
 import { parseKeyArn } from "../arn.js";
+import { KMSClient } from "./kms-sdk.js";
 import { RETRY } from "./retry.js";
 
 export const kms = new KMSClient(RETRY);

@@ -1,5 +1,5 @@
 /** The SNS client at module scope (see clients/kms.ts). */
-import { SNSClient } from "@aws-sdk/client-sns";
 import { RETRY } from "./retry.js";
+import { SNSClient } from "./sns-sdk.js";
 
 export const sns = new SNSClient(RETRY);
