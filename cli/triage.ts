@@ -18,6 +18,7 @@ import { heldFinding, inconsistentRecordHold } from "../functions/shared/provena
 import { decideAny, incidentFor, watchedSources } from "../functions/shared/route.js";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
+import { parallelReader } from "./parallel-read.js";
 import { listFiles, type RecordEntry, type RecordSource, readRecordBatches, STDIN } from "./read-records.js";
 import { renderTable, wrap } from "./table.js";
 
@@ -110,15 +111,22 @@ export interface Io extends CliIo {
 /** Exit code when nothing could be read from the inputs given: a bad input, as for an unreadable path. */
 export const NOTHING_READ = 2;
 
-/** The files and directories given on the command line, as a triage input. */
-export function fileInput(paths: readonly string[]): TriageInput {
+/**
+ * The files and directories given on the command line, as a triage input. With the run's config,
+ * many files are triaged on several threads (parallel-read.ts), with the same rows in the same order.
+ */
+export function fileInput(paths: readonly string[], config?: Config): TriageInput {
   let files = 0;
   let ignored = 0;
   return {
-    records: readRecordBatches(paths, (listing) => {
-      files += listing.files.length;
-      ignored += listing.ignored;
-    }),
+    records: readRecordBatches(
+      paths,
+      (listing) => {
+        files += listing.files.length;
+        ignored += listing.ignored;
+      },
+      config && parallelReader(config),
+    ),
     inputs: paths.length,
     remark: () => {
       const parts = [`${files} data file${files === 1 ? "" : "s"} found`];
@@ -238,20 +246,21 @@ function remember(memory: TriageMemory | undefined, event: KmsEvent): void {
   seen.splice(countUpTo(seen, entry.at), 0, entry);
 }
 
-/** Turns one input entry into its triage row. Never throws. */
-export function triageEntry(
-  entry: RecordEntry,
-  config: Config,
-  memory?: TriageMemory,
-): TriageRow | NotKmsRow {
+/** A record read: its row when nothing is left to decide, else the row so far and the event. */
+type Read = { done: TriageRow | NotKmsRow } | { row: TriageRow; event: KmsEvent };
+
+/** Reads an entry up to its decision. */
+function readEntry(entry: RecordEntry, config: Config): Read {
   const record = entry.error === undefined ? cloudTrailRecord(entry.value) : undefined;
   if (record && !WATCHED.has(str(record.eventSource) ?? "")) {
     // Most of a CloudTrail export is other services: answered without building the whole call.
     return {
-      eventId: str(record.eventID) ?? null,
-      eventName: str(record.eventName) ?? null,
-      source: { file: entry.file, index: entry.index },
-      skipped: "not-kms",
+      done: {
+        eventId: str(record.eventID) ?? null,
+        eventName: str(record.eventName) ?? null,
+        source: { file: entry.file, index: entry.index },
+        skipped: "not-kms",
+      },
     };
   }
   const base: TriageRow = {
@@ -272,9 +281,10 @@ export function triageEntry(
     skipped: null,
     why: null,
   };
-  if (entry.error !== undefined) return { ...base, skipped: "unparseable", why: entry.error };
+  if (entry.error !== undefined) return { done: { ...base, skipped: "unparseable", why: entry.error } };
   const event = normalise(entry.value, DETAIL_PARSERS);
-  if (!event) return { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" };
+  if (!event)
+    return { done: { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" } };
   const row: TriageRow = {
     ...base,
     eventId: event.eventId ?? null,
@@ -284,6 +294,17 @@ export function triageEntry(
     ...whereOf(event.key?.account ?? event.accountId, event.key?.region ?? event.region, config),
     actor: event.actor.roleArn ?? event.actor.arn ?? event.actor.invokedBy ?? null,
   };
+  return { row, event };
+}
+
+/** Decides a record read, with the key's earlier records in `memory`, and remembers it there. */
+function decideEntry(
+  read: { row: TriageRow; event: KmsEvent },
+  entry: RecordEntry,
+  config: Config,
+  memory: TriageMemory | undefined,
+): TriageRow {
+  const { row, event } = read;
   let decision: Decision;
   try {
     decision = decideAny(INCIDENTS, event, config, offlineFacts(memory, event));
@@ -300,6 +321,31 @@ export function triageEntry(
     return { ...row, incident: decision.incident ?? null, skipped: decision.skipped, why: decision.why };
   }
   return findingRow(row, decision, inconsistentRecordHold(entry.value, event), readsOf(event, config));
+}
+
+/** Turns one input entry into its triage row. */
+export function triageEntry(
+  entry: RecordEntry,
+  config: Config,
+  memory?: TriageMemory,
+): TriageRow | NotKmsRow {
+  const read = readEntry(entry, config);
+  return "done" in read ? read.done : decideEntry(read, entry, config, memory);
+}
+
+/**
+ * The row of an entry whose decision does not depend on the records before it, or undefined for
+ * one that does: a record of an event name some incident remembers, or one an incident decides
+ * with the key's earlier records. Any other record may be decided anywhere, in any order (a
+ * reading thread, parallel-read.ts): its row is the one `triageEntry` gives it.
+ */
+export function triageAlone(entry: RecordEntry, config: Config): TriageRow | NotKmsRow | undefined {
+  const read = readEntry(entry, config);
+  if ("done" in read) return read.done;
+  const name = read.event.eventName;
+  const incident: Incident | undefined = incidentFor(INCIDENTS, read.event);
+  if ((name !== undefined && REMEMBERED.has(name)) || incident?.remembers) return undefined;
+  return decideEntry(read, entry, config, undefined);
 }
 
 /**
@@ -432,12 +478,22 @@ function isFull(row: TriageRow | NotKmsRow): row is TriageRow {
 }
 
 /**
- * One JSON line. Not-KMS rows are most of an export: written by hand (the same text
+ * A not-KMS row's JSON line. Such rows are most of an export: written by hand (the same text
  * JSON.stringify gives) to keep their cost near the floor's.
  */
-function jsonLine(row: TriageRow | NotKmsRow, fileJson: string): string {
+function notKmsLine(
+  eventId: string | null,
+  eventName: string | null,
+  fileJson: string,
+  index: number,
+): string {
+  return `{"eventId":${eventId === null ? "null" : JSON.stringify(eventId)},"eventName":${eventName === null ? "null" : JSON.stringify(eventName)},"source":{"file":${fileJson},"index":${index}},"skipped":"not-kms"}`;
+}
+
+/** A row's JSON line (`fileJson`: its file as JSON). A triage thread writes its rows' lines with it too. */
+export function answerLine(row: TriageRow | NotKmsRow, fileJson: string): string {
   if (isFull(row)) return JSON.stringify(row);
-  return `{"eventId":${row.eventId === null ? "null" : JSON.stringify(row.eventId)},"eventName":${row.eventName === null ? "null" : JSON.stringify(row.eventName)},"source":{"file":${fileJson},"index":${row.source.index}},"skipped":"not-kms"}`;
+  return notKmsLine(row.eventId, row.eventName, fileJson, row.source.index);
 }
 
 /** What a run of triage has seen so far: the counts, the table's rows, the key memory. */
@@ -507,7 +563,7 @@ function writeMachineRow(
   io: Io,
 ): void {
   const finding = isFull(row) && row.severity ? row.severity : undefined;
-  if (!options.ocsf) io.out(jsonLine(row, state.fileJson));
+  if (!options.ocsf) io.out(answerLine(row, state.fileJson));
   else if (finding && isFull(row)) io.out(JSON.stringify(triageOcsf(row, finding)));
   if (finding) noteSeverity(state, finding);
 }
@@ -530,18 +586,52 @@ function keepForTable(row: TriageRow | NotKmsRow, state: TriageState, options: T
   state.shown.push({ rank: rankOf(row), order: state.records, cells: cells(row) });
 }
 
-/** Counts the row and its file (the bar moves when a file is done), then writes or keeps it. */
+/** Notes the entry's file: the bar moves when a file is done. */
+function enterFile(entry: RecordEntry, state: TriageState, bar: Bar | undefined): void {
+  if (entry.file === state.currentFile) return;
+  if (bar && state.currentFile !== undefined) bar.increment(1, { records: state.records });
+  state.currentFile = entry.file;
+  state.fileJson = JSON.stringify(entry.file);
+}
+
+/** Counts the row and its file, then writes or keeps it. */
 function takeRow(row: TriageRow | NotKmsRow, entry: RecordEntry, state: TriageState, run: Run): void {
   const { options, io, bar } = run;
-  if (entry.file !== state.currentFile) {
-    if (bar && state.currentFile !== undefined) bar.increment(1, { records: state.records });
-    state.currentFile = entry.file;
-    state.fileJson = JSON.stringify(entry.file);
-  }
+  enterFile(entry, state, bar);
   if (row.skipped !== "unparseable") state.readable++;
   if (row.skipped) state.counts.set(row.skipped, (state.counts.get(row.skipped) ?? 0) + 1);
   if (options.json || options.ocsf) writeMachineRow(row, state, options, io);
   else keepForTable(row, state, options);
+}
+
+/**
+ * A record a triage thread answered: counted and its line written, and its row (the line parsed)
+ * built only when something needs more than the line: a listener, an OCSF finding, the table.
+ */
+function takeAnswered(
+  entry: RecordEntry,
+  answered: NonNullable<RecordEntry["answered"]>,
+  state: TriageState,
+  run: Run,
+): void {
+  const { options, io, bar } = run;
+  const { line, skipped, severity } = answered;
+  const table = !options.json && !options.ocsf;
+  const needsRow =
+    options.onRow !== undefined ||
+    (options.ocsf && severity !== "") ||
+    (table && (severity !== "" || skipped === "unparseable" || options.all));
+  if (needsRow) {
+    const row = JSON.parse(line) as TriageRow | NotKmsRow;
+    options.onRow?.(row);
+    takeRow(row, entry, state, run);
+    return;
+  }
+  enterFile(entry, state, bar);
+  if (skipped !== "unparseable") state.readable++;
+  if (skipped) state.counts.set(skipped, (state.counts.get(skipped) ?? 0) + 1);
+  if (options.json) io.out(line);
+  if (severity) noteSeverity(state, severity as Severity);
 }
 
 interface Run {
@@ -555,11 +645,13 @@ async function readAll(state: TriageState, run: Run): Promise<void> {
   const { options, io } = run;
   for await (const batch of options.input.records) {
     for (const entry of batch) {
-      const row = safeRow(entry, options.config, state.memory);
-      options.onRow?.(row);
+      const answered = entry.answered;
+      const row = answered === undefined ? safeRow(entry, options.config, state.memory) : undefined;
+      if (row) options.onRow?.(row);
       state.records++;
       if (io.drain && state.records % DRAIN_EVERY === 0) await io.drain();
-      takeRow(row, entry, state, run);
+      if (row) takeRow(row, entry, state, run);
+      else if (answered) takeAnswered(entry, answered, state, run);
     }
   }
 }
