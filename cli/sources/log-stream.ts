@@ -453,6 +453,9 @@ function scanChunk(
  * they are decoded: a character may be split between two chunks.
  */
 function heldText(held: ReadonlyArray<Buffer | string>): string {
+  // A whole file read at once is one chunk: decoded as it is, not copied first.
+  const [only] = held;
+  if (held.length === 1 && only !== undefined) return only.toString("utf8");
   if (held.every((c): c is Buffer => typeof c !== "string")) return Buffer.concat(held).toString("utf8");
   return held.map((c) => (typeof c === "string" ? c : c.toString("utf8"))).join("");
 }
