@@ -11,6 +11,7 @@
  * read on the main thread instead: the entries of the file it was on that were already taken are
  * skipped, so no record is lost or triaged twice.
  */
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../functions/shared/config.js";
@@ -153,20 +154,39 @@ export async function* triageInParallel(
 }
 
 /**
- * Files from which a run is triaged on threads. Starting a thread (and triage's code in it) costs
- * about as much as triaging a few small files, which `triage FILE` at 3am should not wait for.
+ * The stored size (gzip as it is on disk) from which a run of two files or more is triaged on
+ * threads: about 10 MiB of CloudTrail text, ten thousand records. Starting the threads (and
+ * triage's code in each) costs about what a few small files cost to triage, which `triage FILE` or
+ * `triage a.json b.json` at 3am should not wait for.
  */
-export const THREADS_FROM_FILES = 4;
+export const THREADS_FROM_BYTES = 1024 * 1024;
+
+/** Whether the files hold at least `bytes` (stat'ed until they do). */
+function holdAtLeast(files: readonly string[], bytes: number): boolean {
+  let total = 0;
+  for (const file of files) {
+    if (total >= bytes) return true;
+    try {
+      total += statSync(file).size;
+    } catch {
+      // Reading it will say what is wrong with it.
+    }
+  }
+  return total >= bytes;
+}
 
 /** How many triage threads: one per core, at least two (the main thread mostly writes), at most four. */
 export function threadCount(files: number): number {
   return Math.min(files, Math.max(2, Math.min(4, availableParallelism())));
 }
 
-/** Triage's reader for a run under this config: many files on threads, a few (or standard input) here. */
-export function parallelReader(config: Config): FilesReader {
+/**
+ * Triage's reader for a run under this config: two files or more holding at least `fromBytes` on
+ * threads, anything less (or standard input) on the main thread.
+ */
+export function parallelReader(config: Config, fromBytes = THREADS_FROM_BYTES): FilesReader {
   return (files): RecordSource | undefined =>
-    files.length >= THREADS_FROM_FILES && !files.includes(STDIN)
+    files.length >= 2 && !files.includes(STDIN) && holdAtLeast(files, fromBytes)
       ? triageInParallel(files, config, threadCount(files.length))
       : undefined;
 }

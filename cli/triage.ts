@@ -19,7 +19,14 @@ import { decideAny, incidentFor, watchedSources } from "../functions/shared/rout
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
 import { parallelReader } from "./parallel-read.js";
-import { listFiles, type RecordEntry, type RecordSource, readRecordBatches, STDIN } from "./read-records.js";
+import {
+  type FilesReader,
+  listFiles,
+  type RecordEntry,
+  type RecordSource,
+  readRecordBatches,
+  STDIN,
+} from "./read-records.js";
 import { renderTable, wrap } from "./table.js";
 
 /** The event sources some incident handles: KMS, and the services the responder depends on. */
@@ -113,9 +120,14 @@ export const NOTHING_READ = 2;
 
 /**
  * The files and directories given on the command line, as a triage input. With the run's config,
- * many files are triaged on several threads (parallel-read.ts), with the same rows in the same order.
+ * a large input is triaged on several threads (parallel-read.ts), with the same rows in the same
+ * order; `reader` says otherwise (a test's threshold).
  */
-export function fileInput(paths: readonly string[], config?: Config): TriageInput {
+export function fileInput(
+  paths: readonly string[],
+  config?: Config,
+  reader: FilesReader | undefined = config && parallelReader(config),
+): TriageInput {
   let files = 0;
   let ignored = 0;
   return {
@@ -125,7 +137,7 @@ export function fileInput(paths: readonly string[], config?: Config): TriageInpu
         files += listing.files.length;
         ignored += listing.ignored;
       },
-      config && parallelReader(config),
+      reader,
     ),
     inputs: paths.length,
     remark: () => {

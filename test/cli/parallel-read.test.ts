@@ -4,13 +4,13 @@
  * that holds every kind of KMS record in the fixtures, a key's records spread over several files
  * (the correlation the main thread keeps), and files that cannot be read whole.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeExport } from "../../bench/triage-data.js";
-import { triageInParallel } from "../../cli/parallel-read.js";
+import { parallelReader, THREADS_FROM_BYTES, triageInParallel } from "../../cli/parallel-read.js";
 import { listFiles, readRecordBatches } from "../../cli/read-records.js";
 import { fileInput, runTriage, type TriageInput, triageAlone, triageEntry } from "../../cli/triage.js";
 import { type Config, parseConfig } from "../../functions/shared/config.js";
@@ -86,9 +86,9 @@ async function triage(
   return { code, out };
 }
 
-/** The export read on one thread, and on threads. */
+/** The export read on one thread, and on threads (whatever its size: it is smaller than the threshold). */
 const oneThread = () => fileInput([root]);
-const threads = () => fileInput([root], ENFORCE);
+const threads = () => fileInput([root], ENFORCE, parallelReader(ENFORCE, 0));
 
 describe("triage on threads", () => {
   it("writes the same JSON lines in the same order as on one thread", async () => {
@@ -168,6 +168,25 @@ describe("triage on threads", () => {
 
     // Assess
     expect(parallel.out).toEqual(alone.out);
+  });
+});
+
+describe("when triage uses threads", () => {
+  it("not for one file, standard input, or an input under the threshold", async () => {
+    const files = await listFiles(root);
+    const reader = parallelReader(ENFORCE);
+    expect(reader(files)).toBeUndefined();
+    expect(reader([files[0] ?? ""])).toBeUndefined();
+    expect(parallelReader(ENFORCE, 0)([files[0] ?? ""])).toBeUndefined();
+    expect(parallelReader(ENFORCE, 0)([...files, "-"])).toBeUndefined();
+  });
+
+  it("for two files or more that hold the threshold", async () => {
+    const files = await listFiles(root);
+    const total = files.reduce((sum, f) => sum + statSync(f).size, 0);
+    expect(total).toBeLessThan(THREADS_FROM_BYTES);
+    expect(parallelReader(ENFORCE, total)(files)).toBeDefined();
+    expect(parallelReader(ENFORCE, total + 1)(files)).toBeUndefined();
   });
 });
 
