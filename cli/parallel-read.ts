@@ -113,15 +113,14 @@ async function* fileFrom(thread: Thread, file: string): AsyncGenerator<RecordEnt
       thread.stopped = true;
       break;
     }
-    if ("failed" in reply) {
-      yield [{ file, index: 0, error: `cannot read file (${reply.failed})` }];
-      return;
-    }
-    const batch = entriesOf(reply);
+    const batch =
+      "failed" in reply
+        ? [{ file, index: 0, error: `cannot read file (${reply.failed})` }]
+        : entriesOf(reply);
     yield batch;
     taken += batch.length;
     thread.worker.postMessage({ kind: "taken", batches: 1 } satisfies ThreadMessage);
-    if (reply.end) return;
+    if ("failed" in reply || reply.end) return;
   }
   yield* inThread(file, taken);
 }

@@ -169,6 +169,28 @@ describe("triage on threads", () => {
     // Assess
     expect(parallel.out).toEqual(alone.out);
   });
+
+  it("reports a file its thread could not read once, and goes on with the next, past the batches a thread may post ahead", async () => {
+    // Arrange: more files per thread than a thread may post before they are taken.
+    const files = await listFiles(root);
+    const fails = new URL("../fixtures/threads/fails-every-file.mjs", import.meta.url);
+
+    // Act
+    const { out } = await triage(
+      { records: triageInParallel(files, ENFORCE, 2, fails), inputs: 1 },
+      { json: true },
+    );
+
+    // Assess
+    const rows = out.map(
+      (line) => JSON.parse(line) as { source: { file: string }; skipped: string; why: string },
+    );
+    expect(files.length).toBeGreaterThan(2 * 8);
+    expect(rows.map((r) => r.source.file)).toEqual(files);
+    expect(new Set(rows.map((r) => `${r.skipped}: ${r.why}`))).toEqual(
+      new Set(["unparseable: cannot read file (the reader broke)"]),
+    );
+  });
 });
 
 describe("when triage uses threads", () => {
