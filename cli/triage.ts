@@ -1,7 +1,7 @@
 /**
  * `kms-responder triage`: the responders' decisions, offline, over recorded events. Nothing is
  * called on AWS: it says what the responder would have done. Runs the very same `decide()` as
- * the Lambda handlers (through `decideAny` over the registry), without the key facts a handler
+ * the Lambda handlers (each record by the registry's incident for it), without the key facts a handler
  * reads first (tags, the grant or key state now, history): those are unknown offline.
  */
 import { stat } from "node:fs/promises";
@@ -15,7 +15,7 @@ import type { Incident } from "../functions/shared/incident.js";
 import { str } from "../functions/shared/json.js";
 import { detectionFinding } from "../functions/shared/ocsf.js";
 import { heldFinding, inconsistentRecordHold } from "../functions/shared/provenance.js";
-import { decideAny, incidentFor, watchedSources } from "../functions/shared/route.js";
+import { decideAny, decideBy, incidentFor, watchedSources } from "../functions/shared/route.js";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
 import { parallelReader } from "./parallel-read.js";
@@ -169,16 +169,25 @@ export function terminalWidth(
 /** Records between waits for `io.drain`: bounds what waits in the output buffer. */
 const DRAIN_EVERY = 256;
 
-/** The account (with its configured name) and Region a row is about. */
-function whereOf(
-  account: string | undefined,
-  region: string | undefined,
-  config: Config,
-): Pick<TriageRow, "account" | "accountName" | "region"> {
+/** The row of an entry that could not be read as a record. */
+function unreadRow(source: TriageRow["source"], why: string): TriageRow {
   return {
-    account: account ?? null,
-    accountName: (account && config.accountNames[account]) || null,
-    region: region ?? null,
+    eventId: null,
+    eventName: null,
+    eventTime: null,
+    source,
+    incident: null,
+    severity: null,
+    reasons: [],
+    actions: [],
+    key: null,
+    account: null,
+    accountName: null,
+    region: null,
+    actor: null,
+    summary: null,
+    skipped: "unparseable",
+    why,
   };
 }
 
@@ -235,14 +244,18 @@ function earlierOf(memory: TriageMemory | undefined, event: KmsEvent): KmsEvent[
  * The facts a record is judged with offline: its key's earlier records, gathered only when a
  * decider reads them (most records are judged without).
  */
-function offlineFacts(memory: TriageMemory | undefined, event: KmsEvent): { earlier: readonly KmsEvent[] } {
-  let earlier: KmsEvent[] | undefined;
-  return {
-    get earlier() {
-      earlier ??= earlierOf(memory, event);
-      return earlier;
-    },
-  };
+class OfflineFacts {
+  private gathered: KmsEvent[] | undefined;
+
+  constructor(
+    private readonly memory: TriageMemory | undefined,
+    private readonly event: KmsEvent,
+  ) {}
+
+  get earlier(): readonly KmsEvent[] {
+    this.gathered ??= earlierOf(this.memory, this.event);
+    return this.gathered;
+  }
 }
 
 function remember(memory: TriageMemory | undefined, event: KmsEvent): void {
@@ -258,8 +271,16 @@ function remember(memory: TriageMemory | undefined, event: KmsEvent): void {
   seen.splice(countUpTo(seen, entry.at), 0, entry);
 }
 
-/** A record read: its row when nothing is left to decide, else the row so far and the event. */
-type Read = { done: TriageRow | NotKmsRow } | { row: TriageRow; event: KmsEvent };
+/**
+ * A record read: its row when nothing is left to decide, else the row so far, the event and the
+ * incident it belongs to (looked up once: deciding, and what the handler reads, both need it).
+ */
+type Read = { done: TriageRow | NotKmsRow } | Reading;
+interface Reading {
+  row: TriageRow;
+  event: KmsEvent;
+  incident: Incident | undefined;
+}
 
 /** Reads an entry up to its decision. */
 function readEntry(entry: RecordEntry, config: Config): Read {
@@ -275,51 +296,47 @@ function readEntry(entry: RecordEntry, config: Config): Read {
       },
     };
   }
-  const base: TriageRow = {
-    eventId: null,
-    eventName: null,
-    eventTime: null,
-    source: { file: entry.file, index: entry.index },
+  const source = { file: entry.file, index: entry.index };
+  if (entry.error !== undefined) return { done: unreadRow(source, entry.error) };
+  const event = normalise(entry.value, DETAIL_PARSERS);
+  if (!event) return { done: unreadRow(source, "not a CloudTrail record or EventBridge event") };
+  const account = event.key?.account ?? event.accountId;
+  // Every field, in the order of the row's type (the JSON line's order), in one literal.
+  const row: TriageRow = {
+    eventId: event.eventId ?? null,
+    eventName: event.eventName ?? null,
+    eventTime: event.eventTime ?? null,
+    source,
     incident: null,
     severity: null,
     reasons: [],
     actions: [],
-    key: null,
-    account: null,
-    accountName: null,
-    region: null,
-    actor: null,
+    key: event.key?.arn ?? event.keyHint ?? null,
+    account: account ?? null,
+    accountName: (account && config.accountNames[account]) || null,
+    region: event.key?.region ?? event.region ?? null,
+    actor: event.actor.roleArn ?? event.actor.arn ?? event.actor.invokedBy ?? null,
     summary: null,
     skipped: null,
     why: null,
   };
-  if (entry.error !== undefined) return { done: { ...base, skipped: "unparseable", why: entry.error } };
-  const event = normalise(entry.value, DETAIL_PARSERS);
-  if (!event)
-    return { done: { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" } };
-  const row: TriageRow = {
-    ...base,
-    eventId: event.eventId ?? null,
-    eventName: event.eventName ?? null,
-    eventTime: event.eventTime ?? null,
-    key: event.key?.arn ?? event.keyHint ?? null,
-    ...whereOf(event.key?.account ?? event.accountId, event.key?.region ?? event.region, config),
-    actor: event.actor.roleArn ?? event.actor.arn ?? event.actor.invokedBy ?? null,
-  };
-  return { row, event };
+  return { row, event, incident: incidentFor(INCIDENTS as readonly Incident[], event) };
 }
 
 /** Decides a record read, with the key's earlier records in `memory`, and remembers it there. */
 function decideEntry(
-  read: { row: TriageRow; event: KmsEvent },
+  read: Reading,
   entry: RecordEntry,
   config: Config,
   memory: TriageMemory | undefined,
 ): TriageRow {
-  const { row, event } = read;
+  const { row, event, incident } = read;
   let decision: Decision;
   try {
-    decision = decideAny(INCIDENTS, event, config, offlineFacts(memory, event));
+    const facts = new OfflineFacts(memory, event);
+    decision = incident
+      ? decideBy(incident, event, config, facts)
+      : decideAny(INCIDENTS, event, config, facts);
     remember(memory, event);
   } catch (error) {
     // A decide() that throws is a bug; the record is still answered, and the bug is visible.
@@ -332,7 +349,7 @@ function decideEntry(
   if (decision.kind === "ignore") {
     return { ...row, incident: decision.incident ?? null, skipped: decision.skipped, why: decision.why };
   }
-  return findingRow(row, decision, inconsistentRecordHold(entry.value, event), readsOf(event, config));
+  return findingRow(row, decision, inconsistentRecordHold(entry.value, event), incident?.reads(config) ?? []);
 }
 
 /** Turns one input entry into its triage row. */
@@ -355,8 +372,7 @@ export function triageAlone(entry: RecordEntry, config: Config): TriageRow | Not
   const read = readEntry(entry, config);
   if ("done" in read) return read.done;
   const name = read.event.eventName;
-  const incident: Incident | undefined = incidentFor(INCIDENTS, read.event);
-  if ((name !== undefined && REMEMBERED.has(name)) || incident?.remembers) return undefined;
+  if ((name !== undefined && REMEMBERED.has(name)) || read.incident?.remembers) return undefined;
   return decideEntry(read, entry, config, undefined);
 }
 
@@ -381,11 +397,6 @@ function findingRow(
     ...(finding.store && { customKeyStore: finding.store.id }),
     ...(hold && { held: hold.code, why: hold.why }),
   };
-}
-
-/** What the incident's handler reads before deciding again, under this config (none offline). */
-function readsOf(event: KmsEvent, config: Config): readonly FactName[] {
-  return incidentFor(INCIDENTS, event)?.reads(config) ?? [];
 }
 
 /**
