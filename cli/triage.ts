@@ -500,6 +500,15 @@ function isFull(row: TriageRow | NotKmsRow): row is TriageRow {
   return "incident" in row;
 }
 
+/** A string JSON.stringify would write as it is, between quotes (no quote, backslash or control character). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A string as JSON: an event id or name is nearly always plain, and quoting it is cheaper than stringify. */
+function jsonString(value: string | null): string {
+  if (value === null) return "null";
+  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
 /**
  * A not-KMS row's JSON line. Such rows are most of an export: written by hand (the same text
  * JSON.stringify gives) to keep their cost near the floor's.
@@ -510,7 +519,7 @@ function notKmsLine(
   fileJson: string,
   index: number,
 ): string {
-  return `{"eventId":${eventId === null ? "null" : JSON.stringify(eventId)},"eventName":${eventName === null ? "null" : JSON.stringify(eventName)},"source":{"file":${fileJson},"index":${index}},"skipped":"not-kms"}`;
+  return `{"eventId":${jsonString(eventId)},"eventName":${jsonString(eventName)},"source":{"file":${fileJson},"index":${index}},"skipped":"not-kms"}`;
 }
 
 /** A row's JSON line (`fileJson`: its file as JSON). A triage thread writes its rows' lines with it too. */
