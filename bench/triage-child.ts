@@ -4,11 +4,11 @@
  *
  *   triage PATH...  the real command line (the prebuilt dist/cli's `runCli`, as bin/kms-responder.mjs runs it) with
  *                   `triage --json PATH...`: one JSON line per record on stdout
- *   floor PATH...   the floor: gunzip + JSON.parse + one output line per record, same files in the
- *                   same order, written in large chunks like the CLI (and waiting for a slow pipe
- *                   the same way)
+ *   floor PATH...   the floor: read (blocking) + gunzip + JSON.parse + one output line per record,
+ *                   same files in the same order, written in large chunks like the CLI (and waiting
+ *                   for a slow pipe the same way)
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { listFiles } from "../cli/read-records.js";
@@ -41,7 +41,10 @@ if (mode === "triage") {
 } else if (mode === "floor") {
   for (const target of paths) {
     for (const file of await listFiles(target)) {
-      const doc = JSON.parse(gunzipSync(await readFile(file)).toString("utf8")) as {
+      // Read blocking: the shortest program, and the fastest one (an asynchronous read of each of
+      // thousands of small files waits on the thread pool; measured 1.6 s against 2.3 s for the
+      // 2,000 files of 100 records).
+      const doc = JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as {
         Records: Array<{ eventID?: string; eventName?: string }>;
       };
       // One write per file: the floor buffers its output as the CLI does (64 KB writes).

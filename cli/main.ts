@@ -17,6 +17,7 @@ import { type CliIo, checkWritable, quietMetricsOutsideLambda, UsageError } from
 import type { RunClients } from "./run.js";
 import { SCAN_HELP } from "./scan-help.js";
 import { ARCHIVE_OPTIONS, ATHENA_DDL_HELP, TRIAGE_ARCHIVE_HELP, wantsArchive } from "./sources/options.js";
+import type { NotKmsRow, TriageRow } from "./triage.js";
 import { didYouMean, isParseArgsError, optionsIn, parseArgsMessage } from "./usage.js";
 
 export { type CliIo, checkWritable, loadConfigFile, UsageError };
@@ -237,16 +238,19 @@ async function triage(args: string[], io: CliIo): Promise<number> {
   try {
     code = await runTriage(
       {
-        input: archive?.input ?? fileInput(positionals),
+        input: archive?.input ?? fileInput(positionals, config),
         config,
         json: format === "json",
         ocsf: format === "ocsf",
         all: values.all,
         failOn,
-        onRow: (row) => {
-          archive?.onRow?.(row);
-          report?.add(row);
-        },
+        // Only when someone listens: a row no one asks for is not built.
+        ...((archive?.onRow || report) && {
+          onRow: (row: TriageRow | NotKmsRow) => {
+            archive?.onRow?.(row);
+            report?.add(row);
+          },
+        }),
       },
       io,
     );

@@ -23,7 +23,7 @@
  * Where triage's records come from is this module's `RecordSource`: an async iterable of batches of
  * entries. Another source (an S3 bucket, an Athena query) is another function returning one.
  */
-import { createReadStream, type Dirent } from "node:fs";
+import { createReadStream, type Dirent, readFileSync, statSync } from "node:fs";
 import { open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { constants, createGunzip, gunzipSync } from "node:zlib";
@@ -393,8 +393,8 @@ async function* streamedLines(file: string, gzip: boolean): AsyncGenerator<Recor
  * The records of one file in batches: a whole file's records at once, or up to BATCH records
  * of a file read line by line. Fewer async steps per record than one yield each.
  */
-export async function* readFileBatches(file: string): AsyncGenerator<RecordEntry[]> {
-  yield* loadedBatches(file, await load(file));
+export async function* readFileBatches(file: string, blocking = false): AsyncGenerator<RecordEntry[]> {
+  yield* loadedBatches(file, (blocking && loadNow(file)) || (await load(file)));
 }
 
 /** A file as `load` found it: its bytes (small), its size as text (large), or why it cannot be read. */
@@ -405,20 +405,47 @@ type Loaded =
   | { kind: "error"; error: string };
 
 /**
+ * Whether a file of this size on disk may hold STREAM_FROM_BYTES of text: the common small file (a
+ * CloudTrail delivery is tens of KB) cannot, even gzip'd. Only larger files pay for a look at the
+ * gzip trailer.
+ */
+const mayBeLarge = (stored: { size: number } | undefined) =>
+  stored !== undefined && stored.size * MAX_GZIP_RATIO >= STREAM_FROM_BYTES;
+
+/**
  * Looks at a file and, when it is small, reads it. Never rejects, so a load started ahead of time
  * (readRecordBatches reads the next file while triage works on this one) cannot go unhandled.
  */
 async function load(file: string): Promise<Loaded> {
   if (file === STDIN) return { kind: "stdin" };
-  // One stat for the common small file (a CloudTrail delivery is tens of KB): even gzip cannot
-  // make it 8 MiB of text. Only larger files pay for a look at the gzip trailer.
   const stored = await stat(file).catch(() => undefined);
-  const mayBeLarge = stored !== undefined && stored.size * MAX_GZIP_RATIO >= STREAM_FROM_BYTES;
-  const size = mayBeLarge ? await textSize(file).catch(() => undefined) : undefined;
+  const size = mayBeLarge(stored) ? await textSize(file).catch(() => undefined) : undefined;
   if (size && size.bytes >= STREAM_FROM_BYTES)
     return { kind: "large", gzip: size.gzip, textBytes: size.bytes };
   try {
     return { kind: "bytes", bytes: await readFile(file) };
+  } catch (error) {
+    return { kind: "error", error: `cannot read file (${message(error)})` };
+  }
+}
+
+/**
+ * `load`, blocking, for a small file (undefined for any other: `load` looks at it): for a thread
+ * that only reads (read-worker.ts), where each step of an asynchronous read is a round trip through
+ * the thread pool and back that costs more than the read.
+ */
+function loadNow(file: string): Loaded | undefined {
+  if (file === STDIN) return undefined;
+  const stored = (() => {
+    try {
+      return statSync(file);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (stored === undefined || mayBeLarge(stored)) return undefined;
+  try {
+    return { kind: "bytes", bytes: readFileSync(file) };
   } catch (error) {
     return { kind: "error", error: `cannot read file (${message(error)})` };
   }
@@ -646,26 +673,40 @@ export async function* readFileRecords(file: string): AsyncGenerator<RecordEntry
 }
 
 /**
+ * Another way to read a run's files (parallel-read.ts reads many on a second thread), or undefined
+ * to read them here.
+ */
+export type FilesReader = (files: readonly string[]) => RecordSource | undefined;
+
+/**
  * The records of every path, in order, in batches (see readFileBatches): triage's file source.
- * Paths must exist (checked by the caller). `listed` is told each path's listing before it is read.
+ * Paths must exist (checked by the caller). `listed` is told each path's listing before any file is
+ * read; `reader` may take the files of the whole run.
  */
 export async function* readRecordBatches(
   paths: readonly string[],
   listed?: (listing: InputListing) => void,
+  reader?: FilesReader,
 ): RecordSource {
+  const files: string[] = [];
   for (const target of paths) {
     const listing = await listInput(target);
     listed?.(listing);
-    // The next file is looked at and read while this one's records are triaged: with thousands of
-    // small files, waiting for each read in turn left the process idle a third of the time.
-    const { files } = listing;
-    let next = files[0] === undefined ? undefined : load(files[0]);
-    for (let i = 0; i < files.length && next; i++) {
-      const loaded = await next;
-      const following = files[i + 1];
-      next = following === undefined ? undefined : load(following);
-      yield* loadedBatches(files[i] ?? "", loaded);
-    }
+    files.push(...listing.files);
+  }
+  const elsewhere = reader?.(files);
+  if (elsewhere) {
+    yield* elsewhere;
+    return;
+  }
+  // The next file is looked at and read while this one's records are triaged: with thousands of
+  // small files, waiting for each read in turn left the process idle a third of the time.
+  let next = files[0] === undefined ? undefined : load(files[0]);
+  for (let i = 0; i < files.length && next; i++) {
+    const loaded = await next;
+    const following = files[i + 1];
+    next = following === undefined ? undefined : load(following);
+    yield* loadedBatches(files[i] ?? "", loaded);
   }
 }
 

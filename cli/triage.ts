@@ -1,7 +1,7 @@
 /**
  * `kms-responder triage`: the responders' decisions, offline, over recorded events. Nothing is
  * called on AWS: it says what the responder would have done. Runs the very same `decide()` as
- * the Lambda handlers (through `decideAny` over the registry), without the key facts a handler
+ * the Lambda handlers (each record by the registry's incident for it), without the key facts a handler
  * reads first (tags, the grant or key state now, history): those are unknown offline.
  */
 import { stat } from "node:fs/promises";
@@ -15,10 +15,18 @@ import type { Incident } from "../functions/shared/incident.js";
 import { str } from "../functions/shared/json.js";
 import { detectionFinding } from "../functions/shared/ocsf.js";
 import { heldFinding, inconsistentRecordHold } from "../functions/shared/provenance.js";
-import { decideAny, incidentFor, watchedSources } from "../functions/shared/route.js";
+import { decideAny, decideBy, incidentFor, watchedSources } from "../functions/shared/route.js";
 import { SEVERITIES, type Severity, severityRank } from "../functions/shared/types.js";
 import type { CliIo } from "./io.js";
-import { listFiles, type RecordEntry, type RecordSource, readRecordBatches, STDIN } from "./read-records.js";
+import { parallelReader } from "./parallel-read.js";
+import {
+  type FilesReader,
+  listFiles,
+  type RecordEntry,
+  type RecordSource,
+  readRecordBatches,
+  STDIN,
+} from "./read-records.js";
 import { renderTable, wrap } from "./table.js";
 
 /** The event sources some incident handles: KMS, and the services the responder depends on. */
@@ -110,15 +118,27 @@ export interface Io extends CliIo {
 /** Exit code when nothing could be read from the inputs given: a bad input, as for an unreadable path. */
 export const NOTHING_READ = 2;
 
-/** The files and directories given on the command line, as a triage input. */
-export function fileInput(paths: readonly string[]): TriageInput {
+/**
+ * The files and directories given on the command line, as a triage input. With the run's config,
+ * a large input is triaged on several threads (parallel-read.ts), with the same rows in the same
+ * order; `reader` says otherwise (a test's threshold).
+ */
+export function fileInput(
+  paths: readonly string[],
+  config?: Config,
+  reader: FilesReader | undefined = config && parallelReader(config),
+): TriageInput {
   let files = 0;
   let ignored = 0;
   return {
-    records: readRecordBatches(paths, (listing) => {
-      files += listing.files.length;
-      ignored += listing.ignored;
-    }),
+    records: readRecordBatches(
+      paths,
+      (listing) => {
+        files += listing.files.length;
+        ignored += listing.ignored;
+      },
+      reader,
+    ),
     inputs: paths.length,
     remark: () => {
       const parts = [`${files} data file${files === 1 ? "" : "s"} found`];
@@ -149,16 +169,25 @@ export function terminalWidth(
 /** Records between waits for `io.drain`: bounds what waits in the output buffer. */
 const DRAIN_EVERY = 256;
 
-/** The account (with its configured name) and Region a row is about. */
-function whereOf(
-  account: string | undefined,
-  region: string | undefined,
-  config: Config,
-): Pick<TriageRow, "account" | "accountName" | "region"> {
+/** The row of an entry that could not be read as a record. */
+function unreadRow(source: TriageRow["source"], why: string): TriageRow {
   return {
-    account: account ?? null,
-    accountName: (account && config.accountNames[account]) || null,
-    region: region ?? null,
+    eventId: null,
+    eventName: null,
+    eventTime: null,
+    source,
+    incident: null,
+    severity: null,
+    reasons: [],
+    actions: [],
+    key: null,
+    account: null,
+    accountName: null,
+    region: null,
+    actor: null,
+    summary: null,
+    skipped: "unparseable",
+    why,
   };
 }
 
@@ -215,14 +244,18 @@ function earlierOf(memory: TriageMemory | undefined, event: KmsEvent): KmsEvent[
  * The facts a record is judged with offline: its key's earlier records, gathered only when a
  * decider reads them (most records are judged without).
  */
-function offlineFacts(memory: TriageMemory | undefined, event: KmsEvent): { earlier: readonly KmsEvent[] } {
-  let earlier: KmsEvent[] | undefined;
-  return {
-    get earlier() {
-      earlier ??= earlierOf(memory, event);
-      return earlier;
-    },
-  };
+class OfflineFacts {
+  private gathered: KmsEvent[] | undefined;
+
+  constructor(
+    private readonly memory: TriageMemory | undefined,
+    private readonly event: KmsEvent,
+  ) {}
+
+  get earlier(): readonly KmsEvent[] {
+    this.gathered ??= earlierOf(this.memory, this.event);
+    return this.gathered;
+  }
 }
 
 function remember(memory: TriageMemory | undefined, event: KmsEvent): void {
@@ -238,55 +271,72 @@ function remember(memory: TriageMemory | undefined, event: KmsEvent): void {
   seen.splice(countUpTo(seen, entry.at), 0, entry);
 }
 
-/** Turns one input entry into its triage row. Never throws. */
-export function triageEntry(
-  entry: RecordEntry,
-  config: Config,
-  memory?: TriageMemory,
-): TriageRow | NotKmsRow {
+/**
+ * A record read: its row when nothing is left to decide, else the row so far, the event and the
+ * incident it belongs to (looked up once: deciding, and what the handler reads, both need it).
+ */
+type Read = { done: TriageRow | NotKmsRow } | Reading;
+interface Reading {
+  row: TriageRow;
+  event: KmsEvent;
+  incident: Incident | undefined;
+}
+
+/** Reads an entry up to its decision. */
+function readEntry(entry: RecordEntry, config: Config): Read {
   const record = entry.error === undefined ? cloudTrailRecord(entry.value) : undefined;
   if (record && !WATCHED.has(str(record.eventSource) ?? "")) {
     // Most of a CloudTrail export is other services: answered without building the whole call.
     return {
-      eventId: str(record.eventID) ?? null,
-      eventName: str(record.eventName) ?? null,
-      source: { file: entry.file, index: entry.index },
-      skipped: "not-kms",
+      done: {
+        eventId: str(record.eventID) ?? null,
+        eventName: str(record.eventName) ?? null,
+        source: { file: entry.file, index: entry.index },
+        skipped: "not-kms",
+      },
     };
   }
-  const base: TriageRow = {
-    eventId: null,
-    eventName: null,
-    eventTime: null,
-    source: { file: entry.file, index: entry.index },
+  const source = { file: entry.file, index: entry.index };
+  if (entry.error !== undefined) return { done: unreadRow(source, entry.error) };
+  const event = normalise(entry.value, DETAIL_PARSERS);
+  if (!event) return { done: unreadRow(source, "not a CloudTrail record or EventBridge event") };
+  const account = event.key?.account ?? event.accountId;
+  // Every field, in the order of the row's type (the JSON line's order), in one literal.
+  const row: TriageRow = {
+    eventId: event.eventId ?? null,
+    eventName: event.eventName ?? null,
+    eventTime: event.eventTime ?? null,
+    source,
     incident: null,
     severity: null,
     reasons: [],
     actions: [],
-    key: null,
-    account: null,
-    accountName: null,
-    region: null,
-    actor: null,
+    key: event.key?.arn ?? event.keyHint ?? null,
+    account: account ?? null,
+    accountName: (account && config.accountNames[account]) || null,
+    region: event.key?.region ?? event.region ?? null,
+    actor: event.actor.roleArn ?? event.actor.arn ?? event.actor.invokedBy ?? null,
     summary: null,
     skipped: null,
     why: null,
   };
-  if (entry.error !== undefined) return { ...base, skipped: "unparseable", why: entry.error };
-  const event = normalise(entry.value, DETAIL_PARSERS);
-  if (!event) return { ...base, skipped: "unparseable", why: "not a CloudTrail record or EventBridge event" };
-  const row: TriageRow = {
-    ...base,
-    eventId: event.eventId ?? null,
-    eventName: event.eventName ?? null,
-    eventTime: event.eventTime ?? null,
-    key: event.key?.arn ?? event.keyHint ?? null,
-    ...whereOf(event.key?.account ?? event.accountId, event.key?.region ?? event.region, config),
-    actor: event.actor.roleArn ?? event.actor.arn ?? event.actor.invokedBy ?? null,
-  };
+  return { row, event, incident: incidentFor(INCIDENTS as readonly Incident[], event) };
+}
+
+/** Decides a record read, with the key's earlier records in `memory`, and remembers it there. */
+function decideEntry(
+  read: Reading,
+  entry: RecordEntry,
+  config: Config,
+  memory: TriageMemory | undefined,
+): TriageRow {
+  const { row, event, incident } = read;
   let decision: Decision;
   try {
-    decision = decideAny(INCIDENTS, event, config, offlineFacts(memory, event));
+    const facts = new OfflineFacts(memory, event);
+    decision = incident
+      ? decideBy(incident, event, config, facts)
+      : decideAny(INCIDENTS, event, config, facts);
     remember(memory, event);
   } catch (error) {
     // A decide() that throws is a bug; the record is still answered, and the bug is visible.
@@ -299,7 +349,31 @@ export function triageEntry(
   if (decision.kind === "ignore") {
     return { ...row, incident: decision.incident ?? null, skipped: decision.skipped, why: decision.why };
   }
-  return findingRow(row, decision, inconsistentRecordHold(entry.value, event), readsOf(event, config));
+  return findingRow(row, decision, inconsistentRecordHold(entry.value, event), incident?.reads(config) ?? []);
+}
+
+/** Turns one input entry into its triage row. */
+export function triageEntry(
+  entry: RecordEntry,
+  config: Config,
+  memory?: TriageMemory,
+): TriageRow | NotKmsRow {
+  const read = readEntry(entry, config);
+  return "done" in read ? read.done : decideEntry(read, entry, config, memory);
+}
+
+/**
+ * The row of an entry whose decision does not depend on the records before it, or undefined for
+ * one that does: a record of an event name some incident remembers, or one an incident decides
+ * with the key's earlier records. Any other record may be decided anywhere, in any order (a
+ * reading thread, parallel-read.ts): its row is the one `triageEntry` gives it.
+ */
+export function triageAlone(entry: RecordEntry, config: Config): TriageRow | NotKmsRow | undefined {
+  const read = readEntry(entry, config);
+  if ("done" in read) return read.done;
+  const name = read.event.eventName;
+  if ((name !== undefined && REMEMBERED.has(name)) || read.incident?.remembers) return undefined;
+  return decideEntry(read, entry, config, undefined);
 }
 
 /**
@@ -323,11 +397,6 @@ function findingRow(
     ...(finding.store && { customKeyStore: finding.store.id }),
     ...(hold && { held: hold.code, why: hold.why }),
   };
-}
-
-/** What the incident's handler reads before deciding again, under this config (none offline). */
-function readsOf(event: KmsEvent, config: Config): readonly FactName[] {
-  return incidentFor(INCIDENTS, event)?.reads(config) ?? [];
 }
 
 /**
@@ -431,13 +500,32 @@ function isFull(row: TriageRow | NotKmsRow): row is TriageRow {
   return "incident" in row;
 }
 
+/** A string JSON.stringify would write as it is, between quotes (no quote, backslash or control character). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A string as JSON: an event id or name is nearly always plain, and quoting it is cheaper than stringify. */
+function jsonString(value: string | null): string {
+  if (value === null) return "null";
+  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
 /**
- * One JSON line. Not-KMS rows are most of an export: written by hand (the same text
+ * A not-KMS row's JSON line. Such rows are most of an export: written by hand (the same text
  * JSON.stringify gives) to keep their cost near the floor's.
  */
-function jsonLine(row: TriageRow | NotKmsRow, fileJson: string): string {
+function notKmsLine(
+  eventId: string | null,
+  eventName: string | null,
+  fileJson: string,
+  index: number,
+): string {
+  return `{"eventId":${jsonString(eventId)},"eventName":${jsonString(eventName)},"source":{"file":${fileJson},"index":${index}},"skipped":"not-kms"}`;
+}
+
+/** A row's JSON line (`fileJson`: its file as JSON). A triage thread writes its rows' lines with it too. */
+export function answerLine(row: TriageRow | NotKmsRow, fileJson: string): string {
   if (isFull(row)) return JSON.stringify(row);
-  return `{"eventId":${row.eventId === null ? "null" : JSON.stringify(row.eventId)},"eventName":${row.eventName === null ? "null" : JSON.stringify(row.eventName)},"source":{"file":${fileJson},"index":${row.source.index}},"skipped":"not-kms"}`;
+  return notKmsLine(row.eventId, row.eventName, fileJson, row.source.index);
 }
 
 /** What a run of triage has seen so far: the counts, the table's rows, the key memory. */
@@ -507,7 +595,7 @@ function writeMachineRow(
   io: Io,
 ): void {
   const finding = isFull(row) && row.severity ? row.severity : undefined;
-  if (!options.ocsf) io.out(jsonLine(row, state.fileJson));
+  if (!options.ocsf) io.out(answerLine(row, state.fileJson));
   else if (finding && isFull(row)) io.out(JSON.stringify(triageOcsf(row, finding)));
   if (finding) noteSeverity(state, finding);
 }
@@ -530,18 +618,52 @@ function keepForTable(row: TriageRow | NotKmsRow, state: TriageState, options: T
   state.shown.push({ rank: rankOf(row), order: state.records, cells: cells(row) });
 }
 
-/** Counts the row and its file (the bar moves when a file is done), then writes or keeps it. */
+/** Notes the entry's file: the bar moves when a file is done. */
+function enterFile(entry: RecordEntry, state: TriageState, bar: Bar | undefined): void {
+  if (entry.file === state.currentFile) return;
+  if (bar && state.currentFile !== undefined) bar.increment(1, { records: state.records });
+  state.currentFile = entry.file;
+  state.fileJson = JSON.stringify(entry.file);
+}
+
+/** Counts the row and its file, then writes or keeps it. */
 function takeRow(row: TriageRow | NotKmsRow, entry: RecordEntry, state: TriageState, run: Run): void {
   const { options, io, bar } = run;
-  if (entry.file !== state.currentFile) {
-    if (bar && state.currentFile !== undefined) bar.increment(1, { records: state.records });
-    state.currentFile = entry.file;
-    state.fileJson = JSON.stringify(entry.file);
-  }
+  enterFile(entry, state, bar);
   if (row.skipped !== "unparseable") state.readable++;
   if (row.skipped) state.counts.set(row.skipped, (state.counts.get(row.skipped) ?? 0) + 1);
   if (options.json || options.ocsf) writeMachineRow(row, state, options, io);
   else keepForTable(row, state, options);
+}
+
+/**
+ * A record a triage thread answered: counted and its line written, and its row (the line parsed)
+ * built only when something needs more than the line: a listener, an OCSF finding, the table.
+ */
+function takeAnswered(
+  entry: RecordEntry,
+  answered: NonNullable<RecordEntry["answered"]>,
+  state: TriageState,
+  run: Run,
+): void {
+  const { options, io, bar } = run;
+  const { line, skipped, severity } = answered;
+  const table = !options.json && !options.ocsf;
+  const needsRow =
+    options.onRow !== undefined ||
+    (options.ocsf && severity !== "") ||
+    (table && (severity !== "" || skipped === "unparseable" || options.all));
+  if (needsRow) {
+    const row = JSON.parse(line) as TriageRow | NotKmsRow;
+    options.onRow?.(row);
+    takeRow(row, entry, state, run);
+    return;
+  }
+  enterFile(entry, state, bar);
+  if (skipped !== "unparseable") state.readable++;
+  if (skipped) state.counts.set(skipped, (state.counts.get(skipped) ?? 0) + 1);
+  if (options.json) io.out(line);
+  if (severity) noteSeverity(state, severity as Severity);
 }
 
 interface Run {
@@ -555,11 +677,13 @@ async function readAll(state: TriageState, run: Run): Promise<void> {
   const { options, io } = run;
   for await (const batch of options.input.records) {
     for (const entry of batch) {
-      const row = safeRow(entry, options.config, state.memory);
-      options.onRow?.(row);
+      const answered = entry.answered;
+      const row = answered === undefined ? safeRow(entry, options.config, state.memory) : undefined;
+      if (row) options.onRow?.(row);
       state.records++;
       if (io.drain && state.records % DRAIN_EVERY === 0) await io.drain();
-      takeRow(row, entry, state, run);
+      if (row) takeRow(row, entry, state, run);
+      else if (answered) takeAnswered(entry, answered, state, run);
     }
   }
 }

@@ -217,7 +217,11 @@ export async function buildCli() {
   const { build } = await import("esbuild");
   const split = await build({
     ...COMMON,
-    entryPoints: { main: path.join(ROOT, "cli", "main.ts") },
+    // The triage threads of a large triage (cli/parallel-read.ts) share the command line's chunks.
+    entryPoints: {
+      main: path.join(ROOT, "cli", "main.ts"),
+      "triage-worker": path.join(ROOT, "cli", "triage-worker.ts"),
+    },
     outdir: staging,
     chunkNames: "[name]-[hash]",
     splitting: true,

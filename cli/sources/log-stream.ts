@@ -31,6 +31,11 @@ export interface RecordEntry {
   index: number;
   value?: unknown;
   error?: string;
+  /**
+   * The record's triage, made where it was read (a triage thread, parallel-read.ts): its row's JSON
+   * line, its skipped code and severity (`""` for none). `value` is then not set.
+   */
+  answered?: { line: string; skipped: string; severity: string };
 }
 
 export type ScannedRecord = { index: number; value: unknown } | { index: number; error: string };
@@ -45,8 +50,8 @@ const COLON = 58;
 const COMMA = 44;
 const BOM = 0xfeff;
 
-/** The records parsed whole: those of a source some incident handles (KMS, and what the responder depends on). */
-const WATCHED = watchedSources(INCIDENTS);
+/** The sources whose records are parsed whole: those some incident handles (KMS, and what the responder depends on). */
+export const WATCHED = watchedSources(INCIDENTS);
 /** The top-level fields kept of a record of a service no incident watches. */
 const KEPT = ["eventSource", "eventName", "eventID"];
 /** Their lengths: a key of another length is not noted at all. */
@@ -448,6 +453,9 @@ function scanChunk(
  * they are decoded: a character may be split between two chunks.
  */
 function heldText(held: ReadonlyArray<Buffer | string>): string {
+  // A whole file read at once is one chunk: decoded as it is, not copied first.
+  const [only] = held;
+  if (held.length === 1 && only !== undefined) return only.toString("utf8");
   if (held.every((c): c is Buffer => typeof c !== "string")) return Buffer.concat(held).toString("utf8");
   return held.map((c) => (typeof c === "string" ? c : c.toString("utf8"))).join("");
 }

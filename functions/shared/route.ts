@@ -23,20 +23,24 @@ export function watchedSources(
  * The incidents that may take an event of this source and name, per list of incidents: triage asks
  * for every record of a large export, and a lookup by source and name beats testing each incident.
  */
-const candidatesByList = new WeakMap<readonly Incident[], Map<string, readonly Incident[]>>();
+const candidatesByList = new WeakMap<readonly Incident[], Map<string, Map<string, readonly Incident[]>>>();
 const watchedByList = new WeakMap<readonly Incident[], ReadonlySet<string>>();
 
 function candidates<I extends Incident>(incidents: readonly I[], source: string, name: string): readonly I[] {
-  let byKey = candidatesByList.get(incidents);
-  if (!byKey) {
-    byKey = new Map();
-    candidatesByList.set(incidents, byKey);
+  let bySource = candidatesByList.get(incidents);
+  if (!bySource) {
+    bySource = new Map();
+    candidatesByList.set(incidents, bySource);
   }
-  const key = `${source}\u0000${name}`;
-  let found = byKey.get(key);
+  let byName = bySource.get(source);
+  if (!byName) {
+    byName = new Map();
+    bySource.set(source, byName);
+  }
+  let found = byName.get(name);
   if (!found) {
     found = incidents.filter((i) => sourcesOf(i).includes(source) && i.eventNames.includes(name));
-    byKey.set(key, found);
+    byName.set(name, found);
   }
   // The list holds only members of `incidents` (filtered from it above).
   return found as readonly I[];
@@ -68,7 +72,19 @@ export function decideAny(
 ): Decision {
   const watched = watchedOf(incidents);
   if (!watched.has(event.eventSource ?? "")) return notKms(event.eventSource, [...watched]);
-  const incident = incidentFor(incidents, event);
+  return decideBy(incidentFor(incidents, event), event, config, facts);
+}
+
+/**
+ * Decides a record of a watched source with the incident `incidentFor` found for it (undefined: none
+ * takes it), for a caller that needs the incident too and looks it up once.
+ */
+export function decideBy(
+  incident: Incident | undefined,
+  event: KmsEvent,
+  config: Config,
+  facts: KeyFacts = {},
+): Decision {
   if (!incident) {
     if (event.errorCode !== undefined)
       return ignore("failed-call", `the call failed (${event.errorCode}): nothing changed`);

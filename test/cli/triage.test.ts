@@ -219,6 +219,31 @@ describe("triage --json", () => {
     ]);
   });
 
+  it("writes another service's record as JSON.stringify would, whatever its id and name hold", async () => {
+    // Prepare: quotes, backslashes, control and non-ASCII characters, and no id at all.
+    const odd = [
+      { eventSource: "s3.amazonaws.com", eventName: 'Get"Object', eventID: "a\\b" },
+      { eventSource: "s3.amazonaws.com", eventName: "Line\nBreak\u0001", eventID: "é-ü-✓" },
+      { eventSource: "s3.amazonaws.com", eventName: "GetObject" },
+    ];
+    const file = scratchFile("odd-names.json", JSON.stringify({ Records: odd }));
+
+    // Act
+    const { out } = await cli("triage", "--json", file);
+
+    // Assess: each line is exactly the row's JSON.
+    expect(out).toEqual(
+      odd.map((r, index) =>
+        JSON.stringify({
+          eventId: r.eventID ?? null,
+          eventName: r.eventName,
+          source: { file, index },
+          skipped: "not-kms",
+        }),
+      ),
+    );
+  });
+
   it("reads the gzip CloudTrail writes to S3 exactly like the plain file", async () => {
     // Prepare
     const gz = `${LOG_FILE}.gz`;
