@@ -1,11 +1,12 @@
 /**
  * Triage of many files on several threads. Reading a CloudTrail export (gunzip, JSON.parse) and
  * deciding its records are both about as costly as the floor itself; on one thread they add up.
- * Files go to triage threads in turn (file i to thread i mod n), each of which reads its files with
- * the same reader the main thread uses and decides every record whose decision does not depend on
- * the records before it (`triageAlone`). The main thread takes the files' batches back in order,
- * writes the rows the threads made, and decides the other records itself, in order, with the
- * key's earlier records: the output is the one a single thread gives, line for line.
+ * Files are shared between the main thread and one triage thread per other core (`shareOf`). A
+ * triage thread reads its files with the same reader the main thread uses and decides every record
+ * whose decision does not depend on the records before it (`triageAlone`). The main thread triages
+ * its own files, takes the others' batches back in order, writes the rows the threads made, and
+ * decides the records they left it itself, in order, with the key's earlier records: the output is
+ * the one a single thread gives, line for line.
  *
  * If a thread cannot start or stops (its bundle is missing, it ran out of memory), its files are
  * read on the main thread instead: the entries of the file it was on that were already taken are
@@ -126,8 +127,19 @@ async function* fileFrom(thread: Thread, file: string): AsyncGenerator<RecordEnt
 }
 
 /**
- * The records of the files, in order and in batches, triaged on `count` threads (see above), each
- * running `url` (the triage thread's bundle; a test gives one that fails).
+ * Which thread triages the run's file `i`: -1 the main thread, else a triage thread's index. Files
+ * go round the main thread and the triage threads in turn: the main thread also decides the
+ * records the threads leave it and writes every row, but a profile of 2,000 files of 100 records
+ * with one triage thread (a 2-core machine) still had it waiting for the other more than the
+ * other waited for it with a smaller share.
+ */
+export function shareOf(i: number, threads: number): number {
+  return (i % (threads + 1)) - 1;
+}
+
+/**
+ * The records of the files, in order and in batches, triaged here and on `count` threads (see
+ * above), each running `url` (the triage thread's bundle; a test gives one that fails).
  */
 export async function* triageInParallel(
   files: readonly string[],
@@ -137,15 +149,16 @@ export async function* triageInParallel(
 ): AsyncGenerator<RecordEntry[]> {
   const threads = Array.from({ length: count }, (_, t) =>
     startThread(
-      files.filter((_, i) => i % count === t),
+      files.filter((_, i) => shareOf(i, count) === t),
       config,
       url,
     ),
   );
   try {
     for (const [i, file] of files.entries()) {
-      const thread = threads[i % count];
-      if (thread) yield* fileFrom(thread, file);
+      const thread = threads[shareOf(i, count)];
+      // The main thread's own files are read blocking: the triage threads work meanwhile.
+      yield* thread ? fileFrom(thread, file) : readFileBatches(file, true);
     }
   } finally {
     await Promise.all(threads.map((t) => t.worker.terminate()));
@@ -174,9 +187,9 @@ function holdAtLeast(files: readonly string[], bytes: number): boolean {
   return total >= bytes;
 }
 
-/** How many triage threads: one per core, at least two (the main thread mostly writes), at most four. */
+/** How many triage threads besides the main one: one per other core, at least one, at most three. */
 export function threadCount(files: number): number {
-  return Math.min(files, Math.max(2, Math.min(4, availableParallelism())));
+  return Math.max(1, Math.min(files - 1, 3, availableParallelism() - 1));
 }
 
 /**
