@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeExport } from "../../bench/triage-data.js";
 import {
   parallelReader,
-  shareOf,
+  shares,
   THREADS_FROM_BYTES,
   threadCount,
   triageInParallel,
@@ -188,14 +188,16 @@ describe("triage on threads", () => {
     );
 
     // Assess: each of the threads' files once, as the failure; the main thread's own files read.
-    expect(files.filter((_, i) => shareOf(i, 2) === 0).length).toBeGreaterThan(8);
+    expect(files.filter((_, i) => shares(files.length, 2)[i] === 0).length).toBeGreaterThan(8);
     const rows = out.map(
       (line) => JSON.parse(line) as { source: { file: string }; skipped: string; why: string },
     );
     const failed = rows.filter((r) => r.why === "cannot read file (the reader broke)");
-    expect(failed.map((r) => r.source.file)).toEqual(files.filter((_, i) => shareOf(i, 2) >= 0));
+    expect(failed.map((r) => r.source.file)).toEqual(
+      files.filter((_, i) => (shares(files.length, 2)[i] ?? -1) >= 0),
+    );
     expect(failed.every((r) => r.skipped === "unparseable")).toBe(true);
-    const mine = new Set(files.filter((_, i) => shareOf(i, 2) === -1));
+    const mine = new Set(files.filter((_, i) => shares(files.length, 2)[i] === -1));
     const others = rows.filter((r) => !failed.includes(r));
     expect(others.length).toBeGreaterThan(failed.length);
     expect(others.every((r) => mine.has(r.source.file))).toBe(true);
@@ -222,9 +224,12 @@ describe("when triage uses threads", () => {
 });
 
 describe("how files are shared", () => {
-  it("goes round the main thread (-1) and the triage threads in turn", () => {
-    expect(Array.from({ length: 8 }, (_, i) => shareOf(i, 1))).toEqual([-1, 0, -1, 0, -1, 0, -1, 0]);
-    expect(Array.from({ length: 8 }, (_, i) => shareOf(i, 3))).toEqual([-1, 0, 1, 2, -1, 0, 1, 2]);
+  it("gives the main thread (-1) the first file and four fifths of a triage thread's share, evenly along the run", () => {
+    expect(shares(12, 1)).toEqual([-1, 0, -1, 0, -1, 0, -1, 0, -1, 0, 0, -1]);
+    expect(shares(10, 3)).toEqual([-1, 0, 1, 2, -1, 0, 1, 2, -1, 0]);
+    const many = shares(2_000, 1);
+    expect(many.filter((s) => s === -1).length).toBe(889);
+    expect(shares(2, 1)).toEqual([-1, 0]);
   });
 
   it("starts a triage thread per other core, at least one, at most three, never more than the other files", () => {
