@@ -64,7 +64,7 @@ if (mode === "triage") {
 // Everything written has left the process (a pipe is asynchronous) before the clock stops.
 await new Promise<void>((resolve) => write("", () => resolve()));
 const ms = performance.now() - started;
-// CPU time (user + system, every thread: gunzip runs on the thread pool) beside the wall time: on a
+// CPU time (user + system, every thread: triage's own threads and the thread pool) beside the wall time: on a
 // shared machine the wall time also holds the waits for a core.
 const cpu = process.cpuUsage(cpuAtStart);
 const cpuMs = (cpu.user + cpu.system) / 1000;

@@ -4,7 +4,7 @@
  * busy organisation trail's tens of thousands). Every size holds the same records, real-shaped,
  * 15% KMS (bench/triage-data.ts), gzip as CloudTrail writes them.
  *
- * Paired rounds: each round runs the floor (gunzip + JSON.parse + one small line per record) and
+ * Paired rounds: each round runs the floor (read + gunzip + JSON.parse + one small line per record) and
  * then `triage --json` on the same files, each in a fresh process; a size's ratio is the median
  * over rounds of triage's time over the floor's in the same round, so machine noise hits both.
  */
@@ -76,7 +76,7 @@ export function sizesSection(rows: readonly SizeRow[], rounds: number): string[]
   return [
     `## Triage by file size (median of ${rounds} paired rounds; stdout to /dev/null; each run a fresh process)`,
     "",
-    "Floor: gunzip + JSON.parse + one small JSON line per record, the same files in the same order.",
+    "Floor: read (blocking) + gunzip + JSON.parse + one small JSON line per record, the same files in the same order.",
     "",
     `| records per file | files | records | floor s | triage s | triage vs floor, wall (goal ${TRIAGE_GOAL}x) | triage vs floor, CPU | floor peak RSS MiB | triage peak RSS MiB (goal < ${TRIAGE_RSS_GOAL_MB}) |`,
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -85,7 +85,7 @@ export function sizesSection(rows: readonly SizeRow[], rounds: number): string[]
         `| ${r.perFile.toLocaleString("en-US")} | ${r.files} | ${r.records.toLocaleString("en-US")} | ${r.floorSeconds.toFixed(2)} | ${r.triageSeconds.toFixed(2)} | ${r.ratio.toFixed(2)}x ${verdict(r.ratio <= TRIAGE_GOAL)} | ${r.cpuRatio.toFixed(2)}x ${verdict(r.cpuRatio <= TRIAGE_GOAL)} | ${r.floorRssMb.toFixed(0)} | ${r.triageRssMb.toFixed(0)} ${verdict(r.triageRssMb < TRIAGE_RSS_GOAL_MB)} |`,
     ),
     "",
-    "CPU: user + system time of each process, every thread (gunzip runs on the thread pool), beside the wall time: on a shared machine the wall time also holds the waits for a core.",
+    "CPU: user + system time of each process, every thread (triage spreads a large input over a thread per core), beside the wall time: the goal is on wall time; the CPU ratio says how much work triage does beside the floor's.",
     "",
   ];
 }
