@@ -203,11 +203,15 @@ const REMEMBERED: ReadonlySet<string> = new Set(
  * as they arrive (nearly always in order: one insertion from the end), so that finding the ones at
  * or before a record is a binary search, not a sort of every earlier record for every record.
  */
-export type TriageMemory = Map<string, Remembered[]>;
+export type TriageMemory = Map<string, Remembered>;
 
+/**
+ * A key's remembered records, oldest first, and their times beside them: the records at or before
+ * a time are then one slice, not a copy record by record (a key's history can hold thousands).
+ */
 interface Remembered {
-  at: number;
-  event: KmsEvent;
+  at: number[];
+  events: KmsEvent[];
 }
 
 function timeOf(event: KmsEvent): number {
@@ -215,13 +219,13 @@ function timeOf(event: KmsEvent): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
-/** How many of the sorted records are at or before `at`. */
-function countUpTo(seen: readonly Remembered[], at: number): number {
+/** How many of the sorted times are at or before `at`. */
+function countUpTo(times: readonly number[], at: number): number {
   let lo = 0;
-  let hi = seen.length;
+  let hi = times.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((seen[mid]?.at ?? 0) <= at) lo = mid + 1;
+    if ((times[mid] ?? 0) <= at) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -231,12 +235,10 @@ function countUpTo(seen: readonly Remembered[], at: number): number {
 function earlierOf(memory: TriageMemory | undefined, event: KmsEvent): KmsEvent[] {
   const seen = event.key ? memory?.get(event.key.arn) : undefined;
   if (!seen) return [];
-  const upTo = countUpTo(seen, timeOf(event));
-  const out: KmsEvent[] = [];
-  for (let i = 0; i < upTo; i++) {
-    const e = seen[i]?.event;
-    if (e && e !== event) out.push(e);
-  }
+  const out = seen.events.slice(0, countUpTo(seen.at, timeOf(event)));
+  // A record is remembered after its own decision; should it be there already, it is not its own past.
+  const self = out.indexOf(event);
+  if (self !== -1) out.splice(self, 1);
   return out;
 }
 
@@ -261,14 +263,16 @@ class OfflineFacts {
 function remember(memory: TriageMemory | undefined, event: KmsEvent): void {
   if (!memory || !event.key || event.errorCode !== undefined) return;
   if (!event.eventName || !REMEMBERED.has(event.eventName)) return;
-  const entry = { at: timeOf(event), event };
+  const at = timeOf(event);
   const seen = memory.get(event.key.arn);
   if (!seen) {
-    memory.set(event.key.arn, [entry]);
+    memory.set(event.key.arn, { at: [at], events: [event] });
     return;
   }
   // After every record of the same time or earlier: records of one time keep their reading order.
-  seen.splice(countUpTo(seen, entry.at), 0, entry);
+  const where = countUpTo(seen.at, at);
+  seen.at.splice(where, 0, at);
+  seen.events.splice(where, 0, event);
 }
 
 /**

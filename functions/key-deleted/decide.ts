@@ -13,7 +13,7 @@ import type { KmsEvent } from "../shared/event.js";
 export const INCIDENT = "key-deleted";
 
 function scheduled(facts: KeyFacts): KmsEvent | undefined {
-  return (facts.earlier ?? []).filter((e) => e.eventName === "ScheduleKeyDeletion").at(-1);
+  return (facts.earlier ?? []).findLast((e) => e.eventName === "ScheduleKeyDeletion");
 }
 
 export function decide(event: KmsEvent, config: Config, facts: KeyFacts = {}): Decision {

@@ -61,10 +61,12 @@ function decideImport(event: KmsEvent, d: ImportDetail, facts: KeyFacts): Decisi
 
 /** The newest import of new material before the rotation, if any. */
 function newestNewImport(facts: KeyFacts): KmsEvent | undefined {
-  return (facts.earlier ?? [])
-    .filter((e) => e.eventName === "ImportKeyMaterial" && e.detail.kind === "import")
-    .filter((e) => e.detail.kind === "import" && e.detail.importType !== "EXISTING_KEY_MATERIAL")
-    .at(-1);
+  return (facts.earlier ?? []).findLast(
+    (e) =>
+      e.eventName === "ImportKeyMaterial" &&
+      e.detail.kind === "import" &&
+      e.detail.importType !== "EXISTING_KEY_MATERIAL",
+  );
 }
 
 /**

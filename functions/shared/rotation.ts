@@ -10,10 +10,10 @@ export const DEFAULT_ROTATION_DAYS = 365;
 
 /** The period set by the newest earlier EnableKeyRotation, or undefined when none was seen. */
 export function periodFromHistory(facts: KeyFacts, skip?: string): number | undefined {
-  const calls = (facts.earlier ?? []).filter(
+  // From the newest: a key's history can hold thousands of calls.
+  const last = (facts.earlier ?? []).findLast(
     (e) => e.eventName === "EnableKeyRotation" && (skip === undefined || e.eventId !== skip),
   );
-  const last = calls.at(-1);
   if (!last) return undefined;
   return last.detail.kind === "rotation"
     ? (last.detail.rotationPeriodInDays ?? DEFAULT_ROTATION_DAYS)

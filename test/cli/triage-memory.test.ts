@@ -29,7 +29,7 @@ describe("triage memory", () => {
 
     // Assess
     const [kept] = [...memory.values()];
-    expect(kept?.map((r) => r.event.eventTime)).toEqual([
+    expect(kept?.events.map((e) => e.eventTime)).toEqual([
       "2026-11-28T18:20:00Z",
       "2026-11-28T18:30:00Z",
       "2026-11-28T18:40:00Z",
