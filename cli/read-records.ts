@@ -436,14 +436,14 @@ async function load(file: string): Promise<Loaded> {
  */
 function loadNow(file: string): Loaded | undefined {
   if (file === STDIN) return undefined;
-  const stored = (() => {
-    try {
-      return statSync(file);
-    } catch {
-      return undefined;
-    }
-  })();
-  if (stored === undefined || mayBeLarge(stored)) return undefined;
+  let stored: { size: number };
+  try {
+    stored = statSync(file);
+  } catch {
+    // `load` says why it cannot be read.
+    return undefined;
+  }
+  if (mayBeLarge(stored)) return undefined;
   try {
     return { kind: "bytes", bytes: readFileSync(file) };
   } catch (error) {

@@ -169,8 +169,8 @@ export function terminalWidth(
 /** Records between waits for `io.drain`: bounds what waits in the output buffer. */
 const DRAIN_EVERY = 256;
 
-/** The row of an entry that could not be read as a record. */
-function unreadRow(source: TriageRow["source"], why: string): TriageRow {
+/** A row with nothing known but where its record is, every field in the type's (and the JSON line's) order. */
+function blankRow(source: TriageRow["source"]): TriageRow {
   return {
     eventId: null,
     eventName: null,
@@ -186,9 +186,14 @@ function unreadRow(source: TriageRow["source"], why: string): TriageRow {
     region: null,
     actor: null,
     summary: null,
-    skipped: "unparseable",
-    why,
+    skipped: null,
+    why: null,
   };
+}
+
+/** The row of an entry that could not be read as a record. */
+function unreadRow(source: TriageRow["source"], why: string): TriageRow {
+  return { ...blankRow(source), skipped: "unparseable", why };
 }
 
 /** The event names some incident reads earlier calls of (`remembers`). */
@@ -800,19 +805,5 @@ export function triageOcsf(row: TriageRow, severity: Severity): Record<string, u
 
 /** A not-KMS row in the table's shape (`--all` lists them). */
 function notKmsRow(row: NotKmsRow): TriageRow {
-  return {
-    ...row,
-    eventTime: null,
-    incident: null,
-    severity: null,
-    reasons: [],
-    actions: [],
-    key: null,
-    account: null,
-    accountName: null,
-    region: null,
-    actor: null,
-    summary: null,
-    why: null,
-  };
+  return { ...blankRow(row.source), eventId: row.eventId, eventName: row.eventName, skipped: row.skipped };
 }

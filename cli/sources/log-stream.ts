@@ -33,7 +33,8 @@ export interface RecordEntry {
   error?: string;
   /**
    * The record's triage, made where it was read (a triage thread, parallel-read.ts): its row's JSON
-   * line, its skipped code and severity (`""` for none). `value` is then not set.
+   * line, its skipped code and severity (`""` for none). `value` is then not set, and `index` is -1:
+   * the line holds the record's place.
    */
   answered?: { line: string; skipped: string; severity: string };
 }
